@@ -1,0 +1,14 @@
+/* apigee-bundle collect: placeholder until its issue lands. */
+#include <stdio.h>
+
+#include "commands.h"
+#include "banned.h"
+
+int cmd_collect(int argc, char **argv, struct context *ctx)
+{
+	(void)argc;
+	(void)argv;
+	(void)ctx;
+	fprintf(stderr, "apigee-bundle collect: not implemented yet\n");
+	return EXIT_USAGE;
+}

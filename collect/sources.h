@@ -1,0 +1,127 @@
+/* Network sources of the collector: the Apigee management API and the TLS/HTTPS
+ * probes. Both write only through the sink (collect/sink.h).
+ *
+ * Management API (collect/api.c)
+ * ------------------------------
+ * collect_api() GETs, below o->base + "/v1":
+ *   organizations/ORG                                   -> api/organization.json
+ *   organizations/ORG/instances (all pages, pageToken=) -> api/instances.json
+ *        (pages merged into one {"instances": [...]} document)
+ *   organizations/ORG/instances/NAME                    -> api/instances/NAME.json
+ *   organizations/ORG/instances/NAME/attachments (paged)-> api/instances/NAME/attachments.json
+ *        (merged into {"attachments": [...]})
+ *   organizations/ORG/envgroups (paged)                 -> api/envgroups.json
+ *        (merged into {"environmentGroups": [...]})
+ *   organizations/ORG/envgroups/NAME/attachments (paged)-> api/envgroups/NAME/attachments.json
+ *        (merged into {"environmentGroupAttachments": [...]})
+ * Each member is emitted with MEMBER_SRC_API, its URL (never a token), the final
+ * HTTP status, the duration and an outcome; each request is also one sink_source()
+ * named "management API: organization", "management API: instances",
+ * "management API: instance NAME", ... .
+ *
+ * Outcome rules (API):
+ *   - 2xx with a JSON body: OUTCOME_OK.
+ *   - 2xx with a body that is not JSON: the body is kept as the member, outcome
+ *     OUTCOME_FAILED, reason "invalid JSON".
+ *   - 401/403/404 (and any other 4xx but 429): no retry; Google's error JSON is kept
+ *     as the member body; OUTCOME_FAILED with reason
+ *     "HTTP 401 UNAUTHENTICATED: <error.message>" (status text from error.status).
+ *   - 429, 5xx, transport timeouts/resets/connect failures: retried up to
+ *     o->max_retries times (exponential backoff from 200 ms, with jitter; 429's
+ *     Retry-After seconds honoured, capped at 30 s). The last answer counts: an HTTP
+ *     answer is kept as above; a transport failure emits no member body (an empty
+ *     member is not written) and is OUTCOME_TIMEOUT (timeouts) or OUTCOME_FAILED.
+ *   - A response over API_MAX_RESPONSE is OUTCOME_FAILED "response too large".
+ * When the organization or the instance list cannot be read, the per-instance
+ * requests are skipped (sink_source OUTCOME_SKIPPED).
+ * Return value: 0 when the source ran (whatever the HTTP outcomes, they are all
+ * recorded in the sink), negative errno only for local failures (ENOMEM, libcurl
+ * cannot be initialised, sink_emit failed) with err set.
+ * The token only ever goes into an Authorization header built in a curl_slist that
+ * is freed (and cleansed) after use; error text from libcurl is scrubbed of it.
+ *
+ * Probes (collect/probe.c)
+ * ------------------------
+ * collect_probes(), for each o->hosts entry "name[:port]" (port 443 by default):
+ *   1. resolves the address: the matching o->resolves entry ("name:port:addr", as
+ *      curl --resolve) or getaddrinfo();
+ *   2. an OpenSSL handshake WITH SNI to that address (ALPN h2,http/1.1 offered),
+ *      recording protocol, cipher, ALPN, the served chain (facts), verification
+ *      against the system store plus o->cacert, and the host name check;
+ *   3. for each ingress address (every o->ingress "addr[:port]" and every address of
+ *      o->resolves): a handshake WITHOUT SNI and one WITH the host's SNI to that
+ *      address, so that SNI-002 can compare them;
+ *   4. an HTTPS GET https://name:port/ with libcurl, recorded as a `curl -v` style
+ *      trace in probes/curl/NAME.txt (NAME with ":PORT" appended when port != 443).
+ * All handshakes go into ONE member probes/probes.json (apigee-bundle/probes/v1,
+ * doc/bundle-layout.md), MEMBER_SRC_COLLECTOR; the served chains into
+ * probes/certs/NAME.pem (with "_PORT" appended when the port is not 443; for no-SNI
+ * probes "nosni-ADDR_PORT.pem").
+ * Probe outcomes ("outcome" in probes.json): ok|reset|eof|alert|timeout|refused|dns|error.
+ *
+ * Outcome rules (probes), one sink_source() per handshake, named
+ * "probe NAME:PORT (SNI)", "probe ADDR:PORT (no SNI)", "probe ADDR:PORT (SNI NAME)",
+ * and one per curl request "probe https://NAME:PORT/ (curl)":
+ *   - A handshake probe that reached the server is a collected fact, whatever the
+ *     server did: ok, reset, eof, alert and a verification failure are OUTCOME_OK
+ *     for the source (the reason then says what was seen, e.g. "reset without SNI").
+ *   - An unreachable target is a failed source: dns and refused are OUTCOME_FAILED,
+ *     a connect or handshake timeout is OUTCOME_TIMEOUT, and a local error ("error")
+ *     is OUTCOME_FAILED. The collector therefore exits 4 when a host cannot be reached.
+ *   - The curl probe is OUTCOME_OK when libcurl got an HTTP answer or failed during
+ *     TLS (the failure is in the trace), OUTCOME_FAILED/OUTCOME_TIMEOUT when the
+ *     host was unreachable (resolve, connect refused, timeout).
+ * Return value: 0 when every probe ran (whatever it found), negative errno only for
+ * local failures (ENOMEM, OpenSSL/libcurl initialisation, sink_emit failure).
+ *
+ * Every network wait is timed and reported with sink_add_wait(). */
+#ifndef COLLECT_SOURCES_H
+#define COLLECT_SOURCES_H
+
+#include "buf.h"
+
+struct sink;
+struct error;
+
+#define API_DEFAULT_BASE "https://apigee.googleapis.com"
+#define API_MAX_RESPONSE (32u * 1024 * 1024)
+#define API_DEFAULT_RETRIES 3
+#define API_DEFAULT_TIMEOUT_S 30
+
+struct api_options {
+	const char *base;               /* NULL = API_DEFAULT_BASE; "/v1" is appended */
+	const char *org;                /* required */
+	const struct strv *instances;   /* NULL or empty = all instances listed */
+	const char *token;              /* never copied into members, errors or logs */
+	const char *cacert;             /* NULL = system store only; else trusted in
+					 * addition to the system store */
+	long timeout_s;                 /* per request; <= 0 = API_DEFAULT_TIMEOUT_S */
+	int max_retries;                /* < 0 = API_DEFAULT_RETRIES */
+	int backoff_ms;                 /* base of the backoff; <= 0 = 200 */
+};
+
+/* See above. ret_hostnames (may be NULL) receives the envgroup host names (unique,
+ * in API order): the default probe targets. */
+int collect_api(const struct api_options *o, struct sink *s, struct strv *ret_hostnames,
+		struct error *err);
+
+#define PROBE_DEFAULT_PORT 443
+#define PROBE_DEFAULT_TIMEOUT_S 10
+
+struct probe_target {
+	char *host;    /* SNI name, or NULL for a handshake without SNI */
+	char *address; /* numeric connect address */
+	int port;
+};
+
+struct probe_options {
+	const struct strv *hosts;    /* "name[:port]" ("[v6]:port" accepted) */
+	const struct strv *resolves; /* "name:port:addr" as curl --resolve */
+	const struct strv *ingress;  /* "addr[:port]" */
+	const char *cacert;          /* trusted in addition to the system store */
+	long timeout_s;              /* per connect and per handshake; <= 0 = default */
+};
+
+int collect_probes(const struct probe_options *o, struct sink *s, struct error *err);
+
+#endif

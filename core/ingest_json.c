@@ -1,0 +1,1382 @@
+/* Structured inputs: recognise JSON/YAML values by their shape (Kubernetes
+ * objects, overrides.yaml, management API answers, the collector's own fact
+ * documents, the manifest) and PEM files, and fill the model. */
+#include "ingest.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "bundle.h"
+#include "cleanup.h"
+#include "error.h"
+#include "pem.h"
+#include "text.h"
+#include "yamljson.h"
+#include "banned.h"
+
+struct pend_att {
+	size_t artifact;
+	struct strv envs;
+	struct loc where;
+};
+
+struct pend_src {
+	char *path;
+	char *url;
+	int status;
+};
+
+struct pending {
+	struct pend_att *att;
+	size_t n_att, cap_att;
+	struct pend_src *src;
+	size_t n_src, cap_src;
+};
+
+static struct pending *pending_get(struct bundle *b)
+{
+	if (!b->pending)
+		b->pending = calloc(1, sizeof(struct pending));
+	return b->pending;
+}
+
+void ingest_pending_free(struct bundle *b)
+{
+	struct pending *p = b->pending;
+
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n_att; i++) {
+		strv_release(&p->att[i].envs);
+		loc_release(&p->att[i].where);
+	}
+	free(p->att);
+	for (size_t i = 0; i < p->n_src; i++) {
+		free(p->src[i].path);
+		free(p->src[i].url);
+	}
+	free(p->src);
+	free(p);
+	b->pending = NULL;
+}
+
+/* ---- small JSON helpers ---------------------------------------------------------- */
+
+static const char *jstr(const json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static const char *jpath_str(const json_t *o, const char *k1, const char *k2)
+{
+	return jstr(json_object_get(o, k1), k2);
+}
+
+static int dup_str(char **dst, const char *s)
+{
+	if (!s)
+		return 0;
+	free(*dst);
+	*dst = strdup(s);
+	return *dst ? 0 : -ENOMEM;
+}
+
+static int strv_from_json(struct strv *s, const json_t *arr)
+{
+	size_t i;
+	json_t *v;
+
+	if (json_is_string(arr))
+		return strv_push_unique(s, json_string_value(arr));
+	json_array_foreach(arr, i, v) {
+		if (json_is_string(v) && strv_push_unique(s, json_string_value(v)) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static char *json_excerpt(const json_t *v)
+{
+	_cleanup_free_ char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+
+	if (!s)
+		return NULL;
+	return text_excerpt(s, strlen(s), 160);
+}
+
+static int set_loc(struct loc *l, const struct artifact *a, const char *ptr, unsigned line,
+		   const json_t *excerpt_of)
+{
+	_cleanup_free_ char *ex = excerpt_of ? json_excerpt(excerpt_of) : NULL;
+
+	return loc_set(l, a->path, line, ptr && *ptr ? ptr : NULL, ex);
+}
+
+static void mark(struct artifact *a, enum artifact_kind k)
+{
+	if (a->kind == ART_UNKNOWN || a->kind == ART_TEXT)
+		a->kind = k;
+	a->kinds_seen |= 1u << k;
+}
+
+/* ---- Kubernetes objects ------------------------------------------------------------- */
+
+static enum tristate tristate_of(const json_t *v)
+{
+	if (!v)
+		return TRI_ABSENT;
+	if (json_is_true(v))
+		return TRI_TRUE;
+	if (json_is_false(v))
+		return TRI_FALSE;
+	return TRI_OTHER;
+}
+
+static int k8s_route(struct bundle *b, struct artifact *a, const json_t *o, const char *ptr)
+{
+	const char *name = jpath_str(o, "metadata", "name");
+	json_t *spec = json_object_get(o, "spec");
+	json_t *ports, *port, *v;
+	struct route *r;
+	size_t i;
+	json_t *ex;
+
+	if (!name)
+		return 0;
+	r = bundle_route(b, name);
+	if (!r)
+		return -ENOMEM;
+	if (dup_str(&r->namespace_, jpath_str(o, "metadata", "namespace")) < 0)
+		return -ENOMEM;
+	v = json_object_get(spec, "hostnames");
+	if (v) {
+		strv_release(&r->hostnames);
+		if (strv_from_json(&r->hostnames, v) < 0)
+			return -ENOMEM;
+		r->hostnames_known = true;
+	} else if (!(r->sources & ROUTE_SRC_JSON)) {
+		r->hostnames_known = true; /* the full spec says: none */
+	}
+	v = json_object_get(spec, "enableNonSniClient");
+	r->non_sni = tristate_of(v);
+	free(r->non_sni_raw);
+	r->non_sni_raw = v ? json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+	v = json_object_get(spec, "additionalGateways");
+	strv_release(&r->additional_gateways);
+	if (v && strv_from_json(&r->additional_gateways, v) < 0)
+		return -ENOMEM;
+	r->gateways_known = true;
+	ports = json_object_get(spec, "ports");
+	json_array_foreach(ports, i, port) {
+		const char *cred = jpath_str(port, "tls", "credentialName");
+
+		if (cred && strv_push_unique(&r->credential_names, cred) < 0)
+			return -ENOMEM;
+	}
+	if (dup_str(&r->state, jpath_str(o, "status", "state")) < 0)
+		return -ENOMEM;
+	r->sources |= ROUTE_SRC_JSON;
+	ex = json_pack("{s:O?,s:O?,s:O?}", "hostnames", json_object_get(spec, "hostnames"),
+		       "enableNonSniClient", json_object_get(spec, "enableNonSniClient"),
+		       "additionalGateways", json_object_get(spec, "additionalGateways"));
+	loc_release(&r->where);
+	{
+		struct buf p = BUF_INIT;
+		int rr;
+
+		buf_printf(&p, "%s/spec", ptr);
+		rr = set_loc(&r->where, a, p.data, yamljson_line(spec), ex);
+		buf_release(&p);
+		json_decref(ex);
+		if (rr < 0)
+			return rr;
+	}
+	return 1;
+}
+
+static int k8s_route_config(struct bundle *b, struct artifact *a, const json_t *o,
+			    const char *ptr)
+{
+	const char *name = jpath_str(o, "metadata", "name");
+	json_t *spec = json_object_get(o, "spec");
+	struct route_config *c;
+
+	if (!name)
+		return 0;
+	c = bundle_add_route_config(b);
+	if (!c)
+		return -ENOMEM;
+	c->name = strdup(name);
+	if (!c->name || strv_from_json(&c->additional_gateways,
+				       json_object_get(spec, "additionalGateways")) < 0)
+		return -ENOMEM;
+	c->non_sni = tristate_of(json_object_get(spec, "enableNonSniClient"));
+	return set_loc(&c->where, a, ptr, yamljson_line(o), spec) < 0 ? -ENOMEM : 1;
+}
+
+static bool is_cert_data_key(const char *k)
+{
+	return strcmp(k, "cert") == 0 || strcmp(k, "tls.crt") == 0 || strcmp(k, "cert.pem") == 0 ||
+	       strcmp(k, "ca.crt") == 0;
+}
+
+static bool is_key_data_key(const char *k)
+{
+	return strcmp(k, "key") == 0 || strcmp(k, "tls.key") == 0 || strcmp(k, "key.pem") == 0;
+}
+
+/* base64 (standard, with or without padding, white space ignored) */
+static int b64_decode(const char *in, struct buf *out)
+{
+	struct buf clean = BUF_INIT;
+	size_t n;
+	int r = 0, len;
+
+	for (const char *p = in; *p; p++)
+		if (*p != '\n' && *p != '\r' && *p != ' ' && *p != '\t')
+			if (buf_putc(&clean, *p) < 0) {
+				buf_release(&clean);
+				return -ENOMEM;
+			}
+	while (clean.len % 4)
+		if (buf_putc(&clean, '=') < 0) {
+			buf_release(&clean);
+			return -ENOMEM;
+		}
+	n = clean.len / 4 * 3;
+	if (n > (16u << 20)) {
+		buf_release(&clean);
+		return -ERANGE;
+	}
+	{
+		unsigned char *dst = malloc(n + 1);
+
+		if (!dst) {
+			buf_release(&clean);
+			return -ENOMEM;
+		}
+		len = clean.len ? EVP_DecodeBlock(dst, (const unsigned char *)clean.data,
+						  (int)clean.len)
+				: 0;
+		if (len < 0) {
+			r = -EINVAL;
+		} else {
+			/* EVP_DecodeBlock counts padding bytes as zeros */
+			size_t pad = 0;
+
+			if (clean.len >= 1 && clean.data[clean.len - 1] == '=')
+				pad++;
+			if (clean.len >= 2 && clean.data[clean.len - 2] == '=')
+				pad++;
+			r = buf_append(out, dst, (size_t)len - pad);
+		}
+		OPENSSL_cleanse(dst, n + 1);
+		free(dst);
+	}
+	buf_release(&clean);
+	return r;
+}
+
+static int add_cert_chain(struct bundle *b, const struct artifact *a, const struct pem_file *f,
+			  enum cert_role role, const char *owner, const char *file,
+			  const char *ptr, unsigned base_line, size_t *ret_leaf)
+{
+	unsigned idx = 0;
+	bool any = false;
+
+	*ret_leaf = SIZE_MAX;
+	for (size_t i = 0; i < f->n_items; i++) {
+		const struct pem_item *it = &f->items[i];
+		struct cert_rec *c;
+
+		if (it->kind != PEM_ITEM_CERT)
+			continue;
+		c = bundle_add_cert(b);
+		if (!c)
+			return -ENOMEM;
+		any = true;
+		c->role = role;
+		c->chain_index = idx++;
+		c->key_match = -1;
+		if (dup_str(&c->owner, owner) < 0 || dup_str(&c->file, file) < 0)
+			return -ENOMEM;
+		if (it->error == PEM_OK) {
+			c->parsed = true;
+			if (cert_facts_copy(&c->facts, &it->cert) < 0)
+				return -ENOMEM;
+		} else {
+			c->error = it->error;
+			if (dup_str(&c->error_text, it->error_text ? it->error_text
+								    : pem_error_text(it->error)) < 0)
+				return -ENOMEM;
+		}
+		if (loc_set(&c->where, a->path, base_line ? base_line : it->line, ptr,
+			    c->parsed ? c->facts.subject : c->error_text) < 0)
+			return -ENOMEM;
+		if (c->chain_index == 0)
+			*ret_leaf = (size_t)(c - b->certs);
+	}
+	if (!any && role != CERT_ROLE_LOOSE) {
+		/* nothing usable where a certificate belongs */
+		struct cert_rec *c = bundle_add_cert(b);
+		enum pem_error e = f->error;
+
+		if (!c)
+			return -ENOMEM;
+		if (e == PEM_OK)
+			e = PEM_ERR_WRONG_OBJECT;
+		c->role = role;
+		c->key_match = -1;
+		c->error = e;
+		if (dup_str(&c->owner, owner) < 0 || dup_str(&c->file, file) < 0 ||
+		    dup_str(&c->error_text, f->error_text ? f->error_text : pem_error_text(e)) < 0)
+			return -ENOMEM;
+		if (loc_set(&c->where, a->path, base_line ? base_line : f->error_line, ptr,
+			    c->error_text) < 0)
+			return -ENOMEM;
+		*ret_leaf = (size_t)(c - b->certs);
+	}
+	return 0;
+}
+
+static int k8s_secret(struct bundle *b, struct artifact *a, const json_t *o, const char *ptr,
+		      bool listed)
+{
+	const char *name = jpath_str(o, "metadata", "name");
+	struct secret_meta *s;
+	json_t *data = json_object_get(o, "data"), *sdata = json_object_get(o, "stringData");
+	const char *k;
+	json_t *v;
+	size_t leaf = SIZE_MAX;
+	struct key_facts kf = { 0 };
+	bool have_key = false;
+	int r = 0;
+
+	if (!name)
+		return 0;
+	s = bundle_secret(b, name);
+	if (!s)
+		return -ENOMEM;
+	if (listed)
+		b->secrets_listed = true;
+	if (dup_str(&s->type, jstr(o, "type")) < 0)
+		return -ENOMEM;
+	if (set_loc(&s->where, a, ptr, yamljson_line(o), NULL) < 0)
+		return -ENOMEM;
+	for (int pass = 0; pass < 2; pass++) {
+		json_t *d = pass ? sdata : data;
+
+		json_object_foreach(d, k, v) {
+			struct buf raw = BUF_INIT;
+			struct pem_file f = { 0 };
+
+			if (k[0] == '\x01')
+				continue;
+			if (strv_push_unique(&s->data_keys, k) < 0)
+				return -ENOMEM;
+			if (!json_is_string(v) || !json_string_length(v))
+				continue;
+			if (!is_cert_data_key(k) && !is_key_data_key(k))
+				continue;
+			if (pass == 0) {
+				if (b64_decode(json_string_value(v), &raw) < 0) {
+					buf_release(&raw);
+					continue;
+				}
+			} else if (buf_puts(&raw, json_string_value(v)) < 0) {
+				return -ENOMEM;
+			}
+			if (is_key_data_key(k)) {
+				key_facts_release(&kf);
+				r = pem_parse_key_file((const uint8_t *)raw.data, raw.len, &kf, NULL);
+				have_key = r == 0;
+				a->has_private_key = true;
+				b->input_has_private_key = true;
+			} else if (strcmp(k, "ca.crt") != 0) {
+				struct buf p = BUF_INIT;
+
+				r = pem_file_parse((const uint8_t *)raw.data, raw.len, &f, NULL);
+				if (r == 0) {
+					buf_printf(&p, "%s/%s/%s", ptr, pass ? "stringData" : "data",
+						   k);
+					r = add_cert_chain(b, a, &f, CERT_ROLE_SECRET, name, k, p.data,
+							   yamljson_line(o), &leaf);
+					if (f.has_private_key) {
+						a->has_private_key = true;
+						b->input_has_private_key = true;
+					}
+				}
+				buf_release(&p);
+				pem_file_release(&f);
+			}
+			OPENSSL_cleanse(raw.data, raw.len);
+			buf_release(&raw);
+			if (r == -ENOMEM)
+				return r;
+			r = 0;
+		}
+	}
+	if (leaf != SIZE_MAX && have_key) {
+		struct cert_rec *c = &b->certs[leaf];
+
+		if (kf.status == PEM_OK) {
+			c->key_state = KEYSTATE_OK;
+			c->key_match = c->parsed ? cert_key_match(&c->facts, &kf) : -1;
+		} else {
+			c->key_state = KEYSTATE_BAD;
+			c->key_error = kf.status;
+			if (dup_str(&c->key_error_text, pem_error_text(kf.status)) < 0)
+				r = -ENOMEM;
+		}
+	}
+	key_facts_release(&kf);
+	return r < 0 ? r : 1;
+}
+
+static int k8s_pod(struct bundle *b, struct artifact *a, const json_t *o, const char *ptr)
+{
+	const char *name = jpath_str(o, "metadata", "name");
+	json_t *labels = json_object_get(json_object_get(o, "metadata"), "labels");
+	json_t *cs = json_object_get(json_object_get(o, "status"), "containerStatuses"), *c;
+	struct pod_meta *p;
+	size_t i, ready = 0;
+
+	if (!name)
+		return 0;
+	p = bundle_add_pod(b);
+	if (!p)
+		return -ENOMEM;
+	if (dup_str(&p->name, name) < 0 || dup_str(&p->app, jstr(labels, "app")) < 0 ||
+	    dup_str(&p->phase, jpath_str(o, "status", "phase")) < 0)
+		return -ENOMEM;
+	json_array_foreach(cs, i, c)
+		if (json_is_true(json_object_get(c, "ready")))
+			ready++;
+	if (json_array_size(cs)) {
+		char tmp[32];
+
+		snprintf(tmp, sizeof(tmp), "%zu/%zu", ready, json_array_size(cs));
+		if (dup_str(&p->ready, tmp) < 0)
+			return -ENOMEM;
+	}
+	return set_loc(&p->where, a, ptr, yamljson_line(o), NULL) < 0 ? -ENOMEM : 1;
+}
+
+static int k8s_service(struct bundle *b, struct artifact *a, const json_t *o, const char *ptr)
+{
+	const char *name = jpath_str(o, "metadata", "name");
+	json_t *ing = json_object_get(json_object_get(json_object_get(o, "status"), "loadBalancer"),
+				      "ingress"),
+	       *e;
+	struct service_meta *s;
+	size_t i;
+
+	if (!name)
+		return 0;
+	s = bundle_add_service(b);
+	if (!s)
+		return -ENOMEM;
+	if (dup_str(&s->name, name) < 0 || dup_str(&s->type, jpath_str(o, "spec", "type")) < 0)
+		return -ENOMEM;
+	json_array_foreach(ing, i, e) {
+		const char *ip = jstr(e, "ip") ? jstr(e, "ip") : jstr(e, "hostname");
+
+		if (ip && strv_push_unique(&s->external_ips, ip) < 0)
+			return -ENOMEM;
+	}
+	return set_loc(&s->where, a, ptr, yamljson_line(o), NULL) < 0 ? -ENOMEM : 1;
+}
+
+static int k8s_object(struct bundle *b, struct artifact *a, const json_t *o, const char *ptr,
+		      bool listed)
+{
+	const char *kind = jstr(o, "kind");
+	const char *ts = jpath_str(o, "metadata", "creationTimestamp");
+	int64_t t;
+
+	if (ts && text_parse_time(ts, strlen(ts), &t) == 0)
+		bundle_note_time(b, t);
+	if (!b->namespace_ && jpath_str(o, "metadata", "namespace"))
+		if (dup_str(&b->namespace_, jpath_str(o, "metadata", "namespace")) < 0)
+			return -ENOMEM;
+	if (strcmp(kind, "ApigeeRoute") == 0) {
+		if (listed)
+			b->routes_listed = true;
+		return k8s_route(b, a, o, ptr);
+	}
+	if (strcmp(kind, "ApigeeRouteConfig") == 0)
+		return k8s_route_config(b, a, o, ptr);
+	if (strcmp(kind, "Secret") == 0)
+		return k8s_secret(b, a, o, ptr, listed);
+	if (strcmp(kind, "Pod") == 0)
+		return k8s_pod(b, a, o, ptr);
+	if (strcmp(kind, "Service") == 0)
+		return k8s_service(b, a, o, ptr);
+	return 1; /* a Kubernetes object we do not use: still recognised */
+}
+
+static bool path_mentions(const char *path, const char *word)
+{
+	return text_find_ci(path, strlen(path), word) != NULL;
+}
+
+static int k8s_list(struct bundle *b, struct artifact *a, const json_t *o, const char *ptr)
+{
+	const char *kind = jstr(o, "kind");
+	json_t *items = json_object_get(o, "items"), *it;
+	size_t i;
+
+	if (json_array_size(items) == 0) {
+		/* an empty "List" says nothing about what was listed but through its name */
+		if (strcmp(kind, "ApigeeRouteList") == 0 || path_mentions(a->path, "apigeeroute"))
+			b->routes_listed = true;
+		if (strcmp(kind, "SecretList") == 0 || path_mentions(a->path, "secret"))
+			b->secrets_listed = true;
+		return 1;
+	}
+	json_array_foreach(items, i, it) {
+		char p[64];
+		int r;
+
+		if (!json_is_object(it) || !jstr(it, "kind"))
+			continue;
+		snprintf(p, sizeof(p), "%s/items/%zu", ptr, i);
+		r = k8s_object(b, a, it, p, true);
+		if (r < 0)
+			return r;
+	}
+	return 1;
+}
+
+/* ---- overrides.yaml ------------------------------------------------------------------ */
+
+static bool is_overrides(const json_t *o)
+{
+	if (json_is_array(json_object_get(o, "virtualhosts")))
+		return true;
+	return jstr(o, "org") &&
+	       (json_object_get(o, "instanceID") || json_object_get(o, "envs") ||
+		json_object_get(o, "k8sCluster") || json_object_get(o, "gcp") ||
+		json_object_get(o, "ingressGateways") || json_object_get(o, "cassandra"));
+}
+
+static int overrides(struct bundle *b, struct artifact *a, const json_t *o, const char *ptr)
+{
+	json_t *vhs = json_object_get(o, "virtualhosts"), *vh;
+	size_t i;
+
+	b->overrides_seen = true;
+	if (!b->overrides.org && dup_str(&b->overrides.org, jstr(o, "org")) < 0)
+		return -ENOMEM;
+	if (!b->overrides.instance_id && dup_str(&b->overrides.instance_id, jstr(o, "instanceID")) < 0)
+		return -ENOMEM;
+	if (!b->overrides.project) {
+		const char *p = jpath_str(o, "gcp", "projectID") ? jpath_str(o, "gcp", "projectID")
+								: jstr(o, "gcpProjectID");
+
+		if (dup_str(&b->overrides.project, p) < 0)
+			return -ENOMEM;
+	}
+	if (!b->overrides.where.artifact && loc_set(&b->overrides.where, a->path, 0, NULL, NULL) < 0)
+		return -ENOMEM;
+	json_array_foreach(vhs, i, vh) {
+		struct vhost *v;
+		char p[96];
+		json_t *ag;
+
+		if (!json_is_object(vh) || !jstr(vh, "name"))
+			continue;
+		v = bundle_add_vhost(b);
+		if (!v)
+			return -ENOMEM;
+		if (dup_str(&v->name, jstr(vh, "name")) < 0 ||
+		    dup_str(&v->ssl_cert_path, jstr(vh, "sslCertPath")) < 0 ||
+		    dup_str(&v->ssl_key_path, jstr(vh, "sslKeyPath")) < 0 ||
+		    dup_str(&v->ssl_secret, jstr(vh, "sslSecret")) < 0)
+			return -ENOMEM;
+		ag = json_object_get(vh, "additionalGateways");
+		v->gateways_known = true;
+		if (strv_from_json(&v->additional_gateways, ag) < 0 ||
+		    strv_from_json(&v->host_aliases, json_object_get(vh, "hostAliases")) < 0)
+			return -ENOMEM;
+		snprintf(p, sizeof(p), "%s/virtualhosts/%zu", ptr, i);
+		{
+			json_t *ex = json_pack("{s:O?,s:O?}", "name", json_object_get(vh, "name"),
+					       "additionalGateways", ag);
+			int r = set_loc(&v->where, a, p, yamljson_line(vh), ex);
+
+			json_decref(ex);
+			if (r < 0)
+				return r;
+		}
+	}
+	mark(a, ART_OVERRIDES);
+	return 1;
+}
+
+/* ---- management API ---------------------------------------------------------------------- */
+
+static const char *strip_prefix(const char *s, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return s && strncmp(s, prefix, n) == 0 ? s + n : s;
+}
+
+static int api_instance_obj(struct bundle *b, struct artifact *a, const json_t *o,
+			    const char *ptr)
+{
+	const char *name = jstr(o, "name");
+	struct api_instance *s;
+
+	if (!name)
+		return 0;
+	name = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
+	s = bundle_instance(b, name);
+	if (!s)
+		return -ENOMEM;
+	if (dup_str(&s->host, jstr(o, "host")) < 0 || dup_str(&s->location, jstr(o, "location")) < 0)
+		return -ENOMEM;
+	if (!s->where.artifact && set_loc(&s->where, a, ptr, yamljson_line(o), NULL) < 0)
+		return -ENOMEM;
+	return 1;
+}
+
+static int api_object(struct bundle *b, struct artifact *a, const json_t *o, const char *ptr)
+{
+	json_t *arr, *it;
+	size_t i;
+
+	if ((arr = json_object_get(o, "instances")) && json_is_array(arr)) {
+		b->instances_listed = true;
+		json_array_foreach(arr, i, it) {
+			char p[64];
+
+			snprintf(p, sizeof(p), "%s/instances/%zu", ptr, i);
+			if (api_instance_obj(b, a, it, p) < 0)
+				return -ENOMEM;
+		}
+		return 1;
+	}
+	if ((arr = json_object_get(o, "environmentGroups")) && json_is_array(arr)) {
+		b->envgroups_listed = true;
+		json_array_foreach(arr, i, it) {
+			const char *name = jstr(it, "name");
+			struct api_envgroup *g;
+			char p[64];
+
+			if (!name)
+				continue;
+			name = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
+			g = bundle_envgroup(b, name);
+			if (!g || strv_from_json(&g->hostnames, json_object_get(it, "hostnames")) < 0)
+				return -ENOMEM;
+			snprintf(p, sizeof(p), "%s/environmentGroups/%zu", ptr, i);
+			if (set_loc(&g->where, a, p, 0, json_object_get(it, "hostnames")) < 0)
+				return -ENOMEM;
+		}
+		return 1;
+	}
+	if ((arr = json_object_get(o, "environmentGroupAttachments")) && json_is_array(arr)) {
+		json_array_foreach(arr, i, it) {
+			const char *g = jstr(it, "environmentGroupId"), *env = jstr(it, "environment");
+			struct api_envgroup *eg;
+
+			if (!g || !env)
+				continue;
+			g = strrchr(g, '/') ? strrchr(g, '/') + 1 : g;
+			eg = bundle_envgroup(b, g);
+			if (!eg || strv_push_unique(&eg->attached_envs, env) < 0)
+				return -ENOMEM;
+			eg->attachments_known = true;
+		}
+		return 1;
+	}
+	if ((arr = json_object_get(o, "attachments")) && json_is_array(arr)) {
+		struct pending *p = pending_get(b);
+		struct pend_att *pa;
+
+		if (!p || model_grow((void **)&p->att, &p->cap_att, p->n_att, sizeof(*p->att)) < 0)
+			return -ENOMEM;
+		pa = &p->att[p->n_att++];
+		pa->artifact = (size_t)(a - b->artifacts);
+		json_array_foreach(arr, i, it) {
+			const char *env = jstr(it, "environment");
+
+			if (env && strv_push_unique(&pa->envs, env) < 0)
+				return -ENOMEM;
+		}
+		if (set_loc(&pa->where, a, "/attachments", 0, NULL) < 0)
+			return -ENOMEM;
+		return 1;
+	}
+	if (json_is_object(json_object_get(o, "error")) &&
+	    json_object_get(json_object_get(o, "error"), "code")) {
+		json_t *e = json_object_get(o, "error");
+		struct api_error *ae = bundle_add_api_error(b);
+
+		if (!ae)
+			return -ENOMEM;
+		ae->code = (int)json_integer_value(json_object_get(e, "code"));
+		if (dup_str(&ae->status, jstr(e, "status")) < 0 ||
+		    dup_str(&ae->message, jstr(e, "message")) < 0 ||
+		    set_loc(&ae->where, a, "/error", 0, e) < 0)
+			return -ENOMEM;
+		return 1;
+	}
+	/* an organization */
+	if (jstr(o, "name") &&
+	    (json_object_get(o, "runtimeType") || json_object_get(o, "subscriptionType") ||
+	     json_object_get(o, "billingType") || json_object_get(o, "analyticsRegion") ||
+	     json_object_get(o, "apigeeProjectId") ||
+	     (json_object_get(o, "environments") && json_object_get(o, "createdAt")))) {
+		struct api_org *org = &b->org;
+
+		org->seen = true;
+		if (dup_str(&org->name, strip_prefix(jstr(o, "name"), "organizations/")) < 0 ||
+		    dup_str(&org->runtime_type, jstr(o, "runtimeType")) < 0 ||
+		    dup_str(&org->authorized_network, jstr(o, "authorizedNetwork")) < 0 ||
+		    strv_from_json(&org->environments, json_object_get(o, "environments")) < 0 ||
+		    set_loc(&org->where, a, ptr, yamljson_line(o),
+			    json_object_get(o, "environments")) < 0)
+			return -ENOMEM;
+		return 1;
+	}
+	/* one instance */
+	if (jstr(o, "name") && jstr(o, "host") && (json_object_get(o, "location") ||
+						   json_object_get(o, "port")))
+		return api_instance_obj(b, a, o, ptr);
+	return 0;
+}
+
+/* ---- the collector's own documents ---------------------------------------------------------- */
+
+static int facts_array(struct bundle *b, struct artifact *a, const json_t *arr, enum cert_role role,
+		       const char *owner, const char *file, const char *ptr, size_t *ret_leaf)
+{
+	json_t *it;
+	size_t i;
+
+	*ret_leaf = SIZE_MAX;
+	json_array_foreach(arr, i, it) {
+		struct cert_rec *c = bundle_add_cert(b);
+		char p[160];
+
+		if (!c)
+			return -ENOMEM;
+		c->role = role;
+		c->chain_index = (unsigned)i;
+		c->key_match = -1;
+		if (dup_str(&c->owner, owner) < 0 || dup_str(&c->file, file) < 0)
+			return -ENOMEM;
+		if (cert_facts_from_json(it, &c->facts, NULL) == 0) {
+			c->parsed = true;
+		} else {
+			c->error = PEM_ERR_BAD_DER;
+			if (dup_str(&c->error_text, "unreadable certificate facts") < 0)
+				return -ENOMEM;
+		}
+		snprintf(p, sizeof(p), "%s/%zu", ptr, i);
+		if (loc_set(&c->where, a->path, 0, p, c->parsed ? c->facts.subject : NULL) < 0)
+			return -ENOMEM;
+		if (i == 0)
+			*ret_leaf = (size_t)(c - b->certs);
+	}
+	return 0;
+}
+
+/* {"certificates":[facts], "cert_error":{"class","text"}, "key":{key facts}, "key_matches":b} */
+static int tls_entry(struct bundle *b, struct artifact *a, const json_t *e, enum cert_role role,
+		     const char *owner, const char *file, const char *ptr)
+{
+	json_t *cerr = json_object_get(e, "cert_error"), *key = json_object_get(e, "key");
+	size_t leaf = SIZE_MAX;
+	char p[160];
+	int r;
+
+	snprintf(p, sizeof(p), "%s/certificates", ptr);
+	r = facts_array(b, a, json_object_get(e, "certificates"), role, owner, file, p, &leaf);
+	if (r < 0)
+		return r;
+	if (json_is_object(cerr)) {
+		struct cert_rec *c = bundle_add_cert(b);
+		enum pem_error pe = pem_error_from_name(jstr(cerr, "class"));
+
+		if (!c)
+			return -ENOMEM;
+		c->role = role;
+		c->key_match = -1;
+		c->error = pe == PEM_ERR__INVALID ? PEM_ERR_BAD_DER : pe;
+		if (dup_str(&c->owner, owner) < 0 || dup_str(&c->file, file) < 0 ||
+		    dup_str(&c->error_text, jstr(cerr, "text") ? jstr(cerr, "text")
+							       : pem_error_text(c->error)) < 0)
+			return -ENOMEM;
+		snprintf(p, sizeof(p), "%s/cert_error", ptr);
+		if (set_loc(&c->where, a, p, 0, cerr) < 0)
+			return -ENOMEM;
+		if (leaf == SIZE_MAX)
+			leaf = (size_t)(c - b->certs);
+	}
+	if (leaf != SIZE_MAX && json_is_object(key)) {
+		struct cert_rec *c = &b->certs[leaf];
+		struct key_facts kf = { 0 };
+		json_t *km = json_object_get(e, "key_matches");
+
+		if (key_facts_from_json(key, &kf, NULL) == 0) {
+			if (kf.status == PEM_OK) {
+				c->key_state = KEYSTATE_OK;
+				if (json_is_boolean(km))
+					c->key_match = json_is_true(km);
+				else if (c->parsed)
+					c->key_match = cert_key_match(&c->facts, &kf);
+			} else {
+				c->key_state = KEYSTATE_BAD;
+				c->key_error = kf.status;
+				if (dup_str(&c->key_error_text, jstr(key, "error")
+									? jstr(key, "error")
+									: pem_error_text(kf.status)) < 0) {
+					key_facts_release(&kf);
+					return -ENOMEM;
+				}
+			}
+		}
+		key_facts_release(&kf);
+	}
+	return 0;
+}
+
+static int collector_probes(struct bundle *b, struct artifact *a, const json_t *o)
+{
+	json_t *arr = json_object_get(o, "probes"), *it;
+	size_t i;
+
+	b->probes_seen = true;
+	json_array_foreach(arr, i, it) {
+		struct probe *p = bundle_add_probe(b);
+		json_t *verify = json_object_get(it, "verify"), *chain = json_object_get(it, "chain");
+		char ptr[64];
+		size_t leaf;
+		int r;
+
+		if (!p)
+			return -ENOMEM;
+		p->outcome = probe_outcome_from_name(jstr(it, "outcome"));
+		if (p->outcome == PROBE__INVALID)
+			p->outcome = PROBE_ERROR;
+		p->port = (int)json_integer_value(json_object_get(it, "port"));
+		p->verify_ok = json_is_boolean(json_object_get(verify, "ok"))
+				       ? json_is_true(json_object_get(verify, "ok"))
+				       : -1;
+		p->verify_code = (long)json_integer_value(json_object_get(verify, "code"));
+		if (dup_str(&p->host, jstr(it, "host")) < 0 ||
+		    dup_str(&p->address, jstr(it, "address")) < 0 ||
+		    dup_str(&p->sni, jstr(it, "sni")) < 0 || dup_str(&p->alert, jstr(it, "alert")) < 0 ||
+		    dup_str(&p->error, jstr(it, "error")) < 0 ||
+		    dup_str(&p->protocol, jstr(it, "protocol")) < 0 ||
+		    dup_str(&p->cipher, jstr(it, "cipher")) < 0 ||
+		    dup_str(&p->verify_error, jstr(verify, "error")) < 0)
+			return -ENOMEM;
+		snprintf(ptr, sizeof(ptr), "/probes/%zu", i);
+		{
+			json_t *ex = json_pack("{s:O?,s:O?,s:O?,s:O?}", "address",
+					       json_object_get(it, "address"), "sni",
+					       json_object_get(it, "sni"), "outcome",
+					       json_object_get(it, "outcome"), "alert",
+					       json_object_get(it, "alert"));
+
+			r = set_loc(&p->where, a, ptr, 0, ex);
+			json_decref(ex);
+			if (r < 0)
+				return r;
+		}
+		snprintf(ptr, sizeof(ptr), "/probes/%zu/chain", i);
+		r = facts_array(b, a, chain, CERT_ROLE_SERVED, p->sni ? p->sni : p->address, NULL,
+				ptr, &leaf);
+		if (r < 0)
+			return r;
+		if (leaf != SIZE_MAX) {
+			p->got_cert = true;
+			memcpy(p->leaf_sha256, b->certs[leaf].facts.sha256, sizeof(p->leaf_sha256));
+		}
+		{
+			const char *t = jstr(it, "time");
+			int64_t tt;
+
+			if (t && text_parse_time(t, strlen(t), &tt) == 0)
+				bundle_note_time(b, tt);
+		}
+	}
+	return 1;
+}
+
+static int collector_secrets(struct bundle *b, struct artifact *a, const json_t *o)
+{
+	json_t *arr = json_object_get(o, "items"), *it;
+	size_t i;
+
+	b->secrets_listed = true;
+	json_array_foreach(arr, i, it) {
+		const char *name = jstr(it, "name");
+		struct secret_meta *s;
+		json_t *keys = json_object_get(it, "data_keys"), *tls = json_object_get(it, "tls");
+		char ptr[64];
+
+		if (!name)
+			continue;
+		s = bundle_secret(b, name);
+		if (!s || dup_str(&s->type, jstr(it, "type")) < 0)
+			return -ENOMEM;
+		if (json_is_object(keys)) {
+			const char *k;
+			json_t *v;
+
+			json_object_foreach(keys, k, v)
+				if (strv_push_unique(&s->data_keys, k) < 0)
+					return -ENOMEM;
+		} else if (strv_from_json(&s->data_keys, keys) < 0) {
+			return -ENOMEM;
+		}
+		snprintf(ptr, sizeof(ptr), "/items/%zu", i);
+		if (set_loc(&s->where, a, ptr, 0, NULL) < 0)
+			return -ENOMEM;
+		if (json_is_object(tls)) {
+			snprintf(ptr, sizeof(ptr), "/items/%zu/tls", i);
+			if (tls_entry(b, a, tls, CERT_ROLE_SECRET, name, jstr(tls, "cert_key"), ptr) <
+			    0)
+				return -ENOMEM;
+		}
+	}
+	return 1;
+}
+
+static int collector_tls_files(struct bundle *b, struct artifact *a, const json_t *o)
+{
+	json_t *arr = json_object_get(o, "items"), *it;
+	size_t i;
+
+	json_array_foreach(arr, i, it) {
+		char ptr[64];
+
+		snprintf(ptr, sizeof(ptr), "/items/%zu", i);
+		if (tls_entry(b, a, it, CERT_ROLE_VHOST, jstr(it, "virtualhost"),
+			      jstr(it, "cert_path"), ptr) < 0)
+			return -ENOMEM;
+	}
+	return 1;
+}
+
+static int manifest(struct bundle *b, struct artifact *a, const json_t *o)
+{
+	json_t *arts = json_object_get(o, "artifacts"), *it;
+	const char *end = jpath_str(o, "collection", "end");
+	const char *start = jpath_str(o, "collection", "start");
+	struct pending *p = pending_get(b);
+	const char *slash = strrchr(a->path, '/');
+	size_t i;
+	int64_t t;
+
+	if (!p)
+		return -ENOMEM;
+	b->is_collected = true;
+	mark(a, ART_MANIFEST);
+	if (dup_str(&b->tool_version, jstr(o, "tool_version")) < 0)
+		return -ENOMEM;
+	if (slash && !b->top && !(b->top = strndup(a->path, (size_t)(slash - a->path))))
+		return -ENOMEM;
+	if ((end && text_parse_time(end, strlen(end), &t) == 0) ||
+	    (start && text_parse_time(start, strlen(start), &t) == 0))
+		b->collected_at = t;
+	json_array_foreach(arts, i, it) {
+		json_t *src = json_object_get(it, "source");
+		const char *path = jstr(it, "path");
+		struct pend_src *ps;
+
+		if (!path)
+			continue;
+		if (model_grow((void **)&p->src, &p->cap_src, p->n_src, sizeof(*p->src)) < 0)
+			break;
+		ps = &p->src[p->n_src++];
+		ps->path = strdup(path);
+		ps->url = jstr(src, "url") ? strdup(jstr(src, "url")) : NULL;
+		ps->status = json_is_integer(json_object_get(it, "http_status"))
+				     ? (int)json_integer_value(json_object_get(it, "http_status"))
+				     : -1;
+		if (!ps->path)
+			return -ENOMEM;
+	}
+	return 1;
+}
+
+static int collector_doc(struct bundle *b, struct artifact *a, const json_t *o, const char *kind)
+{
+	int r = 0;
+
+	if (strcmp(kind, "apigee-bundle/probes/v1") == 0)
+		r = collector_probes(b, a, o);
+	else if (strcmp(kind, "apigee-bundle/secrets/v1") == 0)
+		r = collector_secrets(b, a, o);
+	else if (strcmp(kind, "apigee-bundle/tls-files/v1") == 0)
+		r = collector_tls_files(b, a, o);
+	else
+		r = 1;
+	if (r > 0)
+		mark(a, ART_COLLECTOR_JSON);
+	return r;
+}
+
+/* ---- dispatch -------------------------------------------------------------------------------- */
+
+int ingest_json_value(struct bundle *b, struct artifact *a, json_t *v, const char *pointer,
+		      unsigned line)
+{
+	const char *kind, *format;
+	int r;
+
+	(void)line;
+	if (json_is_array(v)) {
+		json_t *first = json_array_get(v, 0);
+
+		if (json_is_object(first) && jstr(first, "kind") &&
+		    strncmp(jstr(first, "kind"), "compute#", 8) == 0) {
+			mark(a, ART_GCP_JSON);
+			return 1;
+		}
+		return 0;
+	}
+	if (!json_is_object(v))
+		return 0;
+	format = jstr(v, "format");
+	if (format && strncmp(format, "apigee-bundle/manifest", 22) == 0)
+		return manifest(b, a, v);
+	if (format && strncmp(format, "apigee-bundle/redaction", 23) == 0) {
+		mark(a, ART_REDACTION);
+		return 1;
+	}
+	if (format && strncmp(format, "apigee-bundle/findings", 22) == 0) {
+		mark(a, ART_COLLECTOR_JSON);
+		return 1;
+	}
+	kind = jstr(v, "kind");
+	if (kind && strncmp(kind, "apigee-bundle/", 14) == 0)
+		return collector_doc(b, a, v, kind);
+	if (kind && strncmp(kind, "compute#", 8) == 0) {
+		mark(a, ART_GCP_JSON);
+		return 1;
+	}
+	if (kind && jstr(v, "apiVersion")) {
+		size_t kl = strlen(kind);
+
+		if (kl >= 4 && strcmp(kind + kl - 4, "List") == 0)
+			r = k8s_list(b, a, v, pointer);
+		else
+			r = k8s_object(b, a, v, pointer, false);
+		if (r > 0)
+			mark(a, ART_K8S_JSON);
+		return r;
+	}
+	if (is_overrides(v))
+		return overrides(b, a, v, pointer);
+	r = api_object(b, a, v, pointer);
+	if (r > 0)
+		mark(a, ART_API_JSON);
+	return r;
+}
+
+/* ---- PEM files ------------------------------------------------------------------------------- */
+
+int ingest_pem(struct bundle *b, struct artifact *a, const void *data, size_t len)
+{
+	struct pem_file f = { 0 };
+	size_t leaf;
+	int r;
+
+	r = pem_file_parse(data, len, &f, NULL);
+	if (r < 0)
+		return r;
+	mark(a, ART_PEM);
+	if (f.has_private_key) {
+		a->has_private_key = true;
+		b->input_has_private_key = true;
+	}
+	r = add_cert_chain(b, a, &f, CERT_ROLE_LOOSE, NULL, NULL, NULL, 0, &leaf);
+	if (r == 0 && f.der && leaf != SIZE_MAX) {
+		/* usable, but not the PEM the ingress needs */
+		struct cert_rec *c = &b->certs[leaf];
+
+		c->error = PEM_ERR_NO_PEM;
+		if (dup_str(&c->error_text, "DER-encoded certificate, not PEM") < 0)
+			r = -ENOMEM;
+	}
+	for (size_t i = 0; r == 0 && i < f.n_items; i++) {
+		const struct pem_item *it = &f.items[i];
+		struct key_rec *k;
+
+		if (it->kind != PEM_ITEM_KEY)
+			continue;
+		k = bundle_add_key(b);
+		if (!k) {
+			r = -ENOMEM;
+			break;
+		}
+		k->facts.status = it->error != PEM_OK ? it->error : it->key.status;
+		k->facts.encrypted = it->key.encrypted;
+		k->facts.key_bits = it->key.key_bits;
+		memcpy(k->facts.pubkey_sha256, it->key.pubkey_sha256, sizeof(k->facts.pubkey_sha256));
+		if (dup_str(&k->facts.key_type, it->key.key_type) < 0 ||
+		    dup_str(&k->error_text, it->error_text) < 0 ||
+		    loc_set(&k->where, a->path, it->line, NULL, it->label) < 0)
+			r = -ENOMEM;
+	}
+	if (r == 0 && f.n_items == 0 && f.error != PEM_OK) {
+		/* "-----BEGIN" somewhere but nothing usable: a broken certificate file */
+		struct cert_rec *c = bundle_add_cert(b);
+
+		if (!c) {
+			r = -ENOMEM;
+		} else {
+			c->role = CERT_ROLE_LOOSE;
+			c->key_match = -1;
+			c->error = f.error;
+			if (dup_str(&c->error_text, f.error_text ? f.error_text
+								  : pem_error_text(f.error)) < 0 ||
+			    loc_set(&c->where, a->path, f.error_line, NULL, c->error_text) < 0)
+				r = -ENOMEM;
+		}
+	}
+	pem_file_release(&f);
+	return r;
+}
+
+/* ---- after the pass ---------------------------------------------------------------------------- */
+
+/* artifact path (maybe under a top folder) names the same file as rel */
+static bool path_is(const char *artifact, const char *top, const char *rel)
+{
+	size_t tl;
+
+	if (strcmp(artifact, rel) == 0)
+		return true;
+	if (!top || !*top)
+		return false;
+	tl = strlen(top);
+	return strncmp(artifact, top, tl) == 0 && artifact[tl] == '/' &&
+	       strcmp(artifact + tl + 1, rel) == 0;
+}
+
+static void apply_sources(struct bundle *b, struct pending *p)
+{
+	for (size_t i = 0; i < p->n_src; i++)
+		for (size_t j = 0; j < b->n_artifacts; j++) {
+			struct artifact *a = &b->artifacts[j];
+
+			if (!path_is(a->path, b->top, p->src[i].path))
+				continue;
+			if (p->src[i].url && !a->source_url)
+				a->source_url = strdup(p->src[i].url);
+			a->source_status = p->src[i].status;
+		}
+}
+
+/* the instance an attachments document belongs to: from the URL it came from, else
+ * from a path segment naming a known instance */
+static struct api_instance *attachment_owner(struct bundle *b, const struct artifact *a)
+{
+	const char *u = a->source_url;
+
+	if (u) {
+		const char *s = strstr(u, "/instances/");
+
+		if (s) {
+			char name[256];
+			size_t n;
+
+			s += strlen("/instances/");
+			n = strcspn(s, "/?");
+			if (n && n < sizeof(name)) {
+				memcpy(name, s, n);
+				name[n] = '\0';
+				return bundle_instance(b, name);
+			}
+		}
+	}
+	for (size_t i = 0; i < b->n_instances; i++) {
+		const char *name = b->instances[i].name;
+		const char *hit = strstr(a->path, name);
+		size_t n = strlen(name);
+
+		while (hit) {
+			bool left = hit == a->path || strchr("/._-", hit[-1]);
+			bool right = strchr("/._-", hit[n]) != NULL;
+
+			if (left && right)
+				return &b->instances[i];
+			hit = strstr(hit + 1, name);
+		}
+	}
+	return NULL;
+}
+
+static void normalize_rel(const char *p, char *out, size_t size)
+{
+	while (p[0] == '.' && p[1] == '/')
+		p += 2;
+	snprintf(out, size, "%s", p);
+}
+
+/* a loose file's path matches a path named in overrides.yaml (relative to it) */
+static bool file_matches(const char *artifact, const char *overrides_artifact, const char *named)
+{
+	char norm[1024], want[2048];
+	const char *slash = overrides_artifact ? strrchr(overrides_artifact, '/') : NULL;
+	size_t al, nl;
+
+	if (!named || !*named)
+		return false;
+	normalize_rel(named, norm, sizeof(norm));
+	if (slash)
+		snprintf(want, sizeof(want), "%.*s/%s", (int)(slash - overrides_artifact),
+			 overrides_artifact, norm);
+	else
+		snprintf(want, sizeof(want), "%s", norm);
+	if (strcmp(artifact, want) == 0)
+		return true;
+	/* absolute paths on the customer's machine: compare the tail */
+	al = strlen(artifact);
+	nl = strlen(norm);
+	if (norm[0] == '/' || strchr(norm, '/')) {
+		const char *base = strrchr(norm, '/') + 1;
+		size_t bl = strlen(base);
+
+		return al >= bl && strcmp(artifact + al - bl, base) == 0 &&
+		       (al == bl || artifact[al - bl - 1] == '/');
+	}
+	return al >= nl && strcmp(artifact + al - nl, norm) == 0 &&
+	       (al == nl || artifact[al - nl - 1] == '/');
+}
+
+static void set_key_verdict(struct cert_rec *c, const struct key_rec *k)
+{
+	if (k->facts.status == PEM_OK) {
+		c->key_state = KEYSTATE_OK;
+		c->key_match = c->parsed ? cert_key_match(&c->facts, &k->facts) : -1;
+	} else {
+		c->key_state = KEYSTATE_BAD;
+		c->key_error = k->facts.status;
+		free(c->key_error_text);
+		c->key_error_text = strdup(k->error_text ? k->error_text
+							 : pem_error_text(k->facts.status));
+	}
+}
+
+static bool same_dir(const char *x, const char *y)
+{
+	const char *sx = strrchr(x, '/'), *sy = strrchr(y, '/');
+	size_t lx = sx ? (size_t)(sx - x) : 0, ly = sy ? (size_t)(sy - y) : 0;
+
+	return lx == ly && strncmp(x, y, lx) == 0;
+}
+
+static int link_vhost_files(struct bundle *b)
+{
+	for (size_t v = 0; v < b->n_vhosts; v++) {
+		struct vhost *vh = &b->vhosts[v];
+		ssize_t leaf = -1;
+
+		for (size_t i = 0; i < b->n_certs; i++) {
+			struct cert_rec *c = &b->certs[i];
+
+			if (c->role != CERT_ROLE_LOOSE ||
+			    !file_matches(c->where.artifact, vh->where.artifact, vh->ssl_cert_path))
+				continue;
+			c->role = CERT_ROLE_VHOST;
+			if (dup_str(&c->owner, vh->name) < 0 ||
+			    dup_str(&c->file, vh->ssl_cert_path) < 0)
+				return -ENOMEM;
+			if (c->chain_index == 0 && leaf < 0)
+				leaf = (ssize_t)i;
+		}
+		if (leaf < 0)
+			continue;
+		for (size_t k = 0; k < b->n_keys; k++)
+			if (file_matches(b->keys[k].where.artifact, vh->where.artifact,
+					 vh->ssl_key_path)) {
+				set_key_verdict(&b->certs[leaf], &b->keys[k]);
+				break;
+			}
+	}
+	/* loose pairs: a key in the same file, or the only leaf and key of a folder */
+	for (size_t i = 0; i < b->n_certs; i++) {
+		struct cert_rec *c = &b->certs[i];
+		const struct key_rec *cand = NULL;
+		size_t leaves = 0, keys = 0;
+
+		if (c->role != CERT_ROLE_LOOSE || c->chain_index != 0 || c->key_state)
+			continue;
+		for (size_t k = 0; k < b->n_keys && !cand; k++)
+			if (strcmp(b->keys[k].where.artifact, c->where.artifact) == 0)
+				cand = &b->keys[k];
+		if (!cand) {
+			for (size_t j = 0; j < b->n_certs; j++)
+				if (b->certs[j].role == CERT_ROLE_LOOSE && b->certs[j].chain_index == 0 &&
+				    same_dir(b->certs[j].where.artifact, c->where.artifact))
+					leaves++;
+			for (size_t k = 0; k < b->n_keys; k++)
+				if (same_dir(b->keys[k].where.artifact, c->where.artifact)) {
+					keys++;
+					cand = &b->keys[k];
+				}
+			if (leaves != 1 || keys != 1)
+				cand = NULL;
+		}
+		if (cand)
+			set_key_verdict(c, cand);
+	}
+	return 0;
+}
+
+int ingest_finish(struct bundle *b)
+{
+	struct pending *p = b->pending;
+
+	if (p) {
+		apply_sources(b, p);
+		for (size_t i = 0; i < p->n_att; i++) {
+			struct pend_att *pa = &p->att[i];
+			struct api_instance *inst = attachment_owner(b, &b->artifacts[pa->artifact]);
+
+			if (!inst)
+				continue;
+			inst->attachments_known = true;
+			if (strv_copy(&inst->attached_envs, &pa->envs) < 0 ||
+			    loc_copy(&inst->attachments_where, &pa->where) < 0)
+				return -ENOMEM;
+		}
+		/* "{}" answers: the API omits empty lists */
+		for (size_t j = 0; j < b->n_artifacts; j++) {
+			struct artifact *a = &b->artifacts[j];
+			struct api_instance *inst;
+			size_t ul;
+
+			if (!a->source_url || a->kind != ART_UNKNOWN || a->failed)
+				continue;
+			ul = strlen(a->source_url);
+			if (ul < 12 || strcmp(a->source_url + ul - 12, "/attachments") != 0 ||
+			    a->source_status != 200)
+				continue;
+			inst = attachment_owner(b, a);
+			if (inst && !inst->attachments_known) {
+				inst->attachments_known = true;
+				if (loc_set(&inst->attachments_where, a->path, 0, NULL, "{}") < 0)
+					return -ENOMEM;
+			}
+		}
+	}
+	return link_vhost_files(b);
+}

@@ -1,0 +1,367 @@
+/* The bundle model: the facts that the ingest layer extracts from every artifact
+ * of a bundle (collected archive, unpacked folder, or loose hand-gathered files),
+ * and that checks read. Checks never see raw bytes; they see these facts plus a
+ * locator (struct loc) for each, which becomes the finding's evidence.
+ *
+ * Ownership: everything here is owned by the struct bundle that holds it and is
+ * released by bundle_free(). Arrays are (v, n) pairs grown with model_grow().
+ * Every array the input controls is capped (MODEL_MAX_*), so memory stays bounded
+ * whatever the bundle size; counters keep counting past the caps. */
+#ifndef CORE_MODEL_H
+#define CORE_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "pem.h"
+
+#define MODEL_MAX_ITEMS 4096  /* routes, secrets, certificates, traces, ... per kind */
+#define MODEL_MAX_SAMPLES 5   /* evidence samples kept per aggregate */
+#define MODEL_MAX_DISTINCT 65536 /* distinct values counted exactly (then "at least") */
+
+/* Where a fact was found: the evidence locator. */
+struct loc {
+	char *artifact; /* member path inside the bundle */
+	unsigned line;  /* 1-based, 0 = not applicable */
+	char *pointer;  /* JSON pointer or YAML path, NULL = not applicable */
+	char *excerpt;  /* short, printable, already escaped; NULL = none */
+};
+
+int loc_set(struct loc *l, const char *artifact, unsigned line, const char *pointer,
+	    const char *excerpt);
+int loc_copy(struct loc *dst, const struct loc *src);
+void loc_release(struct loc *l);
+
+/* Grow *v (elements of size elem) so that index n is valid; 0 / -ENOMEM / -ERANGE
+ * when n reaches MODEL_MAX_ITEMS. New memory is zeroed. */
+int model_grow(void **v, size_t *cap, size_t n, size_t elem);
+
+/* ---- Kubernetes ----------------------------------------------------------- */
+
+enum route_source {
+	ROUTE_SRC_JSON = 1 << 0,     /* kubectl get -o json / -o yaml (full spec) */
+	ROUTE_SRC_TABLE = 1 << 1,    /* kubectl get apigeeroutes (NAME STATE AGE) */
+	ROUTE_SRC_DESCRIBE = 1 << 2, /* kubectl describe apigeeroute */
+	ROUTE_SRC_JSONPATH = 1 << 3, /* -o jsonpath='{.spec.X}' fragment in a transcript */
+};
+
+enum tristate {
+	TRI_ABSENT = 0, /* field not present */
+	TRI_FALSE,
+	TRI_TRUE,  /* boolean true */
+	TRI_OTHER, /* present but not a boolean (e.g. the string "true") */
+};
+
+struct route {
+	char *name;
+	char *namespace_;
+	struct strv hostnames;
+	bool hostnames_known;
+	enum tristate non_sni; /* spec.enableNonSniClient */
+	char *non_sni_raw;     /* textual value as found, for evidence */
+	struct strv additional_gateways;
+	bool gateways_known;
+	struct strv credential_names; /* spec.ports[].tls.credentialName */
+	char *state;                  /* status.state or the STATE column; NULL = unknown */
+	unsigned sources;             /* enum route_source bits */
+	struct loc where;             /* best locator: JSON > describe > table */
+};
+
+/* ApigeeRouteConfig (kustomize installs): additionalGateways equivalent. */
+struct route_config {
+	char *name;
+	struct strv additional_gateways;
+	enum tristate non_sni;
+	struct loc where;
+};
+
+struct secret_meta {
+	char *name;
+	char *type;
+	struct strv data_keys;
+	struct loc where;
+};
+
+struct pod_meta {
+	char *name;
+	char *app; /* metadata.labels.app */
+	char *phase;
+	char *ready; /* "2/2" when known */
+	struct loc where;
+};
+
+struct service_meta {
+	char *name;
+	char *type;
+	struct strv external_ips; /* status.loadBalancer.ingress[].ip / hostname */
+	struct loc where;
+};
+
+/* ---- overrides.yaml ------------------------------------------------------- */
+
+struct vhost {
+	char *name;
+	char *ssl_cert_path;
+	char *ssl_key_path;
+	char *ssl_secret;
+	struct strv additional_gateways;
+	bool gateways_known;
+	struct strv host_aliases; /* apigeectl-era hostAliases */
+	struct loc where;
+};
+
+struct overrides {
+	char *org;
+	char *instance_id;
+	char *project;
+	struct loc where; /* the file */
+};
+
+/* ---- certificates ---------------------------------------------------------- */
+
+enum cert_role {
+	CERT_ROLE_LOOSE = 0, /* a PEM file found in the input */
+	CERT_ROLE_VHOST,     /* named by a virtual host's sslCertPath */
+	CERT_ROLE_SECRET,    /* held by a Kubernetes Secret */
+	CERT_ROLE_SERVED,    /* received by a TLS probe or shown in a transcript */
+	CERT_ROLE_LB,        /* a load balancer certificate (gcloud) */
+};
+
+enum key_state {
+	KEYSTATE_UNKNOWN = 0, /* no key seen for this certificate */
+	KEYSTATE_OK,          /* key loaded; see key_match */
+	KEYSTATE_BAD,         /* key present but unreadable; key_error says why */
+};
+
+/* One certificate slot: a parsed certificate (chain position chain_index, 0 = leaf)
+ * or a failed parse of something that should have been one. */
+struct cert_rec {
+	enum cert_role role;
+	char *owner; /* virtual host, secret name, probed host name / address; NULL for loose */
+	char *file;  /* the configured path (sslCertPath) or data key, when known */
+	unsigned chain_index;
+	bool parsed;
+	struct cert_facts facts;  /* when parsed */
+	enum pem_error error;     /* when !parsed */
+	char *error_text;
+	enum key_state key_state; /* leaf only */
+	int key_match;            /* -1 unknown, 0 mismatch, 1 match */
+	enum pem_error key_error;
+	char *key_error_text;
+	struct loc where;
+};
+
+/* A private key found loose in the input (its facts only; the key is not kept). */
+struct key_rec {
+	struct key_facts facts;
+	char *error_text;
+	struct loc where;
+};
+
+/* ---- logs ----------------------------------------------------------------- */
+
+struct access_log_stats {
+	uint64_t files;
+	uint64_t lines;         /* all lines of recognised access logs */
+	uint64_t entries;       /* lines recognised as access-log entries */
+	uint64_t nonsni_reject; /* sni empty + filter_chain_not_found */
+	uint64_t fcnf_with_sni; /* filter_chain_not_found for a named SNI (unknown host) */
+	char first_start[40];   /* start_time of the first / last rejected entry */
+	char last_start[40];
+	struct loc samples[MODEL_MAX_SAMPLES];
+	size_t n_samples;
+	uint64_t distinct_remote; /* distinct remote addresses among rejected entries */
+	bool distinct_capped;
+};
+
+struct watcher_missing {
+	char *secret;
+	uint64_t count;
+	struct loc first;
+};
+
+struct watcher_stats {
+	uint64_t files;
+	uint64_t lines;
+	uint64_t errors; /* level=error lines */
+	struct watcher_missing *missing;
+	size_t n_missing, cap_missing;
+};
+
+/* ---- client transcripts and probes --------------------------------------- */
+
+enum curl_symptom {
+	CURL_SYM_RESET = 1 << 0,      /* reset / SSL_ERROR_SYSCALL during the handshake */
+	CURL_SYM_ALERT = 1 << 1,      /* handshake failure alert */
+	CURL_SYM_VERIFY = 1 << 2,     /* certificate verification failed (60/51) */
+	CURL_SYM_HTTP502 = 1 << 3,    /* 502 with the Google "Server Error" page */
+	CURL_SYM_HTTP503 = 1 << 4,    /* 503 (via: 1.1 google) */
+	CURL_SYM_HTTP403_404 = 1 << 5, /* 403 / 404 */
+	CURL_SYM_CONNECT = 1 << 6,    /* refused / timed out / DNS */
+	CURL_SYM_OK = 1 << 7,         /* handshake completed and an HTTP status arrived */
+};
+
+struct curl_trace {
+	int exit_code; /* curl: (NN); -1 when not shown */
+	char *tls_library; /* "OpenSSL", "LibreSSL", "schannel", "SecureTransport", NULL */
+	char *url;
+	char *host;       /* host of the URL / "Connected to" */
+	bool ip_literal;  /* target is an IP literal: the client sends no SNI */
+	bool insecure;    /* -k seen */
+	unsigned symptoms; /* enum curl_symptom bits */
+	int http_status;   /* last response status, 0 = none */
+	bool via_google;
+	bool gfe_error_page; /* "Server Error ... try again in 30 seconds" */
+	char *verify_error;  /* "certificate has expired", "self-signed certificate", ... */
+	char *connect_error; /* "Connection refused", "Could not resolve host", ... */
+	struct loc where;    /* line of the decisive message */
+};
+
+struct sclient_trace {
+	bool noservername;   /* -noservername, or an IP target without -servername */
+	char *target;
+	bool no_peer_cert;   /* "no peer certificate available" */
+	bool got_cert;       /* "Certificate chain" / "Server certificate" seen */
+	bool reset;          /* errno=104/54, Connection reset */
+	char *alert;         /* "handshake failure", ... */
+	int verify_code;     /* Verify return code: N; -1 unknown */
+	char *verify_text;
+	char *leaf_subject;
+	struct loc where;
+};
+
+enum probe_outcome {
+	PROBE_OK = 0,
+	PROBE_RESET,
+	PROBE_EOF,
+	PROBE_ALERT,
+	PROBE_TIMEOUT,
+	PROBE_REFUSED,
+	PROBE_DNS,
+	PROBE_ERROR,
+	PROBE__MAX,
+	PROBE__INVALID = -22,
+};
+
+const char *probe_outcome_name(enum probe_outcome o);
+enum probe_outcome probe_outcome_from_name(const char *s);
+
+/* One TLS handshake made by the collector. */
+struct probe {
+	char *host;    /* the host name this probe is about (may be NULL for an ingress address) */
+	char *address; /* address connected to */
+	int port;
+	char *sni;     /* server name sent, NULL = no SNI */
+	enum probe_outcome outcome;
+	char *alert;
+	char *error;
+	char *protocol;
+	char *cipher;
+	bool got_cert;
+	char leaf_sha256[65];
+	int verify_ok; /* -1 unknown, 0 failed, 1 ok */
+	long verify_code;
+	char *verify_error;
+	struct loc where;
+};
+
+/* ---- Apigee management API ------------------------------------------------ */
+
+struct api_org {
+	bool seen;
+	char *name;
+	char *runtime_type;
+	char *authorized_network;
+	struct strv environments;
+	struct loc where;
+};
+
+struct api_instance {
+	char *name;
+	char *host;
+	char *location;
+	struct strv attached_envs;
+	bool attachments_known;
+	struct loc where;
+	struct loc attachments_where;
+};
+
+struct api_envgroup {
+	char *name;
+	struct strv hostnames;
+	struct strv attached_envs;
+	bool attachments_known;
+	struct loc where;
+};
+
+struct api_error {
+	int code;
+	char *status;
+	char *message;
+	char *url;
+	struct loc where;
+};
+
+/* ---- artifacts -------------------------------------------------------------- */
+
+enum artifact_kind {
+	ART_UNKNOWN = 0,
+	ART_MANIFEST,
+	ART_REDACTION,
+	ART_OVERRIDES,
+	ART_K8S_JSON,     /* kubectl -o json/yaml (routes, secrets, pods, services, ...) */
+	ART_K8S_TABLE,
+	ART_K8S_DESCRIBE,
+	ART_ACCESS_LOG,
+	ART_WATCHER_LOG,
+	ART_CURL,
+	ART_SCLIENT,
+	ART_PEM,
+	ART_API_JSON,
+	ART_GCP_JSON,
+	ART_COLLECTOR_JSON, /* apigee-bundle/... documents: probes, secrets, tls-files */
+	ART_TEXT,           /* other text: scanned line by line, nothing recognised */
+	ART_BINARY,
+	ART__MAX,
+};
+
+const char *artifact_kind_name(enum artifact_kind k);
+
+/* What a failed artifact was probably meant to be (for `error` verdicts). */
+enum artifact_hint {
+	HINT_ROUTES = 1 << 0,
+	HINT_OVERRIDES = 1 << 1,
+	HINT_SECRETS = 1 << 2,
+	HINT_ACCESS_LOG = 1 << 3,
+	HINT_WATCHER = 1 << 4,
+	HINT_CURL = 1 << 5,
+	HINT_CERT = 1 << 6,
+	HINT_PROBES = 1 << 7,
+	HINT_API = 1 << 8,
+};
+
+struct artifact {
+	char *path;
+	enum artifact_kind kind;
+	unsigned kinds_seen; /* bit per artifact_kind recognised inside (mixed transcripts) */
+	uint64_t size;
+	uint64_t lines;
+	bool failed;       /* present but (partly) unreadable */
+	unsigned hints;    /* enum artifact_hint, for failed artifacts */
+	char *error;       /* what failed, with place */
+	unsigned error_line;
+	bool has_private_key;
+	/* from the manifest, when there is one */
+	char *source_url;
+	int source_status; /* exit status or HTTP status; -1 unknown */
+};
+
+enum time_source {
+	TIME_FROM_MANIFEST = 0,
+	TIME_FROM_NEWEST_TIMESTAMP,
+	TIME_FROM_ANALYSIS_CLOCK,
+};
+
+#endif

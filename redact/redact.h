@@ -1,0 +1,78 @@
+/* The redaction engine.
+ *
+ * One struct redactor per run: a random HMAC key (never stored), the built-in
+ * rules, optional user rules and the optional pseudonym map. Every member passes
+ * through a stream before it is written:
+ *
+ *   1. redactor_new(&opts, &r, &err);
+ *   2. per member: redact_stream_begin(r, path, &s); redact_stream_write(s, data,
+ *      len, out, ud) any number of times; redact_stream_end(s, out, ud) -- out()
+ *      receives the redacted bytes in order; memory stays bounded (lines are
+ *      handled one at a time; structured YAML/JSON members up to a size limit are
+ *      parsed whole, bigger ones fall back to line rules);
+ *      or, for small members, redact_buffer(r, path, data, len, &out, &err);
+ *   3. redactor_report_json(r) -> the redaction.json document (counts per rule and
+ *      member, never values);
+ *   4. redactor_free(r).
+ *
+ * A removed value becomes "<redacted:XXXXXXXX>": the first 8 hex digits of
+ * HMAC-SHA256(run key, value), so equal secrets stay equal inside one bundle.
+ * Private key PEM blocks are replaced by one marker line. Certificates stay. */
+#ifndef REDACT_REDACT_H
+#define REDACT_REDACT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+struct error;
+struct json_t;
+struct redactor;
+struct redact_stream;
+
+struct redact_options {
+	const char *rules_file; /* user rules (YAML), NULL = none */
+	bool pseudonymize;
+	const char *map_file;   /* pseudonym map to load and save (mode 0600), NULL = none */
+	bool dry_run;           /* count what would change; output unchanged */
+};
+
+typedef int (*redact_out_fn)(void *userdata, const void *data, size_t len);
+
+int redactor_new(const struct redact_options *opts, struct redactor **ret, struct error *err);
+void redactor_free(struct redactor *r);
+
+int redact_stream_begin(struct redactor *r, const char *member, struct redact_stream **ret);
+int redact_stream_write(struct redact_stream *s, const void *data, size_t len, redact_out_fn out,
+			void *userdata);
+int redact_stream_end(struct redact_stream *s, redact_out_fn out, void *userdata);
+
+int redact_buffer(struct redactor *r, const char *member, const void *data, size_t len,
+		  struct buf *ret, struct error *err);
+
+/* Pseudonymize a member name (path) when pseudonymization is on; else a copy. */
+char *redact_member_name(struct redactor *r, const char *member);
+
+/* redaction.json (new reference). */
+struct json_t *redactor_report_json(const struct redactor *r);
+
+/* Save the pseudonym map to opts->map_file (0600). No-op without pseudonymize. */
+int redactor_save_map(struct redactor *r, struct error *err);
+
+/* The leak scan: independent code that looks for anything on the contract's
+ * never-list in final member bytes. Returns 0 when clean; 1 with *ret_hit filled
+ * when something is found (kind, line; never the value). */
+struct leak_hit {
+	char kind[64];
+	unsigned line;
+};
+
+struct leak_scan;
+int leak_scan_begin(const char *member, struct leak_scan **ret);
+int leak_scan_write(struct leak_scan *s, const void *data, size_t len);
+int leak_scan_end(struct leak_scan *s, struct leak_hit *ret_hit); /* frees s */
+int leak_scan_buffer(const void *data, size_t len, struct leak_hit *ret_hit);
+
+#endif

@@ -1,0 +1,30 @@
+#!/bin/sh
+# Install what building and testing needs on Debian 12, when it is missing.
+# Run as root (CI runs it as root); without root it only reports what is missing.
+set -eu
+
+pkgs="meson ninja-build pkg-config gcc clang-format libarchive-dev libyaml-dev
+libjansson-dev libcurl4-openssl-dev libssl-dev libcmocka-dev python3
+python3-jsonschema openssl curl zstd gzip ca-certificates"
+
+missing=""
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+# kubectl: the machines of this project have it; a fresh Debian 12 gets Debian's client.
+if ! command -v kubectl >/dev/null 2>&1; then
+	missing="$missing kubernetes-client"
+fi
+
+if [ -n "$missing" ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "missing packages:$missing (run as root to install them)" >&2
+		exit 1
+	fi
+	echo "installing:$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q
+	# shellcheck disable=SC2086
+	apt-get install -y -q --no-install-recommends $missing
+fi
