@@ -16,13 +16,13 @@
 #include "banned.h"
 
 static const char *const status_names[STATUS__MAX] = {
-	[STATUS_PASS] = "pass", [STATUS_WARN] = "warn",	  [STATUS_FAIL] = "fail",
+	[STATUS_PASS] = "pass", [STATUS_WARN] = "warn",   [STATUS_FAIL] = "fail",
 	[STATUS_SKIP] = "skip", [STATUS_ERROR] = "error",
 };
 
 static const char *const severity_names[SEVERITY__MAX] = {
-	[SEVERITY_INFO] = "info",	  [SEVERITY_LOW] = "low",	    [SEVERITY_MEDIUM] = "medium",
-	[SEVERITY_HIGH] = "high",	  [SEVERITY_CRITICAL] = "critical",
+	[SEVERITY_INFO] = "info", [SEVERITY_LOW] = "low",           [SEVERITY_MEDIUM] = "medium",
+	[SEVERITY_HIGH] = "high", [SEVERITY_CRITICAL] = "critical",
 };
 
 const char *status_name(enum status s)
@@ -85,7 +85,7 @@ void finding_skip(struct finding *f, const char *missing, const char *collect_hi
 }
 
 void finding_evidence_at(struct finding *f, const char *artifact, unsigned line,
-			 const char *pointer, const char *excerpt)
+                         const char *pointer, const char *excerpt)
 {
 	struct evidence *e, *nv;
 
@@ -122,7 +122,7 @@ void finding_evidence(struct finding *f, const struct loc *where, const char *ex
 		return;
 	}
 	finding_evidence_at(f, where->artifact, where->line, where->pointer,
-			    excerpt ? excerpt : where->excerpt);
+	                    excerpt ? excerpt : where->excerpt);
 }
 
 void finding_note(struct finding *f, const char *fmt, ...)

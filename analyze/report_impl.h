@@ -39,18 +39,18 @@ enum report_esc {
 
 /* One "what to collect next" entry: the checks that share one command. */
 struct report_collect {
-	const char *command;   /* the command or collect option; NULL = unknown */
-	struct strv missing;   /* distinct missing inputs */
-	struct strv checks;    /* check IDs */
+	const char *command; /* the command or collect option; NULL = unknown */
+	struct strv missing; /* distinct missing inputs */
+	struct strv checks;  /* check IDs */
 };
 
 struct report_view {
 	const struct bundle *bundle; /* may be NULL */
 	const struct findings *fs;
 	const struct report_options *opts;
-	const char *input;           /* never NULL */
-	char collected_at[32];       /* "YYYY-MM-DDTHH:MM:SSZ" */
-	const char *time_source;     /* "manifest", "newest-timestamp", "analysis-clock" */
+	const char *input;            /* never NULL */
+	char collected_at[32];        /* "YYYY-MM-DDTHH:MM:SSZ" */
+	const char *time_source;      /* "manifest", "newest-timestamp", "analysis-clock" */
 	const char *time_source_text; /* the same, for people */
 
 	/* The diagnosis: symptoms (CURL-* with fail/warn) in registry order, causes
@@ -72,7 +72,7 @@ struct report_view {
 };
 
 int report_view_init(struct report_view *v, const struct bundle *b, const struct findings *fs,
-		     const struct report_options *opts);
+                     const struct report_options *opts);
 void report_view_release(struct report_view *v);
 
 /* The renderers: 0 or -EIO (writing failed), -ENOMEM. */
@@ -100,6 +100,8 @@ const char *report_summary(const struct finding *f);
 const char *report_family_title(const char *family);
 /* The finding for id, NULL when that check did not run. */
 const struct finding *report_find(const struct report_view *v, const char *id);
+/* The diagnosis sentence when no symptom failed. */
+const char *report_no_symptom_text(const struct report_view *v);
 /* "fail" / "FAIL" etc. */
 const char *report_status_upper(enum status s);
 

@@ -1,14 +1,389 @@
-/* apigee-bundle verify: placeholder until its issue lands. */
+/* apigee-bundle verify BUNDLE: stream the archive once, recompute every member's
+ * size and SHA-256, and compare them with manifest.json; check the manifest's
+ * structure (the required parts of schemas/manifest.schema.json, in C), that
+ * redaction.json is there, and run the leak scan over every member again.
+ * Exit 0 when all is well, 1 with every problem listed, 2 usage error. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include <archive.h>
+#include <archive_entry.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "buf.h"
 #include "commands.h"
+#include "redact.h"
+#include "text.h"
 #include "banned.h"
+
+#define VERIFY_MAX_DOC (64u << 20)
+#define VERIFY_MAX_MEMBERS 200000
+#define VERIFY_MAX_PROBLEMS 200
+
+struct seen {
+	char *path; /* relative to the top folder */
+	uint64_t size;
+	char sha256[65];
+	bool matched;
+};
+
+struct verify {
+	struct seen *m;
+	size_t n, cap;
+	char *top;
+	struct strv problems;
+	size_t n_problems;
+	struct buf manifest, redaction;
+	bool manifest_last;
+};
+
+static void problem(struct verify *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void problem(struct verify *v, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	v->n_problems++;
+	if (v->problems.n >= VERIFY_MAX_PROBLEMS)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	strv_push(&v->problems, line);
+}
+
+static struct seen *find_seen(struct verify *v, const char *path)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (strcmp(v->m[i].path, path) == 0)
+			return &v->m[i];
+	return NULL;
+}
+
+static bool is_hex64(const char *s)
+{
+	if (!s || strlen(s) != 64)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+			return false;
+	return true;
+}
+
+/* One member: digest, size, leak scan, keep manifest/redaction bytes. */
+static int read_member(struct verify *v, struct archive *a, const char *rel)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	struct leak_scan *ls = NULL;
+	struct leak_hit hit;
+	struct buf *keep = NULL;
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	uint64_t size = 0;
+	char chunk[65536];
+	struct seen *s;
+	int r = 0;
+
+	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
+		EVP_MD_CTX_free(ctx);
+		return -ENOMEM;
+	}
+	if (strcmp(rel, "manifest.json") == 0)
+		keep = &v->manifest;
+	else if (strcmp(rel, "redaction.json") == 0)
+		keep = &v->redaction;
+	if (keep)
+		buf_init(keep, VERIFY_MAX_DOC);
+	leak_scan_begin(rel, &ls);
+	for (;;) {
+		la_ssize_t n = archive_read_data(a, chunk, sizeof(chunk));
+
+		if (n < 0) {
+			problem(v, "%s: cannot read: %s", rel, archive_error_string(a));
+			r = -EIO;
+			break;
+		}
+		if (n == 0)
+			break;
+		EVP_DigestUpdate(ctx, chunk, (size_t)n);
+		size += (uint64_t)n;
+		if (ls)
+			leak_scan_write(ls, chunk, (size_t)n);
+		if (keep && buf_append(keep, chunk, (size_t)n) < 0) {
+			problem(v, "%s: larger than %u bytes", rel, VERIFY_MAX_DOC);
+			keep = NULL;
+		}
+	}
+	EVP_DigestFinal_ex(ctx, md, &mdlen);
+	EVP_MD_CTX_free(ctx);
+	memset(&hit, 0, sizeof(hit));
+	if (ls && leak_scan_end(ls, &hit) != 0)
+		problem(v, "%s:%u: leak scan found %s", rel, hit.line, hit.kind);
+	if (r < 0)
+		return r;
+	if (find_seen(v, rel)) {
+		problem(v, "%s: appears twice in the archive", rel);
+		return 0;
+	}
+	if (v->n == v->cap) {
+		size_t ncap = v->cap ? v->cap * 2 : 64;
+		struct seen *p = realloc(v->m, ncap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		v->m = p;
+		v->cap = ncap;
+	}
+	s = &v->m[v->n++];
+	memset(s, 0, sizeof(*s));
+	s->path = strdup(rel);
+	s->size = size;
+	for (int i = 0; i < 32; i++)
+		snprintf(s->sha256 + 2 * i, 3, "%02x", md[i]);
+	return s->path ? 0 : -ENOMEM;
+}
+
+static int read_archive(struct verify *v, const char *path)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *e;
+	int r = 0, h;
+
+	if (!a)
+		return -ENOMEM;
+	archive_read_support_filter_all(a);
+	archive_read_support_format_tar(a);
+	archive_read_support_format_gnutar(a);
+	if (archive_read_open_filename(a, path, 65536) != ARCHIVE_OK) {
+		problem(v, "%s: cannot open: %s", path, archive_error_string(a));
+		archive_read_free(a);
+		return -EIO;
+	}
+	while ((h = archive_read_next_header(a, &e)) == ARCHIVE_OK || h == ARCHIVE_WARN) {
+		const char *name = archive_entry_pathname(e);
+		const char *slash;
+
+		if (!name) {
+			problem(v, "a member without a name");
+			continue;
+		}
+		if (v->n >= VERIFY_MAX_MEMBERS) {
+			problem(v, "more than %d members", VERIFY_MAX_MEMBERS);
+			r = -ERANGE;
+			break;
+		}
+		if (archive_entry_filetype(e) == AE_IFDIR)
+			continue;
+		if (archive_entry_filetype(e) != AE_IFREG) {
+			problem(v, "%s: not a regular file", name);
+			continue;
+		}
+		slash = strchr(name, '/');
+		if (!slash || slash == name || name[0] == '/' || strstr(name, "/../") ||
+		    strcmp(slash, "/..") == 0) {
+			problem(v, "%s: not under one top folder", name);
+			continue;
+		}
+		if (!v->top)
+			v->top = strndup(name, (size_t)(slash - name));
+		else if (strncmp(name, v->top, strlen(v->top)) || name[strlen(v->top)] != '/') {
+			problem(v, "%s: outside the top folder '%s'", name, v->top);
+			continue;
+		}
+		if (v->manifest.len || v->manifest.data)
+			v->manifest_last = false;
+		r = read_member(v, a, slash + 1);
+		if (strcmp(slash + 1, "manifest.json") == 0)
+			v->manifest_last = true;
+		if (r < 0)
+			break;
+	}
+	if (h != ARCHIVE_EOF && h != ARCHIVE_OK && h != ARCHIVE_WARN && r == 0) {
+		problem(v, "%s: %s", path, archive_error_string(a) ? archive_error_string(a)
+								 : "unreadable archive");
+		r = -EIO;
+	}
+	archive_read_free(a);
+	return r;
+}
+
+static const char *jstr(const json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+static bool in_list(const char *s, const char *const *list)
+{
+	for (; s && *list; list++)
+		if (strcmp(s, *list) == 0)
+			return true;
+	return false;
+}
+
+static bool time_ok(const char *s)
+{
+	int64_t t;
+
+	return s && text_parse_time(s, strlen(s), &t) == 0;
+}
+
+/* The manifest's structure: what schemas/manifest.schema.json requires. */
+static void check_manifest(struct verify *v, const json_t *m)
+{
+	static const char *const types[] = { "command", "api", "probe", "file", "collector", NULL };
+	static const char *const statuses[] = { "ok", "failed", "timeout", "skipped", NULL };
+	static const char *const src_statuses[] = { "collected", "skipped", "failed", NULL };
+	json_t *coll = json_object_get(m, "collection"), *arts = json_object_get(m, "artifacts");
+	json_t *srcs = json_object_get(m, "sources"), *it;
+	size_t i;
+
+	if (!jstr(m, "format") || strcmp(jstr(m, "format"), "apigee-bundle/manifest/v1") != 0)
+		problem(v, "manifest.json: format is not \"apigee-bundle/manifest/v1\"");
+	if (!jstr(m, "tool_version"))
+		problem(v, "manifest.json: no tool_version");
+	if (!json_is_object(coll))
+		problem(v, "manifest.json: no collection object");
+	else {
+		if (!time_ok(jstr(coll, "start")))
+			problem(v, "manifest.json: /collection/start is not a UTC time");
+		if (!time_ok(jstr(coll, "end")))
+			problem(v, "manifest.json: /collection/end is not a UTC time");
+		if (!json_is_object(json_object_get(coll, "options")))
+			problem(v, "manifest.json: /collection/options is not an object");
+		else if (json_object_get(json_object_get(coll, "options"), "token"))
+			problem(v, "manifest.json: /collection/options holds a token");
+	}
+	if (!json_is_array(arts)) {
+		problem(v, "manifest.json: no artifacts array");
+		return;
+	}
+	json_array_foreach(arts, i, it) {
+		const char *path = jstr(it, "path"), *sha = jstr(it, "sha256");
+		json_t *src = json_object_get(it, "source"), *size = json_object_get(it, "size");
+
+		if (!path) {
+			problem(v, "manifest.json: /artifacts/%zu has no path", i);
+			continue;
+		}
+		if (!json_is_object(src) || !in_list(jstr(src, "type"), types))
+			problem(v, "manifest.json: %s: bad source", path);
+		else if (strcmp(jstr(src, "type"), "command") == 0 &&
+			 !json_is_array(json_object_get(src, "argv")))
+			problem(v, "manifest.json: %s: command source without argv", path);
+		else if (strcmp(jstr(src, "type"), "api") == 0 && !jstr(src, "url"))
+			problem(v, "manifest.json: %s: api source without url", path);
+		if (!in_list(jstr(it, "status"), statuses))
+			problem(v, "manifest.json: %s: bad status", path);
+		if (sha && !is_hex64(sha))
+			problem(v, "manifest.json: %s: sha256 is not 64 hex digits", path);
+		if ((sha != NULL) != json_is_integer(size))
+			problem(v, "manifest.json: %s: size and sha256 go together", path);
+		if (sha) {
+			struct seen *s = find_seen(v, path);
+
+			if (!s)
+				problem(v, "%s: listed in the manifest, missing from the archive",
+					path);
+			else if (s->matched)
+				problem(v, "%s: listed twice in the manifest", path);
+			else {
+				s->matched = true;
+				if (s->size != (uint64_t)json_integer_value(size))
+					problem(v, "%s: size %llu, the manifest says %lld", path,
+						(unsigned long long)s->size,
+						(long long)json_integer_value(size));
+				if (strcmp(s->sha256, sha) != 0)
+					problem(v, "%s: SHA-256 differs from the manifest", path);
+			}
+		}
+	}
+	if (!json_is_array(srcs))
+		problem(v, "manifest.json: no sources array");
+	json_array_foreach(srcs, i, it)
+		if (!jstr(it, "name") || !in_list(jstr(it, "status"), src_statuses))
+			problem(v, "manifest.json: /sources/%zu: needs a name and a status", i);
+}
 
 int cmd_verify(int argc, char **argv, struct context *ctx)
 {
-	(void)argc;
-	(void)argv;
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct verify v;
+	json_t *manifest = NULL, *red = NULL;
+	json_error_t jerr;
+	int c, r;
+
 	(void)ctx;
-	fprintf(stderr, "apigee-bundle verify: not implemented yet\n");
-	return EXIT_USAGE;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'h') {
+			puts("usage: apigee-bundle verify BUNDLE\n\n"
+			     "Re-check every member's size and SHA-256 against manifest.json, the\n"
+			     "manifest's structure, redaction.json and the leak scan.\n"
+			     "Exit status: 0 ok; 1 problems (listed); 2 usage error.");
+			return EXIT_OK;
+		}
+		fputs("usage: apigee-bundle verify BUNDLE\n", stderr);
+		return EXIT_USAGE;
+	}
+	if (argc - optind != 1) {
+		fputs("usage: apigee-bundle verify BUNDLE\n", stderr);
+		return EXIT_USAGE;
+	}
+	memset(&v, 0, sizeof(v));
+	r = read_archive(&v, argv[optind]);
+	if (r == 0) {
+		if (!v.manifest.data)
+			problem(&v, "manifest.json: missing");
+		else if (!(manifest = json_loadb(v.manifest.data, v.manifest.len, 0, &jerr)))
+			problem(&v, "manifest.json:%d: invalid JSON: %s", jerr.line, jerr.text);
+		else {
+			if (!v.manifest_last)
+				problem(&v, "manifest.json: not the last member");
+			check_manifest(&v, manifest);
+			for (size_t i = 0; i < v.n; i++)
+				if (!v.m[i].matched && strcmp(v.m[i].path, "manifest.json") != 0)
+					problem(&v, "%s: in the archive but not in the manifest",
+						v.m[i].path);
+		}
+		if (!v.redaction.data)
+			problem(&v, "redaction.json: missing");
+		else if (!(red = json_loadb(v.redaction.data, v.redaction.len, 0, &jerr)))
+			problem(&v, "redaction.json:%d: invalid JSON: %s", jerr.line, jerr.text);
+		else if (!jstr(red, "format") ||
+			 strncmp(jstr(red, "format"), "apigee-bundle/redaction/", 24) != 0)
+			problem(&v, "redaction.json: format is not apigee-bundle/redaction/v1");
+	}
+	for (size_t i = 0; i < v.problems.n; i++) {
+		char esc[1024];
+
+		text_escape(v.problems.v[i], strlen(v.problems.v[i]), esc, sizeof(esc));
+		fprintf(stderr, "apigee-bundle verify: %s\n", esc);
+	}
+	if (v.n_problems > v.problems.n)
+		fprintf(stderr, "apigee-bundle verify: ... and %zu more problems\n",
+			v.n_problems - v.problems.n);
+	if (!v.n_problems)
+		printf("%s: ok, %zu members verified\n", argv[optind], v.n);
+	else
+		fprintf(stderr, "apigee-bundle verify: %s: %zu problem%s\n", argv[optind],
+			v.n_problems, v.n_problems == 1 ? "" : "s");
+	r = v.n_problems ? EXIT_FINDINGS : EXIT_OK;
+	json_decref(manifest);
+	json_decref(red);
+	for (size_t i = 0; i < v.n; i++)
+		free(v.m[i].path);
+	free(v.m);
+	free(v.top);
+	strv_release(&v.problems);
+	buf_release(&v.manifest);
+	buf_release(&v.redaction);
+	return r;
 }

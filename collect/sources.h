@@ -23,17 +23,28 @@
  *   - 2xx with a JSON body: OUTCOME_OK.
  *   - 2xx with a body that is not JSON: the body is kept as the member, outcome
  *     OUTCOME_FAILED, reason "invalid JSON".
- *   - 401/403/404 (and any other 4xx but 429): no retry; Google's error JSON is kept
- *     as the member body; OUTCOME_FAILED with reason
- *     "HTTP 401 UNAUTHENTICATED: <error.message>" (status text from error.status).
- *   - 429, 5xx, transport timeouts/resets/connect failures: retried up to
- *     o->max_retries times (exponential backoff from 200 ms, with jitter; 429's
- *     Retry-After seconds honoured, capped at 30 s). The last answer counts: an HTTP
- *     answer is kept as above; a transport failure emits no member body (an empty
- *     member is not written) and is OUTCOME_TIMEOUT (timeouts) or OUTCOME_FAILED.
- *   - A response over API_MAX_RESPONSE is OUTCOME_FAILED "response too large".
- * When the organization or the instance list cannot be read, the per-instance
- * requests are skipped (sink_source OUTCOME_SKIPPED).
+ *   - 401/403/404 (and any other 3xx/4xx but 429): no retry; Google's error JSON is
+ *     kept as the member body; OUTCOME_FAILED with reason
+ *     "HTTP 401 UNAUTHENTICATED: <error.message>" (status text from error.status;
+ *     "HTTP 404" alone when the body is no error envelope). Redirects are not
+ *     followed (the bearer token must not travel elsewhere).
+ *   - 429, 5xx and transport timeouts/resets (curl 28, 35, 52, 55, 56, 18): retried
+ *     up to o->max_retries times (exponential backoff: backoff_ms, x2 per attempt,
+ *     plus up to 50% jitter, capped at 10 s; a 429's Retry-After seconds are
+ *     honoured instead, capped at 30 s). The last answer counts: an HTTP answer is
+ *     kept as above; a transport failure (also DNS failure / connection refused,
+ *     never retried) emits NO member, only sink_source() with OUTCOME_TIMEOUT (curl
+ *     28) or OUTCOME_FAILED and the curl error text. After such a transport
+ *     failure the API is considered unreachable: every later request of this call
+ *     is OUTCOME_SKIPPED ("management API unreachable: ...") without waiting again.
+ *   - A response over API_MAX_RESPONSE is OUTCOME_FAILED "response too large" (no
+ *     member).
+ *   - A list whose page N>1 fails: the pages read so far are emitted merged, outcome
+ *     OUTCOME_FAILED, reason "page N: <reason of that page>".
+ * When the instance list cannot be read and no --instance was given, the
+ * per-instance requests are skipped (OUTCOME_SKIPPED). Names taken from the API are
+ * used in member paths only when they are safe file names ([A-Za-z0-9._-], not
+ * "." or ".."); others are OUTCOME_FAILED "unsafe name".
  * Return value: 0 when the source ran (whatever the HTTP outcomes, they are all
  * recorded in the sink), negative errno only for local failures (ENOMEM, libcurl
  * cannot be initialised, sink_emit failed) with err set.
@@ -78,6 +89,9 @@
 #ifndef COLLECT_SOURCES_H
 #define COLLECT_SOURCES_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "buf.h"
 
 struct sink;
@@ -89,21 +103,36 @@ struct error;
 #define API_DEFAULT_TIMEOUT_S 30
 
 struct api_options {
-	const char *base;               /* NULL = API_DEFAULT_BASE; "/v1" is appended */
-	const char *org;                /* required */
-	const struct strv *instances;   /* NULL or empty = all instances listed */
-	const char *token;              /* never copied into members, errors or logs */
-	const char *cacert;             /* NULL = system store only; else trusted in
+	const char *base;             /* NULL = API_DEFAULT_BASE; "/v1" is appended */
+	const char *org;              /* required */
+	const struct strv *instances; /* NULL or empty = all instances listed */
+	const char *token;            /* never copied into members, errors or logs */
+	const char *cacert;           /* NULL = system store only; else trusted in
 					 * addition to the system store */
-	long timeout_s;                 /* per request; <= 0 = API_DEFAULT_TIMEOUT_S */
-	int max_retries;                /* < 0 = API_DEFAULT_RETRIES */
-	int backoff_ms;                 /* base of the backoff; <= 0 = 200 */
+	long timeout_s;               /* per request; <= 0 = API_DEFAULT_TIMEOUT_S */
+	int max_retries;              /* < 0 = API_DEFAULT_RETRIES */
+	int backoff_ms;               /* base of the backoff; <= 0 = 200 */
 };
 
 /* See above. ret_hostnames (may be NULL) receives the envgroup host names (unique,
- * in API order): the default probe targets. */
+ * in API order, wildcard names like "*.example.com" left out): the default probe
+ * targets. The caller releases it (strv_release). */
 int collect_api(const struct api_options *o, struct sink *s, struct strv *ret_hostnames,
-		struct error *err);
+                struct error *err);
+
+/* Pagination of a list answer (pure, fuzzable: no network, no files).
+ * Parses one page (data, len), which must be a JSON object whose member `key` is an
+ * array (or absent: Google omits empty lists) and whose optional "nextPageToken" is
+ * a string. The first page becomes *acc (without "nextPageToken", `key` always
+ * present); later pages' items are appended to (*acc)[key]. *ret_next gets the
+ * next page token (caller frees) or NULL on the last page.
+ * Limits: API_MAX_ITEMS items in all, tokens of at most 4096 bytes.
+ * Returns 0; -EINVAL for invalid JSON / wrong shapes (err says which, *acc is left
+ * as it was), -ERANGE over a limit, -ENOMEM. */
+struct json_t;
+#define API_MAX_ITEMS 100000
+int api_page_merge(struct json_t **acc, const char *key, const void *data, size_t len,
+                   char **ret_next, struct error *err);
 
 #define PROBE_DEFAULT_PORT 443
 #define PROBE_DEFAULT_TIMEOUT_S 10
@@ -123,5 +152,50 @@ struct probe_options {
 };
 
 int collect_probes(const struct probe_options *o, struct sink *s, struct error *err);
+
+/* Parsers of the probe options (pure). Each returns 0 or -EINVAL (err set). */
+/* "name[:port]", "[v6]:port", "v6": ret->host = name (NULL for an IP literal, no SNI
+ * is sent to an address), ret->address = the literal or NULL, port 443 default. */
+int probe_parse_host(const char *s, struct probe_target *ret, struct error *err);
+/* "name:port:addr" (addr may be "[v6]"; only the first of a comma list is kept). */
+int probe_parse_resolve(const char *s, struct probe_target *ret, struct error *err);
+/* "addr[:port]", "[v6][:port]". ret->host is NULL. */
+int probe_parse_ingress(const char *s, struct probe_target *ret, struct error *err);
+void probe_target_release(struct probe_target *t);
+
+/* ---- shared by api.c, probe.c and trace.c (not for other callers) ---- */
+
+/* curl is a CURL * (kept void so that this header needs no curl.h).
+ * Trust cacert in addition to the system store on a libcurl handle: with the
+ * OpenSSL backend the file is added to curl's X509_STORE from an SSL_CTX callback;
+ * with another backend CURLOPT_CAINFO replaces the default store. NULL: nothing. */
+int collect_curl_cacert(void *curl, const char *cacert);
+/* Milliseconds of a monotonic clock. */
+long long collect_now_ms(void);
+/* Replace every occurrence of secret (when at least 4 bytes long) in b with
+ * "<redacted>". */
+int collect_scrub(struct buf *b, const char *secret);
+/* A member-path-safe copy of name: [A-Za-z0-9._-] kept, other bytes '_', at most 100
+ * bytes; never "", "." or "..". Caller frees. */
+char *collect_safe_name(const char *name);
+
+/* A `curl -v` style transcript written from CURLOPT_DEBUGFUNCTION (trace.c). */
+struct curl_transcript {
+	struct buf text; /* the transcript; capped */
+	bool in_data;    /* a "{ [N bytes data]" line was written for this burst */
+	bool at_line_start;
+	size_t body_shown; /* response body bytes copied into the transcript */
+};
+/* 1. collect_transcript_init(t, "$ curl -v https://h:443/") writes the command line;
+ * 2. collect_transcript_attach(h, t) sets VERBOSE, DEBUGFUNCTION and a WRITEFUNCTION
+ *    that copies up to 16 KiB of the body (as `curl -v 2>&1` shows it);
+ * 3. after curl_easy_perform(), collect_transcript_finish(t, code, errbuf) appends
+ *    "curl: (NN) message" on failure.
+ * Credential headers (Authorization, Proxy-Authorization, Cookie, Set-Cookie,
+ * X-Api-Key) never enter the transcript. */
+int collect_transcript_init(struct curl_transcript *t, const char *command_line);
+int collect_transcript_attach(void *curl, struct curl_transcript *t);
+int collect_transcript_finish(struct curl_transcript *t, int code, const char *errbuf);
+void collect_transcript_release(struct curl_transcript *t);
 
 #endif

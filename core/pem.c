@@ -573,11 +573,11 @@ int cert_facts_copy(struct cert_facts *dst, const struct cert_facts *src)
 /* ---- PEM scanning ---------------------------------------------------------- */
 
 struct line {
-	const char *p; /* trimmed of white space (including \r) */
+	const char *p; /* trimmed of white space on both ends (including \r) */
 	size_t len;
 	const char *raw; /* as in the input, without '\n' */
-	size_t raw_len;
-	unsigned no; /* 1-based */
+	size_t rlen;     /* raw length without trailing white space (OpenSSL's sanitize_line) */
+	unsigned no;     /* 1-based */
 };
 
 struct reader {
@@ -600,27 +600,32 @@ static bool next_line(struct reader *r, struct line *ret)
 	r->pos += n + (nl ? 1 : 0);
 	r->no++;
 	ret->raw = start;
-	ret->raw_len = n;
+	ret->rlen = n;
+	while (ret->rlen && isspace((unsigned char)start[ret->rlen - 1]))
+		ret->rlen--;
 	ret->p = text_trim(start, n, &ret->len);
 	ret->no = r->no;
 	return true;
 }
 
-/* "-----BEGIN LABEL-----" (OpenSSL's get_name(), but leading white space is
- * tolerated). The label must be printable ASCII. */
+/* "-----BEGIN LABEL-----" at the start of a line, trailing white space allowed
+ * (OpenSSL's get_name()). The label must be printable ASCII without "-----", so a
+ * whole PEM squeezed onto one line is not a BEGIN line, as for OpenSSL. */
 static bool parse_begin(const struct line *l, const char **ret_label, size_t *ret_len)
 {
 	static const char pre[] = "-----BEGIN ";
 	const size_t pl = sizeof(pre) - 1;
+	const char *label = l->raw + pl;
 	size_t n;
 
-	if (!text_starts_with(l->p, l->len, pre) || l->len < pl + 5 ||
-	    memcmp(l->p + l->len - 5, "-----", 5) != 0)
+	if (!text_starts_with(l->raw, l->rlen, pre) || l->rlen < pl + 5 ||
+	    memcmp(l->raw + l->rlen - 5, "-----", 5) != 0)
 		return false;
-	n = l->len - pl - 5;
-	if (n > PEM_MAX_LABEL || !printable_ascii((const unsigned char *)l->p + pl, n))
+	n = l->rlen - pl - 5;
+	if (n > PEM_MAX_LABEL || !printable_ascii((const unsigned char *)label, n) ||
+	    memmem(label, n, "-----", 5))
 		return false;
-	*ret_label = l->p + pl;
+	*ret_label = label;
 	*ret_len = n;
 	return true;
 }
@@ -1006,15 +1011,43 @@ static bool label_is_der(const char *label)
 	return strncmp(label, "PGP ", 4) != 0 && strncmp(label, "SSH2 ", 5) != 0;
 }
 
+/* Where OpenSSL's get_header_and_data() is in a block: before the first line that
+ * holds ':' or a blank line, in RFC 1421 headers, or after the blank line that ends
+ * them. */
+enum hdr_state {
+	HDR_MAYBE,
+	HDR_IN,
+	HDR_POST,
+};
+
+static int fail_boundary(struct pem_item *it, const struct line *l)
+{
+	char found[96];
+
+	excerpt(l->raw, l->rlen, found, sizeof(found));
+	return item_fail(it, PEM_ERR_BAD_END_LINE,
+	                 "bad end line: expected '-----END %s-----', found '%s' at line %u%s",
+	                 it->label, found, l->no,
+	                 l->rlen && isspace((unsigned char)l->raw[0]) ? " (indented)" : "");
+}
+
 /* Read the body of the block whose BEGIN line is begin, up to and including its END
  * line, and classify it. The reader is left after the END line, or on the next BEGIN
- * line when the END line is missing. */
+ * line when the END line is missing.
+ *
+ * The structure rules are OpenSSL's (get_header_and_data): lines holding ':' before
+ * any blank line are headers; a blank line ends the headers, and if there were no
+ * headers, whatever came before it is taken as a (bad) header; after that blank line
+ * data lines are at most 64 characters and only the last may be shorter; a second
+ * blank line is an error. White space at the end of a line is ignored. */
 static int scan_block(struct reader *rd, const struct line *begin, struct scan *s,
                       struct pem_item *it)
 {
-	bool headers_allowed = true, in_header = false, proc_encrypted = false;
-	char bad_char[16] = "", found[96] = "";
-	unsigned bad_line = 0, end_line_no = 0;
+	enum hdr_state st = HDR_MAYBE;
+	bool proc_encrypted = false, first_is_proc = false, short_line = false;
+	bool der = it->kind != PEM_ITEM_OTHER || label_is_der(it->label);
+	char bad_char[16] = "";
+	unsigned bad_line = 0, hdr_lines = 0, blank_line = 0, long_line = 0, short_no = 0;
 	const char *why = NULL;
 	struct line l;
 	int r;
@@ -1032,28 +1065,16 @@ static int scan_block(struct reader *rd, const struct line *begin, struct scan *
 			              it->label);
 			goto classified;
 		}
-		if (l.len == 0) {
-			/* A blank line ends the RFC 1421 headers. */
-			if (in_header)
-				headers_allowed = in_header = false;
-			continue;
-		}
-		if (text_starts_with(l.p, l.len, "-----END ")) {
+		if (text_starts_with(l.raw, l.rlen, "-----END ")) {
 			size_t ll = strlen(it->label);
 
-			end_line_no = l.no;
-			if (l.len == 9 + ll + 5 && memcmp(l.p + 9, it->label, ll) == 0 &&
-			    memcmp(l.p + 9 + ll, "-----", 5) == 0) {
+			if (l.rlen == 9 + ll + 5 && memcmp(l.raw + 9, it->label, ll) == 0 &&
+			    memcmp(l.raw + 9 + ll, "-----", 5) == 0)
 				break;
-			}
-			excerpt(l.p, l.len, found, sizeof(found));
-			r = item_fail(it, PEM_ERR_BAD_END_LINE,
-			              "bad end line: expected '-----END %s-----', found '%s' at "
-			              "line %u",
-			              it->label, found, l.no);
+			r = fail_boundary(it, &l);
 			goto classified;
 		}
-		if (text_starts_with(l.p, l.len, "-----BEGIN ")) {
+		if (text_starts_with(l.raw, l.rlen, "-----BEGIN ")) {
 			rd->pos = save_pos;
 			rd->no = save_no;
 			r = item_fail(it, PEM_ERR_BAD_END_LINE,
@@ -1062,28 +1083,58 @@ static int scan_block(struct reader *rd, const struct line *begin, struct scan *
 			              it->label, l.no);
 			goto classified;
 		}
-		if (l.p[0] == '-' || text_find(l.p, l.len, "-----")) {
-			/* Never base64: a mangled boundary ("----END ...", "-----ED ...",
-			 * or END glued to the last body line). */
-			excerpt(l.p, l.len, found, sizeof(found));
-			r = item_fail(it, PEM_ERR_BAD_END_LINE,
-			              "bad end line: expected '-----END %s-----', found '%s' at "
-			              "line %u",
-			              it->label, found, l.no);
+		if (l.len && (l.p[0] == '-' || text_find(l.p, l.len, "-----"))) {
+			/* Never base64: a mangled or indented boundary ("----END ...",
+			 * "-----ED ...", END glued to the last body line). */
+			r = fail_boundary(it, &l);
 			goto classified;
 		}
-		if (headers_allowed && ((in_header && (l.raw[0] == ' ' || l.raw[0] == '\t')) ||
-		                        memchr(l.p, ':', l.len))) {
-			in_header = true;
-			if (text_starts_with(l.p, l.len, "Proc-Type:") &&
-			    text_find(l.p, l.len, "ENCRYPTED"))
+		if (!der)
+			continue; /* PGP/SSH2 armour: only the END line matters */
+
+		if (l.len == 0) {
+			if (st == HDR_POST) {
+				r = item_fail(it, PEM_ERR_BAD_END_LINE,
+				              "bad end line: second blank line at line %u inside "
+				              "the '%s' block",
+				              l.no, it->label);
+				goto classified;
+			}
+			/* Lines before the first blank line are headers, even base64. */
+			if (st == HDR_MAYBE && hdr_lines)
+				blank_line = l.no;
+			st = HDR_POST;
+			OPENSSL_cleanse(s->b64, s->b64_len);
+			s->b64_len = 0;
+			continue;
+		}
+		if (short_line) {
+			r = item_fail(it, PEM_ERR_BAD_END_LINE,
+			              "bad end line: short line %u is not the last line of the "
+			              "data",
+			              short_no);
+			goto classified;
+		}
+		if (st == HDR_MAYBE && memchr(l.raw, ':', l.rlen))
+			st = HDR_IN;
+		if (st != HDR_POST && hdr_lines++ == 0)
+			first_is_proc = text_starts_with(l.raw, l.rlen, "Proc-Type: ");
+		if (st == HDR_IN) {
+			if (text_starts_with(l.raw, l.rlen, "Proc-Type: ") &&
+			    text_find(l.raw, l.rlen, "ENCRYPTED"))
 				proc_encrypted = true;
 			continue;
 		}
-		headers_allowed = in_header = false;
-
-		for (size_t i = 0; i < l.len; i++) {
-			unsigned char c = (unsigned char)l.p[i];
+		if (st == HDR_POST) {
+			if (l.rlen > 64 && !long_line)
+				long_line = l.no;
+			else if (l.rlen < 64) {
+				short_line = true;
+				short_no = l.no;
+			}
+		}
+		for (size_t i = 0; i < l.rlen; i++) {
+			unsigned char c = (unsigned char)l.raw[i];
 
 			if (isspace(c))
 				continue;
@@ -1099,8 +1150,30 @@ static int scan_block(struct reader *rd, const struct line *begin, struct scan *
 		}
 	}
 
-	if (it->kind == PEM_ITEM_OTHER && !label_is_der(it->label)) {
+	if (!der) {
 		r = 0;
+		goto classified;
+	}
+	/* The body is checked the way PEM_read_bio_ex() and PEM_get_EVP_CIPHER_INFO()
+	 * would, first failure wins. */
+	if (st == HDR_IN) {
+		r = item_fail(it, PEM_ERR_BAD_BASE64,
+		              "bad base64 decode: no data: the PEM headers are not followed by a "
+		              "blank line");
+		goto classified;
+	}
+	if (blank_line) {
+		r = item_fail(it, PEM_ERR_BAD_BASE64,
+		              "bad base64 decode: blank line inside the data at line %u "
+		              "(openssl: not proc type)",
+		              blank_line);
+		goto classified;
+	}
+	if (st == HDR_POST && hdr_lines && !first_is_proc) {
+		r = item_fail(it, PEM_ERR_BAD_BASE64,
+		              "bad base64 decode: unexpected PEM header at line %u "
+		              "(openssl: not proc type)",
+		              begin->no + 1);
 		goto classified;
 	}
 	if (bad_line) {
@@ -1109,9 +1182,16 @@ static int scan_block(struct reader *rd, const struct line *begin, struct scan *
 		              bad_line);
 		goto classified;
 	}
+	if (long_line) {
+		r = item_fail(it, PEM_ERR_BAD_BASE64,
+		              "bad base64 decode: line %u is longer than 64 characters after a "
+		              "blank line",
+		              long_line);
+		goto classified;
+	}
 	if (b64_decode(s->b64, s->b64_len, s->der, &s->der_len, &why) < 0) {
 		r = item_fail(it, PEM_ERR_BAD_BASE64, "bad base64 decode: %s (lines %u-%u)", why,
-		              begin->no + 1, end_line_no ? end_line_no - 1 : begin->no);
+		              begin->no + 1, l.no - 1);
 		goto classified;
 	}
 
@@ -1176,6 +1256,9 @@ static int set_file_error(struct pem_file *f, enum pem_error e, unsigned line, c
 	f->error = e;
 	f->error_line = line;
 	free(f->error_text);
+	f->error_text = NULL;
+	if (e == PEM_OK)
+		return 0;
 	f->error_text = strdup(text ? text : pem_error_text(e));
 	return f->error_text ? 0 : -ENOMEM;
 }
@@ -1195,6 +1278,11 @@ static int try_der(const uint8_t *data, size_t len, struct pem_file *f)
 	if (!x || p != data + len) {
 		X509_free(x);
 		ERR_clear_error();
+		if (memmem(data, len, "-----BEGIN ", 11))
+			return set_file_error(
+			        f, PEM_ERR_NO_PEM, 0,
+			        "no start line: '-----BEGIN' is not at the start of a "
+			        "line of its own (indented, or line breaks lost)");
 		return set_file_error(f, PEM_ERR_NO_PEM, 0, "no start line: no PEM data");
 	}
 	it = calloc(1, sizeof(*it));
@@ -1340,11 +1428,22 @@ int pem_parse_cert_file(const uint8_t *data, size_t len, struct pem_file *ret,
 		return 0;
 	}
 	if (ret->error == PEM_ERR_NO_PEM) {
+		/* "no start line: <hint>" becomes "no start line: expecting: CERTIFICATE
+		 * (<hint>)", as openssl adds "Expecting: ...". */
+		const char *hint = ret->error_text ? strstr(ret->error_text, ": ") : NULL;
+
 		*ret_error = ret->error;
-		return set_file_error(ret, PEM_ERR_NO_PEM, 0,
-		                      "no start line: expecting: CERTIFICATE") < 0
-		               ? error_set(err, -ENOMEM, NULL, 0, "out of memory")
-		               : 0;
+		text = hint && strcmp(hint + 2, "no PEM data") != 0
+		               ? strdup_printf("no start line: expecting: CERTIFICATE (%s)",
+		                               hint + 2)
+		               : strdup("no start line: expecting: CERTIFICATE");
+		if (!text)
+			goto nomem;
+		r = set_file_error(ret, PEM_ERR_NO_PEM, 0, text);
+		free(text);
+		if (r < 0)
+			goto nomem;
+		return 0;
 	}
 	for (size_t i = 0; i < ret->n_items && !cert; i++) {
 		if (ret->items[i].kind == PEM_ITEM_CERT)

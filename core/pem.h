@@ -84,7 +84,7 @@ struct pem_item {
 	char *label;            /* "CERTIFICATE", "RSA PRIVATE KEY", ... */
 	unsigned line;          /* 1-based line of the BEGIN line (0 for DER input) */
 	enum pem_error error;   /* PEM_OK or why this block failed */
-	char *error_text;       /* OpenSSL's reason, when there is one */
+	char *error_text;       /* why, worded like OpenSSL; NULL when PEM_OK */
 	struct cert_facts cert; /* valid when kind == PEM_ITEM_CERT && error == PEM_OK */
 	struct key_facts key;   /* valid when kind == PEM_ITEM_KEY */
 };
@@ -94,7 +94,7 @@ struct pem_file {
 	struct pem_item *items;
 	size_t n_items;
 	enum pem_error error; /* file-level: PEM_ERR_EMPTY / NO_PEM, or the first item error */
-	char *error_text;
+	char *error_text;     /* NULL when error == PEM_OK */
 	unsigned error_line;
 	bool has_private_key;
 	bool der; /* the input was a DER certificate, not PEM */
@@ -106,23 +106,31 @@ struct pem_file {
  * PEM_MAX_ITEMS blocks (-ERANGE); ret is then zeroed. Caller releases ret with
  * pem_file_release() (which accepts a zeroed struct).
  *
- * How the input is read (OpenSSL's rules, slightly more tolerant of white space):
+ * How the input is read (OpenSSL's PEM_read_bio_ex() rules, checked against
+ * OpenSSL 3.0; white space at the end of lines and CRLF are fine everywhere):
  *   1. Only white space (or nothing): error PEM_ERR_EMPTY, no items.
- *   2. Every line "-----BEGIN LABEL-----" (leading/trailing white space and CRLF
- *      allowed, LABEL printable ASCII) starts a block; text before, between and
- *      after blocks is ignored. A malformed BEGIN line is not a BEGIN line.
- *   3. No BEGIN line: error PEM_ERR_NO_PEM. If the whole input is one DER
+ *   2. Every line "-----BEGIN LABEL-----" starting in column 1 (LABEL printable
+ *      ASCII without "-----") starts a block; text before, between and after
+ *      blocks is ignored. Anything else is not a BEGIN line: an indented one, a
+ *      misspelled one, or a whole PEM squeezed onto one line.
+ *   3. No BEGIN line: error PEM_ERR_NO_PEM ("no start line", with a hint when
+ *      "-----BEGIN " occurs elsewhere). If the whole input is one DER
  *      certificate, it is parsed anyway: der = true, items[0] holds its facts
  *      (label "CERTIFICATE", line 0), and error stays PEM_ERR_NO_PEM so that
  *      TLS-002 can still say "not PEM".
  *   4. Per block, checks run in this order and the first failure is items[i].error:
  *      a. BAD_END_LINE: the input ends, or a new BEGIN line comes, before an END
  *         line; or the END line is not exactly "-----END LABEL-----" (label
- *         mismatch, misspelling, trailing text); or a body line starts with '-' or
- *         contains "-----" (a mangled boundary, END glued to the last line).
- *      b. BAD_BASE64: a body character outside the base64 alphabet, a length that
- *         is not a multiple of 4, or bad '=' padding. RFC 1421 headers
- *         ("Proc-Type: ...", ended by a blank line) and white space are not body.
+ *         mismatch, misspelling, trailing text, indented); or a body line starts
+ *         with '-' or contains "-----" (a mangled boundary, END glued to the last
+ *         line); or a second blank line; or, after a blank line, a data line
+ *         shorter than 64 characters that is not the last one.
+ *      b. BAD_BASE64: headers (lines with ':' before the first blank line) not
+ *         ended by a blank line, or not starting with "Proc-Type: "; a blank line
+ *         inside the data (openssl: "not proc type"); after a blank line, a data
+ *         line longer than 64 characters; a character outside the base64
+ *         alphabet; a length that is not a multiple of 4; bad '=' padding.
+ *         Without a blank line, data lines may have any length.
  *      c. key blocks: "Proc-Type: 4,ENCRYPTED" -> ENCRYPTED; a label other than
  *         PRIVATE KEY, ENCRYPTED PRIVATE KEY, RSA/EC/DSA PRIVATE KEY
  *         ("OPENSSH PRIVATE KEY", ...) -> UNSUPPORTED.

@@ -1,125 +1,811 @@
-/* The redaction engine (minimal placeholder; the real implementation follows). */
+/* The redaction engine: the redactor (run key, rules, counts, pseudonym map), the
+ * streams that split a member into lines and run the stages over them, markers,
+ * and the redaction.json report. The rules themselves live in rules_*.c. */
+#include "redact.h"
+
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+#include <openssl/rand.h>
 
-#include "redact.h"
+#include "cleanup.h"
 #include "error.h"
+#include "redact_internal.h"
+#include "yamljson.h"
 #include "banned.h"
 
-struct redactor {
-	struct redact_options opts;
+const struct rule_def redact_builtin_rules[RULE__BUILTIN_MAX] = {
+	[RULE_PEM_PRIVATE_KEY] = { "pem-private-key", "value-shape" },
+	[RULE_BASE64_PRIVATE_KEY] = { "base64-private-key", "value-shape" },
+	[RULE_SECRET_DATA] = { "secret-data", "structural" },
+	[RULE_YAML_KEY] = { "yaml-credential-key", "structural" },
+	[RULE_JSON_MEMBER] = { "json-credential-member", "structural" },
+	[RULE_LAST_APPLIED] = { "secret-last-applied-configuration", "structural" },
+	[RULE_HTTP_HEADER] = { "http-credential-header", "header" },
+	[RULE_CREDENTIAL_KV] = { "credential-key-value", "context" },
+	[RULE_QUERY_PARAM] = { "url-query-credential", "query" },
+	[RULE_CLI_FLAG] = { "cli-credential-flag", "context" },
+	[RULE_GCP_ACCESS_TOKEN] = { "gcp-access-token", "value-shape" },
+	[RULE_JWT] = { "jwt", "value-shape" },
+	[RULE_GOOGLE_API_KEY] = { "google-api-key", "value-shape" },
+	[RULE_AWS_ACCESS_KEY] = { "aws-access-key-id", "value-shape" },
+	[RULE_BASE64_SA_JSON] = { "base64-service-account-json", "value-shape" },
+	[RULE_HIGH_ENTROPY] = { "high-entropy-in-credential-context", "context" },
+	[RULE_LONG_TOKEN] = { "over-long-token", "limit" },
+	[RULE_CERT_DROPPED] = { "certificate-dropped", "pseudonym" },
+	[RULE_PSEUDO_IP] = { "pseudonym-ip", "pseudonym" },
+	[RULE_PSEUDO_HOST] = { "pseudonym-host", "pseudonym" },
+	[RULE_PSEUDO_EMAIL] = { "pseudonym-email", "pseudonym" },
+	[RULE_PSEUDO_NAME] = { "pseudonym-name", "pseudonym" },
+	[RULE_PSEUDO_DN] = { "pseudonym-dn", "pseudonym" },
 };
 
-struct redact_stream {
-	struct redactor *r;
-};
+/* ---- markers ------------------------------------------------------------------- */
 
-struct leak_scan {
-	int dummy;
-};
+static size_t format_marker(const unsigned char *mac, const char *label, char *out)
+{
+	int n = snprintf(out, 64, "<redacted:%02x%02x%02x%02x%s%s>", mac[0], mac[1], mac[2], mac[3],
+			 label ? " " : "", label ? label : "");
+
+	return n > 0 && n < 64 ? (size_t)n : 0;
+}
+
+int redact_mac_begin(const struct redactor *r, struct redact_mac *m)
+{
+	m->ctx = EVP_MAC_CTX_dup(r->mac);
+	return m->ctx ? 0 : -ENOMEM;
+}
+
+int redact_mac_update(struct redact_mac *m, const void *data, size_t len)
+{
+	if (!m->ctx)
+		return -EINVAL;
+	return EVP_MAC_update(m->ctx, data, len) == 1 ? 0 : -EIO;
+}
+
+void redact_mac_release(struct redact_mac *m)
+{
+	EVP_MAC_CTX_free(m->ctx);
+	m->ctx = NULL;
+}
+
+size_t redact_mac_end(struct redact_mac *m, const char *label, char *out)
+{
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	size_t mlen = 0;
+
+	if (!m->ctx || EVP_MAC_final(m->ctx, mac, &mlen, sizeof(mac)) != 1 || mlen < 4)
+		memset(mac, 0, sizeof(mac));
+	redact_mac_release(m);
+	return format_marker(mac, label, out);
+}
+
+size_t redact_marker(const struct redactor *r, const void *data, size_t len, const char *label,
+		     char *out)
+{
+	struct redact_mac m;
+
+	if (redact_mac_begin(r, &m) < 0) {
+		unsigned char zero[4] = { 0 };
+
+		return format_marker(zero, label, out);
+	}
+	redact_mac_update(&m, data, len);
+	return redact_mac_end(&m, label, out);
+}
+
+size_t redact_marker_at(const char *p, size_t avail)
+{
+	size_t i;
+
+	if (avail < REDACT_MARKER_FULL || memcmp(p, REDACT_MARKER, REDACT_MARKER_LEN) != 0)
+		return 0;
+	for (i = REDACT_MARKER_LEN; i < REDACT_MARKER_LEN + 8; i++)
+		if (!cc_is((unsigned char)p[i], CC_HEX))
+			return 0;
+	/* "<redacted:12345678>" or "<redacted:12345678 private key>" */
+	for (; i < avail && i < 64; i++)
+		if (p[i] == '>')
+			return i + 1;
+	return 0;
+}
+
+bool redact_fire(struct redact_stream *s, int rule)
+{
+	if (rule < 0 || (size_t)rule >= s->r->n_rules)
+		return false;
+	if (rule == s->r->disabled_rule)
+		return false;
+	s->counts[rule]++;
+	return true;
+}
+
+int redact_emit(struct redact_stream *s, int rule, const char *data, size_t len, const char *label,
+		struct buf *out)
+{
+	char m[64];
+	size_t n;
+
+	if (!redact_fire(s, rule))
+		return buf_append(out, data, len);
+	n = redact_marker(s->r, data, len, label, m);
+	return buf_append(out, m, n);
+}
+
+/* ---- the redactor ------------------------------------------------------------------ */
+
+static int rule_by_name(const char *name)
+{
+	for (int i = 0; i < RULE__BUILTIN_MAX; i++)
+		if (strcmp(redact_builtin_rules[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+static int read_file(const char *path, struct buf *ret, size_t max, struct error *err)
+{
+	_cleanup_fclose_ FILE *f = fopen(path, "rbe");
+	char tmp[65536];
+	size_t n;
+
+	buf_init(ret, max);
+	if (!f)
+		return error_set(err, -errno, path, 0, "cannot open '%s': %s", path, strerror(errno));
+	while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0)
+		if (buf_append(ret, tmp, n) < 0)
+			return error_set(err, -ERANGE, path, 0, "'%s' is too big", path);
+	if (ferror(f))
+		return error_set(err, -EIO, path, 0, "cannot read '%s'", path);
+	return 0;
+}
 
 int redactor_new(const struct redact_options *opts, struct redactor **ret, struct error *err)
 {
-	struct redactor *r = calloc(1, sizeof(*r));
+	unsigned char key[32];
+	struct redactor *r;
+	EVP_MAC *mac = NULL;
+	OSSL_PARAM params[2];
+	int rc = 0;
+
+	r = calloc(1, sizeof(*r));
 	if (!r)
 		return error_set(err, -ENOMEM, NULL, 0, "out of memory");
 	if (opts)
 		r->opts = *opts;
+	r->disabled_rule = -1;
+	pthread_mutex_init(&r->lock, NULL);
+	r->n_rules = RULE__BUILTIN_MAX;
+	if (r->opts.disable_rule) {
+		r->disabled_rule = rule_by_name(r->opts.disable_rule);
+		if (r->disabled_rule < 0) {
+			rc = error_set(err, -EINVAL, NULL, 0, "unknown rule '%s'",
+				       r->opts.disable_rule);
+			goto out;
+		}
+	}
+	r->opts.disable_rule = NULL;
+
+	/* the run key: random, used only inside the MAC context, never stored */
+	if (RAND_bytes(key, sizeof(key)) != 1) {
+		rc = error_set(err, -EIO, NULL, 0, "cannot get random bytes for the run key");
+		goto out;
+	}
+	mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	r->mac = mac ? EVP_MAC_CTX_new(mac) : NULL;
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (!r->mac || EVP_MAC_init(r->mac, key, sizeof(key), params) != 1) {
+		rc = error_set(err, -EIO, NULL, 0, "cannot set up HMAC-SHA256");
+		goto out;
+	}
+	OPENSSL_cleanse(key, sizeof(key));
+
+	if (r->opts.rules_file) {
+		struct buf data = BUF_INIT;
+
+		r->rules_file = strdup(r->opts.rules_file);
+		rc = read_file(r->opts.rules_file, &data, 4u << 20, err);
+		if (rc == 0)
+			rc = user_rules_parse((const uint8_t *)(data.data ? data.data : ""),
+					      data.len, r->opts.rules_file, &r->user, err);
+		buf_release(&data);
+		if (rc < 0)
+			goto out;
+		r->n_rules += user_rules_count(r->user);
+	}
+	r->opts.rules_file = r->rules_file;
+	if (r->opts.map_file && !(r->map_file = strdup(r->opts.map_file))) {
+		rc = error_set(err, -ENOMEM, NULL, 0, "out of memory");
+		goto out;
+	}
+	r->opts.map_file = r->map_file;
+	if (r->opts.pseudonymize) {
+		rc = pseudo_new(r->map_file, &r->pseudo, err);
+		if (rc < 0)
+			goto out;
+	}
+	r->counts = json_array();
+	for (size_t i = 0; r->counts && i < r->n_rules; i++)
+		if (json_array_append_new(r->counts, json_object()) < 0) {
+			json_decref(r->counts);
+			r->counts = NULL;
+		}
+	if (!r->counts) {
+		rc = error_set(err, -ENOMEM, NULL, 0, "out of memory");
+		goto out;
+	}
+out:
+	EVP_MAC_free(mac);
+	OPENSSL_cleanse(key, sizeof(key));
+	if (rc < 0) {
+		redactor_free(r);
+		return rc;
+	}
 	*ret = r;
 	return 0;
 }
 
 void redactor_free(struct redactor *r)
 {
+	if (!r)
+		return;
+	EVP_MAC_CTX_free(r->mac);
+	user_rules_free(r->user);
+	pseudo_free(r->pseudo);
+	json_decref(r->counts);
+	free(r->rules_file);
+	free(r->map_file);
+	pthread_mutex_destroy(&r->lock);
 	free(r);
 }
 
+int redactor_add_name(struct redactor *r, const char *category, const char *value)
+{
+	int rc;
+
+	if (!r || !r->pseudo || !value)
+		return 0;
+	pthread_mutex_lock(&r->lock);
+	rc = pseudo_add_name(r->pseudo, category, value);
+	pthread_mutex_unlock(&r->lock);
+	return rc;
+}
+
+int redactor_learn(struct redactor *r, const char *member, const void *data, size_t len)
+{
+	struct error e = ERROR_INIT;
+	json_t *docs = NULL;
+	size_t i;
+	json_t *d;
+	int rc = 0;
+
+	if (!r || !r->pseudo || !data || len == 0 || len > (16u << 20))
+		return 0;
+	if (yamljson_parse(data, len, member, &docs, &e) < 0)
+		return 0;
+	pthread_mutex_lock(&r->lock);
+	json_array_foreach(docs, i, d) {
+		rc = pseudo_learn_json(r->pseudo, d);
+		if (rc < 0)
+			break;
+	}
+	pthread_mutex_unlock(&r->lock);
+	json_decref(docs);
+	return rc;
+}
+
+int redactor_save_map(struct redactor *r, struct error *err)
+{
+	int rc;
+
+	if (!r || !r->pseudo || !r->map_file)
+		return 0;
+	pthread_mutex_lock(&r->lock);
+	rc = pseudo_save(r->pseudo, r->map_file, err);
+	pthread_mutex_unlock(&r->lock);
+	return rc;
+}
+
+static const char *rule_name(const struct redactor *r, size_t i)
+{
+	if (i < RULE__BUILTIN_MAX)
+		return redact_builtin_rules[i].name;
+	return user_rules_name(r->user, i - RULE__BUILTIN_MAX);
+}
+
+static const char *rule_kind(const struct redactor *r, size_t i)
+{
+	static const char *const user_kinds[USER_RULE__MAX] = {
+		[USER_RULE_LITERAL] = "user-literal",
+		[USER_RULE_REGEX] = "user-regex",
+		[USER_RULE_KEY_PATH] = "user-key-path",
+	};
+	enum user_rule_kind k;
+
+	if (i < RULE__BUILTIN_MAX)
+		return redact_builtin_rules[i].kind;
+	k = user_rules_kind(r->user, i - RULE__BUILTIN_MAX);
+	return k >= 0 && k < USER_RULE__MAX ? user_kinds[k] : "user";
+}
+
+json_t *redactor_report_json(const struct redactor *r)
+{
+	struct redactor *rw = (struct redactor *)r; /* the lock only */
+	json_t *doc, *rules;
+
+	if (!r)
+		return NULL;
+	doc = json_object();
+	rules = json_array();
+	if (!doc || !rules) {
+		json_decref(doc);
+		json_decref(rules);
+		return NULL;
+	}
+	pthread_mutex_lock(&rw->lock);
+	for (size_t i = 0; i < r->n_rules; i++) {
+		json_t *members = json_array_get(r->counts, i);
+		json_int_t total = 0;
+		const char *k;
+		json_t *v;
+
+		json_object_foreach(members, k, v)
+			total += json_integer_value(v);
+		json_array_append_new(rules, json_pack("{s:s,s:s,s:I,s:O}", "rule", rule_name(r, i),
+						       "kind", rule_kind(r, i), "count", total,
+						       "members", members));
+	}
+	json_object_set_new(doc, "format", json_string("apigee-bundle/redaction/v1"));
+	json_object_set_new(doc, "rules", rules);
+	json_object_set_new(doc, "pseudonymized", json_boolean(r->pseudo != NULL));
+	json_object_set_new(doc, "dropped_certificates",
+			    json_integer((json_int_t)r->dropped_certificates));
+	pthread_mutex_unlock(&rw->lock);
+	return doc;
+}
+
+char *redact_member_name(struct redactor *r, const char *member)
+{
+	struct buf out = BUF_INIT;
+
+	if (!member)
+		return NULL;
+	if (!r || !r->pseudo)
+		return strdup(member);
+	buf_init(&out, 1u << 16);
+	if (pseudo_string(r, member, strlen(member), &out) < 0 || buf_putc(&out, '\0') < 0) {
+		buf_release(&out);
+		return NULL;
+	}
+	return buf_detach(&out, NULL);
+}
+
+/* ---- streams ------------------------------------------------------------------------ */
+
 int redact_stream_begin(struct redactor *r, const char *member, struct redact_stream **ret)
 {
-	struct redact_stream *s = calloc(1, sizeof(*s));
-	(void)member;
+	struct redact_stream *s;
+
+	if (!r || !ret)
+		return -EINVAL;
+	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	s->r = r;
+	s->dry_run = r->opts.dry_run;
+	s->member = strdup(member ? member : "");
+	s->out_member = redact_member_name(r, member ? member : "");
+	s->counts = calloc(r->n_rules, sizeof(*s->counts));
+	s->json = json_state_new();
+	s->yaml = yaml_state_new();
+	if (!s->member || !s->out_member || !s->counts || !s->json || !s->yaml) {
+		free(s->member);
+		free(s->out_member);
+		free(s->counts);
+		json_state_free(s->json);
+		yaml_state_free(s->yaml);
+		free(s);
+		return -ENOMEM;
+	}
+	buf_init(&s->line, 0);
+	buf_init(&s->sniff, 0);
+	buf_init(&s->a, 0);
+	buf_init(&s->b, 0);
+	buf_init(&s->pem_prefix, 4096);
 	*ret = s;
+	return 0;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && strcasecmp(s + n - m, suffix) == 0;
+}
+
+/* A first meaningful line like "key:", "key: value", "- item" or "---". */
+static bool sniff_yaml(const char *d, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		const char *line = d + i;
+		const char *nl = memchr(line, '\n', n - i);
+		size_t len = nl ? (size_t)(nl - line) : n - i;
+		size_t k = 0;
+
+		i += len + 1;
+		while (k < len && (line[k] == ' ' || line[k] == '\t' || line[k] == '\r'))
+			k++;
+		if (k == len || line[k] == '#')
+			continue;
+		if (line[k] == '{' || line[k] == '[')
+			return false;
+		if (len - k >= 3 && memcmp(line + k, "---", 3) == 0)
+			return true;
+		if (line[k] == '-' && k + 1 < len && line[k + 1] == ' ')
+			return true;
+		if (!((line[k] >= 'A' && line[k] <= 'Z') || (line[k] >= 'a' && line[k] <= 'z') ||
+		      line[k] == '_' || line[k] == '"'))
+			return false;
+		for (size_t j = k + 1; j < len; j++) {
+			unsigned char c = (unsigned char)line[j];
+
+			if (c == ':')
+				return j + 1 == len || line[j + 1] == ' ' || line[j + 1] == '\r' ||
+				       line[j + 1] == '\t';
+			if (!cc_is(c, CC_KEY) && c != '"' && c != '/')
+				return false;
+		}
+		return false;
+	}
+	return false;
+}
+
+static void decide_mode(struct redact_stream *s)
+{
+	const char *d = s->sniff.data ? s->sniff.data : "";
+
+	if (ends_with(s->member, ".yaml") || ends_with(s->member, ".yml"))
+		s->mode = STREAM_YAML;
+	else if (ends_with(s->member, ".json") || ends_with(s->member, ".jsonl") ||
+		 ends_with(s->member, ".log") || memchr(d, '\0', s->sniff.len))
+		s->mode = STREAM_TEXT;
+	else
+		s->mode = sniff_yaml(d, s->sniff.len) ? STREAM_YAML : STREAM_TEXT;
+}
+
+static int emit(struct redact_stream *s, const void *data, size_t len)
+{
+	if (s->dry_run || len == 0)
+		return 0;
+	return s->out(s->userdata, data, len);
+}
+
+/* Run one line or piece through the stages and write the result. */
+static int run_line(struct redact_stream *s, const char *in, size_t n, const struct piece *pc,
+		    const char *eol, size_t eol_len)
+{
+	struct buf *x = &s->a, *y = &s->b, *t;
+	bool consumed = false;
+	int rc;
+
+	if (!pc->cont)
+		s->lineno++;
+	buf_reset(x);
+	buf_reset(y);
+	s->kv_skip = 0;
+	rc = stage_pem(s, in, n, pc, x, &consumed);
+	if (rc < 0 || consumed)
+		return rc;
+	if (s->mode == STREAM_YAML)
+		rc = stage_yaml(s, x->data ? x->data : "", x->len, pc, y);
+	else
+		rc = stage_json(s, x->data ? x->data : "", x->len, pc, y);
+	if (rc == 1)
+		return 0; /* held back (a YAML block scalar being redacted) */
+	if (rc < 0)
+		return rc;
+	buf_reset(x);
+	rc = stage_text(s, y->data ? y->data : "", y->len, pc, x);
+	if (rc < 0)
+		return rc;
+	if (s->r->user) {
+		buf_reset(y);
+		rc = stage_user(s, x->data ? x->data : "", x->len, y);
+		if (rc < 0)
+			return rc;
+		t = x, x = y, y = t;
+	}
+	if (s->r->pseudo) {
+		buf_reset(y);
+		rc = stage_pseudo(s, x->data ? x->data : "", x->len, y);
+		if (rc < 0)
+			return rc;
+		t = x, x = y, y = t;
+	}
+	if (x->len && (rc = emit(s, x->data, x->len)) < 0)
+		return rc;
+	return eol_len ? emit(s, eol, eol_len) : 0;
+}
+
+int redact_stream_emit_raw(struct redact_stream *s, const void *data, size_t len)
+{
+	return emit(s, data, len);
+}
+
+static int end_long_run(struct redact_stream *s)
+{
+	char m[64];
+	size_t n;
+	struct piece pc = { .partial = true, .cont = true };
+
+	s->long_run = false;
+	if (redact_fire(s, RULE_LONG_TOKEN)) {
+		n = redact_mac_end(&s->long_mac, NULL, m);
+	} else {
+		/* disabled (tests only): the bytes are gone anyway; say so */
+		redact_mac_release(&s->long_mac);
+		n = (size_t)snprintf(m, sizeof(m), "<over-long token>");
+	}
+	return run_line(s, m, n, &pc, NULL, 0);
+}
+
+static int line_done(struct redact_stream *s, bool partial)
+{
+	struct piece pc = { .partial = partial, .cont = s->last_was_partial };
+	const char *d = s->line.data ? s->line.data : "";
+	size_t n = s->line.len;
+	int rc;
+
+	if (!partial && n && d[n - 1] == '\r')
+		rc = run_line(s, d, n - 1, &pc, "\r\n", 2);
+	else
+		rc = run_line(s, d, n, &pc, partial ? NULL : "\n", partial ? 0 : 1);
+	s->last_was_partial = partial;
+	buf_reset(&s->line);
+	return rc;
+}
+
+/* The line buffer is full: hand on a piece that ends at a delimiter, or start
+ * replacing a run that has none. */
+static int cut_line(struct redact_stream *s)
+{
+	char *d = s->line.data;
+	size_t n = s->line.len, i = n, limit = n > REDACT_TOKEN_MAX ? n - REDACT_TOKEN_MAX : 0;
+	struct piece pc;
+	int rc;
+
+	while (i > limit && !cc_is((unsigned char)d[i - 1], CC_DELIM))
+		i--;
+	if (i > limit) {
+		/* d[i-1] is a delimiter: the piece ends before it */
+		size_t keep = n - (i - 1);
+		char *rest = malloc(keep);
+
+		if (!rest)
+			return -ENOMEM;
+		memcpy(rest, d + i - 1, keep);
+		s->line.len = i - 1;
+		rc = line_done(s, true);
+		if (rc == 0)
+			rc = buf_append(&s->line, rest, keep);
+		free(rest);
+		return rc;
+	}
+	/* no delimiter in the last REDACT_TOKEN_MAX bytes: find where the run starts */
+	while (i > 0 && !cc_is((unsigned char)d[i - 1], CC_DELIM))
+		i--;
+	rc = redact_mac_begin(s->r, &s->long_mac);
+	if (rc < 0)
+		return rc;
+	redact_mac_update(&s->long_mac, d + i, n - i);
+	s->long_run = true;
+	s->line.len = i;
+	pc = (struct piece){ .partial = true, .cont = s->last_was_partial };
+	if (i) {
+		rc = run_line(s, d, i, &pc, NULL, 0);
+		if (rc < 0)
+			return rc;
+	}
+	s->last_was_partial = true;
+	buf_reset(&s->line);
+	return 0;
+}
+
+static int feed(struct redact_stream *s, const char *p, size_t n)
+{
+	int rc;
+
+	while (n) {
+		const char *nl;
+		size_t take;
+
+		if (s->long_run) {
+			size_t i = 0;
+
+			while (i < n && p[i] != '\n' && !cc_is((unsigned char)p[i], CC_DELIM))
+				i++;
+			redact_mac_update(&s->long_mac, p, i);
+			p += i;
+			n -= i;
+			if (!n)
+				return 0;
+			rc = end_long_run(s);
+			if (rc < 0)
+				return rc;
+			continue;
+		}
+		nl = memchr(p, '\n', n);
+		take = nl ? (size_t)(nl - p) : n;
+		if (s->line.len + take >= REDACT_LINE_MAX) {
+			size_t room = REDACT_LINE_MAX - s->line.len;
+
+			if ((rc = buf_append(&s->line, p, room)) < 0 || (rc = cut_line(s)) < 0)
+				return rc;
+			p += room;
+			n -= room;
+			continue;
+		}
+		if ((rc = buf_append(&s->line, p, take)) < 0)
+			return rc;
+		if (!nl)
+			return 0;
+		if ((rc = line_done(s, false)) < 0)
+			return rc;
+		p += take + 1;
+		n -= take + 1;
+	}
 	return 0;
 }
 
 int redact_stream_write(struct redact_stream *s, const void *data, size_t len, redact_out_fn out,
 			void *userdata)
 {
-	(void)s;
-	return len ? out(userdata, data, len) : 0;
+	int rc;
+
+	if (!s)
+		return -EINVAL;
+	s->out = out;
+	s->userdata = userdata;
+	if (len == 0)
+		return 0;
+	if (s->dry_run && (rc = out(userdata, data, len)) < 0)
+		return rc;
+	if (s->mode == STREAM_SNIFF) {
+		size_t room = REDACT_SNIFF_MAX - s->sniff.len;
+		size_t take = len < room ? len : room;
+
+		if ((rc = buf_append(&s->sniff, data, take)) < 0)
+			return rc;
+		if (s->sniff.len < REDACT_SNIFF_MAX)
+			return 0;
+		decide_mode(s);
+		rc = feed(s, s->sniff.data, s->sniff.len);
+		buf_release(&s->sniff);
+		if (rc < 0)
+			return rc;
+		data = (const char *)data + take;
+		len -= take;
+	}
+	return feed(s, data, len);
+}
+
+static void stream_free(struct redact_stream *s)
+{
+	buf_release(&s->line);
+	buf_release(&s->sniff);
+	buf_release(&s->a);
+	buf_release(&s->b);
+	buf_release(&s->pem_prefix);
+	redact_mac_release(&s->long_mac);
+	redact_mac_release(&s->pem_mac);
+	json_state_free(s->json);
+	yaml_state_free(s->yaml);
+	free(s->counts);
+	free(s->member);
+	free(s->out_member);
+	free(s);
+}
+
+/* Add this stream's counts to the redactor's report. */
+static int merge_counts(struct redact_stream *s)
+{
+	struct redactor *r = s->r;
+	int rc = 0;
+
+	pthread_mutex_lock(&r->lock);
+	for (size_t i = 0; i < r->n_rules; i++) {
+		json_t *members = json_array_get(r->counts, i);
+		json_t *cur;
+
+		if (!s->counts[i])
+			continue;
+		cur = json_object_get(members, s->out_member);
+		if (json_object_set_new(members, s->out_member,
+					json_integer(json_integer_value(cur) +
+						     (json_int_t)s->counts[i])) < 0)
+			rc = -ENOMEM;
+	}
+	r->dropped_certificates += s->dropped_certificates;
+	pthread_mutex_unlock(&r->lock);
+	return rc;
 }
 
 int redact_stream_end(struct redact_stream *s, redact_out_fn out, void *userdata)
 {
-	(void)out;
-	(void)userdata;
-	free(s);
-	return 0;
+	int rc = 0;
+
+	if (!s)
+		return 0;
+	s->out = out;
+	s->userdata = userdata;
+	if (s->mode == STREAM_SNIFF) {
+		decide_mode(s);
+		rc = feed(s, s->sniff.data ? s->sniff.data : "", s->sniff.len);
+		buf_release(&s->sniff);
+	}
+	if (rc == 0 && s->long_run)
+		rc = end_long_run(s);
+	if (rc == 0 && (s->line.len || s->last_was_partial))
+		rc = line_done(s, false) /* the last line had no newline */;
+	if (rc == 0) {
+		/* a block still open at the end: write its marker */
+		buf_reset(&s->a);
+		rc = stage_pem_finish(s, &s->a);
+		if (rc == 0 && s->a.len)
+			rc = emit(s, s->a.data, s->a.len);
+		buf_reset(&s->a);
+		if (rc == 0)
+			rc = stage_yaml_finish(s, &s->a);
+		if (rc == 0 && s->a.len)
+			rc = emit(s, s->a.data, s->a.len);
+	}
+	if (rc == 0)
+		rc = merge_counts(s);
+	stream_free(s);
+	return rc;
+}
+
+struct buf_sink {
+	struct buf *b;
+};
+
+static int to_buf(void *userdata, const void *data, size_t len)
+{
+	struct buf_sink *bs = userdata;
+
+	return buf_append(bs->b, data, len);
 }
 
 int redact_buffer(struct redactor *r, const char *member, const void *data, size_t len,
 		  struct buf *ret, struct error *err)
 {
-	(void)r;
-	(void)member;
+	struct redact_stream *s = NULL;
+	struct buf_sink bs = { ret };
+	int rc;
+
 	buf_init(ret, 0);
-	if (buf_append(ret, data, len) < 0)
-		return error_set(err, -ENOMEM, member, 0, "out of memory");
-	return 0;
-}
-
-char *redact_member_name(struct redactor *r, const char *member)
-{
-	(void)r;
-	return strdup(member);
-}
-
-json_t *redactor_report_json(const struct redactor *r)
-{
-	(void)r;
-	return json_pack("{s:s,s:[],s:b,s:i}", "format", "apigee-bundle/redaction/v1", "rules",
-			 "pseudonymized", 0, "dropped_certificates", 0);
-}
-
-int redactor_save_map(struct redactor *r, struct error *err)
-{
-	(void)r;
-	(void)err;
-	return 0;
-}
-
-int leak_scan_begin(const char *member, struct leak_scan **ret)
-{
-	(void)member;
-	*ret = calloc(1, sizeof(**ret));
-	return *ret ? 0 : -ENOMEM;
-}
-
-int leak_scan_write(struct leak_scan *s, const void *data, size_t len)
-{
-	(void)s;
-	(void)data;
-	(void)len;
-	return 0;
-}
-
-int leak_scan_end(struct leak_scan *s, struct leak_hit *ret_hit)
-{
-	(void)ret_hit;
-	free(s);
-	return 0;
-}
-
-int leak_scan_buffer(const void *data, size_t len, struct leak_hit *ret_hit)
-{
-	(void)data;
-	(void)len;
-	(void)ret_hit;
+	rc = redact_stream_begin(r, member, &s);
+	if (rc < 0)
+		return error_set(err, rc, member, 0, "cannot start redacting '%s'", member);
+	rc = redact_stream_write(s, data, len, to_buf, &bs);
+	if (rc < 0) {
+		redact_stream_end(s, to_buf, &bs);
+		buf_release(ret);
+		return error_set(err, rc, member, 0, "cannot redact '%s'", member);
+	}
+	rc = redact_stream_end(s, to_buf, &bs);
+	if (rc < 0) {
+		buf_release(ret);
+		return error_set(err, rc, member, 0, "cannot redact '%s'", member);
+	}
 	return 0;
 }

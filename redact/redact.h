@@ -37,6 +37,9 @@ struct redact_options {
 	bool pseudonymize;
 	const char *map_file;   /* pseudonym map to load and save (mode 0600), NULL = none */
 	bool dry_run;           /* count what would change; output unchanged */
+	/* Test-only: turn one built-in rule off by its name in redaction.json (e.g.
+	 * "jwt"), so that tests can show the leak scan catching what it missed. */
+	const char *disable_rule;
 };
 
 typedef int (*redact_out_fn)(void *userdata, const void *data, size_t len);
@@ -51,6 +54,18 @@ int redact_stream_end(struct redact_stream *s, redact_out_fn out, void *userdata
 
 int redact_buffer(struct redactor *r, const char *member, const void *data, size_t len,
 		  struct buf *ret, struct error *err);
+
+/* Known names to pseudonymize everywhere as whole words (category "org" or
+ * "project"), e.g. the organization collect was asked about. Values shorter than 3
+ * bytes or common words the checks rely on ("apigee", "default") are ignored. No-op
+ * without pseudonymization. */
+int redactor_add_name(struct redactor *r, const char *category, const char *value);
+
+/* Learn known names from a member before redacting anything (overrides.yaml: org,
+ * gcp.projectID, gcpProjectID; an Apigee organization JSON: name, projectId; a
+ * bundle manifest's collection options). Cheap; returns 0 also when nothing was
+ * found or the member does not parse. No-op without pseudonymization. */
+int redactor_learn(struct redactor *r, const char *member, const void *data, size_t len);
 
 /* Pseudonymize a member name (path) when pseudonymization is on; else a copy. */
 char *redact_member_name(struct redactor *r, const char *member);

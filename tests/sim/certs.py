@@ -104,14 +104,39 @@ CN = placeholder
 
 
 class PKI:
-    def __init__(self, root):
+    """key_cache: a directory of reusable keys (default: env APIGEE_SIM_KEY_CACHE, else
+    none).  With it, the n-th key of a kind made by this PKI is the n-th key in the
+    cache, so keys stay distinct within one PKI but are shared across PKIs (test
+    suites that start many scenarios save the RSA key generation)."""
+
+    def __init__(self, root, key_cache=None):
         self.root = os.path.abspath(root)
         os.makedirs(self.root, exist_ok=True)
+        self.key_cache = key_cache or os.environ.get("APIGEE_SIM_KEY_CACHE") or None
+        self.key_count = {}
 
     # ---- keys
     def key(self, name, kind="rsa", bits=2048):
         """A new private key file: RSA (PKCS#8 'PRIVATE KEY') or EC P-256 ('EC PRIVATE KEY')."""
         path = os.path.join(self.root, name + ".key")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        if self.key_cache:
+            n = self.key_count.get((kind, bits), 0)
+            self.key_count[(kind, bits)] = n + 1
+            cached = os.path.join(self.key_cache, "%s%d-%d.key" % (kind, bits, n))
+            if not os.path.exists(cached):
+                os.makedirs(self.key_cache, exist_ok=True)
+                tmp = "%s.%d.tmp" % (cached, os.getpid())
+                self._genkey(tmp, kind, bits)
+                os.replace(tmp, cached)
+            with open(cached, "rb") as src, open(path, "wb") as dst:
+                dst.write(src.read())
+            os.chmod(path, 0o600)
+            return path
+        self._genkey(path, kind, bits)
+        return path
+
+    def _genkey(self, path, kind, bits):
         if kind == "rsa":
             _run(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:%d" % bits, "-out", path])
         elif kind == "ec":
@@ -119,7 +144,6 @@ class PKI:
         else:
             raise ValueError(kind)
         os.chmod(path, 0o600)
-        return path
 
     # ---- CAs
     def ca(self, name, cn, kind="ec", days=3650):
@@ -212,9 +236,20 @@ class PKI:
 
 
 def fingerprint(cert_path):
-    """SHA-256 fingerprint 'AB:CD:...' of a PEM certificate."""
-    out = _run(["x509", "-in", cert_path, "-noout", "-fingerprint", "-sha256"]).decode()
-    return out.strip().split("=", 1)[1]
+    """SHA-256 fingerprint 'AB:CD:...' of the first certificate of a PEM file (what
+    `openssl x509 -noout -fingerprint -sha256` prints); CertError if it does not parse."""
+    import hashlib
+    import ssl
+    try:
+        with open(cert_path) as f:
+            text = f.read()
+        begin = text.index("-----BEGIN CERTIFICATE-----")
+        end = text.index("-----END CERTIFICATE-----", begin) + len("-----END CERTIFICATE-----")
+        der = ssl.PEM_cert_to_DER_cert(text[begin:end])
+    except (OSError, ValueError) as e:
+        raise CertError("%s: not a PEM certificate (%s)" % (cert_path, e))
+    h = hashlib.sha256(der).hexdigest().upper()
+    return ":".join(h[i:i + 2] for i in range(0, len(h), 2))
 
 
 def pubkey_matches(cert_path, key_path):

@@ -159,7 +159,7 @@ class IngressServer:
 
     def configure(self, cfg):
         self.cfg = cfg
-        self.routes = [r for r in cfg.get("routes", [])]
+        self.routes = [dict(r) for r in cfg.get("routes", [])]
         for r in self.routes:
             r["_ctx"] = None
             r["_load_error"] = None
@@ -170,9 +170,21 @@ class IngressServer:
                 ctx.minimum_version = ssl.TLSVersion.TLSv1_2
                 ctx.load_cert_chain(r["cert"], r["key"])
                 ctx.set_alpn_protocols(["http/1.1"])
+                ctx.sni_callback = self._sni_callback
                 r["_ctx"] = ctx
             except (ssl.SSLError, OSError, KeyError) as e:
                 r["_load_error"] = str(e)
+
+    def _sni_callback(self, sslsock, name, ctx):
+        """The context is chosen from the peeked ClientHello before the handshake; this
+        callback (run by OpenSSL on the server_name extension) re-checks the choice and
+        switches the certificate if the SSL layer saw another name."""
+        route = self.pick(name.lower().rstrip(".") if name else None)
+        if route is None or route.get("_ctx") is None:
+            return ssl.ALERT_DESCRIPTION_UNRECOGNIZED_NAME if name else None
+        if route["_ctx"] is not ctx:
+            sslsock.context = route["_ctx"]
+        return None
 
     # ---- route choice
     def pick(self, sni):
@@ -203,7 +215,7 @@ class IngressServer:
 
     # ---- connection handling
     def serve(self):
-        self.sock.settimeout(0.25)
+        self.sock.settimeout(0.1)
         while not self.stop_event.is_set():
             try:
                 conn, addr = self.sock.accept()
@@ -389,7 +401,7 @@ class ResetServer:
         self.stop_event = stop_event
 
     def serve(self):
-        self.sock.settimeout(0.25)
+        self.sock.settimeout(0.1)
         while not self.stop_event.is_set():
             try:
                 conn, _ = self.sock.accept()

@@ -159,10 +159,10 @@ class Tables:
     def __init__(self, age_now):
         self.age_now = common.parse_time(age_now) if age_now else None
 
-    def age(self, ts):
+    def age(self, ts, real=False):
         if not ts:
             return "<unknown>"
-        now = self.age_now or common.utcnow()
+        now = common.utcnow() if real or not self.age_now else self.age_now
         return common.human_duration((now - common.parse_time(ts)).total_seconds())
 
     def columns(self, plural):
@@ -248,9 +248,9 @@ class Tables:
         if plural == "events":
             io = o.get("involvedObject", {})
             src = o.get("source", {}).get("component", "")
-            return [self.age(o.get("lastTimestamp")), o.get("type", ""), o.get("reason", ""),
+            return [self.age(o.get("lastTimestamp"), True), o.get("type", ""), o.get("reason", ""),
                     "%s/%s" % (io.get("kind", "").lower(), io.get("name", "")), io.get("fieldPath", ""),
-                    src, o.get("message", ""), self.age(o.get("firstTimestamp")), o.get("count", 1), name]
+                    src, o.get("message", ""), self.age(o.get("firstTimestamp"), True), o.get("count", 1), name]
         if plural in ("apigeeroutes", "apigeerouteconfigs"):
             return [name, o.get("status", {}).get("state", ""), self.age(created)]
         return [name, self.age(created)]
@@ -532,6 +532,7 @@ class Handler(BaseHTTPRequestHandler):
             if not all(p(o) for p in fsel):
                 continue
             items.append(o)
+        items.sort(key=lambda o: (o.get("metadata", {}).get("namespace", ""), o.get("metadata", {}).get("name", "")))
         if q.get("watch") in ("1", "true"):
             body = "".join(json.dumps({"type": "ADDED", "object": o}) + "\n" for o in items)
             return self.send_body(200, body, "application/json")
@@ -649,7 +650,7 @@ class KubeServer(ThreadingHTTPServer):
         pass  # client went away; nothing to report
 
     def start(self):
-        t = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.2}, name="kube", daemon=True)
+        t = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, name="kube", daemon=True)
         t.start()
         return t
 

@@ -268,7 +268,7 @@ class MgmtServer(ThreadingHTTPServer):
         pass
 
     def start(self):
-        t = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.2}, name="mgmt", daemon=True)
+        t = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, name="mgmt", daemon=True)
         t.start()
         return t
 

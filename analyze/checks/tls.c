@@ -1,0 +1,1065 @@
+/* Family TLS: API calls fail with TLS errors (seed playbook 001). Missing ingress
+ * secret, certificate that does not parse, key that does not match or does not
+ * load, expiry against the collection time, host name coverage (RFC 6125), the
+ * served certificate against the configured one, and chain verification.
+ *
+ * Decisions where checks.md leaves room:
+ *   - TLS-001 also checks virtual hosts that name their secret with sslSecret;
+ *     when every secret the watcher could not find is present in the secrets
+ *     listing, the log predates a re-creation: warn, not fail.
+ *   - TLS-002 treats a DER certificate as "not PEM": fail where the ingress reads
+ *     it (sslCertPath, secret), warn for a loose file handed in by a customer.
+ *   - TLS-005 judges each distinct certificate (by fingerprint) once, chain
+ *     certificates included; the summary says which time it judged against.
+ *   - TLS-006 pairs a certificate with the host names it must serve: a virtual
+ *     host's certificate with its env group's host names (envgroups API, routes
+ *     named after the virtual host, hostAliases); a secret with the routes whose
+ *     credentialName names it (and env group G for secret ORG-G); a served
+ *     certificate with the SNI name it was served for; a loose certificate with
+ *     every known host name, only when it is the only certificate in the input.
+ *   - TLS-007 prefers the secret named by the route that serves the probed host;
+ *     otherwise any configured certificate (virtual host, secret, load balancer)
+ *     that covers the host counts, and a match with any of them passes.
+ *   - TLS-008 fails for missing issuer / intermediate, self-signed, unknown CA and
+ *     validity errors, and warns for other verification errors (e.g. a name
+ *     mismatch, which TLS-006 judges). s_client transcripts with a certificate
+ *     count as probes. */
+#include "checks.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "bundle.h"
+#include "cleanup.h"
+#include "findings.h"
+#include "model.h"
+#include "pem.h"
+#include "text.h"
+#include "banned.h"
+
+#define EXPIRY_WARN_SECONDS (30 * 24 * 3600)
+#define HINT_CERTS                                                                             \
+	"apigee-bundle collect --overrides overrides.yaml  (reads the sslCertPath/sslKeyPath " \
+	"files and the TLS secrets; keys are never stored)"
+#define HINT_PROBE                                                                                \
+	"apigee-bundle collect --host HOST  (or: openssl s_client -connect HOST:443 -servername " \
+	"HOST -showcerts)"
+
+/* ---- helpers ------------------------------------------------------------------------------ */
+
+static const struct artifact *unreadable(const struct bundle *b, unsigned hints)
+{
+	for (size_t i = 0; i < b->n_artifacts; i++)
+		if (b->artifacts[i].failed && (b->artifacts[i].hints & hints))
+			return &b->artifacts[i];
+	return NULL;
+}
+
+static void skip_or_error(const struct bundle *b, struct finding *f, unsigned hints,
+                          const char *missing, const char *hint)
+{
+	const struct artifact *a = unreadable(b, hints);
+
+	if (a) {
+		finding_set(f, STATUS_ERROR, "%s could not be read: %s", a->path,
+		            a->error ? a->error : "unreadable");
+		finding_evidence_at(f, a->path, a->error_line, NULL, a->error);
+		return;
+	}
+	finding_skip(f, missing, hint);
+}
+
+static void note_unreadable(const struct bundle *b, struct finding *f, unsigned hints)
+{
+	for (size_t i = 0; i < b->n_artifacts; i++) {
+		const struct artifact *a = &b->artifacts[i];
+
+		if (a->failed && (a->hints & hints))
+			finding_note(f,
+			             "%s could not be read (%s); the verdict is based on the rest",
+			             a->path, a->error ? a->error : "unreadable");
+	}
+}
+
+/* needle occurs in hay as a whole dash-separated token sequence */
+static bool name_has_token(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	if (!n)
+		return false;
+	for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+		if ((p == hay || p[-1] == '-') && (p[n] == '\0' || p[n] == '-'))
+			return true;
+	return false;
+}
+
+/* "virtual host dev-grp (./certs/dev.pem)", "secret myorg-dev-grp (cert)", ... */
+static void cert_who(const struct cert_rec *c, char *out, size_t size)
+{
+	const char *file = c->file ? c->file : (c->where.artifact ? c->where.artifact : "?");
+
+	switch (c->role) {
+	case CERT_ROLE_VHOST:
+		snprintf(out, size, "virtual host %s certificate %s", c->owner ? c->owner : "?",
+		         file);
+		break;
+	case CERT_ROLE_SECRET:
+		snprintf(out, size, "secret %s key %s", c->owner ? c->owner : "?",
+		         c->file ? c->file : "cert");
+		break;
+	case CERT_ROLE_SERVED:
+		snprintf(out, size, "certificate served for %s", c->owner ? c->owner : "?");
+		break;
+	case CERT_ROLE_LB:
+		snprintf(out, size, "load balancer certificate %s", c->owner ? c->owner : "?");
+		break;
+	case CERT_ROLE_LOOSE:
+	default:
+		snprintf(out, size, "file %s", c->where.artifact ? c->where.artifact : "?");
+		break;
+	}
+	if (c->chain_index)
+		snprintf(out + strlen(out), size - strlen(out), " (chain certificate %u)",
+		         c->chain_index);
+}
+
+static const char *time_source_text(enum time_source t)
+{
+	switch (t) {
+	case TIME_FROM_MANIFEST:
+		return "from the manifest";
+	case TIME_FROM_NEWEST_TIMESTAMP:
+		return "the newest timestamp in the input, as there is no manifest";
+	case TIME_FROM_ANALYSIS_CLOCK:
+	default:
+		return "the analysis clock, as the input has no manifest and no timestamps";
+	}
+}
+
+static bool is_leaf(const struct cert_rec *c)
+{
+	return c->chain_index == 0;
+}
+
+/* ---- TLS-001 ---------------------------------------------------------------------------- */
+
+struct tls001_tally {
+	size_t checked, missing;
+	struct buf names; /* the missing secrets, for the summary */
+};
+
+static void tls_001_expect(const struct bundle *b, struct finding *f, const struct vhost *v,
+                           const char *secret, const char *how, struct tls001_tally *t)
+{
+	char ex[512];
+
+	t->checked++;
+	if (bundle_find_secret(b, secret))
+		return;
+	t->missing++;
+	buf_printf(&t->names, "%s%s (virtual host %s)", t->names.len ? ", " : "", secret, v->name);
+	snprintf(ex, sizeof(ex), "virtual host %s uses %s; secret %s is not in the secrets list",
+	         v->name, how, secret);
+	finding_evidence(f, &v->where, ex);
+}
+
+static int tls_001(const struct bundle *b, const struct findings *prior, struct finding *f)
+{
+	const struct watcher_stats *w = &b->watcher;
+	struct tls001_tally t = { 0, 0, BUF_INIT };
+	struct buf names = BUF_INIT;
+	size_t now_present = 0;
+
+	(void)prior;
+	/* 1. the watcher's own complaint */
+	for (size_t i = 0; i < w->n_missing; i++) {
+		const struct watcher_missing *m = &w->missing[i];
+
+		buf_printf(&names, "%s%s (%" PRIu64 " time%s)", i ? ", " : "", m->secret, m->count,
+		           m->count == 1 ? "" : "s");
+		finding_evidence(f, &m->first, NULL);
+		if (b->secrets_listed && bundle_find_secret(b, m->secret))
+			now_present++;
+	}
+	/* 2. every virtual host that builds its secret from files needs ORG-VHOST */
+	if (b->secrets_listed) {
+		for (size_t i = 0; i < b->n_vhosts; i++) {
+			const struct vhost *v = &b->vhosts[i];
+			char want[512];
+
+			if (v->ssl_secret)
+				tls_001_expect(b, f, v, v->ssl_secret, "sslSecret", &t);
+			if (!(v->ssl_cert_path || v->ssl_key_path))
+				continue;
+			if (!b->overrides.org) {
+				finding_note(f,
+				             "org is not in overrides.yaml: the secret of virtual "
+				             "host %s cannot be named",
+				             v->name);
+				continue;
+			}
+			snprintf(want, sizeof(want), "%s-%s", b->overrides.org, v->name);
+			tls_001_expect(b, f, v, want, "sslCertPath/sslKeyPath", &t);
+		}
+	}
+	if (w->n_missing && now_present == w->n_missing && !t.missing) {
+		f->severity = SEVERITY_MEDIUM;
+		finding_set(
+		        f, STATUS_WARN,
+		        "apigee-watcher could not find secret(s) %s, but they are in the secrets "
+		        "list now: the log predates their re-creation",
+		        names.data ? names.data : "?");
+	} else if (w->n_missing || t.missing) {
+		finding_set(f, STATUS_FAIL, "%s%s%s%s%s%s",
+		            w->n_missing ? "apigee-watcher cannot find secret(s) " : "",
+		            w->n_missing && names.data ? names.data : "",
+		            w->n_missing ? " (NOT_FOUND)" : "",
+		            w->n_missing && t.missing ? "; " : "",
+		            t.missing ? "not in the secrets list: " : "",
+		            t.missing && t.names.data ? t.names.data : "");
+	} else if (w->files || b->secrets_listed) {
+		finding_set(f, STATUS_PASS, "%s%s%s",
+		            w->files ? "the apigee-watcher logs report no missing secret" : "",
+		            w->files && b->secrets_listed ? "; " : "",
+		            t.checked ? "every virtual host's secret is in the secrets list"
+		                      : (b->secrets_listed ? "the secrets list was read" : ""));
+		note_unreadable(b, f, HINT_WATCHER | HINT_SECRETS);
+	} else {
+		skip_or_error(
+		        b, f, HINT_WATCHER | HINT_SECRETS,
+		        "apigee-watcher logs or the secrets list",
+		        "kubectl -n apigee logs -l app=apigee-watcher --all-containers --prefix; "
+		        "kubectl -n apigee get secrets  (or: apigee-bundle collect)");
+	}
+	buf_release(&names);
+	buf_release(&t.names);
+	return 0;
+}
+
+/* ---- TLS-002 ---------------------------------------------------------------------------- */
+
+static void pem_reason(const struct cert_rec *c, char *out, size_t size)
+{
+	const char *cls = pem_error_text(c->error);
+
+	/* OpenSSL's reason usually starts with the class already ("bad end line: ...") */
+	if (c->error_text && strncmp(c->error_text, cls, strlen(cls)) != 0)
+		snprintf(out, size, "%s: %s", cls, c->error_text);
+	else
+		snprintf(out, size, "%s", c->error_text ? c->error_text : cls);
+}
+
+/* The member that a path named in overrides.yaml refers to: same relative path,
+ * or the same trailing path components (the customer's absolute paths differ). */
+static const struct artifact *artifact_named(const struct bundle *b, const char *named)
+{
+	const char *base;
+	size_t bl;
+
+	while (named[0] == '.' && named[1] == '/')
+		named += 2;
+	base = strrchr(named, '/') ? strrchr(named, '/') + 1 : named;
+	bl = strlen(base);
+	if (!bl)
+		return NULL;
+	for (size_t i = 0; i < b->n_artifacts; i++) {
+		const char *p = b->artifacts[i].path;
+		size_t pl = p ? strlen(p) : 0;
+
+		if (pl >= bl && strcmp(p + pl - bl, base) == 0 &&
+		    (pl == bl || p[pl - bl - 1] == '/'))
+			return &b->artifacts[i];
+	}
+	return NULL;
+}
+
+static bool vhost_has_cert(const struct bundle *b, const char *vhost)
+{
+	for (size_t i = 0; i < b->n_certs; i++)
+		if (b->certs[i].role == CERT_ROLE_VHOST && b->certs[i].owner &&
+		    strcmp(b->certs[i].owner, vhost) == 0)
+			return true;
+	return false;
+}
+
+/* sslCertPath names a file that is in the input but yielded no certificate at all
+ * (empty, text, junk): nothing of it reached the model, so say so here. */
+static size_t tls_002_vhost_files(const struct bundle *b, struct finding *f, struct buf *list,
+                                  size_t *relevant)
+{
+	size_t bad = 0;
+
+	for (size_t i = 0; i < b->n_vhosts; i++) {
+		const struct vhost *v = &b->vhosts[i];
+		const struct artifact *a;
+		const char *reason;
+		char ex[1024];
+
+		if (!v->ssl_cert_path || !v->name || vhost_has_cert(b, v->name))
+			continue;
+		a = artifact_named(b, v->ssl_cert_path);
+		if (!a)
+			continue;
+		(*relevant)++;
+		if (a->size == 0)
+			reason = pem_error_text(PEM_ERR_EMPTY);
+		else if (a->kind == ART_PEM || (a->kinds_seen & (1u << ART_PEM)))
+			reason = "wrong object type: the PEM file holds no CERTIFICATE block (a "
+			         "key, "
+			         "CSR or other object)";
+		else if (a->error)
+			reason = a->error;
+		else
+			reason = pem_error_text(PEM_ERR_NO_PEM);
+		snprintf(ex, sizeof(ex), "virtual host %s certificate %s: %s", v->name,
+		         v->ssl_cert_path, reason);
+		finding_evidence_at(f, a->path, a->error_line, NULL, ex);
+		if (bad < 3)
+			buf_printf(list, "%s%s", list->len ? "; " : "", ex);
+		bad++;
+	}
+	return bad;
+}
+
+static int tls_002(const struct bundle *b, const struct findings *prior, struct finding *f)
+{
+	size_t relevant = 0, bad = 0, der_loose = 0;
+	struct buf list = BUF_INIT;
+
+	(void)prior;
+	for (size_t i = 0; i < b->n_certs; i++) {
+		const struct cert_rec *c = &b->certs[i];
+		char who[512], why[512], ex[1100];
+		bool der;
+
+		if (c->role != CERT_ROLE_VHOST && c->role != CERT_ROLE_SECRET &&
+		    c->role != CERT_ROLE_LOOSE)
+			continue;
+		relevant++;
+		der = c->parsed && c->error == PEM_ERR_NO_PEM;
+		if (c->parsed && !der)
+			continue;
+		cert_who(c, who, sizeof(who));
+		if (der)
+			snprintf(why, sizeof(why), "%s",
+			         c->error_text ? c->error_text
+			                       : "DER-encoded certificate, not PEM");
+		else
+			pem_reason(c, why, sizeof(why));
+		snprintf(ex, sizeof(ex), "%s: %s", who, why);
+		finding_evidence(f, &c->where, ex);
+		if (der && c->role == CERT_ROLE_LOOSE) {
+			der_loose++;
+			continue;
+		}
+		if (bad < 3)
+			buf_printf(&list, "%s%s", bad ? "; " : "", ex);
+		bad++;
+	}
+	bad += tls_002_vhost_files(b, f, &list, &relevant);
+	if (bad) {
+		finding_set(f, STATUS_FAIL, "%zu certificate(s) are not well-formed PEM: %s%s", bad,
+		            list.data ? list.data : "", bad > 3 ? "; ..." : "");
+	} else if (der_loose) {
+		f->severity = SEVERITY_MEDIUM;
+		finding_set(f, STATUS_WARN,
+		            "%zu certificate file(s) are DER, not PEM: the ingress needs PEM "
+		            "(convert with openssl x509 -inform der -in FILE -out FILE.pem)",
+		            der_loose);
+	} else if (relevant) {
+		finding_set(f, STATUS_PASS, "%zu certificate(s) parse as PEM", relevant);
+		note_unreadable(b, f, HINT_CERT);
+	} else {
+		skip_or_error(
+		        b, f, HINT_CERT,
+		        "the certificate files named by sslCertPath or the cert key of the TLS "
+		        "secrets",
+		        HINT_CERTS);
+	}
+	buf_release(&list);
+	return 0;
+}
+
+/* ---- TLS-003 ---------------------------------------------------------------------------- */
+
+static int tls_003(const struct bundle *b, const struct findings *prior, struct finding *f)
+{
+	size_t matched = 0, mismatched = 0;
+	const struct cert_rec *first = NULL;
+
+	(void)prior;
+	for (size_t i = 0; i < b->n_certs; i++) {
+		const struct cert_rec *c = &b->certs[i];
+		char who[512], ex[1024];
+
+		if (!is_leaf(c) || c->key_state != KEYSTATE_OK)
+			continue;
+		if (c->key_match == 1) {
+			matched++;
+			continue;
+		}
+		if (c->key_match != 0)
+			continue;
+		mismatched++;
+		if (!first)
+			first = c;
+		cert_who(c, who, sizeof(who));
+		snprintf(ex, sizeof(ex),
+		         "%s: %s %d-bit certificate, public key SHA-256 %.16s...; the "
+		         "key's public key differs",
+		         who, c->facts.key_type ? c->facts.key_type : "?", c->facts.key_bits,
+		         c->facts.pubkey_sha256);
+		finding_evidence(f, &c->where, ex);
+	}
+	if (mismatched) {
+		char who[512];
+
+		cert_who(first, who, sizeof(who));
+		finding_set(
+		        f, STATUS_FAIL,
+		        "%zu private key(s) do not match their certificate, e.g. %s: the key's "
+		        "public key differs from the certificate's (compared SubjectPublicKeyInfo "
+		        "SHA-256, which works for RSA and EC keys alike)",
+		        mismatched, who);
+	} else if (matched) {
+		finding_set(
+		        f, STATUS_PASS,
+		        "%zu key/certificate pair(s) compared; each key's public key equals its "
+		        "certificate's",
+		        matched);
+	} else {
+		skip_or_error(b, f, HINT_CERT,
+		              "a certificate together with its private key (or the collector's key "
+		              "facts)",
+		              HINT_CERTS);
+	}
+	return 0;
+}
+
+/* ---- TLS-004 ---------------------------------------------------------------------------- */
+
+static const char *key_reason(enum pem_error e, const char *text)
+{
+	if (e == PEM_ERR_ENCRYPTED)
+		return "encrypted key without passphrase";
+	return text ? text : pem_error_text(e);
+}
+
+/* A virtual host's (or loose) certificate gets its key verdict from a key file in
+ * the input, which is reported on its own: do not count the same key twice. */
+static bool key_reported_loose(const struct bundle *b, const struct cert_rec *c)
+{
+	if (c->role != CERT_ROLE_VHOST && c->role != CERT_ROLE_LOOSE)
+		return false;
+	for (size_t k = 0; k < b->n_keys; k++)
+		if (b->keys[k].facts.status == c->key_error)
+			return true;
+	return false;
+}
+
+static int tls_004(const struct bundle *b, const struct findings *prior, struct finding *f)
+{
+	size_t good_files = 0, good_pairs = 0, bad = 0;
+	struct buf list = BUF_INIT;
+
+	(void)prior;
+	for (size_t i = 0; i < b->n_certs; i++) {
+		const struct cert_rec *c = &b->certs[i];
+		char who[512], ex[1024];
+
+		if (c->key_state == KEYSTATE_OK)
+			good_pairs++;
+		if (c->key_state != KEYSTATE_BAD || key_reported_loose(b, c))
+			continue;
+		cert_who(c, who, sizeof(who));
+		snprintf(ex, sizeof(ex), "key of %s: %s", who,
+		         key_reason(c->key_error, c->key_error_text));
+		finding_evidence(f, &c->where, ex);
+		if (bad < 3)
+			buf_printf(&list, "%s%s", bad ? "; " : "", ex);
+		bad++;
+	}
+	for (size_t i = 0; i < b->n_keys; i++) {
+		const struct key_rec *k = &b->keys[i];
+		char ex[1024];
+
+		if (k->facts.status == PEM_OK) {
+			good_files++;
+			continue;
+		}
+		snprintf(ex, sizeof(ex), "%s: %s", k->where.artifact ? k->where.artifact : "?",
+		         key_reason(k->facts.status, k->error_text));
+		finding_evidence(f, &k->where, ex);
+		if (bad < 3)
+			buf_printf(&list, "%s%s", bad ? "; " : "", ex);
+		bad++;
+	}
+	if (bad)
+		finding_set(f, STATUS_FAIL, "%zu private key(s) cannot be loaded: %s%s", bad,
+		            list.data ? list.data : "", bad > 3 ? "; ..." : "");
+	else if (good_files || good_pairs)
+		finding_set(
+		        f, STATUS_PASS,
+		        "every private key loads (%zu key file(s), %zu certificate(s) with their "
+		        "key)",
+		        good_files, good_pairs);
+	else
+		skip_or_error(
+		        b, f, HINT_CERT,
+		        "the private keys named by sslKeyPath or held by the TLS secrets (the "
+		        "collector records only their facts)",
+		        HINT_CERTS);
+	buf_release(&list);
+	return 0;
+}
+
+/* ---- TLS-005 ---------------------------------------------------------------------------- */
+
+static int tls_005(const struct bundle *b, const struct findings *prior, struct finding *f)
+{
+	struct strv seen = STRV_INIT;
+	size_t judged = 0, bad = 0, soon = 0;
+	char when[32];
+	const char *first_bad = NULL;
+	int r = 0;
+
+	(void)prior;
+	text_format_time(b->collected_at, when, sizeof(when));
+	for (size_t i = 0; i < b->n_certs; i++) {
+		const struct cert_rec *c = &b->certs[i];
+		char who[512], nb[32], na[32], ex[1024];
+		const char *verdict = NULL;
+
+		if (!c->parsed)
+			continue;
+		if (c->facts.sha256[0]) {
+			if (strv_contains(&seen, c->facts.sha256))
+				continue;
+			if (strv_push(&seen, c->facts.sha256) < 0) {
+				r = -ENOMEM;
+				break;
+			}
+		}
+		judged++;
+		if (b->collected_at < c->facts.not_before)
+			verdict = "not yet valid";
+		else if (b->collected_at > c->facts.not_after)
+			verdict = "expired";
+		else if (c->facts.not_after - b->collected_at < EXPIRY_WARN_SECONDS)
+			verdict = "expires within 30 days";
+		if (!verdict)
+			continue;
+		cert_who(c, who, sizeof(who));
+		text_format_time(c->facts.not_before, nb, sizeof(nb));
+		text_format_time(c->facts.not_after, na, sizeof(na));
+		snprintf(ex, sizeof(ex), "%s: %s (%s), valid %s .. %s", who, verdict,
+		         c->facts.subject ? c->facts.subject : "?", nb, na);
+		finding_evidence(f, &c->where, ex);
+		if (strcmp(verdict, "expires within 30 days") == 0) {
+			soon++;
+		} else {
+			bad++;
+			if (!first_bad)
+				first_bad = c->facts.subject;
+		}
+	}
+	strv_release(&seen);
+	if (r < 0)
+		return r;
+	if (bad) {
+		finding_set(
+		        f, STATUS_FAIL,
+		        "%zu certificate(s) expired or not yet valid at collection time %s (%s), "
+		        "e.g. %s",
+		        bad, when, time_source_text(b->time_source), first_bad ? first_bad : "?");
+	} else if (soon) {
+		f->severity = SEVERITY_MEDIUM;
+		finding_set(f, STATUS_WARN,
+		            "%zu certificate(s) expire within 30 days of collection time %s (%s)",
+		            soon, when, time_source_text(b->time_source));
+	} else if (judged) {
+		finding_set(
+		        f, STATUS_PASS,
+		        "%zu certificate(s) valid at collection time %s (%s) for 30 days or more",
+		        judged, when, time_source_text(b->time_source));
+	} else {
+		skip_or_error(b, f, HINT_CERT | HINT_PROBES,
+		              "a certificate (files, secrets or probes)",
+		              "apigee-bundle collect --overrides overrides.yaml --host HOST");
+	}
+	if (b->time_source == TIME_FROM_ANALYSIS_CLOCK && judged)
+		finding_note(f,
+		             "judged against the analysis clock: the verdict can change with the "
+		             "day the input is analysed");
+	return 0;
+}
+
+/* ---- TLS-006 ---------------------------------------------------------------------------- */
+
+static const struct api_envgroup *envgroup_named(const struct bundle *b, const char *name)
+{
+	for (size_t i = 0; i < b->n_envgroups; i++)
+		if (strcmp(b->envgroups[i].name, name) == 0)
+			return &b->envgroups[i];
+	return NULL;
+}
+
+static int push_hosts(struct strv *hosts, const struct strv *from)
+{
+	for (size_t i = 0; i < from->n; i++) {
+		const char *h = from->v[i];
+
+		if (strcmp(h, "*") == 0 || text_is_ip_literal(h))
+			continue;
+		if (strv_push_unique(hosts, h) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int all_hosts(const struct bundle *b, struct strv *hosts)
+{
+	for (size_t i = 0; i < b->n_routes; i++)
+		if (push_hosts(hosts, &b->routes[i].hostnames) < 0)
+			return -ENOMEM;
+	for (size_t i = 0; i < b->n_envgroups; i++)
+		if (push_hosts(hosts, &b->envgroups[i].hostnames) < 0)
+			return -ENOMEM;
+	for (size_t i = 0; i < b->n_vhosts; i++)
+		if (push_hosts(hosts, &b->vhosts[i].host_aliases) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+static int vhost_hosts(const struct bundle *b, const char *vhost, struct strv *hosts)
+{
+	const struct api_envgroup *g = envgroup_named(b, vhost);
+
+	if (g && push_hosts(hosts, &g->hostnames) < 0)
+		return -ENOMEM;
+	for (size_t i = 0; i < b->n_routes; i++)
+		if (name_has_token(b->routes[i].name, vhost) &&
+		    push_hosts(hosts, &b->routes[i].hostnames) < 0)
+			return -ENOMEM;
+	for (size_t i = 0; i < b->n_vhosts; i++)
+		if (b->vhosts[i].name && strcmp(b->vhosts[i].name, vhost) == 0 &&
+		    push_hosts(hosts, &b->vhosts[i].host_aliases) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+static int secret_hosts(const struct bundle *b, const char *secret, struct strv *hosts)
+{
+	size_t ol = b->overrides.org ? strlen(b->overrides.org) : 0;
+
+	for (size_t i = 0; i < b->n_routes; i++)
+		if (strv_contains(&b->routes[i].credential_names, secret) &&
+		    push_hosts(hosts, &b->routes[i].hostnames) < 0)
+			return -ENOMEM;
+	/* the hybrid ingress secret is named ORG-ENVGROUP */
+	if (ol && strncmp(secret, b->overrides.org, ol) == 0 && secret[ol] == '-') {
+		const struct api_envgroup *g = envgroup_named(b, secret + ol + 1);
+
+		if (g && push_hosts(hosts, &g->hostnames) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int served_hosts(const struct bundle *b, const struct cert_rec *c, struct strv *hosts)
+{
+	for (size_t i = 0; i < b->n_probes; i++) {
+		const struct probe *p = &b->probes[i];
+
+		if (!p->sni || !p->got_cert || strcmp(p->leaf_sha256, c->facts.sha256) != 0)
+			continue;
+		if (!text_is_ip_literal(p->sni) && strv_push_unique(hosts, p->sni) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static size_t count_leaves(const struct bundle *b, enum cert_role role)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < b->n_certs; i++)
+		if (b->certs[i].role == role && b->certs[i].parsed && is_leaf(&b->certs[i]))
+			n++;
+	return n;
+}
+
+struct tls006_tally {
+	size_t pairs, uncovered;
+	struct strv done; /* "sha256 host" pairs already judged */
+	struct buf list;
+};
+
+static int tls_006_cert(const struct bundle *b, const struct cert_rec *c, const struct strv *hosts,
+                        struct finding *f, struct tls006_tally *t)
+{
+	for (size_t h = 0; h < hosts->n; h++) {
+		char key[600], who[512], ex[1400];
+		_cleanup_free_ char *sans = NULL;
+
+		snprintf(key, sizeof(key), "%s %s", c->facts.sha256, hosts->v[h]);
+		if (strv_contains(&t->done, key))
+			continue;
+		if (strv_push(&t->done, key) < 0)
+			return -ENOMEM;
+		t->pairs++;
+		if (cert_covers_host(&c->facts, hosts->v[h], NULL))
+			continue;
+		t->uncovered++;
+		cert_who(c, who, sizeof(who));
+		sans = strv_join(&c->facts.san_dns, ", ");
+		snprintf(ex, sizeof(ex), "%s does not cover %s (SAN DNS: %s; CN: %s)", who,
+		         hosts->v[h], sans && *sans ? sans : "none",
+		         c->facts.common_name ? c->facts.common_name : "none");
+		finding_evidence(f, &c->where, ex);
+		if (t->uncovered <= 3)
+			buf_printf(&t->list, "%s%s (%s)", t->uncovered > 1 ? "; " : "", hosts->v[h],
+			           who);
+	}
+	(void)b;
+	return 0;
+}
+
+static int tls_006(const struct bundle *b, const struct findings *prior, struct finding *f)
+{
+	struct tls006_tally t = { 0, 0, STRV_INIT, BUF_INIT };
+	struct strv everyone = STRV_INIT;
+	bool loose_ok;
+	int r = 0;
+
+	(void)prior;
+	r = all_hosts(b, &everyone);
+	/* a loose certificate is judged only when it is the one certificate given */
+	loose_ok = count_leaves(b, CERT_ROLE_LOOSE) == 1 && count_leaves(b, CERT_ROLE_VHOST) == 0 &&
+	           count_leaves(b, CERT_ROLE_SECRET) == 0;
+	for (size_t i = 0; r == 0 && i < b->n_certs; i++) {
+		const struct cert_rec *c = &b->certs[i];
+		struct strv hosts = STRV_INIT;
+
+		if (!c->parsed || !is_leaf(c))
+			continue;
+		switch (c->role) {
+		case CERT_ROLE_VHOST:
+			r = c->owner ? vhost_hosts(b, c->owner, &hosts) : 0;
+			break;
+		case CERT_ROLE_SECRET:
+			r = c->owner ? secret_hosts(b, c->owner, &hosts) : 0;
+			break;
+		case CERT_ROLE_SERVED:
+			r = served_hosts(b, c, &hosts);
+			break;
+		case CERT_ROLE_LOOSE:
+			r = loose_ok ? strv_copy(&hosts, &everyone) : 0;
+			break;
+		case CERT_ROLE_LB:
+		default:
+			break; /* XLB-001 */
+		}
+		if (r == 0)
+			r = tls_006_cert(b, c, &hosts, f, &t);
+		strv_release(&hosts);
+	}
+	if (r == 0) {
+		if (t.uncovered)
+			finding_set(
+			        f, STATUS_FAIL,
+			        "%zu host name(s) not covered by the certificate that serves them "
+			        "(RFC 6125 matching): %s%s",
+			        t.uncovered, t.list.data ? t.list.data : "",
+			        t.uncovered > 3 ? "; ..." : "");
+		else if (t.pairs)
+			finding_set(f, STATUS_PASS,
+			            "%zu certificate/host name pair(s) checked; each host name is "
+			            "covered",
+			            t.pairs);
+		else if (everyone.n == 0)
+			finding_skip(
+			        f,
+			        "the env group host names (ApigeeRoute spec.hostnames or the "
+			        "envgroups API)",
+			        "kubectl -n apigee get apigeeroutes -o json  (or: apigee-bundle "
+			        "collect --org ORG)");
+		else
+			skip_or_error(b, f, HINT_CERT | HINT_PROBES,
+			              "the certificate configured for the host names", HINT_CERTS);
+	}
+	strv_release(&t.done);
+	buf_release(&t.list);
+	strv_release(&everyone);
+	return r;
+}
+
+/* ---- TLS-007 ---------------------------------------------------------------------------- */
+
+static const struct cert_rec *served_leaf(const struct bundle *b, const struct probe *p)
+{
+	for (size_t i = 0; i < b->n_certs; i++)
+		if (b->certs[i].role == CERT_ROLE_SERVED && b->certs[i].parsed &&
+		    is_leaf(&b->certs[i]) && strcmp(b->certs[i].facts.sha256, p->leaf_sha256) == 0)
+			return &b->certs[i];
+	return NULL;
+}
+
+static bool configured_role(enum cert_role r)
+{
+	return r == CERT_ROLE_VHOST || r == CERT_ROLE_SECRET || r == CERT_ROLE_LB;
+}
+
+/* Is c one of the configured certificates for host? With a preferred secret
+ * (named by the route serving host), only that secret's certificate counts. */
+static bool configured_for(const struct cert_rec *c, const char *host, const struct strv *preferred)
+{
+	if (!c->parsed || !is_leaf(c) || !configured_role(c->role))
+		return false;
+	if (preferred->n)
+		return c->role == CERT_ROLE_SECRET && c->owner &&
+		       strv_contains(preferred, c->owner);
+	return cert_covers_host(&c->facts, host, NULL);
+}
+
+static int tls_007(const struct bundle *b, const struct findings *prior, struct finding *f)
+{
+	size_t compared = 0, equal = 0, differ = 0, probes = 0;
+	struct buf list = BUF_INIT;
+
+	(void)prior;
+	for (size_t i = 0; i < b->n_probes; i++) {
+		const struct probe *p = &b->probes[i];
+		const struct cert_rec *served, *cand = NULL;
+		struct strv preferred = STRV_INIT;
+		bool match = false;
+
+		if (!p->sni || !p->got_cert || !p->leaf_sha256[0])
+			continue;
+		probes++;
+		/* the secret named by the route for this host wins, when it is in the input */
+		for (size_t r = 0; r < b->n_routes; r++)
+			if (strv_contains(&b->routes[r].hostnames, p->sni))
+				for (size_t k = 0; k < b->routes[r].credential_names.n; k++)
+					for (size_t c = 0; c < b->n_certs; c++)
+						if (b->certs[c].role == CERT_ROLE_SECRET &&
+						    b->certs[c].parsed && b->certs[c].owner &&
+						    strcmp(b->certs[c].owner,
+						           b->routes[r].credential_names.v[k]) == 0)
+							strv_push_unique(&preferred,
+							                 b->certs[c].owner);
+		for (size_t c = 0; c < b->n_certs && !match; c++) {
+			if (!configured_for(&b->certs[c], p->sni, &preferred))
+				continue;
+			if (!cand)
+				cand = &b->certs[c];
+			if (strcmp(b->certs[c].facts.sha256, p->leaf_sha256) == 0) {
+				match = true;
+				cand = &b->certs[c];
+			}
+		}
+		strv_release(&preferred);
+		if (!cand)
+			continue;
+		compared++;
+		if (match) {
+			equal++;
+			continue;
+		}
+		differ++;
+		served = served_leaf(b, p);
+		{
+			char who[512], ex[1400];
+
+			cert_who(cand, who, sizeof(who));
+			snprintf(ex, sizeof(ex),
+			         "%s: served %s (SHA-256 %s), configured %s: %s (SHA-256 %s)",
+			         p->sni,
+			         served && served->facts.subject ? served->facts.subject : "?",
+			         p->leaf_sha256, who,
+			         cand->facts.subject ? cand->facts.subject : "?",
+			         cand->facts.sha256);
+			finding_evidence(f, &p->where, ex);
+			finding_evidence(f, &cand->where, NULL);
+			if (differ <= 2)
+				buf_printf(&list, "%s%s", differ > 1 ? "; " : "", ex);
+		}
+	}
+	if (differ)
+		finding_set(f, STATUS_FAIL,
+		            "the certificate served differs from the configured one for %zu host "
+		            "name(s): %s%s",
+		            differ, list.data ? list.data : "", differ > 2 ? "; ..." : "");
+	else if (compared)
+		finding_set(f, STATUS_PASS,
+		            "%zu probed host name(s): the served leaf certificate is the "
+		            "configured one "
+		            "(same SHA-256 fingerprint)",
+		            equal);
+	else if (probes)
+		finding_skip(f, "the certificate configured for the probed host names", HINT_CERTS);
+	else
+		skip_or_error(b, f, HINT_PROBES, "a TLS probe with SNI that received a certificate",
+		              HINT_PROBE);
+	buf_release(&list);
+	return 0;
+}
+
+/* ---- TLS-008 ---------------------------------------------------------------------------- */
+
+static bool verify_error_is_fatal(const char *e)
+{
+	static const char *const words[] = {
+		"unable to get local issuer",
+		"unable to verify the first certificate",
+		"unable to get issuer",
+		"self-signed",
+		"self signed",
+		"unknown ca",
+		"expired",
+		"not yet valid",
+	};
+
+	if (!e)
+		return false;
+	for (size_t i = 0; i < ELEMENTSOF(words); i++)
+		if (text_find_ci(e, strlen(e), words[i]))
+			return true;
+	return false;
+}
+
+static int tls_008(const struct bundle *b, const struct findings *prior, struct finding *f)
+{
+	size_t ok = 0, fatal = 0, other = 0;
+	const char *first = NULL;
+
+	(void)prior;
+	for (size_t i = 0; i < b->n_probes; i++) {
+		const struct probe *p = &b->probes[i];
+		char ex[700];
+
+		if (p->verify_ok == 1) {
+			ok++;
+			continue;
+		}
+		if (p->verify_ok != 0)
+			continue;
+		snprintf(ex, sizeof(ex), "%s (%s): verify error %ld: %s",
+		         p->sni ? p->sni : "no SNI", p->address ? p->address : "?", p->verify_code,
+		         p->verify_error ? p->verify_error : "?");
+		finding_evidence(f, &p->where, ex);
+		if (verify_error_is_fatal(p->verify_error))
+			fatal++;
+		else
+			other++;
+		if (!first)
+			first = p->verify_error;
+	}
+	for (size_t i = 0; i < b->n_sclients; i++) {
+		const struct sclient_trace *s = &b->sclients[i];
+
+		if (!s->got_cert || s->verify_code < 0)
+			continue;
+		if (s->verify_code == 0) {
+			ok++;
+			continue;
+		}
+		finding_evidence(f, &s->where, NULL);
+		if (verify_error_is_fatal(s->verify_text))
+			fatal++;
+		else
+			other++;
+		if (!first)
+			first = s->verify_text;
+	}
+	if (fatal) {
+		finding_set(f, STATUS_FAIL, "%zu served chain(s) do not verify: %s", fatal + other,
+		            first ? first : "?");
+		finding_note(
+		        f,
+		        "if the ingress uses a private CA, give it to the collector with "
+		        "--cacert; a missing intermediate must be added to the certificate file");
+	} else if (other) {
+		f->severity = SEVERITY_LOW;
+		finding_set(f, STATUS_WARN, "%zu served chain(s) did not verify: %s", other,
+		            first ? first : "?");
+	} else if (ok) {
+		finding_set(f, STATUS_PASS, "%zu served chain(s) verify", ok);
+	} else {
+		skip_or_error(b, f, HINT_PROBES, "a TLS probe with chain verification", HINT_PROBE);
+	}
+	return 0;
+}
+
+/* ---- the table ------------------------------------------------------------------------- */
+
+#define SRC_TLS "001_22208df47de6b036.txt"
+#define GATHER_TLS                                                                                 \
+	" If it persists, a ticket needs the full curl -v output of a failing call, a packet "     \
+	"capture from that machine with sensitive data and IP addresses removed, and the network " \
+	"topology."
+
+const struct check checks_tls[] = {
+	{ "TLS-001", "TLS", "Ingress secret for an env group is missing", SEVERITY_CRITICAL,
+	  "apigee-watcher logs; secrets metadata; overrides.yaml",
+	  "The ingress has no TLS secret for the env group, typically because it was deleted. "
+	  "Create it again from the virtual host settings in overrides.yaml (apigeectl apply -f "
+	  "overrides.yaml --settings virtualhosts, or upgrade the apigee-virtualhost chart with "
+	  "helm), then confirm with kubectl -n apigee get secrets that ORG-ENVGROUP is "
+	  "there." GATHER_TLS,
+	  SRC_TLS,
+	  "kubectl -n apigee logs -l app=apigee-watcher --all-containers --prefix; kubectl -n "
+	  "apigee get secrets  (or: apigee-bundle collect --overrides overrides.yaml)",
+	  tls_001 },
+	{ "TLS-002", "TLS", "Certificate is not a well-formed PEM certificate", SEVERITY_HIGH,
+	  "certificate files named by sslCertPath; cert key of the TLS secrets",
+	  "Replace the certificate with a well-formed PEM file: BEGIN/END CERTIFICATE lines that "
+	  "match, clean base64 in between, nothing cut off, and the certificate (not a key or "
+	  "CSR) first. openssl x509 -in FILE -noout -text must print it without errors; convert "
+	  "DER with openssl x509 -inform der." GATHER_TLS,
+	  SRC_TLS, HINT_CERTS, tls_002 },
+	{ "TLS-003", "TLS", "Private key does not match the certificate", SEVERITY_HIGH,
+	  "key/certificate pairs per virtual host and per TLS secret (the collector keeps only "
+	  "public key hashes)",
+	  "Install the private key that belongs to this certificate (or the certificate issued "
+	  "for this key): their public keys must be identical. Update the files named by "
+	  "sslCertPath/sslKeyPath or the secret, and apply the virtual host settings." GATHER_TLS,
+	  SRC_TLS, HINT_CERTS, tls_003 },
+	{ "TLS-004", "TLS", "Private key is unreadable", SEVERITY_HIGH,
+	  "private keys named by sslKeyPath or held by the TLS secrets (facts only)",
+	  "Provide the key as an unencrypted PEM private key (openssl pkey -in KEY -noout must "
+	  "load it): fix broken base64 or END lines, and decrypt a passphrase-protected key with "
+	  "openssl pkey before installing it." GATHER_TLS,
+	  SRC_TLS, HINT_CERTS, tls_004 },
+	{ "TLS-005", "TLS", "Certificate expired or not yet valid", SEVERITY_HIGH,
+	  "every certificate in the input (ingress files, secrets, probes, load balancer)",
+	  "Renew the certificate (or wait for its start date, or correct the clock of whoever "
+	  "issued it), install the new chain where it is configured and apply the virtual host "
+	  "settings." GATHER_TLS,
+	  SRC_TLS, "apigee-bundle collect --overrides overrides.yaml --host HOST", tls_005 },
+	{ "TLS-006", "TLS", "Certificate does not cover the env group's host names", SEVERITY_HIGH,
+	  "certificates and env group host names (ApigeeRoute spec.hostnames, envgroups API)",
+	  "Issue a certificate whose SAN DNS names cover every host name of the env group (a "
+	  "wildcard covers exactly one left-most label), or fix the env group host names, then "
+	  "install it and apply the virtual host settings." GATHER_TLS,
+	  SRC_TLS,
+	  "kubectl -n apigee get apigeeroutes -o json, and the certificates  (or: apigee-bundle "
+	  "collect --overrides overrides.yaml)",
+	  tls_006 },
+	{ "TLS-007", "TLS", "Served certificate differs from the configured one", SEVERITY_HIGH,
+	  "TLS probe results and the configured certificates",
+	  "The ingress (or load balancer) serves another certificate than the one configured: "
+	  "apply the virtual host settings again so that the secret is updated, check that the "
+	  "host name reaches the intended ingress (DNS, load balancer), and restart the ingress "
+	  "gateway pods if they keep an old secret." GATHER_TLS,
+	  SRC_TLS, HINT_PROBE, tls_007 },
+	{ "TLS-008", "TLS", "Served chain does not verify", SEVERITY_MEDIUM, "TLS probe results",
+	  "Serve the full chain (leaf first, then the intermediates) from a CA the clients trust; "
+	  "a self-signed or private-CA certificate needs that CA on every client." GATHER_TLS,
+	  SRC_TLS, HINT_PROBE, tls_008 },
+};
+const size_t checks_tls_len = ELEMENTSOF(checks_tls);

@@ -1,0 +1,396 @@
+/* The text report: for a person at a terminal. Colour (ANSI SGR) only when the
+ * caller allows it; every piece of text from the input is escaped so that it can
+ * neither move the cursor nor change colours. */
+#include "report_impl.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "bundle.h"
+#include "checks.h"
+#include "report.h"
+#include "banned.h"
+
+#define TEXT_WIDTH 100
+#define TEXT_INDENT 10 /* where summaries, evidence and remediation start */
+
+#define SGR_RESET "\033[0m"
+#define SGR_BOLD "\033[1m"
+
+struct text_ctx {
+	FILE *out;
+	bool color;
+};
+
+static const char *status_sgr(enum status s)
+{
+	switch (s) {
+	case STATUS_FAIL:
+		return "\033[1;31m";
+	case STATUS_WARN:
+		return "\033[33m";
+	case STATUS_PASS:
+		return "\033[32m";
+	case STATUS_SKIP:
+		return "\033[2m";
+	case STATUS_ERROR:
+		return "\033[35m";
+	default:
+		return "";
+	}
+}
+
+/* "[FAIL]" padded to the width of "[ERROR]". */
+static void put_tag(const struct text_ctx *t, enum status s)
+{
+	const char *name = report_status_upper(s);
+	size_t pad = 5 - (strlen(name) < 5 ? strlen(name) : 5);
+
+	if (t->color)
+		fprintf(t->out, "%s[%s]%s", status_sgr(s), name, SGR_RESET);
+	else
+		fprintf(t->out, "[%s]", name);
+	fprintf(t->out, "%*s", (int)pad, "");
+}
+
+static void put_heading(const struct text_ctx *t, const char *s)
+{
+	if (t->color)
+		fprintf(t->out, "%s%s%s\n", SGR_BOLD, s, SGR_RESET);
+	else
+		fprintf(t->out, "%s\n", s);
+}
+
+/* Word-wrap untrusted s starting at column col; continuation lines are indented by
+ * indent. Ends with a newline. */
+static void put_wrapped(const struct text_ctx *t, const char *s, size_t col, size_t indent)
+{
+	const char *p = s ? s : "";
+	bool first = true;
+
+	while (*p) {
+		const char *e;
+		char word[512];
+		size_t n, w;
+
+		while (*p == ' ')
+			p++;
+		if (!*p)
+			break;
+		e = strchr(p, ' ');
+		n = e ? (size_t)(e - p) : strlen(p);
+		/* Escape word by word; an over-long word is cut into pieces. */
+		if (n >= sizeof(word)) {
+			n = sizeof(word) - 1;
+			while (n > 1 && ((unsigned char)p[n] & 0xc0) == 0x80)
+				n--;
+		}
+		memcpy(word, p, n);
+		word[n] = '\0';
+		w = report_text_width(word);
+		if (!first && col + 1 + w > TEXT_WIDTH && col > indent) {
+			fprintf(t->out, "\n%*s", (int)indent, "");
+			col = indent;
+		} else if (!first) {
+			fputc(' ', t->out);
+			col++;
+		}
+		report_put(t->out, word, ESC_TEXT);
+		col += w;
+		first = false;
+		p += n;
+	}
+	fputc('\n', t->out);
+}
+
+static void put_location(const struct text_ctx *t, const struct evidence *e)
+{
+	report_put(t->out, e->artifact ? e->artifact : "(input)", ESC_TEXT);
+	if (e->line)
+		fprintf(t->out, ":%u", e->line);
+	if (e->pointer && *e->pointer) {
+		fputc('#', t->out);
+		report_put(t->out, e->pointer, ESC_TEXT);
+	}
+}
+
+static void put_header(const struct text_ctx *t, const struct report_view *v)
+{
+	const struct bundle *b = v->bundle;
+	struct buf line = BUF_INIT;
+	bool any = false;
+	int r = 0;
+
+	if (t->color)
+		fprintf(t->out, "%sapigee-bundle analysis%s\n", SGR_BOLD, SGR_RESET);
+	else
+		fprintf(t->out, "apigee-bundle analysis\n");
+	fprintf(t->out, "Input:      ");
+	report_put(t->out, v->input, ESC_TEXT);
+	fputc('\n', t->out);
+	if (b) {
+		if (b->is_collected)
+			r = buf_printf(&line, "collected by apigee-bundle%s%s",
+			               b->tool_version ? " " : "",
+			               b->tool_version ? b->tool_version : "");
+		else
+			r = buf_puts(&line, "loose files");
+		if (r == 0)
+			r = buf_printf(&line, ", %zu artifact%s", v->n_artifacts,
+			               v->n_artifacts == 1 ? "" : "s");
+		for (size_t k = 0; r == 0 && k < ART__MAX; k++) {
+			if (!v->kind_counts[k] || k == ART_UNKNOWN || k == ART_TEXT ||
+			    k == ART_BINARY)
+				continue;
+			r = buf_printf(&line, "%s%s %zu", any ? ", " : " (", artifact_kind_name(k),
+			               v->kind_counts[k]);
+			any = true;
+		}
+		if (r == 0 && any)
+			r = buf_putc(&line, ')');
+		if (r == 0 && v->n_unreadable)
+			r = buf_printf(&line, "; %zu unreadable", v->n_unreadable);
+		fprintf(t->out, "Bundle:     ");
+		put_wrapped(t, r == 0 ? line.data : "(out of memory)", 12, 12);
+	}
+	buf_release(&line);
+	fprintf(t->out, "Collected:  %s (%s)\n", v->collected_at, v->time_source_text);
+}
+
+/* "points to: SNI-001 (fail), TLS-001 (skip)" at column indent. */
+static void put_related(const struct text_ctx *t, const struct report_view *v,
+                        const struct finding *f, size_t indent)
+{
+	size_t col = indent + strlen("points to: ");
+
+	if (!f->related.n)
+		return;
+	fprintf(t->out, "%*spoints to: ", (int)indent, "");
+	for (size_t i = 0; i < f->related.n; i++) {
+		const struct finding *r = report_find(v, f->related.v[i]);
+		const char *st = r ? status_name(r->status) : "not run";
+		size_t w = report_text_width(f->related.v[i]) + strlen(st) + 3;
+
+		if (i) {
+			fputc(',', t->out);
+			col++;
+			if (col + 1 + w > TEXT_WIDTH) {
+				fprintf(t->out, "\n%*s", (int)(indent + 11), "");
+				col = indent + 11;
+			} else {
+				fputc(' ', t->out);
+				col++;
+			}
+		}
+		report_put(t->out, f->related.v[i], ESC_TEXT);
+		fprintf(t->out, " (");
+		if (t->color && r)
+			fprintf(t->out, "%s%s%s", status_sgr(r->status), st, SGR_RESET);
+		else
+			fprintf(t->out, "%s", st);
+		fputc(')', t->out);
+		col += w;
+	}
+	fputc('\n', t->out);
+}
+
+/* "[FAIL]  ID title — summary", the summary wrapped to indent; col is where the
+ * tag starts. */
+static void put_diag_line(const struct text_ctx *t, const struct finding *f, size_t col,
+                          size_t indent)
+{
+	put_tag(t, f->status);
+	fprintf(t->out, " %s %s — ", report_check_id(f), report_check_title(f));
+	col += 7 + 1 + strlen(report_check_id(f)) + 1 + report_text_width(report_check_title(f)) +
+	       3;
+	put_wrapped(t, report_summary(f), col, indent);
+}
+
+/* Checks that ended in error: their verdict is unknown until the input is fixed. */
+static void put_unreadable(const struct text_ctx *t, const struct report_view *v)
+{
+	size_t n = v->counts[STATUS_ERROR];
+	struct buf line = BUF_INIT;
+	bool first = true;
+	int r;
+
+	if (!n)
+		return;
+	r = buf_printf(&line, "%zu check%s could not read %s input (see Warnings):", n,
+	               n == 1 ? "" : "s", n == 1 ? "its" : "their");
+	for (size_t i = 0; r == 0 && i < v->fs->n; i++) {
+		if (v->fs->items[i].status != STATUS_ERROR)
+			continue;
+		r = buf_printf(&line, "%s %s", first ? "" : ",", report_check_id(&v->fs->items[i]));
+		first = false;
+	}
+	fprintf(t->out, "  Unknown:  ");
+	put_wrapped(t, r == 0 ? line.data : "(out of memory)", 12, 12);
+	buf_release(&line);
+}
+
+static void put_diagnosis(const struct text_ctx *t, const struct report_view *v)
+{
+	fputc('\n', t->out);
+	put_heading(t, "Diagnosis");
+	if (v->n_symptoms == 0) {
+		fprintf(t->out, "  Symptom:  ");
+		put_wrapped(t, report_no_symptom_text(v), 12, 12);
+	}
+	for (size_t i = 0; i < v->n_symptoms; i++) {
+		fprintf(t->out, "  %-10s", i == 0 ? "Symptom:" : "");
+		put_diag_line(t, v->symptoms[i], 12, 12);
+		put_related(t, v, v->symptoms[i], 12);
+	}
+	if (v->n_causes == 0) {
+		fprintf(t->out, "  Causes:   none found among the checks that could run");
+		if (v->counts[STATUS_SKIP])
+			fprintf(t->out, " (%zu skipped:\n            see \"What to collect next\")",
+			        v->counts[STATUS_SKIP]);
+		fputc('\n', t->out);
+	} else {
+		fprintf(t->out, "  Likely causes, strongest first:\n");
+		for (size_t i = 0; i < v->n_causes; i++) {
+			fprintf(t->out, "  %2zu. ", i + 1);
+			put_diag_line(t, v->causes[i], 6, 14);
+		}
+	}
+	put_unreadable(t, v);
+}
+
+static void put_finding(const struct text_ctx *t, const struct report_view *v,
+                        const struct finding *f)
+{
+	const struct check *c = f->check;
+	bool bad = f->status == STATUS_FAIL || f->status == STATUS_WARN;
+
+	fprintf(t->out, "  ");
+	put_tag(t, f->status);
+	fprintf(t->out, " %-8s ", report_check_id(f));
+	put_wrapped(t, report_check_title(f), 2 + 7 + 1 + 9, 2 + 7 + 1 + 9);
+	fprintf(t->out, "%*s", TEXT_INDENT, "");
+	put_wrapped(t, report_summary(f), TEXT_INDENT, TEXT_INDENT);
+	if (f->status == STATUS_SKIP && f->missing && !strstr(report_summary(f), f->missing)) {
+		fprintf(t->out, "%*smissing: ", TEXT_INDENT, "");
+		put_wrapped(t, f->missing, TEXT_INDENT + 9, TEXT_INDENT + 9);
+	}
+	if (f->n_evidence || f->evidence_dropped) {
+		fprintf(t->out, "%*sevidence:\n", TEXT_INDENT, "");
+		for (size_t i = 0; i < f->n_evidence; i++) {
+			const struct evidence *e = &f->evidence[i];
+
+			fprintf(t->out, "%*s", TEXT_INDENT + 2, "");
+			put_location(t, e);
+			if (e->excerpt && *e->excerpt) {
+				fprintf(t->out, "  ");
+				report_put(t->out, e->excerpt, ESC_TEXT);
+			}
+			fputc('\n', t->out);
+		}
+		if (f->evidence_dropped)
+			fprintf(t->out, "%*s(%zu more not shown)\n", TEXT_INDENT + 2, "",
+			        f->evidence_dropped);
+	}
+	put_related(t, v, f, TEXT_INDENT);
+	for (size_t i = 0; i < f->notes.n; i++) {
+		fprintf(t->out, "%*snote: ", TEXT_INDENT, "");
+		put_wrapped(t, f->notes.v[i], TEXT_INDENT + 6, TEXT_INDENT + 6);
+	}
+	if (bad && c && c->remediation) {
+		fprintf(t->out, "%*sfix: ", TEXT_INDENT, "");
+		put_wrapped(t, c->remediation, TEXT_INDENT + 5, TEXT_INDENT + 5);
+	}
+	if (bad && c && c->source)
+		fprintf(t->out, "%*splaybook: %s\n", TEXT_INDENT, "", c->source);
+}
+
+static void put_checks(const struct text_ctx *t, const struct report_view *v)
+{
+	const char *family = NULL;
+
+	for (size_t i = 0; i < v->fs->n; i++) {
+		const struct finding *f = &v->fs->items[i];
+		const char *fam = f->check && f->check->family ? f->check->family : "";
+
+		if (!family || strcmp(family, fam) != 0) {
+			const char *ft = report_family_title(fam);
+
+			family = fam;
+			fputc('\n', t->out);
+			if (t->color)
+				fprintf(t->out, "%s", SGR_BOLD);
+			fprintf(t->out, "%s%s%s", fam, ft ? " — " : "", ft ? ft : "");
+			if (t->color)
+				fprintf(t->out, "%s", SGR_RESET);
+			fputc('\n', t->out);
+		}
+		put_finding(t, v, f);
+	}
+}
+
+static void put_collect(const struct text_ctx *t, const struct report_view *v)
+{
+	if (!v->n_collect)
+		return;
+	fputc('\n', t->out);
+	put_heading(t, "What to collect next");
+	for (size_t i = 0; i < v->n_collect; i++) {
+		const struct report_collect *c = &v->collect[i];
+
+		for (size_t j = 0; j < c->checks.n; j++)
+			fprintf(t->out, "%s%s", j ? ", " : "  ", c->checks.v[j]);
+		fputc('\n', t->out);
+		for (size_t j = 0; j < c->missing.n; j++) {
+			fprintf(t->out, "      missing: ");
+			put_wrapped(t, c->missing.v[j], 15, 15);
+		}
+		fprintf(t->out, "      collect: ");
+		put_wrapped(t, c->command ? c->command : "(no command known: see the playbook)", 15,
+		            15);
+	}
+}
+
+static void put_warnings(const struct text_ctx *t, const struct report_view *v)
+{
+	if (!v->warnings.n)
+		return;
+	fputc('\n', t->out);
+	put_heading(t, "Warnings");
+	for (size_t i = 0; i < v->warnings.n; i++) {
+		fprintf(t->out, "  ! ");
+		put_wrapped(t, v->warnings.v[i], 4, 4);
+	}
+}
+
+static void put_tally(const struct text_ctx *t, const struct report_view *v)
+{
+	static const enum status order[] = { STATUS_FAIL, STATUS_WARN, STATUS_PASS, STATUS_SKIP,
+		                             STATUS_ERROR };
+
+	fprintf(t->out, "\nResult: ");
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		enum status s = order[i];
+
+		if (i)
+			fprintf(t->out, ", ");
+		if (t->color && v->counts[s])
+			fprintf(t->out, "%s%zu %s%s", status_sgr(s), v->counts[s], status_name(s),
+			        SGR_RESET);
+		else
+			fprintf(t->out, "%zu %s", v->counts[s], status_name(s));
+	}
+	fprintf(t->out, " (%zu check%s)\n", v->fs->n, v->fs->n == 1 ? "" : "s");
+}
+
+int report_text_write(FILE *out, const struct report_view *v)
+{
+	struct text_ctx t = { out, v->opts && v->opts->color };
+
+	put_header(&t, v);
+	put_diagnosis(&t, v);
+	put_checks(&t, v);
+	put_collect(&t, v);
+	put_warnings(&t, v);
+	put_tally(&t, v);
+	return ferror(out) ? -EIO : 0;
+}

@@ -1,0 +1,1048 @@
+/* Kubernetes sources through the real kubectl: version, ApigeeRoutes (JSON, table,
+ * describe), ApigeeRouteConfigs, Secrets (facts only: values are read in memory,
+ * turned into certificate/key facts and wiped), ingress gateway and watcher pods,
+ * services and container logs.
+ *
+ * Phase 1 runs the independent commands on a small worker pool; phase 2 (describe
+ * per route, logs per container) needs the names phase 1 found. When even
+ * `kubectl version` times out the API server is taken as unreachable and the
+ * commands not started yet are skipped instead of each waiting for the full
+ * timeout again. */
+#include "collect.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <openssl/crypto.h>
+
+#include "error.h"
+#include "run.h"
+#include "banned.h"
+
+struct kube {
+	const struct collect_options *o;
+	struct sink *s;
+	pthread_mutex_t mu;
+	bool unreachable;
+	char unreachable_why[160];
+
+	/* phase 1 results (raw stdout, for the collector's own use) */
+	struct buf routes_json;
+	struct buf pods_json;
+	struct buf services_json;
+
+	/* phase 2 work */
+	struct strv describe_routes;
+	struct strv log_pods, log_containers; /* parallel vectors */
+};
+
+/* ---- helpers ----------------------------------------------------------------------------- */
+
+char *collect_describe_failure(const struct run_result *res, const char *stderr_text)
+{
+	struct buf b = BUF_INIT;
+	char line[200] = "";
+
+	if (stderr_text) {
+		const char *s = stderr_text;
+		size_t n;
+
+		/* the first non-empty line of stderr */
+		while (*s == '\n' || *s == '\r' || *s == ' ')
+			s++;
+		n = strcspn(s, "\r\n");
+		if (n >= sizeof(line))
+			n = sizeof(line) - 1;
+		memcpy(line, s, n);
+		line[n] = '\0';
+	}
+	if (res->not_found)
+		buf_puts(&b, "program not found");
+	else if (res->cancelled)
+		buf_puts(&b, "interrupted");
+	else if (res->timed_out)
+		buf_printf(&b, "timed out after %lld ms", (long long)res->duration_ms);
+	else if (res->term_signal)
+		buf_printf(&b, "killed by signal %d", res->term_signal);
+	else
+		buf_printf(&b, "exit %d", res->exit_status);
+	if (line[0])
+		buf_printf(&b, ": %s", line);
+	return buf_detach(&b, NULL);
+}
+
+/* kubectl's own client timeout reads like this */
+static bool stderr_says_timeout(const char *e)
+{
+	return e && (strstr(e, "Client.Timeout") || strstr(e, "context deadline exceeded") ||
+		     strstr(e, "i/o timeout") || strstr(e, "TLS handshake timeout") ||
+		     strstr(e, "net/http: request canceled"));
+}
+
+static char *display_name(const struct strv *argv, size_t skip)
+{
+	struct strv v = STRV_INIT;
+	char *s;
+
+	for (size_t i = skip; i < argv->n; i++)
+		strv_push(&v, argv->v[i]);
+	s = strv_join(&v, " ");
+	strv_release(&v);
+	return s;
+}
+
+/* A safe single path component for a member name. */
+static char *safe_component(const char *name)
+{
+	size_t n = strlen(name), k = 0;
+	char *out = malloc(n > 100 ? 101 : n + 2);
+
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n && k < 100; i++) {
+		char c = name[i];
+
+		out[k++] = ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-')
+				   ? c
+				   : '_';
+	}
+	out[k] = '\0';
+	if (k == 0 || strcmp(out, ".") == 0 || strcmp(out, "..") == 0) {
+		out[0] = '_';
+		out[1] = '\0';
+	}
+	return out;
+}
+
+static int kubectl_argv(const struct collect_options *o, struct strv *argv)
+{
+	char t[64];
+
+	if (strv_push(argv, o->kubectl) < 0)
+		return -ENOMEM;
+	if (o->kubeconfig && (strv_push(argv, "--kubeconfig") < 0 || strv_push(argv, o->kubeconfig) < 0))
+		return -ENOMEM;
+	if (o->context && (strv_push(argv, "--context") < 0 || strv_push(argv, o->context) < 0))
+		return -ENOMEM;
+	snprintf(t, sizeof(t), "--request-timeout=%llds",
+		 (long long)((o->timeout_ms + 999) / 1000));
+	if (strv_push(argv, "-n") < 0 || strv_push(argv, o->ns) < 0 || strv_push(argv, t) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+/* Number of leading argv entries that are common options (for display names). */
+static size_t common_args(const struct collect_options *o)
+{
+	return 1 + (o->kubeconfig ? 2 : 0) + (o->context ? 2 : 0) + 3;
+}
+
+static bool kube_is_unreachable(struct kube *k, char *why, size_t size)
+{
+	bool u;
+
+	pthread_mutex_lock(&k->mu);
+	u = k->unreachable;
+	if (u)
+		snprintf(why, size, "%s", k->unreachable_why);
+	pthread_mutex_unlock(&k->mu);
+	return u;
+}
+
+static void kube_mark_unreachable(struct kube *k, const char *name)
+{
+	pthread_mutex_lock(&k->mu);
+	if (!k->unreachable) {
+		k->unreachable = true;
+		snprintf(k->unreachable_why, sizeof(k->unreachable_why),
+			 "cluster unreachable ('%s' timed out)", name);
+	}
+	pthread_mutex_unlock(&k->mu);
+}
+
+/* Run one command; fill res, out, errbuf. Outcome and reason (caller frees). */
+static enum outcome run_one(const struct collect_options *o, struct sink *s,
+			    const struct strv *argv, struct buf *out, struct buf *errbuf,
+			    struct run_result *res, run_out_fn fn, void *ud, char **ret_reason)
+{
+	struct child_process cmd = CHILD_PROCESS_INIT;
+	struct error err = ERROR_INIT;
+	enum outcome oc = OUTCOME_OK;
+	int r;
+
+	*ret_reason = NULL;
+	if (strv_copy(&cmd.argv, argv) < 0) {
+		*ret_reason = strdup("out of memory");
+		return OUTCOME_FAILED;
+	}
+	cmd.timeout_ms = o->timeout_ms;
+	cmd.out_cap = COLLECT_MAX_JSON;
+	cmd.err_cap = 64 * 1024;
+	cmd.cancel = o->cancel;
+	cmd.out_fn = fn;
+	cmd.out_userdata = ud;
+	r = run_capture(&cmd, out, errbuf, res, &err);
+	child_process_release(&cmd);
+	sink_add_wait(s, res->duration_ms);
+	if (r < 0 && !res->duration_ms && !res->not_found) {
+		*ret_reason = strdup(err.message);
+		return OUTCOME_FAILED;
+	}
+	if (res->not_found) {
+		*ret_reason = strdup("program not found");
+		return OUTCOME_SKIPPED;
+	}
+	if (r < 0) {
+		*ret_reason = strdup(err.message);
+		return OUTCOME_FAILED;
+	}
+	if (res->timed_out || (res->exit_status != 0 && stderr_says_timeout(errbuf->data)))
+		oc = OUTCOME_TIMEOUT;
+	else if (res->exit_status != 0 || res->cancelled || res->term_signal)
+		oc = OUTCOME_FAILED;
+	else if (res->out_truncated)
+		oc = OUTCOME_FAILED;
+	if (oc != OUTCOME_OK)
+		*ret_reason = res->out_truncated && res->exit_status == 0
+				      ? strdup("output over the size limit (cut)")
+				      : collect_describe_failure(res, errbuf->data);
+	return oc;
+}
+
+enum outcome collect_command(const struct collect_options *o, struct sink *s, const char *name,
+			     const char *path, const struct strv *argv, struct buf *ret_out)
+{
+	struct buf out = BUF_INIT, errbuf = BUF_INIT;
+	struct run_result res;
+	char *reason = NULL;
+	enum outcome oc;
+
+	sink_begin(s, name);
+	oc = run_one(o, s, argv, &out, &errbuf, &res, NULL, NULL, &reason);
+	if (path && oc != OUTCOME_SKIPPED) {
+		struct member_out m = {
+			.path = path,
+			.data = out.data,
+			.len = out.len,
+			.source = MEMBER_SRC_COMMAND,
+			.argv = argv,
+			.outcome = oc,
+			.exit_status = res.exit_status,
+			.duration_ms = res.duration_ms,
+			.error = reason,
+			.stderr_text = errbuf.data,
+		};
+
+		sink_emit(s, &m);
+	}
+	sink_source_ex(s, name, oc, reason, res.duration_ms, false);
+	if (ret_out && oc == OUTCOME_OK) {
+		*ret_out = out;
+		buf_init(&out, 0);
+	}
+	free(reason);
+	buf_release(&out);
+	buf_release(&errbuf);
+	return oc;
+}
+
+/* One kubectl command: argv = common args + the given words. */
+static enum outcome kubectl(struct kube *k, const char *path, struct buf *ret_out, ...)
+{
+	struct strv argv = STRV_INIT;
+	char *name = NULL;
+	char why[200];
+	enum outcome oc;
+	va_list ap;
+
+	if (kubectl_argv(k->o, &argv) < 0)
+		goto oom;
+	va_start(ap, ret_out);
+	for (const char *w = va_arg(ap, const char *); w; w = va_arg(ap, const char *))
+		if (strv_push(&argv, w) < 0) {
+			va_end(ap);
+			goto oom;
+		}
+	va_end(ap);
+	name = display_name(&argv, common_args(k->o));
+	if (!name)
+		goto oom;
+	{
+		char *full = NULL;
+
+		if (asprintf(&full, "kubectl %s", name) < 0)
+			goto oom;
+		free(name);
+		name = full;
+	}
+	if (kube_is_unreachable(k, why, sizeof(why))) {
+		sink_source_ex(k->s, name, OUTCOME_SKIPPED, why, -1, false);
+		oc = OUTCOME_SKIPPED;
+	} else {
+		oc = collect_command(k->o, k->s, name, path, &argv, ret_out);
+		/* only the cheapest request decides that the API server is gone: one
+		 * resource that hangs must not cost the others */
+		if (oc == OUTCOME_TIMEOUT && strcmp(argv.v[common_args(k->o)], "version") == 0)
+			kube_mark_unreachable(k, name);
+	}
+	free(name);
+	strv_release(&argv);
+	return oc;
+oom:
+	free(name);
+	strv_release(&argv);
+	return OUTCOME_FAILED;
+}
+
+/* ---- secrets: values in memory only ----------------------------------------------------- */
+
+/* A growable buffer that wipes every block it gives up. */
+struct secure_buf {
+	char *data;
+	size_t len, cap, max;
+};
+
+static int secure_append(void *ud, const void *data, size_t len)
+{
+	struct secure_buf *b = ud;
+
+	if (len > b->max - b->len)
+		return -ERANGE;
+	if (b->len + len + 1 > b->cap) {
+		size_t ncap = b->cap ? b->cap * 2 : 65536;
+		char *p;
+
+		while (ncap < b->len + len + 1)
+			ncap *= 2;
+		p = malloc(ncap);
+		if (!p)
+			return -ENOMEM;
+		if (b->data) {
+			memcpy(p, b->data, b->len);
+			OPENSSL_cleanse(b->data, b->cap);
+			free(b->data);
+		}
+		b->data = p;
+		b->cap = ncap;
+	}
+	memcpy(b->data + b->len, data, len);
+	b->len += len;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+static void secure_release(struct secure_buf *b)
+{
+	if (b->data) {
+		OPENSSL_cleanse(b->data, b->cap);
+		free(b->data);
+	}
+	memset(b, 0, sizeof(*b));
+}
+
+static int b64val(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+' || c == '-')
+		return 62;
+	if (c == '/' || c == '_')
+		return 63;
+	return -1;
+}
+
+/* Decode base64 (white space ignored, padding optional) into a new buffer the
+ * caller cleanses and frees. -EINVAL on a bad character. */
+static int b64_decode(const char *in, size_t len, unsigned char **ret, size_t *ret_len)
+{
+	unsigned char *out = malloc(len / 4 * 3 + 4);
+	uint32_t acc = 0;
+	int bits = 0;
+	size_t n = 0;
+
+	if (!out)
+		return -ENOMEM;
+	for (size_t i = 0; i < len; i++) {
+		char c = in[i];
+		int v;
+
+		if (c == '=' || c == '\n' || c == '\r' || c == ' ' || c == '\t')
+			continue;
+		v = b64val(c);
+		if (v < 0) {
+			OPENSSL_cleanse(out, len / 4 * 3 + 4);
+			free(out);
+			return -EINVAL;
+		}
+		acc = (acc << 6) | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[n++] = (unsigned char)(acc >> bits);
+		}
+	}
+	acc = 0;
+	*ret = out;
+	*ret_len = n;
+	return 0;
+}
+
+struct decoded {
+	const char *key;
+	unsigned char *data;
+	size_t len;
+};
+
+static void decoded_wipe(struct decoded *d, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (d[i].data) {
+			OPENSSL_cleanse(d[i].data, d[i].len);
+			free(d[i].data);
+			d[i].data = NULL;
+		}
+}
+
+static const struct decoded *find_key(const struct decoded *d, size_t n, const char *key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(d[i].key, key) == 0)
+			return &d[i];
+	return NULL;
+}
+
+/* One Secret -> {name, type, data_keys, tls?}. */
+static json_t *secret_item(json_t *sec)
+{
+	json_t *meta = json_object_get(sec, "metadata"), *data = json_object_get(sec, "data");
+	const char *name = json_string_value(json_object_get(meta, "name"));
+	const char *type = json_string_value(json_object_get(sec, "type"));
+	json_t *item, *keys;
+	struct decoded *dec = NULL;
+	size_t n = 0, cap = json_is_object(data) ? json_object_size(data) : 0;
+	const struct decoded *cert = NULL, *key = NULL;
+	const char *k;
+	json_t *v;
+
+	if (!name)
+		return NULL;
+	item = json_pack("{s:s,s:s?}", "name", name, "type", type);
+	keys = json_object();
+	if (!item || !keys) {
+		json_decref(item);
+		json_decref(keys);
+		return NULL;
+	}
+	if (cap)
+		dec = calloc(cap, sizeof(*dec));
+	json_object_foreach(data, k, v) {
+		const char *val = json_string_value(v);
+		unsigned char *raw = NULL;
+		size_t rawlen = 0;
+		json_t *ko = json_object();
+
+		if (val && b64_decode(val, json_string_length(v), &raw, &rawlen) == 0) {
+			json_object_set_new(ko, "size", json_integer((json_int_t)rawlen));
+			if (dec && n < cap) {
+				dec[n].key = k;
+				dec[n].data = raw;
+				dec[n].len = rawlen;
+				n++;
+				raw = NULL;
+			}
+		} else {
+			json_object_set_new(ko, "size", json_null());
+			json_object_set_new(ko, "error", json_string("not base64"));
+		}
+		if (raw) {
+			OPENSSL_cleanse(raw, rawlen);
+			free(raw);
+		}
+		json_object_set_new(keys, k, ko);
+	}
+	json_object_set_new(item, "data_keys", keys);
+
+	/* TLS material: kubernetes.io/tls, or Apigee's cert/key pair */
+	if ((cert = find_key(dec, n, "tls.crt")))
+		key = find_key(dec, n, "tls.key");
+	else if ((cert = find_key(dec, n, "cert")))
+		key = find_key(dec, n, "key");
+	if (cert && (key || (type && strcmp(type, "kubernetes.io/tls") == 0) ||
+		     strcmp(cert->key, "cert") == 0)) {
+		json_t *tls = json_pack("{s:s,s:s?}", "cert_key", cert->key, "key_key",
+					key ? key->key : NULL);
+
+		if (tls && collect_tls_entry(tls, cert->data, cert->len, NULL,
+					     key ? key->data : NULL, key ? key->len : 0, NULL,
+					     NULL) == 0)
+			json_object_set_new(item, "tls", tls);
+		else
+			json_decref(tls);
+	}
+	decoded_wipe(dec, n);
+	free(dec);
+	return item;
+}
+
+/* Wipe every string under data/stringData before the JSON tree is freed (the
+ * allocator set by cmd_collect also wipes on free; this covers any other). */
+static void wipe_secret_values(json_t *list)
+{
+	json_t *items = json_object_get(list, "items"), *it;
+	size_t i;
+
+	json_array_foreach(items, i, it) {
+		const char *fields[] = { "data", "stringData" };
+
+		for (size_t f = 0; f < 2; f++) {
+			json_t *d = json_object_get(it, fields[f]), *v;
+			const char *key;
+
+			json_object_foreach(d, key, v)
+				if (json_is_string(v))
+					OPENSSL_cleanse((char *)json_string_value(v),
+							json_string_length(v));
+		}
+	}
+}
+
+static void job_secrets(struct kube *k)
+{
+	struct strv argv = STRV_INIT;
+	struct secure_buf out = { NULL, 0, 0, COLLECT_MAX_JSON };
+	struct buf errbuf = BUF_INIT;
+	struct run_result res;
+	const char *name = "kubectl get secrets -o json (facts only)";
+	char *reason = NULL, why[200];
+	json_t *list = NULL, *doc = NULL, *items;
+	enum outcome oc;
+
+	if (kube_is_unreachable(k, why, sizeof(why))) {
+		sink_source_ex(k->s, name, OUTCOME_SKIPPED, why, -1, false);
+		return;
+	}
+	if (kubectl_argv(k->o, &argv) < 0 || strv_push(&argv, "get") < 0 ||
+	    strv_push(&argv, "secrets") < 0 || strv_push(&argv, "-o") < 0 ||
+	    strv_push(&argv, "json") < 0)
+		goto out;
+	sink_begin(k->s, name);
+	/* stdout goes into memory that is wiped, never into the sink */
+	oc = run_one(k->o, k->s, &argv, NULL, &errbuf, &res, secure_append, &out, &reason);
+	if (oc == OUTCOME_OK) {
+		json_error_t jerr;
+
+		list = json_loadb(out.data ? out.data : "", out.len, 0, &jerr);
+		items = json_object_get(list, "items");
+		if (!json_is_array(items)) {
+			oc = OUTCOME_FAILED;
+			reason = strdup("kubectl printed no Secret list");
+		}
+	}
+	doc = json_pack("{s:s,s:s,s:[]}", "kind", "apigee-bundle/secrets/v1", "namespace", k->o->ns,
+			"items");
+	if (oc == OUTCOME_OK && doc) {
+		json_t *it, *dst = json_object_get(doc, "items");
+		size_t i;
+
+		json_array_foreach(json_object_get(list, "items"), i, it) {
+			json_t *item = secret_item(it);
+
+			if (item)
+				json_array_append_new(dst, item);
+		}
+	}
+	if (doc) {
+		char *text = oc == OUTCOME_OK ? json_dumps(doc, JSON_INDENT(2)) : NULL;
+		struct member_out m = {
+			.path = "kubernetes/secrets.json",
+			.data = text,
+			.len = text ? strlen(text) : 0,
+			.source = MEMBER_SRC_COMMAND,
+			.argv = &argv,
+			.outcome = oc,
+			.exit_status = res.exit_status,
+			.duration_ms = res.duration_ms,
+			.error = reason,
+			.stderr_text = errbuf.data,
+		};
+
+		if (oc != OUTCOME_SKIPPED)
+			sink_emit(k->s, &m);
+		free(text);
+	}
+	sink_source_ex(k->s, name, oc, reason, res.duration_ms, false);
+out:
+	if (list) {
+		wipe_secret_values(list);
+		json_decref(list);
+	}
+	json_decref(doc);
+	secure_release(&out);
+	buf_release(&errbuf);
+	strv_release(&argv);
+	free(reason);
+}
+
+/* ---- pods, services, routes ------------------------------------------------------------- */
+
+static const char *label_app(json_t *obj)
+{
+	return json_string_value(
+		json_object_get(json_object_get(json_object_get(obj, "metadata"), "labels"), "app"));
+}
+
+static const char *obj_name(json_t *obj)
+{
+	return json_string_value(json_object_get(json_object_get(obj, "metadata"), "name"));
+}
+
+static bool is_gateway_or_watcher(json_t *pod)
+{
+	const char *app = label_app(pod), *name = obj_name(pod);
+
+	if (app && (strcmp(app, "apigee-ingressgateway") == 0 || strcmp(app, "apigee-watcher") == 0 ||
+		    strcmp(app, "istio-ingressgateway") == 0))
+		return true;
+	return name && (strncmp(name, "apigee-ingressgateway", 21) == 0 ||
+			strncmp(name, "apigee-watcher", 14) == 0);
+}
+
+static size_t list_len(const struct buf *b)
+{
+	json_t *j = b->len ? json_loadb(b->data, b->len, 0, NULL) : NULL;
+	size_t n = json_array_size(json_object_get(j, "items"));
+
+	json_decref(j);
+	return n;
+}
+
+static void job_pods(struct kube *k)
+{
+	struct buf out = BUF_INIT;
+	enum outcome oc;
+
+	/* by label first (one request); clusters with other labels: by name prefix */
+	oc = kubectl(k, NULL, &out, "get", "pods", "-l", "app in (apigee-ingressgateway,apigee-watcher)",
+		     "-o", "json", NULL);
+	if (oc == OUTCOME_OK && list_len(&out) > 0) {
+		struct member_out m = {
+			.path = "kubernetes/pods.json",
+			.data = out.data,
+			.len = out.len,
+			.source = MEMBER_SRC_COMMAND,
+			.outcome = OUTCOME_OK,
+			.exit_status = 0,
+			.duration_ms = -1,
+		};
+		struct strv argv = STRV_INIT;
+
+		kubectl_argv(k->o, &argv);
+		strv_push(&argv, "get");
+		strv_push(&argv, "pods");
+		strv_push(&argv, "-l");
+		strv_push(&argv, "app in (apigee-ingressgateway,apigee-watcher)");
+		strv_push(&argv, "-o");
+		strv_push(&argv, "json");
+		m.argv = &argv;
+		sink_emit(k->s, &m);
+		strv_release(&argv);
+		k->pods_json = out;
+		return;
+	}
+	buf_release(&out);
+	if (oc == OUTCOME_TIMEOUT || oc == OUTCOME_SKIPPED)
+		return;
+	if (kubectl(k, "kubernetes/pods.json", &out, "get", "pods", "-o", "json", NULL) == OUTCOME_OK)
+		k->pods_json = out;
+	else
+		buf_release(&out);
+}
+
+static void job_routes_json(struct kube *k)
+{
+	struct buf out = BUF_INIT;
+
+	if (kubectl(k, "kubernetes/apigeeroutes.json", &out, "get", "apigeeroutes", "-o", "json",
+		    NULL) == OUTCOME_OK)
+		k->routes_json = out;
+	else
+		buf_release(&out);
+}
+
+static void job_services(struct kube *k)
+{
+	struct buf out = BUF_INIT;
+
+	if (kubectl(k, "kubernetes/services.json", &out, "get", "services", "-o", "json", NULL) ==
+	    OUTCOME_OK)
+		k->services_json = out;
+	else
+		buf_release(&out);
+}
+
+static void job_routeconfigs(struct kube *k)
+{
+	struct strv argv = STRV_INIT;
+	struct buf out = BUF_INIT, errbuf = BUF_INIT;
+	struct run_result res;
+	const char *name = "kubectl get apigeerouteconfigs -o json";
+	char *reason = NULL, why[200];
+	enum outcome oc;
+
+	if (kube_is_unreachable(k, why, sizeof(why))) {
+		sink_source_ex(k->s, name, OUTCOME_SKIPPED, why, -1, false);
+		return;
+	}
+	if (kubectl_argv(k->o, &argv) < 0 || strv_push(&argv, "get") < 0 ||
+	    strv_push(&argv, "apigeerouteconfigs") < 0 || strv_push(&argv, "-o") < 0 ||
+	    strv_push(&argv, "json") < 0)
+		goto out;
+	sink_begin(k->s, name);
+	oc = run_one(k->o, k->s, &argv, &out, &errbuf, &res, NULL, NULL, &reason);
+	/* Helm installs have no ApigeeRouteConfig CRD: a fact, not a failure */
+	if (oc == OUTCOME_FAILED && errbuf.data &&
+	    strstr(errbuf.data, "the server doesn't have a resource type")) {
+		oc = OUTCOME_OK;
+		free(reason);
+		reason = strdup("not served by this cluster (Helm install)");
+	} else {
+		struct member_out m = {
+			.path = "kubernetes/apigeerouteconfigs.json",
+			.data = out.data,
+			.len = out.len,
+			.source = MEMBER_SRC_COMMAND,
+			.argv = &argv,
+			.outcome = oc,
+			.exit_status = res.exit_status,
+			.duration_ms = res.duration_ms,
+			.error = oc == OUTCOME_OK ? NULL : reason,
+			.stderr_text = errbuf.data,
+		};
+
+		if (oc != OUTCOME_SKIPPED)
+			sink_emit(k->s, &m);
+	}
+	sink_source_ex(k->s, name, oc, reason, res.duration_ms, false);
+out:
+	free(reason);
+	buf_release(&out);
+	buf_release(&errbuf);
+	strv_release(&argv);
+}
+
+enum phase1_job {
+	JOB_VERSION,
+	JOB_ROUTES_JSON,
+	JOB_ROUTES_TABLE,
+	JOB_ROUTECONFIGS,
+	JOB_SECRETS,
+	JOB_SECRETS_TABLE,
+	JOB_PODS,
+	JOB_PODS_TABLE,
+	JOB_SERVICES,
+	JOB_SERVICES_TABLE,
+	JOB__MAX,
+};
+
+static void phase1(void *ud, size_t i)
+{
+	struct kube *k = ud;
+
+	switch ((enum phase1_job)i) {
+	case JOB_VERSION:
+		kubectl(k, "kubernetes/version.json", NULL, "version", "-o", "json", NULL);
+		break;
+	case JOB_ROUTES_JSON:
+		job_routes_json(k);
+		break;
+	case JOB_ROUTES_TABLE:
+		kubectl(k, "kubernetes/apigeeroutes.txt", NULL, "get", "apigeeroutes", NULL);
+		break;
+	case JOB_ROUTECONFIGS:
+		job_routeconfigs(k);
+		break;
+	case JOB_SECRETS:
+		job_secrets(k);
+		break;
+	case JOB_SECRETS_TABLE:
+		kubectl(k, "kubernetes/secrets.txt", NULL, "get", "secrets", NULL);
+		break;
+	case JOB_PODS:
+		job_pods(k);
+		break;
+	case JOB_PODS_TABLE:
+		kubectl(k, "kubernetes/pods.txt", NULL, "get", "pods", "-o", "wide", "-l",
+			"app in (apigee-ingressgateway,apigee-watcher)", NULL);
+		break;
+	case JOB_SERVICES:
+		job_services(k);
+		break;
+	case JOB_SERVICES_TABLE:
+		kubectl(k, "kubernetes/services.txt", NULL, "get", "services", NULL);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- phase 2: describe and logs ------------------------------------------------------- */
+
+static void job_describe(struct kube *k, const char *route)
+{
+	char *safe = safe_component(route);
+	char *path = NULL;
+
+	if (safe && asprintf(&path, "kubernetes/describe/apigeeroute-%s.txt", safe) >= 0)
+		kubectl(k, path, NULL, "describe", "apigeeroute", route, NULL);
+	free(path);
+	free(safe);
+}
+
+static void job_logs(struct kube *k, const char *pod, const char *container)
+{
+	const struct collect_options *o = k->o;
+	struct strv argv = STRV_INIT;
+	struct buf errbuf = BUF_INIT;
+	struct run_result res;
+	struct sink_stream *st = NULL;
+	struct error err = ERROR_INIT;
+	char *sp = safe_component(pod), *sc = safe_component(container);
+	char *path = NULL, *name = NULL, *reason = NULL, tail[32], why[200];
+	enum outcome oc;
+
+	if (!sp || !sc || asprintf(&path, "kubernetes/logs/%s/%s.log", sp, sc) < 0)
+		goto out;
+	if (asprintf(&name, "kubectl logs %s -c %s", pod, container) < 0) {
+		name = NULL;
+		goto out;
+	}
+	if (kube_is_unreachable(k, why, sizeof(why))) {
+		sink_source_ex(k->s, name, OUTCOME_SKIPPED, why, -1, false);
+		goto out;
+	}
+	snprintf(tail, sizeof(tail), "--tail=%ld", o->log_lines);
+	if (kubectl_argv(o, &argv) < 0 || strv_push(&argv, "logs") < 0 ||
+	    strv_push(&argv, pod) < 0 || strv_push(&argv, "-c") < 0 ||
+	    strv_push(&argv, container) < 0 || strv_push(&argv, tail) < 0)
+		goto out;
+	if (o->since) {
+		char *s = NULL;
+
+		if (asprintf(&s, "--since=%s", o->since) < 0 || strv_push(&argv, s) < 0) {
+			free(s);
+			goto out;
+		}
+		free(s);
+	}
+	if (sink_stream_begin(k->s, path, &st, &err) < 0) {
+		sink_source_ex(k->s, name, OUTCOME_FAILED, err.message, -1, false);
+		goto out;
+	}
+	sink_begin(k->s, name);
+	/* logs can be large: streamed through the redactor into a staged file */
+	oc = run_one(o, k->s, &argv, NULL, &errbuf, &res, sink_stream_write, st, &reason);
+	{
+		struct member_out m = {
+			.path = path,
+			.source = MEMBER_SRC_COMMAND,
+			.argv = &argv,
+			.outcome = oc,
+			.exit_status = res.exit_status,
+			.duration_ms = res.duration_ms,
+			.error = reason,
+			.stderr_text = errbuf.data,
+		};
+
+		if (res.out_bytes > 0 || oc == OUTCOME_OK)
+			sink_stream_end(st, &m, &err);
+		else if (oc != OUTCOME_SKIPPED) {
+			sink_stream_abort(st);
+			sink_emit(k->s, &m);
+		} else {
+			sink_stream_abort(st);
+		}
+		st = NULL;
+	}
+	sink_source_ex(k->s, name, oc, reason, res.duration_ms, false);
+out:
+	sink_stream_abort(st);
+	free(sp);
+	free(sc);
+	free(path);
+	free(name);
+	free(reason);
+	buf_release(&errbuf);
+	strv_release(&argv);
+}
+
+static void phase2(void *ud, size_t i)
+{
+	struct kube *k = ud;
+
+	if (i < k->describe_routes.n)
+		job_describe(k, k->describe_routes.v[i]);
+	else if (i - k->describe_routes.n < k->log_pods.n)
+		job_logs(k, k->log_pods.v[i - k->describe_routes.n],
+			 k->log_containers.v[i - k->describe_routes.n]);
+}
+
+/* Names of the routes, their non-wildcard host names. */
+static void scan_routes(struct kube *k, struct kube_facts *f)
+{
+	json_t *j = k->routes_json.len ? json_loadb(k->routes_json.data, k->routes_json.len, 0, NULL)
+				       : NULL;
+	json_t *items = json_object_get(j, "items"), *it, *h;
+	size_t i, n;
+
+	if (!items && json_is_object(j) && json_object_get(j, "spec"))
+		items = NULL;
+	json_array_foreach(items, i, it) {
+		const char *name = obj_name(it);
+
+		if (name)
+			strv_push_unique(&k->describe_routes, name);
+		json_array_foreach(json_object_get(json_object_get(it, "spec"), "hostnames"), n, h) {
+			const char *host = json_string_value(h);
+
+			if (host && *host && !strchr(host, '*'))
+				strv_push_unique(&f->route_hosts, host);
+		}
+	}
+	json_decref(j);
+}
+
+static void scan_pods(struct kube *k)
+{
+	json_t *j = k->pods_json.len ? json_loadb(k->pods_json.data, k->pods_json.len, 0, NULL)
+				     : NULL;
+	json_t *it, *c;
+	size_t i, n;
+
+	json_array_foreach(json_object_get(j, "items"), i, it) {
+		const char *pod = obj_name(it);
+
+		if (!pod || !is_gateway_or_watcher(it))
+			continue;
+		json_array_foreach(json_object_get(json_object_get(it, "spec"), "containers"), n, c) {
+			const char *cn = json_string_value(json_object_get(c, "name"));
+
+			if (cn) {
+				strv_push(&k->log_pods, pod);
+				strv_push(&k->log_containers, cn);
+			}
+		}
+	}
+	json_decref(j);
+}
+
+/* External addresses of the ingress gateway services, "addr:port". */
+static void scan_services(struct kube *k, struct kube_facts *f)
+{
+	json_t *j = k->services_json.len
+			    ? json_loadb(k->services_json.data, k->services_json.len, 0, NULL)
+			    : NULL;
+	json_t *it, *p, *ing;
+	size_t i, n;
+
+	json_array_foreach(json_object_get(j, "items"), i, it) {
+		const char *app = label_app(it), *name = obj_name(it);
+		json_t *spec = json_object_get(it, "spec");
+		json_int_t port = 0;
+
+		if (!((app && strcmp(app, "apigee-ingressgateway") == 0) ||
+		      (name && strncmp(name, "apigee-ingressgateway", 21) == 0)))
+			continue;
+		json_array_foreach(json_object_get(spec, "ports"), n, p) {
+			const char *pn = json_string_value(json_object_get(p, "name"));
+			json_int_t num = json_integer_value(json_object_get(p, "port"));
+
+			if ((pn && strcmp(pn, "https") == 0) || (!port && num == 443))
+				port = num;
+		}
+		if (port <= 0 || port > 65535)
+			port = 443;
+		json_array_foreach(json_object_get(json_object_get(json_object_get(it, "status"),
+								   "loadBalancer"),
+						   "ingress"),
+				   n, ing) {
+			const char *ip = json_string_value(json_object_get(ing, "ip"));
+			char addr[320];
+
+			if (!ip)
+				ip = json_string_value(json_object_get(ing, "hostname"));
+			if (!ip || !*ip)
+				continue;
+			if (strchr(ip, ':'))
+				snprintf(addr, sizeof(addr), "[%s]:%lld", ip, (long long)port);
+			else
+				snprintf(addr, sizeof(addr), "%s:%lld", ip, (long long)port);
+			strv_push_unique(&f->ingress_addrs, addr);
+		}
+	}
+	json_decref(j);
+}
+
+void kube_facts_release(struct kube_facts *f)
+{
+	if (!f)
+		return;
+	strv_release(&f->route_hosts);
+	strv_release(&f->ingress_addrs);
+}
+
+int collect_kube(const struct collect_options *o, struct sink *s, struct kube_facts *ret_facts,
+		 struct error *err)
+{
+	static const char *const names[] = {
+		"kubectl version",
+		"kubectl get apigeeroutes -o json",
+		"kubectl get apigeeroutes",
+		"kubectl get apigeerouteconfigs -o json",
+		"kubectl get secrets -o json (facts only)",
+		"kubectl get secrets",
+		"kubectl get pods",
+		"kubectl get pods (table)",
+		"kubectl get services -o json",
+		"kubectl get services",
+	};
+	struct kube k = { 0 };
+	int r;
+
+	if (!o->kubectl) {
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			sink_source_ex(s, names[i], OUTCOME_SKIPPED, "kubectl not found", -1, false);
+		return 0;
+	}
+	k.o = o;
+	k.s = s;
+	pthread_mutex_init(&k.mu, NULL);
+
+	r = run_parallel(JOB__MAX, o->parallel, phase1, &k, o->cancel);
+	if (r == 0 && !(o->cancel && *o->cancel)) {
+		scan_routes(&k, ret_facts);
+		scan_pods(&k);
+		scan_services(&k, ret_facts);
+		r = run_parallel(k.describe_routes.n + k.log_pods.n, o->parallel, phase2, &k,
+				 o->cancel);
+	}
+	if (r < 0)
+		error_set(err, r, NULL, 0, "cannot start worker threads");
+	buf_release(&k.routes_json);
+	buf_release(&k.pods_json);
+	buf_release(&k.services_json);
+	strv_release(&k.describe_routes);
+	strv_release(&k.log_pods);
+	strv_release(&k.log_containers);
+	pthread_mutex_destroy(&k.mu);
+	return r;
+}

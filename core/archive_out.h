@@ -1,0 +1,67 @@
+/* Writing a bundle archive atomically with libarchive.
+ *
+ * The archive is written to a temp file ".NAME.tmp.XXXXXX" (mode 0600) in the
+ * folder of the final path and renamed over it only by archive_out_commit(), after
+ * fsync of the file and then of the folder. Until then nothing exists under the
+ * final name (the bundle keeps mode 0600); archive_out_abort() removes the temp
+ * file. Entries are pax
+ * restricted ustar: regular files, mode 0644, uid/gid 0, owner "root", and one
+ * fixed mtime (the collection start), so that the same input gives the same bytes
+ * (the gzip header carries no time stamp). The caller decides member order.
+ *
+ * The caller:
+ *   1. archive_out_open(final, "support", ARCHIVE_OUT_TAR_GZ, mtime, &a, &err);
+ *   2. archive_out_add(a, "kubernetes/pods.json", data, len, &err) or
+ *      archive_out_add_fd(a, path, fd, &err) for members staged in files, any
+ *      number of times (each member's size and SHA-256 are recorded:
+ *      archive_out_members());
+ *   3. archive_out_commit(a, &err) -- or archive_out_abort(a) on any failure.
+ *      Both free a. A failed commit removes the temp file too. */
+#ifndef CORE_ARCHIVE_OUT_H
+#define CORE_ARCHIVE_OUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct error;
+struct archive_out;
+
+enum archive_out_format {
+	ARCHIVE_OUT_TAR_GZ = 0,
+	ARCHIVE_OUT_TAR_ZST,
+	ARCHIVE_OUT_TAR,
+	ARCHIVE_OUT__MAX,
+	ARCHIVE_OUT__INVALID = -22,
+};
+
+#define ARCHIVE_OUT_MAX_PATH 1024
+
+/* From the file name: ".tar.gz"/".tgz" -> TAR_GZ, ".tar.zst"/".tzst" -> TAR_ZST,
+ * ".tar" -> TAR, else ARCHIVE_OUT__INVALID. */
+enum archive_out_format archive_out_format_from_path(const char *path);
+
+/* The top folder for an output path: its file name without the archive
+ * extension ("/tmp/support.tar.gz" -> "support"). Caller frees. */
+char *archive_out_top_from_path(const char *path);
+
+struct archive_out_member {
+	char *path; /* relative to the top folder */
+	uint64_t size;
+	char sha256[65];
+};
+
+int archive_out_open(const char *final_path, const char *top_folder, enum archive_out_format fmt,
+		     int64_t mtime, struct archive_out **ret, struct error *err);
+/* relpath: no leading '/', no "." or ".." component, at most ARCHIVE_OUT_MAX_PATH. */
+int archive_out_add(struct archive_out *a, const char *relpath, const void *data, size_t len,
+		    struct error *err);
+/* The whole content of fd from offset 0 (the file size is taken with fstat). */
+int archive_out_add_fd(struct archive_out *a, const char *relpath, int fd, struct error *err);
+/* The members added so far, in order (borrowed; valid until commit/abort). */
+const struct archive_out_member *archive_out_members(const struct archive_out *a, size_t *ret_n);
+/* The temp file's path (for tests and messages). */
+const char *archive_out_temp_path(const struct archive_out *a);
+int archive_out_commit(struct archive_out *a, struct error *err);
+void archive_out_abort(struct archive_out *a);
+
+#endif

@@ -1,0 +1,762 @@
+/* Line scanners for text artifacts: the dispatcher, the ingress access-log
+ * scanner and the apigee-watcher scanner. Client transcripts (curl, s_client)
+ * are in textscan_client.c, kubectl text outputs in textscan_k8s.c.
+ *
+ * Access logs can be several gigabytes, so the common line costs a few memmem
+ * calls: only lines that mention filter_chain_not_found are parsed as JSON, and a
+ * line recognised as an access-log or zap entry goes to no other scanner. */
+#include "textscan.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "buf.h"
+#include "bundle.h"
+#include "cleanup.h"
+#include "model.h"
+#include "text.h"
+#include "textscan_client.h"
+#include "textscan_k8s.h"
+#include "textscan_util.h"
+
+#include "banned.h"
+
+#define ACCESS_EXCERPT_CHARS 240 /* enough to show status_details in Apigee's format */
+#define PRETTY_MAX_BYTES (64u << 10)
+#define PRETTY_MAX_LINES 200
+#define JSON_PREFIX_MAX 256 /* a log prefix before the JSON object */
+#define WATCHER_MAX_NAMES 4 /* distinct secret names taken from one line */
+
+struct textscan {
+	struct bundle *b;
+	char *artifact;
+	uint64_t lines;
+	struct ts_kinds kinds;
+	struct client_scan *client;
+	struct k8s_scan *k8s;
+
+	/* access log */
+	uint64_t access_entries;
+	struct ts_hashset remotes; /* distinct remote addresses of rejected entries */
+	char last_time[40];        /* start time of the member's last entry */
+	struct buf pretty;         /* a pretty-printed JSON entry being gathered */
+	bool pretty_active;
+	unsigned pretty_line;
+	unsigned pretty_lines;
+	int pretty_depth;
+
+	/* apigee-watcher */
+	uint64_t zap_lines;
+	uint64_t zap_errors;
+	uint64_t missing;
+	bool watcher_hint;
+	char last_missing[254];
+	unsigned last_missing_line;
+};
+
+/* ---- small helpers ------------------------------------------------------------ */
+
+static bool has(const char *s, size_t n, const char *needle)
+{
+	return text_find(s, n, needle) != NULL;
+}
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static void copy_cstr(char *dst, size_t size, const char *p, size_t n)
+{
+	if (n >= size)
+		n = size - 1;
+	memcpy(dst, p, n);
+	dst[n] = '\0';
+	if (memchr(dst, '\0', n))
+		dst[strnlen(dst, n)] = '\0';
+}
+
+/* Skip a `kubectl logs --prefix` "[pod/x/c] " and an RFC 3339 timestamp
+ * (--timestamps); *ret_time gets the timestamp when there is one. */
+static struct ts_tok strip_prefix(const char *line, size_t len, struct ts_tok *ret_time)
+{
+	struct ts_tok b = { line, len };
+
+	ret_time->p = NULL;
+	ret_time->n = 0;
+	if (text_starts_with(b.p, b.n, "[pod/")) {
+		const char *e = text_find(b.p, b.n < 512 ? b.n : 512, "] ");
+
+		if (e) {
+			b.n -= (size_t)(e + 2 - b.p);
+			b.p = e + 2;
+		}
+	}
+	if (b.n > 20 && is_digit(b.p[0]) && b.p[4] == '-' && b.p[10] == 'T') {
+		const char *sp = memchr(b.p, ' ', b.n < 40 ? b.n : 40);
+		int64_t t;
+
+		if (sp && text_parse_time(b.p, (size_t)(sp - b.p), &t) == 0) {
+			ret_time->p = b.p;
+			ret_time->n = (size_t)(sp - b.p);
+			b.n -= (size_t)(sp + 1 - b.p);
+			b.p = sp + 1;
+		}
+	}
+	return ts_trim(b.p, b.n);
+}
+
+/* The JSON object of a log line: at the start of the body, or after a short
+ * prefix without quotes (other log collectors' "pod container " prefixes). */
+static bool json_body(struct ts_tok body, struct ts_tok *ret)
+{
+	const char *brace;
+
+	if (body.n < 2 || body.p[body.n - 1] != '}')
+		return false;
+	if (body.p[0] == '{') {
+		*ret = body;
+		return true;
+	}
+	brace = memchr(body.p, '{', body.n < JSON_PREFIX_MAX ? body.n : JSON_PREFIX_MAX);
+	if (!brace || memchr(body.p, '"', (size_t)(brace - body.p)))
+		return false;
+	ret->p = brace;
+	ret->n = body.n - (size_t)(brace - body.p);
+	return true;
+}
+
+/* Bounded nesting check before handing a line to jansson. */
+static bool json_depth_ok(const char *p, size_t n, int max)
+{
+	int depth = 0;
+	bool in_str = false;
+
+	for (size_t i = 0; i < n; i++) {
+		char c = p[i];
+
+		if (in_str) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_str = false;
+		} else if (c == '"') {
+			in_str = true;
+		} else if (c == '{' || c == '[') {
+			if (++depth > max)
+				return false;
+		} else if (c == '}' || c == ']') {
+			depth--;
+		}
+	}
+	return true;
+}
+
+/* The value of "key": in a flat JSON line, without parsing it: a string's
+ * contents, or a bare number / literal. */
+static bool json_peek(const char *p, size_t n, const char *quoted_key, struct ts_tok *ret,
+		      bool *ret_string)
+{
+	const char *end = p + n;
+	const char *k = text_find(p, n, quoted_key);
+	const char *v;
+
+	if (!k)
+		return false;
+	v = k + strlen(quoted_key);
+	while (v < end && (*v == ' ' || *v == '\t'))
+		v++;
+	if (v >= end || *v != ':')
+		return false;
+	v++;
+	while (v < end && (*v == ' ' || *v == '\t'))
+		v++;
+	if (v >= end)
+		return false;
+	if (*v == '"') {
+		const char *q = v + 1;
+
+		while (q < end && *q != '"') {
+			if (*q == '\\')
+				q++;
+			q++;
+		}
+		if (q > end)
+			q = end;
+		ret->p = v + 1;
+		ret->n = (size_t)(q - v - 1);
+		*ret_string = true;
+		return true;
+	}
+	ret->p = v;
+	ret->n = 0;
+	while (v + ret->n < end && v[ret->n] != ',' && v[ret->n] != '}' && v[ret->n] != ' ')
+		ret->n++;
+	*ret_string = false;
+	return true;
+}
+
+/* ---- access log ------------------------------------------------------------------ */
+
+static bool access_json_keys(const char *p, size_t n)
+{
+	return has(p, n, "\"status_details\"") || has(p, n, "\"sni_host\"") ||
+	       has(p, n, "\"upstream_response_flags\"") ||
+	       (has(p, n, "\"start_time\"") && has(p, n, "\"remote_address\""));
+}
+
+/* "[2022-10-12T05:43:16.541Z] \"..." (Envoy / Istio text format) */
+static bool access_text_line(struct ts_tok body, struct ts_tok *ret_time)
+{
+	const char *e;
+	int64_t t;
+
+	if (body.n < 24 || body.p[0] != '[' || !is_digit(body.p[1]))
+		return false;
+	e = text_find(body.p, body.n < 48 ? body.n : 48, "] \"");
+	if (!e || text_parse_time(body.p + 1, (size_t)(e - body.p - 1), &t) < 0)
+		return false;
+	ret_time->p = body.p + 1;
+	ret_time->n = (size_t)(e - body.p - 1);
+	return true;
+}
+
+static void access_time(struct textscan *ts, struct ts_tok t)
+{
+	if (t.n)
+		copy_cstr(ts->last_time, sizeof(ts->last_time), t.p, t.n);
+}
+
+/* first_start / last_start across the bundle, by parsed time */
+static void access_reject_time(struct textscan *ts, const char *s, size_t n)
+{
+	struct access_log_stats *a = &ts->b->access;
+	int64_t t, old;
+	bool ok;
+
+	if (!n)
+		return;
+	ok = text_parse_time(s, n, &t) == 0;
+	if (ok)
+		bundle_note_time(ts->b, t);
+	if (!a->first_start[0] ||
+	    (ok && (text_parse_time(a->first_start, strlen(a->first_start), &old) < 0 || t < old)))
+		copy_cstr(a->first_start, sizeof(a->first_start), s, n);
+	if (!a->last_start[0] ||
+	    (ok && (text_parse_time(a->last_start, strlen(a->last_start), &old) < 0 || t > old)))
+		copy_cstr(a->last_start, sizeof(a->last_start), s, n);
+}
+
+/* "10.0.0.1:40000" -> "10.0.0.1", "[::1]:443" -> "::1", "::1" stays */
+static struct ts_tok strip_port(struct ts_tok a)
+{
+	const char *colon;
+
+	if (!a.n)
+		return a;
+	if (a.p[0] == '[') {
+		const char *rb = memchr(a.p, ']', a.n);
+
+		if (rb) {
+			a.n = (size_t)(rb - a.p - 1);
+			a.p++;
+		}
+		return a;
+	}
+	colon = memchr(a.p, ':', a.n);
+	if (colon && !memchr(colon + 1, ':', a.n - (size_t)(colon + 1 - a.p)))
+		a.n = (size_t)(colon - a.p);
+	return a;
+}
+
+static int access_reject(struct textscan *ts, const char *line, size_t len, unsigned lineno,
+			 struct ts_tok start, struct ts_tok remote)
+{
+	struct access_log_stats *a = &ts->b->access;
+	int r = 0;
+
+	a->nonsni_reject++;
+	access_reject_time(ts, start.p, start.n);
+	remote = strip_port(ts_trim(remote.p, remote.n));
+	if (remote.n && !ts_tok_eq(remote, "-")) {
+		r = ts_hashset_add(&ts->remotes, remote.p, remote.n);
+		if (r > 0)
+			a->distinct_remote++;
+		if (ts->remotes.capped)
+			a->distinct_capped = true;
+		if (r < 0)
+			return r;
+	}
+	if (a->n_samples < MODEL_MAX_SAMPLES) {
+		char *ex = ts_excerpt(line, len, 0, ACCESS_EXCERPT_CHARS);
+
+		if (!ex)
+			return -ENOMEM;
+		r = loc_set(&a->samples[a->n_samples], ts->artifact, lineno, NULL, ex);
+		free(ex);
+		if (r < 0)
+			return r;
+		a->n_samples++;
+	}
+	return 0;
+}
+
+/* A filter_chain_not_found JSON entry: parse it properly. */
+static int access_json_reject(struct textscan *ts, struct ts_tok json, const char *line,
+			      size_t len, unsigned lineno)
+{
+	struct ts_tok start = { NULL, 0 }, remote = { NULL, 0 };
+	json_t *j, *sd, *sni, *st, *ra;
+	bool nonsni;
+	int r = 0;
+
+	if (!json_depth_ok(json.p, json.n, BUNDLE_MAX_DEPTH))
+		return 0;
+	j = json_loadb(json.p, json.n, JSON_REJECT_DUPLICATES, NULL);
+	if (!j)
+		return 0;
+	if (!json_is_object(j))
+		goto out;
+	sd = json_object_get(j, "status_details");
+	if (!json_is_string(sd) || strcmp(json_string_value(sd), "filter_chain_not_found") != 0)
+		goto out;
+	sni = json_object_get(j, "sni_host");
+	nonsni = !sni || json_is_null(sni) ||
+		 (json_is_string(sni) && (json_string_length(sni) == 0 ||
+					  strcmp(json_string_value(sni), "-") == 0));
+	if (!nonsni) {
+		ts->b->access.fcnf_with_sni++;
+		goto out;
+	}
+	st = json_object_get(j, "start_time");
+	if (json_is_string(st)) {
+		start.p = json_string_value(st);
+		start.n = json_string_length(st);
+	}
+	ra = json_object_get(j, "remote_address");
+	if (json_is_string(ra)) {
+		remote.p = json_string_value(ra);
+		remote.n = json_string_length(ra);
+	}
+	r = access_reject(ts, line, len, lineno, start, remote);
+out:
+	json_decref(j);
+	return r;
+}
+
+/* One JSON access-log entry (a line, or a gathered pretty-printed object). */
+static int access_json_entry(struct textscan *ts, struct ts_tok json, struct ts_tok prefix_time,
+			     const char *line, size_t len, unsigned lineno)
+{
+	struct ts_tok v;
+	bool is_str;
+
+	ts->access_entries++;
+	ts->b->access.entries++;
+	ts_kinds_note(&ts->kinds, ART_ACCESS_LOG, 1);
+	if (json_peek(json.p, json.n, "\"start_time\"", &v, &is_str) && is_str && v.n)
+		access_time(ts, v);
+	else
+		access_time(ts, prefix_time);
+	if (!has(json.p, json.n, "filter_chain_not_found"))
+		return 0;
+	return access_json_reject(ts, json, line, len, lineno);
+}
+
+/* Envoy/Istio text format: the rejected non-SNI handshake is
+ * [t] "- - -" 0 NR filter_chain_not_found - "-" 0 0 1 - "-" "-" "-" "-" "-" - - LOCAL REMOTE SNI ROUTE */
+static int access_text_entry(struct textscan *ts, struct ts_tok body, struct ts_tok t,
+			     const char *line, size_t len, unsigned lineno)
+{
+	struct ts_tok first[6], last[3], w;
+	const char *cur = body.p, *end = body.p + body.n;
+	size_t n = 0;
+
+	ts->access_entries++;
+	ts->b->access.entries++;
+	ts_kinds_note(&ts->kinds, ART_ACCESS_LOG, 1);
+	access_time(ts, t);
+	if (!has(body.p, body.n, "filter_chain_not_found"))
+		return 0;
+	while (ts_next_word(&cur, end, &w)) {
+		if (n < ELEMENTSOF(first))
+			first[n] = w;
+		last[0] = last[1];
+		last[1] = last[2];
+		last[2] = w;
+		n++;
+	}
+	if (n < 9 || !ts_tok_eq(first[4], "filter_chain_not_found"))
+		return 0;
+	if (!ts_tok_eq(last[1], "-") && !ts_tok_eq(last[1], "\"-\"") && !ts_tok_eq(last[1], "\"\"")) {
+		ts->b->access.fcnf_with_sni++;
+		return 0;
+	}
+	return access_reject(ts, line, len, lineno, t, last[0]);
+}
+
+/* Pretty-printed entries ("{" alone, one "key": value per line, "}"), as
+ * playbooks show them and users paste them. */
+static int pretty_line(struct textscan *ts, const char *line, size_t len, unsigned lineno)
+{
+	struct ts_tok t = ts_trim(line, len);
+	bool in_str = false;
+	int r;
+
+	if (!ts->pretty_active) {
+		if (!ts_tok_eq(t, "{"))
+			return 0;
+		buf_reset(&ts->pretty);
+		ts->pretty_active = true;
+		ts->pretty_line = lineno;
+		ts->pretty_lines = 0;
+		ts->pretty_depth = 0;
+	}
+	if (++ts->pretty_lines > PRETTY_MAX_LINES || buf_append(&ts->pretty, t.p, t.n) < 0 ||
+	    buf_putc(&ts->pretty, ' ') < 0) {
+		ts->pretty_active = false;
+		return 0;
+	}
+	for (size_t i = 0; i < t.n; i++) {
+		char c = t.p[i];
+
+		if (in_str) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_str = false;
+		} else if (c == '"') {
+			in_str = true;
+		} else if (c == '{' || c == '[') {
+			ts->pretty_depth++;
+		} else if (c == '}' || c == ']') {
+			ts->pretty_depth--;
+		}
+	}
+	if (ts->pretty_depth > 0)
+		return 0;
+	ts->pretty_active = false;
+	{
+		struct ts_tok json = ts_trim(ts->pretty.data, ts->pretty.len);
+		struct ts_tok none = { NULL, 0 };
+
+		/* "}," closes an entry of a pasted array */
+		if (json.n && json.p[json.n - 1] == ',')
+			json.n--;
+		if (!access_json_keys(json.p, json.n))
+			return 0;
+		r = access_json_entry(ts, json, none, json.p, json.n, ts->pretty_line);
+	}
+	return r;
+}
+
+/* ---- apigee-watcher ------------------------------------------------------------ */
+
+static bool is_level(struct ts_tok t, bool *ret_error)
+{
+	static const char *const levels[] = { "debug", "info",	 "warn",  "warning",
+					      "error", "dpanic", "panic", "fatal" };
+
+	for (size_t i = 0; i < ELEMENTSOF(levels); i++)
+		if (ts_tok_eq_ci(t, levels[i])) {
+			*ret_error = i >= 4;
+			return true;
+		}
+	return false;
+}
+
+/* "ts": 1687991930.7745812 (epoch seconds) or an RFC 3339 string */
+static void watcher_time(struct textscan *ts, struct ts_tok v, bool is_str)
+{
+	uint64_t sec;
+	size_t used;
+	int64_t t;
+
+	if (is_str) {
+		if (text_parse_time(v.p, v.n, &t) == 0)
+			bundle_note_time(ts->b, t);
+		return;
+	}
+	if (ts_parse_uint(v.p, v.n, 32503680000ull, &sec, &used) && sec > 0)
+		bundle_note_time(ts->b, (int64_t)sec);
+}
+
+static void watcher_zap_json(struct textscan *ts, struct ts_tok json)
+{
+	struct ts_tok v;
+	bool is_str, err = false;
+
+	ts->zap_lines++;
+	if (json_peek(json.p, json.n, "\"level\"", &v, &is_str) && is_level(v, &err) && err)
+		ts->zap_errors++;
+	if (json_peek(json.p, json.n, "\"ts\"", &v, &is_str))
+		watcher_time(ts, v, is_str);
+	if (has(json.p, json.n, "watcher"))
+		ts->watcher_hint = true;
+}
+
+/* zap console encoding: "TIME\tLEVEL\tcaller\tmsg\t{...}" */
+static bool watcher_zap_console(struct textscan *ts, struct ts_tok body)
+{
+	const char *tab1 = memchr(body.p, '\t', body.n < 40 ? body.n : 40), *tab2;
+	struct ts_tok tm, lv;
+	bool err = false;
+	int64_t t;
+
+	if (!tab1 || tab1 == body.p)
+		return false;
+	tm.p = body.p;
+	tm.n = (size_t)(tab1 - body.p);
+	tab2 = memchr(tab1 + 1, '\t', (size_t)(body.p + body.n - tab1 - 1));
+	if (!tab2)
+		return false;
+	lv.p = tab1 + 1;
+	lv.n = (size_t)(tab2 - tab1 - 1);
+	if (!is_level(lv, &err))
+		return false;
+	if (text_parse_time(tm.p, tm.n, &t) == 0)
+		bundle_note_time(ts->b, t);
+	else if (!is_digit(tm.p[0]))
+		return false;
+	else
+		watcher_time(ts, tm, false);
+	ts->zap_lines++;
+	if (err)
+		ts->zap_errors++;
+	if (has(body.p, body.n, "watcher"))
+		ts->watcher_hint = true;
+	return true;
+}
+
+/* The quoted name at p: "NAME" or \"NAME\" (inside a JSON string). */
+static bool quoted_name(const char *p, const char *end, struct ts_tok *ret, const char **ret_after)
+{
+	const char *q;
+
+	if (p < end && *p == '\\')
+		p++;
+	if (p >= end || *p != '"')
+		return false;
+	p++;
+	for (q = p; q < end && *q != '"' && *q != '\\'; q++)
+		;
+	if (q >= end || !ts_is_name_like(p, (size_t)(q - p)))
+		return false;
+	ret->p = p;
+	ret->n = (size_t)(q - p);
+	if (*q == '\\')
+		q++;
+	*ret_after = q + 1;
+	return true;
+}
+
+static bool name_in(const struct ts_tok *names, size_t n, struct ts_tok t)
+{
+	for (size_t i = 0; i < n; i++)
+		if (names[i].n == t.n && memcmp(names[i].p, t.p, t.n) == 0)
+			return true;
+	return false;
+}
+
+/* NOT_FOUND: failed to get secret "X" in namespace "apigee": secrets "X" not found */
+static int watcher_missing(struct textscan *ts, const char *line, size_t len, unsigned lineno)
+{
+	const char *end = line + len, *p, *after;
+	struct ts_tok names[WATCHER_MAX_NAMES], nm;
+	size_t n = 0, first_at = len;
+	bool any_failed = false, not_found;
+
+	if (!has(line, len, "ecret") && !has(line, len, "ECRET"))
+		return 0;
+	not_found = text_find_ci(line, len, "not found") || text_find_ci(line, len, "not_found");
+	if (!not_found)
+		return 0;
+	for (p = line; (p = text_find_ci(p, (size_t)(end - p), "failed to get secret "));) {
+		size_t at = (size_t)(p - line);
+
+		p += 21;
+		if (quoted_name(p, end, &nm, &after) && !name_in(names, n, nm) &&
+		    n < WATCHER_MAX_NAMES) {
+			names[n++] = nm;
+			any_failed = true;
+			if (at < first_at)
+				first_at = at;
+		}
+	}
+	for (p = line; (p = text_find_ci(p, (size_t)(end - p), "secrets "));) {
+		size_t at = (size_t)(p - line);
+
+		p += 8;
+		if (!quoted_name(p, end, &nm, &after))
+			continue;
+		if (!text_starts_with(after, (size_t)(end - after), " not found") &&
+		    !text_starts_with(after, (size_t)(end - after), " NOT FOUND"))
+			continue;
+		if (name_in(names, n, nm) || n >= WATCHER_MAX_NAMES)
+			continue;
+		/* the second half of a message wrapped over two lines */
+		if (!any_failed && ts->last_missing_line && ts->last_missing_line + 1 == lineno &&
+		    ts_tok_eq(nm, ts->last_missing))
+			continue;
+		names[n++] = nm;
+		if (at < first_at)
+			first_at = at;
+	}
+	ts->last_missing_line = 0;
+	if (!n)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char *ex = ts_excerpt(line, len, first_at, TS_EXCERPT_CHARS);
+
+		if (!ex)
+			return -ENOMEM;
+		bundle_watcher_missing(ts->b, names[i].p, names[i].n, ts->artifact, lineno, ex);
+		free(ex);
+		ts->missing++;
+	}
+	copy_cstr(ts->last_missing, sizeof(ts->last_missing), names[0].p, names[0].n);
+	ts->last_missing_line = lineno;
+	ts_kinds_note(&ts->kinds, ART_WATCHER_LOG, n);
+	return 0;
+}
+
+/* ---- entry points ----------------------------------------------------------------- */
+
+int textscan_begin(struct bundle *b, const char *artifact, struct textscan **ret)
+{
+	struct textscan *ts;
+	int r;
+
+	if (!b || !ret)
+		return -EINVAL;
+	ts = calloc(1, sizeof(*ts));
+	if (!ts)
+		return -ENOMEM;
+	ts->b = b;
+	ts->artifact = strdup(artifact ? artifact : "");
+	buf_init(&ts->pretty, PRETTY_MAX_BYTES);
+	ts->remotes.max = MODEL_MAX_DISTINCT;
+	if (!ts->artifact) {
+		textscan_free(ts);
+		return -ENOMEM;
+	}
+	r = client_scan_new(b, ts->artifact, &ts->kinds, &ts->client);
+	if (r >= 0)
+		r = k8s_scan_new(b, ts->artifact, &ts->kinds, &ts->k8s);
+	if (r < 0) {
+		textscan_free(ts);
+		return r;
+	}
+	*ret = ts;
+	return 0;
+}
+
+int textscan_line(struct textscan *ts, const char *line, size_t len, unsigned lineno)
+{
+	struct ts_tok body, prefix_time, json, t;
+	int r;
+
+	if (!ts || (!line && len))
+		return -EINVAL;
+	if (!line)
+		line = "";
+	while (len && (line[len - 1] == '\r' || line[len - 1] == '\n'))
+		len--;
+	ts->lines++;
+
+	r = pretty_line(ts, line, len, lineno);
+	if (r < 0)
+		return r;
+
+	/* access-log and zap entries are nothing else: the cheap, common path */
+	body = strip_prefix(line, len, &prefix_time);
+	if (body.n && json_body(body, &json)) {
+		if (access_json_keys(json.p, json.n))
+			return access_json_entry(ts, json, prefix_time, line, len, lineno);
+		if (has(json.p, json.n, "\"level\"") && has(json.p, json.n, "\"msg\"")) {
+			watcher_zap_json(ts, json);
+			return watcher_missing(ts, line, len, lineno);
+		}
+	}
+	if (access_text_line(body, &t))
+		return access_text_entry(ts, body, t, line, len, lineno);
+	if (body.n && watcher_zap_console(ts, body))
+		return watcher_missing(ts, line, len, lineno);
+
+	r = watcher_missing(ts, line, len, lineno);
+	if (r < 0)
+		return r;
+	r = client_scan_line(ts->client, line, len, lineno);
+	if (r < 0)
+		return r;
+	return k8s_scan_line(ts->k8s, line, len, lineno);
+}
+
+static bool artifact_says_watcher(const char *path)
+{
+	return path && text_find_ci(path, strlen(path), "watcher");
+}
+
+int textscan_end(struct textscan *ts, struct artifact *a)
+{
+	struct bundle *b;
+	int r, r2;
+	enum artifact_kind best = ART_TEXT;
+	uint64_t best_w = 0;
+
+	if (!ts)
+		return -EINVAL;
+	b = ts->b;
+	r = client_scan_end(ts->client);
+	r2 = k8s_scan_end(ts->k8s);
+	if (r >= 0)
+		r = r2;
+
+	if (ts->access_entries) {
+		int64_t t;
+
+		b->access.files++;
+		b->access.lines += ts->lines;
+		if (ts->last_time[0] &&
+		    text_parse_time(ts->last_time, strlen(ts->last_time), &t) == 0)
+			bundle_note_time(b, t);
+	}
+	if ((ts->zap_lines && (ts->watcher_hint || artifact_says_watcher(ts->artifact))) ||
+	    ts->missing) {
+		b->watcher.files++;
+		b->watcher.lines += ts->lines;
+		b->watcher.errors += ts->zap_errors;
+		ts_kinds_note(&ts->kinds, ART_WATCHER_LOG, ts->zap_lines);
+	}
+
+	if (a) {
+		/* the kind with the most recognised lines; ties go to the earlier kind */
+		for (int k = 0; k < ART__MAX; k++)
+			if (ts->kinds.weight[k] > best_w) {
+				best_w = ts->kinds.weight[k];
+				best = (enum artifact_kind)k;
+			}
+		a->kinds_seen |= ts->kinds.seen;
+		a->kind = best;
+		a->lines = ts->lines;
+	}
+	textscan_free(ts);
+	return r;
+}
+
+void textscan_free(struct textscan *ts)
+{
+	if (!ts)
+		return;
+	client_scan_free(ts->client);
+	k8s_scan_free(ts->k8s);
+	ts_hashset_release(&ts->remotes);
+	buf_release(&ts->pretty);
+	free(ts->artifact);
+	free(ts);
+}

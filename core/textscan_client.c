@@ -1,0 +1,1325 @@
+/* Client transcript scanners: curl -v transcripts and one-line curl errors
+ * (OpenSSL 1.x/3.x, LibreSSL, Schannel, Secure Transport; old and 8.x verbose
+ * styles; PHP "cURL error NN"), and openssl s_client outputs.
+ *
+ * A trace is built while lines arrive and stored when the next one starts or at
+ * the end of the member. Every match is a substring test anywhere in the line,
+ * so a whole transcript flattened onto one line (copied from a web page) is
+ * understood as well as the real thing. */
+#include "textscan_client.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bundle.h"
+#include "cleanup.h"
+#include "model.h"
+#include "text.h"
+#include "textscan_util.h"
+
+#include "banned.h"
+
+/* Unrecognised lines after which a transcript is considered over, so that an
+ * unrelated log further down a terminal session is not read as part of it. */
+#define CURL_MAX_IDLE 200
+#define SCLIENT_MAX_IDLE 500
+#define MSG_MAX 200
+
+/* Strength of the line a locator points to: a stronger one replaces a weaker. */
+enum where_level {
+	WL_NONE = 0,
+	WL_ANY,       /* the first recognised line */
+	WL_HANDSHAKE, /* handshake completed */
+	WL_STATUS,    /* HTTP status line (the last one wins) */
+	WL_ERROR,     /* the first failure message */
+	WL_EXIT,      /* curl: (NN) summary */
+	WL_NOCERT,    /* s_client: no peer certificate available */
+};
+
+struct curl_state {
+	bool active;
+	bool closed;    /* connection closed: only the exit line may still attach */
+	bool ended;     /* another command or a long unrelated stretch followed */
+	bool response;  /* an HTTP status line arrived */
+	bool handshake; /* the TLS handshake completed */
+	bool lib_sure;  /* tls_library named explicitly, not guessed */
+	bool server_error, try_again;
+	unsigned evidence; /* recognised lines besides the command */
+	unsigned idle;
+	enum where_level level;
+	struct curl_trace t;
+};
+
+struct sclient_state {
+	bool active;
+	bool connected;
+	bool finished;
+	unsigned evidence;
+	unsigned idle;
+	enum where_level level;
+	struct sclient_trace t;
+};
+
+struct client_scan {
+	struct bundle *b;
+	const char *artifact;
+	struct ts_kinds *kinds;
+	struct curl_state curl;
+	struct sclient_state sc;
+};
+
+/* ---- small matching helpers ----------------------------------------------- */
+
+static const char *find(const char *s, size_t n, const char *needle)
+{
+	return text_find(s, n, needle);
+}
+
+static bool has(const char *s, size_t n, const char *needle)
+{
+	return text_find(s, n, needle) != NULL;
+}
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* needle followed by a non-digit (or the end): "errno 54" but not "errno 540" */
+static const char *find_number_word(const char *s, size_t n, const char *needle)
+{
+	const char *p = s, *end = s + n;
+	size_t nl = strlen(needle);
+
+	while ((p = text_find(p, (size_t)(end - p), needle))) {
+		if (p + nl >= end || !is_digit(p[nl]))
+			return p;
+		p += nl;
+	}
+	return NULL;
+}
+
+/* The end of a message that starts at p: the end of the line, or where a
+ * flattened transcript, a "(see https://...)" hint or an annotation begins. */
+static size_t msg_len(const char *p, const char *end)
+{
+	static const char *const stops[] = { " * ", " (see http", " More details here", "   [" };
+	size_t n = (size_t)(end - p);
+
+	for (size_t i = 0; i < ELEMENTSOF(stops); i++) {
+		const char *q = text_find(p, n, stops[i]);
+
+		if (q)
+			n = (size_t)(q - p);
+	}
+	return n;
+}
+
+static int set_msg(char **dst, const char *p, const char *end)
+{
+	return ts_set_str_once(dst, p, msg_len(p, end), MSG_MAX);
+}
+
+static void free_curl_trace(struct curl_trace *t)
+{
+	free(t->tls_library);
+	free(t->url);
+	free(t->host);
+	free(t->verify_error);
+	free(t->connect_error);
+	loc_release(&t->where);
+	memset(t, 0, sizeof(*t));
+	t->exit_code = -1;
+}
+
+static void free_sclient_trace(struct sclient_trace *t)
+{
+	free(t->target);
+	free(t->alert);
+	free(t->verify_text);
+	free(t->leaf_subject);
+	loc_release(&t->where);
+	memset(t, 0, sizeof(*t));
+	t->verify_code = -1;
+}
+
+/* Any kubectl / gcloud / apigeectl / helm command line ends open transcripts. */
+static bool other_command(const char *s, size_t n)
+{
+	static const char *const cmds[] = { "kubectl ", "gcloud ", "apigeectl ", "helm " };
+
+	for (size_t i = 0; i < ELEMENTSOF(cmds); i++)
+		if (has(s, n, cmds[i]))
+			return true;
+	return false;
+}
+
+/* ---- curl: the command line ----------------------------------------------- */
+
+/* Find a `curl ...` command; *ret_args = offset just after "curl" / "curl.exe". */
+static bool find_curl_command(const char *s, size_t n, size_t *ret_args)
+{
+	static const char pre[] = " \t$>/`'\"(:;|&]";
+	const char *end = s + n, *p = s;
+
+	while ((p = text_find(p, (size_t)(end - p), "curl"))) {
+		const char *q = p + 4;
+		bool pre_ok = p == s || (p[-1] && memchr(pre, p[-1], sizeof(pre) - 1));
+		const char *cur;
+		struct ts_tok t;
+
+		if ((size_t)(end - q) >= 4 && memcmp(q, ".exe", 4) == 0)
+			q += 4;
+		if (!pre_ok || q >= end || (*q != ' ' && *q != '\t')) {
+			p += 4;
+			continue;
+		}
+		/* a command has an option or a URL after the name; prose does not */
+		cur = q;
+		if (ts_next_token(&cur, end, &t) &&
+		    (t.p[0] == '-' || has(t.p, t.n, "://") || has(q, (size_t)(end - q), "://"))) {
+			*ret_args = (size_t)(q - s);
+			return true;
+		}
+		p += 4;
+	}
+	return false;
+}
+
+static bool short_opt_takes_arg(char c)
+{
+	return c && memchr("AbcCdDeEFHKmoPQrtTuUwxXyYz", c, 26) != NULL;
+}
+
+static bool long_opt_takes_arg(struct ts_tok w)
+{
+	static const char *const opts[] = {
+		"--cacert",	 "--capath",	     "--cert",		"--cert-type",
+		"--ciphers",	 "--config",	     "--connect-timeout", "--connect-to",
+		"--cookie",	 "--cookie-jar",     "--data",		"--data-ascii",
+		"--data-binary", "--data-raw",	     "--data-urlencode", "--dump-header",
+		"--form",	 "--header",	     "--interface",	"--key",
+		"--key-type",	 "--limit-rate",     "--local-port",	"--max-redirs",
+		"--max-time",	 "--output",	     "--pinnedpubkey",	"--proxy",
+		"--proxy-user",	 "--range",	     "--referer",	"--request",
+		"--resolve",	 "--retry",	     "--retry-delay",	"--retry-max-time",
+		"--stderr",	 "--tls-max",	     "--trace",		"--trace-ascii",
+		"--user",	 "--user-agent",     "--write-out",
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(opts); i++)
+		if (ts_tok_eq(w, opts[i]))
+			return true;
+	return false;
+}
+
+/* The host part of a URL (or of a bare host[:port][/path]). */
+static struct ts_tok url_host(struct ts_tok u)
+{
+	const char *p = u.p, *end = u.p + u.n, *a_end, *q;
+	const char *sch = text_find(u.p, u.n, "://");
+	struct ts_tok h;
+
+	if (sch)
+		p = sch + 3;
+	for (a_end = p; a_end < end && *a_end != '/' && *a_end != '?' && *a_end != '#'; a_end++)
+		;
+	for (q = a_end; q > p; q--)
+		if (q[-1] == '@') {
+			p = q;
+			break;
+		}
+	if (p < a_end && *p == '[') {
+		const char *rb = memchr(p, ']', (size_t)(a_end - p));
+
+		if (rb) {
+			h.p = p + 1;
+			h.n = (size_t)(rb - p - 1);
+			return h;
+		}
+	}
+	q = memchr(p, ':', (size_t)(a_end - p));
+	h.p = p;
+	h.n = (size_t)((q ? q : a_end) - p);
+	return h;
+}
+
+static bool tok_is_ip(struct ts_tok t)
+{
+	char tmp[64];
+
+	if (t.n == 0 || t.n >= sizeof(tmp) || memchr(t.p, '\0', t.n))
+		return false;
+	memcpy(tmp, t.p, t.n);
+	tmp[t.n] = '\0';
+	return text_is_ip_literal(tmp);
+}
+
+/* A word that names a host without a scheme: "example.com/x", "10.0.0.1:443". */
+static bool bare_target(struct ts_tok u)
+{
+	struct ts_tok h = url_host(u);
+
+	if (tok_is_ip(h) || ts_tok_eq(h, "localhost"))
+		return true;
+	return memchr(h.p, '.', h.n) && ts_is_name_like(h.p, h.n) && h.p[h.n - 1] != '.';
+}
+
+static int curl_parse_command(struct curl_state *c, const char *s, const char *end)
+{
+	const char *cur = s;
+	struct ts_tok w, url = { NULL, 0 }, bare = { NULL, 0 };
+	bool skip_next = false, next_is_url = false;
+	int words = 0, r;
+
+	while (words++ < 512 && ts_next_word(&cur, end, &w)) {
+		struct ts_tok u;
+
+		/* the command ends where a flattened transcript or a pipe begins */
+		if (ts_tok_eq(w, "*") || ts_tok_eq(w, "<") || ts_tok_eq(w, ">") ||
+		    ts_tok_eq(w, "|") || ts_tok_eq(w, ";") || ts_tok_eq(w, "&&") ||
+		    ts_tok_eq(w, "||"))
+			break;
+		if (next_is_url) {
+			url = ts_unquote(w);
+			next_is_url = false;
+			continue;
+		}
+		if (skip_next) {
+			skip_next = false;
+			continue;
+		}
+		if (w.n > 1 && w.p[0] == '-') {
+			if (w.p[1] == '-') {
+				if (ts_tok_eq(w, "--insecure"))
+					c->t.insecure = true;
+				else if (ts_tok_eq(w, "--url"))
+					next_is_url = true;
+				else if (!memchr(w.p, '=', w.n) && long_opt_takes_arg(w))
+					skip_next = true;
+				continue;
+			}
+			for (size_t i = 1; i < w.n; i++) {
+				if (w.p[i] == 'k')
+					c->t.insecure = true;
+				if (short_opt_takes_arg(w.p[i])) {
+					/* the rest of the cluster is the argument, else the next word */
+					skip_next = i + 1 == w.n;
+					break;
+				}
+			}
+			continue;
+		}
+		u = ts_unquote(w);
+		if (!u.n)
+			continue;
+		if (!url.p && has(u.p, u.n, "://"))
+			url = u;
+		else if (!bare.p && bare_target(u))
+			bare = u; /* "curl -v example.com" */
+	}
+	if (!url.p)
+		url = bare;
+	if (!url.p)
+		return 0;
+	r = ts_set_str(&c->t.url, url.p, url.n, TS_MAX_STR);
+	if (r < 0)
+		return r;
+	{
+		struct ts_tok h = url_host(url);
+
+		if (h.n && ts_is_name_like(h.p, h.n)) {
+			r = ts_set_str(&c->t.host, h.p, h.n, 255);
+			if (r < 0)
+				return r;
+		} else if (h.n && tok_is_ip(h)) {
+			r = ts_set_str(&c->t.host, h.p, h.n, 255);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+/* ---- curl: exit lines and start signals ----------------------------------- */
+
+/* "curl: (NN) ...", "cURL error NN: ...", "(NN) Failed ..." at the line start. */
+static bool find_exit(const char *s, size_t n, int *ret_code, size_t *ret_at)
+{
+	const char *end = s + n, *p;
+	uint64_t v;
+	size_t used;
+
+	p = find(s, n, "curl: (");
+	if (p && ts_parse_uint(p + 7, (size_t)(end - p - 7), 999, &v, &used) && p + 7 + used < end &&
+	    p[7 + used] == ')') {
+		*ret_code = (int)v;
+		*ret_at = (size_t)(p - s);
+		return true;
+	}
+	p = find(s, n, "cURL error ");
+	if (p && ts_parse_uint(p + 11, (size_t)(end - p - 11), 999, &v, &used)) {
+		*ret_code = (int)v;
+		*ret_at = (size_t)(p - s);
+		return true;
+	}
+	if (n > 4 && s[0] == '(' && ts_parse_uint(s + 1, n - 1, 99, &v, &used) && 1 + used + 1 < n &&
+	    s[1 + used] == ')' && s[2 + used] == ' ' && v > 0) {
+		*ret_code = (int)v;
+		*ret_at = 0;
+		return true;
+	}
+	return false;
+}
+
+/* A verbose line ("* ..."), returning the text after the marker. */
+static bool verbose_rest(const char *s, size_t n, struct ts_tok *ret)
+{
+	if (n < 2 || s[0] != '*' || (s[1] != ' ' && s[1] != '\t'))
+		return false;
+	*ret = ts_trim(s + 1, n - 1);
+	return true;
+}
+
+/* "HTTP/1.1 502 Bad Gateway" at p: the status, or 0. */
+static int http_status_at(const char *p, const char *end)
+{
+	const char *q = p + 5;
+	uint64_t v;
+	size_t used;
+
+	while (q < end && (is_digit(*q) || *q == '.'))
+		q++;
+	if (q == p + 5 || q >= end || *q != ' ')
+		return 0;
+	q++;
+	if (!ts_parse_uint(q, (size_t)(end - q), 999, &v, &used) || used != 3)
+		return 0;
+	if (q + 3 < end && q[3] != ' ' && q[3] != '\t' && q[3] != '\r')
+		return 0;
+	return v >= 100 ? (int)v : 0;
+}
+
+/* "502 Server Error" at p: 502, else 0. */
+static int http_status_at_code(const char *p, const char *end)
+{
+	uint64_t v;
+	size_t used;
+
+	if (!ts_parse_uint(p, (size_t)(end - p), 999, &v, &used) || used != 3 || v < 100)
+		return 0;
+	return text_starts_with(p + 3, (size_t)(end - p - 3), " Server Error") ? (int)v : 0;
+}
+
+static bool via_google(const char *s, size_t n)
+{
+	return has(s, n, "oogle") && text_find_ci(s, n, "via: 1.1 google");
+}
+
+static bool gfe_page(const char *s, size_t n)
+{
+	return has(s, n, "Server Error") && has(s, n, "30 seconds") &&
+	       text_find_ci(s, n, "try again in 30 seconds");
+}
+
+/* A bare status line ("HTTP/1.1 503 Service Unavailable", curl -i), or one in
+ * the middle of response headers flattened onto a line of prose next to
+ * "via: 1.1 google". */
+static const char *status_line(const char *s, size_t n)
+{
+	const char *end = s + n, *p = s;
+
+	if (text_starts_with(s, n, "HTTP/"))
+		return http_status_at(s, end) ? s : NULL;
+	if (!via_google(s, n))
+		return NULL;
+	while ((p = find(p, (size_t)(end - p), "HTTP/"))) {
+		if ((p == s || p[-1] == ' ' || p[-1] == '.' || p[-1] == '>' || p[-1] == ':') &&
+		    http_status_at(p, end))
+			return p;
+		p += 5;
+	}
+	return NULL;
+}
+
+/* Lines that open a transcript. After a closed one (connection closed, no exit
+ * line yet) only the start of a new connection does: curl still logs the
+ * shutdown of the old one ("schannel: shutting down", "Send failure"). */
+static bool curl_start_signal(const char *s, size_t n, bool strong_only)
+{
+	static const char *const strong_starts[] = {
+		"Trying ", "Connected to ", "Hostname ", "Could not resolve", "Rebuilt URL",
+	};
+	static const char *const verbose_starts[] = {
+		"Trying ",	     "Connected to ",	      "Hostname ",	      "Could not resolve",
+		"Rebuilt URL",	     "TLSv",		      "SSLv",		      "ALPN",
+		"schannel:",	     "OpenSSL",		      "LibreSSL",	      "SSL ",
+		"SSL:",		     "error:",		      "Recv failure",	      "Send failure",
+		"Failed to connect", "Connection refused",    "Connection timed out", "Operation timed out",
+		"Timeout was reached", "Couldn't connect",    "SSL certificate",      "Server certificate",
+		"successfully set certificate", "CAfile:",    "IPv4:",		      "IPv6:",
+	};
+	struct ts_tok rest;
+
+	if (verbose_rest(s, n, &rest)) {
+		for (size_t i = 0; i < ELEMENTSOF(strong_starts); i++)
+			if (ts_tok_starts(rest, strong_starts[i]))
+				return true;
+		if (ts_tok_starts(rest, "Host ") && has(rest.p, rest.n, " was resolved"))
+			return true;
+		if (has(rest.p, rest.n, "Client hello"))
+			return true;
+		if (strong_only)
+			return false;
+		for (size_t i = 0; i < ELEMENTSOF(verbose_starts); i++)
+			if (ts_tok_starts(rest, verbose_starts[i]))
+				return true;
+		/* "* (304) (OUT), TLS handshake, Client hello (1):" (macOS curl) */
+		if (rest.n && rest.p[0] == '(' && has(rest.p, rest.n, "TLS"))
+			return true;
+		return false;
+	}
+	if (text_starts_with(s, n, "Error in curl"))
+		return true;
+	if (strong_only)
+		return false;
+	if (text_starts_with(s, n, "< HTTP/"))
+		return true;
+	/* a response without the request: GFE error page, or headers with "via: 1.1 google" */
+	if (gfe_page(s, n) || (!text_starts_with(s, n, "HTTP/") && status_line(s, n)))
+		return true;
+	if (has(s, n, " timed out after ") && has(s, n, " milliseconds"))
+		return true;
+	return false;
+}
+
+/* ---- curl: classification of one line ------------------------------------ */
+
+enum sig_kind {
+	SK_RESET,
+	SK_RESET_RECV, /* "Recv failure": a reset unless it says "timed out" */
+	SK_ALERT,
+	SK_VERIFY,
+	SK_VERIFY_SOFT, /* -k: verification failed but curl went on */
+	SK_CONNECT,
+	SK_HANDSHAKE,  /* the handshake completed */
+};
+
+enum sig_text {
+	ST_NONE,
+	ST_AFTER,      /* the text after the needle */
+	ST_FROM,       /* the text from the needle on */
+	ST_FROM_QUOTE, /* from the needle to the quote closing "host name '...'" */
+};
+
+struct sig {
+	const char *needle;
+	enum sig_kind kind;
+	enum sig_text text;
+};
+
+/* Order matters within a kind: the first match of a line gives the message. */
+static const struct sig curl_sigs[] = {
+	{ "Connection reset by peer", SK_RESET, ST_NONE },
+	{ "Connection was reset", SK_RESET, ST_NONE },
+	{ "SSL_ERROR_SYSCALL", SK_RESET, ST_NONE },
+	{ "ECONNRESET", SK_RESET, ST_NONE },
+	{ "Server dropped the connection", SK_RESET, ST_NONE },
+	{ "Server aborted the SSL handshake", SK_RESET, ST_NONE },
+	{ "unexpected eof while reading", SK_RESET, ST_NONE },
+	{ "Recv failure", SK_RESET_RECV, ST_NONE },
+	{ "alert handshake failure", SK_ALERT, ST_NONE },
+	{ "error:1404B410", SK_ALERT, ST_NONE },
+	{ "error:14094410", SK_ALERT, ST_NONE },
+	{ "error:0A000410", SK_ALERT, ST_NONE },
+	{ "error:14077410", SK_ALERT, ST_NONE },
+	{ "SSL peer handshake failed", SK_ALERT, ST_NONE },
+	{ "SEC_E_ILLEGAL_MESSAGE", SK_ALERT, ST_NONE },
+	{ "SEC_E_ALGORITHM_MISMATCH", SK_ALERT, ST_NONE },
+	{ "Could not negotiate an SSL cipher suite", SK_ALERT, ST_NONE },
+	{ "SSL certificate problem: ", SK_VERIFY, ST_AFTER },
+	{ "no alternative certificate subject name matches", SK_VERIFY, ST_FROM_QUOTE },
+	{ "certificate subject name '", SK_VERIFY, ST_FROM_QUOTE },
+	{ "SSL certificate peer verification failed", SK_VERIFY, ST_FROM },
+	{ "SEC_E_WRONG_PRINCIPAL", SK_VERIFY, ST_FROM },
+	{ "SEC_E_UNTRUSTED_ROOT", SK_VERIFY, ST_FROM },
+	{ "SEC_E_CERT_EXPIRED", SK_VERIFY, ST_FROM },
+	{ "SEC_E_CERT_UNKNOWN", SK_VERIFY, ST_FROM },
+	{ "CERT_TRUST_", SK_VERIFY, ST_FROM },
+	{ "CRYPT_E_NO_REVOCATION_CHECK", SK_VERIFY, ST_FROM },
+	{ "CRYPT_E_REVOCATION_OFFLINE", SK_VERIFY, ST_FROM },
+	{ "CERT_E_", SK_VERIFY, ST_FROM },
+	{ "unable to get local issuer certificate", SK_VERIFY, ST_FROM },
+	{ "self-signed certificate", SK_VERIFY, ST_FROM },
+	{ "self signed certificate", SK_VERIFY, ST_FROM },
+	{ "certificate has expired", SK_VERIFY, ST_FROM },
+	{ "SSL certificate verify result: ", SK_VERIFY_SOFT, ST_AFTER },
+	{ "Could not resolve host", SK_CONNECT, ST_FROM },
+	{ "Could not resolve proxy", SK_CONNECT, ST_FROM },
+	{ "Resolving timed out", SK_CONNECT, ST_FROM },
+	{ "Connection refused", SK_CONNECT, ST_FROM },
+	{ "Timeout was reached", SK_CONNECT, ST_FROM },
+	{ "Connection timed out", SK_CONNECT, ST_FROM },
+	{ "Operation timed out", SK_CONNECT, ST_FROM },
+	{ "Couldn't connect to server", SK_CONNECT, ST_FROM },
+	{ "Network is unreachable", SK_CONNECT, ST_FROM },
+	{ "No route to host", SK_CONNECT, ST_FROM },
+	{ "Failed to connect to", SK_CONNECT, ST_FROM },
+	{ "SSL connection using", SK_HANDSHAKE, ST_NONE },
+	{ "SSL certificate verify ok", SK_HANDSHAKE, ST_NONE },
+	{ "SSL_read", SK_HANDSHAKE, ST_NONE }, /* application data: the handshake is done */
+};
+
+static void curl_where(struct client_scan *cs, enum where_level level, bool replace_equal,
+		       const char *line, size_t len, size_t at, unsigned lineno, int *r)
+{
+	struct curl_state *c = &cs->curl;
+
+	if (*r < 0)
+		return;
+	if (level < c->level || (level == c->level && !replace_equal))
+		return;
+	*r = ts_loc_set(&c->t.where, cs->artifact, lineno, line, len, at);
+	c->level = level;
+}
+
+/* Text of a verify failure per enum sig_text. */
+static int verify_text(struct curl_trace *t, const struct sig *sg, const char *m, const char *end)
+{
+	const char *p = m;
+
+	if (sg->text == ST_AFTER)
+		p = m + strlen(sg->needle);
+	if (sg->text == ST_FROM_QUOTE) {
+		const char *q = find(m, (size_t)(end - m), "host name '");
+		size_t skip = 11;
+
+		if (!q) {
+			q = find(m, (size_t)(end - m), "hostname '");
+			skip = 10;
+		}
+		if (q) {
+			const char *close = memchr(q + skip, '\'', (size_t)(end - q - skip));
+
+			if (close)
+				return ts_set_str_once(&t->verify_error, m, (size_t)(close + 1 - m),
+						       MSG_MAX);
+		}
+	}
+	return set_msg(&t->verify_error, p, end);
+}
+
+static void curl_library(struct curl_state *c, const char *s, size_t n, int *r)
+{
+	static const struct {
+		const char *needle;
+		const char *name;
+		bool sure;
+	} libs[] = {
+		{ "LibreSSL", "LibreSSL", true },
+		{ "OpenSSL", "OpenSSL", true },
+		{ "schannel", "schannel", true },
+		{ "SEC_E_", "schannel", true },
+		{ "SecureTransport", "SecureTransport", true },
+		{ "Secure Transport", "SecureTransport", true },
+		{ "GnuTLS", "GnuTLS", true },
+		{ "gnutls_", "GnuTLS", true },
+		{ "wolfSSL", "wolfSSL", true },
+		{ "mbedTLS", "mbedTLS", true },
+		{ "BoringSSL", "BoringSSL", true },
+		{ "rustls", "rustls", true },
+		{ "NSS error", "NSS", true },
+		/* Secure Transport's own messages (curl sectransp.c) */
+		{ "SSL peer handshake failed", "SecureTransport", false },
+		{ "Server aborted the SSL handshake", "SecureTransport", false },
+		{ "Server dropped the connection during the SSL handshake", "SecureTransport", false },
+		{ "Could not negotiate an SSL cipher suite", "SecureTransport", false },
+		{ "SSL certificate problem: Invalid certificate chain", "SecureTransport", false },
+		{ "SSL certificate problem: Untrusted root certificate", "SecureTransport", false },
+		{ "Certificate chain had an expired certificate", "SecureTransport", false },
+		{ "SSL certificate peer verification failed", "SecureTransport", false },
+	};
+
+	if (*r < 0 || c->lib_sure)
+		return;
+	for (size_t i = 0; i < ELEMENTSOF(libs); i++) {
+		if (!has(s, n, libs[i].needle))
+			continue;
+		if (libs[i].sure || !c->t.tls_library) {
+			*r = ts_set_str(&c->t.tls_library, libs[i].name, strlen(libs[i].name), 32);
+			c->lib_sure = libs[i].sure;
+		}
+		return;
+	}
+	/* "error:0A000410:SSL routines" is how OpenSSL (and its forks) report */
+	if (!c->t.tls_library) {
+		const char *p = find(s, n, "error:");
+
+		if (p && (size_t)(s + n - p) > 15 && p[14] == ':') {
+			bool hex = true;
+
+			for (size_t i = 6; i < 14; i++)
+				if (!memchr("0123456789abcdefABCDEF", p[i], 22) || !p[i])
+					hex = false;
+			if (hex)
+				*r = ts_set_str(&c->t.tls_library, "OpenSSL", 7, 32);
+		}
+	}
+}
+
+static bool curl_http(struct client_scan *cs, const char *line, size_t len, const char *s,
+		      size_t n, unsigned lineno, int *r)
+{
+	struct curl_state *c = &cs->curl;
+	const char *end = s + n, *p = s;
+	bool seen = false;
+
+	/* "< HTTP/2 503" anywhere (flattened), or a bare status line (curl -i) */
+	while ((p = find(p, (size_t)(end - p), "< HTTP/"))) {
+		int st = http_status_at(p + 2, end);
+
+		if (st) {
+			c->t.http_status = st;
+			c->response = true;
+			seen = true;
+			curl_where(cs, WL_STATUS, true, line, len, (size_t)(p - line), lineno, r);
+		}
+		p += 7;
+	}
+	if (!seen && (p = status_line(s, n))) {
+		c->t.http_status = http_status_at(p, end);
+		c->response = true;
+		seen = true;
+		curl_where(cs, WL_STATUS, true, line, len, (size_t)(p - line), lineno, r);
+	}
+	if (via_google(s, n)) {
+		c->t.via_google = true;
+		seen = true;
+	}
+	if (has(s, n, "Server Error")) {
+		const char *title = find(s, n, "<title>");
+
+		c->server_error = true;
+		seen = true;
+		/* a saved GFE page without its headers: "<title>502 Server Error</title>" */
+		if (!c->t.http_status && title && http_status_at_code(title + 7, end)) {
+			c->t.http_status = http_status_at_code(title + 7, end);
+			c->response = true;
+			curl_where(cs, WL_STATUS, false, line, len, (size_t)(title - line), lineno, r);
+		}
+	}
+	if (has(s, n, "30 seconds") && text_find_ci(s, n, "try again in 30 seconds")) {
+		c->try_again = true;
+		seen = true;
+	}
+	return seen;
+}
+
+/* Apply every signature to the line; true when anything was recognised. */
+static bool curl_classify(struct client_scan *cs, const char *line, size_t len, const char *s,
+			  size_t n, unsigned lineno, bool after_response, bool curl_shaped, int *r)
+{
+	struct curl_state *c = &cs->curl;
+	const char *end = s + n;
+	bool seen = false;
+	struct ts_tok rest;
+	const char *p;
+	int code;
+	size_t at;
+
+	if (*r < 0)
+		return false;
+	if (verbose_rest(s, n, &rest) || text_starts_with(s, n, "< ") ||
+	    text_starts_with(s, n, "> "))
+		seen = true;
+
+	if (curl_http(cs, line, len, s, n, lineno, r))
+		seen = true;
+
+	if (find_exit(s, n, &code, &at)) {
+		if (c->t.exit_code < 0)
+			c->t.exit_code = code;
+		curl_where(cs, WL_EXIT, false, line, len, (size_t)(s - line) + at, lineno, r);
+		seen = true;
+	}
+
+	/* Failure messages count on lines curl writes (verbose, exit, its own plain
+	 * messages, the command line of a flattened transcript), never on a body or
+	 * on prose or a later log; after the response only the exit line does. */
+	if (!seen && !(curl_shaped && !after_response))
+		return false;
+	if (after_response && !seen)
+		return false;
+
+	for (size_t i = 0; i < ELEMENTSOF(curl_sigs) && *r >= 0; i++) {
+		const struct sig *sg = &curl_sigs[i];
+		const char *m = find(s, n, sg->needle);
+
+		if (!m)
+			continue;
+		switch (sg->kind) {
+		case SK_RESET_RECV:
+			if (c->handshake || has(s, n, "timed out"))
+				continue;
+			c->t.symptoms |= CURL_SYM_RESET;
+			break;
+		case SK_RESET:
+			c->t.symptoms |= CURL_SYM_RESET;
+			break;
+		case SK_ALERT:
+			c->t.symptoms |= CURL_SYM_ALERT;
+			break;
+		case SK_VERIFY:
+			if (sg->needle[0] == 'c' && sg->text == ST_FROM_QUOTE &&
+			    !has(s, n, "does not match"))
+				continue;
+			/* -k: "SSL certificate verify result: ..., continuing anyway" */
+			if (has(s, n, "SSL certificate verify result"))
+				continue;
+			c->t.symptoms |= CURL_SYM_VERIFY;
+			*r = verify_text(&c->t, sg, m, end);
+			break;
+		case SK_VERIFY_SOFT:
+			*r = verify_text(&c->t, sg, m, end);
+			break;
+		case SK_CONNECT:
+			c->t.symptoms |= CURL_SYM_CONNECT;
+			*r = set_msg(&c->t.connect_error, m, end);
+			break;
+		case SK_HANDSHAKE:
+			c->handshake = true;
+			curl_where(cs, WL_HANDSHAKE, false, line, len, (size_t)(m - line), lineno,
+				   r);
+			seen = true;
+			continue;
+		}
+		seen = true;
+		if (sg->kind != SK_VERIFY_SOFT)
+			curl_where(cs, WL_ERROR, false, line, len, (size_t)(m - line), lineno, r);
+	}
+	p = find_number_word(s, n, "errno 104");
+	if (!p)
+		p = find_number_word(s, n, "errno 54");
+	if (p) {
+		c->t.symptoms |= CURL_SYM_RESET;
+		curl_where(cs, WL_ERROR, false, line, len, (size_t)(p - line), lineno, r);
+		seen = true;
+	}
+
+	curl_library(c, s, n, r);
+
+	/* the target, when the command line did not say */
+	if ((p = find(s, n, "Connected to ")) && !c->t.host) {
+		const char *h = p + 13, *e = h;
+
+		while (e < end && *e != ' ' && *e != '(' && *e != '\t')
+			e++;
+		if (e > h && *r >= 0)
+			*r = ts_set_str(&c->t.host, h, (size_t)(e - h), 255);
+		seen = true;
+	}
+	if (!c->t.host && verbose_rest(s, n, &rest) && ts_tok_starts(rest, "Host ") &&
+	    (p = find(rest.p, rest.n, " was resolved"))) {
+		const char *h = rest.p + 5, *e = h;
+
+		while (e < p && *e != ' ' && *e != ':')
+			e++;
+		if (e > h && *r >= 0)
+			*r = ts_set_str(&c->t.host, h, (size_t)(e - h), 255);
+	}
+	if (!c->t.host && (p = find(s, n, "in connection to "))) {
+		const char *h = p + 17, *e = h;
+
+		while (e < end && *e != ' ' && *e != ':')
+			e++;
+		if (e > h && *r >= 0)
+			*r = ts_set_str(&c->t.host, h, (size_t)(e - h), 255);
+	}
+	if (has(s, n, "using IP address, SNI is not supported")) {
+		c->t.ip_literal = true;
+		seen = true;
+	}
+	if (has(s, n, "Issue another request") || has(s, n, "Following redirect"))
+		c->closed = false;
+	if (has(s, n, "Closing connection") || has(s, n, "closing connection") ||
+	    has(s, n, "left intact"))
+		c->closed = true;
+	return seen;
+}
+
+static int curl_flush(struct client_scan *cs)
+{
+	struct curl_state *c = &cs->curl;
+	struct curl_trace *t = &c->t;
+	struct curl_trace *slot;
+	int r = 0;
+
+	if (!c->active || (c->evidence == 0 && t->exit_code < 0))
+		goto out; /* nothing, or a command with nothing after it */ /* a command with nothing after it says nothing */
+
+	switch (t->exit_code) {
+	case 51:
+	case 60:
+		t->symptoms |= CURL_SYM_VERIFY;
+		break;
+	case 6:
+	case 7:
+	case 28:
+		t->symptoms |= CURL_SYM_CONNECT;
+		if (!t->connect_error) {
+			const char *m = t->exit_code == 6   ? "Could not resolve host"
+					: t->exit_code == 7 ? "Failed to connect"
+							    : "Timeout was reached";
+
+			r = ts_set_str(&t->connect_error, m, strlen(m), MSG_MAX);
+			if (r < 0)
+				goto out;
+		}
+		break;
+	default:
+		break;
+	}
+	t->gfe_error_page = c->server_error && c->try_again;
+	if (t->http_status == 502)
+		t->symptoms |= CURL_SYM_HTTP502;
+	else if (t->http_status == 503)
+		t->symptoms |= CURL_SYM_HTTP503;
+	else if (t->http_status == 403 || t->http_status == 404)
+		t->symptoms |= CURL_SYM_HTTP403_404;
+	if (c->handshake || t->http_status)
+		t->symptoms |= CURL_SYM_OK;
+	if (t->host && text_is_ip_literal(t->host))
+		t->ip_literal = true;
+
+	slot = bundle_add_curl(cs->b);
+	if (slot) {
+		*slot = *t; /* ownership moves to the bundle */
+		memset(t, 0, sizeof(*t));
+		t->exit_code = -1;
+	}
+	ts_kinds_note(cs->kinds, ART_CURL, c->evidence + 1);
+out:
+	free_curl_trace(t);
+	memset(c, 0, sizeof(*c));
+	c->t.exit_code = -1;
+	return r;
+}
+
+static int curl_begin(struct client_scan *cs)
+{
+	int r = curl_flush(cs);
+
+	cs->curl.active = true;
+	/* a new curl transcript ends an s_client one */
+	if (cs->sc.active)
+		cs->sc.finished = true;
+	return r;
+}
+
+static int curl_line(struct client_scan *cs, const char *line, size_t len, unsigned lineno)
+{
+	struct curl_state *c = &cs->curl;
+	struct ts_tok tl = ts_trim(line, len);
+	const char *s = tl.p;
+	size_t n = tl.n, args, at;
+	int r = 0, code;
+	bool recognised;
+
+	if (find_curl_command(s, n, &args)) {
+		r = curl_begin(cs);
+		if (r < 0)
+			return r;
+		r = curl_parse_command(c, s + args, s + n);
+		if (r < 0)
+			return r;
+		curl_where(cs, WL_ANY, false, line, len, (size_t)(s - line), lineno, &r);
+		/* a flattened transcript may follow the command on the same line */
+		recognised =
+			curl_classify(cs, line, len, s + args, n - args, lineno, false, true, &r);
+		if (recognised)
+			c->evidence++;
+		return r;
+	}
+	if (c->active && !c->closed && !c->ended && c->t.exit_code < 0) {
+		/* inside an open transcript */
+	} else if (c->active && !c->ended && c->t.exit_code < 0 && find_exit(s, n, &code, &at)) {
+		/* the summary line after "* Closing connection" */
+	} else if (find_exit(s, n, &code, &at) ||
+		   curl_start_signal(s, n, c->active && !c->ended && c->t.exit_code < 0)) {
+		r = curl_begin(cs);
+		if (r < 0)
+			return r;
+	} else {
+		if (c->active && other_command(s, n))
+			c->ended = true;
+		return 0;
+	}
+	if (other_command(s, n)) {
+		c->ended = true;
+		return 0;
+	}
+	recognised = curl_classify(cs, line, len, s, n, lineno, c->response,
+				   curl_start_signal(s, n, false) || find_exit(s, n, &code, &at),
+				   &r);
+	if (recognised) {
+		c->evidence++;
+		c->idle = 0;
+		curl_where(cs, WL_ANY, false, line, len, (size_t)(s - line), lineno, &r);
+	} else if (n && ++c->idle > CURL_MAX_IDLE) {
+		c->ended = true;
+	}
+	return r;
+}
+
+/* ---- openssl s_client ------------------------------------------------------ */
+
+static void sclient_where(struct client_scan *cs, enum where_level level, const char *line,
+			  size_t len, size_t at, unsigned lineno, int *r)
+{
+	struct sclient_state *sc = &cs->sc;
+
+	if (*r < 0 || level <= sc->level)
+		return;
+	*r = ts_loc_set(&sc->t.where, cs->artifact, lineno, line, len, at);
+	sc->level = level;
+}
+
+static int sclient_flush(struct client_scan *cs)
+{
+	struct sclient_state *sc = &cs->sc;
+	struct sclient_trace *t = &sc->t;
+	struct sclient_trace *slot;
+
+	if (!sc->active)
+		goto out;
+	if (sc->connected || t->no_peer_cert || t->got_cert || t->reset || t->alert ||
+	    t->verify_code >= 0) {
+		slot = bundle_add_sclient(cs->b);
+		if (slot) {
+			*slot = *t; /* ownership moves to the bundle */
+			memset(t, 0, sizeof(*t));
+		}
+		ts_kinds_note(cs->kinds, ART_SCLIENT, sc->evidence + 1);
+	}
+out:
+	free_sclient_trace(t);
+	memset(sc, 0, sizeof(*sc));
+	sc->t.verify_code = -1;
+	return 0;
+}
+
+static int sclient_begin(struct client_scan *cs)
+{
+	int r = sclient_flush(cs);
+
+	cs->sc.active = true;
+	/* an s_client transcript ends a curl one */
+	if (cs->curl.active)
+		cs->curl.ended = true;
+	return r;
+}
+
+static int sclient_parse_command(struct sclient_state *sc, const char *s, const char *end)
+{
+	const char *cur = s;
+	struct ts_tok w, target = { NULL, 0 };
+	bool servername = false, noservername = false;
+	int words = 0;
+
+	while (words++ < 256 && ts_next_word(&cur, end, &w)) {
+		if (ts_tok_eq(w, "|") || ts_tok_eq(w, ";") || ts_tok_eq(w, "&&") ||
+		    ts_tok_eq(w, "<") || ts_tok_eq(w, ">") || ts_tok_eq(w, "2>&1"))
+			break;
+		if (ts_tok_eq(w, "-connect") || ts_tok_eq(w, "--connect")) {
+			if (ts_next_word(&cur, end, &w))
+				target = ts_unquote(w);
+		} else if (ts_tok_eq(w, "-servername") || ts_tok_eq(w, "--servername") ||
+			   ts_tok_starts(w, "-servername=")) {
+			servername = true;
+		} else if (ts_tok_eq(w, "-noservername") || ts_tok_eq(w, "--noservername")) {
+			noservername = true;
+		}
+	}
+	if (target.p && target.n) {
+		struct ts_tok h = target;
+		const char *colon;
+		int r = ts_set_str(&sc->t.target, target.p, target.n, 255);
+
+		if (r < 0)
+			return r;
+		/* host of host:port, [v6]:port; a bare v6 literal has several colons */
+		if (h.p[0] == '[') {
+			const char *rb = memchr(h.p, ']', h.n);
+
+			if (rb) {
+				h.n = (size_t)(rb - h.p - 1);
+				h.p++;
+			}
+		} else if ((colon = memchr(h.p, ':', h.n)) &&
+			   !memchr(colon + 1, ':', h.n - (size_t)(colon + 1 - h.p))) {
+			h.n = (size_t)(colon - h.p);
+		}
+		if (tok_is_ip(h) && !servername)
+			noservername = true;
+	}
+	sc->t.noservername = noservername;
+	return 0;
+}
+
+/* An alert name after "sslv3 alert " / "tlsv1 alert " ..., or from its number. */
+static int sclient_alert(struct sclient_trace *t, const char *s, size_t n)
+{
+	static const char *const prefixes[] = { "sslv3 alert ", "tlsv1 alert ", "tlsv11 alert ",
+						"tlsv12 alert ", "tlsv13 alert ", "SSLV3_ALERT_",
+						"TLSV1_ALERT_" };
+	static const struct {
+		unsigned number;
+		const char *name;
+	} numbers[] = {
+		{ 10, "unexpected message" }, { 40, "handshake failure" },
+		{ 42, "bad certificate" },    { 45, "certificate expired" },
+		{ 48, "unknown ca" },	      { 70, "protocol version" },
+		{ 80, "internal error" },     { 112, "unrecognized name" },
+		{ 116, "certificate required" },
+	};
+	const char *end = s + n, *p;
+	uint64_t v;
+	size_t used;
+
+	for (size_t i = 0; i < ELEMENTSOF(prefixes); i++) {
+		const char *e;
+
+		p = find(s, n, prefixes[i]);
+		if (!p)
+			continue;
+		p += strlen(prefixes[i]);
+		for (e = p; e < end && *e != ':' && *e != '\r'; e++)
+			;
+		if (e > p) {
+			size_t an = msg_len(p, e);
+			int r = ts_set_str(&t->alert, p, an, 64);
+
+			if (r < 0)
+				return r;
+			/* "SSLV3_ALERT_HANDSHAKE_FAILURE" -> "handshake failure" */
+			for (char *c = t->alert; *c; c++) {
+				if (*c == '_')
+					*c = ' ';
+				else if (*c >= 'A' && *c <= 'Z')
+					*c = (char)(*c - 'A' + 'a');
+			}
+			return 1;
+		}
+	}
+	p = find(s, n, "SSL alert number ");
+	if (p && ts_parse_uint(p + 17, (size_t)(end - p - 17), 255, &v, &used)) {
+		for (size_t i = 0; i < ELEMENTSOF(numbers); i++)
+			if (numbers[i].number == v && !t->alert)
+				return ts_set_str(&t->alert, numbers[i].name, strlen(numbers[i].name),
+						  64) < 0
+					       ? -ENOMEM
+					       : 1;
+		return 1;
+	}
+	if (has(s, n, "alert handshake failure"))
+		return ts_set_str_once(&t->alert, "handshake failure", 17, 64) < 0 ? -ENOMEM : 1;
+	return 0;
+}
+
+/* The value after "s:" / "subject=", up to where a flattened output continues. */
+static size_t subject_len(const char *p, const char *end)
+{
+	static const char *const stops[] = { " i:", " a:", " v:", " 1 s:", " ---", " issuer=" };
+	size_t n = (size_t)(end - p);
+
+	for (size_t i = 0; i < ELEMENTSOF(stops); i++) {
+		const char *q = find(p, n, stops[i]);
+
+		if (q)
+			n = (size_t)(q - p);
+	}
+	return n;
+}
+
+static bool sclient_classify(struct client_scan *cs, const char *line, size_t len, const char *s,
+			     size_t n, unsigned lineno, int *r)
+{
+	struct sclient_state *sc = &cs->sc;
+	struct sclient_trace *t = &sc->t;
+	const char *end = s + n, *p;
+	bool seen = false;
+	uint64_t v;
+	size_t used;
+
+	if ((p = find(s, n, "CONNECTED("))) {
+		sc->connected = true;
+		sclient_where(cs, WL_ANY, line, len, (size_t)(p - line), lineno, r);
+		seen = true;
+	}
+	if ((p = find(s, n, "no peer certificate available"))) {
+		t->no_peer_cert = true;
+		sclient_where(cs, WL_NOCERT, line, len, (size_t)(p - line), lineno, r);
+		seen = true;
+	}
+	if (has(s, n, "Certificate chain") || has(s, n, "Server certificate") ||
+	    has(s, n, "-----BEGIN CERTIFICATE-----")) {
+		t->got_cert = true;
+		sclient_where(cs, WL_HANDSHAKE, line, len, (size_t)(s - line), lineno, r);
+		seen = true;
+	}
+	p = find_number_word(s, n, "errno=104");
+	if (!p)
+		p = find_number_word(s, n, "errno=54");
+	if (!p)
+		p = find(s, n, "Connection reset");
+	if (!p)
+		p = find(s, n, "unexpected eof while reading");
+	if (p) {
+		t->reset = true;
+		sclient_where(cs, WL_ERROR, line, len, (size_t)(p - line), lineno, r);
+		seen = true;
+	}
+	if (*r >= 0) {
+		int a = sclient_alert(t, s, n);
+
+		if (a < 0)
+			*r = a;
+		else if (a > 0) {
+			sclient_where(cs, WL_ERROR, line, len, (size_t)(s - line), lineno, r);
+			seen = true;
+		}
+	}
+	if ((p = find(s, n, "Verify return code: ")) &&
+	    ts_parse_uint(p + 20, (size_t)(end - p - 20), 1000000, &v, &used)) {
+		const char *q = p + 20 + used;
+
+		t->verify_code = (int)v;
+		if (q + 1 < end && q[0] == ' ' && q[1] == '(' && *r >= 0) {
+			const char *close = memchr(q + 2, ')', (size_t)(end - q - 2));
+
+			if (close) {
+				free(t->verify_text);
+				t->verify_text = NULL;
+				*r = ts_set_str(&t->verify_text, q + 2, (size_t)(close - q - 2),
+						MSG_MAX);
+			}
+		}
+		if (v != 0)
+			sclient_where(cs, WL_STATUS, line, len, (size_t)(p - line), lineno, r);
+		seen = true;
+	}
+	if ((p = find(s, n, "Verification error: ")) && *r >= 0) {
+		*r = set_msg(&t->verify_text, p + 20, end);
+		seen = true;
+	}
+	if (!t->leaf_subject && *r >= 0) {
+		const char *v0 = NULL;
+
+		if (text_starts_with(s, n, "0 s:"))
+			v0 = s + 4;
+		else if ((p = find(s, n, " 0 s:")))
+			v0 = p + 5;
+		else if ((p = find(s, n, "subject=")))
+			v0 = p + 8;
+		if (v0) {
+			size_t vn = subject_len(v0, end);
+
+			if (ts_trim(v0, vn).n)
+				*r = ts_set_str(&t->leaf_subject, v0, vn, 512);
+			seen = true;
+		}
+	}
+	if (ts_tok_eq(ts_trim(s, n), "DONE") || ts_tok_eq(ts_trim(s, n), "closed"))
+		sc->finished = true;
+	return seen;
+}
+
+static int sclient_line(struct client_scan *cs, const char *line, size_t len, unsigned lineno)
+{
+	struct sclient_state *sc = &cs->sc;
+	struct ts_tok tl = ts_trim(line, len);
+	const char *s = tl.p, *p;
+	size_t n = tl.n;
+	int r = 0;
+
+	p = find(s, n, "s_client");
+	if (p && p + 8 <= s + n && (p + 8 == s + n || p[8] == ' ' || p[8] == '\t') &&
+	    (p == s || p[-1] == ' ' || p[-1] == '\t')) {
+		r = sclient_begin(cs);
+		if (r < 0)
+			return r;
+		r = sclient_parse_command(sc, p + 8, s + n);
+		if (r < 0)
+			return r;
+		/* a flattened output may follow on the same line */
+		if (sclient_classify(cs, line, len, p + 8, (size_t)(s + n - p - 8), lineno, &r))
+			sc->evidence++;
+		return r;
+	}
+	if (has(s, n, "CONNECTED(") || text_starts_with(s, n, "Connecting to ")) {
+		if (!sc->active || sc->connected || sc->finished) {
+			r = sclient_begin(cs);
+			if (r < 0)
+				return r;
+		}
+	} else if (!sc->active || sc->finished) {
+		return 0;
+	}
+	if (other_command(s, n) || find_curl_command(s, n, &(size_t){ 0 })) {
+		sc->finished = true;
+		return 0;
+	}
+	if (sclient_classify(cs, line, len, s, n, lineno, &r)) {
+		sc->evidence++;
+		sc->idle = 0;
+	} else if (n && ++sc->idle > SCLIENT_MAX_IDLE) {
+		sc->finished = true;
+	}
+	return r;
+}
+
+/* ---- entry points ----------------------------------------------------------- */
+
+int client_scan_new(struct bundle *b, const char *artifact, struct ts_kinds *kinds,
+		    struct client_scan **ret)
+{
+	struct client_scan *cs = calloc(1, sizeof(*cs));
+
+	if (!cs)
+		return -ENOMEM;
+	cs->b = b;
+	cs->artifact = artifact;
+	cs->kinds = kinds;
+	cs->curl.t.exit_code = -1;
+	cs->sc.t.verify_code = -1;
+	*ret = cs;
+	return 0;
+}
+
+int client_scan_line(struct client_scan *cs, const char *line, size_t len, unsigned lineno)
+{
+	int r = curl_line(cs, line, len, lineno);
+
+	if (r < 0)
+		return r;
+	return sclient_line(cs, line, len, lineno);
+}
+
+int client_scan_end(struct client_scan *cs)
+{
+	int r = curl_flush(cs);
+	int r2 = sclient_flush(cs);
+
+	return r < 0 ? r : r2;
+}
+
+void client_scan_free(struct client_scan *cs)
+{
+	if (!cs)
+		return;
+	free_curl_trace(&cs->curl.t);
+	free_sclient_trace(&cs->sc.t);
+	free(cs);
+}

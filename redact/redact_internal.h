@@ -1,0 +1,278 @@
+/* Internals shared by the files of the redaction engine (not for other parts).
+ *
+ * A member goes through one struct redact_stream. The stream splits the bytes
+ * into lines (at most REDACT_LINE_MAX bytes; a longer line is cut into pieces at
+ * a delimiter, and a run without any delimiter longer than REDACT_TOKEN_MAX is
+ * replaced whole), and each line or piece goes through the stages in order:
+ *
+ *   1. PEM blocks (rules_text.c): private key blocks become one marker line;
+ *      certificates are dropped when pseudonymizing;
+ *   2. structure: the YAML key-path pass (rules_yaml.c) for YAML members, the
+ *      JSON tokenizer (rules_json.c) for everything else -- it finds JSON values
+ *      anywhere in text, log lines with prefixes included;
+ *   3. line rules (rules_text.c): HTTP headers, credential key=value / key: value,
+ *      query parameters and value shapes (JWT, ya29., API keys, base64 keys...);
+ *   4. user rules (userrules.c): literals and regexes;
+ *   5. pseudonymization (pseudo.c) when asked.
+ *
+ * Every stage copies the line into an output buffer, replacing what it removes by
+ * a marker "<redacted:XXXXXXXX>" (redact_marker()) and counting the rule. Markers
+ * written by an earlier stage are skipped by the later ones. */
+#ifndef REDACT_REDACT_INTERNAL_H
+#define REDACT_REDACT_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "redact.h"
+
+struct error;
+struct json_t;
+struct evp_mac_ctx_st;
+
+#define REDACT_LINE_MAX (1u << 20)      /* a longer line is handled in pieces */
+#define REDACT_TOKEN_MAX (64u << 10)    /* a longer run without delimiter is replaced */
+#define REDACT_SNIFF_MAX (64u << 10)    /* bytes looked at to choose YAML or text */
+#define REDACT_KEY_MAX 96               /* member names / YAML keys kept for paths */
+#define REDACT_DEPTH_MAX 128            /* JSON / YAML nesting tracked */
+#define REDACT_MARKER "<redacted:"
+#define REDACT_MARKER_LEN 10
+#define REDACT_MARKER_FULL 19            /* "<redacted:12345678>" */
+
+/* The built-in rules, in the order of redaction.json. */
+enum rule_id {
+	RULE_PEM_PRIVATE_KEY = 0,
+	RULE_BASE64_PRIVATE_KEY,
+	RULE_SECRET_DATA,
+	RULE_YAML_KEY,
+	RULE_JSON_MEMBER,
+	RULE_LAST_APPLIED,
+	RULE_HTTP_HEADER,
+	RULE_CREDENTIAL_KV,
+	RULE_QUERY_PARAM,
+	RULE_CLI_FLAG,
+	RULE_GCP_ACCESS_TOKEN,
+	RULE_JWT,
+	RULE_GOOGLE_API_KEY,
+	RULE_AWS_ACCESS_KEY,
+	RULE_BASE64_SA_JSON,
+	RULE_HIGH_ENTROPY,
+	RULE_LONG_TOKEN,
+	RULE_CERT_DROPPED,
+	RULE_PSEUDO_IP,
+	RULE_PSEUDO_HOST,
+	RULE_PSEUDO_EMAIL,
+	RULE_PSEUDO_NAME,
+	RULE_PSEUDO_DN,
+	RULE__BUILTIN_MAX,
+	RULE__INVALID = -22,
+};
+
+struct rule_def {
+	const char *name;
+	const char *kind; /* "value-shape", "yaml-key", "json-member", "header", ... */
+};
+
+extern const struct rule_def redact_builtin_rules[RULE__BUILTIN_MAX];
+
+/* ---- key classes (shared by the YAML and JSON passes and the line rules) ---- */
+
+enum key_class {
+	KEY_PLAIN = 0,  /* nothing special */
+	KEY_SECRET,     /* the value is always a credential */
+	KEY_AUTH,       /* an Authorization-like header: keep the scheme word */
+	KEY_CONTEXT,    /* a credential context: redact high-entropy values */
+	KEY_REF,        /* names a secret or a file (…Path, …Ref, …Name): keep */
+};
+
+/* json: JSON member names ("secret" is always a credential there; in YAML it is
+ * the name of a Kubernetes Secret). */
+enum key_class redact_key_class(const char *key, size_t len, bool json);
+bool redact_key_eq_ci(const char *key, size_t len, const char *word);
+/* A value that looks like a random secret: long, base64/hex-ish, mixed classes. */
+bool redact_high_entropy(const char *v, size_t n);
+/* A value that need not be redacted even under a credential key: empty, a
+ * marker, null/true/false, "-", a shell variable reference. */
+bool redact_value_is_harmless(const char *v, size_t n);
+
+/* ---- user rules (userrules.c) ------------------------------------------------ */
+
+enum user_rule_kind {
+	USER_RULE_LITERAL = 0,
+	USER_RULE_REGEX,
+	USER_RULE_KEY_PATH,
+	USER_RULE__MAX,
+	USER_RULE__INVALID = -22,
+};
+
+struct user_rules;
+
+/* Parse and validate a rules file (YAML or JSON). */
+int user_rules_parse(const uint8_t *data, size_t len, const char *source,
+		     struct user_rules **ret, struct error *err);
+void user_rules_free(struct user_rules *u);
+size_t user_rules_count(const struct user_rules *u);
+const char *user_rules_name(const struct user_rules *u, size_t i);
+enum user_rule_kind user_rules_kind(const struct user_rules *u, size_t i);
+bool user_rules_have_key_paths(const struct user_rules *u);
+/* Which key-path rule (index) matches path[0..n) (outermost first), or -1. */
+int user_rules_match_path(const struct user_rules *u, const char *const *path,
+			  const size_t *lens, size_t n);
+
+/* ---- pseudonymization (pseudo.c) ----------------------------------------------- */
+
+struct pseudo;
+
+int pseudo_new(const char *map_file, struct pseudo **ret, struct error *err);
+void pseudo_free(struct pseudo *p);
+int pseudo_add_name(struct pseudo *p, const char *category, const char *value);
+int pseudo_save(struct pseudo *p, const char *map_file, struct error *err);
+
+/* ---- the redactor and its streams ------------------------------------------ */
+
+struct redactor {
+	struct redact_options opts;
+	char *rules_file;
+	char *map_file;
+	int disabled_rule; /* enum rule_id or -1 */
+	struct evp_mac_ctx_st *mac; /* HMAC-SHA256 keyed with the run key (template) */
+	struct user_rules *user;
+	struct pseudo *pseudo;
+	size_t n_rules; /* built-in + user */
+
+	pthread_mutex_t lock; /* guards what follows and the pseudonym map */
+	struct json_t *counts; /* array: per rule an object {member: count} */
+	uint64_t dropped_certificates;
+};
+
+struct json_state;
+struct yaml_state;
+
+enum stream_mode {
+	STREAM_SNIFF = 0,
+	STREAM_TEXT,  /* text and JSON (the JSON tokenizer finds values in text) */
+	STREAM_YAML,
+};
+
+/* What the current piece of a line is. */
+struct piece {
+	bool partial;  /* the line goes on in the next piece */
+	bool cont;     /* this piece continues a line */
+};
+
+/* A running HMAC of a value that spans lines (PEM blocks, YAML block scalars). */
+struct redact_mac {
+	struct evp_mac_ctx_st *ctx;
+};
+
+struct redact_stream {
+	struct redactor *r;
+	char *member;     /* as given */
+	char *out_member; /* as written (pseudonymized) */
+	enum stream_mode mode;
+	bool dry_run;
+	uint64_t *counts; /* per rule, this member */
+	uint64_t dropped_certificates;
+	uint64_t lineno;
+
+	struct buf line;  /* the line being collected */
+	struct buf sniff; /* first bytes, to choose the mode */
+	struct buf a, b;  /* stage buffers */
+	bool last_was_partial;
+
+	/* a run without delimiter longer than REDACT_TOKEN_MAX */
+	bool long_run;
+	struct redact_mac long_mac;
+
+	/* stage 1: PEM block state */
+	int pem_state; /* 0 none, 1 private key, 2 certificate (dropped) */
+	struct redact_mac pem_mac;
+	struct buf pem_prefix;
+	uint64_t pem_lines;
+
+	/* stage 2 */
+	struct json_state *json;
+	struct yaml_state *yaml;
+	size_t kv_skip; /* line rules: the ':' at this offset + 1 was handled (0 = none) */
+
+	/* stage 3: a header value or quoted value goes on in the next piece */
+	bool eol_redact;
+	bool b64_key_cont; /* the lines after a base64 private key that are base64 */
+
+	redact_out_fn out;
+	void *userdata;
+};
+
+/* Markers. out must hold 64 bytes; returns the marker length. label NULL or
+ * e.g. "private key". */
+size_t redact_marker(const struct redactor *r, const void *data, size_t len, const char *label,
+		     char *out);
+int redact_mac_begin(const struct redactor *r, struct redact_mac *m);
+int redact_mac_update(struct redact_mac *m, const void *data, size_t len);
+/* Finish, write the marker (as redact_marker) and free the context. */
+size_t redact_mac_end(struct redact_mac *m, const char *label, char *out);
+void redact_mac_release(struct redact_mac *m);
+
+/* Write bytes to the member's output directly (a pending YAML block marker). */
+int redact_stream_emit_raw(struct redact_stream *s, const void *data, size_t len);
+
+/* Count one firing of a rule in this stream; false when the rule is disabled (the
+ * caller must then keep the value). */
+bool redact_fire(struct redact_stream *s, int rule);
+/* Append a marker for data to out and count rule; when the rule is disabled the
+ * original bytes are appended instead. */
+int redact_emit(struct redact_stream *s, int rule, const char *data, size_t len,
+		const char *label, struct buf *out);
+
+/* At p (inside [base, base+n)) starts an earlier marker? Returns its length or 0. */
+size_t redact_marker_at(const char *p, size_t avail);
+
+/* Stages. Each reads in[0..n) and appends to out. */
+int stage_pem(struct redact_stream *s, const char *in, size_t n, const struct piece *pc,
+	      struct buf *out, bool *ret_consumed);
+int stage_pem_finish(struct redact_stream *s, struct buf *out);
+int stage_json(struct redact_stream *s, const char *in, size_t n, const struct piece *pc,
+	       struct buf *out);
+int stage_yaml(struct redact_stream *s, const char *in, size_t n, const struct piece *pc,
+	       struct buf *out);
+/* YAML: emit what a pending block scalar still holds (end of the member). */
+int stage_yaml_finish(struct redact_stream *s, struct buf *out);
+int stage_text(struct redact_stream *s, const char *in, size_t n, const struct piece *pc,
+	       struct buf *out);
+int stage_user(struct redact_stream *s, const char *in, size_t n, struct buf *out);
+int stage_pseudo(struct redact_stream *s, const char *in, size_t n, struct buf *out);
+
+struct json_state *json_state_new(void);
+void json_state_free(struct json_state *j);
+struct yaml_state *yaml_state_new(void);
+void yaml_state_free(struct yaml_state *y);
+
+/* Pseudonymize one string (a member name) into out. */
+int pseudo_string(struct redactor *r, const char *in, size_t n, struct buf *out);
+
+/* Harvest org / project names from a parsed document (pseudo.c). */
+int pseudo_learn_json(struct pseudo *p, const struct json_t *doc);
+
+/* base64 helpers (rules_text.c): decode up to max bytes of the base64 run at p. */
+size_t redact_b64_decode_prefix(const char *p, size_t n, unsigned char *out, size_t max);
+
+/* Character classes. */
+extern const uint8_t redact_cc[256];
+#define CC_ALNUM 0x01
+#define CC_B64 0x02   /* A-Z a-z 0-9 + / = */
+#define CC_B64URL 0x04 /* A-Z a-z 0-9 - _ */
+#define CC_DELIM 0x08 /* ends an unquoted value */
+#define CC_HOST 0x10  /* A-Z a-z 0-9 - _ */
+#define CC_KEY 0x20   /* A-Z a-z 0-9 - _ . */
+#define CC_HEX 0x40
+#define CC_SPACE 0x80
+
+static inline bool cc_is(unsigned char c, uint8_t cls)
+{
+	return (redact_cc[c] & cls) != 0;
+}
+
+#endif

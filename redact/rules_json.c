@@ -1,0 +1,448 @@
+/* Stage 2 for everything that is not YAML: a small streaming JSON tokenizer that
+ * finds JSON values in the text (whole documents, pretty-printed over many lines,
+ * JSON log lines behind a "kubectl logs --prefix" or a time stamp, response bodies
+ * in curl traces) and redacts string values in place by their member name path:
+ * Kubernetes Secret data/stringData, credential members (password, token, secret,
+ * apiKey, private_key, ... case-insensitive), the last-applied-configuration of a
+ * Secret, and the user's key paths. Formatting is kept byte for byte.
+ *
+ * Anything that is not JSON resets the tokenizer, which then looks for the next
+ * '{' or '['; text between values is copied unchanged (the line rules see it). */
+#include "redact_internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "banned.h"
+
+enum jst {
+	J_TOP = 0,
+	J_VALUE,
+	J_VALUE_OR_END,
+	J_KEY_OR_END,
+	J_KEY,
+	J_COLON,
+	J_AFTER,
+	J_STRING,
+	J_SCALAR,
+};
+
+#define JF_SEEN_API 0x01
+#define JF_SEEN_KIND 0x02
+#define JF_KIND_SECRET 0x04
+
+struct jlevel {
+	char type; /* 'o' or 'a' */
+	uint8_t flags;
+	bool meta_of_secret; /* metadata (or below) of a Secret-ish object */
+	int sens_rule;       /* every scalar below is redacted under this rule, or -1 */
+	char key[REDACT_KEY_MAX];
+	size_t key_len;
+	bool key_long;
+};
+
+struct json_state {
+	struct jlevel lv[REDACT_DEPTH_MAX + 1];
+	int depth;
+	enum jst st;
+	bool str_is_key;
+	bool esc;
+	int str_rule;        /* -1: copy */
+	bool str_conditional; /* credential context: only high-entropy values */
+	bool str_auth;       /* keep the scheme word */
+	bool str_dropping;   /* the value was replaced in an earlier piece */
+	size_t str_out;      /* where the content starts in out */
+	int cap_what;        /* 1 kind, 2 apiVersion */
+	char cap[16];
+	size_t cap_len;
+	int scalar_rule;
+	size_t scalar_out;
+};
+
+struct json_state *json_state_new(void)
+{
+	struct json_state *j = calloc(1, sizeof(*j));
+
+	if (j)
+		j->str_rule = j->scalar_rule = -1;
+	return j;
+}
+
+void json_state_free(struct json_state *j)
+{
+	free(j);
+}
+
+static void reset(struct json_state *j)
+{
+	j->depth = 0;
+	j->st = J_TOP;
+	j->esc = false;
+	j->str_rule = -1;
+	j->str_dropping = false;
+	j->scalar_rule = -1;
+}
+
+static bool secretish(const struct jlevel *l)
+{
+	return (l->flags & JF_KIND_SECRET) || ((l->flags & JF_SEEN_API) && !(l->flags & JF_SEEN_KIND));
+}
+
+static bool key_is(const struct jlevel *l, const char *word)
+{
+	return !l->key_long && l->key_len == strlen(word) && memcmp(l->key, word, l->key_len) == 0;
+}
+
+/* The user key-path rule matching the current member, or -1. */
+static int user_path_rule(const struct redact_stream *s, const struct json_state *j)
+{
+	const char *path[REDACT_DEPTH_MAX];
+	size_t lens[REDACT_DEPTH_MAX], n = 0;
+	int idx;
+
+	if (!s->r->user || !user_rules_have_key_paths(s->r->user))
+		return -1;
+	for (int d = 1; d <= j->depth; d++)
+		if (j->lv[d].type == 'o') {
+			path[n] = j->lv[d].key;
+			lens[n++] = j->lv[d].key_len;
+		}
+	idx = user_rules_match_path(s->r->user, path, lens, n);
+	return idx < 0 ? -1 : RULE__BUILTIN_MAX + idx;
+}
+
+/* A value begins in the current level: how is it redacted? */
+static int value_rule(const struct redact_stream *s, struct json_state *j, bool *ret_cond,
+		      bool *ret_auth)
+{
+	const struct jlevel *l = &j->lv[j->depth];
+	enum key_class cls;
+	int u;
+
+	*ret_cond = *ret_auth = false;
+	if (l->sens_rule >= 0)
+		return l->sens_rule;
+	if (l->type != 'o' || l->key_long)
+		return -1;
+	if ((key_is(l, "data") || key_is(l, "stringData")) && secretish(l))
+		return RULE_SECRET_DATA;
+	if (l->meta_of_secret && key_is(l, "kubectl.kubernetes.io/last-applied-configuration"))
+		return RULE_LAST_APPLIED;
+	u = user_path_rule(s, j);
+	if (u >= 0)
+		return u;
+	cls = redact_key_class(l->key, l->key_len, true);
+	switch (cls) {
+	case KEY_AUTH:
+		*ret_auth = true;
+		return RULE_JSON_MEMBER;
+	case KEY_SECRET:
+		return RULE_JSON_MEMBER;
+	case KEY_CONTEXT:
+		*ret_cond = true;
+		return RULE_HIGH_ENTROPY;
+	default:
+		return -1;
+	}
+}
+
+static int push(struct redact_stream *s, struct json_state *j, char type)
+{
+	struct jlevel *parent = &j->lv[j->depth], *child;
+	bool cond, auth;
+	int rule = -1;
+
+	if (j->depth >= REDACT_DEPTH_MAX)
+		return -1;
+	if (j->depth > 0)
+		rule = value_rule(s, j, &cond, &auth);
+	child = &j->lv[++j->depth];
+	memset(child, 0, offsetof(struct jlevel, key));
+	child->type = type;
+	child->key_len = 0;
+	child->key_long = false;
+	child->sens_rule = -1;
+	if (j->depth == 1)
+		return 0;
+	/* Secret data, a user key path, or an array under a credential member: all
+	 * scalars below; an object under "secret" (a volume source) is not */
+	if (parent->sens_rule >= 0)
+		child->sens_rule = parent->sens_rule;
+	else if (rule == RULE_SECRET_DATA || rule >= RULE__BUILTIN_MAX)
+		child->sens_rule = rule;
+	else if (rule == RULE_JSON_MEMBER && type == 'a')
+		child->sens_rule = rule;
+	child->meta_of_secret = parent->type == 'o' &&
+				(parent->meta_of_secret || (key_is(parent, "metadata") && secretish(parent)));
+	return 0;
+}
+
+static void after_value(struct json_state *j)
+{
+	j->st = j->depth == 0 ? J_TOP : J_AFTER;
+}
+
+/* Replace out[from..] by a marker (counting rule) unless it must stay. */
+static int replace_tail(struct redact_stream *s, struct buf *out, size_t from, int rule,
+			bool cond, bool auth, bool quote_it)
+{
+	const char *v = out->data + from;
+	size_t n = out->len - from;
+	char m[64];
+	size_t ml;
+
+	if (n == 0 || redact_marker_at(v, n) == n)
+		return 0;
+	if (cond && !redact_high_entropy(v, n))
+		return 0;
+	if (auth) {
+		size_t w = 0;
+
+		while (w < n && ((v[w] >= 'A' && v[w] <= 'Z') || (v[w] >= 'a' && v[w] <= 'z')))
+			w++;
+		if (w > 0 && w < n && v[w] == ' ') {
+			while (w < n && v[w] == ' ')
+				w++;
+			if (w == n || redact_marker_at(v + w, n - w) == n - w)
+				return 0;
+			from += w;
+			v += w;
+			n -= w;
+		}
+	}
+	if (!redact_fire(s, rule))
+		return 0;
+	ml = redact_marker(s->r, v, n, NULL, m);
+	out->len = from;
+	if (quote_it && buf_putc(out, '"') < 0)
+		return -ENOMEM;
+	if (buf_append(out, m, ml) < 0)
+		return -ENOMEM;
+	return quote_it ? buf_putc(out, '"') : 0;
+}
+
+static int end_string(struct redact_stream *s, struct json_state *j, struct buf *out)
+{
+	struct jlevel *l = &j->lv[j->depth];
+	int rc = 0;
+
+	if (j->str_is_key) {
+		j->st = J_COLON;
+		return buf_putc(out, '"');
+	}
+	if (j->cap_what == 1) {
+		l->flags |= JF_SEEN_KIND;
+		if (j->cap_len == 6 && memcmp(j->cap, "Secret", 6) == 0)
+			l->flags |= JF_KIND_SECRET;
+	} else if (j->cap_what == 2) {
+		l->flags |= JF_SEEN_API;
+	}
+	j->cap_what = 0;
+	if (j->str_rule >= 0 && !j->str_dropping)
+		rc = replace_tail(s, out, j->str_out, j->str_rule, j->str_conditional, j->str_auth,
+				  false);
+	j->str_rule = -1;
+	j->str_dropping = false;
+	after_value(j);
+	return rc < 0 ? rc : buf_putc(out, '"');
+}
+
+static int start_string(struct redact_stream *s, struct json_state *j, bool key, struct buf *out)
+{
+	struct jlevel *l = &j->lv[j->depth];
+
+	j->st = J_STRING;
+	j->str_is_key = key;
+	j->esc = false;
+	j->str_rule = -1;
+	j->str_dropping = false;
+	j->cap_what = 0;
+	if (key) {
+		l->key_len = 0;
+		l->key_long = false;
+	} else {
+		j->str_rule = value_rule(s, j, &j->str_conditional, &j->str_auth);
+		if (l->type == 'o' && key_is(l, "kind"))
+			j->cap_what = 1, j->cap_len = 0;
+		else if (l->type == 'o' && key_is(l, "apiVersion"))
+			j->cap_what = 2, j->cap_len = 0;
+	}
+	if (buf_putc(out, '"') < 0)
+		return -ENOMEM;
+	j->str_out = out->len;
+	return 0;
+}
+
+static int end_scalar(struct redact_stream *s, struct json_state *j, struct buf *out)
+{
+	int rc = 0;
+
+	if (j->scalar_rule >= 0 && j->scalar_out < out->len) {
+		char c = out->data[j->scalar_out];
+
+		/* numbers under a credential member become marker strings; true/false/null stay */
+		if ((c >= '0' && c <= '9') || c == '-')
+			rc = replace_tail(s, out, j->scalar_out, j->scalar_rule, false, false, true);
+	}
+	j->scalar_rule = -1;
+	after_value(j);
+	return rc;
+}
+
+int stage_json(struct redact_stream *s, const char *in, size_t n, const struct piece *pc,
+	       struct buf *out)
+{
+	struct json_state *j = s->json;
+	size_t i = 0;
+	int rc;
+
+	while (i < n) {
+		char c = in[i];
+		struct jlevel *l = &j->lv[j->depth];
+		bool cond, auth;
+
+		if (j->st == J_STRING) {
+			/* the hot loop: copy string content up to a quote or backslash */
+			if (j->esc) {
+				j->esc = false;
+			} else if (c == '\\') {
+				j->esc = true;
+			} else if (c == '"') {
+				if ((rc = end_string(s, j, out)) < 0)
+					return rc;
+				i++;
+				continue;
+			}
+			if (j->str_is_key) {
+				if (l->key_len < sizeof(l->key) - 1)
+					l->key[l->key_len++] = c;
+				else
+					l->key_long = true;
+			} else if (j->cap_what) {
+				if (j->cap_len < sizeof(j->cap))
+					j->cap[j->cap_len++] = c;
+			}
+			if (!j->str_dropping && buf_putc(out, c) < 0)
+				return -ENOMEM;
+			i++;
+			continue;
+		}
+		if (j->st == J_SCALAR) {
+			if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			    c == '.' || c == '+' || c == '-') {
+				if (buf_putc(out, c) < 0)
+					return -ENOMEM;
+				i++;
+				continue;
+			}
+			if ((rc = end_scalar(s, j, out)) < 0)
+				return rc;
+			continue; /* look at c again */
+		}
+		if (c == ' ' || c == '\t' || c == '\r') {
+			if (buf_putc(out, c) < 0)
+				return -ENOMEM;
+			i++;
+			continue;
+		}
+		switch (j->st) {
+		case J_TOP:
+			if (c == '{' || c == '[') {
+				if (push(s, j, c == '{' ? 'o' : 'a') < 0)
+					goto error;
+				j->st = c == '{' ? J_KEY_OR_END : J_VALUE_OR_END;
+			}
+			break;
+		case J_VALUE:
+		case J_VALUE_OR_END:
+			if (c == '"') {
+				if ((rc = start_string(s, j, false, out)) < 0)
+					return rc;
+				i++;
+				continue;
+			}
+			if (c == '{' || c == '[') {
+				if (push(s, j, c == '{' ? 'o' : 'a') < 0)
+					goto error;
+				j->st = c == '{' ? J_KEY_OR_END : J_VALUE_OR_END;
+				break;
+			}
+			if (c == ']' && j->st == J_VALUE_OR_END && l->type == 'a') {
+				j->depth--;
+				after_value(j);
+				break;
+			}
+			if ((c >= '0' && c <= '9') || c == '-' || c == 't' || c == 'f' || c == 'n') {
+				j->scalar_rule = value_rule(s, j, &cond, &auth);
+				j->scalar_out = out->len;
+				j->st = J_SCALAR;
+				break;
+			}
+			goto error;
+		case J_KEY_OR_END:
+		case J_KEY:
+			if (c == '"') {
+				if ((rc = start_string(s, j, true, out)) < 0)
+					return rc;
+				i++;
+				continue;
+			}
+			if (c == '}' && l->type == 'o') {
+				j->depth--;
+				after_value(j);
+				break;
+			}
+			goto error;
+		case J_COLON:
+			if (c != ':')
+				goto error;
+			j->st = J_VALUE;
+			break;
+		case J_AFTER:
+			if (c == ',') {
+				j->st = l->type == 'o' ? J_KEY : J_VALUE;
+				break;
+			}
+			if ((c == '}' && l->type == 'o') || (c == ']' && l->type == 'a')) {
+				j->depth--;
+				after_value(j);
+				break;
+			}
+			goto error;
+		default:
+			goto error;
+		}
+		if (buf_putc(out, c) < 0)
+			return -ENOMEM;
+		i++;
+		continue;
+error:
+		/* not JSON after all: copy on and look for the next value */
+		reset(j);
+		if (c == '{' || c == '[')
+			continue;
+		if (buf_putc(out, c) < 0)
+			return -ENOMEM;
+		i++;
+	}
+
+	/* the end of a piece inside a credential value: replace what we have */
+	if (j->st == J_STRING && pc->partial) {
+		if (!j->str_is_key && j->str_rule >= 0 && !j->str_dropping) {
+			rc = replace_tail(s, out, j->str_out, j->str_rule, false, j->str_auth, false);
+			if (rc < 0)
+				return rc;
+			j->str_dropping = true;
+		}
+		j->str_out = out->len;
+		return 0;
+	}
+	if (!pc->partial) {
+		if (j->st == J_STRING)
+			reset(j); /* a string cannot go over a line end: this was not JSON */
+		else if (j->st == J_SCALAR)
+			return end_scalar(s, j, out);
+	}
+	return 0;
+}

@@ -1,0 +1,885 @@
+/* The line rules: PEM blocks (stage 1) and, on every line, HTTP credential
+ * headers, credential key=value / key: value pairs, URL query parameters, command
+ * line flags, and secrets recognised by their shape (JWT, ya29. tokens, Google and
+ * AWS keys, base64 of a private key or of a service-account JSON) -- stage 3.
+ *
+ * Every rule is a check at a trigger byte (':' '=' 'y' 'e' 'A' 'L' '-') so that a
+ * line is read once, whatever the number of rules. */
+#include "redact_internal.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "banned.h"
+
+const uint8_t redact_cc[256] = {
+	0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x88, 0x88, 0x88, 0x88, 0x88, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x88, 0x00, 0x08, 0x00, 0x00, 0x00, 0x08, 0x08, 0x08, 0x08, 0x00, 0x02, 0x08, 0x34, 0x20, 0x02,
+	0x77, 0x77, 0x77, 0x77, 0x77, 0x77, 0x77, 0x77, 0x77, 0x77, 0x00, 0x08, 0x08, 0x02, 0x08, 0x00,
+	0x00, 0x77, 0x77, 0x77, 0x77, 0x77, 0x77, 0x37, 0x37, 0x37, 0x37, 0x37, 0x37, 0x37, 0x37, 0x37,
+	0x37, 0x37, 0x37, 0x37, 0x37, 0x37, 0x37, 0x37, 0x37, 0x37, 0x37, 0x08, 0x00, 0x08, 0x00, 0x34,
+	0x08, 0x77, 0x77, 0x77, 0x77, 0x77, 0x77, 0x37, 0x37, 0x37, 0x37, 0x37, 0x37, 0x37, 0x37, 0x37,
+	0x37, 0x37, 0x37, 0x37, 0x37, 0x37, 0x37, 0x37, 0x37, 0x37, 0x37, 0x08, 0x08, 0x08, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+};
+
+/* ---- key classes ----------------------------------------------------------------- */
+
+bool redact_key_eq_ci(const char *key, size_t len, const char *word)
+{
+	return strlen(word) == len && strncasecmp(key, word, len) == 0;
+}
+
+static bool ends_ci(const char *key, size_t len, const char *suffix)
+{
+	size_t m = strlen(suffix);
+
+	return len >= m && strncasecmp(key + len - m, suffix, m) == 0;
+}
+
+static bool contains_ci(const char *key, size_t len, const char *word)
+{
+	size_t m = strlen(word);
+
+	for (size_t i = 0; i + m <= len; i++)
+		if (strncasecmp(key + i, word, m) == 0)
+			return true;
+	return false;
+}
+
+static bool in_list(const char *key, size_t len, const char *const *list)
+{
+	for (; *list; list++)
+		if (redact_key_eq_ci(key, len, *list))
+			return true;
+	return false;
+}
+
+static const char *const secret_exact[] = {
+	"password", "passwd", "pwd", "passphrase", "axHashSalt", "plainTextDEK", "client_secret",
+	"clientSecret", "client-secret", "private_key", "privateKey", "private-key",
+	"private_key_id", "privateKeyId", "token", "access_token", "accessToken", "access-token",
+	"refresh_token", "refreshToken", "refresh-token", "id_token", "idToken", "auth_token",
+	"authToken", "session_token", "sessionToken", "bearer_token", "apiKey", "api_key", "api-key",
+	"x-api-key", "x-goog-api-key", "x-auth-token", "secretAccessKey", "secret_access_key",
+	"aws_secret_access_key", "aws_session_token", "secret_key", "secretKey", "salt", "dek",
+	"x-goog-signature", "x-amz-signature", "x-amz-security-token", "x-amz-credential", NULL,
+};
+
+/* values that run to the end of the line when not quoted (HTTP headers) */
+static const char *const header_names[] = {
+	"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "apikey",
+	"api-key", "x-goog-api-key", "x-auth-token", NULL,
+};
+
+static const char *const ref_suffixes[] = {
+	"path", "paths", "ref", "refs", "name", "names", "file", "files", "class", "provider",
+	"uri", "url", "type", "enabled", "format", "version", "size", "bytes", "count", "length",
+	"expiry", "expires", "expiration", "ttl", "sha256", "fingerprint", "bits", "status",
+	"source", "mode", "policy", "id", NULL,
+};
+
+static const char *const secret_suffixes[] = {
+	"password", "passwd", "encryptionkey", "secretkey", "_secret", "-secret", "token",
+	"apikey", "api_key", "privatekey", "private_key", NULL,
+};
+
+static const char *const context_words[] = {
+	"secret", "token", "passw", "credential", "apikey", "api_key", "salt", "private",
+	"encryption", "signature", "auth", NULL,
+};
+
+enum key_class redact_key_class(const char *key, size_t len, bool json)
+{
+	const char *last = key;
+	size_t last_len = len;
+
+	/* "redis.auth.password" (a Secret data key): judge the last segment too */
+	for (size_t i = len; i > 0; i--)
+		if (key[i - 1] == '.') {
+			last = key + i;
+			last_len = len - i;
+			break;
+		}
+	if (len == 0)
+		return KEY_PLAIN;
+	if (redact_key_eq_ci(key, len, "authorization") ||
+	    redact_key_eq_ci(key, len, "proxy-authorization"))
+		return KEY_AUTH;
+	if (in_list(key, len, secret_exact) || (last != key && in_list(last, last_len, secret_exact)))
+		return KEY_SECRET;
+	if (in_list(key, len, header_names))
+		return KEY_SECRET;
+	if (json && redact_key_eq_ci(key, len, "secret"))
+		return KEY_SECRET;
+	for (const char *const *s = ref_suffixes; *s; s++)
+		if (ends_ci(last, last_len, *s))
+			return KEY_REF;
+	for (const char *const *s = secret_suffixes; *s; s++)
+		if (ends_ci(last, last_len, *s))
+			return KEY_SECRET;
+	for (const char *const *s = context_words; *s; s++)
+		if (contains_ci(last, last_len, *s))
+			return KEY_CONTEXT;
+	if (ends_ci(last, last_len, "key"))
+		return KEY_CONTEXT;
+	return KEY_PLAIN;
+}
+
+bool redact_value_is_harmless(const char *v, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || redact_marker_at(v, n) == n)
+		return true;
+	if (redact_key_eq_ci(v, n, "null") || redact_key_eq_ci(v, n, "true") ||
+	    redact_key_eq_ci(v, n, "false") || redact_key_eq_ci(v, n, "~") ||
+	    redact_key_eq_ci(v, n, "-") || redact_key_eq_ci(v, n, "<none>") ||
+	    redact_key_eq_ci(v, n, "redacted") || redact_key_eq_ci(v, n, "<redacted>"))
+		return true;
+	for (i = 0; i < n && v[i] == '*'; i++)
+		;
+	if (i == n)
+		return true;
+	/* $VAR or ${VAR}: a template placeholder */
+	if (v[0] == '$') {
+		size_t a = 1, b = n;
+
+		if (n > 2 && v[1] == '{' && v[n - 1] == '}')
+			a = 2, b = n - 1;
+		if (b <= a)
+			return false;
+		for (i = a; i < b; i++)
+			if (!((v[i] >= 'A' && v[i] <= 'Z') || (v[i] >= '0' && v[i] <= '9') ||
+			      v[i] == '_'))
+				return false;
+		return true;
+	}
+	return false;
+}
+
+bool redact_high_entropy(const char *v, size_t n)
+{
+	unsigned counts[256] = { 0 };
+	bool upper = false, lower = false, digit = false, b64sym = false, hex = true;
+	double h = 0;
+
+	if (n < 16 || n > 8192)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)v[i];
+
+		if (!cc_is(c, CC_B64 | CC_B64URL) && c != '.' && c != '~')
+			return false;
+		upper |= c >= 'A' && c <= 'Z';
+		lower |= c >= 'a' && c <= 'z';
+		digit |= c >= '0' && c <= '9';
+		b64sym |= c == '+' || c == '/' || c == '=';
+		hex &= cc_is(c, CC_HEX) != 0;
+		counts[c]++;
+	}
+	for (int c = 0; c < 256; c++)
+		if (counts[c]) {
+			double p = (double)counts[c] / (double)n;
+
+			h -= p * log2(p);
+		}
+	if (hex && n >= 32 && digit)
+		return h >= 3.0;
+	if (upper && lower && digit)
+		return h >= 3.0;
+	if (b64sym && (upper || lower) && n >= 20)
+		return h >= 3.5;
+	return false;
+}
+
+/* ---- base64 ------------------------------------------------------------------------ */
+
+static int b64val(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+' || c == '-')
+		return 62;
+	if (c == '/' || c == '_')
+		return 63;
+	return -1;
+}
+
+size_t redact_b64_decode_prefix(const char *p, size_t n, unsigned char *out, size_t max)
+{
+	unsigned acc = 0;
+	int bits = 0;
+	size_t o = 0;
+
+	for (size_t i = 0; i < n && o < max; i++) {
+		int v = b64val((unsigned char)p[i]);
+
+		if (v < 0)
+			break;
+		acc = (acc << 6) | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (unsigned char)((acc >> bits) & 0xff);
+		}
+	}
+	return o;
+}
+
+static bool mem_has(const unsigned char *d, size_t n, const char *needle)
+{
+	size_t m = strlen(needle);
+
+	return m <= n && memmem(d, n, needle, m) != NULL;
+}
+
+/* ---- stage 1: PEM blocks ---------------------------------------------------------- */
+
+enum pem_kind {
+	PEM_NONE = 0,
+	PEM_PRIVATE = 1,
+	PEM_CERT = 2,
+};
+
+/* At p a "-----BEGIN LABEL-----": which kind, and where the BEGIN line's
+ * "-----" after the label ends. */
+static enum pem_kind pem_begin_kind(const struct redact_stream *s, const char *p, size_t n,
+				    const char **ret_label, size_t *ret_label_len,
+				    size_t *ret_hdr_len)
+{
+	const char *label = p + 11, *end;
+	size_t avail = n - 11, ll;
+
+	end = memmem(label, avail, "-----", 5);
+	if (!end || end - label > 64)
+		return PEM_NONE;
+	ll = (size_t)(end - label);
+	*ret_label = label;
+	*ret_label_len = ll;
+	*ret_hdr_len = 11 + ll + 5;
+	if (memmem(label, ll, "PRIVATE KEY", 11))
+		return PEM_PRIVATE;
+	if (s->r->pseudo && (memmem(label, ll, "CERTIFICATE", 11) || memmem(label, ll, "X509 CRL", 8)))
+		return PEM_CERT;
+	return PEM_NONE;
+}
+
+/* A line that can be inside a PEM body: base64, blanks, RFC 1421 headers. */
+static bool pem_body_line(const char *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r'))
+		i++;
+	if (n - i >= 10 && (memcmp(p + i, "Proc-Type:", 10) == 0 || memcmp(p + i, "DEK-Info:", 9) == 0))
+		return true;
+	for (; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (!cc_is(c, CC_B64) && c != ' ' && c != '\t' && c != '\r' && c != '"' && c != '\\')
+			return false;
+	}
+	return true;
+}
+
+static int pem_marker(struct redact_stream *s, struct buf *out)
+{
+	char m[64];
+	size_t n;
+	int rule = s->pem_state == PEM_PRIVATE ? RULE_PEM_PRIVATE_KEY : RULE_CERT_DROPPED;
+
+	/* a disabled rule (tests) cannot give the key back: it was not kept */
+	redact_fire(s, rule);
+	if (s->pem_state == PEM_CERT)
+		s->dropped_certificates++;
+	n = redact_mac_end(&s->pem_mac, s->pem_state == PEM_PRIVATE ? "private key" : "certificate",
+			   m);
+	s->pem_state = PEM_NONE;
+	if (buf_append(out, s->pem_prefix.data ? s->pem_prefix.data : "", s->pem_prefix.len) < 0)
+		return -ENOMEM;
+	buf_reset(&s->pem_prefix);
+	return buf_append(out, m, n);
+}
+
+int stage_pem_finish(struct redact_stream *s, struct buf *out)
+{
+	if (s->pem_state == PEM_NONE)
+		return 0;
+	if (pem_marker(s, out) < 0)
+		return -ENOMEM;
+	return buf_putc(out, '\n');
+}
+
+/* Copy in[0..n) to out, replacing private key blocks (and certificates when
+ * pseudonymizing); a block that does not end on this line is held in the stream. */
+static int pem_scan(struct redact_stream *s, const char *in, size_t n, struct buf *out,
+		    bool *ret_consumed)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		const char *b = n - i >= 11 ? memmem(in + i, n - i, "-----BEGIN ", 11) : NULL;
+		const char *label, *end;
+		size_t ll, hl, at;
+		enum pem_kind k;
+
+		if (!b)
+			break;
+		at = (size_t)(b - in);
+		k = pem_begin_kind(s, b, n - at, &label, &ll, &hl);
+		if (k == PEM_NONE) {
+			if (buf_append(out, in + i, at + 11 - i) < 0)
+				return -ENOMEM;
+			i = at + 11;
+			continue;
+		}
+		if (buf_append(out, in + i, at - i) < 0)
+			return -ENOMEM;
+		s->pem_state = k;
+		if (redact_mac_begin(s->r, &s->pem_mac) < 0)
+			return -ENOMEM;
+		/* the END on the same line (JSON "...\n..." strings)? */
+		end = memmem(b + hl, n - at - hl, "-----END ", 9);
+		if (end) {
+			const char *close = memmem(end + 9, n - (size_t)(end + 9 - in), "-----", 5);
+			size_t stop = close ? (size_t)(close + 5 - in) : n;
+
+			redact_mac_update(&s->pem_mac, b, stop - at);
+			buf_reset(&s->pem_prefix);
+			if (pem_marker(s, out) < 0)
+				return -ENOMEM;
+			i = stop;
+			continue;
+		}
+		/* a block over several lines: keep what came before BEGIN for the marker line */
+		redact_mac_update(&s->pem_mac, b, n - at);
+		buf_reset(&s->pem_prefix);
+		buf_append(&s->pem_prefix, out->data ? out->data : "", out->len);
+		buf_reset(out);
+		s->pem_lines = 0;
+		*ret_consumed = true;
+		return 0;
+	}
+	return buf_append(out, in + i, n - i);
+}
+
+int stage_pem(struct redact_stream *s, const char *in, size_t n, const struct piece *pc,
+	      struct buf *out, bool *ret_consumed)
+{
+	const char *end;
+	int rc;
+
+	*ret_consumed = false;
+	if (s->pem_state == PEM_NONE) {
+		/* fast path: most lines have no "-----BEGIN" */
+		if (n < 11 || !memmem(in, n, "-----BEGIN ", 11))
+			return buf_append(out, in, n);
+		return pem_scan(s, in, n, out, ret_consumed);
+	}
+	end = n >= 9 ? memmem(in, n, "-----END ", 9) : NULL;
+	if (end) {
+		const char *close = memmem(end + 9, n - (size_t)(end + 9 - in), "-----", 5);
+		size_t stop = close ? (size_t)(close + 5 - in) : n;
+
+		redact_mac_update(&s->pem_mac, in, stop);
+		if ((rc = pem_marker(s, out)) < 0)
+			return rc;
+		return pem_scan(s, in + stop, n - stop, out, ret_consumed);
+	}
+	if (pc->cont || (++s->pem_lines < 100000 && pem_body_line(in, n))) {
+		redact_mac_update(&s->pem_mac, in, n);
+		*ret_consumed = true;
+		return 0;
+	}
+	/* a block without END (truncated): the marker gets its own line */
+	if ((rc = pem_marker(s, out)) < 0 || (rc = buf_putc(out, '\n')) < 0)
+		return rc;
+	rc = redact_stream_emit_raw(s, out->data, out->len);
+	buf_reset(out);
+	if (rc < 0)
+		return rc;
+	return pem_scan(s, in, n, out, ret_consumed);
+}
+
+/* ---- stage 3: line rules ------------------------------------------------------------ */
+
+struct kv {
+	const char *key;
+	size_t key_len;
+	bool key_quoted;  /* "key": (JSON-ish) */
+	char outer_quote; /* the key sits inside '…' or "…" (a -H 'Cookie: …' argument) */
+	bool query;       /* ?key= or &key= */
+	bool dashes;      /* --key= */
+};
+
+/* Find the key that ends just before in[i] (':' or '='). */
+static bool kv_key(const char *in, size_t i, char sep, struct kv *kv)
+{
+	size_t e = i, b;
+
+	memset(kv, 0, sizeof(*kv));
+	if (sep == ':')
+		while (e > 0 && (in[e - 1] == ' ' || in[e - 1] == '\t'))
+			e--;
+	if (e > 0 && (in[e - 1] == '"' || in[e - 1] == '\'')) {
+		kv->key_quoted = true;
+		e--;
+		if (e > 0 && in[e - 1] == '\\')
+			e--;
+	}
+	b = e;
+	while (b > 0 && e - b < REDACT_KEY_MAX && cc_is((unsigned char)in[b - 1], CC_KEY))
+		b--;
+	if (b == e || (b > 0 && cc_is((unsigned char)in[b - 1], CC_KEY)))
+		return false;
+	kv->key = in + b;
+	kv->key_len = e - b;
+	while (kv->key_len && kv->key[0] == '-') {
+		kv->key++;
+		kv->key_len--;
+		kv->dashes = true;
+	}
+	if (!kv->key_len)
+		return false;
+	if (kv->key_quoted) {
+		if (b > 0 && (in[b - 1] == '"' || in[b - 1] == '\''))
+			b--;
+		if (b > 0 && in[b - 1] == '\\')
+			b--;
+	}
+	if (b > 0 && (in[b - 1] == '?' || in[b - 1] == '&' || in[b - 1] == ';'))
+		kv->query = sep == '=';
+	if (!kv->key_quoted && b > 0 && (in[b - 1] == '\'' || in[b - 1] == '"'))
+		kv->outer_quote = in[b - 1];
+	return true;
+}
+
+static const char *const query_names[] = {
+	"access_token", "key", "apikey", "api_key", "token", "client_secret", "password",
+	"sig", "signature", "id_token", "refresh_token", "secret", "auth", "code",
+	"x-goog-signature", "x-amz-signature", "x-amz-security-token", "x-amz-credential",
+	"passwd", NULL,
+};
+
+/* End of an unquoted value starting at v. */
+static size_t value_end(const char *in, size_t n, size_t v)
+{
+	while (v < n && !cc_is((unsigned char)in[v], CC_DELIM))
+		v++;
+	return v;
+}
+
+/* End of a quoted value whose opening quote is at v (the index of the closing
+ * quote, or n when it does not close on this piece). */
+static size_t quoted_end(const char *in, size_t n, size_t v, bool escaped_quote)
+{
+	char q = in[v];
+	size_t i = v + 1;
+
+	if (escaped_quote) {
+		/* \"...\" inside a JSON string */
+		for (; i + 1 < n; i++)
+			if (in[i] == '\\' && in[i + 1] == '"')
+				return i;
+		return n;
+	}
+	for (; i < n; i++) {
+		if (q == '"' && in[i] == '\\') {
+			i++;
+			continue;
+		}
+		if (in[i] == q)
+			return i;
+	}
+	return n;
+}
+
+/* Is a header name's value in the rest of this line? */
+static bool is_header_name(const struct kv *kv)
+{
+	return in_list(kv->key, kv->key_len, header_names);
+}
+
+/* In[i] is ':' or '='. Returns how many bytes were handled (copied or replaced),
+ * 0 when nothing applies (the caller copies the byte). */
+static int kv_rule(struct redact_stream *s, const char *in, size_t n, size_t i,
+		   const struct piece *pc, struct buf *out, size_t *ret_used)
+{
+	char sep = in[i];
+	struct kv kv;
+	enum key_class cls;
+	size_t v, ve, vs;
+	bool quoted = false, esc = false, to_eol = false;
+	int rule;
+
+	*ret_used = 0;
+	if (sep == ':' && s->kv_skip && i + 1 == s->kv_skip)
+		return 0;
+	if (!kv_key(in, i, sep, &kv))
+		return 0;
+	/* user:password@host in a URL */
+	if (sep == ':' && kv.key > in + 1 && kv.key[-1] == '/' && kv.key[-2] == '/') {
+		size_t at = i + 1;
+
+		while (at < n && !cc_is((unsigned char)in[at], CC_DELIM) && in[at] != '/' &&
+		       in[at] != '@')
+			at++;
+		if (at < n && in[at] == '@' && at > i + 1) {
+			if (buf_putc(out, ':') < 0 ||
+			    redact_emit(s, RULE_CREDENTIAL_KV, in + i + 1, at - i - 1, NULL, out) < 0)
+				return -ENOMEM;
+			*ret_used = at - i;
+			return 0;
+		}
+		return 0;
+	}
+	if (kv.query && in_list(kv.key, kv.key_len, query_names)) {
+		cls = KEY_SECRET;
+		rule = RULE_QUERY_PARAM;
+	} else {
+		cls = redact_key_class(kv.key, kv.key_len, kv.key_quoted || sep == '=');
+		if (cls == KEY_PLAIN || cls == KEY_REF)
+			return 0;
+		if (kv.query && cls == KEY_SECRET)
+			rule = RULE_QUERY_PARAM;
+		else if (cls == KEY_AUTH || (is_header_name(&kv) && !kv.key_quoted && sep == ':'))
+			rule = RULE_HTTP_HEADER;
+		else if (cls == KEY_CONTEXT)
+			rule = RULE_HIGH_ENTROPY;
+		else
+			rule = kv.dashes ? RULE_CLI_FLAG : RULE_CREDENTIAL_KV;
+	}
+	v = i + 1;
+	while (v < n && (in[v] == ' ' || in[v] == '\t'))
+		v++;
+	if (v >= n) {
+		return 0;
+	}
+	if (redact_marker_at(in + v, n - v))
+		return 0;
+	if (in[v] == '"' || in[v] == '\'') {
+		quoted = true;
+	} else if (in[v] == '\\' && v + 1 < n && in[v + 1] == '"') {
+		quoted = esc = true;
+		v++;
+	}
+	if (quoted) {
+		vs = v + 1;
+		ve = quoted_end(in, n, v, esc);
+		if (ve == n && pc->partial)
+			to_eol = true;
+	} else if (in[v] == '{' || in[v] == '[') {
+		return 0;
+	} else if (rule == RULE_HTTP_HEADER && sep == ':') {
+		vs = v;
+		if (kv.outer_quote) {
+			const char *q = memchr(in + v, kv.outer_quote, n - v);
+
+			ve = q ? (size_t)(q - in) : n;
+		} else {
+			ve = n;
+		}
+		if (ve == n && pc->partial)
+			to_eol = true;
+	} else {
+		vs = v;
+		ve = value_end(in, n, v);
+		if (ve == n && pc->partial)
+			to_eol = true;
+	}
+	if (cls == KEY_CONTEXT && (to_eol || !redact_high_entropy(in + vs, ve - vs)))
+		return 0;
+	if (redact_value_is_harmless(in + vs, ve - vs) && !to_eol)
+		return 0;
+	/* keep the auth scheme: "Bearer <redacted:…>" */
+	if (cls == KEY_AUTH) {
+		size_t w = vs;
+
+		while (w < ve && ((in[w] >= 'A' && in[w] <= 'Z') || (in[w] >= 'a' && in[w] <= 'z')))
+			w++;
+		if (w > vs && w < ve && in[w] == ' ') {
+			while (w < ve && in[w] == ' ')
+				w++;
+			if (w < ve && !redact_marker_at(in + w, ve - w))
+				vs = w;
+			else if (w < ve)
+				return 0;
+		}
+	}
+	if (buf_append(out, in + i, vs - i) < 0)
+		return -ENOMEM;
+	if (!redact_fire(s, rule)) {
+		if (buf_append(out, in + vs, ve - vs) < 0)
+			return -ENOMEM;
+	} else {
+		char m[64];
+		size_t ml = redact_marker(s->r, in + vs, ve - vs, NULL, m);
+
+		if (buf_append(out, m, ml) < 0)
+			return -ENOMEM;
+		if (to_eol)
+			s->eol_redact = true;
+	}
+	*ret_used = ve - i;
+	return 0;
+}
+
+static bool boundary_before(const char *in, size_t i, uint8_t cls)
+{
+	return i == 0 || !cc_is((unsigned char)in[i - 1], cls);
+}
+
+static size_t run_of(const char *in, size_t n, size_t i, uint8_t cls, const char *extra)
+{
+	while (i < n && (cc_is((unsigned char)in[i], cls) || (extra && in[i] && strchr(extra, in[i]))))
+		i++;
+	return i;
+}
+
+/* Value shapes. Return the length of a match at in[i] and the rule, 0 if none. */
+static size_t shape_at(struct redact_stream *s, const char *in, size_t n, size_t i, int *ret_rule,
+		       const char **ret_label)
+{
+	unsigned char dec[384];
+	size_t e, d;
+
+	*ret_label = NULL;
+	switch (in[i]) {
+	case 'y':
+		if (n - i > 15 && memcmp(in + i, "ya29.", 5) == 0 &&
+		    boundary_before(in, i, CC_B64URL)) {
+			e = run_of(in, n, i + 5, CC_B64URL, ".");
+			if (e - i >= 15) {
+				*ret_rule = RULE_GCP_ACCESS_TOKEN;
+				return e - i;
+			}
+		}
+		return 0;
+	case 'e':
+		if (n - i < 20 || !boundary_before(in, i, CC_B64))
+			return 0;
+		if (in[i + 1] == 'y' && in[i + 2] == 'J') {
+			e = run_of(in, n, i, CC_B64URL, NULL);
+			if (e < n && in[e] == '.' && e - i >= 10) {
+				size_t e2 = run_of(in, n, e + 1, CC_B64URL, NULL);
+
+				if (e2 - e > 2 && e2 < n && in[e2] == '.') {
+					size_t e3 = run_of(in, n, e2 + 1, CC_B64URL, NULL);
+
+					*ret_rule = RULE_JWT;
+					return e3 - i;
+				}
+			}
+		}
+		goto b64json;
+	case 'A':
+		if (n - i >= 39 && memcmp(in + i, "AIza", 4) == 0 && boundary_before(in, i, CC_B64URL)) {
+			e = run_of(in, n, i + 4, CC_B64URL, NULL);
+			if (e - i == 39) {
+				*ret_rule = RULE_GOOGLE_API_KEY;
+				return 39;
+			}
+		}
+		if (n - i >= 20 && (memcmp(in + i, "AKIA", 4) == 0 || memcmp(in + i, "ASIA", 4) == 0) &&
+		    boundary_before(in, i, CC_ALNUM)) {
+			for (e = i + 4; e < n && e < i + 20; e++)
+				if (!((in[e] >= 'A' && in[e] <= 'Z') || (in[e] >= '0' && in[e] <= '9')))
+					return 0;
+			if (e == i + 20 && (e == n || !cc_is((unsigned char)in[e], CC_ALNUM))) {
+				*ret_rule = RULE_AWS_ACCESS_KEY;
+				return 20;
+			}
+		}
+		return 0;
+	case 'L':
+		if (n - i < 20 || memcmp(in + i, "LS0tLS1CRUdJTi", 14) != 0 ||
+		    !boundary_before(in, i, CC_B64))
+			return 0;
+		e = run_of(in, n, i, CC_B64, NULL);
+		/* base64 wrapped with \n escapes inside a JSON string */
+		while (e + 2 < n && in[e] == '\\' && in[e + 1] == 'n' && cc_is((unsigned char)in[e + 2], CC_B64))
+			e = run_of(in, n, e + 2, CC_B64, NULL);
+		d = redact_b64_decode_prefix(in + i, e - i, dec, 80);
+		if (mem_has(dec, d, "PRIVATE KEY")) {
+			*ret_rule = RULE_BASE64_PRIVATE_KEY;
+			*ret_label = "private key";
+			return e - i;
+		}
+		if (s->r->pseudo && mem_has(dec, d, "CERTIFICATE")) {
+			*ret_rule = RULE_CERT_DROPPED;
+			*ret_label = "certificate";
+			return e - i;
+		}
+		return 0;
+	default:
+		return 0;
+	}
+b64json:
+	/* base64 of a JSON document (a service-account key file) */
+	e = run_of(in, n, i, CC_B64, NULL);
+	if (e - i < 100)
+		return 0;
+	d = redact_b64_decode_prefix(in + i, e - i, dec, sizeof(dec));
+	if (mem_has(dec, d, "service_account") || mem_has(dec, d, "private_key")) {
+		*ret_rule = RULE_BASE64_SA_JSON;
+		return e - i;
+	}
+	return 0;
+}
+
+static const char *const cli_flags[] = {
+	"password", "passwd", "token", "client-secret", "api-key", "apikey", "access-token",
+	"secret", "passphrase", "refresh-token", "id-token", "key-password", "auth-token", NULL,
+};
+
+/* "--password VALUE" */
+static size_t cli_flag(const char *in, size_t n, size_t i, size_t *ret_vs)
+{
+	size_t b = i + 2, e;
+
+	if (n - i < 4 || in[i + 1] != '-' || !boundary_before(in, i, CC_KEY))
+		return 0;
+	e = b;
+	while (e < n && (cc_is((unsigned char)in[e], CC_ALNUM) || in[e] == '-' || in[e] == '_'))
+		e++;
+	if (e >= n || in[e] != ' ' || !in_list(in + b, e - b, cli_flags))
+		return 0;
+	while (e < n && in[e] == ' ')
+		e++;
+	if (e >= n || in[e] == '-' || redact_marker_at(in + e, n - e))
+		return 0;
+	*ret_vs = e;
+	return value_end(in, n, e) - e;
+}
+
+/* A line that is a continuation of a base64 private key (wrapped base64). */
+static bool b64_line(const char *in, size_t n)
+{
+	size_t i = 0, k = 0;
+
+	while (i < n && (in[i] == ' ' || in[i] == '\t'))
+		i++;
+	for (; i < n; i++, k++)
+		if (!cc_is((unsigned char)in[i], CC_B64))
+			return false;
+	return k >= 16;
+}
+
+int stage_text(struct redact_stream *s, const char *in, size_t n, const struct piece *pc,
+	       struct buf *out)
+{
+	size_t i = 0, start = 0;
+	int rc;
+
+	if (s->eol_redact) {
+		/* a value that began in an earlier piece of this line */
+		if (!pc->partial)
+			s->eol_redact = false;
+		return 0;
+	}
+	if (s->b64_key_cont) {
+		if (!pc->cont && b64_line(in, n)) {
+			size_t k = 0;
+
+			while (k < n && (in[k] == ' ' || in[k] == '\t'))
+				k++;
+			if (buf_append(out, in, k) < 0)
+				return -ENOMEM;
+			return redact_emit(s, RULE_BASE64_PRIVATE_KEY, in + k, n - k, "private key", out);
+		}
+		if (!pc->cont)
+			s->b64_key_cont = false;
+	}
+	while (i < n) {
+		unsigned char c = (unsigned char)in[i];
+		size_t used = 0, len, vs = 0;
+		const char *label;
+		int rule;
+
+		switch (c) {
+		case '<':
+			used = redact_marker_at(in + i, n - i);
+			if (used) {
+				i += used;
+				continue;
+			}
+			break;
+		case ':':
+		case '=':
+			if (buf_append(out, in + start, i - start) < 0)
+				return -ENOMEM;
+			start = i;
+			rc = kv_rule(s, in, n, i, pc, out, &used);
+			if (rc < 0)
+				return rc;
+			if (used) {
+				i += used;
+				start = i;
+				if (s->eol_redact)
+					return 0;
+				continue;
+			}
+			break;
+		case '-':
+			len = cli_flag(in, n, i, &vs);
+			if (len && !redact_value_is_harmless(in + vs, len)) {
+				if (buf_append(out, in + start, vs - start) < 0 ||
+				    redact_emit(s, RULE_CLI_FLAG, in + vs, len, NULL, out) < 0)
+					return -ENOMEM;
+				i = vs + len;
+				start = i;
+				continue;
+			}
+			break;
+		case 'y':
+		case 'e':
+		case 'A':
+		case 'L':
+			len = shape_at(s, in, n, i, &rule, &label);
+			if (len) {
+				if (buf_append(out, in + start, i - start) < 0)
+					return -ENOMEM;
+				if (!redact_fire(s, rule)) {
+					if (buf_append(out, in + i, len) < 0)
+						return -ENOMEM;
+				} else {
+					char m[64];
+					size_t ml = redact_marker(s->r, in + i, len, label, m);
+
+					if (buf_append(out, m, ml) < 0)
+						return -ENOMEM;
+					if (rule == RULE_CERT_DROPPED)
+						s->dropped_certificates++;
+					if ((rule == RULE_BASE64_PRIVATE_KEY ||
+					     rule == RULE_CERT_DROPPED) &&
+					    i + len == n && !pc->partial)
+						s->b64_key_cont = rule == RULE_BASE64_PRIVATE_KEY;
+				}
+				i += len;
+				start = i;
+				continue;
+			}
+			break;
+		default:
+			break;
+		}
+		i++;
+	}
+	return buf_append(out, in + start, n - start);
+}

@@ -1,0 +1,679 @@
+/* Stage 2 for YAML members (overrides.yaml, kubectl -o yaml): a line-oriented
+ * pass that tracks the key path by indentation and redacts values by key:
+ * every password, *EncryptionKey, client secret, axHashSalt, private key, token,
+ * API key (redact_key_class), the username of an HTTP proxy, Kubernetes Secret
+ * data/stringData values, the last-applied-configuration of a Secret and the
+ * user's key paths; in credential contexts (…secret, …token, …key) only values
+ * that look random. Paths (sslCertPath, serviceAccountPath), references
+ * (…Ref, …Secret names) and everything else stay.
+ *
+ * It understands "key: value", "- key: value", quoted keys and values, comments,
+ * anchors and tags, block scalars ("|", ">-", …: a redacted block becomes one
+ * marker line at the block's indentation), flow collections on one line
+ * ("{user: a, password: b}") and multi-line scalars. Comments and layout are kept,
+ * so the output is the same YAML with markers for values. Not a YAML parser: what
+ * it cannot read is copied, and the line rules still apply to it. */
+#include "redact_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "banned.h"
+
+#define YF_SEEN_API 0x01
+#define YF_SEEN_KIND 0x02
+#define YF_KIND_SECRET 0x04
+
+struct ylevel {
+	int indent;
+	char key[REDACT_KEY_MAX];
+	size_t key_len;
+	bool key_long;
+	uint8_t child_flags; /* the mapping below this key: apiVersion / kind seen */
+	int sens_rule;       /* every scalar below is redacted under this rule, or -1 */
+	bool meta_of_secret;
+};
+
+struct yaml_state {
+	struct ylevel lv[REDACT_DEPTH_MAX + 1]; /* lv[0]: the document root */
+	int n;
+
+	/* a block scalar: 1 copied, 2 redacted (held back until it ends) */
+	int block;
+	int block_parent_indent;
+	int block_rule;
+	int block_content_indent;
+	unsigned block_blank;
+	struct redact_mac block_mac;
+
+	/* the lines that continue a redacted scalar */
+	bool cont;
+	int cont_indent;
+	int cont_rule;
+	char cont_quote;
+
+	/* the rest of an over-long line is a redacted value */
+	bool piece_drop;
+};
+
+struct yaml_state *yaml_state_new(void)
+{
+	struct yaml_state *y = calloc(1, sizeof(*y));
+
+	if (!y)
+		return NULL;
+	y->lv[0].indent = -1;
+	y->lv[0].sens_rule = -1;
+	return y;
+}
+
+void yaml_state_free(struct yaml_state *y)
+{
+	if (!y)
+		return;
+	redact_mac_release(&y->block_mac);
+	free(y);
+}
+
+static void doc_reset(struct yaml_state *y)
+{
+	y->n = 0;
+	memset(&y->lv[0], 0, sizeof(y->lv[0]));
+	y->lv[0].indent = -1;
+	y->lv[0].sens_rule = -1;
+	y->cont = false;
+}
+
+static bool secretish(uint8_t f)
+{
+	return (f & YF_KIND_SECRET) || ((f & YF_SEEN_API) && !(f & YF_SEEN_KIND));
+}
+
+static bool word_is(const char *k, size_t n, const char *w)
+{
+	return n == strlen(w) && memcmp(k, w, n) == 0;
+}
+
+/* The rule for the value of key (klen) whose parent level is p. */
+static int key_rule(const struct redact_stream *s, const struct yaml_state *y,
+		    const struct ylevel *p, const char *key, size_t klen, bool *ret_cond,
+		    bool *ret_auth)
+{
+	enum key_class cls;
+
+	*ret_cond = *ret_auth = false;
+	if (p->sens_rule >= 0)
+		return p->sens_rule;
+	if ((word_is(key, klen, "data") || word_is(key, klen, "stringData")) &&
+	    secretish(p->child_flags))
+		return RULE_SECRET_DATA;
+	if (p->meta_of_secret && word_is(key, klen, "kubectl.kubernetes.io/last-applied-configuration"))
+		return RULE_LAST_APPLIED;
+	if (s->r->user && user_rules_have_key_paths(s->r->user)) {
+		const char *path[REDACT_DEPTH_MAX + 1];
+		size_t lens[REDACT_DEPTH_MAX + 1], n = 0;
+		int idx;
+
+		for (int d = 1; d <= y->n && n < REDACT_DEPTH_MAX; d++) {
+			path[n] = y->lv[d].key;
+			lens[n++] = y->lv[d].key_len;
+			if (&y->lv[d] == p)
+				break;
+		}
+		path[n] = key;
+		lens[n++] = klen;
+		idx = user_rules_match_path(s->r->user, path, lens, n);
+		if (idx >= 0)
+			return RULE__BUILTIN_MAX + idx;
+	}
+	/* the proxy user name travels with its password */
+	if (redact_key_eq_ci(key, klen, "username") && !p->key_long &&
+	    redact_key_eq_ci(p->key, p->key_len, "httpProxy"))
+		return RULE_YAML_KEY;
+	cls = redact_key_class(key, klen, false);
+	switch (cls) {
+	case KEY_AUTH:
+		*ret_auth = true;
+		return RULE_YAML_KEY;
+	case KEY_SECRET:
+		return RULE_YAML_KEY;
+	case KEY_CONTEXT:
+		*ret_cond = true;
+		return RULE_HIGH_ENTROPY;
+	default:
+		return -1;
+	}
+}
+
+/* Should this scalar (unquoted: plain) be replaced? */
+static bool scalar_redactable(const char *v, size_t n, bool quoted, bool cond)
+{
+	if (n == 0 || redact_marker_at(v, n) == n)
+		return false;
+	if (!quoted && (word_is(v, n, "null") || word_is(v, n, "~") || word_is(v, n, "Null") ||
+			word_is(v, n, "NULL") || word_is(v, n, "true") || word_is(v, n, "false") ||
+			v[0] == '*'))
+		return false;
+	if (cond)
+		return redact_high_entropy(v, n);
+	return true;
+}
+
+static int put_marker(struct redact_stream *s, int rule, const char *v, size_t n, struct buf *out)
+{
+	return redact_emit(s, rule, v, n, NULL, out);
+}
+
+/* Replace a scalar value at in[v..n) (plain or quoted). Returns the index where
+ * the copying goes on. */
+static int scalar_value(struct redact_stream *s, struct yaml_state *y, const char *in, size_t n,
+			size_t v, int rule, bool cond, bool auth, int key_indent,
+			const struct piece *pc, struct buf *out, size_t *ret_next)
+{
+	size_t e, vs = v;
+	int rc;
+
+	*ret_next = v;
+	if (in[v] == '"' || in[v] == '\'') {
+		char q = in[v];
+
+		for (e = v + 1; e < n; e++) {
+			if (q == '"' && in[e] == '\\') {
+				e++;
+				continue;
+			}
+			if (in[e] == q) {
+				if (q == '\'' && e + 1 < n && in[e + 1] == '\'') {
+					e++;
+					continue;
+				}
+				break;
+			}
+		}
+		if (rule < 0)
+			return 0;
+		if (e >= n) {
+			/* the quoted scalar goes on below (or in the next piece) */
+			if (e - v - 1 == 0 && !pc->partial)
+				return 0;
+			if (buf_putc(out, q) < 0 || put_marker(s, rule, in + v + 1, n - v - 1, out) < 0)
+				return -ENOMEM;
+			*ret_next = n;
+			if (pc->partial)
+				y->piece_drop = true;
+			y->cont = true;
+			y->cont_indent = key_indent;
+			y->cont_rule = rule;
+			y->cont_quote = q;
+			return 0;
+		}
+		if (!scalar_redactable(in + v + 1, e - v - 1, true, cond))
+			return 0;
+		if ((rc = buf_putc(out, q)) < 0 || (rc = put_marker(s, rule, in + v + 1, e - v - 1, out)) < 0)
+			return rc;
+		*ret_next = e; /* the closing quote is copied */
+		return 0;
+	}
+	/* plain: up to " #" or the end, without trailing blanks */
+	for (e = v; e < n; e++)
+		if (in[e] == '#' && e > v && (in[e - 1] == ' ' || in[e - 1] == '\t'))
+			break;
+	while (e > v && (in[e - 1] == ' ' || in[e - 1] == '\t'))
+		e--;
+	if (rule < 0)
+		return 0;
+	if (auth) {
+		size_t w = v;
+
+		while (w < e && ((in[w] >= 'A' && in[w] <= 'Z') || (in[w] >= 'a' && in[w] <= 'z')))
+			w++;
+		if (w > v && w < e && in[w] == ' ') {
+			while (w < e && in[w] == ' ')
+				w++;
+			vs = w;
+		}
+	}
+	if (pc->partial && e == n) {
+		if (buf_append(out, in + v, vs - v) < 0 || put_marker(s, rule, in + vs, e - vs, out) < 0)
+			return -ENOMEM;
+		y->piece_drop = true;
+		*ret_next = n;
+		return 0;
+	}
+	if (!scalar_redactable(in + vs, e - vs, false, cond))
+		return 0;
+	if (buf_append(out, in + v, vs - v) < 0 || put_marker(s, rule, in + vs, e - vs, out) < 0)
+		return -ENOMEM;
+	*ret_next = e;
+	if (!cond) {
+		/* a plain scalar may go on in more indented lines */
+		y->cont = true;
+		y->cont_indent = key_indent;
+		y->cont_rule = rule;
+		y->cont_quote = 0;
+	}
+	return 0;
+}
+
+/* A flow collection on one line: "{user: a, password: b}", "[a, b]". */
+static int flow(struct redact_stream *s, struct yaml_state *y, const struct ylevel *parent,
+		const char *in, size_t n, size_t i, int rule, struct buf *out, size_t *ret_next)
+{
+	struct {
+		char type;
+		int rule;
+	} st[32];
+	int d = 0;
+	int cur_rule = rule;
+	bool cond = false, auth = false;
+	size_t start = i;
+
+	(void)y;
+	while (i < n) {
+		char c = in[i];
+
+		if (c == ' ' || c == '\t') {
+			i++;
+			continue;
+		}
+		if (c == '{' || c == '[') {
+			if (d >= 32)
+				break;
+			st[d].type = c;
+			st[d].rule = d == 0 ? rule : cur_rule;
+			d++;
+			cur_rule = st[d - 1].rule;
+			i++;
+			continue;
+		}
+		if (c == '}' || c == ']') {
+			if (d == 0)
+				break;
+			d--;
+			i++;
+			if (d == 0)
+				break;
+			cur_rule = st[d - 1].rule;
+			continue;
+		}
+		if (c == ',') {
+			cur_rule = d ? st[d - 1].rule : rule;
+			cond = auth = false;
+			i++;
+			continue;
+		}
+		if (c == '#' || d == 0)
+			break;
+		{
+			/* a scalar: a key (followed by ':') or a value */
+			size_t b = i, e;
+			bool quoted = c == '"' || c == '\'';
+
+			if (quoted) {
+				for (e = i + 1; e < n && in[e] != c; e++)
+					if (c == '"' && in[e] == '\\')
+						e++;
+				if (e >= n)
+					break;
+				e++;
+			} else {
+				for (e = i; e < n && in[e] != ',' && in[e] != '}' && in[e] != ']' &&
+					    !(in[e] == ':' && (e + 1 == n || in[e + 1] == ' ' ||
+							       in[e + 1] == ',' || in[e + 1] == '}'));
+				     e++)
+					;
+				while (e > b && in[e - 1] == ' ')
+					e--;
+			}
+			{
+				size_t k = e;
+
+				while (k < n && in[k] == ' ')
+					k++;
+				if (k < n && in[k] == ':' && st[d - 1].type == '{') {
+					const char *key = in + b + (quoted ? 1 : 0);
+					size_t klen = e - b - (quoted ? 2 : 0);
+
+					if (st[d - 1].rule >= 0)
+						cur_rule = st[d - 1].rule;
+					else
+						cur_rule = key_rule(s, y, parent, key, klen, &cond, &auth);
+					i = k + 1;
+					continue;
+				}
+			}
+			if (cur_rule >= 0 && scalar_redactable(in + b + (quoted ? 1 : 0),
+								   e - b - (quoted ? 2 : 0), quoted, cond)) {
+				if (buf_append(out, in + start, b - start) < 0)
+					return -ENOMEM;
+				if (quoted && buf_putc(out, c) < 0)
+					return -ENOMEM;
+				if (put_marker(s, cur_rule, in + b + (quoted ? 1 : 0),
+					       e - b - (quoted ? 2 : 0), out) < 0)
+					return -ENOMEM;
+				if (quoted && buf_putc(out, c) < 0)
+					return -ENOMEM;
+				start = e;
+			}
+			i = e;
+		}
+	}
+	if (buf_append(out, in + start, i - start) < 0)
+		return -ENOMEM;
+	*ret_next = i;
+	return 0;
+}
+
+static int block_flush(struct redact_stream *s, struct yaml_state *y, struct buf *out, bool raw)
+{
+	char m[64];
+	size_t ml;
+	struct buf tmp = BUF_INIT;
+	struct buf *o = raw ? &tmp : out;
+	int indent = y->block_content_indent >= 0 ? y->block_content_indent
+						   : y->block_parent_indent + 2;
+	int rc = 0;
+
+	if (indent < 1)
+		indent = 1;
+	y->block = 0;
+	if (!redact_fire(s, y->block_rule)) {
+		/* disabled (tests): the content is gone; keep the YAML valid */
+		redact_mac_release(&y->block_mac);
+		ml = (size_t)snprintf(m, sizeof(m), "<block removed>");
+	} else {
+		ml = redact_mac_end(&y->block_mac, NULL, m);
+	}
+	for (int k = 0; k < indent && rc == 0; k++)
+		rc = buf_putc(o, ' ');
+	if (rc == 0)
+		rc = buf_append(o, m, ml);
+	if (rc == 0)
+		rc = buf_putc(o, '\n');
+	for (unsigned k = 0; k < y->block_blank && rc == 0; k++)
+		rc = buf_putc(o, '\n');
+	y->block_blank = 0;
+	if (raw && rc == 0)
+		rc = redact_stream_emit_raw(s, tmp.data, tmp.len);
+	buf_release(&tmp);
+	return rc;
+}
+
+int stage_yaml_finish(struct redact_stream *s, struct buf *out)
+{
+	struct yaml_state *y = s->yaml;
+
+	if (y->block == 2)
+		return block_flush(s, y, out, false);
+	return 0;
+}
+
+static int indent_of(const char *in, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && in[i] == ' ')
+		i++;
+	return (int)i;
+}
+
+static bool blank_rest(const char *in, size_t n, size_t i)
+{
+	for (; i < n; i++)
+		if (in[i] != ' ' && in[i] != '\t' && in[i] != '\r')
+			return false;
+	return true;
+}
+
+/* "|", "|-", ">+2", optionally followed by a comment. */
+static bool block_indicator(const char *in, size_t n, size_t v)
+{
+	size_t i = v + 1;
+
+	if (in[v] != '|' && in[v] != '>')
+		return false;
+	while (i < n && (in[i] == '-' || in[i] == '+' || (in[i] >= '1' && in[i] <= '9')))
+		i++;
+	while (i < n && (in[i] == ' ' || in[i] == '\t'))
+		i++;
+	return i == n || in[i] == '#';
+}
+
+static void pop_to(struct yaml_state *y, int indent, bool inclusive)
+{
+	while (y->n > 0 && (y->lv[y->n].indent > indent || (inclusive && y->lv[y->n].indent == indent)))
+		y->n--;
+}
+
+/* Where the key of "key: value" at in[p] ends (the ':'), or 0. */
+static size_t find_key(const char *in, size_t n, size_t p, size_t *ret_kb, size_t *ret_ke)
+{
+	size_t e;
+
+	if (in[p] == '"' || in[p] == '\'') {
+		char q = in[p];
+
+		for (e = p + 1; e < n && in[e] != q; e++)
+			if (q == '"' && in[e] == '\\')
+				e++;
+		if (e >= n)
+			return 0;
+		*ret_kb = p + 1;
+		*ret_ke = e;
+		e++;
+		while (e < n && in[e] == ' ')
+			e++;
+		if (e < n && in[e] == ':' && (e + 1 == n || in[e + 1] == ' ' || in[e + 1] == '\t'))
+			return e;
+		return 0;
+	}
+	if (strchr("-?:,[]{}#&*!|>'\"%@`", in[p]))
+		return 0;
+	for (e = p; e < n; e++) {
+		if (in[e] == ':' && (e + 1 == n || in[e + 1] == ' ' || in[e + 1] == '\t')) {
+			size_t ke = e;
+
+			while (ke > p && in[ke - 1] == ' ')
+				ke--;
+			*ret_kb = p;
+			*ret_ke = ke;
+			return e;
+		}
+		if (in[e] == '#' && e > p && in[e - 1] == ' ')
+			return 0;
+	}
+	return 0;
+}
+
+static int value_part(struct redact_stream *s, struct yaml_state *y, const struct ylevel *parent,
+		      const char *in, size_t n, size_t v, int rule, bool cond, bool auth,
+		      int key_indent, int block_parent, const struct piece *pc, struct buf *out)
+{
+	size_t next = v;
+	int rc;
+
+	/* anchors and tags before the value */
+	while (v < n && (in[v] == '&' || in[v] == '!')) {
+		while (v < n && in[v] != ' ')
+			v++;
+		while (v < n && in[v] == ' ')
+			v++;
+	}
+	if (buf_append(out, in + next, v - next) < 0)
+		return -ENOMEM;
+	next = v;
+	if (v >= n || in[v] == '#') {
+		/* nothing on this line: a nested node or a scalar on the next lines */
+		if (rule == RULE_YAML_KEY && !cond) {
+			y->cont = true;
+			y->cont_indent = key_indent;
+			y->cont_rule = rule;
+			y->cont_quote = 0;
+		}
+	} else if (block_indicator(in, n, v)) {
+		y->block = rule >= 0 ? 2 : 1;
+		y->block_parent_indent = block_parent;
+		y->block_rule = rule;
+		y->block_content_indent = -1;
+		y->block_blank = 0;
+		if (y->block == 2 && (rc = redact_mac_begin(s->r, &y->block_mac)) < 0)
+			return rc;
+	} else if (in[v] == '{' || in[v] == '[') {
+		if ((rc = flow(s, y, parent, in, n, v, cond ? -1 : rule, out, &next)) < 0)
+			return rc;
+	} else {
+		if ((rc = scalar_value(s, y, in, n, v, rule, cond, auth, key_indent, pc, out,
+				       &next)) < 0)
+			return rc;
+	}
+	return buf_append(out, in + next, n - next);
+}
+
+int stage_yaml(struct redact_stream *s, const char *in, size_t n, const struct piece *pc,
+	       struct buf *out)
+{
+	struct yaml_state *y = s->yaml;
+	int indent;
+	size_t p, kb = 0, ke = 0, colon;
+	bool item = false, blank;
+	int dash_col = -1;
+	int rc;
+
+	if (pc->cont) {
+		/* the rest of an over-long line */
+		if (y->block == 2) {
+			redact_mac_update(&y->block_mac, in, n);
+			return 1;
+		}
+		if (y->piece_drop) {
+			if (!pc->partial)
+				y->piece_drop = false;
+			return 0;
+		}
+		return buf_append(out, in, n);
+	}
+	y->piece_drop = false;
+	indent = indent_of(in, n);
+	blank = blank_rest(in, n, (size_t)indent);
+
+	if (y->block) {
+		if (blank) {
+			if (y->block == 1)
+				return buf_append(out, in, n);
+			y->block_blank++;
+			return 1;
+		}
+		if (indent > y->block_parent_indent) {
+			if (y->block == 1)
+				return buf_append(out, in, n);
+			if (y->block_content_indent < 0)
+				y->block_content_indent = indent;
+			for (; y->block_blank; y->block_blank--)
+				redact_mac_update(&y->block_mac, "\n", 1);
+			redact_mac_update(&y->block_mac, in, n);
+			redact_mac_update(&y->block_mac, "\n", 1);
+			return 1;
+		}
+		if (y->block == 2 && (rc = block_flush(s, y, out, true)) < 0)
+			return rc;
+		y->block = 0;
+	}
+	if (y->cont) {
+		if (!blank && indent > y->cont_indent && in[indent] != '#') {
+			const char *q = y->cont_quote ? memchr(in + indent, y->cont_quote, n - indent) : NULL;
+
+			if (buf_append(out, in, (size_t)indent) < 0 ||
+			    put_marker(s, y->cont_rule, in + indent, n - (size_t)indent, out) < 0)
+				return -ENOMEM;
+			if (q) {
+				y->cont = false;
+				if (buf_putc(out, y->cont_quote) < 0)
+					return -ENOMEM;
+			}
+			if (pc->partial)
+				y->piece_drop = true;
+			return 0;
+		}
+		if (!blank)
+			y->cont = false;
+	}
+	if (blank || in[indent] == '#')
+		return buf_append(out, in, n);
+	if (n - (size_t)indent >= 3 && (memcmp(in + indent, "---", 3) == 0 || memcmp(in + indent, "...", 3) == 0) &&
+	    (n - (size_t)indent == 3 || in[indent + 3] == ' ')) {
+		doc_reset(y);
+		return buf_append(out, in, n);
+	}
+
+	/* sequence items: "- ", "- - " */
+	p = (size_t)indent;
+	while (p < n && in[p] == '-' && (p + 1 == n || in[p + 1] == ' ')) {
+		if (!item)
+			dash_col = (int)p;
+		item = true;
+		p++;
+		while (p < n && in[p] == ' ')
+			p++;
+	}
+	if (item) {
+		pop_to(y, dash_col, false);
+		y->lv[y->n].child_flags = 0; /* a new mapping starts */
+	}
+	if (p >= n) {
+		return buf_append(out, in, n);
+	}
+	colon = find_key(in, n, p, &kb, &ke);
+	if (colon) {
+		struct ylevel *parent, *l;
+		bool cond, auth;
+		int rule;
+		const char *key = in + kb;
+		size_t klen = ke - kb;
+		size_t v;
+
+		pop_to(y, (int)p, true);
+		parent = &y->lv[y->n];
+		rule = key_rule(s, y, parent, key, klen, &cond, &auth);
+		if (y->n < REDACT_DEPTH_MAX) {
+			l = &y->lv[++y->n];
+			l->indent = (int)p;
+			l->key_long = klen >= sizeof(l->key);
+			l->key_len = l->key_long ? sizeof(l->key) - 1 : klen;
+			memcpy(l->key, key, l->key_len);
+			l->child_flags = 0;
+			l->sens_rule = -1;
+			if (rule == RULE_SECRET_DATA || rule == RULE_LAST_APPLIED ||
+			    rule >= RULE__BUILTIN_MAX || (rule == RULE_YAML_KEY && !cond))
+				l->sens_rule = rule;
+			l->meta_of_secret = parent->meta_of_secret ||
+					    (word_is(key, klen, "metadata") && secretish(parent->child_flags));
+		}
+		v = colon + 1;
+		while (v < n && (in[v] == ' ' || in[v] == '\t'))
+			v++;
+		if (word_is(key, klen, "kind")) {
+			parent->child_flags |= YF_SEEN_KIND;
+			if (n - v >= 6 && (memcmp(in + v, "Secret", 6) == 0 || memcmp(in + v, "\"Secret\"", 8) == 0) &&
+			    (n - v == 6 || in[v + 6] == ' ' || in[v + 6] == '"' || in[v + 6] == '#'))
+				parent->child_flags |= YF_KIND_SECRET;
+		} else if (word_is(key, klen, "apiVersion")) {
+			parent->child_flags |= YF_SEEN_API;
+		}
+		s->kv_skip = colon + 1;
+		if (buf_append(out, in, v) < 0)
+			return -ENOMEM;
+		return value_part(s, y, parent, in, n, v, rule, cond, auth, (int)p, (int)p, pc, out);
+	}
+	if (item) {
+		/* "- value" in a sequence */
+		struct ylevel *parent = &y->lv[y->n];
+
+		if (buf_append(out, in, p) < 0)
+			return -ENOMEM;
+		return value_part(s, y, parent, in, n, p, parent->sens_rule, false, false, dash_col,
+				  dash_col, pc, out);
+	}
+	return buf_append(out, in, n);
+}
