@@ -102,8 +102,6 @@ static int list_members(const struct bundle *b, struct strv *out, const char *wh
 			break;
 		}
 		r = buf_printf(&m, "%s%s", listed ? "; " : "", a->path ? a->path : "(unnamed)");
-		if (r == 0 && a->error_line)
-			r = buf_printf(&m, ":%u", a->error_line);
 		if (r == 0)
 			r = buf_printf(&m, ": %s", a->error ? a->error : "unreadable");
 		listed++;

@@ -35,7 +35,8 @@ static void analyze_usage(FILE *out)
 	        "\n"
 	        "Run every check against INPUT, offline: a bundle made by 'apigee-bundle "
 	        "collect',\n"
-	        "that bundle unpacked, or a folder, tar or tar.gz of files gathered by hand.\n"
+	        "that bundle unpacked, or a folder, tar, tar.gz or tar.zst of files gathered by "
+	        "hand.\n"
 	        "\n"
 	        "options:\n"
 	        "  -f, --format FORMAT  text (default), json, html or markdown\n"
@@ -106,6 +107,14 @@ static int parse_check_arg(struct strv *ids, const char *arg)
 		const char *t = text_trim(p, len, &tl);
 		int r;
 
+		if (tl == 0) {
+			char whole[256];
+
+			text_escape(arg, strlen(arg), whole, sizeof(whole));
+			fprintf(stderr, "apigee-bundle analyze: empty check ID in --check '%s'\n",
+			        whole);
+			return EXIT_USAGE;
+		}
 		r = add_check(ids, t, tl);
 		if (r == -ENOENT) {
 			char tok[CHECK_ARG_MAX * 4 + 8];

@@ -21,8 +21,8 @@ static const char *const status_names[STATUS__MAX] = {
 };
 
 static const char *const severity_names[SEVERITY__MAX] = {
-	[SEVERITY_INFO] = "info", [SEVERITY_LOW] = "low",           [SEVERITY_MEDIUM] = "medium",
-	[SEVERITY_HIGH] = "high", [SEVERITY_CRITICAL] = "critical",
+	[SEVERITY_INFO] = "info", [SEVERITY_LOW] = "notice", [SEVERITY_MEDIUM] = "warning",
+	[SEVERITY_HIGH] = "error", [SEVERITY_CRITICAL] = "critical",
 };
 
 const char *status_name(enum status s)

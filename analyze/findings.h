@@ -25,6 +25,7 @@ enum status {
 	STATUS__INVALID = -22,
 };
 
+/* Printed as info, notice, warning, error, critical (the contract's "error" is HIGH). */
 enum severity {
 	SEVERITY_INFO = 0,
 	SEVERITY_LOW,

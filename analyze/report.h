@@ -32,13 +32,13 @@ enum report_format report_format_from_name(const char *name);
 
 struct report_options {
 	enum report_format format;
-	bool color;          /* text only */
-	const char *input;   /* the INPUT argument, shown in the header */
+	bool color;        /* text only */
+	const char *input; /* the INPUT argument, shown in the header */
 };
 
 /* Write the report to out. 0, or -EIO when writing failed. */
 int report_write(FILE *out, const struct bundle *b, const struct findings *fs,
-		 const struct report_options *opts);
+                 const struct report_options *opts);
 
 /* The check catalog (apigee-bundle checks). */
 int report_catalog(FILE *out, enum report_format format);

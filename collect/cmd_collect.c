@@ -192,7 +192,8 @@ static int read_token_file(const char *path, struct buf *ret, struct error *err)
 
 	buf_init(ret, 64 * 1024);
 	if (fd < 0)
-		return error_set(err, -errno, path, 0, "cannot open '%s': %s", path, strerror(errno));
+		return error_set(err, -errno, path, 0, "cannot open '%s': %s", path,
+		                 strerror(errno));
 	for (;;) {
 		ssize_t n = read(fd, chunk, sizeof(chunk));
 
@@ -201,7 +202,7 @@ static int read_token_file(const char *path, struct buf *ret, struct error *err)
 		if (n <= 0) {
 			if (n < 0)
 				r = error_set(err, -errno, path, 0, "cannot read '%s': %s", path,
-					      strerror(errno));
+				              strerror(errno));
 			break;
 		}
 		if (buf_append(ret, chunk, (size_t)n) < 0) {
@@ -269,7 +270,7 @@ static void api_source(struct run_state *st)
 	}
 	if (!o->org) {
 		sink_source_ex(st->s, name, OUTCOME_SKIPPED,
-			       "no --org given and no org in overrides.yaml", -1, false);
+		               "no --org given and no org in overrides.yaml", -1, false);
 		return;
 	}
 	if (!st->token) {
@@ -347,9 +348,9 @@ static void probe_phase(struct run_state *st)
 		strv_copy(&ingress, &st->kf.ingress_addrs);
 	if (!hosts.n && !ingress.n && !o->resolves.n) {
 		sink_source_ex(st->s, "TLS probes", OUTCOME_SKIPPED,
-			       "no targets (no --host/--ingress, and none found in the routes, env "
-			       "groups or the ingress gateway service)",
-			       -1, false);
+		               "no targets (no --host/--ingress, and none found in the routes, env "
+		               "groups or the ingress gateway service)",
+		               -1, false);
 		goto out;
 	}
 #ifdef COLLECT_HAVE_SOURCES
@@ -369,7 +370,7 @@ static void probe_phase(struct run_state *st)
 #else
 	/* ---- STUB: collect/probe.c has not landed in this build ---- */
 	sink_source_ex(st->s, "TLS probes", OUTCOME_SKIPPED, "not built into this program", -1,
-		       false);
+	               false);
 #endif
 out:
 	strv_release(&hosts);
@@ -384,16 +385,19 @@ static json_t *options_json(const struct collect_options *o, const char *token_s
 		return NULL;
 	json_object_set_new(j, "output", json_string(o->output));
 	json_object_set_new(j, "namespace", json_string(o->ns));
-	json_object_set_new(j, "kubeconfig", o->kubeconfig ? json_string(o->kubeconfig) : json_null());
+	json_object_set_new(j, "kubeconfig",
+	                    o->kubeconfig ? json_string(o->kubeconfig) : json_null());
 	json_object_set_new(j, "context", o->context ? json_string(o->context) : json_null());
-	json_object_set_new(j, "kubectl", o->kubectl ? json_string(o->kubectl)
-						      : json_string(o->kubectl_arg ? o->kubectl_arg
-										    : "(not found)"));
+	json_object_set_new(j, "kubectl",
+	                    o->kubectl
+	                            ? json_string(o->kubectl)
+	                            : json_string(o->kubectl_arg ? o->kubectl_arg : "(not found)"));
 	json_object_set_new(j, "gcloud", o->gcloud ? json_string(o->gcloud) : json_null());
 	json_object_set_new(j, "org", o->org ? json_string(o->org) : json_null());
 	json_object_set_new(j, "instances", strv_json(&o->instances));
-	json_object_set_new(j, "api_base", json_string(o->api_base ? o->api_base
-								    : "https://apigee.googleapis.com"));
+	json_object_set_new(
+	        j, "api_base",
+	        json_string(o->api_base ? o->api_base : "https://apigee.googleapis.com"));
 	json_object_set_new(j, "token_source", json_string(token_source));
 	json_object_set_new(j, "cacert", o->cacert ? json_string(o->cacert) : json_null());
 	json_object_set_new(j, "overrides", strv_json(&o->overrides));
@@ -421,7 +425,8 @@ static void release_options(struct collect_options *o)
 	strv_release(&o->attach);
 }
 
-static int parse_options(int argc, char **argv, struct collect_options *o, const char **ret_token_file)
+static int parse_options(int argc, char **argv, struct collect_options *o,
+                         const char **ret_token_file)
 {
 	long v;
 	int c;
@@ -487,7 +492,7 @@ static int parse_options(int argc, char **argv, struct collect_options *o, const
 		case OPT_LOG_LINES:
 			if (parse_long(optarg, 1, 10000000, &v) < 0) {
 				fprintf(stderr, "apigee-bundle collect: --log-lines wants a number "
-						"from 1 to 10000000\n");
+				                "from 1 to 10000000\n");
 				return -EINVAL;
 			}
 			o->log_lines = v;
@@ -495,7 +500,7 @@ static int parse_options(int argc, char **argv, struct collect_options *o, const
 		case OPT_SINCE:
 			if (!valid_duration(optarg)) {
 				fprintf(stderr, "apigee-bundle collect: --since wants a duration "
-						"such as 30m or 2h\n");
+				                "such as 30m or 2h\n");
 				return -EINVAL;
 			}
 			o->since = optarg;
@@ -512,7 +517,7 @@ static int parse_options(int argc, char **argv, struct collect_options *o, const
 		case OPT_TIMEOUT:
 			if (parse_long(optarg, 1, 86400, &v) < 0) {
 				fprintf(stderr, "apigee-bundle collect: --timeout wants seconds "
-						"from 1 to 86400\n");
+				                "from 1 to 86400\n");
 				return -EINVAL;
 			}
 			o->timeout_ms = (int64_t)v * 1000;
@@ -540,11 +545,40 @@ static int parse_options(int argc, char **argv, struct collect_options *o, const
 		return -EINVAL;
 	}
 	if (archive_out_format_from_path(o->output) == ARCHIVE_OUT__INVALID) {
-		fprintf(stderr, "apigee-bundle collect: '%s': the output must end in .tar.gz or "
-				".tar.zst\n",
-			o->output);
+		fprintf(stderr,
+		        "apigee-bundle collect: '%s': the output must end in .tar.gz or "
+		        ".tar.zst\n",
+		        o->output);
 		return -EINVAL;
 	}
+#ifdef COLLECT_HAVE_SOURCES
+	/* probe targets are checked now rather than after the whole collection */
+	{
+		static const struct {
+			const char *opt;
+			int (*parse)(const char *, struct probe_target *, struct error *);
+		} parsers[] = {
+			{ "--host", probe_parse_host },
+			{ "--resolve", probe_parse_resolve },
+			{ "--ingress", probe_parse_ingress },
+		};
+		const struct strv *lists[] = { &o->hosts, &o->resolves, &o->ingress };
+
+		for (size_t k = 0; k < 3; k++)
+			for (size_t i = 0; i < lists[k]->n; i++) {
+				struct probe_target t = { NULL, NULL, 0 };
+				struct error err = ERROR_INIT;
+				int r = parsers[k].parse(lists[k]->v[i], &t, &err);
+
+				probe_target_release(&t);
+				if (r < 0) {
+					fprintf(stderr, "apigee-bundle collect: %s '%s': %s\n",
+					        parsers[k].opt, lists[k]->v[i], err.message);
+					return -EINVAL;
+				}
+			}
+	}
+#endif
 	if (o->map && !o->pseudonymize) {
 		fprintf(stderr, "apigee-bundle collect: --map needs --pseudonymize\n");
 		return -EINVAL;
@@ -587,10 +621,27 @@ int cmd_collect(int argc, char **argv, struct context *ctx)
 	for (size_t i = 0; i < o.overrides.n; i++)
 		if (access(o.overrides.v[i], R_OK) < 0) {
 			fprintf(stderr, "apigee-bundle collect: cannot read '%s': %s\n",
-				o.overrides.v[i], strerror(errno));
+			        o.overrides.v[i], strerror(errno));
 			release_options(&o);
 			return EXIT_USAGE;
 		}
+
+	/* fail before collecting anything when the archive cannot be written there */
+	{
+		char *copy = strdup(o.output), *slash = copy ? strrchr(copy, '/') : NULL;
+		const char *dir = !copy ? "." : slash == copy ? "/" : slash ? copy : ".";
+
+		if (slash && slash != copy)
+			*slash = '\0';
+		if (access(dir, W_OK | X_OK) < 0) {
+			fprintf(stderr, "apigee-bundle collect: cannot write to '%s': %s\n", dir,
+			        strerror(errno));
+			free(copy);
+			release_options(&o);
+			return EXIT_FINDINGS;
+		}
+		free(copy);
+	}
 
 	/* the collection time is the bundle's time (checks judge expiry by it) */
 	now_utc(start, sizeof(start));
@@ -630,8 +681,9 @@ int cmd_collect(int argc, char **argv, struct context *ctx)
 			snprintf(why, sizeof(why), "no token: %s", err.message);
 	}
 	if (!token.len && !why[0])
-		snprintf(why, sizeof(why), "no token (--token-file, APIGEE_TOKEN or gcloud auth "
-					   "print-access-token)");
+		snprintf(why, sizeof(why),
+		         "no token (--token-file, APIGEE_TOKEN or gcloud auth "
+		         "print-access-token)");
 	st.token = token.len ? token.data : NULL;
 	st.token_source = token_source;
 	st.token_why = why;
@@ -681,8 +733,8 @@ int cmd_collect(int argc, char **argv, struct context *ctx)
 
 	now_utc(end, sizeof(end));
 	collection = json_pack("{s:s,s:s,s:o,s:I}", "start", start, "end", end, "options",
-			       options_json(&o, token_source), "duration_ms",
-			       (json_int_t)(run_now_ms() - t0));
+	                       options_json(&o, token_source), "duration_ms",
+	                       (json_int_t)(run_now_ms() - t0));
 	if (!collection)
 		goto out;
 	if (interrupted) {
@@ -704,9 +756,11 @@ int cmd_collect(int argc, char **argv, struct context *ctx)
 	if (o.pseudonymize && o.map && redactor_save_map(red, &err) < 0)
 		fprintf(stderr, "apigee-bundle collect: cannot save the map: %s\n", err.message);
 	sink_print_summary(s, stderr);
-	fprintf(stderr, "wrote %s (%u members) in %lld ms; %lld ms spent waiting on commands and "
-			"the network\n",
-		o.output, sum.members, (long long)(run_now_ms() - t0), (long long)sum.wait_ms);
+	fprintf(stderr,
+	        "wrote %s (%u members) in %lld ms; waiting on commands and the network: %lld ms "
+	        "of wall time (%lld ms summed over parallel waits)\n",
+	        o.output, sum.members, (long long)(run_now_ms() - t0), (long long)sum.wait_wall_ms,
+	        (long long)sum.wait_ms);
 	ret = sum.failed || sum.skipped ? EXIT_PARTIAL : EXIT_OK;
 out:
 	sigaction(SIGINT, &old_int, NULL);

@@ -205,8 +205,8 @@ static int read_archive(struct verify *v, const char *path)
 			break;
 	}
 	if (h != ARCHIVE_EOF && h != ARCHIVE_OK && h != ARCHIVE_WARN && r == 0) {
-		problem(v, "%s: %s", path, archive_error_string(a) ? archive_error_string(a)
-								 : "unreadable archive");
+		problem(v, "%s: %s", path,
+		        archive_error_string(a) ? archive_error_string(a) : "unreadable archive");
 		r = -EIO;
 	}
 	archive_read_free(a);
@@ -263,7 +263,8 @@ static void check_manifest(struct verify *v, const json_t *m)
 		problem(v, "manifest.json: no artifacts array");
 		return;
 	}
-	json_array_foreach(arts, i, it) {
+	json_array_foreach(arts, i, it)
+	{
 		const char *path = jstr(it, "path"), *sha = jstr(it, "sha256");
 		json_t *src = json_object_get(it, "source"), *size = json_object_get(it, "size");
 
@@ -274,7 +275,7 @@ static void check_manifest(struct verify *v, const json_t *m)
 		if (!json_is_object(src) || !in_list(jstr(src, "type"), types))
 			problem(v, "manifest.json: %s: bad source", path);
 		else if (strcmp(jstr(src, "type"), "command") == 0 &&
-			 !json_is_array(json_object_get(src, "argv")))
+		         !json_is_array(json_object_get(src, "argv")))
 			problem(v, "manifest.json: %s: command source without argv", path);
 		else if (strcmp(jstr(src, "type"), "api") == 0 && !jstr(src, "url"))
 			problem(v, "manifest.json: %s: api source without url", path);
@@ -289,15 +290,15 @@ static void check_manifest(struct verify *v, const json_t *m)
 
 			if (!s)
 				problem(v, "%s: listed in the manifest, missing from the archive",
-					path);
+				        path);
 			else if (s->matched)
 				problem(v, "%s: listed twice in the manifest", path);
 			else {
 				s->matched = true;
 				if (s->size != (uint64_t)json_integer_value(size))
 					problem(v, "%s: size %llu, the manifest says %lld", path,
-						(unsigned long long)s->size,
-						(long long)json_integer_value(size));
+					        (unsigned long long)s->size,
+					        (long long)json_integer_value(size));
 				if (strcmp(s->sha256, sha) != 0)
 					problem(v, "%s: SHA-256 differs from the manifest", path);
 			}
@@ -305,9 +306,9 @@ static void check_manifest(struct verify *v, const json_t *m)
 	}
 	if (!json_is_array(srcs))
 		problem(v, "manifest.json: no sources array");
-	json_array_foreach(srcs, i, it)
-		if (!jstr(it, "name") || !in_list(jstr(it, "status"), src_statuses))
-			problem(v, "manifest.json: /sources/%zu: needs a name and a status", i);
+	json_array_foreach(srcs, i,
+	                   it) if (!jstr(it, "name") || !in_list(jstr(it, "status"), src_statuses))
+	        problem(v, "manifest.json: /sources/%zu: needs a name and a status", i);
 }
 
 int cmd_verify(int argc, char **argv, struct context *ctx)
@@ -351,14 +352,14 @@ int cmd_verify(int argc, char **argv, struct context *ctx)
 			for (size_t i = 0; i < v.n; i++)
 				if (!v.m[i].matched && strcmp(v.m[i].path, "manifest.json") != 0)
 					problem(&v, "%s: in the archive but not in the manifest",
-						v.m[i].path);
+					        v.m[i].path);
 		}
 		if (!v.redaction.data)
 			problem(&v, "redaction.json: missing");
 		else if (!(red = json_loadb(v.redaction.data, v.redaction.len, 0, &jerr)))
 			problem(&v, "redaction.json:%d: invalid JSON: %s", jerr.line, jerr.text);
 		else if (!jstr(red, "format") ||
-			 strncmp(jstr(red, "format"), "apigee-bundle/redaction/", 24) != 0)
+		         strncmp(jstr(red, "format"), "apigee-bundle/redaction/", 24) != 0)
 			problem(&v, "redaction.json: format is not apigee-bundle/redaction/v1");
 	}
 	for (size_t i = 0; i < v.problems.n; i++) {
@@ -369,12 +370,12 @@ int cmd_verify(int argc, char **argv, struct context *ctx)
 	}
 	if (v.n_problems > v.problems.n)
 		fprintf(stderr, "apigee-bundle verify: ... and %zu more problems\n",
-			v.n_problems - v.problems.n);
+		        v.n_problems - v.problems.n);
 	if (!v.n_problems)
 		printf("%s: ok, %zu members verified\n", argv[optind], v.n);
 	else
 		fprintf(stderr, "apigee-bundle verify: %s: %zu problem%s\n", argv[optind],
-			v.n_problems, v.n_problems == 1 ? "" : "s");
+		        v.n_problems, v.n_problems == 1 ? "" : "s");
 	r = v.n_problems ? EXIT_FINDINGS : EXIT_OK;
 	json_decref(manifest);
 	json_decref(red);

@@ -33,20 +33,20 @@ struct run_result;
 #define COLLECT_DEFAULT_LOG_LINES 10000
 #define COLLECT_DEFAULT_TIMEOUT_S 30
 #define COLLECT_DEFAULT_PARALLEL 4
-#define COLLECT_MAX_JSON (64u << 20)        /* kubectl JSON held in memory */
-#define COLLECT_MEMBER_SPILL (1u << 20)     /* staged members above this go to a file */
-#define COLLECT_MAX_STDERR_KEPT 2048        /* stderr bytes kept in the manifest */
-#define COLLECT_MAX_LOG_BYTES (2ull << 30)  /* per container log */
-#define COLLECT_MAX_ATTACH (256u << 20)     /* per --attach file */
+#define COLLECT_MAX_JSON (64u << 20)       /* kubectl JSON held in memory */
+#define COLLECT_MEMBER_SPILL (1u << 20)    /* staged members above this go to a file */
+#define COLLECT_MAX_STDERR_KEPT 2048       /* stderr bytes kept in the manifest */
+#define COLLECT_MAX_LOG_BYTES (2ull << 30) /* per container log */
+#define COLLECT_MAX_ATTACH (256u << 20)    /* per --attach file */
 
 struct collect_options {
 	const char *output;
 	const char *ns;
 	const char *kubeconfig;
 	const char *context;
-	const char *kubectl;  /* resolved path or NULL = not found */
+	const char *kubectl; /* resolved path or NULL = not found */
 	const char *kubectl_arg;
-	const char *gcloud;   /* resolved path or NULL */
+	const char *gcloud; /* resolved path or NULL */
 	const char *gcloud_arg;
 	const char *org;
 	const char *api_base;
@@ -66,10 +66,10 @@ struct collect_options {
 /* ---- the sink's life cycle (sink.c) ------------------------------------------------ */
 
 struct sink_options {
-	struct redactor *redactor;  /* borrowed */
-	const char *staging_dir;    /* where spilled members go (unlinked at once) */
-	FILE *progress;             /* NULL = silent */
-	bool tty;                   /* live status line */
+	struct redactor *redactor; /* borrowed */
+	const char *staging_dir;   /* where spilled members go (unlinked at once) */
+	FILE *progress;            /* NULL = silent */
+	bool tty;                  /* live status line */
 	const volatile sig_atomic_t *cancel;
 };
 
@@ -77,7 +77,8 @@ struct sink_summary {
 	unsigned collected, skipped, failed, disabled;
 	unsigned members;
 	uint64_t bytes;
-	int64_t wait_ms;
+	int64_t wait_ms;      /* summed over all waits (parallel waits add up) */
+	int64_t wait_wall_ms; /* wall-clock time with at least one wait going */
 };
 
 int sink_new(const struct sink_options *o, struct sink **ret, struct error *err);
@@ -89,7 +90,7 @@ void sink_begin(struct sink *s, const char *name);
  * off on purpose (--offline, no --project): recorded as skipped, not counted for
  * the exit status. duration_ms < 0: unknown. */
 void sink_source_ex(struct sink *s, const char *name, enum outcome o, const char *reason,
-		    int64_t duration_ms, bool user_disabled);
+                    int64_t duration_ms, bool user_disabled);
 /* A literal (the API token) that must never appear in any member: occurrences are
  * replaced before redaction in buffered members; found in a streamed member, it is
  * a leak (no archive). Strings shorter than 8 bytes are ignored. */
@@ -103,7 +104,7 @@ int sink_raw(struct sink *s, const char *path, struct buf *ret);
  * staged in an unlinked temp file. sink_stream_write has run_out_fn's shape. */
 struct sink_stream;
 int sink_stream_begin(struct sink *s, const char *path, struct sink_stream **ret,
-		      struct error *err);
+                      struct error *err);
 int sink_stream_write(void *stream, const void *data, size_t len);
 /* Finish: m describes the member (m->path, m->data and m->len are ignored). */
 int sink_stream_end(struct sink_stream *st, const struct member_out *m, struct error *err);
@@ -117,8 +118,8 @@ int sink_failed(struct sink *s, struct error *ret);
  * collection is the manifest's "collection" object (start, end, options; borrowed).
  * Fills ret_summary (may be NULL) also on failure. On any failure nothing exists at
  * output (the temp file is removed). */
-int sink_finish(struct sink *s, const char *output, struct json_t *collection,
-		int64_t mtime, struct sink_summary *ret_summary, struct error *err);
+int sink_finish(struct sink *s, const char *output, struct json_t *collection, int64_t mtime,
+                struct sink_summary *ret_summary, struct error *err);
 void sink_get_summary(struct sink *s, struct sink_summary *ret);
 /* Print the summary of skipped/failed sources with reasons. */
 void sink_print_summary(struct sink *s, FILE *f);
@@ -126,21 +127,21 @@ void sink_print_summary(struct sink *s, FILE *f);
 /* ---- sources in this folder -------------------------------------------------------- */
 
 struct kube_facts {
-	struct strv route_hosts;      /* non-wildcard ApigeeRoute host names */
-	struct strv ingress_addrs;    /* "ip:port" of the ingress gateway services */
+	struct strv route_hosts;   /* non-wildcard ApigeeRoute host names */
+	struct strv ingress_addrs; /* "ip:port" of the ingress gateway services */
 };
 void kube_facts_release(struct kube_facts *f);
 
 /* kubectl sources (kube.c): version, routes, route configs, describe, secrets
  * (facts only), pods, services, logs. Missing kubectl: every source skipped. */
 int collect_kube(const struct collect_options *o, struct sink *s, struct kube_facts *ret_facts,
-		 struct error *err);
+                 struct error *err);
 
 /* --overrides files (overrides.c): stored redacted, TLS facts of the files named by
  * sslCertPath/sslKeyPath, chains kept when public. ret_org (may be NULL) gets the
  * first org named (caller frees). */
 int collect_overrides(const struct collect_options *o, struct sink *s, char **ret_org,
-		      struct error *err);
+                      struct error *err);
 /* The org named by the first overrides file that has one, without storing
  * anything (to default --org before the sources run). NULL when none. */
 char *collect_overrides_org(const struct strv *files);
@@ -151,8 +152,8 @@ char *collect_overrides_org(const struct strv *files);
  * the key (key_missing). *ret_public_chain is set when the certificate bytes
  * parsed as certificates and hold no private key (safe to store). */
 int collect_tls_entry(struct json_t *entry, const void *cert, size_t cert_len,
-		      const char *cert_missing, const void *key, size_t key_len,
-		      const char *key_missing, bool *ret_public_chain);
+                      const char *cert_missing, const void *key, size_t key_len,
+                      const char *key_missing, bool *ret_public_chain);
 
 /* gcloud sources (gcloud.c): with --project, the load balancer facts. */
 int collect_gcloud(const struct collect_options *o, struct sink *s, struct error *err);
@@ -167,7 +168,7 @@ int collect_attachments(const struct collect_options *o, struct sink *s, struct 
  * argv, status, stderr and duration. ret_out (may be NULL) receives stdout.
  * Returns the outcome. */
 enum outcome collect_command(const struct collect_options *o, struct sink *s, const char *name,
-			     const char *path, const struct strv *argv, struct buf *ret_out);
+                             const char *path, const struct strv *argv, struct buf *ret_out);
 /* "exit 1: first stderr line" / "timed out after 30 s" / "killed by signal 9". */
 char *collect_describe_failure(const struct run_result *res, const char *stderr_text);
 

@@ -46,6 +46,10 @@ int collect_gcloud(const struct collect_options *o, struct sink *s, struct error
 		why = "gcloud not found";
 		user = false;
 	}
+	if (why) {
+		sink_source_ex(s, "gcloud load balancer facts", OUTCOME_SKIPPED, why, -1, user);
+		return 0;
+	}
 	for (size_t i = 0; i < sizeof(gcloud_lists) / sizeof(gcloud_lists[0]); i++) {
 		struct strv argv = STRV_INIT;
 		char *name = NULL, *words;
@@ -60,11 +64,6 @@ int collect_gcloud(const struct collect_options *o, struct sink *s, struct error
 			return error_set(err, -ENOMEM, NULL, 0, "out of memory");
 		}
 		free(words);
-		if (why) {
-			sink_source_ex(s, name, OUTCOME_SKIPPED, why, -1, user);
-			free(name);
-			continue;
-		}
 		strv_push(&argv, o->gcloud);
 		for (size_t k = 0; gcloud_lists[i].words[k]; k++)
 			strv_push(&argv, gcloud_lists[i].words[k]);
@@ -110,12 +109,13 @@ int collect_gcloud_token(const struct collect_options *o, struct buf *ret, struc
 			OPENSSL_cleanse(ret->data, ret->len);
 		buf_release(ret);
 		r = error_set(err, -EIO, NULL, 0, "gcloud auth print-access-token: %s",
-			      why ? why : "failed");
+		              why ? why : "failed");
 		free(why);
 	}
 	/* trim the newline */
-	while (r == 0 && ret->len && (ret->data[ret->len - 1] == '\n' || ret->data[ret->len - 1] == '\r' ||
-				      ret->data[ret->len - 1] == ' '))
+	while (r == 0 && ret->len &&
+	       (ret->data[ret->len - 1] == '\n' || ret->data[ret->len - 1] == '\r' ||
+	        ret->data[ret->len - 1] == ' '))
 		ret->data[--ret->len] = '\0';
 	if (r == 0 && ret->len == 0)
 		r = error_set(err, -EIO, NULL, 0, "gcloud auth print-access-token printed nothing");
@@ -138,7 +138,8 @@ int collect_attachments(const struct collect_options *o, struct sink *s, struct 
 		struct stat sb;
 
 		base = base ? base + 1 : file;
-		safe = strdup(*base && strcmp(base, ".") && strcmp(base, "..") ? base : "attachment");
+		safe = strdup(*base && strcmp(base, ".") && strcmp(base, "..") ? base
+		                                                               : "attachment");
 		if (!safe)
 			return error_set(err, -ENOMEM, NULL, 0, "out of memory");
 		for (char *p = safe; *p; p++)
@@ -156,7 +157,7 @@ int collect_attachments(const struct collect_options *o, struct sink *s, struct 
 			char why[600];
 
 			snprintf(why, sizeof(why), "cannot open '%s': %s", file,
-				 fd < 0 ? strerror(errno) : "not a regular file");
+			         fd < 0 ? strerror(errno) : "not a regular file");
 			if (fd >= 0)
 				close(fd);
 			sink_source_ex(s, name, OUTCOME_FAILED, why, -1, false);

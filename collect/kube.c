@@ -49,17 +49,40 @@ char *collect_describe_failure(const struct run_result *res, const char *stderr_
 	char line[200] = "";
 
 	if (stderr_text) {
-		const char *s = stderr_text;
-		size_t n;
+		/* the last line that is not a klog debug line ("E1121 05:35:24.16 ...") says
+		 * it best (kubectl's "The connection to the server ... was refused"); else
+		 * the first line */
+		const char *best = NULL, *first = NULL;
+		size_t best_n = 0, first_n = 0;
 
-		/* the first non-empty line of stderr */
-		while (*s == '\n' || *s == '\r' || *s == ' ')
-			s++;
-		n = strcspn(s, "\r\n");
-		if (n >= sizeof(line))
-			n = sizeof(line) - 1;
-		memcpy(line, s, n);
-		line[n] = '\0';
+		for (const char *s = stderr_text; *s;) {
+			size_t n = strcspn(s, "\r\n");
+			bool klog = n > 5 && strchr("IWEF", s[0]) && s[1] >= '0' && s[1] <= '9' &&
+			            s[2] >= '0' && s[2] <= '9' && s[3] >= '0' && s[3] <= '9' &&
+			            s[4] >= '0' && s[4] <= '9';
+
+			if (n && !first) {
+				first = s;
+				first_n = n;
+			}
+			if (n && !klog) {
+				best = s;
+				best_n = n;
+			}
+			s += n;
+			while (*s == '\r' || *s == '\n')
+				s++;
+		}
+		if (!best) {
+			best = first;
+			best_n = first_n;
+		}
+		if (best) {
+			if (best_n >= sizeof(line))
+				best_n = sizeof(line) - 1;
+			memcpy(line, best, best_n);
+			line[best_n] = '\0';
+		}
 	}
 	if (res->not_found)
 		buf_puts(&b, "program not found");
@@ -80,8 +103,8 @@ char *collect_describe_failure(const struct run_result *res, const char *stderr_
 static bool stderr_says_timeout(const char *e)
 {
 	return e && (strstr(e, "Client.Timeout") || strstr(e, "context deadline exceeded") ||
-		     strstr(e, "i/o timeout") || strstr(e, "TLS handshake timeout") ||
-		     strstr(e, "net/http: request canceled"));
+	             strstr(e, "i/o timeout") || strstr(e, "TLS handshake timeout") ||
+	             strstr(e, "net/http: request canceled"));
 }
 
 static char *display_name(const struct strv *argv, size_t skip)
@@ -108,9 +131,9 @@ static char *safe_component(const char *name)
 		char c = name[i];
 
 		out[k++] = ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-')
-				   ? c
-				   : '_';
+		            (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-')
+		                   ? c
+		                   : '_';
 	}
 	out[k] = '\0';
 	if (k == 0 || strcmp(out, ".") == 0 || strcmp(out, "..") == 0) {
@@ -126,12 +149,13 @@ static int kubectl_argv(const struct collect_options *o, struct strv *argv)
 
 	if (strv_push(argv, o->kubectl) < 0)
 		return -ENOMEM;
-	if (o->kubeconfig && (strv_push(argv, "--kubeconfig") < 0 || strv_push(argv, o->kubeconfig) < 0))
+	if (o->kubeconfig &&
+	    (strv_push(argv, "--kubeconfig") < 0 || strv_push(argv, o->kubeconfig) < 0))
 		return -ENOMEM;
 	if (o->context && (strv_push(argv, "--context") < 0 || strv_push(argv, o->context) < 0))
 		return -ENOMEM;
 	snprintf(t, sizeof(t), "--request-timeout=%llds",
-		 (long long)((o->timeout_ms + 999) / 1000));
+	         (long long)((o->timeout_ms + 999) / 1000));
 	if (strv_push(argv, "-n") < 0 || strv_push(argv, o->ns) < 0 || strv_push(argv, t) < 0)
 		return -ENOMEM;
 	return 0;
@@ -161,15 +185,15 @@ static void kube_mark_unreachable(struct kube *k, const char *name)
 	if (!k->unreachable) {
 		k->unreachable = true;
 		snprintf(k->unreachable_why, sizeof(k->unreachable_why),
-			 "cluster unreachable ('%s' timed out)", name);
+		         "cluster unreachable ('%s' timed out)", name);
 	}
 	pthread_mutex_unlock(&k->mu);
 }
 
 /* Run one command; fill res, out, errbuf. Outcome and reason (caller frees). */
 static enum outcome run_one(const struct collect_options *o, struct sink *s,
-			    const struct strv *argv, struct buf *out, struct buf *errbuf,
-			    struct run_result *res, run_out_fn fn, void *ud, char **ret_reason)
+                            const struct strv *argv, struct buf *out, struct buf *errbuf,
+                            struct run_result *res, run_out_fn fn, void *ud, char **ret_reason)
 {
 	struct child_process cmd = CHILD_PROCESS_INIT;
 	struct error err = ERROR_INIT;
@@ -210,13 +234,13 @@ static enum outcome run_one(const struct collect_options *o, struct sink *s,
 		oc = OUTCOME_FAILED;
 	if (oc != OUTCOME_OK)
 		*ret_reason = res->out_truncated && res->exit_status == 0
-				      ? strdup("output over the size limit (cut)")
-				      : collect_describe_failure(res, errbuf->data);
+		                      ? strdup("output over the size limit (cut)")
+		                      : collect_describe_failure(res, errbuf->data);
 	return oc;
 }
 
 enum outcome collect_command(const struct collect_options *o, struct sink *s, const char *name,
-			     const char *path, const struct strv *argv, struct buf *ret_out)
+                             const char *path, const struct strv *argv, struct buf *ret_out)
 {
 	struct buf out = BUF_INIT, errbuf = BUF_INIT;
 	struct run_result res;
@@ -225,6 +249,15 @@ enum outcome collect_command(const struct collect_options *o, struct sink *s, co
 
 	sink_begin(s, name);
 	oc = run_one(o, s, argv, &out, &errbuf, &res, NULL, NULL, &reason);
+	/* A cluster without the Apigee CRDs (Apigee X, or a Helm install without
+	 * ApigeeRouteConfig): a fact about the cluster, not a collection failure */
+	if (oc == OUTCOME_FAILED && errbuf.data &&
+	    strstr(errbuf.data, "the server doesn't have a resource type")) {
+		oc = OUTCOME_OK;
+		free(reason);
+		reason = strdup("resource type not served by this cluster");
+		path = NULL;
+	}
 	if (path && oc != OUTCOME_SKIPPED) {
 		struct member_out m = {
 			.path = path,
@@ -445,7 +478,8 @@ static json_t *secret_item(json_t *sec)
 	}
 	if (cap)
 		dec = calloc(cap, sizeof(*dec));
-	json_object_foreach(data, k, v) {
+	json_object_foreach(data, k, v)
+	{
 		const char *val = json_string_value(v);
 		unsigned char *raw = NULL;
 		size_t rawlen = 0;
@@ -478,13 +512,13 @@ static json_t *secret_item(json_t *sec)
 	else if ((cert = find_key(dec, n, "cert")))
 		key = find_key(dec, n, "key");
 	if (cert && (key || (type && strcmp(type, "kubernetes.io/tls") == 0) ||
-		     strcmp(cert->key, "cert") == 0)) {
+	             strcmp(cert->key, "cert") == 0)) {
 		json_t *tls = json_pack("{s:s,s:s?}", "cert_key", cert->key, "key_key",
-					key ? key->key : NULL);
+		                        key ? key->key : NULL);
 
-		if (tls && collect_tls_entry(tls, cert->data, cert->len, NULL,
-					     key ? key->data : NULL, key ? key->len : 0, NULL,
-					     NULL) == 0)
+		if (tls &&
+		    collect_tls_entry(tls, cert->data, cert->len, NULL, key ? key->data : NULL,
+		                      key ? key->len : 0, NULL, NULL) == 0)
 			json_object_set_new(item, "tls", tls);
 		else
 			json_decref(tls);
@@ -501,17 +535,16 @@ static void wipe_secret_values(json_t *list)
 	json_t *items = json_object_get(list, "items"), *it;
 	size_t i;
 
-	json_array_foreach(items, i, it) {
+	json_array_foreach(items, i, it)
+	{
 		const char *fields[] = { "data", "stringData" };
 
 		for (size_t f = 0; f < 2; f++) {
 			json_t *d = json_object_get(it, fields[f]), *v;
 			const char *key;
 
-			json_object_foreach(d, key, v)
-				if (json_is_string(v))
-					OPENSSL_cleanse((char *)json_string_value(v),
-							json_string_length(v));
+			json_object_foreach(d, key, v) if (json_is_string(v)) OPENSSL_cleanse(
+			        (char *)json_string_value(v), json_string_length(v));
 		}
 	}
 }
@@ -549,12 +582,13 @@ static void job_secrets(struct kube *k)
 		}
 	}
 	doc = json_pack("{s:s,s:s,s:[]}", "kind", "apigee-bundle/secrets/v1", "namespace", k->o->ns,
-			"items");
+	                "items");
 	if (oc == OUTCOME_OK && doc) {
 		json_t *it, *dst = json_object_get(doc, "items");
 		size_t i;
 
-		json_array_foreach(json_object_get(list, "items"), i, it) {
+		json_array_foreach(json_object_get(list, "items"), i, it)
+		{
 			json_t *item = secret_item(it);
 
 			if (item)
@@ -597,8 +631,8 @@ out:
 
 static const char *label_app(json_t *obj)
 {
-	return json_string_value(
-		json_object_get(json_object_get(json_object_get(obj, "metadata"), "labels"), "app"));
+	return json_string_value(json_object_get(
+	        json_object_get(json_object_get(obj, "metadata"), "labels"), "app"));
 }
 
 static const char *obj_name(json_t *obj)
@@ -610,11 +644,11 @@ static bool is_gateway_or_watcher(json_t *pod)
 {
 	const char *app = label_app(pod), *name = obj_name(pod);
 
-	if (app && (strcmp(app, "apigee-ingressgateway") == 0 || strcmp(app, "apigee-watcher") == 0 ||
-		    strcmp(app, "istio-ingressgateway") == 0))
+	if (app && (strcmp(app, "apigee-ingressgateway") == 0 ||
+	            strcmp(app, "apigee-watcher") == 0 || strcmp(app, "istio-ingressgateway") == 0))
 		return true;
 	return name && (strncmp(name, "apigee-ingressgateway", 21) == 0 ||
-			strncmp(name, "apigee-watcher", 14) == 0);
+	                strncmp(name, "apigee-watcher", 14) == 0);
 }
 
 static size_t list_len(const struct buf *b)
@@ -632,8 +666,8 @@ static void job_pods(struct kube *k)
 	enum outcome oc;
 
 	/* by label first (one request); clusters with other labels: by name prefix */
-	oc = kubectl(k, NULL, &out, "get", "pods", "-l", "app in (apigee-ingressgateway,apigee-watcher)",
-		     "-o", "json", NULL);
+	oc = kubectl(k, NULL, &out, "get", "pods", "-l",
+	             "app in (apigee-ingressgateway,apigee-watcher)", "-o", "json", NULL);
 	if (oc == OUTCOME_OK && list_len(&out) > 0) {
 		struct member_out m = {
 			.path = "kubernetes/pods.json",
@@ -662,7 +696,8 @@ static void job_pods(struct kube *k)
 	buf_release(&out);
 	if (oc == OUTCOME_TIMEOUT || oc == OUTCOME_SKIPPED)
 		return;
-	if (kubectl(k, "kubernetes/pods.json", &out, "get", "pods", "-o", "json", NULL) == OUTCOME_OK)
+	if (kubectl(k, "kubernetes/pods.json", &out, "get", "pods", "-o", "json", NULL) ==
+	    OUTCOME_OK)
 		k->pods_json = out;
 	else
 		buf_release(&out);
@@ -673,7 +708,7 @@ static void job_routes_json(struct kube *k)
 	struct buf out = BUF_INIT;
 
 	if (kubectl(k, "kubernetes/apigeeroutes.json", &out, "get", "apigeeroutes", "-o", "json",
-		    NULL) == OUTCOME_OK)
+	            NULL) == OUTCOME_OK)
 		k->routes_json = out;
 	else
 		buf_release(&out);
@@ -688,56 +723,6 @@ static void job_services(struct kube *k)
 		k->services_json = out;
 	else
 		buf_release(&out);
-}
-
-static void job_routeconfigs(struct kube *k)
-{
-	struct strv argv = STRV_INIT;
-	struct buf out = BUF_INIT, errbuf = BUF_INIT;
-	struct run_result res;
-	const char *name = "kubectl get apigeerouteconfigs -o json";
-	char *reason = NULL, why[200];
-	enum outcome oc;
-
-	if (kube_is_unreachable(k, why, sizeof(why))) {
-		sink_source_ex(k->s, name, OUTCOME_SKIPPED, why, -1, false);
-		return;
-	}
-	if (kubectl_argv(k->o, &argv) < 0 || strv_push(&argv, "get") < 0 ||
-	    strv_push(&argv, "apigeerouteconfigs") < 0 || strv_push(&argv, "-o") < 0 ||
-	    strv_push(&argv, "json") < 0)
-		goto out;
-	sink_begin(k->s, name);
-	oc = run_one(k->o, k->s, &argv, &out, &errbuf, &res, NULL, NULL, &reason);
-	/* Helm installs have no ApigeeRouteConfig CRD: a fact, not a failure */
-	if (oc == OUTCOME_FAILED && errbuf.data &&
-	    strstr(errbuf.data, "the server doesn't have a resource type")) {
-		oc = OUTCOME_OK;
-		free(reason);
-		reason = strdup("not served by this cluster (Helm install)");
-	} else {
-		struct member_out m = {
-			.path = "kubernetes/apigeerouteconfigs.json",
-			.data = out.data,
-			.len = out.len,
-			.source = MEMBER_SRC_COMMAND,
-			.argv = &argv,
-			.outcome = oc,
-			.exit_status = res.exit_status,
-			.duration_ms = res.duration_ms,
-			.error = oc == OUTCOME_OK ? NULL : reason,
-			.stderr_text = errbuf.data,
-		};
-
-		if (oc != OUTCOME_SKIPPED)
-			sink_emit(k->s, &m);
-	}
-	sink_source_ex(k->s, name, oc, reason, res.duration_ms, false);
-out:
-	free(reason);
-	buf_release(&out);
-	buf_release(&errbuf);
-	strv_release(&argv);
 }
 
 enum phase1_job {
@@ -769,7 +754,8 @@ static void phase1(void *ud, size_t i)
 		kubectl(k, "kubernetes/apigeeroutes.txt", NULL, "get", "apigeeroutes", NULL);
 		break;
 	case JOB_ROUTECONFIGS:
-		job_routeconfigs(k);
+		kubectl(k, "kubernetes/apigeerouteconfigs.json", NULL, "get", "apigeerouteconfigs",
+		        "-o", "json", NULL);
 		break;
 	case JOB_SECRETS:
 		job_secrets(k);
@@ -782,7 +768,7 @@ static void phase1(void *ud, size_t i)
 		break;
 	case JOB_PODS_TABLE:
 		kubectl(k, "kubernetes/pods.txt", NULL, "get", "pods", "-o", "wide", "-l",
-			"app in (apigee-ingressgateway,apigee-watcher)", NULL);
+		        "app in (apigee-ingressgateway,apigee-watcher)", NULL);
 		break;
 	case JOB_SERVICES:
 		job_services(k);
@@ -893,25 +879,28 @@ static void phase2(void *ud, size_t i)
 		job_describe(k, k->describe_routes.v[i]);
 	else if (i - k->describe_routes.n < k->log_pods.n)
 		job_logs(k, k->log_pods.v[i - k->describe_routes.n],
-			 k->log_containers.v[i - k->describe_routes.n]);
+		         k->log_containers.v[i - k->describe_routes.n]);
 }
 
 /* Names of the routes, their non-wildcard host names. */
 static void scan_routes(struct kube *k, struct kube_facts *f)
 {
-	json_t *j = k->routes_json.len ? json_loadb(k->routes_json.data, k->routes_json.len, 0, NULL)
-				       : NULL;
+	json_t *j = k->routes_json.len
+	                    ? json_loadb(k->routes_json.data, k->routes_json.len, 0, NULL)
+	                    : NULL;
 	json_t *items = json_object_get(j, "items"), *it, *h;
 	size_t i, n;
 
 	if (!items && json_is_object(j) && json_object_get(j, "spec"))
 		items = NULL;
-	json_array_foreach(items, i, it) {
+	json_array_foreach(items, i, it)
+	{
 		const char *name = obj_name(it);
 
 		if (name)
 			strv_push_unique(&k->describe_routes, name);
-		json_array_foreach(json_object_get(json_object_get(it, "spec"), "hostnames"), n, h) {
+		json_array_foreach(json_object_get(json_object_get(it, "spec"), "hostnames"), n, h)
+		{
 			const char *host = json_string_value(h);
 
 			if (host && *host && !strchr(host, '*'))
@@ -923,17 +912,19 @@ static void scan_routes(struct kube *k, struct kube_facts *f)
 
 static void scan_pods(struct kube *k)
 {
-	json_t *j = k->pods_json.len ? json_loadb(k->pods_json.data, k->pods_json.len, 0, NULL)
-				     : NULL;
+	json_t *j =
+	        k->pods_json.len ? json_loadb(k->pods_json.data, k->pods_json.len, 0, NULL) : NULL;
 	json_t *it, *c;
 	size_t i, n;
 
-	json_array_foreach(json_object_get(j, "items"), i, it) {
+	json_array_foreach(json_object_get(j, "items"), i, it)
+	{
 		const char *pod = obj_name(it);
 
 		if (!pod || !is_gateway_or_watcher(it))
 			continue;
-		json_array_foreach(json_object_get(json_object_get(it, "spec"), "containers"), n, c) {
+		json_array_foreach(json_object_get(json_object_get(it, "spec"), "containers"), n, c)
+		{
 			const char *cn = json_string_value(json_object_get(c, "name"));
 
 			if (cn) {
@@ -949,12 +940,13 @@ static void scan_pods(struct kube *k)
 static void scan_services(struct kube *k, struct kube_facts *f)
 {
 	json_t *j = k->services_json.len
-			    ? json_loadb(k->services_json.data, k->services_json.len, 0, NULL)
-			    : NULL;
+	                    ? json_loadb(k->services_json.data, k->services_json.len, 0, NULL)
+	                    : NULL;
 	json_t *it, *p, *ing;
 	size_t i, n;
 
-	json_array_foreach(json_object_get(j, "items"), i, it) {
+	json_array_foreach(json_object_get(j, "items"), i, it)
+	{
 		const char *app = label_app(it), *name = obj_name(it);
 		json_t *spec = json_object_get(it, "spec");
 		json_int_t port = 0;
@@ -962,7 +954,8 @@ static void scan_services(struct kube *k, struct kube_facts *f)
 		if (!((app && strcmp(app, "apigee-ingressgateway") == 0) ||
 		      (name && strncmp(name, "apigee-ingressgateway", 21) == 0)))
 			continue;
-		json_array_foreach(json_object_get(spec, "ports"), n, p) {
+		json_array_foreach(json_object_get(spec, "ports"), n, p)
+		{
 			const char *pn = json_string_value(json_object_get(p, "name"));
 			json_int_t num = json_integer_value(json_object_get(p, "port"));
 
@@ -972,9 +965,10 @@ static void scan_services(struct kube *k, struct kube_facts *f)
 		if (port <= 0 || port > 65535)
 			port = 443;
 		json_array_foreach(json_object_get(json_object_get(json_object_get(it, "status"),
-								   "loadBalancer"),
-						   "ingress"),
-				   n, ing) {
+		                                                   "loadBalancer"),
+		                                   "ingress"),
+		                   n, ing)
+		{
 			const char *ip = json_string_value(json_object_get(ing, "ip"));
 			char addr[320];
 
@@ -1001,7 +995,7 @@ void kube_facts_release(struct kube_facts *f)
 }
 
 int collect_kube(const struct collect_options *o, struct sink *s, struct kube_facts *ret_facts,
-		 struct error *err)
+                 struct error *err)
 {
 	static const char *const names[] = {
 		"kubectl version",
@@ -1020,7 +1014,8 @@ int collect_kube(const struct collect_options *o, struct sink *s, struct kube_fa
 
 	if (!o->kubectl) {
 		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-			sink_source_ex(s, names[i], OUTCOME_SKIPPED, "kubectl not found", -1, false);
+			sink_source_ex(s, names[i], OUTCOME_SKIPPED, "kubectl not found", -1,
+			               false);
 		return 0;
 	}
 	k.o = o;
@@ -1033,7 +1028,7 @@ int collect_kube(const struct collect_options *o, struct sink *s, struct kube_fa
 		scan_pods(&k);
 		scan_services(&k, ret_facts);
 		r = run_parallel(k.describe_routes.n + k.log_pods.n, o->parallel, phase2, &k,
-				 o->cancel);
+		                 o->cancel);
 	}
 	if (r < 0)
 		error_set(err, r, NULL, 0, "cannot start worker threads");

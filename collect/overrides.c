@@ -33,12 +33,13 @@
 
 static json_t *cert_error_json(const char *cls, const char *text, unsigned line)
 {
-	return json_pack("{s:s,s:s,s:i}", "class", cls, "text", text ? text : cls, "line", (int)line);
+	return json_pack("{s:s,s:s,s:i}", "class", cls, "text", text ? text : cls, "line",
+	                 (int)line);
 }
 
 int collect_tls_entry(json_t *entry, const void *cert, size_t cert_len, const char *cert_missing,
-		      const void *key, size_t key_len, const char *key_missing,
-		      bool *ret_public_chain)
+                      const void *key, size_t key_len, const char *key_missing,
+                      bool *ret_public_chain)
 {
 	struct pem_file pf;
 	struct key_facts kf;
@@ -60,10 +61,11 @@ int collect_tls_entry(json_t *entry, const void *cert, size_t cert_len, const ch
 		r = pem_parse_cert_file(cert, cert_len, &pf, &perr, NULL);
 		if (r < 0) {
 			json_object_set_new(entry, "cert_error",
-					    cert_error_json(pem_error_name(PEM_ERR_BAD_DER),
-							    r == -ERANGE ? "certificate file too large"
-									 : "cannot parse",
-							    0));
+			                    cert_error_json(pem_error_name(PEM_ERR_BAD_DER),
+			                                    r == -ERANGE
+			                                            ? "certificate file too large"
+			                                            : "cannot parse",
+			                                    0));
 		} else {
 			for (size_t i = 0; i < pf.n_items; i++) {
 				const struct pem_item *it = &pf.items[i];
@@ -80,17 +82,19 @@ int collect_tls_entry(json_t *entry, const void *cert, size_t cert_len, const ch
 				json_object_set_new(entry, "cert_error", json_null());
 			else
 				json_object_set_new(entry, "cert_error",
-						    cert_error_json(pem_error_name(perr),
-								    pf.error_text ? pf.error_text
-										  : pem_error_text(perr),
-								    pf.error_line));
+				                    cert_error_json(pem_error_name(perr),
+				                                    pf.error_text
+				                                            ? pf.error_text
+				                                            : pem_error_text(perr),
+				                                    pf.error_line));
 			if (perr != PEM_OK)
 				leaf = NULL;
 			if (ret_public_chain)
 				*ret_public_chain = perr == PEM_OK && !pf.has_private_key;
 		}
 	} else if (cert_missing) {
-		json_object_set_new(entry, "cert_error", cert_error_json("missing", cert_missing, 0));
+		json_object_set_new(entry, "cert_error",
+		                    cert_error_json("missing", cert_missing, 0));
 	} else {
 		json_object_set_new(entry, "cert_error", json_null());
 	}
@@ -105,14 +109,14 @@ int collect_tls_entry(json_t *entry, const void *cert, size_t cert_len, const ch
 		} else {
 			json_object_set_new(entry, "key", json_null());
 			json_object_set_new(entry, "key_error",
-					    cert_error_json(pem_error_name(PEM_ERR_BAD_DER),
-							    "cannot parse the key file", 0));
+			                    cert_error_json(pem_error_name(PEM_ERR_BAD_DER),
+			                                    "cannot parse the key file", 0));
 		}
 	} else {
 		json_object_set_new(entry, "key", json_null());
 		if (key_missing)
 			json_object_set_new(entry, "key_error",
-					    cert_error_json("missing", key_missing, 0));
+			                    cert_error_json("missing", key_missing, 0));
 	}
 	if (leaf && have_key)
 		json_object_set_new(entry, "key_matches", json_boolean(cert_key_match(leaf, &kf)));
@@ -165,7 +169,8 @@ static int read_file(const char *path, size_t max, struct buf *ret, char **ret_w
 			break;
 		if (buf_append(ret, chunk, (size_t)n) < 0) {
 			r = -ERANGE;
-			if (asprintf(ret_why, "cannot read '%s': larger than %zu bytes", path, max) < 0)
+			if (asprintf(ret_why, "cannot read '%s': larger than %zu bytes", path,
+			             max) < 0)
 				*ret_why = NULL;
 			break;
 		}
@@ -218,11 +223,10 @@ char *collect_overrides_org(const struct strv *files)
 		size_t k;
 
 		if (read_file(files->v[i], OVERRIDES_MAX_BYTES, &b, &why) == 0 &&
-		    yamljson_parse((const uint8_t *)(b.data ? b.data : ""), b.len, files->v[i], &docs,
-				   NULL) == 0)
-			json_array_foreach(docs, k, d)
-				if (!org && jstr(d, "org"))
-					org = strdup(jstr(d, "org"));
+		    yamljson_parse((const uint8_t *)(b.data ? b.data : ""), b.len, files->v[i],
+		                   &docs, NULL) == 0)
+			json_array_foreach(docs, k, d) if (!org && jstr(d, "org")) org =
+			        strdup(jstr(d, "org"));
 		json_decref(docs);
 		buf_wipe(&b);
 		free(why);
@@ -234,10 +238,10 @@ char *collect_overrides_org(const struct strv *files)
 
 /* One virtual host: its TLS entry, and its chain when public. */
 static void vhost_tls(struct sink *s, const char *file, const char *member, json_t *vh,
-		      json_t *items)
+                      json_t *items)
 {
 	const char *name = jstr(vh, "name"), *cp = jstr(vh, "sslCertPath"),
-		   *kp = jstr(vh, "sslKeyPath");
+	           *kp = jstr(vh, "sslKeyPath");
 	struct buf cert = BUF_INIT, key = BUF_INIT;
 	char *cwhy = NULL, *kwhy = NULL, *cfull = NULL, *kfull = NULL, *src = NULL;
 	bool public_chain = false;
@@ -246,7 +250,7 @@ static void vhost_tls(struct sink *s, const char *file, const char *member, json
 	if (!cp && !kp)
 		return; /* sslSecret: the Secret facts cover it */
 	e = json_pack("{s:s?,s:s,s:s?,s:s?}", "virtualhost", name, "overrides", member, "cert_path",
-		      cp, "key_path", kp);
+	              cp, "key_path", kp);
 	if (!e)
 		return;
 	if (cp && (cfull = resolve(file, cp)))
@@ -254,8 +258,8 @@ static void vhost_tls(struct sink *s, const char *file, const char *member, json
 	if (kp && (kfull = resolve(file, kp)))
 		read_file(kfull, PEM_MAX_INPUT, &key, &kwhy);
 	collect_tls_entry(e, cwhy || !cp ? NULL : (cert.data ? cert.data : ""), cert.len,
-			  cp ? cwhy : NULL, kwhy || !kp ? NULL : (key.data ? key.data : ""), key.len,
-			  kp ? kwhy : NULL, &public_chain);
+	                  cp ? cwhy : NULL, kwhy || !kp ? NULL : (key.data ? key.data : ""),
+	                  key.len, kp ? kwhy : NULL, &public_chain);
 	buf_wipe(&key);
 	json_array_append_new(items, e);
 
@@ -271,10 +275,11 @@ static void vhost_tls(struct sink *s, const char *file, const char *member, json
 			for (size_t i = 0; i < n; i++) {
 				char c = (name ? name : "vhost")[i];
 
-				safe[i] = ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-					   (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.')
-						  ? c
-						  : '_';
+				safe[i] =
+				        ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+				         (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.')
+				                ? c
+				                : '_';
 			}
 			safe[n] = '\0';
 			if (safe[0] == '.')
@@ -299,8 +304,10 @@ static void vhost_tls(struct sink *s, const char *file, const char *member, json
 	}
 	if (src)
 		sink_source_ex(s, src, OUTCOME_OK,
-			       cwhy ? cwhy : public_chain ? NULL : "not stored (not a public chain)",
-			       -1, false);
+		               cwhy           ? cwhy
+		               : public_chain ? NULL
+		                              : "not stored (not a public chain)",
+		               -1, false);
 	free(src);
 	buf_wipe(&cert);
 	free(cwhy);
@@ -310,7 +317,7 @@ static void vhost_tls(struct sink *s, const char *file, const char *member, json
 }
 
 int collect_overrides(const struct collect_options *o, struct sink *s, char **ret_org,
-		      struct error *err)
+                      struct error *err)
 {
 	json_t *doc = json_pack("{s:s,s:[]}", "kind", "apigee-bundle/tls-files/v1", "items");
 	json_t *items = json_object_get(doc, "items");
@@ -353,27 +360,28 @@ int collect_overrides(const struct collect_options *o, struct sink *s, char **re
 			goto next;
 		}
 		/* the parsed form only guides what else to read; the file itself is stored */
-		if (yamljson_parse((const uint8_t *)(b.data ? b.data : ""), b.len, file, &docs, &perr) <
-		    0) {
+		if (yamljson_parse((const uint8_t *)(b.data ? b.data : ""), b.len, file, &docs,
+		                   &perr) < 0) {
 			char reason[600];
 
 			snprintf(reason, sizeof(reason), "stored, but not valid YAML (line %u: %s)",
-				 perr.line, perr.message);
+			         perr.line, perr.message);
 			sink_source_ex(s, name, OUTCOME_OK, reason, run_now_ms() - t0, false);
 			goto next;
 		}
-		json_array_foreach(docs, k, d) {
+		json_array_foreach(docs, k, d)
+		{
 			json_t *vh;
 			size_t v;
 
 			if (ret_org && !*ret_org && jstr(d, "org"))
 				*ret_org = strdup(jstr(d, "org"));
-			json_array_foreach(json_object_get(d, "virtualhosts"), v, vh)
-				if (json_is_object(vh))
-					vhost_tls(s, file, member, vh, items);
+			json_array_foreach(json_object_get(d, "virtualhosts"), v,
+			                   vh) if (json_is_object(vh))
+			        vhost_tls(s, file, member, vh, items);
 		}
 		sink_source_ex(s, name, OUTCOME_OK, NULL, run_now_ms() - t0, false);
-next:
+	next:
 		json_decref(docs);
 		buf_wipe(&b);
 		free(why);

@@ -25,6 +25,7 @@
 #include "archive_out.h"
 #include "error.h"
 #include "redact.h"
+#include "run.h"
 #include "text.h"
 #include "version.h"
 #include "banned.h"
@@ -57,6 +58,8 @@ struct sink {
 	json_t *sources;
 	unsigned collected, skipped, failed, disabled;
 	int64_t wait_ms;
+	struct wait_span *spans; /* when the waits happened, for the wall-clock union */
+	size_t n_spans, cap_spans;
 
 	struct strv protect;
 	struct strv running;
@@ -66,6 +69,10 @@ struct sink {
 	int fatal;
 	struct error fatal_err;
 	unsigned literal_hits;
+};
+
+struct wait_span {
+	int64_t start, end;
 };
 
 struct sink_stream {
@@ -157,6 +164,7 @@ void sink_free(struct sink *s)
 		buf_release(&s->raw[i].data);
 	}
 	free(s->raw);
+	free(s->spans);
 	for (size_t i = 0; i < s->protect.n; i++)
 		OPENSSL_cleanse(s->protect.v[i], strlen(s->protect.v[i]));
 	strv_release(&s->protect);
@@ -233,19 +241,62 @@ int sink_raw(struct sink *s, const char *path, struct buf *ret)
 		if (strcmp(s->raw[i].path, path) == 0 && s->raw[i].have) {
 			buf_init(ret, 0);
 			r = buf_append(ret, s->raw[i].data.data ? s->raw[i].data.data : "",
-				       s->raw[i].data.len);
+			               s->raw[i].data.len);
 		}
 	pthread_mutex_unlock(&s->mu);
 	return r;
 }
 
+/* A wait that just ended: summed (child time) and kept as a span, so that the
+ * summary can also say how much of the wall clock had at least one wait going. */
 void sink_add_wait(struct sink *s, int64_t ms)
 {
+	int64_t now = run_now_ms();
+
 	if (ms <= 0)
 		return;
 	pthread_mutex_lock(&s->mu);
 	s->wait_ms += ms;
+	if (s->n_spans == s->cap_spans) {
+		size_t ncap = s->cap_spans ? s->cap_spans * 2 : 64;
+		struct wait_span *p = realloc(s->spans, ncap * sizeof(*p));
+
+		if (p) {
+			s->spans = p;
+			s->cap_spans = ncap;
+		}
+	}
+	if (s->n_spans < s->cap_spans)
+		s->spans[s->n_spans++] = (struct wait_span){ now - ms, now };
 	pthread_mutex_unlock(&s->mu);
+}
+
+static int cmp_span(const void *a, const void *b)
+{
+	const struct wait_span *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* The length of the union of the spans. Lock held. */
+static int64_t wait_wall(struct sink *s)
+{
+	int64_t total = 0, cs = 0, ce = -1;
+
+	qsort(s->spans, s->n_spans, sizeof(*s->spans), cmp_span);
+	for (size_t i = 0; i < s->n_spans; i++) {
+		if (ce < 0 || s->spans[i].start > ce) {
+			if (ce >= 0)
+				total += ce - cs;
+			cs = s->spans[i].start;
+			ce = s->spans[i].end;
+		} else if (s->spans[i].end > ce) {
+			ce = s->spans[i].end;
+		}
+	}
+	if (ce >= 0)
+		total += ce - cs;
+	return total;
 }
 
 /* ---- progress ------------------------------------------------------------------------- */
@@ -274,7 +325,7 @@ static void draw_status(struct sink *s)
 		return;
 	}
 	text_escape(s->running.v[s->running.n - 1], strlen(s->running.v[s->running.n - 1]), esc,
-		    sizeof(esc));
+	            sizeof(esc));
 	n = snprintf(line, sizeof(line), "[%zu running] %s", s->running.n, esc);
 	w = term_width(s->progress) - 1;
 	if (n > 0 && (size_t)n > w && w < sizeof(line))
@@ -297,7 +348,7 @@ static void running_remove(struct sink *s, const char *name)
 		if (strcmp(s->running.v[i], name) == 0) {
 			free(s->running.v[i]);
 			memmove(&s->running.v[i], &s->running.v[i + 1],
-				(s->running.n - i) * sizeof(char *));
+			        (s->running.n - i) * sizeof(char *));
 			s->running.n--;
 			return;
 		}
@@ -316,6 +367,9 @@ static json_t *redacted_string(struct sink *s, const char *str)
 		buf_release(&out);
 		return json_string("<redacted>");
 	}
+	/* the redactor works on lines and may end the text with a newline */
+	if (out.len && out.data[out.len - 1] == '\n' && !(*str && str[strlen(str) - 1] == '\n'))
+		out.data[--out.len] = '\0';
 	j = json_stringn(out.data ? out.data : "", out.len);
 	if (!j)
 		j = json_string("<unprintable>");
@@ -324,9 +378,11 @@ static json_t *redacted_string(struct sink *s, const char *str)
 }
 
 void sink_source_ex(struct sink *s, const char *name, enum outcome o, const char *reason,
-		    int64_t duration_ms, bool user_disabled)
+                    int64_t duration_ms, bool user_disabled)
 {
-	const char *status = o == OUTCOME_OK ? "collected" : o == OUTCOME_SKIPPED ? "skipped" : "failed";
+	const char *status = o == OUTCOME_OK        ? "collected"
+	                     : o == OUTCOME_SKIPPED ? "skipped"
+	                                            : "failed";
 	char ename[256], ereason[512];
 	json_t *e;
 
@@ -358,18 +414,18 @@ void sink_source_ex(struct sink *s, const char *name, enum outcome o, const char
 	if (s->progress) {
 		text_escape(name, strlen(name), ename, sizeof(ename));
 		text_escape(reason ? reason : "", reason ? strlen(reason) : 0, ereason,
-			    sizeof(ereason));
+		            sizeof(ereason));
 		if (s->tty)
 			fputs("\r\033[K", s->progress);
 		if (o == OUTCOME_OK && duration_ms >= 0)
 			fprintf(s->progress, "%s ... ok (%lld ms)%s%s\n", ename,
-				(long long)duration_ms, reason ? ": " : "", ereason);
+			        (long long)duration_ms, reason ? ": " : "", ereason);
 		else if (o == OUTCOME_OK)
 			fprintf(s->progress, "%s ... ok%s%s\n", ename, reason ? ": " : "", ereason);
 		else
 			fprintf(s->progress, "%s ... %s%s%s\n", ename,
-				o == OUTCOME_SKIPPED ? "skipped" : "failed", reason ? ": " : "",
-				ereason);
+			        o == OUTCOME_SKIPPED ? "skipped" : "failed", reason ? ": " : "",
+			        ereason);
 		draw_status(s);
 		fflush(s->progress);
 	}
@@ -428,7 +484,7 @@ static json_t *make_entry(struct sink *s, const struct member_out *m)
 	if (m->stderr_text && *m->stderr_text) {
 		size_t n = strlen(m->stderr_text);
 		char *cut = strndup(m->stderr_text,
-				    n > COLLECT_MAX_STDERR_KEPT ? COLLECT_MAX_STDERR_KEPT : n);
+		                    n > COLLECT_MAX_STDERR_KEPT ? COLLECT_MAX_STDERR_KEPT : n);
 
 		if (cut) {
 			json_object_set_new(e, "stderr", redacted_string(s, cut));
@@ -507,7 +563,7 @@ static int stage_fd(struct sink *s, struct error *err)
 
 		buf_release(&p);
 		return error_set(err, -e, s->staging_dir, 0, "cannot stage a member: %s",
-				 strerror(e));
+		                 strerror(e));
 	}
 	unlink(p.data);
 	buf_release(&p);
@@ -543,7 +599,8 @@ static int replace_literals(struct sink *s, struct buf *b)
 			struct buf nb = BUF_INIT;
 			size_t off = (size_t)(hit - b->data);
 
-			if (buf_append(&nb, b->data, off) < 0 || buf_puts(&nb, "<redacted:token>") < 0 ||
+			if (buf_append(&nb, b->data, off) < 0 ||
+			    buf_puts(&nb, "<redacted:token>") < 0 ||
 			    buf_append(&nb, hit + ll, b->len - off - ll) < 0) {
 				buf_release(&nb);
 				return -ENOMEM;
@@ -571,11 +628,11 @@ static void leak_fatal(struct sink *s, const char *path, const struct leak_hit *
 
 	if (hit && hit->line)
 		error_set(&e, -EPERM, path, hit->line,
-			  "leak scan: %s at line %u of '%s'; no bundle written", hit->kind, hit->line,
-			  path);
+		          "leak scan: %s at line %u of '%s'; no bundle written", hit->kind,
+		          hit->line, path);
 	else
 		error_set(&e, -EPERM, path, 0, "leak scan: %s in '%s'; no bundle written",
-			  hit && hit->kind[0] ? hit->kind : "the API token", path);
+		          hit && hit->kind[0] ? hit->kind : "the API token", path);
 	set_fatal(s, &e);
 }
 
@@ -586,6 +643,7 @@ int sink_emit(struct sink *s, const struct member_out *m)
 	struct leak_hit hit;
 	struct staged *st;
 	json_t *entry = NULL;
+	char *path;
 	bool present = m->len > 0 || m->outcome == OUTCOME_OK;
 	int r = 0;
 
@@ -606,13 +664,15 @@ int sink_emit(struct sink *s, const struct member_out *m)
 		r = error_set(&e, -ENOMEM, m->path, 0, "out of memory");
 		goto fail;
 	}
-	st = staged_add(s);
+	path = member_path(s, m->path);
+	st = path ? staged_add(s) : NULL;
 	if (!st) {
+		free(path);
 		r = error_set(&e, -ENOMEM, m->path, 0, "out of memory");
 		goto fail;
 	}
 	st->orig_path = strdup(m->path);
-	st->path = member_path(s, m->path);
+	st->path = path;
 	st->entry = entry;
 	entry = NULL;
 	if (!st->orig_path || !st->path) {
@@ -656,7 +716,7 @@ int sink_emit(struct sink *s, const struct member_out *m)
 		r = write_all(st->fd, red.data, red.len);
 		if (r < 0) {
 			error_set(&e, r, s->staging_dir, 0, "cannot stage '%s': %s", m->path,
-				  strerror(-r));
+			          strerror(-r));
 			goto fail;
 		}
 		buf_release(&red);
@@ -715,8 +775,7 @@ static int stream_out(void *userdata, const void *data, size_t len)
 	return 0;
 }
 
-int sink_stream_begin(struct sink *s, const char *path, struct sink_stream **ret,
-		      struct error *err)
+int sink_stream_begin(struct sink *s, const char *path, struct sink_stream **ret, struct error *err)
 {
 	struct sink_stream *st = calloc(1, sizeof(*st));
 	int r;
@@ -796,6 +855,7 @@ int sink_stream_end(struct sink_stream *st, const struct member_out *m, struct e
 	struct leak_hit hit;
 	struct staged *sg;
 	json_t *entry;
+	char *path;
 	int r = 0, scan;
 
 	pthread_mutex_lock(&s->mu);
@@ -819,7 +879,7 @@ int sink_stream_end(struct sink_stream *st, const struct member_out *m, struct e
 	}
 	if (st->error && st->error != -EFBIG) {
 		error_set(err, st->error, st->path, 0, "cannot stage '%s': %s", st->path,
-			  strerror(-st->error));
+		          strerror(-st->error));
 		set_fatal(s, err);
 		r = st->error;
 		goto out;
@@ -833,8 +893,10 @@ int sink_stream_end(struct sink_stream *st, const struct member_out *m, struct e
 		goto out;
 	}
 	entry = make_entry(s, m);
-	sg = entry ? staged_add(s) : NULL;
+	path = entry ? member_path(s, st->path) : NULL;
+	sg = path ? staged_add(s) : NULL;
 	if (!sg) {
+		free(path);
 		json_decref(entry);
 		error_set(err, -ENOMEM, st->path, 0, "out of memory");
 		set_fatal(s, err);
@@ -843,7 +905,7 @@ int sink_stream_end(struct sink_stream *st, const struct member_out *m, struct e
 	}
 	sg->entry = entry;
 	sg->orig_path = strdup(st->path);
-	sg->path = member_path(s, st->path);
+	sg->path = path;
 	sg->present = true;
 	sg->fd = st->fd;
 	st->fd = -1;
@@ -879,6 +941,7 @@ void sink_get_summary(struct sink *s, struct sink_summary *ret)
 	ret->failed = s->failed;
 	ret->disabled = s->disabled;
 	ret->wait_ms = s->wait_ms;
+	ret->wait_wall_ms = wait_wall(s);
 	for (size_t i = 0; i < s->n; i++)
 		if (s->m[i].present)
 			ret->members++;
@@ -895,13 +958,15 @@ void sink_print_summary(struct sink *s, FILE *f)
 	if (s->disabled)
 		fprintf(f, " (%u switched off)", s->disabled);
 	fputc('\n', f);
-	json_array_foreach(s->sources, i, e) {
+	json_array_foreach(s->sources, i, e)
+	{
 		const char *st = json_string_value(json_object_get(e, "status"));
 		const char *reason = json_string_value(json_object_get(e, "reason"));
 		const char *name = json_string_value(json_object_get(e, "name"));
 		char en[256], er[512];
 
-		if (!st || strcmp(st, "collected") == 0 || json_is_true(json_object_get(e, "user_disabled")))
+		if (!st || strcmp(st, "collected") == 0 ||
+		    json_is_true(json_object_get(e, "user_disabled")))
 			continue;
 		text_escape(name ? name : "", name ? strlen(name) : 0, en, sizeof(en));
 		text_escape(reason ? reason : "", reason ? strlen(reason) : 0, er, sizeof(er));
@@ -913,7 +978,7 @@ void sink_print_summary(struct sink *s, FILE *f)
 /* Add a document the collector writes last (redaction.json, manifest.json) after
  * the leak scan. Lock held. */
 static int add_final(struct sink *s, struct archive_out *a, const char *path, const char *data,
-		     size_t len, struct error *err)
+                     size_t len, struct error *err)
 {
 	struct leak_hit hit;
 
@@ -934,14 +999,16 @@ static void redact_strings(struct sink *s, json_t *j)
 	size_t i;
 
 	if (json_is_object(j)) {
-		json_object_foreach(j, k, v) {
+		json_object_foreach(j, k, v)
+		{
 			if (json_is_string(v))
 				json_object_set_new(j, k, redacted_string(s, json_string_value(v)));
 			else
 				redact_strings(s, v);
 		}
 	} else if (json_is_array(j)) {
-		json_array_foreach(j, i, v) {
+		json_array_foreach(j, i, v)
+		{
 			if (json_is_string(v))
 				json_array_set_new(j, i, redacted_string(s, json_string_value(v)));
 			else
@@ -953,11 +1020,11 @@ static void redact_strings(struct sink *s, json_t *j)
 static json_t *sha_entry(const char *path, const struct archive_out_member *am)
 {
 	return json_pack("{s:s,s:{s:s},s:s,s:I,s:s}", "path", path, "source", "type", "collector",
-			 "status", "ok", "size", (json_int_t)am->size, "sha256", am->sha256);
+	                 "status", "ok", "size", (json_int_t)am->size, "sha256", am->sha256);
 }
 
 int sink_finish(struct sink *s, const char *output, json_t *collection, int64_t mtime,
-		struct sink_summary *ret_summary, struct error *err)
+                struct sink_summary *ret_summary, struct error *err)
 {
 	struct archive_out *a = NULL;
 	const struct archive_out_member *am;
@@ -1001,8 +1068,8 @@ int sink_finish(struct sink *s, const char *output, json_t *collection, int64_t 
 		if (m->fd >= 0)
 			r = archive_out_add_fd(a, m->path, m->fd, err);
 		else
-			r = archive_out_add(a, m->path, m->data.data ? m->data.data : "", m->data.len,
-					    err);
+			r = archive_out_add(a, m->path, m->data.data ? m->data.data : "",
+			                    m->data.len, err);
 		if (r < 0)
 			goto out;
 	}
@@ -1030,7 +1097,7 @@ int sink_finish(struct sink *s, const char *output, json_t *collection, int64_t 
 
 	/* redaction.json: counts only, computed after every member went through */
 	report = s->r ? redactor_report_json(s->r)
-		      : json_pack("{s:s,s:[]}", "format", "apigee-bundle/redaction/v1", "rules");
+	              : json_pack("{s:s,s:[]}", "format", "apigee-bundle/redaction/v1", "rules");
 	rdoc = report ? json_dumps(report, JSON_INDENT(2)) : NULL;
 	if (!rdoc) {
 		r = error_set(err, -ENOMEM, NULL, 0, "cannot build redaction.json");
@@ -1056,9 +1123,10 @@ int sink_finish(struct sink *s, const char *output, json_t *collection, int64_t 
 	json_object_set(manifest, "artifacts", artifacts);
 	json_object_set(manifest, "sources", s->sources);
 	json_object_set_new(manifest, "summary",
-			    json_pack("{s:i,s:i,s:i,s:i,s:I}", "collected", s->collected, "skipped",
-				      s->skipped, "failed", s->failed, "switched_off", s->disabled,
-				      "wait_ms", (json_int_t)s->wait_ms));
+	                    json_pack("{s:i,s:i,s:i,s:i,s:I,s:I}", "collected", s->collected,
+	                              "skipped", s->skipped, "failed", s->failed, "switched_off",
+	                              s->disabled, "wait_ms", (json_int_t)s->wait_ms,
+	                              "wait_wall_ms", (json_int_t)wait_wall(s)));
 	mdoc = json_dumps(manifest, JSON_INDENT(2));
 	if (!mdoc) {
 		r = error_set(err, -ENOMEM, NULL, 0, "cannot build manifest.json");

@@ -53,37 +53,69 @@
  *
  * Probes (collect/probe.c)
  * ------------------------
- * collect_probes(), for each o->hosts entry "name[:port]" (port 443 by default):
- *   1. resolves the address: the matching o->resolves entry ("name:port:addr", as
- *      curl --resolve) or getaddrinfo();
- *   2. an OpenSSL handshake WITH SNI to that address (ALPN h2,http/1.1 offered),
- *      recording protocol, cipher, ALPN, the served chain (facts), verification
- *      against the system store plus o->cacert, and the host name check;
- *   3. for each ingress address (every o->ingress "addr[:port]" and every address of
- *      o->resolves): a handshake WITHOUT SNI and one WITH the host's SNI to that
- *      address, so that SNI-002 can compare them;
- *   4. an HTTPS GET https://name:port/ with libcurl, recorded as a `curl -v` style
- *      trace in probes/curl/NAME.txt (NAME with ":PORT" appended when port != 443).
- * All handshakes go into ONE member probes/probes.json (apigee-bundle/probes/v1,
- * doc/bundle-layout.md), MEMBER_SRC_COLLECTOR; the served chains into
- * probes/certs/NAME.pem (with "_PORT" appended when the port is not 443; for no-SNI
- * probes "nosni-ADDR_PORT.pem").
+ * collect_probes() plans, then runs in up to 8 threads (results reach the sink
+ * from the calling thread only, after all probes ended):
+ *   1. per host ("name[:port]", port 443 by default; every --resolve name is a host
+ *      too): an OpenSSL handshake WITH SNI (none for an IP literal host) to the
+ *      address of the matching --resolve entry, else to getaddrinfo()'s first
+ *      address; ALPN h2,http/1.1 offered; records protocol, cipher, ALPN, the served
+ *      chain (cert_facts_to_json of each), verification against the system store
+ *      plus o->cacert (SSL_VERIFY_NONE handshake, then SSL_get_verify_result) and
+ *      the host name check (X509_check_host / X509_check_ip_asc) — a mismatch on an
+ *      otherwise valid chain is code 62 "hostname mismatch";
+ *   2. per ingress address (each --resolve address, and each --ingress
+ *      "addr[:port]"): a handshake WITHOUT SNI; for --ingress addresses also one
+ *      with each host name's SNI (for a --resolve address that is step 1 already),
+ *      so that SNI-002 can compare. Identical (sni, address, port) probes run once;
+ *   3. per host: GET https://name:port/ with libcurl (CURLOPT_RESOLVE from
+ *      o->resolves, the same CA rule as the API, proxy variables honoured), stored as
+ *      a `curl -v` transcript (first line "$ curl -v [--resolve ..] [--cacert F] URL",
+ *      last line "curl: (NN) message" on failure, response body up to 16 KiB).
+ * Members, in this order:
+ *   probes/probes.json          MEMBER_SRC_COLLECTOR, always OUTCOME_OK: the
+ *                               apigee-bundle/probes/v1 document of
+ *                               doc/bundle-layout.md, plus per probe "pem" (member
+ *                               name or null) and "verify.host_match" (true, false,
+ *                               null when not checked: no-SNI probes);
+ *                               "verify" is null when no certificate was received;
+ *                               "host" is null for a no-SNI probe of an --ingress
+ *                               address, the --resolve name for a --resolve address.
+ *   probes/certs/NAME[_PORT].pem        chain of a host's own SNI probe (PORT only
+ *                                       when not 443), MEMBER_SRC_PROBE, target ADDR:PORT;
+ *   probes/certs/SNI@ADDR_PORT.pem      other probes that got a chain ("nosni@..."
+ *                                       without SNI);
+ *   probes/curl/NAME[_PORT].txt         MEMBER_SRC_PROBE, target = the URL,
+ *                                       exit_status = curl's code, http_status.
+ * NAME parts are collect_safe_name()d; a clash gets "-2", "-3"...
  * Probe outcomes ("outcome" in probes.json): ok|reset|eof|alert|timeout|refused|dns|error.
  *
  * Outcome rules (probes), one sink_source() per handshake, named
- * "probe NAME:PORT (SNI)", "probe ADDR:PORT (no SNI)", "probe ADDR:PORT (SNI NAME)",
- * and one per curl request "probe https://NAME:PORT/ (curl)":
- *   - A handshake probe that reached the server is a collected fact, whatever the
- *     server did: ok, reset, eof, alert and a verification failure are OUTCOME_OK
- *     for the source (the reason then says what was seen, e.g. "reset without SNI").
- *   - An unreachable target is a failed source: dns and refused are OUTCOME_FAILED,
- *     a connect or handshake timeout is OUTCOME_TIMEOUT, and a local error ("error")
- *     is OUTCOME_FAILED. The collector therefore exits 4 when a host cannot be reached.
- *   - The curl probe is OUTCOME_OK when libcurl got an HTTP answer or failed during
- *     TLS (the failure is in the trace), OUTCOME_FAILED/OUTCOME_TIMEOUT when the
- *     host was unreachable (resolve, connect refused, timeout).
- * Return value: 0 when every probe ran (whatever it found), negative errno only for
- * local failures (ENOMEM, OpenSSL/libcurl initialisation, sink_emit failure).
+ * "probe NAME:PORT (SNI)" (step 1), "probe ADDR:PORT (no SNI)",
+ * "probe ADDR:PORT (SNI NAME)" (step 2), and one per request
+ * "probe https://NAME:PORT/ (curl)":
+ *   - A handshake that reached the server is a collected fact, whatever the server
+ *     did: ok, reset, eof, alert, a TLS error after connecting, and a failed
+ *     verification are OUTCOME_OK for the source; the reason (informational, may be
+ *     shown beside "ok") says what was seen: "reset: Connection reset by peer",
+ *     "alert: handshake failure", "certificate verification: ...".
+ *   - An unreachable target is a failed source: dns, refused and an error before the
+ *     TCP connection (EHOSTUNREACH...) are OUTCOME_FAILED; a connect or handshake
+ *     timeout is OUTCOME_TIMEOUT. So collect exits 4 when a host cannot be reached
+ *     or never answers, and 0 when it answers with a reset.
+ *   - The curl request: OUTCOME_OK when it succeeded or failed after connecting
+ *     (35, 60, 56...: the fact is in the transcript); OUTCOME_FAILED for 6, 5, 7 and
+ *     local failures; OUTCOME_TIMEOUT for 28.
+ * With no host and no ingress address: no member, sink_source("probes", SKIPPED).
+ * Return value: 0 when the probes ran (whatever they found); negative errno for
+ * local failures only: ENOMEM, an unparsable --host/--resolve/--ingress (-EINVAL,
+ * err names it), an unreadable o->cacert (-EINVAL), more than 256 handshakes
+ * (-ERANGE), a failing sink_emit.
+ *
+ * Process requirements (both sources): curl_global_init() ran once in main() before
+ * any thread; SIGPIPE is blocked in the calling thread (and so in the probe
+ * threads) while a source runs and a SIGPIPE raised meanwhile is dropped, so main
+ * need not ignore it. Both sources may run concurrently in different threads; each
+ * calls the sink only from the thread that called it.
  *
  * Every network wait is timed and reported with sink_add_wait(). */
 #ifndef COLLECT_SOURCES_H
@@ -106,9 +138,11 @@ struct api_options {
 	const char *base;             /* NULL = API_DEFAULT_BASE; "/v1" is appended */
 	const char *org;              /* required */
 	const struct strv *instances; /* NULL or empty = all instances listed */
-	const char *token;            /* never copied into members, errors or logs */
+	const char *token;            /* never copied into members, errors or logs;
+				       * NULL = no Authorization header; white space or
+				       * control characters in it: -EINVAL */
 	const char *cacert;           /* NULL = system store only; else trusted in
-					 * addition to the system store */
+				       * addition to the system store (unreadable: -EINVAL) */
 	long timeout_s;               /* per request; <= 0 = API_DEFAULT_TIMEOUT_S */
 	int max_retries;              /* < 0 = API_DEFAULT_RETRIES */
 	int backoff_ms;               /* base of the backoff; <= 0 = 200 */

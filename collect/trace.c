@@ -107,6 +107,23 @@ int collect_curl_cacert(void *curl, const char *cacert)
 
 	if (!cacert || !*cacert)
 		return 0;
+	/* fail now on an unusable file rather than on every request */
+	{
+		X509_STORE *st = X509_STORE_new();
+		int ok;
+
+		if (!st)
+			return -ENOMEM;
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+		ok = X509_STORE_load_file(st, cacert);
+#else
+		ok = X509_STORE_load_locations(st, cacert, NULL);
+#endif
+		X509_STORE_free(st);
+		ERR_clear_error();
+		if (ok != 1)
+			return -EINVAL;
+	}
 	/* Keep the system store and add the file: possible only where curl's TLS
 	 * backend is the OpenSSL we link. Elsewhere CURLOPT_CAINFO replaces it. */
 	if (v && v->ssl_version && strncmp(v->ssl_version, "OpenSSL/", 8) == 0 &&

@@ -38,10 +38,8 @@ static const struct {
 	const char *suffix;
 	enum archive_out_format fmt;
 } suffixes[] = {
-	{ ".tar.gz", ARCHIVE_OUT_TAR_GZ },
-	{ ".tgz", ARCHIVE_OUT_TAR_GZ },
-	{ ".tar.zst", ARCHIVE_OUT_TAR_ZST },
-	{ ".tzst", ARCHIVE_OUT_TAR_ZST },
+	{ ".tar.gz", ARCHIVE_OUT_TAR_GZ },   { ".tgz", ARCHIVE_OUT_TAR_GZ },
+	{ ".tar.zst", ARCHIVE_OUT_TAR_ZST }, { ".tzst", ARCHIVE_OUT_TAR_ZST },
 	{ ".tar", ARCHIVE_OUT_TAR },
 };
 
@@ -104,7 +102,7 @@ static bool relpath_ok(const char *p)
 }
 
 int archive_out_open(const char *final_path, const char *top_folder, enum archive_out_format fmt,
-		     int64_t mtime, struct archive_out **ret, struct error *err)
+                     int64_t mtime, struct archive_out **ret, struct error *err)
 {
 	struct archive_out *o;
 	_cleanup_free_ char *copy = NULL;
@@ -137,8 +135,9 @@ int archive_out_open(const char *final_path, const char *top_folder, enum archiv
 	/* mkstemp creates the file 0600 */
 	o->fd = mkstemp(o->temp_path);
 	if (o->fd < 0) {
-		r = error_set(err, -errno, final_path, 0, "cannot create a temporary file in '%s': %s",
-			      o->dir, strerror(errno));
+		r = error_set(err, -errno, final_path, 0,
+		              "cannot create a temporary file in '%s': %s", o->dir,
+		              strerror(errno));
 		FREE_AND_NULL(o->temp_path);
 		goto fail;
 	}
@@ -169,7 +168,7 @@ int archive_out_open(const char *final_path, const char *top_folder, enum archiv
 
 fail_archive:
 	r = error_set(err, -EIO, final_path, 0, "cannot set up the archive: %s",
-		      archive_error_string(o->a) ? archive_error_string(o->a) : "unknown error");
+	              archive_error_string(o->a) ? archive_error_string(o->a) : "unknown error");
 fail:
 	buf_release(&tmp);
 	archive_out_abort(o);
@@ -177,7 +176,7 @@ fail:
 }
 
 static int record(struct archive_out *a, const char *relpath, uint64_t size,
-		  const unsigned char *md, struct error *err)
+                  const unsigned char *md, struct error *err)
 {
 	struct archive_out_member *m;
 
@@ -202,7 +201,7 @@ static int record(struct archive_out *a, const char *relpath, uint64_t size,
 }
 
 static int write_header(struct archive_out *a, const char *relpath, uint64_t size,
-			struct error *err)
+                        struct error *err)
 {
 	struct archive_entry *e;
 	struct buf name = BUF_INIT;
@@ -227,15 +226,15 @@ static int write_header(struct archive_out *a, const char *relpath, uint64_t siz
 	archive_entry_set_mtime(e, (time_t)a->mtime, 0);
 	if (archive_write_header(a->a, e) != ARCHIVE_OK)
 		r = error_set(err, archive_errno(a->a) > 0 ? -archive_errno(a->a) : -EIO,
-			      a->final_path, 0, "cannot write '%s': %s", relpath,
-			      archive_error_string(a->a) ? archive_error_string(a->a) : "error");
+		              a->final_path, 0, "cannot write '%s': %s", relpath,
+		              archive_error_string(a->a) ? archive_error_string(a->a) : "error");
 	archive_entry_free(e);
 	buf_release(&name);
 	return r;
 }
 
 static int write_data(struct archive_out *a, const char *relpath, const void *data, size_t len,
-		      struct error *err)
+                      struct error *err)
 {
 	const char *p = data;
 
@@ -244,9 +243,9 @@ static int write_data(struct archive_out *a, const char *relpath, const void *da
 
 		if (n <= 0)
 			return error_set(err, archive_errno(a->a) > 0 ? -archive_errno(a->a) : -EIO,
-					 a->final_path, 0, "cannot write '%s': %s", relpath,
-					 archive_error_string(a->a) ? archive_error_string(a->a)
-								    : "write error");
+			                 a->final_path, 0, "cannot write '%s': %s", relpath,
+			                 archive_error_string(a->a) ? archive_error_string(a->a)
+			                                            : "write error");
 		p += n;
 		len -= (size_t)n;
 	}
@@ -254,7 +253,7 @@ static int write_data(struct archive_out *a, const char *relpath, const void *da
 }
 
 int archive_out_add(struct archive_out *a, const char *relpath, const void *data, size_t len,
-		    struct error *err)
+                    struct error *err)
 {
 	unsigned char md[32];
 	unsigned int mdlen = 0;
@@ -283,7 +282,7 @@ int archive_out_add_fd(struct archive_out *a, const char *relpath, int fd, struc
 
 	if (fstat(fd, &st) < 0 || lseek(fd, 0, SEEK_SET) < 0)
 		return error_set(err, -errno, relpath, 0, "cannot read the staged member: %s",
-				 strerror(errno));
+		                 strerror(errno));
 	left = (uint64_t)st.st_size;
 	r = write_header(a, relpath, left, err);
 	if (r < 0)
@@ -304,8 +303,8 @@ int archive_out_add_fd(struct archive_out *a, const char *relpath, int fd, struc
 			continue;
 		if (n <= 0) {
 			r = error_set(err, n < 0 ? -errno : -EIO, relpath, 0,
-				      "cannot read the staged member: %s",
-				      n < 0 ? strerror(errno) : "file shrank");
+			              "cannot read the staged member: %s",
+			              n < 0 ? strerror(errno) : "file shrank");
 			goto out;
 		}
 		r = write_data(a, relpath, chunk, (size_t)n, err);
@@ -353,28 +352,28 @@ int archive_out_commit(struct archive_out *a, struct error *err)
 	 * appears, then make the rename durable. */
 	if (archive_write_close(a->a) != ARCHIVE_OK) {
 		r = error_set(err, archive_errno(a->a) > 0 ? -archive_errno(a->a) : -EIO,
-			      a->final_path, 0, "cannot finish the archive: %s",
-			      archive_error_string(a->a) ? archive_error_string(a->a) : "error");
+		              a->final_path, 0, "cannot finish the archive: %s",
+		              archive_error_string(a->a) ? archive_error_string(a->a) : "error");
 		goto fail;
 	}
 	archive_write_free(a->a);
 	a->a = NULL;
 	if (fsync(a->fd) < 0) {
 		r = error_set(err, -errno, a->final_path, 0, "cannot write the archive: %s",
-			      strerror(errno));
+		              strerror(errno));
 		goto fail;
 	}
 	/* the bundle stays 0600 (mkstemp), as sosreport's do: it is for the support case */
 	if (close(a->fd) < 0) {
 		a->fd = -1;
 		r = error_set(err, -errno, a->final_path, 0, "cannot write the archive: %s",
-			      strerror(errno));
+		              strerror(errno));
 		goto fail;
 	}
 	a->fd = -1;
 	if (rename(a->temp_path, a->final_path) < 0) {
-		r = error_set(err, -errno, a->final_path, 0, "cannot rename '%s': %s",
-			      a->temp_path, strerror(errno));
+		r = error_set(err, -errno, a->final_path, 0, "cannot rename '%s': %s", a->temp_path,
+		              strerror(errno));
 		goto fail;
 	}
 	dfd = open(a->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -4,10 +4,10 @@
  * folder of the final path and renamed over it only by archive_out_commit(), after
  * fsync of the file and then of the folder. Until then nothing exists under the
  * final name (the bundle keeps mode 0600); archive_out_abort() removes the temp
- * file. Entries are pax
- * restricted ustar: regular files, mode 0644, uid/gid 0, owner "root", and one
- * fixed mtime (the collection start), so that the same input gives the same bytes
- * (the gzip header carries no time stamp). The caller decides member order.
+ * file. Entries are pax restricted ustar: regular files, mode 0644, uid/gid 0,
+ * owner "root", and one fixed mtime (the collection start), so that the same
+ * input gives the same bytes (the gzip header carries no time stamp). The caller
+ * decides member order.
  *
  * The caller:
  *   1. archive_out_open(final, "support", ARCHIVE_OUT_TAR_GZ, mtime, &a, &err);
@@ -51,10 +51,10 @@ struct archive_out_member {
 };
 
 int archive_out_open(const char *final_path, const char *top_folder, enum archive_out_format fmt,
-		     int64_t mtime, struct archive_out **ret, struct error *err);
+                     int64_t mtime, struct archive_out **ret, struct error *err);
 /* relpath: no leading '/', no "." or ".." component, at most ARCHIVE_OUT_MAX_PATH. */
 int archive_out_add(struct archive_out *a, const char *relpath, const void *data, size_t len,
-		    struct error *err);
+                    struct error *err);
 /* The whole content of fd from offset 0 (the file size is taken with fstat). */
 int archive_out_add_fd(struct archive_out *a, const char *relpath, int fd, struct error *err);
 /* The members added so far, in order (borrowed; valid until commit/abort). */

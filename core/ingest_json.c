@@ -183,7 +183,7 @@ static int k8s_route(struct bundle *b, struct artifact *a, const json_t *o, cons
 	if (dup_str(&r->state, jpath_str(o, "status", "state")) < 0)
 		return -ENOMEM;
 	r->sources |= ROUTE_SRC_JSON;
-	ex = json_pack("{s:O?,s:O?,s:O?}", "hostnames", json_object_get(spec, "hostnames"),
+	ex = json_pack("{s:O*,s:O*,s:O*}", "hostnames", json_object_get(spec, "hostnames"),
 		       "enableNonSniClient", json_object_get(spec, "enableNonSniClient"),
 		       "additionalGateways", json_object_get(spec, "additionalGateways"));
 	loc_release(&r->where);
@@ -608,7 +608,7 @@ static int overrides(struct bundle *b, struct artifact *a, const json_t *o, cons
 			return -ENOMEM;
 		snprintf(p, sizeof(p), "%s/virtualhosts/%zu", ptr, i);
 		{
-			json_t *ex = json_pack("{s:O?,s:O?}", "name", json_object_get(vh, "name"),
+			json_t *ex = json_pack("{s:O*,s:O*}", "name", json_object_get(vh, "name"),
 					       "additionalGateways", ag);
 			int r = set_loc(&v->where, a, p, yamljson_line(vh), ex);
 
@@ -885,7 +885,7 @@ static int collector_probes(struct bundle *b, struct artifact *a, const json_t *
 			return -ENOMEM;
 		snprintf(ptr, sizeof(ptr), "/probes/%zu", i);
 		{
-			json_t *ex = json_pack("{s:O?,s:O?,s:O?,s:O?}", "address",
+			json_t *ex = json_pack("{s:O*,s:O*,s:O*,s:O*}", "address",
 					       json_object_get(it, "address"), "sni",
 					       json_object_get(it, "sni"), "outcome",
 					       json_object_get(it, "outcome"), "alert",

@@ -22,9 +22,9 @@
 extern char **environ;
 
 #define RUN_READ_CHUNK 65536
-#define RUN_SLICE_MS 100          /* how often the wait loop looks at the clock and the child */
-#define RUN_ORPHAN_GRACE_MS 500   /* leader gone, pipes still open: then kill the rest */
-#define RUN_GIVE_UP_MS 1000       /* after SIGKILL: stop reading pipes held by escapees */
+#define RUN_SLICE_MS 100        /* how often the wait loop looks at the clock and the child */
+#define RUN_ORPHAN_GRACE_MS 500 /* leader gone, pipes still open: then kill the rest */
+#define RUN_GIVE_UP_MS 1000     /* after SIGKILL: stop reading pipes held by escapees */
 
 void child_process_init(struct child_process *cmd)
 {
@@ -178,7 +178,7 @@ static int spawn(const struct child_process *cmd, int out_w, int err_w, pid_t *r
 	posix_spawnattr_setsigdefault(&at, &all);
 	posix_spawnattr_setpgroup(&at, 0);
 	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-					      POSIX_SPAWN_SETSIGDEF);
+	                                      POSIX_SPAWN_SETSIGDEF);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, out_w, 1);
 	posix_spawn_file_actions_adddup2(&fa, err_w, 2);
@@ -192,7 +192,7 @@ static int spawn(const struct child_process *cmd, int out_w, int err_w, pid_t *r
 }
 
 int run_capture(const struct child_process *cmd, struct buf *out, struct buf *err_out,
-		struct run_result *res, struct error *err)
+                struct run_result *res, struct error *err)
 {
 	int out_p[2] = { -1, -1 }, err_p[2] = { -1, -1 };
 	struct stream st[2];
@@ -214,7 +214,7 @@ int run_capture(const struct child_process *cmd, struct buf *out, struct buf *er
 		return error_set(err, -ENOMEM, cmd->argv.v[0], 0, "out of memory");
 	if (pipe2(out_p, O_CLOEXEC) < 0 || pipe2(err_p, O_CLOEXEC) < 0) {
 		r = error_set(err, -errno, cmd->argv.v[0], 0, "cannot create a pipe: %s",
-			      strerror(errno));
+		              strerror(errno));
 		goto out;
 	}
 	r = spawn(cmd, out_p[1], err_p[1], &pid);
@@ -224,14 +224,20 @@ int run_capture(const struct child_process *cmd, struct buf *out, struct buf *er
 		res->not_found = r == ENOENT;
 		res->duration_ms = run_now_ms() - start;
 		r = error_set(err, -r, cmd->argv.v[0], 0, "cannot run '%s': %s", cmd->argv.v[0],
-			      strerror(r));
+		              strerror(r));
 		goto out;
 	}
 
-	st[0] = (struct stream){ out_p[0], out, cmd->out_cap ? cmd->out_cap : RUN_DEFAULT_CAP,
-				 false, 0, cmd->out_fn, cmd->out_userdata };
+	st[0] = (struct stream){ out_p[0],
+		                 out,
+		                 cmd->out_cap ? cmd->out_cap : RUN_DEFAULT_CAP,
+		                 false,
+		                 0,
+		                 cmd->out_fn,
+		                 cmd->out_userdata };
 	st[1] = (struct stream){ err_p[0], err_out, cmd->err_cap ? cmd->err_cap : RUN_DEFAULT_CAP,
-				 false, 0, NULL, NULL };
+		                 false,    0,       NULL,
+		                 NULL };
 	fcntl(out_p[0], F_SETFL, O_NONBLOCK);
 	fcntl(err_p[0], F_SETFL, O_NONBLOCK);
 
@@ -337,7 +343,7 @@ int run_capture(const struct child_process *cmd, struct buf *out, struct buf *er
 	res->err_bytes = st[1].bytes;
 	if (fn_error)
 		r = error_set(err, fn_error, cmd->argv.v[0], 0, "cannot store the output of '%s'",
-			      cmd->argv.v[0]);
+		              cmd->argv.v[0]);
 out:
 	close_fd(&out_p[0]);
 	close_fd(&out_p[1]);
@@ -380,7 +386,7 @@ static void *pool_worker(void *arg)
 }
 
 int run_parallel(size_t n, unsigned max_parallel, run_job_fn fn, void *userdata,
-		 const volatile sig_atomic_t *cancel)
+                 const volatile sig_atomic_t *cancel)
 {
 	struct pool p = { PTHREAD_MUTEX_INITIALIZER, 0, n, fn, userdata, cancel };
 	pthread_t th[RUN_MAX_PARALLEL];

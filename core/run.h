@@ -45,23 +45,26 @@ struct child_process {
 	struct strv env_extra; /* "NAME=value" entries added to (or replacing in) the environment */
 	const char *cwd;       /* NULL = inherit */
 	int64_t timeout_ms;    /* 0 = none */
-	size_t out_cap, err_cap; /* 0 = RUN_DEFAULT_CAP */
+	size_t out_cap, err_cap;             /* 0 = RUN_DEFAULT_CAP */
 	const volatile sig_atomic_t *cancel; /* non-zero: stop the child like a timeout */
 	run_out_fn out_fn;                   /* NULL = collect stdout into out */
 	void *out_userdata;
 };
 
-#define CHILD_PROCESS_INIT { STRV_INIT, STRV_INIT, NULL, 0, 0, 0, NULL, NULL, NULL }
+#define CHILD_PROCESS_INIT                                            \
+	{                                                             \
+		STRV_INIT, STRV_INIT, NULL, 0, 0, 0, NULL, NULL, NULL \
+	}
 
 void child_process_init(struct child_process *cmd);
 void child_process_release(struct child_process *cmd);
 
 struct run_result {
-	int exit_status;  /* 0..255 when the child exited, -1 when killed by a signal */
-	int term_signal;  /* the signal that ended it, 0 if it exited */
-	bool timed_out;   /* we killed it: timeout */
-	bool cancelled;   /* we killed it: *cancel became non-zero */
-	bool not_found;   /* the program does not exist (ENOENT) */
+	int exit_status; /* 0..255 when the child exited, -1 when killed by a signal */
+	int term_signal; /* the signal that ended it, 0 if it exited */
+	bool timed_out;  /* we killed it: timeout */
+	bool cancelled;  /* we killed it: *cancel became non-zero */
+	bool not_found;  /* the program does not exist (ENOENT) */
 	bool out_truncated, err_truncated;
 	int64_t duration_ms;
 	uint64_t out_bytes, err_bytes; /* seen, including discarded bytes */
@@ -69,7 +72,7 @@ struct run_result {
 
 /* out and err_out may be NULL (the stream is discarded). See the top comment. */
 int run_capture(const struct child_process *cmd, struct buf *out, struct buf *err_out,
-		struct run_result *res, struct error *err);
+                struct run_result *res, struct error *err);
 
 /* Search PATH for an executable named name (no '/'), or check a path (with '/').
  * Returns a newly allocated path (caller frees) or NULL. */
@@ -84,6 +87,6 @@ int64_t run_now_ms(void);
  * not be created (the remaining jobs then run in the calling thread). */
 typedef void (*run_job_fn)(void *userdata, size_t i);
 int run_parallel(size_t n, unsigned max_parallel, run_job_fn fn, void *userdata,
-		 const volatile sig_atomic_t *cancel);
+                 const volatile sig_atomic_t *cancel);
 
 #endif

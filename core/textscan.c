@@ -43,7 +43,7 @@ struct textscan {
 	/* access log */
 	uint64_t access_entries;
 	struct ts_hashset remotes; /* distinct remote addresses of rejected entries */
-	char last_time[40];        /* start time of the member's last entry */
+	char last_time[40];        /* newest start time of the member's entries */
 	struct buf pretty;         /* a pretty-printed JSON entry being gathered */
 	bool pretty_active;
 	unsigned pretty_line;
@@ -160,7 +160,7 @@ static bool json_depth_ok(const char *p, size_t n, int max)
 /* The value of "key": in a flat JSON line, without parsing it: a string's
  * contents, or a bare number / literal. */
 static bool json_peek(const char *p, size_t n, const char *quoted_key, struct ts_tok *ret,
-		      bool *ret_string)
+                      bool *ret_string)
 {
 	const char *end = p + n;
 	const char *k = text_find(p, n, quoted_key);
@@ -226,10 +226,19 @@ static bool access_text_line(struct ts_tok body, struct ts_tok *ret_time)
 	return true;
 }
 
+/* Keep the member's newest start time without parsing every line: RFC 3339 UTC
+ * times of one log compare as strings. */
 static void access_time(struct textscan *ts, struct ts_tok t)
 {
-	if (t.n)
-		copy_cstr(ts->last_time, sizeof(ts->last_time), t.p, t.n);
+	size_t cur = strlen(ts->last_time);
+	int c;
+
+	if (!t.n || t.n >= sizeof(ts->last_time))
+		return;
+	c = memcmp(t.p, ts->last_time, t.n < cur ? t.n : cur);
+	if (cur && (c < 0 || (c == 0 && t.n <= cur)))
+		return;
+	copy_cstr(ts->last_time, sizeof(ts->last_time), t.p, t.n);
 }
 
 /* first_start / last_start across the bundle, by parsed time */
@@ -275,7 +284,7 @@ static struct ts_tok strip_port(struct ts_tok a)
 }
 
 static int access_reject(struct textscan *ts, const char *line, size_t len, unsigned lineno,
-			 struct ts_tok start, struct ts_tok remote)
+                         struct ts_tok start, struct ts_tok remote)
 {
 	struct access_log_stats *a = &ts->b->access;
 	int r = 0;
@@ -307,8 +316,8 @@ static int access_reject(struct textscan *ts, const char *line, size_t len, unsi
 }
 
 /* A filter_chain_not_found JSON entry: parse it properly. */
-static int access_json_reject(struct textscan *ts, struct ts_tok json, const char *line,
-			      size_t len, unsigned lineno)
+static int access_json_reject(struct textscan *ts, struct ts_tok json, const char *line, size_t len,
+                              unsigned lineno)
 {
 	struct ts_tok start = { NULL, 0 }, remote = { NULL, 0 };
 	json_t *j, *sd, *sni, *st, *ra;
@@ -327,8 +336,8 @@ static int access_json_reject(struct textscan *ts, struct ts_tok json, const cha
 		goto out;
 	sni = json_object_get(j, "sni_host");
 	nonsni = !sni || json_is_null(sni) ||
-		 (json_is_string(sni) && (json_string_length(sni) == 0 ||
-					  strcmp(json_string_value(sni), "-") == 0));
+	         (json_is_string(sni) &&
+	          (json_string_length(sni) == 0 || strcmp(json_string_value(sni), "-") == 0));
 	if (!nonsni) {
 		ts->b->access.fcnf_with_sni++;
 		goto out;
@@ -351,7 +360,7 @@ out:
 
 /* One JSON access-log entry (a line, or a gathered pretty-printed object). */
 static int access_json_entry(struct textscan *ts, struct ts_tok json, struct ts_tok prefix_time,
-			     const char *line, size_t len, unsigned lineno)
+                             const char *line, size_t len, unsigned lineno)
 {
 	struct ts_tok v;
 	bool is_str;
@@ -371,7 +380,7 @@ static int access_json_entry(struct textscan *ts, struct ts_tok json, struct ts_
 /* Envoy/Istio text format: the rejected non-SNI handshake is
  * [t] "- - -" 0 NR filter_chain_not_found - "-" 0 0 1 - "-" "-" "-" "-" "-" - - LOCAL REMOTE SNI ROUTE */
 static int access_text_entry(struct textscan *ts, struct ts_tok body, struct ts_tok t,
-			     const char *line, size_t len, unsigned lineno)
+                             const char *line, size_t len, unsigned lineno)
 {
 	struct ts_tok first[6], last[3], w;
 	const char *cur = body.p, *end = body.p + body.n;
@@ -393,7 +402,8 @@ static int access_text_entry(struct textscan *ts, struct ts_tok body, struct ts_
 	}
 	if (n < 9 || !ts_tok_eq(first[4], "filter_chain_not_found"))
 		return 0;
-	if (!ts_tok_eq(last[1], "-") && !ts_tok_eq(last[1], "\"-\"") && !ts_tok_eq(last[1], "\"\"")) {
+	if (!ts_tok_eq(last[1], "-") && !ts_tok_eq(last[1], "\"-\"") &&
+	    !ts_tok_eq(last[1], "\"\"")) {
 		ts->b->access.fcnf_with_sni++;
 		return 0;
 	}
@@ -459,8 +469,8 @@ static int pretty_line(struct textscan *ts, const char *line, size_t len, unsign
 
 static bool is_level(struct ts_tok t, bool *ret_error)
 {
-	static const char *const levels[] = { "debug", "info",	 "warn",  "warning",
-					      "error", "dpanic", "panic", "fatal" };
+	static const char *const levels[] = { "debug", "info",   "warn",  "warning",
+		                              "error", "dpanic", "panic", "fatal" };
 
 	for (size_t i = 0; i < ELEMENTSOF(levels); i++)
 		if (ts_tok_eq_ci(t, levels[i])) {

@@ -42,6 +42,7 @@ struct curl_state {
 	bool active;
 	bool closed;    /* connection closed: only the exit line may still attach */
 	bool ended;     /* another command or a long unrelated stretch followed */
+	bool request;   /* a command or verbose lines, not only a pasted response */
 	bool response;  /* an HTTP status line arrived */
 	bool handshake; /* the TLS handshake completed */
 	bool lib_sure;  /* tls_library named explicitly, not guessed */
@@ -196,17 +197,21 @@ static bool short_opt_takes_arg(char c)
 static bool long_opt_takes_arg(struct ts_tok w)
 {
 	static const char *const opts[] = {
-		"--cacert",	 "--capath",	     "--cert",		"--cert-type",
-		"--ciphers",	 "--config",	     "--connect-timeout", "--connect-to",
-		"--cookie",	 "--cookie-jar",     "--data",		"--data-ascii",
-		"--data-binary", "--data-raw",	     "--data-urlencode", "--dump-header",
-		"--form",	 "--header",	     "--interface",	"--key",
-		"--key-type",	 "--limit-rate",     "--local-port",	"--max-redirs",
-		"--max-time",	 "--output",	     "--pinnedpubkey",	"--proxy",
-		"--proxy-user",	 "--range",	     "--referer",	"--request",
-		"--resolve",	 "--retry",	     "--retry-delay",	"--retry-max-time",
-		"--stderr",	 "--tls-max",	     "--trace",		"--trace-ascii",
-		"--user",	 "--user-agent",     "--write-out",
+		"--cacert",          "--capath",      "--cert",
+		"--cert-type",       "--ciphers",     "--config",
+		"--connect-timeout", "--connect-to",  "--cookie",
+		"--cookie-jar",      "--data",        "--data-ascii",
+		"--data-binary",     "--data-raw",    "--data-urlencode",
+		"--dump-header",     "--form",        "--header",
+		"--interface",       "--key",         "--key-type",
+		"--limit-rate",      "--local-port",  "--max-redirs",
+		"--max-time",        "--output",      "--pinnedpubkey",
+		"--proxy",           "--proxy-user",  "--range",
+		"--referer",         "--request",     "--resolve",
+		"--retry",           "--retry-delay", "--retry-max-time",
+		"--stderr",          "--tls-max",     "--trace",
+		"--trace-ascii",     "--user",        "--user-agent",
+		"--write-out",
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(opts); i++)
@@ -353,8 +358,8 @@ static bool find_exit(const char *s, size_t n, int *ret_code, size_t *ret_at)
 	size_t used;
 
 	p = find(s, n, "curl: (");
-	if (p && ts_parse_uint(p + 7, (size_t)(end - p - 7), 999, &v, &used) && p + 7 + used < end &&
-	    p[7 + used] == ')') {
+	if (p && ts_parse_uint(p + 7, (size_t)(end - p - 7), 999, &v, &used) &&
+	    p + 7 + used < end && p[7 + used] == ')') {
 		*ret_code = (int)v;
 		*ret_at = (size_t)(p - s);
 		return true;
@@ -365,8 +370,8 @@ static bool find_exit(const char *s, size_t n, int *ret_code, size_t *ret_at)
 		*ret_at = (size_t)(p - s);
 		return true;
 	}
-	if (n > 4 && s[0] == '(' && ts_parse_uint(s + 1, n - 1, 99, &v, &used) && 1 + used + 1 < n &&
-	    s[1 + used] == ')' && s[2 + used] == ' ' && v > 0) {
+	if (n > 4 && s[0] == '(' && ts_parse_uint(s + 1, n - 1, 99, &v, &used) &&
+	    1 + used + 1 < n && s[1 + used] == ')' && s[2 + used] == ' ' && v > 0) {
 		*ret_code = (int)v;
 		*ret_at = 0;
 		return true;
@@ -453,13 +458,34 @@ static bool curl_start_signal(const char *s, size_t n, bool strong_only)
 		"Trying ", "Connected to ", "Hostname ", "Could not resolve", "Rebuilt URL",
 	};
 	static const char *const verbose_starts[] = {
-		"Trying ",	     "Connected to ",	      "Hostname ",	      "Could not resolve",
-		"Rebuilt URL",	     "TLSv",		      "SSLv",		      "ALPN",
-		"schannel:",	     "OpenSSL",		      "LibreSSL",	      "SSL ",
-		"SSL:",		     "error:",		      "Recv failure",	      "Send failure",
-		"Failed to connect", "Connection refused",    "Connection timed out", "Operation timed out",
-		"Timeout was reached", "Couldn't connect",    "SSL certificate",      "Server certificate",
-		"successfully set certificate", "CAfile:",    "IPv4:",		      "IPv6:",
+		"Trying ",
+		"Connected to ",
+		"Hostname ",
+		"Could not resolve",
+		"Rebuilt URL",
+		"TLSv",
+		"SSLv",
+		"ALPN",
+		"schannel:",
+		"OpenSSL",
+		"LibreSSL",
+		"SSL ",
+		"SSL:",
+		"error:",
+		"Recv failure",
+		"Send failure",
+		"Failed to connect",
+		"Connection refused",
+		"Connection timed out",
+		"Operation timed out",
+		"Timeout was reached",
+		"Couldn't connect",
+		"SSL certificate",
+		"Server certificate",
+		"successfully set certificate",
+		"CAfile:",
+		"IPv4:",
+		"IPv6:",
 	};
 	struct ts_tok rest;
 
@@ -488,7 +514,7 @@ static bool curl_start_signal(const char *s, size_t n, bool strong_only)
 	if (text_starts_with(s, n, "< HTTP/"))
 		return true;
 	/* a response without the request: GFE error page, or headers with "via: 1.1 google" */
-	if (gfe_page(s, n) || (!text_starts_with(s, n, "HTTP/") && status_line(s, n)))
+	if (gfe_page(s, n) || status_line(s, n))
 		return true;
 	if (has(s, n, " timed out after ") && has(s, n, " milliseconds"))
 		return true;
@@ -504,7 +530,7 @@ enum sig_kind {
 	SK_VERIFY,
 	SK_VERIFY_SOFT, /* -k: verification failed but curl went on */
 	SK_CONNECT,
-	SK_HANDSHAKE,  /* the handshake completed */
+	SK_HANDSHAKE, /* the handshake completed */
 };
 
 enum sig_text {
@@ -573,7 +599,7 @@ static const struct sig curl_sigs[] = {
 };
 
 static void curl_where(struct client_scan *cs, enum where_level level, bool replace_equal,
-		       const char *line, size_t len, size_t at, unsigned lineno, int *r)
+                       const char *line, size_t len, size_t at, unsigned lineno, int *r)
 {
 	struct curl_state *c = &cs->curl;
 
@@ -605,7 +631,7 @@ static int verify_text(struct curl_trace *t, const struct sig *sg, const char *m
 
 			if (close)
 				return ts_set_str_once(&t->verify_error, m, (size_t)(close + 1 - m),
-						       MSG_MAX);
+				                       MSG_MAX);
 		}
 	}
 	return set_msg(&t->verify_error, p, end);
@@ -634,7 +660,8 @@ static void curl_library(struct curl_state *c, const char *s, size_t n, int *r)
 		/* Secure Transport's own messages (curl sectransp.c) */
 		{ "SSL peer handshake failed", "SecureTransport", false },
 		{ "Server aborted the SSL handshake", "SecureTransport", false },
-		{ "Server dropped the connection during the SSL handshake", "SecureTransport", false },
+		{ "Server dropped the connection during the SSL handshake", "SecureTransport",
+		  false },
 		{ "Could not negotiate an SSL cipher suite", "SecureTransport", false },
 		{ "SSL certificate problem: Invalid certificate chain", "SecureTransport", false },
 		{ "SSL certificate problem: Untrusted root certificate", "SecureTransport", false },
@@ -669,8 +696,8 @@ static void curl_library(struct curl_state *c, const char *s, size_t n, int *r)
 	}
 }
 
-static bool curl_http(struct client_scan *cs, const char *line, size_t len, const char *s,
-		      size_t n, unsigned lineno, int *r)
+static bool curl_http(struct client_scan *cs, const char *line, size_t len, const char *s, size_t n,
+                      unsigned lineno, int *r)
 {
 	struct curl_state *c = &cs->curl;
 	const char *end = s + n, *p = s;
@@ -707,7 +734,8 @@ static bool curl_http(struct client_scan *cs, const char *line, size_t len, cons
 		if (!c->t.http_status && title && http_status_at_code(title + 7, end)) {
 			c->t.http_status = http_status_at_code(title + 7, end);
 			c->response = true;
-			curl_where(cs, WL_STATUS, false, line, len, (size_t)(title - line), lineno, r);
+			curl_where(cs, WL_STATUS, false, line, len, (size_t)(title - line), lineno,
+			           r);
 		}
 	}
 	if (has(s, n, "30 seconds") && text_find_ci(s, n, "try again in 30 seconds")) {
@@ -719,7 +747,7 @@ static bool curl_http(struct client_scan *cs, const char *line, size_t len, cons
 
 /* Apply every signature to the line; true when anything was recognised. */
 static bool curl_classify(struct client_scan *cs, const char *line, size_t len, const char *s,
-			  size_t n, unsigned lineno, bool after_response, bool curl_shaped, int *r)
+                          size_t n, unsigned lineno, bool after_response, bool curl_shaped, int *r)
 {
 	struct curl_state *c = &cs->curl;
 	const char *end = s + n;
@@ -732,8 +760,10 @@ static bool curl_classify(struct client_scan *cs, const char *line, size_t len, 
 	if (*r < 0)
 		return false;
 	if (verbose_rest(s, n, &rest) || text_starts_with(s, n, "< ") ||
-	    text_starts_with(s, n, "> "))
+	    text_starts_with(s, n, "> ")) {
 		seen = true;
+		c->request = true;
+	}
 
 	if (curl_http(cs, line, len, s, n, lineno, r))
 		seen = true;
@@ -791,7 +821,7 @@ static bool curl_classify(struct client_scan *cs, const char *line, size_t len, 
 		case SK_HANDSHAKE:
 			c->handshake = true;
 			curl_where(cs, WL_HANDSHAKE, false, line, len, (size_t)(m - line), lineno,
-				   r);
+			           r);
 			seen = true;
 			continue;
 		}
@@ -857,7 +887,8 @@ static int curl_flush(struct client_scan *cs)
 	int r = 0;
 
 	if (!c->active || (c->evidence == 0 && t->exit_code < 0))
-		goto out; /* nothing, or a command with nothing after it */ /* a command with nothing after it says nothing */
+		goto out;
+	/* nothing, or a command with nothing after it */ /* a command with nothing after it says nothing */
 
 	switch (t->exit_code) {
 	case 51:
@@ -870,8 +901,8 @@ static int curl_flush(struct client_scan *cs)
 		t->symptoms |= CURL_SYM_CONNECT;
 		if (!t->connect_error) {
 			const char *m = t->exit_code == 6   ? "Could not resolve host"
-					: t->exit_code == 7 ? "Failed to connect"
-							    : "Timeout was reached";
+			                : t->exit_code == 7 ? "Failed to connect"
+			                                    : "Timeout was reached";
 
 			r = ts_set_str(&t->connect_error, m, strlen(m), MSG_MAX);
 			if (r < 0)
@@ -925,29 +956,32 @@ static int curl_line(struct client_scan *cs, const char *line, size_t len, unsig
 	const char *s = tl.p;
 	size_t n = tl.n, args, at;
 	int r = 0, code;
-	bool recognised;
+	bool recognised, another;
 
 	if (find_curl_command(s, n, &args)) {
 		r = curl_begin(cs);
 		if (r < 0)
 			return r;
+		c->request = true;
 		r = curl_parse_command(c, s + args, s + n);
 		if (r < 0)
 			return r;
 		curl_where(cs, WL_ANY, false, line, len, (size_t)(s - line), lineno, &r);
 		/* a flattened transcript may follow the command on the same line */
 		recognised =
-			curl_classify(cs, line, len, s + args, n - args, lineno, false, true, &r);
+		        curl_classify(cs, line, len, s + args, n - args, lineno, false, true, &r);
 		if (recognised)
 			c->evidence++;
 		return r;
 	}
-	if (c->active && !c->closed && !c->ended && c->t.exit_code < 0) {
+	/* a second response without a request of its own is another transcript */
+	another = c->active && c->response && !c->request && status_line(s, n);
+	if (c->active && !c->closed && !c->ended && c->t.exit_code < 0 && !another) {
 		/* inside an open transcript */
 	} else if (c->active && !c->ended && c->t.exit_code < 0 && find_exit(s, n, &code, &at)) {
 		/* the summary line after "* Closing connection" */
-	} else if (find_exit(s, n, &code, &at) ||
-		   curl_start_signal(s, n, c->active && !c->ended && c->t.exit_code < 0)) {
+	} else if (another || find_exit(s, n, &code, &at) ||
+	           curl_start_signal(s, n, c->active && !c->ended && c->t.exit_code < 0)) {
 		r = curl_begin(cs);
 		if (r < 0)
 			return r;
@@ -960,9 +994,9 @@ static int curl_line(struct client_scan *cs, const char *line, size_t len, unsig
 		c->ended = true;
 		return 0;
 	}
-	recognised = curl_classify(cs, line, len, s, n, lineno, c->response,
-				   curl_start_signal(s, n, false) || find_exit(s, n, &code, &at),
-				   &r);
+	recognised =
+	        curl_classify(cs, line, len, s, n, lineno, c->response,
+	                      curl_start_signal(s, n, false) || find_exit(s, n, &code, &at), &r);
 	if (recognised) {
 		c->evidence++;
 		c->idle = 0;
@@ -976,7 +1010,7 @@ static int curl_line(struct client_scan *cs, const char *line, size_t len, unsig
 /* ---- openssl s_client ------------------------------------------------------ */
 
 static void sclient_where(struct client_scan *cs, enum where_level level, const char *line,
-			  size_t len, size_t at, unsigned lineno, int *r)
+                          size_t len, size_t at, unsigned lineno, int *r)
 {
 	struct sclient_state *sc = &cs->sc;
 
@@ -1036,7 +1070,7 @@ static int sclient_parse_command(struct sclient_state *sc, const char *s, const 
 			if (ts_next_word(&cur, end, &w))
 				target = ts_unquote(w);
 		} else if (ts_tok_eq(w, "-servername") || ts_tok_eq(w, "--servername") ||
-			   ts_tok_starts(w, "-servername=")) {
+		           ts_tok_starts(w, "-servername=")) {
 			servername = true;
 		} else if (ts_tok_eq(w, "-noservername") || ts_tok_eq(w, "--noservername")) {
 			noservername = true;
@@ -1058,7 +1092,7 @@ static int sclient_parse_command(struct sclient_state *sc, const char *s, const 
 				h.p++;
 			}
 		} else if ((colon = memchr(h.p, ':', h.n)) &&
-			   !memchr(colon + 1, ':', h.n - (size_t)(colon + 1 - h.p))) {
+		           !memchr(colon + 1, ':', h.n - (size_t)(colon + 1 - h.p))) {
 			h.n = (size_t)(colon - h.p);
 		}
 		if (tok_is_ip(h) && !servername)
@@ -1071,17 +1105,21 @@ static int sclient_parse_command(struct sclient_state *sc, const char *s, const 
 /* An alert name after "sslv3 alert " / "tlsv1 alert " ..., or from its number. */
 static int sclient_alert(struct sclient_trace *t, const char *s, size_t n)
 {
-	static const char *const prefixes[] = { "sslv3 alert ", "tlsv1 alert ", "tlsv11 alert ",
-						"tlsv12 alert ", "tlsv13 alert ", "SSLV3_ALERT_",
-						"TLSV1_ALERT_" };
+	static const char *const prefixes[] = { "sslv3 alert ",  "tlsv1 alert ",  "tlsv11 alert ",
+		                                "tlsv12 alert ", "tlsv13 alert ", "SSLV3_ALERT_",
+		                                "TLSV1_ALERT_" };
 	static const struct {
 		unsigned number;
 		const char *name;
 	} numbers[] = {
-		{ 10, "unexpected message" }, { 40, "handshake failure" },
-		{ 42, "bad certificate" },    { 45, "certificate expired" },
-		{ 48, "unknown ca" },	      { 70, "protocol version" },
-		{ 80, "internal error" },     { 112, "unrecognized name" },
+		{ 10, "unexpected message" },
+		{ 40, "handshake failure" },
+		{ 42, "bad certificate" },
+		{ 45, "certificate expired" },
+		{ 48, "unknown ca" },
+		{ 70, "protocol version" },
+		{ 80, "internal error" },
+		{ 112, "unrecognized name" },
 		{ 116, "certificate required" },
 	};
 	const char *end = s + n, *p;
@@ -1117,10 +1155,10 @@ static int sclient_alert(struct sclient_trace *t, const char *s, size_t n)
 	if (p && ts_parse_uint(p + 17, (size_t)(end - p - 17), 255, &v, &used)) {
 		for (size_t i = 0; i < ELEMENTSOF(numbers); i++)
 			if (numbers[i].number == v && !t->alert)
-				return ts_set_str(&t->alert, numbers[i].name, strlen(numbers[i].name),
-						  64) < 0
-					       ? -ENOMEM
-					       : 1;
+				return ts_set_str(&t->alert, numbers[i].name,
+				                  strlen(numbers[i].name), 64) < 0
+				               ? -ENOMEM
+				               : 1;
 		return 1;
 	}
 	if (has(s, n, "alert handshake failure"))
@@ -1144,7 +1182,7 @@ static size_t subject_len(const char *p, const char *end)
 }
 
 static bool sclient_classify(struct client_scan *cs, const char *line, size_t len, const char *s,
-			     size_t n, unsigned lineno, int *r)
+                             size_t n, unsigned lineno, int *r)
 {
 	struct sclient_state *sc = &cs->sc;
 	struct sclient_trace *t = &sc->t;
@@ -1203,7 +1241,7 @@ static bool sclient_classify(struct client_scan *cs, const char *line, size_t le
 				free(t->verify_text);
 				t->verify_text = NULL;
 				*r = ts_set_str(&t->verify_text, q + 2, (size_t)(close - q - 2),
-						MSG_MAX);
+				                MSG_MAX);
 			}
 		}
 		if (v != 0)
@@ -1283,7 +1321,7 @@ static int sclient_line(struct client_scan *cs, const char *line, size_t len, un
 /* ---- entry points ----------------------------------------------------------- */
 
 int client_scan_new(struct bundle *b, const char *artifact, struct ts_kinds *kinds,
-		    struct client_scan **ret)
+                    struct client_scan **ret)
 {
 	struct client_scan *cs = calloc(1, sizeof(*cs));
 

@@ -18,7 +18,7 @@ struct ts_kinds;
 
 /* artifact and kinds are borrowed and must outlive the scanner. */
 int client_scan_new(struct bundle *b, const char *artifact, struct ts_kinds *kinds,
-		    struct client_scan **ret);
+                    struct client_scan **ret);
 int client_scan_line(struct client_scan *cs, const char *line, size_t len, unsigned lineno);
 int client_scan_end(struct client_scan *cs);
 void client_scan_free(struct client_scan *cs);

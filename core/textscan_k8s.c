@@ -31,7 +31,7 @@ struct kcmd {
 	char verb[16];
 	char resource[64]; /* lower-case, without "/name" */
 	char name[254];
-	char app[64]; /* from -l app=X */
+	char app[64];           /* from -l app=X */
 	struct ts_tok jsonpath; /* "{...}" template; only valid while its line is */
 	size_t rest_off;        /* offset of the text after the command in its line */
 };
@@ -124,10 +124,26 @@ static bool is_route_resource(const char *res)
 static bool kubectl_opt_takes_arg(struct ts_tok w)
 {
 	static const char *const opts[] = {
-		"-n",	      "--namespace", "--context",    "--kubeconfig", "-l",
-		"--selector", "-o",	     "--output",     "-c",	     "--container",
-		"-f",	      "--filename",  "--sort-by",    "--template",   "--field-selector",
-		"--cluster",  "--user",	     "--request-timeout", "-L", "--label-columns",
+		"-n",
+		"--namespace",
+		"--context",
+		"--kubeconfig",
+		"-l",
+		"--selector",
+		"-o",
+		"--output",
+		"-c",
+		"--container",
+		"-f",
+		"--filename",
+		"--sort-by",
+		"--template",
+		"--field-selector",
+		"--cluster",
+		"--user",
+		"--request-timeout",
+		"-L",
+		"--label-columns",
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(opts); i++)
@@ -151,7 +167,8 @@ static void kcmd_option(struct kcmd *k, struct ts_tok opt, struct ts_tok arg)
 				const char *e = memchr(b, '}', arg.n - (size_t)(b - arg.p));
 
 				k->jsonpath.p = b;
-				k->jsonpath.n = e ? (size_t)(e + 1 - b) : arg.n - (size_t)(b - arg.p);
+				k->jsonpath.n =
+				        e ? (size_t)(e + 1 - b) : arg.n - (size_t)(b - arg.p);
 			}
 		}
 	} else if (ts_tok_eq(opt, "-l") || ts_tok_eq(opt, "--selector")) {
@@ -193,8 +210,8 @@ static bool kcmd_parse(struct kcmd *k, const char *line, size_t len)
 				struct ts_tok arg = { eq + 1, w.n - (size_t)(eq + 1 - w.p) };
 
 				kcmd_option(k, opt, arg);
-			} else if (w.p[1] != '-' && w.n > 2 && (w.p[1] == 'o' || w.p[1] == 'l' ||
-								 w.p[1] == 'n')) {
+			} else if (w.p[1] != '-' && w.n > 2 &&
+			           (w.p[1] == 'o' || w.p[1] == 'l' || w.p[1] == 'n')) {
 				/* -ojsonpath=..., -lapp=x, -napigee */
 				struct ts_tok opt = { w.p, 2 };
 				struct ts_tok arg = { w.p + 2, w.n - 2 };
@@ -260,7 +277,7 @@ static enum tristate tri_from(const char *s)
 }
 
 static int set_where_once(struct loc *l, const char *artifact, unsigned lineno, const char *line,
-			  size_t len)
+                          size_t len)
 {
 	if (l->artifact)
 		return 0;
@@ -334,7 +351,7 @@ static int col_index(struct ts_tok *hdr, size_t n, const char *name)
 /* Recognise a table header in the first tokens of the line; *ret_used = number
  * of header tokens (rows may follow on the same line). */
 static enum tbl_kind table_header(struct k8s_scan *ks, const char *line, size_t len,
-				  size_t *ret_used, size_t *ret_end)
+                                  size_t *ret_used, size_t *ret_end)
 {
 	struct table_state *t = &ks->tbl;
 	struct ts_tok hdr[TBL_MAX_COLS];
@@ -347,7 +364,7 @@ static enum tbl_kind table_header(struct k8s_scan *ks, const char *line, size_t 
 	while (ts_next_token(&cur, end, &w) && is_header_tok(w)) {
 		/* two-word headers of -o wide */
 		if (n > 0 && ((ts_tok_eq(hdr[n - 1], "NOMINATED") && ts_tok_eq(w, "NODE")) ||
-			      (ts_tok_eq(hdr[n - 1], "READINESS") && ts_tok_eq(w, "GATES")))) {
+		              (ts_tok_eq(hdr[n - 1], "READINESS") && ts_tok_eq(w, "GATES")))) {
 			hdr[n - 1].n = (size_t)(w.p + w.n - hdr[n - 1].p);
 			prev = cur;
 			continue;
@@ -415,8 +432,7 @@ static bool row_valid(const struct table_state *t, enum tbl_kind kind, const str
 
 /* Split a row into the header's columns: by blanks when the counts agree, else
  * by the header's column offsets (an empty STATE, "2 (3h ago)" restarts). */
-static bool row_fields(const struct table_state *t, const char *line, size_t len,
-		       struct ts_tok *f)
+static bool row_fields(const struct table_state *t, const char *line, size_t len, struct ts_tok *f)
 {
 	const char *cur = line, *end = line + len;
 	struct ts_tok w;
@@ -466,7 +482,7 @@ static struct service_meta *find_service(struct bundle *b, struct ts_tok name)
 }
 
 static int table_row(struct k8s_scan *ks, const struct ts_tok *f, const char *line, size_t len,
-		     unsigned lineno)
+                     unsigned lineno)
 {
 	struct table_state *t = &ks->tbl;
 	struct bundle *b = ks->b;
@@ -537,7 +553,8 @@ static int table_row(struct k8s_scan *ks, const struct ts_tok *f, const char *li
 			while (j < ext.n && ext.p[j] != ',')
 				j++;
 			if (j > i && ext.p[i] != '<') {
-				copy_tok(ip, sizeof(ip), (struct ts_tok){ ext.p + i, j - i }, false);
+				copy_tok(ip, sizeof(ip), (struct ts_tok){ ext.p + i, j - i },
+				         false);
 				r = strv_push_unique(&s->external_ips, ip);
 			}
 			i = j + 1;
@@ -636,8 +653,8 @@ static int describe_flush(struct k8s_scan *ks)
 {
 	struct describe_state *d = &ks->ds;
 	bool is_route = d->kind == 1 ||
-			(d->kind == 0 && ks->cmd.valid && strcmp(ks->cmd.verb, "describe") == 0 &&
-			 is_route_resource(ks->cmd.resource));
+	                (d->kind == 0 && ks->cmd.valid && strcmp(ks->cmd.verb, "describe") == 0 &&
+	                 is_route_resource(ks->cmd.resource));
 	struct route *rt;
 	int r = 0;
 
@@ -896,7 +913,7 @@ static bool jp_parse_list(struct ts_tok s, struct strv *out)
 				break;
 			}
 			if (strv_pushn(out, json_string_value(v),
-				       json_string_length(v) < 253 ? json_string_length(v) : 253) <
+			               json_string_length(v) < 253 ? json_string_length(v) : 253) <
 			    0)
 				ok = false;
 		}
@@ -921,7 +938,7 @@ static bool jp_word(struct ts_tok s, struct ts_tok *ret, bool alone)
 
 /* Try the output text for the pending command; true when it was the output. */
 static int jp_apply(struct k8s_scan *ks, struct ts_tok s, bool same_line, const char *line,
-		    size_t len, unsigned lineno)
+                    size_t len, unsigned lineno)
 {
 	struct jsonpath_state *jp = &ks->jp;
 	struct strv list = STRV_INIT;
@@ -1016,7 +1033,7 @@ done:
 }
 
 static int jsonpath_line(struct k8s_scan *ks, const char *line, size_t len, unsigned lineno,
-			 bool is_cmd)
+                         bool is_cmd)
 {
 	struct jsonpath_state *jp = &ks->jp;
 	struct kcmd *k = &ks->cmd;
@@ -1059,7 +1076,7 @@ static int jsonpath_line(struct k8s_scan *ks, const char *line, size_t len, unsi
 /* ---- entry points --------------------------------------------------------------- */
 
 int k8s_scan_new(struct bundle *b, const char *artifact, struct ts_kinds *kinds,
-		 struct k8s_scan **ret)
+                 struct k8s_scan **ret)
 {
 	struct k8s_scan *ks = calloc(1, sizeof(*ks));
 

@@ -19,7 +19,7 @@ struct ts_kinds;
 
 /* artifact and kinds are borrowed and must outlive the scanner. */
 int k8s_scan_new(struct bundle *b, const char *artifact, struct ts_kinds *kinds,
-		 struct k8s_scan **ret);
+                 struct k8s_scan **ret);
 int k8s_scan_line(struct k8s_scan *ks, const char *line, size_t len, unsigned lineno);
 int k8s_scan_end(struct k8s_scan *ks);
 void k8s_scan_free(struct k8s_scan *ks);

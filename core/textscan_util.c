@@ -79,7 +79,7 @@ struct ts_tok ts_unquote(struct ts_tok t)
 		t.p++;
 		t.n -= 2;
 	} else if (t.n >= 1 && (t.p[0] == '\'' || t.p[0] == '"') &&
-		   !memchr(t.p + 1, t.p[0], t.n - 1)) {
+	           !memchr(t.p + 1, t.p[0], t.n - 1)) {
 		/* an opening quote whose partner was lost (copied from a web page) */
 		t.p++;
 		t.n--;
@@ -163,8 +163,8 @@ bool ts_is_name_like(const char *p, size_t n)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		char c = p[i];
-		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			     (c >= '0' && c <= '9');
+		bool alnum =
+		        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 
 		if (alnum)
 			continue;
@@ -251,7 +251,7 @@ char *ts_excerpt(const char *line, size_t len, size_t at, size_t max_chars)
 }
 
 int ts_loc_set(struct loc *l, const char *artifact, unsigned lineno, const char *line, size_t len,
-	       size_t at)
+               size_t at)
 {
 	char *ex = ts_excerpt(line, len, at, TS_EXCERPT_CHARS);
 	int r;

@@ -25,8 +25,8 @@ struct ts_tok {
 
 /* Which artifact kinds a member showed, and how strongly (recognised lines). */
 struct ts_kinds {
-	unsigned seen;              /* 1u << enum artifact_kind */
-	uint64_t weight[ART__MAX];  /* recognised lines per kind */
+	unsigned seen;             /* 1u << enum artifact_kind */
+	uint64_t weight[ART__MAX]; /* recognised lines per kind */
 };
 
 void ts_kinds_note(struct ts_kinds *k, enum artifact_kind kind, uint64_t lines);
@@ -76,14 +76,14 @@ char *ts_excerpt(const char *line, size_t len, size_t at, size_t max_chars);
 
 /* Replace the locator l with (artifact, lineno, excerpt of line around at). */
 int ts_loc_set(struct loc *l, const char *artifact, unsigned lineno, const char *line, size_t len,
-	       size_t at);
+               size_t at);
 
 /* A bounded set of 64-bit hashes of strings, for distinct counting. */
 struct ts_hashset {
 	uint64_t *slots;
-	size_t cap;    /* power of two, 0 = empty */
+	size_t cap; /* power of two, 0 = empty */
 	size_t n;
-	size_t max;    /* stop adding at max (capped = true) */
+	size_t max; /* stop adding at max (capped = true) */
 	bool capped;
 };
 

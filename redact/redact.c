@@ -45,6 +45,7 @@ const struct rule_def redact_builtin_rules[RULE__BUILTIN_MAX] = {
 	[RULE_PSEUDO_EMAIL] = { "pseudonym-email", "pseudonym" },
 	[RULE_PSEUDO_NAME] = { "pseudonym-name", "pseudonym" },
 	[RULE_PSEUDO_DN] = { "pseudonym-dn", "pseudonym" },
+	[RULE_PSEUDO_FINGERPRINT] = { "pseudonym-fingerprint", "pseudonym" },
 };
 
 /* ---- markers ------------------------------------------------------------------- */
@@ -473,7 +474,9 @@ static void decide_mode(struct redact_stream *s)
 {
 	const char *d = s->sniff.data ? s->sniff.data : "";
 
-	if (ends_with(s->member, ".yaml") || ends_with(s->member, ".yml"))
+	if (pemfile_candidate(s, d, s->sniff.len))
+		s->mode = STREAM_PEMFILE;
+	else if (ends_with(s->member, ".yaml") || ends_with(s->member, ".yml"))
 		s->mode = STREAM_YAML;
 	else if (ends_with(s->member, ".json") || ends_with(s->member, ".jsonl") ||
 		 ends_with(s->member, ".log") || memchr(d, '\0', s->sniff.len))
@@ -517,6 +520,10 @@ static int run_line(struct redact_stream *s, const char *in, size_t n, const str
 	rc = stage_text(s, y->data ? y->data : "", y->len, pc, x);
 	if (rc < 0)
 		return rc;
+	if (s->drop_line) {
+		s->drop_line = false;
+		return 0;
+	}
 	if (s->r->user) {
 		buf_reset(y);
 		rc = stage_user(s, x->data ? x->data : "", x->len, y);
@@ -666,6 +673,11 @@ static int feed(struct redact_stream *s, const char *p, size_t n)
 	return 0;
 }
 
+int redact_stream_feed_text(struct redact_stream *s, const char *data, size_t len)
+{
+	return feed(s, data, len);
+}
+
 int redact_stream_write(struct redact_stream *s, const void *data, size_t len, redact_out_fn out,
 			void *userdata)
 {
@@ -679,6 +691,15 @@ int redact_stream_write(struct redact_stream *s, const void *data, size_t len, r
 		return 0;
 	if (s->dry_run && (rc = out(userdata, data, len)) < 0)
 		return rc;
+	if (s->mode == STREAM_PEMFILE) {
+		if (s->sniff.len + len <= REDACT_PEMFILE_MAX)
+			return buf_append(&s->sniff, data, len);
+		/* too big for a certificate file: redact it as text */
+		s->mode = STREAM_TEXT;
+		rc = feed(s, s->sniff.data, s->sniff.len);
+		buf_release(&s->sniff);
+		return rc < 0 ? rc : feed(s, data, len);
+	}
 	if (s->mode == STREAM_SNIFF) {
 		size_t room = REDACT_SNIFF_MAX - s->sniff.len;
 		size_t take = len < room ? len : room;
@@ -688,12 +709,17 @@ int redact_stream_write(struct redact_stream *s, const void *data, size_t len, r
 		if (s->sniff.len < REDACT_SNIFF_MAX)
 			return 0;
 		decide_mode(s);
+		data = (const char *)data + take;
+		len -= take;
+		if (s->mode == STREAM_PEMFILE) {
+			if (s->sniff.len + len <= REDACT_PEMFILE_MAX)
+				return buf_append(&s->sniff, data, len);
+			s->mode = STREAM_TEXT;
+		}
 		rc = feed(s, s->sniff.data, s->sniff.len);
 		buf_release(&s->sniff);
 		if (rc < 0)
 			return rc;
-		data = (const char *)data + take;
-		len -= take;
 	}
 	return feed(s, data, len);
 }
@@ -747,8 +773,25 @@ int redact_stream_end(struct redact_stream *s, redact_out_fn out, void *userdata
 		return 0;
 	s->out = out;
 	s->userdata = userdata;
-	if (s->mode == STREAM_SNIFF) {
+	if (s->mode == STREAM_SNIFF)
 		decide_mode(s);
+	if (s->mode == STREAM_PEMFILE) {
+		struct buf doc = BUF_INIT;
+
+		rc = pemfile_facts(s, s->sniff.data ? s->sniff.data : "", s->sniff.len, &doc);
+		if (rc == 0) {
+			/* the facts document goes through the stages like any JSON */
+			s->mode = STREAM_TEXT;
+			rc = feed(s, doc.data ? doc.data : "", doc.len);
+		} else if (rc == 1) {
+			s->mode = STREAM_TEXT;
+			rc = feed(s, s->sniff.data ? s->sniff.data : "", s->sniff.len);
+		}
+		buf_release(&doc);
+		buf_release(&s->sniff);
+	} else if (s->mode == STREAM_SNIFF || s->sniff.len) {
+		if (s->mode == STREAM_SNIFF)
+			s->mode = STREAM_TEXT;
 		rc = feed(s, s->sniff.data ? s->sniff.data : "", s->sniff.len);
 		buf_release(&s->sniff);
 	}

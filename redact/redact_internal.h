@@ -36,6 +36,7 @@ struct evp_mac_ctx_st;
 #define REDACT_LINE_MAX (1u << 20)      /* a longer line is handled in pieces */
 #define REDACT_TOKEN_MAX (64u << 10)    /* a longer run without delimiter is replaced */
 #define REDACT_SNIFF_MAX (64u << 10)    /* bytes looked at to choose YAML or text */
+#define REDACT_PEMFILE_MAX (4u << 20)   /* PEM files turned into facts up to this size */
 #define REDACT_KEY_MAX 96               /* member names / YAML keys kept for paths */
 #define REDACT_DEPTH_MAX 128            /* JSON / YAML nesting tracked */
 #define REDACT_MARKER "<redacted:"
@@ -67,6 +68,7 @@ enum rule_id {
 	RULE_PSEUDO_EMAIL,
 	RULE_PSEUDO_NAME,
 	RULE_PSEUDO_DN,
+	RULE_PSEUDO_FINGERPRINT,
 	RULE__BUILTIN_MAX,
 	RULE__INVALID = -22,
 };
@@ -155,6 +157,7 @@ enum stream_mode {
 	STREAM_SNIFF = 0,
 	STREAM_TEXT,  /* text and JSON (the JSON tokenizer finds values in text) */
 	STREAM_YAML,
+	STREAM_PEMFILE, /* a PEM file held whole: becomes a facts document (pemfile.c) */
 };
 
 /* What the current piece of a line is. */
@@ -179,7 +182,7 @@ struct redact_stream {
 	uint64_t lineno;
 
 	struct buf line;  /* the line being collected */
-	struct buf sniff; /* first bytes, to choose the mode */
+	struct buf sniff; /* first bytes, to choose the mode; a whole PEM file */
 	struct buf a, b;  /* stage buffers */
 	bool last_was_partial;
 
@@ -192,6 +195,7 @@ struct redact_stream {
 	struct redact_mac pem_mac;
 	struct buf pem_prefix;
 	uint64_t pem_lines;
+	unsigned pem_junk;
 
 	/* stage 2 */
 	struct json_state *json;
@@ -201,6 +205,7 @@ struct redact_stream {
 	/* stage 3: a header value or quoted value goes on in the next piece */
 	bool eol_redact;
 	bool b64_key_cont; /* the lines after a base64 private key that are base64 */
+	bool drop_line;    /* stage 3 removed the whole line (and its line break) */
 
 	redact_out_fn out;
 	void *userdata;
@@ -249,6 +254,15 @@ struct json_state *json_state_new(void);
 void json_state_free(struct json_state *j);
 struct yaml_state *yaml_state_new(void);
 void yaml_state_free(struct yaml_state *y);
+
+/* A PEM file (in s->sniff): its facts document, or 1 when it should be redacted
+ * as text after all (pemfile.c). */
+int pemfile_facts(struct redact_stream *s, const char *data, size_t len, struct buf *ret);
+/* Does this member start like a PEM file that becomes a facts document? */
+bool pemfile_candidate(const struct redact_stream *s, const char *data, size_t len);
+
+/* Run text through the stages line by line (redact.c). */
+int redact_stream_feed_text(struct redact_stream *s, const char *data, size_t len);
 
 /* Pseudonymize one string (a member name) into out. */
 int pseudo_string(struct redactor *r, const char *in, size_t n, struct buf *out);

@@ -114,12 +114,12 @@ enum key_class redact_key_class(const char *key, size_t len, bool json)
 		}
 	if (len == 0)
 		return KEY_PLAIN;
-	if (redact_key_eq_ci(key, len, "authorization") ||
-	    redact_key_eq_ci(key, len, "proxy-authorization"))
+	if (ends_ci(key, len, "authorization"))
 		return KEY_AUTH;
 	if (in_list(key, len, secret_exact) || (last != key && in_list(last, last_len, secret_exact)))
 		return KEY_SECRET;
-	if (in_list(key, len, header_names))
+	if (in_list(key, len, header_names) || ends_ci(key, len, "cookie") ||
+	    ends_ci(key, len, "api-key"))
 		return KEY_SECRET;
 	if (json && redact_key_eq_ci(key, len, "secret"))
 		return KEY_SECRET;
@@ -145,8 +145,7 @@ bool redact_value_is_harmless(const char *v, size_t n)
 		return true;
 	if (redact_key_eq_ci(v, n, "null") || redact_key_eq_ci(v, n, "true") ||
 	    redact_key_eq_ci(v, n, "false") || redact_key_eq_ci(v, n, "~") ||
-	    redact_key_eq_ci(v, n, "-") || redact_key_eq_ci(v, n, "<none>") ||
-	    redact_key_eq_ci(v, n, "redacted") || redact_key_eq_ci(v, n, "<redacted>"))
+	    redact_key_eq_ci(v, n, "-") || redact_key_eq_ci(v, n, "<none>"))
 		return true;
 	for (i = 0; i < n && v[i] == '*'; i++)
 		;
@@ -372,11 +371,28 @@ static int pem_scan(struct redact_stream *s, const char *in, size_t n, struct bu
 		buf_reset(&s->pem_prefix);
 		buf_append(&s->pem_prefix, out->data ? out->data : "", out->len);
 		buf_reset(out);
-		s->pem_lines = 0;
+		s->pem_lines = s->pem_junk = 0;
 		*ret_consumed = true;
 		return 0;
 	}
 	return buf_append(out, in + i, n - i);
+}
+
+/* An END line of a private key without its BEGIN (a cut file): the line from
+ * the dashes on becomes a marker. */
+static int stray_end(struct redact_stream *s, const char *in, size_t n, struct buf *out)
+{
+	const char *k = memmem(in, n, "PRIVATE KEY", 11);
+	const char *d;
+
+	if (!k)
+		return buf_append(out, in, n);
+	d = memmem(in, n, "-----END ", 9);
+	if (!d || d > k)
+		return buf_append(out, in, n);
+	if (buf_append(out, in, (size_t)(d - in)) < 0)
+		return -ENOMEM;
+	return redact_emit(s, RULE_PEM_PRIVATE_KEY, d, n - (size_t)(d - in), "private key", out);
 }
 
 int stage_pem(struct redact_stream *s, const char *in, size_t n, const struct piece *pc,
@@ -386,11 +402,15 @@ int stage_pem(struct redact_stream *s, const char *in, size_t n, const struct pi
 	int rc;
 
 	*ret_consumed = false;
+	if (!in || !n)
+		return s->pem_state == PEM_NONE ? 0 : (*ret_consumed = true, 0);
 	if (s->pem_state == PEM_NONE) {
-		/* fast path: most lines have no "-----BEGIN" */
-		if (n < 11 || !memmem(in, n, "-----BEGIN ", 11))
+		/* fast path: most lines have no "-----" */
+		if (n < 11 || !memmem(in, n, "-----", 5))
 			return buf_append(out, in, n);
-		return pem_scan(s, in, n, out, ret_consumed);
+		if (memmem(in, n, "-----BEGIN ", 11))
+			return pem_scan(s, in, n, out, ret_consumed);
+		return stray_end(s, in, n, out);
 	}
 	end = n >= 9 ? memmem(in, n, "-----END ", 9) : NULL;
 	if (end) {
@@ -402,7 +422,10 @@ int stage_pem(struct redact_stream *s, const char *in, size_t n, const struct pi
 			return rc;
 		return pem_scan(s, in + stop, n - stop, out, ret_consumed);
 	}
-	if (pc->cont || (++s->pem_lines < 100000 && pem_body_line(in, n))) {
+	/* a damaged body line (bad base64) stays inside the block: the END usually
+	 * follows; a block that never ends gives up after 64 lines that are not PEM */
+	if (pc->cont || (++s->pem_lines < 100000 &&
+			 (pem_body_line(in, n) || ++s->pem_junk < 64))) {
 		redact_mac_update(&s->pem_mac, in, n);
 		*ret_consumed = true;
 		return 0;
@@ -513,7 +536,8 @@ static size_t quoted_end(const char *in, size_t n, size_t v, bool escaped_quote)
 /* Is a header name's value in the rest of this line? */
 static bool is_header_name(const struct kv *kv)
 {
-	return in_list(kv->key, kv->key_len, header_names);
+	return in_list(kv->key, kv->key_len, header_names) || ends_ci(kv->key, kv->key_len, "cookie") ||
+	       ends_ci(kv->key, kv->key_len, "api-key") || ends_ci(kv->key, kv->key_len, "apikey");
 }
 
 /* In[i] is ':' or '='. Returns how many bytes were handled (copied or replaced),
@@ -605,7 +629,10 @@ static int kv_rule(struct redact_stream *s, const char *in, size_t n, size_t i,
 	}
 	if (cls == KEY_CONTEXT && (to_eol || !redact_high_entropy(in + vs, ve - vs)))
 		return 0;
-	if (redact_value_is_harmless(in + vs, ve - vs) && !to_eol)
+	if (ve == vs || redact_marker_at(in + vs, ve - vs) == ve - vs)
+		return 0;
+	if (!kv.key_quoted && !quoted && rule != RULE_HTTP_HEADER && !to_eol &&
+	    redact_value_is_harmless(in + vs, ve - vs))
 		return 0;
 	/* keep the auth scheme: "Bearer <redacted:…>" */
 	if (cls == KEY_AUTH) {
@@ -672,7 +699,8 @@ static size_t shape_at(struct redact_stream *s, const char *in, size_t n, size_t
 		}
 		return 0;
 	case 'e':
-		if (n - i < 20 || !boundary_before(in, i, CC_B64))
+		if (n - i < 20 || !boundary_before(in, i, CC_B64URL) ||
+		    (i > 0 && (in[i - 1] == '+' || in[i - 1] == '/')))
 			return 0;
 		if (in[i + 1] == 'y' && in[i + 2] == 'J') {
 			e = run_of(in, n, i, CC_B64URL, NULL);
@@ -709,7 +737,7 @@ static size_t shape_at(struct redact_stream *s, const char *in, size_t n, size_t
 		return 0;
 	case 'L':
 		if (n - i < 20 || memcmp(in + i, "LS0tLS1CRUdJTi", 14) != 0 ||
-		    !boundary_before(in, i, CC_B64))
+		    !boundary_before(in, i, CC_B64URL) || (i > 0 && (in[i - 1] == '+' || in[i - 1] == '/')))
 			return 0;
 		e = run_of(in, n, i, CC_B64, NULL);
 		/* base64 wrapped with \n escapes inside a JSON string */
@@ -748,10 +776,28 @@ static const char *const cli_flags[] = {
 	"secret", "passphrase", "refresh-token", "id-token", "key-password", "auth-token", NULL,
 };
 
-/* "--password VALUE" */
+/* "--password VALUE", "-u user:password" */
 static size_t cli_flag(const char *in, size_t n, size_t i, size_t *ret_vs)
 {
 	size_t b = i + 2, e;
+
+	if (n - i > 4 && boundary_before(in, i, CC_KEY) &&
+	    ((in[i + 1] == 'u' && in[i + 2] == ' ') ||
+	     (n - i > 8 && memcmp(in + i, "--user ", 7) == 0))) {
+		const char *colon;
+
+		e = in[i + 1] == 'u' ? i + 3 : i + 7;
+		while (e < n && in[e] == ' ')
+			e++;
+		if (e < n && (in[e] == '\'' || in[e] == '"'))
+			e++;
+		b = value_end(in, n, e);
+		colon = memchr(in + e, ':', b - e);
+		if (!colon || (size_t)(colon + 1 - in) >= b)
+			return 0;
+		*ret_vs = (size_t)(colon + 1 - in);
+		return b - *ret_vs;
+	}
 
 	if (n - i < 4 || in[i + 1] != '-' || !boundary_before(in, i, CC_KEY))
 		return 0;
@@ -794,14 +840,11 @@ int stage_text(struct redact_stream *s, const char *in, size_t n, const struct p
 		return 0;
 	}
 	if (s->b64_key_cont) {
+		/* the rest of a wrapped base64 key: the marker stands for it already */
 		if (!pc->cont && b64_line(in, n)) {
-			size_t k = 0;
-
-			while (k < n && (in[k] == ' ' || in[k] == '\t'))
-				k++;
-			if (buf_append(out, in, k) < 0)
-				return -ENOMEM;
-			return redact_emit(s, RULE_BASE64_PRIVATE_KEY, in + k, n - k, "private key", out);
+			s->drop_line = true;
+			redact_fire(s, RULE_BASE64_PRIVATE_KEY);
+			return 0;
 		}
 		if (!pc->cont)
 			s->b64_key_cont = false;

@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <regex.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -213,7 +214,10 @@ static int parse_rule(struct user_rules *u, json_t *o, size_t idx, const char *s
 			return error_set(err, -EINVAL, source, line,
 					 "rule '%s': '%s' must be a string of 1-%d bytes", x->name, k,
 					 USER_VALUE_MAX);
-		kinds++;
+		if (++kinds > 1)
+			return error_set(err, -EINVAL, source, line,
+					 "rule '%s': needs exactly one of 'literal', 'regex', 'key_path'",
+					 x->name);
 		if (strcmp(k, "literal") == 0) {
 			x->kind = USER_RULE_LITERAL;
 			x->literal_len = json_string_length(v);

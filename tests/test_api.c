@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -147,13 +148,14 @@ struct rule {
 	const char *body;
 	int times;      /* how often this rule answers; 0 = always */
 	bool echo_auth; /* body = the Authorization header received */
+	int delay_ms;   /* wait this long before answering */
 };
 
 struct server {
 	int fd;
 	int port;
 	pthread_t thread;
-	volatile bool stop;
+	atomic_bool stop;
 	const struct rule *rules;
 	int used[32];
 	char seen[64][256]; /* request targets in order */
@@ -314,34 +316,34 @@ static struct sink *run_api(struct server *sv, const struct strv *instances, str
 	"encountered.\",\"status\":\"INTERNAL\"}}"
 
 static const struct rule happy_rules[] = {
-	{ "/v1/organizations/myorg", 200, NULL, ORG_JSON, 0, false },
+	{ "/v1/organizations/myorg", 200, NULL, ORG_JSON, 0, false, 0 },
 	{ "/v1/organizations/myorg/instances", 200, NULL,
 	  "{\"instances\":[{\"name\":\"us-west1\",\"host\":\"10.0.0.2\",\"port\":\"443\"}],"
 	  "\"nextPageToken\":\"MQ==\"}",
-	  0, false },
+	  0, false, 0 },
 	{ "/v1/organizations/myorg/instances?pageToken=MQ%3D%3D", 200, NULL,
 	  "{\"instances\":[{\"name\":\"eu-west1\",\"host\":\"10.0.1.2\",\"port\":\"443\"}]}", 0,
-	  false },
+	  false, 0 },
 	{ "/v1/organizations/myorg/instances/us-west1", 200, NULL, "{\"name\":\"us-west1\"}", 0,
-	  false },
+	  false, 0 },
 	{ "/v1/organizations/myorg/instances/eu-west1", 200, NULL, "{\"name\":\"eu-west1\"}", 0,
-	  false },
+	  false, 0 },
 	{ "/v1/organizations/myorg/instances/us-west1/attachments", 200, NULL,
 	  "{\"attachments\":[{\"name\":\"a1\",\"environment\":\"dev\"}],\"nextPageToken\":\"p2\"}",
-	  0, false },
+	  0, false, 0 },
 	{ "/v1/organizations/myorg/instances/us-west1/attachments?pageToken=p2", 200, NULL,
 	  "{\"attachments\":[{\"name\":\"a2\",\"environment\":\"prod\"}],\"nextPageToken\":\"\"}",
-	  0, false },
-	{ "/v1/organizations/myorg/instances/eu-west1/attachments", 200, NULL, "{}", 0, false },
+	  0, false, 0 },
+	{ "/v1/organizations/myorg/instances/eu-west1/attachments", 200, NULL, "{}", 0, false, 0 },
 	{ "/v1/organizations/myorg/envgroups", 200, NULL,
 	  "{\"environmentGroups\":[{\"name\":\"dev-grp\",\"hostnames\":[\"api.example.com\","
 	  "\"*.example.com\",\"api.example.com\",\"b.example.com\"]},"
 	  "{\"name\":\"../evil\",\"hostnames\":[]}]}",
-	  0, false },
+	  0, false, 0 },
 	{ "/v1/organizations/myorg/envgroups/dev-grp/attachments", 200, NULL,
-	  "{\"environmentGroupAttachments\":[{\"name\":\"x\",\"environment\":\"dev\"}]}", 0,
-	  false },
-	{ NULL, 0, NULL, NULL, 0, false },
+	  "{\"environmentGroupAttachments\":[{\"name\":\"x\",\"environment\":\"dev\"}]}", 0, false,
+	  0 },
+	{ NULL, 0, NULL, NULL, 0, false, 0 },
 };
 
 static void test_api__pagination_and_layout(void **state)
@@ -430,15 +432,15 @@ static void test_api__selected_instances(void **state)
 }
 
 static const struct rule retry_rules[] = {
-	{ "/v1/organizations/myorg", 500, NULL, ERR_500, 1, false },
-	{ "/v1/organizations/myorg", 200, NULL, ORG_JSON, 0, false },
+	{ "/v1/organizations/myorg", 500, NULL, ERR_500, 1, false, 0 },
+	{ "/v1/organizations/myorg", 200, NULL, ORG_JSON, 0, false, 0 },
 	{ "/v1/organizations/myorg/instances", 429, "Retry-After: 0\r\n",
 	  "{\"error\":{\"code\":429,\"message\":\"Quota "
 	  "exceeded\",\"status\":\"RESOURCE_EXHAUSTED\"}}",
-	  2, false },
-	{ "/v1/organizations/myorg/instances", 200, NULL, "{\"instances\":[]}", 0, false },
-	{ "/v1/organizations/myorg/envgroups", 500, NULL, ERR_500, 0, false },
-	{ NULL, 0, NULL, NULL, 0, false },
+	  2, false, 0 },
+	{ "/v1/organizations/myorg/instances", 200, NULL, "{\"instances\":[]}", 0, false, 0 },
+	{ "/v1/organizations/myorg/envgroups", 500, NULL, ERR_500, 0, false, 0 },
+	{ NULL, 0, NULL, NULL, 0, false, 0 },
 };
 
 static void test_api__retries(void **state)
@@ -473,8 +475,8 @@ static void test_api__retries(void **state)
 
 static const struct rule unauth_rules[] = {
 	{ NULL, 401, "WWW-Authenticate: Bearer realm=\"https://accounts.google.com/\"\r\n", ERR_401,
-	  0, false },
-	{ NULL, 0, NULL, NULL, 0, false },
+	  0, false, 0 },
+	{ NULL, 0, NULL, NULL, 0, false, 0 },
 };
 
 static void test_api__401_kept_no_retry(void **state)
@@ -507,12 +509,12 @@ static void test_api__401_kept_no_retry(void **state)
 }
 
 static const struct rule garbage_rules[] = {
-	{ "/v1/organizations/myorg", 200, NULL, "<html>this is not json</html>", 0, false },
+	{ "/v1/organizations/myorg", 200, NULL, "<html>this is not json</html>", 0, false, 0 },
 	{ "/v1/organizations/myorg/instances", 200, NULL,
-	  "{\"instances\":[],\"nextPageToken\":\"x\"}", 0, false },
-	{ "/v1/organizations/myorg/instances?pageToken=x", 200, NULL, "garbage", 0, false },
-	{ "/v1/organizations/myorg/envgroups", 403, NULL, NULL, 0, true },
-	{ NULL, 0, NULL, NULL, 0, false },
+	  "{\"instances\":[],\"nextPageToken\":\"x\"}", 0, false, 0 },
+	{ "/v1/organizations/myorg/instances?pageToken=x", 200, NULL, "garbage", 0, false, 0 },
+	{ "/v1/organizations/myorg/envgroups", 403, NULL, NULL, 0, true, 0 },
+	{ NULL, 0, NULL, NULL, 0, false, 0 },
 };
 
 static void test_api__garbage_and_echo(void **state)
@@ -624,6 +626,11 @@ static void test_api__bad_options(void **state)
 
 	assert_int_equal(collect_api(&o, s, NULL, &err), -EINVAL);
 	assert_null(strstr(err.message, "abc"));
+	o.token = TOKEN;
+	o.cacert = "/nonexistent/ca.pem";
+	assert_int_equal(collect_api(&o, s, NULL, &err), -EINVAL);
+	assert_non_null(strstr(err.message, "CA file"));
+	o.cacert = NULL;
 	o.org = NULL;
 	assert_int_equal(collect_api(&o, s, NULL, &err), -EINVAL);
 	assert_int_equal(s->n_m, 0);

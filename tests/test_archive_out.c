@@ -93,7 +93,8 @@ static void write_two(const char *path, enum archive_out_format fmt)
 	size_t n;
 
 	assert_int_equal(archive_out_open(path, "support", fmt, 1700000000, &a, &err), 0);
-	assert_int_equal(archive_out_add(a, "kubernetes/pods.json", "{\"items\":[]}\n", 13, &err), 0);
+	assert_int_equal(archive_out_add(a, "kubernetes/pods.json", "{\"items\":[]}\n", 13, &err),
+	                 0);
 	snprintf(staged, sizeof(staged), "%s/staged.XXXXXX", tmpdir);
 	fd = mkstemp(staged);
 	assert_true(fd >= 0);
@@ -110,7 +111,7 @@ static void write_two(const char *path, enum archive_out_format fmt)
 	assert_int_equal(m[1].size, 3);
 	/* sha256("abc") */
 	assert_string_equal(m[1].sha256,
-			    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	                    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 	assert_int_equal(archive_out_commit(a, &err), 0);
 }
 
@@ -142,11 +143,11 @@ static void test_archive_out__round_trip(void **state)
 
 			if (i == 0) {
 				assert_string_equal(archive_entry_pathname(e),
-						    "support/kubernetes/pods.json");
+				                    "support/kubernetes/pods.json");
 				assert_int_equal(n, 13);
 			} else {
 				assert_string_equal(archive_entry_pathname(e),
-						    "support/kubernetes/logs/p/c.log");
+				                    "support/kubernetes/logs/p/c.log");
 				assert_string_equal(data, "abc");
 			}
 			assert_int_equal(archive_entry_mtime(e), 1700000000);
@@ -218,7 +219,7 @@ static void test_archive_out__no_folder(void **state)
 
 	(void)state;
 	assert_true(archive_out_open("/nonexistent/dir/x.tar.gz", "x", ARCHIVE_OUT_TAR_GZ, 0, &a,
-				     &err) < 0);
+	                             &err) < 0);
 	assert_non_null(strstr(err.message, "cannot create a temporary file"));
 }
 

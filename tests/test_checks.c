@@ -300,6 +300,25 @@ static void test_checks__run_unknown_id(void **state)
 	bundle_free(b);
 }
 
+static void test_checks__run_selection(void **state)
+{
+	struct bundle *b = new_bundle();
+	struct findings fs = { 0 };
+	struct error err = ERROR_INIT;
+	const char *ids[] = { "TLS-001", "sni-001", "SNI-001" };
+
+	(void)state;
+	assert_int_equal(checks_run(b, ids, 3, &fs, &err), 0);
+	/* catalog order, each once, IDs case-insensitive */
+	assert_int_equal(fs.n, 2);
+	assert_string_equal(fs.items[0].check->id, "SNI-001");
+	assert_string_equal(fs.items[1].check->id, "TLS-001");
+	assert_non_null(findings_get(&fs, "TLS-001"));
+	assert_null(findings_get(&fs, "SNI-002"));
+	findings_release(&fs);
+	bundle_free(b);
+}
+
 static void test_checks__run_empty_bundle(void **state)
 {
 	struct bundle *b = new_bundle();
@@ -350,7 +369,7 @@ static void test_checks__run_warnings(void **state)
 	assert_non_null(
 	        strstr(fs.warnings.v[0], "the input contains a private key (keys/tls.key)"));
 	assert_string_equal(fs.warnings.v[1],
-	                    "1 member(s) could not be read: routes.json:3: invalid JSON at line 3, "
+	                    "1 member(s) could not be read: routes.json: invalid JSON at line 3, "
 	                    "column 1: end of file expected");
 	assert_non_null(strstr(fs.warnings.v[2], "newest timestamp in the input (no manifest)"));
 	findings_release(&fs);
@@ -471,6 +490,15 @@ static void test_checks__sni002(void **state)
 	s->verify_code = 0;
 	where(&s->where, "sclient.txt", 5, "no peer certificate available");
 	expect(b, "SNI-002", STATUS_FAIL);
+	bundle_free(b);
+
+	b = new_bundle();
+	s = bundle_add_sclient(b);
+	s->noservername = true;
+	s->got_cert = true;
+	s->verify_code = 0;
+	where(&s->where, "sclient.txt", 9, "Certificate chain");
+	expect(b, "SNI-002", STATUS_PASS);
 	bundle_free(b);
 }
 
@@ -901,6 +929,7 @@ int main(void)
 		cmocka_unit_test(test_checks__registry_sorted_unique),
 		cmocka_unit_test(test_checks__registry_matches_catalog),
 		cmocka_unit_test(test_checks__run_unknown_id),
+		cmocka_unit_test(test_checks__run_selection),
 		cmocka_unit_test(test_checks__run_empty_bundle),
 		cmocka_unit_test(test_checks__run_warnings),
 		cmocka_unit_test(test_checks__findings_helpers),

@@ -10,6 +10,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -227,11 +228,19 @@ enum mode {
 struct tls_server {
 	int fd, port;
 	pthread_t thread;
-	volatile bool stop;
+	atomic_bool stop;
 	enum mode mode;
 	SSL_CTX *ctx;
-	int held[32];
+	pthread_mutex_t lock;
+	int held[64]; /* M_HANG: connections kept open until the end, under lock */
 	int n_held;
+	pthread_t conns[64]; /* one thread per connection, joined at the end */
+	int n_conns;
+};
+
+struct conn {
+	struct tls_server *sv;
+	int fd;
 };
 
 static int hello_cb(SSL *ssl, int *al, void *arg)
@@ -277,7 +286,7 @@ static void reset_close(int c)
 
 static void serve_conn(struct tls_server *sv, int c)
 {
-	struct timeval tv = { 3, 0 };
+	struct timeval tv = { 10, 0 };
 	char req[4096];
 	size_t n = 0;
 	SSL *ssl;
@@ -286,10 +295,12 @@ static void serve_conn(struct tls_server *sv, int c)
 	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (sv->mode == M_HANG) {
-		if (sv->n_held < 32)
+		pthread_mutex_lock(&sv->lock);
+		if (sv->n_held < 64)
 			sv->held[sv->n_held++] = c;
 		else
 			close(c);
+		pthread_mutex_unlock(&sv->lock);
 		return;
 	}
 	if (sv->mode == M_EOF) {
@@ -331,6 +342,15 @@ static void serve_conn(struct tls_server *sv, int c)
 	ERR_clear_error();
 }
 
+static void *conn_main(void *userp)
+{
+	struct conn *c = userp;
+
+	serve_conn(c->sv, c->fd);
+	free(c);
+	return NULL;
+}
+
 static void *tls_server_main(void *userp)
 {
 	struct tls_server *sv = userp;
@@ -348,8 +368,21 @@ static void *tls_server_main(void *userp)
 		if (poll(&pfd, 1, 50) <= 0)
 			continue;
 		c = accept(sv->fd, NULL, NULL);
-		if (c >= 0)
-			serve_conn(sv, c);
+		if (c < 0)
+			continue;
+		/* concurrently, as the probes connect concurrently */
+		if (sv->n_conns < 64) {
+			struct conn *cn = malloc(sizeof(*cn));
+
+			cn->sv = sv;
+			cn->fd = c;
+			if (pthread_create(&sv->conns[sv->n_conns], NULL, conn_main, cn) == 0) {
+				sv->n_conns++;
+				continue;
+			}
+			free(cn);
+		}
+		serve_conn(sv, c);
 	}
 	return NULL;
 }
@@ -363,6 +396,7 @@ static struct tls_server *tls_server_start(enum mode mode)
 
 	assert_non_null(sv);
 	sv->mode = mode;
+	pthread_mutex_init(&sv->lock, NULL);
 	sv->ctx = SSL_CTX_new(TLS_server_method());
 	assert_non_null(sv->ctx);
 	assert_int_equal(SSL_CTX_use_certificate(sv->ctx, pki.leaf), 1);
@@ -385,8 +419,11 @@ static void tls_server_stop(struct tls_server *sv)
 {
 	sv->stop = true;
 	pthread_join(sv->thread, NULL);
+	for (int i = 0; i < sv->n_conns; i++)
+		pthread_join(sv->conns[i], NULL);
 	for (int i = 0; i < sv->n_held; i++)
 		close(sv->held[i]);
+	pthread_mutex_destroy(&sv->lock);
 	close(sv->fd);
 	SSL_CTX_free(sv->ctx);
 	free(sv);

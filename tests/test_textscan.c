@@ -30,7 +30,7 @@ static struct bundle *bundle_new(void)
 
 /* Feed data line by line, as the ingest layer does. */
 static void scan_buf(struct bundle *b, const char *name, const char *data, size_t len,
-		     struct artifact *a)
+                     struct artifact *a)
 {
 	struct textscan *ts = NULL;
 	unsigned lineno = 0;
@@ -172,28 +172,34 @@ static void test_textscan__access_prefixes_and_crlf(void **state)
 	struct bundle *b = bundle_new();
 	struct artifact a = { 0 };
 	const char *text =
-		"[pod/apigee-ingressgateway-ext-abc/istio-proxy] "
-		"{\"start_time\":\"2024-05-01T10:00:05.000Z\",\"remote_address\":\"10.0.0.9:1\","
-		"\"status\":\"0\",\"status_details\":\"filter_chain_not_found\",\"sni_host\":\"\"}\r\n"
-		"2024-05-01T10:00:06.123456789Z "
-		"{\"start_time\":\"2024-05-01T10:00:06.000Z\",\"remote_address\":\"10.0.0.9:2\","
-		"\"status\":0,\"status_details\":\"filter_chain_not_found\"}\r\n"
-		"[pod/apigee-ingressgateway-ext-abc/istio-proxy] 2024-05-01T10:00:07Z "
-		"{\"start_time\":\"2024-05-01T10:00:04.000Z\",\"remote_address\":\"[2001:db8::1]:443\","
-		"\"status_details\":\"filter_chain_not_found\",\"sni_host\":\"-\"}\r\n"
-		"[pod/apigee-ingressgateway-ext-abc/istio-proxy] "
-		"{\"start_time\":\"2024-05-01T10:00:08.000Z\",\"remote_address\":\"10.0.0.10:3\","
-		"\"status_details\":\"via_upstream\",\"sni_host\":\"api.example.com\"}\r\n";
+	        "[pod/apigee-ingressgateway-ext-abc/istio-proxy] "
+	        "{\"start_time\":\"2024-05-01T10:00:05.000Z\",\"remote_address\":\"10.0.0.9:1\","
+	        "\"status\":\"0\",\"status_details\":\"filter_chain_not_found\",\"sni_host\":\"\"}"
+	        "\r\n"
+	        "2024-05-01T10:00:06.123456789Z "
+	        "{\"start_time\":\"2024-05-01T10:00:06.000Z\",\"remote_address\":\"10.0.0.9:2\","
+	        "\"status\":0,\"status_details\":\"filter_chain_not_found\"}\r\n"
+	        "[pod/apigee-ingressgateway-ext-abc/istio-proxy] 2024-05-01T10:00:07Z "
+	        "{\"start_time\":\"2024-05-01T10:00:04.000Z\",\"remote_address\":\"[2001:db8::1]:"
+	        "443\","
+	        "\"status_details\":\"filter_chain_not_found\",\"sni_host\":\"-\"}\r\n"
+	        "[pod/apigee-ingressgateway-ext-abc/istio-proxy] "
+	        "{\"start_time\":\"2024-05-01T10:00:08.000Z\",\"remote_address\":\"10.0.0.10:3\","
+	        "\"status_details\":\"via_upstream\",\"sni_host\":\"api.example.com\"}\r\n"
+	        "[pod/apigee-ingressgateway-ext-abc/istio-proxy] 2022-10-12T05:43:17Z "
+	        "[2022-10-12T05:43:16.541Z] \"- - -\" 0 NR filter_chain_not_found - \"-\" 0 0 1 - "
+	        "\"-\" \"-\" \"-\" \"-\" \"-\" - - 172.17.0.4:8443 172.17.0.1:35812 - -\r\n";
 
 	(void)state;
 	scan_str(b, "ingress.log", text, &a);
-	assert_int_equal(b->access.entries, 4);
-	assert_int_equal(b->access.nonsni_reject, 3);
+	assert_int_equal(b->access.entries, 5);
+	assert_int_equal(b->access.nonsni_reject, 4);
 	/* first/last by time, not by order */
-	assert_string_equal(b->access.first_start, "2024-05-01T10:00:04.000Z");
+	assert_string_equal(b->access.first_start, "2022-10-12T05:43:16.541Z");
 	assert_string_equal(b->access.last_start, "2024-05-01T10:00:06.000Z");
-	assert_int_equal(b->access.distinct_remote, 2);
-	assert_int_equal(b->access.n_samples, 3);
+	assert_int_equal(b->access.distinct_remote, 3);
+	assert_int_equal(b->access.n_samples, 4);
+	assert_int_equal(b->access.samples[3].line, 5);
 	assert_int_equal(b->access.samples[2].line, 3);
 	assert_int_equal(b->newest_timestamp, 1714557608);
 	bundle_free(b);
@@ -206,13 +212,14 @@ static void test_textscan__access_fcnf_with_sni(void **state)
 
 	(void)state;
 	scan_str(b, "a.log",
-		 "{\"start_time\":\"2024-05-01T10:00:00Z\",\"remote_address\":\"1.2.3.4:5\","
-		 "\"status_details\":\"filter_chain_not_found\",\"sni_host\":\"other.example.com\"}\n"
-		 /* not valid JSON: counted as an entry, never as a rejection */
-		 "{\"status_details\":\"filter_chain_not_found\",\"sni_host\":null,\n"
-		 /* filter_chain_not_found elsewhere than status_details */
-		 "{\"status_details\":\"-\",\"user_agent\":\"filter_chain_not_found\"}\n",
-		 &a);
+	         "{\"start_time\":\"2024-05-01T10:00:00Z\",\"remote_address\":\"1.2.3.4:5\","
+	         "\"status_details\":\"filter_chain_not_found\",\"sni_host\":\"other.example.com\"}"
+	         "\n"
+	         /* not valid JSON: counted as an entry, never as a rejection */
+	         "{\"status_details\":\"filter_chain_not_found\",\"sni_host\":null,\n"
+	         /* filter_chain_not_found elsewhere than status_details */
+	         "{\"status_details\":\"-\",\"user_agent\":\"filter_chain_not_found\"}\n",
+	         &a);
 	assert_int_equal(b->access.entries, 2);
 	assert_int_equal(b->access.fcnf_with_sni, 1);
 	assert_int_equal(b->access.nonsni_reject, 0);
@@ -245,10 +252,10 @@ static void test_textscan__access_istio_text_with_sni(void **state)
 
 	(void)state;
 	scan_str(b, "x.log",
-		 "[2022-10-12T05:43:16.541Z] \"- - -\" 0 NR filter_chain_not_found - \"-\" 0 0 1 - "
-		 "\"-\" \"-\" \"-\" \"-\" \"-\" - - 172.17.0.4:8443 172.17.0.1:35812 "
-		 "unknown.example.com -\n",
-		 &a);
+	         "[2022-10-12T05:43:16.541Z] \"- - -\" 0 NR filter_chain_not_found - \"-\" 0 0 1 - "
+	         "\"-\" \"-\" \"-\" \"-\" \"-\" - - 172.17.0.4:8443 172.17.0.1:35812 "
+	         "unknown.example.com -\n",
+	         &a);
 	assert_int_equal(b->access.fcnf_with_sni, 1);
 	assert_int_equal(b->access.nonsni_reject, 0);
 	bundle_free(b);
@@ -281,11 +288,12 @@ static void test_textscan__access_distinct_capped(void **state)
 	(void)state;
 	assert_int_equal(textscan_begin(b, "big.log", &ts), 0);
 	for (unsigned i = 0; i < n; i++) {
-		int len = snprintf(line, sizeof(line),
-				   "{\"start_time\":\"2024-05-01T10:00:00Z\",\"remote_address\":"
-				   "\"10.%u.%u.%u:4000\",\"status_details\":\"filter_chain_not_found\","
-				   "\"sni_host\":null}",
-				   (i >> 16) & 255, (i >> 8) & 255, i & 255);
+		int len = snprintf(
+		        line, sizeof(line),
+		        "{\"start_time\":\"2024-05-01T10:00:00Z\",\"remote_address\":"
+		        "\"10.%u.%u.%u:4000\",\"status_details\":\"filter_chain_not_found\","
+		        "\"sni_host\":null}",
+		        (i >> 16) & 255, (i >> 8) & 255, i & 255);
 
 		assert_int_equal(textscan_line(ts, line, (size_t)len, i + 1), 0);
 	}
@@ -353,16 +361,16 @@ static void test_textscan__watcher_text_forms(void **state)
 	b = bundle_new();
 	memset(&a, 0, sizeof(a));
 	scan_str(b, "apigee-watcher.log",
-		 "2024-05-01T10:00:00.000Z\tERROR\twatcher/watcher.go:60\terror during watch\t"
-		 "{\"name\": \"ingress\", \"error\": \"NOT_FOUND: failed to get secret "
-		 "\\\"org1-grp1\\\" in namespace \\\"apigee\\\": secrets \\\"org1-grp1\\\" not "
-		 "found\"}\n"
-		 "2024-05-01T10:00:01.000Z\tINFO\twatcher/watcher.go:40\twatch ok\n"
-		 "[pod/apigee-watcher-1/apigee-watcher] 2024-05-01T10:00:02Z {\"level\":\"info\","
-		 "\"ts\":1714557602.5,\"caller\":\"watcher/watcher.go:41\",\"msg\":\"ok\"}\n"
-		 /* the secret exists but cannot be read: not a missing secret */
-		 "secrets \"org1-grp2\" is forbidden: User cannot get resource\n",
-		 &a);
+	         "2024-05-01T10:00:00.000Z\tERROR\twatcher/watcher.go:60\terror during watch\t"
+	         "{\"name\": \"ingress\", \"error\": \"NOT_FOUND: failed to get secret "
+	         "\\\"org1-grp1\\\" in namespace \\\"apigee\\\": secrets \\\"org1-grp1\\\" not "
+	         "found\"}\n"
+	         "2024-05-01T10:00:01.000Z\tINFO\twatcher/watcher.go:40\twatch ok\n"
+	         "[pod/apigee-watcher-1/apigee-watcher] 2024-05-01T10:00:02Z {\"level\":\"info\","
+	         "\"ts\":1714557602.5,\"caller\":\"watcher/watcher.go:41\",\"msg\":\"ok\"}\n"
+	         /* the secret exists but cannot be read: not a missing secret */
+	         "secrets \"org1-grp2\" is forbidden: User cannot get resource\n",
+	         &a);
 	assert_int_equal(b->watcher.files, 1);
 	assert_int_equal(b->watcher.lines, 4);
 	assert_int_equal(b->watcher.errors, 1);
@@ -380,9 +388,9 @@ static void test_textscan__zap_not_watcher(void **state)
 
 	(void)state;
 	scan_str(b, "apigee-synchronizer.log",
-		 "{\"level\":\"error\",\"ts\":1714557602.5,\"caller\":\"sync/sync.go:41\","
-		 "\"msg\":\"failed\"}\n",
-		 &a);
+	         "{\"level\":\"error\",\"ts\":1714557602.5,\"caller\":\"sync/sync.go:41\","
+	         "\"msg\":\"failed\"}\n",
+	         &a);
 	assert_int_equal(b->watcher.files, 0);
 	assert_int_equal(b->watcher.errors, 0);
 	assert_int_equal(a.kind, ART_TEXT);
@@ -514,8 +522,8 @@ static void test_textscan__curl_schannel(void **state)
 	assert_int_equal(b->curls[0].exit_code, 60);
 	assert_int_equal(b->curls[0].symptoms, CURL_SYM_VERIFY);
 	assert_string_equal(b->curls[0].verify_error,
-			    "SEC_E_WRONG_PRINCIPAL (0x80090322) - The target principal name is "
-			    "incorrect.");
+	                    "SEC_E_WRONG_PRINCIPAL (0x80090322) - The target principal name is "
+	                    "incorrect.");
 	assert_string_equal(b->curls[0].host, "wrong.host.badssl.com");
 	assert_string_equal(b->curls[0].tls_library, "schannel");
 	bundle_free(b);
@@ -544,22 +552,22 @@ static void test_textscan__curl_one_line_errors(void **state)
 	assert_int_equal(t[5].exit_code, 60);
 	assert_int_equal(t[5].symptoms, CURL_SYM_VERIFY);
 	assert_string_equal(t[5].verify_error,
-			    "no alternative certificate subject name matches target host name "
-			    "'tmp-file.xxxxxx.ai'");
+	                    "no alternative certificate subject name matches target host name "
+	                    "'tmp-file.xxxxxx.ai'");
 	assert_int_equal(t[6].exit_code, 51);
 	assert_int_equal(t[6].symptoms, CURL_SYM_VERIFY);
 	assert_string_equal(t[7].verify_error,
-			    "certificate subject name 'example.com' does not match target host "
-			    "name 'localhost'");
+	                    "certificate subject name 'example.com' does not match target host "
+	                    "name 'localhost'");
 	assert_string_equal(t[8].verify_error,
-			    "no alternative certificate subject name matches target hostname "
-			    "'github.com'");
+	                    "no alternative certificate subject name matches target hostname "
+	                    "'github.com'");
 	assert_int_equal(t[9].symptoms, CURL_SYM_RESET);
 	assert_string_equal(t[9].tls_library, "LibreSSL");
 	assert_int_equal(t[10].exit_code, 56);
 	assert_int_equal(t[10].symptoms, CURL_SYM_RESET | CURL_SYM_OK); /* SSL_read */
-	assert_int_equal(t[13].symptoms, CURL_SYM_RESET); /* Recv failure */
-	assert_int_equal(t[14].symptoms, CURL_SYM_ALERT);  /* Secure Transport */
+	assert_int_equal(t[13].symptoms, CURL_SYM_RESET);               /* Recv failure */
+	assert_int_equal(t[14].symptoms, CURL_SYM_ALERT);               /* Secure Transport */
 	assert_string_equal(t[14].tls_library, "SecureTransport");
 	assert_int_equal(t[16].symptoms, CURL_SYM_VERIFY);
 	assert_int_equal(t[17].exit_code, 35);
@@ -577,7 +585,7 @@ static void test_textscan__curl_one_line_errors(void **state)
 	assert_string_equal(t[24].connect_error, "Connection timed out");
 	assert_int_equal(t[25].exit_code, 28);
 	assert_string_equal(t[25].connect_error,
-			    "Operation timed out after 10009 milliseconds with 0 bytes received");
+	                    "Operation timed out after 10009 milliseconds with 0 bytes received");
 	assert_int_equal(t[26].exit_code, -1);
 	assert_int_equal(t[26].symptoms, CURL_SYM_CONNECT);
 	for (size_t i = 0; i < b->n_curls; i++) {
@@ -595,25 +603,25 @@ static void test_textscan__curl_http_gfe_502(void **state)
 
 	(void)state;
 	scan_str(b, "curl.txt",
-		 "$ curl -v https://api.example.com/v1/hello\n"
-		 "* Host api.example.com:443 was resolved.\n"
-		 "*   Trying 203.0.113.10:443...\n"
-		 "* Connected to api.example.com (203.0.113.10) port 443\n"
-		 "* SSL connection using TLSv1.3 / TLS_AES_256_GCM_SHA384\n"
-		 "> GET /v1/hello HTTP/2\n"
-		 "< HTTP/2 502 \n"
-		 "< content-type: text/html; charset=UTF-8\n"
-		 "< Via: 1.1 google\n"
-		 "<\n"
-		 "<!DOCTYPE html>\n"
-		 "<html><head><title>Error 502 (Server Error)!!1</title></head>\n"
-		 "<body><h1>Error: Server Error</h1><h2>The server encountered a temporary error "
-		 "and could not complete your request.<p>Please try again in 30 seconds.</h2>\n"
-		 "</body></html>\n"
-		 "* Connection #0 to host api.example.com left intact\n"
-		 /* a later, unrelated log must not attach to the finished trace */
-		 "read: connection reset by peer; Connection refused\n",
-		 &a);
+	         "$ curl -v https://api.example.com/v1/hello\n"
+	         "* Host api.example.com:443 was resolved.\n"
+	         "*   Trying 203.0.113.10:443...\n"
+	         "* Connected to api.example.com (203.0.113.10) port 443\n"
+	         "* SSL connection using TLSv1.3 / TLS_AES_256_GCM_SHA384\n"
+	         "> GET /v1/hello HTTP/2\n"
+	         "< HTTP/2 502 \n"
+	         "< content-type: text/html; charset=UTF-8\n"
+	         "< Via: 1.1 google\n"
+	         "<\n"
+	         "<!DOCTYPE html>\n"
+	         "<html><head><title>Error 502 (Server Error)!!1</title></head>\n"
+	         "<body><h1>Error: Server Error</h1><h2>The server encountered a temporary error "
+	         "and could not complete your request.<p>Please try again in 30 seconds.</h2>\n"
+	         "</body></html>\n"
+	         "* Connection #0 to host api.example.com left intact\n"
+	         /* a later, unrelated log must not attach to the finished trace */
+	         "read: connection reset by peer; Connection refused\n",
+	         &a);
 	assert_int_equal(b->n_curls, 1);
 	t = &b->curls[0];
 	assert_int_equal(t->http_status, 502);
@@ -632,15 +640,15 @@ static void test_textscan__curl_http_503_include(void **state)
 
 	(void)state;
 	scan_str(b, "curl.txt",
-		 "curl -i -H 'Host: api.example.com' https://api.example.com/x\r\n"
-		 "HTTP/1.1 503 Service Unavailable\r\n"
-		 "content-length: 19\r\n"
-		 "via: 1.1 google\r\n"
-		 "\r\n"
-		 "no healthy upstream\r\n"
-		 "curl -sk https://api.example.com/y -o /dev/null -w '%{http_code}'\r\n"
-		 "< HTTP/1.1 404 Not Found\r\n",
-		 &a);
+	         "curl -i -H 'Host: api.example.com' https://api.example.com/x\r\n"
+	         "HTTP/1.1 503 Service Unavailable\r\n"
+	         "content-length: 19\r\n"
+	         "via: 1.1 google\r\n"
+	         "\r\n"
+	         "no healthy upstream\r\n"
+	         "curl -sk https://api.example.com/y -o /dev/null -w '%{http_code}'\r\n"
+	         "< HTTP/1.1 404 Not Found\r\n",
+	         &a);
 	assert_int_equal(b->n_curls, 2);
 	assert_int_equal(b->curls[0].http_status, 503);
 	assert_true(b->curls[0].via_google);
@@ -652,6 +660,28 @@ static void test_textscan__curl_http_503_include(void **state)
 	bundle_free(b);
 }
 
+/* The XLB playbook: a GFE error page and 503 headers pasted into prose, without
+ * the request. */
+static void test_textscan__curl_response_without_request(void **state)
+{
+	struct bundle *b = bundle_new();
+	struct artifact a = { 0 };
+
+	(void)state;
+	scan_file(b, "gfe-seed-002.txt", &a);
+	assert_int_equal(b->n_curls, 2);
+	assert_int_equal(b->curls[0].http_status, 502);
+	assert_true(b->curls[0].gfe_error_page);
+	assert_int_equal(b->curls[0].symptoms, CURL_SYM_HTTP502 | CURL_SYM_OK);
+	assert_int_equal(b->curls[0].where.line, 6);
+	assert_int_equal(b->curls[1].http_status, 503);
+	assert_true(b->curls[1].via_google);
+	assert_false(b->curls[1].gfe_error_page);
+	assert_int_equal(b->curls[1].symptoms, CURL_SYM_HTTP503 | CURL_SYM_OK);
+	assert_int_equal(b->curls[1].where.line, 11);
+	bundle_free(b);
+}
+
 static void test_textscan__curl_verify_with_k_is_not_a_failure(void **state)
 {
 	struct bundle *b = bundle_new();
@@ -659,19 +689,20 @@ static void test_textscan__curl_verify_with_k_is_not_a_failure(void **state)
 
 	(void)state;
 	scan_str(b, "curl.txt",
-		 "curl -kv https://10.0.0.5/\n"
-		 "*   Trying 10.0.0.5:443...\n"
-		 "* Connected to 10.0.0.5 (10.0.0.5) port 443\n"
-		 "* SSL connection using TLSv1.3 / TLS_AES_256_GCM_SHA384\n"
-		 "*  SSL certificate verify result: self-signed certificate (18), continuing "
-		 "anyway.\n"
-		 "< HTTP/1.1 200 OK\n",
-		 &a);
+	         "curl -kv https://10.0.0.5/\n"
+	         "*   Trying 10.0.0.5:443...\n"
+	         "* Connected to 10.0.0.5 (10.0.0.5) port 443\n"
+	         "* SSL connection using TLSv1.3 / TLS_AES_256_GCM_SHA384\n"
+	         "*  SSL certificate verify result: self-signed certificate (18), continuing "
+	         "anyway.\n"
+	         "< HTTP/1.1 200 OK\n",
+	         &a);
 	assert_int_equal(b->n_curls, 1);
 	assert_int_equal(b->curls[0].symptoms, CURL_SYM_OK);
 	assert_true(b->curls[0].ip_literal);
 	assert_true(b->curls[0].insecure);
-	assert_string_equal(b->curls[0].verify_error, "self-signed certificate (18), continuing anyway.");
+	assert_string_equal(b->curls[0].verify_error,
+	                    "self-signed certificate (18), continuing anyway.");
 	bundle_free(b);
 }
 
@@ -682,9 +713,9 @@ static void test_textscan__curl_command_alone_is_dropped(void **state)
 
 	(void)state;
 	scan_str(b, "notes.txt",
-		 "run curl -v https://api.example.com/ and send the output\n"
-		 "the curl output shows Connection reset by peer\n",
-		 &a);
+	         "run curl -v https://api.example.com/ and send the output\n"
+	         "the curl output shows Connection reset by peer\n",
+	         &a);
 	assert_int_equal(b->n_curls, 0);
 	assert_int_equal(a.kind, ART_TEXT);
 	bundle_free(b);
@@ -756,27 +787,27 @@ static void test_textscan__sclient_success_and_ip(void **state)
 
 	(void)state;
 	scan_str(b, "sclient.txt",
-		 "$ openssl s_client -connect api.example.com:443 -servername api.example.com\n"
-		 "CONNECTED(00000003)\n"
-		 "depth=0 CN = api.example.com\n"
-		 "---\n"
-		 "Certificate chain\n"
-		 " 0 s:CN = api.example.com\n"
-		 "   i:CN = Example CA\n"
-		 "---\n"
-		 "Server certificate\n"
-		 "-----BEGIN CERTIFICATE-----\n"
-		 "MIIBfake\n"
-		 "-----END CERTIFICATE-----\n"
-		 "subject=CN = api.example.com\n"
-		 "Verify return code: 21 (unable to verify the first certificate)\n"
-		 "DONE\n"
-		 "$ openssl s_client -connect 10.1.2.3:443\n"
-		 "CONNECTED(00000003)\n"
-		 "write:errno=104\n"
-		 "---\n"
-		 "no peer certificate available\n",
-		 &a);
+	         "$ openssl s_client -connect api.example.com:443 -servername api.example.com\n"
+	         "CONNECTED(00000003)\n"
+	         "depth=0 CN = api.example.com\n"
+	         "---\n"
+	         "Certificate chain\n"
+	         " 0 s:CN = api.example.com\n"
+	         "   i:CN = Example CA\n"
+	         "---\n"
+	         "Server certificate\n"
+	         "-----BEGIN CERTIFICATE-----\n"
+	         "MIIBfake\n"
+	         "-----END CERTIFICATE-----\n"
+	         "subject=CN = api.example.com\n"
+	         "Verify return code: 21 (unable to verify the first certificate)\n"
+	         "DONE\n"
+	         "$ openssl s_client -connect 10.1.2.3:443\n"
+	         "CONNECTED(00000003)\n"
+	         "write:errno=104\n"
+	         "---\n"
+	         "no peer certificate available\n",
+	         &a);
 	assert_int_equal(b->n_sclients, 2);
 	assert_false(b->sclients[0].noservername);
 	assert_true(b->sclients[0].got_cert);
@@ -837,16 +868,16 @@ static void test_textscan__routes_table_variants(void **state)
 
 	(void)state;
 	scan_str(b, "t.txt",
-		 "$ kubectl get apigeeroutes -A\n"
-		 "NAMESPACE   NAME              STATE     AGE\n"
-		 "apigee      route-a           running   5d\n"
-		 "apigee      route-b                     3m20s\n"
-		 "\n"
-		 "route-c     running   5d\n"
-		 "$ kubectl -n apigee get apigeeorg\n"
-		 "NAME        STATE     AGE\n"
-		 "myorg       running   30d\n",
-		 &a);
+	         "$ kubectl get apigeeroutes -A\n"
+	         "NAMESPACE   NAME              STATE     AGE\n"
+	         "apigee      route-a           running   5d\n"
+	         "apigee      route-b                     3m20s\n"
+	         "\n"
+	         "route-c     running   5d\n"
+	         "$ kubectl -n apigee get apigeeorg\n"
+	         "NAME        STATE     AGE\n"
+	         "myorg       running   30d\n",
+	         &a);
 	assert_int_equal(b->n_routes, 2);
 	r = route(b, "route-a");
 	assert_string_equal(r->namespace_, "apigee");
@@ -865,28 +896,32 @@ static void test_textscan__pods_secrets_services(void **state)
 
 	(void)state;
 	scan_str(b, "k.txt",
-		 "kubectl -n apigee get pods -l app=apigee-ingressgateway\n"
-		 "NAME READY STATUS RESTARTS AGE apigee-ingressgateway-ext-ingress-myorg-hyb-"
-		 "8f2c412-dvrcp 2/2 Running 0 46h apigee-ingressgateway-ext-ingress-myorg-hyb-"
-		 "8f2c412-wg26k 2/2 Running 0 46h\n"
-		 "kubectl -n apigee get secrets\n"
-		 "NAME                 TYPE                DATA   AGE\n"
-		 "myorg-dev-grp        kubernetes.io/tls   2      7d\n"
-		 "myorg-test-grp       Opaque              2      7s\n"
-		 "kubectl -n apigee get secrets | grep other\n"
-		 "other-grp                   Opaque                2      7s\n"
-		 "kubectl -n apigee get svc\n"
-		 "NAME                  TYPE           CLUSTER-IP    EXTERNAL-IP    PORT(S)         AGE\n"
-		 "apigee-ingressgateway LoadBalancer   10.0.0.10     34.1.2.3       443:31000/TCP   9d\n"
-		 "apigee-runtime        ClusterIP      10.0.0.11     <none>         8443/TCP        9d\n"
-		 "kubectl get pods -o wide\n"
-		 "NAME    READY   STATUS             RESTARTS      AGE   IP          NODE   "
-		 "NOMINATED NODE   READINESS GATES\n"
-		 "pod-x   0/1     CrashLoopBackOff   5 (2m ago)    1h    10.4.0.2    n1     "
-		 "<none>           <none>\n",
-		 &a);
+	         "kubectl -n apigee get pods -l app=apigee-ingressgateway\n"
+	         "NAME READY STATUS RESTARTS AGE apigee-ingressgateway-ext-ingress-myorg-hyb-"
+	         "8f2c412-dvrcp 2/2 Running 0 46h apigee-ingressgateway-ext-ingress-myorg-hyb-"
+	         "8f2c412-wg26k 2/2 Running 0 46h\n"
+	         "kubectl -n apigee get secrets\n"
+	         "NAME                 TYPE                DATA   AGE\n"
+	         "myorg-dev-grp        kubernetes.io/tls   2      7d\n"
+	         "myorg-test-grp       Opaque              2      7s\n"
+	         "kubectl -n apigee get secrets | grep other\n"
+	         "other-grp                   Opaque                2      7s\n"
+	         "kubectl -n apigee get svc\n"
+	         "NAME                  TYPE           CLUSTER-IP    EXTERNAL-IP    PORT(S)        "
+	         " AGE\n"
+	         "apigee-ingressgateway LoadBalancer   10.0.0.10     34.1.2.3       443:31000/TCP  "
+	         " 9d\n"
+	         "apigee-runtime        ClusterIP      10.0.0.11     <none>         8443/TCP       "
+	         " 9d\n"
+	         "kubectl get pods -o wide\n"
+	         "NAME    READY   STATUS             RESTARTS      AGE   IP          NODE   "
+	         "NOMINATED NODE   READINESS GATES\n"
+	         "pod-x   0/1     CrashLoopBackOff   5 (2m ago)    1h    10.4.0.2    n1     "
+	         "<none>           <none>\n",
+	         &a);
 	assert_int_equal(b->n_pods, 3);
-	assert_string_equal(b->pods[0].name, "apigee-ingressgateway-ext-ingress-myorg-hyb-8f2c412-dvrcp");
+	assert_string_equal(b->pods[0].name,
+	                    "apigee-ingressgateway-ext-ingress-myorg-hyb-8f2c412-dvrcp");
 	assert_string_equal(b->pods[0].ready, "2/2");
 	assert_string_equal(b->pods[0].phase, "Running");
 	assert_string_equal(b->pods[0].app, "apigee-ingressgateway");
@@ -942,36 +977,36 @@ static void test_textscan__describe_several_and_merge(void **state)
 
 	(void)state;
 	scan_str(b, "d.txt",
-		 "NAME                STATE     AGE\n"
-		 "myorg-dev-grp-1a2b3c4   running   2d\n"
-		 "\n"
-		 "$ kubectl -n apigee describe apigeeroute\n"
-		 "Name:         myorg-dev-grp-1a2b3c4\n"
-		 "Namespace:    apigee\n"
-		 "Kind:         ApigeeRoute\n"
-		 "Spec:\n"
-		 "  Additional Gateways:\n"
-		 "    non-sni\n"
-		 "  Hostnames:\n"
-		 "    api.example.com\n"
-		 "    api2.example.com\n"
-		 "Status:\n"
-		 "  State:  creating\n"
-		 "Events:  <none>\n"
-		 "\n"
-		 "Name:         non-sni\n"
-		 "Kind:         ApigeeRoute\n"
-		 "Spec:\n"
-		 "  Enable Non Sni Client:  false\n"
-		 "  Hostnames:\n"
-		 "    *\n"
-		 "Status:\n"
-		 "  State:  running\n"
-		 "Name:         other\n"
-		 "Kind:         ApigeeRouteConfig\n"
-		 "Spec:\n"
-		 "  Enable Non Sni Client:  true\n",
-		 &a);
+	         "NAME                STATE     AGE\n"
+	         "myorg-dev-grp-1a2b3c4   running   2d\n"
+	         "\n"
+	         "$ kubectl -n apigee describe apigeeroute\n"
+	         "Name:         myorg-dev-grp-1a2b3c4\n"
+	         "Namespace:    apigee\n"
+	         "Kind:         ApigeeRoute\n"
+	         "Spec:\n"
+	         "  Additional Gateways:\n"
+	         "    non-sni\n"
+	         "  Hostnames:\n"
+	         "    api.example.com\n"
+	         "    api2.example.com\n"
+	         "Status:\n"
+	         "  State:  creating\n"
+	         "Events:  <none>\n"
+	         "\n"
+	         "Name:         non-sni\n"
+	         "Kind:         ApigeeRoute\n"
+	         "Spec:\n"
+	         "  Enable Non Sni Client:  false\n"
+	         "  Hostnames:\n"
+	         "    *\n"
+	         "Status:\n"
+	         "  State:  running\n"
+	         "Name:         other\n"
+	         "Kind:         ApigeeRouteConfig\n"
+	         "Spec:\n"
+	         "  Enable Non Sni Client:  true\n",
+	         &a);
 	assert_int_equal(b->n_routes, 2);
 	r = route(b, "myorg-dev-grp-1a2b3c4");
 	assert_int_equal(r->sources, ROUTE_SRC_TABLE | ROUTE_SRC_DESCRIBE);
@@ -1075,20 +1110,22 @@ static void test_textscan__jsonpath_same_line_and_json_wins(void **state)
 	pre->hostnames_known = true;
 	assert_int_equal(strv_push(&pre->hostnames, "json.example.com"), 0);
 	scan_str(b, "j.txt",
-		 "kubectl -n apigee get apigeeroute non-sni -o jsonpath='{.spec.hostnames}' [\"*\"]\n"
-		 "kubectl get ar/non-sni -o \"jsonpath={.status.state}\"\n"
-		 "running\n"
-		 "kubectl -n apigee get apigeeroute non-sni -o=jsonpath='{.spec.additionalGateways}'\n"
-		 "[a b]\n"
-		 "kubectl get apigeeroute from-json -o jsonpath='{.spec.hostnames}'\n"
-		 "[\"*\"]\n"
-		 "kubectl get apigeeroute non-sni -o jsonpath='{.spec.enableNonSniClient}'\n"
-		 "Sample output\n"
-		 "\n"
-		 "maybe\n"
-		 "false\n"
-		 "true\n",
-		 &a);
+	         "kubectl -n apigee get apigeeroute non-sni -o jsonpath='{.spec.hostnames}' "
+	         "[\"*\"]\n"
+	         "kubectl get ar/non-sni -o \"jsonpath={.status.state}\"\n"
+	         "running\n"
+	         "kubectl -n apigee get apigeeroute non-sni "
+	         "-o=jsonpath='{.spec.additionalGateways}'\n"
+	         "[a b]\n"
+	         "kubectl get apigeeroute from-json -o jsonpath='{.spec.hostnames}'\n"
+	         "[\"*\"]\n"
+	         "kubectl get apigeeroute non-sni -o jsonpath='{.spec.enableNonSniClient}'\n"
+	         "Sample output\n"
+	         "\n"
+	         "maybe\n"
+	         "false\n"
+	         "true\n",
+	         &a);
 	r = route(b, "non-sni");
 	assert_int_equal(r->sources, ROUTE_SRC_JSONPATH);
 	assert_string_equal(r->hostnames.v[0], "*");
@@ -1112,9 +1149,10 @@ static void test_textscan__huge_line(void **state)
 	struct artifact a = { 0 };
 	size_t n = 2u << 20;
 	char *line = malloc(n + 512);
-	const char *head = "{\"start_time\":\"2024-05-01T10:00:00Z\",\"remote_address\":\"1.1.1.1:1\","
-			   "\"status_details\":\"filter_chain_not_found\",\"sni_host\":null,"
-			   "\"user_agent\":\"";
+	const char *head =
+	        "{\"start_time\":\"2024-05-01T10:00:00Z\",\"remote_address\":\"1.1.1.1:1\","
+	        "\"status_details\":\"filter_chain_not_found\",\"sni_host\":null,"
+	        "\"user_agent\":\"";
 	size_t o;
 
 	(void)state;
@@ -1151,9 +1189,17 @@ static void test_textscan__binary_junk(void **state)
 	unsigned char junk[4096];
 	uint32_t x = 2463534242u;
 	static const char *const frags[] = {
-		"curl: (", "NAME STATE AGE ", "Name: ", "{\"status_details\"", "CONNECTED(",
-		"failed to get secret \"", "< HTTP/1.1 ", "jsonpath='{.spec.hostnames}'", "[2022-",
-		"kubectl get apigeeroute a ", "\"sni_host\":null,\"status_details\":\"filter_chain_not_found\"}",
+		"curl: (",
+		"NAME STATE AGE ",
+		"Name: ",
+		"{\"status_details\"",
+		"CONNECTED(",
+		"failed to get secret \"",
+		"< HTTP/1.1 ",
+		"jsonpath='{.spec.hostnames}'",
+		"[2022-",
+		"kubectl get apigeeroute a ",
+		"\"sni_host\":null,\"status_details\":\"filter_chain_not_found\"}",
 	};
 
 	(void)state;
@@ -1166,7 +1212,8 @@ static void test_textscan__binary_junk(void **state)
 			x ^= x >> 17;
 			x ^= x << 5;
 			if ((x & 7) == 0) {
-				const char *f = frags[(x >> 8) % (sizeof(frags) / sizeof(frags[0]))];
+				const char *f =
+				        frags[(x >> 8) % (sizeof(frags) / sizeof(frags[0]))];
 
 				memcpy(junk + len, f, strlen(f));
 				len += strlen(f);
@@ -1237,6 +1284,7 @@ int main(void)
 		cmocka_unit_test(test_textscan__curl_one_line_errors),
 		cmocka_unit_test(test_textscan__curl_http_gfe_502),
 		cmocka_unit_test(test_textscan__curl_http_503_include),
+		cmocka_unit_test(test_textscan__curl_response_without_request),
 		cmocka_unit_test(test_textscan__curl_verify_with_k_is_not_a_failure),
 		cmocka_unit_test(test_textscan__curl_command_alone_is_dropped),
 		cmocka_unit_test(test_textscan__curl_cap),

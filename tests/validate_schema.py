@@ -13,19 +13,26 @@ import sys
 SKIP = 77
 
 
-def load_validator(schema_path):
-    """A Draft202012Validator for the schema (exit 77 without jsonschema)."""
+def try_validator(schema_path):
+    """A Draft202012Validator for the schema, or None without python3-jsonschema."""
     try:
-        import jsonschema  # noqa: F401
         from jsonschema import Draft202012Validator
     except ImportError:
-        print("validate_schema.py: python3-jsonschema (with draft 2020-12) is not "
-              "installed; skipping", file=sys.stderr)
-        sys.exit(SKIP)
+        return None
     with open(schema_path, encoding="utf-8") as f:
         schema = json.load(f)
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)
+
+
+def load_validator(schema_path):
+    """As try_validator, but exit 77 (skipped) without python3-jsonschema."""
+    v = try_validator(schema_path)
+    if v is None:
+        print("validate_schema.py: python3-jsonschema (with draft 2020-12) is not "
+              "installed; skipping", file=sys.stderr)
+        sys.exit(SKIP)
+    return v
 
 
 def errors_of(validator, doc):

@@ -254,7 +254,7 @@ static bool same_target(const struct probe *x, const struct probe *y)
 static int sni_002(const struct bundle *b, const struct findings *prior, struct finding *f)
 {
 	size_t fails = 0, passes = 0, both_fail = 0, judged = 0;
-	const char *served = NULL;
+	const char *served = NULL, *first_addr = NULL;
 
 	(void)prior;
 	/* 1. the collector's probes */
@@ -291,6 +291,8 @@ static int sni_002(const struct bundle *b, const struct findings *prior, struct 
 			continue;
 		}
 		fails++;
+		if (!first_addr)
+			first_addr = p->address;
 		finding_evidence(f, &p->where, NULL);
 		if (with_sni)
 			finding_evidence(f, &with_sni->where, NULL);
@@ -311,6 +313,8 @@ static int sni_002(const struct bundle *b, const struct findings *prior, struct 
 		} else if (s->no_peer_cert || s->reset || s->alert) {
 			fails++;
 			judged++;
+			if (!first_addr)
+				first_addr = s->target;
 			finding_evidence(f, &s->where, NULL);
 		}
 	}
@@ -323,9 +327,9 @@ static int sni_002(const struct bundle *b, const struct findings *prior, struct 
 	}
 	if (fails) {
 		finding_set(f, STATUS_FAIL,
-		            "%zu handshake(s) without SNI got no certificate from the ingress "
+		            "%zu handshake(s) without SNI got no certificate from the ingress%s%s "
 		            "(connection reset, EOF or alert before the Certificate message)",
-		            fails);
+		            fails, first_addr ? " at " : "", first_addr ? first_addr : "");
 		return 0;
 	}
 	if (both_fail) {
@@ -617,6 +621,7 @@ static bool config_of_vhost(const struct bundle *b, const struct route_config *c
 
 struct sni006_tally {
 	size_t compared, missing, unknown, no_route;
+	char first[512]; /* the first gap, for the summary */
 };
 
 static void sni_006_vhost(const struct bundle *b, const struct vhost *v, struct finding *f,
@@ -665,7 +670,10 @@ static void sni_006_vhost(const struct bundle *b, const struct vhost *v, struct 
 			t->compared++;
 			if (strv_contains(&r->additional_gateways, gw))
 				continue;
-			t->missing++;
+			if (t->missing++ == 0)
+				snprintf(t->first, sizeof(t->first),
+				         "virtual host %s lists %s, route %s lacks it", v->name, gw,
+				         r->name);
 			snprintf(ex, sizeof(ex),
 			         "virtual host %s lists additionalGateways %s; route %s lacks it",
 			         v->name, gw, r->name);
@@ -677,7 +685,7 @@ static void sni_006_vhost(const struct bundle *b, const struct vhost *v, struct 
 
 static int sni_006(const struct bundle *b, const struct findings *prior, struct finding *f)
 {
-	struct sni006_tally t = { 0 };
+	struct sni006_tally t = { 0, 0, 0, 0, "" };
 	size_t with_gw = 0;
 
 	(void)prior;
@@ -706,9 +714,9 @@ static int sni_006(const struct bundle *b, const struct findings *prior, struct 
 		finding_set(
 		        f, STATUS_FAIL,
 		        "%zu gateway(s) listed in additionalGateways of overrides.yaml are missing "
-		        "from the env group's ApigeeRoute: the overrides were edited but not "
+		        "from the env group's ApigeeRoute (%s): the overrides were edited but not "
 		        "applied",
-		        t.missing);
+		        t.missing, t.first);
 		return 0;
 	}
 	if (t.compared) {

@@ -15,11 +15,13 @@ State comes from a JSON document (see scenarios.py / kube_state()):
    "hang": ["/path/prefix", ...],
    "request_log": PATH}
 
-Standalone:  python3 fake_kube.py --state kube-state.json [--port-file F] [--lifetime S]
+Standalone:  python3 fake_kube.py --state kube-state.json [--tls-cert C --tls-key K | --no-auth]
+             [--port-file F] [--lifetime S]
 """
 
 import argparse
 import base64
+import datetime as _dt
 import json
 import os
 import re
@@ -598,7 +600,6 @@ class Handler(BaseHTTPRequestHandler):
         out = []
         for t, text in lines:
             if ts:
-                import datetime as _dt
                 out.append(common.rfc3339(_dt.datetime.fromtimestamp(t, _dt.timezone.utc), 9) + " " + text)
             else:
                 out.append(text)
@@ -665,10 +666,20 @@ def main(argv=None):
     ap.add_argument("--port-file")
     ap.add_argument("--lifetime", type=float, default=600)
     ap.add_argument("--watch-pid", type=int, default=os.getppid())
+    ap.add_argument("--tls-cert", help="serve HTTPS with this certificate (kubectl sends tokens only over HTTPS)")
+    ap.add_argument("--tls-key")
+    ap.add_argument("--no-auth", action="store_true", help="do not require the state's bearer token")
     a = ap.parse_args(argv)
     stop = threading.Event()
-    srv = KubeServer(stop_event=stop)
-    srv.configure(common.read_json(a.state))
+    ctx = None
+    if a.tls_cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(a.tls_cert, a.tls_key)
+    srv = KubeServer(tls_context=ctx, stop_event=stop)
+    state = common.read_json(a.state)
+    if a.no_auth:
+        state["token"] = None
+    srv.configure(state)
     srv.start()
     if a.port_file:
         common.write_text(a.port_file, "%d\n" % srv.port)

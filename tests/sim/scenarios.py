@@ -20,7 +20,6 @@ import os
 import shutil
 import uuid
 
-import certs
 import common
 import fake_ingress
 

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# E_* variables are set by load_env (eval of env.json):
+# shellcheck disable=SC2154
 # Self-test of the simulated Apigee environment: brings up every scenario, runs the
 # real kubectl / curl / openssl against it, checks the behaviour, tears it down.
 #
@@ -11,7 +13,9 @@
 # missing.  Ends with the line "N passed, N failed"; exit status 0 only if none failed.
 set -u
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-SIM="python3 $HERE/sim.py"
+# the interpreter itself, not a wrapper script such as a pyenv shim (it runs ~100 times)
+PY="${PYTHON:-$(python3 -c 'import sys; print(sys.executable)')}"
+SIM="$PY $HERE/sim.py"
 KUBECTL="${KUBECTL:-kubectl}"
 BASE="$(mktemp -d "${TMPDIR:-/tmp}/apigee-sim-selftest.XXXXXX")"
 PASS=0 FAIL=0 SKIP=0
@@ -50,7 +54,6 @@ lacks() {
     if grep -qF -- "$needle" <<<"$out"; then bad "$name (has '$needle')" "$out"; else ok "$name"; fi
 }
 
-PY="${PYTHON:-python3}"
 # load_env: env.json -> shell variables E_<key> (lists joined by spaces), in one python run
 load_env() {
     eval "$($PY -c 'import json,shlex,sys

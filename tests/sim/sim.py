@@ -38,6 +38,7 @@ import fake_mgmt  # noqa: E402
 import scenarios  # noqa: E402
 
 PID_FILE = "sim.pid"
+MARKER = ".apigee-sim"
 
 
 def kubeconfig_text(url, token, ports, ca_b64=None):
@@ -124,7 +125,11 @@ def up(a, ready_cb):
     os.makedirs(wd, exist_ok=True)
     if running_pid(wd):
         raise SystemExit("a simulation is already running in %s (sim.py down --dir %s)" % (wd, wd))
+    marker = os.path.join(wd, MARKER)
+    if os.listdir(wd) and not os.path.exists(marker):
+        raise SystemExit("%s is not empty and was not made by sim.py: give a new or empty directory" % wd)
     _clean(wd)
+    common.write_text(marker, "made by tests/sim/sim.py; files here are replaced by the next 'sim.py up'\n")
     t0 = common.parse_time(a.epoch) if a.epoch else common.utcnow()
     stop = threading.Event()
     activity = common.Activity()
@@ -274,7 +279,9 @@ def up(a, ready_cb):
         for s in (ingress, reset, blackhole):
             s.close()
         try:
-            if running_pid(wd) == os.getpid() or open(os.path.join(wd, PID_FILE)).read().strip() == str(os.getpid()):
+            with open(os.path.join(wd, PID_FILE)) as f:
+                mine = f.read().strip() == str(os.getpid())
+            if mine:
                 os.unlink(os.path.join(wd, PID_FILE))
         except OSError:
             pass
@@ -305,11 +312,20 @@ def cmd_up(a):
         a.watch_pid = os.getppid()
     if not a.background:
         def ready(path):
-            print("SIM_READY %s" % path, flush=True)
+            try:
+                print("SIM_READY %s" % path, flush=True)
+            except (BrokenPipeError, OSError):
+                pass
         return up(a, ready)
 
     wd = os.path.abspath(a.dir)
     os.makedirs(wd, exist_ok=True)
+    if os.listdir(wd) and not os.path.exists(os.path.join(wd, MARKER)):
+        print("sim.py: %s is not empty and was not made by sim.py: give a new or empty directory" % wd,
+              file=sys.stderr)
+        return 1
+    common.write_text(os.path.join(wd, MARKER), "made by tests/sim/sim.py; files here are replaced by the next "
+                                                "'sim.py up'\n")
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:
@@ -455,6 +471,8 @@ def main(argv=None):
     li = sub.add_parser("list", help="list scenarios")
     li.set_defaults(func=cmd_list)
     a = ap.parse_args(argv)
+    if a.cmd in ("list", "env", "status"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)   # `sim.py list | head` ends quietly
     return a.func(a)
 
 

@@ -1,0 +1,120 @@
+/* PEM files (a member that starts with "-----BEGIN "): when pseudonymizing, or when
+ * the file holds private keys and no certificate, the file becomes a facts
+ * document instead of a marker:
+ *
+ *   {"kind": "apigee-bundle/pem-file/v1",
+ *    "note": "...",
+ *    "error": null | {"class": "bad-end-line", "line": 3},
+ *    "der": false,
+ *    "items": [{"label": "CERTIFICATE", "line": 1, "error": null | {...},
+ *               "cert": FACTS},
+ *              {"label": "RSA PRIVATE KEY", "line": 30, "error": null | {...},
+ *               "redacted": "<redacted:1a2b3c4d private key>", "key": KEYFACTS},
+ *              {"label": "CERTIFICATE REQUEST", "line": 60}]}
+ *
+ * FACTS and KEYFACTS are those of core/pem.h (cert_facts_to_json,
+ * key_facts_to_json): names, validity, fingerprints, public key hashes; nothing
+ * private. The document then goes through the stages like any member, so the
+ * names in it are pseudonymized with the same map as everything else, and the
+ * analyzer can still judge the certificate (expiry, SAN coverage, key match)
+ * without the PEM, which holds the real names. Error texts of key blocks are left
+ * out (they may quote a line of the key). */
+#include "redact_internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "error.h"
+#include "pem.h"
+#include "banned.h"
+
+bool pemfile_candidate(const struct redact_stream *s, const char *data, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n'))
+		i++;
+	if (len - i < 11 || memcmp(data + i, "-----BEGIN ", 11) != 0)
+		return false;
+	(void)s;
+	return true;
+}
+
+static json_t *error_json(enum pem_error e, unsigned line)
+{
+	if (e == PEM_OK)
+		return json_null();
+	return json_pack("{s:s,s:i}", "class", pem_error_name(e), "line", (int)line);
+}
+
+int pemfile_facts(struct redact_stream *s, const char *data, size_t len, struct buf *ret)
+{
+	struct pem_file f = { 0 };
+	struct error err = ERROR_INIT;
+	json_t *doc = NULL, *items;
+	size_t certs = 0, keys = 0;
+	char *text = NULL;
+	int rc;
+
+	if (pem_file_parse((const uint8_t *)data, len, &f, &err) < 0)
+		return 1;
+	for (size_t i = 0; i < f.n_items; i++) {
+		certs += f.items[i].kind == PEM_ITEM_CERT;
+		keys += f.items[i].kind == PEM_ITEM_KEY;
+	}
+	/* plain redaction keeps certificates as they are */
+	if (f.n_items == 0 || (!s->r->pseudo && (certs || !keys)) ||
+	    (s->r->pseudo && !certs && !keys && !f.n_items)) {
+		pem_file_release(&f);
+		return 1;
+	}
+	rc = -ENOMEM;
+	doc = json_pack("{s:s,s:s,s:o,s:b}", "kind", "apigee-bundle/pem-file/v1", "note",
+			s->r->pseudo ? "PEM blocks replaced by their facts (pseudonymized bundle)"
+				     : "private keys replaced by their facts",
+			"error", error_json(f.error, f.error_line), "der", f.der);
+	items = json_array();
+	if (!doc || !items)
+		goto out;
+	for (size_t i = 0; i < f.n_items; i++) {
+		const struct pem_item *it = &f.items[i];
+		json_t *o = json_pack("{s:s,s:i,s:o}", "label", it->label ? it->label : "", "line",
+				      (int)it->line, "error", error_json(it->error, it->line));
+
+		if (!o || json_array_append_new(items, o) < 0)
+			goto out;
+		if (it->kind == PEM_ITEM_CERT) {
+			redact_fire(s, RULE_CERT_DROPPED);
+			s->dropped_certificates++;
+			if (it->error == PEM_OK)
+				json_object_set_new(o, "cert", cert_facts_to_json(&it->cert));
+		} else if (it->kind == PEM_ITEM_KEY) {
+			char m[64];
+			size_t ml;
+
+			redact_fire(s, RULE_PEM_PRIVATE_KEY);
+			/* the marker stands for the block: label and line are enough to tell keys apart */
+			ml = redact_marker(s->r, data, len, "private key", m);
+			json_object_set_new(o, "redacted", json_stringn(m, ml));
+			json_object_set_new(o, "key", key_facts_to_json(&it->key));
+		}
+	}
+	json_object_set_new(doc, "items", items);
+	items = NULL;
+	text = json_dumps(doc, JSON_INDENT(2));
+	if (!text)
+		goto out;
+	buf_init(ret, 0);
+	if (buf_puts(ret, text) < 0 || buf_putc(ret, '\n') < 0)
+		goto out;
+	rc = 0;
+out:
+	free(text);
+	json_decref(items);
+	json_decref(doc);
+	pem_file_release(&f);
+	return rc;
+}

@@ -1,0 +1,564 @@
+#!/usr/bin/env python3
+"""End-to-end tests of `apigee-bundle collect` against the simulated cluster.
+
+For each scenario: start tests/sim (loopback only), run collect with the real
+kubectl, then verify (exit 0), then analyze --format json and compare the check
+statuses with what the scenario implies. Then the fault cases (kubectl missing,
+kubectl hanging past --timeout, API 401/500/garbage, a probe target that resets
+and one that never answers, SIGINT) and the no-secrets test that greps every byte
+of the decompressed archive for private key material, Secret values and tokens.
+
+usage: e2e_collect.py APIGEE_BUNDLE [SCENARIO...]     exit 77 when kubectl is missing
+Python standard library only.
+"""
+
+import base64
+import io
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SIM = os.path.join(HERE, "sim", "sim.py")
+SCHEMA = os.path.join(HERE, "..", "schemas", "manifest.schema.json")
+
+# What checks.md implies for each scenario (the sim's own "expect" is added on top).
+EXPECT = {
+    "healthy": {},  # and: no fail at all
+    "non-sni-no-wildcard": {"SNI-001": "fail", "SNI-002": "fail", "SNI-003": "fail"},
+    "wildcard-disabled": {"SNI-004": "fail"},
+    "missing-secret": {"TLS-001": "fail"},
+    "key-mismatch": {"TLS-003": "fail"},
+    "served-differs": {"TLS-007": "fail"},
+    "x-unattached": {"XLB-009": ("fail", "skip")},
+}
+
+BIN = None
+FAILURES = []
+PASSED = 0
+
+
+def log(msg):
+    sys.stderr.write(msg + "\n")
+    sys.stderr.flush()
+
+
+def check(cond, what):
+    global PASSED
+    if cond:
+        PASSED += 1
+    else:
+        FAILURES.append(what)
+        log("FAIL: " + what)
+
+
+# ---------------------------------------------------------------- the simulation
+
+class Sim:
+    def __init__(self, scenario, extra=()):
+        self.dir = tempfile.mkdtemp(prefix="e2e-%s-" % scenario)
+        self.scenario = scenario
+        out = subprocess.run([sys.executable, SIM, "up", "--scenario", scenario, "--dir", self.dir,
+                              "--background", "--watch-pid", str(os.getpid()), "--lifetime", "300"]
+                             + list(extra), capture_output=True, text=True, timeout=60)
+        if out.returncode != 0:
+            raise RuntimeError("sim %s did not start: %s" % (scenario, out.stderr.strip()))
+        with open(out.stdout.strip().splitlines()[-1]) as f:
+            self.env = json.load(f)
+
+    def stop(self):
+        subprocess.run([sys.executable, SIM, "down", "--dir", self.dir], capture_output=True, timeout=30)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self.stop()
+
+
+def child_env(sim):
+    env = dict(os.environ)
+    env.pop("APIGEE_TOKEN", None)
+    env["HOME"] = sim.dir  # kubectl's cache and config stay in the sim folder
+    env["KUBECACHEDIR"] = sim.env.get("kube_cache_dir", os.path.join(sim.dir, "kube-cache"))
+    env["NO_COLOR"] = "1"
+    return env
+
+
+def collect(sim, extra=(), args=None, out=None, timeout=180):
+    out = out or os.path.join(sim.dir, "bundle.tar.gz")
+    argv = [BIN, "collect"] + list(sim.env["collect_args"] if args is None else args) + list(extra) + ["-o", out]
+    t0 = time.monotonic()
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=child_env(sim))
+    check("Sanitizer" not in p.stderr and "runtime error:" not in p.stderr,
+          "collect: sanitizer report: %s" % p.stderr[-3000:])
+    return p.returncode, p.stderr, out, time.monotonic() - t0
+
+
+def members(path):
+    """{relative path: bytes} of a bundle (top folder stripped)."""
+    res = {}
+    with tarfile.open(path, "r:*") as t:
+        for m in t.getmembers():
+            if m.isfile():
+                res[m.name.split("/", 1)[1]] = t.extractfile(m).read()
+    return res
+
+
+def manifest(path):
+    return json.loads(members(path)["manifest.json"])
+
+
+def analyze(sim, bundle):
+    p = subprocess.run([BIN, "analyze", bundle, "--format", "json"], capture_output=True, text=True,
+                       timeout=120, env=child_env(sim))
+    try:
+        doc = json.loads(p.stdout)
+    except ValueError:
+        return p.returncode, {}, p.stderr
+    return p.returncode, {f["check"]: f["status"] for f in doc.get("findings", [])}, p.stderr
+
+
+def verify(sim, bundle):
+    p = subprocess.run([BIN, "verify", bundle], capture_output=True, text=True, timeout=120,
+                       env=child_env(sim))
+    return p.returncode, p.stdout + p.stderr
+
+
+# ---------------------------------------------------------------- JSON Schema
+
+def validate(instance, schema, root=None, path="$"):
+    """The subset of JSON Schema 2020-12 that our schemas use. Returns a list of errors."""
+    root = root or schema
+    errs = []
+    if "$ref" in schema:
+        ref = schema["$ref"]
+        assert ref.startswith("#/$defs/"), ref
+        errs += validate(instance, root["$defs"][ref[8:]], root, path)
+    types = schema.get("type")
+    if types is not None:
+        names = types if isinstance(types, list) else [types]
+        ok = False
+        for t in names:
+            ok |= {"object": isinstance(instance, dict), "array": isinstance(instance, list),
+                   "string": isinstance(instance, str), "boolean": isinstance(instance, bool),
+                   "null": instance is None,
+                   "integer": isinstance(instance, int) and not isinstance(instance, bool),
+                   "number": isinstance(instance, (int, float)) and not isinstance(instance, bool)}[t]
+        if not ok:
+            return errs + ["%s: not %s" % (path, types)]
+    if "const" in schema and instance != schema["const"]:
+        errs.append("%s: not %r" % (path, schema["const"]))
+    if "enum" in schema and instance not in schema["enum"]:
+        errs.append("%s: %r not in %r" % (path, instance, schema["enum"]))
+    if isinstance(instance, str):
+        if len(instance) < schema.get("minLength", 0):
+            errs.append("%s: too short" % path)
+        if "pattern" in schema and not re.search(schema["pattern"], instance):
+            errs.append("%s: %r does not match %s" % (path, instance, schema["pattern"]))
+    if isinstance(instance, (int, float)) and not isinstance(instance, bool):
+        if "minimum" in schema and instance < schema["minimum"]:
+            errs.append("%s: below minimum" % path)
+        if "maximum" in schema and instance > schema["maximum"]:
+            errs.append("%s: above maximum" % path)
+    if isinstance(instance, dict):
+        for k in schema.get("required", []):
+            if k not in instance:
+                errs.append("%s: %s missing" % (path, k))
+        for k, sub in schema.get("properties", {}).items():
+            if k in instance:
+                errs += validate(instance[k], sub, root, "%s.%s" % (path, k))
+        for k, deps in schema.get("dependentRequired", {}).items():
+            if k in instance:
+                errs += ["%s: %s needs %s" % (path, k, d) for d in deps if d not in instance]
+    if isinstance(instance, list):
+        if len(instance) < schema.get("minItems", 0):
+            errs.append("%s: too few items" % path)
+        if "items" in schema:
+            for i, x in enumerate(instance):
+                errs += validate(x, schema["items"], root, "%s[%d]" % (path, i))
+    if "oneOf" in schema:
+        n = sum(1 for s in schema["oneOf"] if not validate(instance, s, root, path))
+        if n != 1:
+            errs.append("%s: matches %d of oneOf" % (path, n))
+    if "anyOf" in schema and not any(not validate(instance, s, root, path) for s in schema["anyOf"]):
+        errs.append("%s: matches none of anyOf" % path)
+    if "not" in schema and not validate(instance, schema["not"], root, path):
+        errs.append("%s: matches a forbidden schema" % path)
+    return errs
+
+
+def schema_errors(doc):
+    with open(SCHEMA) as f:
+        schema = json.load(f)
+    try:
+        import jsonschema  # noqa: F401  (a real validator when the machine has one)
+        v = jsonschema.Draft202012Validator(schema)
+        return [e.message for e in v.iter_errors(doc)] + validate(doc, schema)
+    except ImportError:
+        return validate(doc, schema)
+
+
+# ---------------------------------------------------------------- scenario runs
+
+def run_scenario(name):
+    log("== scenario %s" % name)
+    with Sim(name) as sim:
+        rc, err, bundle, dt = collect(sim)
+        log("   collect exit %d in %.1f s" % (rc, dt))
+        check(rc == 0, "%s: collect exit %d (want 0): %s" % (name, rc, err[-2000:]))
+        if not os.path.exists(bundle):
+            return
+        vrc, vout = verify(sim, bundle)
+        check(vrc == 0, "%s: verify exit %d: %s" % (name, vrc, vout[-1000:]))
+        man = manifest(bundle)
+        errs = schema_errors(man)
+        check(not errs, "%s: manifest.json not valid against the schema: %s" % (name, errs[:5]))
+        arc, st, aerr = analyze(sim, bundle)
+        check(bool(st), "%s: analyze gave no findings (exit %d): %s" % (name, arc, aerr[-500:]))
+        want = dict(sim.env.get("expect") or {})
+        want.update(EXPECT.get(name, {}))
+        for cid, status in sorted(want.items()):
+            ok = st.get(cid) in (status if isinstance(status, tuple) else (status,))
+            check(ok, "%s: %s is %s, want %s" % (name, cid, st.get(cid), status))
+        if name == "healthy":
+            fails = sorted(c for c, s in st.items() if s == "fail")
+            check(not fails, "healthy: unexpected fail: %s" % fails)
+            no_secrets(sim, bundle)
+            tampered(sim, bundle)
+        if name == "x-unattached":
+            mem = members(bundle)
+            for p in ("api/organization.json", "api/instances.json", "api/envgroups.json",
+                      "api/instances/us-west1/attachments.json",
+                      "api/instances/europe-west1/attachments.json"):
+                check(p in mem, "x-unattached: %s not in the bundle" % p)
+            att = json.loads(mem.get("api/instances/europe-west1/attachments.json", b"{}"))
+            envs = sorted(a.get("environment") for a in att.get("attachments", []))
+            check(envs == ["dev"], "x-unattached: europe-west1 attachments %s, want [dev]" % envs)
+
+
+def tampered(sim, bundle):
+    """verify must notice a changed member, a missing one and an extra one."""
+    cases = {"changed": lambda n, d: (n, d + b" ") if n.endswith("kubernetes/pods.json") else (n, d),
+             "missing": lambda n, d: (None, None) if n.endswith("kubernetes/secrets.txt") else (n, d)}
+    for what, fn in cases.items():
+        out = os.path.join(sim.dir, "tampered-%s.tar.gz" % what)
+        with tarfile.open(bundle, "r:*") as src, tarfile.open(out, "w:gz") as dst:
+            for m in src.getmembers():
+                data = src.extractfile(m).read() if m.isfile() else b""
+                name, data = fn(m.name, data)
+                if name is None:
+                    continue
+                m.size = len(data)
+                dst.addfile(m, io.BytesIO(data))
+            if what == "changed":
+                extra = tarfile.TarInfo(m.name.split("/")[0] + "/extra.txt")
+                extra.size = 2
+                dst.addfile(extra, io.BytesIO(b"x\n"))
+        rc, text = verify(sim, out)
+        check(rc == 1, "verify %s: exit %d, want 1" % (what, rc))
+        want = {"changed": ["kubernetes/pods.json", "extra.txt"], "missing": ["kubernetes/secrets.txt"]}[what]
+        for w in want:
+            check(w in text, "verify %s: %s not named: %s" % (what, w, text[-500:]))
+
+
+# ---------------------------------------------------------------- no secrets
+
+def pem_body_lines(text):
+    out, inside = [], False
+    for line in text.splitlines():
+        if "-----BEGIN" in line and "PRIVATE KEY" in line:
+            inside = True
+            continue
+        if "-----END" in line:
+            inside = False
+            continue
+        line = line.strip()
+        if inside and len(line) >= 16 and ":" not in line:
+            out.append(line)
+    return out
+
+
+def no_secrets(sim, bundle):
+    """Every byte of the archive, decompressed, against every secret the sim holds."""
+    with tarfile.open(bundle, "r:*") as t:
+        raw = io.BytesIO()
+        for m in t.getmembers():
+            raw.write(m.name.encode() + b"\n")
+            if m.isfile():
+                raw.write(t.extractfile(m).read())
+        blob = raw.getvalue()
+    secrets = {}
+    # private keys anywhere under the sim folder
+    for dirpath, _, files in os.walk(sim.dir):
+        for fn in files:
+            p = os.path.join(dirpath, fn)
+            try:
+                text = open(p, errors="replace").read()
+            except OSError:
+                continue
+            if "PRIVATE KEY-----" in text and not p.endswith(".json"):
+                for line in pem_body_lines(text):
+                    secrets["private key line of %s" % fn] = line
+    # Secret values (base64 as stored; decoded for credential-like keys)
+    with open(os.path.join(sim.dir, "kube-state.json")) as f:
+        state = json.load(f)
+    for sec in state["objects"].get("secrets", []):
+        name = sec["metadata"]["name"]
+        for k, v in (sec.get("data") or {}).items():
+            if len(v) >= 8:
+                secrets["Secret %s/%s (base64)" % (name, k)] = v
+            dec = base64.b64decode(v)
+            if re.search(r"pass|key|salt|token|secret|dek", k, re.I) and len(dec) >= 6:
+                for line in pem_body_lines(dec.decode(errors="replace")) or [dec.decode(errors="replace")]:
+                    secrets["Secret %s/%s (decoded)" % (name, k)] = line
+    # tokens: the API bearer token and the kubeconfig token
+    with open(sim.env["token_file"]) as f:
+        secrets["API token"] = f.read().strip()
+    with open(sim.env["kubeconfig"]) as f:
+        m = re.search(r"^\s*token:\s*(\S+)", f.read(), re.M)
+        if m:
+            secrets["kubeconfig token"] = m.group(1)
+    check(len(secrets) > 5, "no-secrets: found only %d secrets to look for" % len(secrets))
+    for what, value in sorted(secrets.items()):
+        check(value.encode() not in blob, "no-secrets: %s is in the archive" % what)
+    log("   no-secrets: %d secrets checked against %d bytes" % (len(secrets), len(blob)))
+
+
+# ---------------------------------------------------------------- fault cases
+
+def sources(man):
+    return {s["name"]: s for s in man["sources"]}
+
+
+def fault_kubectl_missing():
+    log("== fault: kubectl missing")
+    with Sim("healthy") as sim:
+        rc, err, bundle, _ = collect(sim, ["--kubectl", "/nonexistent/kubectl"])
+        check(rc == 4, "kubectl missing: exit %d, want 4: %s" % (rc, err[-500:]))
+        if os.path.exists(bundle):
+            man = manifest(bundle)
+            kube = [s for n, s in sources(man).items() if n.startswith("kubectl")]
+            check(kube and all(s["status"] == "skipped" and "kubectl not found" in s.get("reason", "")
+                               for s in kube), "kubectl missing: kubectl sources not skipped: %s" % kube)
+            check(verify(sim, bundle)[0] == 0, "kubectl missing: verify failed")
+        check("kubectl not found" in err, "kubectl missing: no note on stderr")
+
+
+def fault_kube_hang():
+    log("== fault: kubectl hangs past --timeout")
+    with Sim("kube-hang") as sim:
+        args = [a for a in sim.env["collect_args"]]
+        i = args.index("--timeout")
+        args[i + 1] = "3"
+        rc, err, bundle, dt = collect(sim, args=args)
+        log("   collect exit %d in %.1f s" % (rc, dt))
+        check(rc == 4, "kube-hang: exit %d, want 4: %s" % (rc, err[-500:]))
+        check(dt < 45, "kube-hang: took %.1f s" % dt)
+        if os.path.exists(bundle):
+            man = manifest(bundle)
+            timed = [s["name"] for s in man["sources"] if s.get("timed_out")]
+            check(any("apigeeroutes" in n for n in timed), "kube-hang: no timeout recorded: %s" % timed)
+            arts = {a["path"]: a for a in man["artifacts"]}
+            a = arts.get("kubernetes/apigeeroutes.json")
+            check(a is not None and a["status"] == "timeout",
+                  "kube-hang: apigeeroutes.json entry %s" % a)
+            check(verify(sim, bundle)[0] == 0, "kube-hang: verify failed")
+            # everything else was still collected
+            check("kubernetes/secrets.json" in members(bundle), "kube-hang: secrets not collected")
+
+
+def fault_api(scenario, status):
+    log("== fault: %s" % scenario)
+    with Sim(scenario) as sim:
+        rc, err, bundle, dt = collect(sim)
+        check(rc == 4, "%s: exit %d, want 4: %s" % (scenario, rc, err[-500:]))
+        if not os.path.exists(bundle):
+            return
+        man = manifest(bundle)
+        arts = {a["path"]: a for a in man["artifacts"]}
+        org = arts.get("api/organization.json")
+        check(org is not None and org["status"] != "ok", "%s: organization entry %s" % (scenario, org))
+        if status:
+            check(org is not None and org.get("http_status") == status,
+                  "%s: http_status %s, want %d" % (scenario, org and org.get("http_status"), status))
+        api = [s for s in man["sources"] if s["name"].startswith("management API")]
+        check(api and any(s["status"] != "collected" for s in api), "%s: API sources %s" % (scenario, api))
+        check("kubernetes/apigeeroutes.json" in members(bundle), "%s: collection did not go on" % scenario)
+        check(verify(sim, bundle)[0] == 0, "%s: verify failed" % scenario)
+
+
+def fault_probe_targets():
+    log("== fault: probe targets that reset / never answer")
+    with Sim("healthy") as sim:
+        rs = sim.env["reset_addr"].rsplit(":", 1)[1]
+        bh = sim.env["blackhole_addr"].rsplit(":", 1)[1]
+        extra = ["--host", "reset.example.com:%s" % rs, "--resolve", "reset.example.com:%s:127.0.0.1" % rs,
+                 "--host", "blackhole.example.com:%s" % bh,
+                 "--resolve", "blackhole.example.com:%s:127.0.0.1" % bh]
+        args = list(sim.env["collect_args"])
+        args[args.index("--timeout") + 1] = "3"
+        rc, err, bundle, dt = collect(sim, extra, args=args)
+        log("   collect exit %d in %.1f s" % (rc, dt))
+        check(rc == 4, "probe faults: exit %d, want 4: %s" % (rc, err[-800:]))
+        if not os.path.exists(bundle):
+            return
+        mem = members(bundle)
+        probes = json.loads(mem.get("probes/probes.json", b'{"probes": []}')).get("probes", [])
+        by_host = {}
+        for p in probes:
+            by_host.setdefault(p.get("host"), []).append(p.get("outcome"))
+        check(any(o in ("reset", "eof") for o in by_host.get("reset.example.com", [])),
+              "probe faults: reset host recorded as %s" % by_host.get("reset.example.com"))
+        check(any(o == "timeout" for o in by_host.get("blackhole.example.com", [])),
+              "probe faults: blackhole host recorded as %s" % by_host.get("blackhole.example.com"))
+        man = manifest(bundle)
+        bad = [s for s in man["sources"] if "blackhole" in s["name"] and s["status"] == "failed"]
+        check(bad, "probe faults: the blackhole probe is not a failed source")
+        check(verify(sim, bundle)[0] == 0, "probe faults: verify failed")
+
+
+def fault_sigint():
+    log("== fault: SIGINT during collect")
+    with Sim("kube-hang") as sim:
+        out = os.path.join(sim.dir, "out")
+        os.mkdir(out)
+        bundle = os.path.join(out, "bundle.tar.gz")
+        p = subprocess.Popen([BIN, "collect"] + sim.env["collect_args"] + ["-o", bundle],
+                             stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, env=child_env(sim))
+        time.sleep(2.0)
+        t0 = time.monotonic()
+        p.send_signal(signal.SIGINT)
+        try:
+            _, err = p.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            _, err = p.communicate()
+        dt = time.monotonic() - t0
+        check(p.returncode == 1, "sigint: exit %s, want 1" % p.returncode)
+        check(dt < 10, "sigint: took %.1f s to stop" % dt)
+        check(os.listdir(out) == [], "sigint: left %s" % os.listdir(out))
+        check(b"interrupted" in err, "sigint: no 'interrupted' message")
+
+
+def defaults():
+    """No --host/--ingress/--org: org from overrides.yaml, probe targets from the routes,
+    env groups and the ingress gateway service (all on loopback in the sim)."""
+    log("== defaults: org and probe targets found by collect")
+    with Sim("healthy") as sim:
+        e = sim.env
+        args = ["--kubeconfig", e["kubeconfig"], "--overrides", e["overrides"], "--api-base", e["api_base"],
+                "--token-file", e["token_file"], "--cacert", e["cacert"],
+                # route host names default to port 443: keep them on loopback
+                "--resolve", "%s:443:127.0.0.1" % e["hosts"][0], "--timeout", "5"]
+        rc, err, bundle, _ = collect(sim, args=args)
+        check(rc == 4, "defaults: exit %d, want 4 (nothing listens on 127.0.0.1:443)" % rc)
+        if not os.path.exists(bundle):
+            return
+        man = manifest(bundle)
+        check(man["collection"]["options"]["org"] == e["org"], "defaults: org not taken from overrides.yaml")
+        probes = json.loads(members(bundle).get("probes/probes.json", b'{"probes": []}'))["probes"]
+        nosni = [p for p in probes if p.get("sni") is None and p.get("port") == e["ingress_port"]]
+        check(nosni and nosni[0].get("outcome") == "ok",
+              "defaults: no no-SNI probe of the ingress service address: %s" % probes)
+        sni = [p for p in probes if p.get("sni") == e["hosts"][0]]
+        check(sni, "defaults: the route host name was not probed")
+
+
+def fault_leak():
+    """A user file holding the API token, a value with no token shape (the redactor
+    cannot know it): the collector's own check must refuse the bundle -- exit 1, the
+    member named, no archive and no temp file left."""
+    log("== fault: an attachment holding the API token")
+    with Sim("healthy") as sim:
+        token = "plain-looking-token-value-4711"
+        att = os.path.join(sim.dir, "notes.txt")
+        with open(att, "w") as f:
+            f.write("line one\nline two\nmy token is %s ok\n" % token)
+        args = list(sim.env["collect_args"])
+        i = args.index("--token-file")
+        del args[i:i + 2]
+        env = child_env(sim)
+        env["APIGEE_TOKEN"] = token
+        out = os.path.join(sim.dir, "leak.tar.gz")
+        p = subprocess.run([BIN, "collect"] + args + ["--attach", att, "-o", out], capture_output=True,
+                           text=True, timeout=180, env=env)
+        check(p.returncode == 1, "leak: exit %d, want 1: %s" % (p.returncode, p.stderr[-800:]))
+        check(not os.path.exists(out), "leak: a bundle was written")
+        check("attachments/notes.txt" in p.stderr and "leak scan" in p.stderr,
+              "leak: the message does not name the member: %s" % p.stderr[-500:])
+        check(token not in p.stderr, "leak: the token is printed")
+        check(not [f for f in os.listdir(sim.dir) if ".tmp." in f or ".stage." in f],
+              "leak: temp files left: %s" % os.listdir(sim.dir))
+
+
+def fault_full_disk():
+    """The output folder is a 16 KiB tmpfs: the archive does not fit. No half
+    archive and no temp file may be left; exit 1. Skipped when tmpfs cannot be
+    mounted (not root)."""
+    log("== fault: full disk")
+    with Sim("healthy") as sim:
+        mnt = os.path.join(sim.dir, "tiny")
+        os.mkdir(mnt)
+        m = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", mnt], capture_output=True)
+        if m.returncode != 0:
+            log("   cannot mount a tmpfs (%s): skipped" % m.stderr.decode(errors="replace").strip())
+            return
+        try:
+            rc, err, bundle, _ = collect(sim, out=os.path.join(mnt, "bundle.tar.gz"))
+            check(rc == 1, "full disk: exit %d, want 1: %s" % (rc, err[-500:]))
+            check(os.listdir(mnt) == [], "full disk: left %s" % os.listdir(mnt))
+            check("No space left" in err, "full disk: no ENOSPC message: %s" % err[-300:])
+        finally:
+            subprocess.run(["umount", mnt], capture_output=True)
+
+
+def fault_usage():
+    log("== usage errors")
+    for argv in (["collect"], ["collect", "-o", "x.zip"], ["collect", "-o", "x.tar.gz", "--timeout", "0"],
+                 ["collect", "-o", "x.tar.gz", "--bogus"], ["collect", "-o", "x.tar.gz", "--resolve", "nonsense"],
+                 ["collect", "-o", "x.tar.gz", "--since", "yesterday"], ["verify"], ["verify", "a", "b"]):
+        p = subprocess.run([BIN] + argv, capture_output=True, timeout=30)
+        check(p.returncode == 2, "usage: %s exit %d, want 2" % (argv, p.returncode))
+
+
+def main():
+    global BIN
+    if len(sys.argv) < 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    BIN = os.path.abspath(sys.argv[1])
+    if not shutil.which("kubectl"):
+        log("kubectl not found: skipping the end-to-end tests")
+        return 77
+    only = sys.argv[2:]
+    t0 = time.monotonic()
+    for name in EXPECT:
+        if not only or name in only:
+            run_scenario(name)
+    faults = [("usage", fault_usage), ("defaults", defaults), ("leak", fault_leak),
+              ("kubectl-missing", fault_kubectl_missing),
+              ("kube-hang", fault_kube_hang),
+              ("api-401", lambda: fault_api("api-401", 401)),
+              ("api-500", lambda: fault_api("api-500", 500)),
+              ("api-garbage", lambda: fault_api("api-garbage", None)),
+              ("probe-targets", fault_probe_targets), ("sigint", fault_sigint),
+              ("full-disk", fault_full_disk)]
+    for name, fn in faults:
+        if not only or name in only:
+            fn()
+    log("%d passed, %d failed (%.0f s)" % (PASSED, len(FAILURES), time.monotonic() - t0))
+    print("%d passed, %d failed" % (PASSED, len(FAILURES)))
+    return 1 if FAILURES else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
