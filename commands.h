@@ -36,10 +36,10 @@ int cmd_verify(int argc, char **argv, struct context *ctx);
 /* Exit codes shared by the subcommands (contract.md). */
 enum exit_code {
 	EXIT_OK = 0,
-	EXIT_FINDINGS = 1,     /* analyze: at least one fail; collect/redact/verify: failure */
+	EXIT_FINDINGS = 1, /* analyze: at least one fail; collect/redact/verify: failure */
 	EXIT_USAGE = 2,
-	EXIT_UNREADABLE = 3,   /* analyze: input unreadable or not a bundle */
-	EXIT_PARTIAL = 4,      /* collect: bundle written, some sources failed or skipped */
+	EXIT_UNREADABLE = 3, /* analyze: input unreadable or not a bundle */
+	EXIT_PARTIAL = 4,    /* collect: bundle written, some sources failed or skipped */
 };
 
 #endif

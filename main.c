@@ -35,12 +35,12 @@ static const struct command commands[] = {
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: apigee-bundle <command> [options]\n\n"
-		     "Support bundles for Apigee hybrid and Apigee X ingress and TLS failures.\n\n"
-		     "commands:\n");
+	             "Support bundles for Apigee hybrid and Apigee X ingress and TLS failures.\n\n"
+	             "commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out, "\n'apigee-bundle <command> --help' describes a command's options.\n"
-		     "apigee-bundle --version prints the version.\n");
+	             "apigee-bundle --version prints the version.\n");
 }
 
 static int64_t context_now(void)
@@ -84,8 +84,9 @@ int main(int argc, char **argv)
 		if (strcmp(commands[i].name, argv[1]) == 0)
 			cmd = &commands[i];
 	if (!cmd) {
-		fprintf(stderr, "apigee-bundle: '%s' is not a command; see 'apigee-bundle --help'\n",
-			argv[1]);
+		fprintf(stderr,
+		        "apigee-bundle: '%s' is not a command; see 'apigee-bundle --help'\n",
+		        argv[1]);
 		return EXIT_USAGE;
 	}
 
@@ -108,7 +109,7 @@ int main(int argc, char **argv)
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		if (errno != EPIPE)
 			fprintf(stderr, "apigee-bundle: write error on standard output: %s\n",
-				strerror(errno));
+			        strerror(errno));
 		return r ? r : EXIT_FINDINGS;
 	}
 	return r;

@@ -21,7 +21,7 @@ struct bundle;
 struct error;
 
 typedef int (*check_run_fn)(const struct bundle *b, const struct findings *prior,
-			    struct finding *f);
+                            struct finding *f);
 
 struct check {
 	const char *id;
@@ -51,7 +51,7 @@ const struct check *checks_find(const char *id);
 
 /* Run every check (or only those in only[0..n_only)) against b; fills out with one
  * finding per check. A check returning < 0 gets status error. */
-int checks_run(const struct bundle *b, const char *const *only, size_t n_only,
-	       struct findings *out, struct error *err);
+int checks_run(const struct bundle *b, const char *const *only, size_t n_only, struct findings *out,
+               struct error *err);
 
 #endif

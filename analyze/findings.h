@@ -43,9 +43,9 @@ const char *severity_name(enum severity s);
 
 struct evidence {
 	char *artifact;
-	unsigned line;  /* 0 = none */
-	char *pointer;  /* NULL = none */
-	char *excerpt;  /* NULL = none */
+	unsigned line; /* 0 = none */
+	char *pointer; /* NULL = none */
+	char *excerpt; /* NULL = none */
 };
 
 struct finding {
@@ -56,10 +56,10 @@ struct finding {
 	struct evidence *evidence;
 	size_t n_evidence;
 	size_t evidence_dropped; /* beyond FINDING_MAX_EVIDENCE */
-	char *missing;      /* skip: the missing input */
-	char *collect_hint; /* skip: the command or collect option that supplies it */
-	struct strv related; /* CURL-*: the cause checks this symptom points to */
-	struct strv notes;   /* extra lines for the report */
+	char *missing;           /* skip: the missing input */
+	char *collect_hint;      /* skip: the command or collect option that supplies it */
+	struct strv related;     /* CURL-*: the cause checks this symptom points to */
+	struct strv notes;       /* extra lines for the report */
 };
 
 struct findings {
@@ -68,18 +68,19 @@ struct findings {
 	int64_t collected_at;
 	int time_source; /* enum time_source */
 	bool input_has_private_key;
-	struct strv warnings; /* report-level warnings (private key in input, skipped members, ...) */
+	struct strv
+	        warnings; /* report-level warnings (private key in input, skipped members, ...) */
 };
 
 /* Set status and summary (printf-style). */
 void finding_set(struct finding *f, enum status s, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 /* Mark as skip: what is missing and how to get it. */
 void finding_skip(struct finding *f, const char *missing, const char *collect_hint);
 /* Add evidence from a locator (NULL fields allowed); excerpt overrides loc's if not NULL. */
 void finding_evidence(struct finding *f, const struct loc *where, const char *excerpt);
 void finding_evidence_at(struct finding *f, const char *artifact, unsigned line,
-			 const char *pointer, const char *excerpt);
+                         const char *pointer, const char *excerpt);
 void finding_note(struct finding *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void finding_relate(struct finding *f, const char *check_id);
 

@@ -484,7 +484,12 @@ static void hs_run(struct probe_run *run, struct hs_job *j)
 	buf_init(&j->pem, 0);
 	if (hs_resolve(j, &ai) < 0)
 		goto out;
-	fd = hs_connect(j, ai, deadline);
+	/* every address DNS gave, until one connects (or the time is up) */
+	for (const struct addrinfo *p = ai; p; p = p->ai_next) {
+		fd = hs_connect(j, p, deadline);
+		if (fd >= 0 || j->oc == OC_TIMEOUT)
+			break;
+	}
 	if (fd < 0)
 		goto out;
 	ssl = SSL_new(run->ctx);

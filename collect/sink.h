@@ -47,10 +47,10 @@ struct member_out {
 	const char *url;         /* MEMBER_SRC_API */
 	const char *target;      /* MEMBER_SRC_PROBE / MEMBER_SRC_FILE */
 	enum outcome outcome;
-	int exit_status;  /* -1 = not applicable */
-	int http_status;  /* 0 = not applicable */
+	int exit_status; /* -1 = not applicable */
+	int http_status; /* 0 = not applicable */
 	int64_t duration_ms;
-	const char *error; /* NULL when fine; never holds a secret */
+	const char *error;       /* NULL when fine; never holds a secret */
 	const char *stderr_text; /* child stderr (redacted by the sink), NULL if none */
 };
 

@@ -17,7 +17,10 @@ struct buf {
 	size_t max; /* appending beyond max fails with -ERANGE; 0 = no limit */
 };
 
-#define BUF_INIT { NULL, 0, 0, 0 }
+#define BUF_INIT              \
+	{                     \
+		NULL, 0, 0, 0 \
+	}
 
 void buf_init(struct buf *b, size_t max);
 /* 0, -ENOMEM or -ERANGE (the limit). */
@@ -38,7 +41,10 @@ struct strv {
 	size_t cap;
 };
 
-#define STRV_INIT { NULL, 0, 0 }
+#define STRV_INIT          \
+	{                  \
+		NULL, 0, 0 \
+	}
 
 int strv_push(struct strv *s, const char *str);
 int strv_pushn(struct strv *s, const char *str, size_t len);

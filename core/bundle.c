@@ -26,7 +26,7 @@
 
 /* ---- find-or-add helpers ------------------------------------------------------ */
 
-#define GROW(b, field)                                                                             \
+#define GROW(b, field) \
 	model_grow((void **)&(b)->field, &(b)->cap_##field, (b)->n_##field, sizeof(*(b)->field))
 
 struct route *bundle_route(struct bundle *b, const char *name)
@@ -113,12 +113,12 @@ struct api_envgroup *bundle_envgroup(struct bundle *b, const char *name)
 	return s;
 }
 
-#define DEFINE_ADD(fn, type, field)                                                                \
-	type *fn(struct bundle *b)                                                                 \
-	{                                                                                          \
-		if (GROW(b, field) < 0)                                                            \
-			return NULL;                                                               \
-		return &b->field[b->n_##field++];                                                  \
+#define DEFINE_ADD(fn, type, field)               \
+	type *fn(struct bundle *b)                \
+	{                                         \
+		if (GROW(b, field) < 0)           \
+			return NULL;              \
+		return &b->field[b->n_##field++]; \
 	}
 
 DEFINE_ADD(bundle_add_vhost, struct vhost, vhosts)
@@ -142,7 +142,7 @@ void bundle_note_time(struct bundle *b, int64_t t)
 }
 
 void bundle_watcher_missing(struct bundle *b, const char *secret, size_t len, const char *artifact,
-			    unsigned line, const char *excerpt)
+                            unsigned line, const char *excerpt)
 {
 	struct watcher_stats *w = &b->watcher;
 	struct watcher_missing *m;
@@ -384,7 +384,7 @@ static void member_name(const char *raw, char *out, size_t size)
 }
 
 static int ingest_fd(struct bundle *b, size_t ai, int fd, uint64_t *total, uint64_t max_total,
-		     struct error *err)
+                     struct error *err)
 {
 	_cleanup_free_ char *chunk = malloc(READ_CHUNK);
 	struct ingest *in = NULL;
@@ -414,7 +414,8 @@ static int ingest_fd(struct bundle *b, size_t ai, int fd, uint64_t *total, uint6
 		if (*total > max_total) {
 			ingest_free(in);
 			return error_set(err, -ERANGE, b->artifacts[ai].path, 0,
-					 "input larger than %llu bytes", (unsigned long long)max_total);
+			                 "input larger than %llu bytes",
+			                 (unsigned long long)max_total);
 		}
 		r = ingest_feed(in, chunk, (size_t)n);
 		if (r < 0) {
@@ -433,7 +434,7 @@ static int name_cmp(const void *x, const void *y)
 }
 
 static int walk_dir(struct bundle *b, const char *root, const char *rel, unsigned depth,
-		    uint64_t *total, uint64_t max_total, struct error *err)
+                    uint64_t *total, uint64_t max_total, struct error *err)
 {
 	struct buf path = BUF_INIT;
 	struct strv names = STRV_INIT;
@@ -505,7 +506,7 @@ static int walk_dir(struct bundle *b, const char *root, const char *rel, unsigne
 }
 
 static int read_archive_stream(struct bundle *b, struct archive *ar, uint64_t max_total,
-			       struct error *err)
+                               struct error *err)
 {
 	struct archive_entry *e;
 	_cleanup_free_ char *chunk = malloc(READ_CHUNK);
@@ -528,27 +529,28 @@ static int read_archive_stream(struct bundle *b, struct archive *ar, uint64_t ma
 			r = ARCHIVE_OK;
 		if (r != ARCHIVE_OK) {
 			if (members == 0)
-				return error_set(err, -EIO, b->input, 0, "not a readable archive: %s",
-						 archive_error_string(ar));
+				return error_set(err, -EIO, b->input, 0,
+				                 "not a readable archive: %s",
+				                 archive_error_string(ar));
 			/* a truncated or corrupt tail: keep what was read */
 			if (add_artifact(b, "(archive)", &ai) == 0) {
 				b->artifacts[ai].failed = true;
-				b->artifacts[ai].error = strdup(archive_error_string(ar)
-									? archive_error_string(ar)
-									: "archive read error");
+				b->artifacts[ai].error =
+				        strdup(archive_error_string(ar) ? archive_error_string(ar)
+				                                        : "archive read error");
 			}
 			return 0;
 		}
 		members++;
 		type = archive_entry_filetype(e);
-		member_name(archive_entry_pathname(e) ? archive_entry_pathname(e) : "(unnamed)", name,
-			    sizeof(name));
+		member_name(archive_entry_pathname(e) ? archive_entry_pathname(e) : "(unnamed)",
+		            name, sizeof(name));
 		if (type == AE_IFDIR)
 			continue;
 		r = add_artifact(b, name, &ai);
 		if (r < 0)
 			return error_set(err, r, b->input, 0, "too many members (limit %d)",
-					 BUNDLE_MAX_MEMBERS);
+			                 BUNDLE_MAX_MEMBERS);
 		if (type != AE_IFREG || archive_entry_hardlink(e)) {
 			b->artifacts[ai].error = strdup("link or special file not followed");
 			continue;
@@ -566,8 +568,9 @@ static int read_archive_stream(struct bundle *b, struct archive *ar, uint64_t ma
 
 				a->failed = true;
 				free(a->error);
-				a->error = strdup(archive_error_string(ar) ? archive_error_string(ar)
-									   : "read error");
+				a->error =
+				        strdup(archive_error_string(ar) ? archive_error_string(ar)
+				                                        : "read error");
 				ingest_end(in);
 				ingest_free(in);
 				return 0; /* the stream cannot continue past this */
@@ -575,9 +578,10 @@ static int read_archive_stream(struct bundle *b, struct archive *ar, uint64_t ma
 			total += (uint64_t)n;
 			if (total > max_total) {
 				ingest_free(in);
-				return error_set(err, -ERANGE, name, 0,
-						 "archive expands beyond %llu bytes (decompression bomb?)",
-						 (unsigned long long)max_total);
+				return error_set(
+				        err, -ERANGE, name, 0,
+				        "archive expands beyond %llu bytes (decompression bomb?)",
+				        (unsigned long long)max_total);
 			}
 			r = ingest_feed(in, chunk, (size_t)n);
 			if (r < 0) {
@@ -600,7 +604,7 @@ static void archive_free_p(struct archive **a)
 }
 
 static int open_archive_file(struct bundle *b, const char *path, uint64_t max_total,
-			     struct error *err)
+                             struct error *err)
 {
 	_cleanup_(archive_free_p) struct archive *ar = archive_read_new();
 	const char *base;
@@ -629,7 +633,7 @@ static int open_archive_file(struct bundle *b, const char *path, uint64_t max_to
 			archive_read_support_format_cpio(ar);
 			if (archive_read_open_filename(ar, path, READ_CHUNK) != ARCHIVE_OK)
 				return error_set(err, -EIO, path, 0, "cannot read archive: %s",
-						 archive_error_string(ar));
+				                 archive_error_string(ar));
 			b->is_archive = true;
 			return read_archive_stream(b, ar, max_total, err);
 		}
@@ -673,21 +677,22 @@ static int open_archive_file(struct bundle *b, const char *path, uint64_t max_to
 				ingest_end(in);
 				ingest_free(in);
 				if (filters > 1)
-					return error_set(err, -EIO, path, 0,
-							 "compressed data is truncated or corrupt: %s",
-							 archive_error_string(ar));
+					return error_set(
+					        err, -EIO, path, 0,
+					        "compressed data is truncated or corrupt: %s",
+					        archive_error_string(ar));
 				b->artifacts[ai].failed = true;
-				b->artifacts[ai].error = strdup(archive_error_string(ar)
-									? archive_error_string(ar)
-									: "read error");
+				b->artifacts[ai].error =
+				        strdup(archive_error_string(ar) ? archive_error_string(ar)
+				                                        : "read error");
 				return 0;
 			}
 			total += (uint64_t)n;
 			if (total > max_total) {
 				ingest_free(in);
 				return error_set(err, -ERANGE, path, 0,
-						 "input expands beyond %llu bytes",
-						 (unsigned long long)max_total);
+				                 "input expands beyond %llu bytes",
+				                 (unsigned long long)max_total);
 			}
 			r = ingest_feed(in, chunk, (size_t)n);
 			if (r < 0) {
@@ -702,12 +707,12 @@ static int open_archive_file(struct bundle *b, const char *path, uint64_t max_to
 }
 
 int bundle_open(const char *path, const struct bundle_options *opts, struct bundle **ret,
-		struct error *err)
+                struct error *err)
 {
 	struct bundle *b;
 	struct stat st;
-	uint64_t max_total = opts && opts->max_total_bytes ? opts->max_total_bytes
-							    : BUNDLE_MAX_TOTAL_BYTES;
+	uint64_t max_total =
+	        opts && opts->max_total_bytes ? opts->max_total_bytes : BUNDLE_MAX_TOTAL_BYTES;
 	uint64_t total = 0;
 	int r;
 
@@ -765,7 +770,7 @@ struct read_ctx {
 };
 
 int bundle_read(const struct bundle *b, const char *member, size_t max, struct buf *ret,
-		struct error *err)
+                struct error *err)
 {
 	struct stat st;
 
@@ -797,8 +802,8 @@ int bundle_read(const struct bundle *b, const char *member, size_t max, struct b
 			if (n <= 0)
 				break;
 			if (ret->len + (size_t)n > max) {
-				r = error_set(err, -ERANGE, member, 0, "member larger than %zu bytes",
-					      max);
+				r = error_set(err, -ERANGE, member, 0,
+				              "member larger than %zu bytes", max);
 				break;
 			}
 			if (buf_append(ret, chunk, (size_t)n) < 0) {
@@ -822,13 +827,13 @@ int bundle_read(const struct bundle *b, const char *member, size_t max, struct b
 		archive_read_support_format_cpio(ar);
 		if (archive_read_open_filename(ar, b->input, READ_CHUNK) != ARCHIVE_OK)
 			return error_set(err, -EIO, b->input, 0, "cannot read archive: %s",
-					 archive_error_string(ar));
+			                 archive_error_string(ar));
 		while (archive_read_next_header(ar, &e) == ARCHIVE_OK) {
 			char name[1024];
 			char tmp[65536];
 
-			member_name(archive_entry_pathname(e) ? archive_entry_pathname(e) : "", name,
-				    sizeof(name));
+			member_name(archive_entry_pathname(e) ? archive_entry_pathname(e) : "",
+			            name, sizeof(name));
 			if (strcmp(name, member) != 0)
 				continue;
 			for (;;) {
@@ -838,10 +843,10 @@ int bundle_read(const struct bundle *b, const char *member, size_t max, struct b
 					return 0;
 				if (n < 0)
 					return error_set(err, -EIO, member, 0, "%s",
-							 archive_error_string(ar));
+					                 archive_error_string(ar));
 				if (ret->len + (size_t)n > max)
 					return error_set(err, -ERANGE, member, 0,
-							 "member larger than %zu bytes", max);
+					                 "member larger than %zu bytes", max);
 				if (buf_append(ret, tmp, (size_t)n) < 0)
 					return -ENOMEM;
 			}

@@ -22,28 +22,28 @@
 
 struct error;
 
-#define BUNDLE_MAX_DOC_BYTES (64u << 20)        /* JSON/YAML/PEM documents held whole */
-#define BUNDLE_MAX_LINE_BYTES (1u << 20)        /* longer lines are cut (and counted) */
+#define BUNDLE_MAX_DOC_BYTES (64u << 20) /* JSON/YAML/PEM documents held whole */
+#define BUNDLE_MAX_LINE_BYTES (1u << 20) /* longer lines are cut (and counted) */
 #define BUNDLE_MAX_MEMBERS 200000
-#define BUNDLE_MAX_TOTAL_BYTES (256ull << 30)   /* decompression-bomb guard */
-#define BUNDLE_MAX_DEPTH 64                     /* JSON/YAML nesting */
+#define BUNDLE_MAX_TOTAL_BYTES (256ull << 30) /* decompression-bomb guard */
+#define BUNDLE_MAX_DEPTH 64                   /* JSON/YAML nesting */
 
 struct bundle_options {
-	int64_t now; /* analysis clock (seconds); 0 = time(NULL) */
+	int64_t now;              /* analysis clock (seconds); 0 = time(NULL) */
 	uint64_t max_total_bytes; /* 0 = BUNDLE_MAX_TOTAL_BYTES */
 };
 
 struct bundle {
-	char *input;     /* the path given */
+	char *input; /* the path given */
 	bool is_archive;
 	bool is_collected; /* has a manifest.json of ours */
-	char *top;       /* top folder of a collected bundle ("" if none) */
+	char *top;         /* top folder of a collected bundle ("" if none) */
 
 	/* collection time, see checks.md: manifest, else newest timestamp, else clock */
 	int64_t collected_at;
 	enum time_source time_source;
 	int64_t newest_timestamp; /* 0 = none seen */
-	char *tool_version; /* from the manifest */
+	char *tool_version;       /* from the manifest */
 
 	struct artifact *artifacts;
 	size_t n_artifacts, cap_artifacts;
@@ -106,13 +106,13 @@ struct bundle {
 };
 
 int bundle_open(const char *path, const struct bundle_options *opts, struct bundle **ret,
-		struct error *err);
+                struct error *err);
 void bundle_free(struct bundle *b);
 
 /* Read one member's bytes again (archives are re-opened and scanned). At most max
  * bytes; -ENOENT when absent, -ERANGE when larger. */
 int bundle_read(const struct bundle *b, const char *member, size_t max, struct buf *ret,
-		struct error *err);
+                struct error *err);
 
 typedef int (*bundle_foreach_fn)(const struct artifact *a, void *userdata);
 int bundle_foreach(const struct bundle *b, bundle_foreach_fn fn, void *userdata);
@@ -138,6 +138,6 @@ struct route_config *bundle_add_route_config(struct bundle *b);
 /* Record a time seen in the data (for the loose-files collection time). */
 void bundle_note_time(struct bundle *b, int64_t t);
 void bundle_watcher_missing(struct bundle *b, const char *secret, size_t len, const char *artifact,
-			    unsigned line, const char *excerpt);
+                            unsigned line, const char *excerpt);
 
 #endif

@@ -8,11 +8,11 @@
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
 
-#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func)                                                    \
-	static inline void func##p(type *p)                                                         \
-	{                                                                                          \
-		if (*p)                                                                            \
-			func(*p);                                                                  \
+#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func) \
+	static inline void func##p(type *p)     \
+	{                                       \
+		if (*p)                         \
+			func(*p);               \
 	}
 
 static inline void freep(void *p)
@@ -30,18 +30,18 @@ static inline void fclosep(FILE **f)
 #define _cleanup_fclose_ _cleanup_(fclosep)
 
 /* Return the pointer and set the variable to NULL, so that its cleanup does nothing. */
-#define TAKE_PTR(p)                                                                                \
-	__extension__({                                                                                         \
-		__typeof__(p) _ptr_ = (p);                                                         \
-		(p) = NULL;                                                                        \
-		_ptr_;                                                                             \
+#define TAKE_PTR(p)                        \
+	__extension__({                    \
+		__typeof__(p) _ptr_ = (p); \
+		(p) = NULL;                \
+		_ptr_;                     \
 	})
 
 /* Free and set to NULL. */
-#define FREE_AND_NULL(p)                                                                           \
-	do {                                                                                       \
-		free(p);                                                                           \
-		(p) = NULL;                                                                        \
+#define FREE_AND_NULL(p)    \
+	do {                \
+		free(p);    \
+		(p) = NULL; \
 	} while (0)
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))

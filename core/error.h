@@ -17,11 +17,14 @@ struct error {
 	char excerpt[160];
 };
 
-#define ERROR_INIT { 0 }
+#define ERROR_INIT \
+	{          \
+		0  \
+	}
 
 /* Set err (if not NULL) and return code, which must be negative. */
-int error_set(struct error *err, int code, const char *source, unsigned line, const char *fmt,
-	      ...) __attribute__((format(printf, 5, 6)));
+int error_set(struct error *err, int code, const char *source, unsigned line, const char *fmt, ...)
+        __attribute__((format(printf, 5, 6)));
 
 /* Attach a printable excerpt of data (control bytes escaped, truncated). */
 void error_excerpt(struct error *err, const char *data, size_t len);

@@ -74,7 +74,7 @@ void ingest_free(struct ingest *in)
 }
 
 static void artifact_fail(struct artifact *a, unsigned line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 
 static void artifact_fail(struct artifact *a, unsigned line, const char *fmt, ...)
 {
@@ -99,14 +99,22 @@ static unsigned guess_hints(const char *d, size_t n)
 		const char *word;
 		unsigned hint;
 	} words[] = {
-		{ "ApigeeRoute", HINT_ROUTES },	      { "apigeeroute", HINT_ROUTES },
-		{ "virtualhosts", HINT_OVERRIDES },   { "instanceID", HINT_OVERRIDES },
-		{ "Secret", HINT_SECRETS },	      { "sni_host", HINT_ACCESS_LOG },
-		{ "status_details", HINT_ACCESS_LOG }, { "watcher", HINT_WATCHER },
-		{ "CERTIFICATE", HINT_CERT },	      { "PRIVATE KEY", HINT_CERT },
-		{ "apigee-bundle/probes", HINT_PROBES }, { "environmentGroups", HINT_API },
-		{ "\"instances\"", HINT_API },	      { "attachments", HINT_API },
-		{ "runtimeType", HINT_API },	      { "curl", HINT_CURL },
+		{ "ApigeeRoute", HINT_ROUTES },
+		{ "apigeeroute", HINT_ROUTES },
+		{ "virtualhosts", HINT_OVERRIDES },
+		{ "instanceID", HINT_OVERRIDES },
+		{ "Secret", HINT_SECRETS },
+		{ "sni_host", HINT_ACCESS_LOG },
+		{ "status_details", HINT_ACCESS_LOG },
+		{ "watcher", HINT_WATCHER },
+		{ "CERTIFICATE", HINT_CERT },
+		{ "PRIVATE KEY", HINT_CERT },
+		{ "apigee-bundle/probes", HINT_PROBES },
+		{ "environmentGroups", HINT_API },
+		{ "\"instances\"", HINT_API },
+		{ "attachments", HINT_API },
+		{ "runtimeType", HINT_API },
+		{ "curl", HINT_CURL },
 	};
 	unsigned h = 0;
 
@@ -267,9 +275,9 @@ static bool looks_yaml(const char *d, size_t n)
 				return true;
 			if (d[0] != ' ' && d[0] != '\t') {
 				while (k < tl && (t[k] == '_' || t[k] == '-' || t[k] == '.' ||
-						  (t[k] >= 'a' && t[k] <= 'z') ||
-						  (t[k] >= 'A' && t[k] <= 'Z') ||
-						  (t[k] >= '0' && t[k] <= '9')))
+				                  (t[k] >= 'a' && t[k] <= 'z') ||
+				                  (t[k] >= 'A' && t[k] <= 'Z') ||
+				                  (t[k] >= '0' && t[k] <= '9')))
 					k++;
 				if (k && k < tl && t[k] == ':' && (k + 1 == tl || t[k + 1] == ' '))
 					return true;
@@ -410,7 +418,7 @@ static int doc_json(struct ingest *in)
 	struct artifact *a = ingest_artifact(in);
 	json_error_t jerr;
 	json_t *v = json_loadb(in->buf.data ? in->buf.data : "", in->buf.len,
-			       JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+	                       JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
 	bool recognised = false;
 	int r;
 
@@ -439,8 +447,9 @@ static int doc_json(struct ingest *in)
 		if (in->buf.len == 0)
 			artifact_fail(a, 0, "empty file");
 		else
-			artifact_fail(a, (unsigned)jerr.line, "invalid JSON at line %d, column %d: %s",
-				      jerr.line, jerr.column, jerr.text);
+			artifact_fail(a, (unsigned)jerr.line,
+			              "invalid JSON at line %d, column %d: %s", jerr.line,
+			              jerr.column, jerr.text);
 	}
 	return 0;
 }
@@ -454,14 +463,15 @@ static int doc_yaml(struct ingest *in)
 	int r;
 
 	r = yamljson_parse((const uint8_t *)(in->buf.data ? in->buf.data : ""), in->buf.len,
-			   a->path, &docs, &err);
+	                   a->path, &docs, &err);
 	if (r == -ENOMEM)
 		return r;
 	if (r == 0) {
 		size_t i;
 		json_t *d;
 
-		json_array_foreach(docs, i, d) {
+		json_array_foreach(docs, i, d)
+		{
 			char ptr[32] = "";
 
 			if (json_array_size(docs) > 1)
@@ -544,7 +554,7 @@ int ingest_end(struct ingest *in)
 		struct buf m = BUF_INIT;
 
 		if (buf_printf(&m, "%llu line(s) longer than %u bytes were cut",
-			       (unsigned long long)in->cut_lines, BUNDLE_MAX_LINE_BYTES) == 0)
+		               (unsigned long long)in->cut_lines, BUNDLE_MAX_LINE_BYTES) == 0)
 			a->error = buf_detach(&m, NULL);
 	}
 	return r;

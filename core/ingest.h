@@ -29,7 +29,7 @@ void ingest_free(struct ingest *in);
 /* Structured documents (ingest_json.c). Returns 1 when the value was recognised,
  * 0 when not, < 0 on allocation failure. a is the artifact being read. */
 int ingest_json_value(struct bundle *b, struct artifact *a, json_t *v, const char *pointer,
-		      unsigned line);
+                      unsigned line);
 
 /* PEM/DER files found loose in the input (ingest_json.c). */
 int ingest_pem(struct bundle *b, struct artifact *a, const void *data, size_t len);

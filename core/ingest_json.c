@@ -95,7 +95,8 @@ static int strv_from_json(struct strv *s, const json_t *arr)
 
 	if (json_is_string(arr))
 		return strv_push_unique(s, json_string_value(arr));
-	json_array_foreach(arr, i, v) {
+	json_array_foreach(arr, i, v)
+	{
 		if (json_is_string(v) && strv_push_unique(s, json_string_value(v)) < 0)
 			return -ENOMEM;
 	}
@@ -112,7 +113,7 @@ static char *json_excerpt(const json_t *v)
 }
 
 static int set_loc(struct loc *l, const struct artifact *a, const char *ptr, unsigned line,
-		   const json_t *excerpt_of)
+                   const json_t *excerpt_of)
 {
 	_cleanup_free_ char *ex = excerpt_of ? json_excerpt(excerpt_of) : NULL;
 
@@ -174,7 +175,8 @@ static int k8s_route(struct bundle *b, struct artifact *a, const json_t *o, cons
 		return -ENOMEM;
 	r->gateways_known = true;
 	ports = json_object_get(spec, "ports");
-	json_array_foreach(ports, i, port) {
+	json_array_foreach(ports, i, port)
+	{
 		const char *cred = jpath_str(port, "tls", "credentialName");
 
 		if (cred && strv_push_unique(&r->credential_names, cred) < 0)
@@ -184,8 +186,8 @@ static int k8s_route(struct bundle *b, struct artifact *a, const json_t *o, cons
 		return -ENOMEM;
 	r->sources |= ROUTE_SRC_JSON;
 	ex = json_pack("{s:O*,s:O*,s:O*}", "hostnames", json_object_get(spec, "hostnames"),
-		       "enableNonSniClient", json_object_get(spec, "enableNonSniClient"),
-		       "additionalGateways", json_object_get(spec, "additionalGateways"));
+	               "enableNonSniClient", json_object_get(spec, "enableNonSniClient"),
+	               "additionalGateways", json_object_get(spec, "additionalGateways"));
 	loc_release(&r->where);
 	{
 		struct buf p = BUF_INIT;
@@ -201,8 +203,7 @@ static int k8s_route(struct bundle *b, struct artifact *a, const json_t *o, cons
 	return 1;
 }
 
-static int k8s_route_config(struct bundle *b, struct artifact *a, const json_t *o,
-			    const char *ptr)
+static int k8s_route_config(struct bundle *b, struct artifact *a, const json_t *o, const char *ptr)
 {
 	const char *name = jpath_str(o, "metadata", "name");
 	json_t *spec = json_object_get(o, "spec");
@@ -215,7 +216,7 @@ static int k8s_route_config(struct bundle *b, struct artifact *a, const json_t *
 		return -ENOMEM;
 	c->name = strdup(name);
 	if (!c->name || strv_from_json(&c->additional_gateways,
-				       json_object_get(spec, "additionalGateways")) < 0)
+	                               json_object_get(spec, "additionalGateways")) < 0)
 		return -ENOMEM;
 	c->non_sni = tristate_of(json_object_get(spec, "enableNonSniClient"));
 	return set_loc(&c->where, a, ptr, yamljson_line(o), spec) < 0 ? -ENOMEM : 1;
@@ -263,8 +264,8 @@ static int b64_decode(const char *in, struct buf *out)
 			return -ENOMEM;
 		}
 		len = clean.len ? EVP_DecodeBlock(dst, (const unsigned char *)clean.data,
-						  (int)clean.len)
-				: 0;
+		                                  (int)clean.len)
+		                : 0;
 		if (len < 0) {
 			r = -EINVAL;
 		} else {
@@ -285,8 +286,8 @@ static int b64_decode(const char *in, struct buf *out)
 }
 
 static int add_cert_chain(struct bundle *b, const struct artifact *a, const struct pem_file *f,
-			  enum cert_role role, const char *owner, const char *file,
-			  const char *ptr, unsigned base_line, size_t *ret_leaf)
+                          enum cert_role role, const char *owner, const char *file, const char *ptr,
+                          unsigned base_line, size_t *ret_leaf)
 {
 	unsigned idx = 0;
 	bool any = false;
@@ -314,11 +315,11 @@ static int add_cert_chain(struct bundle *b, const struct artifact *a, const stru
 		} else {
 			c->error = it->error;
 			if (dup_str(&c->error_text, it->error_text ? it->error_text
-								    : pem_error_text(it->error)) < 0)
+			                                           : pem_error_text(it->error)) < 0)
 				return -ENOMEM;
 		}
 		if (loc_set(&c->where, a->path, base_line ? base_line : it->line, ptr,
-			    c->parsed ? c->facts.subject : c->error_text) < 0)
+		            c->parsed ? c->facts.subject : c->error_text) < 0)
 			return -ENOMEM;
 		if (c->chain_index == 0)
 			*ret_leaf = (size_t)(c - b->certs);
@@ -339,7 +340,7 @@ static int add_cert_chain(struct bundle *b, const struct artifact *a, const stru
 		    dup_str(&c->error_text, f->error_text ? f->error_text : pem_error_text(e)) < 0)
 			return -ENOMEM;
 		if (loc_set(&c->where, a->path, base_line ? base_line : f->error_line, ptr,
-			    c->error_text) < 0)
+		            c->error_text) < 0)
 			return -ENOMEM;
 		*ret_leaf = (size_t)(c - b->certs);
 	}
@@ -347,7 +348,7 @@ static int add_cert_chain(struct bundle *b, const struct artifact *a, const stru
 }
 
 static int k8s_secret(struct bundle *b, struct artifact *a, const json_t *o, const char *ptr,
-		      bool listed)
+                      bool listed)
 {
 	const char *name = jpath_str(o, "metadata", "name");
 	struct secret_meta *s;
@@ -373,7 +374,8 @@ static int k8s_secret(struct bundle *b, struct artifact *a, const json_t *o, con
 	for (int pass = 0; pass < 2; pass++) {
 		json_t *d = pass ? sdata : data;
 
-		json_object_foreach(d, k, v) {
+		json_object_foreach(d, k, v)
+		{
 			struct buf raw = BUF_INIT;
 			struct pem_file f = { 0 };
 
@@ -395,7 +397,8 @@ static int k8s_secret(struct bundle *b, struct artifact *a, const json_t *o, con
 			}
 			if (is_key_data_key(k)) {
 				key_facts_release(&kf);
-				r = pem_parse_key_file((const uint8_t *)raw.data, raw.len, &kf, NULL);
+				r = pem_parse_key_file((const uint8_t *)raw.data, raw.len, &kf,
+				                       NULL);
 				have_key = r == 0;
 				a->has_private_key = true;
 				b->input_has_private_key = true;
@@ -404,10 +407,10 @@ static int k8s_secret(struct bundle *b, struct artifact *a, const json_t *o, con
 
 				r = pem_file_parse((const uint8_t *)raw.data, raw.len, &f, NULL);
 				if (r == 0) {
-					buf_printf(&p, "%s/%s/%s", ptr, pass ? "stringData" : "data",
-						   k);
-					r = add_cert_chain(b, a, &f, CERT_ROLE_SECRET, name, k, p.data,
-							   yamljson_line(o), &leaf);
+					buf_printf(&p, "%s/%s/%s", ptr,
+					           pass ? "stringData" : "data", k);
+					r = add_cert_chain(b, a, &f, CERT_ROLE_SECRET, name, k,
+					                   p.data, yamljson_line(o), &leaf);
 					if (f.has_private_key) {
 						a->has_private_key = true;
 						b->input_has_private_key = true;
@@ -456,9 +459,7 @@ static int k8s_pod(struct bundle *b, struct artifact *a, const json_t *o, const 
 	if (dup_str(&p->name, name) < 0 || dup_str(&p->app, jstr(labels, "app")) < 0 ||
 	    dup_str(&p->phase, jpath_str(o, "status", "phase")) < 0)
 		return -ENOMEM;
-	json_array_foreach(cs, i, c)
-		if (json_is_true(json_object_get(c, "ready")))
-			ready++;
+	json_array_foreach(cs, i, c) if (json_is_true(json_object_get(c, "ready"))) ready++;
 	if (json_array_size(cs)) {
 		char tmp[32];
 
@@ -473,7 +474,7 @@ static int k8s_service(struct bundle *b, struct artifact *a, const json_t *o, co
 {
 	const char *name = jpath_str(o, "metadata", "name");
 	json_t *ing = json_object_get(json_object_get(json_object_get(o, "status"), "loadBalancer"),
-				      "ingress"),
+	                              "ingress"),
 	       *e;
 	struct service_meta *s;
 	size_t i;
@@ -485,7 +486,8 @@ static int k8s_service(struct bundle *b, struct artifact *a, const json_t *o, co
 		return -ENOMEM;
 	if (dup_str(&s->name, name) < 0 || dup_str(&s->type, jpath_str(o, "spec", "type")) < 0)
 		return -ENOMEM;
-	json_array_foreach(ing, i, e) {
+	json_array_foreach(ing, i, e)
+	{
 		const char *ip = jstr(e, "ip") ? jstr(e, "ip") : jstr(e, "hostname");
 
 		if (ip && strv_push_unique(&s->external_ips, ip) < 0)
@@ -495,7 +497,7 @@ static int k8s_service(struct bundle *b, struct artifact *a, const json_t *o, co
 }
 
 static int k8s_object(struct bundle *b, struct artifact *a, const json_t *o, const char *ptr,
-		      bool listed)
+                      bool listed)
 {
 	const char *kind = jstr(o, "kind");
 	const char *ts = jpath_str(o, "metadata", "creationTimestamp");
@@ -541,7 +543,8 @@ static int k8s_list(struct bundle *b, struct artifact *a, const json_t *o, const
 			b->secrets_listed = true;
 		return 1;
 	}
-	json_array_foreach(items, i, it) {
+	json_array_foreach(items, i, it)
+	{
 		char p[64];
 		int r;
 
@@ -563,8 +566,8 @@ static bool is_overrides(const json_t *o)
 		return true;
 	return jstr(o, "org") &&
 	       (json_object_get(o, "instanceID") || json_object_get(o, "envs") ||
-		json_object_get(o, "k8sCluster") || json_object_get(o, "gcp") ||
-		json_object_get(o, "ingressGateways") || json_object_get(o, "cassandra"));
+	        json_object_get(o, "k8sCluster") || json_object_get(o, "gcp") ||
+	        json_object_get(o, "ingressGateways") || json_object_get(o, "cassandra"));
 }
 
 static int overrides(struct bundle *b, struct artifact *a, const json_t *o, const char *ptr)
@@ -575,18 +578,21 @@ static int overrides(struct bundle *b, struct artifact *a, const json_t *o, cons
 	b->overrides_seen = true;
 	if (!b->overrides.org && dup_str(&b->overrides.org, jstr(o, "org")) < 0)
 		return -ENOMEM;
-	if (!b->overrides.instance_id && dup_str(&b->overrides.instance_id, jstr(o, "instanceID")) < 0)
+	if (!b->overrides.instance_id &&
+	    dup_str(&b->overrides.instance_id, jstr(o, "instanceID")) < 0)
 		return -ENOMEM;
 	if (!b->overrides.project) {
 		const char *p = jpath_str(o, "gcp", "projectID") ? jpath_str(o, "gcp", "projectID")
-								: jstr(o, "gcpProjectID");
+		                                                 : jstr(o, "gcpProjectID");
 
 		if (dup_str(&b->overrides.project, p) < 0)
 			return -ENOMEM;
 	}
-	if (!b->overrides.where.artifact && loc_set(&b->overrides.where, a->path, 0, NULL, NULL) < 0)
+	if (!b->overrides.where.artifact &&
+	    loc_set(&b->overrides.where, a->path, 0, NULL, NULL) < 0)
 		return -ENOMEM;
-	json_array_foreach(vhs, i, vh) {
+	json_array_foreach(vhs, i, vh)
+	{
 		struct vhost *v;
 		char p[96];
 		json_t *ag;
@@ -609,7 +615,7 @@ static int overrides(struct bundle *b, struct artifact *a, const json_t *o, cons
 		snprintf(p, sizeof(p), "%s/virtualhosts/%zu", ptr, i);
 		{
 			json_t *ex = json_pack("{s:O*,s:O*}", "name", json_object_get(vh, "name"),
-					       "additionalGateways", ag);
+			                       "additionalGateways", ag);
 			int r = set_loc(&v->where, a, p, yamljson_line(vh), ex);
 
 			json_decref(ex);
@@ -630,8 +636,7 @@ static const char *strip_prefix(const char *s, const char *prefix)
 	return s && strncmp(s, prefix, n) == 0 ? s + n : s;
 }
 
-static int api_instance_obj(struct bundle *b, struct artifact *a, const json_t *o,
-			    const char *ptr)
+static int api_instance_obj(struct bundle *b, struct artifact *a, const json_t *o, const char *ptr)
 {
 	const char *name = jstr(o, "name");
 	struct api_instance *s;
@@ -642,7 +647,8 @@ static int api_instance_obj(struct bundle *b, struct artifact *a, const json_t *
 	s = bundle_instance(b, name);
 	if (!s)
 		return -ENOMEM;
-	if (dup_str(&s->host, jstr(o, "host")) < 0 || dup_str(&s->location, jstr(o, "location")) < 0)
+	if (dup_str(&s->host, jstr(o, "host")) < 0 ||
+	    dup_str(&s->location, jstr(o, "location")) < 0)
 		return -ENOMEM;
 	if (!s->where.artifact && set_loc(&s->where, a, ptr, yamljson_line(o), NULL) < 0)
 		return -ENOMEM;
@@ -656,7 +662,8 @@ static int api_object(struct bundle *b, struct artifact *a, const json_t *o, con
 
 	if ((arr = json_object_get(o, "instances")) && json_is_array(arr)) {
 		b->instances_listed = true;
-		json_array_foreach(arr, i, it) {
+		json_array_foreach(arr, i, it)
+		{
 			char p[64];
 
 			snprintf(p, sizeof(p), "%s/instances/%zu", ptr, i);
@@ -667,7 +674,8 @@ static int api_object(struct bundle *b, struct artifact *a, const json_t *o, con
 	}
 	if ((arr = json_object_get(o, "environmentGroups")) && json_is_array(arr)) {
 		b->envgroups_listed = true;
-		json_array_foreach(arr, i, it) {
+		json_array_foreach(arr, i, it)
+		{
 			const char *name = jstr(it, "name");
 			struct api_envgroup *g;
 			char p[64];
@@ -676,7 +684,8 @@ static int api_object(struct bundle *b, struct artifact *a, const json_t *o, con
 				continue;
 			name = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
 			g = bundle_envgroup(b, name);
-			if (!g || strv_from_json(&g->hostnames, json_object_get(it, "hostnames")) < 0)
+			if (!g ||
+			    strv_from_json(&g->hostnames, json_object_get(it, "hostnames")) < 0)
 				return -ENOMEM;
 			snprintf(p, sizeof(p), "%s/environmentGroups/%zu", ptr, i);
 			if (set_loc(&g->where, a, p, 0, json_object_get(it, "hostnames")) < 0)
@@ -685,8 +694,10 @@ static int api_object(struct bundle *b, struct artifact *a, const json_t *o, con
 		return 1;
 	}
 	if ((arr = json_object_get(o, "environmentGroupAttachments")) && json_is_array(arr)) {
-		json_array_foreach(arr, i, it) {
-			const char *g = jstr(it, "environmentGroupId"), *env = jstr(it, "environment");
+		json_array_foreach(arr, i, it)
+		{
+			const char *g = jstr(it, "environmentGroupId"),
+			           *env = jstr(it, "environment");
 			struct api_envgroup *eg;
 
 			if (!g || !env)
@@ -707,7 +718,8 @@ static int api_object(struct bundle *b, struct artifact *a, const json_t *o, con
 			return -ENOMEM;
 		pa = &p->att[p->n_att++];
 		pa->artifact = (size_t)(a - b->artifacts);
-		json_array_foreach(arr, i, it) {
+		json_array_foreach(arr, i, it)
+		{
 			const char *env = jstr(it, "environment");
 
 			if (env && strv_push_unique(&pa->envs, env) < 0)
@@ -745,13 +757,13 @@ static int api_object(struct bundle *b, struct artifact *a, const json_t *o, con
 		    dup_str(&org->authorized_network, jstr(o, "authorizedNetwork")) < 0 ||
 		    strv_from_json(&org->environments, json_object_get(o, "environments")) < 0 ||
 		    set_loc(&org->where, a, ptr, yamljson_line(o),
-			    json_object_get(o, "environments")) < 0)
+		            json_object_get(o, "environments")) < 0)
 			return -ENOMEM;
 		return 1;
 	}
 	/* one instance */
-	if (jstr(o, "name") && jstr(o, "host") && (json_object_get(o, "location") ||
-						   json_object_get(o, "port")))
+	if (jstr(o, "name") && jstr(o, "host") &&
+	    (json_object_get(o, "location") || json_object_get(o, "port")))
 		return api_instance_obj(b, a, o, ptr);
 	return 0;
 }
@@ -759,13 +771,14 @@ static int api_object(struct bundle *b, struct artifact *a, const json_t *o, con
 /* ---- the collector's own documents ---------------------------------------------------------- */
 
 static int facts_array(struct bundle *b, struct artifact *a, const json_t *arr, enum cert_role role,
-		       const char *owner, const char *file, const char *ptr, size_t *ret_leaf)
+                       const char *owner, const char *file, const char *ptr, size_t *ret_leaf)
 {
 	json_t *it;
 	size_t i;
 
 	*ret_leaf = SIZE_MAX;
-	json_array_foreach(arr, i, it) {
+	json_array_foreach(arr, i, it)
+	{
 		struct cert_rec *c = bundle_add_cert(b);
 		char p[160];
 
@@ -794,7 +807,7 @@ static int facts_array(struct bundle *b, struct artifact *a, const json_t *arr, 
 
 /* {"certificates":[facts], "cert_error":{"class","text"}, "key":{key facts}, "key_matches":b} */
 static int tls_entry(struct bundle *b, struct artifact *a, const json_t *e, enum cert_role role,
-		     const char *owner, const char *file, const char *ptr)
+                     const char *owner, const char *file, const char *ptr)
 {
 	json_t *cerr = json_object_get(e, "cert_error"), *key = json_object_get(e, "key");
 	size_t leaf = SIZE_MAX;
@@ -815,14 +828,27 @@ static int tls_entry(struct bundle *b, struct artifact *a, const json_t *e, enum
 		c->key_match = -1;
 		c->error = pe == PEM_ERR__INVALID ? PEM_ERR_BAD_DER : pe;
 		if (dup_str(&c->owner, owner) < 0 || dup_str(&c->file, file) < 0 ||
-		    dup_str(&c->error_text, jstr(cerr, "text") ? jstr(cerr, "text")
-							       : pem_error_text(c->error)) < 0)
+		    dup_str(&c->error_text,
+		            jstr(cerr, "text") ? jstr(cerr, "text") : pem_error_text(c->error)) < 0)
 			return -ENOMEM;
 		snprintf(p, sizeof(p), "%s/cert_error", ptr);
 		if (set_loc(&c->where, a, p, 0, cerr) < 0)
 			return -ENOMEM;
 		if (leaf == SIZE_MAX)
 			leaf = (size_t)(c - b->certs);
+	}
+	if (leaf != SIZE_MAX && !json_is_object(key) &&
+	    json_is_object(json_object_get(e, "key_error"))) {
+		/* the key file could not be read or parsed: the collector says why */
+		json_t *ke = json_object_get(e, "key_error");
+		struct cert_rec *c = &b->certs[leaf];
+		enum pem_error pe = pem_error_from_name(jstr(ke, "class"));
+
+		c->key_state = KEYSTATE_BAD;
+		c->key_error = pe == PEM_ERR__INVALID ? PEM_ERR_BAD_DER : pe;
+		if (dup_str(&c->key_error_text,
+		            jstr(ke, "text") ? jstr(ke, "text") : pem_error_text(c->key_error)) < 0)
+			return -ENOMEM;
 	}
 	if (leaf != SIZE_MAX && json_is_object(key)) {
 		struct cert_rec *c = &b->certs[leaf];
@@ -839,9 +865,9 @@ static int tls_entry(struct bundle *b, struct artifact *a, const json_t *e, enum
 			} else {
 				c->key_state = KEYSTATE_BAD;
 				c->key_error = kf.status;
-				if (dup_str(&c->key_error_text, jstr(key, "error")
-									? jstr(key, "error")
-									: pem_error_text(kf.status)) < 0) {
+				if (dup_str(&c->key_error_text,
+				            jstr(key, "error") ? jstr(key, "error")
+				                               : pem_error_text(kf.status)) < 0) {
 					key_facts_release(&kf);
 					return -ENOMEM;
 				}
@@ -858,9 +884,11 @@ static int collector_probes(struct bundle *b, struct artifact *a, const json_t *
 	size_t i;
 
 	b->probes_seen = true;
-	json_array_foreach(arr, i, it) {
+	json_array_foreach(arr, i, it)
+	{
 		struct probe *p = bundle_add_probe(b);
-		json_t *verify = json_object_get(it, "verify"), *chain = json_object_get(it, "chain");
+		json_t *verify = json_object_get(it, "verify"),
+		       *chain = json_object_get(it, "chain");
 		char ptr[64];
 		size_t leaf;
 		int r;
@@ -872,12 +900,13 @@ static int collector_probes(struct bundle *b, struct artifact *a, const json_t *
 			p->outcome = PROBE_ERROR;
 		p->port = (int)json_integer_value(json_object_get(it, "port"));
 		p->verify_ok = json_is_boolean(json_object_get(verify, "ok"))
-				       ? json_is_true(json_object_get(verify, "ok"))
-				       : -1;
+		                       ? json_is_true(json_object_get(verify, "ok"))
+		                       : -1;
 		p->verify_code = (long)json_integer_value(json_object_get(verify, "code"));
 		if (dup_str(&p->host, jstr(it, "host")) < 0 ||
 		    dup_str(&p->address, jstr(it, "address")) < 0 ||
-		    dup_str(&p->sni, jstr(it, "sni")) < 0 || dup_str(&p->alert, jstr(it, "alert")) < 0 ||
+		    dup_str(&p->sni, jstr(it, "sni")) < 0 ||
+		    dup_str(&p->alert, jstr(it, "alert")) < 0 ||
 		    dup_str(&p->error, jstr(it, "error")) < 0 ||
 		    dup_str(&p->protocol, jstr(it, "protocol")) < 0 ||
 		    dup_str(&p->cipher, jstr(it, "cipher")) < 0 ||
@@ -886,10 +915,10 @@ static int collector_probes(struct bundle *b, struct artifact *a, const json_t *
 		snprintf(ptr, sizeof(ptr), "/probes/%zu", i);
 		{
 			json_t *ex = json_pack("{s:O*,s:O*,s:O*,s:O*}", "address",
-					       json_object_get(it, "address"), "sni",
-					       json_object_get(it, "sni"), "outcome",
-					       json_object_get(it, "outcome"), "alert",
-					       json_object_get(it, "alert"));
+			                       json_object_get(it, "address"), "sni",
+			                       json_object_get(it, "sni"), "outcome",
+			                       json_object_get(it, "outcome"), "alert",
+			                       json_object_get(it, "alert"));
 
 			r = set_loc(&p->where, a, ptr, 0, ex);
 			json_decref(ex);
@@ -898,7 +927,7 @@ static int collector_probes(struct bundle *b, struct artifact *a, const json_t *
 		}
 		snprintf(ptr, sizeof(ptr), "/probes/%zu/chain", i);
 		r = facts_array(b, a, chain, CERT_ROLE_SERVED, p->sni ? p->sni : p->address, NULL,
-				ptr, &leaf);
+		                ptr, &leaf);
 		if (r < 0)
 			return r;
 		if (leaf != SIZE_MAX) {
@@ -922,7 +951,8 @@ static int collector_secrets(struct bundle *b, struct artifact *a, const json_t 
 	size_t i;
 
 	b->secrets_listed = true;
-	json_array_foreach(arr, i, it) {
+	json_array_foreach(arr, i, it)
+	{
 		const char *name = jstr(it, "name");
 		struct secret_meta *s;
 		json_t *keys = json_object_get(it, "data_keys"), *tls = json_object_get(it, "tls");
@@ -937,9 +967,8 @@ static int collector_secrets(struct bundle *b, struct artifact *a, const json_t 
 			const char *k;
 			json_t *v;
 
-			json_object_foreach(keys, k, v)
-				if (strv_push_unique(&s->data_keys, k) < 0)
-					return -ENOMEM;
+			json_object_foreach(keys, k, v) if (strv_push_unique(&s->data_keys, k) <
+			                                    0) return -ENOMEM;
 		} else if (strv_from_json(&s->data_keys, keys) < 0) {
 			return -ENOMEM;
 		}
@@ -948,8 +977,8 @@ static int collector_secrets(struct bundle *b, struct artifact *a, const json_t 
 			return -ENOMEM;
 		if (json_is_object(tls)) {
 			snprintf(ptr, sizeof(ptr), "/items/%zu/tls", i);
-			if (tls_entry(b, a, tls, CERT_ROLE_SECRET, name, jstr(tls, "cert_key"), ptr) <
-			    0)
+			if (tls_entry(b, a, tls, CERT_ROLE_SECRET, name, jstr(tls, "cert_key"),
+			              ptr) < 0)
 				return -ENOMEM;
 		}
 	}
@@ -961,12 +990,13 @@ static int collector_tls_files(struct bundle *b, struct artifact *a, const json_
 	json_t *arr = json_object_get(o, "items"), *it;
 	size_t i;
 
-	json_array_foreach(arr, i, it) {
+	json_array_foreach(arr, i, it)
+	{
 		char ptr[64];
 
 		snprintf(ptr, sizeof(ptr), "/items/%zu", i);
 		if (tls_entry(b, a, it, CERT_ROLE_VHOST, jstr(it, "virtualhost"),
-			      jstr(it, "cert_path"), ptr) < 0)
+		              jstr(it, "cert_path"), ptr) < 0)
 			return -ENOMEM;
 	}
 	return 1;
@@ -993,7 +1023,8 @@ static int manifest(struct bundle *b, struct artifact *a, const json_t *o)
 	if ((end && text_parse_time(end, strlen(end), &t) == 0) ||
 	    (start && text_parse_time(start, strlen(start), &t) == 0))
 		b->collected_at = t;
-	json_array_foreach(arts, i, it) {
+	json_array_foreach(arts, i, it)
+	{
 		json_t *src = json_object_get(it, "source");
 		const char *path = jstr(it, "path");
 		struct pend_src *ps;
@@ -1006,8 +1037,8 @@ static int manifest(struct bundle *b, struct artifact *a, const json_t *o)
 		ps->path = strdup(path);
 		ps->url = jstr(src, "url") ? strdup(jstr(src, "url")) : NULL;
 		ps->status = json_is_integer(json_object_get(it, "http_status"))
-				     ? (int)json_integer_value(json_object_get(it, "http_status"))
-				     : -1;
+		                     ? (int)json_integer_value(json_object_get(it, "http_status"))
+		                     : -1;
 		if (!ps->path)
 			return -ENOMEM;
 	}
@@ -1034,7 +1065,7 @@ static int collector_doc(struct bundle *b, struct artifact *a, const json_t *o, 
 /* ---- dispatch -------------------------------------------------------------------------------- */
 
 int ingest_json_value(struct bundle *b, struct artifact *a, json_t *v, const char *pointer,
-		      unsigned line)
+                      unsigned line)
 {
 	const char *kind, *format;
 	int r;
@@ -1128,7 +1159,8 @@ int ingest_pem(struct bundle *b, struct artifact *a, const void *data, size_t le
 		k->facts.status = it->error != PEM_OK ? it->error : it->key.status;
 		k->facts.encrypted = it->key.encrypted;
 		k->facts.key_bits = it->key.key_bits;
-		memcpy(k->facts.pubkey_sha256, it->key.pubkey_sha256, sizeof(k->facts.pubkey_sha256));
+		memcpy(k->facts.pubkey_sha256, it->key.pubkey_sha256,
+		       sizeof(k->facts.pubkey_sha256));
 		if (dup_str(&k->facts.key_type, it->key.key_type) < 0 ||
 		    dup_str(&k->error_text, it->error_text) < 0 ||
 		    loc_set(&k->where, a->path, it->line, NULL, it->label) < 0)
@@ -1144,8 +1176,8 @@ int ingest_pem(struct bundle *b, struct artifact *a, const void *data, size_t le
 			c->role = CERT_ROLE_LOOSE;
 			c->key_match = -1;
 			c->error = f.error;
-			if (dup_str(&c->error_text, f.error_text ? f.error_text
-								  : pem_error_text(f.error)) < 0 ||
+			if (dup_str(&c->error_text,
+			            f.error_text ? f.error_text : pem_error_text(f.error)) < 0 ||
 			    loc_set(&c->where, a->path, f.error_line, NULL, c->error_text) < 0)
 				r = -ENOMEM;
 		}
@@ -1242,7 +1274,7 @@ static bool file_matches(const char *artifact, const char *overrides_artifact, c
 	normalize_rel(named, norm, sizeof(norm));
 	if (slash)
 		snprintf(want, sizeof(want), "%.*s/%s", (int)(slash - overrides_artifact),
-			 overrides_artifact, norm);
+		         overrides_artifact, norm);
 	else
 		snprintf(want, sizeof(want), "%s", norm);
 	if (strcmp(artifact, want) == 0)
@@ -1270,8 +1302,8 @@ static void set_key_verdict(struct cert_rec *c, const struct key_rec *k)
 		c->key_state = KEYSTATE_BAD;
 		c->key_error = k->facts.status;
 		free(c->key_error_text);
-		c->key_error_text = strdup(k->error_text ? k->error_text
-							 : pem_error_text(k->facts.status));
+		c->key_error_text =
+		        strdup(k->error_text ? k->error_text : pem_error_text(k->facts.status));
 	}
 }
 
@@ -1306,7 +1338,7 @@ static int link_vhost_files(struct bundle *b)
 			continue;
 		for (size_t k = 0; k < b->n_keys; k++)
 			if (file_matches(b->keys[k].where.artifact, vh->where.artifact,
-					 vh->ssl_key_path)) {
+			                 vh->ssl_key_path)) {
 				set_key_verdict(&b->certs[leaf], &b->keys[k]);
 				break;
 			}
@@ -1324,7 +1356,8 @@ static int link_vhost_files(struct bundle *b)
 				cand = &b->keys[k];
 		if (!cand) {
 			for (size_t j = 0; j < b->n_certs; j++)
-				if (b->certs[j].role == CERT_ROLE_LOOSE && b->certs[j].chain_index == 0 &&
+				if (b->certs[j].role == CERT_ROLE_LOOSE &&
+				    b->certs[j].chain_index == 0 &&
 				    same_dir(b->certs[j].where.artifact, c->where.artifact))
 					leaves++;
 			for (size_t k = 0; k < b->n_keys; k++)
@@ -1349,7 +1382,8 @@ int ingest_finish(struct bundle *b)
 		apply_sources(b, p);
 		for (size_t i = 0; i < p->n_att; i++) {
 			struct pend_att *pa = &p->att[i];
-			struct api_instance *inst = attachment_owner(b, &b->artifacts[pa->artifact]);
+			struct api_instance *inst =
+			        attachment_owner(b, &b->artifacts[pa->artifact]);
 
 			if (!inst)
 				continue;

@@ -23,7 +23,7 @@ static int dup_or_null(char **dst, const char *src)
 }
 
 int loc_set(struct loc *l, const char *artifact, unsigned line, const char *pointer,
-	    const char *excerpt)
+            const char *excerpt)
 {
 	if (dup_or_null(&l->artifact, artifact) < 0 || dup_or_null(&l->pointer, pointer) < 0 ||
 	    dup_or_null(&l->excerpt, excerpt) < 0)
@@ -69,9 +69,9 @@ int model_grow(void **v, size_t *cap, size_t n, size_t elem)
 }
 
 static const char *const probe_outcome_names[PROBE__MAX] = {
-	[PROBE_OK] = "ok",	   [PROBE_RESET] = "reset",	[PROBE_EOF] = "eof",
-	[PROBE_ALERT] = "alert",   [PROBE_TIMEOUT] = "timeout", [PROBE_REFUSED] = "refused",
-	[PROBE_DNS] = "dns",	   [PROBE_ERROR] = "error",
+	[PROBE_OK] = "ok",       [PROBE_RESET] = "reset",     [PROBE_EOF] = "eof",
+	[PROBE_ALERT] = "alert", [PROBE_TIMEOUT] = "timeout", [PROBE_REFUSED] = "refused",
+	[PROBE_DNS] = "dns",     [PROBE_ERROR] = "error",
 };
 
 const char *probe_outcome_name(enum probe_outcome o)

@@ -17,8 +17,8 @@
 #include "buf.h"
 #include "pem.h"
 
-#define MODEL_MAX_ITEMS 4096  /* routes, secrets, certificates, traces, ... per kind */
-#define MODEL_MAX_SAMPLES 5   /* evidence samples kept per aggregate */
+#define MODEL_MAX_ITEMS 4096     /* routes, secrets, certificates, traces, ... per kind */
+#define MODEL_MAX_SAMPLES 5      /* evidence samples kept per aggregate */
 #define MODEL_MAX_DISTINCT 65536 /* distinct values counted exactly (then "at least") */
 
 /* Where a fact was found: the evidence locator. */
@@ -30,7 +30,7 @@ struct loc {
 };
 
 int loc_set(struct loc *l, const char *artifact, unsigned line, const char *pointer,
-	    const char *excerpt);
+            const char *excerpt);
 int loc_copy(struct loc *dst, const struct loc *src);
 void loc_release(struct loc *l);
 
@@ -143,8 +143,8 @@ struct cert_rec {
 	char *file;  /* the configured path (sslCertPath) or data key, when known */
 	unsigned chain_index;
 	bool parsed;
-	struct cert_facts facts;  /* when parsed */
-	enum pem_error error;     /* when !parsed */
+	struct cert_facts facts; /* when parsed */
+	enum pem_error error;    /* when !parsed */
 	char *error_text;
 	enum key_state key_state; /* leaf only */
 	int key_match;            /* -1 unknown, 0 mismatch, 1 match */
@@ -193,23 +193,23 @@ struct watcher_stats {
 /* ---- client transcripts and probes --------------------------------------- */
 
 enum curl_symptom {
-	CURL_SYM_RESET = 1 << 0,      /* reset / SSL_ERROR_SYSCALL during the handshake */
-	CURL_SYM_ALERT = 1 << 1,      /* handshake failure alert */
-	CURL_SYM_VERIFY = 1 << 2,     /* certificate verification failed (60/51) */
-	CURL_SYM_HTTP502 = 1 << 3,    /* 502 with the Google "Server Error" page */
-	CURL_SYM_HTTP503 = 1 << 4,    /* 503 (via: 1.1 google) */
+	CURL_SYM_RESET = 1 << 0,       /* reset / SSL_ERROR_SYSCALL during the handshake */
+	CURL_SYM_ALERT = 1 << 1,       /* handshake failure alert */
+	CURL_SYM_VERIFY = 1 << 2,      /* certificate verification failed (60/51) */
+	CURL_SYM_HTTP502 = 1 << 3,     /* 502 with the Google "Server Error" page */
+	CURL_SYM_HTTP503 = 1 << 4,     /* 503 (via: 1.1 google) */
 	CURL_SYM_HTTP403_404 = 1 << 5, /* 403 / 404 */
-	CURL_SYM_CONNECT = 1 << 6,    /* refused / timed out / DNS */
-	CURL_SYM_OK = 1 << 7,         /* handshake completed and an HTTP status arrived */
+	CURL_SYM_CONNECT = 1 << 6,     /* refused / timed out / DNS */
+	CURL_SYM_OK = 1 << 7,          /* handshake completed and an HTTP status arrived */
 };
 
 struct curl_trace {
-	int exit_code; /* curl: (NN); -1 when not shown */
+	int exit_code;     /* curl: (NN); -1 when not shown */
 	char *tls_library; /* "OpenSSL", "LibreSSL", "schannel", "SecureTransport", NULL */
 	char *url;
-	char *host;       /* host of the URL / "Connected to" */
-	bool ip_literal;  /* target is an IP literal: the client sends no SNI */
-	bool insecure;    /* -k seen */
+	char *host;        /* host of the URL / "Connected to" */
+	bool ip_literal;   /* target is an IP literal: the client sends no SNI */
+	bool insecure;     /* -k seen */
 	unsigned symptoms; /* enum curl_symptom bits */
 	int http_status;   /* last response status, 0 = none */
 	bool via_google;
@@ -220,13 +220,13 @@ struct curl_trace {
 };
 
 struct sclient_trace {
-	bool noservername;   /* -noservername, or an IP target without -servername */
+	bool noservername; /* -noservername, or an IP target without -servername */
 	char *target;
-	bool no_peer_cert;   /* "no peer certificate available" */
-	bool got_cert;       /* "Certificate chain" / "Server certificate" seen */
-	bool reset;          /* errno=104/54, Connection reset */
-	char *alert;         /* "handshake failure", ... */
-	int verify_code;     /* Verify return code: N; -1 unknown */
+	bool no_peer_cert; /* "no peer certificate available" */
+	bool got_cert;     /* "Certificate chain" / "Server certificate" seen */
+	bool reset;        /* errno=104/54, Connection reset */
+	char *alert;       /* "handshake failure", ... */
+	int verify_code;   /* Verify return code: N; -1 unknown */
 	char *verify_text;
 	char *leaf_subject;
 	struct loc where;
@@ -253,7 +253,7 @@ struct probe {
 	char *host;    /* the host name this probe is about (may be NULL for an ingress address) */
 	char *address; /* address connected to */
 	int port;
-	char *sni;     /* server name sent, NULL = no SNI */
+	char *sni; /* server name sent, NULL = no SNI */
 	enum probe_outcome outcome;
 	char *alert;
 	char *error;
@@ -311,7 +311,7 @@ enum artifact_kind {
 	ART_MANIFEST,
 	ART_REDACTION,
 	ART_OVERRIDES,
-	ART_K8S_JSON,     /* kubectl -o json/yaml (routes, secrets, pods, services, ...) */
+	ART_K8S_JSON, /* kubectl -o json/yaml (routes, secrets, pods, services, ...) */
 	ART_K8S_TABLE,
 	ART_K8S_DESCRIBE,
 	ART_ACCESS_LOG,
@@ -348,9 +348,9 @@ struct artifact {
 	unsigned kinds_seen; /* bit per artifact_kind recognised inside (mixed transcripts) */
 	uint64_t size;
 	uint64_t lines;
-	bool failed;       /* present but (partly) unreadable */
-	unsigned hints;    /* enum artifact_hint, for failed artifacts */
-	char *error;       /* what failed, with place */
+	bool failed;    /* present but (partly) unreadable */
+	unsigned hints; /* enum artifact_hint, for failed artifacts */
+	char *error;    /* what failed, with place */
 	unsigned error_line;
 	bool has_private_key;
 	/* from the manifest, when there is one */

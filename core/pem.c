@@ -53,6 +53,7 @@ static const char *const pem_error_names[PEM_ERR__MAX] = {
 	[PEM_ERR_BAD_DER] = "bad-der",
 	[PEM_ERR_ENCRYPTED] = "encrypted",
 	[PEM_ERR_UNSUPPORTED] = "unsupported",
+	[PEM_ERR_MISSING] = "missing",
 };
 
 static const char *const pem_error_texts[PEM_ERR__MAX] = {
@@ -66,6 +67,7 @@ static const char *const pem_error_texts[PEM_ERR__MAX] = {
 	[PEM_ERR_BAD_DER] = "malformed DER",
 	[PEM_ERR_ENCRYPTED] = "encrypted key without passphrase",
 	[PEM_ERR_UNSUPPORTED] = "unsupported key type",
+	[PEM_ERR_MISSING] = "file missing or unreadable",
 };
 
 const char *pem_error_name(enum pem_error e)

@@ -38,6 +38,7 @@ enum pem_error {
 	PEM_ERR_BAD_DER,      /* decodes but is not a valid ASN.1 certificate/key */
 	PEM_ERR_ENCRYPTED,    /* encrypted private key and no passphrase */
 	PEM_ERR_UNSUPPORTED,  /* a key algorithm OpenSSL cannot load */
+	PEM_ERR_MISSING,      /* the named file does not exist or cannot be read (collector) */
 	PEM_ERR__MAX,
 	PEM_ERR__INVALID = -22,
 };

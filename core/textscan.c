@@ -4,7 +4,17 @@
  *
  * Access logs can be several gigabytes, so the common line costs a few memmem
  * calls: only lines that mention filter_chain_not_found are parsed as JSON, and a
- * line recognised as an access-log or zap entry goes to no other scanner. */
+ * line recognised as an access-log or zap entry goes to no other scanner.
+ *
+ * Approximations, by design:
+ *   - access.distinct_remote counts distinct addresses per member and sums the
+ *     members (the bundle has no place for a bundle-wide set), so an address seen
+ *     in two files counts twice;
+ *   - bundle_note_time() gets every rejected entry's start_time and the newest
+ *     start_time of each access-log member (compared as strings, not parsed per
+ *     line), plus every zap "ts";
+ *   - a member counts as a watcher log when it has zap lines and either a caller
+ *     or its path says "watcher", or when it names a missing secret. */
 #include "textscan.h"
 
 #include <errno.h>
@@ -326,7 +336,7 @@ static int access_json_reject(struct textscan *ts, struct ts_tok json, const cha
 
 	if (!json_depth_ok(json.p, json.n, BUNDLE_MAX_DEPTH))
 		return 0;
-	j = json_loadb(json.p, json.n, JSON_REJECT_DUPLICATES, NULL);
+	j = json_loadb(json.p, json.n, 0, NULL);
 	if (!j)
 		return 0;
 	if (!json_is_object(j))

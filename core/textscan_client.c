@@ -5,7 +5,15 @@
  * A trace is built while lines arrive and stored when the next one starts or at
  * the end of the member. Every match is a substring test anywhere in the line,
  * so a whole transcript flattened onto one line (copied from a web page) is
- * understood as well as the real thing. */
+ * understood as well as the real thing.
+ *
+ * Symptom bits: CURL_SYM_OK means the handshake completed ("SSL connection
+ * using", "SSL_read") or an HTTP status arrived, and may be set together with a
+ * failure bit (RESET + OK = reset after the handshake, e.g. exit 56). An
+ * unexpected EOF counts as RESET. With -k, "SSL certificate verify result: X"
+ * fills verify_error but sets no VERIFY bit (the client went on). A response
+ * pasted without its request (a GFE error page, "HTTP/2 503 ... via: 1.1 google")
+ * is a trace of its own. A command line alone (no output after it) is dropped. */
 #include "textscan_client.h"
 
 #include <errno.h>
@@ -350,6 +358,22 @@ static int curl_parse_command(struct curl_state *c, const char *s, const char *e
 
 /* ---- curl: exit lines and start signals ----------------------------------- */
 
+/* Text that reads like one of curl's error messages (for "(NN) text" lines,
+ * which prose numbering could imitate). */
+static bool curl_message(const char *s, size_t n)
+{
+	static const char *const words[] = {
+		"Failed to",    "Could not",    "Couldn't",  "SSL",         "schannel",
+		"Recv failure", "Send failure", "timed out", "Connection",  "error:",
+		"Empty reply",  "OpenSSL",      "LibreSSL",  "Timeout was",
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(words); i++)
+		if (has(s, n, words[i]))
+			return true;
+	return false;
+}
+
 /* "curl: (NN) ...", "cURL error NN: ...", "(NN) Failed ..." at the line start. */
 static bool find_exit(const char *s, size_t n, int *ret_code, size_t *ret_at)
 {
@@ -371,7 +395,8 @@ static bool find_exit(const char *s, size_t n, int *ret_code, size_t *ret_at)
 		return true;
 	}
 	if (n > 4 && s[0] == '(' && ts_parse_uint(s + 1, n - 1, 99, &v, &used) &&
-	    1 + used + 1 < n && s[1 + used] == ')' && s[2 + used] == ' ' && v > 0) {
+	    1 + used + 1 < n && s[1 + used] == ')' && s[2 + used] == ' ' && v > 0 &&
+	    curl_message(s + 3 + used, n - 3 - used)) {
 		*ret_code = (int)v;
 		*ret_at = 0;
 		return true;
@@ -1274,6 +1299,18 @@ static bool sclient_classify(struct client_scan *cs, const char *line, size_t le
 	return seen;
 }
 
+/* OpenSSL 3.2+ "Connecting to 1.2.3.4" (not wget's "Connecting to h (h)|ip|:443... "). */
+static bool sclient_connecting(const char *s, size_t n)
+{
+	const char *cur = s + 14, *end = s + n;
+	struct ts_tok w;
+
+	if (!text_starts_with(s, n, "Connecting to ") || !ts_next_token(&cur, end, &w) ||
+	    memchr(w.p, '|', w.n) || has(w.p, w.n, ".."))
+		return false;
+	return !ts_next_token(&cur, end, &w) || ts_tok_starts(w, "CONNECTED(");
+}
+
 static int sclient_line(struct client_scan *cs, const char *line, size_t len, unsigned lineno)
 {
 	struct sclient_state *sc = &cs->sc;
@@ -1296,7 +1333,7 @@ static int sclient_line(struct client_scan *cs, const char *line, size_t len, un
 			sc->evidence++;
 		return r;
 	}
-	if (has(s, n, "CONNECTED(") || text_starts_with(s, n, "Connecting to ")) {
+	if (has(s, n, "CONNECTED(") || sclient_connecting(s, n)) {
 		if (!sc->active || sc->connected || sc->finished) {
 			r = sclient_begin(cs);
 			if (r < 0)

@@ -1,7 +1,11 @@
 /* kubectl text outputs found in terminal transcripts and hand-gathered files:
  * `get` tables, `describe apigeeroute` blocks and `-o jsonpath` fragments. They
  * fill the same route / secret / pod / service records as the JSON documents,
- * but never override what a JSON document said (JSON is the complete form). */
+ * but never override what a JSON document said (JSON is the complete form).
+ * Between the text forms the first one wins a field, except the locator, where
+ * describe beats a table row or a jsonpath output. A describe block shows the
+ * whole spec, so a list it does not print (additionalGateways) is known empty.
+ * jsonpath fragments count as ART_K8S_TABLE (kubectl text output). */
 #include "textscan_k8s.h"
 
 #include <errno.h>
@@ -22,7 +26,9 @@
 
 #define TBL_MAX_COLS 16
 #define DESC_MAX_DEPTH 8
-#define JP_MAX_WAIT 3 /* non-empty lines to look at for a command's output */
+#define JP_MAX_WAIT 3                   /* non-empty lines to look at for a command's output */
+#define K8S_MAX_RECORDS MODEL_MAX_ITEMS /* rows, describes, outputs applied per member */
+#define K8S_MAX_LIST 64                 /* credential names, external IPs: deduplicated lists */
 
 /* ---- the last kubectl command of the member --------------------------------- */
 
@@ -67,6 +73,7 @@ struct describe_state {
 	struct strv creds;
 	struct loc where;
 	unsigned lines;
+	size_t base; /* indentation of the Name: line */
 	size_t depth;
 	struct {
 		size_t indent;
@@ -98,6 +105,7 @@ struct k8s_scan {
 	struct table_state tbl;
 	struct describe_state ds;
 	struct jsonpath_state jp;
+	unsigned records; /* records applied from this member (capped) */
 };
 
 static void copy_tok(char *dst, size_t size, struct ts_tok t, bool lower)
@@ -490,6 +498,10 @@ static int table_row(struct k8s_scan *ks, const struct ts_tok *f, const char *li
 	char nm[256];
 	int r = 0;
 
+	/* every record is a linear lookup: bound the work one member can cause */
+	if (ks->records >= K8S_MAX_RECORDS)
+		return 0;
+	ks->records++;
 	copy_tok(nm, sizeof(nm), name, false);
 	switch (t->kind) {
 	case TBL_ROUTES: {
@@ -546,7 +558,7 @@ static int table_row(struct k8s_scan *ks, const struct ts_tok *f, const char *li
 		if (r >= 0)
 			r = ts_set_str_once(&s->type, f[t->c_type].p, f[t->c_type].n, 64);
 		/* "1.2.3.4,5.6.7.8", "<none>", "<pending>" */
-		for (size_t i = 0; r >= 0 && i < ext.n;) {
+		for (size_t i = 0; r >= 0 && i < ext.n && s->external_ips.n < K8S_MAX_LIST;) {
 			size_t j = i;
 			char ip[256];
 
@@ -660,8 +672,10 @@ static int describe_flush(struct k8s_scan *ks)
 
 	if (!d->active)
 		return 0;
-	if (!is_route || !d->name || !ts_is_k8s_name(d->name, strlen(d->name)))
+	if (!is_route || !d->name || !ts_is_k8s_name(d->name, strlen(d->name)) ||
+	    ks->records >= K8S_MAX_RECORDS)
 		goto out;
+	ks->records++;
 	rt = bundle_route(ks->b, d->name);
 	if (!rt)
 		goto out;
@@ -686,7 +700,8 @@ static int describe_flush(struct k8s_scan *ks)
 			rt->non_sni_raw = d->non_sni_raw;
 			d->non_sni_raw = NULL;
 		}
-		for (size_t i = 0; r >= 0 && i < d->creds.n; i++)
+		for (size_t i = 0;
+		     r >= 0 && i < d->creds.n && rt->credential_names.n < K8S_MAX_LIST; i++)
 			r = strv_push_unique(&rt->credential_names, d->creds.v[i]);
 		if (!rt->state && d->state) {
 			rt->state = d->state;
@@ -795,7 +810,7 @@ static int describe_scalar(struct describe_state *d, struct ts_tok label, struct
 		}
 	}
 	if (d->depth >= 1 && strcasecmp(d->stack[0].label, "Spec") == 0 &&
-	    ts_tok_eq_ci(label, "Credential Name") && value.n && d->creds.n < MODEL_MAX_ITEMS) {
+	    ts_tok_eq_ci(label, "Credential Name") && value.n && d->creds.n < K8S_MAX_LIST) {
 		char tmp[254];
 
 		copy_tok(tmp, sizeof(tmp), value, false);
@@ -828,7 +843,9 @@ static int describe_line(struct k8s_scan *ks, const char *line, size_t len, unsi
 	bool is_label;
 	int r;
 
-	if (indent == 0 && text_starts_with(c.p, c.n, "Name:") && c.n > 5 &&
+	/* a block may be indented as a whole (pasted into a document); inside one,
+	 * only a Name: at its own level starts the next (spec fields have names too) */
+	if ((!d->active || indent == d->base) && text_starts_with(c.p, c.n, "Name:") && c.n > 5 &&
 	    (c.p[5] == ' ' || c.p[5] == '\t')) {
 		r = describe_flush(ks);
 		if (r < 0)
@@ -837,6 +854,7 @@ static int describe_line(struct k8s_scan *ks, const char *line, size_t len, unsi
 		if (!value.n)
 			return 0;
 		d->active = true;
+		d->base = indent;
 		d->lines = 1;
 		r = ts_set_str(&d->name, value.p, value.n, 253);
 		if (r >= 0)
@@ -845,10 +863,10 @@ static int describe_line(struct k8s_scan *ks, const char *line, size_t len, unsi
 	}
 	if (!d->active)
 		return 0;
-	if (c.n == 0)
+	if (c.n == 0 || indent < d->base)
 		return describe_flush(ks);
 	is_label = describe_label(c, &label, &value);
-	if (indent == 0 && !is_label)
+	if (indent == d->base && !is_label)
 		return describe_flush(ks);
 	d->lines++;
 	while (d->depth > 0 && d->stack[d->depth - 1].indent >= indent)
@@ -967,7 +985,7 @@ static int jp_apply(struct k8s_scan *ks, struct ts_tok s, bool same_line, const 
 		const char *cur = s.p, *end = s.p + s.n;
 		struct ts_tok t;
 
-		while (ts_next_token(&cur, end, &t) && list.n < MODEL_MAX_ITEMS) {
+		while (ts_next_token(&cur, end, &t) && list.n < K8S_MAX_LIST) {
 			if (!ts_is_k8s_name(t.p, t.n))
 				break;
 			if (strv_pushn(&list, t.p, t.n) < 0)
@@ -983,6 +1001,9 @@ static int jp_apply(struct k8s_scan *ks, struct ts_tok s, bool same_line, const 
 		return 0;
 	}
 
+	if (ks->records >= K8S_MAX_RECORDS)
+		goto done;
+	ks->records++;
 	rt = bundle_route(ks->b, jp->name);
 	if (!rt)
 		goto done;
@@ -1018,7 +1039,8 @@ static int jp_apply(struct k8s_scan *ks, struct ts_tok s, bool same_line, const 
 		r = ts_set_str_once(&rt->state, w.p, w.n, 64);
 		break;
 	case JP_CREDS:
-		for (size_t i = 0; r >= 0 && i < list.n; i++)
+		for (size_t i = 0; r >= 0 && i < list.n && rt->credential_names.n < K8S_MAX_LIST;
+		     i++)
 			r = strv_push_unique(&rt->credential_names, list.v[i]);
 		break;
 	default:

@@ -71,10 +71,10 @@ static json_t *yj_anchor_find(struct yj *y, const char *name)
 static int yj_parse_error(struct yj *y)
 {
 	return error_set(y->err, -EINVAL, y->source, (unsigned)y->parser.problem_mark.line + 1,
-			 "invalid YAML at line %zu, column %zu: %s%s%s",
-			 y->parser.problem_mark.line + 1, y->parser.problem_mark.column + 1,
-			 y->parser.problem ? y->parser.problem : "syntax error",
-			 y->parser.context ? " " : "", y->parser.context ? y->parser.context : "");
+	                 "invalid YAML at line %zu, column %zu: %s%s%s",
+	                 y->parser.problem_mark.line + 1, y->parser.problem_mark.column + 1,
+	                 y->parser.problem ? y->parser.problem : "syntax error",
+	                 y->parser.context ? " " : "", y->parser.context ? y->parser.context : "");
 }
 
 static bool str_eq_any(const char *s, const char *const *list)
@@ -134,7 +134,7 @@ static int yj_collection(struct yj *y, yaml_event_t *first, unsigned depth, json
 		return -ENOMEM;
 	if (mapping)
 		json_object_set_new(out, YAMLJSON_LINE_KEY,
-				    json_integer((json_int_t)first->start_mark.line + 1));
+		                    json_integer((json_int_t)first->start_mark.line + 1));
 	for (;;) {
 		yaml_event_t ev;
 		json_t *key = NULL, *val = NULL;
@@ -172,9 +172,11 @@ static int yj_collection(struct yj *y, yaml_event_t *first, unsigned depth, json
 			char tmp[64];
 
 			if (json_is_integer(key))
-				snprintf(tmp, sizeof(tmp), "%lld", (long long)json_integer_value(key));
+				snprintf(tmp, sizeof(tmp), "%lld",
+				         (long long)json_integer_value(key));
 			else if (json_is_boolean(key))
-				snprintf(tmp, sizeof(tmp), "%s", json_is_true(key) ? "true" : "false");
+				snprintf(tmp, sizeof(tmp), "%s",
+				         json_is_true(key) ? "true" : "false");
 			else
 				snprintf(tmp, sizeof(tmp), "%g", json_real_value(key));
 			json_object_set_new(out, tmp, val);
@@ -202,20 +204,19 @@ static int yj_node(struct yj *y, yaml_event_t *ev, unsigned depth, json_t **ret)
 
 	if (depth > BUNDLE_MAX_DEPTH)
 		return error_set(y->err, -ERANGE, y->source, (unsigned)ev->start_mark.line + 1,
-				 "YAML nested deeper than %d levels", BUNDLE_MAX_DEPTH);
+		                 "YAML nested deeper than %d levels", BUNDLE_MAX_DEPTH);
 	switch (ev->type) {
 	case YAML_ALIAS_EVENT:
 		if (++y->aliases > YAMLJSON_MAX_ALIASES)
-			return error_set(y->err, -ERANGE, y->source,
-					 (unsigned)ev->start_mark.line + 1,
-					 "more than %d YAML aliases (alias bomb?)",
-					 YAMLJSON_MAX_ALIASES);
+			return error_set(
+			        y->err, -ERANGE, y->source, (unsigned)ev->start_mark.line + 1,
+			        "more than %d YAML aliases (alias bomb?)", YAMLJSON_MAX_ALIASES);
 		v = yj_anchor_find(y, (const char *)ev->data.alias.anchor);
 		if (!v)
 			return error_set(y->err, -EINVAL, y->source,
-					 (unsigned)ev->start_mark.line + 1,
-					 "YAML alias '%s' names no anchor",
-					 (const char *)ev->data.alias.anchor);
+			                 (unsigned)ev->start_mark.line + 1,
+			                 "YAML alias '%s' names no anchor",
+			                 (const char *)ev->data.alias.anchor);
 		*ret = json_incref(v);
 		return 0;
 	case YAML_SCALAR_EVENT:
@@ -227,15 +228,15 @@ static int yj_node(struct yj *y, yaml_event_t *ev, unsigned depth, json_t **ret)
 	case YAML_SEQUENCE_START_EVENT:
 	case YAML_MAPPING_START_EVENT:
 		anchor = ev->type == YAML_SEQUENCE_START_EVENT
-				 ? (const char *)ev->data.sequence_start.anchor
-				 : (const char *)ev->data.mapping_start.anchor;
+		                 ? (const char *)ev->data.sequence_start.anchor
+		                 : (const char *)ev->data.mapping_start.anchor;
 		r = yj_collection(y, ev, depth, &v);
 		if (r < 0)
 			return r;
 		break;
 	default:
 		return error_set(y->err, -EINVAL, y->source, (unsigned)ev->start_mark.line + 1,
-				 "unexpected YAML event");
+		                 "unexpected YAML event");
 	}
 	if (anchor) {
 		r = yj_anchor_add(y, anchor, v);
@@ -249,7 +250,7 @@ static int yj_node(struct yj *y, yaml_event_t *ev, unsigned depth, json_t **ret)
 }
 
 int yamljson_parse(const uint8_t *data, size_t len, const char *source, json_t **ret,
-		   struct error *err)
+                   struct error *err)
 {
 	struct yj y = { .source = source, .err = err };
 	json_t *docs = json_array();
@@ -283,8 +284,8 @@ int yamljson_parse(const uint8_t *data, size_t len, const char *source, json_t *
 			/* anchors do not cross documents */
 			yj_anchors_release(&y);
 			if (json_array_size(docs) >= YAMLJSON_MAX_DOCS) {
-				r = error_set(err, -ERANGE, source, 0, "more than %d YAML documents",
-					      YAMLJSON_MAX_DOCS);
+				r = error_set(err, -ERANGE, source, 0,
+				              "more than %d YAML documents", YAMLJSON_MAX_DOCS);
 				break;
 			}
 			continue;

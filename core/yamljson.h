@@ -26,7 +26,7 @@ struct error;
  * error: -EINVAL with err->line/column/message naming the problem (source is left
  * for the caller). */
 int yamljson_parse(const uint8_t *data, size_t len, const char *source, json_t **ret,
-		   struct error *err);
+                   struct error *err);
 
 /* The YAML line of an object produced by yamljson_parse, 0 if none. */
 unsigned yamljson_line(const json_t *obj);

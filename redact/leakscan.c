@@ -111,59 +111,64 @@ static size_t unb64(const char *p, size_t n, unsigned char *out, size_t max)
 	return o;
 }
 
-static const char *find_nocase(const char *h, size_t n, const char *needle)
-{
-	size_t m = strlen(needle);
 
-	for (size_t i = 0; i + m <= n; i++)
-		if ((h[i] | 0x20) == (needle[0] | 0x20) && strncasecmp(h + i, needle, m) == 0)
-			return h + i;
-	return NULL;
+/* Does the word ending at p[e] (exclusive) end with name, case-insensitively, at
+ * a word start or after '-'? */
+static bool word_ends_with(const char *p, size_t e, const char *name)
+{
+	size_t m = strlen(name);
+
+	if (e < m || strncasecmp(p + e - m, name, m) != 0)
+		return false;
+	return e == m || !is_tok((unsigned char)p[e - m - 1]) || p[e - m - 1] == '-';
 }
 
-/* Authorization-like names followed by ':' (maybe after a closing quote). */
+/* Authorization-like names followed by ':' (maybe after a closing quote): found
+ * from each ':' looking back. */
 static bool header_values(const char *p, size_t n)
 {
 	static const char *const names[] = { "authorization", "cookie", "x-api-key", "apikey", NULL };
+	const char *c = p;
 
-	for (const char *const *nm = names; *nm; nm++) {
-		const char *at = p;
-		size_t left = n;
+	while ((c = memchr(c, ':', n - (size_t)(c - p)))) {
+		size_t i = (size_t)(c - p), e = i;
+		bool hit = false;
 
-		while ((at = find_nocase(at, left, *nm))) {
-			size_t i = (size_t)(at - p) + strlen(*nm);
+		c++;
+		while (e > 0 && p[e - 1] == ' ')
+			e--;
+		if (e > 0 && (p[e - 1] == '"' || p[e - 1] == '\''))
+			e--;
+		if (e > 0 && p[e - 1] == '\\')
+			e--;
+		if (e < 6 || !strchr("neyNEY", p[e - 1]))
+			continue;
+		for (const char *const *nm = names; *nm && !hit; nm++)
+			hit = word_ends_with(p, e, *nm);
+		if (!hit)
+			continue;
+		{
+			size_t v = i + 1, w;
 
-			left = n - i;
-			if (i < n && (p[i] == '"' || p[i] == '\''))
-				i++;
-			else if (i + 1 < n && p[i] == '\\' && p[i + 1] == '"')
-				i += 2;
-			while (i < n && p[i] == ' ')
-				i++;
-			if (i < n && p[i] == ':' && !(at > p && is_tok((unsigned char)at[-1]) && at[-1] != '-')) {
-				size_t v = i + 1, e;
-
-				while (v < n && (p[v] == ' ' || p[v] == '\t'))
-					v++;
-				if (v < n && (p[v] == '"' || p[v] == '\''))
-					v++;
-				else if (v + 1 < n && p[v] == '\\' && p[v + 1] == '"')
-					v += 2;
-				/* a scheme word may stay */
-				e = v;
-				while (e < n && ((p[e] >= 'A' && p[e] <= 'Z') || (p[e] >= 'a' && p[e] <= 'z')))
-					e++;
-				if (e > v && e < n && p[e] == ' ') {
-					while (e < n && p[e] == ' ')
-						e++;
-					v = e;
-				}
-				if (v < n && p[v] != '"' && p[v] != '\'' && p[v] != '\r' && p[v] != '\\' &&
-				    !marker_len(p + v, n - v) && p[v] != '{' && p[v] != '[' &&
-				    !(p[v] == 'n' && n - v >= 4 && memcmp(p + v, "null", 4) == 0))
-					return true;
+			while (v < n && (p[v] == ' ' || p[v] == '\t'))
+				v++;
+			if (v < n && (p[v] == '"' || p[v] == '\''))
+				v++;
+			else if (v + 1 < n && p[v] == '\\' && p[v + 1] == '"')
+				v += 2;
+			/* a scheme word may stay */
+			w = v;
+			while (w < n && ((p[w] >= 'A' && p[w] <= 'Z') || (p[w] >= 'a' && p[w] <= 'z')))
+				w++;
+			if (w > v && w < n && p[w] == ' ') {
+				while (w < n && p[w] == ' ')
+					w++;
+				v = w;
 			}
-			at = p + i;
+			if (v < n && p[v] != '"' && p[v] != '\'' && p[v] != '\r' && p[v] != '\\' &&
+			    !marker_len(p + v, n - v) && p[v] != '{' && p[v] != '[' &&
+			    !(n - v >= 4 && memcmp(p + v, "null", 4) == 0))
+				return true;
 		}
 	}
 	return false;
@@ -191,6 +196,8 @@ static bool json_members(const char *p, size_t n)
 		if (e >= n || e == b)
 			continue;
 		if (esc ? !(p[e] == '\\' && e + 1 < n && p[e + 1] == '"') : p[e] != '"')
+			continue;
+		if (e - b < 5 || e - b > 14 || !strchr("ptsarciPTSARCI", p[b]))
 			continue;
 		{
 			bool hit = false;
@@ -336,6 +343,30 @@ static bool credential_key(const char *k)
 	return n >= 13 && strcasecmp(k + n - 13, "encryptionkey") == 0;
 }
 
+/* The annotation kubectl apply leaves on a Secret holds the whole Secret again. */
+static bool last_applied_leaks(const json_t *secret)
+{
+	const json_t *ann = json_object_get(json_object_get(secret, "metadata"), "annotations");
+	const json_t *la = json_object_get(ann, "kubectl.kubernetes.io/last-applied-configuration");
+	json_t *inner, *d;
+	json_error_t jerr;
+	bool bad = false;
+	const char *k;
+
+	if (!json_is_string(la) || value_ok(json_string_value(la), json_string_length(la)))
+		return false;
+	inner = json_loadb(json_string_value(la), json_string_length(la), 0, &jerr);
+	if (!inner)
+		return strstr(json_string_value(la), "Secret") != NULL; /* unreadable: be safe */
+	for (int f = 0; f < 2 && !bad; f++) {
+		json_object_foreach(json_object_get(inner, f ? "stringData" : "data"), k, d)
+			if (bad_scalar(d))
+				bad = true;
+	}
+	json_decref(inner);
+	return bad;
+}
+
 static void walk(struct walk *w, const json_t *v, unsigned depth)
 {
 	const char *k;
@@ -369,6 +400,13 @@ static void walk(struct walk *w, const json_t *v, unsigned depth)
 				}
 			}
 		}
+	}
+	if (json_is_string(json_object_get(v, "kind")) &&
+	    strcmp(json_string_value(json_object_get(v, "kind")), "Secret") == 0 &&
+	    last_applied_leaks(v)) {
+		set_hit(w->hit, "Secret last-applied-configuration", yamljson_line(v));
+		w->found = true;
+		return;
 	}
 	json_object_foreach((json_t *)v, k, c) {
 		if (w->found)

@@ -35,8 +35,8 @@ struct redact_stream;
 struct redact_options {
 	const char *rules_file; /* user rules (YAML), NULL = none */
 	bool pseudonymize;
-	const char *map_file;   /* pseudonym map to load and save (mode 0600), NULL = none */
-	bool dry_run;           /* count what would change; output unchanged */
+	const char *map_file; /* pseudonym map to load and save (mode 0600), NULL = none */
+	bool dry_run;         /* count what would change; output unchanged */
 	/* Test-only: turn one built-in rule off by its name in redaction.json (e.g.
 	 * "jwt"), so that tests can show the leak scan catching what it missed. */
 	const char *disable_rule;
@@ -49,11 +49,11 @@ void redactor_free(struct redactor *r);
 
 int redact_stream_begin(struct redactor *r, const char *member, struct redact_stream **ret);
 int redact_stream_write(struct redact_stream *s, const void *data, size_t len, redact_out_fn out,
-			void *userdata);
+                        void *userdata);
 int redact_stream_end(struct redact_stream *s, redact_out_fn out, void *userdata);
 
 int redact_buffer(struct redactor *r, const char *member, const void *data, size_t len,
-		  struct buf *ret, struct error *err);
+                  struct buf *ret, struct error *err);
 
 /* Known names to pseudonymize everywhere as whole words (category "org" or
  * "project"), e.g. the organization collect was asked about. Values shorter than 3

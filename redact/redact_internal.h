@@ -93,6 +93,8 @@ enum key_class {
 /* json: JSON member names ("secret" is always a credential there; in YAML it is
  * the name of a Kubernetes Secret). */
 enum key_class redact_key_class(const char *key, size_t len, bool json);
+/* The same through the stream's cache (member names repeat on every log line). */
+enum key_class stream_key_class(struct redact_stream *s, const char *key, size_t len, bool json);
 bool redact_key_eq_ci(const char *key, size_t len, const char *word);
 /* A value that looks like a random secret: long, base64/hex-ish, mixed classes. */
 bool redact_high_entropy(const char *v, size_t n);
@@ -206,6 +208,13 @@ struct redact_stream {
 	bool eol_redact;
 	bool b64_key_cont; /* the lines after a base64 private key that are base64 */
 	bool drop_line;    /* stage 3 removed the whole line (and its line break) */
+
+	/* a small direct-mapped cache of key classes */
+	struct {
+		char key[31];
+		uint8_t len; /* 0 = empty */
+		uint8_t cls; /* enum key_class, | 0x80 for json */
+	} kc[128];
 
 	redact_out_fn out;
 	void *userdata;

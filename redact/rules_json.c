@@ -113,7 +113,7 @@ static int user_path_rule(const struct redact_stream *s, const struct json_state
 }
 
 /* A value begins in the current level: how is it redacted? */
-static int value_rule(const struct redact_stream *s, struct json_state *j, bool *ret_cond,
+static int value_rule(struct redact_stream *s, struct json_state *j, bool *ret_cond,
 		      bool *ret_auth)
 {
 	const struct jlevel *l = &j->lv[j->depth];
@@ -132,7 +132,7 @@ static int value_rule(const struct redact_stream *s, struct json_state *j, bool 
 	u = user_path_rule(s, j);
 	if (u >= 0)
 		return u;
-	cls = redact_key_class(l->key, l->key_len, true);
+	cls = stream_key_class(s, l->key, l->key_len, true);
 	switch (cls) {
 	case KEY_AUTH:
 		*ret_auth = true;
@@ -222,14 +222,33 @@ static int replace_tail(struct redact_stream *s, struct buf *out, size_t from, i
 	return quote_it ? buf_putc(out, '"') : 0;
 }
 
-static int end_string(struct redact_stream *s, struct json_state *j, struct buf *out)
+/* The input is copied lazily: in[*from..i) is pending and goes to out only when
+ * out must be current (before a replacement) or at the end of the piece. */
+struct lazy {
+	const char *in;
+	size_t from;
+	struct buf *out;
+};
+
+static int flush(struct lazy *z, size_t upto)
+{
+	int rc = 0;
+
+	if (upto > z->from)
+		rc = buf_append(z->out, z->in + z->from, upto - z->from);
+	z->from = upto;
+	return rc;
+}
+
+/* The closing quote of a string is at i. */
+static int end_string(struct redact_stream *s, struct json_state *j, struct lazy *z, size_t i)
 {
 	struct jlevel *l = &j->lv[j->depth];
 	int rc = 0;
 
 	if (j->str_is_key) {
 		j->st = J_COLON;
-		return buf_putc(out, '"');
+		return 0;
 	}
 	if (j->cap_what == 1) {
 		l->flags |= JF_SEEN_KIND;
@@ -239,16 +258,21 @@ static int end_string(struct redact_stream *s, struct json_state *j, struct buf 
 		l->flags |= JF_SEEN_API;
 	}
 	j->cap_what = 0;
-	if (j->str_rule >= 0 && !j->str_dropping)
-		rc = replace_tail(s, out, j->str_out, j->str_rule, j->str_conditional, j->str_auth,
+	if (j->str_rule >= 0 && !j->str_dropping) {
+		if ((rc = flush(z, i)) < 0)
+			return rc;
+		rc = replace_tail(s, z->out, j->str_out, j->str_rule, j->str_conditional, j->str_auth,
 				  false);
+	}
 	j->str_rule = -1;
 	j->str_dropping = false;
 	after_value(j);
-	return rc < 0 ? rc : buf_putc(out, '"');
+	return rc;
 }
 
-static int start_string(struct redact_stream *s, struct json_state *j, bool key, struct buf *out)
+/* The opening quote is at i. */
+static int start_string(struct redact_stream *s, struct json_state *j, bool key, struct lazy *z,
+			size_t i)
 {
 	struct jlevel *l = &j->lv[j->depth];
 
@@ -261,29 +285,37 @@ static int start_string(struct redact_stream *s, struct json_state *j, bool key,
 	if (key) {
 		l->key_len = 0;
 		l->key_long = false;
-	} else {
-		j->str_rule = value_rule(s, j, &j->str_conditional, &j->str_auth);
-		if (l->type == 'o' && key_is(l, "kind"))
-			j->cap_what = 1, j->cap_len = 0;
-		else if (l->type == 'o' && key_is(l, "apiVersion"))
-			j->cap_what = 2, j->cap_len = 0;
+		return 0;
 	}
-	if (buf_putc(out, '"') < 0)
-		return -ENOMEM;
-	j->str_out = out->len;
+	j->str_rule = value_rule(s, j, &j->str_conditional, &j->str_auth);
+	if (l->type == 'o' && key_is(l, "kind"))
+		j->cap_what = 1, j->cap_len = 0;
+	else if (l->type == 'o' && key_is(l, "apiVersion"))
+		j->cap_what = 2, j->cap_len = 0;
+	if (j->str_rule >= 0) {
+		int rc = flush(z, i + 1);
+
+		if (rc < 0)
+			return rc;
+		j->str_out = z->out->len;
+	}
 	return 0;
 }
 
-static int end_scalar(struct redact_stream *s, struct json_state *j, struct buf *out)
+/* The scalar ends before i. */
+static int end_scalar(struct redact_stream *s, struct json_state *j, struct lazy *z, size_t i)
 {
 	int rc = 0;
 
-	if (j->scalar_rule >= 0 && j->scalar_out < out->len) {
-		char c = out->data[j->scalar_out];
+	if (j->scalar_rule >= 0) {
+		char c;
 
+		if ((rc = flush(z, i)) < 0)
+			return rc;
+		c = j->scalar_out < z->out->len ? z->out->data[j->scalar_out] : 0;
 		/* numbers under a credential member become marker strings; true/false/null stay */
 		if ((c >= '0' && c <= '9') || c == '-')
-			rc = replace_tail(s, out, j->scalar_out, j->scalar_rule, false, false, true);
+			rc = replace_tail(s, z->out, j->scalar_out, j->scalar_rule, false, false, true);
 	}
 	j->scalar_rule = -1;
 	after_value(j);
@@ -294,6 +326,7 @@ int stage_json(struct redact_stream *s, const char *in, size_t n, const struct p
 	       struct buf *out)
 {
 	struct json_state *j = s->json;
+	struct lazy z = { in, 0, out };
 	size_t i = 0;
 	int rc;
 
@@ -303,13 +336,23 @@ int stage_json(struct redact_stream *s, const char *in, size_t n, const struct p
 		bool cond, auth;
 
 		if (j->st == J_STRING) {
-			/* the hot loop: copy string content up to a quote or backslash */
+			/* the hot loop: string content up to a quote or backslash */
+			if (!j->esc && !j->str_is_key && !j->cap_what && c != '"' && c != '\\') {
+				size_t k = i + 1;
+
+				while (k < n && in[k] != '"' && in[k] != '\\')
+					k++;
+				if (j->str_dropping)
+					z.from = k;
+				i = k;
+				continue;
+			}
 			if (j->esc) {
 				j->esc = false;
 			} else if (c == '\\') {
 				j->esc = true;
 			} else if (c == '"') {
-				if ((rc = end_string(s, j, out)) < 0)
+				if ((rc = end_string(s, j, &z, i)) < 0)
 					return rc;
 				i++;
 				continue;
@@ -323,41 +366,47 @@ int stage_json(struct redact_stream *s, const char *in, size_t n, const struct p
 				if (j->cap_len < sizeof(j->cap))
 					j->cap[j->cap_len++] = c;
 			}
-			if (!j->str_dropping && buf_putc(out, c) < 0)
-				return -ENOMEM;
+			if (j->str_dropping)
+				z.from = i + 1;
 			i++;
 			continue;
 		}
 		if (j->st == J_SCALAR) {
 			if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 			    c == '.' || c == '+' || c == '-') {
-				if (buf_putc(out, c) < 0)
-					return -ENOMEM;
 				i++;
 				continue;
 			}
-			if ((rc = end_scalar(s, j, out)) < 0)
+			if ((rc = end_scalar(s, j, &z, i)) < 0)
 				return rc;
 			continue; /* look at c again */
 		}
 		if (c == ' ' || c == '\t' || c == '\r') {
-			if (buf_putc(out, c) < 0)
-				return -ENOMEM;
 			i++;
 			continue;
 		}
 		switch (j->st) {
-		case J_TOP:
-			if (c == '{' || c == '[') {
-				if (push(s, j, c == '{' ? 'o' : 'a') < 0)
-					goto error;
-				j->st = c == '{' ? J_KEY_OR_END : J_VALUE_OR_END;
+		case J_TOP: {
+			/* outside JSON: jump to the next '{' or '[' */
+			size_t k = i;
+
+			while (k < n && in[k] != '{' && in[k] != '[')
+				k++;
+			if (k == n) {
+				i = n;
+				continue;
 			}
+			i = k;
+			c = in[i];
+			if (push(s, j, c == '{' ? 'o' : 'a') < 0)
+				goto error;
+			j->st = c == '{' ? J_KEY_OR_END : J_VALUE_OR_END;
 			break;
+		}
 		case J_VALUE:
 		case J_VALUE_OR_END:
 			if (c == '"') {
-				if ((rc = start_string(s, j, false, out)) < 0)
+				if ((rc = start_string(s, j, false, &z, i)) < 0)
 					return rc;
 				i++;
 				continue;
@@ -375,7 +424,13 @@ int stage_json(struct redact_stream *s, const char *in, size_t n, const struct p
 			}
 			if ((c >= '0' && c <= '9') || c == '-' || c == 't' || c == 'f' || c == 'n') {
 				j->scalar_rule = value_rule(s, j, &cond, &auth);
-				j->scalar_out = out->len;
+				if (cond)
+					j->scalar_rule = -1; /* a number is no random secret */
+				if (j->scalar_rule >= 0) {
+					if ((rc = flush(&z, i)) < 0)
+						return rc;
+					j->scalar_out = out->len;
+				}
 				j->st = J_SCALAR;
 				break;
 			}
@@ -383,7 +438,7 @@ int stage_json(struct redact_stream *s, const char *in, size_t n, const struct p
 		case J_KEY_OR_END:
 		case J_KEY:
 			if (c == '"') {
-				if ((rc = start_string(s, j, true, out)) < 0)
+				if ((rc = start_string(s, j, true, &z, i)) < 0)
 					return rc;
 				i++;
 				continue;
@@ -413,8 +468,6 @@ int stage_json(struct redact_stream *s, const char *in, size_t n, const struct p
 		default:
 			goto error;
 		}
-		if (buf_putc(out, c) < 0)
-			return -ENOMEM;
 		i++;
 		continue;
 error:
@@ -422,10 +475,10 @@ error:
 		reset(j);
 		if (c == '{' || c == '[')
 			continue;
-		if (buf_putc(out, c) < 0)
-			return -ENOMEM;
 		i++;
 	}
+	if ((rc = flush(&z, n)) < 0)
+		return rc;
 
 	/* the end of a piece inside a credential value: replace what we have */
 	if (j->st == J_STRING && pc->partial) {
@@ -442,7 +495,7 @@ error:
 		if (j->st == J_STRING)
 			reset(j); /* a string cannot go over a line end: this was not JSON */
 		else if (j->st == J_SCALAR)
-			return end_scalar(s, j, out);
+			return end_scalar(s, j, &z, n);
 	}
 	return 0;
 }

@@ -41,100 +41,218 @@ bool redact_key_eq_ci(const char *key, size_t len, const char *word)
 	return strlen(word) == len && strncasecmp(key, word, len) == 0;
 }
 
-static bool ends_ci(const char *key, size_t len, const char *suffix)
+/* Word lists with their lengths, lower case, so that a key is lower-cased once
+ * and compared with memcmp (the JSON pass asks for every member name). */
+struct word {
+	const char *w;
+	uint8_t n;
+};
+
+#define W(s) { s, sizeof(s) - 1 }
+
+static bool w_eq(const char *low, size_t n, const struct word *list)
 {
-	size_t m = strlen(suffix);
-
-	return len >= m && strncasecmp(key + len - m, suffix, m) == 0;
-}
-
-static bool contains_ci(const char *key, size_t len, const char *word)
-{
-	size_t m = strlen(word);
-
-	for (size_t i = 0; i + m <= len; i++)
-		if (strncasecmp(key + i, word, m) == 0)
+	for (; list->w; list++)
+		if (list->n == n && low[0] == list->w[0] && memcmp(low, list->w, n) == 0)
 			return true;
 	return false;
 }
 
-static bool in_list(const char *key, size_t len, const char *const *list)
+static bool w_ends(const char *low, size_t n, const struct word *list)
 {
-	for (; *list; list++)
-		if (redact_key_eq_ci(key, len, *list))
+	for (; list->w; list++)
+		if (list->n <= n && memcmp(low + n - list->n, list->w, list->n) == 0)
 			return true;
 	return false;
 }
 
-static const char *const secret_exact[] = {
-	"password", "passwd", "pwd", "passphrase", "axHashSalt", "plainTextDEK", "client_secret",
-	"clientSecret", "client-secret", "private_key", "privateKey", "private-key",
-	"private_key_id", "privateKeyId", "token", "access_token", "accessToken", "access-token",
-	"refresh_token", "refreshToken", "refresh-token", "id_token", "idToken", "auth_token",
-	"authToken", "session_token", "sessionToken", "bearer_token", "apiKey", "api_key", "api-key",
-	"x-api-key", "x-goog-api-key", "x-auth-token", "secretAccessKey", "secret_access_key",
-	"aws_secret_access_key", "aws_session_token", "secret_key", "secretKey", "salt", "dek",
-	"x-goog-signature", "x-amz-signature", "x-amz-security-token", "x-amz-credential", NULL,
+static bool w_contains(const char *low, size_t n, const struct word *list)
+{
+	for (; list->w; list++)
+		if (list->n <= n && memmem(low, n, list->w, list->n))
+			return true;
+	return false;
+}
+
+static const struct word secret_exact[] = {
+	W("password"), W("passwd"), W("pwd"), W("passphrase"), W("axhashsalt"), W("plaintextdek"),
+	W("client_secret"), W("clientsecret"), W("client-secret"), W("private_key"),
+	W("privatekey"), W("private-key"), W("private_key_id"), W("privatekeyid"), W("token"),
+	W("access_token"), W("accesstoken"), W("access-token"), W("refresh_token"),
+	W("refreshtoken"), W("refresh-token"), W("id_token"), W("idtoken"), W("auth_token"),
+	W("authtoken"), W("session_token"), W("sessiontoken"), W("bearer_token"), W("apikey"),
+	W("api_key"), W("api-key"), W("x-api-key"), W("x-goog-api-key"), W("x-auth-token"),
+	W("secretaccesskey"), W("secret_access_key"), W("aws_secret_access_key"),
+	W("aws_session_token"), W("secret_key"), W("secretkey"), W("salt"), W("dek"),
+	W("x-goog-signature"), W("x-amz-signature"), W("x-amz-security-token"),
+	W("x-amz-credential"), { NULL, 0 },
 };
 
 /* values that run to the end of the line when not quoted (HTTP headers) */
-static const char *const header_names[] = {
-	"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "apikey",
-	"api-key", "x-goog-api-key", "x-auth-token", NULL,
+static const struct word header_names[] = {
+	W("authorization"), W("proxy-authorization"), W("cookie"), W("set-cookie"), W("x-api-key"),
+	W("apikey"), W("api-key"), W("x-goog-api-key"), W("x-auth-token"), { NULL, 0 },
 };
 
-static const char *const ref_suffixes[] = {
-	"path", "paths", "ref", "refs", "name", "names", "file", "files", "class", "provider",
-	"uri", "url", "type", "enabled", "format", "version", "size", "bytes", "count", "length",
-	"expiry", "expires", "expiration", "ttl", "sha256", "fingerprint", "bits", "status",
-	"source", "mode", "policy", "id", NULL,
+static const struct word ref_suffixes[] = {
+	W("path"), W("paths"), W("ref"), W("refs"), W("name"), W("names"), W("file"), W("files"),
+	W("class"), W("provider"), W("uri"), W("url"), W("type"), W("enabled"), W("format"),
+	W("version"), W("size"), W("bytes"), W("count"), W("length"), W("expiry"), W("expires"),
+	W("expiration"), W("ttl"), W("sha256"), W("fingerprint"), W("bits"), W("status"),
+	W("source"), W("mode"), W("policy"), W("id"), { NULL, 0 },
 };
 
-static const char *const secret_suffixes[] = {
-	"password", "passwd", "encryptionkey", "secretkey", "_secret", "-secret", "token",
-	"apikey", "api_key", "privatekey", "private_key", NULL,
+static const struct word secret_suffixes[] = {
+	W("password"), W("passwd"), W("encryptionkey"), W("secretkey"), W("_secret"), W("-secret"),
+	W("token"), W("apikey"), W("api_key"), W("privatekey"), W("private_key"), { NULL, 0 },
 };
 
-static const char *const context_words[] = {
-	"secret", "token", "passw", "credential", "apikey", "api_key", "salt", "private",
-	"encryption", "signature", "auth", NULL,
+static const struct word context_words[] = {
+	W("secret"), W("token"), W("passw"), W("credential"), W("apikey"), W("api_key"), W("salt"),
+	W("private"), W("encryption"), W("signature"), W("auth"), { NULL, 0 },
 };
+
+/* Letters pairs that start one of the words above: a key without any of them is
+ * plain, which is most keys, decided in one pass. */
+static bool may_be_sensitive(const char *low, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i++) {
+		char a = low[i], b = low[i + 1];
+
+		switch (a) {
+		case 'p':
+			if (b == 'a' || b == 'w' || b == 'r')
+				return true;
+			break;
+		case 's':
+			if (b == 'e' || b == 'a' || b == 'i')
+				return true;
+			break;
+		case 't':
+			if (b == 'o')
+				return true;
+			break;
+		case 'k':
+			if (b == 'e')
+				return true;
+			break;
+		case 'a':
+			if (b == 'u' || b == 'x' || b == 'p')
+				return true;
+			break;
+		case 'c':
+			if (b == 'o' || b == 'r' || b == 'l')
+				return true;
+			break;
+		case 'd':
+			if (b == 'e')
+				return true;
+			break;
+		case 'e':
+			if (b == 'n')
+				return true;
+			break;
+		case 'i':
+			if (b == 'd')
+				return true;
+			break;
+		case 'x':
+			if (b == '-')
+				return true;
+			break;
+		case 'b':
+			if (b == 'e')
+				return true;
+			break;
+		default:
+			break;
+		}
+	}
+	return false;
+}
+
+static bool header_name_low(const char *low, size_t n)
+{
+	static const struct word cookie[] = { W("cookie"), W("api-key"), W("apikey"), { NULL, 0 } };
+
+	return w_eq(low, n, header_names) || w_ends(low, n, cookie);
+}
 
 enum key_class redact_key_class(const char *key, size_t len, bool json)
 {
-	const char *last = key;
-	size_t last_len = len;
+	char low[REDACT_KEY_MAX];
+	const char *last;
+	size_t last_len;
 
+	if (len == 0 || len >= sizeof(low))
+		return KEY_PLAIN;
+	for (size_t i = 0; i < len; i++) {
+		char c = key[i];
+
+		low[i] = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+	}
+	if (!may_be_sensitive(low, len))
+		return KEY_PLAIN;
 	/* "redis.auth.password" (a Secret data key): judge the last segment too */
+	last = low;
+	last_len = len;
 	for (size_t i = len; i > 0; i--)
-		if (key[i - 1] == '.') {
-			last = key + i;
+		if (low[i - 1] == '.') {
+			last = low + i;
 			last_len = len - i;
 			break;
 		}
-	if (len == 0)
-		return KEY_PLAIN;
-	if (ends_ci(key, len, "authorization"))
+	if (len >= 13 && memcmp(low + len - 13, "authorization", 13) == 0)
 		return KEY_AUTH;
-	if (in_list(key, len, secret_exact) || (last != key && in_list(last, last_len, secret_exact)))
+	if (w_eq(low, len, secret_exact) || (last != low && last_len && w_eq(last, last_len, secret_exact)))
 		return KEY_SECRET;
-	if (in_list(key, len, header_names) || ends_ci(key, len, "cookie") ||
-	    ends_ci(key, len, "api-key"))
+	if (header_name_low(low, len))
 		return KEY_SECRET;
-	if (json && redact_key_eq_ci(key, len, "secret"))
+	if (json && len == 6 && memcmp(low, "secret", 6) == 0)
 		return KEY_SECRET;
-	for (const char *const *s = ref_suffixes; *s; s++)
-		if (ends_ci(last, last_len, *s))
-			return KEY_REF;
-	for (const char *const *s = secret_suffixes; *s; s++)
-		if (ends_ci(last, last_len, *s))
-			return KEY_SECRET;
-	for (const char *const *s = context_words; *s; s++)
-		if (contains_ci(last, last_len, *s))
-			return KEY_CONTEXT;
-	if (ends_ci(last, last_len, "key"))
+	if (w_ends(last, last_len, ref_suffixes))
+		return KEY_REF;
+	if (w_ends(last, last_len, secret_suffixes))
+		return KEY_SECRET;
+	if (w_contains(last, last_len, context_words))
+		return KEY_CONTEXT;
+	if (last_len >= 3 && memcmp(last + last_len - 3, "key", 3) == 0)
 		return KEY_CONTEXT;
 	return KEY_PLAIN;
+}
+
+enum key_class stream_key_class(struct redact_stream *s, const char *key, size_t len, bool json)
+{
+	uint32_t h = 2166136261u;
+	enum key_class cls;
+	size_t slot;
+
+	if (len == 0 || len >= sizeof(s->kc[0].key))
+		return redact_key_class(key, len, json);
+	{
+		/* most keys hold no trigger pair at all: no hashing for them */
+		char low[sizeof(s->kc[0].key)];
+
+		for (size_t i = 0; i < len; i++) {
+			char c = key[i];
+
+			low[i] = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+		}
+		if (!may_be_sensitive(low, len))
+			return KEY_PLAIN;
+	}
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)key[i]) * 16777619u;
+	h ^= json;
+	slot = h & (sizeof(s->kc) / sizeof(s->kc[0]) - 1);
+	if (s->kc[slot].len == len && (s->kc[slot].cls & 0x80) == (json ? 0x80 : 0) &&
+	    memcmp(s->kc[slot].key, key, len) == 0)
+		return (enum key_class)(s->kc[slot].cls & 0x7f);
+	cls = redact_key_class(key, len, json);
+	memcpy(s->kc[slot].key, key, len);
+	s->kc[slot].len = (uint8_t)len;
+	s->kc[slot].cls = (uint8_t)(cls | (json ? 0x80 : 0));
+	return cls;
 }
 
 bool redact_value_is_harmless(const char *v, size_t n)
@@ -273,7 +391,7 @@ static enum pem_kind pem_begin_kind(const struct redact_stream *s, const char *p
 	*ret_label_len = ll;
 	*ret_hdr_len = 11 + ll + 5;
 	if (memmem(label, ll, "PRIVATE KEY", 11))
-		return PEM_PRIVATE;
+		return s->r->disabled_rule == RULE_PEM_PRIVATE_KEY ? PEM_NONE : PEM_PRIVATE;
 	if (s->r->pseudo && (memmem(label, ll, "CERTIFICATE", 11) || memmem(label, ll, "X509 CRL", 8)))
 		return PEM_CERT;
 	return PEM_NONE;
@@ -457,9 +575,9 @@ static bool kv_key(const char *in, size_t i, char sep, struct kv *kv)
 	size_t e = i, b;
 
 	memset(kv, 0, sizeof(*kv));
-	if (sep == ':')
-		while (e > 0 && (in[e - 1] == ' ' || in[e - 1] == '\t'))
-			e--;
+	(void)sep;
+	while (e > 0 && i - e < 8 && (in[e - 1] == ' ' || in[e - 1] == '\t'))
+		e--;
 	if (e > 0 && (in[e - 1] == '"' || in[e - 1] == '\'')) {
 		kv->key_quoted = true;
 		e--;
@@ -536,8 +654,24 @@ static size_t quoted_end(const char *in, size_t n, size_t v, bool escaped_quote)
 /* Is a header name's value in the rest of this line? */
 static bool is_header_name(const struct kv *kv)
 {
-	return in_list(kv->key, kv->key_len, header_names) || ends_ci(kv->key, kv->key_len, "cookie") ||
-	       ends_ci(kv->key, kv->key_len, "api-key") || ends_ci(kv->key, kv->key_len, "apikey");
+	char low[REDACT_KEY_MAX];
+
+	if (kv->key_len >= sizeof(low))
+		return false;
+	for (size_t i = 0; i < kv->key_len; i++) {
+		char c = kv->key[i];
+
+		low[i] = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+	}
+	return header_name_low(low, kv->key_len);
+}
+
+static bool in_list(const char *key, size_t len, const char *const *list)
+{
+	for (; *list; list++)
+		if (redact_key_eq_ci(key, len, *list))
+			return true;
+	return false;
 }
 
 /* In[i] is ':' or '='. Returns how many bytes were handled (copied or replaced),
@@ -577,7 +711,7 @@ static int kv_rule(struct redact_stream *s, const char *in, size_t n, size_t i,
 		cls = KEY_SECRET;
 		rule = RULE_QUERY_PARAM;
 	} else {
-		cls = redact_key_class(kv.key, kv.key_len, kv.key_quoted || sep == '=');
+		cls = stream_key_class(s, kv.key, kv.key_len, kv.key_quoted || sep == '=');
 		if (cls == KEY_PLAIN || cls == KEY_REF)
 			return 0;
 		if (kv.query && cls == KEY_SECRET)
@@ -624,6 +758,13 @@ static int kv_rule(struct redact_stream *s, const char *in, size_t n, size_t i,
 	} else {
 		vs = v;
 		ve = value_end(in, n, v);
+		/* ${VAR}: a placeholder with braces */
+		if (ve == v + 1 && in[v] == '$' && v + 1 < n && in[v + 1] == '{') {
+			const char *close = memchr(in + v, '}', n - v);
+
+			if (close && close - (in + v) < 128)
+				ve = (size_t)(close - in) + 1;
+		}
 		if (ve == n && pc->partial)
 			to_eol = true;
 	}

@@ -132,7 +132,7 @@ static int key_rule(const struct redact_stream *s, const struct yaml_state *y,
 	if (redact_key_eq_ci(key, klen, "username") && !p->key_long &&
 	    redact_key_eq_ci(p->key, p->key_len, "httpProxy"))
 		return RULE_YAML_KEY;
-	cls = redact_key_class(key, klen, false);
+	cls = stream_key_class((struct redact_stream *)s, key, klen, false);
 	switch (cls) {
 	case KEY_AUTH:
 		*ret_auth = true;
@@ -513,7 +513,7 @@ static int value_part(struct redact_stream *s, struct yaml_state *y, const struc
 			y->cont_quote = 0;
 		}
 	} else if (block_indicator(in, n, v)) {
-		y->block = rule >= 0 ? 2 : 1;
+		y->block = rule >= 0 && rule != s->r->disabled_rule ? 2 : 1;
 		y->block_parent_indent = block_parent;
 		y->block_rule = rule;
 		y->block_content_indent = -1;

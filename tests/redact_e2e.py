@@ -261,6 +261,9 @@ def main():
         kinds = {x["rule"]: x["kind"] for x in rep4["rules"]}
         check(kinds.get("request-ids") == "user-regex" and kinds.get("k8s-cluster") == "user-key-path",
               "user rules are in redaction.json with their kind")
+        example = os.path.join(HERE, "fixtures", "redact", "rules-example.json")
+        r = run(exe, "redact", src, "-o", os.path.join(tmp, "ex.tar.gz"), "--rules", example)
+        check(r.returncode == 0, "the schema's example rules file is accepted (%s)" % r.stderr.strip()[-200:])
         bad = os.path.join(tmp, "bad.yaml")
         open(bad, "w").write("rules:\n  - name: x\n    regex: '(['\n")
         r = run(exe, "redact", src, "-o", os.path.join(tmp, "bad.tar.gz"), "--rules", bad)

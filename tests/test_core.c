@@ -88,9 +88,9 @@ static void test_core__escape(void **state)
 static void test_core__yaml_anchors(void **state)
 {
 	static const char y[] = "base: &b\n  app: apigee-ingressgateway\n"
-				"virtualhosts:\n- name: dev\n  selector: *b\n"
-				"  additionalGateways: [\"non-sni\"]\n"
-				"---\nsecond: true\ncount: 3\nquoted: \"3\"\n";
+	                        "virtualhosts:\n- name: dev\n  selector: *b\n"
+	                        "  additionalGateways: [\"non-sni\"]\n"
+	                        "---\nsecond: true\ncount: 3\nquoted: \"3\"\n";
 	struct error err = ERROR_INIT;
 	json_t *docs = NULL, *vh;
 
@@ -98,9 +98,9 @@ static void test_core__yaml_anchors(void **state)
 	assert_int_equal(yamljson_parse((const uint8_t *)y, strlen(y), "t", &docs, &err), 0);
 	assert_int_equal(json_array_size(docs), 2);
 	vh = json_array_get(json_object_get(json_array_get(docs, 0), "virtualhosts"), 0);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(vh, "selector"),
-							      "app")),
-			    "apigee-ingressgateway");
+	assert_string_equal(
+	        json_string_value(json_object_get(json_object_get(vh, "selector"), "app")),
+	        "apigee-ingressgateway");
 	assert_int_equal(yamljson_line(vh), 4);
 	assert_true(json_is_true(json_object_get(json_array_get(docs, 1), "second")));
 	assert_true(json_is_integer(json_object_get(json_array_get(docs, 1), "count")));
@@ -116,15 +116,16 @@ static void test_core__yaml_errors(void **state)
 
 	(void)state;
 	assert_int_equal(yamljson_parse((const uint8_t *)"a: [1, 2\nb: c\n", 14, "t", &docs, &err),
-			 -EINVAL);
+	                 -EINVAL);
 	assert_int_equal(err.line, 2);
 	assert_non_null(strstr(err.message, "invalid YAML"));
-	assert_int_equal(yamljson_parse((const uint8_t *)"a: *nope\n", 9, "t", &docs, &err), -EINVAL);
+	assert_int_equal(yamljson_parse((const uint8_t *)"a: *nope\n", 9, "t", &docs, &err),
+	                 -EINVAL);
 	/* an alias bomb: refused or shared, never expanded */
 	buf_puts(&bomb, "a0: &a0 [x]\n");
 	for (int i = 1; i < 40; i++)
 		buf_printf(&bomb, "a%d: &a%d [*a%d, *a%d, *a%d, *a%d, *a%d, *a%d]\n", i, i, i - 1,
-			   i - 1, i - 1, i - 1, i - 1, i - 1);
+		           i - 1, i - 1, i - 1, i - 1, i - 1);
 	if (yamljson_parse((const uint8_t *)bomb.data, bomb.len, "t", &docs, &err) == 0)
 		json_decref(docs);
 	buf_release(&bomb);
@@ -145,25 +146,28 @@ static void write_file(const char *dir, const char *name, const char *content)
 }
 
 static const char routes_json[] =
-	"{\n  \"apiVersion\": \"v1\",\n  \"items\": [\n    {\n"
-	"      \"apiVersion\": \"apigee.cloud.google.com/v1alpha1\",\n"
-	"      \"kind\": \"ApigeeRoute\",\n"
-	"      \"metadata\": {\"name\": \"myorg-dev-grp-000-33620d0\", \"namespace\": \"apigee\"},\n"
-	"      \"spec\": {\"hostnames\": [\"api.example.com\"], \"additionalGateways\": [\"non-sni\"],\n"
-	"        \"ports\": [{\"number\": 443, \"protocol\": \"HTTPS\", \"tls\": {\"credentialName\": "
-	"\"myorg-dev-grp\", \"mode\": \"SIMPLE\"}}]},\n"
-	"      \"status\": {\"state\": \"running\"}\n    },\n    {\n"
-	"      \"apiVersion\": \"apigee.cloud.google.com/v1alpha1\",\n"
-	"      \"kind\": \"ApigeeRoute\",\n"
-	"      \"metadata\": {\"name\": \"non-sni\", \"namespace\": \"apigee\"},\n"
-	"      \"spec\": {\"hostnames\": [\"*\"], \"enableNonSniClient\": \"true\"},\n"
-	"      \"status\": {\"state\": \"creating\"}\n    }\n  ],\n  \"kind\": \"List\"\n}\n";
+        "{\n  \"apiVersion\": \"v1\",\n  \"items\": [\n    {\n"
+        "      \"apiVersion\": \"apigee.cloud.google.com/v1alpha1\",\n"
+        "      \"kind\": \"ApigeeRoute\",\n"
+        "      \"metadata\": {\"name\": \"myorg-dev-grp-000-33620d0\", \"namespace\": "
+        "\"apigee\"},\n"
+        "      \"spec\": {\"hostnames\": [\"api.example.com\"], \"additionalGateways\": "
+        "[\"non-sni\"],\n"
+        "        \"ports\": [{\"number\": 443, \"protocol\": \"HTTPS\", \"tls\": "
+        "{\"credentialName\": "
+        "\"myorg-dev-grp\", \"mode\": \"SIMPLE\"}}]},\n"
+        "      \"status\": {\"state\": \"running\"}\n    },\n    {\n"
+        "      \"apiVersion\": \"apigee.cloud.google.com/v1alpha1\",\n"
+        "      \"kind\": \"ApigeeRoute\",\n"
+        "      \"metadata\": {\"name\": \"non-sni\", \"namespace\": \"apigee\"},\n"
+        "      \"spec\": {\"hostnames\": [\"*\"], \"enableNonSniClient\": \"true\"},\n"
+        "      \"status\": {\"state\": \"creating\"}\n    }\n  ],\n  \"kind\": \"List\"\n}\n";
 
 static const char overrides_yaml[] = "org: myorg\ninstanceID: i1\n"
-				     "virtualhosts:\n  - name: dev-grp\n"
-				     "    sslCertPath: ./certs/dev.pem\n"
-				     "    sslKeyPath: ./certs/dev.key\n"
-				     "    additionalGateways: [\"non-sni\"]\n";
+                                     "virtualhosts:\n  - name: dev-grp\n"
+                                     "    sslCertPath: ./certs/dev.pem\n"
+                                     "    sslKeyPath: ./certs/dev.key\n"
+                                     "    additionalGateways: [\"non-sni\"]\n";
 
 static void make_dir(char *tmpl)
 {
@@ -194,13 +198,14 @@ static void test_core__bundle_folder(void **state)
 	snprintf(sub, sizeof(sub), "%s/api", dir);
 	mkdir(sub, 0700);
 	write_file(dir, "api/org.json",
-		   "{\"name\": \"myorg\", \"runtimeType\": \"CLOUD\", \"environments\": [\"dev\", "
-		   "\"prod\"]}");
-	write_file(dir, "api/instances.json",
-		   "{\"instances\": [{\"name\": \"us-west1\", \"location\": \"us-west1\", \"host\": "
-		   "\"10.0.0.2\", \"port\": \"443\"}]}");
+	           "{\"name\": \"myorg\", \"runtimeType\": \"CLOUD\", \"environments\": [\"dev\", "
+	           "\"prod\"]}");
+	write_file(
+	        dir, "api/instances.json",
+	        "{\"instances\": [{\"name\": \"us-west1\", \"location\": \"us-west1\", \"host\": "
+	        "\"10.0.0.2\", \"port\": \"443\"}]}");
 	write_file(dir, "api/us-west1-attachments.json",
-		   "{\"attachments\": [{\"name\": \"x\", \"environment\": \"dev\"}]}");
+	           "{\"attachments\": [{\"name\": \"x\", \"environment\": \"dev\"}]}");
 	write_file(dir, "broken.json", "{\"apiVersion\": \"v1\", \"kind\": \"ApigeeRoute\", ");
 	write_file(dir, "empty.txt", "");
 
@@ -270,13 +275,13 @@ static void write_targz(const char *path)
 	add_member(a, "top/kubernetes/apigeeroutes.json", routes_json);
 	add_member(a, "../../etc/evil", "not written anywhere\n");
 	add_member(a, "top/logs/ingress.log",
-		   "{\"start_time\":\"2024-05-01T10:00:00.000Z\",\"status_details\":"
-		   "\"filter_chain_not_found\",\"sni_host\":\"-\",\"remote_address\":"
-		   "\"10.0.0.1:1\"}\n");
+	           "{\"start_time\":\"2024-05-01T10:00:00.000Z\",\"status_details\":"
+	           "\"filter_chain_not_found\",\"sni_host\":\"-\",\"remote_address\":"
+	           "\"10.0.0.1:1\"}\n");
 	add_member(a, "top/manifest.json",
-		   "{\"format\": \"apigee-bundle/manifest/v1\", \"tool_version\": \"0.1.0\", "
-		   "\"collection\": {\"start\": \"2026-01-01T00:00:00Z\", \"end\": "
-		   "\"2026-01-01T00:01:00Z\"}, \"artifacts\": []}");
+	           "{\"format\": \"apigee-bundle/manifest/v1\", \"tool_version\": \"0.1.0\", "
+	           "\"collection\": {\"start\": \"2026-01-01T00:00:00Z\", \"end\": "
+	           "\"2026-01-01T00:01:00Z\"}, \"artifacts\": []}");
 	assert_int_equal(archive_write_close(a), ARCHIVE_OK);
 	archive_write_free(a);
 }
@@ -302,8 +307,8 @@ static void test_core__bundle_archive(void **state)
 	assert_int_equal(b->collected_at, 1767225660);
 	assert_int_equal(b->n_routes, 2);
 	assert_int_equal(b->access.nonsni_reject, 1);
-	assert_int_equal(bundle_read(b, "top/kubernetes/apigeeroutes.json", 1 << 20, &content, &err),
-			 0);
+	assert_int_equal(
+	        bundle_read(b, "top/kubernetes/apigeeroutes.json", 1 << 20, &content, &err), 0);
 	assert_int_equal(content.len, strlen(routes_json));
 	buf_release(&content);
 	assert_int_equal(bundle_read(b, "nope", 1 << 20, &content, &err), -ENOENT);

@@ -1024,6 +1024,44 @@ static void test_textscan__describe_several_and_merge(void **state)
 	bundle_free(b);
 }
 
+/* Pasted into a document with an indent, and with a Name: inside the spec. */
+static void test_textscan__describe_indented(void **state)
+{
+	struct bundle *b = bundle_new();
+	struct artifact a = { 0 };
+	const struct route *r;
+
+	(void)state;
+	scan_str(b, "notes.md",
+	         "Output:\n"
+	         "    Name:         route-x\n"
+	         "    Namespace:    apigee\n"
+	         "    Kind:         ApigeeRoute\n"
+	         "    Spec:\n"
+	         "      Hostnames:\n"
+	         "        api.example.com\n"
+	         "      Rules:\n"
+	         "        Http:\n"
+	         "          Destination:\n"
+	         "            Name:  apigee-runtime-myorg-test\n"
+	         "            Port:  8443\n"
+	         "      Enable Non Sni Client:  true\n"
+	         "    Status:\n"
+	         "      State:  running\n"
+	         "That was the route.\n"
+	         "    Spec:\n"
+	         "      Enable Non Sni Client:  false\n",
+	         &a);
+	assert_int_equal(b->n_routes, 1);
+	r = route(b, "route-x");
+	assert_int_equal(r->non_sni, TRI_TRUE);
+	assert_string_equal(r->hostnames.v[0], "api.example.com");
+	assert_int_equal(r->hostnames.n, 1);
+	assert_string_equal(r->state, "running");
+	assert_int_equal(r->where.line, 2);
+	bundle_free(b);
+}
+
 /* The Korean playbook: commands, "sample output" lines, and outputs. */
 static void test_textscan__seed_000_playbook(void **state)
 {
@@ -1297,6 +1335,7 @@ int main(void)
 		cmocka_unit_test(test_textscan__pods_secrets_services),
 		cmocka_unit_test(test_textscan__describe),
 		cmocka_unit_test(test_textscan__describe_several_and_merge),
+		cmocka_unit_test(test_textscan__describe_indented),
 		cmocka_unit_test(test_textscan__seed_000_playbook),
 		cmocka_unit_test(test_textscan__seed_003_playbook),
 		cmocka_unit_test(test_textscan__jsonpath_same_line_and_json_wins),

@@ -106,6 +106,9 @@ static int curl_check(const struct bundle *b, struct finding *f, const struct cu
 		traces++;
 		if (!(t->symptoms & rule->symptom))
 			continue;
+		/* a reset after a completed handshake (curl exit 56) is not this symptom */
+		if (rule->symptom == CURL_SYM_RESET && (t->symptoms & CURL_SYM_OK))
+			continue;
 		hits++;
 		if (t->ip_literal)
 			ip_hits++;

@@ -339,6 +339,13 @@ static int tls_002(const struct bundle *b, const struct findings *prior, struct 
 		if (c->role != CERT_ROLE_VHOST && c->role != CERT_ROLE_SECRET &&
 		    c->role != CERT_ROLE_LOOSE)
 			continue;
+		if (!c->parsed && c->error == PEM_ERR_MISSING) {
+			/* collected on a machine without the file: nothing to judge */
+			cert_who(c, who, sizeof(who));
+			finding_note(f, "%s: %s", who,
+			             c->error_text ? c->error_text : pem_error_text(c->error));
+			continue;
+		}
 		relevant++;
 		der = c->parsed && c->error == PEM_ERR_NO_PEM;
 		if (c->parsed && !der)
@@ -475,6 +482,13 @@ static int tls_004(const struct bundle *b, const struct findings *prior, struct 
 			good_pairs++;
 		if (c->key_state != KEYSTATE_BAD || key_reported_loose(b, c))
 			continue;
+		if (c->key_error == PEM_ERR_MISSING) {
+			cert_who(c, who, sizeof(who));
+			finding_note(f, "key of %s: %s", who,
+			             c->key_error_text ? c->key_error_text
+			                               : pem_error_text(c->key_error));
+			continue;
+		}
 		cert_who(c, who, sizeof(who));
 		snprintf(ex, sizeof(ex), "key of %s: %s", who,
 		         key_reason(c->key_error, c->key_error_text));

@@ -1,0 +1,198 @@
+/* Unit tests of the leak scan (redact/leakscan.c): every kind on the never-list
+ * is found with its line, markers and public material pass, and -- the point of
+ * an independent scan -- with any one protecting rule switched off (the
+ * test-only disable_rule option) the scan refuses what the redactor let through. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "error.h"
+#include "redact.h"
+#include "banned.h"
+
+static int scan(const char *text, struct leak_hit *hit)
+{
+	memset(hit, 0, sizeof(*hit));
+	return leak_scan_buffer(text, strlen(text), hit);
+}
+
+static void expect_hit(const char *text, const char *kind_part, unsigned line)
+{
+	struct leak_hit hit;
+
+	if (scan(text, &hit) != 1) {
+		print_error("no hit for:\n%s\n", text);
+		fail();
+	}
+	if (!strstr(hit.kind, kind_part)) {
+		print_error("kind '%s', want '%s'\n", hit.kind, kind_part);
+		fail();
+	}
+	if (line)
+		assert_int_equal(hit.line, line);
+}
+
+static void expect_clean(const char *text)
+{
+	struct leak_hit hit;
+
+	if (scan(text, &hit) != 0) {
+		print_error("unexpected hit '%s' line %u in:\n%s\n", hit.kind, hit.line, text);
+		fail();
+	}
+}
+
+static void test_leakscan__finds_every_kind(void **state)
+{
+	(void)state;
+	expect_hit("a\n-----BEGIN RSA PRIVATE KEY-----\nMIIB\n", "PEM private key", 2);
+	expect_hit("x -----BEGIN OPENSSH PRIVATE KEY----- y\n", "PEM private key", 1);
+	expect_hit("l1\nl2\nbearer ya29.a0AfH6SMBxyzxyzxyz\n", "ya29", 3);
+	expect_hit("t=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.sig\n", "JWT", 1);
+	expect_hit("k=AIzaSyFAKEfakeFAKEfakeFAKEfakeFAKE12345\n", "Google API key", 1);
+	expect_hit("id AKIAFAKEFAKEFAKE1234\n", "AWS", 1);
+	expect_hit("v: LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQpNSUlmYWtl\n", "base64 PEM", 1);
+	expect_hit("> Authorization: Bearer abc\n", "header", 1);
+	expect_hit("> authorization: Basic Zm9v\n", "header", 1);
+	expect_hit("< Set-Cookie: sid=1\n", "header", 1);
+	expect_hit("> Cookie: a=b\n", "header", 1);
+	expect_hit("> x-api-key: k\n", "header", 1);
+	expect_hit("curl -H 'Authorization: Bearer x'\n", "header", 1);
+	expect_hit("{\"password\": \"p\"}\n", "JSON member", 1);
+	expect_hit("{\"Token\":\"t\"}\n", "JSON member", 1);
+	expect_hit("{\"secret\": \"s\"}\n", "JSON member", 1);
+	expect_hit("{\"private_key\": \"k\"}\n", "JSON member", 1);
+	expect_hit("{\"client_secret\": 123}\n", "JSON member", 1);
+	expect_hit("\"a\": \"{\\\"password\\\":\\\"p\\\"}\"\n", "JSON member", 1);
+	expect_hit("apiVersion: v1\nkind: Secret\ndata:\n  k: c2VjcmV0\n", "Secret data", 0);
+	expect_hit("{\"kind\": \"Secret\", \"stringData\": {\"a\": \"b\"}}", "Secret data", 0);
+	expect_hit("cassandra:\n  auth:\n    admin:\n      password: iloveapis123\n", "credential value", 4);
+	expect_hit("kvmEncryptionKey: a2V5\n", "credential value", 1);
+	expect_hit("axHashSalt: salt\n", "credential value", 1);
+}
+
+static void test_leakscan__clean_inputs(void **state)
+{
+	(void)state;
+	expect_clean("");
+	expect_clean("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
+	expect_clean("-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----\n");
+	expect_clean("<redacted:1a2b3c4d private key>\n");
+	expect_clean("> Authorization: Bearer <redacted:1a2b3c4d>\n> Cookie: <redacted:00000000>\n");
+	expect_clean("> Authorization:\n");
+	expect_clean("{\"password\": \"<redacted:1a2b3c4d>\", \"token\": \"\", \"secret\": {\"a\": 1}}\n");
+	expect_clean("{\"token_type\": \"Bearer\", \"nextPageToken\": \"x\", \"passwordPolicy\": \"y\"}\n");
+	expect_clean("apiVersion: v1\nkind: Secret\ndata:\n  k: <redacted:1a2b3c4d>\n  b: |\n    <redacted:2a2b3c4d>\n");
+	expect_clean("apiVersion: v1\nkind: ConfigMap\ndata:\n  k: plain\n");
+	expect_clean("password: null\ncassandra:\n  auth:\n    secret: apigee-datastore-secret\n");
+	expect_clean("sslKeyPath: ./certs/x.key\nkmsEncryptionPath: ./kms.key\n");
+	expect_clean("ya29. is the prefix of Google access tokens\n");
+	expect_clean("the cookie jar; Authorization header missing\n");
+}
+
+static void test_leakscan__streaming_and_long_lines(void **state)
+{
+	struct leak_scan *s;
+	struct leak_hit hit;
+	size_t n = (2u << 20) + 100;
+	char *big = malloc(n);
+	const char *tok = "ya29.a0AfH6SMBsecretsecret";
+
+	(void)state;
+	assert_non_null(big);
+	memset(big, 'a', n);
+	/* a token across the 1 MiB cut of one long line */
+	memcpy(big + (1u << 20) - 10, tok, strlen(tok));
+	big[(1u << 20) - 11] = ' ';
+	assert_int_equal(leak_scan_begin("m", &s), 0);
+	for (size_t off = 0; off < n; off += 4096)
+		assert_int_equal(leak_scan_write(s, big + off, n - off < 4096 ? n - off : 4096), 0);
+	assert_int_equal(leak_scan_end(s, &hit), 1);
+	assert_int_equal(hit.line, 1);
+	free(big);
+	/* line counting across chunks */
+	assert_int_equal(leak_scan_begin("m", &s), 0);
+	assert_int_equal(leak_scan_write(s, "a\nb\n", 4), 0);
+	assert_int_equal(leak_scan_write(s, "c\n{\"pass", 8), 0);
+	assert_int_equal(leak_scan_write(s, "word\": \"x\"}\n", 12), 0);
+	assert_int_equal(leak_scan_end(s, &hit), 1);
+	assert_int_equal(hit.line, 4);
+}
+
+/* ---- the scan catches what a switched-off rule let through ------------------------- */
+
+struct case_ {
+	const char *rule;
+	const char *member;
+	const char *text;
+};
+
+static const struct case_ cases[] = {
+	{ "pem-private-key", "k.txt", "x\n-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIFAKE\n-----END EC PRIVATE KEY-----\n" },
+	{ "jwt", "a.log", "jwt eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJmYWtlIn0.c2lnbmF0dXJl\n" },
+	{ "gcp-access-token", "a.log", "got ya29.a0AfH6SMBfakefakefake0123\n" },
+	{ "http-credential-header", "t.txt", "> Authorization: Bearer opaque-token-1\n" },
+	{ "json-credential-member", "a.json", "{\"password\":\n  \"p4ss\"}\n" },
+	{ "secret-data", "s.json", "{\"apiVersion\":\"v1\",\"data\":{\"k\":\"djE=\"},\"kind\":\"Secret\"}\n" },
+	{ "yaml-credential-key", "overrides.yaml", "cassandra:\n  auth:\n    admin:\n      password: iloveapis123\n" },
+	{ "base64-private-key", "x.txt", "v: LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQpNSUlmYWtl\n" },
+	{ "google-api-key", "a.log", "key AIzaSyFAKEfakeFAKEfakeFAKEfakeFAKE12345\n" },
+	{ "aws-access-key-id", "a.log", "id AKIAFAKEFAKEFAKE1234\n" },
+	{ "secret-last-applied-configuration", "s.json",
+	  "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"annotations\":{\"kubectl.kubernetes.io/last-applied-configuration\":\"{\\\"stringData\\\":{\\\"user\\\":\\\"p\\\"},\\\"kind\\\":\\\"Secret\\\"}\"}}}\n" },
+};
+
+static void redact_with(const char *disable, const struct case_ *c, struct buf *out)
+{
+	struct redact_options o = { .disable_rule = disable };
+	struct error e = ERROR_INIT;
+	struct redactor *r;
+
+	assert_int_equal(redactor_new(&o, &r, &e), 0);
+	assert_int_equal(redact_buffer(r, c->member, c->text, strlen(c->text), out, &e), 0);
+	redactor_free(r);
+}
+
+static void test_leakscan__refuses_when_a_rule_is_off(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct buf out;
+		struct leak_hit hit;
+
+		/* all rules on: clean */
+		redact_with(NULL, &cases[i], &out);
+		if (leak_scan_buffer(out.data, out.len, &hit) != 0) {
+			print_error("%s: hit '%s' with every rule on:\n%.*s\n", cases[i].rule, hit.kind,
+				    (int)out.len, out.data);
+			fail();
+		}
+		buf_release(&out);
+		/* the one rule off: the scan refuses */
+		redact_with(cases[i].rule, &cases[i], &out);
+		if (leak_scan_buffer(out.data, out.len, &hit) != 1) {
+			print_error("%s off: the scan found nothing in:\n%.*s\n", cases[i].rule,
+				    (int)out.len, out.data);
+			fail();
+		}
+		buf_release(&out);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_leakscan__finds_every_kind),
+		cmocka_unit_test(test_leakscan__clean_inputs),
+		cmocka_unit_test(test_leakscan__streaming_and_long_lines),
+		cmocka_unit_test(test_leakscan__refuses_when_a_rule_is_off),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

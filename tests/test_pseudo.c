@@ -1,0 +1,335 @@
+/* Unit tests of pseudonymization (redact/pseudo.c, pemfile.c): consistency across
+ * members and member names, IP classes and /24s, wildcard labels and SAN
+ * matching, e-mail, org/project names, DN values, fingerprints, dropped
+ * certificates, and the map round trip (mode 0600, same tokens again). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "error.h"
+#include "pem.h"
+#include "redact.h"
+#include "banned.h"
+
+#define MAP "test_pseudo_map.json"
+
+static struct redactor *new_pseudo(const char *map)
+{
+	struct redact_options o = { .pseudonymize = true, .map_file = map };
+	struct error e = ERROR_INIT;
+	struct redactor *r = NULL;
+
+	assert_int_equal(redactor_new(&o, &r, &e), 0);
+	return r;
+}
+
+static char *red(struct redactor *r, const char *member, const char *in)
+{
+	struct buf out;
+	struct error e = ERROR_INIT;
+	char *s;
+
+	assert_int_equal(redact_buffer(r, member, in, strlen(in), &out, &e), 0);
+	s = calloc(1, out.len + 1);
+	assert_non_null(s);
+	if (out.len)
+		memcpy(s, out.data, out.len);
+	buf_release(&out);
+	return s;
+}
+
+/* The first whitespace/quote-delimited word after prefix in s (static buffer). */
+static const char *word_after(const char *s, const char *prefix)
+{
+	static char w[256];
+	const char *p = strstr(s, prefix);
+	size_t n = 0;
+
+	assert_non_null(p);
+	p += strlen(prefix);
+	while (p[n] && !strchr(" \t\n\",;", p[n]) && n < sizeof(w) - 1)
+		n++;
+	memcpy(w, p, n);
+	w[n] = '\0';
+	return w;
+}
+
+static uint32_t ip4(const char *s)
+{
+	struct in_addr a;
+
+	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
+	return ntohl(a.s_addr);
+}
+
+static void test_pseudo__hosts_consistent_across_members(void **state)
+{
+	struct redactor *r = new_pseudo(NULL);
+	char *a = red(r, "a.log", "host api-test.mydomain.com sni api-test.mydomain.com\n");
+	char *b = red(r, "b.json", "{\"hostnames\": [\"api-test.mydomain.com\", \"*.mydomain.com\"]}\n");
+	char *name = redact_member_name(r, "probes/curl/api-test.mydomain.com.txt");
+	char t1[256], t2[256];
+
+	(void)state;
+	snprintf(t1, sizeof(t1), "%s", word_after(a, "host "));
+	snprintf(t2, sizeof(t2), "%s", word_after(a, "sni "));
+	assert_string_equal(t1, t2);
+	assert_null(strstr(a, "mydomain"));
+	assert_null(strstr(b, "mydomain"));
+	assert_null(strstr(name, "mydomain"));
+	assert_non_null(strstr(b, t1));
+	assert_true(strncmp(name, "probes/curl/", 12) == 0);
+	assert_true(strncmp(name + 12, t1, strlen(t1)) == 0);
+	assert_string_equal(name + 12 + strlen(t1), ".txt");
+	/* the TLD stays, labels become h-tokens */
+	assert_true(t1[0] == 'h' && strlen(t1) > 4 && strcmp(t1 + strlen(t1) - 4, ".com") == 0);
+	free(a);
+	free(b);
+	free(name);
+	redactor_free(r);
+}
+
+static void test_pseudo__wildcards_and_san_matching(void **state)
+{
+	struct redactor *r = new_pseudo(NULL);
+	char *out = red(r, "x.txt", "san *.mydomain.com host api.mydomain.com other api.otherdomain.com "
+				    "deep a.b.mydomain.com\n");
+	struct cert_facts c = { 0 };
+	char san[256], host[256], other[256], deep[256];
+
+	(void)state;
+	snprintf(san, sizeof(san), "%s", word_after(out, "san "));
+	snprintf(host, sizeof(host), "%s", word_after(out, "host "));
+	snprintf(other, sizeof(other), "%s", word_after(out, "other "));
+	snprintf(deep, sizeof(deep), "%s", word_after(out, "deep "));
+	assert_true(strncmp(san, "*.", 2) == 0);
+	assert_int_equal(strv_push(&c.san_dns, san), 0);
+	/* the same answers as before pseudonymization */
+	assert_true(cert_covers_host(&c, host, NULL));
+	assert_false(cert_covers_host(&c, other, NULL));
+	assert_false(cert_covers_host(&c, deep, NULL));
+	strv_release(&c.san_dns);
+	free(out);
+	redactor_free(r);
+}
+
+static void test_pseudo__ip_classes(void **state)
+{
+	struct redactor *r = new_pseudo(NULL);
+	char *out = red(r, "x.log",
+			"a 10.1.2.3 b 10.1.2.200 c 10.1.3.4 d 172.20.5.6 e 192.168.7.8 f 127.0.0.1 "
+			"g 35.191.10.20 h 130.211.1.2 i 8.8.8.8 j 8.8.8.9 k 100.64.1.1 l 169.254.169.254 "
+			"m 10.0.0.0/8\n");
+	uint32_t a, b, c, d, e, i, j, k;
+
+	(void)state;
+	a = ip4(word_after(out, "a "));
+	b = ip4(word_after(out, "b "));
+	c = ip4(word_after(out, "c "));
+	d = ip4(word_after(out, "d "));
+	e = ip4(word_after(out, "e "));
+	i = ip4(word_after(out, "i "));
+	j = ip4(word_after(out, "j "));
+	k = ip4(word_after(out, "k "));
+	assert_int_equal(a >> 24, 10);            /* private stays private */
+	assert_int_equal(a >> 8, b >> 8);         /* one /24 stays one /24 */
+	assert_int_equal(a & 255, 3);
+	assert_int_not_equal(a >> 8, c >> 8);     /* another /24 stays another */
+	assert_int_equal(a >> 16, c >> 16);       /* and shares the /16 it shared */
+	assert_int_equal(d >> 20, (172u << 4) | 1);
+	assert_int_equal(e >> 16, (192u << 8) | 168);
+	assert_int_equal(k >> 22, (100u << 2) | 1);
+	assert_int_equal(i >> 8, j >> 8);
+	assert_false((i >> 24) == 10 || (i >> 24) == 127 || (i >> 16) == ((192u << 8) | 168));
+	assert_non_null(strstr(out, "f 127.0.0.1 "));      /* loopback kept */
+	assert_non_null(strstr(out, "g 35.191.10.20 "));   /* health checks kept */
+	assert_non_null(strstr(out, "h 130.211.1.2 "));
+	assert_non_null(strstr(out, "l 169.254.169.254 "));
+	assert_null(strstr(out, "10.1.2.3 "));
+	assert_null(strstr(out, "8.8.8.8 "));
+	assert_non_null(strstr(out, "/8\n"));
+	free(out);
+	redactor_free(r);
+}
+
+static void test_pseudo__ipv6(void **state)
+{
+	struct redactor *r = new_pseudo(NULL);
+	char *out = red(r, "x.log", "a [2001:4860:4860::8888]:443 b ::1 c fe80::1 d fd00:1:2::3 e 2001:db8::1 "
+				    "time 10:00:01 f ::ffff:10.1.2.3\n");
+	unsigned char buf[16];
+
+	(void)state;
+	assert_null(strstr(out, "4860"));
+	assert_non_null(strstr(out, "b ::1 "));
+	assert_non_null(strstr(out, "c fe80::1 "));
+	assert_non_null(strstr(out, "e 2001:db8::1 "));
+	assert_non_null(strstr(out, "time 10:00:01 "));
+	assert_true(strncmp(word_after(out, "d "), "fd", 2) == 0);  /* ULA stays ULA */
+	assert_int_equal(inet_pton(AF_INET6, word_after(out, "d "), buf), 1);
+	assert_null(strstr(out, "10.1.2.3"));
+	free(out);
+	redactor_free(r);
+}
+
+static void test_pseudo__emails_names_dn_fingerprints(void **state)
+{
+	struct redactor *r = new_pseudo(NULL);
+	const char *ov = "org: acme-prod\ngcp:\n  projectID: acme-proj-1\nvirtualhosts: []\n";
+	char *out, *name;
+
+	(void)state;
+	assert_int_equal(redactor_learn(r, "overrides.yaml", ov, strlen(ov)), 0);
+	out = red(r, "x.log",
+		  "mail alice.smith+x@mydomain.com sa rt@acme-proj-1.iam.gserviceaccount.com\n"
+		  "secret acme-prod-dev-grp url /v1/organizations/acme-prod/envgroups ACME-PROD\n"
+		  "subject: CN = api.mydomain.com, O = Acme Corp, L = Springfield\n"
+		  "issuer=O=Acme Corp/CN=Acme Root CA\n"
+		  "fp 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"
+		  "apigee.googleapis.com kubernetes.io/tls outbound|443||rt-acme-prod.apigee.svc.cluster.local\n");
+	assert_null(strstr(out, "alice"));
+	assert_null(strstr(out, "acme"));
+	assert_null(strstr(out, "ACME"));
+	assert_null(strstr(out, "Acme"));
+	assert_null(strstr(out, "Springfield"));
+	assert_null(strstr(out, "0123456789abcdef0123"));
+	assert_non_null(strstr(out, "@h"));
+	assert_non_null(strstr(out, ".iam.gserviceaccount.com"));
+	assert_non_null(strstr(out, "secret org1-dev-grp"));
+	assert_non_null(strstr(out, "/v1/organizations/org1/envgroups"));
+	assert_non_null(strstr(out, "@project1.iam.gserviceaccount.com"));
+	/* the same company name gives the same token in both DNs */
+	assert_string_equal(word_after(out, "O = "), word_after(out, "issuer=O="));
+	assert_non_null(strstr(out, "apigee.googleapis.com kubernetes.io/tls"));
+	assert_non_null(strstr(out, "rt-org1.apigee.svc.cluster.local"));
+	name = redact_member_name(r, "kubernetes/describe/apigeeroute-acme-prod-grp.txt");
+	assert_string_equal(name, "kubernetes/describe/apigeeroute-org1-grp.txt");
+	free(name);
+	free(out);
+	redactor_free(r);
+}
+
+static void test_pseudo__certificates_dropped(void **state)
+{
+	struct redactor *r = new_pseudo(NULL);
+	const char *pem = "-----BEGIN CERTIFICATE-----\n"
+			  "MIIBkzCCATmgAwIBAgIUfakefakefakefakefakefakefakefakewCgYIKoZIzj0E\n"
+			  "-----END CERTIFICATE-----\n";
+	char trace[1024], *out, *facts;
+	json_t *rep, *doc;
+	json_error_t jerr;
+
+	(void)state;
+	snprintf(trace, sizeof(trace), "* Server certificate:\n%s* done\n", pem);
+	out = red(r, "trace.txt", trace);
+	assert_null(strstr(out, "MIIBkzCC"));
+	assert_non_null(strstr(out, "certificate>"));
+	assert_non_null(strstr(out, "* done\n"));
+	/* a PEM file becomes a facts document (here the block does not parse) */
+	facts = red(r, "certs/api.pem", pem);
+	assert_null(strstr(facts, "MIIBkzCC"));
+	doc = json_loads(facts, 0, &jerr);
+	assert_non_null(doc);
+	assert_string_equal(json_string_value(json_object_get(doc, "kind")), "apigee-bundle/pem-file/v1");
+	json_decref(doc);
+	rep = redactor_report_json(r);
+	assert_true(json_is_true(json_object_get(rep, "pseudonymized")));
+	assert_int_equal(json_integer_value(json_object_get(rep, "dropped_certificates")), 2);
+	json_decref(rep);
+	free(out);
+	free(facts);
+	redactor_free(r);
+}
+
+static void test_pseudo__map_round_trip(void **state)
+{
+	const char *in = "h api.mydomain.com ip 10.9.8.7 mail bob@mydomain.com ip6 2a00:1450::5\n";
+	struct redactor *r1, *r2;
+	struct error e = ERROR_INIT;
+	struct stat st;
+	char *a, *b;
+	json_t *m;
+	json_error_t jerr;
+
+	(void)state;
+	unlink(MAP);
+	r1 = new_pseudo(MAP);
+	a = red(r1, "x.log", in);
+	assert_int_equal(redactor_save_map(r1, &e), 0);
+	assert_int_equal(stat(MAP, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	m = json_load_file(MAP, 0, &jerr);
+	assert_non_null(m);
+	assert_string_equal(json_string_value(json_object_get(m, "format")), "apigee-bundle/pseudonym-map/v1");
+	assert_non_null(json_object_get(json_object_get(m, "labels"), "mydomain"));
+	json_decref(m);
+	/* the same map again: the same tokens, and new ones go on from there */
+	r2 = new_pseudo(MAP);
+	b = red(r2, "y.log", in);
+	assert_string_equal(a, b);
+	free(b);
+	b = red(r2, "y.log", "new.example-two.org\n");
+	assert_null(strstr(b, "example-two"));
+	assert_int_equal(redactor_save_map(r2, &e), 0);
+	assert_int_equal(stat(MAP, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	free(a);
+	free(b);
+	redactor_free(r1);
+	redactor_free(r2);
+	/* a file that is not a map is refused */
+	{
+		FILE *f = fopen(MAP, "w");
+		struct redact_options o = { .pseudonymize = true, .map_file = MAP };
+		struct redactor *r3 = NULL;
+
+		fputs("{\"format\": \"other\"}", f);
+		fclose(f);
+		assert_true(redactor_new(&o, &r3, &e) < 0);
+		assert_null(r3);
+	}
+	unlink(MAP);
+}
+
+static void test_pseudo__many_mappings_stay_fast(void **state)
+{
+	struct redactor *r = new_pseudo(NULL);
+	struct buf in = BUF_INIT, out;
+	struct error e = ERROR_INIT;
+
+	(void)state;
+	/* 200k distinct host names and addresses: hash tables, no per-line scan of the map */
+	for (int i = 0; i < 200000; i++)
+		assert_int_equal(buf_printf(&in, "h%d.cust%d.com 10.%d.%d.1\n", i, i % 977, (i >> 8) & 255, i & 255), 0);
+	assert_int_equal(redact_buffer(r, "big.log", in.data, in.len, &out, &e), 0);
+	assert_null(strstr(out.data, "cust1.com"));
+	buf_release(&in);
+	buf_release(&out);
+	redactor_free(r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pseudo__hosts_consistent_across_members),
+		cmocka_unit_test(test_pseudo__wildcards_and_san_matching),
+		cmocka_unit_test(test_pseudo__ip_classes),
+		cmocka_unit_test(test_pseudo__ipv6),
+		cmocka_unit_test(test_pseudo__emails_names_dn_fingerprints),
+		cmocka_unit_test(test_pseudo__certificates_dropped),
+		cmocka_unit_test(test_pseudo__map_round_trip),
+		cmocka_unit_test(test_pseudo__many_mappings_stay_fast),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
