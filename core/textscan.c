@@ -31,6 +31,7 @@
 #include "model.h"
 #include "text.h"
 #include "textscan_client.h"
+#include "textscan_openssl.h"
 #include "textscan_k8s.h"
 #include "textscan_util.h"
 
@@ -49,6 +50,7 @@ struct textscan {
 	struct ts_kinds kinds;
 	struct client_scan *client;
 	struct k8s_scan *k8s;
+	struct ossl_scan *ossl;
 
 	/* access log */
 	uint64_t access_entries;
@@ -668,6 +670,8 @@ int textscan_begin(struct bundle *b, const char *artifact, struct textscan **ret
 	r = client_scan_new(b, ts->artifact, &ts->kinds, &ts->client);
 	if (r >= 0)
 		r = k8s_scan_new(b, ts->artifact, &ts->kinds, &ts->k8s);
+	if (r >= 0)
+		r = ossl_scan_new(b, ts->artifact, &ts->kinds, &ts->ossl);
 	if (r < 0) {
 		textscan_free(ts);
 		return r;
@@ -714,6 +718,9 @@ int textscan_line(struct textscan *ts, const char *line, size_t len, unsigned li
 	r = client_scan_line(ts->client, line, len, lineno);
 	if (r < 0)
 		return r;
+	r = ossl_scan_line(ts->ossl, line, len, lineno);
+	if (r < 0)
+		return r;
 	return k8s_scan_line(ts->k8s, line, len, lineno);
 }
 
@@ -734,6 +741,9 @@ int textscan_end(struct textscan *ts, struct artifact *a)
 	b = ts->b;
 	r = client_scan_end(ts->client);
 	r2 = k8s_scan_end(ts->k8s);
+	if (r >= 0)
+		r = r2;
+	r2 = ossl_scan_end(ts->ossl);
 	if (r >= 0)
 		r = r2;
 
@@ -775,6 +785,7 @@ void textscan_free(struct textscan *ts)
 		return;
 	client_scan_free(ts->client);
 	k8s_scan_free(ts->k8s);
+	ossl_scan_free(ts->ossl);
 	ts_hashset_release(&ts->remotes);
 	buf_release(&ts->pretty);
 	free(ts->artifact);

@@ -315,7 +315,7 @@ static void test_pem__error_names(void **state)
 	static const char *const names[] = { "ok",           "empty",        "no-pem",
 		                             "bad-base64",   "bad-end-line", "truncated",
 		                             "wrong-object", "bad-der",      "encrypted",
-		                             "unsupported" };
+		                             "unsupported",  "missing" };
 
 	(void)state;
 	assert_int_equal(ELEMENTSOF(names), PEM_ERR__MAX);
