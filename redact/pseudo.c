@@ -265,12 +265,11 @@ static int cmp_label(const void *a, const void *b)
 		size_t n;
 	} *k = a;
 	const char *t = *(const char *const *)b;
-	size_t tn = strlen(t);
-	int c = strncasecmp(k->p, t, k->n < tn ? k->n : tn);
+	int c = strncasecmp(k->p, t, k->n);
 
 	if (c)
 		return c;
-	return k->n < tn ? -1 : k->n > tn ? 1 : 0;
+	return t[k->n] ? -1 : 0;
 }
 
 static bool is_tld(const char *p, size_t n)
@@ -1208,6 +1207,8 @@ static int scan_line(struct scan *sc)
 			return rc;
 		i = e;
 	}
+	if (sc->start == 0 && sc->out->len == 0)
+		return STAGE_UNCHANGED;
 	return buf_append(sc->out, in + sc->start, n - sc->start);
 }
 
@@ -1223,8 +1224,10 @@ int stage_pseudo(struct redact_stream *s, const char *in, size_t n, struct buf *
 int pseudo_string(struct redactor *r, const char *in, size_t n, struct buf *out)
 {
 	struct scan sc = { r, r->pseudo, NULL, in, n, 0, out };
+	int rc;
 
 	if (!sc.p)
 		return buf_append(out, in, n);
-	return scan_line(&sc);
+	rc = scan_line(&sc);
+	return rc == STAGE_UNCHANGED ? buf_append(out, in, n) : rc;
 }

@@ -493,52 +493,61 @@ static int emit(struct redact_stream *s, const void *data, size_t len)
 }
 
 /* Run one line or piece through the stages and write the result. */
+/* Run one line or piece through the stages and write the result. A stage that
+ * returns STAGE_UNCHANGED appended nothing: its input goes on as it is, so a line
+ * nothing applies to is not copied from buffer to buffer. */
 static int run_line(struct redact_stream *s, const char *in, size_t n, const struct piece *pc,
 		    const char *eol, size_t eol_len)
 {
-	struct buf *x = &s->a, *y = &s->b, *t;
+	struct buf *bufs[2] = { &s->a, &s->b };
+	const char *cur = in;
+	size_t len = n;
+	int k = 0; /* the buffer the next stage writes to */
 	bool consumed = false;
 	int rc;
 
+#define NEXT_STAGE(call)                                                                           \
+	do {                                                                                       \
+		buf_reset(bufs[k]);                                                                \
+		rc = (call);                                                                       \
+		if (rc < 0)                                                                        \
+			return rc;                                                                 \
+		if (rc != STAGE_UNCHANGED && rc != 1) {                                            \
+			cur = bufs[k]->data ? bufs[k]->data : "";                                  \
+			len = bufs[k]->len;                                                        \
+			k ^= 1;                                                                    \
+		}                                                                                  \
+	} while (0)
+
 	if (!pc->cont)
 		s->lineno++;
-	buf_reset(x);
-	buf_reset(y);
 	s->kv_skip = 0;
-	rc = stage_pem(s, in, n, pc, x, &consumed);
-	if (rc < 0 || consumed)
-		return rc;
+	if (s->pem_state != 0 || (n >= 5 && memmem(in, n, "-----", 5))) {
+		buf_reset(bufs[k]);
+		rc = stage_pem(s, in, n, pc, bufs[k], &consumed);
+		if (rc < 0 || consumed)
+			return rc;
+		cur = bufs[k]->data ? bufs[k]->data : "";
+		len = bufs[k]->len;
+		k ^= 1;
+	}
 	if (s->mode == STREAM_YAML)
-		rc = stage_yaml(s, x->data ? x->data : "", x->len, pc, y);
+		NEXT_STAGE(stage_yaml(s, cur, len, pc, bufs[k]));
 	else
-		rc = stage_json(s, x->data ? x->data : "", x->len, pc, y);
+		NEXT_STAGE(stage_json(s, cur, len, pc, bufs[k]));
 	if (rc == 1)
 		return 0; /* held back (a YAML block scalar being redacted) */
-	if (rc < 0)
-		return rc;
-	buf_reset(x);
-	rc = stage_text(s, y->data ? y->data : "", y->len, pc, x);
-	if (rc < 0)
-		return rc;
+	NEXT_STAGE(stage_text(s, cur, len, pc, bufs[k]));
 	if (s->drop_line) {
 		s->drop_line = false;
 		return 0;
 	}
-	if (s->r->user) {
-		buf_reset(y);
-		rc = stage_user(s, x->data ? x->data : "", x->len, y);
-		if (rc < 0)
-			return rc;
-		t = x, x = y, y = t;
-	}
-	if (s->r->pseudo) {
-		buf_reset(y);
-		rc = stage_pseudo(s, x->data ? x->data : "", x->len, y);
-		if (rc < 0)
-			return rc;
-		t = x, x = y, y = t;
-	}
-	if (x->len && (rc = emit(s, x->data, x->len)) < 0)
+	if (s->r->user)
+		NEXT_STAGE(stage_user(s, cur, len, bufs[k]));
+	if (s->r->pseudo)
+		NEXT_STAGE(stage_pseudo(s, cur, len, bufs[k]));
+#undef NEXT_STAGE
+	if (len && (rc = emit(s, cur, len)) < 0)
 		return rc;
 	return eol_len ? emit(s, eol, eol_len) : 0;
 }

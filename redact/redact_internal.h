@@ -244,7 +244,10 @@ int redact_emit(struct redact_stream *s, int rule, const char *data, size_t len,
 /* At p (inside [base, base+n)) starts an earlier marker? Returns its length or 0. */
 size_t redact_marker_at(const char *p, size_t avail);
 
-/* Stages. Each reads in[0..n) and appends to out. */
+/* Stages. Each reads in[0..n) and appends to out, or returns STAGE_UNCHANGED
+ * having appended nothing when the line stays as it is (stage_json, stage_text,
+ * stage_pseudo). stage_yaml returns 1 when it holds the line back. */
+#define STAGE_UNCHANGED 2
 int stage_pem(struct redact_stream *s, const char *in, size_t n, const struct piece *pc,
 	      struct buf *out, bool *ret_consumed);
 int stage_pem_finish(struct redact_stream *s, struct buf *out);

@@ -477,6 +477,17 @@ error:
 			continue;
 		i++;
 	}
+	if (z.from == 0 && out->len == 0 && !(j->st == J_STRING && pc->partial && j->str_rule >= 0) &&
+	    !(j->st == J_SCALAR && !pc->partial && j->scalar_rule >= 0)) {
+		/* nothing replaced: the caller keeps the input */
+		if (!pc->partial && j->st == J_STRING)
+			reset(j);
+		else if (!pc->partial && j->st == J_SCALAR)
+			after_value(j);
+		if (j->st == J_STRING && pc->partial)
+			j->str_out = 0;
+		return STAGE_UNCHANGED;
+	}
 	if ((rc = flush(&z, n)) < 0)
 		return rc;
 

@@ -1065,5 +1065,7 @@ int stage_text(struct redact_stream *s, const char *in, size_t n, const struct p
 		}
 		i++;
 	}
+	if (start == 0 && out->len == 0)
+		return STAGE_UNCHANGED;
 	return buf_append(out, in + start, n - start);
 }
