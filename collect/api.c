@@ -854,7 +854,17 @@ int collect_api(const struct api_options *o, struct sink *s, struct strv *ret_ho
 	if (k < 0)
 		goto out;
 
-	/* 2. instances, then each instance and its attachments */
+	/* 2. instances, then each instance and its attachments. Hybrid organizations have
+	 * no instances in the API ("not supported for Apigee hybrid"): asking would only
+	 * record a failure that is not one. */
+	if (json_is_string(json_object_get(org, "runtimeType")) &&
+	    strcmp(json_string_value(json_object_get(org, "runtimeType")), "HYBRID") == 0 &&
+	    !(o->instances && o->instances->n > 0)) {
+		sink_source(s, "management API: instances", OUTCOME_OK,
+		            "not applicable: hybrid organization (instances are an Apigee X "
+		            "resource)");
+		goto envgroups;
+	}
 	snprintf(rel, sizeof(rel), "organizations/%s/instances", org_esc);
 	k = api_fetch_list(&c, rel, "instances", "api/instances.json", "management API: instances",
 	                   &instances, err);
@@ -879,6 +889,7 @@ int collect_api(const struct api_options *o, struct sink *s, struct strv *ret_ho
 	}
 	strv_release(&names);
 
+envgroups:
 	/* 3. environment groups and their attachments */
 	snprintf(rel, sizeof(rel), "organizations/%s/envgroups", org_esc);
 	k = api_fetch_list(&c, rel, "environmentGroups", "api/envgroups.json",
