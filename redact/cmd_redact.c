@@ -239,10 +239,20 @@ static char *clean_path(const char *p)
 	return buf_detach(&b, NULL);
 }
 
-static const char *strip_top(const struct job *j, const char *rel)
+static const char *strip_top(struct job *j, const char *rel)
 {
-	size_t n = strlen(j->top_in);
+	size_t n;
 
+	if (!j->top_in) {
+		/* no first look (without --pseudonymize): the first member's folder is
+		 * taken for the common top folder; members outside it keep their path */
+		const char *slash = strchr(rel, '/');
+
+		j->top_in = slash ? strndup(rel, (size_t)(slash - rel)) : strdup("");
+		if (!j->top_in)
+			return rel;
+	}
+	n = strlen(j->top_in);
 	if (n && strncmp(rel, j->top_in, n) == 0 && rel[n] == '/')
 		return rel + n + 1;
 	return rel;
@@ -930,8 +940,11 @@ int cmd_redact(int argc, char **argv, struct context *ctx)
 	}
 	buf_init(&j.mem, 0);
 
-	if (!j.is_dir && (rc = archive_prepass(&j, &err)) < 0)
+	/* the first look costs one more decompression: only to learn names */
+	if (!j.is_dir && j.pseudo && (rc = archive_prepass(&j, &err)) < 0)
 		goto fail;
+	if (!j.mtime)
+		j.mtime = st.st_mtime;
 	if (!j.dry_run) {
 		top_out = archive_out_top_from_path(j.out);
 		if (!top_out) {

@@ -203,7 +203,7 @@ static bool json_members(const char *p, size_t n)
 			bool hit = false;
 
 			for (const char *const *nm = names; *nm && !hit; nm++)
-				hit = strlen(*nm) == e - b && strncasecmp(p + b, *nm, e - b) == 0;
+				hit = strnlen(*nm, e - b + 1) == e - b && strncasecmp(p + b, *nm, e - b) == 0;
 			if (!hit)
 				continue;
 		}
@@ -284,10 +284,12 @@ static const char *scan_text(const char *p, size_t n)
 		if (k == 39 && (at == p || !is_tok((unsigned char)at[-1])))
 			return "Google API key";
 	}
-	for (size_t i = 0; i + 20 <= n; i++) {
-		size_t k;
+	for (const char *a = p; (a = memchr(a, 'A', n - (size_t)(a - p))); a++) {
+		size_t k, i = (size_t)(a - p);
 
-		if (p[i] != 'A' || (p[i + 1] != 'K' && p[i + 1] != 'S') || p[i + 2] != 'I' || p[i + 3] != 'A')
+		if (i + 20 > n)
+			break;
+		if ((p[i + 1] != 'K' && p[i + 1] != 'S') || p[i + 2] != 'I' || p[i + 3] != 'A')
 			continue;
 		if (i > 0 && ((p[i - 1] >= 'A' && p[i - 1] <= 'Z') || (p[i - 1] >= '0' && p[i - 1] <= '9') ||
 			      (p[i - 1] >= 'a' && p[i - 1] <= 'z')))

@@ -130,6 +130,9 @@ struct pseudo {
 	struct table labels, emails, names, dn, ip4, ip6;
 	unsigned next_label, next_email, next_org, next_project, next_dn;
 	size_t min_name;    /* shortest known name, 0 = none */
+	/* the last /24 prefixes seen (prefix + 1, 0 = empty) and their tokens */
+	uint32_t ip4_cache_key[4096];
+	uint32_t ip4_cache_val[4096];
 };
 
 static void table_release(struct table *t)
@@ -284,27 +287,41 @@ static bool is_tld(const char *p, size_t n)
 	return bsearch(&k, tlds, ELEMENTSOF(tlds), sizeof(tlds[0]), cmp_label) != NULL;
 }
 
+struct suffix {
+	const char *w;
+	size_t n;
+};
+
+#define S(x) { x, sizeof(x) - 1 }
+
 /* Names under these stay whole. */
-static const char *const keep_whole[] = {
-	"googleapis.com", "google.com", "gstatic.com", "googleusercontent.com", "gcr.io",
-	"pkg.dev", "k8s.io", "kubernetes.io", "istio.io", "envoyproxy.io", "cluster.local",
-	"gke.io", "x-k8s.io", "cert-manager.io", "github.com", "docker.io", "quay.io",
-	"letsencrypt.org", "curl.se", "openssl.org", "apigee.com", "cloud.goog", NULL,
+static const struct suffix keep_whole[] = {
+	S("googleapis.com"), S("google.com"), S("gstatic.com"), S("googleusercontent.com"),
+	S("gcr.io"), S("pkg.dev"), S("k8s.io"), S("kubernetes.io"), S("istio.io"),
+	S("envoyproxy.io"), S("cluster.local"), S("gke.io"), S("x-k8s.io"), S("cert-manager.io"),
+	S("github.com"), S("docker.io"), S("quay.io"), S("letsencrypt.org"), S("curl.se"),
+	S("openssl.org"), S("apigee.com"), S("cloud.goog"), { NULL, 0 },
 };
 
 /* Under these only the labels in front change. */
-static const char *const keep_suffix[] = {
-	"iam.gserviceaccount.com", "gserviceaccount.com", "svc.id.goog", "appspot.com", "run.app",
-	"cloudfunctions.net", "apigee.net", "nip.io", "sslip.io", NULL,
+static const struct suffix keep_suffix[] = {
+	S("iam.gserviceaccount.com"), S("gserviceaccount.com"), S("svc.id.goog"), S("appspot.com"),
+	S("run.app"), S("cloudfunctions.net"), S("apigee.net"), S("nip.io"), S("sslip.io"),
+	{ NULL, 0 },
 };
 
 /* How many trailing bytes of name[0..n) are a listed suffix on a label boundary. */
-static size_t suffix_len(const char *name, size_t n, const char *const *list)
+static size_t suffix_len(const char *name, size_t n, const struct suffix *list)
 {
-	for (; *list; list++) {
-		size_t m = strlen(*list);
+	char last;
 
-		if (m <= n && strncasecmp(name + n - m, *list, m) == 0 &&
+	if (!n)
+		return 0;
+	last = (char)tolower((unsigned char)name[n - 1]);
+	for (; list->w; list++) {
+		size_t m = list->n;
+
+		if (m <= n && list->w[m - 1] == last && strncasecmp(name + n - m, list->w, m) == 0 &&
 		    (m == n || name[n - m - 1] == '.'))
 			return m;
 	}
@@ -662,13 +679,18 @@ static uint32_t map_ip4(struct pseudo *p, uint32_t a)
 
 	if (ip4_kept(a))
 		return a;
+	if (p->ip4_cache_key[pre & 4095] == pre + 1)
+		return (p->ip4_cache_val[pre & 4095] << 8) | (a & 255);
 	snprintf(key, sizeof(key), "%u.%u.%u", pre >> 16, (pre >> 8) & 255, pre & 255);
 	e = table_find(p, &p->ip4, key, strlen(key), &h);
 	if (e) {
 		unsigned x, y, z;
 
-		if (sscanf(e->val, "%u.%u.%u", &x, &y, &z) == 3 && x < 256 && y < 256 && z < 256)
+		if (sscanf(e->val, "%u.%u.%u", &x, &y, &z) == 3 && x < 256 && y < 256 && z < 256) {
+			p->ip4_cache_key[pre & 4095] = pre + 1;
+			p->ip4_cache_val[pre & 4095] = (x << 16) | (y << 8) | z;
 			return IP4(x, y, z, a & 255);
+		}
 	}
 	fixed = ip4_class_bits(a);
 	out = pp24(p, pre, fixed);
@@ -685,6 +707,8 @@ static uint32_t map_ip4(struct pseudo *p, uint32_t a)
 	snprintf(tok, sizeof(tok), "%u.%u.%u", out >> 16, (out >> 8) & 255, out & 255);
 	if (p->ip4.n < PSEUDO_TABLE_MAX)
 		table_put(&p->ip4, key, strlen(key), h, tok);
+	p->ip4_cache_key[pre & 4095] = pre + 1;
+	p->ip4_cache_val[pre & 4095] = out;
 	return (out << 8) | (a & 255);
 }
 

@@ -195,6 +195,16 @@ static int xlb_009(const struct bundle *b, const struct findings *prior, struct 
 	int r;
 
 	(void)prior;
+	if (b->org.seen && b->org.runtime_type && strcmp(b->org.runtime_type, "HYBRID") == 0 &&
+	    b->n_instances == 0) {
+		/* hybrid runtimes are not API instances: nothing can be left unattached */
+		finding_set(f, STATUS_PASS,
+		            "organization %s is a hybrid organization: environments are served by "
+		            "the cluster, not attached to Apigee X instances",
+		            b->org.name ? b->org.name : "?");
+		finding_evidence(f, &b->org.where, NULL);
+		return 0;
+	}
 	r = wanted_envs(b, &envs, &from);
 	if (r < 0)
 		goto out;
