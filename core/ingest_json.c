@@ -1045,6 +1045,91 @@ static int manifest(struct bundle *b, struct artifact *a, const json_t *o)
 	return 1;
 }
 
+/* A PEM file as `redact` leaves it when it may not keep the PEM (pseudonymized
+ * certificates, key-only files): "apigee-bundle/pem-file/v1", the facts of every
+ * block at the same member path, so sslCertPath/sslKeyPath still resolve and the
+ * TLS checks give the verdicts they would give on the original file. */
+static int collector_pem_file(struct bundle *b, struct artifact *a, const json_t *o)
+{
+	json_t *items = json_object_get(o, "items"), *it;
+	size_t first_cert = SIZE_MAX;
+	unsigned idx = 0;
+	size_t i;
+
+	json_array_foreach(items, i, it)
+	{
+		const char *label = jstr(it, "label");
+		json_t *err = json_object_get(it, "error");
+		enum pem_error e =
+		        json_is_object(err) ? pem_error_from_name(jstr(err, "class")) : PEM_OK;
+
+		if (e == PEM_ERR__INVALID)
+			e = PEM_ERR_BAD_DER;
+		unsigned line = (unsigned)json_integer_value(json_object_get(it, "line"));
+
+		if (json_object_get(it, "cert") || (label && strcmp(label, "CERTIFICATE") == 0)) {
+			struct cert_rec *c = bundle_add_cert(b);
+
+			if (!c)
+				return -ENOMEM;
+			c->role = CERT_ROLE_LOOSE;
+			if (idx == 0)
+				first_cert = (size_t)(c - b->certs);
+			c->chain_index = idx++;
+			c->key_match = -1;
+			if (e == PEM_OK && json_is_object(json_object_get(it, "cert")) &&
+			    cert_facts_from_json(json_object_get(it, "cert"), &c->facts, NULL) ==
+			            0) {
+				c->parsed = true;
+			} else {
+				c->error = e != PEM_OK ? e : PEM_ERR_BAD_DER;
+				if (dup_str(&c->error_text, pem_error_text(c->error)) < 0)
+					return -ENOMEM;
+			}
+			if (loc_set(&c->where, a->path, line, NULL,
+			            c->parsed ? c->facts.subject : c->error_text) < 0)
+				return -ENOMEM;
+		} else if (json_object_get(it, "key")) {
+			struct key_rec *k = bundle_add_key(b);
+
+			if (!k ||
+			    key_facts_from_json(json_object_get(it, "key"), &k->facts, NULL) < 0)
+				return -ENOMEM;
+			if (e != PEM_OK)
+				k->facts.status = e;
+			/* the key itself was removed by the redactor: no private-key warning */
+			if (loc_set(&k->where, a->path, line, NULL, label) < 0)
+				return -ENOMEM;
+		}
+	}
+	if (json_is_true(json_object_get(o, "der")) && first_cert != SIZE_MAX) {
+		/* usable, but not the PEM the ingress needs (as ingest_pem) */
+		struct cert_rec *c = &b->certs[first_cert];
+
+		c->error = PEM_ERR_NO_PEM;
+		if (dup_str(&c->error_text, "DER-encoded certificate, not PEM") < 0)
+			return -ENOMEM;
+	}
+	if (json_array_size(items) == 0 && json_is_object(json_object_get(o, "error"))) {
+		struct cert_rec *c = bundle_add_cert(b);
+		json_t *err = json_object_get(o, "error");
+
+		if (!c)
+			return -ENOMEM;
+		c->role = CERT_ROLE_LOOSE;
+		c->key_match = -1;
+		c->error = pem_error_from_name(jstr(err, "class"));
+		if (c->error == PEM_ERR__INVALID || c->error == PEM_OK)
+			c->error = PEM_ERR_BAD_DER;
+		if (dup_str(&c->error_text, pem_error_text(c->error)) < 0 ||
+		    loc_set(&c->where, a->path,
+		            (unsigned)json_integer_value(json_object_get(err, "line")), NULL,
+		            c->error_text) < 0)
+			return -ENOMEM;
+	}
+	mark(a, ART_PEM);
+	return 1;
+}
 static int collector_doc(struct bundle *b, struct artifact *a, const json_t *o, const char *kind)
 {
 	int r = 0;
@@ -1055,6 +1140,8 @@ static int collector_doc(struct bundle *b, struct artifact *a, const json_t *o, 
 		r = collector_secrets(b, a, o);
 	else if (strcmp(kind, "apigee-bundle/tls-files/v1") == 0)
 		r = collector_tls_files(b, a, o);
+	else if (strcmp(kind, "apigee-bundle/pem-file/v1") == 0)
+		r = collector_pem_file(b, a, o);
 	else
 		r = 1;
 	if (r > 0)

@@ -63,8 +63,8 @@ struct job {
 	int64_t mtime;
 	char tmpdir[512];
 	int spill_fd;
-	struct buf mem;  /* the spill while small */
-	bool in_file;    /* the spill went to spill_fd */
+	struct buf mem; /* the spill while small */
+	bool in_file;   /* the spill went to spill_fd */
 	char wbuf[1u << 16];
 	size_t wlen;
 	uint64_t spill_size;
@@ -72,7 +72,7 @@ struct job {
 	struct buf manifest;  /* input manifest.json, raw */
 	struct buf redaction; /* input redaction.json, raw */
 	bool have_manifest, have_redaction;
-	struct strv seen;     /* output names written */
+	struct strv seen; /* output names written */
 	uint64_t total_in;
 	size_t members;
 	struct stat map_st, out_st;
@@ -99,7 +99,8 @@ static void help(void)
 	     "  -o, --output FILE   the archive to write (atomically)\n"
 	     "  --rules FILE        extra rules: literals, regexes, key paths\n"
 	     "                      (schemas/redact-rules.schema.json)\n"
-	     "  --dry-run           list what would be redacted, per rule and member; write nothing\n"
+	     "  --dry-run           list what would be redacted, per rule and member; write "
+	     "nothing\n"
 	     "  --pseudonymize      also replace IP addresses, host names, e-mail addresses, org\n"
 	     "                      and project names by consistent tokens; drop certificates\n"
 	     "  --map FILE          the pseudonym map to reuse and update (mode 0600); never\n"
@@ -133,7 +134,8 @@ static int spill_reset(struct job *j)
 	j->in_file = false;
 	j->wlen = 0;
 	j->spill_size = 0;
-	if (j->spill_fd >= 0 && (ftruncate(j->spill_fd, 0) < 0 || lseek(j->spill_fd, 0, SEEK_SET) < 0))
+	if (j->spill_fd >= 0 &&
+	    (ftruncate(j->spill_fd, 0) < 0 || lseek(j->spill_fd, 0, SEEK_SET) < 0))
 		return -errno;
 	return 0;
 }
@@ -289,7 +291,8 @@ static int walk_dir(struct job *j, const char *root, const char *rel, struct str
 	n = scandir(path.data, &names, NULL, alphasort);
 	if (n < 0) {
 		rc = -errno;
-		fprintf(stderr, "apigee-bundle redact: cannot read '%s': %s\n", path.data, strerror(errno));
+		fprintf(stderr, "apigee-bundle redact: cannot read '%s': %s\n", path.data,
+		        strerror(errno));
 		buf_release(&path);
 		return rc;
 	}
@@ -303,8 +306,9 @@ static int walk_dir(struct job *j, const char *root, const char *rel, struct str
 			buf_printf(&full, "%s/%s", root, child.data);
 			if (lstat(full.data, &st) == 0) {
 				bool skip = (j->have_map_st && st.st_dev == j->map_st.st_dev &&
-					     st.st_ino == j->map_st.st_ino) ||
-					    (st.st_dev == j->out_st.st_dev && st.st_ino == j->out_st.st_ino);
+				             st.st_ino == j->map_st.st_ino) ||
+				            (st.st_dev == j->out_st.st_dev &&
+				             st.st_ino == j->out_st.st_ino);
 
 				if (S_ISDIR(st.st_mode))
 					rc = walk_dir(j, root, child.data, out, depth + 1);
@@ -382,7 +386,8 @@ static int do_member(struct job *j, const char *rel, read_fn rd, void *src, stru
 	if (!name)
 		return error_set(err, -ENOMEM, rel, 0, "out of memory");
 	if (!j->dry_run && strv_contains(&j->seen, name)) {
-		fprintf(stderr, "apigee-bundle redact: '%s' appears twice; keeping the first\n", rel);
+		fprintf(stderr, "apigee-bundle redact: '%s' appears twice; keeping the first\n",
+		        rel);
 		return 0;
 	}
 	if ((rc = spill_reset(j)) < 0)
@@ -415,7 +420,9 @@ static int do_member(struct job *j, const char *rel, read_fn rd, void *src, stru
 		rc = spill_flush(j);
 	if (j->dry_run) {
 		j->members++;
-		return rc < 0 ? error_set(err, rc, rel, 0, "cannot redact '%s': %s", rel, strerror(-rc)) : 0;
+		return rc < 0 ? error_set(err, rc, rel, 0, "cannot redact '%s': %s", rel,
+		                          strerror(-rc))
+		              : 0;
 	}
 	if (leak_scan_end(j->scan, &hit) == 1 && !j->leaked) {
 		j->leaked = true;
@@ -425,7 +432,7 @@ static int do_member(struct job *j, const char *rel, read_fn rd, void *src, stru
 	j->scan = NULL;
 	if (rc < 0)
 		return error_set(err, rc, rel, 0, "cannot redact '%s': %s", rel,
-				 rc == -ERANGE ? "input too big" : strerror(-rc));
+		                 rc == -ERANGE ? "input too big" : strerror(-rc));
 	if (j->leaked)
 		return 0; /* stop adding; the caller reports */
 	if (j->in_file)
@@ -479,7 +486,7 @@ static struct archive *open_archive(const char *path, struct error *err)
 	archive_read_support_format_gnutar(a);
 	if (archive_read_open_filename(a, path, 1u << 16) != ARCHIVE_OK) {
 		error_set(err, -EINVAL, path, 0, "cannot read '%s': %s", path,
-			  archive_error_string(a) ? archive_error_string(a) : "not an archive");
+		          archive_error_string(a) ? archive_error_string(a) : "not an archive");
 		archive_read_free(a);
 		return NULL;
 	}
@@ -520,7 +527,7 @@ static int archive_prepass(struct job *j, struct error *err)
 			if (!top)
 				top = strndup(rel, (size_t)(slash - rel));
 			else if (strlen(top) != (size_t)(slash - rel) ||
-				 strncmp(top, rel, (size_t)(slash - rel)) != 0)
+			         strncmp(top, rel, (size_t)(slash - rel)) != 0)
 				common = false;
 		}
 		if (j->pseudo && learnable(rel, archive_entry_size(e))) {
@@ -538,7 +545,8 @@ static int archive_prepass(struct job *j, struct error *err)
 	}
 	if (rc == 0 && h != ARCHIVE_EOF)
 		rc = error_set(err, -EIO, j->in, 0, "cannot read '%s': %s", j->in,
-			       archive_error_string(a) ? archive_error_string(a) : "broken archive");
+		               archive_error_string(a) ? archive_error_string(a)
+		                                       : "broken archive");
 	archive_read_free(a);
 	j->top_in = strdup(common && top ? top : "");
 	free(top);
@@ -579,7 +587,8 @@ static int archive_pass(struct job *j, struct error *err)
 	}
 	if (rc == 0 && !j->leaked && h != ARCHIVE_EOF)
 		rc = error_set(err, -EIO, j->in, 0, "cannot read '%s': %s", j->in,
-			       archive_error_string(a) ? archive_error_string(a) : "broken archive");
+		               archive_error_string(a) ? archive_error_string(a)
+		                                       : "broken archive");
 	archive_read_free(a);
 	return rc;
 }
@@ -621,8 +630,8 @@ static int dir_pass(struct job *j, struct error *err)
 		buf_printf(&full, "%s/%s", j->in, files.v[i]);
 		fd = open(full.data, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0) {
-			rc = error_set(err, -errno, files.v[i], 0, "cannot open '%s': %s", full.data,
-				       strerror(errno));
+			rc = error_set(err, -errno, files.v[i], 0, "cannot open '%s': %s",
+			               full.data, strerror(errno));
 			buf_release(&full);
 			break;
 		}
@@ -651,7 +660,8 @@ static json_t *merged_report(struct job *j)
 		return rep;
 	old = json_loadb(j->redaction.data ? j->redaction.data : "", j->redaction.len, 0, &jerr);
 	rules = json_object_get(rep, "rules");
-	json_array_foreach(json_object_get(old, "rules"), i, it) {
+	json_array_foreach(json_object_get(old, "rules"), i, it)
+	{
 		const char *name = json_string_value(json_object_get(it, "rule"));
 		json_t *mine = NULL, *r2, *members = json_object_get(it, "members");
 		size_t k;
@@ -660,38 +670,43 @@ static json_t *merged_report(struct job *j)
 
 		if (!name)
 			continue;
-		json_array_foreach(rules, k, r2)
-			if (json_string_value(json_object_get(r2, "rule")) &&
-			    strcmp(json_string_value(json_object_get(r2, "rule")), name) == 0)
-				mine = r2;
+		json_array_foreach(rules, k,
+		                   r2) if (json_string_value(json_object_get(r2, "rule")) &&
+		                           strcmp(json_string_value(json_object_get(r2, "rule")),
+		                                  name) == 0) mine = r2;
 		if (!mine) {
 			mine = json_pack("{s:s,s:s,s:i,s:{}}", "rule", name, "kind",
-					 json_string_value(json_object_get(it, "kind"))
-						 ? json_string_value(json_object_get(it, "kind"))
-						 : "earlier",
-					 "count", 0, "members");
+			                 json_string_value(json_object_get(it, "kind"))
+			                         ? json_string_value(json_object_get(it, "kind"))
+			                         : "earlier",
+			                 "count", 0, "members");
 			if (!mine)
 				continue;
 			json_array_append_new(rules, mine);
 		}
-		json_object_foreach(members, m, c) {
+		json_object_foreach(members, m, c)
+		{
 			_cleanup_free_ char *pm = redact_member_name(j->r, m);
 			json_t *cur;
 
 			if (!pm || !json_is_integer(c))
 				continue;
 			cur = json_object_get(json_object_get(mine, "members"), pm);
-			json_object_set_new(json_object_get(mine, "members"), pm,
-					    json_integer(json_integer_value(cur) + json_integer_value(c)));
-			json_object_set_new(mine, "count",
-					    json_integer(json_integer_value(json_object_get(mine, "count")) +
-							 json_integer_value(c)));
+			json_object_set_new(
+			        json_object_get(mine, "members"), pm,
+			        json_integer(json_integer_value(cur) + json_integer_value(c)));
+			json_object_set_new(
+			        mine, "count",
+			        json_integer(json_integer_value(json_object_get(mine, "count")) +
+			                     json_integer_value(c)));
 		}
 	}
 	if (json_is_integer(json_object_get(old, "dropped_certificates")))
-		json_object_set_new(rep, "dropped_certificates",
-				    json_integer(json_integer_value(json_object_get(rep, "dropped_certificates")) +
-						 json_integer_value(json_object_get(old, "dropped_certificates"))));
+		json_object_set_new(
+		        rep, "dropped_certificates",
+		        json_integer(
+		                json_integer_value(json_object_get(rep, "dropped_certificates")) +
+		                json_integer_value(json_object_get(old, "dropped_certificates"))));
 	json_decref(old);
 	return rep;
 }
@@ -740,7 +755,7 @@ static int write_manifest(struct job *j, struct error *err)
 
 	/* the manifest is redacted like any member (argv, URLs, host names) */
 	rc = redact_buffer(j->r, "manifest.json", j->manifest.data ? j->manifest.data : "",
-			   j->manifest.len, &red, err);
+	                   j->manifest.len, &red, err);
 	if (rc < 0)
 		return rc;
 	m = json_loadb(red.data ? red.data : "", red.len, 0, &jerr);
@@ -758,7 +773,8 @@ static int write_manifest(struct job *j, struct error *err)
 	for (size_t k = 0; k < n; k++) {
 		json_t *found = NULL;
 
-		json_array_foreach(arts, i, it) {
+		json_array_foreach(arts, i, it)
+		{
 			const char *p = json_string_value(json_object_get(it, "path"));
 
 			if (p && strcmp(p, mem[k].path) == 0) {
@@ -767,8 +783,8 @@ static int write_manifest(struct job *j, struct error *err)
 			}
 		}
 		if (!found) {
-			found = json_pack("{s:s,s:{s:s},s:s}", "path", mem[k].path, "source", "type",
-					  "collector", "status", "ok");
+			found = json_pack("{s:s,s:{s:s},s:s}", "path", mem[k].path, "source",
+			                  "type", "collector", "status", "ok");
 			if (!found || json_array_append_new(arts, found) < 0) {
 				rc = error_set(err, -ENOMEM, "manifest.json", 0, "out of memory");
 				goto out;
@@ -778,7 +794,8 @@ static int write_manifest(struct job *j, struct error *err)
 		json_object_set_new(found, "sha256", json_string(mem[k].sha256));
 	}
 	/* entries whose member is not in the output any more lose their hash */
-	json_array_foreach(arts, i, it) {
+	json_array_foreach(arts, i, it)
+	{
 		const char *p = json_string_value(json_object_get(it, "path"));
 
 		if (p && json_object_get(it, "sha256") && !strv_contains(&j->seen, p)) {
@@ -808,15 +825,18 @@ static void print_dry_run(struct job *j)
 	uint64_t total = 0;
 
 	printf("%-36s %-14s %8s  %s\n", "RULE", "KIND", "COUNT", "MEMBER");
-	json_array_foreach(json_object_get(rep, "rules"), i, it) {
+	json_array_foreach(json_object_get(rep, "rules"), i, it)
+	{
 		const char *m;
 		json_t *c;
 
-		json_object_foreach(json_object_get(it, "members"), m, c) {
+		json_object_foreach(json_object_get(it, "members"), m, c)
+		{
 			char esc[300];
 
 			text_escape(m, strlen(m), esc, sizeof(esc));
-			printf("%-36s %-14s %8lld  %s\n", json_string_value(json_object_get(it, "rule")),
+			printf("%-36s %-14s %8lld  %s\n",
+			       json_string_value(json_object_get(it, "rule")),
 			       json_string_value(json_object_get(it, "kind")),
 			       (long long)json_integer_value(c), esc);
 			total += (uint64_t)json_integer_value(c);
@@ -846,7 +866,12 @@ static void job_release(struct job *j)
 
 int cmd_redact(int argc, char **argv, struct context *ctx)
 {
-	enum { OPT_RULES = 0x100, OPT_DRY, OPT_PSEUDO, OPT_MAP };
+	enum {
+		OPT_RULES = 0x100,
+		OPT_DRY,
+		OPT_PSEUDO,
+		OPT_MAP
+	};
 	static const struct option opts[] = {
 		{ "dry-run", no_argument, NULL, OPT_DRY },
 		{ "help", no_argument, NULL, 'h' },
@@ -906,14 +931,16 @@ int cmd_redact(int argc, char **argv, struct context *ctx)
 	if (j.out) {
 		fmt = archive_out_format_from_path(j.out);
 		if (fmt < 0) {
-			fprintf(stderr, "apigee-bundle redact: '%s': the output must end in .tar.gz, .tgz, "
-					".tar.zst or .tar\n",
-				j.out);
+			fprintf(stderr,
+			        "apigee-bundle redact: '%s': the output must end in .tar.gz, .tgz, "
+			        ".tar.zst or .tar\n",
+			        j.out);
 			return EXIT_USAGE;
 		}
 	}
 	if (stat(j.in, &st) < 0) {
-		fprintf(stderr, "apigee-bundle redact: cannot open '%s': %s\n", j.in, strerror(errno));
+		fprintf(stderr, "apigee-bundle redact: cannot open '%s': %s\n", j.in,
+		        strerror(errno));
 		return EXIT_USAGE;
 	}
 	j.is_dir = S_ISDIR(st.st_mode);
@@ -932,9 +959,11 @@ int cmd_redact(int argc, char **argv, struct context *ctx)
 		fprintf(stderr, "apigee-bundle redact: %s\n", msg);
 		return rc == -EINVAL ? EXIT_USAGE : EXIT_FINDINGS;
 	}
-	snprintf(j.tmpdir, sizeof(j.tmpdir), "%s/apigee-bundle-redact.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	snprintf(j.tmpdir, sizeof(j.tmpdir), "%s/apigee-bundle-redact.XXXXXX",
+	         tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(j.tmpdir)) {
-		fprintf(stderr, "apigee-bundle redact: cannot make a temp folder: %s\n", strerror(errno));
+		fprintf(stderr, "apigee-bundle redact: cannot make a temp folder: %s\n",
+		        strerror(errno));
 		j.tmpdir[0] = '\0';
 		goto out;
 	}
@@ -972,8 +1001,9 @@ int cmd_redact(int argc, char **argv, struct context *ctx)
 	if (j.leaked) {
 		text_escape(j.leak_member, strlen(j.leak_member), msg, sizeof(msg));
 		fprintf(stderr,
-			"apigee-bundle redact: leak scan: %s:%u: %s is still there; no archive written\n",
-			msg, j.hit.line, j.hit.kind);
+		        "apigee-bundle redact: leak scan: %s:%u: %s is still there; no archive "
+		        "written\n",
+		        msg, j.hit.line, j.hit.kind);
 		archive_out_abort(j.ao);
 		j.ao = NULL;
 		goto out;
@@ -985,13 +1015,14 @@ int cmd_redact(int argc, char **argv, struct context *ctx)
 	j.ao = NULL;
 	if (rc < 0)
 		goto fail;
-	fprintf(stderr, "apigee-bundle redact: %zu members written to %s\n", j.members + 1 + j.have_manifest,
-		j.out);
+	fprintf(stderr, "apigee-bundle redact: %zu members written to %s\n",
+	        j.members + 1 + j.have_manifest, j.out);
 	ret = EXIT_OK;
 	goto out;
 fail:
 	error_format(&err, msg, sizeof(msg));
-	fprintf(stderr, "apigee-bundle redact: %s%s\n", msg, j.dry_run ? "" : "; no archive written");
+	fprintf(stderr, "apigee-bundle redact: %s%s\n", msg,
+	        j.dry_run ? "" : "; no archive written");
 	if (j.ao)
 		archive_out_abort(j.ao);
 	j.ao = NULL;

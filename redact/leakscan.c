@@ -46,8 +46,8 @@ struct leak_scan {
 
 static bool is_tok(unsigned char c)
 {
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-	       c == '_';
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '_';
 }
 
 /* "<redacted:" 8 hex digits, optional label, ">" at p; its length or 0 */
@@ -84,7 +84,8 @@ static void set_hit(struct leak_hit *h, const char *kind, unsigned line)
 /* own base64 decoder (standard and URL alphabets) */
 static size_t unb64(const char *p, size_t n, unsigned char *out, size_t max)
 {
-	static const char alpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static const char alpha[] =
+	        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	unsigned long acc = 0;
 	size_t o = 0;
 	int bits = 0;
@@ -111,7 +112,6 @@ static size_t unb64(const char *p, size_t n, unsigned char *out, size_t max)
 	return o;
 }
 
-
 /* Does the word ending at p[e] (exclusive) end with name, case-insensitively, at
  * a word start or after '-'? */
 static bool word_ends_with(const char *p, size_t e, const char *name)
@@ -127,7 +127,8 @@ static bool word_ends_with(const char *p, size_t e, const char *name)
  * from each ':' looking back. */
 static bool header_values(const char *p, size_t n)
 {
-	static const char *const names[] = { "authorization", "cookie", "x-api-key", "apikey", NULL };
+	static const char *const names[] = { "authorization", "cookie", "x-api-key", "apikey",
+		                             NULL };
 	const char *c = p;
 
 	while ((c = memchr(c, ':', n - (size_t)(c - p)))) {
@@ -158,7 +159,8 @@ static bool header_values(const char *p, size_t n)
 				v += 2;
 			/* a scheme word may stay */
 			w = v;
-			while (w < n && ((p[w] >= 'A' && p[w] <= 'Z') || (p[w] >= 'a' && p[w] <= 'z')))
+			while (w < n &&
+			       ((p[w] >= 'A' && p[w] <= 'Z') || (p[w] >= 'a' && p[w] <= 'z')))
 				w++;
 			if (w > v && w < n && p[w] == ' ') {
 				while (w < n && p[w] == ' ')
@@ -178,8 +180,9 @@ static bool header_values(const char *p, size_t n)
 static bool json_members(const char *p, size_t n)
 {
 	static const char *const names[] = {
-		"password", "passwd", "token", "secret", "private_key", "private_key_id",
-		"access_token", "refresh_token", "id_token", "client_secret", "apikey", "api_key",
+		"password",    "passwd",         "token",        "secret",
+		"private_key", "private_key_id", "access_token", "refresh_token",
+		"id_token",    "client_secret",  "apikey",       "api_key",
 		NULL,
 	};
 
@@ -203,7 +206,8 @@ static bool json_members(const char *p, size_t n)
 			bool hit = false;
 
 			for (const char *const *nm = names; *nm && !hit; nm++)
-				hit = strnlen(*nm, e - b + 1) == e - b && strncasecmp(p + b, *nm, e - b) == 0;
+				hit = strnlen(*nm, e - b + 1) == e - b &&
+				      strncasecmp(p + b, *nm, e - b) == 0;
 			if (!hit)
 				continue;
 		}
@@ -246,9 +250,11 @@ static const char *scan_text(const char *p, size_t n)
 	const char *at;
 	size_t left;
 
-	if (n >= 16 && (memmem(p, n, "PRIVATE KEY-----", 16) || memmem(p, n, "PRIVATE KEY BLOCK-----", 22)))
+	if (n >= 16 &&
+	    (memmem(p, n, "PRIVATE KEY-----", 16) || memmem(p, n, "PRIVATE KEY BLOCK-----", 22)))
 		return "PEM private key";
-	for (at = p, left = n; (at = memmem(at, left, "ya29.", 5)); at += 5, left = n - (size_t)(at - p)) {
+	for (at = p, left = n; (at = memmem(at, left, "ya29.", 5));
+	     at += 5, left = n - (size_t)(at - p)) {
 		size_t k = 5;
 
 		while ((size_t)(at - p) + k < n && (is_tok((unsigned char)at[k]) || at[k] == '.'))
@@ -256,7 +262,8 @@ static const char *scan_text(const char *p, size_t n)
 		if (k >= 15)
 			return "access token (ya29.)";
 	}
-	for (at = p, left = n; (at = memmem(at, left, "eyJ", 3)); at += 3, left = n - (size_t)(at - p)) {
+	for (at = p, left = n; (at = memmem(at, left, "eyJ", 3));
+	     at += 3, left = n - (size_t)(at - p)) {
 		size_t k = 3, end = n - (size_t)(at - p), a;
 
 		while (k < end && is_tok((unsigned char)at[k]))
@@ -269,14 +276,16 @@ static const char *scan_text(const char *p, size_t n)
 		if (k - a >= 2 && k < end && at[k] == '.')
 			return "JWT";
 	}
-	for (at = p, left = n; (at = memmem(at, left, "LS0tLS1CRUdJTi", 14)); at += 14, left = n - (size_t)(at - p)) {
+	for (at = p, left = n; (at = memmem(at, left, "LS0tLS1CRUdJTi", 14));
+	     at += 14, left = n - (size_t)(at - p)) {
 		unsigned char dec[96];
 		size_t d = unb64(at, n - (size_t)(at - p), dec, sizeof(dec));
 
 		if (d && memmem(dec, d, "PRIVATE", 7))
 			return "base64 PEM private key";
 	}
-	for (at = p, left = n; (at = memmem(at, left, "AIza", 4)); at += 4, left = n - (size_t)(at - p)) {
+	for (at = p, left = n; (at = memmem(at, left, "AIza", 4));
+	     at += 4, left = n - (size_t)(at - p)) {
 		size_t k = 4, end = n - (size_t)(at - p);
 
 		while (k < end && is_tok((unsigned char)at[k]))
@@ -291,15 +300,17 @@ static const char *scan_text(const char *p, size_t n)
 			break;
 		if ((p[i + 1] != 'K' && p[i + 1] != 'S') || p[i + 2] != 'I' || p[i + 3] != 'A')
 			continue;
-		if (i > 0 && ((p[i - 1] >= 'A' && p[i - 1] <= 'Z') || (p[i - 1] >= '0' && p[i - 1] <= '9') ||
-			      (p[i - 1] >= 'a' && p[i - 1] <= 'z')))
+		if (i > 0 &&
+		    ((p[i - 1] >= 'A' && p[i - 1] <= 'Z') || (p[i - 1] >= '0' && p[i - 1] <= '9') ||
+		     (p[i - 1] >= 'a' && p[i - 1] <= 'z')))
 			continue;
 		for (k = 4; k < 20; k++)
-			if (!((p[i + k] >= 'A' && p[i + k] <= 'Z') || (p[i + k] >= '0' && p[i + k] <= '9')))
+			if (!((p[i + k] >= 'A' && p[i + k] <= 'Z') ||
+			      (p[i + k] >= '0' && p[i + k] <= '9')))
 				break;
 		if (k == 20 && (i + 20 == n || !((p[i + 20] >= 'A' && p[i + 20] <= 'Z') ||
-						 (p[i + 20] >= '0' && p[i + 20] <= '9') ||
-						 (p[i + 20] >= 'a' && p[i + 20] <= 'z'))))
+		                                 (p[i + 20] >= '0' && p[i + 20] <= '9') ||
+		                                 (p[i + 20] >= 'a' && p[i + 20] <= 'z'))))
 			return "AWS access key id";
 	}
 	if (header_values(p, n))
@@ -334,8 +345,9 @@ static bool bad_scalar(const json_t *v)
 static bool credential_key(const char *k)
 {
 	static const char *const keys[] = {
-		"password", "passwd", "axHashSalt", "client_secret", "clientSecret", "private_key",
-		"privateKey", "plainTextDEK", NULL,
+		"password",      "passwd",       "axHashSalt",
+		"client_secret", "clientSecret", "private_key",
+		"privateKey",    "plainTextDEK", NULL,
 	};
 	size_t n = strlen(k);
 
@@ -361,9 +373,8 @@ static bool last_applied_leaks(const json_t *secret)
 	if (!inner)
 		return strstr(json_string_value(la), "Secret") != NULL; /* unreadable: be safe */
 	for (int f = 0; f < 2 && !bad; f++) {
-		json_object_foreach(json_object_get(inner, f ? "stringData" : "data"), k, d)
-			if (bad_scalar(d))
-				bad = true;
+		json_object_foreach(json_object_get(inner, f ? "stringData" : "data"), k,
+		                    d) if (bad_scalar(d)) bad = true;
 	}
 	json_decref(inner);
 	return bad;
@@ -378,8 +389,7 @@ static void walk(struct walk *w, const json_t *v, unsigned depth)
 	if (w->found || depth > 200 || ++w->visited > LEAK_WALK_MAX)
 		return;
 	if (json_is_array(v)) {
-		json_array_foreach(v, i, c)
-			walk(w, c, depth + 1);
+		json_array_foreach(v, i, c) walk(w, c, depth + 1);
 		return;
 	}
 	if (!json_is_object(v))
@@ -391,12 +401,14 @@ static void walk(struct walk *w, const json_t *v, unsigned depth)
 		for (const char *const *f = fields; *f && !w->found; f++) {
 			json_t *d = json_object_get(v, *f);
 
-			json_object_foreach(d, k, c) {
+			json_object_foreach(d, k, c)
+			{
 				if (strcmp(k, YAMLJSON_LINE_KEY) == 0)
 					continue;
 				if (bad_scalar(c)) {
 					set_hit(w->hit, "Kubernetes Secret data value",
-						yamljson_line(d) ? yamljson_line(d) : yamljson_line(v));
+					        yamljson_line(d) ? yamljson_line(d)
+					                         : yamljson_line(v));
 					w->found = true;
 					return;
 				}
@@ -410,7 +422,8 @@ static void walk(struct walk *w, const json_t *v, unsigned depth)
 		w->found = true;
 		return;
 	}
-	json_object_foreach((json_t *)v, k, c) {
+	json_object_foreach((json_t *)v, k, c)
+	{
 		if (w->found)
 			return;
 		if (credential_key(k) && bad_scalar(c)) {

@@ -26,6 +26,8 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <openssl/err.h>
+#include <openssl/x509.h>
 
 #include "error.h"
 #include "pem.h"
@@ -35,12 +37,30 @@ bool pemfile_candidate(const struct redact_stream *s, const char *data, size_t l
 {
 	size_t i = 0;
 
+	/* a DER certificate (SEQUENCE, binary): its names when pseudonymizing, and
+	 * kept byte for byte otherwise (text rules would corrupt it) */
+	if (len > 64 && (unsigned char)data[0] == 0x30 &&
+	    ((unsigned char)data[1] == 0x82 || (unsigned char)data[1] == 0x81) &&
+	    memchr(data, '\0', len < 512 ? len : 512))
+		return true;
 	while (i < len && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n'))
 		i++;
-	if (len - i < 11 || memcmp(data + i, "-----BEGIN ", 11) != 0)
+	return len - i >= 11 && memcmp(data + i, "-----BEGIN ", 11) == 0;
+}
+
+bool pemfile_is_der_cert(const char *data, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)data;
+	X509 *x;
+	bool whole;
+
+	if (len < 64 || len > (16u << 20) || p[0] != 0x30)
 		return false;
-	(void)s;
-	return true;
+	x = d2i_X509(NULL, &p, (long)len);
+	whole = x && p == (const unsigned char *)data + len;
+	X509_free(x);
+	ERR_clear_error();
+	return whole;
 }
 
 static json_t *error_json(enum pem_error e, unsigned line)
@@ -73,16 +93,16 @@ int pemfile_facts(struct redact_stream *s, const char *data, size_t len, struct 
 	}
 	rc = -ENOMEM;
 	doc = json_pack("{s:s,s:s,s:o,s:b}", "kind", "apigee-bundle/pem-file/v1", "note",
-			s->r->pseudo ? "PEM blocks replaced by their facts (pseudonymized bundle)"
-				     : "private keys replaced by their facts",
-			"error", error_json(f.error, f.error_line), "der", f.der);
+	                s->r->pseudo ? "PEM blocks replaced by their facts (pseudonymized bundle)"
+	                             : "private keys replaced by their facts",
+	                "error", error_json(f.error, f.error_line), "der", f.der);
 	items = json_array();
 	if (!doc || !items)
 		goto out;
 	for (size_t i = 0; i < f.n_items; i++) {
 		const struct pem_item *it = &f.items[i];
 		json_t *o = json_pack("{s:s,s:i,s:o}", "label", it->label ? it->label : "", "line",
-				      (int)it->line, "error", error_json(it->error, it->line));
+		                      (int)it->line, "error", error_json(it->error, it->line));
 
 		if (!o || json_array_append_new(items, o) < 0)
 			goto out;

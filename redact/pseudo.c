@@ -53,22 +53,22 @@
 /* ---- SipHash-2-4 ----------------------------------------------------------------- */
 
 #define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-#define SIPROUND                                                                                   \
-	do {                                                                                       \
-		v0 += v1;                                                                          \
-		v1 = ROTL(v1, 13);                                                                 \
-		v1 ^= v0;                                                                          \
-		v0 = ROTL(v0, 32);                                                                 \
-		v2 += v3;                                                                          \
-		v3 = ROTL(v3, 16);                                                                 \
-		v3 ^= v2;                                                                          \
-		v0 += v3;                                                                          \
-		v3 = ROTL(v3, 21);                                                                 \
-		v3 ^= v0;                                                                          \
-		v2 += v1;                                                                          \
-		v1 = ROTL(v1, 17);                                                                 \
-		v1 ^= v2;                                                                          \
-		v2 = ROTL(v2, 32);                                                                 \
+#define SIPROUND                   \
+	do {                       \
+		v0 += v1;          \
+		v1 = ROTL(v1, 13); \
+		v1 ^= v0;          \
+		v0 = ROTL(v0, 32); \
+		v2 += v3;          \
+		v3 = ROTL(v3, 16); \
+		v3 ^= v2;          \
+		v0 += v3;          \
+		v3 = ROTL(v3, 21); \
+		v3 ^= v0;          \
+		v2 += v1;          \
+		v1 = ROTL(v1, 17); \
+		v1 ^= v2;          \
+		v2 = ROTL(v2, 32); \
 	} while (0)
 
 static uint64_t le64(const uint8_t *p)
@@ -129,7 +129,7 @@ struct pseudo {
 	uint8_t ip_key[16]; /* the IP permutation; kept in the map */
 	struct table labels, emails, names, dn, ip4, ip6;
 	unsigned next_label, next_email, next_org, next_project, next_dn;
-	size_t min_name;    /* shortest known name, 0 = none */
+	size_t min_name; /* shortest known name, 0 = none */
 	/* the last /24 prefixes seen (prefix + 1, 0 = empty) and their tokens */
 	uint32_t ip4_cache_key[4096];
 	uint32_t ip4_cache_val[4096];
@@ -146,7 +146,7 @@ static void table_release(struct table *t)
 }
 
 static struct entry *table_find(const struct pseudo *p, const struct table *t, const char *key,
-				size_t len, uint64_t *ret_h)
+                                size_t len, uint64_t *ret_h)
 {
 	uint64_t h = siphash(p->seed, key, len);
 
@@ -211,7 +211,7 @@ static int table_put(struct table *t, const char *key, size_t len, uint64_t h, c
 /* The token for key in t, made with prefix and *counter when new. Copies it to
  * out (size 96). */
 static int token_for(struct pseudo *p, struct table *t, const char *key, size_t len,
-		     const char *prefix, unsigned *counter, char *out)
+                     const char *prefix, unsigned *counter, char *out)
 {
 	uint64_t h;
 	struct entry *e = table_find(p, t, key, len, &h);
@@ -222,7 +222,8 @@ static int token_for(struct pseudo *p, struct table *t, const char *key, size_t 
 	}
 	if (t->n >= PSEUDO_TABLE_MAX) {
 		/* hostile input: stay consistent without storing more */
-		snprintf(out, 96, "%sx%08x", prefix, (unsigned)(siphash(p->ip_key, key, len) >> 32));
+		snprintf(out, 96, "%sx%08x", prefix,
+		         (unsigned)(siphash(p->ip_key, key, len) >> 32));
 		return 0;
 	}
 	snprintf(out, 96, "%s%u", prefix, ++*counter);
@@ -232,33 +233,56 @@ static int token_for(struct pseudo *p, struct table *t, const char *key, size_t 
 /* ---- public suffixes and top-level domains ------------------------------------------- */
 
 static const char *const tlds[] = {
-	"ac", "academy", "ad", "ae", "aero", "af", "ag", "agency", "ai", "al", "am", "amazon", "ao",
-	"app", "apple", "aq", "ar", "as", "asia", "at", "au", "aw", "aws", "ax", "az", "azure", "ba",
-	"bank", "bb", "bd", "be", "bf", "bg", "bh", "bi", "biz", "bj", "blog", "bm", "bn", "bo", "br",
-	"bs", "bt", "bw", "by", "bz", "ca", "capital", "care", "cd", "center", "cf", "cg", "ch", "ci",
-	"ck", "cl", "click", "clinic", "cloud", "cloudapp", "cm", "cn", "co", "codes", "com",
-	"company", "consulting", "coop", "corp", "cr", "cu", "cv", "cw", "cx", "cy", "cz", "de",
-	"design", "dev", "digital", "dj", "dk", "dm", "do", "dz", "ec", "edu", "ee", "eg", "email",
-	"energy", "engineering", "er", "es", "et", "eu", "events", "fi", "finance", "fj", "fk", "fm",
-	"fo", "fr", "fund", "ga", "gd", "ge", "gf", "gg", "gh", "gi", "gl", "gle", "global", "gm",
-	"gmbh", "gn", "goog", "google", "gov", "gp", "gq", "gr", "group", "gs", "gt", "gu", "gw",
-	"gy", "health", "hk", "hm", "hn", "home", "hospital", "hr", "ht", "hu", "ibm", "id", "ie",
-	"il", "im", "in", "inc", "info", "institute", "insurance", "int", "internal", "intranet",
-	"io", "iq", "ir", "is", "it", "je", "jm", "jo", "jobs", "jp", "ke", "kg", "kh", "ki", "km",
-	"kn", "kp", "kr", "kw", "ky", "kz", "la", "lan", "lb", "lc", "li", "life", "link", "live",
-	"lk", "llc", "local", "localdomain", "lr", "ls", "lt", "ltd", "lu", "lv", "ly", "ma", "mc",
-	"me", "media", "mg", "mh", "microsoft", "mil", "mm", "mn", "mo", "mobi", "money", "mp", "mq",
-	"mr", "ms", "mt", "mu", "mv", "mw", "mx", "my", "mz", "na", "name", "nc", "ne", "net",
-	"network", "new", "news", "nf", "ng", "ni", "nl", "no", "np", "nr", "nu", "nz", "om", "one",
-	"online", "org", "pa", "page", "partners", "pay", "pe", "pf", "pg", "ph", "photo", "pk", "pl",
-	"pn", "pr", "pro", "ps", "pt", "pw", "qa", "re", "ro", "ru", "run", "rw", "sa", "sap", "sb",
-	"sc", "sd", "se", "security", "services", "sg", "shop", "si", "site", "sk", "sl", "sm", "sn",
-	"software", "solutions", "space", "sr", "ss", "st", "store", "studio", "su", "sv", "sx", "sy",
-	"systems", "sz", "tc", "td", "team", "tech", "technology", "tel", "tg", "th", "tj", "tk",
-	"tl", "tm", "tn", "to", "today", "tools", "top", "tr", "travel", "tt", "tv", "tw", "tz", "ua",
-	"ug", "uk", "university", "us", "uy", "uz", "va", "vc", "ve", "ventures", "vg", "vi", "vn",
-	"vu", "website", "wf", "wiki", "works", "world", "ws", "xyz", "ye", "youtube", "yt", "za",
-	"zm", "zone", "zw",
+	"ac",     "academy", "ad",          "ae",         "aero",        "af",         "ag",
+	"agency", "ai",      "al",          "am",         "amazon",      "ao",         "app",
+	"apple",  "aq",      "ar",          "as",         "asia",        "at",         "au",
+	"aw",     "aws",     "ax",          "az",         "azure",       "ba",         "bank",
+	"bb",     "bd",      "be",          "bf",         "bg",          "bh",         "bi",
+	"biz",    "bj",      "blog",        "bm",         "bn",          "bo",         "br",
+	"bs",     "bt",      "bw",          "by",         "bz",          "ca",         "capital",
+	"care",   "cd",      "center",      "cf",         "cg",          "ch",         "ci",
+	"ck",     "cl",      "click",       "clinic",     "cloud",       "cloudapp",   "cm",
+	"cn",     "co",      "codes",       "com",        "company",     "consulting", "coop",
+	"corp",   "cr",      "cu",          "cv",         "cw",          "cx",         "cy",
+	"cz",     "de",      "design",      "dev",        "digital",     "dj",         "dk",
+	"dm",     "do",      "dz",          "ec",         "edu",         "ee",         "eg",
+	"email",  "energy",  "engineering", "er",         "es",          "et",         "eu",
+	"events", "fi",      "finance",     "fj",         "fk",          "fm",         "fo",
+	"fr",     "fund",    "ga",          "gd",         "ge",          "gf",         "gg",
+	"gh",     "gi",      "gl",          "gle",        "global",      "gm",         "gmbh",
+	"gn",     "goog",    "google",      "gov",        "gp",          "gq",         "gr",
+	"group",  "gs",      "gt",          "gu",         "gw",          "gy",         "health",
+	"hk",     "hm",      "hn",          "home",       "hospital",    "hr",         "ht",
+	"hu",     "ibm",     "id",          "ie",         "il",          "im",         "in",
+	"inc",    "info",    "institute",   "insurance",  "int",         "internal",   "intranet",
+	"io",     "iq",      "ir",          "is",         "it",          "je",         "jm",
+	"jo",     "jobs",    "jp",          "ke",         "kg",          "kh",         "ki",
+	"km",     "kn",      "kp",          "kr",         "kw",          "ky",         "kz",
+	"la",     "lan",     "lb",          "lc",         "li",          "life",       "link",
+	"live",   "lk",      "llc",         "local",      "localdomain", "lr",         "ls",
+	"lt",     "ltd",     "lu",          "lv",         "ly",          "ma",         "mc",
+	"me",     "media",   "mg",          "mh",         "microsoft",   "mil",        "mm",
+	"mn",     "mo",      "mobi",        "money",      "mp",          "mq",         "mr",
+	"ms",     "mt",      "mu",          "mv",         "mw",          "mx",         "my",
+	"mz",     "na",      "name",        "nc",         "ne",          "net",        "network",
+	"new",    "news",    "nf",          "ng",         "ni",          "nl",         "no",
+	"np",     "nr",      "nu",          "nz",         "om",          "one",        "online",
+	"org",    "pa",      "page",        "partners",   "pay",         "pe",         "pf",
+	"pg",     "ph",      "photo",       "pk",         "pl",          "pn",         "pr",
+	"pro",    "ps",      "pt",          "pw",         "qa",          "re",         "ro",
+	"ru",     "run",     "rw",          "sa",         "sap",         "sb",         "sc",
+	"sd",     "se",      "security",    "services",   "sg",          "shop",       "si",
+	"site",   "sk",      "sl",          "sm",         "sn",          "software",   "solutions",
+	"space",  "sr",      "ss",          "st",         "store",       "studio",     "su",
+	"sv",     "sx",      "sy",          "systems",    "sz",          "tc",         "td",
+	"team",   "tech",    "technology",  "tel",        "tg",          "th",         "tj",
+	"tk",     "tl",      "tm",          "tn",         "to",          "today",      "tools",
+	"top",    "tr",      "travel",      "tt",         "tv",          "tw",         "tz",
+	"ua",     "ug",      "uk",          "university", "us",          "uy",         "uz",
+	"va",     "vc",      "ve",          "ventures",   "vg",          "vi",         "vn",
+	"vu",     "website", "wf",          "wiki",       "works",       "world",      "ws",
+	"xyz",    "ye",      "youtube",     "yt",         "za",          "zm",         "zone",
+	"zw",
 };
 
 static int cmp_label(const void *a, const void *b)
@@ -292,21 +316,32 @@ struct suffix {
 	size_t n;
 };
 
-#define S(x) { x, sizeof(x) - 1 }
+#define S(x)                     \
+	{                        \
+		x, sizeof(x) - 1 \
+	}
 
 /* Names under these stay whole. */
 static const struct suffix keep_whole[] = {
-	S("googleapis.com"), S("google.com"), S("gstatic.com"), S("googleusercontent.com"),
-	S("gcr.io"), S("pkg.dev"), S("k8s.io"), S("kubernetes.io"), S("istio.io"),
-	S("envoyproxy.io"), S("cluster.local"), S("gke.io"), S("x-k8s.io"), S("cert-manager.io"),
-	S("github.com"), S("docker.io"), S("quay.io"), S("letsencrypt.org"), S("curl.se"),
-	S("openssl.org"), S("apigee.com"), S("cloud.goog"), { NULL, 0 },
+	S("googleapis.com"), S("google.com"),      S("gstatic.com"),   S("googleusercontent.com"),
+	S("gcr.io"),         S("pkg.dev"),         S("k8s.io"),        S("kubernetes.io"),
+	S("istio.io"),       S("envoyproxy.io"),   S("cluster.local"), S("gke.io"),
+	S("x-k8s.io"),       S("cert-manager.io"), S("github.com"),    S("docker.io"),
+	S("quay.io"),        S("letsencrypt.org"), S("curl.se"),       S("openssl.org"),
+	S("apigee.com"),     S("cloud.goog"),      { NULL, 0 },
 };
 
 /* Under these only the labels in front change. */
 static const struct suffix keep_suffix[] = {
-	S("iam.gserviceaccount.com"), S("gserviceaccount.com"), S("svc.id.goog"), S("appspot.com"),
-	S("run.app"), S("cloudfunctions.net"), S("apigee.net"), S("nip.io"), S("sslip.io"),
+	S("iam.gserviceaccount.com"),
+	S("gserviceaccount.com"),
+	S("svc.id.goog"),
+	S("appspot.com"),
+	S("run.app"),
+	S("cloudfunctions.net"),
+	S("apigee.net"),
+	S("nip.io"),
+	S("sslip.io"),
 	{ NULL, 0 },
 };
 
@@ -321,7 +356,8 @@ static size_t suffix_len(const char *name, size_t n, const struct suffix *list)
 	for (; list->w; list++) {
 		size_t m = list->n;
 
-		if (m <= n && list->w[m - 1] == last && strncasecmp(name + n - m, list->w, m) == 0 &&
+		if (m <= n && list->w[m - 1] == last &&
+		    strncasecmp(name + n - m, list->w, m) == 0 &&
 		    (m == n || name[n - m - 1] == '.'))
 			return m;
 	}
@@ -357,12 +393,13 @@ static int hex_decode(const char *s, uint8_t *out, size_t n)
 }
 
 static int load_table(struct pseudo *p, struct table *t, json_t *o, const char *prefix,
-		      unsigned *counter, const char *prefix2, unsigned *counter2)
+                      unsigned *counter, const char *prefix2, unsigned *counter2)
 {
 	const char *k;
 	json_t *v;
 
-	json_object_foreach(o, k, v) {
+	json_object_foreach(o, k, v)
+	{
 		uint64_t h;
 		unsigned num;
 
@@ -388,22 +425,26 @@ static int pseudo_load(struct pseudo *p, const char *path, struct error *err)
 	int rc = 0;
 
 	if (!doc)
-		return error_set(err, -EINVAL, path, (unsigned)jerr.line, "cannot read map '%s': %s",
-				 path, jerr.text);
+		return error_set(err, -EINVAL, path, (unsigned)jerr.line,
+		                 "cannot read map '%s': %s", path, jerr.text);
 	fmt = json_string_value(json_object_get(doc, "format"));
 	if (!fmt || strcmp(fmt, "apigee-bundle/pseudonym-map/v1") != 0 ||
 	    hex_decode(json_string_value(json_object_get(doc, "ip_key")), p->ip_key,
-		       sizeof(p->ip_key)) < 0) {
+	               sizeof(p->ip_key)) < 0) {
 		json_decref(doc);
-		return error_set(err, -EINVAL, path, 0, "'%s' is not a pseudonym map of apigee-bundle",
-				 path);
+		return error_set(err, -EINVAL, path, 0,
+		                 "'%s' is not a pseudonym map of apigee-bundle", path);
 	}
-	if (load_table(p, &p->labels, json_object_get(doc, "labels"), "h", &p->next_label, NULL, NULL) < 0 ||
-	    load_table(p, &p->emails, json_object_get(doc, "emails"), "user", &p->next_email, NULL, NULL) < 0 ||
+	if (load_table(p, &p->labels, json_object_get(doc, "labels"), "h", &p->next_label, NULL,
+	               NULL) < 0 ||
+	    load_table(p, &p->emails, json_object_get(doc, "emails"), "user", &p->next_email, NULL,
+	               NULL) < 0 ||
 	    load_table(p, &p->names, json_object_get(doc, "names"), "org", &p->next_org, "project",
-		       &p->next_project) < 0 ||
-	    load_table(p, &p->dn, json_object_get(doc, "dn"), "name", &p->next_dn, NULL, NULL) < 0 ||
-	    load_table(p, &p->ip4, json_object_get(doc, "ipv4_prefixes"), "", NULL, NULL, NULL) < 0 ||
+	               &p->next_project) < 0 ||
+	    load_table(p, &p->dn, json_object_get(doc, "dn"), "name", &p->next_dn, NULL, NULL) <
+	            0 ||
+	    load_table(p, &p->ip4, json_object_get(doc, "ipv4_prefixes"), "", NULL, NULL, NULL) <
+	            0 ||
 	    load_table(p, &p->ip6, json_object_get(doc, "ipv6"), "", NULL, NULL, NULL) < 0)
 		rc = error_set(err, -ENOMEM, path, 0, "out of memory");
 	for (size_t i = 0; rc == 0 && i < p->names.cap; i++)
@@ -455,10 +496,11 @@ void pseudo_free(struct pseudo *p)
 
 /* Words the checks read that must never be taken for an org or project name. */
 static const char *const name_stoplist[] = {
-	"apigee", "default", "istio", "ingress", "system", "google", "kubernetes", "gateway",
-	"runtime", "synchronizer", "watcher", "cassandra", "redis", "envoy", "test", "prod",
-	"dev", "api", "apis", "hybrid", "org", "env", "envgroup", "secret", "route", "https",
-	"http", "example", NULL,
+	"apigee",     "default", "istio",   "ingress",      "system",   "google",
+	"kubernetes", "gateway", "runtime", "synchronizer", "watcher",  "cassandra",
+	"redis",      "envoy",   "test",    "prod",         "dev",      "api",
+	"apis",       "hybrid",  "org",     "env",          "envgroup", "secret",
+	"route",      "https",   "http",    "example",      NULL,
 };
 
 int pseudo_add_name(struct pseudo *p, const char *category, const char *value)
@@ -483,7 +525,7 @@ int pseudo_add_name(struct pseudo *p, const char *category, const char *value)
 	if (!p->min_name || n < p->min_name)
 		p->min_name = n;
 	return token_for(p, &p->names, low, n, project ? "project" : "org",
-			 project ? &p->next_project : &p->next_org, tok);
+	                 project ? &p->next_project : &p->next_org, tok);
 }
 
 static const char *jstr(const json_t *o, const char *k)
@@ -499,8 +541,9 @@ int pseudo_learn_json(struct pseudo *p, const json_t *doc)
 	if (!json_is_object(doc))
 		return 0;
 	/* overrides.yaml */
-	if (jstr(doc, "org") && (json_object_get(doc, "virtualhosts") || json_object_get(doc, "gcp") ||
-				 json_object_get(doc, "instanceID") || json_object_get(doc, "envs")))
+	if (jstr(doc, "org") &&
+	    (json_object_get(doc, "virtualhosts") || json_object_get(doc, "gcp") ||
+	     json_object_get(doc, "instanceID") || json_object_get(doc, "envs")))
 		rc = pseudo_add_name(p, "org", jstr(doc, "org"));
 	gcp = json_object_get(doc, "gcp");
 	if (rc == 0 && jstr(gcp, "projectID"))
@@ -531,7 +574,8 @@ static int save_table(json_t *doc, const char *name, const struct table *t)
 	if (!o)
 		return -ENOMEM;
 	for (size_t i = 0; i < t->cap; i++)
-		if (t->v[i].key && json_object_set_new(o, t->v[i].key, json_string(t->v[i].val)) < 0) {
+		if (t->v[i].key &&
+		    json_object_set_new(o, t->v[i].key, json_string(t->v[i].val)) < 0) {
 			json_decref(o);
 			return -ENOMEM;
 		}
@@ -548,11 +592,13 @@ int pseudo_save(struct pseudo *p, const char *map_file, struct error *err)
 
 	for (size_t i = 0; i < sizeof(p->ip_key); i++)
 		snprintf(hex + 2 * i, 3, "%02x", p->ip_key[i]);
-	if (!doc || json_object_set_new(doc, "format", json_string("apigee-bundle/pseudonym-map/v1")) < 0 ||
+	if (!doc ||
+	    json_object_set_new(doc, "format", json_string("apigee-bundle/pseudonym-map/v1")) < 0 ||
 	    json_object_set_new(doc, "ip_key", json_string(hex)) < 0 ||
-	    save_table(doc, "labels", &p->labels) < 0 || save_table(doc, "emails", &p->emails) < 0 ||
-	    save_table(doc, "names", &p->names) < 0 || save_table(doc, "dn", &p->dn) < 0 ||
-	    save_table(doc, "ipv4_prefixes", &p->ip4) < 0 || save_table(doc, "ipv6", &p->ip6) < 0) {
+	    save_table(doc, "labels", &p->labels) < 0 ||
+	    save_table(doc, "emails", &p->emails) < 0 || save_table(doc, "names", &p->names) < 0 ||
+	    save_table(doc, "dn", &p->dn) < 0 || save_table(doc, "ipv4_prefixes", &p->ip4) < 0 ||
+	    save_table(doc, "ipv6", &p->ip6) < 0) {
 		rc = error_set(err, -ENOMEM, map_file, 0, "out of memory");
 		goto out;
 	}
@@ -567,13 +613,13 @@ int pseudo_save(struct pseudo *p, const char *map_file, struct error *err)
 	fd = mkstemp(tmp);
 	if (fd < 0) {
 		rc = error_set(err, -errno, map_file, 0, "cannot write '%s': %s", map_file,
-			       strerror(errno));
+		               strerror(errno));
 		FREE_AND_NULL(tmp);
 		goto out;
 	}
 	if (fchmod(fd, 0600) < 0 || !(f = fdopen(fd, "w"))) {
 		rc = error_set(err, -errno, map_file, 0, "cannot write '%s': %s", map_file,
-			       strerror(errno));
+		               strerror(errno));
 		goto out;
 	}
 	fd = -1;
@@ -590,7 +636,7 @@ int pseudo_save(struct pseudo *p, const char *map_file, struct error *err)
 	f = NULL;
 	if (rename(tmp, map_file) < 0) {
 		rc = error_set(err, -errno, map_file, 0, "cannot write '%s': %s", map_file,
-			       strerror(errno));
+		               strerror(errno));
 		goto out;
 	}
 	FREE_AND_NULL(tmp);
@@ -609,8 +655,8 @@ out:
 
 /* ---- IP addresses ----------------------------------------------------------------------- */
 
-static unsigned prf_bit(const struct pseudo *p, unsigned domain, unsigned bit, const uint8_t *prefix,
-			size_t plen)
+static unsigned prf_bit(const struct pseudo *p, unsigned domain, unsigned bit,
+                        const uint8_t *prefix, size_t plen)
 {
 	uint8_t buf[20];
 
@@ -722,10 +768,12 @@ static void map_ip6(struct pseudo *p, uint8_t a[16])
 	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 
 	if (memcmp(a, v4mapped, 12) == 0) {
-		uint32_t v = ((uint32_t)a[12] << 24) | ((uint32_t)a[13] << 16) | ((uint32_t)a[14] << 8) | a[15];
+		uint32_t v = ((uint32_t)a[12] << 24) | ((uint32_t)a[13] << 16) |
+		             ((uint32_t)a[14] << 8) | a[15];
 
 		v = map_ip4(p, v);
-		a[12] = (uint8_t)(v >> 24), a[13] = (uint8_t)(v >> 16), a[14] = (uint8_t)(v >> 8), a[15] = (uint8_t)v;
+		a[12] = (uint8_t)(v >> 24), a[13] = (uint8_t)(v >> 16), a[14] = (uint8_t)(v >> 8),
+		a[15] = (uint8_t)v;
 		return;
 	}
 	if ((a[0] & 0xe0) == 0x20)
@@ -733,9 +781,9 @@ static void map_ip6(struct pseudo *p, uint8_t a[16])
 	else if ((a[0] & 0xfe) == 0xfc)
 		fixed = 7; /* unique local */
 	else
-		return;    /* loopback, link-local, multicast, unspecified: kept */
+		return; /* loopback, link-local, multicast, unspecified: kept */
 	if (a[0] == 0x20 && a[1] == 0x01 && a[2] == 0x0d && a[3] == 0xb8)
-		return;    /* documentation */
+		return; /* documentation */
 	inet_ntop(AF_INET6, a, key, sizeof(key));
 	e = table_find(p, &p->ip6, key, strlen(key), &h);
 	if (e && inet_pton(AF_INET6, e->val, out) == 1) {
@@ -774,9 +822,10 @@ static void count(struct scan *sc, int rule)
 		sc->counts[rule]++;
 }
 
+/* Host names, addresses, words: '_' separates them ("host.example.com_443.pem"). */
 static bool run_char(unsigned char c)
 {
-	return cc_is(c, CC_HOST) || c == '.' || c == '*';
+	return (cc_is(c, CC_HOST) && c != '_') || c == '.' || c == '*';
 }
 
 /* Replace in[b..e) by text. */
@@ -851,7 +900,8 @@ static int names_in(struct scan *sc, size_t b, size_t e)
 			size_t ends[PSEUDO_NAME_WORDS], ne = 0;
 
 			for (size_t k = i; k <= e && ne < PSEUDO_NAME_WORDS; k++)
-				if (k == e || sc->in[k] == '-' || sc->in[k] == '_' || sc->in[k] == '.')
+				if (k == e || sc->in[k] == '-' || sc->in[k] == '_' ||
+				    sc->in[k] == '.')
 					ends[ne++] = k;
 			for (size_t k = ne; k-- > 0;) {
 				char low[96];
@@ -967,7 +1017,7 @@ static int map_host(struct scan *sc, size_t b, size_t e)
 				snprintf(t, sizeof(t), "%s", known->val);
 			else
 				rc = token_for(sc->p, &sc->p->labels, low, i - ls, "h",
-					       &sc->p->next_label, t);
+				               &sc->p->next_label, t);
 			if (rc == 0)
 				rc = buf_puts(&tok, t);
 		} else {
@@ -993,7 +1043,8 @@ static bool local_char(unsigned char c)
 /* DN attributes whose values name people and companies. */
 static bool dn_attr(const char *s, size_t n)
 {
-	static const char *const attrs[] = { "O", "OU", "L", "ST", "CN", "street", "emailAddress", NULL };
+	static const char *const attrs[] = { "O",      "OU",           "L", "ST", "CN",
+		                             "street", "emailAddress", NULL };
 
 	for (const char *const *a = attrs; *a; a++)
 		if (strlen(*a) == n && memcmp(*a, s, n) == 0)
@@ -1045,7 +1096,8 @@ static int try_ip6(struct scan *sc, size_t i, size_t *ret_next)
 	uint8_t a[16];
 
 	*ret_next = 0;
-	while (e < sc->n && (cc_is((unsigned char)sc->in[e], CC_HEX) || sc->in[e] == ':' || sc->in[e] == '.')) {
+	while (e < sc->n &&
+	       (cc_is((unsigned char)sc->in[e], CC_HEX) || sc->in[e] == ':' || sc->in[e] == '.')) {
 		colons += sc->in[e] == ':';
 		e++;
 	}
@@ -1113,8 +1165,8 @@ static int scan_line(struct scan *sc)
 			i += m ? m : 1;
 			continue;
 		}
-		if (!(run_char(c) || c == ':') || (i > 0 && (run_char((unsigned char)in[i - 1]) ||
-							      in[i - 1] == ':'))) {
+		if (!(run_char(c) || c == ':') ||
+		    (i > 0 && (run_char((unsigned char)in[i - 1]) || in[i - 1] == ':'))) {
 			i++;
 			continue;
 		}
@@ -1156,7 +1208,7 @@ static int scan_line(struct scan *sc)
 						low[q] = (char)tolower((unsigned char)in[hb + q]);
 					lock(sc);
 					rc = token_for(sc->p, &sc->p->emails, low, len, "user",
-						       &sc->p->next_email, tok);
+					               &sc->p->next_email, tok);
 					unlock(sc);
 					if (rc < 0 || (rc = put(sc, hb, e, tok, strlen(tok))) < 0)
 						return rc;
@@ -1195,7 +1247,7 @@ static int scan_line(struct scan *sc)
 			unlock(sc);
 			if (m != ip) {
 				snprintf(tok, sizeof(tok), "%u.%u.%u.%u", m >> 24, (m >> 16) & 255,
-					 (m >> 8) & 255, m & 255);
+				         (m >> 8) & 255, m & 255);
 				if ((rc = put(sc, i, e, tok, strlen(tok))) < 0)
 					return rc;
 				count(sc, RULE_PSEUDO_IP);

@@ -53,7 +53,7 @@ const struct rule_def redact_builtin_rules[RULE__BUILTIN_MAX] = {
 static size_t format_marker(const unsigned char *mac, const char *label, char *out)
 {
 	int n = snprintf(out, 64, "<redacted:%02x%02x%02x%02x%s%s>", mac[0], mac[1], mac[2], mac[3],
-			 label ? " " : "", label ? label : "");
+	                 label ? " " : "", label ? label : "");
 
 	return n > 0 && n < 64 ? (size_t)n : 0;
 }
@@ -89,7 +89,7 @@ size_t redact_mac_end(struct redact_mac *m, const char *label, char *out)
 }
 
 size_t redact_marker(const struct redactor *r, const void *data, size_t len, const char *label,
-		     char *out)
+                     char *out)
 {
 	struct redact_mac m;
 
@@ -129,7 +129,7 @@ bool redact_fire(struct redact_stream *s, int rule)
 }
 
 int redact_emit(struct redact_stream *s, int rule, const char *data, size_t len, const char *label,
-		struct buf *out)
+                struct buf *out)
 {
 	char m[64];
 	size_t n;
@@ -158,7 +158,8 @@ static int read_file(const char *path, struct buf *ret, size_t max, struct error
 
 	buf_init(ret, max);
 	if (!f)
-		return error_set(err, -errno, path, 0, "cannot open '%s': %s", path, strerror(errno));
+		return error_set(err, -errno, path, 0, "cannot open '%s': %s", path,
+		                 strerror(errno));
 	while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0)
 		if (buf_append(ret, tmp, n) < 0)
 			return error_set(err, -ERANGE, path, 0, "'%s' is too big", path);
@@ -187,7 +188,7 @@ int redactor_new(const struct redact_options *opts, struct redactor **ret, struc
 		r->disabled_rule = rule_by_name(r->opts.disable_rule);
 		if (r->disabled_rule < 0) {
 			rc = error_set(err, -EINVAL, NULL, 0, "unknown rule '%s'",
-				       r->opts.disable_rule);
+			               r->opts.disable_rule);
 			goto out;
 		}
 	}
@@ -215,7 +216,7 @@ int redactor_new(const struct redact_options *opts, struct redactor **ret, struc
 		rc = read_file(r->opts.rules_file, &data, 4u << 20, err);
 		if (rc == 0)
 			rc = user_rules_parse((const uint8_t *)(data.data ? data.data : ""),
-					      data.len, r->opts.rules_file, &r->user, err);
+			                      data.len, r->opts.rules_file, &r->user, err);
 		buf_release(&data);
 		if (rc < 0)
 			goto out;
@@ -292,7 +293,8 @@ int redactor_learn(struct redactor *r, const char *member, const void *data, siz
 	if (yamljson_parse(data, len, member, &docs, &e) < 0)
 		return 0;
 	pthread_mutex_lock(&r->lock);
-	json_array_foreach(docs, i, d) {
+	json_array_foreach(docs, i, d)
+	{
 		rc = pseudo_learn_json(r->pseudo, d);
 		if (rc < 0)
 			break;
@@ -357,17 +359,16 @@ json_t *redactor_report_json(const struct redactor *r)
 		const char *k;
 		json_t *v;
 
-		json_object_foreach(members, k, v)
-			total += json_integer_value(v);
+		json_object_foreach(members, k, v) total += json_integer_value(v);
 		json_array_append_new(rules, json_pack("{s:s,s:s,s:I,s:O}", "rule", rule_name(r, i),
-						       "kind", rule_kind(r, i), "count", total,
-						       "members", members));
+		                                       "kind", rule_kind(r, i), "count", total,
+		                                       "members", members));
 	}
 	json_object_set_new(doc, "format", json_string("apigee-bundle/redaction/v1"));
 	json_object_set_new(doc, "rules", rules);
 	json_object_set_new(doc, "pseudonymized", json_boolean(r->pseudo != NULL));
 	json_object_set_new(doc, "dropped_certificates",
-			    json_integer((json_int_t)r->dropped_certificates));
+	                    json_integer((json_int_t)r->dropped_certificates));
 	pthread_mutex_unlock(&rw->lock);
 	return doc;
 }
@@ -479,7 +480,7 @@ static void decide_mode(struct redact_stream *s)
 	else if (ends_with(s->member, ".yaml") || ends_with(s->member, ".yml"))
 		s->mode = STREAM_YAML;
 	else if (ends_with(s->member, ".json") || ends_with(s->member, ".jsonl") ||
-		 ends_with(s->member, ".log") || memchr(d, '\0', s->sniff.len))
+	         ends_with(s->member, ".log") || memchr(d, '\0', s->sniff.len))
 		s->mode = STREAM_TEXT;
 	else
 		s->mode = sniff_yaml(d, s->sniff.len) ? STREAM_YAML : STREAM_TEXT;
@@ -497,7 +498,7 @@ static int emit(struct redact_stream *s, const void *data, size_t len)
  * returns STAGE_UNCHANGED appended nothing: its input goes on as it is, so a line
  * nothing applies to is not copied from buffer to buffer. */
 static int run_line(struct redact_stream *s, const char *in, size_t n, const struct piece *pc,
-		    const char *eol, size_t eol_len)
+                    const char *eol, size_t eol_len)
 {
 	struct buf *bufs[2] = { &s->a, &s->b };
 	const char *cur = in;
@@ -506,17 +507,17 @@ static int run_line(struct redact_stream *s, const char *in, size_t n, const str
 	bool consumed = false;
 	int rc;
 
-#define NEXT_STAGE(call)                                                                           \
-	do {                                                                                       \
-		buf_reset(bufs[k]);                                                                \
-		rc = (call);                                                                       \
-		if (rc < 0)                                                                        \
-			return rc;                                                                 \
-		if (rc != STAGE_UNCHANGED && rc != 1) {                                            \
-			cur = bufs[k]->data ? bufs[k]->data : "";                                  \
-			len = bufs[k]->len;                                                        \
-			k ^= 1;                                                                    \
-		}                                                                                  \
+#define NEXT_STAGE(call)                                          \
+	do {                                                      \
+		buf_reset(bufs[k]);                               \
+		rc = (call);                                      \
+		if (rc < 0)                                       \
+			return rc;                                \
+		if (rc != STAGE_UNCHANGED && rc != 1) {           \
+			cur = bufs[k]->data ? bufs[k]->data : ""; \
+			len = bufs[k]->len;                       \
+			k ^= 1;                                   \
+		}                                                 \
 	} while (0)
 
 	if (!pc->cont)
@@ -688,7 +689,7 @@ int redact_stream_feed_text(struct redact_stream *s, const char *data, size_t le
 }
 
 int redact_stream_write(struct redact_stream *s, const void *data, size_t len, redact_out_fn out,
-			void *userdata)
+                        void *userdata)
 {
 	int rc;
 
@@ -764,9 +765,9 @@ static int merge_counts(struct redact_stream *s)
 		if (!s->counts[i])
 			continue;
 		cur = json_object_get(members, s->out_member);
-		if (json_object_set_new(members, s->out_member,
-					json_integer(json_integer_value(cur) +
-						     (json_int_t)s->counts[i])) < 0)
+		if (json_object_set_new(
+		            members, s->out_member,
+		            json_integer(json_integer_value(cur) + (json_int_t)s->counts[i])) < 0)
 			rc = -ENOMEM;
 	}
 	r->dropped_certificates += s->dropped_certificates;
@@ -784,7 +785,13 @@ int redact_stream_end(struct redact_stream *s, redact_out_fn out, void *userdata
 	s->userdata = userdata;
 	if (s->mode == STREAM_SNIFF)
 		decide_mode(s);
-	if (s->mode == STREAM_PEMFILE) {
+	if (s->mode == STREAM_PEMFILE && !s->r->pseudo &&
+	    pemfile_is_der_cert(s->sniff.data ? s->sniff.data : "", s->sniff.len)) {
+		/* a certificate is public, and binary: pass it through untouched */
+		rc = emit(s, s->sniff.data, s->sniff.len);
+		buf_release(&s->sniff);
+		s->mode = STREAM_TEXT;
+	} else if (s->mode == STREAM_PEMFILE) {
 		struct buf doc = BUF_INIT;
 
 		rc = pemfile_facts(s, s->sniff.data ? s->sniff.data : "", s->sniff.len, &doc);
@@ -838,7 +845,7 @@ static int to_buf(void *userdata, const void *data, size_t len)
 }
 
 int redact_buffer(struct redactor *r, const char *member, const void *data, size_t len,
-		  struct buf *ret, struct error *err)
+                  struct buf *ret, struct error *err)
 {
 	struct redact_stream *s = NULL;
 	struct buf_sink bs = { ret };

@@ -33,15 +33,15 @@ struct error;
 struct json_t;
 struct evp_mac_ctx_st;
 
-#define REDACT_LINE_MAX (1u << 20)      /* a longer line is handled in pieces */
-#define REDACT_TOKEN_MAX (64u << 10)    /* a longer run without delimiter is replaced */
-#define REDACT_SNIFF_MAX (64u << 10)    /* bytes looked at to choose YAML or text */
-#define REDACT_PEMFILE_MAX (4u << 20)   /* PEM files turned into facts up to this size */
-#define REDACT_KEY_MAX 96               /* member names / YAML keys kept for paths */
-#define REDACT_DEPTH_MAX 128            /* JSON / YAML nesting tracked */
+#define REDACT_LINE_MAX (1u << 20)    /* a longer line is handled in pieces */
+#define REDACT_TOKEN_MAX (64u << 10)  /* a longer run without delimiter is replaced */
+#define REDACT_SNIFF_MAX (64u << 10)  /* bytes looked at to choose YAML or text */
+#define REDACT_PEMFILE_MAX (4u << 20) /* PEM files turned into facts up to this size */
+#define REDACT_KEY_MAX 96             /* member names / YAML keys kept for paths */
+#define REDACT_DEPTH_MAX 128          /* JSON / YAML nesting tracked */
 #define REDACT_MARKER "<redacted:"
 #define REDACT_MARKER_LEN 10
-#define REDACT_MARKER_FULL 19            /* "<redacted:12345678>" */
+#define REDACT_MARKER_FULL 19 /* "<redacted:12345678>" */
 
 /* The built-in rules, in the order of redaction.json. */
 enum rule_id {
@@ -83,11 +83,11 @@ extern const struct rule_def redact_builtin_rules[RULE__BUILTIN_MAX];
 /* ---- key classes (shared by the YAML and JSON passes and the line rules) ---- */
 
 enum key_class {
-	KEY_PLAIN = 0,  /* nothing special */
-	KEY_SECRET,     /* the value is always a credential */
-	KEY_AUTH,       /* an Authorization-like header: keep the scheme word */
-	KEY_CONTEXT,    /* a credential context: redact high-entropy values */
-	KEY_REF,        /* names a secret or a file (…Path, …Ref, …Name): keep */
+	KEY_PLAIN = 0, /* nothing special */
+	KEY_SECRET,    /* the value is always a credential */
+	KEY_AUTH,      /* an Authorization-like header: keep the scheme word */
+	KEY_CONTEXT,   /* a credential context: redact high-entropy values */
+	KEY_REF,       /* names a secret or a file (…Path, …Ref, …Name): keep */
 };
 
 /* json: JSON member names ("secret" is always a credential there; in YAML it is
@@ -115,16 +115,16 @@ enum user_rule_kind {
 struct user_rules;
 
 /* Parse and validate a rules file (YAML or JSON). */
-int user_rules_parse(const uint8_t *data, size_t len, const char *source,
-		     struct user_rules **ret, struct error *err);
+int user_rules_parse(const uint8_t *data, size_t len, const char *source, struct user_rules **ret,
+                     struct error *err);
 void user_rules_free(struct user_rules *u);
 size_t user_rules_count(const struct user_rules *u);
 const char *user_rules_name(const struct user_rules *u, size_t i);
 enum user_rule_kind user_rules_kind(const struct user_rules *u, size_t i);
 bool user_rules_have_key_paths(const struct user_rules *u);
 /* Which key-path rule (index) matches path[0..n) (outermost first), or -1. */
-int user_rules_match_path(const struct user_rules *u, const char *const *path,
-			  const size_t *lens, size_t n);
+int user_rules_match_path(const struct user_rules *u, const char *const *path, const size_t *lens,
+                          size_t n);
 
 /* ---- pseudonymization (pseudo.c) ----------------------------------------------- */
 
@@ -141,13 +141,13 @@ struct redactor {
 	struct redact_options opts;
 	char *rules_file;
 	char *map_file;
-	int disabled_rule; /* enum rule_id or -1 */
+	int disabled_rule;          /* enum rule_id or -1 */
 	struct evp_mac_ctx_st *mac; /* HMAC-SHA256 keyed with the run key (template) */
 	struct user_rules *user;
 	struct pseudo *pseudo;
 	size_t n_rules; /* built-in + user */
 
-	pthread_mutex_t lock; /* guards what follows and the pseudonym map */
+	pthread_mutex_t lock;  /* guards what follows and the pseudonym map */
 	struct json_t *counts; /* array: per rule an object {member: count} */
 	uint64_t dropped_certificates;
 };
@@ -157,15 +157,15 @@ struct yaml_state;
 
 enum stream_mode {
 	STREAM_SNIFF = 0,
-	STREAM_TEXT,  /* text and JSON (the JSON tokenizer finds values in text) */
+	STREAM_TEXT, /* text and JSON (the JSON tokenizer finds values in text) */
 	STREAM_YAML,
 	STREAM_PEMFILE, /* a PEM file held whole: becomes a facts document (pemfile.c) */
 };
 
 /* What the current piece of a line is. */
 struct piece {
-	bool partial;  /* the line goes on in the next piece */
-	bool cont;     /* this piece continues a line */
+	bool partial; /* the line goes on in the next piece */
+	bool cont;    /* this piece continues a line */
 };
 
 /* A running HMAC of a value that spans lines (PEM blocks, YAML block scalars). */
@@ -223,7 +223,7 @@ struct redact_stream {
 /* Markers. out must hold 64 bytes; returns the marker length. label NULL or
  * e.g. "private key". */
 size_t redact_marker(const struct redactor *r, const void *data, size_t len, const char *label,
-		     char *out);
+                     char *out);
 int redact_mac_begin(const struct redactor *r, struct redact_mac *m);
 int redact_mac_update(struct redact_mac *m, const void *data, size_t len);
 /* Finish, write the marker (as redact_marker) and free the context. */
@@ -238,8 +238,8 @@ int redact_stream_emit_raw(struct redact_stream *s, const void *data, size_t len
 bool redact_fire(struct redact_stream *s, int rule);
 /* Append a marker for data to out and count rule; when the rule is disabled the
  * original bytes are appended instead. */
-int redact_emit(struct redact_stream *s, int rule, const char *data, size_t len,
-		const char *label, struct buf *out);
+int redact_emit(struct redact_stream *s, int rule, const char *data, size_t len, const char *label,
+                struct buf *out);
 
 /* At p (inside [base, base+n)) starts an earlier marker? Returns its length or 0. */
 size_t redact_marker_at(const char *p, size_t avail);
@@ -249,16 +249,16 @@ size_t redact_marker_at(const char *p, size_t avail);
  * stage_pseudo). stage_yaml returns 1 when it holds the line back. */
 #define STAGE_UNCHANGED 2
 int stage_pem(struct redact_stream *s, const char *in, size_t n, const struct piece *pc,
-	      struct buf *out, bool *ret_consumed);
+              struct buf *out, bool *ret_consumed);
 int stage_pem_finish(struct redact_stream *s, struct buf *out);
 int stage_json(struct redact_stream *s, const char *in, size_t n, const struct piece *pc,
-	       struct buf *out);
+               struct buf *out);
 int stage_yaml(struct redact_stream *s, const char *in, size_t n, const struct piece *pc,
-	       struct buf *out);
+               struct buf *out);
 /* YAML: emit what a pending block scalar still holds (end of the member). */
 int stage_yaml_finish(struct redact_stream *s, struct buf *out);
 int stage_text(struct redact_stream *s, const char *in, size_t n, const struct piece *pc,
-	       struct buf *out);
+               struct buf *out);
 int stage_user(struct redact_stream *s, const char *in, size_t n, struct buf *out);
 int stage_pseudo(struct redact_stream *s, const char *in, size_t n, struct buf *out);
 
@@ -272,6 +272,9 @@ void yaml_state_free(struct yaml_state *y);
 int pemfile_facts(struct redact_stream *s, const char *data, size_t len, struct buf *ret);
 /* Does this member start like a PEM file that becomes a facts document? */
 bool pemfile_candidate(const struct redact_stream *s, const char *data, size_t len);
+/* The whole member is one DER certificate (public: kept unchanged unless
+ * pseudonymizing). */
+bool pemfile_is_der_cert(const char *data, size_t len);
 
 /* Run text through the stages line by line (redact.c). */
 int redact_stream_feed_text(struct redact_stream *s, const char *data, size_t len);
@@ -288,11 +291,11 @@ size_t redact_b64_decode_prefix(const char *p, size_t n, unsigned char *out, siz
 /* Character classes. */
 extern const uint8_t redact_cc[256];
 #define CC_ALNUM 0x01
-#define CC_B64 0x02   /* A-Z a-z 0-9 + / = */
+#define CC_B64 0x02    /* A-Z a-z 0-9 + / = */
 #define CC_B64URL 0x04 /* A-Z a-z 0-9 - _ */
-#define CC_DELIM 0x08 /* ends an unquoted value */
-#define CC_HOST 0x10  /* A-Z a-z 0-9 - _ */
-#define CC_KEY 0x20   /* A-Z a-z 0-9 - _ . */
+#define CC_DELIM 0x08  /* ends an unquoted value */
+#define CC_HOST 0x10   /* A-Z a-z 0-9 - _ */
+#define CC_KEY 0x20    /* A-Z a-z 0-9 - _ . */
 #define CC_HEX 0x40
 #define CC_SPACE 0x80
 

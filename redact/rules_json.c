@@ -48,12 +48,12 @@ struct json_state {
 	enum jst st;
 	bool str_is_key;
 	bool esc;
-	int str_rule;        /* -1: copy */
+	int str_rule;         /* -1: copy */
 	bool str_conditional; /* credential context: only high-entropy values */
-	bool str_auth;       /* keep the scheme word */
-	bool str_dropping;   /* the value was replaced in an earlier piece */
-	size_t str_out;      /* where the content starts in out */
-	int cap_what;        /* 1 kind, 2 apiVersion */
+	bool str_auth;        /* keep the scheme word */
+	bool str_dropping;    /* the value was replaced in an earlier piece */
+	size_t str_out;       /* where the content starts in out */
+	int cap_what;         /* 1 kind, 2 apiVersion */
 	char cap[16];
 	size_t cap_len;
 	int scalar_rule;
@@ -86,7 +86,8 @@ static void reset(struct json_state *j)
 
 static bool secretish(const struct jlevel *l)
 {
-	return (l->flags & JF_KIND_SECRET) || ((l->flags & JF_SEEN_API) && !(l->flags & JF_SEEN_KIND));
+	return (l->flags & JF_KIND_SECRET) ||
+	       ((l->flags & JF_SEEN_API) && !(l->flags & JF_SEEN_KIND));
 }
 
 static bool key_is(const struct jlevel *l, const char *word)
@@ -113,8 +114,7 @@ static int user_path_rule(const struct redact_stream *s, const struct json_state
 }
 
 /* A value begins in the current level: how is it redacted? */
-static int value_rule(struct redact_stream *s, struct json_state *j, bool *ret_cond,
-		      bool *ret_auth)
+static int value_rule(struct redact_stream *s, struct json_state *j, bool *ret_cond, bool *ret_auth)
 {
 	const struct jlevel *l = &j->lv[j->depth];
 	enum key_class cls;
@@ -173,8 +173,9 @@ static int push(struct redact_stream *s, struct json_state *j, char type)
 		child->sens_rule = rule;
 	else if (rule == RULE_JSON_MEMBER && type == 'a')
 		child->sens_rule = rule;
-	child->meta_of_secret = parent->type == 'o' &&
-				(parent->meta_of_secret || (key_is(parent, "metadata") && secretish(parent)));
+	child->meta_of_secret =
+	        parent->type == 'o' &&
+	        (parent->meta_of_secret || (key_is(parent, "metadata") && secretish(parent)));
 	return 0;
 }
 
@@ -184,8 +185,8 @@ static void after_value(struct json_state *j)
 }
 
 /* Replace out[from..] by a marker (counting rule) unless it must stay. */
-static int replace_tail(struct redact_stream *s, struct buf *out, size_t from, int rule,
-			bool cond, bool auth, bool quote_it)
+static int replace_tail(struct redact_stream *s, struct buf *out, size_t from, int rule, bool cond,
+                        bool auth, bool quote_it)
 {
 	const char *v = out->data + from;
 	size_t n = out->len - from;
@@ -261,8 +262,8 @@ static int end_string(struct redact_stream *s, struct json_state *j, struct lazy
 	if (j->str_rule >= 0 && !j->str_dropping) {
 		if ((rc = flush(z, i)) < 0)
 			return rc;
-		rc = replace_tail(s, z->out, j->str_out, j->str_rule, j->str_conditional, j->str_auth,
-				  false);
+		rc = replace_tail(s, z->out, j->str_out, j->str_rule, j->str_conditional,
+		                  j->str_auth, false);
 	}
 	j->str_rule = -1;
 	j->str_dropping = false;
@@ -272,7 +273,7 @@ static int end_string(struct redact_stream *s, struct json_state *j, struct lazy
 
 /* The opening quote is at i. */
 static int start_string(struct redact_stream *s, struct json_state *j, bool key, struct lazy *z,
-			size_t i)
+                        size_t i)
 {
 	struct jlevel *l = &j->lv[j->depth];
 
@@ -315,7 +316,8 @@ static int end_scalar(struct redact_stream *s, struct json_state *j, struct lazy
 		c = j->scalar_out < z->out->len ? z->out->data[j->scalar_out] : 0;
 		/* numbers under a credential member become marker strings; true/false/null stay */
 		if ((c >= '0' && c <= '9') || c == '-')
-			rc = replace_tail(s, z->out, j->scalar_out, j->scalar_rule, false, false, true);
+			rc = replace_tail(s, z->out, j->scalar_out, j->scalar_rule, false, false,
+			                  true);
 	}
 	j->scalar_rule = -1;
 	after_value(j);
@@ -323,7 +325,7 @@ static int end_scalar(struct redact_stream *s, struct json_state *j, struct lazy
 }
 
 int stage_json(struct redact_stream *s, const char *in, size_t n, const struct piece *pc,
-	       struct buf *out)
+               struct buf *out)
 {
 	struct json_state *j = s->json;
 	struct lazy z = { in, 0, out };
@@ -372,8 +374,8 @@ int stage_json(struct redact_stream *s, const char *in, size_t n, const struct p
 			continue;
 		}
 		if (j->st == J_SCALAR) {
-			if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			    c == '.' || c == '+' || c == '-') {
+			if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+			    (c >= 'A' && c <= 'Z') || c == '.' || c == '+' || c == '-') {
 				i++;
 				continue;
 			}
@@ -422,7 +424,8 @@ int stage_json(struct redact_stream *s, const char *in, size_t n, const struct p
 				after_value(j);
 				break;
 			}
-			if ((c >= '0' && c <= '9') || c == '-' || c == 't' || c == 'f' || c == 'n') {
+			if ((c >= '0' && c <= '9') || c == '-' || c == 't' || c == 'f' ||
+			    c == 'n') {
 				j->scalar_rule = value_rule(s, j, &cond, &auth);
 				if (cond)
 					j->scalar_rule = -1; /* a number is no random secret */
@@ -470,14 +473,15 @@ int stage_json(struct redact_stream *s, const char *in, size_t n, const struct p
 		}
 		i++;
 		continue;
-error:
+	error:
 		/* not JSON after all: copy on and look for the next value */
 		reset(j);
 		if (c == '{' || c == '[')
 			continue;
 		i++;
 	}
-	if (z.from == 0 && out->len == 0 && !(j->st == J_STRING && pc->partial && j->str_rule >= 0) &&
+	if (z.from == 0 && out->len == 0 &&
+	    !(j->st == J_STRING && pc->partial && j->str_rule >= 0) &&
 	    !(j->st == J_SCALAR && !pc->partial && j->scalar_rule >= 0)) {
 		/* nothing replaced: the caller keeps the input */
 		if (!pc->partial && j->st == J_STRING)
@@ -494,7 +498,8 @@ error:
 	/* the end of a piece inside a credential value: replace what we have */
 	if (j->st == J_STRING && pc->partial) {
 		if (!j->str_is_key && j->str_rule >= 0 && !j->str_dropping) {
-			rc = replace_tail(s, out, j->str_out, j->str_rule, false, j->str_auth, false);
+			rc = replace_tail(s, out, j->str_out, j->str_rule, false, j->str_auth,
+			                  false);
 			if (rc < 0)
 				return rc;
 			j->str_dropping = true;

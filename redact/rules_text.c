@@ -16,22 +16,24 @@
 #include "banned.h"
 
 const uint8_t redact_cc[256] = {
-	0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x88, 0x88, 0x88, 0x88, 0x88, 0x00, 0x00,
-	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-	0x88, 0x00, 0x08, 0x00, 0x00, 0x00, 0x08, 0x08, 0x08, 0x08, 0x00, 0x02, 0x08, 0x34, 0x20, 0x02,
-	0x77, 0x77, 0x77, 0x77, 0x77, 0x77, 0x77, 0x77, 0x77, 0x77, 0x00, 0x08, 0x08, 0x02, 0x08, 0x00,
-	0x00, 0x77, 0x77, 0x77, 0x77, 0x77, 0x77, 0x37, 0x37, 0x37, 0x37, 0x37, 0x37, 0x37, 0x37, 0x37,
-	0x37, 0x37, 0x37, 0x37, 0x37, 0x37, 0x37, 0x37, 0x37, 0x37, 0x37, 0x08, 0x00, 0x08, 0x00, 0x34,
-	0x08, 0x77, 0x77, 0x77, 0x77, 0x77, 0x77, 0x37, 0x37, 0x37, 0x37, 0x37, 0x37, 0x37, 0x37, 0x37,
-	0x37, 0x37, 0x37, 0x37, 0x37, 0x37, 0x37, 0x37, 0x37, 0x37, 0x37, 0x08, 0x08, 0x08, 0x00, 0x00,
-	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x88, 0x88, 0x88, 0x88, 0x88, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x88, 0x00, 0x08, 0x00, 0x00, 0x00, 0x08, 0x08, 0x08, 0x08, 0x00, 0x02, 0x08,
+	0x34, 0x20, 0x02, 0x77, 0x77, 0x77, 0x77, 0x77, 0x77, 0x77, 0x77, 0x77, 0x77, 0x00, 0x08,
+	0x08, 0x02, 0x08, 0x00, 0x00, 0x77, 0x77, 0x77, 0x77, 0x77, 0x77, 0x37, 0x37, 0x37, 0x37,
+	0x37, 0x37, 0x37, 0x37, 0x37, 0x37, 0x37, 0x37, 0x37, 0x37, 0x37, 0x37, 0x37, 0x37, 0x37,
+	0x37, 0x08, 0x00, 0x08, 0x00, 0x34, 0x08, 0x77, 0x77, 0x77, 0x77, 0x77, 0x77, 0x37, 0x37,
+	0x37, 0x37, 0x37, 0x37, 0x37, 0x37, 0x37, 0x37, 0x37, 0x37, 0x37, 0x37, 0x37, 0x37, 0x37,
+	0x37, 0x37, 0x37, 0x08, 0x08, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00,
 };
 
 /* ---- key classes ----------------------------------------------------------------- */
@@ -48,7 +50,10 @@ struct word {
 	uint8_t n;
 };
 
-#define W(s) { s, sizeof(s) - 1 }
+#define W(s)                     \
+	{                        \
+		s, sizeof(s) - 1 \
+	}
 
 static bool w_eq(const char *low, size_t n, const struct word *list)
 {
@@ -75,41 +80,81 @@ static bool w_contains(const char *low, size_t n, const struct word *list)
 }
 
 static const struct word secret_exact[] = {
-	W("password"), W("passwd"), W("pwd"), W("passphrase"), W("axhashsalt"), W("plaintextdek"),
-	W("client_secret"), W("clientsecret"), W("client-secret"), W("private_key"),
-	W("privatekey"), W("private-key"), W("private_key_id"), W("privatekeyid"), W("token"),
-	W("access_token"), W("accesstoken"), W("access-token"), W("refresh_token"),
-	W("refreshtoken"), W("refresh-token"), W("id_token"), W("idtoken"), W("auth_token"),
-	W("authtoken"), W("session_token"), W("sessiontoken"), W("bearer_token"), W("apikey"),
-	W("api_key"), W("api-key"), W("x-api-key"), W("x-goog-api-key"), W("x-auth-token"),
-	W("secretaccesskey"), W("secret_access_key"), W("aws_secret_access_key"),
-	W("aws_session_token"), W("secret_key"), W("secretkey"), W("salt"), W("dek"),
-	W("x-goog-signature"), W("x-amz-signature"), W("x-amz-security-token"),
-	W("x-amz-credential"), { NULL, 0 },
+	W("password"),
+	W("passwd"),
+	W("pwd"),
+	W("passphrase"),
+	W("axhashsalt"),
+	W("plaintextdek"),
+	W("client_secret"),
+	W("clientsecret"),
+	W("client-secret"),
+	W("private_key"),
+	W("privatekey"),
+	W("private-key"),
+	W("private_key_id"),
+	W("privatekeyid"),
+	W("token"),
+	W("access_token"),
+	W("accesstoken"),
+	W("access-token"),
+	W("refresh_token"),
+	W("refreshtoken"),
+	W("refresh-token"),
+	W("id_token"),
+	W("idtoken"),
+	W("auth_token"),
+	W("authtoken"),
+	W("session_token"),
+	W("sessiontoken"),
+	W("bearer_token"),
+	W("apikey"),
+	W("api_key"),
+	W("api-key"),
+	W("x-api-key"),
+	W("x-goog-api-key"),
+	W("x-auth-token"),
+	W("secretaccesskey"),
+	W("secret_access_key"),
+	W("aws_secret_access_key"),
+	W("aws_session_token"),
+	W("secret_key"),
+	W("secretkey"),
+	W("salt"),
+	W("dek"),
+	W("x-goog-signature"),
+	W("x-amz-signature"),
+	W("x-amz-security-token"),
+	W("x-amz-credential"),
+	{ NULL, 0 },
 };
 
 /* values that run to the end of the line when not quoted (HTTP headers) */
 static const struct word header_names[] = {
-	W("authorization"), W("proxy-authorization"), W("cookie"), W("set-cookie"), W("x-api-key"),
-	W("apikey"), W("api-key"), W("x-goog-api-key"), W("x-auth-token"), { NULL, 0 },
+	W("authorization"), W("proxy-authorization"), W("cookie"),
+	W("set-cookie"),    W("x-api-key"),           W("apikey"),
+	W("api-key"),       W("x-goog-api-key"),      W("x-auth-token"),
+	{ NULL, 0 },
 };
 
 static const struct word ref_suffixes[] = {
-	W("path"), W("paths"), W("ref"), W("refs"), W("name"), W("names"), W("file"), W("files"),
-	W("class"), W("provider"), W("uri"), W("url"), W("type"), W("enabled"), W("format"),
-	W("version"), W("size"), W("bytes"), W("count"), W("length"), W("expiry"), W("expires"),
-	W("expiration"), W("ttl"), W("sha256"), W("fingerprint"), W("bits"), W("status"),
-	W("source"), W("mode"), W("policy"), W("id"), { NULL, 0 },
+	W("path"),   W("paths"),       W("ref"),    W("refs"),     W("name"),       W("names"),
+	W("file"),   W("files"),       W("class"),  W("provider"), W("uri"),        W("url"),
+	W("type"),   W("enabled"),     W("format"), W("version"),  W("size"),       W("bytes"),
+	W("count"),  W("length"),      W("expiry"), W("expires"),  W("expiration"), W("ttl"),
+	W("sha256"), W("fingerprint"), W("bits"),   W("status"),   W("source"),     W("mode"),
+	W("policy"), W("id"),          { NULL, 0 },
 };
 
 static const struct word secret_suffixes[] = {
-	W("password"), W("passwd"), W("encryptionkey"), W("secretkey"), W("_secret"), W("-secret"),
-	W("token"), W("apikey"), W("api_key"), W("privatekey"), W("private_key"), { NULL, 0 },
+	W("password"), W("passwd"),     W("encryptionkey"), W("secretkey"),
+	W("_secret"),  W("-secret"),    W("token"),         W("apikey"),
+	W("api_key"),  W("privatekey"), W("private_key"),   { NULL, 0 },
 };
 
 static const struct word context_words[] = {
-	W("secret"), W("token"), W("passw"), W("credential"), W("apikey"), W("api_key"), W("salt"),
-	W("private"), W("encryption"), W("signature"), W("auth"), { NULL, 0 },
+	W("secret"), W("token"),   W("passw"),      W("credential"), W("apikey"), W("api_key"),
+	W("salt"),   W("private"), W("encryption"), W("signature"),  W("auth"),   { NULL, 0 },
 };
 
 /* Letters pairs that start one of the words above: a key without any of them is
@@ -204,7 +249,8 @@ enum key_class redact_key_class(const char *key, size_t len, bool json)
 		}
 	if (len >= 13 && memcmp(low + len - 13, "authorization", 13) == 0)
 		return KEY_AUTH;
-	if (w_eq(low, len, secret_exact) || (last != low && last_len && w_eq(last, last_len, secret_exact)))
+	if (w_eq(low, len, secret_exact) ||
+	    (last != low && last_len && w_eq(last, last_len, secret_exact)))
 		return KEY_SECRET;
 	if (header_name_low(low, len))
 		return KEY_SECRET;
@@ -377,8 +423,8 @@ enum pem_kind {
 /* At p a "-----BEGIN LABEL-----": which kind, and where the BEGIN line's
  * "-----" after the label ends. */
 static enum pem_kind pem_begin_kind(const struct redact_stream *s, const char *p, size_t n,
-				    const char **ret_label, size_t *ret_label_len,
-				    size_t *ret_hdr_len)
+                                    const char **ret_label, size_t *ret_label_len,
+                                    size_t *ret_hdr_len)
 {
 	const char *label = p + 11, *end;
 	size_t avail = n - 11, ll;
@@ -392,7 +438,8 @@ static enum pem_kind pem_begin_kind(const struct redact_stream *s, const char *p
 	*ret_hdr_len = 11 + ll + 5;
 	if (memmem(label, ll, "PRIVATE KEY", 11))
 		return s->r->disabled_rule == RULE_PEM_PRIVATE_KEY ? PEM_NONE : PEM_PRIVATE;
-	if (s->r->pseudo && (memmem(label, ll, "CERTIFICATE", 11) || memmem(label, ll, "X509 CRL", 8)))
+	if (s->r->pseudo &&
+	    (memmem(label, ll, "CERTIFICATE", 11) || memmem(label, ll, "X509 CRL", 8)))
 		return PEM_CERT;
 	return PEM_NONE;
 }
@@ -404,12 +451,14 @@ static bool pem_body_line(const char *p, size_t n)
 
 	while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r'))
 		i++;
-	if (n - i >= 10 && (memcmp(p + i, "Proc-Type:", 10) == 0 || memcmp(p + i, "DEK-Info:", 9) == 0))
+	if (n - i >= 10 &&
+	    (memcmp(p + i, "Proc-Type:", 10) == 0 || memcmp(p + i, "DEK-Info:", 9) == 0))
 		return true;
 	for (; i < n; i++) {
 		unsigned char c = (unsigned char)p[i];
 
-		if (!cc_is(c, CC_B64) && c != ' ' && c != '\t' && c != '\r' && c != '"' && c != '\\')
+		if (!cc_is(c, CC_B64) && c != ' ' && c != '\t' && c != '\r' && c != '"' &&
+		    c != '\\')
 			return false;
 	}
 	return true;
@@ -426,7 +475,7 @@ static int pem_marker(struct redact_stream *s, struct buf *out)
 	if (s->pem_state == PEM_CERT)
 		s->dropped_certificates++;
 	n = redact_mac_end(&s->pem_mac, s->pem_state == PEM_PRIVATE ? "private key" : "certificate",
-			   m);
+	                   m);
 	s->pem_state = PEM_NONE;
 	if (buf_append(out, s->pem_prefix.data ? s->pem_prefix.data : "", s->pem_prefix.len) < 0)
 		return -ENOMEM;
@@ -446,7 +495,7 @@ int stage_pem_finish(struct redact_stream *s, struct buf *out)
 /* Copy in[0..n) to out, replacing private key blocks (and certificates when
  * pseudonymizing); a block that does not end on this line is held in the stream. */
 static int pem_scan(struct redact_stream *s, const char *in, size_t n, struct buf *out,
-		    bool *ret_consumed)
+                    bool *ret_consumed)
 {
 	size_t i = 0;
 
@@ -514,7 +563,7 @@ static int stray_end(struct redact_stream *s, const char *in, size_t n, struct b
 }
 
 int stage_pem(struct redact_stream *s, const char *in, size_t n, const struct piece *pc,
-	      struct buf *out, bool *ret_consumed)
+              struct buf *out, bool *ret_consumed)
 {
 	const char *end;
 	int rc;
@@ -542,8 +591,7 @@ int stage_pem(struct redact_stream *s, const char *in, size_t n, const struct pi
 	}
 	/* a damaged body line (bad base64) stays inside the block: the END usually
 	 * follows; a block that never ends gives up after 64 lines that are not PEM */
-	if (pc->cont || (++s->pem_lines < 100000 &&
-			 (pem_body_line(in, n) || ++s->pem_junk < 64))) {
+	if (pc->cont || (++s->pem_lines < 100000 && (pem_body_line(in, n) || ++s->pem_junk < 64))) {
 		redact_mac_update(&s->pem_mac, in, n);
 		*ret_consumed = true;
 		return 0;
@@ -612,10 +660,26 @@ static bool kv_key(const char *in, size_t i, char sep, struct kv *kv)
 }
 
 static const char *const query_names[] = {
-	"access_token", "key", "apikey", "api_key", "token", "client_secret", "password",
-	"sig", "signature", "id_token", "refresh_token", "secret", "auth", "code",
-	"x-goog-signature", "x-amz-signature", "x-amz-security-token", "x-amz-credential",
-	"passwd", NULL,
+	"access_token",
+	"key",
+	"apikey",
+	"api_key",
+	"token",
+	"client_secret",
+	"password",
+	"sig",
+	"signature",
+	"id_token",
+	"refresh_token",
+	"secret",
+	"auth",
+	"code",
+	"x-goog-signature",
+	"x-amz-signature",
+	"x-amz-security-token",
+	"x-amz-credential",
+	"passwd",
+	NULL,
 };
 
 /* End of an unquoted value starting at v. */
@@ -677,7 +741,7 @@ static bool in_list(const char *key, size_t len, const char *const *list)
 /* In[i] is ':' or '='. Returns how many bytes were handled (copied or replaced),
  * 0 when nothing applies (the caller copies the byte). */
 static int kv_rule(struct redact_stream *s, const char *in, size_t n, size_t i,
-		   const struct piece *pc, struct buf *out, size_t *ret_used)
+                   const struct piece *pc, struct buf *out, size_t *ret_used)
 {
 	char sep = in[i];
 	struct kv kv;
@@ -699,8 +763,8 @@ static int kv_rule(struct redact_stream *s, const char *in, size_t n, size_t i,
 		       in[at] != '@')
 			at++;
 		if (at < n && in[at] == '@' && at > i + 1) {
-			if (buf_putc(out, ':') < 0 ||
-			    redact_emit(s, RULE_CREDENTIAL_KV, in + i + 1, at - i - 1, NULL, out) < 0)
+			if (buf_putc(out, ':') < 0 || redact_emit(s, RULE_CREDENTIAL_KV, in + i + 1,
+			                                          at - i - 1, NULL, out) < 0)
 				return -ENOMEM;
 			*ret_used = at - i;
 			return 0;
@@ -815,14 +879,15 @@ static bool boundary_before(const char *in, size_t i, uint8_t cls)
 
 static size_t run_of(const char *in, size_t n, size_t i, uint8_t cls, const char *extra)
 {
-	while (i < n && (cc_is((unsigned char)in[i], cls) || (extra && in[i] && strchr(extra, in[i]))))
+	while (i < n &&
+	       (cc_is((unsigned char)in[i], cls) || (extra && in[i] && strchr(extra, in[i]))))
 		i++;
 	return i;
 }
 
 /* Value shapes. Return the length of a match at in[i] and the rule, 0 if none. */
 static size_t shape_at(struct redact_stream *s, const char *in, size_t n, size_t i, int *ret_rule,
-		       const char **ret_label)
+                       const char **ret_label)
 {
 	unsigned char dec[384];
 	size_t e, d;
@@ -858,17 +923,20 @@ static size_t shape_at(struct redact_stream *s, const char *in, size_t n, size_t
 		}
 		goto b64json;
 	case 'A':
-		if (n - i >= 39 && memcmp(in + i, "AIza", 4) == 0 && boundary_before(in, i, CC_B64URL)) {
+		if (n - i >= 39 && memcmp(in + i, "AIza", 4) == 0 &&
+		    boundary_before(in, i, CC_B64URL)) {
 			e = run_of(in, n, i + 4, CC_B64URL, NULL);
 			if (e - i == 39) {
 				*ret_rule = RULE_GOOGLE_API_KEY;
 				return 39;
 			}
 		}
-		if (n - i >= 20 && (memcmp(in + i, "AKIA", 4) == 0 || memcmp(in + i, "ASIA", 4) == 0) &&
+		if (n - i >= 20 &&
+		    (memcmp(in + i, "AKIA", 4) == 0 || memcmp(in + i, "ASIA", 4) == 0) &&
 		    boundary_before(in, i, CC_ALNUM)) {
 			for (e = i + 4; e < n && e < i + 20; e++)
-				if (!((in[e] >= 'A' && in[e] <= 'Z') || (in[e] >= '0' && in[e] <= '9')))
+				if (!((in[e] >= 'A' && in[e] <= 'Z') ||
+				      (in[e] >= '0' && in[e] <= '9')))
 					return 0;
 			if (e == i + 20 && (e == n || !cc_is((unsigned char)in[e], CC_ALNUM))) {
 				*ret_rule = RULE_AWS_ACCESS_KEY;
@@ -878,11 +946,13 @@ static size_t shape_at(struct redact_stream *s, const char *in, size_t n, size_t
 		return 0;
 	case 'L':
 		if (n - i < 20 || memcmp(in + i, "LS0tLS1CRUdJTi", 14) != 0 ||
-		    !boundary_before(in, i, CC_B64URL) || (i > 0 && (in[i - 1] == '+' || in[i - 1] == '/')))
+		    !boundary_before(in, i, CC_B64URL) ||
+		    (i > 0 && (in[i - 1] == '+' || in[i - 1] == '/')))
 			return 0;
 		e = run_of(in, n, i, CC_B64, NULL);
 		/* base64 wrapped with \n escapes inside a JSON string */
-		while (e + 2 < n && in[e] == '\\' && in[e + 1] == 'n' && cc_is((unsigned char)in[e + 2], CC_B64))
+		while (e + 2 < n && in[e] == '\\' && in[e + 1] == 'n' &&
+		       cc_is((unsigned char)in[e + 2], CC_B64))
 			e = run_of(in, n, e + 2, CC_B64, NULL);
 		d = redact_b64_decode_prefix(in + i, e - i, dec, 80);
 		if (mem_has(dec, d, "PRIVATE KEY")) {
@@ -913,8 +983,9 @@ b64json:
 }
 
 static const char *const cli_flags[] = {
-	"password", "passwd", "token", "client-secret", "api-key", "apikey", "access-token",
-	"secret", "passphrase", "refresh-token", "id-token", "key-password", "auth-token", NULL,
+	"password",     "passwd", "token",      "client-secret", "api-key",  "apikey",
+	"access-token", "secret", "passphrase", "refresh-token", "id-token", "key-password",
+	"auth-token",   NULL,
 };
 
 /* "--password VALUE", "-u user:password" */
@@ -969,7 +1040,7 @@ static bool b64_line(const char *in, size_t n)
 }
 
 int stage_text(struct redact_stream *s, const char *in, size_t n, const struct piece *pc,
-	       struct buf *out)
+               struct buf *out)
 {
 	size_t i = 0, start = 0;
 	int rc;

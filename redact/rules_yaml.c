@@ -97,9 +97,8 @@ static bool word_is(const char *k, size_t n, const char *w)
 }
 
 /* The rule for the value of key (klen) whose parent level is p. */
-static int key_rule(const struct redact_stream *s, const struct yaml_state *y,
-		    const struct ylevel *p, const char *key, size_t klen, bool *ret_cond,
-		    bool *ret_auth)
+static int key_rule(struct redact_stream *s, const struct yaml_state *y, const struct ylevel *p,
+                    const char *key, size_t klen, bool *ret_cond, bool *ret_auth)
 {
 	enum key_class cls;
 
@@ -109,7 +108,8 @@ static int key_rule(const struct redact_stream *s, const struct yaml_state *y,
 	if ((word_is(key, klen, "data") || word_is(key, klen, "stringData")) &&
 	    secretish(p->child_flags))
 		return RULE_SECRET_DATA;
-	if (p->meta_of_secret && word_is(key, klen, "kubectl.kubernetes.io/last-applied-configuration"))
+	if (p->meta_of_secret &&
+	    word_is(key, klen, "kubectl.kubernetes.io/last-applied-configuration"))
 		return RULE_LAST_APPLIED;
 	if (s->r->user && user_rules_have_key_paths(s->r->user)) {
 		const char *path[REDACT_DEPTH_MAX + 1];
@@ -132,7 +132,7 @@ static int key_rule(const struct redact_stream *s, const struct yaml_state *y,
 	if (redact_key_eq_ci(key, klen, "username") && !p->key_long &&
 	    redact_key_eq_ci(p->key, p->key_len, "httpProxy"))
 		return RULE_YAML_KEY;
-	cls = stream_key_class((struct redact_stream *)s, key, klen, false);
+	cls = stream_key_class(s, key, klen, false);
 	switch (cls) {
 	case KEY_AUTH:
 		*ret_auth = true;
@@ -153,8 +153,8 @@ static bool scalar_redactable(const char *v, size_t n, bool quoted, bool cond)
 	if (n == 0 || redact_marker_at(v, n) == n)
 		return false;
 	if (!quoted && (word_is(v, n, "null") || word_is(v, n, "~") || word_is(v, n, "Null") ||
-			word_is(v, n, "NULL") || word_is(v, n, "true") || word_is(v, n, "false") ||
-			v[0] == '*'))
+	                word_is(v, n, "NULL") || word_is(v, n, "true") || word_is(v, n, "false") ||
+	                v[0] == '*'))
 		return false;
 	if (cond)
 		return redact_high_entropy(v, n);
@@ -169,8 +169,8 @@ static int put_marker(struct redact_stream *s, int rule, const char *v, size_t n
 /* Replace a scalar value at in[v..n) (plain or quoted). Returns the index where
  * the copying goes on. */
 static int scalar_value(struct redact_stream *s, struct yaml_state *y, const char *in, size_t n,
-			size_t v, int rule, bool cond, bool auth, int key_indent,
-			const struct piece *pc, struct buf *out, size_t *ret_next)
+                        size_t v, int rule, bool cond, bool auth, int key_indent,
+                        const struct piece *pc, struct buf *out, size_t *ret_next)
 {
 	size_t e, vs = v;
 	int rc;
@@ -198,7 +198,8 @@ static int scalar_value(struct redact_stream *s, struct yaml_state *y, const cha
 			/* the quoted scalar goes on below (or in the next piece) */
 			if (e - v - 1 == 0 && !pc->partial)
 				return 0;
-			if (buf_putc(out, q) < 0 || put_marker(s, rule, in + v + 1, n - v - 1, out) < 0)
+			if (buf_putc(out, q) < 0 ||
+			    put_marker(s, rule, in + v + 1, n - v - 1, out) < 0)
 				return -ENOMEM;
 			*ret_next = n;
 			if (pc->partial)
@@ -211,7 +212,8 @@ static int scalar_value(struct redact_stream *s, struct yaml_state *y, const cha
 		}
 		if (!scalar_redactable(in + v + 1, e - v - 1, true, cond))
 			return 0;
-		if ((rc = buf_putc(out, q)) < 0 || (rc = put_marker(s, rule, in + v + 1, e - v - 1, out)) < 0)
+		if ((rc = buf_putc(out, q)) < 0 ||
+		    (rc = put_marker(s, rule, in + v + 1, e - v - 1, out)) < 0)
 			return rc;
 		*ret_next = e; /* the closing quote is copied */
 		return 0;
@@ -236,7 +238,8 @@ static int scalar_value(struct redact_stream *s, struct yaml_state *y, const cha
 		}
 	}
 	if (pc->partial && e == n) {
-		if (buf_append(out, in + v, vs - v) < 0 || put_marker(s, rule, in + vs, e - vs, out) < 0)
+		if (buf_append(out, in + v, vs - v) < 0 ||
+		    put_marker(s, rule, in + vs, e - vs, out) < 0)
 			return -ENOMEM;
 		y->piece_drop = true;
 		*ret_next = n;
@@ -259,7 +262,7 @@ static int scalar_value(struct redact_stream *s, struct yaml_state *y, const cha
 
 /* A flow collection on one line: "{user: a, password: b}", "[a, b]". */
 static int flow(struct redact_stream *s, struct yaml_state *y, const struct ylevel *parent,
-		const char *in, size_t n, size_t i, int rule, struct buf *out, size_t *ret_next)
+                const char *in, size_t n, size_t i, int rule, struct buf *out, size_t *ret_next)
 {
 	struct {
 		char type;
@@ -319,13 +322,19 @@ static int flow(struct redact_stream *s, struct yaml_state *y, const struct ylev
 					break;
 				e++;
 			} else {
-				for (e = i; e < n && in[e] != ',' && in[e] != '}' && in[e] != ']' &&
-					    !(in[e] == ':' && (e + 1 == n || in[e + 1] == ' ' ||
-							       in[e + 1] == ',' || in[e + 1] == '}'));
+				for (e = i;
+				     e < n && in[e] != ',' && in[e] != '}' && in[e] != ']' &&
+				     !(in[e] == ':' && (e + 1 == n || in[e + 1] == ' ' ||
+				                        in[e + 1] == ',' || in[e + 1] == '}'));
 				     e++)
 					;
 				while (e > b && in[e - 1] == ' ')
 					e--;
+				if (e == b) {
+					/* a stray ':' (not a key here): step over it */
+					i++;
+					continue;
+				}
 			}
 			{
 				size_t k = e;
@@ -339,19 +348,21 @@ static int flow(struct redact_stream *s, struct yaml_state *y, const struct ylev
 					if (st[d - 1].rule >= 0)
 						cur_rule = st[d - 1].rule;
 					else
-						cur_rule = key_rule(s, y, parent, key, klen, &cond, &auth);
+						cur_rule = key_rule(s, y, parent, key, klen, &cond,
+						                    &auth);
 					i = k + 1;
 					continue;
 				}
 			}
-			if (cur_rule >= 0 && scalar_redactable(in + b + (quoted ? 1 : 0),
-								   e - b - (quoted ? 2 : 0), quoted, cond)) {
+			if (cur_rule >= 0 &&
+			    scalar_redactable(in + b + (quoted ? 1 : 0), e - b - (quoted ? 2 : 0),
+			                      quoted, cond)) {
 				if (buf_append(out, in + start, b - start) < 0)
 					return -ENOMEM;
 				if (quoted && buf_putc(out, c) < 0)
 					return -ENOMEM;
 				if (put_marker(s, cur_rule, in + b + (quoted ? 1 : 0),
-					       e - b - (quoted ? 2 : 0), out) < 0)
+				               e - b - (quoted ? 2 : 0), out) < 0)
 					return -ENOMEM;
 				if (quoted && buf_putc(out, c) < 0)
 					return -ENOMEM;
@@ -372,8 +383,8 @@ static int block_flush(struct redact_stream *s, struct yaml_state *y, struct buf
 	size_t ml;
 	struct buf tmp = BUF_INIT;
 	struct buf *o = raw ? &tmp : out;
-	int indent = y->block_content_indent >= 0 ? y->block_content_indent
-						   : y->block_parent_indent + 2;
+	int indent =
+	        y->block_content_indent >= 0 ? y->block_content_indent : y->block_parent_indent + 2;
 	int rc = 0;
 
 	if (indent < 1)
@@ -443,7 +454,8 @@ static bool block_indicator(const char *in, size_t n, size_t v)
 
 static void pop_to(struct yaml_state *y, int indent, bool inclusive)
 {
-	while (y->n > 0 && (y->lv[y->n].indent > indent || (inclusive && y->lv[y->n].indent == indent)))
+	while (y->n > 0 &&
+	       (y->lv[y->n].indent > indent || (inclusive && y->lv[y->n].indent == indent)))
 		y->n--;
 }
 
@@ -488,8 +500,8 @@ static size_t find_key(const char *in, size_t n, size_t p, size_t *ret_kb, size_
 }
 
 static int value_part(struct redact_stream *s, struct yaml_state *y, const struct ylevel *parent,
-		      const char *in, size_t n, size_t v, int rule, bool cond, bool auth,
-		      int key_indent, int block_parent, const struct piece *pc, struct buf *out)
+                      const char *in, size_t n, size_t v, int rule, bool cond, bool auth,
+                      int key_indent, int block_parent, const struct piece *pc, struct buf *out)
 {
 	size_t next = v;
 	int rc;
@@ -525,14 +537,14 @@ static int value_part(struct redact_stream *s, struct yaml_state *y, const struc
 			return rc;
 	} else {
 		if ((rc = scalar_value(s, y, in, n, v, rule, cond, auth, key_indent, pc, out,
-				       &next)) < 0)
+		                       &next)) < 0)
 			return rc;
 	}
 	return buf_append(out, in + next, n - next);
 }
 
 int stage_yaml(struct redact_stream *s, const char *in, size_t n, const struct piece *pc,
-	       struct buf *out)
+               struct buf *out)
 {
 	struct yaml_state *y = s->yaml;
 	int indent;
@@ -582,7 +594,9 @@ int stage_yaml(struct redact_stream *s, const char *in, size_t n, const struct p
 	}
 	if (y->cont) {
 		if (!blank && indent > y->cont_indent && in[indent] != '#') {
-			const char *q = y->cont_quote ? memchr(in + indent, y->cont_quote, n - indent) : NULL;
+			const char *q = y->cont_quote
+			                        ? memchr(in + indent, y->cont_quote, n - indent)
+			                        : NULL;
 
 			if (buf_append(out, in, (size_t)indent) < 0 ||
 			    put_marker(s, y->cont_rule, in + indent, n - (size_t)indent, out) < 0)
@@ -601,7 +615,8 @@ int stage_yaml(struct redact_stream *s, const char *in, size_t n, const struct p
 	}
 	if (blank || in[indent] == '#')
 		return buf_append(out, in, n);
-	if (n - (size_t)indent >= 3 && (memcmp(in + indent, "---", 3) == 0 || memcmp(in + indent, "...", 3) == 0) &&
+	if (n - (size_t)indent >= 3 &&
+	    (memcmp(in + indent, "---", 3) == 0 || memcmp(in + indent, "...", 3) == 0) &&
 	    (n - (size_t)indent == 3 || in[indent + 3] == ' ')) {
 		doc_reset(y);
 		return buf_append(out, in, n);
@@ -647,16 +662,20 @@ int stage_yaml(struct redact_stream *s, const char *in, size_t n, const struct p
 			if (rule == RULE_SECRET_DATA || rule == RULE_LAST_APPLIED ||
 			    rule >= RULE__BUILTIN_MAX || (rule == RULE_YAML_KEY && !cond))
 				l->sens_rule = rule;
-			l->meta_of_secret = parent->meta_of_secret ||
-					    (word_is(key, klen, "metadata") && secretish(parent->child_flags));
+			l->meta_of_secret =
+			        parent->meta_of_secret ||
+			        (word_is(key, klen, "metadata") && secretish(parent->child_flags));
 		}
 		v = colon + 1;
 		while (v < n && (in[v] == ' ' || in[v] == '\t'))
 			v++;
 		if (word_is(key, klen, "kind")) {
 			parent->child_flags |= YF_SEEN_KIND;
-			if (n - v >= 6 && (memcmp(in + v, "Secret", 6) == 0 || memcmp(in + v, "\"Secret\"", 8) == 0) &&
-			    (n - v == 6 || in[v + 6] == ' ' || in[v + 6] == '"' || in[v + 6] == '#'))
+			if (n - v >= 6 &&
+			    (memcmp(in + v, "Secret", 6) == 0 ||
+			     memcmp(in + v, "\"Secret\"", 8) == 0) &&
+			    (n - v == 6 || in[v + 6] == ' ' || in[v + 6] == '"' ||
+			     in[v + 6] == '#'))
 				parent->child_flags |= YF_KIND_SECRET;
 		} else if (word_is(key, klen, "apiVersion")) {
 			parent->child_flags |= YF_SEEN_API;
@@ -664,7 +683,8 @@ int stage_yaml(struct redact_stream *s, const char *in, size_t n, const struct p
 		s->kv_skip = colon + 1;
 		if (buf_append(out, in, v) < 0)
 			return -ENOMEM;
-		return value_part(s, y, parent, in, n, v, rule, cond, auth, (int)p, (int)p, pc, out);
+		return value_part(s, y, parent, in, n, v, rule, cond, auth, (int)p, (int)p, pc,
+		                  out);
 	}
 	if (item) {
 		/* "- value" in a sequence */
@@ -673,7 +693,7 @@ int stage_yaml(struct redact_stream *s, const char *in, size_t n, const struct p
 		if (buf_append(out, in, p) < 0)
 			return -ENOMEM;
 		return value_part(s, y, parent, in, n, p, parent->sens_rule, false, false, dash_col,
-				  dash_col, pc, out);
+		                  dash_col, pc, out);
 	}
 	return buf_append(out, in, n);
 }

@@ -94,7 +94,7 @@ bool user_rules_have_key_paths(const struct user_rules *u)
 }
 
 int user_rules_match_path(const struct user_rules *u, const char *const *path, const size_t *lens,
-			  size_t n)
+                          size_t n)
 {
 	for (size_t r = 0; u && r < u->n; r++) {
 		const struct user_rule *x = &u->v[r];
@@ -134,7 +134,7 @@ static bool valid_name(const char *s)
 }
 
 static int split_path(struct user_rule *x, const char *p, const char *source, unsigned line,
-		      struct error *err)
+                      struct error *err)
 {
 	const char *seg = p;
 
@@ -147,11 +147,11 @@ static int split_path(struct user_rule *x, const char *p, const char *source, un
 
 		if (len == 0)
 			return error_set(err, -EINVAL, source, line,
-					 "rule '%s': empty segment in key_path", x->name);
+			                 "rule '%s': empty segment in key_path", x->name);
 		if (x->n_segs >= USER_PATH_SEGMENTS)
 			return error_set(err, -ERANGE, source, line,
-					 "rule '%s': key_path has more than %d segments", x->name,
-					 USER_PATH_SEGMENTS);
+			                 "rule '%s': key_path has more than %d segments", x->name,
+			                 USER_PATH_SEGMENTS);
 		nv = realloc(x->segs, (x->n_segs + 1) * sizeof(*nv));
 		if (!nv)
 			return -ENOMEM;
@@ -167,7 +167,7 @@ static int split_path(struct user_rule *x, const char *p, const char *source, un
 }
 
 static int parse_rule(struct user_rules *u, json_t *o, size_t idx, const char *source,
-		      struct error *err)
+                      struct error *err)
 {
 	struct user_rule *x = &u->v[u->n];
 	unsigned line = yamljson_line(o);
@@ -181,7 +181,8 @@ static int parse_rule(struct user_rules *u, json_t *o, size_t idx, const char *s
 	name = json_object_get(o, "name");
 	if (!json_is_string(name) || !valid_name(json_string_value(name)))
 		return error_set(err, -EINVAL, source, line,
-				 "rules[%zu]: 'name' must be 1-64 characters of [A-Za-z0-9._-]", idx);
+		                 "rules[%zu]: 'name' must be 1-64 characters of [A-Za-z0-9._-]",
+		                 idx);
 	x->name = strdup(json_string_value(name));
 	if (!x->name)
 		return -ENOMEM;
@@ -189,35 +190,38 @@ static int parse_rule(struct user_rules *u, json_t *o, size_t idx, const char *s
 	for (size_t i = 0; i < RULE__BUILTIN_MAX; i++)
 		if (strcmp(redact_builtin_rules[i].name, x->name) == 0)
 			return error_set(err, -EINVAL, source, line,
-					 "rule '%s': the name of a built-in rule", x->name);
+			                 "rule '%s': the name of a built-in rule", x->name);
 	for (size_t i = 0; i + 1 < u->n; i++)
 		if (strcmp(u->v[i].name, x->name) == 0)
 			return error_set(err, -EINVAL, source, line, "rule '%s' is defined twice",
-					 x->name);
-	json_object_foreach(o, k, v) {
+			                 x->name);
+	json_object_foreach(o, k, v)
+	{
 		if (strcmp(k, YAMLJSON_LINE_KEY) == 0 || strcmp(k, "name") == 0 ||
 		    strcmp(k, "description") == 0)
 			continue;
 		if (strcmp(k, "ignore_case") == 0) {
 			if (!json_is_boolean(v))
 				return error_set(err, -EINVAL, source, line,
-						 "rule '%s': 'ignore_case' must be true or false",
-						 x->name);
+				                 "rule '%s': 'ignore_case' must be true or false",
+				                 x->name);
 			x->ignore_case = json_is_true(v);
 			continue;
 		}
-		if (strcmp(k, "literal") != 0 && strcmp(k, "regex") != 0 && strcmp(k, "key_path") != 0)
-			return error_set(err, -EINVAL, source, line, "rule '%s': unknown member '%s'",
-					 x->name, k);
+		if (strcmp(k, "literal") != 0 && strcmp(k, "regex") != 0 &&
+		    strcmp(k, "key_path") != 0)
+			return error_set(err, -EINVAL, source, line,
+			                 "rule '%s': unknown member '%s'", x->name, k);
 		if (!json_is_string(v) || json_string_length(v) == 0 ||
 		    json_string_length(v) > USER_VALUE_MAX)
 			return error_set(err, -EINVAL, source, line,
-					 "rule '%s': '%s' must be a string of 1-%d bytes", x->name, k,
-					 USER_VALUE_MAX);
+			                 "rule '%s': '%s' must be a string of 1-%d bytes", x->name,
+			                 k, USER_VALUE_MAX);
 		if (++kinds > 1)
-			return error_set(err, -EINVAL, source, line,
-					 "rule '%s': needs exactly one of 'literal', 'regex', 'key_path'",
-					 x->name);
+			return error_set(
+			        err, -EINVAL, source, line,
+			        "rule '%s': needs exactly one of 'literal', 'regex', 'key_path'",
+			        x->name);
 		if (strcmp(k, "literal") == 0) {
 			x->kind = USER_RULE_LITERAL;
 			x->literal_len = json_string_length(v);
@@ -239,8 +243,8 @@ static int parse_rule(struct user_rules *u, json_t *o, size_t idx, const char *s
 	}
 	if (kinds != 1)
 		return error_set(err, -EINVAL, source, line,
-				 "rule '%s': needs exactly one of 'literal', 'regex', 'key_path'",
-				 x->name);
+		                 "rule '%s': needs exactly one of 'literal', 'regex', 'key_path'",
+		                 x->name);
 	if (x->kind == USER_RULE_REGEX) {
 		int flags = REG_EXTENDED | (x->ignore_case ? REG_ICASE : 0);
 		char msg[160];
@@ -249,7 +253,7 @@ static int parse_rule(struct user_rules *u, json_t *o, size_t idx, const char *s
 		if (rc != 0) {
 			regerror(rc, &x->re, msg, sizeof(msg));
 			return error_set(err, -EINVAL, source, line, "rule '%s': bad regex: %s",
-					 x->name, msg);
+			                 x->name, msg);
 		}
 		x->re_ok = true;
 	}
@@ -257,7 +261,7 @@ static int parse_rule(struct user_rules *u, json_t *o, size_t idx, const char *s
 }
 
 int user_rules_parse(const uint8_t *data, size_t len, const char *source, struct user_rules **ret,
-		     struct error *err)
+                     struct error *err)
 {
 	struct user_rules *u = NULL;
 	json_t *docs = NULL, *doc, *rules, *fmt;
@@ -279,21 +283,24 @@ int user_rules_parse(const uint8_t *data, size_t len, const char *source, struct
 	}
 	doc = json_array_get(docs, 0);
 	if (!json_is_object(doc)) {
-		rc = error_set(err, -EINVAL, source, 1, "the rules file must be a mapping with 'rules'");
+		rc = error_set(err, -EINVAL, source, 1,
+		               "the rules file must be a mapping with 'rules'");
 		goto out;
 	}
-	json_object_foreach(doc, k, v) {
+	json_object_foreach(doc, k, v)
+	{
 		if (strcmp(k, YAMLJSON_LINE_KEY) != 0 && strcmp(k, "rules") != 0 &&
 		    strcmp(k, "format") != 0) {
-			rc = error_set(err, -EINVAL, source, yamljson_line(doc), "unknown member '%s'", k);
+			rc = error_set(err, -EINVAL, source, yamljson_line(doc),
+			               "unknown member '%s'", k);
 			goto out;
 		}
 	}
 	fmt = json_object_get(doc, "format");
 	if (fmt && (!json_is_string(fmt) ||
-		    strcmp(json_string_value(fmt), "apigee-bundle/redact-rules/v1") != 0)) {
+	            strcmp(json_string_value(fmt), "apigee-bundle/redact-rules/v1") != 0)) {
 		rc = error_set(err, -EINVAL, source, yamljson_line(doc),
-			       "'format' must be \"apigee-bundle/redact-rules/v1\"");
+		               "'format' must be \"apigee-bundle/redact-rules/v1\"");
 		goto out;
 	}
 	rules = json_object_get(doc, "rules");
@@ -303,7 +310,7 @@ int user_rules_parse(const uint8_t *data, size_t len, const char *source, struct
 	}
 	if (json_array_size(rules) > USER_RULES_MAX) {
 		rc = error_set(err, -ERANGE, source, yamljson_line(doc), "more than %d rules",
-			       USER_RULES_MAX);
+		               USER_RULES_MAX);
 		goto out;
 	}
 	u = calloc(1, sizeof(*u));
@@ -311,7 +318,8 @@ int user_rules_parse(const uint8_t *data, size_t len, const char *source, struct
 		rc = error_set(err, -ENOMEM, source, 0, "out of memory");
 		goto out;
 	}
-	json_array_foreach(rules, i, v) {
+	json_array_foreach(rules, i, v)
+	{
 		rc = parse_rule(u, v, i, source, err);
 		if (rc < 0) {
 			if (rc == -ENOMEM)
@@ -341,8 +349,8 @@ static const char *find_ci(const char *hay, size_t n, const char *needle, size_t
 }
 
 /* Apply one literal/regex rule to a stretch of text without markers. */
-static int apply_text(struct redact_stream *s, const struct user_rule *x, int rule,
-		      const char *in, size_t n, struct buf *out)
+static int apply_text(struct redact_stream *s, const struct user_rule *x, int rule, const char *in,
+                      size_t n, struct buf *out)
 {
 	size_t i = 0;
 
@@ -350,9 +358,9 @@ static int apply_text(struct redact_stream *s, const struct user_rule *x, int ru
 		size_t ms, me;
 
 		if (x->kind == USER_RULE_LITERAL) {
-			const char *hit = x->ignore_case
-						  ? find_ci(in + i, n - i, x->literal, x->literal_len)
-						  : memmem(in + i, n - i, x->literal, x->literal_len);
+			const char *hit =
+			        x->ignore_case ? find_ci(in + i, n - i, x->literal, x->literal_len)
+			                       : memmem(in + i, n - i, x->literal, x->literal_len);
 
 			if (!hit)
 				break;
@@ -398,7 +406,7 @@ static int apply_text(struct redact_stream *s, const struct user_rule *x, int ru
 }
 
 static int apply_rule(struct redact_stream *s, const struct user_rule *x, int rule, const char *in,
-		      size_t n, struct buf *out)
+                      size_t n, struct buf *out)
 {
 	size_t i = 0;
 	int rc;
@@ -435,8 +443,8 @@ int stage_user(struct redact_stream *s, const char *in, size_t n, struct buf *ou
 		if (x->kind == USER_RULE_KEY_PATH)
 			continue;
 		buf_reset(&tmp);
-		rc = apply_rule(s, x, (int)(RULE__BUILTIN_MAX + r), cur.data ? cur.data : "", cur.len,
-				&tmp);
+		rc = apply_rule(s, x, (int)(RULE__BUILTIN_MAX + r), cur.data ? cur.data : "",
+		                cur.len, &tmp);
 		if (rc == 0) {
 			struct buf t = cur;
 

@@ -72,7 +72,8 @@ static void test_leakscan__finds_every_kind(void **state)
 	expect_hit("\"a\": \"{\\\"password\\\":\\\"p\\\"}\"\n", "JSON member", 1);
 	expect_hit("apiVersion: v1\nkind: Secret\ndata:\n  k: c2VjcmV0\n", "Secret data", 0);
 	expect_hit("{\"kind\": \"Secret\", \"stringData\": {\"a\": \"b\"}}", "Secret data", 0);
-	expect_hit("cassandra:\n  auth:\n    admin:\n      password: iloveapis123\n", "credential value", 4);
+	expect_hit("cassandra:\n  auth:\n    admin:\n      password: iloveapis123\n",
+	           "credential value", 4);
 	expect_hit("kvmEncryptionKey: a2V5\n", "credential value", 1);
 	expect_hit("axHashSalt: salt\n", "credential value", 1);
 }
@@ -84,11 +85,15 @@ static void test_leakscan__clean_inputs(void **state)
 	expect_clean("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
 	expect_clean("-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----\n");
 	expect_clean("<redacted:1a2b3c4d private key>\n");
-	expect_clean("> Authorization: Bearer <redacted:1a2b3c4d>\n> Cookie: <redacted:00000000>\n");
+	expect_clean(
+	        "> Authorization: Bearer <redacted:1a2b3c4d>\n> Cookie: <redacted:00000000>\n");
 	expect_clean("> Authorization:\n");
-	expect_clean("{\"password\": \"<redacted:1a2b3c4d>\", \"token\": \"\", \"secret\": {\"a\": 1}}\n");
-	expect_clean("{\"token_type\": \"Bearer\", \"nextPageToken\": \"x\", \"passwordPolicy\": \"y\"}\n");
-	expect_clean("apiVersion: v1\nkind: Secret\ndata:\n  k: <redacted:1a2b3c4d>\n  b: |\n    <redacted:2a2b3c4d>\n");
+	expect_clean("{\"password\": \"<redacted:1a2b3c4d>\", \"token\": \"\", \"secret\": {\"a\": "
+	             "1}}\n");
+	expect_clean("{\"token_type\": \"Bearer\", \"nextPageToken\": \"x\", \"passwordPolicy\": "
+	             "\"y\"}\n");
+	expect_clean("apiVersion: v1\nkind: Secret\ndata:\n  k: <redacted:1a2b3c4d>\n  b: |\n    "
+	             "<redacted:2a2b3c4d>\n");
 	expect_clean("apiVersion: v1\nkind: ConfigMap\ndata:\n  k: plain\n");
 	expect_clean("password: null\ncassandra:\n  auth:\n    secret: apigee-datastore-secret\n");
 	expect_clean("sslKeyPath: ./certs/x.key\nkmsEncryptionPath: ./kms.key\n");
@@ -134,18 +139,25 @@ struct case_ {
 };
 
 static const struct case_ cases[] = {
-	{ "pem-private-key", "k.txt", "x\n-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIFAKE\n-----END EC PRIVATE KEY-----\n" },
+	{ "pem-private-key", "k.txt",
+	  "x\n-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIFAKE\n-----END EC PRIVATE KEY-----\n" },
 	{ "jwt", "a.log", "jwt eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJmYWtlIn0.c2lnbmF0dXJl\n" },
 	{ "gcp-access-token", "a.log", "got ya29.a0AfH6SMBfakefakefake0123\n" },
 	{ "http-credential-header", "t.txt", "> Authorization: Bearer opaque-token-1\n" },
 	{ "json-credential-member", "a.json", "{\"password\":\n  \"p4ss\"}\n" },
-	{ "secret-data", "s.json", "{\"apiVersion\":\"v1\",\"data\":{\"k\":\"djE=\"},\"kind\":\"Secret\"}\n" },
-	{ "yaml-credential-key", "overrides.yaml", "cassandra:\n  auth:\n    admin:\n      password: iloveapis123\n" },
-	{ "base64-private-key", "x.txt", "v: LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQpNSUlmYWtl\n" },
+	{ "secret-data", "s.json",
+	  "{\"apiVersion\":\"v1\",\"data\":{\"k\":\"djE=\"},\"kind\":\"Secret\"}\n" },
+	{ "yaml-credential-key", "overrides.yaml",
+	  "cassandra:\n  auth:\n    admin:\n      password: iloveapis123\n" },
+	{ "base64-private-key", "x.txt",
+	  "v: LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQpNSUlmYWtl\n" },
 	{ "google-api-key", "a.log", "key AIzaSyFAKEfakeFAKEfakeFAKEfakeFAKE12345\n" },
 	{ "aws-access-key-id", "a.log", "id AKIAFAKEFAKEFAKE1234\n" },
 	{ "secret-last-applied-configuration", "s.json",
-	  "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"annotations\":{\"kubectl.kubernetes.io/last-applied-configuration\":\"{\\\"stringData\\\":{\\\"user\\\":\\\"p\\\"},\\\"kind\\\":\\\"Secret\\\"}\"}}}\n" },
+	  "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"annotations\":{\"kubectl."
+	  "kubernetes.io/"
+	  "last-applied-configuration\":\"{\\\"stringData\\\":{\\\"user\\\":\\\"p\\\"},"
+	  "\\\"kind\\\":\\\"Secret\\\"}\"}}}\n" },
 };
 
 static void redact_with(const char *disable, const struct case_ *c, struct buf *out)
@@ -169,8 +181,8 @@ static void test_leakscan__refuses_when_a_rule_is_off(void **state)
 		/* all rules on: clean */
 		redact_with(NULL, &cases[i], &out);
 		if (leak_scan_buffer(out.data, out.len, &hit) != 0) {
-			print_error("%s: hit '%s' with every rule on:\n%.*s\n", cases[i].rule, hit.kind,
-				    (int)out.len, out.data);
+			print_error("%s: hit '%s' with every rule on:\n%.*s\n", cases[i].rule,
+			            hit.kind, (int)out.len, out.data);
 			fail();
 		}
 		buf_release(&out);
@@ -178,7 +190,7 @@ static void test_leakscan__refuses_when_a_rule_is_off(void **state)
 		redact_with(cases[i].rule, &cases[i], &out);
 		if (leak_scan_buffer(out.data, out.len, &hit) != 1) {
 			print_error("%s off: the scan found nothing in:\n%.*s\n", cases[i].rule,
-				    (int)out.len, out.data);
+			            (int)out.len, out.data);
 			fail();
 		}
 		buf_release(&out);

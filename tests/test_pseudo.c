@@ -76,7 +76,8 @@ static void test_pseudo__hosts_consistent_across_members(void **state)
 {
 	struct redactor *r = new_pseudo(NULL);
 	char *a = red(r, "a.log", "host api-test.mydomain.com sni api-test.mydomain.com\n");
-	char *b = red(r, "b.json", "{\"hostnames\": [\"api-test.mydomain.com\", \"*.mydomain.com\"]}\n");
+	char *b = red(r, "b.json",
+	              "{\"hostnames\": [\"api-test.mydomain.com\", \"*.mydomain.com\"]}\n");
 	char *name = redact_member_name(r, "probes/curl/api-test.mydomain.com.txt");
 	char t1[256], t2[256];
 
@@ -102,8 +103,9 @@ static void test_pseudo__hosts_consistent_across_members(void **state)
 static void test_pseudo__wildcards_and_san_matching(void **state)
 {
 	struct redactor *r = new_pseudo(NULL);
-	char *out = red(r, "x.txt", "san *.mydomain.com host api.mydomain.com other api.otherdomain.com "
-				    "deep a.b.mydomain.com\n");
+	char *out = red(r, "x.txt",
+	                "san *.mydomain.com host api.mydomain.com other api.otherdomain.com "
+	                "deep a.b.mydomain.com\n");
 	struct cert_facts c = { 0 };
 	char san[256], host[256], other[256], deep[256];
 
@@ -126,10 +128,11 @@ static void test_pseudo__wildcards_and_san_matching(void **state)
 static void test_pseudo__ip_classes(void **state)
 {
 	struct redactor *r = new_pseudo(NULL);
-	char *out = red(r, "x.log",
-			"a 10.1.2.3 b 10.1.2.200 c 10.1.3.4 d 172.20.5.6 e 192.168.7.8 f 127.0.0.1 "
-			"g 35.191.10.20 h 130.211.1.2 i 8.8.8.8 j 8.8.8.9 k 100.64.1.1 l 169.254.169.254 "
-			"m 10.0.0.0/8\n");
+	char *out = red(
+	        r, "x.log",
+	        "a 10.1.2.3 b 10.1.2.200 c 10.1.3.4 d 172.20.5.6 e 192.168.7.8 f 127.0.0.1 "
+	        "g 35.191.10.20 h 130.211.1.2 i 8.8.8.8 j 8.8.8.9 k 100.64.1.1 l 169.254.169.254 "
+	        "m 10.0.0.0/8\n");
 	uint32_t a, b, c, d, e, i, j, k;
 
 	(void)state;
@@ -141,18 +144,18 @@ static void test_pseudo__ip_classes(void **state)
 	i = ip4(word_after(out, "i "));
 	j = ip4(word_after(out, "j "));
 	k = ip4(word_after(out, "k "));
-	assert_int_equal(a >> 24, 10);            /* private stays private */
-	assert_int_equal(a >> 8, b >> 8);         /* one /24 stays one /24 */
+	assert_int_equal(a >> 24, 10);    /* private stays private */
+	assert_int_equal(a >> 8, b >> 8); /* one /24 stays one /24 */
 	assert_int_equal(a & 255, 3);
-	assert_int_not_equal(a >> 8, c >> 8);     /* another /24 stays another */
-	assert_int_equal(a >> 16, c >> 16);       /* and shares the /16 it shared */
+	assert_int_not_equal(a >> 8, c >> 8); /* another /24 stays another */
+	assert_int_equal(a >> 16, c >> 16);   /* and shares the /16 it shared */
 	assert_int_equal(d >> 20, (172u << 4) | 1);
 	assert_int_equal(e >> 16, (192u << 8) | 168);
 	assert_int_equal(k >> 22, (100u << 2) | 1);
 	assert_int_equal(i >> 8, j >> 8);
 	assert_false((i >> 24) == 10 || (i >> 24) == 127 || (i >> 16) == ((192u << 8) | 168));
-	assert_non_null(strstr(out, "f 127.0.0.1 "));      /* loopback kept */
-	assert_non_null(strstr(out, "g 35.191.10.20 "));   /* health checks kept */
+	assert_non_null(strstr(out, "f 127.0.0.1 "));    /* loopback kept */
+	assert_non_null(strstr(out, "g 35.191.10.20 ")); /* health checks kept */
 	assert_non_null(strstr(out, "h 130.211.1.2 "));
 	assert_non_null(strstr(out, "l 169.254.169.254 "));
 	assert_null(strstr(out, "10.1.2.3 "));
@@ -165,8 +168,9 @@ static void test_pseudo__ip_classes(void **state)
 static void test_pseudo__ipv6(void **state)
 {
 	struct redactor *r = new_pseudo(NULL);
-	char *out = red(r, "x.log", "a [2001:4860:4860::8888]:443 b ::1 c fe80::1 d fd00:1:2::3 e 2001:db8::1 "
-				    "time 10:00:01 f ::ffff:10.1.2.3\n");
+	char *out = red(r, "x.log",
+	                "a [2001:4860:4860::8888]:443 b ::1 c fe80::1 d fd00:1:2::3 e 2001:db8::1 "
+	                "time 10:00:01 f ::ffff:10.1.2.3\n");
 	unsigned char buf[16];
 
 	(void)state;
@@ -176,7 +180,8 @@ static void test_pseudo__ipv6(void **state)
 	assert_non_null(strstr(out, "e 2001:db8::1 "));
 	assert_non_null(strstr(out, "time 10:00:01 "));
 	/* ULA stays ULA (fc00::/7) */
-	assert_true(strncmp(word_after(out, "d "), "fd", 2) == 0 || strncmp(word_after(out, "d "), "fc", 2) == 0);
+	assert_true(strncmp(word_after(out, "d "), "fd", 2) == 0 ||
+	            strncmp(word_after(out, "d "), "fc", 2) == 0);
 	assert_int_equal(inet_pton(AF_INET6, word_after(out, "d "), buf), 1);
 	assert_null(strstr(out, "10.1.2.3"));
 	free(out);
@@ -192,12 +197,13 @@ static void test_pseudo__emails_names_dn_fingerprints(void **state)
 	(void)state;
 	assert_int_equal(redactor_learn(r, "overrides.yaml", ov, strlen(ov)), 0);
 	out = red(r, "x.log",
-		  "mail alice.smith+x@mydomain.com sa rt@acme-proj-1.iam.gserviceaccount.com\n"
-		  "secret acme-prod-dev-grp url /v1/organizations/acme-prod/envgroups ACME-PROD\n"
-		  "subject: CN = api.mydomain.com, O = Acme Corp, L = Springfield\n"
-		  "issuer=O=Acme Corp/CN=Acme Root CA\n"
-		  "fp 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"
-		  "apigee.googleapis.com kubernetes.io/tls outbound|443||rt-acme-prod.apigee.svc.cluster.local\n");
+	          "mail alice.smith+x@mydomain.com sa rt@acme-proj-1.iam.gserviceaccount.com\n"
+	          "secret acme-prod-dev-grp url /v1/organizations/acme-prod/envgroups ACME-PROD\n"
+	          "subject: CN = api.mydomain.com, O = Acme Corp, L = Springfield\n"
+	          "issuer=O=Acme Corp/CN=Acme Root CA\n"
+	          "fp 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"
+	          "apigee.googleapis.com kubernetes.io/tls "
+	          "outbound|443||rt-acme-prod.apigee.svc.cluster.local\n");
 	assert_null(strstr(out, "alice"));
 	assert_null(strstr(out, "acme"));
 	assert_null(strstr(out, "ACME"));
@@ -224,8 +230,8 @@ static void test_pseudo__certificates_dropped(void **state)
 {
 	struct redactor *r = new_pseudo(NULL);
 	const char *pem = "-----BEGIN CERTIFICATE-----\n"
-			  "MIIBkzCCATmgAwIBAgIUfakefakefakefakefakefakefakefakewCgYIKoZIzj0E\n"
-			  "-----END CERTIFICATE-----\n";
+	                  "MIIBkzCCATmgAwIBAgIUfakefakefakefakefakefakefakefakewCgYIKoZIzj0E\n"
+	                  "-----END CERTIFICATE-----\n";
 	char trace[1024], *out, *facts;
 	json_t *rep, *doc;
 	json_error_t jerr;
@@ -241,7 +247,8 @@ static void test_pseudo__certificates_dropped(void **state)
 	assert_null(strstr(facts, "MIIBkzCC"));
 	doc = json_loads(facts, 0, &jerr);
 	assert_non_null(doc);
-	assert_string_equal(json_string_value(json_object_get(doc, "kind")), "apigee-bundle/pem-file/v1");
+	assert_string_equal(json_string_value(json_object_get(doc, "kind")),
+	                    "apigee-bundle/pem-file/v1");
 	json_decref(doc);
 	rep = redactor_report_json(r);
 	assert_true(json_is_true(json_object_get(rep, "pseudonymized")));
@@ -271,7 +278,8 @@ static void test_pseudo__map_round_trip(void **state)
 	assert_int_equal(st.st_mode & 0777, 0600);
 	m = json_load_file(MAP, 0, &jerr);
 	assert_non_null(m);
-	assert_string_equal(json_string_value(json_object_get(m, "format")), "apigee-bundle/pseudonym-map/v1");
+	assert_string_equal(json_string_value(json_object_get(m, "format")),
+	                    "apigee-bundle/pseudonym-map/v1");
 	assert_non_null(json_object_get(json_object_get(m, "labels"), "mydomain"));
 	json_decref(m);
 	/* the same map again: the same tokens, and new ones go on from there */
@@ -311,7 +319,9 @@ static void test_pseudo__many_mappings_stay_fast(void **state)
 	(void)state;
 	/* 200k distinct host names and addresses: hash tables, no per-line scan of the map */
 	for (int i = 0; i < 200000; i++)
-		assert_int_equal(buf_printf(&in, "h%d.cust%d.com 10.%d.%d.1\n", i, i % 977, (i >> 8) & 255, i & 255), 0);
+		assert_int_equal(buf_printf(&in, "h%d.cust%d.com 10.%d.%d.1\n", i, i % 977,
+		                            (i >> 8) & 255, i & 255),
+		                 0);
 	assert_int_equal(redact_buffer(r, "big.log", in.data, in.len, &out, &e), 0);
 	assert_null(strstr(out.data, "cust1.com"));
 	buf_release(&in);

@@ -93,9 +93,9 @@ static int count_of(const char *hay, const char *needle)
 
 static void test_redact__pem_private_key_kinds(void **state)
 {
-	static const char *const labels[] = { "RSA PRIVATE KEY", "EC PRIVATE KEY", "PRIVATE KEY",
-					      "ENCRYPTED PRIVATE KEY", "OPENSSH PRIVATE KEY",
-					      "DSA PRIVATE KEY" };
+	static const char *const labels[] = { "RSA PRIVATE KEY",     "EC PRIVATE KEY",
+		                              "PRIVATE KEY",         "ENCRYPTED PRIVATE KEY",
+		                              "OPENSSH PRIVATE KEY", "DSA PRIVATE KEY" };
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++) {
@@ -103,9 +103,10 @@ static void test_redact__pem_private_key_kinds(void **state)
 		char *out;
 
 		snprintf(in, sizeof(in),
-			 "before\n-----BEGIN %s-----\nMIIBFAKEKEYBODYLINEONEAAAAAAAAAAAAAAAAAAAAAAAAAA\n"
-			 "Zm9vYmFyYmF6FAKEKEYBODYLINETWO==\n-----END %s-----\nafter\n",
-			 labels[i], labels[i]);
+		         "before\n-----BEGIN "
+		         "%s-----\nMIIBFAKEKEYBODYLINEONEAAAAAAAAAAAAAAAAAAAAAAAAAA\n"
+		         "Zm9vYmFyYmF6FAKEKEYBODYLINETWO==\n-----END %s-----\nafter\n",
+		         labels[i], labels[i]);
 		out = red("k.pem", in);
 		assert_redacted(out, "FAKEKEYBODY");
 		assert_int_equal(count_of(out, "private key>"), 1);
@@ -119,7 +120,7 @@ static void test_redact__pem_private_key_kinds(void **state)
 static void test_redact__pem_key_in_json_string(void **state)
 {
 	char *out = red("sa.json", "{\"private_key\": \"-----BEGIN PRIVATE KEY-----\\nMIIEvFAKE\\n"
-				       "-----END PRIVATE KEY-----\\n\", \"x\": 1}\n");
+	                           "-----END PRIVATE KEY-----\\n\", \"x\": 1}\n");
 
 	(void)state;
 	assert_redacted(out, "MIIEvFAKE");
@@ -130,8 +131,8 @@ static void test_redact__pem_key_in_json_string(void **state)
 static void test_redact__pem_certificate_kept(void **state)
 {
 	const char *in = "-----BEGIN CERTIFICATE-----\nMIIBkzCCATmgAwIBAgIUfake\n"
-			 "-----END CERTIFICATE-----\n-----BEGIN PUBLIC KEY-----\nMFkwfake\n"
-			 "-----END PUBLIC KEY-----\n";
+	                 "-----END CERTIFICATE-----\n-----BEGIN PUBLIC KEY-----\nMFkwfake\n"
+	                 "-----END PUBLIC KEY-----\n";
 	char *out = red("c.pem", in);
 
 	(void)state;
@@ -142,7 +143,7 @@ static void test_redact__pem_certificate_kept(void **state)
 static void test_redact__pem_bad_base64_and_stray_end(void **state)
 {
 	char *out = red("k.key", "-----BEGIN RSA PRIVATE KEY-----\nMIIBgood\nbad line !!! here\n"
-				     "MIIBmore\n-----END RSA PRIVATE KEY-----\n");
+	                         "MIIBmore\n-----END RSA PRIVATE KEY-----\n");
 	char *out2 = red("k.key", "tail of a cut key\n-----END EC PRIVATE KEY-----\n");
 
 	(void)state;
@@ -156,7 +157,8 @@ static void test_redact__pem_bad_base64_and_stray_end(void **state)
 
 static void test_redact__pem_unterminated(void **state)
 {
-	char *out = red("k.txt", "x\n-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIFAKE\nMHcCAQEEIFAKE2\n");
+	char *out =
+	        red("k.txt", "x\n-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIFAKE\nMHcCAQEEIFAKE2\n");
 
 	(void)state;
 	assert_redacted(out, "MHcCAQEEIFAKE");
@@ -176,7 +178,8 @@ static void test_redact__gcp_access_token(void **state)
 
 static void test_redact__jwt(void **state)
 {
-	char *out = red("a.log", "id=eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJmYWtlIn0.c2lnbmF0dXJlZmFrZQ ok\n");
+	char *out =
+	        red("a.log", "id=eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJmYWtlIn0.c2lnbmF0dXJlZmFrZQ ok\n");
 
 	(void)state;
 	assert_redacted(out, "eyJhbGciOiJSUzI1NiJ9");
@@ -198,8 +201,9 @@ static void test_redact__google_api_key(void **state)
 
 static void test_redact__aws_keys(void **state)
 {
-	char *out = red("a.log", "id AKIAFAKEFAKEFAKE1234 aws_secret_access_key = FakeAwsSecret0123456789\n"
-				 "\"SecretAccessKey\": \"FakeSecretAccessKeyJson\"\n");
+	char *out = red("a.log",
+	                "id AKIAFAKEFAKEFAKE1234 aws_secret_access_key = FakeAwsSecret0123456789\n"
+	                "\"SecretAccessKey\": \"FakeSecretAccessKeyJson\"\n");
 
 	(void)state;
 	assert_redacted(out, "AKIAFAKEFAKEFAKE1234");
@@ -211,7 +215,8 @@ static void test_redact__aws_keys(void **state)
 static void test_redact__base64_private_key(void **state)
 {
 	/* base64 of "-----BEGIN RSA PRIVATE KEY-----\nMIIfake\n-----END RSA PRIVATE KEY-----\n" */
-	const char *b = "LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQpNSUlmYWtlCi0tLS0tRU5EIFJTQSBQUklWQVRFIEtFWS0tLS0tCg==";
+	const char *b = "LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQpNSUlmYWtlCi0tLS0tRU5EIFJTQSBQUk"
+	                "lWQVRFIEtFWS0tLS0tCg==";
 	char in[512], *out;
 
 	(void)state;
@@ -228,11 +233,12 @@ static void test_redact__base64_private_key(void **state)
 
 static void test_redact__base64_wrapped_key_lines(void **state)
 {
-	const char *in = "tls.key: |\n"
-			 "    LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0tCk1JSUV2UUlCQURBTkJna3Foa2lHOXcw\n"
-			 "    QkFRRUZBQVNDQktjd2dnU2pBZ0VBQW9JQkFRQ3hGQUtFRkFLRUZBS0VGQUtFRkFLRUZB\n"
-			 "    S0VGQUtFCi0tLS0tRU5EIFBSSVZBVEUgS0VZLS0tLS0K\n"
-			 "other: value\n";
+	const char *in =
+	        "tls.key: |\n"
+	        "    LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0tCk1JSUV2UUlCQURBTkJna3Foa2lHOXcw\n"
+	        "    QkFRRUZBQVNDQktjd2dnU2pBZ0VBQW9JQkFRQ3hGQUtFRkFLRUZBS0VGQUtFRkFLRUZB\n"
+	        "    S0VGQUtFCi0tLS0tRU5EIFBSSVZBVEUgS0VZLS0tLS0K\n"
+	        "other: value\n";
 	char *out = red("cm.txt", in);
 
 	(void)state;
@@ -245,7 +251,8 @@ static void test_redact__base64_wrapped_key_lines(void **state)
 static void test_redact__base64_service_account_json(void **state)
 {
 	/* base64 of {"type": "service_account", "project_id": "p", "private_key_id": "abc", "private_key": "x"} */
-	const char *b = "eyJ0eXBlIjogInNlcnZpY2VfYWNjb3VudCIsICJwcm9qZWN0X2lkIjogInAiLCAicHJpdmF0ZV9rZXlfaWQiOiAiYWJjIiwgInByaXZhdGVfa2V5IjogIngifQ==";
+	const char *b = "eyJ0eXBlIjogInNlcnZpY2VfYWNjb3VudCIsICJwcm9qZWN0X2lkIjogInAiLCAicHJpdmF0ZV"
+	                "9rZXlfaWQiOiAiYWJjIiwgInByaXZhdGVfa2V5IjogIngifQ==";
 	char in[512], *out;
 
 	(void)state;
@@ -259,10 +266,11 @@ static void test_redact__base64_service_account_json(void **state)
 
 static void test_redact__http_headers(void **state)
 {
-	char *out = red("trace.txt", "> GET / HTTP/1.1\n> Authorization: Bearer abc.def-123\n"
-				     "> Proxy-Authorization: Basic Zm9vOmJhcg==\n> Cookie: a=1; b=2\n"
-				     "< Set-Cookie: sid=xyz; Path=/\n> x-api-key: k123\n> apikey: k456\n"
-				     "> Host: example.test\n");
+	char *out = red("trace.txt",
+	                "> GET / HTTP/1.1\n> Authorization: Bearer abc.def-123\n"
+	                "> Proxy-Authorization: Basic Zm9vOmJhcg==\n> Cookie: a=1; b=2\n"
+	                "< Set-Cookie: sid=xyz; Path=/\n> x-api-key: k123\n> apikey: k456\n"
+	                "> Host: example.test\n");
 
 	(void)state;
 	assert_redacted(out, "abc.def-123");
@@ -279,7 +287,9 @@ static void test_redact__http_headers(void **state)
 
 static void test_redact__header_in_quoted_argument(void **state)
 {
-	char *out = red("cmd.txt", "curl -H 'Authorization: Bearer tok123' -H \"Cookie: c=9\" https://x.test/\n");
+	char *out =
+	        red("cmd.txt",
+	            "curl -H 'Authorization: Bearer tok123' -H \"Cookie: c=9\" https://x.test/\n");
 
 	(void)state;
 	assert_redacted(out, "tok123");
@@ -292,7 +302,7 @@ static void test_redact__header_in_quoted_argument(void **state)
 static void test_redact__query_parameters(void **state)
 {
 	char *out = red("a.log", "GET /v1?access_token=t1&key=k2&apikey=k3&api_key=k4&token=t5&"
-				 "client_secret=s6&password=p7&page=2 HTTP/1.1\n");
+	                         "client_secret=s6&password=p7&page=2 HTTP/1.1\n");
 
 	(void)state;
 	for (int i = 0; i < 7; i++) {
@@ -306,9 +316,10 @@ static void test_redact__query_parameters(void **state)
 
 static void test_redact__credential_key_value(void **state)
 {
-	char *out = red("a.log", "password=hunter2 user=bob DB_PASSWORD=pw9 --password cli1 -u me:pw3\n"
-				 "secret: Zk4kZVNlY3JldFZhbHVlLTUxLWxvbmc secretName: my-org-envgroup\n"
-				 "url https://user:urlpw@host.test/\n");
+	char *out =
+	        red("a.log", "password=hunter2 user=bob DB_PASSWORD=pw9 --password cli1 -u me:pw3\n"
+	                     "secret: Zk4kZVNlY3JldFZhbHVlLTUxLWxvbmc secretName: my-org-envgroup\n"
+	                     "url https://user:urlpw@host.test/\n");
 
 	(void)state;
 	assert_redacted(out, "hunter2");
@@ -336,20 +347,22 @@ static void test_redact__placeholders_kept_in_text(void **state)
 
 static void test_redact__json_members(void **state)
 {
-	char *out = red("x.json", "{\n  \"Password\": \"p1\",\n  \"token\": \"t2\",\n  \"secret\": \"s3\",\n"
-				  "  \"apiKey\": \"k4\",\n  \"api_key\": 12345,\n  \"access_token\": \"a5\",\n"
-				  "  \"refresh_token\": \"r6\",\n  \"client_secret\": \"c7\",\n"
-				  "  \"private_key_id\": \"i8\",\n  \"nextPageToken\": \"n9\",\n"
-				  "  \"secret_ref\": {\"secret\": {\"secretName\": \"keep-me\"}},\n"
-				  "  \"token_uri\": \"https://oauth2.test/token\",\n  \"empty\": \"\",\n"
-				  "  \"token2\": null\n}\n");
+	char *out =
+	        red("x.json",
+	            "{\n  \"Password\": \"p1\",\n  \"token\": \"t2\",\n  \"secret\": \"s3\",\n"
+	            "  \"apiKey\": \"k4\",\n  \"api_key\": 12345,\n  \"access_token\": \"a5\",\n"
+	            "  \"refresh_token\": \"r6\",\n  \"client_secret\": \"c7\",\n"
+	            "  \"private_key_id\": \"i8\",\n  \"nextPageToken\": \"n9\",\n"
+	            "  \"secret_ref\": {\"secret\": {\"secretName\": \"keep-me\"}},\n"
+	            "  \"token_uri\": \"https://oauth2.test/token\",\n  \"empty\": \"\",\n"
+	            "  \"token2\": null\n}\n");
 	json_error_t jerr;
 	json_t *j;
 
 	(void)state;
 	for (int i = 0; i < 9; i++) {
 		static const char *const v[] = { "\"p1\"", "\"t2\"", "\"s3\"", "\"k4\"", "12345",
-						 "\"a5\"", "\"r6\"", "\"c7\"", "\"i8\"" };
+			                         "\"a5\"", "\"r6\"", "\"c7\"", "\"i8\"" };
 
 		assert_null(strstr(out, v[i]));
 	}
@@ -364,9 +377,10 @@ static void test_redact__json_members(void **state)
 static void test_redact__json_log_lines_with_prefixes(void **state)
 {
 	char *out = red("pod.log",
-			"[pod/gw-1/istio-proxy] {\"apiKey\":\"k1\",\"msg\":\"hi\"}\n"
-			"2024-05-01T10:00:00Z {\"level\":\"info\",\"headers\":{\"authorization\":\"Bearer b2\"}}\n"
-			"{\"status\":\"200\",\"host\":\"a.test\"}\n");
+	                "[pod/gw-1/istio-proxy] {\"apiKey\":\"k1\",\"msg\":\"hi\"}\n"
+	                "2024-05-01T10:00:00Z "
+	                "{\"level\":\"info\",\"headers\":{\"authorization\":\"Bearer b2\"}}\n"
+	                "{\"status\":\"200\",\"host\":\"a.test\"}\n");
 
 	(void)state;
 	assert_redacted(out, "\"k1\"");
@@ -378,13 +392,16 @@ static void test_redact__json_log_lines_with_prefixes(void **state)
 
 static void test_redact__kubectl_secret_json(void **state)
 {
-	const char *in = "{\n    \"apiVersion\": \"v1\",\n    \"data\": {\n        \"tls.crt\": \"Y2VydA==\",\n"
-			 "        \"tls.key\": \"a2V5\",\n        \"n\": \"bnVtYmVy\"\n    },\n"
-			 "    \"kind\": \"Secret\",\n    \"metadata\": {\n        \"annotations\": {\n"
-			 "            \"kubectl.kubernetes.io/last-applied-configuration\": "
-			 "\"{\\\"data\\\":{\\\"p\\\":\\\"c2VjcmV0\\\"},\\\"kind\\\":\\\"Secret\\\"}\\n\"\n"
-			 "        },\n        \"name\": \"org-grp\"\n    },\n"
-			 "    \"stringData\": {\"plain\": \"visible?\"},\n    \"type\": \"kubernetes.io/tls\"\n}\n";
+	const char *in =
+	        "{\n    \"apiVersion\": \"v1\",\n    \"data\": {\n        \"tls.crt\": "
+	        "\"Y2VydA==\",\n"
+	        "        \"tls.key\": \"a2V5\",\n        \"n\": \"bnVtYmVy\"\n    },\n"
+	        "    \"kind\": \"Secret\",\n    \"metadata\": {\n        \"annotations\": {\n"
+	        "            \"kubectl.kubernetes.io/last-applied-configuration\": "
+	        "\"{\\\"data\\\":{\\\"p\\\":\\\"c2VjcmV0\\\"},\\\"kind\\\":\\\"Secret\\\"}\\n\"\n"
+	        "        },\n        \"name\": \"org-grp\"\n    },\n"
+	        "    \"stringData\": {\"plain\": \"visible?\"},\n    \"type\": "
+	        "\"kubernetes.io/tls\"\n}\n";
 	char *out = red("secret.json", in);
 	json_error_t jerr;
 	json_t *j = NULL, *v;
@@ -399,16 +416,19 @@ static void test_redact__kubectl_secret_json(void **state)
 	j = json_loads(out, 0, &jerr);
 	assert_non_null(j);
 	json_object_foreach(json_object_get(j, "data"), k, v)
-		assert_true(strncmp(json_string_value(v), "<redacted:", 10) == 0);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "metadata"), "name")),
-			    "org-grp");
+	        assert_true(strncmp(json_string_value(v), "<redacted:", 10) == 0);
+	assert_string_equal(
+	        json_string_value(json_object_get(json_object_get(j, "metadata"), "name")),
+	        "org-grp");
 	json_decref(j);
 	free(out);
 }
 
 static void test_redact__configmap_data_after_kind_kept(void **state)
 {
-	char *out = red("cm.json", "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"data\":{\"a\":\"plain\"}}\n");
+	char *out =
+	        red("cm.json",
+	            "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"data\":{\"a\":\"plain\"}}\n");
 
 	(void)state;
 	assert_has(out, "\"a\":\"plain\"");
@@ -417,7 +437,9 @@ static void test_redact__configmap_data_after_kind_kept(void **state)
 
 static void test_redact__json_numbers_and_arrays(void **state)
 {
-	char *out = red("x.json", "{\"password\": -42, \"tokens\": 3, \"apiKey\": [\"a1\", \"a2\"], \"ok\": true}\n");
+	char *out = red(
+	        "x.json",
+	        "{\"password\": -42, \"tokens\": 3, \"apiKey\": [\"a1\", \"a2\"], \"ok\": true}\n");
 
 	(void)state;
 	assert_null(strstr(out, "-42"));
@@ -431,17 +453,18 @@ static void test_redact__json_numbers_and_arrays(void **state)
 
 static void test_redact__yaml_overrides_fields(void **state)
 {
-	const char *in = "org: my-org\n"
-			 "kmsEncryptionKey: a2V5MQ==\n"
-			 "kvmEncryptionPath: ./kvm.key\n"
-			 "axHashSalt: salty\n"
-			 "cassandra:\n  auth:\n    secret: apigee-datastore-secret\n"
-			 "    jmx:\n      username: jmxuser\n      password: 'jmxpw'\n"
-			 "envs:\n- name: test\n  cacheEncryptionKey: \"Y2FjaGU=\" # comment\n"
-			 "  httpProxy:\n    username: puser\n    password: ppw\n"
-			 "  serviceAccountPaths:\n    runtime: ./rt.json\n"
-			 "virtualhosts:\n  - name: grp\n    sslCertPath: ./c.pem\n    sslKeyPath: ./c.key\n"
-			 "defaults:\n  env:\n    KvmEncryptionKey: ZGVm\n";
+	const char *in =
+	        "org: my-org\n"
+	        "kmsEncryptionKey: a2V5MQ==\n"
+	        "kvmEncryptionPath: ./kvm.key\n"
+	        "axHashSalt: salty\n"
+	        "cassandra:\n  auth:\n    secret: apigee-datastore-secret\n"
+	        "    jmx:\n      username: jmxuser\n      password: 'jmxpw'\n"
+	        "envs:\n- name: test\n  cacheEncryptionKey: \"Y2FjaGU=\" # comment\n"
+	        "  httpProxy:\n    username: puser\n    password: ppw\n"
+	        "  serviceAccountPaths:\n    runtime: ./rt.json\n"
+	        "virtualhosts:\n  - name: grp\n    sslCertPath: ./c.pem\n    sslKeyPath: ./c.key\n"
+	        "defaults:\n  env:\n    KvmEncryptionKey: ZGVm\n";
 	char *out = red("overrides.yaml", in);
 
 	(void)state;
@@ -466,7 +489,7 @@ static void test_redact__yaml_overrides_fields(void **state)
 static void test_redact__yaml_block_scalars(void **state)
 {
 	const char *in = "password: |\n  line1\n  line2\n\n  line3\nnext: 1\n"
-			 "notes: >-\n  keep this\nkey2: v\n";
+	                 "notes: >-\n  keep this\nkey2: v\n";
 	char *out = red("o.yaml", in);
 
 	(void)state;
@@ -481,11 +504,13 @@ static void test_redact__yaml_block_scalars(void **state)
 
 static void test_redact__yaml_secret_documents(void **state)
 {
-	const char *in = "apiVersion: v1\ndata:\n  salt: |\n    c2FsdA==\n  cert: Y2VydA==\nkind: Secret\n"
-			 "metadata:\n  name: org-ax-salt\n---\napiVersion: v1\nkind: ConfigMap\n"
-			 "data:\n  plain: keep\n---\napiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n"
-			 "  kind: Secret\n  stringData:\n    pw: hidden\n- apiVersion: v1\n  kind: ConfigMap\n"
-			 "  data:\n    c: shown\n";
+	const char *in =
+	        "apiVersion: v1\ndata:\n  salt: |\n    c2FsdA==\n  cert: Y2VydA==\nkind: Secret\n"
+	        "metadata:\n  name: org-ax-salt\n---\napiVersion: v1\nkind: ConfigMap\n"
+	        "data:\n  plain: keep\n---\napiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n"
+	        "  kind: Secret\n  stringData:\n    pw: hidden\n- apiVersion: v1\n  kind: "
+	        "ConfigMap\n"
+	        "  data:\n    c: shown\n";
 	char *out = red("s.yaml", in);
 
 	(void)state;
@@ -501,9 +526,9 @@ static void test_redact__yaml_secret_documents(void **state)
 static void test_redact__yaml_flow_and_multiline(void **state)
 {
 	const char *in = "auth: {user: bob, password: fpw, nested: {token: ftok}}\n"
-			 "list: [a, b]\n"
-			 "password: first\n  continued\nafter: x\n"
-			 "password: \"open\n  still\"\nz: 1\n";
+	                 "list: [a, b]\n"
+	                 "password: first\n  continued\nafter: x\n"
+	                 "password: \"open\n  still\"\nz: 1\n";
 	char *out = red("f.yaml", in);
 
 	(void)state;
@@ -530,7 +555,7 @@ static int to_buf(void *ud, const void *d, size_t n)
 static void test_redact__stream_byte_by_byte(void **state)
 {
 	const char *in = "a: 1\npassword: pw1\nk: |\n  -----BEGIN PRIVATE KEY-----\n  MIIfakebody\n"
-			 "  -----END PRIVATE KEY-----\nAuthorization: Bearer tok\n";
+	                 "  -----END PRIVATE KEY-----\nAuthorization: Bearer tok\n";
 	struct redact_stream *s;
 	struct buf out = BUF_INIT;
 	char *whole;
@@ -581,7 +606,8 @@ static void test_redact__long_lines(void **state)
 	out = red("big.log", in);
 	free(in);
 	assert_null(strstr(out, "eyJhbGciOiJIUzI1NiJ9"));
-	assert_null(strstr(out, "QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ"));
+	assert_null(strstr(
+	        out, "QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ"));
 	assert_true(strlen(out) > (2u << 20));
 	assert_int_equal(count_of(out, "\n"), 1);
 	free(out);
@@ -634,15 +660,18 @@ static void test_redact__report(void **state)
 	out = red_with(r, "logs/a.log", "password=topsecret1 password=topsecret2\n");
 	free(out);
 	rep = redactor_report_json(r);
-	assert_string_equal(json_string_value(json_object_get(rep, "format")), "apigee-bundle/redaction/v1");
+	assert_string_equal(json_string_value(json_object_get(rep, "format")),
+	                    "apigee-bundle/redaction/v1");
 	assert_true(json_is_false(json_object_get(rep, "pseudonymized")));
 	assert_int_equal(json_integer_value(json_object_get(rep, "dropped_certificates")), 0);
-	json_array_foreach(json_object_get(rep, "rules"), i, it) {
-		if (strcmp(json_string_value(json_object_get(it, "rule")), "credential-key-value") == 0) {
+	json_array_foreach(json_object_get(rep, "rules"), i, it)
+	{
+		if (strcmp(json_string_value(json_object_get(it, "rule")),
+		           "credential-key-value") == 0) {
 			assert_int_equal(json_integer_value(json_object_get(it, "count")), 2);
-			assert_int_equal(json_integer_value(json_object_get(json_object_get(it, "members"),
-									   "logs/a.log")),
-					 2);
+			assert_int_equal(json_integer_value(json_object_get(
+			                         json_object_get(it, "members"), "logs/a.log")),
+			                 2);
 			found = true;
 		}
 	}
@@ -665,13 +694,16 @@ static void test_redact__user_rules(void **state)
 
 	(void)state;
 	assert_non_null(f);
-	fputs("rules:\n  - name: lit\n    literal: ACME-42\n  - name: re\n    regex: 'TICKET-[0-9]+'\n"
+	fputs("rules:\n  - name: lit\n    literal: ACME-42\n  - name: re\n    regex: "
+	      "'TICKET-[0-9]+'\n"
 	      "    ignore_case: true\n  - name: kp\n    key_path: db.*.conn\n",
 	      f);
 	fclose(f);
 	o.rules_file = path;
 	assert_int_equal(redactor_new(&o, &r, &e), 0);
-	out = red_with(r, "a.yaml", "x: ACME-42 and ticket-77\ndb:\n  main:\n    conn: host=db\n    other: kept\n");
+	out = red_with(
+	        r, "a.yaml",
+	        "x: ACME-42 and ticket-77\ndb:\n  main:\n    conn: host=db\n    other: kept\n");
 	assert_null(strstr(out, "ACME-42"));
 	assert_null(strstr(out, "ticket-77"));
 	assert_null(strstr(out, "host=db"));
@@ -732,7 +764,8 @@ static void test_redact__dry_run_passes_input(void **state)
 	free(out);
 	rep = redactor_report_json(r);
 	out = json_dumps(rep, JSON_SORT_KEYS);
-	assert_non_null(strstr(out, "\"count\": 1, \"kind\": \"context\", \"members\": {\"a.log\": 1}, \"rule\": \"credential-key-value\""));
+	assert_non_null(strstr(out, "\"count\": 1, \"kind\": \"context\", \"members\": {\"a.log\": "
+	                            "1}, \"rule\": \"credential-key-value\""));
 	free(out);
 	json_decref(rep);
 	redactor_free(r);
@@ -781,9 +814,10 @@ static void test_redact__threads(void **state)
 	for (int k = 0; k < 4; k++)
 		pthread_join(t[k], NULL);
 	rep = redactor_report_json(R);
-	json_array_foreach(json_object_get(rep, "rules"), i, it)
-		if (strcmp(json_string_value(json_object_get(it, "rule")), "json-credential-member") == 0)
-			total = json_integer_value(json_object_get(it, "count"));
+	json_array_foreach(json_object_get(rep, "rules"), i,
+	                   it) if (strcmp(json_string_value(json_object_get(it, "rule")),
+	                                  "json-credential-member") == 0) total =
+	        json_integer_value(json_object_get(it, "count"));
 	assert_true(total >= 800);
 	json_decref(rep);
 }
