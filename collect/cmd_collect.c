@@ -694,6 +694,32 @@ int cmd_collect(int argc, char **argv, struct context *ctx)
 		fprintf(stderr, "apigee-bundle collect: %s\n", err.message);
 		goto out;
 	}
+	/* Names to pseudonymize must be known before the first member is redacted:
+	 * sources run in parallel, and the org appears in members written before
+	 * overrides.yaml or the organization answer would teach it. */
+	if ((o.org && redactor_add_name(red, "org", o.org) < 0) ||
+	    (o.project && redactor_add_name(red, "project", o.project) < 0)) {
+		fprintf(stderr, "apigee-bundle collect: out of memory\n");
+		goto out;
+	}
+	for (size_t i = 0; o.pseudonymize && i < o.overrides.n; i++) {
+		struct buf ov = BUF_INIT;
+		FILE *f = fopen(o.overrides.v[i], "rb");
+
+		/* overrides.yaml names the GCP project too (gcp.projectID) */
+		buf_init(&ov, 16u << 20);
+		if (f) {
+			char chunk[8192];
+			size_t n;
+
+			while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+				if (buf_append(&ov, chunk, n) < 0)
+					break;
+			fclose(f);
+			redactor_learn(red, o.overrides.v[i], ov.data ? ov.data : "", ov.len);
+		}
+		buf_release(&ov);
+	}
 	{
 		char *copy = strdup(o.output), *slash;
 
