@@ -21,7 +21,7 @@ static const char *const status_names[STATUS__MAX] = {
 };
 
 static const char *const severity_names[SEVERITY__MAX] = {
-	[SEVERITY_INFO] = "info", [SEVERITY_LOW] = "notice", [SEVERITY_MEDIUM] = "warning",
+	[SEVERITY_INFO] = "info",  [SEVERITY_LOW] = "notice",        [SEVERITY_MEDIUM] = "warning",
 	[SEVERITY_HIGH] = "error", [SEVERITY_CRITICAL] = "critical",
 };
 
