@@ -19,6 +19,7 @@
 #include "cleanup.h"
 #include "findings.h"
 #include "model.h"
+#include "common.h"
 #include "banned.h"
 
 #define HINT_CURL_TRACE                                                                      \
@@ -66,14 +67,6 @@ static const struct curl_rule rule_006 = { CURL_SYM_HTTP403_404, false, false,
 	                                   rel_403 };
 static const struct curl_rule rule_007 = { CURL_SYM_CONNECT, false, false,
 	                                   "show that the client could not connect", rel_none };
-
-static const struct artifact *unreadable(const struct bundle *b, unsigned hints)
-{
-	for (size_t i = 0; i < b->n_artifacts; i++)
-		if (b->artifacts[i].failed && (b->artifacts[i].hints & hints))
-			return &b->artifacts[i];
-	return NULL;
-}
 
 static bool sclient_shows(const struct curl_rule *rule, const struct sclient_trace *s)
 {
@@ -131,7 +124,7 @@ static int curl_check(const struct bundle *b, struct finding *f, const struct cu
 			finding_evidence(f, &s->where, NULL);
 		}
 	if (traces == 0) {
-		const struct artifact *a = unreadable(b, HINT_CURL);
+		const struct artifact *a = check_unreadable(b, HINT_CURL);
 
 		if (a) {
 			finding_set(f, STATUS_ERROR, "%s could not be read: %s", a->path,

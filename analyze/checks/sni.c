@@ -34,6 +34,7 @@
 #include "cleanup.h"
 #include "findings.h"
 #include "model.h"
+#include "common.h"
 #include "banned.h"
 
 #define HINT_ROUTES_JSON "kubectl -n apigee get apigeeroutes -o json  (or: apigee-bundle collect)"
@@ -46,44 +47,6 @@
 static bool route_is_wildcard(const struct route *r)
 {
 	return r->hostnames_known && strv_contains(&r->hostnames, "*");
-}
-
-/* The first member that was meant to hold one of hints but could not be read. */
-static const struct artifact *unreadable(const struct bundle *b, unsigned hints)
-{
-	for (size_t i = 0; i < b->n_artifacts; i++)
-		if (b->artifacts[i].failed && (b->artifacts[i].hints & hints))
-			return &b->artifacts[i];
-	return NULL;
-}
-
-/* The input is missing: error when a member that should have supplied it is
- * unreadable, else skip. */
-static void skip_or_error(const struct bundle *b, struct finding *f, unsigned hints,
-                          const char *missing, const char *hint)
-{
-	const struct artifact *a = unreadable(b, hints);
-
-	if (a) {
-		finding_set(f, STATUS_ERROR, "%s could not be read: %s", a->path,
-		            a->error ? a->error : "unreadable");
-		finding_evidence_at(f, a->path, a->error_line, NULL, a->error);
-		return;
-	}
-	finding_skip(f, missing, hint);
-}
-
-/* Note members of the kind that could not be read, when the check ran anyway. */
-static void note_unreadable(const struct bundle *b, struct finding *f, unsigned hints)
-{
-	for (size_t i = 0; i < b->n_artifacts; i++) {
-		const struct artifact *a = &b->artifacts[i];
-
-		if (a->failed && (a->hints & hints))
-			finding_note(f,
-			             "%s could not be read (%s); the verdict is based on the rest",
-			             a->path, a->error ? a->error : "unreadable");
-	}
 }
 
 static bool prior_failed(const struct findings *prior, const char *id)
@@ -155,7 +118,8 @@ static void skip_routes(const struct bundle *b, struct finding *f, enum route_kn
 	struct buf m = BUF_INIT;
 
 	if (k == ROUTES_NONE) {
-		skip_or_error(b, f, HINT_ROUTES, "the ApigeeRoute list as JSON", HINT_ROUTES_JSON);
+		check_skip_or_error(b, f, HINT_ROUTES, "the ApigeeRoute list as JSON",
+		                    HINT_ROUTES_JSON);
 		return;
 	}
 	if (k == ROUTES_NAMES_ONLY) {
@@ -200,13 +164,13 @@ static int sni_001(const struct bundle *b, const struct findings *prior, struct 
 
 	(void)prior;
 	if (s->files == 0) {
-		skip_or_error(
+		check_skip_or_error(
 		        b, f, HINT_ACCESS_LOG, "ingress gateway access logs",
 		        "kubectl -n apigee logs -l app=apigee-ingressgateway --all-containers "
 		        "--prefix  (or: apigee-bundle collect)");
 		return 0;
 	}
-	note_unreadable(b, f, HINT_ACCESS_LOG);
+	check_note_unreadable(b, f, HINT_ACCESS_LOG);
 	if (s->nonsni_reject == 0) {
 		finding_set(
 		        f, STATUS_PASS,
@@ -319,10 +283,10 @@ static int sni_002(const struct bundle *b, const struct findings *prior, struct 
 		}
 	}
 	if (!judged) {
-		skip_or_error(b, f, HINT_PROBES,
-		              "a TLS handshake without SNI against an ingress address",
-		              "openssl s_client -connect INGRESS_IP:443 -noservername  (or: "
-		              "apigee-bundle collect --ingress INGRESS_IP)");
+		check_skip_or_error(b, f, HINT_PROBES,
+		                    "a TLS handshake without SNI against an ingress address",
+		                    "openssl s_client -connect INGRESS_IP:443 -noservername  (or: "
+		                    "apigee-bundle collect --ingress INGRESS_IP)");
 		return 0;
 	}
 	if (fails) {
@@ -386,7 +350,7 @@ static int sni_003(const struct bundle *b, const struct findings *prior, struct 
 		skip_routes(b, f, k);
 		return 0;
 	}
-	note_unreadable(b, f, HINT_ROUTES);
+	check_note_unreadable(b, f, HINT_ROUTES);
 	for (size_t i = 0; i < b->n_routes; i++)
 		if (buf_printf(&names, "%s%s", i ? ", " : "", b->routes[i].name) < 0) {
 			buf_release(&names);
@@ -525,10 +489,10 @@ static int sni_005(const struct bundle *b, const struct findings *prior, struct 
 		if (route_is_wildcard(&b->routes[i]) && b->routes[i].non_sni == TRI_TRUE)
 			w = &b->routes[i];
 	if (!have_vhost_config(b)) {
-		skip_or_error(b, f, HINT_OVERRIDES,
-		              "overrides.yaml (virtualhosts[].additionalGateways)",
-		              "apigee-bundle collect --overrides overrides.yaml  (or add "
-		              "overrides.yaml to the input)");
+		check_skip_or_error(b, f, HINT_OVERRIDES,
+		                    "overrides.yaml (virtualhosts[].additionalGateways)",
+		                    "apigee-bundle collect --overrides overrides.yaml  (or add "
+		                    "overrides.yaml to the input)");
 		return 0;
 	}
 	if (!w) {
@@ -690,9 +654,9 @@ static int sni_006(const struct bundle *b, const struct findings *prior, struct 
 
 	(void)prior;
 	if (!b->overrides_seen || b->n_vhosts == 0) {
-		skip_or_error(b, f, HINT_OVERRIDES, "overrides.yaml with its virtualhosts",
-		              "apigee-bundle collect --overrides overrides.yaml  (or add "
-		              "overrides.yaml to the input)");
+		check_skip_or_error(b, f, HINT_OVERRIDES, "overrides.yaml with its virtualhosts",
+		                    "apigee-bundle collect --overrides overrides.yaml  (or add "
+		                    "overrides.yaml to the input)");
 		return 0;
 	}
 	for (size_t i = 0; i < b->n_vhosts; i++) {
@@ -726,7 +690,8 @@ static int sni_006(const struct bundle *b, const struct findings *prior, struct 
 		return 0;
 	}
 	if (b->n_routes == 0)
-		skip_or_error(b, f, HINT_ROUTES, "the ApigeeRoute list as JSON", HINT_ROUTES_JSON);
+		check_skip_or_error(b, f, HINT_ROUTES, "the ApigeeRoute list as JSON",
+		                    HINT_ROUTES_JSON);
 	else
 		finding_skip(f, "spec.additionalGateways of the env group routes",
 		             HINT_ROUTES_JSON);
@@ -768,7 +733,7 @@ static int sni_007(const struct bundle *b, const struct findings *prior, struct 
 			finding_skip(f, "the STATE of the ApigeeRoutes",
 			             "kubectl -n apigee get apigeeroutes");
 		else
-			skip_or_error(
+			check_skip_or_error(
 			        b, f, HINT_ROUTES, "the ApigeeRoute list",
 			        "kubectl -n apigee get apigeeroutes  (or: apigee-bundle collect)");
 		return 0;

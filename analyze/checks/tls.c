@@ -38,6 +38,7 @@
 #include "model.h"
 #include "pem.h"
 #include "text.h"
+#include "common.h"
 #include "banned.h"
 
 #define EXPIRY_WARN_SECONDS (30 * 24 * 3600)
@@ -49,40 +50,6 @@
 	"HOST -showcerts)"
 
 /* ---- helpers ------------------------------------------------------------------------------ */
-
-static const struct artifact *unreadable(const struct bundle *b, unsigned hints)
-{
-	for (size_t i = 0; i < b->n_artifacts; i++)
-		if (b->artifacts[i].failed && (b->artifacts[i].hints & hints))
-			return &b->artifacts[i];
-	return NULL;
-}
-
-static void skip_or_error(const struct bundle *b, struct finding *f, unsigned hints,
-                          const char *missing, const char *hint)
-{
-	const struct artifact *a = unreadable(b, hints);
-
-	if (a) {
-		finding_set(f, STATUS_ERROR, "%s could not be read: %s", a->path,
-		            a->error ? a->error : "unreadable");
-		finding_evidence_at(f, a->path, a->error_line, NULL, a->error);
-		return;
-	}
-	finding_skip(f, missing, hint);
-}
-
-static void note_unreadable(const struct bundle *b, struct finding *f, unsigned hints)
-{
-	for (size_t i = 0; i < b->n_artifacts; i++) {
-		const struct artifact *a = &b->artifacts[i];
-
-		if (a->failed && (a->hints & hints))
-			finding_note(f,
-			             "%s could not be read (%s); the verdict is based on the rest",
-			             a->path, a->error ? a->error : "unreadable");
-	}
-}
 
 /* needle occurs in hay as a whole dash-separated token sequence */
 static bool name_has_token(const char *hay, const char *needle)
@@ -227,9 +194,9 @@ static int tls_001(const struct bundle *b, const struct findings *prior, struct 
 		            w->files && b->secrets_listed ? "; " : "",
 		            t.checked ? "every virtual host's secret is in the secrets list"
 		                      : (b->secrets_listed ? "the secrets list was read" : ""));
-		note_unreadable(b, f, HINT_WATCHER | HINT_SECRETS);
+		check_note_unreadable(b, f, HINT_WATCHER | HINT_SECRETS);
 	} else {
-		skip_or_error(
+		check_skip_or_error(
 		        b, f, HINT_WATCHER | HINT_SECRETS,
 		        "apigee-watcher logs or the secrets list",
 		        "kubectl -n apigee logs -l app=apigee-watcher --all-containers --prefix; "
@@ -379,9 +346,9 @@ static int tls_002(const struct bundle *b, const struct findings *prior, struct 
 		            der_loose);
 	} else if (relevant) {
 		finding_set(f, STATUS_PASS, "%zu certificate(s) parse as PEM", relevant);
-		note_unreadable(b, f, HINT_CERT);
+		check_note_unreadable(b, f, HINT_CERT);
 	} else {
-		skip_or_error(
+		check_skip_or_error(
 		        b, f, HINT_CERT,
 		        "the certificate files named by sslCertPath or the cert key of the TLS "
 		        "secrets",
@@ -439,10 +406,11 @@ static int tls_003(const struct bundle *b, const struct findings *prior, struct 
 		        "certificate's",
 		        matched);
 	} else {
-		skip_or_error(b, f, HINT_CERT,
-		              "a certificate together with its private key (or the collector's key "
-		              "facts)",
-		              HINT_CERTS);
+		check_skip_or_error(
+		        b, f, HINT_CERT,
+		        "a certificate together with its private key (or the collector's key "
+		        "facts)",
+		        HINT_CERTS);
 	}
 	return 0;
 }
@@ -522,7 +490,7 @@ static int tls_004(const struct bundle *b, const struct findings *prior, struct 
 		        "key)",
 		        good_files, good_pairs);
 	else
-		skip_or_error(
+		check_skip_or_error(
 		        b, f, HINT_CERT,
 		        "the private keys named by sslKeyPath or held by the TLS secrets (the "
 		        "collector records only their facts)",
@@ -601,9 +569,9 @@ static int tls_005(const struct bundle *b, const struct findings *prior, struct 
 		        "%zu certificate(s) valid at collection time %s (%s) for 30 days or more",
 		        judged, when, time_source_text(b->time_source));
 	} else {
-		skip_or_error(b, f, HINT_CERT | HINT_PROBES,
-		              "a certificate (files, secrets or probes)",
-		              "apigee-bundle collect --overrides overrides.yaml --host HOST");
+		check_skip_or_error(b, f, HINT_CERT | HINT_PROBES,
+		                    "a certificate (files, secrets or probes)",
+		                    "apigee-bundle collect --overrides overrides.yaml --host HOST");
 	}
 	if (b->time_source == TIME_FROM_ANALYSIS_CLOCK && judged)
 		finding_note(f,
@@ -803,8 +771,9 @@ static int tls_006(const struct bundle *b, const struct findings *prior, struct 
 			        "kubectl -n apigee get apigeeroutes -o json  (or: apigee-bundle "
 			        "collect --org ORG)");
 		else
-			skip_or_error(b, f, HINT_CERT | HINT_PROBES,
-			              "the certificate configured for the host names", HINT_CERTS);
+			check_skip_or_error(b, f, HINT_CERT | HINT_PROBES,
+			                    "the certificate configured for the host names",
+			                    HINT_CERTS);
 	}
 	strv_release(&t.done);
 	buf_release(&t.list);
@@ -917,8 +886,8 @@ static int tls_007(const struct bundle *b, const struct findings *prior, struct 
 	else if (probes)
 		finding_skip(f, "the certificate configured for the probed host names", HINT_CERTS);
 	else
-		skip_or_error(b, f, HINT_PROBES, "a TLS probe with SNI that received a certificate",
-		              HINT_PROBE);
+		check_skip_or_error(b, f, HINT_PROBES,
+		                    "a TLS probe with SNI that received a certificate", HINT_PROBE);
 	buf_release(&list);
 	return 0;
 }
@@ -1004,7 +973,8 @@ static int tls_008(const struct bundle *b, const struct findings *prior, struct 
 	} else if (ok) {
 		finding_set(f, STATUS_PASS, "%zu served chain(s) verify", ok);
 	} else {
-		skip_or_error(b, f, HINT_PROBES, "a TLS probe with chain verification", HINT_PROBE);
+		check_skip_or_error(b, f, HINT_PROBES, "a TLS probe with chain verification",
+		                    HINT_PROBE);
 	}
 	return 0;
 }

@@ -22,31 +22,10 @@
 #include "cleanup.h"
 #include "findings.h"
 #include "model.h"
+#include "common.h"
 #include "banned.h"
 
 #define HINT_PROJECT " (or: apigee-bundle collect --project PROJECT_ID)"
-
-static const struct artifact *unreadable(const struct bundle *b, unsigned hints)
-{
-	for (size_t i = 0; i < b->n_artifacts; i++)
-		if (b->artifacts[i].failed && (b->artifacts[i].hints & hints))
-			return &b->artifacts[i];
-	return NULL;
-}
-
-static void skip_or_error(const struct bundle *b, struct finding *f, unsigned hints,
-                          const char *missing, const char *hint)
-{
-	const struct artifact *a = unreadable(b, hints);
-
-	if (a) {
-		finding_set(f, STATUS_ERROR, "%s could not be read: %s", a->path,
-		            a->error ? a->error : "unreadable");
-		finding_evidence_at(f, a->path, a->error_line, NULL, a->error);
-		return;
-	}
-	finding_skip(f, missing, hint);
-}
 
 /* A skip for an input this version does not read, saying so when it is there. */
 static void skip_gcloud(const struct bundle *b, struct finding *f, const char *missing)
@@ -209,7 +188,7 @@ static int xlb_009(const struct bundle *b, const struct findings *prior, struct 
 	if (r < 0)
 		goto out;
 	if (envs.n == 0) {
-		skip_or_error(
+		check_skip_or_error(
 		        b, f, HINT_API, "the organization's environments (Apigee API)",
 		        "curl -H \"Authorization: Bearer $(gcloud auth print-access-token)\" "
 		        "https://apigee.googleapis.com/v1/organizations/ORG  (or: apigee-bundle "
@@ -264,7 +243,7 @@ static int xlb_009(const struct bundle *b, const struct findings *prior, struct 
 		finding_set(f, STATUS_PASS, "%zu instance(s) have every environment attached (%s)",
 		            judged, list ? list : "?");
 	} else {
-		skip_or_error(
+		check_skip_or_error(
 		        b, f, HINT_API, "the attachments of each instance (Apigee API)",
 		        "curl -H \"Authorization: Bearer $(gcloud auth print-access-token)\" "
 		        "https://apigee.googleapis.com/v1/organizations/ORG/instances/INSTANCE/"
