@@ -20,6 +20,7 @@
 #include "error.h"
 #include "ingest.h"
 #include "text.h"
+#include "textscan.h"
 #include "banned.h"
 
 #define READ_CHUNK (256u << 10)
@@ -342,6 +343,7 @@ void bundle_free(struct bundle *b)
 	}
 	free(b->api_errors);
 	ingest_pending_free(b);
+	textscan_bundle_release(b);
 	free(b);
 }
 

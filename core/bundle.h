@@ -103,6 +103,9 @@ struct bundle {
 	/* internal: attachments documents whose instance is known only from the
 	 * manifest (resolved at the end of the pass) */
 	void *pending;
+	/* internal (textscan.c): the bundle-wide set of remote addresses of rejected
+	 * non-SNI handshakes, for access.distinct_remote */
+	void *access_remotes;
 };
 
 int bundle_open(const char *path, const struct bundle_options *opts, struct bundle **ret,

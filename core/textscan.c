@@ -7,9 +7,8 @@
  * line recognised as an access-log or zap entry goes to no other scanner.
  *
  * Approximations, by design:
- *   - access.distinct_remote counts distinct addresses per member and sums the
- *     members (the bundle has no place for a bundle-wide set), so an address seen
- *     in two files counts twice;
+ *   - access.distinct_remote counts distinct addresses across the bundle exactly
+ *     up to MODEL_MAX_DISTINCT (then "at least");
  *   - bundle_note_time() gets every rejected entry's start_time and the newest
  *     start_time of each access-log member (compared as strings, not parsed per
  *     line), plus every zap "ts";
@@ -54,9 +53,8 @@ struct textscan {
 
 	/* access log */
 	uint64_t access_entries;
-	struct ts_hashset remotes; /* distinct remote addresses of rejected entries */
-	char last_time[40];        /* newest start time of the member's entries */
-	struct buf pretty;         /* a pretty-printed JSON entry being gathered */
+	char last_time[40]; /* newest start time of the member's entries */
+	struct buf pretty;  /* a pretty-printed JSON entry being gathered */
 	bool pretty_active;
 	unsigned pretty_line;
 	unsigned pretty_lines;
@@ -295,6 +293,21 @@ static struct ts_tok strip_port(struct ts_tok a)
 	return a;
 }
 
+/* The bundle-wide set of rejected remote addresses, made on first use. */
+static struct ts_hashset *bundle_remotes(struct bundle *b)
+{
+	struct ts_hashset *set = b->access_remotes;
+
+	if (!set) {
+		set = calloc(1, sizeof(*set));
+		if (!set)
+			return NULL;
+		set->max = MODEL_MAX_DISTINCT;
+		b->access_remotes = set;
+	}
+	return set;
+}
+
 static int access_reject(struct textscan *ts, const char *line, size_t len, unsigned lineno,
                          struct ts_tok start, struct ts_tok remote)
 {
@@ -305,10 +318,12 @@ static int access_reject(struct textscan *ts, const char *line, size_t len, unsi
 	access_reject_time(ts, start.p, start.n);
 	remote = strip_port(ts_trim(remote.p, remote.n));
 	if (remote.n && !ts_tok_eq(remote, "-")) {
-		r = ts_hashset_add(&ts->remotes, remote.p, remote.n);
+		struct ts_hashset *set = bundle_remotes(ts->b);
+
+		r = set ? ts_hashset_add(set, remote.p, remote.n) : -ENOMEM;
 		if (r > 0)
 			a->distinct_remote++;
-		if (ts->remotes.capped)
+		if (set && set->capped)
 			a->distinct_capped = true;
 		if (r < 0)
 			return r;
@@ -647,6 +662,15 @@ static int watcher_missing(struct textscan *ts, const char *line, size_t len, un
 	return 0;
 }
 
+void textscan_bundle_release(struct bundle *b)
+{
+	if (!b || !b->access_remotes)
+		return;
+	ts_hashset_release(b->access_remotes);
+	free(b->access_remotes);
+	b->access_remotes = NULL;
+}
+
 /* ---- entry points ----------------------------------------------------------------- */
 
 int textscan_begin(struct bundle *b, const char *artifact, struct textscan **ret)
@@ -662,7 +686,6 @@ int textscan_begin(struct bundle *b, const char *artifact, struct textscan **ret
 	ts->b = b;
 	ts->artifact = strdup(artifact ? artifact : "");
 	buf_init(&ts->pretty, PRETTY_MAX_BYTES);
-	ts->remotes.max = MODEL_MAX_DISTINCT;
 	if (!ts->artifact) {
 		textscan_free(ts);
 		return -ENOMEM;
@@ -786,7 +809,6 @@ void textscan_free(struct textscan *ts)
 	client_scan_free(ts->client);
 	k8s_scan_free(ts->k8s);
 	ossl_scan_free(ts->ossl);
-	ts_hashset_release(&ts->remotes);
 	buf_release(&ts->pretty);
 	free(ts->artifact);
 	free(ts);

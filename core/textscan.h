@@ -39,5 +39,7 @@ int textscan_line(struct textscan *ts, const char *line, size_t len, unsigned li
 int textscan_end(struct textscan *ts, struct artifact *a);
 /* Release without flushing (error paths). NULL is fine. */
 void textscan_free(struct textscan *ts);
+/* Release what the scanners keep on the bundle across members (bundle_free). */
+void textscan_bundle_release(struct bundle *b);
 
 #endif

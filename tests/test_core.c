@@ -328,6 +328,38 @@ static void test_core__bundle_archive(void **state)
 	rm_rf(dir);
 }
 
+static void test_core__distinct_remotes_across_members(void **state)
+{
+	static const char line_a[] =
+	        "{\"start_time\":\"2024-05-01T10:00:00.000Z\",\"remote_address\":\"10.0.0.7:1111\","
+	        "\"status\":\"0\",\"status_details\":\"filter_chain_not_found\",\"sni_host\":\"-\"}"
+	        "\n";
+	static const char line_b[] =
+	        "{\"start_time\":\"2024-05-01T10:00:05.000Z\",\"remote_address\":\"10.0.0.7:2222\","
+	        "\"status\":\"0\",\"status_details\":\"filter_chain_not_found\",\"sni_host\":null}"
+	        "\n"
+	        "{\"start_time\":\"2024-05-01T10:00:06.000Z\",\"remote_address\":\"10.0.0.8:2222\","
+	        "\"status\":\"0\",\"status_details\":\"filter_chain_not_found\",\"sni_host\":\"\"}"
+	        "\n";
+	char dir[] = "/tmp/test-core-XXXXXX";
+	struct bundle_options opts = { .now = 1700000000 };
+	struct error err = ERROR_INIT;
+	struct bundle *b = NULL;
+
+	(void)state;
+	make_dir(dir);
+	write_file(dir, "pod-a.log", line_a);
+	write_file(dir, "pod-b.log", line_b);
+	assert_int_equal(bundle_open(dir, &opts, &b, &err), 0);
+	assert_int_equal(b->access.nonsni_reject, 3);
+	/* the same client in two pods' logs counts once */
+	assert_int_equal(b->access.distinct_remote, 2);
+	assert_string_equal(b->access.first_start, "2024-05-01T10:00:00.000Z");
+	assert_string_equal(b->access.last_start, "2024-05-01T10:00:06.000Z");
+	bundle_free(b);
+	rm_rf(dir);
+}
+
 static void test_core__bundle_missing(void **state)
 {
 	struct error err = ERROR_INIT;
@@ -349,6 +381,7 @@ int main(void)
 		cmocka_unit_test(test_core__yaml_errors),
 		cmocka_unit_test(test_core__bundle_folder),
 		cmocka_unit_test(test_core__bundle_archive),
+		cmocka_unit_test(test_core__distinct_remotes_across_members),
 		cmocka_unit_test(test_core__bundle_missing),
 	};
 
