@@ -194,12 +194,33 @@ static uint64_t api_random(struct api_client *c)
 	return c->rng * 0x2545F4914F6CDD1DULL;
 }
 
-static void api_sleep_ms(long long ms)
+static bool api_cancelled(const struct api_client *c)
 {
-	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+	return c->o->cancel && *c->o->cancel;
+}
 
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+/* libcurl's progress callback: a non-zero return aborts the transfer. */
+static int api_progress_cb(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                           curl_off_t ulnow)
+{
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return api_cancelled(userp) ? 1 : 0;
+}
+
+/* Sleep in short slices so that an interrupt is noticed within 100 ms. */
+static void api_sleep_ms(const struct api_client *c, long long ms)
+{
+	while (ms > 0 && !api_cancelled(c)) {
+		long long slice = ms < 100 ? ms : 100;
+		struct timespec ts = { 0, (long)slice * 1000000L };
+
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+		ms -= slice;
+	}
 }
 
 static bool api_transient(CURLcode code)
@@ -272,6 +293,10 @@ static int api_get(struct api_client *c, const char *url, struct api_response *r
 		k = api_perform_once(c, url, r);
 		if (k < 0)
 			return k;
+		if (api_cancelled(c)) {
+			snprintf(c->unreachable, sizeof(c->unreachable), "interrupted");
+			return 0;
+		}
 		if (r->code == CURLE_OK)
 			retry = r->status == 429 || r->status >= 500;
 		else
@@ -290,7 +315,7 @@ static int api_get(struct api_client *c, const char *url, struct api_response *r
 			delay += (long long)(api_random(c) % (uint64_t)(delay / 2 + 1));
 		}
 		if (delay > 0) {
-			api_sleep_ms(delay);
+			api_sleep_ms(c, delay);
 			sink_add_wait(c->s, delay);
 			r->duration_ms += delay;
 		}
@@ -719,7 +744,10 @@ static int api_client_init(struct api_client *c, const struct api_options *o, st
 	    curl_easy_setopt(c->h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)API_MAX_RESPONSE) !=
 	            CURLE_OK ||
 	    curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, api_write_cb) != CURLE_OK ||
-	    curl_easy_setopt(c->h, CURLOPT_HEADERFUNCTION, api_header_cb) != CURLE_OK)
+	    curl_easy_setopt(c->h, CURLOPT_HEADERFUNCTION, api_header_cb) != CURLE_OK ||
+	    curl_easy_setopt(c->h, CURLOPT_NOPROGRESS, 0L) != CURLE_OK ||
+	    curl_easy_setopt(c->h, CURLOPT_XFERINFOFUNCTION, api_progress_cb) != CURLE_OK ||
+	    curl_easy_setopt(c->h, CURLOPT_XFERINFODATA, c) != CURLE_OK)
 		return error_set(err, -EINVAL, NULL, 0, "cannot set up libcurl");
 #if LIBCURL_VERSION_NUM >= 0x075500
 	if (curl_easy_setopt(c->h, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK)

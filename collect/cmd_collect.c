@@ -288,6 +288,7 @@ static void api_source(struct run_state *st)
 			.timeout_s = (long)((o->timeout_ms + 999) / 1000),
 			.max_retries = -1,
 			.backoff_ms = 0,
+			.cancel = o->cancel,
 		};
 
 		st->r[2] = collect_api(&ao, st->s, &st->api_hosts, &st->err[2]);
@@ -361,6 +362,7 @@ static void probe_phase(struct run_state *st)
 			.ingress = &ingress,
 			.cacert = o->cacert,
 			.timeout_s = (long)((o->timeout_ms + 999) / 1000),
+			.cancel = o->cancel,
 		};
 		struct error err = ERROR_INIT;
 

@@ -580,6 +580,19 @@ out:
 	j->duration_ms = collect_now_ms() - t0;
 }
 
+/* libcurl's progress callback: abort the request when collect is interrupted. */
+static int probe_progress_cb(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                             curl_off_t ulnow)
+{
+	const volatile sig_atomic_t *cancel = userp;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return *cancel ? 1 : 0;
+}
+
 /* ---- one HTTPS request ---------------------------------------------------- */
 
 static void cj_run(struct probe_run *run, struct curl_job *j)
@@ -602,6 +615,10 @@ static void cj_run(struct probe_run *run, struct curl_job *j)
 	    curl_easy_setopt(h, CURLOPT_USERAGENT, "apigee-bundle/" APIGEE_BUNDLE_VERSION) !=
 	            CURLE_OK ||
 	    (j->resolve && curl_easy_setopt(h, CURLOPT_RESOLVE, j->resolve) != CURLE_OK) ||
+	    (run->o->cancel &&
+	     (curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L) != CURLE_OK ||
+	      curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, probe_progress_cb) != CURLE_OK ||
+	      curl_easy_setopt(h, CURLOPT_XFERINFODATA, (void *)run->o->cancel) != CURLE_OK)) ||
 	    collect_curl_cacert(h, run->o->cacert) < 0) {
 		j->code = CURLE_FAILED_INIT;
 		goto out;

@@ -122,6 +122,7 @@
 #define COLLECT_SOURCES_H
 
 #include <stdbool.h>
+#include <signal.h>
 #include <stddef.h>
 
 #include "buf.h"
@@ -135,17 +136,19 @@ struct error;
 #define API_DEFAULT_TIMEOUT_S 30
 
 struct api_options {
-	const char *base;             /* NULL = API_DEFAULT_BASE; "/v1" is appended */
-	const char *org;              /* required */
-	const struct strv *instances; /* NULL or empty = all instances listed */
-	const char *token;            /* never copied into members, errors or logs;
+	const char *base;                    /* NULL = API_DEFAULT_BASE; "/v1" is appended */
+	const char *org;                     /* required */
+	const struct strv *instances;        /* NULL or empty = all instances listed */
+	const char *token;                   /* never copied into members, errors or logs;
 				       * NULL = no Authorization header; white space or
 				       * control characters in it: -EINVAL */
-	const char *cacert;           /* NULL = system store only; else trusted in
+	const char *cacert;                  /* NULL = system store only; else trusted in
 				       * addition to the system store (unreadable: -EINVAL) */
-	long timeout_s;               /* per request; <= 0 = API_DEFAULT_TIMEOUT_S */
-	int max_retries;              /* < 0 = API_DEFAULT_RETRIES */
-	int backoff_ms;               /* base of the backoff; <= 0 = 200 */
+	long timeout_s;                      /* per request; <= 0 = API_DEFAULT_TIMEOUT_S */
+	int max_retries;                     /* < 0 = API_DEFAULT_RETRIES */
+	int backoff_ms;                      /* base of the backoff; <= 0 = 200 */
+	const volatile sig_atomic_t *cancel; /* non-zero (SIGINT): abort the request in
+					      * flight, no retry, skip the rest; NULL = never */
 };
 
 /* See above. ret_hostnames (may be NULL) receives the envgroup host names (unique,
@@ -178,11 +181,12 @@ struct probe_target {
 };
 
 struct probe_options {
-	const struct strv *hosts;    /* "name[:port]" ("[v6]:port" accepted) */
-	const struct strv *resolves; /* "name:port:addr" as curl --resolve */
-	const struct strv *ingress;  /* "addr[:port]" */
-	const char *cacert;          /* trusted in addition to the system store */
-	long timeout_s;              /* per connect and per handshake; <= 0 = default */
+	const struct strv *hosts;            /* "name[:port]" ("[v6]:port" accepted) */
+	const struct strv *resolves;         /* "name:port:addr" as curl --resolve */
+	const struct strv *ingress;          /* "addr[:port]" */
+	const char *cacert;                  /* trusted in addition to the system store */
+	long timeout_s;                      /* per connect and per handshake; <= 0 = default */
+	const volatile sig_atomic_t *cancel; /* non-zero: abort the HTTPS requests in flight */
 };
 
 int collect_probes(const struct probe_options *o, struct sink *s, struct error *err);
