@@ -384,15 +384,23 @@ void sink_source_ex(struct sink *s, const char *name, enum outcome o, const char
 	                     : o == OUTCOME_SKIPPED ? "skipped"
 	                                            : "failed";
 	char ename[256], ereason[512];
-	json_t *e;
+	json_t *e, *rreason = NULL;
 
 	pthread_mutex_lock(&s->mu);
+	/* the reason may quote a child's stderr: the terminal gets the redacted text
+	 * too, never more than the manifest */
+	if (reason)
+		rreason = redacted_string(s, reason);
+	if (reason && json_is_string(rreason))
+		reason = json_string_value(rreason);
+	else if (reason)
+		reason = "<redacted>";
 	e = json_object();
 	if (e) {
 		json_object_set_new(e, "name", redacted_string(s, name));
 		json_object_set_new(e, "status", json_string(status));
-		if (reason)
-			json_object_set_new(e, "reason", redacted_string(s, reason));
+		if (rreason)
+			json_object_set_new(e, "reason", json_incref(rreason));
 		if (duration_ms >= 0)
 			json_object_set_new(e, "duration_ms", json_integer(duration_ms));
 		if (o == OUTCOME_TIMEOUT)
@@ -429,6 +437,7 @@ void sink_source_ex(struct sink *s, const char *name, enum outcome o, const char
 		draw_status(s);
 		fflush(s->progress);
 	}
+	json_decref(rreason);
 	pthread_mutex_unlock(&s->mu);
 }
 

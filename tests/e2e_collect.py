@@ -353,6 +353,28 @@ def fault_kubectl_missing():
         check("kubectl not found" in err, "kubectl missing: no note on stderr")
 
 
+def fault_kubectl_stderr_secret():
+    """A kubectl that fails and quotes a credential on stderr: the progress line on
+    the terminal, the manifest and the archive get the redacted text only."""
+    log("== fault: kubectl prints a credential on stderr")
+    with Sim("healthy") as sim:
+        token = "ya29.a0FAKEstderrTOKEN_%s" % os.urandom(6).hex()
+        fake = os.path.join(sim.dir, "kubectl-leaky")
+        with open(fake, "w") as f:
+            f.write("#!/bin/sh\necho 'error: Unauthorized: Authorization: Bearer %s' >&2\nexit 1\n" % token)
+        os.chmod(fake, 0o755)
+        rc, err, bundle, _ = collect(sim, ["--kubectl", fake, "--offline"])
+        check(rc == 4, "leaky kubectl: exit %d, want 4: %s" % (rc, err[-500:]))
+        check("failed" in err, "leaky kubectl: no failure reported on stderr")
+        check(token not in err, "leaky kubectl: the token reached the terminal")
+        if os.path.exists(bundle):
+            with open(bundle, "rb") as f:
+                raw = f.read()
+            blob = b"".join(members(bundle).values())
+            check(token.encode() not in blob and token.encode() not in raw,
+                  "leaky kubectl: the token reached the archive")
+
+
 def fault_kube_hang():
     log("== fault: kubectl hangs past --timeout")
     with Sim("kube-hang") as sim:
@@ -546,6 +568,7 @@ def main():
             run_scenario(name)
     faults = [("usage", fault_usage), ("defaults", defaults), ("leak", fault_leak),
               ("kubectl-missing", fault_kubectl_missing),
+              ("kubectl-stderr-secret", fault_kubectl_stderr_secret),
               ("kube-hang", fault_kube_hang),
               ("api-401", lambda: fault_api("api-401", 401)),
               ("api-500", lambda: fault_api("api-500", 500)),
