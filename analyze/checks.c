@@ -136,6 +136,12 @@ static int collect_warnings(const struct bundle *b, struct findings *out)
 			        "TLS-003/TLS-004 only \xe2\x80\x94 do not send private keys "
 			        "with a ticket",
 			        b->artifacts[i].path);
+	if (r == 0 && b->model_capped)
+		r = push_printf(&out->warnings,
+		                "the input holds more than %d items of one kind (routes, "
+		                "certificates, transcripts, ...); the rest were not read, so a "
+		                "verdict that needs all of them may be incomplete",
+		                MODEL_MAX_ITEMS);
 	if (r == 0)
 		r = list_members(b, &out->warnings, "could not be read", artifact_failed);
 	if (r == 0)

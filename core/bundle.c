@@ -27,8 +27,17 @@
 
 /* ---- find-or-add helpers ------------------------------------------------------ */
 
-#define GROW(b, field) \
-	model_grow((void **)&(b)->field, &(b)->cap_##field, (b)->n_##field, sizeof(*(b)->field))
+/* model_grow(), remembering when a cap was reached */
+static int grow_noted(struct bundle *b, int r)
+{
+	if (r == -ERANGE)
+		b->model_capped = true;
+	return r;
+}
+
+#define GROW(b, field)                                                                      \
+	grow_noted((b), model_grow((void **)&(b)->field, &(b)->cap_##field, (b)->n_##field, \
+	                           sizeof(*(b)->field)))
 
 struct route *bundle_route(struct bundle *b, const char *name)
 {
@@ -154,8 +163,8 @@ void bundle_watcher_missing(struct bundle *b, const char *secret, size_t len, co
 			w->missing[i].count++;
 			return;
 		}
-	if (model_grow((void **)&w->missing, &w->cap_missing, w->n_missing, sizeof(*w->missing)) <
-	    0)
+	if (grow_noted(b, model_grow((void **)&w->missing, &w->cap_missing, w->n_missing,
+	                             sizeof(*w->missing))) < 0)
 		return;
 	m = &w->missing[w->n_missing];
 	m->secret = strndup(secret, len);

@@ -100,6 +100,10 @@ struct bundle {
 	struct api_error *api_errors;
 	size_t n_api_errors, cap_api_errors;
 
+	/* some kind of fact reached MODEL_MAX_ITEMS: later ones were dropped, so
+	 * verdicts that need every item may be incomplete (the report says so) */
+	bool model_capped;
+
 	/* internal: attachments documents whose instance is known only from the
 	 * manifest (resolved at the end of the pass) */
 	void *pending;

@@ -411,6 +411,14 @@ int ingest_feed(struct ingest *in, const void *data, size_t len)
 	return 0;
 }
 
+/* A find-or-add helper returns NULL both when memory runs out and when a model
+ * cap is reached; the structured readers report both as -ENOMEM. A cap is not a
+ * failure of the input: keep what was read (bundle_open's caller reports the cap). */
+static int cap_is_not_fatal(const struct bundle *b, int r)
+{
+	return r == -ENOMEM && b->model_capped ? 1 : r;
+}
+
 /* ---- documents ------------------------------------------------------------------ */
 
 static int doc_json(struct ingest *in)
@@ -423,7 +431,7 @@ static int doc_json(struct ingest *in)
 	int r;
 
 	if (v) {
-		r = ingest_json_value(in->b, a, v, "", 0);
+		r = cap_is_not_fatal(in->b, ingest_json_value(in->b, a, v, "", 0));
 		json_decref(v);
 		if (r < 0)
 			return r;
@@ -476,7 +484,8 @@ static int doc_yaml(struct ingest *in)
 
 			if (json_array_size(docs) > 1)
 				snprintf(ptr, sizeof(ptr), "#%zu", i);
-			r = ingest_json_value(in->b, ingest_artifact(in), d, ptr, 0);
+			r = cap_is_not_fatal(
+			        in->b, ingest_json_value(in->b, ingest_artifact(in), d, ptr, 0));
 			if (r < 0) {
 				json_decref(docs);
 				return r;
@@ -505,7 +514,8 @@ static int doc_pem(struct ingest *in)
 	bool recognised = false;
 	int r;
 
-	r = ingest_pem(in->b, a, in->buf.data ? in->buf.data : "", in->buf.len);
+	r = cap_is_not_fatal(in->b,
+	                     ingest_pem(in->b, a, in->buf.data ? in->buf.data : "", in->buf.len));
 	if (r < 0)
 		return r;
 	if (in->doc == DOC_DER)

@@ -1092,9 +1092,14 @@ static int collector_pem_file(struct bundle *b, struct artifact *a, const json_t
 		} else if (json_object_get(it, "key")) {
 			struct key_rec *k = bundle_add_key(b);
 
-			if (!k ||
-			    key_facts_from_json(json_object_get(it, "key"), &k->facts, NULL) < 0)
+			if (!k)
 				return -ENOMEM;
+			if (key_facts_from_json(json_object_get(it, "key"), &k->facts, NULL) < 0) {
+				/* facts we cannot read: an unreadable key, not a crash */
+				key_facts_release(&k->facts);
+				memset(&k->facts, 0, sizeof(k->facts));
+				k->facts.status = PEM_ERR_BAD_DER;
+			}
 			if (e != PEM_OK)
 				k->facts.status = e;
 			/* the key itself was removed by the redactor: no private-key warning */

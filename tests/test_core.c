@@ -360,6 +360,45 @@ static void test_core__distinct_remotes_across_members(void **state)
 	rm_rf(dir);
 }
 
+static void test_core__model_cap_is_not_fatal(void **state)
+{
+	char dir[] = "/tmp/test-core-XXXXXX";
+	char path[600];
+	struct bundle_options opts = { .now = 1700000000 };
+	struct error err = ERROR_INIT;
+	struct bundle *b = NULL;
+	FILE *f;
+
+	(void)state;
+	make_dir(dir);
+	snprintf(path, sizeof(path), "%s/routes.json", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [", f);
+	for (int i = 0; i < MODEL_MAX_ITEMS + 100; i++)
+		fprintf(f,
+		        "%s{\"apiVersion\": \"apigee.cloud.google.com/v1alpha1\", \"kind\": "
+		        "\"ApigeeRoute\", \"metadata\": {\"name\": \"r%d\"}, \"spec\": "
+		        "{\"hostnames\": [\"h%d.example.com\"]}}",
+		        i ? "," : "", i, i);
+	fputs("]}\n", f);
+	fclose(f);
+	/* hostile facts: a key object of the wrong shape in a redacted PEM file */
+	write_file(dir, "tls.pem",
+	           "{\"kind\": \"apigee-bundle/pem-file/v1\", \"items\": [{\"label\": "
+	           "\"PRIVATE KEY\", \"key\": {\"status\": 7, \"key_bits\": \"x\"}}, "
+	           "{\"label\": \"CERTIFICATE\", \"cert\": [1, 2]}]}");
+	assert_int_equal(bundle_open(dir, &opts, &b, &err), 0);
+	assert_true(b->model_capped);
+	assert_int_equal(b->n_routes, MODEL_MAX_ITEMS);
+	assert_int_equal(b->n_keys, 1);
+	assert_int_not_equal(b->keys[0].facts.status, PEM_OK);
+	assert_int_equal(b->n_certs, 1);
+	assert_false(b->certs[0].parsed);
+	bundle_free(b);
+	rm_rf(dir);
+}
+
 static void test_core__bundle_missing(void **state)
 {
 	struct error err = ERROR_INIT;
@@ -382,6 +421,7 @@ int main(void)
 		cmocka_unit_test(test_core__bundle_folder),
 		cmocka_unit_test(test_core__bundle_archive),
 		cmocka_unit_test(test_core__distinct_remotes_across_members),
+		cmocka_unit_test(test_core__model_cap_is_not_fatal),
 		cmocka_unit_test(test_core__bundle_missing),
 	};
 
