@@ -1,4 +1,8 @@
-/* Fuzz the text and JSON passes (the JSON tokenizer over log lines and documents), the line rules and the leak scan. The first byte picks the chunk size (streaming splits lines
+/* Fuzz a redaction pass, the line rules and the leak scan. Built twice: as
+ * fuzz_redact for the text and JSON passes (member "x.log": the JSON tokenizer
+ * over log lines and documents) and, with -DFUZZ_MEMBER='"overrides.yaml"', as
+ * fuzz_redact_yaml for the YAML key-path pass (indentation, block scalars, flow
+ * collections). The first byte picks the chunk size (streaming splits lines
  * anywhere) and whether pseudonymization is on. */
 #include <stddef.h>
 #include <stdint.h>
@@ -6,6 +10,10 @@
 #include "error.h"
 #include "redact.h"
 #include "banned.h"
+
+#ifndef FUZZ_MEMBER
+#define FUZZ_MEMBER "x.log"
+#endif
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -39,9 +47,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	chunk = (size_t)(data[0] & 0x7f) + 1;
 	data++;
 	size--;
-	if (redact_stream_begin(r, "x.log", &s) < 0)
+	if (redact_stream_begin(r, FUZZ_MEMBER, &s) < 0)
 		return 0;
-	if (leak_scan_begin("x.log", &scan) < 0) {
+	if (leak_scan_begin(FUZZ_MEMBER, &scan) < 0) {
 		redact_stream_end(s, sink, NULL);
 		return 0;
 	}
