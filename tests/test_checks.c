@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "bundle.h"
 #include "checks.h"
+#include "checks/common.h"
 #include "cleanup.h"
 #include "error.h"
 #include "findings.h"
@@ -300,6 +301,24 @@ static void expect_warning(const struct warning *w, enum warning_kind kind, cons
 	buf_release(&line);
 }
 
+static void test_checks__name_helpers(void **state)
+{
+	struct bundle *b = new_bundle();
+	struct api_envgroup *g;
+
+	(void)state;
+	assert_true(name_has_token("myorg-hyb-dev-grp-000-33620d0", "dev-grp"));
+	assert_true(name_has_token("dev-grp", "dev-grp"));
+	assert_false(name_has_token("myorg-mydev-grp-000", "dev-grp"));
+	assert_false(name_has_token("myorg-dev-grpx", "dev-grp"));
+	assert_false(name_has_token("dev-grp", ""));
+	g = bundle_envgroup(b, "dev-grp");
+	assert_non_null(g);
+	assert_ptr_equal(envgroup_named(b, "dev-grp"), g);
+	assert_null(envgroup_named(b, "prod-grp"));
+	bundle_free(b);
+}
+
 static void test_checks__run_unknown_id(void **state)
 {
 	struct bundle *b = new_bundle();
@@ -391,6 +410,42 @@ static void test_checks__run_warnings(void **state)
 	assert_int_equal(fs.warnings[1].count, 1);
 	expect_warning(&fs.warnings[2], WARNING_COLLECTION_TIME,
 	               "newest timestamp in the input (no manifest)", false);
+	findings_release(&fs);
+	bundle_free(b);
+}
+
+/* more members than are listed, members read in part, the item cap, no manifest */
+static void test_checks__run_warnings_lists(void **state)
+{
+	struct bundle *b = new_bundle();
+	struct findings fs = { 0 };
+	struct error err = ERROR_INIT;
+	char path[32];
+
+	(void)state;
+	b->time_source = TIME_FROM_ANALYSIS_CLOCK;
+	b->model_capped = true;
+	for (int i = 0; i < WARNING_MAX_MEMBERS + 5; i++) {
+		struct artifact *a;
+
+		snprintf(path, sizeof(path), "bad-%02d.json", i);
+		a = add_artifact(b, path);
+		a->failed = true;
+	}
+	add_artifact(b, "long.log")->error = strdup("lines over 64 KiB were cut");
+	assert_int_equal(checks_run(b, NULL, 0, &fs, &err), 0);
+	assert_int_equal(fs.n_warnings, 4);
+	expect_warning(&fs.warnings[0], WARNING_ITEMS_CAPPED, "the input holds more than", false);
+	expect_warning(&fs.warnings[1], WARNING_UNREADABLE,
+	               "25 member(s) could not be read: bad-00.json: unreadable; ", false);
+	expect_warning(&fs.warnings[1], WARNING_UNREADABLE,
+	               "bad-19.json: unreadable; ... and 5 more", false);
+	assert_int_equal(fs.warnings[1].count, WARNING_MAX_MEMBERS + 5);
+	assert_int_equal(fs.warnings[1].n_members, WARNING_MAX_MEMBERS);
+	expect_warning(&fs.warnings[2], WARNING_PARTIAL,
+	               "1 member(s) were read only in part: long.log: lines over 64 KiB were cut",
+	               true);
+	expect_warning(&fs.warnings[3], WARNING_COLLECTION_TIME, "from the analysis clock", false);
 	findings_release(&fs);
 	bundle_free(b);
 }
@@ -947,10 +1002,12 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_checks__registry_families),
 		cmocka_unit_test(test_checks__registry_rows),
+		cmocka_unit_test(test_checks__name_helpers),
 		cmocka_unit_test(test_checks__run_unknown_id),
 		cmocka_unit_test(test_checks__run_selection),
 		cmocka_unit_test(test_checks__run_empty_bundle),
 		cmocka_unit_test(test_checks__run_warnings),
+		cmocka_unit_test(test_checks__run_warnings_lists),
 		cmocka_unit_test(test_checks__findings_helpers),
 		cmocka_unit_test(test_checks__sni001),
 		cmocka_unit_test(test_checks__sni001_summary),

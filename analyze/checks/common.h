@@ -1,8 +1,12 @@
 /* Helpers shared by the check families: how a check reports a missing or
- * unreadable input. Pure: they read the bundle and write the finding. */
+ * unreadable input, and name matching shared by SNI and TLS checks. Pure: they
+ * read the bundle and write the finding. */
 #ifndef ANALYZE_CHECKS_COMMON_H
 #define ANALYZE_CHECKS_COMMON_H
 
+#include <stdbool.h>
+
+struct api_envgroup;
 struct artifact;
 struct bundle;
 struct finding;
@@ -18,5 +22,12 @@ void check_skip_or_error(const struct bundle *b, struct finding *f, unsigned hin
 
 /* Note the unreadable members of that kind when the check could run on the rest. */
 void check_note_unreadable(const struct bundle *b, struct finding *f, unsigned hints);
+
+/* needle occurs in hay as a whole dash-separated token sequence ("dev-grp" in
+ * "myorg-hyb-dev-grp-000-33620d0", not in "mydev-grp"); false for an empty needle. */
+bool name_has_token(const char *hay, const char *needle);
+
+/* The env group named name; NULL if none. */
+const struct api_envgroup *envgroup_named(const struct bundle *b, const char *name);
 
 #endif

@@ -56,24 +56,6 @@ static bool prior_failed(const struct findings *prior, const char *id)
 	return p && p->status == STATUS_FAIL;
 }
 
-/* needle occurs in hay as a whole dash-separated token sequence */
-static bool name_has_token(const char *hay, const char *needle)
-{
-	size_t n = strlen(needle);
-	const char *p;
-
-	if (!n)
-		return false;
-	for (p = strstr(hay, needle); p; p = strstr(p + 1, needle)) {
-		bool left = p == hay || p[-1] == '-';
-		bool right = p[n] == '\0' || p[n] == '-';
-
-		if (left && right)
-			return true;
-	}
-	return false;
-}
-
 static bool strv_overlap(const struct strv *x, const struct strv *y)
 {
 	for (size_t i = 0; i < x->n; i++)
@@ -545,14 +527,6 @@ static int sni_005(const struct bundle *b, const struct findings *prior, struct 
 }
 
 /* ---- SNI-006 ---------------------------------------------------------------------------- */
-
-static const struct api_envgroup *envgroup_named(const struct bundle *b, const char *name)
-{
-	for (size_t i = 0; i < b->n_envgroups; i++)
-		if (strcmp(b->envgroups[i].name, name) == 0)
-			return &b->envgroups[i];
-	return NULL;
-}
 
 /* route r is the route generated for virtual host v: by name (pass 0) or, when no
  * route matches by name, by shared host names (pass 1) */

@@ -51,19 +51,6 @@
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 
-/* needle occurs in hay as a whole dash-separated token sequence */
-static bool name_has_token(const char *hay, const char *needle)
-{
-	size_t n = strlen(needle);
-
-	if (!n)
-		return false;
-	for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
-		if ((p == hay || p[-1] == '-') && (p[n] == '\0' || p[n] == '-'))
-			return true;
-	return false;
-}
-
 /* "virtual host dev-grp (./certs/dev.pem)", "secret myorg-dev-grp (cert)", ... */
 static void cert_who(const struct cert_rec *c, char *out, size_t size)
 {
@@ -581,14 +568,6 @@ static int tls_005(const struct bundle *b, const struct findings *prior, struct 
 }
 
 /* ---- TLS-006 ---------------------------------------------------------------------------- */
-
-static const struct api_envgroup *envgroup_named(const struct bundle *b, const char *name)
-{
-	for (size_t i = 0; i < b->n_envgroups; i++)
-		if (strcmp(b->envgroups[i].name, name) == 0)
-			return &b->envgroups[i];
-	return NULL;
-}
 
 static int push_hosts(struct strv *hosts, const struct strv *from)
 {
