@@ -54,6 +54,34 @@ const struct check *checks_find(const char *id)
 	return NULL;
 }
 
+/* The seed playbooks (/work/shared/seeds, spec/checks.md): file name and title, in
+ * our words. Reports name a playbook by its title. */
+static const struct {
+	const char *file;
+	const char *title;
+} playbooks[] = {
+	{ "000_47a4624b937bcbbd.txt",
+	  "Apigee hybrid: TLS handshake reset for clients without SNI" },
+	{ "001_22208df47de6b036.txt",
+	  "Apigee hybrid: API calls fail with TLS errors (missing ingress secret, malformed "
+	  "certificate, key that does not match)" },
+	{ "002_4cec95510c21cd8a.txt",
+	  "Apigee X and hybrid: external clients cannot reach Apigee (load balancer, Cloud "
+	  "Armor, apigee-proxy VMs, network peering, environment attachments)" },
+	{ "003_a047eb56f9b9c3f7.txt",
+	  "Apigee hybrid: TLS handshake reset for clients without SNI (Indonesian edition)" },
+	{ "004_c751887885ac3c92.txt",
+	  "Apigee hybrid: TLS handshake reset for clients without SNI (Spanish edition)" },
+};
+
+const char *check_playbook_title(const char *file)
+{
+	for (size_t i = 0; file && i < ELEMENTSOF(playbooks); i++)
+		if (strcmp(playbooks[i].file, file) == 0)
+			return playbooks[i].title;
+	return NULL;
+}
+
 /* ---- report-level warnings ------------------------------------------------------------ */
 
 /* One UNREADABLE or PARTIAL warning over the artifacts pick() selects; nothing when

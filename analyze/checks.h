@@ -2,8 +2,10 @@
  *
  * Adding a check:
  *   1. add a row to its family's table in analyze/checks/<family>.c, keeping the
- *      table sorted by ID; the ID starts with the family's ID and a dash ("TLS-009")
- *      and the title is the one spec/checks.md gives it (tests/test_checks.c checks
+ *      table sorted by ID; the ID starts with the family's ID and a dash ("TLS-009"),
+ *      the title is the one spec/checks.md gives it (it names the fault), the pass
+ *      sentence says the same of a pass, the source names seed files that
+ *      check_playbook_title() knows (tests/test_checks.c checks
  *      sorted, unique, prefixed, complete rows; tests/test_catalog.py compares IDs
  *      and titles with spec/checks.md and reports the spec's checks not written yet);
  *   2. write its run function in the same file: pure, reads only the bundle model,
@@ -40,11 +42,12 @@ typedef int (*check_run_fn)(const struct bundle *b, const struct findings *prior
 /* One row of a family table. */
 struct check {
 	const char *id;
-	const char *title;
+	const char *title; /* the fault, as spec/checks.md names it; shown unless it passed */
+	const char *pass;  /* the same said of a pass: "Every private key matches its ..." */
 	enum severity severity;
 	const char *inputs;       /* what it reads, for the catalog */
 	const char *remediation;  /* the fix, in our words */
-	const char *source;       /* seed playbook file */
+	const char *source;       /* seed playbook file(s), ", " between (check_playbook_title) */
 	const char *collect_hint; /* default command / option that gathers its input */
 	check_run_fn run;
 };
@@ -78,6 +81,10 @@ const struct check_family *check_family_find(const char *id);
 size_t checks_count(void);
 /* The check whose ID is id (case-insensitive); NULL if none. */
 const struct check *checks_find(const char *id);
+
+/* The title of a seed playbook, by its file name ("000_47a4624b937bcbbd.txt");
+ * NULL for a file the table does not know. */
+const char *check_playbook_title(const char *file);
 
 /* Run every check (or only those in only[0..n_only)) against b; fills out with one
  * finding per check, in registry order, and the report-level warnings. A check

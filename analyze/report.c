@@ -275,6 +275,39 @@ const char *report_check_title(const struct finding *f)
 	return f->check && f->check->title ? f->check->title : "";
 }
 
+const char *report_check_heading(const struct finding *f)
+{
+	if (f->status == STATUS_PASS && f->check && f->check->pass)
+		return f->check->pass;
+	return report_check_title(f);
+}
+
+int report_playbooks(const struct check *c, struct buf *out)
+{
+	const char *p = c && c->source ? c->source : "";
+	int r = 0;
+
+	for (size_t n = 0; r == 0 && *p; n++) {
+		size_t len = strcspn(p, ",");
+		char file[128];
+		const char *title;
+
+		if (len < sizeof(file)) {
+			memcpy(file, p, len);
+			file[len] = '\0';
+			title = check_playbook_title(file);
+		} else {
+			title = NULL;
+		}
+		r = buf_printf(out, "%s", n ? "; " : "");
+		if (r == 0)
+			r = title ? buf_printf(out, "%s", title) : buf_append(out, p, len);
+		p += len;
+		p += strspn(p, ", ");
+	}
+	return r;
+}
+
 bool report_is_symptom(const struct finding *f)
 {
 	return f->family && f->family->symptom;

@@ -208,7 +208,7 @@ static void put_table(FILE *out, const struct report_view *v)
 		fprintf(out, "</td><td>");
 		put_tag(out, f->status);
 		fprintf(out, "</td><td>%s</td><td>", severity_name(f->severity));
-		esc(out, report_check_title(f));
+		esc(out, report_check_heading(f));
 		fprintf(out, "</td></tr>\n");
 	}
 	fprintf(out, "</table>\n");
@@ -250,7 +250,7 @@ static void put_finding(FILE *out, const struct report_view *v, const struct fin
 	fprintf(out, " <strong><code>");
 	esc(out, report_check_id(f));
 	fprintf(out, "</code> ");
-	esc(out, report_check_title(f));
+	esc(out, report_check_heading(f));
 	fprintf(out, "</strong> <span class=\"meta\">(%s)</span></p>\n<p>",
 	        severity_name(f->severity));
 	esc(out, report_summary(f));
@@ -278,9 +278,12 @@ static void put_finding(FILE *out, const struct report_view *v, const struct fin
 		fprintf(out, "</dd>\n");
 	}
 	if (bad && c && c->source) {
-		fprintf(out, "<dt>Playbook</dt><dd><code>");
-		esc(out, c->source);
-		fprintf(out, "</code></dd>\n");
+		struct buf pb = BUF_INIT;
+
+		fprintf(out, "<dt>Playbook</dt><dd>");
+		esc(out, report_playbooks(c, &pb) == 0 && pb.data ? pb.data : c->source);
+		fprintf(out, "</dd>\n");
+		buf_release(&pb);
 	}
 	fprintf(out, "</dl>\n</div>\n");
 }

@@ -96,6 +96,12 @@ size_t report_backtick_run(const char *s);
 bool report_is_symptom(const struct finding *f);
 const char *report_check_id(const struct finding *f);
 const char *report_check_title(const struct finding *f);
+/* What a check's line says: its pass sentence when it passed, else its title (the
+ * fault). */
+const char *report_check_heading(const struct finding *f);
+/* The titles of the check's playbooks, "; " between (a file the playbook table
+ * does not know as itself), appended to out. 0, -ENOMEM. */
+int report_playbooks(const struct check *c, struct buf *out);
 /* The finding's summary, or a generated sentence when the check left none. */
 const char *report_summary(const struct finding *f);
 /* The finding for id, NULL when that check did not run. */

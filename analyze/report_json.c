@@ -243,6 +243,7 @@ static json_t *catalog_entry(const struct check_family *fam, const struct check 
 	put(o, "id", jstr(c->id), r);
 	put(o, "family", jstr(fam->id), r);
 	put(o, "title", jstr(c->title), r);
+	put(o, "pass", jstr(c->pass), r);
 	put(o, "severity", json_string(severity_name(c->severity)), r);
 	put(o, "inputs", jstr(c->inputs), r);
 	put(o, "remediation", jstr(c->remediation), r);

@@ -176,7 +176,7 @@ static void put_table(FILE *out, const struct report_view *v)
 		fprintf(out, " | ");
 		put_status(out, f->status);
 		fprintf(out, " | ");
-		report_put(out, report_check_title(f), ESC_MD);
+		report_put(out, report_check_heading(f), ESC_MD);
 		fprintf(out, " |\n");
 	}
 }
@@ -227,7 +227,7 @@ static void put_finding(FILE *out, const struct report_view *v, const struct fin
 	bool bad = f->status == STATUS_FAIL || f->status == STATUS_WARN;
 
 	fprintf(out, "#### %s · %s · ", report_status_upper(f->status), report_check_id(f));
-	report_put(out, report_check_title(f), ESC_MD);
+	report_put(out, report_check_heading(f), ESC_MD);
 	fprintf(out, "\n\n");
 	report_put(out, report_summary(f), ESC_MD);
 	fprintf(out, "\n\n");
@@ -254,9 +254,13 @@ static void put_finding(FILE *out, const struct report_view *v, const struct fin
 		fprintf(out, "\n\n");
 	}
 	if (bad && c && c->source) {
+		struct buf pb = BUF_INIT;
+
 		fprintf(out, "Playbook: ");
-		put_code(out, c->source, ESC_MD_CODE);
+		report_put(out, report_playbooks(c, &pb) == 0 && pb.data ? pb.data : c->source,
+		           ESC_MD);
 		fprintf(out, "\n\n");
+		buf_release(&pb);
 	}
 }
 

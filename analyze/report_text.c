@@ -267,7 +267,7 @@ static void put_finding(const struct text_ctx *t, const struct report_view *v,
 	fprintf(t->out, "  ");
 	put_tag(t, f->status);
 	fprintf(t->out, " %-8s ", report_check_id(f));
-	put_wrapped(t, report_check_title(f), 2 + 7 + 1 + 9, 2 + 7 + 1 + 9);
+	put_wrapped(t, report_check_heading(f), 2 + 7 + 1 + 9, 2 + 7 + 1 + 9);
 	fprintf(t->out, "%*s", TEXT_INDENT, "");
 	put_wrapped(t, report_summary(f), TEXT_INDENT, TEXT_INDENT);
 	if (f->status == STATUS_SKIP && f->missing && !strstr(report_summary(f), f->missing)) {
@@ -300,8 +300,14 @@ static void put_finding(const struct text_ctx *t, const struct report_view *v,
 		fprintf(t->out, "%*sfix: ", TEXT_INDENT, "");
 		put_wrapped(t, c->remediation, TEXT_INDENT + 5, TEXT_INDENT + 5);
 	}
-	if (bad && c && c->source)
-		fprintf(t->out, "%*splaybook: %s\n", TEXT_INDENT, "", c->source);
+	if (bad && c && c->source) {
+		struct buf pb = BUF_INIT;
+
+		fprintf(t->out, "%*splaybook: ", TEXT_INDENT, "");
+		put_wrapped(t, report_playbooks(c, &pb) == 0 && pb.data ? pb.data : c->source,
+		            TEXT_INDENT + 10, TEXT_INDENT + 10);
+		buf_release(&pb);
+	}
 }
 
 static void put_checks(const struct text_ctx *t, const struct report_view *v)

@@ -72,7 +72,7 @@ def check_outputs(catalog, text):
         if cid in seen:
             problems.append("%s listed twice" % cid)
         seen.add(cid)
-        for key in ("title", "severity", "inputs", "remediation", "source", "collect_hint"):
+        for key in ("title", "pass", "severity", "inputs", "remediation", "source", "collect_hint"):
             if not isinstance(c.get(key), str) or not c[key]:
                 problems.append("%s: %s is empty" % (cid, key))
         if not re.search(r"^%s +\S+ +%s$" % (re.escape(cid), re.escape(c.get("title") or "")),

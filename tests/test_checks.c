@@ -243,6 +243,25 @@ static void test_checks__registry_families(void **state)
 	assert_null(check_family_find(NULL));
 }
 
+/* every file the check's source names ("a.txt, b.txt") has a playbook title */
+static void expect_playbooks(const struct check *c)
+{
+	const char *p = c->source;
+
+	while (*p) {
+		size_t len = strcspn(p, ",");
+		char file[64];
+
+		assert_true(len < sizeof(file));
+		memcpy(file, p, len);
+		file[len] = '\0';
+		if (!check_playbook_title(file))
+			fail_msg("%s: no playbook title for '%s'", c->id, file);
+		p += len;
+		p += strspn(p, ", ");
+	}
+}
+
 /* Each family's rows: sorted by ID, "FAMILY-NNN", complete; IDs unique overall and
  * found by checks_find (case-insensitive). */
 static void test_checks__registry_rows(void **state)
@@ -265,12 +284,16 @@ static void test_checks__registry_rows(void **state)
 			    strspn(c->id + plen + 1, "0123456789") != 3)
 				fail_msg("%s: the ID is not %s-NNN", c->id, fams[f].id);
 			assert_non_null(c->title);
+			assert_non_null(c->pass);
+			if (strcmp(c->pass, c->title) == 0)
+				fail_msg("%s: the pass sentence repeats the title", c->id);
 			assert_non_null(c->inputs);
 			assert_non_null(c->remediation);
 			assert_non_null(c->source);
 			assert_non_null(c->collect_hint);
 			assert_non_null(c->run);
 			assert_true(strstr(c->source, ".txt") != NULL);
+			expect_playbooks(c);
 			assert_ptr_equal(checks_find(c->id), c);
 			assert_true(strlen(c->id) < sizeof(lower));
 			for (size_t k = 0; c->id[k]; k++)

@@ -45,7 +45,7 @@ def catalog(binary):
     p = run(binary, "checks", "--format", "json")
     check(p.returncode == 0, f"checks --format json exits 0 (got {p.returncode})")
     cat = json.loads(p.stdout)
-    keys = {"id", "family", "title", "severity", "inputs", "remediation", "source",
+    keys = {"id", "family", "title", "pass", "severity", "inputs", "remediation", "source",
             "collect_hint"}
     for c in cat:
         check(set(c) == keys, f"catalog entry {c.get('id')} has keys {sorted(keys)}")

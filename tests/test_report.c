@@ -25,20 +25,24 @@
 
 /* A small fake catalog: one symptom and causes of each family. */
 static const struct check fake_checks[] = {
-	{ "SNI-003", "No wildcard ApigeeRoute exists", SEVERITY_MEDIUM, "ApigeeRoute list",
-	  "create a wildcard route", "000_seed.txt", "kubectl -n apigee get apigeeroutes -o json",
-	  NULL },
-	{ "SNI-004", "Wildcard route does not enable non-SNI clients", SEVERITY_HIGH,
-	  "ApigeeRoute list", "set enableNonSniClient: true on the wildcard route", "000_seed.txt",
+	{ "SNI-003", "No wildcard ApigeeRoute exists", "A wildcard ApigeeRoute exists",
+	  SEVERITY_MEDIUM, "ApigeeRoute list", "create a wildcard route", "000_seed.txt",
 	  "kubectl -n apigee get apigeeroutes -o json", NULL },
-	{ "TLS-005", "Certificate expired | or *not* yet valid", SEVERITY_CRITICAL, "certificates",
-	  "renew the certificate", "001_seed.txt", "--overrides FILE", NULL },
-	{ "XLB-003", "Cloud Armor denied requests", SEVERITY_LOW, "load balancer logs",
-	  "review the policy", "002_seed.txt", "--project ID", NULL },
-	{ "XLB-009", "An environment is not attached to an instance", SEVERITY_HIGH,
-	  "instances API", "attach the environment", "002_seed.txt", NULL, NULL },
-	{ "CURL-001", "Connection reset during the TLS handshake", SEVERITY_HIGH, "curl -v output",
-	  "see the causes", "000_seed.txt", "--attach curl-v.txt", NULL },
+	{ "SNI-004", "Wildcard route does not enable non-SNI clients",
+	  "The wildcard route enables them", SEVERITY_HIGH, "ApigeeRoute list",
+	  "set enableNonSniClient: true on the wildcard route", "000_seed.txt",
+	  "kubectl -n apigee get apigeeroutes -o json", NULL },
+	{ "TLS-005", "Certificate expired | or *not* yet valid", "Every certificate is valid",
+	  SEVERITY_CRITICAL, "certificates", "renew the certificate", "001_seed.txt",
+	  "--overrides FILE", NULL },
+	{ "XLB-003", "Cloud Armor denied requests", "Cloud Armor denied no request", SEVERITY_LOW,
+	  "load balancer logs", "review the policy", "002_4cec95510c21cd8a.txt, 002_seed.txt",
+	  "--project ID", NULL },
+	{ "XLB-009", "An environment is not attached to an instance",
+	  "Every environment is attached", SEVERITY_HIGH, "instances API", "attach the environment",
+	  "002_seed.txt", NULL, NULL },
+	{ "CURL-001", "Connection reset during the TLS handshake", "No reset", SEVERITY_HIGH,
+	  "curl -v output", "see the causes", "000_seed.txt", "--attach curl-v.txt", NULL },
 };
 
 /* Their families; the symptom family is last, as in the registry. */
@@ -322,7 +326,8 @@ static void test_report__text(void **state)
 	p = after(p, "3. [WARN]  TLS-005");
 	/* every check grouped by family, with evidence and remediation */
 	p = after(p, "SNI — connection reset for non-SNI clients");
-	p = after(p, "[PASS]  SNI-003");
+	/* a pass reads as the pass sentence, a fail as the fault */
+	p = after(p, "[PASS]  SNI-003  A wildcard ApigeeRoute exists\n");
 	p = after(p, "[FAIL]  SNI-004");
 	p = after(p, "enableNonSniClient false \\x1b[31mred\\x1b[0m");
 	p = after(p, "k8s/apigeeroutes.json#/items/1/spec  \"enableNonSniClient\": false");
@@ -334,6 +339,9 @@ static void test_report__text(void **state)
 	p = after(p, "playbook: 000_seed.txt");
 	p = after(p, "TLS — API calls fail with TLS errors");
 	p = after(p, "XLB — external clients cannot reach Apigee");
+	/* playbooks by title; a file the table does not know as itself */
+	p = after(p, "playbook: Apigee X and hybrid: external clients cannot reach Apigee");
+	p = after(p, "; 002_seed.txt");
 	p = after(p, "[SKIP]  XLB-009");
 	p = after(p, "CURL — the client-side symptom");
 	p = after(p, "What to collect next");
@@ -484,8 +492,11 @@ static void test_report__markdown(void **state)
 	p = after(p, "**Symptom:** **FAIL** `CURL-001`");
 	p = after(p, "1. **FAIL** `SNI-004`");
 	p = after(p, "| ID | Status | Title |");
+	/* a pass shows its pass sentence, not the fault */
+	p = after(p, "| `SNI-003` | **PASS** | A wildcard ApigeeRoute exists |");
 	/* title syntax escaped in the table */
 	p = after(p, "| `TLS-005` | **WARN** | Certificate expired \\| or \\*not\\* yet valid |");
+	p = after(p, "#### PASS · SNI-003 · A wildcard ApigeeRoute exists\n");
 	p = after(p, "#### FAIL · SNI-004");
 	/* summary text escaped ("[" would start a link) */
 	p = after(p, "enableNonSniClient false \\x1b\\[31mred\\x1b\\[0m");
@@ -496,6 +507,7 @@ static void test_report__markdown(void **state)
 	p = after(p, "Note: note with \\| pipe and \\# hash");
 	p = after(p, "**Remediation:**");
 	p = after(p, "\\<script\\>alert(1)\\</script\\>");
+	p = after(p, "Playbook: Apigee X and hybrid: external clients cannot reach Apigee");
 	p = after(p, "## What to collect next");
 	p = after(p, "- `XLB-009`: missing instance attachments");
 	p = after(p, "## Warnings");
@@ -520,10 +532,14 @@ static void test_report__html(void **state)
 	p = after(p, "<h2>Diagnosis</h2>");
 	p = after(p, "<span class=\"tag fail\">FAIL</span> <a href=\"#CURL-001\">");
 	p = after(p, "<h2>Checks</h2>");
+	p = after(p, "<td>A wildcard ApigeeRoute exists</td>");
 	p = after(p, "Certificate expired | or *not* yet valid");
+	p = after(p, "</code> A wildcard ApigeeRoute exists</strong>");
 	p = after(p, "id=\"SNI-004\"");
 	p = after(p, "sni=- ``` `tick` &lt;b&gt;&amp;amp;&lt;/b&gt;");
 	p = after(p, "&lt;script&gt;alert(1)&lt;/script&gt;");
+	p = after(p, "<dt>Playbook</dt><dd>Apigee X and hybrid: external clients cannot reach "
+	             "Apigee");
 	p = after(p, "<h2 id=\"collect\">What to collect next</h2>");
 	p = after(p, "<h2 id=\"warnings\">Warnings</h2>");
 	after(p, "</html>\n");
@@ -625,7 +641,8 @@ static void test_report__catalog(void **state)
 			                    fams[i].id);
 			assert_string_equal(json_string_value(json_object_get(o, "title")),
 			                    c->title);
-			assert_int_equal(json_object_size(o), 8);
+			assert_string_equal(json_string_value(json_object_get(o, "pass")), c->pass);
+			assert_int_equal(json_object_size(o), 9);
 			assert_non_null(json_object_get(o, "collect_hint"));
 			assert_string_equal(json_string_value(json_object_get(o, "severity")),
 			                    severity_name(c->severity));

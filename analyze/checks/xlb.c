@@ -264,7 +264,7 @@ out:
 
 static const struct check checks_xlb[] = {
 	{ "XLB-001", "Load balancer certificate is expired or does not cover the host names",
-	  SEVERITY_HIGH,
+	  "The load balancer certificates are valid and cover the host names", SEVERITY_HIGH,
 	  "gcloud compute target-https-proxies list and ssl-certificates describe (JSON); env "
 	  "group host names",
 	  "Replace the load balancer's self-managed certificate with one that is valid and whose "
@@ -274,7 +274,8 @@ static const struct check checks_xlb[] = {
 	  "gcloud compute target-https-proxies list --format=json; gcloud compute "
 	  "ssl-certificates describe NAME --format=json" HINT_PROJECT,
 	  xlb_001 },
-	{ "XLB-002", "Load balancer serves a different certificate than configured", SEVERITY_HIGH,
+	{ "XLB-002", "Load balancer serves a different certificate than configured",
+	  "The load balancer serves the configured certificate", SEVERITY_HIGH,
 	  "TLS probe of the load balancer host; ssl-certificates JSON",
 	  "The load balancer hands out a stale or wrong certificate although the right one is "
 	  "configured: open a support case with Google Cloud Customer Care." GATHER_XLB,
@@ -282,8 +283,8 @@ static const struct check checks_xlb[] = {
 	  "gcloud compute ssl-certificates describe NAME --format=json, and apigee-bundle collect "
 	  "--project PROJECT_ID --host HOST",
 	  xlb_002 },
-	{ "XLB-003", "Cloud Armor denied requests", SEVERITY_MEDIUM,
-	  "load balancer log entries (JSON)",
+	{ "XLB-003", "Cloud Armor denied requests", "Cloud Armor denied no request",
+	  SEVERITY_MEDIUM, "load balancer log entries (JSON)",
 	  "A Cloud Armor security policy rejects these requests: adjust the matching rule (its "
 	  "name is in jsonPayload.enforcedSecurityPolicy.name) to admit the legitimate "
 	  "traffic." GATHER_XLB,
@@ -292,7 +293,8 @@ static const struct check checks_xlb[] = {
 	  "--format=json  (enable logging on the backend service first; attach the export with "
 	  "--attach)",
 	  xlb_003 },
-	{ "XLB-004", "apigee-proxy backends cannot forward traffic", SEVERITY_HIGH,
+	{ "XLB-004", "apigee-proxy backends cannot forward traffic",
+	  "The apigee-proxy backends forward traffic", SEVERITY_HIGH,
 	  "load balancer logs; backend health JSON; curl output",
 	  "The load balancer finds no healthy apigee-proxy VM. Check backend health of the "
 	  "managed instance group, the firewall rule for the health-check ranges (XLB-005), the "
@@ -302,7 +304,8 @@ static const struct check checks_xlb[] = {
 	  "gcloud logging read 'jsonPayload.statusDetails=\"failed_to_pick_backend\"' "
 	  "--format=json" HINT_PROJECT,
 	  xlb_004 },
-	{ "XLB-005", "Firewall does not admit load balancer health checks", SEVERITY_HIGH,
+	{ "XLB-005", "Firewall does not admit load balancer health checks",
+	  "The firewall admits load balancer health checks", SEVERITY_HIGH,
 	  "firewall rules JSON; MIG/instance tags",
 	  "Add an enabled ingress firewall rule that allows tcp:443 from 130.211.0.0/22 and "
 	  "35.191.0.0/16 to the network tag the apigee-proxy instances carry (by default "
@@ -311,7 +314,8 @@ static const struct check checks_xlb[] = {
 	  "gcloud compute firewall-rules list --format=json; gcloud compute instance-groups "
 	  "managed list-instances MIG --region REGION --format=json" HINT_PROJECT,
 	  xlb_005 },
-	{ "XLB-006", "apigee-proxy template ENDPOINT does not match the instance IP", SEVERITY_HIGH,
+	{ "XLB-006", "apigee-proxy template ENDPOINT does not match the instance IP",
+	  "The apigee-proxy template ENDPOINT matches the instance IP", SEVERITY_HIGH,
 	  "instance template JSON (metadata ENDPOINT); instances API (host)",
 	  "The Apigee instance was re-created with a new IP and the template still points at the "
 	  "old one: create a template with the instance's current host as ENDPOINT and roll the "
@@ -321,7 +325,8 @@ static const struct check checks_xlb[] = {
 	  "https://apigee.googleapis.com/v1/organizations/ORG/instances/INSTANCE" HINT_PROJECT,
 	  xlb_006 },
 	{ "XLB-007", "authorizedNetwork is not the network peered with servicenetworking",
-	  SEVERITY_HIGH, "organization API (authorizedNetwork); peerings JSON",
+	  "authorizedNetwork is the network peered with servicenetworking", SEVERITY_HIGH,
+	  "organization API (authorizedNetwork); peerings JSON",
 	  "Peer servicenetworking with the VPC network named by the organization's "
 	  "authorizedNetwork (for a shared VPC, the host project's network), as in the "
 	  "service networking step of the Apigee provisioning guide." GATHER_XLB,
@@ -330,7 +335,8 @@ static const struct check checks_xlb[] = {
 	  "peerings list --network=NETWORK --format=json" HINT_PROJECT,
 	  xlb_007 },
 	{ "XLB-008", "apigee-proxy instances are on a different network than authorizedNetwork",
-	  SEVERITY_HIGH, "instance group / instance JSON (networkInterfaces[].network)",
+	  "Every apigee-proxy instance is on authorizedNetwork", SEVERITY_HIGH,
+	  "instance group / instance JSON (networkInterfaces[].network)",
 	  "The apigee-proxy instance group was created on another network than authorizedNetwork. "
 	  "If the peering is right (XLB-007) the group was built wrongly: re-create it on the "
 	  "authorized network or contact Google Cloud Customer Care." GATHER_XLB,
@@ -338,7 +344,8 @@ static const struct check checks_xlb[] = {
 	  "gcloud compute instances describe INSTANCE --zone ZONE --format=json; GET "
 	  "https://apigee.googleapis.com/v1/organizations/ORG" HINT_PROJECT,
 	  xlb_008 },
-	{ "XLB-009", "An environment is not attached to an instance", SEVERITY_HIGH,
+	{ "XLB-009", "An environment is not attached to an instance",
+	  "Every environment is attached to every instance", SEVERITY_HIGH,
 	  "organization API (environments); instances/{i}/attachments for every instance",
 	  "Attach the missing environments to the instance (typical after adding a region), or "
 	  "make the load balancer send that environment's traffic only to instances that have "
