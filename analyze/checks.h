@@ -2,12 +2,12 @@
  *
  * Adding a check:
  *   1. add a row to its family's table in analyze/checks/<family>.c, keeping the
- *      table sorted by ID; the ID starts with the family's ID and a dash ("TLS-009"),
- *      the title is the one spec/checks.md gives it (it names the fault), the pass
- *      sentence says the same of a pass, the source names seed files that
- *      check_playbook_title() knows (tests/test_checks.c checks
- *      sorted, unique, prefixed, complete rows; tests/test_catalog.py compares IDs
- *      and titles with spec/checks.md and reports the spec's checks not written yet);
+ *      table sorted by ID. The ID is the family's ID, a dash and three digits
+ *      ("TLS-009"); the title is the one spec/checks.md gives it (it names the
+ *      fault); the pass sentence says the same of a pass; the source names seed
+ *      files that check_playbook_title() knows. tests/test_checks.c checks the rows
+ *      (sorted, unique, prefixed, complete); tests/test_catalog.py compares IDs and
+ *      titles with spec/checks.md and lists the spec's checks not written yet;
  *   2. write its run function in the same file: pure, reads only the bundle model,
  *      writes only the finding it is given (status, summary, evidence; skip with what
  *      is missing; a symptom check names the causes it points to with finding_relate);
@@ -15,12 +15,13 @@
  *      pass, and fixture folders under tests/fixtures/analyze/ (input/ and
  *      expected.json, see tests/run_fixtures.py) where it fails and where it passes;
  *      if it was listed in KNOWN_GAPS of tests/test_catalog.py, remove it there.
- * Nothing else names a check: the runner, `apigee-bundle checks`, `analyze --check`
- * and every report format read the tables.
+ * Nothing else lists the checks: the runner, `apigee-bundle checks`, `analyze
+ * --check` and every report format read the tables.
  *
- * Adding a family: one row in analyze/checks/families.h (ID, title, whether it is
- * the symptom family), its file analyze/checks/<name>.c ending in
- * CHECK_ROWS(name, table), and that file in analyze/meson.build.
+ * Adding a family: one row in analyze/checks/families.h (ID, title as the spec's
+ * "## Family" heading gives it, whether it is the symptom family), its file
+ * analyze/checks/<name>.c ending in CHECK_ROWS(name, table), and that file in
+ * analyze/meson.build. (The man page names the families in prose: update it.)
  *
  * Checks run in family-table order (SNI, TLS, XLB, CURL ...) and row order, and may
  * read the findings of earlier checks through `prior` (SNI-003 looks at SNI-001/002;
