@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -33,7 +34,7 @@ static void analyze_usage(FILE *out)
 
 	fprintf(out,
 	        "usage: apigee-bundle analyze INPUT [--format text|json|html|markdown] [-o FILE]\n"
-	        "                             [--check ID]...\n"
+	        "                             [--only-problems] [--check ID]...\n"
 	        "\n"
 	        "Run every check against INPUT, offline: a bundle made by 'apigee-bundle "
 	        "collect',\n"
@@ -41,9 +42,13 @@ static void analyze_usage(FILE *out)
 	        "hand.\n"
 	        "\n"
 	        "options:\n"
-	        "  -f, --format FORMAT  text (default), json, html or markdown\n"
+	        "  -f, --format FORMAT  text, json, html or markdown; without it the extension\n"
+	        "                       of -o FILE (.txt .json .html .htm .md .markdown)\n"
+	        "                       decides, else text\n"
 	        "  -o, --output FILE    write the report to FILE (replaced atomically), not "
 	        "stdout\n"
+	        "      --only-problems  show only checks that fail, warn or could not read\n"
+	        "                       their input (text, markdown, html; json keeps all)\n"
 	        "  -c, --check ID       run only this check; repeatable, comma lists allowed, a\n"
 	        "                       family name (");
 	for (size_t i = 0; i < n_fam; i++)
@@ -208,6 +213,26 @@ static int write_atomic(const char *path, const struct bundle *b, const struct f
 	return r;
 }
 
+/* Columns the text report fits: COLUMNS when set to a number, else the terminal's
+ * width when writing to a terminal, else 80. */
+static unsigned report_width(bool to_stdout, const struct context *ctx)
+{
+	const char *env = getenv("COLUMNS");
+	struct winsize ws;
+
+	if (env && *env) {
+		char *end;
+		long n = strtol(env, &end, 10);
+
+		if (!*end && n > 0 && n < 10000)
+			return (unsigned)n;
+	}
+	if (to_stdout && ctx && ctx->stdout_tty && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 &&
+	    ws.ws_col > 0)
+		return ws.ws_col;
+	return 80;
+}
+
 static void print_open_error(const char *input, const struct error *err)
 {
 	char in[1024], msg[1024], src[1024];
@@ -234,10 +259,11 @@ int cmd_analyze(int argc, char **argv, struct context *ctx)
 		{ "check", required_argument, NULL, 'c' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "only-problems", no_argument, NULL, 'p' },
 		{ "output", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct report_options ro = { .format = REPORT_TEXT };
+	struct report_options ro = { .format = REPORT__INVALID };
 	struct bundle_options bo = { .now = ctx ? ctx->now : 0 };
 	struct findings fs = { 0 };
 	struct error err = ERROR_INIT;
@@ -269,6 +295,9 @@ int cmd_analyze(int argc, char **argv, struct context *ctx)
 		case 'o':
 			output = optarg;
 			break;
+		case 'p':
+			ro.only_problems = true;
+			break;
 		case ':':
 			ret = usage_error("option '%s' needs a value", argv[optind - 1]);
 			goto out;
@@ -292,6 +321,11 @@ int cmd_analyze(int argc, char **argv, struct context *ctx)
 	}
 	if (output && strcmp(output, "-") == 0)
 		output = NULL;
+	/* no --format: the extension of -o FILE decides, else text */
+	if (ro.format == REPORT__INVALID)
+		ro.format = output ? report_format_from_path(output) : REPORT_TEXT;
+	if (ro.format == REPORT__INVALID)
+		ro.format = REPORT_TEXT;
 
 	r = bundle_open(input, &bo, &b, &err);
 	if (r < 0) {
@@ -311,6 +345,7 @@ int cmd_analyze(int argc, char **argv, struct context *ctx)
 
 	ro.input = input;
 	ro.color = ctx && ctx->color && !output && ro.format == REPORT_TEXT;
+	ro.width = report_width(!output, ctx);
 	if (output) {
 		r = write_atomic(output, b, &fs, &ro);
 	} else {

@@ -37,6 +37,31 @@ enum report_format report_format_from_name(const char *name)
 	return REPORT__INVALID;
 }
 
+enum report_format report_format_from_path(const char *path)
+{
+	static const struct {
+		const char *ext;
+		enum report_format format;
+	} exts[] = {
+		{ ".html", REPORT_HTML },   { ".htm", REPORT_HTML },
+		{ ".md", REPORT_MARKDOWN }, { ".markdown", REPORT_MARKDOWN },
+		{ ".json", REPORT_JSON },   { ".txt", REPORT_TEXT },
+		{ ".text", REPORT_TEXT },
+	};
+	const char *dot, *slash;
+
+	if (!path)
+		return REPORT__INVALID;
+	dot = strrchr(path, '.');
+	slash = strrchr(path, '/');
+	if (!dot || (slash && dot < slash))
+		return REPORT__INVALID;
+	for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++)
+		if (strcasecmp(dot, exts[i].ext) == 0)
+			return exts[i].format;
+	return REPORT__INVALID;
+}
+
 /* ---- escaping ------------------------------------------------------------- */
 
 /* Output goes either to a FILE or to a buffer. */
@@ -108,14 +133,45 @@ static bool cp_is_hostile(unsigned cp)
 	       (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0xfeff;
 }
 
+/* Characters markdown reads as syntax wherever they stand. The others are escaped
+ * only where they would act: "#", ">" and list markers at a line start, "&" before
+ * what could be an entity, "!" before "[", "~" next to "~", "|" in a table. */
 static bool md_special(char c)
 {
-	return strchr("\\`*_[]<>|~#&!", c) != NULL;
+	return strchr("\\`*[]<", c) != NULL;
 }
 
 static bool ascii_alnum(char c)
 {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static bool md_acts(char c, char prev, char next, size_t pos, bool leading_digits)
+{
+	if (md_special(c))
+		return true;
+	switch (c) {
+	case '_':
+		/* CommonMark never reads "_" inside a word (snake_case) as emphasis */
+		return !(ascii_alnum(prev) && ascii_alnum(next));
+	case '&':
+		return ascii_alnum(next) || next == '#';
+	case '!':
+		return next == '[';
+	case '~':
+		return prev == '~' || next == '~';
+	case '#':
+	case '>':
+	case '-':
+	case '+':
+	case '=':
+		return pos == 0;
+	case '.':
+	case ')':
+		return leading_digits;
+	default:
+		return false;
+	}
 }
 
 /* prev and next are the neighbouring bytes ('\0' at either end). */
@@ -124,15 +180,9 @@ static void escape_ascii(struct sink *s, char c, char prev, char next, size_t po
 {
 	switch (mode) {
 	case ESC_MD:
-		/* Inline syntax anywhere, except "_" inside a word (snake_case), which
-		 * CommonMark never reads as emphasis; block syntax ("- ", "+ ", "1. ")
-		 * only where a line could start, which is the start of the string. */
-		if (c == '_' && ascii_alnum(prev) && ascii_alnum(next)) {
-			sink_write(s, &c, 1);
-			return;
-		}
-		if (md_special(c) || (pos == 0 && (c == '-' || c == '+' || c == '=')) ||
-		    (leading_digits && (c == '.' || c == ')')))
+	case ESC_MD_TABLE:
+		if (md_acts(c, prev, next, pos, leading_digits) ||
+		    (mode == ESC_MD_TABLE && c == '|'))
 			sink_write(s, "\\", 1);
 		sink_write(s, &c, 1);
 		return;
@@ -306,6 +356,26 @@ int report_playbooks(const struct check *c, struct buf *out)
 		p += strspn(p, ", ");
 	}
 	return r;
+}
+
+bool report_is_problem(const struct finding *f)
+{
+	return f->status == STATUS_FAIL || f->status == STATUS_WARN || f->status == STATUS_ERROR;
+}
+
+bool report_shown(const struct report_view *v, const struct finding *f)
+{
+	return !v->opts->only_problems || report_is_problem(f);
+}
+
+void report_put_hidden(FILE *out, const struct report_view *v, const char *pre, const char *post)
+{
+	size_t pass = v->counts[STATUS_PASS], skip = v->counts[STATUS_SKIP];
+
+	if (!v->opts->only_problems || pass + skip == 0)
+		return;
+	fprintf(out, "%s(%zu passing and %zu skipped check%s not shown: --only-problems)%s", pre,
+	        pass, skip, pass + skip == 1 ? "" : "s", post);
 }
 
 bool report_is_symptom(const struct finding *f)

@@ -29,11 +29,16 @@ enum report_format {
 };
 
 enum report_format report_format_from_name(const char *name);
+/* The format a file name asks for by its extension (.html/.htm, .md/.markdown,
+ * .json, .txt/.text, case-insensitive); REPORT__INVALID when it names none. */
+enum report_format report_format_from_path(const char *path);
 
 struct report_options {
 	enum report_format format;
-	bool color;        /* text only */
-	const char *input; /* the INPUT argument, shown in the header */
+	bool color;         /* text only */
+	bool only_problems; /* fail, warn and error checks only (text, markdown, html) */
+	unsigned width;     /* text only: columns to fit (0 = 80) */
+	const char *input;  /* the INPUT argument, shown in the header */
 };
 
 /* Write the report to out. 0, or -EIO when writing failed. */

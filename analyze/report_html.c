@@ -13,25 +13,65 @@
 #include "version.h"
 #include "banned.h"
 
+/* The palette, declared once: each rule's text colour on its background. The badge
+ * rows also colour the left border of their check's card. Every pair meets WCAG AA
+ * for normal text (4.5:1), which tests/test_report.c computes. */
+static const struct report_color html_palette[] = {
+	{ "body", "#1d1d1f", "#ffffff", STATUS__MAX },
+	{ "th", "#1d1d1f", "#f4f4f6", STATUS__MAX },
+	{ "pre", "#1d1d1f", "#f6f8fa", STATUS__MAX },
+	{ "a", "#0b57d0", "#ffffff", STATUS__MAX },
+	{ ".meta", "#555555", "#ffffff", STATUS__MAX },
+	{ ".warnings li", "#8a4b00", "#ffffff", STATUS__MAX },
+	{ "footer", "#595959", "#ffffff", STATUS__MAX },
+	{ ".fail", "#ffffff", "#c62828", STATUS_FAIL },
+	{ ".warn", "#1d1d1f", "#f0b400", STATUS_WARN },
+	{ ".pass", "#ffffff", "#2e7d32", STATUS_PASS },
+	{ ".skip", "#ffffff", "#616161", STATUS_SKIP },
+	{ ".error", "#ffffff", "#8e24aa", STATUS_ERROR },
+};
+
+const struct report_color *report_html_palette(size_t *n)
+{
+	*n = sizeof(html_palette) / sizeof(html_palette[0]);
+	return html_palette;
+}
+
 static const char html_style[] =
         "body{font:15px/1.45 system-ui,-apple-system,\"Segoe UI\",sans-serif;margin:2em auto;"
-        "max-width:70em;padding:0 1em;color:#1d1d1f;background:#fff}\n"
+        "max-width:70em;padding:0 1em}\n"
         "h1{font-size:1.6em;margin-bottom:.3em}h2{margin-top:1.6em;border-bottom:1px solid #ddd}\n"
-        "h3{margin-top:1.4em}table{border-collapse:collapse;width:100%}\n"
+        "h3{margin-top:1.4em}h4{margin:.2em 0 .4em;font-size:1em}\n"
+        "table{border-collapse:collapse;width:100%;margin:.6em 0}\n"
+        "caption{text-align:left;font-weight:600;padding:.2em 0}\n"
         "td,th{border:1px solid #ddd;padding:.3em .6em;text-align:left;vertical-align:top}\n"
-        "th{background:#f4f4f6}code,pre{font:13px/1.4 ui-monospace,Menlo,Consolas,monospace}\n"
-        "pre{background:#f6f8fa;border:1px solid #e1e4e8;padding:.6em;overflow-x:auto;"
-        "white-space:pre-wrap;word-break:break-all}\n"
+        "code,pre{font:13px/1.4 ui-monospace,Menlo,Consolas,monospace}\n"
+        "pre{border:1px solid #e1e4e8;padding:.6em;overflow-x:auto;"
+        "white-space:pre-wrap;overflow-wrap:anywhere;word-break:normal}\n"
+        "td code,dd code{overflow-wrap:anywhere}\n"
         ".tag{display:inline-block;min-width:3.6em;text-align:center;border-radius:3px;"
-        "font-weight:600;font-size:.85em;padding:0 .3em;color:#fff}\n"
-        ".fail{background:#c62828}.warn{background:#e6a100}.pass{background:#2e7d32}\n"
-        ".skip{background:#9e9e9e}.error{background:#8e24aa}\n"
+        "font-weight:600;font-size:.85em;padding:0 .3em}\n"
         ".finding{border-left:4px solid #ddd;padding:.2em 0 .2em .8em;margin:1em 0}\n"
-        ".finding.f-fail{border-color:#c62828}.finding.f-warn{border-color:#e6a100}\n"
-        ".finding.f-pass{border-color:#2e7d32}.finding.f-skip{border-color:#9e9e9e}\n"
-        ".finding.f-error{border-color:#8e24aa}.meta{color:#555}dl{margin:0}"
-        "dt{font-weight:600}dd{margin:0 0 .4em 1.2em}\n"
-        ".warnings li{color:#8a4b00}footer{margin-top:2em;color:#777;font-size:.85em}\n";
+        "dl{margin:0}dt{font-weight:600}dd{margin:0 0 .4em 1.2em}\n"
+        ".anchor{text-decoration:none;margin-left:.3em}\n"
+        "footer{margin-top:2em;font-size:.85em}\n"
+        "@media print{body{margin:0;max-width:none}a{color:inherit}"
+        ".finding,tr,pre{break-inside:avoid;page-break-inside:avoid}"
+        "h2,h3,h4{break-after:avoid;page-break-after:avoid}.anchor{display:none}}\n";
+
+static void put_style(FILE *out)
+{
+	fprintf(out, "<style>\n%s", html_style);
+	for (size_t i = 0; i < sizeof(html_palette) / sizeof(html_palette[0]); i++) {
+		const struct report_color *c = &html_palette[i];
+
+		fprintf(out, "%s{color:%s;background:%s}\n", c->selector, c->fg, c->bg);
+		if (c->status != STATUS__MAX)
+			fprintf(out, ".finding.f-%s{border-color:%s}\n", status_name(c->status),
+			        c->bg);
+	}
+	fprintf(out, "</style>\n");
+}
 
 static void esc(FILE *out, const char *s)
 {
@@ -64,15 +104,17 @@ static void put_header(FILE *out, const struct report_view *v)
 	esc(out, APIGEE_BUNDLE_VERSION);
 	fprintf(out, "\">\n<title>apigee-bundle analysis: ");
 	esc(out, v->input);
-	fprintf(out, "</title>\n<style>\n%s</style>\n</head>\n<body>\n", html_style);
-	fprintf(out, "<h1>apigee-bundle analysis</h1>\n<table class=\"meta\">\n");
-	fprintf(out, "<tr><th>Input</th><td><code>");
+	fprintf(out, "</title>\n");
+	put_style(out);
+	fprintf(out, "</head>\n<body>\n<main>\n");
+	fprintf(out, "<h1>apigee-bundle analysis</h1>\n<table>\n<caption>The bundle</caption>\n");
+	fprintf(out, "<tr><th scope=\"row\">Input</th><td><code>");
 	esc(out, v->input);
 	fprintf(out, "</code></td></tr>\n");
 	if (b) {
 		bool any = false;
 
-		fprintf(out, "<tr><th>Bundle</th><td>");
+		fprintf(out, "<tr><th scope=\"row\">Bundle</th><td>");
 		if (b->is_collected) {
 			fprintf(out, "collected by apigee-bundle");
 			if (b->tool_version) {
@@ -98,11 +140,11 @@ static void put_header(FILE *out, const struct report_view *v)
 			fprintf(out, "; %zu unreadable", v->n_unreadable);
 		fprintf(out, "</td></tr>\n");
 	}
-	fprintf(out, "<tr><th>Collected</th><td>");
+	fprintf(out, "<tr><th scope=\"row\">Collected</th><td>");
 	esc(out, v->collected_at);
 	fprintf(out, " (");
 	esc(out, v->time_source_text);
-	fprintf(out, ")</td></tr>\n<tr><th>Result</th><td>");
+	fprintf(out, ")</td></tr>\n<tr><th scope=\"row\">Result</th><td>");
 	for (int s = 0; s < STATUS__MAX; s++) {
 		static const enum status order[] = { STATUS_FAIL, STATUS_WARN, STATUS_PASS,
 			                             STATUS_SKIP, STATUS_ERROR };
@@ -142,7 +184,7 @@ static void put_diag_line(FILE *out, const struct finding *f)
 
 static void put_diagnosis(FILE *out, const struct report_view *v)
 {
-	fprintf(out, "<h2>Diagnosis</h2>\n");
+	fprintf(out, "<h2 id=\"diagnosis\">Diagnosis</h2>\n");
 	if (v->n_symptoms == 0) {
 		fprintf(out, "<p><strong>Symptom:</strong> ");
 		esc(out, report_no_symptom_text(v));
@@ -198,11 +240,14 @@ static void put_diagnosis(FILE *out, const struct report_view *v)
 
 static void put_table(FILE *out, const struct report_view *v)
 {
-	fprintf(out, "<h2>Checks</h2>\n<table>\n<tr><th>ID</th><th>Status</th><th>Severity</th>"
-	             "<th>Title</th></tr>\n");
+	fprintf(out, "<h2 id=\"checks\">Checks</h2>\n<table>\n<caption>Every check and its status"
+	             "</caption>\n<tr><th scope=\"col\">ID</th><th scope=\"col\">Status</th>"
+	             "<th scope=\"col\">Severity</th><th scope=\"col\">Title</th></tr>\n");
 	for (size_t i = 0; i < v->fs->n; i++) {
 		const struct finding *f = &v->fs->items[i];
 
+		if (!report_shown(v, f))
+			continue;
 		fprintf(out, "<tr><td>");
 		put_check_link(out, f);
 		fprintf(out, "</td><td>");
@@ -212,6 +257,7 @@ static void put_table(FILE *out, const struct report_view *v)
 		fprintf(out, "</td></tr>\n");
 	}
 	fprintf(out, "</table>\n");
+	report_put_hidden(out, v, "<p class=\"meta\">", "</p>\n");
 }
 
 static void put_evidence(FILE *out, const struct finding *f)
@@ -243,16 +289,18 @@ static void put_finding(FILE *out, const struct report_view *v, const struct fin
 	const struct check *c = f->check;
 	bool bad = f->status == STATUS_FAIL || f->status == STATUS_WARN;
 
-	fprintf(out, "<div class=\"finding f-%s\" id=\"", status_name(f->status));
+	fprintf(out, "<section class=\"finding f-%s\" id=\"", status_name(f->status));
 	esc(out, report_check_id(f));
-	fprintf(out, "\">\n<p>");
+	fprintf(out, "\">\n<h4>");
 	put_tag(out, f->status);
-	fprintf(out, " <strong><code>");
+	fprintf(out, " <code>");
 	esc(out, report_check_id(f));
 	fprintf(out, "</code> ");
 	esc(out, report_check_heading(f));
-	fprintf(out, "</strong> <span class=\"meta\">(%s)</span></p>\n<p>",
+	fprintf(out, " <span class=\"meta\">(%s)</span><a class=\"anchor\" href=\"#",
 	        severity_name(f->severity));
+	esc(out, report_check_id(f));
+	fprintf(out, "\" aria-label=\"link to this check\">#</a></h4>\n<p>");
 	esc(out, report_summary(f));
 	fprintf(out, "</p>\n<dl>\n");
 	if (f->status == STATUS_SKIP && f->missing && !strstr(report_summary(f), f->missing)) {
@@ -285,18 +333,21 @@ static void put_finding(FILE *out, const struct report_view *v, const struct fin
 		fprintf(out, "</dd>\n");
 		buf_release(&pb);
 	}
-	fprintf(out, "</dl>\n</div>\n");
+	fprintf(out, "</dl>\n</section>\n");
 }
 
 static void put_details(FILE *out, const struct report_view *v)
 {
 	const struct check_family *family = NULL;
+	bool shown_any = false;
 
-	fprintf(out, "<h2>Details</h2>\n");
+	fprintf(out, "<h2 id=\"details\">Details</h2>\n");
 	for (size_t i = 0; i < v->fs->n; i++) {
 		const struct finding *f = &v->fs->items[i];
 
-		if (i == 0 || f->family != family) {
+		if (!report_shown(v, f))
+			continue;
+		if (!shown_any || f->family != family) {
 			family = f->family;
 			fprintf(out, "<h3>");
 			esc(out, family ? family->id : "(no family)");
@@ -306,6 +357,7 @@ static void put_details(FILE *out, const struct report_view *v)
 			}
 			fprintf(out, "</h3>\n");
 		}
+		shown_any = true;
 		put_finding(out, v, f);
 	}
 }
@@ -315,7 +367,9 @@ static void put_collect(FILE *out, const struct report_view *v)
 	if (!v->n_collect)
 		return;
 	fprintf(out, "<h2 id=\"collect\">What to collect next</h2>\n<table>\n"
-	             "<tr><th>Checks</th><th>Missing</th><th>Collect with</th></tr>\n");
+	             "<caption>Inputs the skipped checks need, and the command that gathers "
+	             "them</caption>\n<tr><th scope=\"col\">Checks</th><th scope=\"col\">"
+	             "Missing</th><th scope=\"col\">Collect with</th></tr>\n");
 	for (size_t i = 0; i < v->n_collect; i++) {
 		const struct report_collect *c = &v->collect[i];
 
@@ -366,7 +420,7 @@ int report_html_write(FILE *out, const struct report_view *v)
 	put_details(out, v);
 	put_collect(out, v);
 	put_warnings(out, v);
-	fprintf(out, "<footer>Generated offline by apigee-bundle ");
+	fprintf(out, "</main>\n<footer>Generated offline by apigee-bundle ");
 	esc(out, APIGEE_BUNDLE_VERSION);
 	fprintf(out, ".</footer>\n</body>\n</html>\n");
 	return ferror(out) ? -EIO : 0;

@@ -31,7 +31,8 @@ struct report_options;
  * UTF-8 become "\xNN", a tab becomes a space. */
 enum report_esc {
 	ESC_TEXT = 0, /* terminal: nothing more */
-	ESC_MD,       /* markdown inline text: backslash-escape the syntax characters */
+	ESC_MD,       /* markdown inline text: backslash-escape syntax where it would act */
+	ESC_MD_TABLE, /* the same in a markdown table cell: "|" as "\|" too */
 	ESC_MD_CODE,  /* inside a markdown code span or fenced block: nothing more */
 	ESC_MD_CELL,  /* inside a code span in a markdown table cell: "|" as "\|" */
 	ESC_HTML,     /* HTML text and attribute values: & < > " ' as entities */
@@ -80,6 +81,14 @@ int report_text_write(FILE *out, const struct report_view *v);
 int report_json_write(FILE *out, const struct report_view *v);
 int report_md_write(FILE *out, const struct report_view *v);
 int report_html_write(FILE *out, const struct report_view *v);
+/* A text colour on its background in the HTML report's style sheet. */
+struct report_color {
+	const char *selector; /* CSS selector */
+	const char *fg, *bg;  /* "#rrggbb" */
+	enum status status;   /* the badge of this status; STATUS__MAX for text */
+};
+/* The HTML report's palette (for the contrast test). */
+const struct report_color *report_html_palette(size_t *n);
 /* The check catalog as a JSON array (apigee-bundle checks --format json). */
 int report_json_catalog(FILE *out);
 
@@ -94,6 +103,13 @@ size_t report_backtick_run(const char *s);
 
 /* Helpers on findings and checks. */
 bool report_is_symptom(const struct finding *f);
+/* fail, warn or error: what --only-problems keeps. */
+bool report_is_problem(const struct finding *f);
+/* Whether the check is listed: all of them, or only problems with --only-problems. */
+bool report_shown(const struct report_view *v, const struct finding *f);
+/* With --only-problems and checks left out: "PRE(N passing and M skipped checks not
+ * shown: --only-problems)POST", escaping nothing (the text is ours). */
+void report_put_hidden(FILE *out, const struct report_view *v, const char *pre, const char *post);
 const char *report_check_id(const struct finding *f);
 const char *report_check_title(const struct finding *f);
 /* What a check's line says: its pass sentence when it passed, else its title (the

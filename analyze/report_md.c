@@ -165,20 +165,29 @@ static void put_diagnosis(FILE *out, const struct report_view *v)
 	}
 }
 
+/* Failures and warnings first: the order in which checks are listed. */
+static const enum status md_order[] = { STATUS_FAIL, STATUS_WARN, STATUS_ERROR, STATUS_PASS,
+	                                STATUS_SKIP };
+
 static void put_table(FILE *out, const struct report_view *v)
 {
 	fprintf(out, "\n## Checks\n\n| ID | Status | Title |\n| --- | --- | --- |\n");
-	for (size_t i = 0; i < v->fs->n; i++) {
-		const struct finding *f = &v->fs->items[i];
+	for (size_t k = 0; k < sizeof(md_order) / sizeof(md_order[0]); k++) {
+		for (size_t i = 0; i < v->fs->n; i++) {
+			const struct finding *f = &v->fs->items[i];
 
-		fprintf(out, "| ");
-		put_code(out, report_check_id(f), ESC_MD_CELL);
-		fprintf(out, " | ");
-		put_status(out, f->status);
-		fprintf(out, " | ");
-		report_put(out, report_check_heading(f), ESC_MD);
-		fprintf(out, " |\n");
+			if (f->status != md_order[k] || !report_shown(v, f))
+				continue;
+			fprintf(out, "| ");
+			put_code(out, report_check_id(f), ESC_MD_CELL);
+			fprintf(out, " | ");
+			put_status(out, f->status);
+			fprintf(out, " | ");
+			report_put(out, report_check_heading(f), ESC_MD_TABLE);
+			fprintf(out, " |\n");
+		}
 	}
+	report_put_hidden(out, v, "\n", "\n");
 }
 
 static void put_evidence(FILE *out, const struct finding *f)
@@ -196,7 +205,8 @@ static void put_evidence(FILE *out, const struct finding *f)
 		n = report_backtick_run(e->excerpt) + 1;
 		fence = n > fence ? n : fence;
 	}
-	fprintf(out, "Evidence:\n\n");
+	fprintf(out, "<details><summary>Evidence (%zu)</summary>\n\n",
+	        f->n_evidence + f->evidence_dropped);
 	put_ticks(out, fence);
 	fprintf(out, "text\n");
 	for (size_t i = 0; i < f->n_evidence; i++) {
@@ -218,7 +228,7 @@ static void put_evidence(FILE *out, const struct finding *f)
 	if (f->evidence_dropped)
 		fprintf(out, "(%zu more not shown)\n", f->evidence_dropped);
 	put_ticks(out, fence);
-	fprintf(out, "\n\n");
+	fprintf(out, "\n\n</details>\n\n");
 }
 
 static void put_finding(FILE *out, const struct report_view *v, const struct finding *f)
@@ -264,24 +274,48 @@ static void put_finding(FILE *out, const struct report_view *v, const struct fin
 	}
 }
 
+static void put_family_heading(FILE *out, const struct check_family *family)
+{
+	fprintf(out, "\n### ");
+	report_put(out, family ? family->id : "(no family)", ESC_MD);
+	if (family) {
+		fprintf(out, " — ");
+		report_put(out, family->title, ESC_MD);
+	}
+	fprintf(out, "\n\n");
+}
+
+/* Failures, warnings and errors first (in that order), then the checks that passed
+ * or skipped, by family. */
 static void put_details(FILE *out, const struct report_view *v)
 {
 	const struct check_family *family = NULL;
+	bool any = false;
 
-	fprintf(out, "\n## Details\n");
+	fprintf(out, "\n## Failures and warnings\n\n");
+	for (size_t k = 0; k < 3; k++)
+		for (size_t i = 0; i < v->fs->n; i++)
+			if (v->fs->items[i].status == md_order[k]) {
+				put_finding(out, v, &v->fs->items[i]);
+				any = true;
+			}
+	if (!any)
+		fprintf(out, "None: no check failed or warned.\n\n");
+	if (v->opts->only_problems)
+		return;
+	any = false;
 	for (size_t i = 0; i < v->fs->n; i++) {
 		const struct finding *f = &v->fs->items[i];
 
-		if (i == 0 || f->family != family) {
+		if (report_is_problem(f))
+			continue;
+		if (!any)
+			fprintf(out, "\n## Other checks\n");
+		if (!any || f->family != family) {
 			family = f->family;
-			fprintf(out, "\n### ");
-			report_put(out, family ? family->id : "(no family)", ESC_MD);
-			if (family) {
-				fprintf(out, " — ");
-				report_put(out, family->title, ESC_MD);
-			}
-			fprintf(out, "\n\n");
+			put_family_heading(out, family);
 		}
+		any = true;
 		put_finding(out, v, f);
 	}
 }

@@ -11,8 +11,9 @@
 #include "report.h"
 #include "banned.h"
 
-#define TEXT_WIDTH 100
-#define TEXT_INDENT 10 /* where summaries, evidence and remediation start */
+#define TEXT_WIDTH 80     /* when the caller gives none */
+#define TEXT_MIN_WIDTH 40 /* narrower terminals get this and wrap */
+#define TEXT_INDENT 10    /* where summaries, evidence and remediation start */
 
 #define SGR_RESET "\033[0m"
 #define SGR_BOLD "\033[1m"
@@ -20,6 +21,7 @@
 struct text_ctx {
 	FILE *out;
 	bool color;
+	size_t width; /* columns to fit */
 };
 
 static const char *status_sgr(enum status s)
@@ -61,16 +63,49 @@ static void put_heading(const struct text_ctx *t, const char *s)
 		fprintf(t->out, "%s\n", s);
 }
 
+/* Bytes of the first max code points of the valid UTF-8 s. */
+static size_t utf8_prefix(const char *s, size_t max)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = 0;
+
+	for (size_t cols = 0; p[n] && cols < max; cols++) {
+		n++;
+		while ((p[n] & 0xc0) == 0x80)
+			n++;
+	}
+	return n;
+}
+
+/* Write an escaped word at col; a word wider than the line is cut at the width
+ * and goes on at indent. Returns the column after it. */
+static size_t put_word(const struct text_ctx *t, const char *w, size_t col, size_t indent)
+{
+	size_t left = report_text_width(w);
+
+	while (col + left > t->width && t->width > col && t->width - indent > 8) {
+		size_t n = utf8_prefix(w, t->width - col);
+
+		fwrite(w, 1, n, t->out);
+		left -= t->width - col;
+		w += n;
+		fprintf(t->out, "\n%*s", (int)indent, "");
+		col = indent;
+	}
+	fputs(w, t->out);
+	return col + left;
+}
+
 /* Word-wrap untrusted s starting at column col; continuation lines are indented by
  * indent. Ends with a newline. */
 static void put_wrapped(const struct text_ctx *t, const char *s, size_t col, size_t indent)
 {
 	const char *p = s ? s : "";
+	struct buf word = BUF_INIT;
 	bool first = true;
 
 	while (*p) {
 		const char *e;
-		char word[512];
 		size_t n, w;
 
 		while (*p == ' ')
@@ -79,39 +114,82 @@ static void put_wrapped(const struct text_ctx *t, const char *s, size_t col, siz
 			break;
 		e = strchr(p, ' ');
 		n = e ? (size_t)(e - p) : strlen(p);
-		/* Escape word by word; an over-long word is cut into pieces. */
-		if (n >= sizeof(word)) {
-			n = sizeof(word) - 1;
-			while (n > 1 && ((unsigned char)p[n] & 0xc0) == 0x80)
-				n--;
+		buf_reset(&word);
+		if (buf_append(&word, p, n) < 0 || !word.data)
+			break;
+		{
+			struct buf esc = BUF_INIT;
+
+			if (report_escape(&esc, word.data, ESC_TEXT) < 0 || !esc.data) {
+				buf_release(&esc);
+				break;
+			}
+			w = report_text_width(esc.data);
+			if (!first && col + 1 + w > t->width && col > indent) {
+				fprintf(t->out, "\n%*s", (int)indent, "");
+				col = indent;
+			} else if (!first) {
+				fputc(' ', t->out);
+				col++;
+			}
+			col = put_word(t, esc.data, col, indent);
+			buf_release(&esc);
 		}
-		memcpy(word, p, n);
-		word[n] = '\0';
-		w = report_text_width(word);
-		if (!first && col + 1 + w > TEXT_WIDTH && col > indent) {
-			fprintf(t->out, "\n%*s", (int)indent, "");
-			col = indent;
-		} else if (!first) {
-			fputc(' ', t->out);
-			col++;
-		}
-		report_put(t->out, word, ESC_TEXT);
-		col += w;
 		first = false;
 		p += n;
 	}
+	buf_release(&word);
 	fputc('\n', t->out);
 }
 
-static void put_location(const struct text_ctx *t, const struct evidence *e)
+/* Write the escaped (valid UTF-8) s cut to at most max columns, the last of them an
+ * ellipsis when something was cut; code points are cut whole. */
+static void put_cut(const struct text_ctx *t, const char *s, size_t max)
 {
-	report_put(t->out, e->artifact ? e->artifact : "(input)", ESC_TEXT);
-	if (e->line)
-		fprintf(t->out, ":%u", e->line);
-	if (e->pointer && *e->pointer) {
-		fputc('#', t->out);
-		report_put(t->out, e->pointer, ESC_TEXT);
+	const unsigned char *p = (const unsigned char *)s;
+	size_t cols = 0, keep = 0;
+
+	if (report_text_width(s) <= max) {
+		fputs(s, t->out);
+		return;
 	}
+	while (p[keep] && cols + 1 < max) {
+		size_t n = 1;
+
+		while ((p[keep + n] & 0xc0) == 0x80)
+			n++;
+		keep += n;
+		cols++;
+	}
+	fwrite(s, 1, keep, t->out);
+	fputs("\xe2\x80\xa6", t->out); /* U+2026 HORIZONTAL ELLIPSIS */
+}
+
+/* One evidence line at TEXT_INDENT + 2: "member:line#pointer  excerpt", cut to the
+ * width. */
+static void put_evidence_line(const struct text_ctx *t, const struct evidence *e)
+{
+	struct buf line = BUF_INIT;
+	size_t indent = TEXT_INDENT + 2;
+	int r;
+
+	r = report_escape(&line, e->artifact ? e->artifact : "(input)", ESC_TEXT);
+	if (r == 0 && e->line)
+		r = buf_printf(&line, ":%u", e->line);
+	if (r == 0 && e->pointer && *e->pointer) {
+		r = buf_printf(&line, "#");
+		if (r == 0)
+			r = report_escape(&line, e->pointer, ESC_TEXT);
+	}
+	if (r == 0 && e->excerpt && *e->excerpt) {
+		r = buf_printf(&line, "  ");
+		if (r == 0)
+			r = report_escape(&line, e->excerpt, ESC_TEXT);
+	}
+	fprintf(t->out, "%*s", (int)indent, "");
+	put_cut(t, r == 0 && line.data ? line.data : "(out of memory)", t->width - indent);
+	fputc('\n', t->out);
+	buf_release(&line);
 }
 
 static void put_header(const struct text_ctx *t, const struct report_view *v)
@@ -153,8 +231,11 @@ static void put_header(const struct text_ctx *t, const struct report_view *v)
 		fprintf(t->out, "Bundle:     ");
 		put_wrapped(t, r == 0 ? line.data : "(out of memory)", 12, 12);
 	}
+	buf_reset(&line);
+	r = buf_printf(&line, "%s (%s)", v->collected_at, v->time_source_text);
+	fprintf(t->out, "Collected:  ");
+	put_wrapped(t, r == 0 ? line.data : "(out of memory)", 12, 12);
 	buf_release(&line);
-	fprintf(t->out, "Collected:  %s (%s)\n", v->collected_at, v->time_source_text);
 }
 
 /* "points to: SNI-001 (fail), TLS-001 (skip)" at column indent. */
@@ -174,7 +255,7 @@ static void put_related(const struct text_ctx *t, const struct report_view *v,
 		if (i) {
 			fputc(',', t->out);
 			col++;
-			if (col + 1 + w > TEXT_WIDTH) {
+			if (col + 1 + w > t->width) {
 				fprintf(t->out, "\n%*s", (int)(indent + 11), "");
 				col = indent + 11;
 			} else {
@@ -199,11 +280,15 @@ static void put_related(const struct text_ctx *t, const struct report_view *v,
 static void put_diag_line(const struct text_ctx *t, const struct finding *f, size_t col,
                           size_t indent)
 {
+	struct buf line = BUF_INIT;
+	int r;
+
 	put_tag(t, f->status);
-	fprintf(t->out, " %s %s — ", report_check_id(f), report_check_title(f));
-	col += 7 + 1 + strlen(report_check_id(f)) + 1 + report_text_width(report_check_title(f)) +
-	       3;
-	put_wrapped(t, report_summary(f), col, indent);
+	fprintf(t->out, " %s ", report_check_id(f));
+	col += 7 + 1 + strlen(report_check_id(f)) + 1;
+	r = buf_printf(&line, "%s — %s", report_check_title(f), report_summary(f));
+	put_wrapped(t, r == 0 ? line.data : "(out of memory)", col, indent);
+	buf_release(&line);
 }
 
 /* Checks that ended in error: their verdict is unknown until the input is fixed. */
@@ -276,17 +361,8 @@ static void put_finding(const struct text_ctx *t, const struct report_view *v,
 	}
 	if (f->n_evidence || f->evidence_dropped) {
 		fprintf(t->out, "%*sevidence:\n", TEXT_INDENT, "");
-		for (size_t i = 0; i < f->n_evidence; i++) {
-			const struct evidence *e = &f->evidence[i];
-
-			fprintf(t->out, "%*s", TEXT_INDENT + 2, "");
-			put_location(t, e);
-			if (e->excerpt && *e->excerpt) {
-				fprintf(t->out, "  ");
-				report_put(t->out, e->excerpt, ESC_TEXT);
-			}
-			fputc('\n', t->out);
-		}
+		for (size_t i = 0; i < f->n_evidence; i++)
+			put_evidence_line(t, &f->evidence[i]);
 		if (f->evidence_dropped)
 			fprintf(t->out, "%*s(%zu more not shown)\n", TEXT_INDENT + 2, "",
 			        f->evidence_dropped);
@@ -313,25 +389,34 @@ static void put_finding(const struct text_ctx *t, const struct report_view *v,
 static void put_checks(const struct text_ctx *t, const struct report_view *v)
 {
 	const struct check_family *family = NULL;
+	bool shown_any = false;
 
 	for (size_t i = 0; i < v->fs->n; i++) {
 		const struct finding *f = &v->fs->items[i];
 
-		if (i == 0 || f->family != family) {
+		if (!report_shown(v, f))
+			continue;
+		if (!shown_any || f->family != family) {
+			struct buf line = BUF_INIT;
+			int r;
+
 			family = f->family;
 			fputc('\n', t->out);
+			if (family)
+				r = buf_printf(&line, "%s — %s", family->id, family->title);
+			else
+				r = buf_puts(&line, "(no family)");
 			if (t->color)
 				fprintf(t->out, "%s", SGR_BOLD);
-			if (family)
-				fprintf(t->out, "%s — %s", family->id, family->title);
-			else
-				fprintf(t->out, "(no family)");
+			put_wrapped(t, r == 0 ? line.data : "(out of memory)", 0, 2);
 			if (t->color)
 				fprintf(t->out, "%s", SGR_RESET);
-			fputc('\n', t->out);
+			buf_release(&line);
 		}
+		shown_any = true;
 		put_finding(t, v, f);
 	}
+	report_put_hidden(t->out, v, "\n", "\n");
 }
 
 static void put_collect(const struct text_ctx *t, const struct report_view *v)
@@ -368,29 +453,48 @@ static void put_warnings(const struct text_ctx *t, const struct report_view *v)
 	}
 }
 
+/* "Result: 3 fail, 1 warn, … (N checks)", wrapped at the width with the counts
+ * kept whole. */
 static void put_tally(const struct text_ctx *t, const struct report_view *v)
 {
 	static const enum status order[] = { STATUS_FAIL, STATUS_WARN, STATUS_PASS, STATUS_SKIP,
 		                             STATUS_ERROR };
+	size_t n = sizeof(order) / sizeof(order[0]), col = 8;
+	char item[64];
 
 	fprintf(t->out, "\nResult: ");
-	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-		enum status s = order[i];
+	for (size_t i = 0; i <= n; i++) {
+		size_t len;
 
-		if (i)
-			fprintf(t->out, ", ");
-		if (t->color && v->counts[s])
-			fprintf(t->out, "%s%zu %s%s", status_sgr(s), v->counts[s], status_name(s),
-			        SGR_RESET);
+		if (i < n)
+			len = (size_t)snprintf(item, sizeof(item), "%zu %s%s", v->counts[order[i]],
+			                       status_name(order[i]), i + 1 < n ? "," : "");
 		else
-			fprintf(t->out, "%zu %s", v->counts[s], status_name(s));
+			len = (size_t)snprintf(item, sizeof(item), "(%zu check%s)", v->fs->n,
+			                       v->fs->n == 1 ? "" : "s");
+		if (i && col + 1 + len > t->width) {
+			fprintf(t->out, "\n%8s", "");
+			col = 8;
+		} else if (i) {
+			fputc(' ', t->out);
+			col++;
+		}
+		if (i < n && t->color && v->counts[order[i]])
+			fprintf(t->out, "%s%.*s%s%s", status_sgr(order[i]),
+			        (int)(len - (i + 1 < n)), item, SGR_RESET, i + 1 < n ? "," : "");
+		else
+			fputs(item, t->out);
+		col += len;
 	}
-	fprintf(t->out, " (%zu check%s)\n", v->fs->n, v->fs->n == 1 ? "" : "s");
+	fputc('\n', t->out);
 }
 
 int report_text_write(FILE *out, const struct report_view *v)
 {
-	struct text_ctx t = { out, v->opts && v->opts->color };
+	struct text_ctx t = { out, v->opts && v->opts->color, TEXT_WIDTH };
+
+	if (v->opts && v->opts->width)
+		t.width = v->opts->width < TEXT_MIN_WIDTH ? TEXT_MIN_WIDTH : v->opts->width;
 
 	put_header(&t, v);
 	put_diagnosis(&t, v);

@@ -5,13 +5,14 @@ set -eu
 
 pkgs="meson ninja-build pkg-config gcc libc6-dev make clang-format libarchive-dev libyaml-dev
 libjansson-dev libcurl4-openssl-dev libssl-dev libcmocka-dev python3
-python3-jsonschema openssl curl zstd gzip ca-certificates"
+python3-jsonschema openssl curl zstd gzip ca-certificates chromium"
 
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
 		missing="$missing $p"
 done
+# chromium (large): the HTML report test loads the report in it, headless.
 # kubectl: the machines of this project have it; a fresh Debian 12 gets Debian's client.
 if ! command -v kubectl >/dev/null 2>&1; then
 	missing="$missing kubernetes-client"

@@ -175,10 +175,30 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* Render with ro into a NUL-terminated string (caller frees). */
+static char *render_opts(const struct fixture *fx, const struct report_options *ro,
+                         bool with_bundle)
+{
+	char *data = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&data, &len);
+
+	assert_non_null(f);
+	assert_int_equal(report_write(f, with_bundle ? &fx->b : NULL, &fx->fs, ro), 0);
+	assert_int_equal(fclose(f), 0);
+	assert_non_null(data);
+	assert_int_equal(strlen(data), len);
+	return data;
+}
+
 /* Render into a NUL-terminated string (caller frees). */
 static char *render(const struct fixture *fx, enum report_format fmt, bool color, bool with_bundle)
 {
-	struct report_options ro = { .format = fmt, .color = color, .input = "bundle.tar.gz" };
+	/* 100 columns: the content tests need not follow the wrapping (test_report__text_width
+	 * does) */
+	struct report_options ro = {
+		.format = fmt, .color = color, .input = "bundle.tar.gz", .width = 100
+	};
 	char *data = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&data, &len);
@@ -236,7 +256,20 @@ static void test_report__escape(void **state)
 	assert_string_equal(b.data, "&lt;a href=&#39;x&#39;&gt;&amp;&quot;");
 	buf_reset(&b);
 	assert_int_equal(report_escape(&b, "*a* _b_ `c` [d](e) <f> | # x-y", ESC_MD), 0);
-	assert_string_equal(b.data, "\\*a\\* \\_b\\_ \\`c\\` \\[d\\](e) \\<f\\> \\| \\# x-y");
+	/* only what markdown would read as syntax there: no stray backslashes */
+	assert_string_equal(b.data, "\\*a\\* \\_b\\_ \\`c\\` \\[d\\](e) \\<f> | # x-y");
+	buf_reset(&b);
+	assert_int_equal(report_escape(&b, "# h", ESC_MD), 0);
+	assert_string_equal(b.data, "\\# h");
+	buf_reset(&b);
+	assert_int_equal(report_escape(&b, "> q", ESC_MD), 0);
+	assert_string_equal(b.data, "\\> q");
+	buf_reset(&b);
+	assert_int_equal(report_escape(&b, "a & b &amp; &#1; ![i] ! ~~s~~ ~", ESC_MD), 0);
+	assert_string_equal(b.data, "a & b \\&amp; \\&#1; \\!\\[i\\] ! \\~\\~s\\~\\~ ~");
+	buf_reset(&b);
+	assert_int_equal(report_escape(&b, "a | *b*", ESC_MD_TABLE), 0);
+	assert_string_equal(b.data, "a \\| \\*b\\*");
 	buf_reset(&b);
 	/* "_" inside a word is never emphasis: left alone */
 	assert_int_equal(report_escape(&b, "filter_chain_not_found _x_ a_ _b", ESC_MD), 0);
@@ -492,22 +525,22 @@ static void test_report__markdown(void **state)
 	p = after(p, "**Symptom:** **FAIL** `CURL-001`");
 	p = after(p, "1. **FAIL** `SNI-004`");
 	p = after(p, "| ID | Status | Title |");
+	/* title syntax escaped in the table; problems first */
+	p = after(p, "| `TLS-005` | **WARN** | Certificate expired \\| or \\*not\\* yet valid |");
 	/* a pass shows its pass sentence, not the fault */
 	p = after(p, "| `SNI-003` | **PASS** | A wildcard ApigeeRoute exists |");
-	/* title syntax escaped in the table */
-	p = after(p, "| `TLS-005` | **WARN** | Certificate expired \\| or \\*not\\* yet valid |");
-	p = after(p, "#### PASS · SNI-003 · A wildcard ApigeeRoute exists\n");
 	p = after(p, "#### FAIL · SNI-004");
 	/* summary text escaped ("[" would start a link) */
 	p = after(p, "enableNonSniClient false \\x1b\\[31mred\\x1b\\[0m");
 	/* evidence fence longer than the backtick run inside */
-	p = after(p, "Evidence:\n\n````text\n");
+	p = after(p, "<summary>Evidence (7)</summary>\n\n````text\n");
 	p = after(p, "logs/ingress.log:12  sni=- ``` `tick` <b>&amp;</b>\n");
 	p = after(p, "\n````\n");
-	p = after(p, "Note: note with \\| pipe and \\# hash");
+	p = after(p, "Note: note with | pipe and # hash");
 	p = after(p, "**Remediation:**");
-	p = after(p, "\\<script\\>alert(1)\\</script\\>");
+	p = after(p, "\\<script>alert(1)\\</script>");
 	p = after(p, "Playbook: Apigee X and hybrid: external clients cannot reach Apigee");
+	p = after(p, "#### PASS · SNI-003 · A wildcard ApigeeRoute exists\n");
 	p = after(p, "## What to collect next");
 	p = after(p, "- `XLB-009`: missing instance attachments");
 	p = after(p, "## Warnings");
@@ -529,19 +562,28 @@ static void test_report__html(void **state)
 	p = after(out, "<!DOCTYPE html>");
 	p = after(p, "Content-Security-Policy");
 	p = after(p, "<style>");
-	p = after(p, "<h2>Diagnosis</h2>");
+	/* evidence wraps at token boundaries; cards are not split when printed */
+	after(p, "white-space:pre-wrap;overflow-wrap:anywhere;word-break:normal}");
+	after(after(p, "@media print{"), ".finding,tr,pre{break-inside:avoid");
+	p = after(p, "<main>");
+	p = after(p, "<caption>");
+	p = after(p, "<h2 id=\"diagnosis\">Diagnosis</h2>");
 	p = after(p, "<span class=\"tag fail\">FAIL</span> <a href=\"#CURL-001\">");
-	p = after(p, "<h2>Checks</h2>");
+	p = after(p, "<h2 id=\"checks\">Checks</h2>\n<table>\n<caption>");
 	p = after(p, "<td>A wildcard ApigeeRoute exists</td>");
 	p = after(p, "Certificate expired | or *not* yet valid");
-	p = after(p, "</code> A wildcard ApigeeRoute exists</strong>");
+	/* each check a section with its id and a heading */
+	p = after(p, "<section class=\"finding f-pass\" id=\"SNI-003\">\n<h4>");
+	p = after(p, "</code> A wildcard ApigeeRoute exists <span");
+	p = after(p, "</h4>");
 	p = after(p, "id=\"SNI-004\"");
 	p = after(p, "sni=- ``` `tick` &lt;b&gt;&amp;amp;&lt;/b&gt;");
 	p = after(p, "&lt;script&gt;alert(1)&lt;/script&gt;");
 	p = after(p, "<dt>Playbook</dt><dd>Apigee X and hybrid: external clients cannot reach "
 	             "Apigee");
-	p = after(p, "<h2 id=\"collect\">What to collect next</h2>");
+	p = after(p, "<h2 id=\"collect\">What to collect next</h2>\n<table>\n<caption>");
 	p = after(p, "<h2 id=\"warnings\">Warnings</h2>");
+	p = after(p, "</main>");
 	after(p, "</html>\n");
 	free(out);
 }
@@ -658,6 +700,198 @@ static void test_report__catalog(void **state)
 	free(data);
 }
 
+static void test_report__format_from_path(void **state)
+{
+	(void)state;
+	assert_int_equal(report_format_from_path("report.html"), REPORT_HTML);
+	assert_int_equal(report_format_from_path("out/REPORT.HTM"), REPORT_HTML);
+	assert_int_equal(report_format_from_path("a.b/report.md"), REPORT_MARKDOWN);
+	assert_int_equal(report_format_from_path("report.markdown"), REPORT_MARKDOWN);
+	assert_int_equal(report_format_from_path("findings.json"), REPORT_JSON);
+	assert_int_equal(report_format_from_path("report.txt"), REPORT_TEXT);
+	assert_int_equal(report_format_from_path("report"), REPORT__INVALID);
+	assert_int_equal(report_format_from_path("dir.html/report"), REPORT__INVALID);
+	assert_int_equal(report_format_from_path("report.pdf"), REPORT__INVALID);
+	assert_int_equal(report_format_from_path(NULL), REPORT__INVALID);
+}
+
+/* WCAG 2.x relative luminance of "#rrggbb". */
+static double luminance(const char *hex)
+{
+	double c[3];
+
+	assert_int_equal(strlen(hex), 7);
+	assert_int_equal(hex[0], '#');
+	for (int i = 0; i < 3; i++) {
+		char part[3] = { hex[1 + 2 * i], hex[2 + 2 * i], '\0' };
+		char *end;
+		double x = (double)strtol(part, &end, 16) / 255.0;
+
+		assert_int_equal(*end, '\0');
+		/* (x + 0.055) / 1.055 raised to 2.4, without libm */
+		if (x <= 0.03928) {
+			c[i] = x / 12.92;
+		} else {
+			double b = (x + 0.055) / 1.055, r = b * b; /* b^2 */
+			double lo = 0, hi = 1;
+
+			/* b^0.4 by bisection: y^5 = b^2 */
+			for (int k = 0; k < 60; k++) {
+				double m = (lo + hi) / 2;
+
+				if (m * m * m * m * m < r)
+					lo = m;
+				else
+					hi = m;
+			}
+			c[i] = b * b * lo; /* b^2.4 */
+		}
+	}
+	return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+}
+
+static double contrast(const char *fg, const char *bg)
+{
+	double a = luminance(fg), b = luminance(bg);
+
+	return a > b ? (a + 0.05) / (b + 0.05) : (b + 0.05) / (a + 0.05);
+}
+
+/* Every text colour and badge of the HTML report meets WCAG AA (4.5:1); every
+ * status has a badge; the style sheet uses the palette. */
+static void test_report__html_contrast(void **state)
+{
+	struct fixture *fx = *state;
+	size_t n;
+	const struct report_color *pal = report_html_palette(&n);
+	bool badge[STATUS__MAX] = { false };
+	char *out = render(fx, REPORT_HTML, false, true);
+
+	/* the formula, on known pairs: black on white 21:1, the old WARN badge 2.2:1 */
+	assert_true(contrast("#000000", "#ffffff") > 20.99);
+	assert_true(contrast("#ffffff", "#e6a100") < 2.3);
+	assert_true(contrast("#ffffff", "#9e9e9e") < 2.7);
+	for (size_t i = 0; i < n; i++) {
+		double r = contrast(pal[i].fg, pal[i].bg);
+		char rule[128];
+
+		if (r < 4.5)
+			fail_msg("%s: %s on %s is %.2f:1, below 4.5:1", pal[i].selector, pal[i].fg,
+			         pal[i].bg, r);
+		if (pal[i].status != STATUS__MAX)
+			badge[pal[i].status] = true;
+		snprintf(rule, sizeof(rule), "%s{color:%s;background:%s}", pal[i].selector,
+		         pal[i].fg, pal[i].bg);
+		after(out, rule);
+	}
+	for (int s = 0; s < STATUS__MAX; s++)
+		assert_true(badge[s]);
+	free(out);
+}
+
+/* --only-problems: fail, warn and error only, in text, markdown and html; json keeps
+ * every check. */
+static void test_report__only_problems(void **state)
+{
+	struct fixture *fx = *state;
+	static const enum report_format fmts[] = { REPORT_TEXT, REPORT_MARKDOWN, REPORT_HTML };
+
+	for (size_t i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++) {
+		struct report_options ro = { .format = fmts[i],
+			                     .input = "b",
+			                     .only_problems = true };
+		char *out = render_opts(fx, &ro, true);
+
+		after(out, "SNI-004");
+		after(out, "TLS-005");
+		after(out, "XLB-003");
+		/* the passing check appears nowhere; the skipped one only in what to collect */
+		assert_null(strstr(out, "SNI-003"));
+		assert_null(strstr(out, "A wildcard ApigeeRoute exists"));
+		after(out, "1 passing and 1 skipped checks not shown: --only-problems");
+		free(out);
+	}
+	{
+		struct report_options ro = { .format = REPORT_JSON,
+			                     .input = "b",
+			                     .only_problems = true };
+		char *out = render_opts(fx, &ro, true);
+
+		after(out, "\"SNI-003\"");
+		free(out);
+	}
+}
+
+/* The text report fits the width: no line wider than asked, evidence cut with an
+ * ellipsis on a code point boundary. */
+static void test_report__text_width(void **state)
+{
+	struct fixture *fx = *state;
+	static const unsigned widths[] = { 0, 40, 60, 132 };
+	struct finding *f = &fx->fs.items[I_SNI4];
+
+	finding_evidence_at(f, "logs/long.log", 7, NULL,
+	                    "\xc3\xa9\xc3\xa9\xc3\xa9 a very long excerpt line that goes on and on "
+	                    "\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82"
+	                    "\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac"
+	                    " well past any terminal width one could have, 140 columns or more "
+	                    "and then some more words at the end");
+	for (size_t i = 0; i < sizeof(widths) / sizeof(widths[0]); i++) {
+		struct report_options ro = { .format = REPORT_TEXT,
+			                     .input = "b",
+			                     .width = widths[i] };
+		char *out = render_opts(fx, &ro, true);
+		size_t max = widths[i] ? widths[i] : 80;
+		const char *line = out;
+
+		after(out, "logs/long.log:7  \xc3\xa9\xc3\xa9\xc3\xa9 a ");
+		if (max < 140)
+			after(out, "\xe2\x80\xa6\n");
+		while (*line) {
+			const char *nl = strchr(line, '\n');
+			size_t len = nl ? (size_t)(nl - line) : strlen(line);
+			char *copy = strndup(line, len);
+
+			assert_non_null(copy);
+			/* valid UTF-8 (the escaper would show a cut byte as \xNN) */
+			if (strstr(copy, "long.log"))
+				assert_null(strstr(copy, "\\x"));
+			if (report_text_width(copy) > max)
+				fail_msg("line wider than %zu: '%s'", max, copy);
+			free(copy);
+			line += len + (nl ? 1 : 0);
+		}
+		free(out);
+	}
+}
+
+/* Markdown: failures and warnings first, evidence folded in <details>, plain text
+ * without stray backslashes. */
+static void test_report__markdown_order(void **state)
+{
+	struct fixture *fx = *state;
+	char *out = render(fx, REPORT_MARKDOWN, false, true);
+	const char *p;
+
+	p = after(out, "| ID | Status | Title |");
+	p = after(p, "| `SNI-004` | **FAIL**");
+	p = after(p, "| `TLS-005` | **WARN**");
+	p = after(p, "| `SNI-003` | **PASS**");
+	p = after(p, "## Failures and warnings");
+	p = after(p, "#### FAIL · SNI-004");
+	p = after(p, "<details><summary>Evidence (7)</summary>\n\n````text\n");
+	p = after(p, "\n````\n\n</details>\n");
+	p = after(p, "#### FAIL · XLB-003");
+	p = after(p, "#### FAIL · CURL-001");
+	p = after(p, "#### WARN · TLS-005");
+	p = after(p, "## Other checks");
+	p = after(p, "#### PASS · SNI-003");
+	after(p, "#### SKIP · XLB-009");
+	/* no backslash before characters markdown would not read as syntax here */
+	after(out, "Note: note with | pipe and # hash\n");
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -672,6 +906,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_report__errors, setup, teardown),
 		cmocka_unit_test(test_report__no_findings),
 		cmocka_unit_test(test_report__catalog),
+		cmocka_unit_test(test_report__format_from_path),
+		cmocka_unit_test_setup_teardown(test_report__html_contrast, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_report__only_problems, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_report__text_width, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_report__markdown_order, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

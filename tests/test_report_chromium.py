@@ -1,0 +1,174 @@
+#!/usr/bin/env python3
+"""Load the HTML report in a real headless Chromium, offline.
+
+usage: test_report_chromium.py BINARY INPUT OUTDIR
+
+Writes OUTDIR/report.html with 'apigee-bundle analyze INPUT -o report.html', then
+runs Debian's chromium headless with the network cut off (no proxy reachable, every
+host name unresolvable, background networking off, a new empty profile) to
+  - dump the DOM: <main>, one heading per check (in a section whose id is the
+    check ID, so #ID navigates to it), table captions, the strict
+    Content-Security-Policy meta, and no http(s) URL in any src or href;
+  - record a net log: no http(s) request left the page;
+  - take a screenshot, OUTDIR/report-screenshot.png (doc/report-screenshot.png in
+    the source tree is one such screenshot, committed).
+
+Exit status: 0 pass, 1 fail, 77 skipped (chromium is not installed: scripts/deps.sh
+installs it, as root).
+"""
+import html.parser
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+CSP = "default-src 'none'; style-src 'unsafe-inline'"
+FAILURES = []
+
+
+def check(cond, what):
+    if not cond:
+        FAILURES.append(what)
+        print(f"FAIL: {what}", file=sys.stderr)
+
+
+class Dom(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.stack = []
+        self.tags = {}
+        self.csp = None
+        self.urls = []
+        self.sections = []  # ids of section.finding
+        self.headed = set()  # section ids with an h4 inside
+        self.captions = 0
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.tags[tag] = self.tags.get(tag, 0) + 1
+        for k in ("src", "href", "srcset", "action", "data", "poster"):
+            if a.get(k):
+                self.urls.append(a[k])
+        if tag == "meta" and (a.get("http-equiv") or "").lower() == "content-security-policy":
+            self.csp = a.get("content")
+        if tag == "section" and "finding" in (a.get("class") or "").split():
+            self.sections.append(a.get("id"))
+        if tag == "h4" and self.stack and self.stack[-1][0] == "section":
+            self.headed.add(self.stack[-1][1])
+        if tag == "caption":
+            self.captions += 1
+        if tag not in ("meta", "br", "link", "img", "input", "hr"):
+            self.stack.append((tag, a.get("id")))
+
+    def handle_endtag(self, tag):
+        while self.stack:
+            t, _ = self.stack.pop()
+            if t == tag:
+                break
+
+
+def chromium():
+    for name in ("chromium", "chromium-browser"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def browse(exe, profile, *extra):
+    args = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+            "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--disable-extensions",
+            "--disable-default-apps", "--no-default-browser-check", "--mute-audio",
+            f"--user-data-dir={profile}",
+            # the network is off: nothing resolves, any proxy use goes nowhere
+            "--host-resolver-rules=MAP * ~NOTFOUND", "--proxy-server=127.0.0.1:9",
+            *extra]
+    return subprocess.run(args, capture_output=True, timeout=180,
+                          env=dict(os.environ, HOME=profile))
+
+
+def requests_in(netlog):
+    """URLs of the requests in a Chromium net log (JSON; may lack its closing)."""
+    with open(netlog, encoding="utf-8", errors="replace") as f:
+        text = f.read().rstrip().rstrip(",")
+    if not text.endswith("}"):
+        text += "]}"
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError:
+        if not text.endswith("]}"):
+            doc = json.loads(text + "]}")
+        else:
+            raise
+    urls = []
+    for ev in doc.get("events", []):
+        url = (ev.get("params") or {}).get("url")
+        if isinstance(url, str):
+            urls.append(url)
+    return urls
+
+
+def main():
+    binary, inp, outdir = sys.argv[1], sys.argv[2], sys.argv[3]
+    exe = chromium()
+    if not exe:
+        print("SKIP: chromium is not installed; run scripts/deps.sh as root (the test "
+              "command does) to install Debian's chromium", file=sys.stderr)
+        return 77
+    os.makedirs(outdir, exist_ok=True)
+    report = os.path.abspath(os.path.join(outdir, "report.html"))
+    shot = os.path.abspath(os.path.join(outdir, "report-screenshot.png"))
+    env = dict(os.environ, NO_COLOR="1", APIGEE_BUNDLE_NOW="1768000000")
+    p = subprocess.run([binary, "analyze", inp, "-o", report], env=env, capture_output=True)
+    check(p.returncode in (0, 1), f"analyze -o report.html exits 0 or 1 (got {p.returncode})")
+    p = subprocess.run([binary, "analyze", inp, "--format", "json"], env=env,
+                       capture_output=True)
+    ids = [f["check"] for f in json.loads(p.stdout)["findings"]]
+    url = "file://" + report
+
+    with tempfile.TemporaryDirectory() as profile:
+        netlog = os.path.join(profile, "netlog.json")
+        p = browse(exe, os.path.join(profile, "p1"), f"--log-net-log={netlog}",
+                   "--dump-dom", url)
+        check(p.returncode == 0, f"chromium --dump-dom exits 0 (got {p.returncode}): "
+              f"{p.stderr.decode(errors='replace')[-400:]}")
+        dom = Dom()
+        dom.feed(p.stdout.decode())
+        check(dom.tags.get("main") == 1, "the DOM has one <main>")
+        check(dom.csp == CSP, f"the CSP meta is {CSP!r} (got {dom.csp!r})")
+        check(dom.sections == ids, "one section per check, id = check ID, catalog order")
+        check(set(ids) <= dom.headed, "every check section has its heading (h4)")
+        check(dom.captions >= 2, f"tables have captions (got {dom.captions})")
+        remote = [u for u in dom.urls if u.lower().startswith(("http:", "https:", "//"))]
+        check(not remote, f"no http(s) URL in src/href: {remote[:5]}")
+        check(all(u.startswith("#") for u in dom.urls),
+              f"every link stays in the page: {[u for u in dom.urls if u[:1] != '#'][:5]}")
+        if os.path.exists(netlog):
+            reqs = [u for u in requests_in(netlog)
+                    if u.lower().startswith(("http:", "https:", "ws:", "wss:"))]
+            check(not reqs, f"no request left the page: {reqs[:5]}")
+        else:
+            check(False, "chromium wrote its net log")
+
+        if os.path.exists(shot):
+            os.unlink(shot)
+        p = browse(exe, os.path.join(profile, "p2"), f"--screenshot={shot}",
+                   "--window-size=1100,1400", "--hide-scrollbars", url)
+        check(p.returncode == 0 and os.path.exists(shot) and os.path.getsize(shot) > 10000,
+              "chromium wrote a screenshot")
+        if os.path.exists(shot):
+            with open(shot, "rb") as f:
+                check(f.read(8) == b"\x89PNG\r\n\x1a\n", "the screenshot is a PNG")
+
+    if FAILURES:
+        print(f"{len(FAILURES)} failure(s)", file=sys.stderr)
+        return 1
+    print(f"ok: {len(ids)} checks in the DOM, screenshot {shot}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
