@@ -399,6 +399,73 @@ static void put_collect(FILE *out, const struct report_view *v)
 	fprintf(out, "</table>\n");
 }
 
+/* The manifest's sources, failed and skipped first, and the redaction counts. */
+static void put_sources(FILE *out, const struct bundle *b)
+{
+	static const char *const order[] = { "failed", "skipped", "collected", NULL };
+	size_t counted = 0;
+
+	fprintf(out, "<p>");
+	for (size_t k = 0; order[k]; k++) {
+		size_t n = 0;
+
+		for (size_t i = 0; i < b->n_sources; i++)
+			n += strcmp(b->sources[i].status, order[k]) == 0;
+		fprintf(out, "%s%zu %s", k ? ", " : "", n, order[k]);
+		counted += n;
+	}
+	if (counted < b->n_sources)
+		fprintf(out, ", %zu other", b->n_sources - counted);
+	fprintf(out, ".</p>\n<table>\n<caption>Sources the collector tried</caption>\n"
+	             "<tr><th scope=\"col\">Source</th><th scope=\"col\">Status</th>"
+	             "<th scope=\"col\">Reason</th></tr>\n");
+	for (size_t k = 0; k <= 3; k++) {
+		for (size_t i = 0; i < b->n_sources; i++) {
+			const struct manifest_source *ms = &b->sources[i];
+			bool known = false;
+
+			for (size_t j = 0; order[j]; j++)
+				known |= strcmp(ms->status, order[j]) == 0;
+			if (k < 3 ? strcmp(ms->status, order[k]) != 0 : known)
+				continue;
+			fprintf(out, "<tr><td><code>");
+			esc(out, ms->name);
+			fprintf(out, "</code></td><td>");
+			esc(out, ms->status);
+			fprintf(out, "</td><td>");
+			esc(out, ms->reason);
+			fprintf(out, "</td></tr>\n");
+		}
+	}
+	fprintf(out, "</table>\n");
+}
+
+static void put_manifest(FILE *out, const struct report_view *v)
+{
+	const struct bundle *b = v->bundle;
+
+	if (!b || !b->is_collected || (!b->n_sources && !b->redaction_seen))
+		return;
+	fprintf(out, "<h2 id=\"manifest\">Collection and redaction</h2>\n");
+	if (b->n_sources)
+		put_sources(out, b);
+	if (!b->redaction_seen)
+		return;
+	if (!b->n_redactions) {
+		fprintf(out, "<p>Redaction: no rule replaced anything.</p>\n");
+		return;
+	}
+	fprintf(out, "<table>\n<caption>Values redacted, per rule</caption>\n"
+	             "<tr><th scope=\"col\">Rule</th><th scope=\"col\">Replaced</th></tr>\n");
+	for (size_t i = 0; i < b->n_redactions; i++) {
+		fprintf(out, "<tr><td><code>");
+		esc(out, b->redactions[i].rule);
+		fprintf(out, "</code></td><td>%llu</td></tr>\n",
+		        (unsigned long long)b->redactions[i].count);
+	}
+	fprintf(out, "</table>\n");
+}
+
 static void put_warnings(FILE *out, const struct report_view *v)
 {
 	if (!v->warnings.n)
@@ -419,6 +486,7 @@ int report_html_write(FILE *out, const struct report_view *v)
 	put_table(out, v);
 	put_details(out, v);
 	put_collect(out, v);
+	put_manifest(out, v);
 	put_warnings(out, v);
 	fprintf(out, "</main>\n<footer>Generated offline by apigee-bundle ");
 	esc(out, APIGEE_BUNDLE_VERSION);

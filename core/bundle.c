@@ -238,6 +238,15 @@ void bundle_free(struct bundle *b)
 	free(b->input);
 	free(b->top);
 	free(b->tool_version);
+	for (size_t i = 0; i < b->n_sources; i++) {
+		free(b->sources[i].name);
+		free(b->sources[i].status);
+		free(b->sources[i].reason);
+	}
+	free(b->sources);
+	for (size_t i = 0; i < b->n_redactions; i++)
+		free(b->redactions[i].rule);
+	free(b->redactions);
 	free(b->namespace_);
 	for (size_t i = 0; i < b->n_artifacts; i++) {
 		struct artifact *a = &b->artifacts[i];

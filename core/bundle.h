@@ -45,6 +45,13 @@ struct bundle {
 	int64_t newest_timestamp; /* 0 = none seen */
 	char *tool_version;       /* from the manifest */
 
+	/* the manifest's "sources" and redaction.json's counts, for the report */
+	struct manifest_source *sources;
+	size_t n_sources, cap_sources;
+	bool redaction_seen;
+	struct redaction_count *redactions;
+	size_t n_redactions, cap_redactions;
+
 	struct artifact *artifacts;
 	size_t n_artifacts, cap_artifacts;
 

@@ -1002,6 +1002,68 @@ static int collector_tls_files(struct bundle *b, struct artifact *a, const json_
 	return 1;
 }
 
+/* The manifest's "sources" (name, status, reason), kept for the report. */
+static int manifest_sources(struct bundle *b, const json_t *o)
+{
+	json_t *it;
+	size_t i;
+
+	json_array_foreach(json_object_get(o, "sources"), i, it)
+	{
+		struct manifest_source *ms;
+		int r;
+
+		if (!jstr(it, "name") || !jstr(it, "status"))
+			continue;
+		r = model_grow((void **)&b->sources, &b->cap_sources, b->n_sources,
+		               sizeof(*b->sources));
+		if (r == -ERANGE) {
+			b->model_capped = true;
+			return 0;
+		}
+		if (r < 0)
+			return r;
+		ms = &b->sources[b->n_sources++];
+		if (dup_str(&ms->name, jstr(it, "name")) < 0 ||
+		    dup_str(&ms->status, jstr(it, "status")) < 0 ||
+		    dup_str(&ms->reason, jstr(it, "reason")) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* redaction.json: the count per rule, kept for the report. */
+static int redaction_doc(struct bundle *b, struct artifact *a, const json_t *o)
+{
+	json_t *it;
+	size_t i;
+
+	mark(a, ART_REDACTION);
+	b->redaction_seen = true;
+	json_array_foreach(json_object_get(o, "rules"), i, it)
+	{
+		json_t *count = json_object_get(it, "count");
+		struct redaction_count *rc;
+		int r;
+
+		if (!jstr(it, "rule") || !json_is_integer(count) || json_integer_value(count) < 0)
+			continue;
+		r = model_grow((void **)&b->redactions, &b->cap_redactions, b->n_redactions,
+		               sizeof(*b->redactions));
+		if (r == -ERANGE) {
+			b->model_capped = true;
+			return 1;
+		}
+		if (r < 0)
+			return r;
+		rc = &b->redactions[b->n_redactions++];
+		rc->count = (uint64_t)json_integer_value(count);
+		if (dup_str(&rc->rule, jstr(it, "rule")) < 0)
+			return -ENOMEM;
+	}
+	return 1;
+}
+
 static int manifest(struct bundle *b, struct artifact *a, const json_t *o)
 {
 	json_t *arts = json_object_get(o, "artifacts"), *it;
@@ -1016,7 +1078,7 @@ static int manifest(struct bundle *b, struct artifact *a, const json_t *o)
 		return -ENOMEM;
 	b->is_collected = true;
 	mark(a, ART_MANIFEST);
-	if (dup_str(&b->tool_version, jstr(o, "tool_version")) < 0)
+	if (dup_str(&b->tool_version, jstr(o, "tool_version")) < 0 || manifest_sources(b, o) < 0)
 		return -ENOMEM;
 	if (slash && !b->top && !(b->top = strndup(a->path, (size_t)(slash - a->path))))
 		return -ENOMEM;
@@ -1178,10 +1240,8 @@ int ingest_json_value(struct bundle *b, struct artifact *a, json_t *v, const cha
 	format = jstr(v, "format");
 	if (format && strncmp(format, "apigee-bundle/manifest", 22) == 0)
 		return manifest(b, a, v);
-	if (format && strncmp(format, "apigee-bundle/redaction", 23) == 0) {
-		mark(a, ART_REDACTION);
-		return 1;
-	}
+	if (format && strncmp(format, "apigee-bundle/redaction", 23) == 0)
+		return redaction_doc(b, a, v);
 	if (format && strncmp(format, "apigee-bundle/findings", 22) == 0) {
 		mark(a, ART_COLLECTOR_JSON);
 		return 1;

@@ -38,6 +38,21 @@ void loc_release(struct loc *l);
  * when n reaches MODEL_MAX_ITEMS. New memory is zeroed. */
 int model_grow(void **v, size_t *cap, size_t n, size_t elem);
 
+/* ---- collection and redaction records (for the report) ------------------- */
+
+/* A manifest.json "sources" entry: what collect gathered, skipped or failed. */
+struct manifest_source {
+	char *name;
+	char *status; /* "collected", "skipped", "failed" (as written) */
+	char *reason; /* NULL when none */
+};
+
+/* A redaction.json "rules" entry: how many values the rule replaced. */
+struct redaction_count {
+	char *rule;
+	uint64_t count;
+};
+
 /* ---- Kubernetes ----------------------------------------------------------- */
 
 enum route_source {

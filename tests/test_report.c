@@ -588,6 +588,45 @@ static void test_report__html(void **state)
 	free(out);
 }
 
+/* The collection section: sources failed and skipped first, redaction per rule. */
+static void test_report__html_manifest(void **state)
+{
+	struct fixture *fx = *state;
+	struct manifest_source src[] = {
+		{ (char *)"kubectl get apigeeroutes", (char *)"collected", NULL },
+		{ (char *)"gcloud compute forwarding-rules", (char *)"skipped",
+		  (char *)"no --project" },
+		{ (char *)"GET <org>/instances", (char *)"failed", (char *)"HTTP 403" },
+	};
+	struct redaction_count red[] = { { (char *)"bearer-token", 3 }, { (char *)"tls-key", 1 } };
+	char *out;
+	const char *p;
+
+	out = render(fx, REPORT_HTML, false, true);
+	assert_null(strstr(out, "id=\"manifest\""));
+	free(out);
+	fx->b.sources = src;
+	fx->b.n_sources = 3;
+	fx->b.redactions = red;
+	fx->b.n_redactions = 2;
+	fx->b.redaction_seen = true;
+	out = render(fx, REPORT_HTML, false, true);
+	fx->b.sources = NULL;
+	fx->b.n_sources = 0;
+	fx->b.redactions = NULL;
+	fx->b.n_redactions = 0;
+	p = after(out, "<h2 id=\"manifest\">Collection and redaction</h2>");
+	p = after(p, "<p>1 failed, 1 skipped, 1 collected.</p>");
+	p = after(p, "<caption>Sources the collector tried</caption>");
+	p = after(p, "<code>GET &lt;org&gt;/instances</code></td><td>failed</td><td>HTTP 403");
+	p = after(p, "gcloud compute forwarding-rules</code></td><td>skipped</td><td>no --project");
+	p = after(p, "kubectl get apigeeroutes</code></td><td>collected</td><td></td>");
+	p = after(p, "<caption>Values redacted, per rule</caption>");
+	p = after(p, "<code>bearer-token</code></td><td>3</td>");
+	after(p, "<code>tls-key</code></td><td>1</td>");
+	free(out);
+}
+
 static void test_report__errors(void **state)
 {
 	struct fixture *fx = *state;
@@ -908,6 +947,7 @@ int main(void)
 		cmocka_unit_test(test_report__catalog),
 		cmocka_unit_test(test_report__format_from_path),
 		cmocka_unit_test_setup_teardown(test_report__html_contrast, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_report__html_manifest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_report__only_problems, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_report__text_width, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_report__markdown_order, setup, teardown),

@@ -1,20 +1,23 @@
 #!/usr/bin/env python3
 """Drive 'apigee-bundle analyze' for the report options.
 
-usage: test_report_cli.py BINARY INPUT
+usage: test_report_cli.py BINARY INPUT [COLLECTED-FOLDER]
 
 - without --format, -o FILE picks the format from its extension (.html .htm .md
   .markdown .json .txt), anything else is text; an explicit --format wins;
 - --only-problems leaves out passing and skipped checks in text, markdown and html
   and keeps every check in json;
 - the text report fits COLUMNS, is 80 columns wide when not on a terminal, and
-  follows the terminal's width (TIOCGWINSZ) on a pseudo-terminal.
+  follows the terminal's width (TIOCGWINSZ) on a pseudo-terminal;
+- with COLLECTED-FOLDER (a collected bundle, unpacked): the HTML report's
+  collection section shows the manifest's sources and redaction.json's counts.
 """
 import fcntl
 import json
 import os
 import pty
 import re
+import shutil
 import struct
 import subprocess
 import sys
@@ -80,8 +83,36 @@ def on_pty(binary, inp, cols):
     return out.replace(b"\r\n", b"\n")
 
 
+def manifest_section(binary, collected):
+    """A collected bundle with manifest sources and a redaction.json: the HTML
+    report lists the sources (failed first) and the counts per rule."""
+    with tempfile.TemporaryDirectory() as tmp:
+        top = os.path.join(tmp, "b")
+        shutil.copytree(collected, top)
+        sub = os.path.join(top, os.listdir(top)[0])
+        with open(os.path.join(sub, "manifest.json")) as f:
+            man = json.load(f)
+        man["sources"] = [
+            {"name": "kubectl get apigeeroutes", "status": "collected"},
+            {"name": "gcloud load balancers", "status": "skipped", "reason": "no --project"},
+            {"name": "management API instances", "status": "failed", "reason": "HTTP 403"}]
+        with open(os.path.join(sub, "manifest.json"), "w") as f:
+            json.dump(man, f)
+        with open(os.path.join(sub, "redaction.json"), "w") as f:
+            json.dump({"format": "apigee-bundle/redaction/v1", "rules": [
+                {"rule": "bearer-token", "kind": "builtin", "count": 4, "members": {}}]}, f)
+        out = run(binary, top, "--format", "html").stdout.decode()
+        check('<h2 id="manifest">' in out, "html: the collection section is there")
+        check("<p>1 failed, 1 skipped, 1 collected.</p>" in out, "html: sources tallied")
+        check(out.find("management API instances") < out.find("kubectl get apigeeroutes"),
+              "html: failed sources first")
+        check("<code>bearer-token</code></td><td>4</td>" in out, "html: redaction count")
+
+
 def main():
     binary, inp = sys.argv[1], sys.argv[2]
+    if len(sys.argv) > 3:
+        manifest_section(binary, sys.argv[3])
     with tempfile.TemporaryDirectory() as tmp:
         for name, want in [("r.html", "html"), ("R.HTM", "html"), ("r.md", "markdown"),
                            ("r.markdown", "markdown"), ("r.json", "json"),
