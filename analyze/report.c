@@ -135,10 +135,11 @@ static bool cp_is_hostile(unsigned cp)
 
 /* Characters markdown reads as syntax wherever they stand. The others are escaped
  * only where they would act: "#", ">" and list markers at a line start, "&" before
- * what could be an entity, "!" before "[", "~" next to "~", "|" in a table. */
+ * what could be an entity, "!" before "[", "~" next to "~", "|" in a table, "["
+ * unless "[]", "]" before "(", "[" or ":". */
 static bool md_special(char c)
 {
-	return strchr("\\`*[]<", c) != NULL;
+	return strchr("\\`*<", c) != NULL;
 }
 
 static bool ascii_alnum(char c)
@@ -158,6 +159,11 @@ static bool md_acts(char c, char prev, char next, size_t pos, bool leading_digit
 		return ascii_alnum(next) || next == '#';
 	case '!':
 		return next == '[';
+	case '[':
+		/* "[]" is no link text; "[x]" could be */
+		return next != ']';
+	case ']':
+		return next == '(' || next == '[' || next == ':';
 	case '~':
 		return prev == '~' || next == '~';
 	case '#':

@@ -6,10 +6,12 @@
 
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include "bundle.h"
 #include "checks.h"
 #include "report.h"
+#include "text.h"
 #include "version.h"
 #include "banned.h"
 
@@ -236,6 +238,147 @@ static void put_diagnosis(FILE *out, const struct report_view *v)
 		}
 		fprintf(out, "</p>\n");
 	}
+}
+
+/* ---- the timeline: certificate validity and resets against the collection time */
+
+#define TL_ROWS_MAX 12  /* certificates drawn at most */
+#define TL_LABEL_MAX 38 /* code points of a label shown (the label column is 260) */
+#define TL_PLOT_X 270   /* where the time axis starts */
+#define TL_PLOT_W 610   /* and its width */
+#define TL_ROW_H 24
+
+struct tl_span {
+	const char *label; /* raw */
+	int64_t from, to;
+	bool bad;
+};
+
+struct timeline {
+	struct tl_span rows[TL_ROWS_MAX + 1];
+	size_t n;
+	int64_t lo, hi, at;
+};
+
+static void tl_date(int64_t t, char *out, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!gmtime_r(&tt, &tm) || !strftime(out, len, "%Y-%m-%d %H:%M", &tm))
+		snprintf(out, len, "?");
+}
+
+static long tl_x(const struct timeline *tl, int64_t t)
+{
+	return TL_PLOT_X + (long)((double)(t - tl->lo) * TL_PLOT_W / (double)(tl->hi - tl->lo));
+}
+
+/* The rows: leaf certificates (validity window), then the resets (first to last). */
+static void tl_collect(struct timeline *tl, const struct bundle *b, int64_t at)
+{
+	int64_t first, last;
+	const char *fs = b->access.first_start, *ls = b->access.last_start;
+
+	for (size_t i = 0; i < b->n_certs && tl->n < TL_ROWS_MAX; i++) {
+		const struct cert_rec *c = &b->certs[i];
+
+		if (!c->parsed || c->chain_index != 0)
+			continue;
+		tl->rows[tl->n++] =
+		        (struct tl_span){ c->facts.common_name
+			                          ? c->facts.common_name
+			                          : (c->owner ? c->owner : "certificate"),
+			                  c->facts.not_before, c->facts.not_after,
+			                  at < c->facts.not_before || at > c->facts.not_after };
+	}
+	if (b->access.nonsni_reject && text_parse_time(fs, strlen(fs), &first) == 0 &&
+	    text_parse_time(ls, strlen(ls), &last) == 0)
+		tl->rows[tl->n++] =
+		        (struct tl_span){ "non-SNI handshakes rejected", first, last, true };
+	tl->lo = tl->hi = tl->at = at;
+	for (size_t i = 0; i < tl->n; i++) {
+		tl->lo = tl->rows[i].from < tl->lo ? tl->rows[i].from : tl->lo;
+		tl->hi = tl->rows[i].to > tl->hi ? tl->rows[i].to : tl->hi;
+	}
+	{
+		int64_t pad = (tl->hi - tl->lo) / 20;
+
+		pad = pad < 60 ? 60 : pad;
+		tl->lo -= pad;
+		tl->hi += pad;
+	}
+}
+
+/* A label cut to TL_LABEL_MAX code points (an ellipsis shows the cut). */
+static void put_label(FILE *out, const char *s)
+{
+	char cut[TL_LABEL_MAX * 4 + 4];
+	size_t n = 0, cps = 0;
+
+	while (s[n] && cps < TL_LABEL_MAX && n + 4 < sizeof(cut)) {
+		n++;
+		while (((unsigned char)s[n] & 0xc0) == 0x80)
+			n++;
+		cps++;
+	}
+	if (!s[n]) {
+		esc(out, s);
+		return;
+	}
+	memcpy(cut, s, n);
+	cut[n] = '\0';
+	esc(out, cut);
+	fputs("\xe2\x80\xa6", out);
+}
+
+static void put_timeline(FILE *out, const struct report_view *v)
+{
+	struct timeline tl = { .n = 0 };
+	char a[32], z[32], c[32];
+	long height, xa;
+
+	if (!v->bundle || !v->fs->collected_at)
+		return;
+	tl_collect(&tl, v->bundle, v->fs->collected_at);
+	if (!tl.n)
+		return;
+	height = (long)(tl.n + 2) * TL_ROW_H;
+	tl_date(tl.lo, a, sizeof(a));
+	tl_date(tl.hi, z, sizeof(z));
+	tl_date(tl.at, c, sizeof(c));
+	fprintf(out,
+	        "<h2 id=\"timeline\">Timeline</h2>\n<figure>\n<svg class=\"timeline\" "
+	        "role=\"img\" aria-labelledby=\"timeline-title\" viewBox=\"0 0 900 %ld\" "
+	        "width=\"100%%\" font-size=\"12\">\n<title id=\"timeline-title\">Certificate "
+	        "validity and resets against the collection time (%s UTC)</title>\n",
+	        height, c);
+	for (size_t i = 0; i < tl.n; i++) {
+		const struct tl_span *r = &tl.rows[i];
+		long y = (long)i * TL_ROW_H + 6, x0 = tl_x(&tl, r->from), x1 = tl_x(&tl, r->to);
+
+		fprintf(out, "<text x=\"0\" y=\"%ld\" fill=\"#1d1d1f\">", y + 13);
+		put_label(out, r->label);
+		fprintf(out,
+		        "</text>\n<rect x=\"%ld\" y=\"%ld\" width=\"%ld\" height=\"16\" "
+		        "fill=\"%s\"/>\n",
+		        x0, y, x1 - x0 < 2 ? 2 : x1 - x0, r->bad ? "#c62828" : "#2e7d32");
+	}
+	xa = tl_x(&tl, tl.at);
+	fprintf(out,
+	        "<line x1=\"%ld\" y1=\"0\" x2=\"%ld\" y2=\"%ld\" stroke=\"#1d1d1f\" "
+	        "stroke-dasharray=\"4 3\"/>\n"
+	        "<text x=\"%ld\" y=\"%ld\" fill=\"#1d1d1f\" text-anchor=\"%s\">collected "
+	        "%s</text>\n"
+	        "<text x=\"%d\" y=\"%ld\" fill=\"#555555\">%s</text>\n"
+	        "<text x=\"%d\" y=\"%ld\" fill=\"#555555\" text-anchor=\"end\">%s</text>\n"
+	        "</svg>\n<figcaption>Green: valid at the collection time; red: expired or not yet "
+	        "valid, or the span of the rejected handshakes. Dashed: the collection time."
+	        "</figcaption>\n</figure>\n",
+	        xa, xa, (long)tl.n * TL_ROW_H + 4, xa, (long)tl.n * TL_ROW_H + 18,
+	        xa > TL_PLOT_X + TL_PLOT_W / 2 ? "end" : "start", c, TL_PLOT_X,
+	        (long)(tl.n + 1) * TL_ROW_H + 14, a, TL_PLOT_X + TL_PLOT_W,
+	        (long)(tl.n + 1) * TL_ROW_H + 14, z);
 }
 
 static void put_table(FILE *out, const struct report_view *v)
@@ -483,6 +626,7 @@ int report_html_write(FILE *out, const struct report_view *v)
 {
 	put_header(out, v);
 	put_diagnosis(out, v);
+	put_timeline(out, v);
 	put_table(out, v);
 	put_details(out, v);
 	put_collect(out, v);

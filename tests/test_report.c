@@ -259,6 +259,9 @@ static void test_report__escape(void **state)
 	/* only what markdown would read as syntax there: no stray backslashes */
 	assert_string_equal(b.data, "\\*a\\* \\_b\\_ \\`c\\` \\[d\\](e) \\<f> | # x-y");
 	buf_reset(&b);
+	assert_int_equal(report_escape(&b, "items[].spec [x] [y]: a", ESC_MD), 0);
+	assert_string_equal(b.data, "items[].spec \\[x] \\[y\\]: a");
+	buf_reset(&b);
 	assert_int_equal(report_escape(&b, "# h", ESC_MD), 0);
 	assert_string_equal(b.data, "\\# h");
 	buf_reset(&b);
@@ -266,7 +269,7 @@ static void test_report__escape(void **state)
 	assert_string_equal(b.data, "\\> q");
 	buf_reset(&b);
 	assert_int_equal(report_escape(&b, "a & b &amp; &#1; ![i] ! ~~s~~ ~", ESC_MD), 0);
-	assert_string_equal(b.data, "a & b \\&amp; \\&#1; \\!\\[i\\] ! \\~\\~s\\~\\~ ~");
+	assert_string_equal(b.data, "a & b \\&amp; \\&#1; \\!\\[i] ! \\~\\~s\\~\\~ ~");
 	buf_reset(&b);
 	assert_int_equal(report_escape(&b, "a | *b*", ESC_MD_TABLE), 0);
 	assert_string_equal(b.data, "a \\| \\*b\\*");
@@ -627,6 +630,42 @@ static void test_report__html_manifest(void **state)
 	free(out);
 }
 
+/* The timeline: a leaf certificate's validity window against the collection time,
+ * red when it does not cover it; none without times. */
+static void test_report__html_timeline(void **state)
+{
+	struct fixture *fx = *state;
+	struct cert_rec certs[2];
+	char *out;
+	const char *p;
+
+	out = render(fx, REPORT_HTML, false, true);
+	assert_null(strstr(out, "<svg"));
+	free(out);
+	memset(certs, 0, sizeof(certs));
+	certs[0].parsed = true;
+	certs[0].facts.common_name = (char *)"api.example.test <&>";
+	certs[0].facts.not_before = 1735689600; /* 2025-01-01 */
+	certs[0].facts.not_after = 1764547200;  /* 2025-12-01: expired at 2026-01-01 */
+	certs[1].parsed = true;
+	certs[1].chain_index = 1; /* an issuer: not drawn */
+	certs[1].facts.common_name = (char *)"Issuing CA";
+	fx->b.certs = certs;
+	fx->b.n_certs = 2;
+	out = render(fx, REPORT_HTML, false, true);
+	fx->b.certs = NULL;
+	fx->b.n_certs = 0;
+	p = after(out, "<h2 id=\"timeline\">Timeline</h2>");
+	p = after(p, "<svg class=\"timeline\" role=\"img\" aria-labelledby=\"timeline-title\"");
+	p = after(p, "collection time (2026-01-01 00:00 UTC)</title>");
+	p = after(p, ">api.example.test &lt;&amp;&gt;</text>");
+	p = after(p, "fill=\"#c62828\"/>");
+	p = after(p, "collected 2026-01-01 00:00</text>");
+	after(p, "</svg>");
+	assert_null(strstr(out, "Issuing CA"));
+	free(out);
+}
+
 static void test_report__errors(void **state)
 {
 	struct fixture *fx = *state;
@@ -948,6 +987,7 @@ int main(void)
 		cmocka_unit_test(test_report__format_from_path),
 		cmocka_unit_test_setup_teardown(test_report__html_contrast, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_report__html_manifest, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_report__html_timeline, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_report__only_problems, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_report__text_width, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_report__markdown_order, setup, teardown),
