@@ -625,6 +625,7 @@ static int log_entry(struct bundle *b, struct artifact *a, const json_t *o, cons
 	const char *details = jstr(jp, "statusDetails"), *policy = deny_policy(jp);
 	const char *ts = jstr(o, "timestamp");
 	int status = http_status(req);
+	bool deny;
 
 	l->entries++;
 	if (ts) {
@@ -633,12 +634,13 @@ static int log_entry(struct bundle *b, struct artifact *a, const json_t *o, cons
 		if (text_parse_time(ts, strlen(ts), &t) == 0)
 			bundle_note_time(b, t);
 	}
-	if (req || (jstr(jp, "@type") && strstr(jstr(jp, "@type"), "LoadBalancerLogEntry")))
+	deny = policy || (details && has_prefix(details, "denied_by_security_policy"));
+	if (req || (jstr(jp, "@type") && strstr(jstr(jp, "@type"), "LoadBalancerLogEntry"))) {
 		l->lb_requests++;
-	if (policy || (details && has_prefix(details, "denied_by_security_policy"))) {
-		if (armor_deny(b, a, o, ptr, policy, status) < 0)
-			return -ENOMEM;
+		l->lb_admitted += !deny;
 	}
+	if (deny && armor_deny(b, a, o, ptr, policy, status) < 0)
+		return -ENOMEM;
 	if (details && strcmp(details, "failed_to_pick_backend") == 0) {
 		char ex[256];
 

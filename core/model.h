@@ -447,6 +447,7 @@ struct gcp_backend {
 struct gcp_log_stats {
 	uint64_t entries;     /* Cloud Logging entries seen */
 	uint64_t lb_requests; /* entries with httpRequest or a LoadBalancerLogEntry payload */
+	uint64_t lb_admitted; /* of those, not denied by a security policy */
 	uint64_t
 	        armor_deny; /* enforced(Edge)SecurityPolicy outcome DENY / denied_by_security_policy */
 	uint64_t deny_403, deny_404, deny_502, deny_other;
