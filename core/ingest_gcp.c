@@ -741,6 +741,22 @@ static int shape_object(struct bundle *b, struct artifact *a, const json_t *o, c
 	return 0;
 }
 
+/* a key as a JSON pointer token: "~" is "~0", "/" is "~1" */
+static void json_pointer_escape(const char *key, char *out, size_t size)
+{
+	size_t o = 0;
+
+	for (; *key && o + 3 < size; key++) {
+		if (*key == '~' || *key == '/') {
+			out[o++] = '~';
+			out[o++] = *key == '~' ? '0' : '1';
+		} else {
+			out[o++] = *key;
+		}
+	}
+	out[o] = '\0';
+}
+
 /* items of a list: an array, or the aggregated form {scope: {plural: [...]}} */
 static int items(struct bundle *b, struct artifact *a, const json_t *it, const char *ptr)
 {
@@ -777,7 +793,10 @@ static int items(struct bundle *b, struct artifact *a, const json_t *it, const c
 
 				if (!json_is_array(arr))
 					continue;
-				snprintf(p, sizeof(p), "%s/%s/%s", ptr, scope, k);
+				char esc[128];
+
+				json_pointer_escape(scope, esc, sizeof(esc));
+				snprintf(p, sizeof(p), "%s/%s/%s", ptr, esc, k);
 				r = items(b, a, arr, p);
 				if (r < 0)
 					return r;
