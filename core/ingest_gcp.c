@@ -146,7 +146,15 @@ void gcp_network_split(const char *s, const char **name, size_t *name_len, const
                        size_t *project_len)
 {
 	const char *p = s ? strstr(s, "projects/") : NULL;
-	const char *n = s ? strstr(s, "networks/") : NULL;
+	const char *n = s ? strstr(s, "/networks/") : NULL;
+
+	/* the name follows the last "/networks/" (a project may be called "networks") */
+	for (const char *m = n; m; m = strstr(m + 1, "/networks/"))
+		n = m;
+	if (n)
+		n++;
+	else if (s && strncmp(s, "networks/", 9) == 0)
+		n = s;
 
 	*project = NULL;
 	*project_len = 0;

@@ -97,6 +97,9 @@ static void test_network_same(void **state)
 	assert_false(gcp_network_same("projects/p1/global/networks/apigee-vpc",
 	                              "projects/p1/global/networks/apigee"));
 	assert_false(gcp_network_same("", ""));
+	assert_true(gcp_network_same("projects/networks/global/networks/vpc1", "vpc1"));
+	assert_false(gcp_network_same("projects/networks/global/networks/vpc1", "networks"));
+	assert_true(gcp_network_same("networks/vpc1", "vpc1"));
 	assert_false(gcp_network_same(NULL, "default"));
 }
 
