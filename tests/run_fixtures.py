@@ -27,10 +27,7 @@ temporary copy of input/ (private keys are never checked in):
      "mismatch": true,                                 key file holds another key
      "corrupt": "bad-end-line"|"bad-base64"|"truncated"|"wrong-object"|"empty"|"der",
      "key_corrupt": "bad-base64"|"encrypted"}
-A list of such objects makes several pairs. Input files may then embed what was
-generated: "@@PEM:certs/x.pem@@" (quotes included) becomes that file as a JSON
-string, @@PEMBLOCK:certs/x.pem@@ a YAML block scalar ("|" and the lines indented
-under the key's line), @@SHA256:certs/x.pem@@ its certificate's SHA-256 fingerprint.
+A list of such objects makes several pairs.
 
 Every case is also rendered as text, markdown and html to catch crashes there.
 A crash (signal, exit >= 128, sanitizer report on stderr) fails loudly.
@@ -38,7 +35,6 @@ Exit status: 0 all cases passed, 1 otherwise.
 """
 
 import datetime as dt
-import hashlib
 import json
 import os
 import shutil
@@ -246,41 +242,6 @@ def run(binary, args, env):
         raise CaseError("timed out (hang?): %s" % " ".join(args))
 
 
-def embed_generated(root):
-    """Generated certificates inside documents: in any input file, "@@PEM:rel@@"
-    (with its quotes) becomes the JSON string of that generated file and
-    @@SHA256:rel@@ the SHA-256 fingerprint of its first certificate."""
-    for dirpath, _, files in os.walk(root):
-        for name in files:
-            path = os.path.join(dirpath, name)
-            text = read(path).decode(errors="surrogateescape")
-            if "@@" not in text:
-                continue
-            while "@@PEM:" in text:
-                i = text.index("@@PEM:")
-                j = text.index("@@", i + 6)
-                rel = text[i + 6:j]
-                pem = read(os.path.join(root, rel)).decode()
-                q = 1 if i > 0 and text[i - 1] == '"' else 0
-                text = text[:i - q] + json.dumps(pem) + text[j + 2 + q:]
-            while "@@PEMBLOCK:" in text:
-                i = text.index("@@PEMBLOCK:")
-                j = text.index("@@", i + 11)
-                pem = read(os.path.join(root, text[i + 11:j])).decode()
-                line_start = text.rfind("\n", 0, i) + 1
-                indent = " " * (len(text[line_start:i]) - len(text[line_start:i].lstrip()) + 2)
-                block = "|\n" + "".join(indent + ln + "\n" for ln in pem.splitlines())
-                text = text[:i] + block.rstrip("\n") + text[j + 2:]
-            while "@@SHA256:" in text:
-                i = text.index("@@SHA256:")
-                j = text.index("@@", i + 9)
-                der = openssl(["x509", "-in", os.path.join(root, text[i + 9:j]),
-                               "-outform", "der"])
-                text = text[:i] + hashlib.sha256(der).hexdigest() + text[j + 2:]
-            with open(path, "w", errors="surrogateescape") as f:
-                f.write(text)
-
-
 def prepare(case_dir, exp, work):
     src = os.path.join(case_dir, "input")
     inp = os.path.join(work, "input")
@@ -294,7 +255,6 @@ def prepare(case_dir, exp, work):
         pki = PKI(os.path.join(work, "pki"))
         for spec in gen if isinstance(gen, list) else [gen]:
             generate_pair(inp, pki, spec, now)
-        embed_generated(inp)
     arch = exp.get("archive")
     if arch:
         out = os.path.join(work, "input.tar.gz")

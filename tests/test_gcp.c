@@ -100,6 +100,11 @@ static void test_network_same(void **state)
 	assert_true(gcp_network_same("projects/networks/global/networks/vpc1", "vpc1"));
 	assert_false(gcp_network_same("projects/networks/global/networks/vpc1", "networks"));
 	assert_true(gcp_network_same("networks/vpc1", "vpc1"));
+	/* services vpc-peerings list names the project by number */
+	assert_true(gcp_network_same("projects/123456789/global/networks/vpc1",
+	                             "projects/acme-x/global/networks/vpc1"));
+	assert_false(gcp_network_same("projects/123/global/networks/vpc1",
+	                              "projects/456/global/networks/vpc1"));
 	assert_false(gcp_network_same(NULL, "default"));
 }
 

@@ -300,6 +300,16 @@ static int xlb_001(const struct bundle *b, const struct findings *prior, struct 
 	if (t.judged && !hosts)
 		finding_note(f, "no env group host names in the input: host name coverage was not "
 		                "judged (add the envgroups API answer)");
+	for (size_t i = 0; i < b->gcp.n_proxies; i++)
+		if (b->gcp.proxies[i].certificate_map)
+			finding_note(
+			        f,
+			        "target HTTPS proxy %s uses Certificate Manager map %s, which "
+			        "takes precedence over its sslCertificates; the map's certificates "
+			        "are not judged here (gcloud certificate-manager maps entries "
+			        "list)",
+			        b->gcp.proxies[i].name ? b->gcp.proxies[i].name : "?",
+			        b->gcp.proxies[i].certificate_map);
 out:
 	strv_release(&t.names);
 	return r;
