@@ -47,6 +47,11 @@ static bool is_hybrid(const struct bundle *b)
 {
 	if (b->org.seen && b->org.runtime_type)
 		return strcmp(b->org.runtime_type, "HYBRID") == 0;
+	/* a client transcript answered by the Google front end means a Google load
+	 * balancer is in the path: then the XLB checks do apply */
+	for (size_t i = 0; i < b->n_curls; i++)
+		if (b->curls[i].via_google || b->curls[i].gfe_error_page)
+			return false;
 	return !b->gcp.seen && b->n_instances == 0 && (b->overrides_seen || b->n_routes > 0);
 }
 
