@@ -14,6 +14,7 @@
 #include "bundle.h"
 #include "cleanup.h"
 #include "error.h"
+#include "gcp.h"
 #include "pem.h"
 #include "text.h"
 #include "yamljson.h"
@@ -347,6 +348,27 @@ static int add_cert_chain(struct bundle *b, const struct artifact *a, const stru
 	return 0;
 }
 
+int ingest_cert_value(struct bundle *b, struct artifact *a, const char *pem, size_t len,
+                      enum cert_role role, const char *owner, const char *file, const char *ptr,
+                      unsigned line)
+{
+	struct pem_file f = { 0 };
+	size_t first = b->n_certs, leaf;
+	int r = pem_file_parse((const uint8_t *)pem, len, &f, NULL);
+
+	if (r == 0)
+		r = add_cert_chain(b, a, &f, role, owner, file, ptr, line, &leaf);
+	if (r == 0 && f.has_private_key) {
+		a->has_private_key = true;
+		b->input_has_private_key = true;
+	}
+	/* a line inside the value means nothing in the file: the pointer locates it */
+	for (size_t i = first; r == 0 && i < b->n_certs; i++)
+		b->certs[i].where.line = line;
+	pem_file_release(&f);
+	return r;
+}
+
 static int k8s_secret(struct bundle *b, struct artifact *a, const json_t *o, const char *ptr,
                       bool listed)
 {
@@ -570,6 +592,41 @@ static bool is_overrides(const json_t *o)
 	        json_object_get(o, "ingressGateways") || json_object_get(o, "cassandra"));
 }
 
+/* sslCert / sslKey given inline (a YAML block scalar) instead of by path */
+static int vhost_inline_pem(struct bundle *b, struct artifact *a, const json_t *vh,
+                            const char *name, const char *ptr)
+{
+	const char *cert = jstr(vh, "sslCert"), *key = jstr(vh, "sslKey");
+	struct key_facts kf = { 0 };
+	size_t first = b->n_certs;
+	char p[160];
+	int r;
+
+	if (!cert || !strstr(cert, "-----BEGIN "))
+		return 0;
+	snprintf(p, sizeof(p), "%s/sslCert", ptr);
+	r = ingest_cert_value(b, a, cert, strlen(cert), CERT_ROLE_VHOST, name, "sslCert", p,
+	                      yamljson_line(json_object_get(vh, "sslCert")));
+	if (r < 0 || !key || b->n_certs == first)
+		return r;
+	a->has_private_key = true;
+	b->input_has_private_key = true;
+	if (pem_parse_key_file((const uint8_t *)key, strlen(key), &kf, NULL) == 0) {
+		struct cert_rec *c = &b->certs[first];
+
+		if (kf.status == PEM_OK) {
+			c->key_state = KEYSTATE_OK;
+			c->key_match = c->parsed ? cert_key_match(&c->facts, &kf) : -1;
+		} else {
+			c->key_state = KEYSTATE_BAD;
+			c->key_error = kf.status;
+			r = dup_str(&c->key_error_text, pem_error_text(kf.status));
+		}
+	}
+	key_facts_release(&kf);
+	return r;
+}
+
 static int overrides(struct bundle *b, struct artifact *a, const json_t *o, const char *ptr)
 {
 	json_t *vhs = json_object_get(o, "virtualhosts"), *vh;
@@ -613,6 +670,8 @@ static int overrides(struct bundle *b, struct artifact *a, const json_t *o, cons
 		    strv_from_json(&v->host_aliases, json_object_get(vh, "hostAliases")) < 0)
 			return -ENOMEM;
 		snprintf(p, sizeof(p), "%s/virtualhosts/%zu", ptr, i);
+		if (vhost_inline_pem(b, a, vh, v->name, p) < 0)
+			return -ENOMEM;
 		{
 			json_t *ex = json_pack("{s:O*,s:O*}", "name", json_object_get(vh, "name"),
 			                       "additionalGateways", ag);
@@ -1163,16 +1222,8 @@ int ingest_json_value(struct bundle *b, struct artifact *a, json_t *v, const cha
 	int r;
 
 	(void)line;
-	if (json_is_array(v)) {
-		json_t *first = json_array_get(v, 0);
-
-		if (json_is_object(first) && jstr(first, "kind") &&
-		    strncmp(jstr(first, "kind"), "compute#", 8) == 0) {
-			mark(a, ART_GCP_JSON);
-			return 1;
-		}
-		return 0;
-	}
+	if (json_is_array(v))
+		return ingest_gcp_value(b, a, v, pointer);
 	if (!json_is_object(v))
 		return 0;
 	format = jstr(v, "format");
@@ -1189,10 +1240,6 @@ int ingest_json_value(struct bundle *b, struct artifact *a, json_t *v, const cha
 	kind = jstr(v, "kind");
 	if (kind && strncmp(kind, "apigee-bundle/", 14) == 0)
 		return collector_doc(b, a, v, kind);
-	if (kind && strncmp(kind, "compute#", 8) == 0) {
-		mark(a, ART_GCP_JSON);
-		return 1;
-	}
 	if (kind && jstr(v, "apiVersion")) {
 		size_t kl = strlen(kind);
 
@@ -1206,6 +1253,9 @@ int ingest_json_value(struct bundle *b, struct artifact *a, json_t *v, const cha
 	}
 	if (is_overrides(v))
 		return overrides(b, a, v, pointer);
+	r = ingest_gcp_value(b, a, v, pointer);
+	if (r != 0)
+		return r;
 	r = api_object(b, a, v, pointer);
 	if (r > 0)
 		mark(a, ART_API_JSON);
