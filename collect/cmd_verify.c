@@ -19,6 +19,7 @@
 #include "commands.h"
 #include "redact.h"
 #include "text.h"
+#include "yamljson.h"
 #include "banned.h"
 
 #define VERIFY_MAX_DOC (64u << 20)
@@ -227,11 +228,6 @@ static int read_archive(struct verify *v, const char *path)
 	return r;
 }
 
-static const char *jstr(const json_t *o, const char *k)
-{
-	return json_string_value(json_object_get(o, k));
-}
-
 static bool in_list(const char *s, const char *const *list)
 {
 	for (; s && *list; list++)
@@ -257,16 +253,17 @@ static void check_manifest(struct verify *v, const json_t *m)
 	json_t *srcs = json_object_get(m, "sources"), *it;
 	size_t i;
 
-	if (!jstr(m, "format") || strcmp(jstr(m, "format"), "apigee-bundle/manifest/v1") != 0)
+	if (!json_str(m, "format") ||
+	    strcmp(json_str(m, "format"), "apigee-bundle/manifest/v1") != 0)
 		problem(v, "manifest.json: format is not \"apigee-bundle/manifest/v1\"");
-	if (!jstr(m, "tool_version"))
+	if (!json_str(m, "tool_version"))
 		problem(v, "manifest.json: no tool_version");
 	if (!json_is_object(coll))
 		problem(v, "manifest.json: no collection object");
 	else {
-		if (!time_ok(jstr(coll, "start")))
+		if (!time_ok(json_str(coll, "start")))
 			problem(v, "manifest.json: /collection/start is not a UTC time");
-		if (!time_ok(jstr(coll, "end")))
+		if (!time_ok(json_str(coll, "end")))
 			problem(v, "manifest.json: /collection/end is not a UTC time");
 		if (!json_is_object(json_object_get(coll, "options")))
 			problem(v, "manifest.json: /collection/options is not an object");
@@ -279,21 +276,21 @@ static void check_manifest(struct verify *v, const json_t *m)
 	}
 	json_array_foreach(arts, i, it)
 	{
-		const char *path = jstr(it, "path"), *sha = jstr(it, "sha256");
+		const char *path = json_str(it, "path"), *sha = json_str(it, "sha256");
 		json_t *src = json_object_get(it, "source"), *size = json_object_get(it, "size");
 
 		if (!path) {
 			problem(v, "manifest.json: /artifacts/%zu has no path", i);
 			continue;
 		}
-		if (!json_is_object(src) || !in_list(jstr(src, "type"), types))
+		if (!json_is_object(src) || !in_list(json_str(src, "type"), types))
 			problem(v, "manifest.json: %s: bad source", path);
-		else if (strcmp(jstr(src, "type"), "command") == 0 &&
+		else if (strcmp(json_str(src, "type"), "command") == 0 &&
 		         !json_is_array(json_object_get(src, "argv")))
 			problem(v, "manifest.json: %s: command source without argv", path);
-		else if (strcmp(jstr(src, "type"), "api") == 0 && !jstr(src, "url"))
+		else if (strcmp(json_str(src, "type"), "api") == 0 && !json_str(src, "url"))
 			problem(v, "manifest.json: %s: api source without url", path);
-		if (!in_list(jstr(it, "status"), statuses))
+		if (!in_list(json_str(it, "status"), statuses))
 			problem(v, "manifest.json: %s: bad status", path);
 		if (sha && !is_hex64(sha))
 			problem(v, "manifest.json: %s: sha256 is not 64 hex digits", path);
@@ -320,8 +317,8 @@ static void check_manifest(struct verify *v, const json_t *m)
 	}
 	if (!json_is_array(srcs))
 		problem(v, "manifest.json: no sources array");
-	json_array_foreach(srcs, i,
-	                   it) if (!jstr(it, "name") || !in_list(jstr(it, "status"), src_statuses))
+	json_array_foreach(srcs, i, it) if (!json_str(it, "name") ||
+	                                    !in_list(json_str(it, "status"), src_statuses))
 	        problem(v, "manifest.json: /sources/%zu: needs a name and a status", i);
 }
 
@@ -372,8 +369,8 @@ int cmd_verify(int argc, char **argv, struct context *ctx)
 			problem(&v, "redaction.json: missing");
 		else if (!(red = json_loadb(v.redaction.data, v.redaction.len, 0, &jerr)))
 			problem(&v, "redaction.json:%d: invalid JSON: %s", jerr.line, jerr.text);
-		else if (!jstr(red, "format") ||
-		         strncmp(jstr(red, "format"), "apigee-bundle/redaction/", 24) != 0)
+		else if (!json_str(red, "format") ||
+		         strncmp(json_str(red, "format"), "apigee-bundle/redaction/", 24) != 0)
 			problem(&v, "redaction.json: format is not apigee-bundle/redaction/v1");
 	}
 	for (size_t i = 0; i < v.problems.n; i++) {

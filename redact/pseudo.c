@@ -528,11 +528,6 @@ int pseudo_add_name(struct pseudo *p, const char *category, const char *value)
 	                 project ? &p->next_project : &p->next_org, tok);
 }
 
-static const char *jstr(const json_t *o, const char *k)
-{
-	return json_string_value(json_object_get(o, k));
-}
-
 int pseudo_learn_json(struct pseudo *p, const json_t *doc)
 {
 	const json_t *gcp, *opts;
@@ -541,29 +536,29 @@ int pseudo_learn_json(struct pseudo *p, const json_t *doc)
 	if (!json_is_object(doc))
 		return 0;
 	/* overrides.yaml */
-	if (jstr(doc, "org") &&
+	if (json_str(doc, "org") &&
 	    (json_object_get(doc, "virtualhosts") || json_object_get(doc, "gcp") ||
 	     json_object_get(doc, "instanceID") || json_object_get(doc, "envs")))
-		rc = pseudo_add_name(p, "org", jstr(doc, "org"));
+		rc = pseudo_add_name(p, "org", json_str(doc, "org"));
 	gcp = json_object_get(doc, "gcp");
-	if (rc == 0 && jstr(gcp, "projectID"))
-		rc = pseudo_add_name(p, "project", jstr(gcp, "projectID"));
-	if (rc == 0 && jstr(doc, "gcpProjectID"))
-		rc = pseudo_add_name(p, "project", jstr(doc, "gcpProjectID"));
+	if (rc == 0 && json_str(gcp, "projectID"))
+		rc = pseudo_add_name(p, "project", json_str(gcp, "projectID"));
+	if (rc == 0 && json_str(doc, "gcpProjectID"))
+		rc = pseudo_add_name(p, "project", json_str(doc, "gcpProjectID"));
 	/* an Apigee organization */
-	if (rc == 0 && jstr(doc, "name") &&
+	if (rc == 0 && json_str(doc, "name") &&
 	    (json_object_get(doc, "runtimeType") || json_object_get(doc, "subscriptionType") ||
 	     json_object_get(doc, "projectId"))) {
-		rc = pseudo_add_name(p, "org", jstr(doc, "name"));
-		if (rc == 0 && jstr(doc, "projectId"))
-			rc = pseudo_add_name(p, "project", jstr(doc, "projectId"));
+		rc = pseudo_add_name(p, "org", json_str(doc, "name"));
+		if (rc == 0 && json_str(doc, "projectId"))
+			rc = pseudo_add_name(p, "project", json_str(doc, "projectId"));
 	}
 	/* the manifest of a collected bundle */
 	opts = json_object_get(json_object_get(doc, "collection"), "options");
-	if (rc == 0 && jstr(opts, "org"))
-		rc = pseudo_add_name(p, "org", jstr(opts, "org"));
-	if (rc == 0 && jstr(opts, "project"))
-		rc = pseudo_add_name(p, "project", jstr(opts, "project"));
+	if (rc == 0 && json_str(opts, "org"))
+		rc = pseudo_add_name(p, "org", json_str(opts, "org"));
+	if (rc == 0 && json_str(opts, "project"))
+		rc = pseudo_add_name(p, "project", json_str(opts, "project"));
 	return rc;
 }
 

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base64.h"
 #include "banned.h"
 
 const uint8_t redact_cc[256] = {
@@ -368,42 +369,6 @@ bool redact_high_entropy(const char *v, size_t n)
 }
 
 /* ---- base64 ------------------------------------------------------------------------ */
-
-static int b64val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+' || c == '-')
-		return 62;
-	if (c == '/' || c == '_')
-		return 63;
-	return -1;
-}
-
-size_t redact_b64_decode_prefix(const char *p, size_t n, unsigned char *out, size_t max)
-{
-	unsigned acc = 0;
-	int bits = 0;
-	size_t o = 0;
-
-	for (size_t i = 0; i < n && o < max; i++) {
-		int v = b64val((unsigned char)p[i]);
-
-		if (v < 0)
-			break;
-		acc = (acc << 6) | (unsigned)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[o++] = (unsigned char)((acc >> bits) & 0xff);
-		}
-	}
-	return o;
-}
 
 static bool mem_has(const unsigned char *d, size_t n, const char *needle)
 {
@@ -954,7 +919,7 @@ static size_t shape_at(struct redact_stream *s, const char *in, size_t n, size_t
 		while (e + 2 < n && in[e] == '\\' && in[e + 1] == 'n' &&
 		       cc_is((unsigned char)in[e + 2], CC_B64))
 			e = run_of(in, n, e + 2, CC_B64, NULL);
-		d = redact_b64_decode_prefix(in + i, e - i, dec, 80);
+		d = base64_decode_prefix(in + i, e - i, dec, 80);
 		if (mem_has(dec, d, "PRIVATE KEY")) {
 			*ret_rule = RULE_BASE64_PRIVATE_KEY;
 			*ret_label = "private key";
@@ -974,7 +939,7 @@ b64json:
 	e = run_of(in, n, i, CC_B64, NULL);
 	if (e - i < 100)
 		return 0;
-	d = redact_b64_decode_prefix(in + i, e - i, dec, sizeof(dec));
+	d = base64_decode_prefix(in + i, e - i, dec, sizeof(dec));
 	if (mem_has(dec, d, "service_account") || mem_has(dec, d, "private_key")) {
 		*ret_rule = RULE_BASE64_SA_JSON;
 		return e - i;
