@@ -903,101 +903,140 @@ static size_t run_of(const char *in, size_t n, size_t i, uint8_t cls, const char
 	return i;
 }
 
-/* Value shapes. Return the length of a match at in[i] and the rule, 0 if none. */
+/* ya29.… (a Google OAuth access token) */
+static size_t shape_gcp_token(const char *in, size_t n, size_t i, int *ret_rule)
+{
+	size_t e;
+
+	if (!(n - i > 15 && memcmp(in + i, "ya29.", 5) == 0 && boundary_before(in, i, CC_B64URL)))
+		return 0;
+	e = run_of(in, n, i + 5, CC_B64URL, ".");
+	if (e - i < 15)
+		return 0;
+	*ret_rule = RULE_GCP_ACCESS_TOKEN;
+	return e - i;
+}
+
+/* base64 of a JSON document (a service-account key file) */
+static size_t shape_b64_json(const char *in, size_t n, size_t i, int *ret_rule)
+{
+	unsigned char dec[384];
+	size_t e = run_of(in, n, i, CC_B64, NULL), d;
+
+	if (e - i < 100)
+		return 0;
+	d = base64_decode_prefix(in + i, e - i, dec, sizeof(dec));
+	if (!mem_has(dec, d, "service_account") && !mem_has(dec, d, "private_key"))
+		return 0;
+	*ret_rule = RULE_BASE64_SA_JSON;
+	return e - i;
+}
+
+/* A base64 run that does not go on from a longer one before i. */
+static bool b64_starts(const char *in, size_t i)
+{
+	return boundary_before(in, i, CC_B64URL) &&
+	       !(i > 0 && (in[i - 1] == '+' || in[i - 1] == '/'));
+}
+
+/* eyJ….eyJ….sig (a JWT), else base64 JSON */
+static size_t shape_jwt(const char *in, size_t n, size_t i, int *ret_rule)
+{
+	size_t e, e2;
+
+	if (n - i < 20 || !b64_starts(in, i))
+		return 0;
+	if (in[i + 1] == 'y' && in[i + 2] == 'J') {
+		e = run_of(in, n, i, CC_B64URL, NULL);
+		if (e < n && in[e] == '.' && e - i >= 10) {
+			e2 = run_of(in, n, e + 1, CC_B64URL, NULL);
+			if (e2 - e > 2 && e2 < n && in[e2] == '.') {
+				*ret_rule = RULE_JWT;
+				return run_of(in, n, e2 + 1, CC_B64URL, NULL) - i;
+			}
+		}
+	}
+	return shape_b64_json(in, n, i, ret_rule);
+}
+
+/* AIza… (a Google API key) */
+static size_t shape_google_api_key(const char *in, size_t n, size_t i, int *ret_rule)
+{
+	if (!(n - i >= 39 && memcmp(in + i, "AIza", 4) == 0 && boundary_before(in, i, CC_B64URL)))
+		return 0;
+	if (run_of(in, n, i + 4, CC_B64URL, NULL) - i != 39)
+		return 0;
+	*ret_rule = RULE_GOOGLE_API_KEY;
+	return 39;
+}
+
+/* AKIA…/ASIA… (an AWS access key id): 16 upper-case letters or digits */
+static size_t shape_aws_key(const char *in, size_t n, size_t i, int *ret_rule)
+{
+	size_t e;
+
+	if (!(n - i >= 20 && (memcmp(in + i, "AKIA", 4) == 0 || memcmp(in + i, "ASIA", 4) == 0) &&
+	      boundary_before(in, i, CC_ALNUM)))
+		return 0;
+	for (e = i + 4; e < n && e < i + 20; e++)
+		if (!((in[e] >= 'A' && in[e] <= 'Z') || (in[e] >= '0' && in[e] <= '9')))
+			return 0;
+	if (!(e == i + 20 && (e == n || !cc_is((unsigned char)in[e], CC_ALNUM))))
+		return 0;
+	*ret_rule = RULE_AWS_ACCESS_KEY;
+	return 20;
+}
+
+/* LS0tLS1CRUdJTi… (base64 of "-----BEGIN"): a private key; with --pseudonymize a
+ * certificate too */
+static size_t shape_b64_pem(struct redact_stream *s, const char *in, size_t n, size_t i,
+                            int *ret_rule, const char **ret_label)
+{
+	unsigned char dec[80];
+	size_t e, d;
+
+	if (n - i < 20 || memcmp(in + i, "LS0tLS1CRUdJTi", 14) != 0 || !b64_starts(in, i))
+		return 0;
+	e = run_of(in, n, i, CC_B64, NULL);
+	/* base64 wrapped with \n escapes inside a JSON string */
+	while (e + 2 < n && in[e] == '\\' && in[e + 1] == 'n' &&
+	       cc_is((unsigned char)in[e + 2], CC_B64))
+		e = run_of(in, n, e + 2, CC_B64, NULL);
+	d = base64_decode_prefix(in + i, e - i, dec, sizeof(dec));
+	if (mem_has(dec, d, "PRIVATE KEY")) {
+		*ret_rule = RULE_BASE64_PRIVATE_KEY;
+		*ret_label = "private key";
+		return e - i;
+	}
+	if (s->r->pseudo && mem_has(dec, d, "CERTIFICATE")) {
+		*ret_rule = RULE_CERT_DROPPED;
+		*ret_label = "certificate";
+		return e - i;
+	}
+	return 0;
+}
+
+/* Value shapes, by their first character. Return the length of a match at in[i]
+ * and the rule, 0 if none. */
 static size_t shape_at(struct redact_stream *s, const char *in, size_t n, size_t i, int *ret_rule,
                        const char **ret_label)
 {
-	unsigned char dec[384];
-	size_t e, d;
+	size_t len;
 
 	*ret_label = NULL;
 	switch (in[i]) {
 	case 'y':
-		if (n - i > 15 && memcmp(in + i, "ya29.", 5) == 0 &&
-		    boundary_before(in, i, CC_B64URL)) {
-			e = run_of(in, n, i + 5, CC_B64URL, ".");
-			if (e - i >= 15) {
-				*ret_rule = RULE_GCP_ACCESS_TOKEN;
-				return e - i;
-			}
-		}
-		return 0;
+		return shape_gcp_token(in, n, i, ret_rule);
 	case 'e':
-		if (n - i < 20 || !boundary_before(in, i, CC_B64URL) ||
-		    (i > 0 && (in[i - 1] == '+' || in[i - 1] == '/')))
-			return 0;
-		if (in[i + 1] == 'y' && in[i + 2] == 'J') {
-			e = run_of(in, n, i, CC_B64URL, NULL);
-			if (e < n && in[e] == '.' && e - i >= 10) {
-				size_t e2 = run_of(in, n, e + 1, CC_B64URL, NULL);
-
-				if (e2 - e > 2 && e2 < n && in[e2] == '.') {
-					size_t e3 = run_of(in, n, e2 + 1, CC_B64URL, NULL);
-
-					*ret_rule = RULE_JWT;
-					return e3 - i;
-				}
-			}
-		}
-		goto b64json;
+		return shape_jwt(in, n, i, ret_rule);
 	case 'A':
-		if (n - i >= 39 && memcmp(in + i, "AIza", 4) == 0 &&
-		    boundary_before(in, i, CC_B64URL)) {
-			e = run_of(in, n, i + 4, CC_B64URL, NULL);
-			if (e - i == 39) {
-				*ret_rule = RULE_GOOGLE_API_KEY;
-				return 39;
-			}
-		}
-		if (n - i >= 20 &&
-		    (memcmp(in + i, "AKIA", 4) == 0 || memcmp(in + i, "ASIA", 4) == 0) &&
-		    boundary_before(in, i, CC_ALNUM)) {
-			for (e = i + 4; e < n && e < i + 20; e++)
-				if (!((in[e] >= 'A' && in[e] <= 'Z') ||
-				      (in[e] >= '0' && in[e] <= '9')))
-					return 0;
-			if (e == i + 20 && (e == n || !cc_is((unsigned char)in[e], CC_ALNUM))) {
-				*ret_rule = RULE_AWS_ACCESS_KEY;
-				return 20;
-			}
-		}
-		return 0;
+		len = shape_google_api_key(in, n, i, ret_rule);
+		return len ? len : shape_aws_key(in, n, i, ret_rule);
 	case 'L':
-		if (n - i < 20 || memcmp(in + i, "LS0tLS1CRUdJTi", 14) != 0 ||
-		    !boundary_before(in, i, CC_B64URL) ||
-		    (i > 0 && (in[i - 1] == '+' || in[i - 1] == '/')))
-			return 0;
-		e = run_of(in, n, i, CC_B64, NULL);
-		/* base64 wrapped with \n escapes inside a JSON string */
-		while (e + 2 < n && in[e] == '\\' && in[e + 1] == 'n' &&
-		       cc_is((unsigned char)in[e + 2], CC_B64))
-			e = run_of(in, n, e + 2, CC_B64, NULL);
-		d = base64_decode_prefix(in + i, e - i, dec, 80);
-		if (mem_has(dec, d, "PRIVATE KEY")) {
-			*ret_rule = RULE_BASE64_PRIVATE_KEY;
-			*ret_label = "private key";
-			return e - i;
-		}
-		if (s->r->pseudo && mem_has(dec, d, "CERTIFICATE")) {
-			*ret_rule = RULE_CERT_DROPPED;
-			*ret_label = "certificate";
-			return e - i;
-		}
-		return 0;
+		return shape_b64_pem(s, in, n, i, ret_rule, ret_label);
 	default:
 		return 0;
 	}
-b64json:
-	/* base64 of a JSON document (a service-account key file) */
-	e = run_of(in, n, i, CC_B64, NULL);
-	if (e - i < 100)
-		return 0;
-	d = base64_decode_prefix(in + i, e - i, dec, sizeof(dec));
-	if (mem_has(dec, d, "service_account") || mem_has(dec, d, "private_key")) {
-		*ret_rule = RULE_BASE64_SA_JSON;
-		return e - i;
-	}
-	return 0;
 }
 
 static const char *const cli_flags[] = {
