@@ -260,118 +260,177 @@ static int scalar_value(struct redact_stream *s, struct yaml_state *y, const cha
 	return 0;
 }
 
-/* A flow collection on one line: "{user: a, password: b}", "[a, b]". */
-static int flow(struct redact_stream *s, struct yaml_state *y, const struct ylevel *parent,
-                const char *in, size_t n, size_t i, int rule, struct buf *out, size_t *ret_next)
-{
+/* The state of a flow collection being read. */
+struct flow_state {
 	struct {
 		char type;
 		int rule;
 	} st[32];
-	int d = 0;
-	int cur_rule = rule;
-	bool cond = false, auth = false;
-	size_t start = i;
+	int d;    /* depth */
+	int rule; /* of the collection's own key */
+	int cur_rule;
+	bool cond, auth;
+	size_t start; /* copied up to here */
+};
 
-	(void)y;
-	while (i < n) {
-		char c = in[i];
+enum flow_step {
+	FLOW_GO = 0, /* go on at the new position */
+	FLOW_STOP,   /* the collection (or what can be read of it) ends here */
+};
 
-		if (c == ' ' || c == '\t') {
-			i++;
-			continue;
-		}
-		if (c == '{' || c == '[') {
-			if (d >= 32)
-				break;
-			st[d].type = c;
-			st[d].rule = d == 0 ? rule : cur_rule;
-			d++;
-			cur_rule = st[d - 1].rule;
-			i++;
-			continue;
-		}
-		if (c == '}' || c == ']') {
-			if (d == 0)
-				break;
-			d--;
-			i++;
-			if (d == 0)
-				break;
-			cur_rule = st[d - 1].rule;
-			continue;
-		}
-		if (c == ',') {
-			cur_rule = d ? st[d - 1].rule : rule;
-			cond = auth = false;
-			i++;
-			continue;
-		}
-		if (c == '#' || d == 0)
-			break;
-		{
-			/* a scalar: a key (followed by ':') or a value */
-			size_t b = i, e;
-			bool quoted = c == '"' || c == '\'';
+static int flow_open(struct flow_state *f, char c, size_t *pi)
+{
+	if (f->d >= 32)
+		return FLOW_STOP;
+	f->st[f->d].type = c;
+	f->st[f->d].rule = f->d == 0 ? f->rule : f->cur_rule;
+	f->d++;
+	f->cur_rule = f->st[f->d - 1].rule;
+	(*pi)++;
+	return FLOW_GO;
+}
 
-			if (quoted) {
-				for (e = i + 1; e < n && in[e] != c; e++)
-					if (c == '"' && in[e] == '\\')
-						e++;
-				if (e >= n)
-					break;
+static int flow_close(struct flow_state *f, size_t *pi)
+{
+	if (f->d == 0)
+		return FLOW_STOP;
+	f->d--;
+	(*pi)++;
+	if (f->d == 0)
+		return FLOW_STOP;
+	f->cur_rule = f->st[f->d - 1].rule;
+	return FLOW_GO;
+}
+
+/* The end of a plain scalar in a flow collection: before ',', '}', ']' or a ':'
+ * that ends a key. */
+static size_t flow_plain_end(const char *in, size_t n, size_t i)
+{
+	size_t e = i;
+
+	while (e < n && in[e] != ',' && in[e] != '}' && in[e] != ']' &&
+	       !(in[e] == ':' &&
+	         (e + 1 == n || in[e + 1] == ' ' || in[e + 1] == ',' || in[e + 1] == '}')))
+		e++;
+	while (e > i && in[e - 1] == ' ')
+		e--;
+	return e;
+}
+
+/* The scalar at b..e is a key of a mapping when ':' follows: its rule applies to
+ * the value after it. */
+static bool flow_key(struct redact_stream *s, struct yaml_state *y, const struct ylevel *parent,
+                     struct flow_state *f, const char *in, size_t n, size_t b, size_t e,
+                     bool quoted, size_t *pi)
+{
+	size_t k = e;
+
+	while (k < n && in[k] == ' ')
+		k++;
+	if (!(k < n && in[k] == ':' && f->st[f->d - 1].type == '{'))
+		return false;
+	if (f->st[f->d - 1].rule >= 0)
+		f->cur_rule = f->st[f->d - 1].rule;
+	else
+		f->cur_rule = key_rule(s, y, parent, in + b + (quoted ? 1 : 0),
+		                       e - b - (quoted ? 2 : 0), &f->cond, &f->auth);
+	*pi = k + 1;
+	return true;
+}
+
+/* Replace the value scalar b..e (quotes included when quoted). */
+static int flow_value(struct redact_stream *s, struct flow_state *f, const char *in, size_t b,
+                      size_t e, bool quoted, struct buf *out)
+{
+	const char *v = in + b + (quoted ? 1 : 0);
+	size_t vlen = e - b - (quoted ? 2 : 0);
+
+	if (f->cur_rule < 0 || !scalar_redactable(v, vlen, quoted, f->cond))
+		return 0;
+	if (buf_append(out, in + f->start, b - f->start) < 0 ||
+	    (quoted && buf_putc(out, in[b]) < 0) || put_marker(s, f->cur_rule, v, vlen, out) < 0 ||
+	    (quoted && buf_putc(out, in[b]) < 0))
+		return -ENOMEM;
+	f->start = e;
+	return 0;
+}
+
+/* A scalar in the collection: a key (followed by ':') or a value. */
+static int flow_scalar(struct redact_stream *s, struct yaml_state *y, const struct ylevel *parent,
+                       struct flow_state *f, const char *in, size_t n, size_t *pi, struct buf *out)
+{
+	size_t b = *pi, e;
+	char c = in[b];
+	bool quoted = c == '"' || c == '\'';
+	int rc;
+
+	if (quoted) {
+		for (e = b + 1; e < n && in[e] != c; e++)
+			if (c == '"' && in[e] == '\\')
 				e++;
-			} else {
-				for (e = i;
-				     e < n && in[e] != ',' && in[e] != '}' && in[e] != ']' &&
-				     !(in[e] == ':' && (e + 1 == n || in[e + 1] == ' ' ||
-				                        in[e + 1] == ',' || in[e + 1] == '}'));
-				     e++)
-					;
-				while (e > b && in[e - 1] == ' ')
-					e--;
-				if (e == b) {
-					/* a stray ':' (not a key here): step over it */
-					i++;
-					continue;
-				}
-			}
-			{
-				size_t k = e;
-
-				while (k < n && in[k] == ' ')
-					k++;
-				if (k < n && in[k] == ':' && st[d - 1].type == '{') {
-					const char *key = in + b + (quoted ? 1 : 0);
-					size_t klen = e - b - (quoted ? 2 : 0);
-
-					if (st[d - 1].rule >= 0)
-						cur_rule = st[d - 1].rule;
-					else
-						cur_rule = key_rule(s, y, parent, key, klen, &cond,
-						                    &auth);
-					i = k + 1;
-					continue;
-				}
-			}
-			if (cur_rule >= 0 &&
-			    scalar_redactable(in + b + (quoted ? 1 : 0), e - b - (quoted ? 2 : 0),
-			                      quoted, cond)) {
-				if (buf_append(out, in + start, b - start) < 0)
-					return -ENOMEM;
-				if (quoted && buf_putc(out, c) < 0)
-					return -ENOMEM;
-				if (put_marker(s, cur_rule, in + b + (quoted ? 1 : 0),
-				               e - b - (quoted ? 2 : 0), out) < 0)
-					return -ENOMEM;
-				if (quoted && buf_putc(out, c) < 0)
-					return -ENOMEM;
-				start = e;
-			}
-			i = e;
+		if (e >= n)
+			return FLOW_STOP;
+		e++;
+	} else {
+		e = flow_plain_end(in, n, b);
+		if (e == b) {
+			/* a stray ':' (not a key here): step over it */
+			(*pi)++;
+			return FLOW_GO;
 		}
 	}
-	if (buf_append(out, in + start, i - start) < 0)
+	if (flow_key(s, y, parent, f, in, n, b, e, quoted, pi))
+		return FLOW_GO;
+	if ((rc = flow_value(s, f, in, b, e, quoted, out)) < 0)
+		return rc;
+	*pi = e;
+	return FLOW_GO;
+}
+
+/* One step of a flow collection at *pi. */
+static int flow_step(struct redact_stream *s, struct yaml_state *y, const struct ylevel *parent,
+                     struct flow_state *f, const char *in, size_t n, size_t *pi, struct buf *out)
+{
+	char c = in[*pi];
+
+	switch (c) {
+	case ' ':
+	case '\t':
+		(*pi)++;
+		return FLOW_GO;
+	case '{':
+	case '[':
+		return flow_open(f, c, pi);
+	case '}':
+	case ']':
+		return flow_close(f, pi);
+	case ',':
+		f->cur_rule = f->d ? f->st[f->d - 1].rule : f->rule;
+		f->cond = f->auth = false;
+		(*pi)++;
+		return FLOW_GO;
+	default:
+		if (c == '#' || f->d == 0)
+			return FLOW_STOP;
+		return flow_scalar(s, y, parent, f, in, n, pi, out);
+	}
+}
+
+/* A flow collection on one line: "{user: a, password: b}", "[a, b]". */
+static int flow(struct redact_stream *s, struct yaml_state *y, const struct ylevel *parent,
+                const char *in, size_t n, size_t i, int rule, struct buf *out, size_t *ret_next)
+{
+	struct flow_state f;
+	int rc = FLOW_GO;
+
+	memset(&f, 0, sizeof(f));
+	f.rule = f.cur_rule = rule;
+	f.start = i;
+	while (i < n && rc == FLOW_GO)
+		rc = flow_step(s, y, parent, &f, in, n, &i, out);
+	if (rc < 0)
+		return rc;
+	if (buf_append(out, in + f.start, i - f.start) < 0)
 		return -ENOMEM;
 	*ret_next = i;
 	return 0;
