@@ -602,150 +602,211 @@ static int value_part(struct redact_stream *s, struct yaml_state *y, const struc
 	return buf_append(out, in + next, n - next);
 }
 
-int stage_yaml(struct redact_stream *s, const char *in, size_t n, const struct piece *pc,
-               struct buf *out)
+/* The rest of an over-long line (pc->cont). */
+static int cont_piece(struct redact_stream *s, struct yaml_state *y, const char *in, size_t n,
+                      const struct piece *pc, struct buf *out)
 {
-	struct yaml_state *y = s->yaml;
-	int indent;
-	size_t p, kb = 0, ke = 0, colon;
-	bool item = false, blank;
-	int dash_col = -1;
+	if (y->block == 2) {
+		redact_mac_update(&y->block_mac, in, n);
+		return 1;
+	}
+	if (y->piece_drop) {
+		if (!pc->partial)
+			y->piece_drop = false;
+		return 0;
+	}
+	return buf_append(out, in, n);
+}
+
+/* Inside a block scalar ("|", ">"): a line of it (*ret_done), or its end. */
+static int block_line(struct redact_stream *s, struct yaml_state *y, const char *in, size_t n,
+                      int indent, bool blank, struct buf *out, bool *ret_done)
+{
 	int rc;
 
-	if (pc->cont) {
-		/* the rest of an over-long line */
-		if (y->block == 2) {
-			redact_mac_update(&y->block_mac, in, n);
-			return 1;
-		}
-		if (y->piece_drop) {
-			if (!pc->partial)
-				y->piece_drop = false;
-			return 0;
-		}
-		return buf_append(out, in, n);
+	*ret_done = true;
+	if (blank) {
+		if (y->block == 1)
+			return buf_append(out, in, n);
+		y->block_blank++;
+		return 1;
 	}
-	y->piece_drop = false;
-	indent = indent_of(in, n);
-	blank = blank_rest(in, n, (size_t)indent);
-
-	if (y->block) {
-		if (blank) {
-			if (y->block == 1)
-				return buf_append(out, in, n);
-			y->block_blank++;
-			return 1;
-		}
-		if (indent > y->block_parent_indent) {
-			if (y->block == 1)
-				return buf_append(out, in, n);
-			if (y->block_content_indent < 0)
-				y->block_content_indent = indent;
-			for (; y->block_blank; y->block_blank--)
-				redact_mac_update(&y->block_mac, "\n", 1);
-			redact_mac_update(&y->block_mac, in, n);
+	if (indent > y->block_parent_indent) {
+		if (y->block == 1)
+			return buf_append(out, in, n);
+		if (y->block_content_indent < 0)
+			y->block_content_indent = indent;
+		for (; y->block_blank; y->block_blank--)
 			redact_mac_update(&y->block_mac, "\n", 1);
-			return 1;
-		}
-		if (y->block == 2 && (rc = block_flush(s, y, out, true)) < 0)
-			return rc;
-		y->block = 0;
+		redact_mac_update(&y->block_mac, in, n);
+		redact_mac_update(&y->block_mac, "\n", 1);
+		return 1;
 	}
-	if (y->cont) {
-		if (!blank && indent > y->cont_indent && in[indent] != '#') {
-			const char *q = y->cont_quote
-			                        ? memchr(in + indent, y->cont_quote, n - indent)
-			                        : NULL;
+	*ret_done = false;
+	if (y->block == 2 && (rc = block_flush(s, y, out, true)) < 0)
+		return rc;
+	y->block = 0;
+	return 0;
+}
 
-			if (buf_append(out, in, (size_t)indent) < 0 ||
-			    put_marker(s, y->cont_rule, in + indent, n - (size_t)indent, out) < 0)
-				return -ENOMEM;
-			if (q) {
-				y->cont = false;
-				if (buf_putc(out, y->cont_quote) < 0)
-					return -ENOMEM;
-			}
-			if (pc->partial)
-				y->piece_drop = true;
-			return 0;
-		}
+/* A scalar being replaced goes on in a more indented line (*ret_done), or ends. */
+static int cont_line(struct redact_stream *s, struct yaml_state *y, const char *in, size_t n,
+                     int indent, bool blank, const struct piece *pc, struct buf *out,
+                     bool *ret_done)
+{
+	const char *q;
+
+	*ret_done = false;
+	if (blank || indent <= y->cont_indent || in[indent] == '#') {
 		if (!blank)
 			y->cont = false;
+		return 0;
 	}
-	if (blank || in[indent] == '#')
-		return buf_append(out, in, n);
-	if (n - (size_t)indent >= 3 &&
-	    (memcmp(in + indent, "---", 3) == 0 || memcmp(in + indent, "...", 3) == 0) &&
-	    (n - (size_t)indent == 3 || in[indent + 3] == ' ')) {
-		doc_reset(y);
-		return buf_append(out, in, n);
+	*ret_done = true;
+	q = y->cont_quote ? memchr(in + indent, y->cont_quote, n - (size_t)indent) : NULL;
+	if (buf_append(out, in, (size_t)indent) < 0 ||
+	    put_marker(s, y->cont_rule, in + indent, n - (size_t)indent, out) < 0)
+		return -ENOMEM;
+	if (q) {
+		y->cont = false;
+		if (buf_putc(out, y->cont_quote) < 0)
+			return -ENOMEM;
 	}
+	if (pc->partial)
+		y->piece_drop = true;
+	return 0;
+}
 
-	/* sequence items: "- ", "- - " */
-	p = (size_t)indent;
+/* "---" or "..." alone: a document boundary. */
+static bool doc_marker(const char *in, size_t n, int indent)
+{
+	size_t rest = n - (size_t)indent;
+
+	return rest >= 3 &&
+	       (memcmp(in + indent, "---", 3) == 0 || memcmp(in + indent, "...", 3) == 0) &&
+	       (rest == 3 || in[indent + 3] == ' ');
+}
+
+/* Sequence items "- ", "- - ": skips them (*pi), the column of the first dash or -1. */
+static int seq_items(const char *in, size_t n, size_t *pi)
+{
+	size_t p = *pi;
+	int dash_col = -1;
+
 	while (p < n && in[p] == '-' && (p + 1 == n || in[p + 1] == ' ')) {
-		if (!item)
+		if (dash_col < 0)
 			dash_col = (int)p;
-		item = true;
 		p++;
 		while (p < n && in[p] == ' ')
 			p++;
 	}
-	if (item) {
+	*pi = p;
+	return dash_col;
+}
+
+/* A new level for key at column p under parent. */
+static void push_key(struct yaml_state *y, const struct ylevel *parent, int p, const char *key,
+                     size_t klen, int rule, bool cond)
+{
+	struct ylevel *l;
+
+	if (y->n >= REDACT_DEPTH_MAX)
+		return;
+	l = &y->lv[++y->n];
+	l->indent = p;
+	l->key_long = klen >= sizeof(l->key);
+	l->key_len = l->key_long ? sizeof(l->key) - 1 : klen;
+	memcpy(l->key, key, l->key_len);
+	l->child_flags = 0;
+	l->sens_rule = -1;
+	if (rule == RULE_SECRET_DATA || rule == RULE_LAST_APPLIED || rule >= RULE__BUILTIN_MAX ||
+	    (rule == RULE_YAML_KEY && !cond))
+		l->sens_rule = rule;
+	l->meta_of_secret = parent->meta_of_secret ||
+	                    (word_is(key, klen, "metadata") && secretish(parent->child_flags));
+}
+
+/* kind: Secret and apiVersion: mark the mapping they are in. */
+static void note_kind(struct ylevel *parent, const char *key, size_t klen, const char *in, size_t n,
+                      size_t v)
+{
+	if (word_is(key, klen, "kind")) {
+		parent->child_flags |= YF_SEEN_KIND;
+		if (n - v >= 6 &&
+		    (memcmp(in + v, "Secret", 6) == 0 || memcmp(in + v, "\"Secret\"", 8) == 0) &&
+		    (n - v == 6 || in[v + 6] == ' ' || in[v + 6] == '"' || in[v + 6] == '#'))
+			parent->child_flags |= YF_KIND_SECRET;
+	} else if (word_is(key, klen, "apiVersion")) {
+		parent->child_flags |= YF_SEEN_API;
+	}
+}
+
+/* "key: value" with the key at column p, its ':' at colon. */
+static int key_line(struct redact_stream *s, struct yaml_state *y, const char *in, size_t n,
+                    size_t p, size_t colon, size_t kb, size_t ke, const struct piece *pc,
+                    struct buf *out)
+{
+	struct ylevel *parent;
+	bool cond, auth;
+	const char *key = in + kb;
+	size_t klen = ke - kb, v;
+	int rule;
+
+	pop_to(y, (int)p, true);
+	parent = &y->lv[y->n];
+	rule = key_rule(s, y, parent, key, klen, &cond, &auth);
+	push_key(y, parent, (int)p, key, klen, rule, cond);
+	v = colon + 1;
+	while (v < n && (in[v] == ' ' || in[v] == '\t'))
+		v++;
+	note_kind(parent, key, klen, in, n, v);
+	s->kv_skip = colon + 1;
+	if (buf_append(out, in, v) < 0)
+		return -ENOMEM;
+	return value_part(s, y, parent, in, n, v, rule, cond, auth, (int)p, (int)p, pc, out);
+}
+
+int stage_yaml(struct redact_stream *s, const char *in, size_t n, const struct piece *pc,
+               struct buf *out)
+{
+	struct yaml_state *y = s->yaml;
+	int indent, dash_col, rc;
+	size_t p, kb = 0, ke = 0, colon;
+	bool blank, done;
+
+	if (pc->cont)
+		return cont_piece(s, y, in, n, pc, out);
+	y->piece_drop = false;
+	indent = indent_of(in, n);
+	blank = blank_rest(in, n, (size_t)indent);
+	if (y->block) {
+		rc = block_line(s, y, in, n, indent, blank, out, &done);
+		if (done || rc < 0)
+			return rc;
+	}
+	if (y->cont) {
+		rc = cont_line(s, y, in, n, indent, blank, pc, out, &done);
+		if (done || rc < 0)
+			return rc;
+	}
+	if (blank || in[indent] == '#')
+		return buf_append(out, in, n);
+	if (doc_marker(in, n, indent)) {
+		doc_reset(y);
+		return buf_append(out, in, n);
+	}
+	p = (size_t)indent;
+	dash_col = seq_items(in, n, &p);
+	if (dash_col >= 0) {
 		pop_to(y, dash_col, false);
 		y->lv[y->n].child_flags = 0; /* a new mapping starts */
 	}
-	if (p >= n) {
+	if (p >= n)
 		return buf_append(out, in, n);
-	}
 	colon = find_key(in, n, p, &kb, &ke);
-	if (colon) {
-		struct ylevel *parent, *l;
-		bool cond, auth;
-		int rule;
-		const char *key = in + kb;
-		size_t klen = ke - kb;
-		size_t v;
-
-		pop_to(y, (int)p, true);
-		parent = &y->lv[y->n];
-		rule = key_rule(s, y, parent, key, klen, &cond, &auth);
-		if (y->n < REDACT_DEPTH_MAX) {
-			l = &y->lv[++y->n];
-			l->indent = (int)p;
-			l->key_long = klen >= sizeof(l->key);
-			l->key_len = l->key_long ? sizeof(l->key) - 1 : klen;
-			memcpy(l->key, key, l->key_len);
-			l->child_flags = 0;
-			l->sens_rule = -1;
-			if (rule == RULE_SECRET_DATA || rule == RULE_LAST_APPLIED ||
-			    rule >= RULE__BUILTIN_MAX || (rule == RULE_YAML_KEY && !cond))
-				l->sens_rule = rule;
-			l->meta_of_secret =
-			        parent->meta_of_secret ||
-			        (word_is(key, klen, "metadata") && secretish(parent->child_flags));
-		}
-		v = colon + 1;
-		while (v < n && (in[v] == ' ' || in[v] == '\t'))
-			v++;
-		if (word_is(key, klen, "kind")) {
-			parent->child_flags |= YF_SEEN_KIND;
-			if (n - v >= 6 &&
-			    (memcmp(in + v, "Secret", 6) == 0 ||
-			     memcmp(in + v, "\"Secret\"", 8) == 0) &&
-			    (n - v == 6 || in[v + 6] == ' ' || in[v + 6] == '"' ||
-			     in[v + 6] == '#'))
-				parent->child_flags |= YF_KIND_SECRET;
-		} else if (word_is(key, klen, "apiVersion")) {
-			parent->child_flags |= YF_SEEN_API;
-		}
-		s->kv_skip = colon + 1;
-		if (buf_append(out, in, v) < 0)
-			return -ENOMEM;
-		return value_part(s, y, parent, in, n, v, rule, cond, auth, (int)p, (int)p, pc,
-		                  out);
-	}
-	if (item) {
+	if (colon)
+		return key_line(s, y, in, n, p, colon, kb, ke, pc, out);
+	if (dash_col >= 0) {
 		/* "- value" in a sequence */
 		struct ylevel *parent = &y->lv[y->n];
 
