@@ -726,15 +726,30 @@ static void push_key(struct yaml_state *y, const struct ylevel *parent, int p, c
 	                    (word_is(key, klen, "metadata") && secretish(parent->child_flags));
 }
 
+/* The value of kind: is Secret, plain or quoted ("Secret", 'Secret'), before the
+ * end of the line or a comment. */
+static bool is_secret_kind(const char *v, size_t n)
+{
+	size_t q = n > 0 && (v[0] == '"' || v[0] == '\'') ? 1 : 0;
+	size_t e = q + 6;
+
+	if (n < e || memcmp(v + q, "Secret", 6) != 0)
+		return false;
+	if (q) {
+		if (e >= n || v[e] != v[0])
+			return false;
+		e++;
+	}
+	return e == n || v[e] == ' ' || v[e] == '\t' || v[e] == '#';
+}
+
 /* kind: Secret and apiVersion: mark the mapping they are in. */
 static void note_kind(struct ylevel *parent, const char *key, size_t klen, const char *in, size_t n,
                       size_t v)
 {
 	if (word_is(key, klen, "kind")) {
 		parent->child_flags |= YF_SEEN_KIND;
-		if (n - v >= 6 &&
-		    (memcmp(in + v, "Secret", 6) == 0 || memcmp(in + v, "\"Secret\"", 8) == 0) &&
-		    (n - v == 6 || in[v + 6] == ' ' || in[v + 6] == '"' || in[v + 6] == '#'))
+		if (is_secret_kind(in + v, n - v))
 			parent->child_flags |= YF_KIND_SECRET;
 	} else if (word_is(key, klen, "apiVersion")) {
 		parent->child_flags |= YF_SEEN_API;
