@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -37,6 +38,8 @@ struct archive_in {
 	enum archive_in_kind kind;
 	char *path;
 	uint64_t max_total, total;
+	uint64_t max_member, member_bytes;
+	unsigned max_ratio;
 	size_t max_members, count;
 	/* archives and loose files */
 	struct archive *a;
@@ -313,6 +316,8 @@ int archive_in_open(const char *path, unsigned flags, const struct archive_in_li
 		return -ENOMEM;
 	in->fd = -1;
 	in->max_total = lim && lim->max_total ? lim->max_total : ARCHIVE_IN_MAX_TOTAL;
+	in->max_member = lim && lim->max_member ? lim->max_member : ARCHIVE_IN_MAX_MEMBER;
+	in->max_ratio = lim && lim->max_ratio ? lim->max_ratio : ARCHIVE_IN_MAX_RATIO;
 	in->max_members = lim && lim->max_members ? lim->max_members : ARCHIVE_IN_MAX_MEMBERS;
 	in->path = strdup(path);
 	in->chunk = malloc(ARCHIVE_IN_CHUNK);
@@ -391,6 +396,52 @@ static const char *read_error(struct archive_in *in, int saved_errno)
 	return archive_error_string(in->a) ? archive_error_string(in->a) : "read error";
 }
 
+/* A bound as given: "64 MiB", "100 KiB", else bytes. */
+static const char *size_text(uint64_t n, char *out, size_t size)
+{
+	static const char *const units[] = { "TiB", "GiB", "MiB", "KiB" };
+
+	for (unsigned k = 0; k < 4; k++) {
+		unsigned shift = 10u * (4 - k);
+
+		if (n >= (UINT64_C(1) << shift) && n % (UINT64_C(1) << shift) == 0) {
+			snprintf(out, size, "%llu %s", (unsigned long long)(n >> shift), units[k]);
+			return out;
+		}
+	}
+	snprintf(out, size, "%llu bytes", (unsigned long long)n);
+	return out;
+}
+
+/* The bounds, after more bytes came out of the current member. */
+static int check_limits(struct archive_in *in, struct error *err)
+{
+	char a[32], b[32];
+	uint64_t packed;
+
+	if (in->total > in->max_total)
+		return error_set(err, -ERANGE, in->cur.path, 0,
+		                 "the input expands beyond %s (a decompression bomb?); "
+		                 "--max-total-bytes raises the bound",
+		                 size_text(in->max_total, a, sizeof(a)));
+	if (in->member_bytes > in->max_member)
+		return error_set(err, -ERANGE, in->cur.path, 0,
+		                 "the member expands beyond %s (a decompression bomb?); "
+		                 "--max-member-bytes raises the bound",
+		                 size_text(in->max_member, a, sizeof(a)));
+	if (in->kind == ARCHIVE_IN_FOLDER || in->total <= ARCHIVE_IN_RATIO_FLOOR)
+		return 0;
+	packed = (uint64_t)archive_filter_bytes(in->a, -1);
+	if (packed && in->total / packed >= in->max_ratio)
+		return error_set(err, -ERANGE, in->cur.path, 0,
+		                 "%s came out of %s: compressed more than %u:1 (a decompression "
+		                 "bomb?); --max-ratio raises the bound",
+		                 size_text(in->total & ~((UINT64_C(1) << 20) - 1), a, sizeof(a)),
+		                 size_text(packed & ~((UINT64_C(1) << 10) - 1), b, sizeof(b)),
+		                 in->max_ratio);
+	return 0;
+}
+
 int archive_in_feed(struct archive_in *in, archive_in_feed_fn fn, void *userdata, struct error *err)
 {
 	for (;;) {
@@ -400,12 +451,15 @@ int archive_in_feed(struct archive_in *in, archive_in_feed_fn fn, void *userdata
 		if (n == 0)
 			return 0;
 		if (n < 0)
-			return error_set(err, -EIO, in->cur.path, 0, "%s", read_error(in, errno));
+			return error_set(err, -EIO, in->cur.path, 0, "%s after %llu bytes: %s",
+			                 in->kind == ARCHIVE_IN_FOLDER ? "cannot read"
+			                                               : "truncated or corrupt",
+			                 (unsigned long long)in->member_bytes,
+			                 read_error(in, errno));
 		in->total += (uint64_t)n;
-		if (in->total > in->max_total)
-			return error_set(err, -ERANGE, in->cur.path, 0,
-			                 "input expands beyond %llu bytes (decompression bomb?)",
-			                 (unsigned long long)in->max_total);
+		in->member_bytes += (uint64_t)n;
+		if ((r = check_limits(in, err)) < 0)
+			return r;
 		r = fn(userdata, in->chunk, (size_t)n);
 		if (r < 0)
 			return r;
@@ -451,6 +505,25 @@ void archive_in_free(struct archive_in *in)
 	free(in->chunk);
 	free(in->path);
 	free(in);
+}
+
+bool archive_in_unsafe_name(const char *path)
+{
+	const char *s = path;
+
+	if (path[0] == '/')
+		return true;
+	while (*s) {
+		const char *e = strchr(s, '/');
+		size_t n = e ? (size_t)(e - s) : strlen(s);
+
+		if (n == 2 && s[0] == '.' && s[1] == '.')
+			return true;
+		s += n;
+		while (*s == '/')
+			s++;
+	}
+	return false;
 }
 
 char *archive_in_clean_path(const char *p)

@@ -26,6 +26,12 @@ struct error;
 struct archive_in;
 
 #define ARCHIVE_IN_MAX_TOTAL (256ull << 30) /* uncompressed bytes, all members */
+#define ARCHIVE_IN_MAX_MEMBER (16ull << 30) /* uncompressed bytes, one member */
+/* Uncompressed / compressed bytes read, checked once more than
+ * ARCHIVE_IN_RATIO_FLOOR bytes came out: a gzip of zeros is about 1000:1, text
+ * logs 5:1 to 50:1. */
+#define ARCHIVE_IN_MAX_RATIO 200
+#define ARCHIVE_IN_RATIO_FLOOR (64ull << 20)
 #define ARCHIVE_IN_MAX_MEMBERS 200000
 #define ARCHIVE_IN_MAX_DEPTH 64 /* folder nesting */
 #define ARCHIVE_IN_CHUNK (256u << 10)
@@ -50,9 +56,13 @@ enum archive_in_type {
 	ARCHIVE_IN__TYPE_INVALID = -22,
 };
 
+/* The bounds on what an input may expand to; each error names the bound and the
+ * command-line option that raises it (the same in analyze and redact). */
 struct archive_in_limits {
-	uint64_t max_total; /* 0 = ARCHIVE_IN_MAX_TOTAL */
-	size_t max_members; /* 0 = ARCHIVE_IN_MAX_MEMBERS */
+	uint64_t max_total;  /* 0 = ARCHIVE_IN_MAX_TOTAL (--max-total-bytes) */
+	uint64_t max_member; /* 0 = ARCHIVE_IN_MAX_MEMBER (--max-member-bytes) */
+	unsigned max_ratio;  /* 0 = ARCHIVE_IN_MAX_RATIO (--max-ratio) */
+	size_t max_members;  /* 0 = ARCHIVE_IN_MAX_MEMBERS */
 };
 
 struct archive_in_member {
@@ -85,9 +95,9 @@ size_t archive_in_count(const struct archive_in *in);
 int archive_in_next(struct archive_in *in, const struct archive_in_member **ret, struct error *err);
 
 /* The current member's data, chunk by chunk, to fn. 0 done; <0: -ERANGE a limit
- * (err names the member and the limit), -EIO a read error (err names the member;
- * for an archive the stream cannot go on), or fn's own negative value (err not
- * touched). */
+ * (err names the member and the limit), -EIO a read error (err names the member,
+ * says "truncated or corrupt" and after how many bytes; for an archive the stream
+ * cannot go on), or fn's own negative value (err not touched). */
 int archive_in_feed(struct archive_in *in, archive_in_feed_fn fn, void *userdata,
                     struct error *err);
 
@@ -96,6 +106,9 @@ struct buf;
 int archive_in_read_all(struct archive_in *in, struct buf *out, size_t max, struct error *err);
 
 void archive_in_free(struct archive_in *in);
+
+/* The member name is absolute or has a ".." component. */
+bool archive_in_unsafe_name(const char *path);
 
 /* A safe relative name for a member: no absolute part, no "." components, no
  * "..", not empty, at most 1024 bytes. NULL when unsafe (or out of memory).

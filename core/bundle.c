@@ -419,14 +419,16 @@ static int ingest_member(struct bundle *b, struct archive_in *in, size_t ai, boo
 		if (archive_in_kind(in) == ARCHIVE_IN_LOOSE && archive_in_compressed(in)) {
 			ingest_end(ing);
 			ingest_free(ing);
-			return error_set(err, -EIO, b->input, 0,
-			                 "compressed data is truncated or corrupt: %s",
-			                 rerr.message);
+			return error_set(err, -EIO, b->input, 0, "%s", rerr.message);
 		}
+		/* what was read is kept; the read error, not "empty file", is the news */
+		r = ingest_end(ing);
+		ingest_free(ing);
 		artifact_fail(b, ai, rerr.message);
 		*ret_stop = archive_in_kind(in) != ARCHIVE_IN_FOLDER;
-		r = 0;
-	} else if (r < 0) {
+		return r;
+	}
+	if (r < 0) {
 		if (rerr.message[0])
 			*err = rerr;
 		ingest_free(ing);
@@ -456,6 +458,11 @@ static int read_member(struct bundle *b, struct archive_in *in, const struct arc
 		return r == -ERANGE ? error_set(err, r, b->input, 0, "too many members (limit %d)",
 		                                BUNDLE_MAX_MEMBERS)
 		                    : r;
+	if (archive_in_unsafe_name(m->path)) {
+		/* it would land outside the folder if unpacked: say so, read nothing */
+		artifact_fail(b, ai, "unsafe member name (absolute or with '..'): not read");
+		return 0;
+	}
 	if (m->type == ARCHIVE_IN_LINK && archive_in_kind(in) == ARCHIVE_IN_FOLDER) {
 		/* links are not followed: they could point anywhere */
 		b->artifacts[ai].error = strdup("symbolic link not followed");
@@ -472,10 +479,15 @@ static int read_member(struct bundle *b, struct archive_in *in, const struct arc
 	return ingest_member(b, in, ai, ret_stop, err);
 }
 
-static int read_input(struct bundle *b, uint64_t max_total, struct error *err)
+static int read_input(struct bundle *b, const struct bundle_options *opts, struct error *err)
 {
-	struct archive_in_limits lim = { .max_total = max_total,
-		                         .max_members = BUNDLE_MAX_MEMBERS };
+	struct archive_in_limits lim = {
+		.max_total = opts && opts->max_total_bytes ? opts->max_total_bytes
+		                                           : BUNDLE_MAX_TOTAL_BYTES,
+		.max_member = opts ? opts->max_member_bytes : 0,
+		.max_ratio = opts ? opts->max_ratio : 0,
+		.max_members = BUNDLE_MAX_MEMBERS,
+	};
 	struct archive_in *in = NULL;
 	const struct archive_in_member *m;
 	bool stop = false;
@@ -485,8 +497,11 @@ static int read_input(struct bundle *b, uint64_t max_total, struct error *err)
 	if (r < 0)
 		return r;
 	b->is_archive = archive_in_kind(in) == ARCHIVE_IN_ARCHIVE;
-	while (!stop && (r = archive_in_next(in, &m, err)) == 1)
+	while (!stop && (r = archive_in_next(in, &m, err)) == 1) {
 		r = read_member(b, in, m, &stop, err);
+		if (r < 0)
+			break;
+	}
 	if (r == -EIO && b->is_archive) {
 		size_t ai;
 
@@ -511,8 +526,6 @@ int bundle_open(const char *path, const struct bundle_options *opts, struct bund
 {
 	struct bundle *b;
 	struct stat st;
-	uint64_t max_total =
-	        opts && opts->max_total_bytes ? opts->max_total_bytes : BUNDLE_MAX_TOTAL_BYTES;
 	int r;
 
 	if (stat(path, &st) < 0)
@@ -526,7 +539,7 @@ int bundle_open(const char *path, const struct bundle_options *opts, struct bund
 		return -ENOMEM;
 	}
 	if (S_ISDIR(st.st_mode) || S_ISREG(st.st_mode))
-		r = read_input(b, max_total, err);
+		r = read_input(b, opts, err);
 	else
 		r = error_set(err, -EINVAL, path, 0, "not a file or folder");
 	if (r == 0 && b->n_artifacts == 0)

@@ -25,7 +25,9 @@
 static void usage(FILE *f)
 {
 	fputs("usage: apigee-bundle redact IN -o OUT [--rules FILE] [--dry-run] [--pseudonymize] "
-	      "[--map FILE]\n",
+	      "[--map FILE]\n"
+	      "                            [--max-total-bytes N] [--max-member-bytes N] "
+	      "[--max-ratio N]\n",
 	      f);
 }
 
@@ -44,7 +46,10 @@ static void help(void)
 	     "  --pseudonymize      also replace IP addresses, host names, e-mail addresses, org\n"
 	     "                      and project names by consistent tokens; drop certificates\n"
 	     "  --map FILE          the pseudonym map to reuse and update (mode 0600); never\n"
-	     "                      written into the bundle\n\n"
+	     "                      written into the bundle\n"
+	     "  --max-total-bytes N, --max-member-bytes N, --max-ratio N\n"
+	     "                      bounds on what the input may expand to (K, M, G, T\n"
+	     "                      suffixes; defaults 256G, 16G, 200:1 after 64 MiB)\n\n"
 	     "A leak scan checks every member before the archive is finished; on a hit nothing\n"
 	     "is written. Exit status: 0 ok; 1 leak or failure; 2 usage error.");
 }
@@ -83,6 +88,25 @@ static void print_dry_run(struct redactor *r, size_t members)
 
 /* ---- the command ------------------------------------------------------------------------- */
 
+/* --max-total-bytes (0), --max-member-bytes (1), --max-ratio (2) */
+static int limit_option(struct redact_bundle_options *bo, int which, const char *value)
+{
+	uint64_t v;
+	int r = text_parse_size(value, &v);
+
+	if (r < 0)
+		return r;
+	if (which == 0)
+		bo->max_total = v;
+	else if (which == 1)
+		bo->max_member = v;
+	else if (v <= UINT32_MAX)
+		bo->max_ratio = (unsigned)v;
+	else
+		return -ERANGE;
+	return 0;
+}
+
 static void on_notice(void *userdata, enum redact_notice what, const char *member)
 {
 	char esc[1100];
@@ -102,12 +126,18 @@ int cmd_redact(int argc, char **argv, struct context *ctx)
 		OPT_RULES = 0x100,
 		OPT_DRY,
 		OPT_PSEUDO,
-		OPT_MAP
+		OPT_MAP,
+		OPT_MAX_TOTAL,
+		OPT_MAX_MEMBER,
+		OPT_MAX_RATIO,
 	};
 	static const struct option opts[] = {
 		{ "dry-run", no_argument, NULL, OPT_DRY },
 		{ "help", no_argument, NULL, 'h' },
 		{ "map", required_argument, NULL, OPT_MAP },
+		{ "max-member-bytes", required_argument, NULL, OPT_MAX_MEMBER },
+		{ "max-ratio", required_argument, NULL, OPT_MAX_RATIO },
+		{ "max-total-bytes", required_argument, NULL, OPT_MAX_TOTAL },
 		{ "output", required_argument, NULL, 'o' },
 		{ "pseudonymize", no_argument, NULL, OPT_PSEUDO },
 		{ "rules", required_argument, NULL, OPT_RULES },
@@ -142,6 +172,18 @@ int cmd_redact(int argc, char **argv, struct context *ctx)
 			break;
 		case OPT_MAP:
 			ro.map_file = bo.map_file = optarg;
+			break;
+		case OPT_MAX_TOTAL:
+		case OPT_MAX_MEMBER:
+		case OPT_MAX_RATIO:
+			if (limit_option(&bo, c - OPT_MAX_TOTAL, optarg) < 0) {
+				fprintf(stderr,
+				        "apigee-bundle redact: bad bound '%s' (a number, "
+				        "optionally "
+				        "K, M, G or T)\n",
+				        optarg);
+				return EXIT_USAGE;
+			}
 			break;
 		default:
 			usage(stderr);

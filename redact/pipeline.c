@@ -194,7 +194,9 @@ static void notice(struct job *j, enum redact_notice what, const char *member)
 
 static int open_input(struct job *j, struct archive_in **ret, struct error *err)
 {
-	struct archive_in_limits lim = { .max_total = j->o->max_total };
+	struct archive_in_limits lim = { .max_total = j->o->max_total,
+		                         .max_member = j->o->max_member,
+		                         .max_ratio = j->o->max_ratio };
 	int rc = archive_in_open(j->o->in, ARCHIVE_IN_LOOSE_FILE, &lim, ret, err);
 
 	if (rc == 0)
@@ -257,9 +259,9 @@ static int redact_member(struct job *j, struct archive_in *in, const char *rel, 
 	}
 	if (rc < 0)
 		return error_set(err, rc, rel, 0, "cannot redact '%s': %s", rel,
-		                 rc == -ERANGE     ? "input too big"
-		                 : rerr.message[0] ? rerr.message
-		                                   : strerror(-rc));
+		                 rerr.message[0] ? rerr.message
+		                 : rc == -ERANGE ? "input too big"
+		                                 : strerror(-rc));
 	return 0;
 }
 
@@ -359,7 +361,7 @@ static int prepass(struct job *j, struct error *err)
 
 		if (m->type != ARCHIVE_IN_FILE || m->open_errno || skipped(j, m))
 			continue;
-		rel = archive_in_clean_path(m->path);
+		rel = archive_in_unsafe_name(m->path) ? NULL : archive_in_clean_path(m->path);
 		if (!rel)
 			continue;
 		if (j->kind == ARCHIVE_IN_ARCHIVE) {
@@ -398,7 +400,7 @@ static int pass_member(struct job *j, struct archive_in *in, const struct archiv
 	if (m->open_errno)
 		return error_set(err, -m->open_errno, m->path, 0, "cannot open '%s/%s': %s",
 		                 j->o->in, m->path, strerror(m->open_errno));
-	rel = archive_in_clean_path(m->path);
+	rel = archive_in_unsafe_name(m->path) ? NULL : archive_in_clean_path(m->path);
 	if (!rel) {
 		notice(j, REDACT_NOTICE_UNSAFE_NAME, m->path);
 		return 0;

@@ -28,7 +28,7 @@ struct error;
 
 /* A member the pipeline passed over, for the caller to tell. */
 enum redact_notice {
-	REDACT_NOTICE_UNSAFE_NAME = 0, /* absolute, "..", empty: skipped */
+	REDACT_NOTICE_UNSAFE_NAME = 0, /* absolute, with "..", empty: skipped */
 	REDACT_NOTICE_DUPLICATE,       /* a second member of the same name: skipped */
 	REDACT_NOTICE__MAX,
 	REDACT_NOTICE__INVALID = -22,
@@ -44,6 +44,8 @@ struct redact_bundle_options {
 	const char *map_file; /* never read as a member of a folder input */
 	const char *tmpdir;   /* where the spill folder goes; NULL = /tmp */
 	uint64_t max_total;   /* uncompressed input bytes; 0 = ARCHIVE_IN_MAX_TOTAL */
+	uint64_t max_member;  /* one member; 0 = ARCHIVE_IN_MAX_MEMBER */
+	unsigned max_ratio;   /* 0 = ARCHIVE_IN_MAX_RATIO */
 	redact_notice_fn notice;
 	void *userdata;
 };

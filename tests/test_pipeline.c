@@ -24,6 +24,7 @@
 #include "error.h"
 #include "pipeline.h"
 #include "redact.h"
+#include "text.h"
 #include "banned.h"
 
 #define SALT "FAKE-AX-HASH-SALT-VALUE-03"
@@ -250,6 +251,134 @@ static void test_archive_in__limits(void **state)
 	assert_int_equal(archive_in_next(in, &m, &err), 1);
 	assert_int_equal(archive_in_next(in, &m, &err), -ERANGE);
 	archive_in_free(in);
+}
+
+/* The per-member bound and the ratio bound name the member and the option. */
+static void test_archive_in__member_and_ratio_bounds(void **state)
+{
+	struct tmp *t = *state;
+	struct archive_in_limits lim = { .max_member = 4 };
+	struct archive_in *in = NULL;
+	const struct archive_in_member *m;
+	struct error err = ERROR_INIT;
+	struct archive *a;
+	struct archive_entry *e;
+	char path[600], *zeros;
+	size_t n = 0, big = (size_t)ARCHIVE_IN_RATIO_FLOOR + (8u << 20);
+
+	snprintf(path, sizeof(path), "%s/two.tar", t->dir);
+	write_archive(path, archive_write_set_format_pax_restricted, NULL, two, 2);
+	assert_int_equal(archive_in_open(path, 0, &lim, &in, &err), 0);
+	assert_int_equal(archive_in_next(in, &m, &err), 1);
+	assert_int_equal(archive_in_feed(in, count_feed, &n, &err), -ERANGE);
+	assert_string_equal(err.source, "top/a.txt");
+	assert_non_null(strstr(err.message, "--max-member-bytes"));
+	archive_in_free(in);
+
+	/* zeros compress about 1000:1: past the floor the ratio bound stops them */
+	snprintf(path, sizeof(path), "%s/zeros.tar.gz", t->dir);
+	zeros = calloc(1, big);
+	assert_non_null(zeros);
+	a = archive_write_new();
+	e = archive_entry_new();
+	archive_write_set_format_pax_restricted(a);
+	archive_write_add_filter_gzip(a);
+	assert_int_equal(archive_write_open_filename(a, path), ARCHIVE_OK);
+	archive_entry_set_pathname(e, "top/zeros.log");
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_size(e, (la_int64_t)big);
+	assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
+	assert_int_equal(archive_write_data(a, zeros, big), (la_ssize_t)big);
+	archive_write_close(a);
+	archive_write_free(a);
+	archive_entry_free(e);
+	free(zeros);
+	error_reset(&err);
+	n = 0;
+	assert_int_equal(archive_in_open(path, 0, NULL, &in, &err), 0);
+	assert_int_equal(archive_in_next(in, &m, &err), 1);
+	assert_int_equal(archive_in_feed(in, count_feed, &n, &err), -ERANGE);
+	assert_string_equal(err.source, "top/zeros.log");
+	assert_non_null(strstr(err.message, "--max-ratio"));
+	assert_true(n <= (size_t)ARCHIVE_IN_RATIO_FLOOR + ARCHIVE_IN_CHUNK);
+	archive_in_free(in);
+	/* raised, the same member is read whole */
+	lim = (struct archive_in_limits){ .max_ratio = 100000 };
+	n = 0;
+	assert_int_equal(archive_in_open(path, 0, &lim, &in, &err), 0);
+	assert_int_equal(archive_in_next(in, &m, &err), 1);
+	assert_int_equal(archive_in_feed(in, count_feed, &n, &err), 0);
+	assert_int_equal(n, big);
+	archive_in_free(in);
+}
+
+/* A truncated member: "truncated", and after how many bytes. */
+static void test_archive_in__truncated(void **state)
+{
+	struct tmp *t = *state;
+	struct archive_in *in = NULL;
+	const struct archive_in_member *m;
+	struct error err = ERROR_INIT;
+	struct member big = { "top/log.txt", NULL, 0 };
+	struct buf text = BUF_INIT;
+	char path[600];
+	size_t n = 0;
+	FILE *f;
+	long size;
+
+	for (int i = 0; i < 40000; i++)
+		buf_printf(&text, "line %d %x\n", i, (unsigned)(i * 2654435761u));
+	big.text = text.data;
+	snprintf(path, sizeof(path), "%s/t.tar.gz", t->dir);
+	write_archive(path, archive_write_set_format_pax_restricted, archive_write_add_filter_gzip,
+	              &big, 1);
+	f = fopen(path, "r+");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	size = ftell(f);
+	assert_int_equal(ftruncate(fileno(f), size / 2), 0);
+	fclose(f);
+	assert_int_equal(archive_in_open(path, 0, NULL, &in, &err), 0);
+	assert_int_equal(archive_in_next(in, &m, &err), 1);
+	assert_int_equal(archive_in_feed(in, count_feed, &n, &err), -EIO);
+	assert_string_equal(err.source, "top/log.txt");
+	assert_non_null(strstr(err.message, "truncated or corrupt after "));
+	assert_true(n > 0 && n < text.len);
+	archive_in_free(in);
+	buf_release(&text);
+}
+
+/* The option values of the bounds: --max-member-bytes 100K */
+static void test_archive_in__bound_values(void **state)
+{
+	uint64_t v = 0;
+
+	(void)state;
+	assert_int_equal(text_parse_size("100K", &v), 0);
+	assert_int_equal(v, 100u << 10);
+	assert_int_equal(text_parse_size("16G", &v), 0);
+	assert_int_equal(v, 16ull << 30);
+	assert_int_equal(text_parse_size("200", &v), 0);
+	assert_int_equal(v, 200);
+	assert_int_equal(text_parse_size("0", &v), -EINVAL);
+	assert_int_equal(text_parse_size("1X", &v), -EINVAL);
+	assert_int_equal(text_parse_size("1KB", &v), -EINVAL);
+	assert_int_equal(text_parse_size("", &v), -EINVAL);
+	assert_int_equal(text_parse_size("-1", &v), -EINVAL);
+	assert_int_equal(text_parse_size("99999999999999999999", &v), -ERANGE);
+	assert_int_equal(text_parse_size("8388608T", &v), -ERANGE);
+}
+
+static void test_archive_in__unsafe_name(void **state)
+{
+	(void)state;
+	assert_true(archive_in_unsafe_name("/etc/passwd"));
+	assert_true(archive_in_unsafe_name(".."));
+	assert_true(archive_in_unsafe_name("a/../b"));
+	assert_true(archive_in_unsafe_name("a//.."));
+	assert_false(archive_in_unsafe_name("a/..b/c"));
+	assert_false(archive_in_unsafe_name("./a/b"));
+	assert_false(archive_in_unsafe_name("a...b"));
 }
 
 static void test_archive_in__clean_path(void **state)
@@ -491,6 +620,11 @@ int main(void)
 		                                teardown),
 		cmocka_unit_test_setup_teardown(test_archive_in__loose_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_archive_in__limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_archive_in__member_and_ratio_bounds, setup,
+		                                teardown),
+		cmocka_unit_test_setup_teardown(test_archive_in__truncated, setup, teardown),
+		cmocka_unit_test(test_archive_in__bound_values),
+		cmocka_unit_test(test_archive_in__unsafe_name),
 		cmocka_unit_test(test_archive_in__clean_path),
 		cmocka_unit_test_setup_teardown(test_pipeline__folder_to_archive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pipeline__zip_names_and_duplicates, setup,
