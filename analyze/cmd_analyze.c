@@ -37,8 +37,8 @@ static void analyze_usage(FILE *out)
 	        "\n"
 	        "Run every check against INPUT, offline: a bundle made by 'apigee-bundle "
 	        "collect',\n"
-	        "that bundle unpacked, or a folder, tar, tar.gz or tar.zst of files gathered by "
-	        "hand.\n"
+	        "that bundle unpacked, or a folder, archive (tar, zip, cpio; plain or compressed)\n"
+	        "or single file of files gathered by hand.\n"
 	        "\n"
 	        "options:\n"
 	        "  -f, --format FORMAT  text (default), json, html or markdown\n"
@@ -48,12 +48,18 @@ static void analyze_usage(FILE *out)
 	        "                       family name (");
 	for (size_t i = 0; i < n_fam; i++)
 		fprintf(out, "%s%s", i ? ", " : "", fams[i].id);
-	fprintf(out, ") selects all of its checks\n"
-	             "  -h, --help           show this help\n"
-	             "\n"
-	             "exit status: 0 no check failed, 1 at least one check failed, 2 usage error,\n"
-	             "3 input unreadable or not a bundle.\n"
-	             "'apigee-bundle checks' lists the checks.\n");
+	fprintf(out,
+	        ") selects all of its checks\n"
+	        "  --max-total-bytes N  stop when the input expands beyond N bytes (K, M, G, T\n"
+	        "                       suffixes; default 256G)\n"
+	        "  --max-member-bytes N ... when one member does (default 16G)\n"
+	        "  --max-ratio N        ... when compressed input expands more than N:1 (after\n"
+	        "                       the first 64 MiB; default 200)\n"
+	        "  -h, --help           show this help\n"
+	        "\n"
+	        "exit status: 0 no check failed, 1 at least one check failed, 2 usage error,\n"
+	        "3 input unreadable or not a bundle.\n"
+	        "'apigee-bundle checks' lists the checks.\n");
 }
 
 static int usage_error(const char *fmt, const char *arg) __attribute__((format(printf, 1, 0)));
@@ -228,12 +234,40 @@ static void print_open_error(const char *input, const struct error *err)
 	fputc('\n', stderr);
 }
 
+enum {
+	OPT_MAX_TOTAL = 0x100,
+	OPT_MAX_MEMBER,
+	OPT_MAX_RATIO,
+};
+
+/* --max-total-bytes, --max-member-bytes, --max-ratio (core/archive_in.h) */
+static int limit_option(struct bundle_options *bo, int opt, const char *value)
+{
+	uint64_t v;
+	int r = text_parse_size(value, &v);
+
+	if (r < 0)
+		return r;
+	if (opt == OPT_MAX_TOTAL)
+		bo->max_total_bytes = v;
+	else if (opt == OPT_MAX_MEMBER)
+		bo->max_member_bytes = v;
+	else if (v <= UINT32_MAX)
+		bo->max_ratio = (unsigned)v;
+	else
+		return -ERANGE;
+	return 0;
+}
+
 int cmd_analyze(int argc, char **argv, struct context *ctx)
 {
 	static const struct option longopts[] = {
 		{ "check", required_argument, NULL, 'c' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "max-member-bytes", required_argument, NULL, OPT_MAX_MEMBER },
+		{ "max-ratio", required_argument, NULL, OPT_MAX_RATIO },
+		{ "max-total-bytes", required_argument, NULL, OPT_MAX_TOTAL },
 		{ "output", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -268,6 +302,16 @@ int cmd_analyze(int argc, char **argv, struct context *ctx)
 			goto out;
 		case 'o':
 			output = optarg;
+			break;
+		case OPT_MAX_TOTAL:
+		case OPT_MAX_MEMBER:
+		case OPT_MAX_RATIO:
+			if (limit_option(&bo, c, optarg) < 0) {
+				ret = usage_error(
+				        "bad bound '%s' (a number, optionally K, M, G or T)",
+				        optarg);
+				goto out;
+			}
 			break;
 		case ':':
 			ret = usage_error("option '%s' needs a value", argv[optind - 1]);

@@ -22,6 +22,7 @@
 
 #include "error.h"
 #include "run.h"
+#include "base64.h"
 #include "banned.h"
 
 struct kube {
@@ -379,57 +380,6 @@ static void secure_release(struct secure_buf *b)
 	memset(b, 0, sizeof(*b));
 }
 
-static int b64val(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+' || c == '-')
-		return 62;
-	if (c == '/' || c == '_')
-		return 63;
-	return -1;
-}
-
-/* Decode base64 (white space ignored, padding optional) into a new buffer the
- * caller cleanses and frees. -EINVAL on a bad character. */
-static int b64_decode(const char *in, size_t len, unsigned char **ret, size_t *ret_len)
-{
-	unsigned char *out = malloc(len / 4 * 3 + 4);
-	uint32_t acc = 0;
-	int bits = 0;
-	size_t n = 0;
-
-	if (!out)
-		return -ENOMEM;
-	for (size_t i = 0; i < len; i++) {
-		char c = in[i];
-		int v;
-
-		if (c == '=' || c == '\n' || c == '\r' || c == ' ' || c == '\t')
-			continue;
-		v = b64val(c);
-		if (v < 0) {
-			OPENSSL_cleanse(out, len / 4 * 3 + 4);
-			free(out);
-			return -EINVAL;
-		}
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[n++] = (unsigned char)(acc >> bits);
-		}
-	}
-	acc = 0;
-	*ret = out;
-	*ret_len = n;
-	return 0;
-}
-
 struct decoded {
 	const char *key;
 	unsigned char *data;
@@ -485,7 +435,8 @@ static json_t *secret_item(json_t *sec)
 		size_t rawlen = 0;
 		json_t *ko = json_object();
 
-		if (val && b64_decode(val, json_string_length(v), &raw, &rawlen) == 0) {
+		if (val && base64_decode(val, json_string_length(v), BASE64_SPACE | BASE64_URL,
+		                         &raw, &rawlen) == 0) {
 			json_object_set_new(ko, "size", json_integer((json_int_t)rawlen));
 			if (dec && n < cap) {
 				dec[n].key = k;

@@ -29,8 +29,10 @@ struct error;
 #define BUNDLE_MAX_DEPTH 64                   /* JSON/YAML nesting */
 
 struct bundle_options {
-	int64_t now;              /* analysis clock (seconds); 0 = time(NULL) */
-	uint64_t max_total_bytes; /* 0 = BUNDLE_MAX_TOTAL_BYTES */
+	int64_t now;               /* analysis clock (seconds); 0 = time(NULL) */
+	uint64_t max_total_bytes;  /* 0 = BUNDLE_MAX_TOTAL_BYTES */
+	uint64_t max_member_bytes; /* 0 = ARCHIVE_IN_MAX_MEMBER (core/archive_in.h) */
+	unsigned max_ratio;        /* 0 = ARCHIVE_IN_MAX_RATIO */
 };
 
 struct bundle {

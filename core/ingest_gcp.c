@@ -21,13 +21,6 @@
 
 /* ---- small helpers ----------------------------------------------------------------- */
 
-static const char *jstr(const json_t *o, const char *key)
-{
-	json_t *v = json_object_get(o, key);
-
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
 static int dup_str(char **dst, const char *s)
 {
 	if (!s)
@@ -227,7 +220,7 @@ static bool l4_has_tcp443(const json_t *arr, const char *proto_key)
 
 	json_array_foreach(arr, i, e)
 	{
-		if (proto_is_tcp(jstr(e, proto_key)) &&
+		if (proto_is_tcp(json_str(e, proto_key)) &&
 		    port_spec_has_443(json_object_get(e, "ports")))
 			return true;
 	}
@@ -237,12 +230,12 @@ static bool l4_has_tcp443(const json_t *arr, const char *proto_key)
 static int fw_common(struct gcp_fw_rule *r, const json_t *o)
 {
 	json_t *pri = json_object_get(o, "priority");
-	const char *dir = jstr(o, "direction");
+	const char *dir = json_str(o, "direction");
 
 	r->priority = json_is_integer(pri) ? (int)json_integer_value(pri) : 1000;
 	r->ingress = !dir || strcmp(dir, "INGRESS") == 0;
 	r->disabled = json_is_true(json_object_get(o, "disabled"));
-	return dup_str(&r->name, jstr(o, "name"));
+	return dup_str(&r->name, json_str(o, "name"));
 }
 
 static int fw_rule(struct bundle *b, struct artifact *a, const json_t *o, const char *ptr)
@@ -255,7 +248,7 @@ static int fw_rule(struct bundle *b, struct artifact *a, const json_t *o, const 
 	b->gcp.firewalls_seen = true;
 	r->allow = json_is_array(allowed) && json_array_size(allowed) > 0;
 	r->tcp443 = l4_has_tcp443(r->allow ? allowed : denied, "IPProtocol");
-	if (fw_common(r, o) < 0 || dup_str(&r->network, jstr(o, "network")) < 0 ||
+	if (fw_common(r, o) < 0 || dup_str(&r->network, json_str(o, "network")) < 0 ||
 	    strv_add_json(&r->source_ranges, json_object_get(o, "sourceRanges")) < 0 ||
 	    strv_add_json(&r->target_tags, json_object_get(o, "targetTags")) < 0 ||
 	    strv_add_json(&r->target_sas, json_object_get(o, "targetServiceAccounts")) < 0 ||
@@ -269,7 +262,7 @@ static int policy_rule(struct bundle *b, struct artifact *a, const json_t *o, co
 {
 	struct gcp_fw_rule *r = ADD(b, rules);
 	const json_t *match = json_object_get(o, "match");
-	const char *action = jstr(o, "action");
+	const char *action = json_str(o, "action");
 	char name[160];
 
 	if (!r)
@@ -310,8 +303,8 @@ static int effective_firewalls(struct bundle *b, struct artifact *a, const json_
 	json_array_foreach(arr, i, it)
 	{
 		json_t *rules = json_object_get(it, "rules"), *ru;
-		const char *pname =
-		        jstr(it, "shortName") ? jstr(it, "shortName") : jstr(it, "name");
+		const char *pname = json_str(it, "shortName") ? json_str(it, "shortName")
+		                                              : json_str(it, "name");
 		size_t k;
 
 		json_array_foreach(rules, k, ru)
@@ -333,10 +326,10 @@ static const char *metadata_value(const json_t *md, const char *key)
 
 	json_array_foreach(items, i, it)
 	{
-		const char *k = jstr(it, "key");
+		const char *k = json_str(it, "key");
 
 		if (k && strcmp(k, key) == 0)
-			return jstr(it, "value");
+			return json_str(it, "value");
 	}
 	return NULL;
 }
@@ -373,25 +366,26 @@ static int vm(struct bundle *b, struct artifact *a, const json_t *o, const json_
 	if (!v)
 		return -ENOMEM;
 	v->is_template = is_template;
-	if (dup_str(&v->name, jstr(o, "name")) < 0 ||
+	if (dup_str(&v->name, json_str(o, "name")) < 0 ||
 	    dup_str(&v->endpoint, metadata_value(md, "ENDPOINT")) < 0 ||
 	    dup_str(&v->template_of, metadata_value(md, "instance-template")) < 0 ||
 	    strv_add_json(&v->tags, json_object_get(json_object_get(props, "tags"), "items")) < 0)
 		return -ENOMEM;
 	json_array_foreach(nics, i, nic)
 	{
-		if (jstr(nic, "network") &&
-		    strv_push_unique(&v->networks, jstr(nic, "network")) < 0)
+		if (json_str(nic, "network") &&
+		    strv_push_unique(&v->networks, json_str(nic, "network")) < 0)
 			return -ENOMEM;
-		if (i == 0 && (dup_str(&v->ip, jstr(nic, "networkIP")) < 0 ||
-		               region_of(&v->region, jstr(nic, "subnetwork"), jstr(o, "zone")) < 0))
+		if (i == 0 &&
+		    (dup_str(&v->ip, json_str(nic, "networkIP")) < 0 ||
+		     region_of(&v->region, json_str(nic, "subnetwork"), json_str(o, "zone")) < 0))
 			return -ENOMEM;
 	}
-	if (!v->region && region_of(&v->region, NULL, jstr(o, "zone")) < 0)
+	if (!v->region && region_of(&v->region, NULL, json_str(o, "zone")) < 0)
 		return -ENOMEM;
 	json_array_foreach(sas, i, sa)
 	{
-		if (jstr(sa, "email") && strv_push_unique(&v->sas, jstr(sa, "email")) < 0)
+		if (json_str(sa, "email") && strv_push_unique(&v->sas, json_str(sa, "email")) < 0)
 			return -ENOMEM;
 	}
 	if (set_loc(&v->where, a, ptr, o, v->name) < 0)
@@ -402,7 +396,7 @@ static int vm(struct bundle *b, struct artifact *a, const json_t *o, const json_
 
 		json_array_foreach(items, i, it)
 		{
-			if (jstr(it, "key") && strcmp(jstr(it, "key"), "ENDPOINT") == 0)
+			if (json_str(it, "key") && strcmp(json_str(it, "key"), "ENDPOINT") == 0)
 				break;
 		}
 		snprintf(p, sizeof(p), "%s%s/metadata/items/%zu", ptr,
@@ -418,7 +412,7 @@ static int vm(struct bundle *b, struct artifact *a, const json_t *o, const json_
 
 static int network(struct bundle *b, struct artifact *a, const json_t *o, const char *ptr)
 {
-	const char *self = jstr(o, "selfLink") ? jstr(o, "selfLink") : jstr(o, "name");
+	const char *self = json_str(o, "selfLink") ? json_str(o, "selfLink") : json_str(o, "name");
 	json_t *arr = json_object_get(o, "peerings"), *it;
 	size_t i;
 	char p[PTR_MAX];
@@ -434,12 +428,14 @@ static int network(struct bundle *b, struct artifact *a, const json_t *o, const 
 		if (!pe)
 			return -ENOMEM;
 		snprintf(p, sizeof(p), "%s/peerings/%zu", ptr, i);
-		snprintf(ex, sizeof(ex), "%s -> %s (%s)", jstr(it, "name") ? jstr(it, "name") : "?",
-		         jstr(it, "network") ? jstr(it, "network") : "?",
-		         jstr(it, "state") ? jstr(it, "state") : "state unknown");
-		if (dup_str(&pe->network, self) < 0 || dup_str(&pe->name, jstr(it, "name")) < 0 ||
-		    dup_str(&pe->peer, jstr(it, "network")) < 0 ||
-		    dup_str(&pe->state, jstr(it, "state")) < 0 ||
+		snprintf(ex, sizeof(ex), "%s -> %s (%s)",
+		         json_str(it, "name") ? json_str(it, "name") : "?",
+		         json_str(it, "network") ? json_str(it, "network") : "?",
+		         json_str(it, "state") ? json_str(it, "state") : "state unknown");
+		if (dup_str(&pe->network, self) < 0 ||
+		    dup_str(&pe->name, json_str(it, "name")) < 0 ||
+		    dup_str(&pe->peer, json_str(it, "network")) < 0 ||
+		    dup_str(&pe->state, json_str(it, "state")) < 0 ||
 		    set_loc(&pe->where, a, p, it, ex) < 0)
 			return -ENOMEM;
 	}
@@ -456,10 +452,11 @@ static int vpc_peering(struct bundle *b, struct artifact *a, const json_t *o, co
 	if (!pe)
 		return -ENOMEM;
 	b->gcp.networks_seen = true;
-	snprintf(ex, sizeof(ex), "%s peered by %s", jstr(o, "network"), jstr(o, "peering"));
-	if (dup_str(&pe->network, jstr(o, "network")) < 0 ||
-	    dup_str(&pe->name, jstr(o, "peering")) < 0 ||
-	    dup_str(&pe->peer, jstr(o, "service")) < 0 || set_loc(&pe->where, a, ptr, o, ex) < 0)
+	snprintf(ex, sizeof(ex), "%s peered by %s", json_str(o, "network"), json_str(o, "peering"));
+	if (dup_str(&pe->network, json_str(o, "network")) < 0 ||
+	    dup_str(&pe->name, json_str(o, "peering")) < 0 ||
+	    dup_str(&pe->peer, json_str(o, "service")) < 0 ||
+	    set_loc(&pe->where, a, ptr, o, ex) < 0)
 		return -ENOMEM;
 	return 1;
 }
@@ -471,15 +468,16 @@ static int sslcert(struct bundle *b, struct artifact *a, const json_t *o, const 
 	struct gcp_sslcert *c = ADD(b, sslcerts);
 	const json_t *m = json_object_get(o, "managed");
 	json_t *ds = json_object_get(m, "domainStatus"), *v;
-	const char *k, *pem = jstr(o, "certificate");
+	const char *k, *pem = json_str(o, "certificate");
 	char p[PTR_MAX];
 
 	if (!c)
 		return -ENOMEM;
 	b->gcp.sslcerts_seen = true;
-	if (dup_str(&c->name, jstr(o, "name")) < 0 || dup_str(&c->type, jstr(o, "type")) < 0 ||
-	    dup_str(&c->managed_status, jstr(m, "status")) < 0 ||
-	    dup_str(&c->expire_time, jstr(o, "expireTime")) < 0 ||
+	if (dup_str(&c->name, json_str(o, "name")) < 0 ||
+	    dup_str(&c->type, json_str(o, "type")) < 0 ||
+	    dup_str(&c->managed_status, json_str(m, "status")) < 0 ||
+	    dup_str(&c->expire_time, json_str(o, "expireTime")) < 0 ||
 	    strv_add_json(&c->domains, json_object_get(m, "domains")) < 0 ||
 	    strv_add_json(&c->sans, json_object_get(o, "subjectAlternativeNames")) < 0 ||
 	    set_loc(&c->where, a, ptr, o, c->name) < 0)
@@ -518,10 +516,10 @@ static int proxy(struct bundle *b, struct artifact *a, const json_t *o, const ch
 
 	if (!x)
 		return -ENOMEM;
-	if (dup_str(&x->name, jstr(o, "name")) < 0 ||
-	    dup_str(&x->url_map, gcp_short_name(jstr(o, "urlMap"))) < 0 ||
-	    dup_str(&x->certificate_map, gcp_short_name(jstr(o, "certificateMap"))) < 0 ||
-	    set_loc(&x->where, a, ptr, o, jstr(o, "name")) < 0)
+	if (dup_str(&x->name, json_str(o, "name")) < 0 ||
+	    dup_str(&x->url_map, gcp_short_name(json_str(o, "urlMap"))) < 0 ||
+	    dup_str(&x->certificate_map, gcp_short_name(json_str(o, "certificateMap"))) < 0 ||
+	    set_loc(&x->where, a, ptr, o, json_str(o, "name")) < 0)
 		return -ENOMEM;
 	json_array_foreach(arr, i, it)
 	{
@@ -538,16 +536,16 @@ static int backend(struct bundle *b, struct artifact *a, const json_t *o, const 
                    const char *what)
 {
 	struct gcp_backend *x = ADD(b, backends);
-	const char *type = jstr(o, "networkEndpointType");
+	const char *type = json_str(o, "networkEndpointType");
 
 	if (!x)
 		return -ENOMEM;
 	x->psc = (type && strcmp(type, "PRIVATE_SERVICE_CONNECT") == 0) ||
-	         jstr(o, "pscTargetService") != NULL;
-	if (dup_str(&x->name, jstr(o, "name")) < 0 || dup_str(&x->kind, what) < 0 ||
-	    dup_str(&x->template_, jstr(o, "instanceTemplate")) < 0 ||
-	    dup_str(&x->base_name, jstr(o, "baseInstanceName")) < 0 ||
-	    set_loc(&x->where, a, ptr, o, jstr(o, "name")) < 0)
+	         json_str(o, "pscTargetService") != NULL;
+	if (dup_str(&x->name, json_str(o, "name")) < 0 || dup_str(&x->kind, what) < 0 ||
+	    dup_str(&x->template_, json_str(o, "instanceTemplate")) < 0 ||
+	    dup_str(&x->base_name, json_str(o, "baseInstanceName")) < 0 ||
+	    set_loc(&x->where, a, ptr, o, json_str(o, "name")) < 0)
 		return -ENOMEM;
 	return 1;
 }
@@ -564,18 +562,19 @@ static int health(struct bundle *b, struct artifact *a, const json_t *o, const c
 	json_array_foreach(arr, i, it)
 	{
 		struct gcp_health *h = ADD(b, health);
-		const char *target =
-		        jstr(it, "instance") ? jstr(it, "instance") : jstr(it, "ipAddress");
+		const char *target = json_str(it, "instance") ? json_str(it, "instance")
+		                                              : json_str(it, "ipAddress");
 		char ex[256];
 
 		if (!h)
 			return -ENOMEM;
 		snprintf(p, sizeof(p), "%s/healthStatus/%zu", ptr, i);
 		snprintf(ex, sizeof(ex), "%s %s %s", gcp_short_name(target ? target : "?"),
-		         jstr(it, "ipAddress") ? jstr(it, "ipAddress") : "",
-		         jstr(it, "healthState") ? jstr(it, "healthState") : "state unknown");
+		         json_str(it, "ipAddress") ? json_str(it, "ipAddress") : "",
+		         json_str(it, "healthState") ? json_str(it, "healthState")
+		                                     : "state unknown");
 		if (dup_str(&h->backend, group) < 0 || dup_str(&h->target, target) < 0 ||
-		    dup_str(&h->state, jstr(it, "healthState")) < 0 ||
+		    dup_str(&h->state, json_str(it, "healthState")) < 0 ||
 		    set_loc(&h->where, a, p, it, ex) < 0)
 			return -ENOMEM;
 	}
@@ -610,10 +609,10 @@ static const char *deny_policy(const json_t *jp)
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		const json_t *p = json_object_get(jp, keys[i]);
-		const char *out = jstr(p, "outcome");
+		const char *out = json_str(p, "outcome");
 
 		if (out && strcmp(out, "DENY") == 0)
-			return jstr(p, "name") ? jstr(p, "name") : "(unnamed policy)";
+			return json_str(p, "name") ? json_str(p, "name") : "(unnamed policy)";
 	}
 	return NULL;
 }
@@ -650,8 +649,8 @@ static int armor_deny(struct bundle *b, struct artifact *a, const json_t *o, con
 	if (policy && strv_push_unique(&l->policies, policy) < 0)
 		return -ENOMEM;
 	snprintf(ex, sizeof(ex), "%s DENY, HTTP %d%s%s", policy ? policy : "security policy",
-	         status, jstr(o, "timestamp") ? " at " : "",
-	         jstr(o, "timestamp") ? jstr(o, "timestamp") : "");
+	         status, json_str(o, "timestamp") ? " at " : "",
+	         json_str(o, "timestamp") ? json_str(o, "timestamp") : "");
 	add_sample(l->deny_samples, &l->n_deny_samples, a, ptr, o, ex);
 	return 0;
 }
@@ -662,8 +661,8 @@ static int log_entry(struct bundle *b, struct artifact *a, const json_t *o, cons
 	const json_t *jp = json_object_get(o, "jsonPayload"),
 	             *req = json_object_get(o, "httpRequest");
 	const json_t *hc = json_object_get(jp, "healthCheckProbeResult");
-	const char *details = jstr(jp, "statusDetails"), *policy = deny_policy(jp);
-	const char *ts = jstr(o, "timestamp");
+	const char *details = json_str(jp, "statusDetails"), *policy = deny_policy(jp);
+	const char *ts = json_str(o, "timestamp");
 	int status = http_status(req);
 	bool deny;
 
@@ -675,7 +674,8 @@ static int log_entry(struct bundle *b, struct artifact *a, const json_t *o, cons
 			bundle_note_time(b, t);
 	}
 	deny = policy || (details && has_prefix(details, "denied_by_security_policy"));
-	if (req || (jstr(jp, "@type") && strstr(jstr(jp, "@type"), "LoadBalancerLogEntry"))) {
+	if (req ||
+	    (json_str(jp, "@type") && strstr(json_str(jp, "@type"), "LoadBalancerLogEntry"))) {
 		l->lb_requests++;
 		l->lb_admitted += !deny;
 	}
@@ -690,7 +690,7 @@ static int log_entry(struct bundle *b, struct artifact *a, const json_t *o, cons
 		add_sample(l->nb_samples, &l->n_nb_samples, a, ptr, o, ex);
 	}
 	if (hc) {
-		const char *st = jstr(hc, "healthState");
+		const char *st = json_str(hc, "healthState");
 
 		l->hc_probes++;
 		if (st && strcmp(st, "UNHEALTHY") == 0) {
@@ -698,8 +698,9 @@ static int log_entry(struct bundle *b, struct artifact *a, const json_t *o, cons
 
 			l->hc_unhealthy++;
 			snprintf(ex, sizeof(ex), "health check of %s: UNHEALTHY (%s)",
-			         jstr(hc, "targetIp") ? jstr(hc, "targetIp") : "?",
-			         jstr(hc, "probeResultText") ? jstr(hc, "probeResultText") : "");
+			         json_str(hc, "targetIp") ? json_str(hc, "targetIp") : "?",
+			         json_str(hc, "probeResultText") ? json_str(hc, "probeResultText")
+			                                         : "");
 			add_sample(l->hc_samples, &l->n_hc_samples, a, ptr, o, ex);
 		}
 	}
@@ -713,7 +714,7 @@ static int gcp_object(struct bundle *b, struct artifact *a, const json_t *o, con
 /* a gcloud get-health list element: {"backend": URL, "status": {"healthStatus": [...]}} */
 static bool is_health_wrapper(const json_t *o)
 {
-	return jstr(o, "backend") && json_is_object(json_object_get(o, "status")) &&
+	return json_str(o, "backend") && json_is_object(json_object_get(o, "status")) &&
 	       (json_object_get(json_object_get(o, "status"), "healthStatus") ||
 	        json_object_get(json_object_get(o, "status"), "kind"));
 }
@@ -763,14 +764,14 @@ static int shape_object(struct bundle *b, struct artifact *a, const json_t *o, c
 		return vm(b, a, o, o, ptr, false);
 	if (json_is_array(json_object_get(o, "peerings")))
 		return network(b, a, o, ptr);
-	if (jstr(o, "peering") && jstr(o, "network") && jstr(o, "service"))
+	if (json_str(o, "peering") && json_str(o, "network") && json_str(o, "service"))
 		return vpc_peering(b, a, o, ptr);
-	if ((json_is_object(json_object_get(o, "managed")) || jstr(o, "certificate")) &&
-	    (jstr(o, "type") || jstr(o, "expireTime") || json_object_get(o, "selfManaged")))
+	if ((json_is_object(json_object_get(o, "managed")) || json_str(o, "certificate")) &&
+	    (json_str(o, "type") || json_str(o, "expireTime") || json_object_get(o, "selfManaged")))
 		return sslcert(b, a, o, ptr);
-	if (json_is_array(json_object_get(o, "sslCertificates")) && jstr(o, "urlMap"))
+	if (json_is_array(json_object_get(o, "sslCertificates")) && json_str(o, "urlMap"))
 		return proxy(b, a, o, ptr);
-	if (jstr(o, "networkEndpointType"))
+	if (json_str(o, "networkEndpointType"))
 		return backend(b, a, o, ptr, "network endpoint group");
 	if (json_is_array(json_object_get(o, "healthStatus")))
 		return health(b, a, o, ptr, NULL);
@@ -778,7 +779,7 @@ static int shape_object(struct bundle *b, struct artifact *a, const json_t *o, c
 		char p[PTR_MAX];
 
 		snprintf(p, sizeof(p), "%s/status", ptr);
-		return health(b, a, json_object_get(o, "status"), p, jstr(o, "backend"));
+		return health(b, a, json_object_get(o, "status"), p, json_str(o, "backend"));
 	}
 	return 0;
 }
@@ -866,7 +867,7 @@ static int entries(struct bundle *b, struct artifact *a, const json_t *arr, cons
 
 static int gcp_object(struct bundle *b, struct artifact *a, const json_t *o, const char *ptr)
 {
-	const char *kind = jstr(o, "kind");
+	const char *kind = json_str(o, "kind");
 	char p[PTR_MAX];
 
 	if (!json_is_object(o))
@@ -883,9 +884,9 @@ static int gcp_object(struct bundle *b, struct artifact *a, const json_t *o, con
 		return effective_firewalls(b, a, o, ptr);
 	if (json_object_get(o, "items") &&
 	    ((kind && has_prefix(kind, "compute#") && (ends_with(kind, "List"))) ||
-	     (jstr(o, "id") && strstr(jstr(o, "id"), "projects/")) ||
-	     (jstr(o, "selfLink") && strstr(jstr(o, "selfLink"), "/compute/")) ||
-	     has_prefix(jstr(json_array_get(json_object_get(o, "items"), 0), "kind"),
+	     (json_str(o, "id") && strstr(json_str(o, "id"), "projects/")) ||
+	     (json_str(o, "selfLink") && strstr(json_str(o, "selfLink"), "/compute/")) ||
+	     has_prefix(json_str(json_array_get(json_object_get(o, "items"), 0), "kind"),
 	                "compute#"))) {
 		snprintf(p, sizeof(p), "%s/items", ptr);
 		return items(b, a, json_object_get(o, "items"), p) >= 0 ? 1 : -ENOMEM;

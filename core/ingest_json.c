@@ -18,6 +18,7 @@
 #include "pem.h"
 #include "text.h"
 #include "yamljson.h"
+#include "base64.h"
 #include "banned.h"
 
 struct pend_att {
@@ -68,16 +69,9 @@ void ingest_pending_free(struct bundle *b)
 
 /* ---- small JSON helpers ---------------------------------------------------------- */
 
-static const char *jstr(const json_t *o, const char *key)
-{
-	json_t *v = json_object_get(o, key);
-
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
 static const char *jpath_str(const json_t *o, const char *k1, const char *k2)
 {
-	return jstr(json_object_get(o, k1), k2);
+	return json_str(json_object_get(o, k1), k2);
 }
 
 static int dup_str(char **dst, const char *s)
@@ -234,55 +228,21 @@ static bool is_key_data_key(const char *k)
 	return strcmp(k, "key") == 0 || strcmp(k, "tls.key") == 0 || strcmp(k, "key.pem") == 0;
 }
 
-/* base64 (standard, with or without padding, white space ignored) */
+/* base64 (standard, with or without padding, white space ignored), at most 16 MiB */
 static int b64_decode(const char *in, struct buf *out)
 {
-	struct buf clean = BUF_INIT;
-	size_t n;
-	int r = 0, len;
+	unsigned char *dst = NULL;
+	size_t n = strlen(in), len = 0;
+	int r;
 
-	for (const char *p = in; *p; p++)
-		if (*p != '\n' && *p != '\r' && *p != ' ' && *p != '\t')
-			if (buf_putc(&clean, *p) < 0) {
-				buf_release(&clean);
-				return -ENOMEM;
-			}
-	while (clean.len % 4)
-		if (buf_putc(&clean, '=') < 0) {
-			buf_release(&clean);
-			return -ENOMEM;
-		}
-	n = clean.len / 4 * 3;
-	if (n > (16u << 20)) {
-		buf_release(&clean);
+	if (n / 4 * 3 > (16u << 20))
 		return -ERANGE;
-	}
-	{
-		unsigned char *dst = malloc(n + 1);
-
-		if (!dst) {
-			buf_release(&clean);
-			return -ENOMEM;
-		}
-		len = clean.len ? EVP_DecodeBlock(dst, (const unsigned char *)clean.data,
-		                                  (int)clean.len)
-		                : 0;
-		if (len < 0) {
-			r = -EINVAL;
-		} else {
-			/* EVP_DecodeBlock counts padding bytes as zeros */
-			size_t pad = 0;
-
-			if (clean.len >= 1 && clean.data[clean.len - 1] == '=')
-				pad++;
-			if (clean.len >= 2 && clean.data[clean.len - 2] == '=')
-				pad++;
-			r = buf_append(out, dst, (size_t)len - pad);
-		}
-		OPENSSL_cleanse(dst, n + 1);
-		free(dst);
-	}
-	buf_release(&clean);
+	r = base64_decode(in, n, BASE64_SPACE, &dst, &len);
+	if (r < 0)
+		return r;
+	r = buf_append(out, dst, len);
+	OPENSSL_cleanse(dst, len);
+	free(dst);
 	return r;
 }
 
@@ -389,7 +349,7 @@ static int k8s_secret(struct bundle *b, struct artifact *a, const json_t *o, con
 		return -ENOMEM;
 	if (listed)
 		b->secrets_listed = true;
-	if (dup_str(&s->type, jstr(o, "type")) < 0)
+	if (dup_str(&s->type, json_str(o, "type")) < 0)
 		return -ENOMEM;
 	if (set_loc(&s->where, a, ptr, yamljson_line(o), NULL) < 0)
 		return -ENOMEM;
@@ -478,7 +438,7 @@ static int k8s_pod(struct bundle *b, struct artifact *a, const json_t *o, const 
 	p = bundle_add_pod(b);
 	if (!p)
 		return -ENOMEM;
-	if (dup_str(&p->name, name) < 0 || dup_str(&p->app, jstr(labels, "app")) < 0 ||
+	if (dup_str(&p->name, name) < 0 || dup_str(&p->app, json_str(labels, "app")) < 0 ||
 	    dup_str(&p->phase, jpath_str(o, "status", "phase")) < 0)
 		return -ENOMEM;
 	json_array_foreach(cs, i, c) if (json_is_true(json_object_get(c, "ready"))) ready++;
@@ -510,7 +470,7 @@ static int k8s_service(struct bundle *b, struct artifact *a, const json_t *o, co
 		return -ENOMEM;
 	json_array_foreach(ing, i, e)
 	{
-		const char *ip = jstr(e, "ip") ? jstr(e, "ip") : jstr(e, "hostname");
+		const char *ip = json_str(e, "ip") ? json_str(e, "ip") : json_str(e, "hostname");
 
 		if (ip && strv_push_unique(&s->external_ips, ip) < 0)
 			return -ENOMEM;
@@ -521,7 +481,7 @@ static int k8s_service(struct bundle *b, struct artifact *a, const json_t *o, co
 static int k8s_object(struct bundle *b, struct artifact *a, const json_t *o, const char *ptr,
                       bool listed)
 {
-	const char *kind = jstr(o, "kind");
+	const char *kind = json_str(o, "kind");
 	const char *ts = jpath_str(o, "metadata", "creationTimestamp");
 	int64_t t;
 
@@ -553,7 +513,7 @@ static bool path_mentions(const char *path, const char *word)
 
 static int k8s_list(struct bundle *b, struct artifact *a, const json_t *o, const char *ptr)
 {
-	const char *kind = jstr(o, "kind");
+	const char *kind = json_str(o, "kind");
 	json_t *items = json_object_get(o, "items"), *it;
 	size_t i;
 
@@ -570,7 +530,7 @@ static int k8s_list(struct bundle *b, struct artifact *a, const json_t *o, const
 		char p[64];
 		int r;
 
-		if (!json_is_object(it) || !jstr(it, "kind"))
+		if (!json_is_object(it) || !json_str(it, "kind"))
 			continue;
 		snprintf(p, sizeof(p), "%s/items/%zu", ptr, i);
 		r = k8s_object(b, a, it, p, true);
@@ -586,7 +546,7 @@ static bool is_overrides(const json_t *o)
 {
 	if (json_is_array(json_object_get(o, "virtualhosts")))
 		return true;
-	return jstr(o, "org") &&
+	return json_str(o, "org") &&
 	       (json_object_get(o, "instanceID") || json_object_get(o, "envs") ||
 	        json_object_get(o, "k8sCluster") || json_object_get(o, "gcp") ||
 	        json_object_get(o, "ingressGateways") || json_object_get(o, "cassandra"));
@@ -596,7 +556,7 @@ static bool is_overrides(const json_t *o)
 static int vhost_inline_pem(struct bundle *b, struct artifact *a, const json_t *vh,
                             const char *name, const char *ptr)
 {
-	const char *cert = jstr(vh, "sslCert"), *key = jstr(vh, "sslKey");
+	const char *cert = json_str(vh, "sslCert"), *key = json_str(vh, "sslKey");
 	struct key_facts kf = { 0 };
 	size_t first = b->n_certs;
 	char p[160];
@@ -633,14 +593,14 @@ static int overrides(struct bundle *b, struct artifact *a, const json_t *o, cons
 	size_t i;
 
 	b->overrides_seen = true;
-	if (!b->overrides.org && dup_str(&b->overrides.org, jstr(o, "org")) < 0)
+	if (!b->overrides.org && dup_str(&b->overrides.org, json_str(o, "org")) < 0)
 		return -ENOMEM;
 	if (!b->overrides.instance_id &&
-	    dup_str(&b->overrides.instance_id, jstr(o, "instanceID")) < 0)
+	    dup_str(&b->overrides.instance_id, json_str(o, "instanceID")) < 0)
 		return -ENOMEM;
 	if (!b->overrides.project) {
 		const char *p = jpath_str(o, "gcp", "projectID") ? jpath_str(o, "gcp", "projectID")
-		                                                 : jstr(o, "gcpProjectID");
+		                                                 : json_str(o, "gcpProjectID");
 
 		if (dup_str(&b->overrides.project, p) < 0)
 			return -ENOMEM;
@@ -654,15 +614,15 @@ static int overrides(struct bundle *b, struct artifact *a, const json_t *o, cons
 		char p[96];
 		json_t *ag;
 
-		if (!json_is_object(vh) || !jstr(vh, "name"))
+		if (!json_is_object(vh) || !json_str(vh, "name"))
 			continue;
 		v = bundle_add_vhost(b);
 		if (!v)
 			return -ENOMEM;
-		if (dup_str(&v->name, jstr(vh, "name")) < 0 ||
-		    dup_str(&v->ssl_cert_path, jstr(vh, "sslCertPath")) < 0 ||
-		    dup_str(&v->ssl_key_path, jstr(vh, "sslKeyPath")) < 0 ||
-		    dup_str(&v->ssl_secret, jstr(vh, "sslSecret")) < 0)
+		if (dup_str(&v->name, json_str(vh, "name")) < 0 ||
+		    dup_str(&v->ssl_cert_path, json_str(vh, "sslCertPath")) < 0 ||
+		    dup_str(&v->ssl_key_path, json_str(vh, "sslKeyPath")) < 0 ||
+		    dup_str(&v->ssl_secret, json_str(vh, "sslSecret")) < 0)
 			return -ENOMEM;
 		ag = json_object_get(vh, "additionalGateways");
 		v->gateways_known = true;
@@ -697,7 +657,7 @@ static const char *strip_prefix(const char *s, const char *prefix)
 
 static int api_instance_obj(struct bundle *b, struct artifact *a, const json_t *o, const char *ptr)
 {
-	const char *name = jstr(o, "name");
+	const char *name = json_str(o, "name");
 	struct api_instance *s;
 
 	if (!name)
@@ -706,8 +666,8 @@ static int api_instance_obj(struct bundle *b, struct artifact *a, const json_t *
 	s = bundle_instance(b, name);
 	if (!s)
 		return -ENOMEM;
-	if (dup_str(&s->host, jstr(o, "host")) < 0 ||
-	    dup_str(&s->location, jstr(o, "location")) < 0)
+	if (dup_str(&s->host, json_str(o, "host")) < 0 ||
+	    dup_str(&s->location, json_str(o, "location")) < 0)
 		return -ENOMEM;
 	if (!s->where.artifact && set_loc(&s->where, a, ptr, yamljson_line(o), NULL) < 0)
 		return -ENOMEM;
@@ -735,7 +695,7 @@ static int api_object(struct bundle *b, struct artifact *a, const json_t *o, con
 		b->envgroups_listed = true;
 		json_array_foreach(arr, i, it)
 		{
-			const char *name = jstr(it, "name");
+			const char *name = json_str(it, "name");
 			struct api_envgroup *g;
 			char p[64];
 
@@ -755,8 +715,8 @@ static int api_object(struct bundle *b, struct artifact *a, const json_t *o, con
 	if ((arr = json_object_get(o, "environmentGroupAttachments")) && json_is_array(arr)) {
 		json_array_foreach(arr, i, it)
 		{
-			const char *g = jstr(it, "environmentGroupId"),
-			           *env = jstr(it, "environment");
+			const char *g = json_str(it, "environmentGroupId"),
+			           *env = json_str(it, "environment");
 			struct api_envgroup *eg;
 
 			if (!g || !env)
@@ -779,7 +739,7 @@ static int api_object(struct bundle *b, struct artifact *a, const json_t *o, con
 		pa->artifact = (size_t)(a - b->artifacts);
 		json_array_foreach(arr, i, it)
 		{
-			const char *env = jstr(it, "environment");
+			const char *env = json_str(it, "environment");
 
 			if (env && strv_push_unique(&pa->envs, env) < 0)
 				return -ENOMEM;
@@ -796,14 +756,14 @@ static int api_object(struct bundle *b, struct artifact *a, const json_t *o, con
 		if (!ae)
 			return -ENOMEM;
 		ae->code = (int)json_integer_value(json_object_get(e, "code"));
-		if (dup_str(&ae->status, jstr(e, "status")) < 0 ||
-		    dup_str(&ae->message, jstr(e, "message")) < 0 ||
+		if (dup_str(&ae->status, json_str(e, "status")) < 0 ||
+		    dup_str(&ae->message, json_str(e, "message")) < 0 ||
 		    set_loc(&ae->where, a, "/error", 0, e) < 0)
 			return -ENOMEM;
 		return 1;
 	}
 	/* an organization */
-	if (jstr(o, "name") &&
+	if (json_str(o, "name") &&
 	    (json_object_get(o, "runtimeType") || json_object_get(o, "subscriptionType") ||
 	     json_object_get(o, "billingType") || json_object_get(o, "analyticsRegion") ||
 	     json_object_get(o, "apigeeProjectId") ||
@@ -811,9 +771,9 @@ static int api_object(struct bundle *b, struct artifact *a, const json_t *o, con
 		struct api_org *org = &b->org;
 
 		org->seen = true;
-		if (dup_str(&org->name, strip_prefix(jstr(o, "name"), "organizations/")) < 0 ||
-		    dup_str(&org->runtime_type, jstr(o, "runtimeType")) < 0 ||
-		    dup_str(&org->authorized_network, jstr(o, "authorizedNetwork")) < 0 ||
+		if (dup_str(&org->name, strip_prefix(json_str(o, "name"), "organizations/")) < 0 ||
+		    dup_str(&org->runtime_type, json_str(o, "runtimeType")) < 0 ||
+		    dup_str(&org->authorized_network, json_str(o, "authorizedNetwork")) < 0 ||
 		    strv_from_json(&org->environments, json_object_get(o, "environments")) < 0 ||
 		    set_loc(&org->where, a, ptr, yamljson_line(o),
 		            json_object_get(o, "environments")) < 0)
@@ -821,7 +781,7 @@ static int api_object(struct bundle *b, struct artifact *a, const json_t *o, con
 		return 1;
 	}
 	/* one instance */
-	if (jstr(o, "name") && jstr(o, "host") &&
+	if (json_str(o, "name") && json_str(o, "host") &&
 	    (json_object_get(o, "location") || json_object_get(o, "port")))
 		return api_instance_obj(b, a, o, ptr);
 	return 0;
@@ -879,7 +839,7 @@ static int tls_entry(struct bundle *b, struct artifact *a, const json_t *e, enum
 		return r;
 	if (json_is_object(cerr)) {
 		struct cert_rec *c = bundle_add_cert(b);
-		enum pem_error pe = pem_error_from_name(jstr(cerr, "class"));
+		enum pem_error pe = pem_error_from_name(json_str(cerr, "class"));
 
 		if (!c)
 			return -ENOMEM;
@@ -887,8 +847,8 @@ static int tls_entry(struct bundle *b, struct artifact *a, const json_t *e, enum
 		c->key_match = -1;
 		c->error = pe == PEM_ERR__INVALID ? PEM_ERR_BAD_DER : pe;
 		if (dup_str(&c->owner, owner) < 0 || dup_str(&c->file, file) < 0 ||
-		    dup_str(&c->error_text,
-		            jstr(cerr, "text") ? jstr(cerr, "text") : pem_error_text(c->error)) < 0)
+		    dup_str(&c->error_text, json_str(cerr, "text") ? json_str(cerr, "text")
+		                                                   : pem_error_text(c->error)) < 0)
 			return -ENOMEM;
 		snprintf(p, sizeof(p), "%s/cert_error", ptr);
 		if (set_loc(&c->where, a, p, 0, cerr) < 0)
@@ -901,12 +861,13 @@ static int tls_entry(struct bundle *b, struct artifact *a, const json_t *e, enum
 		/* the key file could not be read or parsed: the collector says why */
 		json_t *ke = json_object_get(e, "key_error");
 		struct cert_rec *c = &b->certs[leaf];
-		enum pem_error pe = pem_error_from_name(jstr(ke, "class"));
+		enum pem_error pe = pem_error_from_name(json_str(ke, "class"));
 
 		c->key_state = KEYSTATE_BAD;
 		c->key_error = pe == PEM_ERR__INVALID ? PEM_ERR_BAD_DER : pe;
-		if (dup_str(&c->key_error_text,
-		            jstr(ke, "text") ? jstr(ke, "text") : pem_error_text(c->key_error)) < 0)
+		if (dup_str(&c->key_error_text, json_str(ke, "text")
+		                                        ? json_str(ke, "text")
+		                                        : pem_error_text(c->key_error)) < 0)
 			return -ENOMEM;
 	}
 	if (leaf != SIZE_MAX && json_is_object(key)) {
@@ -925,8 +886,9 @@ static int tls_entry(struct bundle *b, struct artifact *a, const json_t *e, enum
 				c->key_state = KEYSTATE_BAD;
 				c->key_error = kf.status;
 				if (dup_str(&c->key_error_text,
-				            jstr(key, "error") ? jstr(key, "error")
-				                               : pem_error_text(kf.status)) < 0) {
+				            json_str(key, "error")
+				                    ? json_str(key, "error")
+				                    : pem_error_text(kf.status)) < 0) {
 					key_facts_release(&kf);
 					return -ENOMEM;
 				}
@@ -954,7 +916,7 @@ static int collector_probes(struct bundle *b, struct artifact *a, const json_t *
 
 		if (!p)
 			return -ENOMEM;
-		p->outcome = probe_outcome_from_name(jstr(it, "outcome"));
+		p->outcome = probe_outcome_from_name(json_str(it, "outcome"));
 		if (p->outcome == PROBE__INVALID)
 			p->outcome = PROBE_ERROR;
 		p->port = (int)json_integer_value(json_object_get(it, "port"));
@@ -962,14 +924,14 @@ static int collector_probes(struct bundle *b, struct artifact *a, const json_t *
 		                       ? json_is_true(json_object_get(verify, "ok"))
 		                       : -1;
 		p->verify_code = (long)json_integer_value(json_object_get(verify, "code"));
-		if (dup_str(&p->host, jstr(it, "host")) < 0 ||
-		    dup_str(&p->address, jstr(it, "address")) < 0 ||
-		    dup_str(&p->sni, jstr(it, "sni")) < 0 ||
-		    dup_str(&p->alert, jstr(it, "alert")) < 0 ||
-		    dup_str(&p->error, jstr(it, "error")) < 0 ||
-		    dup_str(&p->protocol, jstr(it, "protocol")) < 0 ||
-		    dup_str(&p->cipher, jstr(it, "cipher")) < 0 ||
-		    dup_str(&p->verify_error, jstr(verify, "error")) < 0)
+		if (dup_str(&p->host, json_str(it, "host")) < 0 ||
+		    dup_str(&p->address, json_str(it, "address")) < 0 ||
+		    dup_str(&p->sni, json_str(it, "sni")) < 0 ||
+		    dup_str(&p->alert, json_str(it, "alert")) < 0 ||
+		    dup_str(&p->error, json_str(it, "error")) < 0 ||
+		    dup_str(&p->protocol, json_str(it, "protocol")) < 0 ||
+		    dup_str(&p->cipher, json_str(it, "cipher")) < 0 ||
+		    dup_str(&p->verify_error, json_str(verify, "error")) < 0)
 			return -ENOMEM;
 		snprintf(ptr, sizeof(ptr), "/probes/%zu", i);
 		{
@@ -994,7 +956,7 @@ static int collector_probes(struct bundle *b, struct artifact *a, const json_t *
 			memcpy(p->leaf_sha256, b->certs[leaf].facts.sha256, sizeof(p->leaf_sha256));
 		}
 		{
-			const char *t = jstr(it, "time");
+			const char *t = json_str(it, "time");
 			int64_t tt;
 
 			if (t && text_parse_time(t, strlen(t), &tt) == 0)
@@ -1012,7 +974,7 @@ static int collector_secrets(struct bundle *b, struct artifact *a, const json_t 
 	b->secrets_listed = true;
 	json_array_foreach(arr, i, it)
 	{
-		const char *name = jstr(it, "name");
+		const char *name = json_str(it, "name");
 		struct secret_meta *s;
 		json_t *keys = json_object_get(it, "data_keys"), *tls = json_object_get(it, "tls");
 		char ptr[64];
@@ -1020,7 +982,7 @@ static int collector_secrets(struct bundle *b, struct artifact *a, const json_t 
 		if (!name)
 			continue;
 		s = bundle_secret(b, name);
-		if (!s || dup_str(&s->type, jstr(it, "type")) < 0)
+		if (!s || dup_str(&s->type, json_str(it, "type")) < 0)
 			return -ENOMEM;
 		if (json_is_object(keys)) {
 			const char *k;
@@ -1036,7 +998,7 @@ static int collector_secrets(struct bundle *b, struct artifact *a, const json_t 
 			return -ENOMEM;
 		if (json_is_object(tls)) {
 			snprintf(ptr, sizeof(ptr), "/items/%zu/tls", i);
-			if (tls_entry(b, a, tls, CERT_ROLE_SECRET, name, jstr(tls, "cert_key"),
+			if (tls_entry(b, a, tls, CERT_ROLE_SECRET, name, json_str(tls, "cert_key"),
 			              ptr) < 0)
 				return -ENOMEM;
 		}
@@ -1054,8 +1016,8 @@ static int collector_tls_files(struct bundle *b, struct artifact *a, const json_
 		char ptr[64];
 
 		snprintf(ptr, sizeof(ptr), "/items/%zu", i);
-		if (tls_entry(b, a, it, CERT_ROLE_VHOST, jstr(it, "virtualhost"),
-		              jstr(it, "cert_path"), ptr) < 0)
+		if (tls_entry(b, a, it, CERT_ROLE_VHOST, json_str(it, "virtualhost"),
+		              json_str(it, "cert_path"), ptr) < 0)
 			return -ENOMEM;
 	}
 	return 1;
@@ -1075,7 +1037,7 @@ static int manifest(struct bundle *b, struct artifact *a, const json_t *o)
 		return -ENOMEM;
 	b->is_collected = true;
 	mark(a, ART_MANIFEST);
-	if (dup_str(&b->tool_version, jstr(o, "tool_version")) < 0)
+	if (dup_str(&b->tool_version, json_str(o, "tool_version")) < 0)
 		return -ENOMEM;
 	if (slash && !b->top && !(b->top = strndup(a->path, (size_t)(slash - a->path))))
 		return -ENOMEM;
@@ -1085,7 +1047,7 @@ static int manifest(struct bundle *b, struct artifact *a, const json_t *o)
 	json_array_foreach(arts, i, it)
 	{
 		json_t *src = json_object_get(it, "source");
-		const char *path = jstr(it, "path");
+		const char *path = json_str(it, "path");
 		struct pend_src *ps;
 
 		if (!path)
@@ -1094,7 +1056,7 @@ static int manifest(struct bundle *b, struct artifact *a, const json_t *o)
 			break;
 		ps = &p->src[p->n_src++];
 		ps->path = strdup(path);
-		ps->url = jstr(src, "url") ? strdup(jstr(src, "url")) : NULL;
+		ps->url = json_str(src, "url") ? strdup(json_str(src, "url")) : NULL;
 		ps->status = json_is_integer(json_object_get(it, "http_status"))
 		                     ? (int)json_integer_value(json_object_get(it, "http_status"))
 		                     : -1;
@@ -1117,10 +1079,10 @@ static int collector_pem_file(struct bundle *b, struct artifact *a, const json_t
 
 	json_array_foreach(items, i, it)
 	{
-		const char *label = jstr(it, "label");
+		const char *label = json_str(it, "label");
 		json_t *err = json_object_get(it, "error");
 		enum pem_error e =
-		        json_is_object(err) ? pem_error_from_name(jstr(err, "class")) : PEM_OK;
+		        json_is_object(err) ? pem_error_from_name(json_str(err, "class")) : PEM_OK;
 
 		if (e == PEM_ERR__INVALID)
 			e = PEM_ERR_BAD_DER;
@@ -1182,7 +1144,7 @@ static int collector_pem_file(struct bundle *b, struct artifact *a, const json_t
 			return -ENOMEM;
 		c->role = CERT_ROLE_LOOSE;
 		c->key_match = -1;
-		c->error = pem_error_from_name(jstr(err, "class"));
+		c->error = pem_error_from_name(json_str(err, "class"));
 		if (c->error == PEM_ERR__INVALID || c->error == PEM_OK)
 			c->error = PEM_ERR_BAD_DER;
 		if (dup_str(&c->error_text, pem_error_text(c->error)) < 0 ||
@@ -1226,7 +1188,7 @@ int ingest_json_value(struct bundle *b, struct artifact *a, json_t *v, const cha
 		return ingest_gcp_value(b, a, v, pointer);
 	if (!json_is_object(v))
 		return 0;
-	format = jstr(v, "format");
+	format = json_str(v, "format");
 	if (format && strncmp(format, "apigee-bundle/manifest", 22) == 0)
 		return manifest(b, a, v);
 	if (format && strncmp(format, "apigee-bundle/redaction", 23) == 0) {
@@ -1237,10 +1199,10 @@ int ingest_json_value(struct bundle *b, struct artifact *a, json_t *v, const cha
 		mark(a, ART_COLLECTOR_JSON);
 		return 1;
 	}
-	kind = jstr(v, "kind");
+	kind = json_str(v, "kind");
 	if (kind && strncmp(kind, "apigee-bundle/", 14) == 0)
 		return collector_doc(b, a, v, kind);
-	if (kind && jstr(v, "apiVersion")) {
+	if (kind && json_str(v, "apiVersion")) {
 		size_t kl = strlen(kind);
 
 		if (kl >= 4 && strcmp(kind + kl - 4, "List") == 0)

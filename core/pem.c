@@ -32,6 +32,7 @@
 #include "cleanup.h"
 #include "error.h"
 #include "text.h"
+#include "base64.h"
 #include "banned.h"
 
 #if OPENSSL_VERSION_NUMBER < 0x30000000L
@@ -649,71 +650,6 @@ static enum pem_kind classify_label(const char *label)
 	return PEM_ITEM_OTHER;
 }
 
-static int b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-/* Decode n base64 characters (alphabet and '=' only). Returns 0, or -EINVAL with
- * *ret_why for a length or padding error, as EVP_DecodeFinal would fail. */
-static int b64_decode(const char *in, size_t n, uint8_t *out, size_t *ret_len, const char **ret_why)
-{
-	size_t o = 0, pad = 0;
-	const char *eq;
-
-	if (n % 4 != 0) {
-		*ret_why = "length is not a multiple of 4";
-		return -EINVAL;
-	}
-	eq = memchr(in, '=', n);
-	if (eq) {
-		pad = n - (size_t)(eq - in);
-		for (size_t i = (size_t)(eq - in); i < n; i++) {
-			if (in[i] != '=') {
-				*ret_why = "data after padding";
-				return -EINVAL;
-			}
-		}
-		if (pad > 2) {
-			*ret_why = "too much padding";
-			return -EINVAL;
-		}
-	}
-	for (size_t i = 0; i < n; i += 4) {
-		uint32_t v = 0;
-		size_t k = 4;
-
-		for (size_t j = 0; j < 4; j++) {
-			int d = in[i + j] == '=' ? 0 : b64_value((unsigned char)in[i + j]);
-
-			if (d < 0) {
-				*ret_why = "invalid character";
-				return -EINVAL;
-			}
-			v = (v << 6) | (uint32_t)d;
-		}
-		if (i + 4 == n)
-			k = 4 - pad;
-		out[o++] = (uint8_t)(v >> 16);
-		if (k > 2)
-			out[o++] = (uint8_t)(v >> 8);
-		if (k > 3)
-			out[o++] = (uint8_t)v;
-	}
-	*ret_len = o;
-	return 0;
-}
-
 enum der_state {
 	DER_OK,
 	DER_SHORT,
@@ -1052,7 +988,7 @@ static void append_b64(struct scan *s, const struct line *l, unsigned *bad_line,
 
 		if (isspace(c))
 			continue;
-		if (b64_value(c) < 0 && c != '=') {
+		if (!base64_is_char(c) && c != '=') {
 			if (!*bad_line) {
 				*bad_line = l->no;
 				text_escape((const char *)&c, 1, bad_char, bad_size);
@@ -1210,7 +1146,8 @@ static int scan_block(struct reader *rd, const struct line *begin, struct scan *
 		              long_line);
 		goto classified;
 	}
-	if (b64_decode(s->b64, s->b64_len, s->der, &s->der_len, &why) < 0) {
+	if (base64_decode_into(s->b64, s->b64_len, BASE64_STRICT, s->der,
+	                       BASE64_DECODED_MAX(s->b64_len), &s->der_len, &why) < 0) {
 		r = item_fail(it, PEM_ERR_BAD_BASE64, "bad base64 decode: %s (lines %u-%u)", why,
 		              begin->no + 1, l.no - 1);
 		goto classified;

@@ -523,6 +523,35 @@ static void test_redact__yaml_secret_documents(void **state)
 	free(out);
 }
 
+/* kind: "Secret" quoted (as yq and some helm output write it) is a Secret too; a
+ * ConfigMap or a kind that only starts with Secret is not */
+static void test_redact__yaml_secret_kind_quoted(void **state)
+{
+	static const char *const secret_kinds[] = { "kind: \"Secret\"\n", "kind: 'Secret'\n",
+		                                    "kind: Secret # x\n", "kind: \"Secret\" \n" };
+	static const char *const other_kinds[] = { "kind: SecretList\n", "kind: \"Secret\n",
+		                                   "kind: 'Secret\"\n", "kind: ConfigMap\n" };
+
+	(void)state;
+	for (size_t i = 0; i < 4; i++) {
+		struct buf in = BUF_INIT;
+		char *out;
+
+		buf_printf(&in, "apiVersion: v1\n%sdata:\n  dbuser: c2VjcmV0dXNlcnZhbHVl\n",
+		           secret_kinds[i]);
+		out = red("s.yaml", in.data);
+		assert_null(strstr(out, "c2VjcmV0dXNlcnZhbHVl"));
+		free(out);
+		buf_reset(&in);
+		buf_printf(&in, "apiVersion: v1\n%sdata:\n  dbuser: c2VjcmV0dXNlcnZhbHVl\n",
+		           other_kinds[i]);
+		out = red("s.yaml", in.data);
+		assert_has(out, "dbuser: c2VjcmV0dXNlcnZhbHVl\n");
+		free(out);
+		buf_release(&in);
+	}
+}
+
 static void test_redact__yaml_flow_and_multiline(void **state)
 {
 	const char *in = "auth: {user: bob, password: fpw, nested: {token: ftok}}\n"
@@ -850,6 +879,7 @@ int main(void)
 		cmocka_unit_test(test_redact__yaml_overrides_fields),
 		cmocka_unit_test(test_redact__yaml_block_scalars),
 		cmocka_unit_test(test_redact__yaml_secret_documents),
+		cmocka_unit_test(test_redact__yaml_secret_kind_quoted),
 		cmocka_unit_test(test_redact__yaml_flow_and_multiline),
 		cmocka_unit_test(test_redact__stream_byte_by_byte),
 		cmocka_unit_test(test_redact__long_lines),
