@@ -6,7 +6,6 @@
  * written). */
 #include "commands.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -29,6 +28,9 @@
 
 static void analyze_usage(FILE *out)
 {
+	size_t n_fam;
+	const struct check_family *fams = check_families(&n_fam);
+
 	fprintf(out,
 	        "usage: apigee-bundle analyze INPUT [--format text|json|html|markdown] [-o FILE]\n"
 	        "                             [--check ID]...\n"
@@ -43,13 +45,15 @@ static void analyze_usage(FILE *out)
 	        "  -o, --output FILE    write the report to FILE (replaced atomically), not "
 	        "stdout\n"
 	        "  -c, --check ID       run only this check; repeatable, comma lists allowed, a\n"
-	        "                       family name (SNI, TLS, XLB, CURL) selects all of its "
-	        "checks\n"
-	        "  -h, --help           show this help\n"
-	        "\n"
-	        "exit status: 0 no check failed, 1 at least one check failed, 2 usage error,\n"
-	        "3 input unreadable or not a bundle.\n"
-	        "'apigee-bundle checks' lists the checks.\n");
+	        "                       family name (");
+	for (size_t i = 0; i < n_fam; i++)
+		fprintf(out, "%s%s", i ? ", " : "", fams[i].id);
+	fprintf(out, ") selects all of its checks\n"
+	             "  -h, --help           show this help\n"
+	             "\n"
+	             "exit status: 0 no check failed, 1 at least one check failed, 2 usage error,\n"
+	             "3 input unreadable or not a bundle.\n"
+	             "'apigee-bundle checks' lists the checks.\n");
 }
 
 static int usage_error(const char *fmt, const char *arg) __attribute__((format(printf, 1, 0)));
@@ -69,30 +73,25 @@ static int usage_error(const char *fmt, const char *arg)
 /* Add the check (or family) named by token to ids. 0, -ENOENT unknown, -ENOMEM. */
 static int add_check(struct strv *ids, const char *token, size_t len)
 {
-	char up[CHECK_ARG_MAX];
+	char name[CHECK_ARG_MAX];
 	const struct check *c;
-	const struct check *const *all;
-	size_t n = 0;
-	bool any = false;
+	const struct check_family *fam;
 
-	if (len == 0 || len >= sizeof(up))
+	if (len == 0 || len >= sizeof(name))
 		return -ENOENT;
-	for (size_t i = 0; i < len; i++)
-		up[i] = (char)toupper((unsigned char)token[i]);
-	up[len] = '\0';
+	memcpy(name, token, len);
+	name[len] = '\0';
 
-	c = checks_find(up);
+	c = checks_find(name);
 	if (c)
 		return strv_push_unique(ids, c->id);
-	all = checks_all(&n);
-	for (size_t i = 0; i < n; i++) {
-		if (!all[i]->family || strcmp(all[i]->family, up) != 0)
-			continue;
-		if (strv_push_unique(ids, all[i]->id) < 0)
+	fam = check_family_find(name);
+	if (!fam || fam->rows->n == 0)
+		return -ENOENT;
+	for (size_t i = 0; i < fam->rows->n; i++)
+		if (strv_push_unique(ids, fam->rows->v[i].id) < 0)
 			return -ENOMEM;
-		any = true;
-	}
-	return any ? 0 : -ENOENT;
+	return 0;
 }
 
 /* One --check argument: "SNI-001", "sni-001,TLS-005", "XLB". */

@@ -6,6 +6,7 @@
  * out (a summary falls back to a fixed string), never half-written. */
 #include "findings.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "checks.h"
 #include "cleanup.h"
 #include "model.h"
+#include "text.h"
 #include "banned.h"
 
 static const char *const status_names[STATUS__MAX] = {
@@ -159,6 +161,119 @@ static void finding_release(struct finding *f)
 	memset(f, 0, sizeof(*f));
 }
 
+/* ---- report-level warnings ------------------------------------------------------------- */
+
+struct warning *findings_add_warning(struct findings *fs, enum warning_kind kind)
+{
+	struct warning *v;
+
+	if ((int)kind < 0 || kind >= WARNING__MAX)
+		return NULL;
+	v = realloc(fs->warnings, (fs->n_warnings + 1) * sizeof(*v));
+	if (!v)
+		return NULL;
+	fs->warnings = v;
+	v = &fs->warnings[fs->n_warnings++];
+	memset(v, 0, sizeof(*v));
+	v->kind = kind;
+	return v;
+}
+
+int warning_add_member(struct warning *w, const char *path, const char *error)
+{
+	struct warning_member *m;
+
+	w->count++;
+	if (w->n_members >= WARNING_MAX_MEMBERS)
+		return 0;
+	m = realloc(w->members, (w->n_members + 1) * sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	w->members = m;
+	m = &w->members[w->n_members];
+	m->path = strdup(path ? path : "(unnamed)");
+	m->error = dup_or_null(error);
+	if (!m->path || (error && !m->error)) {
+		free(m->path);
+		free(m->error);
+		return -ENOMEM;
+	}
+	w->n_members++;
+	return 0;
+}
+
+/* "N member(s) WHAT: PATH: error; PATH: error; ... and K more" */
+static int members_text(const struct warning *w, const char *what, struct buf *out)
+{
+	int r = buf_printf(out, "%zu member(s) %s: ", w->count, what);
+
+	for (size_t i = 0; r == 0 && i < w->n_members; i++)
+		r = buf_printf(out, "%s%s: %s", i ? "; " : "", w->members[i].path,
+		               w->members[i].error ? w->members[i].error : "unreadable");
+	if (r == 0 && w->count > w->n_members)
+		r = buf_printf(out, "; ... and %zu more", w->count - w->n_members);
+	return r;
+}
+
+static int time_text(const struct warning *w, struct buf *out)
+{
+	char when[32];
+
+	text_format_time(w->time, when, sizeof(when));
+	switch (w->time_source) {
+	case TIME_FROM_MANIFEST:
+		return buf_printf(out, "collection time %s from the manifest", when);
+	case TIME_FROM_NEWEST_TIMESTAMP:
+		return buf_printf(out,
+		                  "collection time %s, the newest timestamp in the input (no "
+		                  "manifest); expiry checks judge against it",
+		                  when);
+	case TIME_FROM_ANALYSIS_CLOCK:
+	default:
+		return buf_printf(out,
+		                  "collection time %s from the analysis clock (no manifest and no "
+		                  "timestamps); expiry verdicts depend on when this ran",
+		                  when);
+	}
+}
+
+int warning_text(const struct warning *w, struct buf *out)
+{
+	switch (w->kind) {
+	case WARNING_PRIVATE_KEY:
+		return buf_printf(
+		        out,
+		        "the input contains a private key (%s); it was used for "
+		        "TLS-003/TLS-004 only \xe2\x80\x94 do not send private keys with a "
+		        "ticket ('apigee-bundle redact' removes them)",
+		        w->path ? w->path : "(unnamed)");
+	case WARNING_ITEMS_CAPPED:
+		return buf_printf(out,
+		                  "the input holds more than %zu items of one kind (routes, "
+		                  "certificates, transcripts, ...); the rest were not read, so a "
+		                  "verdict that needs all of them may be incomplete",
+		                  w->count);
+	case WARNING_UNREADABLE:
+		return members_text(w, "could not be read", out);
+	case WARNING_PARTIAL:
+		return members_text(w, "were read only in part", out);
+	case WARNING_COLLECTION_TIME:
+		return time_text(w, out);
+	default:
+		return -EINVAL;
+	}
+}
+
+static void warning_release(struct warning *w)
+{
+	free(w->path);
+	for (size_t i = 0; i < w->n_members; i++) {
+		free(w->members[i].path);
+		free(w->members[i].error);
+	}
+	free(w->members);
+}
+
 void findings_release(struct findings *fs)
 {
 	if (!fs)
@@ -168,7 +283,11 @@ void findings_release(struct findings *fs)
 	free(fs->items);
 	fs->items = NULL;
 	fs->n = 0;
-	strv_release(&fs->warnings);
+	for (size_t i = 0; i < fs->n_warnings; i++)
+		warning_release(&fs->warnings[i]);
+	free(fs->warnings);
+	fs->warnings = NULL;
+	fs->n_warnings = 0;
 }
 
 const struct finding *findings_get(const struct findings *fs, const char *check_id)

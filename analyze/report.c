@@ -8,8 +8,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <jansson.h>
-
 #include "bundle.h"
 #include "checks.h"
 #include "findings.h"
@@ -17,8 +15,6 @@
 #include "report_impl.h"
 #include "text.h"
 #include "banned.h"
-
-#define REPORT_MAX_ARTIFACT_WARNINGS 20
 
 static const char *const format_names[REPORT__MAX] = {
 	[REPORT_TEXT] = "text",
@@ -281,11 +277,7 @@ const char *report_check_title(const struct finding *f)
 
 bool report_is_symptom(const struct finding *f)
 {
-	const char *id = report_check_id(f);
-
-	if (f->check && f->check->family && strcmp(f->check->family, "CURL") == 0)
-		return true;
-	return strncmp(id, "CURL-", 5) == 0;
+	return f->family && f->family->symptom;
 }
 
 const char *report_summary(const struct finding *f)
@@ -326,26 +318,6 @@ const char *report_status_upper(enum status s)
 	if (s < 0 || s >= STATUS__MAX)
 		return "?";
 	return upper[s];
-}
-
-struct family_title {
-	const char *family;
-	const char *title;
-};
-
-static const struct family_title family_titles[] = {
-	{ "CURL", "the client-side symptom" },
-	{ "SNI", "connection reset for non-SNI clients" },
-	{ "TLS", "API calls fail with TLS errors" },
-	{ "XLB", "external clients cannot reach Apigee" },
-};
-
-const char *report_family_title(const char *family)
-{
-	for (size_t i = 0; family && i < sizeof(family_titles) / sizeof(family_titles[0]); i++)
-		if (strcmp(family_titles[i].family, family) == 0)
-			return family_titles[i].title;
-	return NULL;
 }
 
 const struct finding *report_find(const struct report_view *v, const char *id)
@@ -473,91 +445,23 @@ static int view_collect(struct report_view *v)
 	return 0;
 }
 
-static bool warnings_mention(const struct strv *w, const char *needle)
-{
-	for (size_t i = 0; i < w->n; i++)
-		if (text_find_ci(w->v[i], strlen(w->v[i]), needle))
-			return true;
-	return false;
-}
-
-/* The findings' own warnings, plus what the bundle says that they may not:
- * a private key in the input, unreadable members, how the time was chosen. */
+/* The runner's warnings as sentences, and the count of unreadable members. */
 static int view_warnings(struct report_view *v)
 {
 	const struct bundle *b = v->bundle;
 	struct buf line = BUF_INIT;
-	size_t shown = 0, failed = 0, unlisted = 0;
-	bool listed = false;
-	int r;
+	int r = 0;
 
-	r = strv_copy(&v->warnings, &v->fs->warnings);
-	if (r < 0)
-		return r;
-	if ((v->fs->input_has_private_key || (b && b->input_has_private_key)) &&
-	    !warnings_mention(&v->warnings, "private key")) {
-		r = strv_push(&v->warnings,
-		              "the input holds a private key: treat it as secret and do not attach "
-		              "it to a ticket; 'apigee-bundle redact' removes keys");
-		if (r < 0)
-			return r;
-	}
-	/* Unreadable members, unless the runner listed them already. */
-	for (size_t i = 0; b && i < b->n_artifacts; i++) {
-		const struct artifact *a = &b->artifacts[i];
-
-		if (a->failed && a->path && warnings_mention(&v->warnings, a->path))
-			listed = true;
-		if (a->failed)
-			failed++;
-	}
-	for (size_t i = 0; b && !listed && i < b->n_artifacts; i++) {
-		const struct artifact *a = &b->artifacts[i];
-
-		if (!a->failed || !a->path)
-			continue;
-		if (shown == REPORT_MAX_ARTIFACT_WARNINGS) {
-			unlisted++;
-			continue;
-		}
+	for (size_t i = 0; r == 0 && i < v->fs->n_warnings; i++) {
 		buf_reset(&line);
-		if (a->error_line)
-			r = buf_printf(&line, "%s:%u: %s", a->path, a->error_line,
-			               a->error ? a->error : "unreadable");
-		else
-			r = buf_printf(&line, "%s: %s", a->path,
-			               a->error ? a->error : "unreadable");
+		r = warning_text(&v->fs->warnings[i], &line);
 		if (r == 0)
-			r = strv_push(&v->warnings, line.data);
-		if (r < 0)
-			goto out;
-		shown++;
+			r = strv_push(&v->warnings, line.data ? line.data : "");
 	}
-	if (unlisted) {
-		buf_reset(&line);
-		r = buf_printf(&line, "%zu more unreadable members not listed", unlisted);
-		if (r == 0)
-			r = strv_push(&v->warnings, line.data);
-		if (r < 0)
-			goto out;
-	}
-	v->n_unreadable = failed;
-	if (v->fs->time_source != TIME_FROM_MANIFEST &&
-	    !warnings_mention(&v->warnings, "collection time")) {
-		r = strv_push(
-		        &v->warnings,
-		        v->fs->time_source == TIME_FROM_NEWEST_TIMESTAMP
-		                ? "no manifest: the collection time is the newest timestamp found "
-		                  "in the input; expiry checks judge against it"
-		                : "no manifest and no timestamps in the input: the collection time "
-		                  "is the analysis clock; expiry verdicts depend on when you run "
-		                  "this");
-		if (r < 0)
-			goto out;
-	}
-	r = 0;
-out:
 	buf_release(&line);
+	for (size_t i = 0; b && i < b->n_artifacts; i++)
+		if (b->artifacts[i].failed)
+			v->n_unreadable++;
 	return r;
 }
 
@@ -659,84 +563,39 @@ int report_write(FILE *out, const struct bundle *b, const struct findings *fs,
 
 /* ---- the catalog -------------------------------------------------------------- */
 
-static json_t *json_str_or_null(const char *s)
+static void catalog_text(FILE *out)
 {
-	return s ? json_string(s) : json_null();
-}
-
-static int catalog_json(FILE *out, const struct check *const *all, size_t n)
-{
-	json_t *arr = json_array();
-	int r = 0;
-
-	if (!arr)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		const struct check *c = all[i];
-		json_t *o = json_object();
-
-		if (!o || json_array_append_new(arr, o) < 0) {
-			json_decref(o);
-			r = -ENOMEM;
-			goto out;
-		}
-		if (json_object_set_new(o, "id", json_string(c->id)) < 0 ||
-		    json_object_set_new(o, "family", json_str_or_null(c->family)) < 0 ||
-		    json_object_set_new(o, "title", json_str_or_null(c->title)) < 0 ||
-		    json_object_set_new(o, "severity", json_string(severity_name(c->severity))) <
-		            0 ||
-		    json_object_set_new(o, "inputs", json_str_or_null(c->inputs)) < 0 ||
-		    json_object_set_new(o, "remediation", json_str_or_null(c->remediation)) < 0 ||
-		    json_object_set_new(o, "source", json_str_or_null(c->source)) < 0 ||
-		    json_object_set_new(o, "collect_hint", json_str_or_null(c->collect_hint)) < 0) {
-			r = -ENOMEM;
-			goto out;
-		}
-	}
-	if (json_dumpf(arr, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0 ||
-	    fputc('\n', out) == EOF)
-		r = -EIO;
-out:
-	json_decref(arr);
-	return r;
-}
-
-static void catalog_text(FILE *out, const struct check *const *all, size_t n)
-{
-	const char *family = NULL;
+	size_t n_fam, n = 0;
+	const struct check_family *fams = check_families(&n_fam);
 
 	fprintf(out, "%-9s %-9s %s\n", "ID", "SEVERITY", "TITLE");
-	for (size_t i = 0; i < n; i++) {
-		const struct check *c = all[i];
-		const char *ft;
+	for (size_t i = 0; i < n_fam; i++) {
+		fprintf(out, "\n%s \xe2\x80\x94 %s\n", fams[i].id, fams[i].title);
+		for (size_t j = 0; j < fams[i].rows->n; j++) {
+			const struct check *c = &fams[i].rows->v[j];
 
-		if (!family || !c->family || strcmp(family, c->family) != 0) {
-			family = c->family ? c->family : "";
-			ft = report_family_title(family);
-			fprintf(out, "\n%s%s%s\n", family, ft ? " — " : "", ft ? ft : "");
+			fprintf(out, "%-9s %-9s %s\n", c->id, severity_name(c->severity),
+			        c->title ? c->title : "");
+			if (c->inputs)
+				fprintf(out, "%-19s inputs: %s\n", "", c->inputs);
+			n++;
 		}
-		fprintf(out, "%-9s %-9s %s\n", c->id, severity_name(c->severity),
-		        c->title ? c->title : "");
-		if (c->inputs)
-			fprintf(out, "%-19s inputs: %s\n", "", c->inputs);
 	}
 	fprintf(out, "\n%zu checks. 'apigee-bundle analyze INPUT --check ID' runs only some.\n", n);
 }
 
 int report_catalog(FILE *out, enum report_format format)
 {
-	size_t n = 0;
-	const struct check *const *all = checks_all(&n);
 	int r = 0;
 
 	if (!out)
 		return -EINVAL;
 	switch (format) {
 	case REPORT_TEXT:
-		catalog_text(out, all, n);
+		catalog_text(out);
 		break;
 	case REPORT_JSON:
-		r = catalog_json(out, all, n);
+		r = report_json_catalog(out);
 		break;
 	default:
 		return -EINVAL;

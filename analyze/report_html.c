@@ -287,22 +287,19 @@ static void put_finding(FILE *out, const struct report_view *v, const struct fin
 
 static void put_details(FILE *out, const struct report_view *v)
 {
-	const char *family = NULL;
+	const struct check_family *family = NULL;
 
 	fprintf(out, "<h2>Details</h2>\n");
 	for (size_t i = 0; i < v->fs->n; i++) {
 		const struct finding *f = &v->fs->items[i];
-		const char *fam = f->check && f->check->family ? f->check->family : "";
 
-		if (!family || strcmp(family, fam) != 0) {
-			const char *ft = report_family_title(fam);
-
-			family = fam;
+		if (i == 0 || f->family != family) {
+			family = f->family;
 			fprintf(out, "<h3>");
-			esc(out, fam);
-			if (ft) {
+			esc(out, family ? family->id : "(no family)");
+			if (family) {
 				fprintf(out, " — ");
-				esc(out, ft);
+				esc(out, family->title);
 			}
 			fprintf(out, "</h3>\n");
 		}

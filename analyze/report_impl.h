@@ -64,7 +64,7 @@ struct report_view {
 	struct report_collect *collect;
 	size_t n_collect;
 
-	struct strv warnings;
+	struct strv warnings; /* the runner's warnings (fs->warnings), one sentence each */
 	size_t counts[STATUS__MAX];
 	size_t n_artifacts;
 	size_t n_unreadable;
@@ -80,6 +80,8 @@ int report_text_write(FILE *out, const struct report_view *v);
 int report_json_write(FILE *out, const struct report_view *v);
 int report_md_write(FILE *out, const struct report_view *v);
 int report_html_write(FILE *out, const struct report_view *v);
+/* The check catalog as a JSON array (apigee-bundle checks --format json). */
+int report_json_catalog(FILE *out);
 
 /* Write s (NULL = nothing) escaped for mode. */
 void report_put(FILE *out, const char *s, enum report_esc mode);
@@ -96,8 +98,6 @@ const char *report_check_id(const struct finding *f);
 const char *report_check_title(const struct finding *f);
 /* The finding's summary, or a generated sentence when the check left none. */
 const char *report_summary(const struct finding *f);
-/* Human description of a family ("SNI" -> "connection reset for non-SNI clients"). */
-const char *report_family_title(const char *family);
 /* The finding for id, NULL when that check did not run. */
 const struct finding *report_find(const struct report_view *v, const char *id);
 /* The diagnosis sentence when no symptom failed. */

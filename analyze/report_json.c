@@ -59,6 +59,19 @@ static json_t *strv_json(const struct strv *s, int *r)
 	return a;
 }
 
+/* Write doc (indented, keys in insertion order) and release it; r is the result of
+ * building it. 0, -ENOMEM, -EIO. */
+static int dump(FILE *out, json_t *doc, int r)
+{
+	if (!doc && r == 0)
+		r = -ENOMEM;
+	if (r == 0 && (json_dumpf(doc, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0 ||
+	               fputc('\n', out) == EOF))
+		r = -EIO;
+	json_decref(doc);
+	return r;
+}
+
 static json_t *bundle_json(const struct report_view *v, int *r)
 {
 	const struct bundle *b = v->bundle;
@@ -144,7 +157,7 @@ static json_t *finding_json(const struct finding *f, int *r)
 	json_t *ev = json_array();
 
 	put(o, "check", jstr(report_check_id(f)), r);
-	put(o, "family", jstr(c && c->family ? c->family : ""), r);
+	put(o, "family", jstr(f->family ? f->family->id : ""), r);
 	put(o, "status", json_string(status_name(f->status)), r);
 	put(o, "severity", json_string(severity_name(f->severity)), r);
 	put(o, "title", jstr(report_check_title(f)), r);
@@ -219,9 +232,34 @@ int report_json_write(FILE *out, const struct report_view *v)
 	put(doc, "warnings", strv_json(&v->warnings, &r), &r);
 	put(doc, "summary", summary_json(v, &r), &r);
 
-	if (r == 0 && (json_dumpf(doc, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0 ||
-	               fputc('\n', out) == EOF))
-		r = -EIO;
-	json_decref(doc);
-	return r;
+	return dump(out, doc, r);
+}
+
+/* One catalog entry: the check's row and its family's ID. */
+static json_t *catalog_entry(const struct check_family *fam, const struct check *c, int *r)
+{
+	json_t *o = json_object();
+
+	put(o, "id", jstr(c->id), r);
+	put(o, "family", jstr(fam->id), r);
+	put(o, "title", jstr(c->title), r);
+	put(o, "severity", json_string(severity_name(c->severity)), r);
+	put(o, "inputs", jstr(c->inputs), r);
+	put(o, "remediation", jstr(c->remediation), r);
+	put(o, "source", jstr(c->source), r);
+	put(o, "collect_hint", jstr(c->collect_hint), r);
+	return o;
+}
+
+int report_json_catalog(FILE *out)
+{
+	size_t n_fam;
+	const struct check_family *fams = check_families(&n_fam);
+	json_t *arr = json_array();
+	int r = 0;
+
+	for (size_t i = 0; i < n_fam; i++)
+		for (size_t j = 0; j < fams[i].rows->n; j++)
+			push(arr, catalog_entry(&fams[i], &fams[i].rows->v[j], &r), &r);
+	return dump(out, arr, r);
 }

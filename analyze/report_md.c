@@ -262,21 +262,20 @@ static void put_finding(FILE *out, const struct report_view *v, const struct fin
 
 static void put_details(FILE *out, const struct report_view *v)
 {
-	const char *family = NULL;
+	const struct check_family *family = NULL;
 
 	fprintf(out, "\n## Details\n");
 	for (size_t i = 0; i < v->fs->n; i++) {
 		const struct finding *f = &v->fs->items[i];
-		const char *fam = f->check && f->check->family ? f->check->family : "";
 
-		if (!family || strcmp(family, fam) != 0) {
-			const char *ft = report_family_title(fam);
-
-			family = fam;
+		if (i == 0 || f->family != family) {
+			family = f->family;
 			fprintf(out, "\n### ");
-			report_put(out, fam, ESC_MD);
-			if (ft)
-				fprintf(out, " — %s", ft);
+			report_put(out, family ? family->id : "(no family)", ESC_MD);
+			if (family) {
+				fprintf(out, " — ");
+				report_put(out, family->title, ESC_MD);
+			}
 			fprintf(out, "\n\n");
 		}
 		put_finding(out, v, f);

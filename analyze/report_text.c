@@ -306,20 +306,20 @@ static void put_finding(const struct text_ctx *t, const struct report_view *v,
 
 static void put_checks(const struct text_ctx *t, const struct report_view *v)
 {
-	const char *family = NULL;
+	const struct check_family *family = NULL;
 
 	for (size_t i = 0; i < v->fs->n; i++) {
 		const struct finding *f = &v->fs->items[i];
-		const char *fam = f->check && f->check->family ? f->check->family : "";
 
-		if (!family || strcmp(family, fam) != 0) {
-			const char *ft = report_family_title(fam);
-
-			family = fam;
+		if (i == 0 || f->family != family) {
+			family = f->family;
 			fputc('\n', t->out);
 			if (t->color)
 				fprintf(t->out, "%s", SGR_BOLD);
-			fprintf(t->out, "%s%s%s", fam, ft ? " — " : "", ft ? ft : "");
+			if (family)
+				fprintf(t->out, "%s — %s", family->id, family->title);
+			else
+				fprintf(t->out, "(no family)");
 			if (t->color)
 				fprintf(t->out, "%s", SGR_RESET);
 			fputc('\n', t->out);

@@ -1,6 +1,7 @@
 /* Unit tests for the check registry (sorted, unique, complete against checks.md)
  * and for each check's verdicts, on bundles built by hand in memory: every
  * SNI/TLS/CURL check and XLB-009 is driven to fail and to pass at least once. */
+#include <ctype.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,15 +26,6 @@
 /* 2026-01-01T00:00:00Z: the collection time of the hand-made bundles */
 #define T0 1767225600LL
 #define DAY 86400LL
-
-/* Every check of spec/checks.md, exactly once. */
-static const char *const catalog_ids[] = {
-	"SNI-001",  "SNI-002",  "SNI-003",  "SNI-004",  "SNI-005",  "SNI-006",  "SNI-007",
-	"TLS-001",  "TLS-002",  "TLS-003",  "TLS-004",  "TLS-005",  "TLS-006",  "TLS-007",
-	"TLS-008",  "XLB-001",  "XLB-002",  "XLB-003",  "XLB-004",  "XLB-005",  "XLB-006",
-	"XLB-007",  "XLB-008",  "XLB-009",  "CURL-001", "CURL-002", "CURL-003", "CURL-004",
-	"CURL-005", "CURL-006", "CURL-007",
-};
 
 /* ---- building bundles ------------------------------------------------------------------ */
 
@@ -223,30 +215,54 @@ static void expect_after(const struct bundle *b, const char *const *ids, enum st
 
 /* ---- registry ------------------------------------------------------------------------- */
 
-static void test_checks__registry_sorted_unique(void **state)
+/* The family table: unique IDs, a title each, exactly one symptom family. */
+static void test_checks__registry_families(void **state)
 {
-	const struct {
-		const struct check *t;
-		size_t n;
-		const char *family;
-	} fams[] = {
-		{ checks_sni, checks_sni_len, "SNI" },
-		{ checks_tls, checks_tls_len, "TLS" },
-		{ checks_xlb, checks_xlb_len, "XLB" },
-		{ checks_curl, checks_curl_len, "CURL" },
-	};
-	size_t n_all, k = 0;
-	const struct check *const *all = checks_all(&n_all);
+	size_t n_fam, n_symptom = 0;
+	const struct check_family *fams = check_families(&n_fam);
 
 	(void)state;
-	for (size_t f = 0; f < ELEMENTSOF(fams); f++) {
-		for (size_t i = 0; i < fams[f].n; i++) {
-			const struct check *c = &fams[f].t[i];
+	assert_true(n_fam > 0);
+	for (size_t i = 0; i < n_fam; i++) {
+		assert_non_null(fams[i].id);
+		assert_true(fams[i].id[0] != '\0');
+		assert_non_null(fams[i].title);
+		assert_true(fams[i].title[0] != '\0');
+		assert_non_null(fams[i].rows);
+		assert_true(fams[i].rows->n > 0);
+		for (size_t j = 0; j < i; j++)
+			assert_true(strcmp(fams[i].id, fams[j].id) != 0);
+		assert_ptr_equal(check_family_find(fams[i].id), &fams[i]);
+		if (fams[i].symptom)
+			n_symptom++;
+	}
+	assert_int_equal(n_symptom, 1);
+	assert_ptr_equal(check_family_find("sni"), check_family_find("SNI"));
+	assert_null(check_family_find("SNI-001"));
+	assert_null(check_family_find(NULL));
+}
+
+/* Each family's rows: sorted by ID, "FAMILY-NNN", complete; IDs unique overall and
+ * found by checks_find (case-insensitive). */
+static void test_checks__registry_rows(void **state)
+{
+	size_t n_fam, total = 0;
+	const struct check_family *fams = check_families(&n_fam);
+
+	(void)state;
+	for (size_t f = 0; f < n_fam; f++) {
+		size_t plen = strlen(fams[f].id);
+
+		for (size_t i = 0; i < fams[f].rows->n; i++) {
+			const struct check *c = &fams[f].rows->v[i];
+			char lower[16];
 
 			if (i)
-				assert_true(strcmp(fams[f].t[i - 1].id, c->id) < 0);
-			assert_string_equal(c->family, fams[f].family);
-			assert_true(strncmp(c->id, fams[f].family, strlen(fams[f].family)) == 0);
+				assert_true(strcmp(fams[f].rows->v[i - 1].id, c->id) < 0);
+			if (strncmp(c->id, fams[f].id, plen) != 0 || c->id[plen] != '-' ||
+			    strlen(c->id + plen + 1) != 3 ||
+			    strspn(c->id + plen + 1, "0123456789") != 3)
+				fail_msg("%s: the ID is not %s-NNN", c->id, fams[f].id);
 			assert_non_null(c->title);
 			assert_non_null(c->inputs);
 			assert_non_null(c->remediation);
@@ -254,37 +270,34 @@ static void test_checks__registry_sorted_unique(void **state)
 			assert_non_null(c->collect_hint);
 			assert_non_null(c->run);
 			assert_true(strstr(c->source, ".txt") != NULL);
-			/* the concatenation is in family order */
-			assert_true(k < n_all);
-			assert_ptr_equal(all[k], c);
-			k++;
+			assert_ptr_equal(checks_find(c->id), c);
+			assert_true(strlen(c->id) < sizeof(lower));
+			for (size_t k = 0; c->id[k]; k++)
+				lower[k] = (char)tolower((unsigned char)c->id[k]);
+			lower[strlen(c->id)] = '\0';
+			assert_ptr_equal(checks_find(lower), c);
+			total++;
 		}
 	}
-	assert_int_equal(k, n_all);
-	for (size_t i = 0; i < n_all; i++)
-		for (size_t j = i + 1; j < n_all; j++)
-			assert_true(strcmp(all[i]->id, all[j]->id) != 0);
+	assert_int_equal(checks_count(), total);
+	assert_null(checks_find("SNI-999"));
+	assert_null(checks_find("SNI"));
+	assert_null(checks_find(NULL));
 }
 
-static void test_checks__registry_matches_catalog(void **state)
+/* w is of kind and reads text (exact) or contains it */
+static void expect_warning(const struct warning *w, enum warning_kind kind, const char *text,
+                           bool exact)
 {
-	size_t n_all;
-	const struct check *const *all = checks_all(&n_all);
+	struct buf line = BUF_INIT;
 
-	(void)state;
-	assert_int_equal(n_all, ELEMENTSOF(catalog_ids));
-	for (size_t i = 0; i < ELEMENTSOF(catalog_ids); i++) {
-		size_t seen = 0;
-
-		for (size_t j = 0; j < n_all; j++)
-			if (strcmp(all[j]->id, catalog_ids[i]) == 0)
-				seen++;
-		if (seen != 1)
-			fail_msg("%s appears %zu times", catalog_ids[i], seen);
-		assert_non_null(checks_find(catalog_ids[i]));
-	}
-	assert_null(checks_find("SNI-999"));
-	assert_null(checks_find(NULL));
+	assert_int_equal(w->kind, kind);
+	assert_int_equal(warning_text(w, &line), 0);
+	if (exact)
+		assert_string_equal(line.data, text);
+	else if (!strstr(line.data, text))
+		fail_msg("'%s' lacks '%s'", line.data, text);
+	buf_release(&line);
 }
 
 static void test_checks__run_unknown_id(void **state)
@@ -327,7 +340,7 @@ static void test_checks__run_empty_bundle(void **state)
 	size_t n_all;
 
 	(void)state;
-	checks_all(&n_all);
+	n_all = checks_count();
 	assert_int_equal(checks_run(b, NULL, 0, &fs, &err), 0);
 	assert_int_equal(fs.n, n_all);
 	assert_int_equal(fs.collected_at, T0);
@@ -339,10 +352,12 @@ static void test_checks__run_empty_bundle(void **state)
 		assert_non_null(f->summary);
 		assert_non_null(f->missing);
 		assert_non_null(f->collect_hint);
+		assert_non_null(f->family);
+		assert_true(strncmp(f->check->id, f->family->id, strlen(f->family->id)) == 0);
 	}
-	assert_true(fs.warnings.n >= 1);
-	assert_string_equal(fs.warnings.v[fs.warnings.n - 1],
-	                    "collection time 2026-01-01T00:00:00Z from the manifest");
+	assert_int_equal(fs.n_warnings, 1);
+	expect_warning(&fs.warnings[0], WARNING_COLLECTION_TIME,
+	               "collection time 2026-01-01T00:00:00Z from the manifest", true);
 	findings_release(&fs);
 	bundle_free(b);
 }
@@ -365,13 +380,17 @@ static void test_checks__run_warnings(void **state)
 	a->error_line = 3;
 	assert_int_equal(checks_run(b, NULL, 0, &fs, &err), 0);
 	assert_true(fs.input_has_private_key);
-	assert_int_equal(fs.warnings.n, 3);
-	assert_non_null(
-	        strstr(fs.warnings.v[0], "the input contains a private key (keys/tls.key)"));
-	assert_string_equal(fs.warnings.v[1],
-	                    "1 member(s) could not be read: routes.json: invalid JSON at line 3, "
-	                    "column 1: end of file expected");
-	assert_non_null(strstr(fs.warnings.v[2], "newest timestamp in the input (no manifest)"));
+	assert_int_equal(fs.n_warnings, 3);
+	expect_warning(&fs.warnings[0], WARNING_PRIVATE_KEY,
+	               "the input contains a private key (keys/tls.key)", false);
+	assert_string_equal(fs.warnings[0].path, "keys/tls.key");
+	expect_warning(&fs.warnings[1], WARNING_UNREADABLE,
+	               "1 member(s) could not be read: routes.json: invalid JSON at line 3, "
+	               "column 1: end of file expected",
+	               true);
+	assert_int_equal(fs.warnings[1].count, 1);
+	expect_warning(&fs.warnings[2], WARNING_COLLECTION_TIME,
+	               "newest timestamp in the input (no manifest)", false);
 	findings_release(&fs);
 	bundle_free(b);
 }
@@ -926,8 +945,8 @@ static void test_checks__curl_sclient(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_checks__registry_sorted_unique),
-		cmocka_unit_test(test_checks__registry_matches_catalog),
+		cmocka_unit_test(test_checks__registry_families),
+		cmocka_unit_test(test_checks__registry_rows),
 		cmocka_unit_test(test_checks__run_unknown_id),
 		cmocka_unit_test(test_checks__run_selection),
 		cmocka_unit_test(test_checks__run_empty_bundle),

@@ -25,21 +25,37 @@
 
 /* A small fake catalog: one symptom and causes of each family. */
 static const struct check fake_checks[] = {
-	{ "SNI-003", "SNI", "No wildcard ApigeeRoute exists", SEVERITY_MEDIUM, "ApigeeRoute list",
+	{ "SNI-003", "No wildcard ApigeeRoute exists", SEVERITY_MEDIUM, "ApigeeRoute list",
 	  "create a wildcard route", "000_seed.txt", "kubectl -n apigee get apigeeroutes -o json",
 	  NULL },
-	{ "SNI-004", "SNI", "Wildcard route does not enable non-SNI clients", SEVERITY_HIGH,
+	{ "SNI-004", "Wildcard route does not enable non-SNI clients", SEVERITY_HIGH,
 	  "ApigeeRoute list", "set enableNonSniClient: true on the wildcard route", "000_seed.txt",
 	  "kubectl -n apigee get apigeeroutes -o json", NULL },
-	{ "TLS-005", "TLS", "Certificate expired | or *not* yet valid", SEVERITY_CRITICAL,
-	  "certificates", "renew the certificate", "001_seed.txt", "--overrides FILE", NULL },
-	{ "XLB-003", "XLB", "Cloud Armor denied requests", SEVERITY_LOW, "load balancer logs",
+	{ "TLS-005", "Certificate expired | or *not* yet valid", SEVERITY_CRITICAL, "certificates",
+	  "renew the certificate", "001_seed.txt", "--overrides FILE", NULL },
+	{ "XLB-003", "Cloud Armor denied requests", SEVERITY_LOW, "load balancer logs",
 	  "review the policy", "002_seed.txt", "--project ID", NULL },
-	{ "XLB-009", "XLB", "An environment is not attached to an instance", SEVERITY_HIGH,
+	{ "XLB-009", "An environment is not attached to an instance", SEVERITY_HIGH,
 	  "instances API", "attach the environment", "002_seed.txt", NULL, NULL },
-	{ "CURL-001", "CURL", "Connection reset during the TLS handshake", SEVERITY_HIGH,
-	  "curl -v output", "see the causes", "000_seed.txt", "--attach curl-v.txt", NULL },
+	{ "CURL-001", "Connection reset during the TLS handshake", SEVERITY_HIGH, "curl -v output",
+	  "see the causes", "000_seed.txt", "--attach curl-v.txt", NULL },
 };
+
+/* Their families; the symptom family is last, as in the registry. */
+static const struct check_family fake_families[] = {
+	{ "SNI", "connection reset for non-SNI clients", false, NULL },
+	{ "TLS", "API calls fail with TLS errors", false, NULL },
+	{ "XLB", "external clients cannot reach Apigee", false, NULL },
+	{ "CURL", "the client-side symptom", true, NULL },
+};
+
+static const struct check_family *fake_family(const struct check *c)
+{
+	for (size_t i = 0; i < sizeof(fake_families) / sizeof(fake_families[0]); i++)
+		if (strncmp(c->id, fake_families[i].id, strlen(fake_families[i].id)) == 0)
+			return &fake_families[i];
+	return NULL;
+}
 
 enum {
 	I_SNI3,
@@ -61,6 +77,7 @@ static void fill(struct fixture *fx)
 {
 	struct findings *fs = &fx->fs;
 	struct finding *f;
+	struct warning *w;
 
 	memset(fx, 0, sizeof(*fx));
 	fs->items = calloc(N_FAKE, sizeof(*fs->items));
@@ -68,6 +85,7 @@ static void fill(struct fixture *fx)
 	fs->n = N_FAKE;
 	for (size_t i = 0; i < N_FAKE; i++) {
 		fs->items[i].check = &fake_checks[i];
+		fs->items[i].family = fake_family(&fake_checks[i]);
 		fs->items[i].severity = fake_checks[i].severity;
 		fs->items[i].status = STATUS_SKIP;
 	}
@@ -113,7 +131,9 @@ static void fill(struct fixture *fx)
 	finding_relate(f, "SNI-004");
 	finding_relate(f, "TLS-001");
 
-	strv_push(&fs->warnings, "1 member(s) could not be read: logs/broken.json: bad \x07 JSON");
+	w = findings_add_warning(fs, WARNING_UNREADABLE);
+	assert_non_null(w);
+	assert_int_equal(warning_add_member(w, "logs/broken.json", "bad \x07 JSON"), 0);
 
 	fx->b.input = (char *)"bundle.tar.gz";
 	fx->b.is_collected = true;
@@ -566,9 +586,10 @@ static void test_report__no_findings(void **state)
 
 static void test_report__catalog(void **state)
 {
-	size_t n = 0;
-	const struct check *const *all = checks_all(&n);
-	char *data = NULL;
+	size_t n_fam = 0, n = checks_count(), k = 0;
+	const struct check_family *fams = check_families(&n_fam);
+	char *data = NULL, head[256];
+	const char *p;
 	size_t len = 0;
 	json_t *doc;
 	FILE *f;
@@ -578,9 +599,14 @@ static void test_report__catalog(void **state)
 	f = open_memstream(&data, &len);
 	assert_int_equal(report_catalog(f, REPORT_TEXT), 0);
 	fclose(f);
-	after(data, "ID        SEVERITY  TITLE");
-	for (size_t i = 0; i < n; i++)
-		after(data, all[i]->id);
+	p = after(data, "ID        SEVERITY  TITLE");
+	/* every family heads its checks, in registry order */
+	for (size_t i = 0; i < n_fam; i++) {
+		snprintf(head, sizeof(head), "\n%s \xe2\x80\x94 %s\n", fams[i].id, fams[i].title);
+		p = after(p, head);
+		for (size_t j = 0; j < fams[i].rows->n; j++)
+			p = after(p, fams[i].rows->v[j].id);
+	}
 	free(data);
 
 	f = open_memstream(&data, &len);
@@ -589,15 +615,23 @@ static void test_report__catalog(void **state)
 	doc = json_loads(data, 0, NULL);
 	assert_non_null(doc);
 	assert_int_equal(json_array_size(doc), n);
-	for (size_t i = 0; i < n; i++) {
-		json_t *o = json_array_get(doc, i);
+	for (size_t i = 0; i < n_fam; i++) {
+		for (size_t j = 0; j < fams[i].rows->n; j++, k++) {
+			const struct check *c = &fams[i].rows->v[j];
+			json_t *o = json_array_get(doc, k);
 
-		assert_string_equal(json_string_value(json_object_get(o, "id")), all[i]->id);
-		assert_int_equal(json_object_size(o), 8);
-		assert_non_null(json_object_get(o, "collect_hint"));
-		assert_string_equal(json_string_value(json_object_get(o, "severity")),
-		                    severity_name(all[i]->severity));
+			assert_string_equal(json_string_value(json_object_get(o, "id")), c->id);
+			assert_string_equal(json_string_value(json_object_get(o, "family")),
+			                    fams[i].id);
+			assert_string_equal(json_string_value(json_object_get(o, "title")),
+			                    c->title);
+			assert_int_equal(json_object_size(o), 8);
+			assert_non_null(json_object_get(o, "collect_hint"));
+			assert_string_equal(json_string_value(json_object_get(o, "severity")),
+			                    severity_name(c->severity));
+		}
 	}
+	assert_int_equal(k, n);
 	json_decref(doc);
 	free(data);
 

@@ -222,41 +222,38 @@ static int curl_007(const struct bundle *b, const struct findings *prior, struct
 #define SRC_CURL "000_47a4624b937bcbbd.txt, 001_22208df47de6b036.txt, 002_4cec95510c21cd8a.txt"
 #define CURL_INPUTS "curl -v transcripts (collector probe trace or user attachments)"
 
-const struct check checks_curl[] = {
-	{ "CURL-001", "CURL", "Connection reset during the TLS handshake", SEVERITY_MEDIUM,
+static const struct check checks_curl[] = {
+	{ "CURL-001", "Connection reset during the TLS handshake", SEVERITY_MEDIUM,
 	  CURL_INPUTS ", openssl s_client transcripts",
 	  "The server side closed the connection right after the Client Hello. When the client "
 	  "sends no SNI (an IP address in the URL, an old client) enable non-SNI clients "
 	  "(SNI-003..SNI-007); otherwise check that the env group's TLS secret exists "
 	  "(TLS-001).",
 	  SRC_CURL, HINT_CURL_TRACE, curl_001 },
-	{ "CURL-002", "CURL", "TLS handshake failure alert", SEVERITY_MEDIUM,
+	{ "CURL-002", "TLS handshake failure alert", SEVERITY_MEDIUM,
 	  CURL_INPUTS ", openssl s_client transcripts",
 	  "The server refused the handshake with an alert: look at the certificate and key the "
 	  "ingress was given (TLS-002, TLS-003, TLS-004), the host names it covers (TLS-006) and "
 	  "whether its secret exists (TLS-001).",
 	  SRC_CURL, HINT_CURL_TRACE, curl_002 },
-	{ "CURL-003", "CURL", "Certificate verification failed on the client", SEVERITY_MEDIUM,
-	  CURL_INPUTS,
+	{ "CURL-003", "Certificate verification failed on the client", SEVERITY_MEDIUM, CURL_INPUTS,
 	  "The client does not accept the server's certificate: check its validity dates "
 	  "(TLS-005), its names (TLS-006), whether the expected certificate is served (TLS-007) "
 	  "and the chain (TLS-008); for Apigee X also the load balancer certificate (XLB-001).",
 	  SRC_CURL, HINT_CURL_TRACE, curl_003 },
-	{ "CURL-004", "CURL", "HTTP 502 from the Google front end", SEVERITY_MEDIUM, CURL_INPUTS,
+	{ "CURL-004", "HTTP 502 from the Google front end", SEVERITY_MEDIUM, CURL_INPUTS,
 	  "The load balancer could not reach a healthy apigee-proxy backend: see XLB-004 to "
 	  "XLB-008.",
 	  SRC_CURL, HINT_CURL_TRACE, curl_004 },
-	{ "CURL-005", "CURL", "HTTP 503 from the Google front end", SEVERITY_MEDIUM, CURL_INPUTS,
+	{ "CURL-005", "HTTP 503 from the Google front end", SEVERITY_MEDIUM, CURL_INPUTS,
 	  "An instance that received the request serves no such environment: see XLB-009.",
 	  SRC_CURL, HINT_CURL_TRACE, curl_005 },
-	{ "CURL-006", "CURL", "HTTP 403/404 possibly from Cloud Armor", SEVERITY_MEDIUM,
-	  CURL_INPUTS,
+	{ "CURL-006", "HTTP 403/404 possibly from Cloud Armor", SEVERITY_MEDIUM, CURL_INPUTS,
 	  "A security policy may be rejecting the request: see XLB-003 and the load balancer log.",
 	  SRC_CURL, HINT_CURL_TRACE, curl_006 },
-	{ "CURL-007", "CURL", "Connection refused / timed out / DNS failure", SEVERITY_MEDIUM,
-	  CURL_INPUTS,
+	{ "CURL-007", "Connection refused / timed out / DNS failure", SEVERITY_MEDIUM, CURL_INPUTS,
 	  "Not a TLS problem: the client never reached the TLS layer. Check name resolution, the "
 	  "address and port, routes and firewalls between the client and the endpoint.",
 	  SRC_CURL, HINT_CURL_TRACE, curl_007 },
 };
-const size_t checks_curl_len = ELEMENTSOF(checks_curl);
+CHECK_ROWS(curl, checks_curl);

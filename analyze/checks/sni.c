@@ -765,8 +765,8 @@ static int sni_007(const struct bundle *b, const struct findings *prior, struct 
 	"send overrides.yaml, the output of kubectl -n apigee get apigeeroutes, kubectl -n "     \
 	"apigee describe apigeeroute for each route, and the affected env group."
 
-const struct check checks_sni[] = {
-	{ "SNI-001", "SNI", "Ingress rejected handshakes that carried no SNI", SEVERITY_HIGH,
+static const struct check checks_sni[] = {
+	{ "SNI-001", "Ingress rejected handshakes that carried no SNI", SEVERITY_HIGH,
 	  "ingress gateway access logs (apigee-ingressgateway pods)",
 	  "Clients connect without a server name (typically by IP address) and the ingress has "
 	  "no filter chain for them. Either make the clients send SNI (call the API by its host "
@@ -775,7 +775,7 @@ const struct check checks_sni[] = {
 	  "kubectl -n apigee logs -l app=apigee-ingressgateway --all-containers --prefix  (or: "
 	  "apigee-bundle collect)",
 	  sni_001 },
-	{ "SNI-002", "SNI", "Ingress presents no certificate to clients without SNI", SEVERITY_HIGH,
+	{ "SNI-002", "Ingress presents no certificate to clients without SNI", SEVERITY_HIGH,
 	  "TLS probe results without SNI (collector probes, openssl s_client -noservername)",
 	  "The ingress answers a handshake without SNI with a reset instead of a certificate, so "
 	  "non-SNI clients are not enabled. " REMEDY_ENABLE,
@@ -783,23 +783,23 @@ const struct check checks_sni[] = {
 	  "openssl s_client -connect INGRESS_IP:443 -noservername  (or: apigee-bundle collect "
 	  "--ingress INGRESS_IP)",
 	  sni_002 },
-	{ "SNI-003", "SNI", "No wildcard ApigeeRoute exists", SEVERITY_HIGH,
+	{ "SNI-003", "No wildcard ApigeeRoute exists", SEVERITY_HIGH,
 	  "ApigeeRoute list with spec.hostnames (kubectl get apigeeroutes -o json)",
 	  "No route accepts handshakes without a server name. " REMEDY_ENABLE, SRC_SNI,
 	  HINT_ROUTES_JSON, sni_003 },
-	{ "SNI-004", "SNI", "Wildcard route does not enable non-SNI clients", SEVERITY_HIGH,
+	{ "SNI-004", "Wildcard route does not enable non-SNI clients", SEVERITY_HIGH,
 	  "ApigeeRoute list (spec.hostnames, spec.enableNonSniClient)",
 	  "Set spec.enableNonSniClient to the boolean true (not a string) on the wildcard route "
 	  "and re-apply it with kubectl apply -f; then check the remaining steps. " REMEDY_ENABLE,
 	  SRC_SNI, HINT_ROUTES_JSON, sni_004 },
-	{ "SNI-005", "SNI", "Wildcard route is not listed in any virtual host's additionalGateways",
+	{ "SNI-005", "Wildcard route is not listed in any virtual host's additionalGateways",
 	  SEVERITY_HIGH,
 	  "overrides.yaml (virtualhosts[].additionalGateways) and the ApigeeRoute list",
 	  "The wildcard route exists but no virtual host uses it. Add its name to "
 	  "additionalGateways of each virtual host in overrides.yaml and apply the virtual host "
 	  "settings. " REMEDY_ENABLE,
 	  SRC_SNI, HINT_ROUTES_OVERRIDES, sni_005 },
-	{ "SNI-006", "SNI", "additionalGateways in overrides.yaml are not applied to the cluster",
+	{ "SNI-006", "additionalGateways in overrides.yaml are not applied to the cluster",
 	  SEVERITY_HIGH, "overrides.yaml and the ApigeeRoute list (spec.additionalGateways)",
 	  "overrides.yaml names the gateway but the env group's ApigeeRoute does not carry it: "
 	  "the change was never applied. Apply the virtual host settings again (helm upgrade "
@@ -807,11 +807,11 @@ const struct check checks_sni[] = {
 	  "apply -f overrides.yaml --settings virtualhosts) and confirm with kubectl -n apigee get "
 	  "apigeeroute ROUTE -o jsonpath='{.spec.additionalGateways}'.",
 	  SRC_SNI, HINT_ROUTES_OVERRIDES, sni_006 },
-	{ "SNI-007", "SNI", "A route is not running", SEVERITY_HIGH,
+	{ "SNI-007", "A route is not running", SEVERITY_HIGH,
 	  "ApigeeRoute list (STATE column or status.state)",
 	  "Find out why the route is not running: kubectl -n apigee describe apigeeroute NAME "
 	  "shows status errors and events, and the apigee-watcher and apigee-controller logs "
 	  "say what failed. Fix the reported error and apply the route again.",
 	  SRC_SNI, "kubectl -n apigee get apigeeroutes  (or: apigee-bundle collect)", sni_007 },
 };
-const size_t checks_sni_len = ELEMENTSOF(checks_sni);
+CHECK_ROWS(sni, checks_sni);

@@ -987,8 +987,8 @@ static int tls_008(const struct bundle *b, const struct findings *prior, struct 
 	"capture from that machine with sensitive data and IP addresses removed, and the network " \
 	"topology."
 
-const struct check checks_tls[] = {
-	{ "TLS-001", "TLS", "Ingress secret for an env group is missing", SEVERITY_CRITICAL,
+static const struct check checks_tls[] = {
+	{ "TLS-001", "Ingress secret for an env group is missing", SEVERITY_CRITICAL,
 	  "apigee-watcher logs; secrets metadata; overrides.yaml",
 	  "The ingress has no TLS secret for the env group, typically because it was deleted. "
 	  "Create it again from the virtual host settings in overrides.yaml (apigeectl apply -f "
@@ -999,33 +999,33 @@ const struct check checks_tls[] = {
 	  "kubectl -n apigee logs -l app=apigee-watcher --all-containers --prefix; kubectl -n "
 	  "apigee get secrets  (or: apigee-bundle collect --overrides overrides.yaml)",
 	  tls_001 },
-	{ "TLS-002", "TLS", "Certificate is not a well-formed PEM certificate", SEVERITY_HIGH,
+	{ "TLS-002", "Certificate is not a well-formed PEM certificate", SEVERITY_HIGH,
 	  "certificate files named by sslCertPath; cert key of the TLS secrets",
 	  "Replace the certificate with a well-formed PEM file: BEGIN/END CERTIFICATE lines that "
 	  "match, clean base64 in between, nothing cut off, and the certificate (not a key or "
 	  "CSR) first. openssl x509 -in FILE -noout -text must print it without errors; convert "
 	  "DER with openssl x509 -inform der." GATHER_TLS,
 	  SRC_TLS, HINT_CERTS, tls_002 },
-	{ "TLS-003", "TLS", "Private key does not match the certificate", SEVERITY_HIGH,
+	{ "TLS-003", "Private key does not match the certificate", SEVERITY_HIGH,
 	  "key/certificate pairs per virtual host and per TLS secret (the collector keeps only "
 	  "public key hashes)",
 	  "Install the private key that belongs to this certificate (or the certificate issued "
 	  "for this key): their public keys must be identical. Update the files named by "
 	  "sslCertPath/sslKeyPath or the secret, and apply the virtual host settings." GATHER_TLS,
 	  SRC_TLS, HINT_CERTS, tls_003 },
-	{ "TLS-004", "TLS", "Private key is unreadable", SEVERITY_HIGH,
+	{ "TLS-004", "Private key is unreadable", SEVERITY_HIGH,
 	  "private keys named by sslKeyPath or held by the TLS secrets (facts only)",
 	  "Provide the key as an unencrypted PEM private key (openssl pkey -in KEY -noout must "
 	  "load it): fix broken base64 or END lines, and decrypt a passphrase-protected key with "
 	  "openssl pkey before installing it." GATHER_TLS,
 	  SRC_TLS, HINT_CERTS, tls_004 },
-	{ "TLS-005", "TLS", "Certificate expired or not yet valid", SEVERITY_HIGH,
+	{ "TLS-005", "Certificate expired or not yet valid", SEVERITY_HIGH,
 	  "every certificate in the input (ingress files, secrets, probes, load balancer)",
 	  "Renew the certificate (or wait for its start date, or correct the clock of whoever "
 	  "issued it), install the new chain where it is configured and apply the virtual host "
 	  "settings." GATHER_TLS,
 	  SRC_TLS, "apigee-bundle collect --overrides overrides.yaml --host HOST", tls_005 },
-	{ "TLS-006", "TLS", "Certificate does not cover the env group's host names", SEVERITY_HIGH,
+	{ "TLS-006", "Certificate does not cover the env group's host names", SEVERITY_HIGH,
 	  "certificates and env group host names (ApigeeRoute spec.hostnames, envgroups API)",
 	  "Issue a certificate whose SAN DNS names cover every host name of the env group (a "
 	  "wildcard covers exactly one left-most label), or fix the env group host names, then "
@@ -1034,16 +1034,16 @@ const struct check checks_tls[] = {
 	  "kubectl -n apigee get apigeeroutes -o json, and the certificates  (or: apigee-bundle "
 	  "collect --overrides overrides.yaml)",
 	  tls_006 },
-	{ "TLS-007", "TLS", "Served certificate differs from the configured one", SEVERITY_HIGH,
+	{ "TLS-007", "Served certificate differs from the configured one", SEVERITY_HIGH,
 	  "TLS probe results and the configured certificates",
 	  "The ingress (or load balancer) serves another certificate than the one configured: "
 	  "apply the virtual host settings again so that the secret is updated, check that the "
 	  "host name reaches the intended ingress (DNS, load balancer), and restart the ingress "
 	  "gateway pods if they keep an old secret." GATHER_TLS,
 	  SRC_TLS, HINT_PROBE, tls_007 },
-	{ "TLS-008", "TLS", "Served chain does not verify", SEVERITY_MEDIUM, "TLS probe results",
+	{ "TLS-008", "Served chain does not verify", SEVERITY_MEDIUM, "TLS probe results",
 	  "Serve the full chain (leaf first, then the intermediates) from a CA the clients trust; "
 	  "a self-signed or private-CA certificate needs that CA on every client." GATHER_TLS,
 	  SRC_TLS, HINT_PROBE, tls_008 },
 };
-const size_t checks_tls_len = ELEMENTSOF(checks_tls);
+CHECK_ROWS(tls, checks_tls);

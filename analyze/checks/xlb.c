@@ -262,8 +262,8 @@ out:
 	"affected, a debug session if the problem is intermittent, the curl -v output of a "      \
 	"failing request, and the load balancer that sends API calls to Apigee."
 
-const struct check checks_xlb[] = {
-	{ "XLB-001", "XLB", "Load balancer certificate is expired or does not cover the host names",
+static const struct check checks_xlb[] = {
+	{ "XLB-001", "Load balancer certificate is expired or does not cover the host names",
 	  SEVERITY_HIGH,
 	  "gcloud compute target-https-proxies list and ssl-certificates describe (JSON); env "
 	  "group host names",
@@ -274,15 +274,15 @@ const struct check checks_xlb[] = {
 	  "gcloud compute target-https-proxies list --format=json; gcloud compute "
 	  "ssl-certificates describe NAME --format=json" HINT_PROJECT,
 	  xlb_001 },
-	{ "XLB-002", "XLB", "Load balancer serves a different certificate than configured",
-	  SEVERITY_HIGH, "TLS probe of the load balancer host; ssl-certificates JSON",
+	{ "XLB-002", "Load balancer serves a different certificate than configured", SEVERITY_HIGH,
+	  "TLS probe of the load balancer host; ssl-certificates JSON",
 	  "The load balancer hands out a stale or wrong certificate although the right one is "
 	  "configured: open a support case with Google Cloud Customer Care." GATHER_XLB,
 	  SRC_XLB,
 	  "gcloud compute ssl-certificates describe NAME --format=json, and apigee-bundle collect "
 	  "--project PROJECT_ID --host HOST",
 	  xlb_002 },
-	{ "XLB-003", "XLB", "Cloud Armor denied requests", SEVERITY_MEDIUM,
+	{ "XLB-003", "Cloud Armor denied requests", SEVERITY_MEDIUM,
 	  "load balancer log entries (JSON)",
 	  "A Cloud Armor security policy rejects these requests: adjust the matching rule (its "
 	  "name is in jsonPayload.enforcedSecurityPolicy.name) to admit the legitimate "
@@ -292,7 +292,7 @@ const struct check checks_xlb[] = {
 	  "--format=json  (enable logging on the backend service first; attach the export with "
 	  "--attach)",
 	  xlb_003 },
-	{ "XLB-004", "XLB", "apigee-proxy backends cannot forward traffic", SEVERITY_HIGH,
+	{ "XLB-004", "apigee-proxy backends cannot forward traffic", SEVERITY_HIGH,
 	  "load balancer logs; backend health JSON; curl output",
 	  "The load balancer finds no healthy apigee-proxy VM. Check backend health of the "
 	  "managed instance group, the firewall rule for the health-check ranges (XLB-005), the "
@@ -302,7 +302,7 @@ const struct check checks_xlb[] = {
 	  "gcloud logging read 'jsonPayload.statusDetails=\"failed_to_pick_backend\"' "
 	  "--format=json" HINT_PROJECT,
 	  xlb_004 },
-	{ "XLB-005", "XLB", "Firewall does not admit load balancer health checks", SEVERITY_HIGH,
+	{ "XLB-005", "Firewall does not admit load balancer health checks", SEVERITY_HIGH,
 	  "firewall rules JSON; MIG/instance tags",
 	  "Add an enabled ingress firewall rule that allows tcp:443 from 130.211.0.0/22 and "
 	  "35.191.0.0/16 to the network tag the apigee-proxy instances carry (by default "
@@ -311,8 +311,8 @@ const struct check checks_xlb[] = {
 	  "gcloud compute firewall-rules list --format=json; gcloud compute instance-groups "
 	  "managed list-instances MIG --region REGION --format=json" HINT_PROJECT,
 	  xlb_005 },
-	{ "XLB-006", "XLB", "apigee-proxy template ENDPOINT does not match the instance IP",
-	  SEVERITY_HIGH, "instance template JSON (metadata ENDPOINT); instances API (host)",
+	{ "XLB-006", "apigee-proxy template ENDPOINT does not match the instance IP", SEVERITY_HIGH,
+	  "instance template JSON (metadata ENDPOINT); instances API (host)",
 	  "The Apigee instance was re-created with a new IP and the template still points at the "
 	  "old one: create a template with the instance's current host as ENDPOINT and roll the "
 	  "managed instance group to it." GATHER_XLB,
@@ -320,7 +320,7 @@ const struct check checks_xlb[] = {
 	  "gcloud compute instance-templates describe TEMPLATE --format=json; GET "
 	  "https://apigee.googleapis.com/v1/organizations/ORG/instances/INSTANCE" HINT_PROJECT,
 	  xlb_006 },
-	{ "XLB-007", "XLB", "authorizedNetwork is not the network peered with servicenetworking",
+	{ "XLB-007", "authorizedNetwork is not the network peered with servicenetworking",
 	  SEVERITY_HIGH, "organization API (authorizedNetwork); peerings JSON",
 	  "Peer servicenetworking with the VPC network named by the organization's "
 	  "authorizedNetwork (for a shared VPC, the host project's network), as in the "
@@ -329,9 +329,8 @@ const struct check checks_xlb[] = {
 	  "GET https://apigee.googleapis.com/v1/organizations/ORG; gcloud compute networks "
 	  "peerings list --network=NETWORK --format=json" HINT_PROJECT,
 	  xlb_007 },
-	{ "XLB-008", "XLB",
-	  "apigee-proxy instances are on a different network than authorizedNetwork", SEVERITY_HIGH,
-	  "instance group / instance JSON (networkInterfaces[].network)",
+	{ "XLB-008", "apigee-proxy instances are on a different network than authorizedNetwork",
+	  SEVERITY_HIGH, "instance group / instance JSON (networkInterfaces[].network)",
 	  "The apigee-proxy instance group was created on another network than authorizedNetwork. "
 	  "If the peering is right (XLB-007) the group was built wrongly: re-create it on the "
 	  "authorized network or contact Google Cloud Customer Care." GATHER_XLB,
@@ -339,7 +338,7 @@ const struct check checks_xlb[] = {
 	  "gcloud compute instances describe INSTANCE --zone ZONE --format=json; GET "
 	  "https://apigee.googleapis.com/v1/organizations/ORG" HINT_PROJECT,
 	  xlb_008 },
-	{ "XLB-009", "XLB", "An environment is not attached to an instance", SEVERITY_HIGH,
+	{ "XLB-009", "An environment is not attached to an instance", SEVERITY_HIGH,
 	  "organization API (environments); instances/{i}/attachments for every instance",
 	  "Attach the missing environments to the instance (typical after adding a region), or "
 	  "make the load balancer send that environment's traffic only to instances that have "
@@ -350,4 +349,4 @@ const struct check checks_xlb[] = {
 	  "(or: apigee-bundle collect --org ORG)",
 	  xlb_009 },
 };
-const size_t checks_xlb_len = ELEMENTSOF(checks_xlb);
+CHECK_ROWS(xlb, checks_xlb);
