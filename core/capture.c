@@ -819,6 +819,7 @@ static int record_results(struct bundle *b, size_t ai, struct scan *s)
 	a->kind = ART_CAPTURE;
 	if (s->error) {
 		a->failed = true;
+		a->hints |= HINT_CAPTURE;
 		if (!a->error) {
 			a->error = s->error;
 			s->error = NULL;

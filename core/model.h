@@ -409,6 +409,7 @@ enum artifact_hint {
 	HINT_CERT = 1 << 6,
 	HINT_PROBES = 1 << 7,
 	HINT_API = 1 << 8,
+	HINT_CAPTURE = 1 << 9,
 };
 
 struct artifact {
