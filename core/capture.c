@@ -70,6 +70,7 @@ struct scan {
 	struct pcap_stats st;
 	char *error;
 	bool oom;
+	uint64_t next_sweep; /* packet count before which a full table is not swept again */
 };
 
 struct capture {
@@ -481,8 +482,10 @@ static int tcp_packet(struct scan *s, const struct pkt *k, uint64_t frame, int64
 		slot = track_slot(s, &k->src, &k->dst, &dir);
 	}
 	if (!t) {
-		if (s->n_tracks >= CAPTURE_MAX_CONNS) {
+		if (s->n_tracks >= CAPTURE_MAX_CONNS && s->st.packets >= s->next_sweep) {
+			/* amortised: a full sweep at most once per CAPTURE_MAX_CONNS packets */
 			sweep(s, us);
+			s->next_sweep = s->st.packets + CAPTURE_MAX_CONNS;
 			slot = track_slot(s, &k->src, &k->dst, &dir);
 		}
 		if (s->n_tracks >= CAPTURE_MAX_CONNS) {
