@@ -20,6 +20,7 @@
 #include "common.h"
 #include "findings.h"
 #include "model.h"
+#include "pcap.h"
 #include "pem.h"
 #include "tlsparse.h"
 #include "banned.h"
@@ -487,6 +488,73 @@ static int pcap_004(const struct bundle *b, const struct findings *prior, struct
 	finding_relate(f, "XLB-005");
 	cap_notes(b, f);
 	return 0;
+}
+
+/* ---- lent to SNI-001, SNI-002 and TLS-008 ------------------------------------------ */
+
+static bool nosni_refused(const struct pcap_conn *c)
+{
+	return c->client_hello && !c->has_sni && !c->server_hello && c->end != PCAP_END_NONE;
+}
+
+void pcap_nosni_outcomes(const struct bundle *b, struct finding *f, size_t *refused,
+                         size_t *answered, const char **first_server)
+{
+	size_t shown = 0;
+
+	for (size_t i = 0; i < b->n_pcap_conns; i++) {
+		const struct pcap_conn *c = &b->pcap_conns[i];
+		char what[160];
+
+		if (!c->client_hello || c->has_sni)
+			continue;
+		if (c->server_hello) {
+			(*answered)++;
+			continue;
+		}
+		if (!nosni_refused(c))
+			continue;
+		if ((*refused)++ == 0 && first_server)
+			*first_server = c->server;
+		if (shown++ >= MAX_SHOWN)
+			continue;
+		snprintf(what, sizeof(what),
+		         "ClientHello without SNI answered by %s before any ServerHello (capture)",
+		         end_name(c->end));
+		evidence_frame(f, c, c->ch_frame, c->ch_us, what);
+	}
+}
+
+void pcap_nosni_note(const struct bundle *b, struct finding *f)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < b->n_pcap_conns; i++)
+		n += nosni_refused(&b->pcap_conns[i]);
+	if (n)
+		finding_note(f,
+		             "a packet capture shows %zu ClientHello(s) without SNI refused before "
+		             "any ServerHello (see PCAP-001)",
+		             n);
+}
+
+size_t pcap_unknown_ca(const struct bundle *b, struct finding *f)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < b->n_pcap_conns; i++) {
+		const struct pcap_conn *c = &b->pcap_conns[i];
+
+		for (size_t k = 0; k < c->n_alerts; k++)
+			if (c->alerts[k].desc == 48 && !c->alerts[k].from_server) {
+				if (n++ < MAX_SHOWN)
+					evidence_frame(
+					        f, c, c->alerts[k].frame, c->alerts[k].time_us,
+					        "the client sent alert 48 unknown_ca: it does not "
+					        "trust the served chain (capture)");
+			}
+	}
+	return n;
 }
 
 #define SRC_PCAP "000_47a4624b937bcbbd.txt, 001_22208df47de6b036.txt"
