@@ -660,7 +660,12 @@ static unsigned link_decode(int dlt, const uint8_t *p, size_t n, size_t *ret_off
 static int frame_decode(struct scan *s, int dlt, const struct pcap_pkthdr *h, const uint8_t *p,
                         uint64_t frame)
 {
-	int64_t us = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
+	/* pcapng timestamps are 64-bit: keep them between 1970 and the year 5138 */
+	int64_t sec = h->ts.tv_sec < 0              ? 0
+	              : h->ts.tv_sec > 100000000000 ? 100000000000
+	                                            : h->ts.tv_sec;
+	int64_t usec = h->ts.tv_usec < 0 || h->ts.tv_usec >= 1000000 ? 0 : h->ts.tv_usec;
+	int64_t us = sec * 1000000 + usec;
 	size_t off = 0;
 	unsigned et = link_decode(dlt, p, h->caplen, &off);
 	int r;
