@@ -407,7 +407,7 @@ static int pcap_003(const struct bundle *b, const struct findings *prior, struct
 	}
 	if (certs == 0) {
 		if (hellos && tls13 == hellos)
-			finding_skip(f, "TLS 1.3 hides the certificate",
+			finding_skip(f, "a TLS 1.2 handshake: TLS 1.3 hides the certificate",
 			             "capture a handshake forced to TLS 1.2: openssl s_client "
 			             "-connect HOST:443 -servername HOST -tls1_2");
 		else
