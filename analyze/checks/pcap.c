@@ -86,9 +86,10 @@ static void group_add(struct group *x, const struct pcap_conn *c, int64_t us)
 		strv_push_unique(&x->clients, c->client);
 }
 
+/* A capture with frames in it (an unreadable one makes the checks error). */
 static bool any_capture(const struct bundle *b)
 {
-	return b->pcap.files > 0;
+	return b->pcap.packets > 0;
 }
 
 /* Skip / error when there is no capture (or nothing of the kind in it). */
@@ -98,6 +99,11 @@ static bool no_capture(const struct bundle *b, struct finding *f)
 		return false;
 	check_skip_or_error(b, f, HINT_CAPTURE, MISSING_PCAP, HINT_PCAP);
 	return true;
+}
+
+static bool capped(const struct bundle *b)
+{
+	return b->pcap.conns_untracked || b->pcap.conns_unrecorded;
 }
 
 static void cap_notes(const struct bundle *b, struct finding *f)
@@ -481,8 +487,8 @@ static int pcap_004(const struct bundle *b, const struct findings *prior, struct
 		buf_printf(&sum, "%s%s:%u %s %zu time(s) (%s .. %s)", i ? "; " : "", g.v[i].server,
 		           g.v[i].port, g.v[i].key ? "refused" : "timed out", g.v[i].count, t1, t2);
 	}
-	finding_set(f, STATUS_FAIL, "%zu of %zu connection attempt(s) were not established: %s",
-	            failed, syns, sum.data ? sum.data : "");
+	finding_set(f, STATUS_FAIL, "%s%zu of %zu connection attempt(s) were not established: %s",
+	            capped(b) ? "at least " : "", failed, syns, sum.data ? sum.data : "");
 	buf_release(&sum);
 	finding_relate(f, "CURL-007");
 	finding_relate(f, "XLB-005");

@@ -182,6 +182,7 @@ class Relay:
         u.settimeout(None)
         ev.append([time.time(), "s", "SYNACK", ""])
         lock = threading.Lock()
+        state = {"reset": None}
 
         def pump(a, b, d):
             while True:
@@ -189,13 +190,17 @@ class Relay:
                     data = a.recv(65536)
                 except OSError:
                     with lock:
-                        ev.append([time.time(), d, "RST", ""])
+                        if state["reset"] is None:
+                            ev.append([time.time(), d, "RST", ""])
+                            state["reset"] = b
                     try:
-                        reset_close(b)
+                        b.shutdown(socket.SHUT_RD)  # wakes the other pump; RST after join
                     except OSError:
                         pass
                     return
                 with lock:
+                    if state["reset"] is not None:
+                        return
                     if data:
                         ev.append([time.time(), d, "DATA", base64.b64encode(data).decode()])
                     else:
@@ -213,8 +218,12 @@ class Relay:
         t2.start()
         t1.join()
         t2.join()
-        c.close()
-        u.close()
+        # only now, with no thread blocked on it, does SO_LINGER 0 send the reset
+        for s in (c, u):
+            if s is state["reset"]:
+                reset_close(s)
+            else:
+                s.close()
 
 
 def sclient(port, *args):
