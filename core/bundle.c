@@ -136,6 +136,7 @@ DEFINE_ADD(bundle_add_api_error, struct api_error, api_errors)
 DEFINE_ADD(bundle_add_pod, struct pod_meta, pods)
 DEFINE_ADD(bundle_add_service, struct service_meta, services)
 DEFINE_ADD(bundle_add_route_config, struct route_config, route_configs)
+DEFINE_ADD(bundle_add_pcap_conn, struct pcap_conn, pcap_conns)
 
 void bundle_note_time(struct bundle *b, int64_t t)
 {
@@ -314,6 +315,11 @@ void bundle_free(struct bundle *b)
 	for (size_t i = 0; i < b->n_probes; i++)
 		probe_release(&b->probes[i]);
 	free(b->probes);
+	for (size_t i = 0; i < b->n_pcap_conns; i++) {
+		free(b->pcap_conns[i].sni);
+		loc_release(&b->pcap_conns[i].where);
+	}
+	free(b->pcap_conns);
 	free(b->org.name);
 	free(b->org.runtime_type);
 	free(b->org.authorized_network);

@@ -105,6 +105,11 @@ struct bundle {
 	/* Google Cloud: gcloud JSON and Cloud Logging entries (ingest_gcp.c) */
 	struct gcp_facts gcp;
 
+	/* packet captures */
+	struct pcap_stats pcap;
+	struct pcap_conn *pcap_conns;
+	size_t n_pcap_conns, cap_pcap_conns;
+
 	/* some kind of fact reached MODEL_MAX_ITEMS: later ones were dropped, so
 	 * verdicts that need every item may be incomplete (the report says so) */
 	bool model_capped;
@@ -147,6 +152,7 @@ struct api_error *bundle_add_api_error(struct bundle *b);
 struct pod_meta *bundle_add_pod(struct bundle *b);
 struct service_meta *bundle_add_service(struct bundle *b);
 struct route_config *bundle_add_route_config(struct bundle *b);
+struct pcap_conn *bundle_add_pcap_conn(struct bundle *b);
 /* Record a time seen in the data (for the loose-files collection time). */
 void bundle_note_time(struct bundle *b, int64_t t);
 void bundle_watcher_missing(struct bundle *b, const char *secret, size_t len, const char *artifact,

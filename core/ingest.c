@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "bundle.h"
+#include "capture.h"
 #include "cleanup.h"
 #include "error.h"
 #include "text.h"
@@ -22,6 +23,7 @@ enum ingest_mode {
 	MODE_DOC,
 	MODE_LINES,
 	MODE_BINARY,
+	MODE_CAPTURE, /* pcap / pcapng: streamed to capture.c */
 };
 
 enum doc_type {
@@ -39,6 +41,8 @@ struct ingest {
 	bool pem_inside; /* a JSON/YAML document with "-----BEGIN " in it */
 	struct buf buf;
 	struct textscan *ts;
+	struct capture *cap;
+	enum capture_format cap_fmt;
 	struct buf line;
 	bool line_overflow;
 	unsigned lineno;
@@ -69,6 +73,7 @@ void ingest_free(struct ingest *in)
 	if (!in)
 		return;
 	textscan_free(in->ts);
+	capture_free(in->cap);
 	buf_release(&in->buf);
 	buf_release(&in->line);
 	free(in);
@@ -333,6 +338,12 @@ static void decide(struct ingest *in, bool complete)
 		in->doc = DOC_JSON;
 		return;
 	}
+	in->cap_fmt = capture_sniff(in->buf.data, in->buf.len);
+	if (in->cap_fmt != CAPTURE_NONE) {
+		in->mode = MODE_CAPTURE;
+		a->kind = ART_CAPTURE;
+		return;
+	}
 	if (looks_binary(in->buf.data, in->buf.len)) {
 		unsigned char c0 = (unsigned char)in->buf.data[0];
 
@@ -381,6 +392,18 @@ static int doc_to_lines(struct ingest *in)
 	return r;
 }
 
+/* Start the capture reader with what was sniffed. */
+static int capture_start(struct ingest *in)
+{
+	int r = capture_begin(in->b, in->ai, in->cap_fmt, &in->cap);
+
+	if (r < 0)
+		return r;
+	r = capture_feed(in->cap, in->buf.data, in->buf.len);
+	buf_release(&in->buf);
+	return r;
+}
+
 int ingest_feed(struct ingest *in, const void *data, size_t len)
 {
 	int r;
@@ -397,6 +420,8 @@ int ingest_feed(struct ingest *in, const void *data, size_t len)
 			return doc_to_lines(in);
 		if (in->mode == MODE_BINARY)
 			buf_release(&in->buf);
+		if (in->mode == MODE_CAPTURE)
+			return capture_start(in);
 		return 0;
 	case MODE_DOC:
 		r = buf_append(&in->buf, data, len);
@@ -412,6 +437,8 @@ int ingest_feed(struct ingest *in, const void *data, size_t len)
 		return lines_feed(in, data, len);
 	case MODE_BINARY:
 		return 0;
+	case MODE_CAPTURE:
+		return capture_feed(in->cap, data, len);
 	}
 	return 0;
 }
@@ -549,6 +576,11 @@ int ingest_end(struct ingest *in)
 			if (r < 0)
 				return r;
 		}
+		if (in->mode == MODE_CAPTURE) {
+			r = capture_start(in);
+			if (r < 0)
+				return r;
+		}
 	}
 	switch (in->mode) {
 	case MODE_DOC:
@@ -567,6 +599,10 @@ int ingest_end(struct ingest *in)
 		break;
 	case MODE_LINES:
 		r = lines_finish(in);
+		break;
+	case MODE_CAPTURE:
+		r = capture_end(in->cap);
+		in->cap = NULL;
 		break;
 	case MODE_BINARY:
 	case MODE_SNIFF:

@@ -304,6 +304,74 @@ struct api_error {
 	struct loc where;
 };
 
+/* ---- packet captures (core/capture.c) ------------------------------------- */
+
+enum pcap_tcp_state {
+	PCAP_TCP_MIDSTREAM = 0, /* no SYN in the capture */
+	PCAP_TCP_NO_ANSWER,     /* SYN(s) without SYN-ACK before the capture ended */
+	PCAP_TCP_REFUSED,       /* SYN answered by a reset */
+	PCAP_TCP_ESTABLISHED,   /* SYN-ACK seen */
+};
+
+/* What the server did after a ClientHello and before any ServerHello. */
+enum pcap_hs_end {
+	PCAP_END_NONE = 0, /* nothing (or a ServerHello) */
+	PCAP_END_RST,
+	PCAP_END_FIN,
+	PCAP_END_ALERT,
+};
+
+#define PCAP_MAX_ALERTS 4
+
+struct pcap_alert {
+	uint8_t level, desc;
+	bool from_server;
+	bool before_done; /* before the handshake completed (cleartext) */
+	uint64_t frame;
+	int64_t time_us;
+};
+
+/* One TCP connection of a capture that tried to connect or carried a ClientHello. */
+struct pcap_conn {
+	char client[48], server[48]; /* addresses as text */
+	uint16_t client_port, server_port;
+	enum pcap_tcp_state tcp;
+	uint64_t first_frame; /* first packet of the connection */
+	int64_t first_us;     /* its time, microseconds since the epoch */
+	int64_t last_us;      /* time of its last packet */
+	bool client_hello;
+	bool has_sni;
+	char *sni; /* NULL without SNI */
+	uint16_t client_version;
+	uint64_t ch_frame;
+	int64_t ch_us;
+	bool server_hello;
+	uint16_t version; /* negotiated (supported_versions aware) */
+	uint64_t sh_frame;
+	enum pcap_hs_end end;
+	uint64_t end_frame;
+	int64_t end_us;
+	struct pcap_alert alerts[PCAP_MAX_ALERTS];
+	size_t n_alerts;
+	long cert_index; /* served leaf in bundle->certs, -1 none */
+	uint64_t cert_frame;
+	int64_t cert_us;
+	bool stream_cut;  /* the capture lacks bytes of this stream (snap length, hole) */
+	struct loc where; /* artifact, line = frame of the first packet, excerpt */
+};
+
+struct pcap_stats {
+	uint64_t files;            /* captures read */
+	uint64_t packets;          /* frames read */
+	uint64_t undecoded;        /* frames not IPv4/IPv6 TCP (or of an unknown link type) */
+	uint64_t conns;            /* TCP connections seen */
+	uint64_t conns_untracked;  /* not followed: the connection table was full */
+	uint64_t conns_unrecorded; /* followed but not kept: MODEL_MAX_ITEMS reached */
+	uint64_t streams_capped;   /* directions given up: out-of-order buffer full */
+	uint64_t streams_cut;      /* directions with bytes missing from the capture */
+	uint64_t handshakes;       /* ClientHellos */
+};
+
 /* ---- artifacts -------------------------------------------------------------- */
 
 enum artifact_kind {
@@ -324,6 +392,7 @@ enum artifact_kind {
 	ART_COLLECTOR_JSON, /* apigee-bundle/... documents: probes, secrets, tls-files */
 	ART_TEXT,           /* other text: scanned line by line, nothing recognised */
 	ART_BINARY,
+	ART_CAPTURE, /* pcap / pcapng (possibly gzip'd) */
 	ART__MAX,
 };
 
@@ -340,6 +409,7 @@ enum artifact_hint {
 	HINT_CERT = 1 << 6,
 	HINT_PROBES = 1 << 7,
 	HINT_API = 1 << 8,
+	HINT_CAPTURE = 1 << 9,
 };
 
 struct artifact {

@@ -39,6 +39,7 @@
 #include "pem.h"
 #include "text.h"
 #include "common.h"
+#include "pcap.h"
 #include "banned.h"
 
 #define EXPIRY_WARN_SECONDS (30 * 24 * 3600)
@@ -938,6 +939,9 @@ static int tls_008(const struct bundle *b, const struct findings *prior, struct 
 		if (!first)
 			first = s->verify_text;
 	}
+	if (pcap_unknown_ca(b, f) && fatal++ == 0 && !first)
+		first = "a client answered the served chain with alert 48 unknown_ca (packet "
+		        "capture)";
 	if (fatal) {
 		finding_set(f, STATUS_FAIL, "%zu served chain(s) do not verify: %s", fatal + other,
 		            first ? first : "?");
