@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,6 +56,8 @@ struct curl_state {
 	bool handshake; /* the TLS handshake completed */
 	bool lib_sure;  /* tls_library named explicitly, not guessed */
 	bool server_error, try_again;
+	bool ca_given;  /* --cacert / --capath on the command line */
+	bool verify_ok; /* "SSL certificate verify ok" */
 	unsigned evidence; /* recognised lines besides the command */
 	unsigned idle;
 	enum where_level level;
@@ -65,6 +68,7 @@ struct sclient_state {
 	bool active;
 	bool connected;
 	bool finished;
+	bool after_leaf; /* the depth 0 "s:" line was the last one: "i:" is its issuer */
 	unsigned evidence;
 	unsigned idle;
 	enum where_level level;
@@ -306,6 +310,8 @@ static int curl_parse_command(struct curl_state *c, const char *s, const char *e
 		}
 		if (w.n > 1 && w.p[0] == '-') {
 			if (w.p[1] == '-') {
+				if (ts_tok_starts(w, "--cacert") || ts_tok_starts(w, "--capath"))
+					c->ca_given = true;
 				if (ts_tok_eq(w, "--insecure"))
 					c->t.insecure = true;
 				else if (ts_tok_eq(w, "--url"))
@@ -580,6 +586,7 @@ static const struct sig curl_sigs[] = {
 	{ "Server dropped the connection", SK_RESET, ST_NONE },
 	{ "Server aborted the SSL handshake", SK_RESET, ST_NONE },
 	{ "unexpected eof while reading", SK_RESET, ST_NONE },
+	{ "PR_CONNECT_RESET_ERROR", SK_RESET, ST_NONE },
 	{ "Recv failure", SK_RESET_RECV, ST_NONE },
 	{ "alert handshake failure", SK_ALERT, ST_NONE },
 	{ "error:1404B410", SK_ALERT, ST_NONE },
@@ -590,6 +597,8 @@ static const struct sig curl_sigs[] = {
 	{ "SEC_E_ILLEGAL_MESSAGE", SK_ALERT, ST_NONE },
 	{ "SEC_E_ALGORITHM_MISMATCH", SK_ALERT, ST_NONE },
 	{ "Could not negotiate an SSL cipher suite", SK_ALERT, ST_NONE },
+	{ "SSL_ERROR_HANDSHAKE_FAILURE_ALERT", SK_ALERT, ST_NONE },
+	{ "SSL_ERROR_NO_CYPHER_OVERLAP", SK_ALERT, ST_NONE },
 	{ "SSL certificate problem: ", SK_VERIFY, ST_AFTER },
 	{ "no alternative certificate subject name matches", SK_VERIFY, ST_FROM_QUOTE },
 	{ "certificate subject name '", SK_VERIFY, ST_FROM_QUOTE },
@@ -606,6 +615,11 @@ static const struct sig curl_sigs[] = {
 	{ "self-signed certificate", SK_VERIFY, ST_FROM },
 	{ "self signed certificate", SK_VERIFY, ST_FROM },
 	{ "certificate has expired", SK_VERIFY, ST_FROM },
+	/* NSS-era curl (RHEL/CentOS 7) */
+	{ "Peer's certificate issuer is not recognized", SK_VERIFY, ST_FROM },
+	{ "Peer's Certificate issuer is not recognized", SK_VERIFY, ST_FROM },
+	{ "Peer's Certificate has expired", SK_VERIFY, ST_FROM },
+	{ "SSL_ERROR_BAD_CERT_DOMAIN", SK_VERIFY, ST_FROM },
 	{ "SSL certificate verify result: ", SK_VERIFY_SOFT, ST_AFTER },
 	{ "Could not resolve host", SK_CONNECT, ST_FROM },
 	{ "Could not resolve proxy", SK_CONNECT, ST_FROM },
@@ -770,15 +784,55 @@ static bool curl_http(struct client_scan *cs, const char *line, size_t len, cons
 	return seen;
 }
 
+static bool curl_apply_sigs(struct client_scan *cs, const char *line, size_t len, const char *s,
+                            size_t n, unsigned lineno, int *r);
+static bool curl_target(struct curl_state *c, const char *s, size_t n, int *r);
+
+/* "*  subject: CN=...", "*  issuer: ...", "*  expire date: ..." of curl -v: the
+ * served leaf as the client saw it (kept for TLS-007 and the chain checks). */
+static bool curl_cert_line(struct curl_state *c, const char *s, size_t n)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+		size_t size;
+	} keys[] = {
+		{ "subject: ", offsetof(struct curl_trace, leaf_subject),
+		  sizeof(((struct curl_trace *)0)->leaf_subject) },
+		{ "issuer: ", offsetof(struct curl_trace, leaf_issuer),
+		  sizeof(((struct curl_trace *)0)->leaf_issuer) },
+		{ "expire date: ", offsetof(struct curl_trace, leaf_not_after),
+		  sizeof(((struct curl_trace *)0)->leaf_not_after) },
+	};
+	struct ts_tok rest;
+
+	if (!verbose_rest(s, n, &rest))
+		return false;
+	for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
+		char *dst = (char *)&c->t + keys[i].off;
+		struct ts_tok v;
+
+		if (!ts_tok_starts(rest, keys[i].key))
+			continue;
+		if (dst[0])
+			return true; /* the first certificate shown is the leaf */
+		v = ts_trim(rest.p + strlen(keys[i].key), rest.n - strlen(keys[i].key));
+		if (v.n >= keys[i].size)
+			v.n = keys[i].size - 1;
+		memcpy(dst, v.p, v.n);
+		dst[v.n] = '\0';
+		return true;
+	}
+	return false;
+}
+
 /* Apply every signature to the line; true when anything was recognised. */
 static bool curl_classify(struct client_scan *cs, const char *line, size_t len, const char *s,
                           size_t n, unsigned lineno, bool after_response, bool curl_shaped, int *r)
 {
 	struct curl_state *c = &cs->curl;
-	const char *end = s + n;
 	bool seen = false;
 	struct ts_tok rest;
-	const char *p;
 	int code;
 	size_t at;
 
@@ -807,6 +861,29 @@ static bool curl_classify(struct client_scan *cs, const char *line, size_t len, 
 		return false;
 	if (after_response && !seen)
 		return false;
+
+	if (curl_apply_sigs(cs, line, len, s, n, lineno, r))
+		seen = true;
+	curl_library(c, s, n, r);
+	if (curl_target(c, s, n, r))
+		seen = true;
+	if (curl_cert_line(c, s, n))
+		seen = true;
+	if (has(s, n, "Issue another request") || has(s, n, "Following redirect"))
+		c->closed = false;
+	if (has(s, n, "Closing connection") || has(s, n, "closing connection") ||
+	    has(s, n, "left intact"))
+		c->closed = true;
+	return seen;
+}
+
+/* Every failure / success signature of curl_sigs on one curl-written line. */
+static bool curl_apply_sigs(struct client_scan *cs, const char *line, size_t len, const char *s,
+                            size_t n, unsigned lineno, int *r)
+{
+	struct curl_state *c = &cs->curl;
+	const char *end = s + n, *p;
+	bool seen = false;
 
 	for (size_t i = 0; i < ELEMENTSOF(curl_sigs) && *r >= 0; i++) {
 		const struct sig *sg = &curl_sigs[i];
@@ -845,6 +922,8 @@ static bool curl_classify(struct client_scan *cs, const char *line, size_t len, 
 			break;
 		case SK_HANDSHAKE:
 			c->handshake = true;
+			if (has(m, (size_t)(end - m), "SSL certificate verify ok"))
+				c->verify_ok = true;
 			curl_where(cs, WL_HANDSHAKE, false, line, len, (size_t)(m - line), lineno,
 			           r);
 			seen = true;
@@ -862,10 +941,16 @@ static bool curl_classify(struct client_scan *cs, const char *line, size_t len, 
 		curl_where(cs, WL_ERROR, false, line, len, (size_t)(p - line), lineno, r);
 		seen = true;
 	}
+	return seen;
+}
 
-	curl_library(c, s, n, r);
+/* The target, when the command line did not say. */
+static bool curl_target(struct curl_state *c, const char *s, size_t n, int *r)
+{
+	const char *end = s + n, *p;
+	struct ts_tok rest;
+	bool seen = false;
 
-	/* the target, when the command line did not say */
 	if ((p = find(s, n, "Connected to ")) && !c->t.host) {
 		const char *h = p + 13, *e = h;
 
@@ -896,11 +981,6 @@ static bool curl_classify(struct client_scan *cs, const char *line, size_t len, 
 		c->t.ip_literal = true;
 		seen = true;
 	}
-	if (has(s, n, "Issue another request") || has(s, n, "Following redirect"))
-		c->closed = false;
-	if (has(s, n, "Closing connection") || has(s, n, "closing connection") ||
-	    has(s, n, "left intact"))
-		c->closed = true;
 	return seen;
 }
 
@@ -948,6 +1028,12 @@ static int curl_flush(struct client_scan *cs)
 		t->symptoms |= CURL_SYM_OK;
 	if (t->host && text_is_ip_literal(t->host))
 		t->ip_literal = true;
+	t->tls = c->handshake || (t->url && text_starts_with(t->url, strlen(t->url), "https://"));
+	t->trust = t->insecure ? TRUST_NONE : c->ca_given ? TRUST_CA_GIVEN : TRUST_DEFAULT;
+	if (t->verify_error)
+		t->verify_class = verify_class_from_text(t->verify_error);
+	else if (c->verify_ok)
+		t->verify_class = VERIFY_OK;
 
 	slot = bundle_add_curl(cs->b);
 	if (slot) {
@@ -1053,6 +1139,7 @@ static int sclient_flush(struct client_scan *cs)
 
 	if (!sc->active)
 		goto out;
+	t->verify_class = verify_class_from_code(t->verify_code);
 	if (sc->connected || t->no_peer_cert || t->got_cert || t->reset || t->alert ||
 	    t->verify_code >= 0) {
 		slot = bundle_add_sclient(cs->b);
@@ -1080,10 +1167,18 @@ static int sclient_begin(struct client_scan *cs)
 	return r;
 }
 
+static void copy_tok(char *dst, size_t size, struct ts_tok t)
+{
+	if (t.n >= size)
+		t.n = size - 1;
+	memcpy(dst, t.p, t.n);
+	dst[t.n] = '\0';
+}
+
 static int sclient_parse_command(struct sclient_state *sc, const char *s, const char *end)
 {
 	const char *cur = s;
-	struct ts_tok w, target = { NULL, 0 };
+	struct ts_tok w, target = { NULL, 0 }, sni = { NULL, 0 };
 	bool servername = false, noservername = false;
 	int words = 0;
 
@@ -1097,6 +1192,11 @@ static int sclient_parse_command(struct sclient_state *sc, const char *s, const 
 		} else if (ts_tok_eq(w, "-servername") || ts_tok_eq(w, "--servername") ||
 		           ts_tok_starts(w, "-servername=")) {
 			servername = true;
+			if (!ts_tok_starts(w, "-servername=") && ts_next_word(&cur, end, &w))
+				sni = ts_unquote(w);
+		} else if (ts_tok_eq(w, "-CAfile") || ts_tok_eq(w, "-CApath") ||
+		           ts_tok_eq(w, "-CAstore") || ts_tok_eq(w, "--CAfile")) {
+			sc->t.trust = TRUST_CA_GIVEN;
 		} else if (ts_tok_eq(w, "-noservername") || ts_tok_eq(w, "--noservername")) {
 			noservername = true;
 		}
@@ -1122,7 +1222,10 @@ static int sclient_parse_command(struct sclient_state *sc, const char *s, const 
 		}
 		if (tok_is_ip(h) && !servername)
 			noservername = true;
+		copy_tok(sc->t.host, sizeof(sc->t.host), h);
 	}
+	if (sni.p && sni.n)
+		copy_tok(sc->t.host, sizeof(sc->t.host), sni);
 	sc->t.noservername = noservername;
 	return 0;
 }
@@ -1204,6 +1307,37 @@ static size_t subject_len(const char *p, const char *end)
 			n = (size_t)(q - p);
 	}
 	return n;
+}
+
+/* The leaf's issuer: the "i:" line after " 0 s:", or the first "issuer=". */
+static bool sclient_issuer(struct sclient_state *sc, const char *s, size_t n)
+{
+	struct ts_tok tl = ts_trim(s, n);
+	const char *p;
+	bool leaf = text_starts_with(tl.p, tl.n, "0 s:") || has(s, n, " 0 s:");
+
+	if (!sc->t.leaf_issuer[0]) {
+		const char *v = NULL;
+
+		if (sc->after_leaf && text_starts_with(tl.p, tl.n, "i:"))
+			v = tl.p + 2;
+		else if (leaf && (p = find(s, n, " i:")))
+			v = p + 3; /* flattened */
+		else if ((p = find(s, n, "issuer=")))
+			v = p + 7;
+		if (v) {
+			size_t vn = subject_len(v, s + n);
+
+			copy_tok(sc->t.leaf_issuer, sizeof(sc->t.leaf_issuer), ts_trim(v, vn));
+			sc->after_leaf = false;
+			return true;
+		}
+	}
+	if (leaf)
+		sc->after_leaf = true;
+	else if (!text_starts_with(tl.p, tl.n, "a:") && !text_starts_with(tl.p, tl.n, "v:"))
+		sc->after_leaf = false;
+	return false;
 }
 
 static bool sclient_classify(struct client_scan *cs, const char *line, size_t len, const char *s,
@@ -1294,6 +1428,8 @@ static bool sclient_classify(struct client_scan *cs, const char *line, size_t le
 			seen = true;
 		}
 	}
+	if (sclient_issuer(sc, s, n))
+		seen = true;
 	if (ts_tok_eq(ts_trim(s, n), "DONE") || ts_tok_eq(ts_trim(s, n), "closed"))
 		sc->finished = true;
 	return seen;
@@ -1309,6 +1445,17 @@ static bool sclient_connecting(const char *s, size_t n)
 	    memchr(w.p, '|', w.n) || has(w.p, w.n, ".."))
 		return false;
 	return !ts_next_token(&cur, end, &w) || ts_tok_starts(w, "CONNECTED(");
+}
+
+/* Lines that open an s_client output pasted without its CONNECTED(...) line. */
+static bool sclient_fragment_start(const char *s, size_t n)
+{
+	return (text_starts_with(s, n, "depth=") && has(s, n, "verify")) ||
+	       text_starts_with(s, n, "verify error:num=") ||
+	       text_starts_with(s, n, "Certificate chain") ||
+	       text_starts_with(s, n, "Verify return code: ") ||
+	       text_starts_with(s, n, "SSL handshake has read ") ||
+	       text_starts_with(s, n, "no peer certificate available");
 }
 
 static int sclient_line(struct client_scan *cs, const char *line, size_t len, unsigned lineno)
@@ -1333,7 +1480,8 @@ static int sclient_line(struct client_scan *cs, const char *line, size_t len, un
 			sc->evidence++;
 		return r;
 	}
-	if (has(s, n, "CONNECTED(") || sclient_connecting(s, n)) {
+	if (has(s, n, "CONNECTED(") || sclient_connecting(s, n) ||
+	    (!sc->active && sclient_fragment_start(s, n))) {
 		if (!sc->active || sc->connected || sc->finished) {
 			r = sclient_begin(cs);
 			if (r < 0)
@@ -1373,9 +1521,46 @@ int client_scan_new(struct bundle *b, const char *artifact, struct ts_kinds *kin
 	return 0;
 }
 
+/* curl --trace / --trace-ascii (and libcurl tools that log the same way) write
+ * "== Info: TEXT" for what -v shows as "* TEXT", and received header data as
+ * "0000: HTTP/1.1 503 ..." under "<= Recv header": rewrite to the -v form. */
+static bool trace_line(const char *line, size_t len, char *buf, size_t size, size_t *ret_len)
+{
+	size_t skip = 0;
+	const char *prefix = NULL;
+
+	if (text_starts_with(line, len, "== Info: ")) {
+		skip = 9;
+		prefix = "* ";
+	} else if (len > 6 && line[4] == ':' && line[5] == ' ') {
+		for (size_t i = 0; i < 4; i++)
+			if (!memchr("0123456789abcdef", line[i], 16) || !line[i])
+				return false;
+		skip = 6;
+		prefix = "< ";
+	} else {
+		return false;
+	}
+	if (len - skip + 2 >= size)
+		return false;
+	memcpy(buf, prefix, 2);
+	memcpy(buf + 2, line + skip, len - skip);
+	*ret_len = len - skip + 2;
+	buf[*ret_len] = '\0';
+	return true;
+}
+
 int client_scan_line(struct client_scan *cs, const char *line, size_t len, unsigned lineno)
 {
-	int r = curl_line(cs, line, len, lineno);
+	char buf[4096];
+	size_t blen;
+	int r;
+
+	if (trace_line(line, len, buf, sizeof(buf), &blen)) {
+		line = buf;
+		len = blen;
+	}
+	r = curl_line(cs, line, len, lineno);
 
 	if (r < 0)
 		return r;
