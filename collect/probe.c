@@ -356,8 +356,8 @@ static int hs_connect(struct hs_job *j, const struct addrinfo *ai, long long dea
 		}
 		r = wait_fd(fd, POLLOUT, deadline);
 		if (r == 0) {
-			hs_set_error(j, PROBE_TIMEOUT, "connect to %s port %d timed out", j->address,
-			             j->port);
+			hs_set_error(j, PROBE_TIMEOUT, "connect to %s port %d timed out",
+			             j->address, j->port);
 			close(fd);
 			return -1;
 		}
@@ -874,7 +874,8 @@ static json_t *hs_to_json(const struct hs_job *j, const char *pem_member)
 	json_object_set_new(o, "time", json_string(j->time));
 	json_object_set_new(o, "outcome", json_string(probe_outcome_name(j->oc)));
 	json_object_set_new(o, "alert", json_str_or_null(j->alert));
-	json_object_set_new(o, "error", j->oc == PROBE_OK ? json_null() : json_str_or_null(j->error));
+	json_object_set_new(o, "error",
+	                    j->oc == PROBE_OK ? json_null() : json_str_or_null(j->error));
 	json_object_set_new(o, "protocol", json_str_or_null(j->protocol));
 	json_object_set_new(o, "cipher", json_str_or_null(j->cipher));
 	json_object_set_new(o, "alpn", json_str_or_null(j->alpn));

@@ -912,11 +912,10 @@ static int collector_probes(struct bundle *b, struct artifact *a, const json_t *
 		    dup_str(&p->cipher, jstr(it, "cipher")) < 0 ||
 		    dup_str(&p->verify_error, jstr(verify, "error")) < 0)
 			return -ENOMEM;
-		p->verify_class = p->verify_ok == 1   ? VERIFY_OK
-		                  : p->verify_ok != 0 ? VERIFY_UNKNOWN
-		                  : p->verify_code > 0
-		                          ? verify_class_from_code(p->verify_code)
-		                          : verify_class_from_text(p->verify_error);
+		p->verify_class = p->verify_ok == 1    ? VERIFY_OK
+		                  : p->verify_ok != 0  ? VERIFY_UNKNOWN
+		                  : p->verify_code > 0 ? verify_class_from_code(p->verify_code)
+		                                       : verify_class_from_text(p->verify_error);
 		snprintf(ptr, sizeof(ptr), "/probes/%zu", i);
 		{
 			json_t *ex = json_pack("{s:O*,s:O*,s:O*,s:O*}", "address",

@@ -56,8 +56,8 @@ struct curl_state {
 	bool handshake; /* the TLS handshake completed */
 	bool lib_sure;  /* tls_library named explicitly, not guessed */
 	bool server_error, try_again;
-	bool ca_given;  /* --cacert / --capath on the command line */
-	bool verify_ok; /* "SSL certificate verify ok" */
+	bool ca_given;     /* --cacert / --capath on the command line */
+	bool verify_ok;    /* "SSL certificate verify ok" */
 	unsigned evidence; /* recognised lines besides the command */
 	unsigned idle;
 	enum where_level level;

@@ -894,84 +894,144 @@ static int tls_007(const struct bundle *b, const struct findings *prior, struct 
 
 /* ---- TLS-008 ---------------------------------------------------------------------------- */
 
-static bool verify_error_is_fatal(const char *e)
-{
-	static const char *const words[] = {
-		"unable to get local issuer",
-		"unable to verify the first certificate",
-		"unable to get issuer",
-		"self-signed",
-		"self signed",
-		"unknown ca",
-		"expired",
-		"not yet valid",
-	};
+/* One verification result, from a probe, an s_client run or a curl transcript:
+ * its class (decided in ingest), the trust the client used, and what identifies the
+ * chain (host, leaf issuer) for correlating runs of the same chain. */
+struct vrun {
+	enum verify_class cls;
+	enum trust_source trust;
+	const char *host;
+	const char *issuer;
+	const char *text;
+	const struct loc *where;
+};
 
-	if (!e)
-		return false;
-	for (size_t i = 0; i < ELEMENTSOF(words); i++)
-		if (text_find_ci(e, strlen(e), words[i]))
+static bool same_text(const char *a, const char *b)
+{
+	return a && b && *a && *b && strcasecmp(a, b) == 0;
+}
+
+/* Another run of the same chain (same host or same leaf issuer) that verified
+ * against a CA the client was given: the chain is whole, the failing run only
+ * lacked that (private) CA. */
+static bool verified_with_ca(const struct vrun *runs, size_t n, const struct vrun *f)
+{
+	for (size_t i = 0; i < n; i++)
+		if (runs[i].cls == VERIFY_OK && runs[i].trust == TRUST_CA_GIVEN &&
+		    (same_text(runs[i].host, f->host) || same_text(runs[i].issuer, f->issuer)))
 			return true;
 	return false;
 }
 
+static size_t collect_vruns(const struct bundle *b, struct vrun *runs, size_t cap)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < b->n_probes && n < cap; i++) {
+		const struct probe *p = &b->probes[i];
+
+		if (p->verify_class != VERIFY_UNKNOWN)
+			runs[n++] = (struct vrun){ p->verify_class,           TRUST_DEFAULT,
+				                   p->sni ? p->sni : p->host, NULL,
+				                   p->verify_error,           &p->where };
+	}
+	for (size_t i = 0; i < b->n_sclients && n < cap; i++) {
+		const struct sclient_trace *s = &b->sclients[i];
+
+		if (s->got_cert && s->verify_class != VERIFY_UNKNOWN)
+			runs[n++] = (struct vrun){ s->verify_class, s->trust,       s->host,
+				                   s->leaf_issuer,  s->verify_text, &s->where };
+	}
+	for (size_t i = 0; i < b->n_curls && n < cap; i++) {
+		const struct curl_trace *c = &b->curls[i];
+
+		if (c->tls && c->verify_class != VERIFY_UNKNOWN)
+			runs[n++] = (struct vrun){ c->verify_class, c->trust,        c->host,
+				                   c->leaf_issuer,  c->verify_error, &c->where };
+	}
+	return n;
+}
+
+#define TLS008_MAX_RUNS 256
+
 static int tls_008(const struct bundle *b, const struct findings *prior, struct finding *f)
 {
-	size_t ok = 0, fatal = 0, other = 0;
+	struct vrun runs[TLS008_MAX_RUNS];
+	size_t n = collect_vruns(b, runs, TLS008_MAX_RUNS);
+	size_t ok = 0, broken = 0, explained = 0, private_root = 0, elsewhere = 0, other = 0;
 	const char *first = NULL;
 
 	(void)prior;
-	for (size_t i = 0; i < b->n_probes; i++) {
-		const struct probe *p = &b->probes[i];
+	for (size_t i = 0; i < n; i++) {
+		const struct vrun *v = &runs[i];
 		char ex[700];
 
-		if (p->verify_ok == 1) {
+		if (v->cls == VERIFY_OK) {
 			ok++;
 			continue;
 		}
-		if (p->verify_ok != 0)
-			continue;
-		snprintf(ex, sizeof(ex), "%s (%s): verify error %ld: %s",
-		         p->sni ? p->sni : "no SNI", p->address ? p->address : "?", p->verify_code,
-		         p->verify_error ? p->verify_error : "?");
-		finding_evidence(f, &p->where, ex);
-		if (verify_error_is_fatal(p->verify_error))
-			fatal++;
-		else
-			other++;
-		if (!first)
-			first = p->verify_error;
-	}
-	for (size_t i = 0; i < b->n_sclients; i++) {
-		const struct sclient_trace *s = &b->sclients[i];
-
-		if (!s->got_cert || s->verify_code < 0)
-			continue;
-		if (s->verify_code == 0) {
-			ok++;
+		snprintf(ex, sizeof(ex), "%s%s: %s (%s)", v->host ? v->host : "?",
+		         v->trust == TRUST_CA_GIVEN ? " with a given CA"
+		         : v->trust == TRUST_NONE   ? " (-k: result ignored)"
+		                                    : " with the default trust store",
+		         v->text ? v->text : "verify failed", verify_class_name(v->cls));
+		if ((v->cls == VERIFY_UNTRUSTED_ROOT || v->cls == VERIFY_MISSING_ISSUER) &&
+		    v->trust != TRUST_CA_GIVEN && verified_with_ca(runs, n, v)) {
+			explained++;
+			finding_evidence(f, v->where, ex);
 			continue;
 		}
-		finding_evidence(f, &s->where, NULL);
-		if (verify_error_is_fatal(s->verify_text))
-			fatal++;
-		else
-			other++;
+		finding_evidence(f, v->where, ex);
 		if (!first)
-			first = s->verify_text;
+			first = v->text;
+		switch (v->cls) {
+		case VERIFY_MISSING_ISSUER:
+			broken++;
+			break;
+		case VERIFY_UNTRUSTED_ROOT:
+			if (v->trust == TRUST_CA_GIVEN)
+				broken++;
+			else
+				private_root++;
+			break;
+		case VERIFY_VALIDITY:
+		case VERIFY_HOST_MISMATCH:
+			elsewhere++;
+			break;
+		default:
+			other++;
+			break;
+		}
 	}
-	if (fatal) {
-		finding_set(f, STATUS_FAIL, "%zu served chain(s) do not verify: %s", fatal + other,
+	if (broken) {
+		finding_set(f, STATUS_FAIL, "%zu served chain(s) do not verify: %s", broken,
 		            first ? first : "?");
-		finding_note(
-		        f,
-		        "if the ingress uses a private CA, give it to the collector with "
-		        "--cacert; a missing intermediate must be added to the certificate file");
-	} else if (other) {
+		finding_note(f, "the chain lacks its issuer for the trust the client used; if the "
+		                "ingress uses a private CA, verify with -CAfile / --cacert (the "
+		                "collector: --cacert); a missing intermediate must be added to the "
+		                "certificate file");
+	} else if (private_root || other || elsewhere) {
 		f->severity = SEVERITY_LOW;
-		finding_set(f, STATUS_WARN, "%zu served chain(s) did not verify: %s", other,
-		            first ? first : "?");
-	} else if (ok) {
+		finding_set(f, STATUS_WARN, "%zu served chain(s) did not verify: %s",
+		            private_root + other + elsewhere, first ? first : "?");
+		if (private_root)
+			finding_note(
+			        f,
+			        "the chain ends at a self-signed or private root the client does "
+			        "not trust: normal for a private CA (clients need that CA), a "
+			        "fault if the certificate should come from a public CA");
+		if (elsewhere)
+			finding_note(
+			        f, "expiry and name mismatches are judged by TLS-005 and TLS-006; "
+			           "they say nothing about the chain");
+	} else if (ok || explained) {
 		finding_set(f, STATUS_PASS, "%zu served chain(s) verify", ok);
+		if (explained)
+			finding_note(f,
+			             "%zu run(s) without the private CA failed verification, while "
+			             "the same chain verified against the CA given with -CAfile / "
+			             "--cacert: the chain is whole",
+			             explained);
 	} else {
 		check_skip_or_error(b, f, HINT_PROBES, "a TLS probe with chain verification",
 		                    HINT_PROBE);
