@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "cleanup.h"
 #include "bundle.h"
 #include "checks.h"
 #include "error.h"
@@ -229,6 +230,43 @@ static void print_open_error(const char *input, const struct error *err)
 	fputc('\n', stderr);
 }
 
+/* When every check skipped, nothing in the input was evidence for any of them:
+ * say so first (stderr, and the first warning of the report), naming what was
+ * read. Returns 1 in that case, 0 otherwise, <0 on allocation failure. */
+static int note_no_evidence(const struct bundle *b, struct findings *fs)
+{
+	_cleanup_(buf_release) struct buf line = BUF_INIT;
+	int r;
+
+	if (!fs->n)
+		return 0;
+	for (size_t i = 0; i < fs->n; i++)
+		if (fs->items[i].status != STATUS_SKIP)
+			return 0;
+	r = buf_printf(&line, "nothing in the input is evidence for any check; read %zu file(s):",
+	               b->n_artifacts);
+	for (size_t i = 0; i < b->n_artifacts && i < 20 && r >= 0; i++)
+		r = buf_printf(&line, "%s %s (%s)", i ? "," : "", b->artifacts[i].path,
+		               artifact_kind_name(b->artifacts[i].kind));
+	if (r >= 0 && b->n_artifacts > 20)
+		r = buf_printf(&line, ", and %zu more", b->n_artifacts - 20);
+	if (r < 0)
+		return r;
+	fprintf(stderr, "apigee-bundle analyze: %s\n", line.data);
+	r = strv_push(&fs->warnings, line.data);
+	if (r < 0)
+		return r;
+	/* first: move the new warning to the front */
+	{
+		char *w = fs->warnings.v[fs->warnings.n - 1];
+
+		memmove(fs->warnings.v + 1, fs->warnings.v,
+		        (fs->warnings.n - 1) * sizeof(fs->warnings.v[0]));
+		fs->warnings.v[0] = w;
+	}
+	return 1;
+}
+
 int cmd_analyze(int argc, char **argv, struct context *ctx)
 {
 	static const struct option longopts[] = {
@@ -246,6 +284,7 @@ int cmd_analyze(int argc, char **argv, struct context *ctx)
 	struct bundle *b = NULL;
 	const char *output = NULL, *input;
 	int c, r, ret = EXIT_OK;
+	bool no_evidence = false;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":c:f:ho:", longopts, NULL)) != -1) {
@@ -310,6 +349,13 @@ int cmd_analyze(int argc, char **argv, struct context *ctx)
 		goto out;
 	}
 
+	r = note_no_evidence(b, &fs);
+	if (r < 0) {
+		ret = EXIT_UNREADABLE;
+		goto out;
+	}
+	no_evidence = r > 0;
+
 	ro.input = input;
 	ro.color = ctx && ctx->color && !output && ro.format == REPORT_TEXT;
 	if (output) {
@@ -328,6 +374,8 @@ int cmd_analyze(int argc, char **argv, struct context *ctx)
 	for (size_t i = 0; i < fs.n; i++)
 		if (fs.items[i].status == STATUS_FAIL)
 			ret = EXIT_FINDINGS;
+	if (no_evidence)
+		ret = EXIT_UNREADABLE; /* the contract: input unusable */
 out:
 	findings_release(&fs);
 	bundle_free(b);

@@ -993,6 +993,13 @@ static int curl_flush(struct client_scan *cs)
 
 	if (!c->active || (c->evidence == 0 && t->exit_code < 0))
 		goto out;
+	/* a transcript says something only with a result: an exit line, a status, a
+	 * symptom, a completed handshake or a verify result (a command quoted in prose
+	 * followed by prose is not one) */
+	if (t->exit_code < 0 && !t->http_status && !t->symptoms && !c->handshake &&
+	    !t->verify_error && !c->server_error && !c->try_again && !t->via_google &&
+	    !t->ip_literal)
+		goto out;
 	/* nothing, or a command with nothing after it */ /* a command with nothing after it says nothing */
 
 	switch (t->exit_code) {
