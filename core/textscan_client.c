@@ -171,6 +171,18 @@ static bool other_command(const char *s, size_t n)
 
 /* ---- curl: the command line ----------------------------------------------- */
 
+/* "`curl -v` transcripts": a command quoted in a sentence (Markdown backticks
+ * with prose after the closing one) is a mention, not a command that ran. */
+static bool quoted_in_prose(const char *p, const char *q, const char *end)
+{
+	const char *close;
+
+	if (p[-1] != '`')
+		return false;
+	close = memchr(q, '`', (size_t)(end - q));
+	return close && ts_trim(close + 1, (size_t)(end - close - 1)).n > 0;
+}
+
 /* Find a `curl ...` command; *ret_args = offset just after "curl" / "curl.exe". */
 static bool find_curl_command(const char *s, size_t n, size_t *ret_args)
 {
@@ -185,7 +197,8 @@ static bool find_curl_command(const char *s, size_t n, size_t *ret_args)
 
 		if ((size_t)(end - q) >= 4 && memcmp(q, ".exe", 4) == 0)
 			q += 4;
-		if (!pre_ok || q >= end || (*q != ' ' && *q != '\t')) {
+		if (!pre_ok || q >= end || (*q != ' ' && *q != '\t') ||
+		    (p > s && quoted_in_prose(p, q, end))) {
 			p += 4;
 			continue;
 		}
