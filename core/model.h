@@ -174,6 +174,11 @@ struct access_log_stats {
 	size_t n_samples;
 	uint64_t distinct_remote; /* distinct remote addresses among rejected entries */
 	bool distinct_capped;
+	/* filter_chain_not_found lines of other workloads (a sidecar's listener, not the
+	 * ingress: no ingressgateway pod/file name, local port not 443/8443): set aside */
+	uint64_t not_ingress;
+	char not_ingress_local[64]; /* the first such line's local address */
+	char not_ingress_file[128]; /* and its file */
 };
 
 struct watcher_missing {
