@@ -69,6 +69,10 @@ struct sclient_state {
 	bool connected;
 	bool finished;
 	bool after_leaf; /* the depth 0 "s:" line was the last one: "i:" is its issuer */
+	bool servername; /* -servername on the command line */
+	bool in_hello;   /* reading the hex dump of a -msg ClientHello */
+	unsigned char hello[2048];
+	size_t hello_n;
 	unsigned evidence;
 	unsigned idle;
 	enum where_level level;
@@ -1247,6 +1251,7 @@ static int sclient_parse_command(struct sclient_state *sc, const char *s, const 
 	if (sni.p && sni.n)
 		copy_tok(sc->t.host, sizeof(sc->t.host), sni);
 	sc->t.noservername = noservername;
+	sc->servername = servername;
 	return 0;
 }
 
@@ -1328,6 +1333,8 @@ static size_t subject_len(const char *p, const char *end)
 	}
 	return n;
 }
+
+static bool sclient_hello(struct sclient_state *sc, const char *s, size_t n);
 
 /* The leaf's issuer: the "i:" line after " 0 s:", or the first "issuer=". */
 static bool sclient_issuer(struct sclient_state *sc, const char *s, size_t n)
@@ -1450,6 +1457,8 @@ static bool sclient_classify(struct client_scan *cs, const char *line, size_t le
 	}
 	if (sclient_issuer(sc, s, n))
 		seen = true;
+	if (sclient_hello(sc, s, n))
+		seen = true;
 	if (ts_tok_eq(ts_trim(s, n), "DONE") || ts_tok_eq(ts_trim(s, n), "closed"))
 		sc->finished = true;
 	return seen;
@@ -1465,6 +1474,75 @@ static bool sclient_connecting(const char *s, size_t n)
 	    memchr(w.p, '|', w.n) || has(w.p, w.n, ".."))
 		return false;
 	return !ts_next_token(&cur, end, &w) || ts_tok_starts(w, "CONNECTED(");
+}
+
+static unsigned hex_val(char c)
+{
+	return c >= '0' && c <= '9'   ? (unsigned)(c - '0')
+	       : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
+	                              : (unsigned)(c - 'A' + 10);
+}
+
+/* Does a ClientHello (handshake message, from its type byte) carry a server_name
+ * extension? 1 yes, 0 no, -1 cut short or not a ClientHello. */
+static int hello_has_sni(const unsigned char *h, size_t n)
+{
+	size_t i = 4 + 2 + 32, ext_end;
+
+	if (n < i + 1 || h[0] != 1)
+		return -1;
+	i += 1 + h[i]; /* session id */
+	if (i + 2 > n)
+		return -1;
+	i += 2 + ((size_t)h[i] << 8 | h[i + 1]); /* cipher suites */
+	if (i + 1 > n)
+		return -1;
+	i += 1 + h[i]; /* compression methods */
+	if (i == n)
+		return 0; /* no extensions at all */
+	if (i + 2 > n)
+		return -1;
+	ext_end = i + 2 + ((size_t)h[i] << 8 | h[i + 1]);
+	if (ext_end > n)
+		return -1;
+	for (i += 2; i + 4 <= ext_end; i += 4 + ((size_t)h[i + 2] << 8 | h[i + 3]))
+		if (h[i] == 0 && h[i + 1] == 0)
+			return 1;
+	return 0;
+}
+
+/* One line of an s_client -msg dump: ">>> ... ClientHello" opens it, lines of hex
+ * byte pairs follow; at its end a ClientHello without server_name means the run
+ * sent no SNI (LibreSSL, OpenSSL before 1.1.1 without -servername). */
+static bool sclient_hello(struct sclient_state *sc, const char *s, size_t n)
+{
+	struct ts_tok t = ts_trim(s, n);
+	const char *cur = t.p, *end = t.p + t.n;
+	struct ts_tok w;
+	bool hex = t.n > 0;
+
+	if (has(s, n, ">>> ") && has(s, n, "ClientHello")) {
+		sc->in_hello = true;
+		sc->hello_n = 0;
+		return true;
+	}
+	if (!sc->in_hello)
+		return false;
+	while (hex && ts_next_word(&cur, end, &w))
+		if (w.n != 2 || !memchr("0123456789abcdefABCDEF", w.p[0], 22) ||
+		    !memchr("0123456789abcdefABCDEF", w.p[1], 22))
+			hex = false;
+	if (hex) {
+		cur = t.p;
+		while (ts_next_word(&cur, end, &w) && sc->hello_n < sizeof(sc->hello))
+			sc->hello[sc->hello_n++] =
+			        (unsigned char)(hex_val(w.p[0]) << 4 | hex_val(w.p[1]));
+		return true;
+	}
+	sc->in_hello = false;
+	if (!sc->servername && hello_has_sni(sc->hello, sc->hello_n) == 0)
+		sc->t.noservername = true;
+	return false;
 }
 
 /* Lines that open an s_client output pasted without its CONNECTED(...) line. */
