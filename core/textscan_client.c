@@ -466,6 +466,23 @@ static int http_status_at_code(const char *p, const char *end)
 	return text_starts_with(p + 3, (size_t)(end - p - 3), " Server Error") ? (int)v : 0;
 }
 
+/* The Google front end's error page title, "<title>Error 502 (Server Error)!!1</title>"
+ * (also 503, 403, 404): the status, else 0. A page saved by a plain `curl URL`
+ * (no -v) has no status line, only this. */
+static int google_title_status(const char *s, size_t n)
+{
+	const char *p = text_find(s, n, "<title>Error "), *end = s + n;
+	uint64_t v;
+	size_t used;
+
+	if (!p || !text_find(p, (size_t)(end - p), "!!1"))
+		return 0;
+	p += 13;
+	if (!ts_parse_uint(p, (size_t)(end - p), 999, &v, &used) || used != 3 || v < 100)
+		return 0;
+	return (int)v;
+}
+
 static bool via_google(const char *s, size_t n)
 {
 	return has(s, n, "oogle") && text_find_ci(s, n, "via: 1.1 google");
@@ -562,7 +579,7 @@ static bool curl_start_signal(const char *s, size_t n, bool strong_only)
 	if (text_starts_with(s, n, "< HTTP/"))
 		return true;
 	/* a response without the request: GFE error page, or headers with "via: 1.1 google" */
-	if (gfe_page(s, n) || status_line(s, n))
+	if (gfe_page(s, n) || status_line(s, n) || google_title_status(s, n))
 		return true;
 	if (has(s, n, " timed out after ") && has(s, n, " milliseconds"))
 		return true;
@@ -780,6 +797,13 @@ static bool curl_http(struct client_scan *cs, const char *line, size_t len, cons
 	if (via_google(s, n)) {
 		c->t.via_google = true;
 		seen = true;
+	}
+	if (!c->t.http_status && google_title_status(s, n)) {
+		c->t.http_status = google_title_status(s, n);
+		c->t.via_google = true;
+		c->response = true;
+		seen = true;
+		curl_where(cs, WL_STATUS, false, line, len, (size_t)(s - line), lineno, r);
 	}
 	if (has(s, n, "Server Error")) {
 		const char *title = find(s, n, "<title>");
