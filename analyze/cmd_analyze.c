@@ -231,11 +231,13 @@ static void print_open_error(const char *input, const struct error *err)
 }
 
 /* When every check skipped, nothing in the input was evidence for any of them:
- * say so first (stderr, and the first warning of the report), naming what was
- * read. Returns 1 in that case, 0 otherwise, <0 on allocation failure. */
+ * say so first (the first warning of the report), naming what was read. Returns
+ * 1 when nothing read was recognised at all (exit 3, also said on stderr), 0
+ * otherwise, <0 on allocation failure. */
 static int note_no_evidence(const struct bundle *b, struct findings *fs)
 {
 	_cleanup_(buf_release) struct buf line = BUF_INIT;
+	bool recognised = false;
 	int r;
 
 	if (!fs->n)
@@ -252,7 +254,15 @@ static int note_no_evidence(const struct bundle *b, struct findings *fs)
 		r = buf_printf(&line, ", and %zu more", b->n_artifacts - 20);
 	if (r < 0)
 		return r;
-	fprintf(stderr, "apigee-bundle analyze: %s\n", line.data);
+	/* exit 3 only when nothing read was even recognised as a kind of evidence; a
+	 * recognised file that no check can use alone (overrides.yaml without the
+	 * routes) is usable input, merely not enough */
+	for (size_t i = 0; i < b->n_artifacts; i++)
+		if (b->artifacts[i].kind != ART_TEXT && b->artifacts[i].kind != ART_BINARY &&
+		    b->artifacts[i].kind != ART_UNKNOWN)
+			recognised = true;
+	if (!recognised)
+		fprintf(stderr, "apigee-bundle analyze: %s\n", line.data);
 	r = strv_push(&fs->warnings, line.data);
 	if (r < 0)
 		return r;
@@ -264,7 +274,7 @@ static int note_no_evidence(const struct bundle *b, struct findings *fs)
 		        (fs->warnings.n - 1) * sizeof(fs->warnings.v[0]));
 		fs->warnings.v[0] = w;
 	}
-	return 1;
+	return recognised ? 0 : 1;
 }
 
 int cmd_analyze(int argc, char **argv, struct context *ctx)

@@ -1076,7 +1076,8 @@ static int curl_flush(struct client_scan *cs)
 		t->symptoms |= CURL_SYM_OK;
 	if (t->host && text_is_ip_literal(t->host))
 		t->ip_literal = true;
-	t->tls = c->handshake || (t->url && text_starts_with(t->url, strlen(t->url), "https://"));
+	t->tls = c->handshake || t->verify_error ||
+	         (t->url && text_starts_with(t->url, strlen(t->url), "https://"));
 	t->trust = t->insecure ? TRUST_NONE : c->ca_given ? TRUST_CA_GIVEN : TRUST_DEFAULT;
 	if (t->verify_error)
 		t->verify_class = verify_class_from_text(t->verify_error);

@@ -938,7 +938,10 @@ static size_t collect_vruns(const struct bundle *b, struct vrun *runs, size_t ca
 	for (size_t i = 0; i < b->n_sclients && n < cap; i++) {
 		const struct sclient_trace *s = &b->sclients[i];
 
-		if (s->got_cert && s->verify_class != VERIFY_UNKNOWN)
+		/* a verify result is about a certificate, but "Verify return code: 0" is
+		 * printed after "no peer certificate available" too */
+		if ((s->got_cert || (s->verify_code > 0 && !s->no_peer_cert)) &&
+		    s->verify_class != VERIFY_UNKNOWN)
 			runs[n++] = (struct vrun){ s->verify_class, s->trust,       s->host,
 				                   s->leaf_issuer,  s->verify_text, &s->where };
 	}
