@@ -411,6 +411,13 @@ static bool find_exit(const char *s, size_t n, int *ret_code, size_t *ret_at)
 		*ret_at = (size_t)(p - s);
 		return true;
 	}
+	/* a terminal copy that clipped the first letter: "url: (7) Failed ..." */
+	if (text_starts_with(s, n, "url: (") && ts_parse_uint(s + 6, n - 6, 999, &v, &used) &&
+	    6 + used < n && s[6 + used] == ')' && curl_message(s + 7 + used, n - 7 - used)) {
+		*ret_code = (int)v;
+		*ret_at = 0;
+		return true;
+	}
 	p = find(s, n, "cURL error ");
 	if (p && ts_parse_uint(p + 11, (size_t)(end - p - 11), 999, &v, &used)) {
 		*ret_code = (int)v;
@@ -574,6 +581,9 @@ static bool curl_start_signal(const char *s, size_t n, bool strong_only)
 	}
 	if (text_starts_with(s, n, "Error in curl"))
 		return true;
+	/* libcurl tools (git) print curl's message after the URL */
+	if (has(s, n, "unable to access 'http") && curl_message(s, n))
+		return true;
 	if (strong_only)
 		return false;
 	if (text_starts_with(s, n, "< HTTP/"))
@@ -632,6 +642,11 @@ static const struct sig curl_sigs[] = {
 	{ "SEC_E_ALGORITHM_MISMATCH", SK_ALERT, ST_NONE },
 	{ "Could not negotiate an SSL cipher suite", SK_ALERT, ST_NONE },
 	{ "SSL_ERROR_HANDSHAKE_FAILURE_ALERT", SK_ALERT, ST_NONE },
+	/* OpenSSL's reason strings for other alerts received during the handshake */
+	{ "tlsv1 unrecognized name", SK_ALERT, ST_NONE },
+	{ "tlsv1 alert ", SK_ALERT, ST_NONE },
+	{ "tlsv13 alert ", SK_ALERT, ST_NONE },
+	{ "sslv3 alert ", SK_ALERT, ST_NONE },
 	{ "SSL_ERROR_NO_CYPHER_OVERLAP", SK_ALERT, ST_NONE },
 	{ "SSL certificate problem: ", SK_VERIFY, ST_AFTER },
 	{ "no alternative certificate subject name matches", SK_VERIFY, ST_FROM_QUOTE },
