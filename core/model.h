@@ -110,6 +110,10 @@ struct vhost {
 	bool gateways_known;
 	struct strv host_aliases; /* apigeectl-era hostAliases */
 	struct loc where;
+	/* the members sslCertPath / sslKeyPath name, resolved once by ingest against the
+	 * folder (relative, other base folder, bare names, Windows paths): 1 + index in
+	 * bundle.artifacts, 0 = not in the input */
+	size_t cert_file, key_file;
 };
 
 struct overrides {

@@ -220,30 +220,6 @@ static void pem_reason(const struct cert_rec *c, char *out, size_t size)
 		snprintf(out, size, "%s", c->error_text ? c->error_text : cls);
 }
 
-/* The member that a path named in overrides.yaml refers to: same relative path,
- * or the same trailing path components (the customer's absolute paths differ). */
-static const struct artifact *artifact_named(const struct bundle *b, const char *named)
-{
-	const char *base;
-	size_t bl;
-
-	while (named[0] == '.' && named[1] == '/')
-		named += 2;
-	base = strrchr(named, '/') ? strrchr(named, '/') + 1 : named;
-	bl = strlen(base);
-	if (!bl)
-		return NULL;
-	for (size_t i = 0; i < b->n_artifacts; i++) {
-		const char *p = b->artifacts[i].path;
-		size_t pl = p ? strlen(p) : 0;
-
-		if (pl >= bl && strcmp(p + pl - bl, base) == 0 &&
-		    (pl == bl || p[pl - bl - 1] == '/'))
-			return &b->artifacts[i];
-	}
-	return NULL;
-}
-
 static bool vhost_has_cert(const struct bundle *b, const char *vhost)
 {
 	for (size_t i = 0; i < b->n_certs; i++)
@@ -268,9 +244,9 @@ static size_t tls_002_vhost_files(const struct bundle *b, struct finding *f, str
 
 		if (!v->ssl_cert_path || !v->name || vhost_has_cert(b, v->name))
 			continue;
-		a = artifact_named(b, v->ssl_cert_path);
-		if (!a)
+		if (!v->cert_file) /* resolved by ingest */
 			continue;
+		a = &b->artifacts[v->cert_file - 1];
 		(*relevant)++;
 		if (a->size == 0)
 			reason = pem_error_text(PEM_ERR_EMPTY);
@@ -436,6 +412,41 @@ static bool key_reported_loose(const struct bundle *b, const struct cert_rec *c)
 	return false;
 }
 
+/* sslKeyPath names a member (resolved by ingest) that holds no private key: a
+ * certificate, or another object, where the key should be. */
+static size_t tls_004_vhost_files(const struct bundle *b, struct finding *f, struct buf *list,
+                                  size_t listed)
+{
+	size_t bad = 0;
+
+	for (size_t i = 0; i < b->n_vhosts; i++) {
+		const struct vhost *v = &b->vhosts[i];
+		const struct artifact *a;
+		bool has_key = false;
+		char ex[1024];
+
+		if (!v->key_file)
+			continue;
+		a = &b->artifacts[v->key_file - 1];
+		for (size_t k = 0; k < b->n_keys && !has_key; k++)
+			has_key = b->keys[k].where.artifact && a->path &&
+			          strcmp(b->keys[k].where.artifact, a->path) == 0;
+		if (has_key || a->has_private_key || a->size == 0)
+			continue;
+		snprintf(ex, sizeof(ex), "virtual host %s key %s: %s", v->name ? v->name : "?",
+		         v->ssl_key_path,
+		         a->kind == ART_PEM || (a->kinds_seen & (1u << ART_PEM))
+		                 ? "the file holds no private key (a certificate or other PEM "
+		                   "object where the key should be)"
+		                 : "the file holds no private key");
+		finding_evidence_at(f, a->path, 0, NULL, ex);
+		if (listed + bad < 3)
+			buf_printf(list, "%s%s", listed + bad ? "; " : "", ex);
+		bad++;
+	}
+	return bad;
+}
+
 static int tls_004(const struct bundle *b, const struct findings *prior, struct finding *f)
 {
 	size_t good_files = 0, good_pairs = 0, bad = 0;
@@ -465,6 +476,7 @@ static int tls_004(const struct bundle *b, const struct findings *prior, struct 
 			buf_printf(&list, "%s%s", bad ? "; " : "", ex);
 		bad++;
 	}
+	bad += tls_004_vhost_files(b, f, &list, bad);
 	for (size_t i = 0; i < b->n_keys; i++) {
 		const struct key_rec *k = &b->keys[i];
 		char ex[1024];
