@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
@@ -333,6 +334,38 @@ static enum ingest_mode decide_json(const char *d, size_t n, bool complete)
 	return MODE_LINES;
 }
 
+static bool name_ends(const char *path, const char *suffix)
+{
+	size_t pl = strlen(path), sl = strlen(suffix);
+
+	return pl >= sl && strcasecmp(path + pl - sl, suffix) == 0;
+}
+
+/* Binary junk under a name that promises evidence (overrides.yaml, a .pem/.crt/.key
+ * file, a .json listing): a failed member, named in the report's warnings and in
+ * the error verdicts of the checks that wanted it, never silently dropped. */
+static void binary_named_like_evidence(struct artifact *a)
+{
+	static const struct {
+		const char *suffix;
+		unsigned hint;
+		const char *what;
+	} names[] = {
+		{ ".yaml", HINT_OVERRIDES, "YAML" }, { ".yml", HINT_OVERRIDES, "YAML" },
+		{ ".pem", HINT_CERT, "PEM" },        { ".crt", HINT_CERT, "a certificate" },
+		{ ".key", HINT_CERT, "a key" },      { ".json", HINT_ROUTES, "JSON" },
+	};
+
+	if (!a->path)
+		return;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (name_ends(a->path, names[i].suffix)) {
+			a->hints |= names[i].hint;
+			artifact_fail(a, 0, "binary content where %s was expected", names[i].what);
+			return;
+		}
+}
+
 static void decide(struct ingest *in, bool complete)
 {
 	struct artifact *a = ingest_artifact(in);
@@ -353,6 +386,7 @@ static void decide(struct ingest *in, bool complete)
 		} else {
 			in->mode = MODE_BINARY;
 			a->kind = ART_BINARY;
+			binary_named_like_evidence(a);
 		}
 		return;
 	}
