@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "cleanup.h"
 #include "bundle.h"
 #include "checks.h"
 #include "error.h"
@@ -259,6 +260,55 @@ static int limit_option(struct bundle_options *bo, int opt, const char *value)
 	return 0;
 }
 
+/* When every check skipped, nothing in the input was evidence for any of them:
+ * say so first (the first warning of the report), naming what was read. Returns
+ * 1 when nothing read was recognised at all (exit 3, also said on stderr), 0
+ * otherwise, <0 on allocation failure. */
+static int note_no_evidence(const struct bundle *b, struct findings *fs)
+{
+	struct warning *w;
+	bool recognised = false;
+	int r = 0;
+
+	if (!fs->n)
+		return 0;
+	for (size_t i = 0; i < fs->n; i++)
+		if (fs->items[i].status != STATUS_SKIP)
+			return 0;
+	w = findings_add_warning(fs, WARNING_NO_EVIDENCE);
+	if (!w)
+		return -ENOMEM;
+	for (size_t i = 0; i < b->n_artifacts && r >= 0; i++)
+		r = warning_add_member(w, b->artifacts[i].path,
+		                       artifact_kind_name(b->artifacts[i].kind));
+	if (r < 0)
+		return r;
+	/* first: move the new warning to the front */
+	if (fs->n_warnings > 1) {
+		struct warning tmp = fs->warnings[fs->n_warnings - 1];
+
+		memmove(fs->warnings + 1, fs->warnings,
+		        (fs->n_warnings - 1) * sizeof(fs->warnings[0]));
+		fs->warnings[0] = tmp;
+	}
+	/* exit 3 only when nothing read was even recognised as a kind of evidence; a
+	 * recognised file that no check can use alone (overrides.yaml without the
+	 * routes) is usable input, merely not enough */
+	for (size_t i = 0; i < b->n_artifacts; i++)
+		if (b->artifacts[i].kind != ART_TEXT && b->artifacts[i].kind != ART_BINARY &&
+		    b->artifacts[i].kind != ART_UNKNOWN)
+			recognised = true;
+	if (!recognised) {
+		_cleanup_(buf_release) struct buf line = BUF_INIT;
+
+		r = warning_text(&fs->warnings[0], &line);
+		if (r < 0)
+			return r;
+		fprintf(stderr, "apigee-bundle analyze: %s\n", line.data);
+	}
+	return recognised ? 0 : 1;
+}
+
 int cmd_analyze(int argc, char **argv, struct context *ctx)
 {
 	static const struct option longopts[] = {
@@ -279,6 +329,7 @@ int cmd_analyze(int argc, char **argv, struct context *ctx)
 	struct bundle *b = NULL;
 	const char *output = NULL, *input;
 	int c, r, ret = EXIT_OK;
+	bool no_evidence = false;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":c:f:ho:", longopts, NULL)) != -1) {
@@ -353,6 +404,13 @@ int cmd_analyze(int argc, char **argv, struct context *ctx)
 		goto out;
 	}
 
+	r = note_no_evidence(b, &fs);
+	if (r < 0) {
+		ret = EXIT_UNREADABLE;
+		goto out;
+	}
+	no_evidence = r > 0;
+
 	ro.input = input;
 	ro.color = ctx && ctx->color && !output && ro.format == REPORT_TEXT;
 	if (output) {
@@ -371,6 +429,8 @@ int cmd_analyze(int argc, char **argv, struct context *ctx)
 	for (size_t i = 0; i < fs.n; i++)
 		if (fs.items[i].status == STATUS_FAIL)
 			ret = EXIT_FINDINGS;
+	if (no_evidence)
+		ret = EXIT_UNREADABLE; /* the contract: input unusable */
 out:
 	findings_release(&fs);
 	bundle_free(b);

@@ -933,6 +933,10 @@ static int collector_probes(struct bundle *b, struct artifact *a, const json_t *
 		    dup_str(&p->cipher, json_str(it, "cipher")) < 0 ||
 		    dup_str(&p->verify_error, json_str(verify, "error")) < 0)
 			return -ENOMEM;
+		p->verify_class = p->verify_ok == 1    ? VERIFY_OK
+		                  : p->verify_ok != 0  ? VERIFY_UNKNOWN
+		                  : p->verify_code > 0 ? verify_class_from_code(p->verify_code)
+		                                       : verify_class_from_text(p->verify_error);
 		snprintf(ptr, sizeof(ptr), "/probes/%zu", i);
 		{
 			json_t *ex = json_pack("{s:O*,s:O*,s:O*,s:O*}", "address",
@@ -1359,11 +1363,17 @@ static struct api_instance *attachment_owner(struct bundle *b, const struct arti
 	return NULL;
 }
 
+/* "./certs/x.pem", ".\\certs\\x.pem", "C:\\certs\\x.pem" -> "certs/x.pem" / "/certs/x.pem" */
 static void normalize_rel(const char *p, char *out, size_t size)
 {
-	while (p[0] == '.' && p[1] == '/')
+	if (((p[0] >= 'A' && p[0] <= 'Z') || (p[0] >= 'a' && p[0] <= 'z')) && p[1] == ':')
+		p += 2; /* a Windows drive */
+	while (p[0] == '.' && (p[1] == '/' || p[1] == '\\'))
 		p += 2;
 	snprintf(out, size, "%s", p);
+	for (char *c = out; *c; c++)
+		if (*c == '\\')
+			*c = '/';
 }
 
 /* a loose file's path matches a path named in overrides.yaml (relative to it) */
@@ -1419,11 +1429,25 @@ static bool same_dir(const char *x, const char *y)
 	return lx == ly && strncmp(x, y, lx) == 0;
 }
 
+/* The member a path of overrides.yaml names: 1 + its index, 0 when not in the input. */
+static size_t resolve_named(const struct bundle *b, const char *overrides_artifact,
+                            const char *named)
+{
+	for (size_t i = 0; i < b->n_artifacts; i++)
+		if (b->artifacts[i].path &&
+		    file_matches(b->artifacts[i].path, overrides_artifact, named))
+			return i + 1;
+	return 0;
+}
+
 static int link_vhost_files(struct bundle *b)
 {
 	for (size_t v = 0; v < b->n_vhosts; v++) {
 		struct vhost *vh = &b->vhosts[v];
 		ssize_t leaf = -1;
+
+		vh->cert_file = resolve_named(b, vh->where.artifact, vh->ssl_cert_path);
+		vh->key_file = resolve_named(b, vh->where.artifact, vh->ssl_key_path);
 
 		for (size_t i = 0; i < b->n_certs; i++) {
 			struct cert_rec *c = &b->certs[i];

@@ -110,6 +110,10 @@ struct vhost {
 	bool gateways_known;
 	struct strv host_aliases; /* apigeectl-era hostAliases */
 	struct loc where;
+	/* the members sslCertPath / sslKeyPath name, resolved once by ingest against the
+	 * folder (relative, other base folder, bare names, Windows paths): 1 + index in
+	 * bundle.artifacts, 0 = not in the input */
+	size_t cert_file, key_file;
 };
 
 struct overrides {
@@ -174,6 +178,11 @@ struct access_log_stats {
 	size_t n_samples;
 	uint64_t distinct_remote; /* distinct remote addresses among rejected entries */
 	bool distinct_capped;
+	/* filter_chain_not_found lines of other workloads (a sidecar's listener, not the
+	 * ingress: no ingressgateway pod/file name, local port not 443/8443): set aside */
+	uint64_t not_ingress;
+	char not_ingress_local[64]; /* the first such line's local address */
+	char not_ingress_file[128]; /* and its file */
 };
 
 struct watcher_missing {
@@ -203,6 +212,30 @@ enum curl_symptom {
 	CURL_SYM_OK = 1 << 7,          /* handshake completed and an HTTP status arrived */
 };
 
+/* What a certificate verification failure means, decided once in ingest from the
+ * OpenSSL verify code (s_client, probes) or from the client's error text (curl with
+ * OpenSSL, LibreSSL, NSS, Schannel, Secure Transport). The checks read only this. */
+enum verify_class {
+	VERIFY_UNKNOWN = 0,    /* no verification result shown */
+	VERIFY_OK,             /* verify return code 0, "SSL certificate verify ok" */
+	VERIFY_VALIDITY,       /* 9/10: not yet valid / expired (TLS-005's business) */
+	VERIFY_UNTRUSTED_ROOT, /* 18/19: self-signed or a private root the client lacks */
+	VERIFY_MISSING_ISSUER, /* 2/20/21: unable to get issuer, missing intermediate */
+	VERIFY_HOST_MISMATCH,  /* 62: name mismatch (TLS-006's business) */
+	VERIFY_OTHER,
+};
+
+const char *verify_class_name(enum verify_class c);
+enum verify_class verify_class_from_code(long code);
+enum verify_class verify_class_from_text(const char *text);
+
+/* The trust a client verified against, read from its command line. */
+enum trust_source {
+	TRUST_DEFAULT = 0, /* the client's default store (no CA option seen) */
+	TRUST_CA_GIVEN,    /* -CAfile / -CApath / --cacert / --capath */
+	TRUST_NONE,        /* -k / --insecure: verification result ignored */
+};
+
 struct curl_trace {
 	int exit_code;     /* curl: (NN); -1 when not shown */
 	char *tls_library; /* "OpenSSL", "LibreSSL", "schannel", "SecureTransport", NULL */
@@ -217,6 +250,12 @@ struct curl_trace {
 	char *verify_error;  /* "certificate has expired", "self-signed certificate", ... */
 	char *connect_error; /* "Connection refused", "Could not resolve host", ... */
 	struct loc where;    /* line of the decisive message */
+	enum verify_class verify_class;
+	enum trust_source trust;
+	bool tls;                /* https URL or a TLS handshake line */
+	char leaf_subject[256];  /* "*  subject: ..." of the served certificate */
+	char leaf_issuer[256];   /* "*  issuer: ..." */
+	char leaf_not_after[40]; /* "*  expire date: ..." */
 };
 
 struct sclient_trace {
@@ -230,6 +269,10 @@ struct sclient_trace {
 	char *verify_text;
 	char *leaf_subject;
 	struct loc where;
+	enum verify_class verify_class; /* from verify_code */
+	enum trust_source trust;
+	char host[256];        /* -servername, else the host of -connect */
+	char leaf_issuer[256]; /* depth 0 "i:" / "issuer=" */
 };
 
 enum probe_outcome {
@@ -264,6 +307,7 @@ struct probe {
 	int verify_ok; /* -1 unknown, 0 failed, 1 ok */
 	long verify_code;
 	char *verify_error;
+	enum verify_class verify_class; /* from verify_code / verify_error */
 	struct loc where;
 };
 

@@ -154,6 +154,20 @@ static int sni_001(const struct bundle *b, const struct findings *prior, struct 
 		return 0;
 	}
 	check_note_unreadable(b, f, HINT_ACCESS_LOG);
+	if (s->not_ingress)
+		finding_note(
+		        f,
+		        "%" PRIu64 " filter_chain_not_found line(s) set aside: not the Apigee "
+		        "ingress (no ingressgateway pod, listener %s is not on 443/8443, first "
+		        "in %s)",
+		        s->not_ingress, s->not_ingress_local, s->not_ingress_file);
+	if (s->nonsni_reject == 0 && s->not_ingress && s->not_ingress >= s->entries) {
+		/* every line read belongs to another workload */
+		finding_skip(f, "ingress gateway access logs (the lines read are other workloads')",
+		             "kubectl -n apigee logs -l app=apigee-ingressgateway --all-containers "
+		             "--prefix  (or: apigee-bundle collect)");
+		return 0;
+	}
 	if (s->nonsni_reject == 0) {
 		finding_set(
 		        f, STATUS_PASS,
