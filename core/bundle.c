@@ -18,6 +18,7 @@
 
 #include "cleanup.h"
 #include "error.h"
+#include "gcp.h"
 #include "ingest.h"
 #include "text.h"
 #include "textscan.h"
@@ -351,6 +352,7 @@ void bundle_free(struct bundle *b)
 		loc_release(&b->api_errors[i].where);
 	}
 	free(b->api_errors);
+	gcp_facts_release(&b->gcp);
 	ingest_pending_free(b);
 	textscan_bundle_release(b);
 	free(b);

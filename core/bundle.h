@@ -100,6 +100,9 @@ struct bundle {
 	struct api_error *api_errors;
 	size_t n_api_errors, cap_api_errors;
 
+	/* Google Cloud: gcloud JSON and Cloud Logging entries (ingest_gcp.c) */
+	struct gcp_facts gcp;
+
 	/* some kind of fact reached MODEL_MAX_ITEMS: later ones were dropped, so
 	 * verdicts that need every item may be incomplete (the report says so) */
 	bool model_capped;

@@ -14,6 +14,7 @@
 #include "bundle.h"
 #include "cleanup.h"
 #include "error.h"
+#include "gcp.h"
 #include "pem.h"
 #include "text.h"
 #include "yamljson.h"
@@ -345,6 +346,27 @@ static int add_cert_chain(struct bundle *b, const struct artifact *a, const stru
 		*ret_leaf = (size_t)(c - b->certs);
 	}
 	return 0;
+}
+
+int ingest_cert_value(struct bundle *b, struct artifact *a, const char *pem, size_t len,
+                      enum cert_role role, const char *owner, const char *file, const char *ptr,
+                      unsigned line)
+{
+	struct pem_file f = { 0 };
+	size_t first = b->n_certs, leaf;
+	int r = pem_file_parse((const uint8_t *)pem, len, &f, NULL);
+
+	if (r == 0)
+		r = add_cert_chain(b, a, &f, role, owner, file, ptr, line, &leaf);
+	if (r == 0 && f.has_private_key) {
+		a->has_private_key = true;
+		b->input_has_private_key = true;
+	}
+	/* a line inside the value means nothing in the file: the pointer locates it */
+	for (size_t i = first; r == 0 && i < b->n_certs; i++)
+		b->certs[i].where.line = line;
+	pem_file_release(&f);
+	return r;
 }
 
 static int k8s_secret(struct bundle *b, struct artifact *a, const json_t *o, const char *ptr,
@@ -1163,16 +1185,8 @@ int ingest_json_value(struct bundle *b, struct artifact *a, json_t *v, const cha
 	int r;
 
 	(void)line;
-	if (json_is_array(v)) {
-		json_t *first = json_array_get(v, 0);
-
-		if (json_is_object(first) && jstr(first, "kind") &&
-		    strncmp(jstr(first, "kind"), "compute#", 8) == 0) {
-			mark(a, ART_GCP_JSON);
-			return 1;
-		}
-		return 0;
-	}
+	if (json_is_array(v))
+		return ingest_gcp_value(b, a, v, pointer);
 	if (!json_is_object(v))
 		return 0;
 	format = jstr(v, "format");
@@ -1189,10 +1203,6 @@ int ingest_json_value(struct bundle *b, struct artifact *a, json_t *v, const cha
 	kind = jstr(v, "kind");
 	if (kind && strncmp(kind, "apigee-bundle/", 14) == 0)
 		return collector_doc(b, a, v, kind);
-	if (kind && strncmp(kind, "compute#", 8) == 0) {
-		mark(a, ART_GCP_JSON);
-		return 1;
-	}
 	if (kind && jstr(v, "apiVersion")) {
 		size_t kl = strlen(kind);
 
@@ -1206,6 +1216,9 @@ int ingest_json_value(struct bundle *b, struct artifact *a, json_t *v, const cha
 	}
 	if (is_overrides(v))
 		return overrides(b, a, v, pointer);
+	r = ingest_gcp_value(b, a, v, pointer);
+	if (r != 0)
+		return r;
 	r = api_object(b, a, v, pointer);
 	if (r > 0)
 		mark(a, ART_API_JSON);

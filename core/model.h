@@ -364,4 +364,127 @@ enum time_source {
 	TIME_FROM_ANALYSIS_CLOCK,
 };
 
+/* ---- Google Cloud (gcloud --format=json, REST answers, Cloud Logging) ------ */
+
+/* A VPC firewall rule or a firewall policy rule (get-effective-firewalls). */
+struct gcp_fw_rule {
+	char *name;
+	char *network; /* as written (name, path or URL); NULL = unknown */
+	bool ingress;
+	bool allow; /* allowed[] / action allow; deny otherwise */
+	bool next;  /* firewall policy action goto_next */
+	bool disabled;
+	bool policy; /* a firewall policy rule: evaluated before the VPC rules */
+	bool tcp443; /* the rule's protocols/ports include tcp:443 */
+	int priority;
+	struct strv source_ranges;
+	struct strv target_tags;
+	struct strv target_sas;
+	struct loc where;
+};
+
+/* A VM or an instance template (properties of a template). */
+struct gcp_vm {
+	char *name;
+	bool is_template;
+	char *endpoint;    /* metadata ENDPOINT */
+	char *ip;          /* networkInterfaces[0].networkIP (instances) */
+	char *region;      /* from the subnetwork / zone, when known */
+	char *template_of; /* instances: metadata instance-template */
+	struct strv tags;
+	struct strv networks;
+	struct strv sas;
+	struct loc where;
+	struct loc endpoint_where;
+};
+
+struct gcp_peering {
+	char *network; /* the local network (name/URL) the peering belongs to */
+	char *name;
+	char *peer;
+	char *state;
+	struct loc where;
+};
+
+struct gcp_sslcert {
+	char *name;
+	char *type;                /* SELF_MANAGED / MANAGED */
+	char *managed_status;      /* managed.status */
+	struct strv domains;       /* managed.domains */
+	struct strv domain_status; /* "domain=STATE" */
+	struct strv sans;          /* subjectAlternativeNames */
+	char *expire_time;         /* expireTime as written */
+	int64_t expire;            /* parsed, 0 = unknown */
+	bool has_pem;              /* certificate parsed into b->certs (role LB, owner name) */
+	struct loc where;
+};
+
+struct gcp_proxy {
+	char *name;
+	struct strv certs; /* sslCertificates, short names */
+	char *url_map;
+	struct loc where;
+};
+
+/* One backend member's health (get-health), or a NEG endpoint's. */
+struct gcp_health {
+	char *backend; /* backend group (URL or name), when known */
+	char *target;  /* instance / endpoint / ip */
+	char *state;   /* healthState */
+	struct loc where;
+};
+
+struct gcp_backend {
+	char *name;
+	char *kind;      /* "backend service", "network endpoint group", "instance group manager" */
+	bool psc;        /* a Private Service Connect NEG / a backend service using one */
+	char *template_; /* MIGs: instanceTemplate */
+	char *base_name; /* MIGs: baseInstanceName */
+	struct loc where;
+};
+
+/* Aggregates over load balancer and health-check log entries. */
+struct gcp_log_stats {
+	uint64_t entries;     /* Cloud Logging entries seen */
+	uint64_t lb_requests; /* entries with httpRequest or a LoadBalancerLogEntry payload */
+	uint64_t lb_admitted; /* of those, not denied by a security policy */
+	uint64_t
+	        armor_deny; /* enforced(Edge)SecurityPolicy outcome DENY / denied_by_security_policy */
+	uint64_t deny_403, deny_404, deny_502, deny_other;
+	struct strv policies; /* denying policy names */
+	struct loc deny_samples[MODEL_MAX_SAMPLES];
+	size_t n_deny_samples;
+	uint64_t no_backend; /* statusDetails failed_to_pick_backend */
+	struct loc nb_samples[MODEL_MAX_SAMPLES];
+	size_t n_nb_samples;
+	uint64_t hc_probes; /* health-check probe results */
+	uint64_t hc_unhealthy;
+	struct loc hc_samples[MODEL_MAX_SAMPLES];
+	size_t n_hc_samples;
+};
+
+struct gcp_facts {
+	bool seen; /* any gcloud / Cloud Logging JSON recognised */
+	bool firewalls_seen;
+	struct gcp_fw_rule *rules;
+	size_t n_rules, cap_rules;
+	struct gcp_vm *vms; /* instances and templates */
+	size_t n_vms, cap_vms;
+	bool networks_seen;   /* a network describe / peerings list */
+	struct strv networks; /* names/URLs of networks described */
+	struct gcp_peering *peerings;
+	size_t n_peerings, cap_peerings;
+	bool sslcerts_seen;
+	struct gcp_sslcert *sslcerts;
+	size_t n_sslcerts, cap_sslcerts;
+	struct gcp_proxy *proxies;
+	size_t n_proxies, cap_proxies;
+	bool health_seen;
+	struct gcp_health *health;
+	size_t n_health, cap_health;
+	struct gcp_backend *backends;
+	size_t n_backends, cap_backends;
+	struct gcp_log_stats logs;
+};
+
 #endif
