@@ -49,7 +49,7 @@ EXPECT = {
 XLB_EXPECT = {
     "x-healthy": {"XLB-001": "pass", "XLB-002": "pass", "XLB-003": "pass", "XLB-004": "pass",
                   "XLB-005": "pass", "XLB-006": "pass", "XLB-007": "pass", "XLB-008": "pass",
-                  "XLB-009": "pass"},
+                  "XLB-009": "pass", "TLS-002": "pass"},
     "x-bad-endpoint": {"XLB-004": "fail", "XLB-005": "fail", "XLB-006": "fail", "CURL-004": "fail"},
     "x-armor-deny": {"XLB-003": "fail", "CURL-006": "fail"},
     "x-network": {"XLB-007": "fail", "XLB-008": "fail"},
@@ -60,14 +60,10 @@ XLB_EXPECT = {
     "x-denied": {},
 }
 XLB_PENDING = {
-    ("x-healthy", "XLB-001"), ("x-healthy", "XLB-002"), ("x-healthy", "XLB-003"), ("x-healthy", "XLB-004"),
-    ("x-healthy", "XLB-005"), ("x-healthy", "XLB-006"), ("x-healthy", "XLB-007"), ("x-healthy", "XLB-008"),
-    ("x-bad-endpoint", "XLB-005"), ("x-bad-endpoint", "XLB-006"),
-    ("x-armor-deny", "XLB-003"),
-    ("x-network", "XLB-007"), ("x-network", "XLB-008"),
+    # the analyzer reads the certificate embedded in ssl-certificates JSON as a loose PEM file
+    # (TLS-002 "'-----BEGIN' is not at the start of a line"), so XLB-001/002 skip
+    ("x-healthy", "XLB-001"), ("x-healthy", "XLB-002"), ("x-healthy", "TLS-002"),
     ("x-lb-cert", "XLB-001"), ("x-lb-cert", "XLB-002"),
-    ("x-psc", "XLB-005"), ("x-psc", "XLB-006"), ("x-psc", "XLB-007"),
-    ("x-shared-vpc", "XLB-005"), ("x-shared-vpc", "XLB-007"), ("x-shared-vpc", "XLB-008"),
 }
 # collect's exit status per load balancer scenario (4: some source skipped or failed)
 XLB_EXIT = {"x-psc": 4, "x-denied": 4}
