@@ -283,7 +283,8 @@ static int64_t wait_wall(struct sink *s)
 {
 	int64_t total = 0, cs = 0, ce = -1;
 
-	qsort(s->spans, s->n_spans, sizeof(*s->spans), cmp_span);
+	if (s->n_spans)
+		qsort(s->spans, s->n_spans, sizeof(*s->spans), cmp_span);
 	for (size_t i = 0; i < s->n_spans; i++) {
 		if (ce < 0 || s->spans[i].start > ce) {
 			if (ce >= 0)
