@@ -36,6 +36,7 @@ struct ingest {
 	size_t ai;
 	enum ingest_mode mode;
 	enum doc_type doc;
+	bool pem_inside; /* a JSON/YAML document with "-----BEGIN " in it */
 	struct buf buf;
 	struct textscan *ts;
 	struct buf line;
@@ -344,19 +345,23 @@ static void decide(struct ingest *in, bool complete)
 		}
 		return;
 	}
-	if (text_find(d, n, "-----BEGIN ")) {
-		in->mode = MODE_DOC;
-		in->doc = DOC_PEM;
-		return;
-	}
+	/* PEM inside a JSON or YAML document (ssl-certificates "certificate", an inline
+	 * block scalar) is judged from the parsed value; the raw text goes to the PEM
+	 * reader only when the document is not one we recognise */
+	in->pem_inside = text_find(d, n, "-----BEGIN ") != NULL;
 	if (n && (d[0] == '{' || d[0] == '[')) {
 		in->mode = decide_json(d, n, complete);
 		in->doc = DOC_JSON;
-		return;
-	}
-	if (looks_yaml(d, n)) {
+		if (in->mode == MODE_DOC || !in->pem_inside)
+			return;
+	} else if (looks_yaml(d, n)) {
 		in->mode = MODE_DOC;
 		in->doc = DOC_YAML;
+		return;
+	}
+	if (in->pem_inside) {
+		in->mode = MODE_DOC;
+		in->doc = DOC_PEM;
 		return;
 	}
 	in->mode = MODE_LINES;
@@ -421,6 +426,8 @@ static int cap_is_not_fatal(const struct bundle *b, int r)
 
 /* ---- documents ------------------------------------------------------------------ */
 
+static int doc_pem(struct ingest *in);
+
 static int doc_json(struct ingest *in)
 {
 	struct artifact *a = ingest_artifact(in);
@@ -437,6 +444,8 @@ static int doc_json(struct ingest *in)
 			return r;
 		if (r > 0)
 			return 0;
+		if (in->pem_inside)
+			return doc_pem(in);
 		/* valid JSON but not a shape we know: maybe a single access-log line */
 		r = scan_buffer(in, in->buf.data ? in->buf.data : "", in->buf.len, &recognised);
 		if (r < 0)
@@ -446,6 +455,8 @@ static int doc_json(struct ingest *in)
 			a->kind = ART_UNKNOWN;
 		return 0;
 	}
+	if (in->pem_inside)
+		return doc_pem(in);
 	r = scan_buffer(in, in->buf.data ? in->buf.data : "", in->buf.len, &recognised);
 	if (r < 0)
 		return r;
@@ -496,6 +507,8 @@ static int doc_yaml(struct ingest *in)
 		if (any)
 			return 0;
 	}
+	if (in->pem_inside)
+		return doc_pem(in);
 	r = scan_buffer(in, in->buf.data ? in->buf.data : "", in->buf.len, &recognised);
 	if (r < 0)
 		return r;

@@ -146,7 +146,15 @@ void gcp_network_split(const char *s, const char **name, size_t *name_len, const
                        size_t *project_len)
 {
 	const char *p = s ? strstr(s, "projects/") : NULL;
-	const char *n = s ? strstr(s, "networks/") : NULL;
+	const char *n = s ? strstr(s, "/networks/") : NULL;
+
+	/* the name follows the last "/networks/" (a project may be called "networks") */
+	for (const char *m = n; m; m = strstr(m + 1, "/networks/"))
+		n = m;
+	if (n)
+		n++;
+	else if (s && strncmp(s, "networks/", 9) == 0)
+		n = s;
 
 	*project = NULL;
 	*project_len = 0;
@@ -160,6 +168,14 @@ void gcp_network_split(const char *s, const char **name, size_t *name_len, const
 	*name_len = strcspn(*name, "/");
 }
 
+static bool all_digits(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return n > 0;
+}
+
 bool gcp_network_same(const char *x, const char *y)
 {
 	const char *xn, *xp, *yn, *yp;
@@ -171,7 +187,10 @@ bool gcp_network_same(const char *x, const char *y)
 	gcp_network_split(y, &yn, &ynl, &yp, &ypl);
 	if (xnl == 0 || xnl != ynl || memcmp(xn, yn, xnl) != 0)
 		return false;
-	return !xp || !yp || (xpl == ypl && memcmp(xp, yp, xpl) == 0);
+	/* a project number (services vpc-peerings list) cannot be compared with an ID */
+	if (!xp || !yp || all_digits(xp, xpl) != all_digits(yp, ypl))
+		return true;
+	return xpl == ypl && memcmp(xp, yp, xpl) == 0;
 }
 
 /* ---- firewall rules ------------------------------------------------------------------ */
@@ -427,6 +446,24 @@ static int network(struct bundle *b, struct artifact *a, const json_t *o, const 
 	return 1;
 }
 
+/* gcloud services vpc-peerings list: {"network": "projects/NUM/global/networks/N",
+ * "peering": "servicenetworking-googleapis-com", "service": "services/...", ...} */
+static int vpc_peering(struct bundle *b, struct artifact *a, const json_t *o, const char *ptr)
+{
+	struct gcp_peering *pe = ADD(b, peerings);
+	char ex[256];
+
+	if (!pe)
+		return -ENOMEM;
+	b->gcp.networks_seen = true;
+	snprintf(ex, sizeof(ex), "%s peered by %s", jstr(o, "network"), jstr(o, "peering"));
+	if (dup_str(&pe->network, jstr(o, "network")) < 0 ||
+	    dup_str(&pe->name, jstr(o, "peering")) < 0 ||
+	    dup_str(&pe->peer, jstr(o, "service")) < 0 || set_loc(&pe->where, a, ptr, o, ex) < 0)
+		return -ENOMEM;
+	return 1;
+}
+
 /* ---- certificates and proxies -------------------------------------------------------------- */
 
 static int sslcert(struct bundle *b, struct artifact *a, const json_t *o, const char *ptr)
@@ -458,7 +495,9 @@ static int sslcert(struct bundle *b, struct artifact *a, const json_t *o, const 
 	}
 	if (c->expire_time)
 		(void)text_parse_time(c->expire_time, strlen(c->expire_time), &c->expire);
-	if (pem && *pem) {
+	/* a certificate withheld by pseudonymization is not a broken one: judge the
+	 * expireTime and subjectAlternativeNames gcloud prints next to it */
+	if (pem && *pem && !has_prefix(pem, "<redacted:")) {
 		int r;
 
 		snprintf(p, sizeof(p), "%s/certificate", ptr);
@@ -481,6 +520,7 @@ static int proxy(struct bundle *b, struct artifact *a, const json_t *o, const ch
 		return -ENOMEM;
 	if (dup_str(&x->name, jstr(o, "name")) < 0 ||
 	    dup_str(&x->url_map, gcp_short_name(jstr(o, "urlMap"))) < 0 ||
+	    dup_str(&x->certificate_map, gcp_short_name(jstr(o, "certificateMap"))) < 0 ||
 	    set_loc(&x->where, a, ptr, o, jstr(o, "name")) < 0)
 		return -ENOMEM;
 	json_array_foreach(arr, i, it)
@@ -723,6 +763,8 @@ static int shape_object(struct bundle *b, struct artifact *a, const json_t *o, c
 		return vm(b, a, o, o, ptr, false);
 	if (json_is_array(json_object_get(o, "peerings")))
 		return network(b, a, o, ptr);
+	if (jstr(o, "peering") && jstr(o, "network") && jstr(o, "service"))
+		return vpc_peering(b, a, o, ptr);
 	if ((json_is_object(json_object_get(o, "managed")) || jstr(o, "certificate")) &&
 	    (jstr(o, "type") || jstr(o, "expireTime") || json_object_get(o, "selfManaged")))
 		return sslcert(b, a, o, ptr);
@@ -739,6 +781,22 @@ static int shape_object(struct bundle *b, struct artifact *a, const json_t *o, c
 		return health(b, a, json_object_get(o, "status"), p, jstr(o, "backend"));
 	}
 	return 0;
+}
+
+/* a key as a JSON pointer token: "~" is "~0", "/" is "~1" */
+static void json_pointer_escape(const char *key, char *out, size_t size)
+{
+	size_t o = 0;
+
+	for (; *key && o + 3 < size; key++) {
+		if (*key == '~' || *key == '/') {
+			out[o++] = '~';
+			out[o++] = *key == '~' ? '0' : '1';
+		} else {
+			out[o++] = *key;
+		}
+	}
+	out[o] = '\0';
 }
 
 /* items of a list: an array, or the aggregated form {scope: {plural: [...]}} */
@@ -777,7 +835,10 @@ static int items(struct bundle *b, struct artifact *a, const json_t *it, const c
 
 				if (!json_is_array(arr))
 					continue;
-				snprintf(p, sizeof(p), "%s/%s/%s", ptr, scope, k);
+				char esc[128];
+
+				json_pointer_escape(scope, esc, sizeof(esc));
+				snprintf(p, sizeof(p), "%s/%s/%s", ptr, esc, k);
 				r = items(b, a, arr, p);
 				if (r < 0)
 					return r;
@@ -916,6 +977,7 @@ void gcp_facts_release(struct gcp_facts *g)
 	for (size_t i = 0; i < g->n_proxies; i++) {
 		free(g->proxies[i].name);
 		free(g->proxies[i].url_map);
+		free(g->proxies[i].certificate_map);
 		strv_release(&g->proxies[i].certs);
 		loc_release(&g->proxies[i].where);
 	}

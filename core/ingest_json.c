@@ -592,6 +592,41 @@ static bool is_overrides(const json_t *o)
 	        json_object_get(o, "ingressGateways") || json_object_get(o, "cassandra"));
 }
 
+/* sslCert / sslKey given inline (a YAML block scalar) instead of by path */
+static int vhost_inline_pem(struct bundle *b, struct artifact *a, const json_t *vh,
+                            const char *name, const char *ptr)
+{
+	const char *cert = jstr(vh, "sslCert"), *key = jstr(vh, "sslKey");
+	struct key_facts kf = { 0 };
+	size_t first = b->n_certs;
+	char p[160];
+	int r;
+
+	if (!cert || !strstr(cert, "-----BEGIN "))
+		return 0;
+	snprintf(p, sizeof(p), "%s/sslCert", ptr);
+	r = ingest_cert_value(b, a, cert, strlen(cert), CERT_ROLE_VHOST, name, "sslCert", p,
+	                      yamljson_line(json_object_get(vh, "sslCert")));
+	if (r < 0 || !key || b->n_certs == first)
+		return r;
+	a->has_private_key = true;
+	b->input_has_private_key = true;
+	if (pem_parse_key_file((const uint8_t *)key, strlen(key), &kf, NULL) == 0) {
+		struct cert_rec *c = &b->certs[first];
+
+		if (kf.status == PEM_OK) {
+			c->key_state = KEYSTATE_OK;
+			c->key_match = c->parsed ? cert_key_match(&c->facts, &kf) : -1;
+		} else {
+			c->key_state = KEYSTATE_BAD;
+			c->key_error = kf.status;
+			r = dup_str(&c->key_error_text, pem_error_text(kf.status));
+		}
+	}
+	key_facts_release(&kf);
+	return r;
+}
+
 static int overrides(struct bundle *b, struct artifact *a, const json_t *o, const char *ptr)
 {
 	json_t *vhs = json_object_get(o, "virtualhosts"), *vh;
@@ -635,6 +670,8 @@ static int overrides(struct bundle *b, struct artifact *a, const json_t *o, cons
 		    strv_from_json(&v->host_aliases, json_object_get(vh, "hostAliases")) < 0)
 			return -ENOMEM;
 		snprintf(p, sizeof(p), "%s/virtualhosts/%zu", ptr, i);
+		if (vhost_inline_pem(b, a, vh, v->name, p) < 0)
+			return -ENOMEM;
 		{
 			json_t *ex = json_pack("{s:O*,s:O*}", "name", json_object_get(vh, "name"),
 			                       "additionalGateways", ag);

@@ -423,6 +423,7 @@ struct gcp_proxy {
 	char *name;
 	struct strv certs; /* sslCertificates, short names */
 	char *url_map;
+	char *certificate_map; /* Certificate Manager map: it overrides sslCertificates */
 	struct loc where;
 };
 

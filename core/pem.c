@@ -1042,6 +1042,39 @@ static int fail_boundary(struct pem_item *it, const struct line *l)
  * headers, whatever came before it is taken as a (bad) header; after that blank line
  * data lines are at most 64 characters and only the last may be shorter; a second
  * blank line is an error. White space at the end of a line is ignored. */
+/* The base64 characters of one data line into s->b64; the first character that is
+ * not base64 is remembered (line and escaped text) and skipped. */
+static void append_b64(struct scan *s, const struct line *l, unsigned *bad_line, char *bad_char,
+                       size_t bad_size)
+{
+	for (size_t i = 0; i < l->rlen; i++) {
+		unsigned char c = (unsigned char)l->raw[i];
+
+		if (isspace(c))
+			continue;
+		if (b64_value(c) < 0 && c != '=') {
+			if (!*bad_line) {
+				*bad_line = l->no;
+				text_escape((const char *)&c, 1, bad_char, bad_size);
+			}
+			continue;
+		}
+		s->b64[s->b64_len++] = (char)c;
+	}
+}
+
+/* The decoded DER of a well-formed block, by its kind. */
+static int load_item(struct pem_item *it, struct scan *s, bool proc_encrypted)
+{
+	bool ok;
+
+	if (it->kind == PEM_ITEM_CERT)
+		return load_cert(it, s->der, s->der_len);
+	if (it->kind == PEM_ITEM_KEY)
+		return load_key(it, s->der, s->der_len, proc_encrypted);
+	return check_der_outer(it, s->der, s->der_len, &ok);
+}
+
 static int scan_block(struct reader *rd, const struct line *begin, struct scan *s,
                       struct pem_item *it)
 {
@@ -1135,21 +1168,7 @@ static int scan_block(struct reader *rd, const struct line *begin, struct scan *
 				short_no = l.no;
 			}
 		}
-		for (size_t i = 0; i < l.rlen; i++) {
-			unsigned char c = (unsigned char)l.raw[i];
-
-			if (isspace(c))
-				continue;
-			if (b64_value(c) < 0 && c != '=') {
-				if (!bad_line) {
-					bad_line = l.no;
-					text_escape((const char *)&c, 1, bad_char,
-					            sizeof(bad_char));
-				}
-				continue;
-			}
-			s->b64[s->b64_len++] = (char)c;
-		}
+		append_b64(s, &l, &bad_line, bad_char, sizeof(bad_char));
 	}
 
 	if (!der) {
@@ -1197,15 +1216,7 @@ static int scan_block(struct reader *rd, const struct line *begin, struct scan *
 		goto classified;
 	}
 
-	if (it->kind == PEM_ITEM_CERT) {
-		r = load_cert(it, s->der, s->der_len);
-	} else if (it->kind == PEM_ITEM_KEY) {
-		r = load_key(it, s->der, s->der_len, proc_encrypted);
-	} else {
-		bool ok;
-
-		r = check_der_outer(it, s->der, s->der_len, &ok);
-	}
+	r = load_item(it, s, proc_encrypted);
 
 classified:
 	if (it->kind == PEM_ITEM_KEY) {

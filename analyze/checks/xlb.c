@@ -300,6 +300,16 @@ static int xlb_001(const struct bundle *b, const struct findings *prior, struct 
 	if (t.judged && !hosts)
 		finding_note(f, "no env group host names in the input: host name coverage was not "
 		                "judged (add the envgroups API answer)");
+	for (size_t i = 0; i < b->gcp.n_proxies; i++)
+		if (b->gcp.proxies[i].certificate_map)
+			finding_note(
+			        f,
+			        "target HTTPS proxy %s uses Certificate Manager map %s, which "
+			        "takes precedence over its sslCertificates; the map's certificates "
+			        "are not judged here (gcloud certificate-manager maps entries "
+			        "list)",
+			        b->gcp.proxies[i].name ? b->gcp.proxies[i].name : "?",
+			        b->gcp.proxies[i].certificate_map);
 out:
 	strv_release(&t.names);
 	return r;
@@ -324,15 +334,18 @@ static int xlb_002(const struct bundle *b, const struct findings *prior, struct 
 
 		if (!p->sni || !p->got_cert || !p->leaf_sha256[0])
 			continue;
-		for (size_t k = 0; k < b->n_certs; k++) {
-			const struct cert_rec *c = &b->certs[k];
+		/* the certificate that covers the name, else any: with no match the load
+		 * balancer serves its first certificate */
+		for (int pass = 0; pass < 2 && !cand; pass++)
+			for (size_t k = 0; k < b->n_certs; k++) {
+				const struct cert_rec *c = &b->certs[k];
 
-			if (c->role != CERT_ROLE_LB || !c->parsed || c->chain_index != 0 ||
-			    !cert_covers_host(&c->facts, p->sni, NULL))
-				continue;
-			cand = true;
-			same |= strcmp(c->facts.sha256, p->leaf_sha256) == 0;
-		}
+				if (c->role != CERT_ROLE_LB || !c->parsed || c->chain_index != 0 ||
+				    (pass == 0 && !cert_covers_host(&c->facts, p->sni, NULL)))
+					continue;
+				cand = true;
+				same |= strcmp(c->facts.sha256, p->leaf_sha256) == 0;
+			}
 		if (!cand)
 			continue;
 		compared++;
@@ -600,7 +613,9 @@ static size_t x5_target_check(const struct bundle *b, struct finding *f, const s
 		(void)cidr4_parse(hc_ranges[k], &range);
 		r = x5_decider(b, t, &range);
 		if (r && r->allow) {
-			if (strv_push_unique(allowing, r->name ? r->name : "?") == 0 &&
+			bool seen = strv_contains(allowing, r->name ? r->name : "?");
+
+			if (!seen && strv_push(allowing, r->name ? r->name : "?") == 0 &&
 			    allowing->n <= 4)
 				finding_evidence(f, &r->where, NULL);
 			continue;
@@ -628,13 +643,15 @@ static void x5_near_misses(const struct bundle *b, struct finding *f)
 		char ex[512];
 
 		(void)cidr4_parse(hc_ranges[0], &range);
-		if (!r->allow || r->policy || !rule_source(r, &range, true) || !r->target_tags.n)
+		if (!r->allow || r->policy || !r->ingress || !rule_source(r, &range, true) ||
+		    !r->target_tags.n)
 			continue;
 		tags = strv_join(&r->target_tags, ", ");
 		snprintf(ex, sizeof(ex),
-		         "rule %s%s admits the health-check ranges only for target tag(s) %s",
-		         r->name ? r->name : "?", r->disabled ? " (disabled)" : "",
-		         tags ? tags : "?");
+		         "rule %s (network %s%s) admits the health-check ranges for target tag(s) "
+		         "%s",
+		         r->name ? r->name : "?", r->network ? gcp_short_name(r->network) : "?",
+		         r->disabled ? ", disabled" : "", tags ? tags : "?");
 		finding_evidence(f, &r->where, ex);
 	}
 }
@@ -926,6 +943,11 @@ static int xlb_009(const struct bundle *b, const struct findings *prior, struct 
 		            "the cluster, not attached to Apigee X instances",
 		            b->org.name ? b->org.name : "?");
 		finding_evidence(f, &b->org.where, NULL);
+		return 0;
+	}
+	if (is_hybrid(b) && b->n_instances == 0) {
+		finding_set(f, STATUS_SKIP, "%s", NA_HYBRID);
+		finding_skip(f, NA_HYBRID, NA_HYBRID_HINT);
 		return 0;
 	}
 	r = wanted_envs(b, &envs, &from);
