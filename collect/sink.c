@@ -1055,7 +1055,8 @@ int sink_finish(struct sink *s, const char *output, json_t *collection, int64_t 
 		r = error_set(err, -EINTR, NULL, 0, "interrupted; no bundle written");
 		goto out;
 	}
-	qsort(s->m, s->n, sizeof(*s->m), cmp_staged);
+	if (s->n)
+		qsort(s->m, s->n, sizeof(*s->m), cmp_staged);
 	top = archive_out_top_from_path(output);
 	if (!top) {
 		r = error_set(err, -ENOMEM, NULL, 0, "out of memory");
