@@ -59,12 +59,7 @@ XLB_EXPECT = {
     "x-shared-vpc": {"XLB-005": "pass", "XLB-007": "pass", "XLB-008": "pass"},
     "x-denied": {},
 }
-XLB_PENDING = {
-    # the analyzer reads the certificate embedded in ssl-certificates JSON as a loose PEM file
-    # (TLS-002 "'-----BEGIN' is not at the start of a line"), so XLB-001/002 skip
-    ("x-healthy", "XLB-001"), ("x-healthy", "XLB-002"), ("x-healthy", "TLS-002"),
-    ("x-lb-cert", "XLB-001"), ("x-lb-cert", "XLB-002"),
-}
+XLB_PENDING = set()  # every verdict of the table holds since xlb-analyze df95963
 # collect's exit status per load balancer scenario (4: some source skipped or failed)
 XLB_EXIT = {"x-psc": 4, "x-denied": 4}
 
