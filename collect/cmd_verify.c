@@ -317,9 +317,15 @@ static void check_manifest(struct verify *v, const json_t *m)
 	}
 	if (!json_is_array(srcs))
 		problem(v, "manifest.json: no sources array");
-	json_array_foreach(srcs, i, it) if (!json_str(it, "name") ||
-	                                    !in_list(json_str(it, "status"), src_statuses))
-	        problem(v, "manifest.json: /sources/%zu: needs a name and a status", i);
+	json_array_foreach(srcs, i, it)
+	{
+		json_t *reason = json_object_get(it, "reason");
+
+		if (!json_str(it, "name") || !in_list(json_str(it, "status"), src_statuses))
+			problem(v, "manifest.json: /sources/%zu: needs a name and a status", i);
+		else if (reason && !json_is_string(reason))
+			problem(v, "manifest.json: /sources/%zu: reason is not a string", i);
+	}
 }
 
 int cmd_verify(int argc, char **argv, struct context *ctx)

@@ -241,49 +241,57 @@ static enum outcome run_one(const struct collect_options *o, struct sink *s,
 }
 
 enum outcome collect_command(const struct collect_options *o, struct sink *s, const char *name,
-                             const char *path, const struct strv *argv, struct buf *ret_out)
+                             const char *path, const struct strv *argv, struct buf *ret_out,
+                             collect_classify_fn classify)
 {
 	struct buf out = BUF_INIT, errbuf = BUF_INIT;
 	struct run_result res;
-	char *reason = NULL;
-	enum outcome oc;
+	struct command_verdict v = { OUTCOME_OK, NULL, false };
 
 	sink_begin(s, name);
-	oc = run_one(o, s, argv, &out, &errbuf, &res, NULL, NULL, &reason);
-	/* A cluster without the Apigee CRDs (Apigee X, or a Helm install without
-	 * ApigeeRouteConfig): a fact about the cluster, not a collection failure */
-	if (oc == OUTCOME_FAILED && errbuf.data &&
-	    strstr(errbuf.data, "the server doesn't have a resource type")) {
-		oc = OUTCOME_OK;
-		free(reason);
-		reason = strdup("resource type not served by this cluster");
-		path = NULL;
-	}
-	if (path && oc != OUTCOME_SKIPPED) {
+	v.outcome = run_one(o, s, argv, &out, &errbuf, &res, NULL, NULL, &v.reason);
+	if (classify)
+		classify(&res, &errbuf, &v);
+	if (path && !v.no_member && v.outcome != OUTCOME_SKIPPED) {
 		struct member_out m = {
 			.path = path,
 			.data = out.data,
 			.len = out.len,
 			.source = MEMBER_SRC_COMMAND,
 			.argv = argv,
-			.outcome = oc,
+			.outcome = v.outcome,
 			.exit_status = res.exit_status,
 			.duration_ms = res.duration_ms,
-			.error = reason,
+			.error = v.reason,
 			.stderr_text = errbuf.data,
 		};
 
 		sink_emit(s, &m);
 	}
-	sink_source_ex(s, name, oc, reason, res.duration_ms, false);
-	if (ret_out && oc == OUTCOME_OK) {
+	sink_source_ex(s, name, v.outcome, v.reason, res.duration_ms, false);
+	if (ret_out && v.outcome == OUTCOME_OK) {
 		*ret_out = out;
 		buf_init(&out, 0);
 	}
-	free(reason);
+	free(v.reason);
 	buf_release(&out);
 	buf_release(&errbuf);
-	return oc;
+	return v.outcome;
+}
+
+/* A cluster without the Apigee CRDs (Apigee X, or a Helm install without
+ * ApigeeRouteConfig): a fact about the cluster, not a collection failure. */
+static void kube_classify(const struct run_result *res, struct buf *errbuf,
+                          struct command_verdict *v)
+{
+	(void)res;
+	if (v->outcome == OUTCOME_FAILED && errbuf->data &&
+	    strstr(errbuf->data, "the server doesn't have a resource type")) {
+		v->outcome = OUTCOME_OK;
+		free(v->reason);
+		v->reason = strdup("resource type not served by this cluster");
+		v->no_member = true;
+	}
 }
 
 /* One kubectl command: argv = common args + the given words. */
@@ -319,7 +327,7 @@ static enum outcome kubectl(struct kube *k, const char *path, struct buf *ret_ou
 		sink_source_ex(k->s, name, OUTCOME_SKIPPED, why, -1, false);
 		oc = OUTCOME_SKIPPED;
 	} else {
-		oc = collect_command(k->o, k->s, name, path, &argv, ret_out);
+		oc = collect_command(k->o, k->s, name, path, &argv, ret_out, kube_classify);
 		/* only the cheapest request decides that the API server is gone: one
 		 * resource that hangs must not cost the others */
 		if (oc == OUTCOME_TIMEOUT && strcmp(argv.v[common_args(k->o)], "version") == 0)

@@ -158,6 +158,13 @@ static const struct word context_words[] = {
 	W("salt"),   W("private"), W("encryption"), W("signature"),  W("auth"),   { NULL, 0 },
 };
 
+/* Keys that hold a context word but name public facts: Apigee's authorizedNetwork
+ * ("projects/HOST/global/networks/NET", which the XLB checks compare). */
+static const struct word plain_exact[] = {
+	W("authorizednetwork"),
+	{ NULL, 0 },
+};
+
 /* Letters pairs that start one of the words above: a key without any of them is
  * plain, which is most keys, decided in one pass. */
 static bool may_be_sensitive(const char *low, size_t n)
@@ -261,6 +268,8 @@ enum key_class redact_key_class(const char *key, size_t len, bool json)
 		return KEY_REF;
 	if (w_ends(last, last_len, secret_suffixes))
 		return KEY_SECRET;
+	if (w_eq(last, last_len, plain_exact))
+		return KEY_PLAIN;
 	if (w_contains(last, last_len, context_words))
 		return KEY_CONTEXT;
 	if (last_len >= 3 && memcmp(last + last_len - 3, "key", 3) == 0)

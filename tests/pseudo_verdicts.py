@@ -60,6 +60,14 @@ def embedded_pem(src):
             head = data.lstrip()[:1]
             if b"-----BEGIN CERTIFICATE" in data and (head in (b"{", b"[") or b": |" in data):
                 return True
+    if os.path.isfile(src) and tarfile.is_tarfile(src):
+        # a collected bundle: gcp/ssl-certificates/*.json carry the load balancer's PEM
+        with tarfile.open(src, "r:*") as t:
+            for m in t.getmembers():
+                if m.isfile() and m.name.endswith(".json") and m.size < (1 << 20):
+                    data = t.extractfile(m).read()
+                    if b"-----BEGIN CERTIFICATE" in data and data.lstrip()[:1] in (b"{", b"["):
+                        return True
     return False
 PEM_FILE_READ = None  # does the analyzer read apigee-bundle/pem-file/v1?
 

@@ -166,6 +166,22 @@ static void test_redact__pem_unterminated(void **state)
 	free(out);
 }
 
+/* authorizedNetwork holds the context word "auth" but names a network (Shared VPC:
+ * a long path) that the XLB checks compare: kept; a high-entropy value under an
+ * "auth…" key still goes */
+static void test_redact__authorized_network_kept(void **state)
+{
+	char *out =
+	        red("api/organization.json",
+	            "{\"authorizedNetwork\": \"projects/myorg-host/global/networks/shared-net\",\n"
+	            " \"authKey\": \"Zk3x9QpL2vR8mT4wYb7nC1dH6sJ0aE5u\"}\n");
+
+	(void)state;
+	assert_has(out, "\"projects/myorg-host/global/networks/shared-net\"");
+	assert_redacted(out, "Zk3x9QpL2vR8mT4wYb7nC1dH6sJ0aE5u");
+	free(out);
+}
+
 static void test_redact__gcp_access_token(void **state)
 {
 	char *out = red("a.log", "token ya29.a0AfH6SMBfakefakefake_0123-xyz. next\n");
@@ -859,6 +875,7 @@ int main(void)
 		cmocka_unit_test(test_redact__pem_certificate_kept),
 		cmocka_unit_test(test_redact__pem_bad_base64_and_stray_end),
 		cmocka_unit_test(test_redact__pem_unterminated),
+		cmocka_unit_test(test_redact__authorized_network_kept),
 		cmocka_unit_test(test_redact__gcp_access_token),
 		cmocka_unit_test(test_redact__jwt),
 		cmocka_unit_test(test_redact__google_api_key),
