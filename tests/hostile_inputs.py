@@ -115,7 +115,11 @@ def main():
         # truncated
         tr = os.path.join(tmp, "trunc.tar.gz")
         full = os.path.join(tmp, "full.tar.gz")
-        tar_gz(full, [("top/a.log", b"".join(b"line %d of a log\n" % i for i in range(60000)))])
+        # the log is read whole under a raised bound; overrides.yaml makes the input
+        # usable evidence, so the exit status says the checks ran (0 or 1), not 3
+        tar_gz(full, [("top/a.log", b"".join(b"line %d of a log\n" % i for i in range(60000))),
+                      ("top/overrides.yaml", b"org: myorg\nvirtualhosts:\n- name: dev-grp\n"
+                       b"  sslCertPath: ./certs/dev.pem\n  sslKeyPath: ./certs/dev.key\n")])
         data = open(full, "rb").read()
         open(tr, "wb").write(data[:len(data) // 2])
         p, _ = run(binary, "analyze", tr)

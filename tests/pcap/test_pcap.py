@@ -8,6 +8,7 @@ import base64
 import gzip
 import json
 import os
+import select
 import shutil
 import struct
 import subprocess
@@ -137,16 +138,29 @@ def tcpdump_any(binary, work):
     flt = " or ".join("tcp port %d" % p for p in ports.values())
     td = subprocess.Popen(["tcpdump", "-i", "any", "-y", "LINUX_SLL2", "-U", "-s", "0", "-w",
                            path, flt], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    time.sleep(1.0)
-    if td.poll() is not None:
-        print("skip tcpdump -i any: %s" % td.stderr.read().decode().strip()[:200])
+    # tcpdump says "listening on any" once it captures; a loaded machine may take
+    # seconds to get there, so wait for the line rather than a fixed time
+    ready = b""
+    deadline = time.time() + 30
+    while b"listening on" not in ready and time.time() < deadline:
+        if td.poll() is not None:
+            break
+        r, _, _ = select.select([td.stderr], [], [], 0.5)
+        if r:
+            chunk = os.read(td.stderr.fileno(), 4096)
+            if not chunk:
+                break
+            ready += chunk
+    if b"listening on" not in ready:
+        td.kill()
+        print("skip tcpdump -i any: %s" % (ready + td.stderr.read()).decode().strip()[:200])
         return
     record.sclient(ports["ingress"], "-servername", record.HOST, "-tls1_2")
     record.sclient(ports["ingress"], "-noservername")
     record.sclient(ports["names"], "-servername", record.HOST, "-tls1_2", "-CAfile",
                    srv.other_ca, "-verify_return_error")
     record.sclient(ports["refused"])
-    time.sleep(0.5)
+    time.sleep(1.0)
     td.terminate()
     td.wait(timeout=10)
     for s in srv.socks:
