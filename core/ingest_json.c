@@ -329,6 +329,20 @@ int ingest_cert_value(struct bundle *b, struct artifact *a, const char *pem, siz
 	return r;
 }
 
+/* Record what a private key found beside a certificate says of it: matched or
+ * not (by public key), or why the key is unreadable. 0, -ENOMEM. */
+static int cert_take_key(struct cert_rec *c, const struct key_facts *kf)
+{
+	if (kf->status == PEM_OK) {
+		c->key_state = KEYSTATE_OK;
+		c->key_match = c->parsed ? cert_key_match(&c->facts, kf) : -1;
+		return 0;
+	}
+	c->key_state = KEYSTATE_BAD;
+	c->key_error = kf->status;
+	return dup_str(&c->key_error_text, pem_error_text(kf->status));
+}
+
 static int k8s_secret(struct bundle *b, struct artifact *a, const json_t *o, const char *ptr,
                       bool listed)
 {
@@ -409,17 +423,8 @@ static int k8s_secret(struct bundle *b, struct artifact *a, const json_t *o, con
 		}
 	}
 	if (leaf != SIZE_MAX && have_key) {
-		struct cert_rec *c = &b->certs[leaf];
-
-		if (kf.status == PEM_OK) {
-			c->key_state = KEYSTATE_OK;
-			c->key_match = c->parsed ? cert_key_match(&c->facts, &kf) : -1;
-		} else {
-			c->key_state = KEYSTATE_BAD;
-			c->key_error = kf.status;
-			if (dup_str(&c->key_error_text, pem_error_text(kf.status)) < 0)
-				r = -ENOMEM;
-		}
+		if (cert_take_key(&b->certs[leaf], &kf) < 0)
+			r = -ENOMEM;
 	}
 	key_facts_release(&kf);
 	return r < 0 ? r : 1;
@@ -572,16 +577,7 @@ static int vhost_inline_pem(struct bundle *b, struct artifact *a, const json_t *
 	a->has_private_key = true;
 	b->input_has_private_key = true;
 	if (pem_parse_key_file((const uint8_t *)key, strlen(key), &kf, NULL) == 0) {
-		struct cert_rec *c = &b->certs[first];
-
-		if (kf.status == PEM_OK) {
-			c->key_state = KEYSTATE_OK;
-			c->key_match = c->parsed ? cert_key_match(&c->facts, &kf) : -1;
-		} else {
-			c->key_state = KEYSTATE_BAD;
-			c->key_error = kf.status;
-			r = dup_str(&c->key_error_text, pem_error_text(kf.status));
-		}
+		r = cert_take_key(&b->certs[first], &kf);
 	}
 	key_facts_release(&kf);
 	return r;
