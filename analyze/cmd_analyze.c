@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "cleanup.h"
 #include "bundle.h"
 #include "checks.h"
 #include "error.h"
@@ -38,8 +39,8 @@ static void analyze_usage(FILE *out)
 	        "\n"
 	        "Run every check against INPUT, offline: a bundle made by 'apigee-bundle "
 	        "collect',\n"
-	        "that bundle unpacked, or a folder, tar, tar.gz or tar.zst of files gathered by "
-	        "hand.\n"
+	        "that bundle unpacked, or a folder, archive (tar, zip, cpio; plain or compressed)\n"
+	        "or single file of files gathered by hand.\n"
 	        "\n"
 	        "options:\n"
 	        "  -f, --format FORMAT  text, json, html or markdown; without it the extension\n"
@@ -53,12 +54,18 @@ static void analyze_usage(FILE *out)
 	        "                       family name (");
 	for (size_t i = 0; i < n_fam; i++)
 		fprintf(out, "%s%s", i ? ", " : "", fams[i].id);
-	fprintf(out, ") selects all of its checks\n"
-	             "  -h, --help           show this help\n"
-	             "\n"
-	             "exit status: 0 no check failed, 1 at least one check failed, 2 usage error,\n"
-	             "3 input unreadable or not a bundle.\n"
-	             "'apigee-bundle checks' lists the checks.\n");
+	fprintf(out,
+	        ") selects all of its checks\n"
+	        "  --max-total-bytes N  stop when the input expands beyond N bytes (K, M, G, T\n"
+	        "                       suffixes; default 256G)\n"
+	        "  --max-member-bytes N ... when one member does (default 16G)\n"
+	        "  --max-ratio N        ... when compressed input expands more than N:1 (after\n"
+	        "                       the first 64 MiB; default 200)\n"
+	        "  -h, --help           show this help\n"
+	        "\n"
+	        "exit status: 0 no check failed, 1 at least one check failed, 2 usage error,\n"
+	        "3 input unreadable or not a bundle.\n"
+	        "'apigee-bundle checks' lists the checks.\n");
 }
 
 static int usage_error(const char *fmt, const char *arg) __attribute__((format(printf, 1, 0)));
@@ -253,12 +260,89 @@ static void print_open_error(const char *input, const struct error *err)
 	fputc('\n', stderr);
 }
 
+enum {
+	OPT_MAX_TOTAL = 0x100,
+	OPT_MAX_MEMBER,
+	OPT_MAX_RATIO,
+};
+
+/* --max-total-bytes, --max-member-bytes, --max-ratio (core/archive_in.h) */
+static int limit_option(struct bundle_options *bo, int opt, const char *value)
+{
+	uint64_t v;
+	int r = text_parse_size(value, &v);
+
+	if (r < 0)
+		return r;
+	if (opt == OPT_MAX_TOTAL)
+		bo->max_total_bytes = v;
+	else if (opt == OPT_MAX_MEMBER)
+		bo->max_member_bytes = v;
+	else if (v <= UINT32_MAX)
+		bo->max_ratio = (unsigned)v;
+	else
+		return -ERANGE;
+	return 0;
+}
+
+/* When every check skipped, nothing in the input was evidence for any of them:
+ * say so first (the first warning of the report), naming what was read. Returns
+ * 1 when nothing read was recognised at all (exit 3, also said on stderr), 0
+ * otherwise, <0 on allocation failure. */
+static int note_no_evidence(const struct bundle *b, struct findings *fs)
+{
+	struct warning *w;
+	bool recognised = false;
+	int r = 0;
+
+	if (!fs->n)
+		return 0;
+	for (size_t i = 0; i < fs->n; i++)
+		if (fs->items[i].status != STATUS_SKIP)
+			return 0;
+	w = findings_add_warning(fs, WARNING_NO_EVIDENCE);
+	if (!w)
+		return -ENOMEM;
+	for (size_t i = 0; i < b->n_artifacts && r >= 0; i++)
+		r = warning_add_member(w, b->artifacts[i].path,
+		                       artifact_kind_name(b->artifacts[i].kind));
+	if (r < 0)
+		return r;
+	/* first: move the new warning to the front */
+	if (fs->n_warnings > 1) {
+		struct warning tmp = fs->warnings[fs->n_warnings - 1];
+
+		memmove(fs->warnings + 1, fs->warnings,
+		        (fs->n_warnings - 1) * sizeof(fs->warnings[0]));
+		fs->warnings[0] = tmp;
+	}
+	/* exit 3 only when nothing read was even recognised as a kind of evidence; a
+	 * recognised file that no check can use alone (overrides.yaml without the
+	 * routes) is usable input, merely not enough */
+	for (size_t i = 0; i < b->n_artifacts; i++)
+		if (b->artifacts[i].kind != ART_TEXT && b->artifacts[i].kind != ART_BINARY &&
+		    b->artifacts[i].kind != ART_UNKNOWN)
+			recognised = true;
+	if (!recognised) {
+		_cleanup_(buf_release) struct buf line = BUF_INIT;
+
+		r = warning_text(&fs->warnings[0], &line);
+		if (r < 0)
+			return r;
+		fprintf(stderr, "apigee-bundle analyze: %s\n", line.data);
+	}
+	return recognised ? 0 : 1;
+}
+
 int cmd_analyze(int argc, char **argv, struct context *ctx)
 {
 	static const struct option longopts[] = {
 		{ "check", required_argument, NULL, 'c' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "max-member-bytes", required_argument, NULL, OPT_MAX_MEMBER },
+		{ "max-ratio", required_argument, NULL, OPT_MAX_RATIO },
+		{ "max-total-bytes", required_argument, NULL, OPT_MAX_TOTAL },
 		{ "only-problems", no_argument, NULL, 'p' },
 		{ "output", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
@@ -271,6 +355,7 @@ int cmd_analyze(int argc, char **argv, struct context *ctx)
 	struct bundle *b = NULL;
 	const char *output = NULL, *input;
 	int c, r, ret = EXIT_OK;
+	bool no_evidence = false;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":c:f:ho:", longopts, NULL)) != -1) {
@@ -297,6 +382,16 @@ int cmd_analyze(int argc, char **argv, struct context *ctx)
 			break;
 		case 'p':
 			ro.only_problems = true;
+			break;
+		case OPT_MAX_TOTAL:
+		case OPT_MAX_MEMBER:
+		case OPT_MAX_RATIO:
+			if (limit_option(&bo, c, optarg) < 0) {
+				ret = usage_error(
+				        "bad bound '%s' (a number, optionally K, M, G or T)",
+				        optarg);
+				goto out;
+			}
 			break;
 		case ':':
 			ret = usage_error("option '%s' needs a value", argv[optind - 1]);
@@ -343,6 +438,13 @@ int cmd_analyze(int argc, char **argv, struct context *ctx)
 		goto out;
 	}
 
+	r = note_no_evidence(b, &fs);
+	if (r < 0) {
+		ret = EXIT_UNREADABLE;
+		goto out;
+	}
+	no_evidence = r > 0;
+
 	ro.input = input;
 	ro.color = ctx && ctx->color && !output && ro.format == REPORT_TEXT;
 	ro.width = report_width(!output, ctx);
@@ -362,6 +464,8 @@ int cmd_analyze(int argc, char **argv, struct context *ctx)
 	for (size_t i = 0; i < fs.n; i++)
 		if (fs.items[i].status == STATUS_FAIL)
 			ret = EXIT_FINDINGS;
+	if (no_evidence)
+		ret = EXIT_UNREADABLE; /* the contract: input unusable */
 out:
 	findings_release(&fs);
 	bundle_free(b);

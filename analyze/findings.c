@@ -237,6 +237,20 @@ static int time_text(const struct warning *w, struct buf *out)
 	}
 }
 
+/* "nothing in the input is evidence for any check; read N file(s): PATH (kind), ..." */
+static int no_evidence_text(const struct warning *w, struct buf *out)
+{
+	int r = buf_printf(
+	        out, "nothing in the input is evidence for any check; read %zu file(s):", w->count);
+
+	for (size_t i = 0; r == 0 && i < w->n_members; i++)
+		r = buf_printf(out, "%s %s (%s)", i ? "," : "", w->members[i].path,
+		               w->members[i].error ? w->members[i].error : "?");
+	if (r == 0 && w->count > w->n_members)
+		r = buf_printf(out, ", and %zu more", w->count - w->n_members);
+	return r;
+}
+
 int warning_text(const struct warning *w, struct buf *out)
 {
 	switch (w->kind) {
@@ -259,6 +273,8 @@ int warning_text(const struct warning *w, struct buf *out)
 		return members_text(w, "were read only in part", out);
 	case WARNING_COLLECTION_TIME:
 		return time_text(w, out);
+	case WARNING_NO_EVIDENCE:
+		return no_evidence_text(w, out);
 	default:
 		return -EINVAL;
 	}

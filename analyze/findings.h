@@ -73,6 +73,7 @@ enum warning_kind {
 	WARNING_UNREADABLE,      /* members that could not be read */
 	WARNING_PARTIAL,         /* members read, but only in part */
 	WARNING_COLLECTION_TIME, /* time, time_source: how the collection time was chosen */
+	WARNING_NO_EVIDENCE,     /* members: every file read, with its kind (error field) */
 	WARNING__MAX,
 	WARNING__INVALID = -22,
 };

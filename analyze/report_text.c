@@ -428,9 +428,14 @@ static void put_collect(const struct text_ctx *t, const struct report_view *v)
 	for (size_t i = 0; i < v->n_collect; i++) {
 		const struct report_collect *c = &v->collect[i];
 
-		for (size_t j = 0; j < c->checks.n; j++)
-			fprintf(t->out, "%s%s", j ? ", " : "  ", c->checks.v[j]);
-		fputc('\n', t->out);
+		struct buf ids = BUF_INIT;
+		int r = 0;
+
+		for (size_t j = 0; r == 0 && j < c->checks.n; j++)
+			r = buf_printf(&ids, "%s%s", j ? ", " : "", c->checks.v[j]);
+		fprintf(t->out, "  ");
+		put_wrapped(t, r == 0 && ids.data ? ids.data : "(out of memory)", 2, 2);
+		buf_release(&ids);
 		for (size_t j = 0; j < c->missing.n; j++) {
 			fprintf(t->out, "      missing: ");
 			put_wrapped(t, c->missing.v[j], 15, 15);

@@ -34,10 +34,8 @@
 #include "error.h"
 #include "redact.h"
 #include "run.h"
-#include "text.h"
-#ifdef COLLECT_HAVE_SOURCES
 #include "sources.h"
-#endif
+#include "text.h"
 #include "banned.h"
 
 /* The only mutable file-scope state: written by the signal handler alone. */
@@ -83,6 +81,7 @@ enum {
 	OPT_MAP,
 	OPT_TIMEOUT,
 	OPT_JOBS,
+	OPT_NETWORK_PROJECT,
 };
 
 /* Sorted by name. */
@@ -102,6 +101,7 @@ static const struct option long_options[] = {
 	{ "log-lines", required_argument, NULL, OPT_LOG_LINES },
 	{ "map", required_argument, NULL, OPT_MAP },
 	{ "namespace", required_argument, NULL, 'n' },
+	{ "network-project", required_argument, NULL, OPT_NETWORK_PROJECT },
 	{ "offline", no_argument, NULL, OPT_OFFLINE },
 	{ "org", required_argument, NULL, OPT_ORG },
 	{ "output", required_argument, NULL, 'o' },
@@ -139,6 +139,7 @@ static void usage(FILE *f)
 	      "      --ingress ADDR[:P]   ingress address to probe with and without SNI\n"
 	      "                           (repeatable; default: the ingress gateway service)\n"
 	      "      --project ID         GCP project: gather load balancer facts with gcloud\n"
+	      "      --network-project ID the Shared VPC host project of the authorized network\n"
 	      "      --attach FILE        add a file under attachments/, redacted (repeatable)\n"
 	      "      --log-lines N        lines of log per container (default 10000)\n"
 	      "      --since DURATION     only logs newer than this (e.g. 2h, as kubectl)\n"
@@ -245,139 +246,168 @@ static json_t *strv_json(const struct strv *v)
 	return a;
 }
 
-/* ---- the phase-1 sources, run in parallel ------------------------------------------- */
+/* ---- the sources ------------------------------------------------------------------------ */
 
+/* What the sources share: options, the token, and the facts that phase 1 finds for
+ * phase 2 (probe targets, the networks gcloud needs to describe). */
 struct run_state {
 	struct collect_options *o;
 	struct sink *s;
 	const char *token;
-	const char *token_source;
 	const char *token_why;
 	struct kube_facts kf;
 	struct strv api_hosts;
-	struct error err[5];
-	int r[5];
+	struct gcloud_facts gf;
 };
 
-static void api_source(struct run_state *st)
+static int src_kube(void *ud, struct error *err)
 {
+	struct run_state *st = ud;
+
+	return collect_kube(st->o, st->s, &st->kf, err);
+}
+
+static int src_overrides(void *ud, struct error *err)
+{
+	struct run_state *st = ud;
+
+	return collect_overrides(st->o, st->s, NULL, err);
+}
+
+static int src_api(void *ud, struct error *err)
+{
+	struct run_state *st = ud;
 	const struct collect_options *o = st->o;
 	const char *name = "management API";
+	struct api_options ao = {
+		.base = o->api_base,
+		.org = o->org,
+		.instances = &o->instances,
+		.token = st->token,
+		.cacert = o->cacert,
+		.timeout_s = (long)((o->timeout_ms + 999) / 1000),
+		.max_retries = -1,
+		.backoff_ms = 0,
+		.cancel = o->cancel,
+	};
 
 	if (o->offline) {
 		sink_source_ex(st->s, name, OUTCOME_SKIPPED, "offline mode", -1, true);
-		return;
+		return 0;
 	}
 	if (!o->org) {
 		sink_source_ex(st->s, name, OUTCOME_SKIPPED,
 		               "no --org given and no org in overrides.yaml", -1, false);
-		return;
+		return 0;
 	}
 	if (!st->token) {
 		sink_source_ex(st->s, name, OUTCOME_SKIPPED, st->token_why, -1, false);
-		return;
+		return 0;
 	}
-#ifdef COLLECT_HAVE_SOURCES
-	{
-		struct api_options ao = {
-			.base = o->api_base,
-			.org = o->org,
-			.instances = &o->instances,
-			.token = st->token,
-			.cacert = o->cacert,
-			.timeout_s = (long)((o->timeout_ms + 999) / 1000),
-			.max_retries = -1,
-			.backoff_ms = 0,
-			.cancel = o->cancel,
-		};
-
-		st->r[2] = collect_api(&ao, st->s, &st->api_hosts, &st->err[2]);
-	}
-#else
-	/* ---- STUB: collect/api.c has not landed in this build ---- */
-	sink_source_ex(st->s, name, OUTCOME_SKIPPED, "not built into this program", -1, false);
-#endif
+	return collect_api(&ao, st->s, &st->api_hosts, err);
 }
 
-static void phase1_job(void *ud, size_t i)
+static int src_gcloud(void *ud, struct error *err)
 {
 	struct run_state *st = ud;
 
-	switch (i) {
-	case 0:
-		st->r[0] = collect_kube(st->o, st->s, &st->kf, &st->err[0]);
-		break;
-	case 1:
-		st->r[1] = collect_overrides(st->o, st->s, NULL, &st->err[1]);
-		break;
-	case 2:
-		api_source(st);
-		break;
-	case 3:
-		st->r[3] = collect_gcloud(st->o, st->s, &st->err[3]);
-		break;
-	case 4:
-		st->r[4] = collect_attachments(st->o, st->s, &st->err[4]);
-		break;
-	default:
-		break;
-	}
+	return collect_gcloud(st->o, st->s, &st->gf, err);
 }
 
-/* Probes: explicit targets, else what phase 1 found. */
-static void probe_phase(struct run_state *st)
+static int src_gcloud_network(void *ud, struct error *err)
+{
+	struct run_state *st = ud;
+
+	return collect_gcloud_network(st->o, st->s, &st->gf, err);
+}
+
+static int src_attachments(void *ud, struct error *err)
+{
+	struct run_state *st = ud;
+
+	return collect_attachments(st->o, st->s, err);
+}
+
+/* Is name (without port) already a --host or --resolve target? */
+static bool targeted(const struct collect_options *o, const char *name)
+{
+	const struct strv *lists[] = { &o->hosts, &o->resolves };
+	size_t n = strlen(name);
+
+	for (size_t k = 0; k < 2; k++)
+		for (size_t i = 0; i < lists[k]->n; i++)
+			if (strncmp(lists[k]->v[i], name, n) == 0 &&
+			    (lists[k]->v[i][n] == ':' || lists[k]->v[i][n] == '\0'))
+				return true;
+	return false;
+}
+
+/* Probe targets: explicit ones, else what phase 1 found. With --project the env
+ * groups' host names are the load balancer's: they are probed as well (by DNS, unless
+ * a --host or --resolve names them already). */
+static void probe_targets(const struct run_state *st, struct strv *hosts, struct strv *ingress)
 {
 	const struct collect_options *o = st->o;
+
+	if (o->hosts.n)
+		strv_copy(hosts, &o->hosts);
+	else
+		for (size_t i = 0; i < st->kf.route_hosts.n; i++)
+			strv_push_unique(hosts, st->kf.route_hosts.v[i]);
+	for (size_t i = 0; i < st->api_hosts.n; i++)
+		if (!strchr(st->api_hosts.v[i], '*') && (!o->hosts.n || o->project) &&
+		    !targeted(o, st->api_hosts.v[i]))
+			strv_push_unique(hosts, st->api_hosts.v[i]);
+	if (o->ingress.n)
+		strv_copy(ingress, &o->ingress);
+	else
+		strv_copy(ingress, &st->kf.ingress_addrs);
+}
+
+static int src_probes(void *ud, struct error *err)
+{
+	struct run_state *st = ud;
+	const struct collect_options *o = st->o;
 	struct strv hosts = STRV_INIT, ingress = STRV_INIT;
+	struct probe_options po = {
+		.hosts = &hosts,
+		.resolves = &o->resolves,
+		.ingress = &ingress,
+		.cacert = o->cacert,
+		.timeout_s = (long)((o->timeout_ms + 999) / 1000),
+		.cancel = o->cancel,
+	};
+	int r = 0;
 
 	if (o->offline) {
 		sink_source_ex(st->s, "TLS probes", OUTCOME_SKIPPED, "offline mode", -1, true);
-		return;
+		return 0;
 	}
-	if (o->hosts.n)
-		strv_copy(&hosts, &o->hosts);
-	else {
-		for (size_t i = 0; i < st->kf.route_hosts.n; i++)
-			strv_push_unique(&hosts, st->kf.route_hosts.v[i]);
-		for (size_t i = 0; i < st->api_hosts.n; i++)
-			if (!strchr(st->api_hosts.v[i], '*'))
-				strv_push_unique(&hosts, st->api_hosts.v[i]);
-	}
-	if (o->ingress.n)
-		strv_copy(&ingress, &o->ingress);
-	else
-		strv_copy(&ingress, &st->kf.ingress_addrs);
-	if (!hosts.n && !ingress.n && !o->resolves.n) {
+	probe_targets(st, &hosts, &ingress);
+	if (!hosts.n && !ingress.n && !o->resolves.n)
 		sink_source_ex(st->s, "TLS probes", OUTCOME_SKIPPED,
 		               "no targets (no --host/--ingress, and none found in the routes, env "
 		               "groups or the ingress gateway service)",
 		               -1, false);
-		goto out;
-	}
-#ifdef COLLECT_HAVE_SOURCES
-	{
-		struct probe_options po = {
-			.hosts = &hosts,
-			.resolves = &o->resolves,
-			.ingress = &ingress,
-			.cacert = o->cacert,
-			.timeout_s = (long)((o->timeout_ms + 999) / 1000),
-			.cancel = o->cancel,
-		};
-		struct error err = ERROR_INIT;
-
-		if (collect_probes(&po, st->s, &err) < 0)
-			sink_source_ex(st->s, "TLS probes", OUTCOME_FAILED, err.message, -1, false);
-	}
-#else
-	/* ---- STUB: collect/probe.c has not landed in this build ---- */
-	sink_source_ex(st->s, "TLS probes", OUTCOME_SKIPPED, "not built into this program", -1,
-	               false);
-#endif
-out:
+	else
+		r = collect_probes(&po, st->s, err);
 	strv_release(&hosts);
 	strv_release(&ingress);
+	return r;
 }
+
+/* The one list of the collector's sources: phase 1 runs in parallel; phase 2 needs
+ * what phase 1 found (probe targets, the authorized network). A source that returns
+ * an error is reported and marked failed in the manifest by collect_run_sources. */
+static const struct collect_source source_table[] = {
+	{ "kubectl", COLLECT_PHASE_GATHER, src_kube },
+	{ "overrides", COLLECT_PHASE_GATHER, src_overrides },
+	{ "management API", COLLECT_PHASE_GATHER, src_api },
+	{ "gcloud", COLLECT_PHASE_GATHER, src_gcloud },
+	{ "attachments", COLLECT_PHASE_GATHER, src_attachments },
+	{ "gcloud network", COLLECT_PHASE_AFTER, src_gcloud_network },
+	{ "TLS probes", COLLECT_PHASE_AFTER, src_probes },
+};
 
 static json_t *options_json(const struct collect_options *o, const char *token_source)
 {
@@ -407,6 +437,8 @@ static json_t *options_json(const struct collect_options *o, const char *token_s
 	json_object_set_new(j, "resolves", strv_json(&o->resolves));
 	json_object_set_new(j, "ingress", strv_json(&o->ingress));
 	json_object_set_new(j, "project", o->project ? json_string(o->project) : json_null());
+	json_object_set_new(j, "network_project",
+	                    o->network_project ? json_string(o->network_project) : json_null());
 	json_object_set_new(j, "attach", strv_json(&o->attach));
 	json_object_set_new(j, "log_lines", json_integer(o->log_lines));
 	json_object_set_new(j, "since", o->since ? json_string(o->since) : json_null());
@@ -488,6 +520,9 @@ static int parse_options(int argc, char **argv, struct collect_options *o,
 		case OPT_PROJECT:
 			o->project = optarg;
 			break;
+		case OPT_NETWORK_PROJECT:
+			o->network_project = optarg;
+			break;
 		case OPT_ATTACH:
 			r = strv_push(&o->attach, optarg);
 			break;
@@ -553,7 +588,6 @@ static int parse_options(int argc, char **argv, struct collect_options *o,
 		        o->output);
 		return -EINVAL;
 	}
-#ifdef COLLECT_HAVE_SOURCES
 	/* probe targets are checked now rather than after the whole collection */
 	{
 		static const struct {
@@ -580,7 +614,6 @@ static int parse_options(int argc, char **argv, struct collect_options *o,
 				}
 			}
 	}
-#endif
 	if (o->map && !o->pseudonymize) {
 		fprintf(stderr, "apigee-bundle collect: --map needs --pseudonymize\n");
 		return -EINVAL;
@@ -588,24 +621,222 @@ static int parse_options(int argc, char **argv, struct collect_options *o,
 	return 0;
 }
 
-int cmd_collect(int argc, char **argv, struct context *ctx)
+/* Fail before collecting anything when the archive cannot be written there. */
+static int check_output_dir(const char *output)
 {
-	struct collect_options o = { 0 };
+	char *copy = strdup(output), *slash = copy ? strrchr(copy, '/') : NULL;
+	const char *dir = !copy ? "." : slash == copy ? "/" : slash ? copy : ".";
+	int r = 0;
+
+	if (slash && slash != copy)
+		*slash = '\0';
+	if (access(dir, W_OK | X_OK) < 0) {
+		fprintf(stderr, "apigee-bundle collect: cannot write to '%s': %s\n", dir,
+		        strerror(errno));
+		r = -errno;
+	}
+	free(copy);
+	return r;
+}
+
+/* The folder of the output file (staged members live there). Caller frees. */
+static char *output_dir(const char *output)
+{
+	char *copy = strdup(output), *slash;
+
+	if (!copy)
+		return NULL;
+	slash = strrchr(copy, '/');
+	if (slash == copy)
+		slash[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	else {
+		free(copy);
+		copy = strdup(".");
+	}
+	return copy;
+}
+
+/* The token: file, environment, gcloud -- kept in memory for the API only. why gets
+ * the reason when there is none. Returns the token source, or NULL on a usage error
+ * (printed). */
+static const char *get_token(const struct collect_options *o, const char *token_file,
+                             struct buf *token, char *why, size_t why_size)
+{
+	struct error err = ERROR_INIT;
+	const char *source = "none";
+
+	if (token_file) {
+		if (read_token_file(token_file, token, &err) < 0) {
+			fprintf(stderr, "apigee-bundle collect: %s\n", err.message);
+			return NULL;
+		}
+		source = "file";
+	} else if (getenv("APIGEE_TOKEN") && *getenv("APIGEE_TOKEN")) {
+		buf_init(token, 0);
+		buf_puts(token, getenv("APIGEE_TOKEN"));
+		source = "env";
+	} else if (!o->offline && o->org && o->gcloud) {
+		if (collect_gcloud_token(o, token, &err) == 0)
+			source = "gcloud";
+		else
+			snprintf(why, why_size, "no token: %s", err.message);
+	}
+	if (!token->len && !why[0])
+		snprintf(why, why_size,
+		         "no token (--token-file, APIGEE_TOKEN or gcloud auth "
+		         "print-access-token)");
+	return source;
+}
+
+/* The redactor, taught the names to pseudonymize before the first member is
+ * redacted: sources run in parallel, and the org appears in members written before
+ * overrides.yaml or the organization answer would teach it. */
+static int make_redactor(const struct collect_options *o, struct redactor **ret)
+{
 	struct redact_options ro = { 0 };
+	struct error err = ERROR_INIT;
+	struct redactor *red = NULL;
+
+	ro.pseudonymize = o->pseudonymize;
+	ro.map_file = o->map;
+	if (redactor_new(&ro, &red, &err) < 0) {
+		fprintf(stderr, "apigee-bundle collect: %s\n", err.message);
+		return -EINVAL;
+	}
+	*ret = red;
+	if ((o->org && redactor_add_name(red, "org", o->org) < 0) ||
+	    (o->project && redactor_add_name(red, "project", o->project) < 0) ||
+	    (o->network_project && redactor_add_name(red, "project", o->network_project) < 0)) {
+		fprintf(stderr, "apigee-bundle collect: out of memory\n");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; o->pseudonymize && i < o->overrides.n; i++) {
+		struct buf ov = BUF_INIT;
+		FILE *f = fopen(o->overrides.v[i], "rb");
+
+		/* overrides.yaml names the GCP project too (gcp.projectID) */
+		buf_init(&ov, 16u << 20);
+		if (f) {
+			char chunk[8192];
+			size_t n;
+
+			while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+				if (buf_append(&ov, chunk, n) < 0)
+					break;
+			fclose(f);
+			redactor_learn(red, o->overrides.v[i], ov.data ? ov.data : "", ov.len);
+		}
+		buf_release(&ov);
+	}
+	return 0;
+}
+
+/* Write the archive and say what happened. Returns the exit status. */
+static int finish(struct sink *s, struct redactor *red, const struct collect_options *o,
+                  json_t *collection, int64_t mtime, int64_t t0)
+{
+	struct sink_summary sum;
+	struct error err = ERROR_INIT;
+
+	if (interrupted) {
+		fprintf(stderr, "apigee-bundle collect: interrupted; no bundle written\n");
+		return EXIT_FINDINGS;
+	}
+	if (sink_finish(s, o->output, collection, mtime, &sum, &err) < 0) {
+		char msg[1200];
+
+		error_format(&err, msg, sizeof(msg));
+		fprintf(stderr, "apigee-bundle collect: %s\n", msg);
+		fprintf(stderr, "apigee-bundle collect: %sno bundle written\n",
+		        interrupted ? "interrupted; " : "");
+		return EXIT_FINDINGS;
+	}
+	if (o->pseudonymize && o->map && redactor_save_map(red, &err) < 0)
+		fprintf(stderr, "apigee-bundle collect: cannot save the map: %s\n", err.message);
+	sink_print_summary(s, stderr);
+	fprintf(stderr,
+	        "wrote %s (%u members) in %lld ms; waiting on commands and the network: %lld ms "
+	        "of wall time (%lld ms summed over parallel waits)\n",
+	        o->output, sum.members, (long long)(run_now_ms() - t0), (long long)sum.wait_wall_ms,
+	        (long long)sum.wait_ms);
+	return sum.failed || sum.skipped ? EXIT_PARTIAL : EXIT_OK;
+}
+
+/* Everything between a valid command line and the exit status: the token, the
+ * redactor, the sink, the two phases of sources, the archive. */
+static int collect_run(struct collect_options *o, const char *token_file, bool tty)
+{
 	struct redactor *red = NULL;
 	struct sink_options so = { 0 };
-	struct sink_summary sum;
 	struct sink *s = NULL;
 	struct error err = ERROR_INIT;
 	struct buf token = BUF_INIT;
 	struct run_state st;
-	struct sigaction sa, old_int, old_term, old_hup;
-	const char *token_file = NULL, *token_source = "none";
-	char *kubectl = NULL, *gcloud = NULL, *org = NULL, *staging = NULL;
+	const char *token_source;
+	char *staging = NULL;
 	char start[32], end[32], why[600] = "";
 	json_t *collection = NULL;
 	int64_t t0 = run_now_ms(), mtime;
-	int r, ret = EXIT_FINDINGS;
+	int ret = EXIT_FINDINGS;
+
+	memset(&st, 0, sizeof(st));
+	/* the collection time is the bundle's time (checks judge expiry by it) */
+	now_utc(start, sizeof(start));
+	mtime = (int64_t)time(NULL);
+	token_source = get_token(o, token_file, &token, why, sizeof(why));
+	if (!token_source) {
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	st.token = token.len ? token.data : NULL;
+	st.token_why = why;
+	if (make_redactor(o, &red) < 0 || !(staging = output_dir(o->output)))
+		goto out;
+	so.redactor = red;
+	so.staging_dir = staging;
+	so.progress = stderr;
+	so.tty = tty;
+	so.cancel = &interrupted;
+	if (sink_new(&so, &s, &err) < 0) {
+		fprintf(stderr, "apigee-bundle collect: %s\n", err.message);
+		goto out;
+	}
+	if (st.token)
+		sink_protect(s, st.token);
+	sink_keep_raw(s, "api/envgroups.json");
+	sink_keep_raw(s, "api/organization.json");
+	st.o = o;
+	st.s = s;
+	for (unsigned phase = 0; phase < COLLECT_PHASE__MAX && !interrupted; phase++)
+		collect_run_sources(source_table, sizeof(source_table) / sizeof(source_table[0]),
+		                    phase, &st, s, &interrupted);
+	now_utc(end, sizeof(end));
+	collection = json_pack("{s:s,s:s,s:o,s:I}", "start", start, "end", end, "options",
+	                       options_json(o, token_source), "duration_ms",
+	                       (json_int_t)(run_now_ms() - t0));
+	if (collection)
+		ret = finish(s, red, o, collection, mtime, t0);
+out:
+	json_decref(collection);
+	sink_free(s);
+	redactor_free(red);
+	kube_facts_release(&st.kf);
+	strv_release(&st.api_hosts);
+	gcloud_facts_release(&st.gf);
+	wipe_buf(&token);
+	free(staging);
+	return ret;
+}
+
+int cmd_collect(int argc, char **argv, struct context *ctx)
+{
+	struct collect_options o = { 0 };
+	struct sigaction sa, old_int, old_term, old_hup;
+	const char *token_file = NULL;
+	char *kubectl = NULL, *gcloud = NULL, *org = NULL;
+	int r, ret;
 
 	json_set_alloc_funcs(malloc, wiping_free);
 	o.ns = COLLECT_DEFAULT_NAMESPACE;
@@ -613,7 +844,6 @@ int cmd_collect(int argc, char **argv, struct context *ctx)
 	o.timeout_ms = COLLECT_DEFAULT_TIMEOUT_S * 1000;
 	o.parallel = COLLECT_DEFAULT_PARALLEL;
 	o.cancel = &interrupted;
-	memset(&st, 0, sizeof(st));
 
 	r = parse_options(argc, argv, &o, &token_file);
 	if (r != 0) {
@@ -627,27 +857,10 @@ int cmd_collect(int argc, char **argv, struct context *ctx)
 			release_options(&o);
 			return EXIT_USAGE;
 		}
-
-	/* fail before collecting anything when the archive cannot be written there */
-	{
-		char *copy = strdup(o.output), *slash = copy ? strrchr(copy, '/') : NULL;
-		const char *dir = !copy ? "." : slash == copy ? "/" : slash ? copy : ".";
-
-		if (slash && slash != copy)
-			*slash = '\0';
-		if (access(dir, W_OK | X_OK) < 0) {
-			fprintf(stderr, "apigee-bundle collect: cannot write to '%s': %s\n", dir,
-			        strerror(errno));
-			free(copy);
-			release_options(&o);
-			return EXIT_FINDINGS;
-		}
-		free(copy);
+	if (check_output_dir(o.output) < 0) {
+		release_options(&o);
+		return EXIT_FINDINGS;
 	}
-
-	/* the collection time is the bundle's time (checks judge expiry by it) */
-	now_utc(start, sizeof(start));
-	mtime = (int64_t)time(NULL);
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -664,146 +877,14 @@ int cmd_collect(int argc, char **argv, struct context *ctx)
 	if (!o.org && (org = collect_overrides_org(&o.overrides)))
 		o.org = org;
 
-	/* the token: file, environment, gcloud -- kept in memory for the API only */
-	if (token_file) {
-		if (read_token_file(token_file, &token, &err) < 0) {
-			fprintf(stderr, "apigee-bundle collect: %s\n", err.message);
-			ret = EXIT_USAGE;
-			goto out;
-		}
-		token_source = "file";
-	} else if (getenv("APIGEE_TOKEN") && *getenv("APIGEE_TOKEN")) {
-		buf_init(&token, 0);
-		buf_puts(&token, getenv("APIGEE_TOKEN"));
-		token_source = "env";
-	} else if (!o.offline && o.org && gcloud) {
-		if (collect_gcloud_token(&o, &token, &err) == 0)
-			token_source = "gcloud";
-		else
-			snprintf(why, sizeof(why), "no token: %s", err.message);
-	}
-	if (!token.len && !why[0])
-		snprintf(why, sizeof(why),
-		         "no token (--token-file, APIGEE_TOKEN or gcloud auth "
-		         "print-access-token)");
-	st.token = token.len ? token.data : NULL;
-	st.token_source = token_source;
-	st.token_why = why;
+	ret = collect_run(&o, token_file, ctx->stderr_tty);
 
-	ro.pseudonymize = o.pseudonymize;
-	ro.map_file = o.map;
-	if (redactor_new(&ro, &red, &err) < 0) {
-		fprintf(stderr, "apigee-bundle collect: %s\n", err.message);
-		goto out;
-	}
-	/* Names to pseudonymize must be known before the first member is redacted:
-	 * sources run in parallel, and the org appears in members written before
-	 * overrides.yaml or the organization answer would teach it. */
-	if ((o.org && redactor_add_name(red, "org", o.org) < 0) ||
-	    (o.project && redactor_add_name(red, "project", o.project) < 0)) {
-		fprintf(stderr, "apigee-bundle collect: out of memory\n");
-		goto out;
-	}
-	for (size_t i = 0; o.pseudonymize && i < o.overrides.n; i++) {
-		struct buf ov = BUF_INIT;
-		FILE *f = fopen(o.overrides.v[i], "rb");
-
-		/* overrides.yaml names the GCP project too (gcp.projectID) */
-		buf_init(&ov, 16u << 20);
-		if (f) {
-			char chunk[8192];
-			size_t n;
-
-			while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-				if (buf_append(&ov, chunk, n) < 0)
-					break;
-			fclose(f);
-			redactor_learn(red, o.overrides.v[i], ov.data ? ov.data : "", ov.len);
-		}
-		buf_release(&ov);
-	}
-	{
-		char *copy = strdup(o.output), *slash;
-
-		if (!copy)
-			goto out;
-		slash = strrchr(copy, '/');
-		if (slash == copy)
-			slash[1] = '\0';
-		else if (slash)
-			*slash = '\0';
-		else {
-			free(copy);
-			copy = strdup(".");
-		}
-		staging = copy;
-	}
-	so.redactor = red;
-	so.staging_dir = staging;
-	so.progress = stderr;
-	so.tty = ctx->stderr_tty;
-	so.cancel = &interrupted;
-	if (sink_new(&so, &s, &err) < 0) {
-		fprintf(stderr, "apigee-bundle collect: %s\n", err.message);
-		goto out;
-	}
-	if (st.token)
-		sink_protect(s, st.token);
-	sink_keep_raw(s, "api/envgroups.json");
-
-	st.o = &o;
-	st.s = s;
-	/* phase 1: cluster, files, API, gcloud in parallel; phase 2: probes, whose
-	 * default targets come from phase 1 */
-	run_parallel(5, 5, phase1_job, &st, &interrupted);
-	if (!interrupted)
-		probe_phase(&st);
-
-	now_utc(end, sizeof(end));
-	collection = json_pack("{s:s,s:s,s:o,s:I}", "start", start, "end", end, "options",
-	                       options_json(&o, token_source), "duration_ms",
-	                       (json_int_t)(run_now_ms() - t0));
-	if (!collection)
-		goto out;
-	if (interrupted) {
-		fprintf(stderr, "apigee-bundle collect: interrupted; no bundle written\n");
-		goto out;
-	}
-	r = sink_finish(s, o.output, collection, mtime, &sum, &err);
-	if (r < 0) {
-		char msg[1200];
-
-		error_format(&err, msg, sizeof(msg));
-		fprintf(stderr, "apigee-bundle collect: %s\n", msg);
-		if (interrupted)
-			fprintf(stderr, "apigee-bundle collect: interrupted; no bundle written\n");
-		else
-			fprintf(stderr, "apigee-bundle collect: no bundle written\n");
-		goto out;
-	}
-	if (o.pseudonymize && o.map && redactor_save_map(red, &err) < 0)
-		fprintf(stderr, "apigee-bundle collect: cannot save the map: %s\n", err.message);
-	sink_print_summary(s, stderr);
-	fprintf(stderr,
-	        "wrote %s (%u members) in %lld ms; waiting on commands and the network: %lld ms "
-	        "of wall time (%lld ms summed over parallel waits)\n",
-	        o.output, sum.members, (long long)(run_now_ms() - t0), (long long)sum.wait_wall_ms,
-	        (long long)sum.wait_ms);
-	ret = sum.failed || sum.skipped ? EXIT_PARTIAL : EXIT_OK;
-out:
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	sigaction(SIGHUP, &old_hup, NULL);
-	json_decref(collection);
-	sink_free(s);
-	redactor_free(red);
-	kube_facts_release(&st.kf);
-	strv_release(&st.api_hosts);
-	wipe_buf(&token);
 	free(kubectl);
 	free(gcloud);
 	free(org);
-	free(staging);
 	release_options(&o);
 	return ret;
 }

@@ -10,15 +10,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <jansson.h>
 #include <openssl/evp.h>
 
+#include "archive_in.h"
 #include "buf.h"
+#include "error.h"
 #include "commands.h"
 #include "redact.h"
 #include "text.h"
+#include "yamljson.h"
 #include "banned.h"
 
 #define VERIFY_MAX_DOC (64u << 20)
@@ -76,57 +77,34 @@ static bool is_hex64(const char *s)
 	return true;
 }
 
-/* One member: digest, size, leak scan, keep manifest/redaction bytes. */
-static int read_member(struct verify *v, struct archive *a, const char *rel)
+struct member_read {
+	struct verify *v;
+	const char *rel;
+	EVP_MD_CTX *md;
+	struct leak_scan *ls;
+	struct buf *keep;
+	uint64_t size;
+};
+
+static int feed_member(void *userdata, const void *data, size_t len)
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	struct leak_scan *ls = NULL;
-	struct leak_hit hit;
-	struct buf *keep = NULL;
-	unsigned char md[32];
-	unsigned int mdlen = 0;
-	uint64_t size = 0;
-	char chunk[65536];
+	struct member_read *mr = userdata;
+
+	EVP_DigestUpdate(mr->md, data, len);
+	mr->size += len;
+	if (mr->ls)
+		leak_scan_write(mr->ls, data, len);
+	if (mr->keep && buf_append(mr->keep, data, len) < 0) {
+		problem(mr->v, "%s: larger than %u bytes", mr->rel, VERIFY_MAX_DOC);
+		mr->keep = NULL;
+	}
+	return 0;
+}
+
+static int add_seen(struct verify *v, const char *rel, uint64_t size, const unsigned char *md)
+{
 	struct seen *s;
-	int r = 0;
 
-	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
-		EVP_MD_CTX_free(ctx);
-		return -ENOMEM;
-	}
-	if (strcmp(rel, "manifest.json") == 0)
-		keep = &v->manifest;
-	else if (strcmp(rel, "redaction.json") == 0)
-		keep = &v->redaction;
-	if (keep)
-		buf_init(keep, VERIFY_MAX_DOC);
-	leak_scan_begin(rel, &ls);
-	for (;;) {
-		la_ssize_t n = archive_read_data(a, chunk, sizeof(chunk));
-
-		if (n < 0) {
-			problem(v, "%s: cannot read: %s", rel, archive_error_string(a));
-			r = -EIO;
-			break;
-		}
-		if (n == 0)
-			break;
-		EVP_DigestUpdate(ctx, chunk, (size_t)n);
-		size += (uint64_t)n;
-		if (ls)
-			leak_scan_write(ls, chunk, (size_t)n);
-		if (keep && buf_append(keep, chunk, (size_t)n) < 0) {
-			problem(v, "%s: larger than %u bytes", rel, VERIFY_MAX_DOC);
-			keep = NULL;
-		}
-	}
-	EVP_DigestFinal_ex(ctx, md, &mdlen);
-	EVP_MD_CTX_free(ctx);
-	memset(&hit, 0, sizeof(hit));
-	if (ls && leak_scan_end(ls, &hit) != 0)
-		problem(v, "%s:%u: leak scan found %s", rel, hit.line, hit.kind);
-	if (r < 0)
-		return r;
 	if (find_seen(v, rel)) {
 		problem(v, "%s: appears twice in the archive", rel);
 		return 0;
@@ -149,73 +127,105 @@ static int read_member(struct verify *v, struct archive *a, const char *rel)
 	return s->path ? 0 : -ENOMEM;
 }
 
-static int read_archive(struct verify *v, const char *path)
+/* One member: digest, size, leak scan, keep manifest/redaction bytes. */
+static int read_member(struct verify *v, struct archive_in *in, const char *rel)
 {
-	struct archive *a = archive_read_new();
-	struct archive_entry *e;
-	int r = 0, h;
+	struct member_read mr = { v, rel, EVP_MD_CTX_new(), NULL, NULL, 0 };
+	struct error err = ERROR_INIT;
+	struct leak_hit hit;
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	int r;
 
-	if (!a)
+	if (!mr.md || !EVP_DigestInit_ex(mr.md, EVP_sha256(), NULL)) {
+		EVP_MD_CTX_free(mr.md);
 		return -ENOMEM;
-	archive_read_support_filter_all(a);
-	archive_read_support_format_tar(a);
-	archive_read_support_format_gnutar(a);
-	if (archive_read_open_filename(a, path, 65536) != ARCHIVE_OK) {
-		problem(v, "%s: cannot open: %s", path, archive_error_string(a));
-		archive_read_free(a);
-		return -EIO;
 	}
-	while ((h = archive_read_next_header(a, &e)) == ARCHIVE_OK || h == ARCHIVE_WARN) {
-		const char *name = archive_entry_pathname(e);
-		const char *slash;
-
-		if (!name) {
-			problem(v, "a member without a name");
-			continue;
-		}
-		if (v->n >= VERIFY_MAX_MEMBERS) {
-			problem(v, "more than %d members", VERIFY_MAX_MEMBERS);
-			r = -ERANGE;
-			break;
-		}
-		if (archive_entry_filetype(e) == AE_IFDIR)
-			continue;
-		if (archive_entry_filetype(e) != AE_IFREG) {
-			problem(v, "%s: not a regular file", name);
-			continue;
-		}
-		slash = strchr(name, '/');
-		if (!slash || slash == name || name[0] == '/' || strstr(name, "/../") ||
-		    strcmp(slash, "/..") == 0) {
-			problem(v, "%s: not under one top folder", name);
-			continue;
-		}
-		if (!v->top)
-			v->top = strndup(name, (size_t)(slash - name));
-		else if (strncmp(name, v->top, strlen(v->top)) || name[strlen(v->top)] != '/') {
-			problem(v, "%s: outside the top folder '%s'", name, v->top);
-			continue;
-		}
-		if (v->manifest.len || v->manifest.data)
-			v->manifest_last = false;
-		r = read_member(v, a, slash + 1);
-		if (strcmp(slash + 1, "manifest.json") == 0)
-			v->manifest_last = true;
-		if (r < 0)
-			break;
-	}
-	if (h != ARCHIVE_EOF && h != ARCHIVE_OK && h != ARCHIVE_WARN && r == 0) {
-		problem(v, "%s: %s", path,
-		        archive_error_string(a) ? archive_error_string(a) : "unreadable archive");
-		r = -EIO;
-	}
-	archive_read_free(a);
-	return r;
+	if (strcmp(rel, "manifest.json") == 0)
+		mr.keep = &v->manifest;
+	else if (strcmp(rel, "redaction.json") == 0)
+		mr.keep = &v->redaction;
+	if (mr.keep)
+		buf_init(mr.keep, VERIFY_MAX_DOC);
+	leak_scan_begin(rel, &mr.ls);
+	r = archive_in_feed(in, feed_member, &mr, &err);
+	if (r < 0)
+		problem(v, "%s: cannot read: %s", rel, err.message[0] ? err.message : strerror(-r));
+	EVP_DigestFinal_ex(mr.md, md, &mdlen);
+	EVP_MD_CTX_free(mr.md);
+	memset(&hit, 0, sizeof(hit));
+	if (mr.ls && leak_scan_end(mr.ls, &hit) != 0)
+		problem(v, "%s:%u: leak scan found %s", rel, hit.line, hit.kind);
+	if (r < 0)
+		return r;
+	return add_seen(v, rel, mr.size, md);
 }
 
-static const char *jstr(const json_t *o, const char *k)
+/* The name below the top folder, or NULL (a problem noted). A folder's files are
+ * already below it. */
+static const char *below_top(struct verify *v, const char *name, bool folder)
 {
-	return json_string_value(json_object_get(o, k));
+	const char *slash = strchr(name, '/');
+
+	if (folder)
+		return name;
+	if (!slash || slash == name || name[0] == '/' || strstr(name, "/../") ||
+	    strcmp(slash, "/..") == 0) {
+		problem(v, "%s: not under one top folder", name);
+		return NULL;
+	}
+	if (!v->top)
+		v->top = strndup(name, (size_t)(slash - name));
+	else if (strncmp(name, v->top, strlen(v->top)) || name[strlen(v->top)] != '/') {
+		problem(v, "%s: outside the top folder '%s'", name, v->top);
+		return NULL;
+	}
+	return slash + 1;
+}
+
+/* Every format core/archive_in.c reads (tar, zip, cpio, any filter), or a folder. */
+static int read_archive(struct verify *v, const char *path)
+{
+	struct archive_in_limits lim = { .max_members = VERIFY_MAX_MEMBERS };
+	struct error err = ERROR_INIT;
+	struct archive_in *in = NULL;
+	const struct archive_in_member *m;
+	bool folder;
+	int r = 0, h;
+
+	h = archive_in_open(path, 0, &lim, &in, &err);
+	if (h < 0) {
+		problem(v, "%s: cannot open: %s", path, err.message);
+		return -EIO;
+	}
+	folder = archive_in_kind(in) == ARCHIVE_IN_FOLDER;
+	while (r == 0 && (h = archive_in_next(in, &m, &err)) == 1) {
+		const char *rel;
+
+		if (m->type == ARCHIVE_IN_DIR)
+			continue;
+		if (m->type != ARCHIVE_IN_FILE || m->open_errno) {
+			problem(v, "%s: not a regular file", m->path);
+			continue;
+		}
+		rel = below_top(v, m->path, folder);
+		if (!rel)
+			continue;
+		if (v->manifest.len || v->manifest.data)
+			v->manifest_last = false;
+		r = read_member(v, in, rel);
+		if (strcmp(rel, "manifest.json") == 0)
+			v->manifest_last = true;
+	}
+	if (h == -ERANGE) {
+		problem(v, "more than %d members", VERIFY_MAX_MEMBERS);
+		r = h;
+	} else if (h < 0 && r == 0) {
+		problem(v, "%s", err.message);
+		r = -EIO;
+	}
+	archive_in_free(in);
+	return r;
 }
 
 static bool in_list(const char *s, const char *const *list)
@@ -243,16 +253,17 @@ static void check_manifest(struct verify *v, const json_t *m)
 	json_t *srcs = json_object_get(m, "sources"), *it;
 	size_t i;
 
-	if (!jstr(m, "format") || strcmp(jstr(m, "format"), "apigee-bundle/manifest/v1") != 0)
+	if (!json_str(m, "format") ||
+	    strcmp(json_str(m, "format"), "apigee-bundle/manifest/v1") != 0)
 		problem(v, "manifest.json: format is not \"apigee-bundle/manifest/v1\"");
-	if (!jstr(m, "tool_version"))
+	if (!json_str(m, "tool_version"))
 		problem(v, "manifest.json: no tool_version");
 	if (!json_is_object(coll))
 		problem(v, "manifest.json: no collection object");
 	else {
-		if (!time_ok(jstr(coll, "start")))
+		if (!time_ok(json_str(coll, "start")))
 			problem(v, "manifest.json: /collection/start is not a UTC time");
-		if (!time_ok(jstr(coll, "end")))
+		if (!time_ok(json_str(coll, "end")))
 			problem(v, "manifest.json: /collection/end is not a UTC time");
 		if (!json_is_object(json_object_get(coll, "options")))
 			problem(v, "manifest.json: /collection/options is not an object");
@@ -265,21 +276,21 @@ static void check_manifest(struct verify *v, const json_t *m)
 	}
 	json_array_foreach(arts, i, it)
 	{
-		const char *path = jstr(it, "path"), *sha = jstr(it, "sha256");
+		const char *path = json_str(it, "path"), *sha = json_str(it, "sha256");
 		json_t *src = json_object_get(it, "source"), *size = json_object_get(it, "size");
 
 		if (!path) {
 			problem(v, "manifest.json: /artifacts/%zu has no path", i);
 			continue;
 		}
-		if (!json_is_object(src) || !in_list(jstr(src, "type"), types))
+		if (!json_is_object(src) || !in_list(json_str(src, "type"), types))
 			problem(v, "manifest.json: %s: bad source", path);
-		else if (strcmp(jstr(src, "type"), "command") == 0 &&
+		else if (strcmp(json_str(src, "type"), "command") == 0 &&
 		         !json_is_array(json_object_get(src, "argv")))
 			problem(v, "manifest.json: %s: command source without argv", path);
-		else if (strcmp(jstr(src, "type"), "api") == 0 && !jstr(src, "url"))
+		else if (strcmp(json_str(src, "type"), "api") == 0 && !json_str(src, "url"))
 			problem(v, "manifest.json: %s: api source without url", path);
-		if (!in_list(jstr(it, "status"), statuses))
+		if (!in_list(json_str(it, "status"), statuses))
 			problem(v, "manifest.json: %s: bad status", path);
 		if (sha && !is_hex64(sha))
 			problem(v, "manifest.json: %s: sha256 is not 64 hex digits", path);
@@ -306,9 +317,15 @@ static void check_manifest(struct verify *v, const json_t *m)
 	}
 	if (!json_is_array(srcs))
 		problem(v, "manifest.json: no sources array");
-	json_array_foreach(srcs, i,
-	                   it) if (!jstr(it, "name") || !in_list(jstr(it, "status"), src_statuses))
-	        problem(v, "manifest.json: /sources/%zu: needs a name and a status", i);
+	json_array_foreach(srcs, i, it)
+	{
+		json_t *reason = json_object_get(it, "reason");
+
+		if (!json_str(it, "name") || !in_list(json_str(it, "status"), src_statuses))
+			problem(v, "manifest.json: /sources/%zu: needs a name and a status", i);
+		else if (reason && !json_is_string(reason))
+			problem(v, "manifest.json: /sources/%zu: reason is not a string", i);
+	}
 }
 
 int cmd_verify(int argc, char **argv, struct context *ctx)
@@ -358,8 +375,8 @@ int cmd_verify(int argc, char **argv, struct context *ctx)
 			problem(&v, "redaction.json: missing");
 		else if (!(red = json_loadb(v.redaction.data, v.redaction.len, 0, &jerr)))
 			problem(&v, "redaction.json:%d: invalid JSON: %s", jerr.line, jerr.text);
-		else if (!jstr(red, "format") ||
-		         strncmp(jstr(red, "format"), "apigee-bundle/redaction/", 24) != 0)
+		else if (!json_str(red, "format") ||
+		         strncmp(json_str(red, "format"), "apigee-bundle/redaction/", 24) != 0)
 			problem(&v, "redaction.json: format is not apigee-bundle/redaction/v1");
 	}
 	for (size_t i = 0; i < v.problems.n; i++) {

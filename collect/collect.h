@@ -52,6 +52,7 @@ struct collect_options {
 	const char *api_base;
 	const char *cacert;
 	const char *project;
+	const char *network_project; /* Shared VPC host project (--network-project) */
 	const char *since;
 	const char *map;
 	struct strv overrides, instances, hosts, resolves, ingress, attach;
@@ -62,6 +63,30 @@ struct collect_options {
 	unsigned parallel;
 	const volatile sig_atomic_t *cancel;
 };
+
+/* ---- the source table (run_sources.c) -------------------------------------------- */
+
+/* The collector's sources run from one table (cmd_collect.c): phase by phase, the
+ * sources of a phase in parallel. A source records its own members and outcomes in
+ * the sink; when it cannot run at all it returns a negative errno with err set, and
+ * collect_run_sources then marks it failed in the manifest with err's message,
+ * which the sink also prints as the source's progress line. */
+enum collect_phase {
+	COLLECT_PHASE_GATHER = 0, /* independent sources */
+	COLLECT_PHASE_AFTER,      /* sources that need what the first phase found */
+	COLLECT_PHASE__MAX,
+};
+
+struct collect_source {
+	const char *name;
+	enum collect_phase phase;
+	int (*run)(void *state, struct error *err);
+};
+
+/* Run the sources of table whose phase is phase, in parallel; returns the number
+ * of sources that failed. */
+unsigned collect_run_sources(const struct collect_source *table, size_t n, enum collect_phase phase,
+                             void *state, struct sink *s, const volatile sig_atomic_t *cancel);
 
 /* ---- the sink's life cycle (sink.c) ------------------------------------------------ */
 
@@ -155,20 +180,48 @@ int collect_tls_entry(struct json_t *entry, const void *cert, size_t cert_len,
                       const char *cert_missing, const void *key, size_t key_len,
                       const char *key_missing, bool *ret_public_chain);
 
-/* gcloud sources (gcloud.c): with --project, the load balancer facts. */
-int collect_gcloud(const struct collect_options *o, struct sink *s, struct error *err);
+/* gcloud sources (gcloud.c): with --project, the load balancer facts
+ * (doc/bundle-layout.md, gcp/). Phase 1, collect_gcloud(): lists, then describes
+ * of what the lists name (certificates, backend health, MIG instances, instance
+ * templates) and the load balancer's logs; ret_facts gets the networks the
+ * templates and instances use. Phase 2, collect_gcloud_network(): the authorized
+ * network (api/organization.json kept raw by the sink, else the networks found)
+ * described, its peerings and effective firewalls, in the --network-project host
+ * project when given. gcloud failures are classified (permission denied, API not
+ * enabled, not found) in the reason and the manifest. */
+struct gcloud_facts {
+	struct strv networks; /* network URLs/names of the apigee-proxy templates */
+	bool ran;             /* phase 1 ran gcloud */
+};
+void gcloud_facts_release(struct gcloud_facts *f);
+int collect_gcloud(const struct collect_options *o, struct sink *s, struct gcloud_facts *ret_facts,
+                   struct error *err);
+int collect_gcloud_network(const struct collect_options *o, struct sink *s,
+                           const struct gcloud_facts *f, struct error *err);
 /* `gcloud auth print-access-token` into ret (cleansed by the caller). */
 int collect_gcloud_token(const struct collect_options *o, struct buf *ret, struct error *err);
 
-/* --attach files (cmd_collect.c helper, in gcloud.c to keep cmd small) */
+/* --attach files (attach.c) */
 int collect_attachments(const struct collect_options *o, struct sink *s, struct error *err);
+
+/* What a source makes of a finished command: the outcome and reason the runner
+ * found, which a classifier may change (a cluster without the CRDs, a gcloud 403). */
+struct command_verdict {
+	enum outcome outcome;
+	char *reason;   /* malloc'd or NULL */
+	bool no_member; /* record the source only, no member */
+};
+/* May also rewrite errbuf (the stderr that is stored, redacted, in the manifest). */
+typedef void (*collect_classify_fn)(const struct run_result *res, struct buf *errbuf,
+                                    struct command_verdict *v);
 
 /* Shared by the kube and gcloud sources: run one command and emit its stdout as
  * the member at path (path NULL: emit nothing, only the source line), recording
- * argv, status, stderr and duration. ret_out (may be NULL) receives stdout.
- * Returns the outcome. */
+ * argv, status, stderr and duration. classify (may be NULL) judges the result.
+ * ret_out (may be NULL) receives stdout. Returns the outcome. */
 enum outcome collect_command(const struct collect_options *o, struct sink *s, const char *name,
-                             const char *path, const struct strv *argv, struct buf *ret_out);
+                             const char *path, const struct strv *argv, struct buf *ret_out,
+                             collect_classify_fn classify);
 /* "exit 1: first stderr line" / "timed out after 30 s" / "killed by signal 9". */
 char *collect_describe_failure(const struct run_result *res, const char *stderr_text);
 

@@ -22,6 +22,7 @@
 
 #include "error.h"
 #include "run.h"
+#include "base64.h"
 #include "banned.h"
 
 struct kube {
@@ -240,49 +241,57 @@ static enum outcome run_one(const struct collect_options *o, struct sink *s,
 }
 
 enum outcome collect_command(const struct collect_options *o, struct sink *s, const char *name,
-                             const char *path, const struct strv *argv, struct buf *ret_out)
+                             const char *path, const struct strv *argv, struct buf *ret_out,
+                             collect_classify_fn classify)
 {
 	struct buf out = BUF_INIT, errbuf = BUF_INIT;
 	struct run_result res;
-	char *reason = NULL;
-	enum outcome oc;
+	struct command_verdict v = { OUTCOME_OK, NULL, false };
 
 	sink_begin(s, name);
-	oc = run_one(o, s, argv, &out, &errbuf, &res, NULL, NULL, &reason);
-	/* A cluster without the Apigee CRDs (Apigee X, or a Helm install without
-	 * ApigeeRouteConfig): a fact about the cluster, not a collection failure */
-	if (oc == OUTCOME_FAILED && errbuf.data &&
-	    strstr(errbuf.data, "the server doesn't have a resource type")) {
-		oc = OUTCOME_OK;
-		free(reason);
-		reason = strdup("resource type not served by this cluster");
-		path = NULL;
-	}
-	if (path && oc != OUTCOME_SKIPPED) {
+	v.outcome = run_one(o, s, argv, &out, &errbuf, &res, NULL, NULL, &v.reason);
+	if (classify)
+		classify(&res, &errbuf, &v);
+	if (path && !v.no_member && v.outcome != OUTCOME_SKIPPED) {
 		struct member_out m = {
 			.path = path,
 			.data = out.data,
 			.len = out.len,
 			.source = MEMBER_SRC_COMMAND,
 			.argv = argv,
-			.outcome = oc,
+			.outcome = v.outcome,
 			.exit_status = res.exit_status,
 			.duration_ms = res.duration_ms,
-			.error = reason,
+			.error = v.reason,
 			.stderr_text = errbuf.data,
 		};
 
 		sink_emit(s, &m);
 	}
-	sink_source_ex(s, name, oc, reason, res.duration_ms, false);
-	if (ret_out && oc == OUTCOME_OK) {
+	sink_source_ex(s, name, v.outcome, v.reason, res.duration_ms, false);
+	if (ret_out && v.outcome == OUTCOME_OK) {
 		*ret_out = out;
 		buf_init(&out, 0);
 	}
-	free(reason);
+	free(v.reason);
 	buf_release(&out);
 	buf_release(&errbuf);
-	return oc;
+	return v.outcome;
+}
+
+/* A cluster without the Apigee CRDs (Apigee X, or a Helm install without
+ * ApigeeRouteConfig): a fact about the cluster, not a collection failure. */
+static void kube_classify(const struct run_result *res, struct buf *errbuf,
+                          struct command_verdict *v)
+{
+	(void)res;
+	if (v->outcome == OUTCOME_FAILED && errbuf->data &&
+	    strstr(errbuf->data, "the server doesn't have a resource type")) {
+		v->outcome = OUTCOME_OK;
+		free(v->reason);
+		v->reason = strdup("resource type not served by this cluster");
+		v->no_member = true;
+	}
 }
 
 /* One kubectl command: argv = common args + the given words. */
@@ -318,7 +327,7 @@ static enum outcome kubectl(struct kube *k, const char *path, struct buf *ret_ou
 		sink_source_ex(k->s, name, OUTCOME_SKIPPED, why, -1, false);
 		oc = OUTCOME_SKIPPED;
 	} else {
-		oc = collect_command(k->o, k->s, name, path, &argv, ret_out);
+		oc = collect_command(k->o, k->s, name, path, &argv, ret_out, kube_classify);
 		/* only the cheapest request decides that the API server is gone: one
 		 * resource that hangs must not cost the others */
 		if (oc == OUTCOME_TIMEOUT && strcmp(argv.v[common_args(k->o)], "version") == 0)
@@ -379,57 +388,6 @@ static void secure_release(struct secure_buf *b)
 	memset(b, 0, sizeof(*b));
 }
 
-static int b64val(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+' || c == '-')
-		return 62;
-	if (c == '/' || c == '_')
-		return 63;
-	return -1;
-}
-
-/* Decode base64 (white space ignored, padding optional) into a new buffer the
- * caller cleanses and frees. -EINVAL on a bad character. */
-static int b64_decode(const char *in, size_t len, unsigned char **ret, size_t *ret_len)
-{
-	unsigned char *out = malloc(len / 4 * 3 + 4);
-	uint32_t acc = 0;
-	int bits = 0;
-	size_t n = 0;
-
-	if (!out)
-		return -ENOMEM;
-	for (size_t i = 0; i < len; i++) {
-		char c = in[i];
-		int v;
-
-		if (c == '=' || c == '\n' || c == '\r' || c == ' ' || c == '\t')
-			continue;
-		v = b64val(c);
-		if (v < 0) {
-			OPENSSL_cleanse(out, len / 4 * 3 + 4);
-			free(out);
-			return -EINVAL;
-		}
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[n++] = (unsigned char)(acc >> bits);
-		}
-	}
-	acc = 0;
-	*ret = out;
-	*ret_len = n;
-	return 0;
-}
-
 struct decoded {
 	const char *key;
 	unsigned char *data;
@@ -485,7 +443,8 @@ static json_t *secret_item(json_t *sec)
 		size_t rawlen = 0;
 		json_t *ko = json_object();
 
-		if (val && b64_decode(val, json_string_length(v), &raw, &rawlen) == 0) {
+		if (val && base64_decode(val, json_string_length(v), BASE64_SPACE | BASE64_URL,
+		                         &raw, &rawlen) == 0) {
 			json_object_set_new(ko, "size", json_integer((json_int_t)rawlen));
 			if (dec && n < cap) {
 				dec[n].key = k;

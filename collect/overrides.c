@@ -209,11 +209,6 @@ static char *resolve(const char *overrides_file, const char *path)
 	return out;
 }
 
-static const char *jstr(const json_t *o, const char *k)
-{
-	return json_string_value(json_object_get(o, k));
-}
-
 char *collect_overrides_org(const struct strv *files)
 {
 	for (size_t i = 0; i < files->n; i++) {
@@ -225,8 +220,8 @@ char *collect_overrides_org(const struct strv *files)
 		if (read_file(files->v[i], OVERRIDES_MAX_BYTES, &b, &why) == 0 &&
 		    yamljson_parse((const uint8_t *)(b.data ? b.data : ""), b.len, files->v[i],
 		                   &docs, NULL) == 0)
-			json_array_foreach(docs, k, d) if (!org && jstr(d, "org")) org =
-			        strdup(jstr(d, "org"));
+			json_array_foreach(docs, k, d) if (!org && json_str(d, "org")) org =
+			        strdup(json_str(d, "org"));
 		json_decref(docs);
 		buf_wipe(&b);
 		free(why);
@@ -240,8 +235,8 @@ char *collect_overrides_org(const struct strv *files)
 static void vhost_tls(struct sink *s, const char *file, const char *member, json_t *vh,
                       json_t *items)
 {
-	const char *name = jstr(vh, "name"), *cp = jstr(vh, "sslCertPath"),
-	           *kp = jstr(vh, "sslKeyPath");
+	const char *name = json_str(vh, "name"), *cp = json_str(vh, "sslCertPath"),
+	           *kp = json_str(vh, "sslKeyPath");
 	struct buf cert = BUF_INIT, key = BUF_INIT;
 	char *cwhy = NULL, *kwhy = NULL, *cfull = NULL, *kfull = NULL, *src = NULL;
 	bool public_chain = false;
@@ -374,8 +369,8 @@ int collect_overrides(const struct collect_options *o, struct sink *s, char **re
 			json_t *vh;
 			size_t v;
 
-			if (ret_org && !*ret_org && jstr(d, "org"))
-				*ret_org = strdup(jstr(d, "org"));
+			if (ret_org && !*ret_org && json_str(d, "org"))
+				*ret_org = strdup(json_str(d, "org"));
 			json_array_foreach(json_object_get(d, "virtualhosts"), v,
 			                   vh) if (json_is_object(vh))
 			        vhost_tls(s, file, member, vh, items);

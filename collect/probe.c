@@ -32,6 +32,7 @@
 
 #include "cleanup.h"
 #include "error.h"
+#include "model.h"
 #include "pem.h"
 #include "sink.h"
 #include "text.h"
@@ -43,21 +44,8 @@
 #define PROBE_MAX_TARGETS 256 /* handshakes in one run */
 #define PROBE_MAX_CHAIN 16
 
-enum probe_oc {
-	OC_OK = 0,
-	OC_RESET,
-	OC_EOF,
-	OC_ALERT,
-	OC_TIMEOUT,
-	OC_REFUSED,
-	OC_DNS,
-	OC_ERROR,
-};
-
-static const char *const oc_names[] = {
-	[OC_OK] = "ok",           [OC_RESET] = "reset",     [OC_EOF] = "eof", [OC_ALERT] = "alert",
-	[OC_TIMEOUT] = "timeout", [OC_REFUSED] = "refused", [OC_DNS] = "dns", [OC_ERROR] = "error",
-};
+/* Handshake outcomes are enum probe_outcome of core/model.h, the one vocabulary the
+ * writer (here) and the reader of probes.json (core/ingest_json.c) share. */
 
 /* One handshake: what to do, and what happened. */
 struct hs_job {
@@ -69,7 +57,7 @@ struct hs_job {
 	char *check;  /* name (or IP literal) to check the certificate against; NULL = none */
 	bool primary; /* the host's own SNI probe */
 	/* output */
-	enum probe_oc oc;
+	enum probe_outcome oc;
 	bool connected;
 	char address[INET6_ADDRSTRLEN];
 	char time[32];
@@ -288,10 +276,10 @@ bad:
 
 /* ---- one handshake -------------------------------------------------------- */
 
-static void hs_set_error(struct hs_job *j, enum probe_oc oc, const char *fmt, ...)
+static void hs_set_error(struct hs_job *j, enum probe_outcome oc, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
-static void hs_set_error(struct hs_job *j, enum probe_oc oc, const char *fmt, ...)
+static void hs_set_error(struct hs_job *j, enum probe_outcome oc, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -339,7 +327,7 @@ static int hs_resolve(struct hs_job *j, struct addrinfo **ret)
 	hints.ai_flags = AI_NUMERICSERV | (is_numeric_addr(j->target) ? AI_NUMERICHOST : 0);
 	r = getaddrinfo(j->target, port, &hints, ret);
 	if (r != 0) {
-		hs_set_error(j, OC_DNS, "cannot resolve '%s': %s", j->target,
+		hs_set_error(j, PROBE_DNS, "cannot resolve '%s': %s", j->target,
 		             r == EAI_SYSTEM ? strerror(errno) : gai_strerror(r));
 		return -1;
 	}
@@ -358,7 +346,7 @@ static int hs_connect(struct hs_job *j, const struct addrinfo *ai, long long dea
 	inet_ntop(ai->ai_family, addr, j->address, sizeof(j->address));
 	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		hs_set_error(j, OC_ERROR, "socket: %s", strerror(errno));
+		hs_set_error(j, PROBE_ERROR, "socket: %s", strerror(errno));
 		return -1;
 	}
 	if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
@@ -368,8 +356,8 @@ static int hs_connect(struct hs_job *j, const struct addrinfo *ai, long long dea
 		}
 		r = wait_fd(fd, POLLOUT, deadline);
 		if (r == 0) {
-			hs_set_error(j, OC_TIMEOUT, "connect to %s port %d timed out", j->address,
-			             j->port);
+			hs_set_error(j, PROBE_TIMEOUT, "connect to %s port %d timed out",
+			             j->address, j->port);
 			close(fd);
 			return -1;
 		}
@@ -387,13 +375,13 @@ static int hs_connect(struct hs_job *j, const struct addrinfo *ai, long long dea
 fail:
 	close(fd);
 	if (soerr == ECONNREFUSED)
-		hs_set_error(j, OC_REFUSED, "connect to %s port %d: %s", j->address, j->port,
+		hs_set_error(j, PROBE_REFUSED, "connect to %s port %d: %s", j->address, j->port,
 		             strerror(soerr));
 	else if (soerr == ETIMEDOUT)
-		hs_set_error(j, OC_TIMEOUT, "connect to %s port %d: %s", j->address, j->port,
+		hs_set_error(j, PROBE_TIMEOUT, "connect to %s port %d: %s", j->address, j->port,
 		             strerror(soerr));
 	else
-		hs_set_error(j, OC_ERROR, "connect to %s port %d: %s", j->address, j->port,
+		hs_set_error(j, PROBE_ERROR, "connect to %s port %d: %s", j->address, j->port,
 		             strerror(soerr));
 	return -1;
 }
@@ -487,7 +475,7 @@ static void hs_run(struct probe_run *run, struct hs_job *j)
 	/* every address DNS gave, until one connects (or the time is up) */
 	for (const struct addrinfo *p = ai; p; p = p->ai_next) {
 		fd = hs_connect(j, p, deadline);
-		if (fd >= 0 || j->oc == OC_TIMEOUT)
+		if (fd >= 0 || j->oc == PROBE_TIMEOUT)
 			break;
 	}
 	if (fd < 0)
@@ -495,7 +483,7 @@ static void hs_run(struct probe_run *run, struct hs_job *j)
 	ssl = SSL_new(run->ctx);
 	if (!ssl || SSL_set_fd(ssl, fd) != 1 ||
 	    (j->sni && SSL_set_tlsext_host_name(ssl, j->sni) != 1)) {
-		hs_set_error(j, OC_ERROR, "cannot set up the TLS client");
+		hs_set_error(j, PROBE_ERROR, "cannot set up the TLS client");
 		goto out;
 	}
 	SSL_set_app_data(ssl, j);
@@ -515,13 +503,13 @@ static void hs_run(struct probe_run *run, struct hs_job *j)
 			w = wait_fd(fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline);
 			if (w == 0) {
 				hs_set_error(
-				        j, OC_TIMEOUT,
+				        j, PROBE_TIMEOUT,
 				        "TLS handshake with %s port %d timed out after %lld ms",
 				        j->address, j->port, collect_now_ms() - t0);
 				goto out;
 			}
 			if (w < 0) {
-				hs_set_error(j, OC_ERROR, "poll: %s", strerror(-w));
+				hs_set_error(j, PROBE_ERROR, "poll: %s", strerror(-w));
 				goto out;
 			}
 			continue;
@@ -532,30 +520,30 @@ static void hs_run(struct probe_run *run, struct hs_job *j)
 			char text[200];
 
 			ERR_error_string_n(ERR_peek_last_error(), text, sizeof(text));
-			hs_set_error(j, OC_ALERT, "%s", ERR_peek_last_error() ? text : j->alert);
+			hs_set_error(j, PROBE_ALERT, "%s", ERR_peek_last_error() ? text : j->alert);
 		} else if (saved == ECONNRESET || saved == EPIPE) {
-			hs_set_error(j, OC_RESET, "%s", strerror(ECONNRESET));
+			hs_set_error(j, PROBE_RESET, "%s", strerror(ECONNRESET));
 		} else if (e == SSL_ERROR_SYSCALL && saved == 0) {
-			hs_set_error(j, OC_EOF, "unexpected EOF while reading");
+			hs_set_error(j, PROBE_EOF, "unexpected EOF while reading");
 		} else if (e == SSL_ERROR_ZERO_RETURN) {
-			hs_set_error(j, OC_EOF, "connection closed by the server");
+			hs_set_error(j, PROBE_EOF, "connection closed by the server");
 #ifdef SSL_R_UNEXPECTED_EOF_WHILE_READING
 		} else if (ssl_queue_has_reason(SSL_R_UNEXPECTED_EOF_WHILE_READING)) {
-			hs_set_error(j, OC_EOF, "unexpected EOF while reading");
+			hs_set_error(j, PROBE_EOF, "unexpected EOF while reading");
 #endif
 		} else if (e == SSL_ERROR_SYSCALL) {
-			hs_set_error(j, OC_ERROR, "%s", strerror(saved));
+			hs_set_error(j, PROBE_ERROR, "%s", strerror(saved));
 		} else {
 			char text[200];
 
 			ERR_error_string_n(ERR_peek_last_error(), text, sizeof(text));
-			hs_set_error(j, OC_ERROR, "%s", text);
+			hs_set_error(j, PROBE_ERROR, "%s", text);
 		}
 		goto out;
 	}
 
 	/* handshake done: what the server chose and what it served */
-	j->oc = OC_OK;
+	j->oc = PROBE_OK;
 	snprintf(j->protocol, sizeof(j->protocol), "%s", SSL_get_version(ssl));
 	snprintf(j->cipher, sizeof(j->cipher), "%s", SSL_get_cipher_name(ssl));
 	{
@@ -884,9 +872,10 @@ static json_t *hs_to_json(const struct hs_job *j, const char *pem_member)
 	json_object_set_new(o, "port", json_integer(j->port));
 	json_object_set_new(o, "sni", json_str_or_null(j->sni));
 	json_object_set_new(o, "time", json_string(j->time));
-	json_object_set_new(o, "outcome", json_string(oc_names[j->oc]));
+	json_object_set_new(o, "outcome", json_string(probe_outcome_name(j->oc)));
 	json_object_set_new(o, "alert", json_str_or_null(j->alert));
-	json_object_set_new(o, "error", j->oc == OC_OK ? json_null() : json_str_or_null(j->error));
+	json_object_set_new(o, "error",
+	                    j->oc == PROBE_OK ? json_null() : json_str_or_null(j->error));
 	json_object_set_new(o, "protocol", json_str_or_null(j->protocol));
 	json_object_set_new(o, "cipher", json_str_or_null(j->cipher));
 	json_object_set_new(o, "alpn", json_str_or_null(j->alpn));
@@ -973,27 +962,27 @@ static enum outcome hs_outcome(const struct hs_job *j, char *reason, size_t size
 {
 	reason[0] = '\0';
 	switch (j->oc) {
-	case OC_OK:
+	case PROBE_OK:
 		if (j->verified && j->verify_code != X509_V_OK)
 			snprintf(reason, size, "certificate verification: %s", j->verify_error);
 		return OUTCOME_OK;
-	case OC_RESET:
-	case OC_EOF:
-		snprintf(reason, size, "%s: %s", oc_names[j->oc], j->error);
+	case PROBE_RESET:
+	case PROBE_EOF:
+		snprintf(reason, size, "%s: %s", probe_outcome_name(j->oc), j->error);
 		return OUTCOME_OK;
-	case OC_ALERT:
+	case PROBE_ALERT:
 		snprintf(reason, size, "alert: %s", j->alert);
 		return OUTCOME_OK;
-	case OC_TIMEOUT:
+	case PROBE_TIMEOUT:
 		snprintf(reason, size, "timeout: %s", j->error);
 		return OUTCOME_TIMEOUT;
-	case OC_ERROR:
+	case PROBE_ERROR:
 		snprintf(reason, size, "error: %s", j->error);
 		return j->connected ? OUTCOME_OK : OUTCOME_FAILED;
-	case OC_REFUSED:
-	case OC_DNS:
+	case PROBE_REFUSED:
+	case PROBE_DNS:
 	default:
-		snprintf(reason, size, "%s: %s", oc_names[j->oc], j->error);
+		snprintf(reason, size, "%s: %s", probe_outcome_name(j->oc), j->error);
 		return OUTCOME_FAILED;
 	}
 }

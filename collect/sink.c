@@ -283,7 +283,8 @@ static int64_t wait_wall(struct sink *s)
 {
 	int64_t total = 0, cs = 0, ce = -1;
 
-	qsort(s->spans, s->n_spans, sizeof(*s->spans), cmp_span);
+	if (s->n_spans)
+		qsort(s->spans, s->n_spans, sizeof(*s->spans), cmp_span);
 	for (size_t i = 0; i < s->n_spans; i++) {
 		if (ce < 0 || s->spans[i].start > ce) {
 			if (ce >= 0)
@@ -1054,7 +1055,8 @@ int sink_finish(struct sink *s, const char *output, json_t *collection, int64_t 
 		r = error_set(err, -EINTR, NULL, 0, "interrupted; no bundle written");
 		goto out;
 	}
-	qsort(s->m, s->n, sizeof(*s->m), cmp_staged);
+	if (s->n)
+		qsort(s->m, s->n, sizeof(*s->m), cmp_staged);
 	top = archive_out_top_from_path(output);
 	if (!top) {
 		r = error_set(err, -ENOMEM, NULL, 0, "out of memory");

@@ -3,9 +3,7 @@
  * its destructor. */
 #include "bundle.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,17 +11,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <archive.h>
-#include <archive_entry.h>
-
+#include "archive_in.h"
 #include "cleanup.h"
 #include "error.h"
+#include "gcp.h"
 #include "ingest.h"
 #include "text.h"
 #include "textscan.h"
 #include "banned.h"
-
-#define READ_CHUNK (256u << 10)
 
 /* ---- find-or-add helpers ------------------------------------------------------ */
 
@@ -141,6 +136,7 @@ DEFINE_ADD(bundle_add_api_error, struct api_error, api_errors)
 DEFINE_ADD(bundle_add_pod, struct pod_meta, pods)
 DEFINE_ADD(bundle_add_service, struct service_meta, services)
 DEFINE_ADD(bundle_add_route_config, struct route_config, route_configs)
+DEFINE_ADD(bundle_add_pcap_conn, struct pcap_conn, pcap_conns)
 
 void bundle_note_time(struct bundle *b, int64_t t)
 {
@@ -328,6 +324,11 @@ void bundle_free(struct bundle *b)
 	for (size_t i = 0; i < b->n_probes; i++)
 		probe_release(&b->probes[i]);
 	free(b->probes);
+	for (size_t i = 0; i < b->n_pcap_conns; i++) {
+		free(b->pcap_conns[i].sni);
+		loc_release(&b->pcap_conns[i].where);
+	}
+	free(b->pcap_conns);
 	free(b->org.name);
 	free(b->org.runtime_type);
 	free(b->org.authorized_network);
@@ -360,6 +361,7 @@ void bundle_free(struct bundle *b)
 		loc_release(&b->api_errors[i].where);
 	}
 	free(b->api_errors);
+	gcp_facts_release(&b->gcp);
 	ingest_pending_free(b);
 	textscan_bundle_release(b);
 	free(b);
@@ -403,327 +405,137 @@ static void member_name(const char *raw, char *out, size_t size)
 	text_escape(raw, strlen(raw), out, size);
 }
 
-static int ingest_fd(struct bundle *b, size_t ai, int fd, uint64_t *total, uint64_t max_total,
-                     struct error *err)
+static void artifact_fail(struct bundle *b, size_t ai, const char *why)
 {
-	_cleanup_free_ char *chunk = malloc(READ_CHUNK);
-	struct ingest *in = NULL;
+	struct artifact *a = &b->artifacts[ai];
+
+	a->failed = true;
+	free(a->error);
+	a->error = strdup(why);
+}
+
+static int feed_ingest(void *userdata, const void *data, size_t len)
+{
+	return ingest_feed(userdata, data, len);
+}
+
+/* One regular member through ingest. A read error marks the artifact failed; for
+ * an archive the stream cannot go on past it (*ret_stop). */
+static int ingest_member(struct bundle *b, struct archive_in *in, size_t ai, bool *ret_stop,
+                         struct error *err)
+{
+	struct error rerr = ERROR_INIT;
+	struct ingest *ing = NULL;
 	int r;
 
-	if (!chunk)
-		return -ENOMEM;
-	r = ingest_begin(b, ai, &in);
+	r = ingest_begin(b, ai, &ing);
 	if (r < 0)
 		return r;
-	for (;;) {
-		ssize_t n = read(fd, chunk, READ_CHUNK);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			struct artifact *a = &b->artifacts[ai];
-
-			a->failed = true;
-			free(a->error);
-			a->error = strdup(strerror(errno));
-			break;
+	r = archive_in_feed(in, feed_ingest, ing, &rerr);
+	if (r == -EIO) {
+		if (archive_in_kind(in) == ARCHIVE_IN_LOOSE && archive_in_compressed(in)) {
+			ingest_end(ing);
+			ingest_free(ing);
+			return error_set(err, -EIO, b->input, 0, "%s", rerr.message);
 		}
-		if (n == 0)
-			break;
-		*total += (uint64_t)n;
-		if (*total > max_total) {
-			ingest_free(in);
-			return error_set(err, -ERANGE, b->artifacts[ai].path, 0,
-			                 "input larger than %llu bytes",
-			                 (unsigned long long)max_total);
-		}
-		r = ingest_feed(in, chunk, (size_t)n);
-		if (r < 0) {
-			ingest_free(in);
-			return r;
-		}
-	}
-	r = ingest_end(in);
-	ingest_free(in);
-	return r;
-}
-
-static int name_cmp(const void *x, const void *y)
-{
-	return strcmp(*(char *const *)x, *(char *const *)y);
-}
-
-static int walk_dir(struct bundle *b, const char *root, const char *rel, unsigned depth,
-                    uint64_t *total, uint64_t max_total, struct error *err)
-{
-	struct buf path = BUF_INIT;
-	struct strv names = STRV_INIT;
-	DIR *d;
-	struct dirent *de;
-	int r = 0;
-
-	if (depth > 32)
-		return 0;
-	if (buf_printf(&path, "%s%s%s", root, *rel ? "/" : "", rel) < 0)
-		return -ENOMEM;
-	d = opendir(path.data);
-	if (!d) {
-		r = error_set(err, -errno, path.data, 0, "cannot open folder: %s", strerror(errno));
-		buf_release(&path);
+		/* what was read is kept; the read error, not "empty file", is the news */
+		r = ingest_end(ing);
+		ingest_free(ing);
+		artifact_fail(b, ai, rerr.message);
+		*ret_stop = archive_in_kind(in) != ARCHIVE_IN_FOLDER;
 		return r;
 	}
-	while ((de = readdir(d))) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		if (strv_push(&names, de->d_name) < 0) {
-			r = -ENOMEM;
-			break;
-		}
+	if (r < 0) {
+		if (rerr.message[0])
+			*err = rerr;
+		ingest_free(ing);
+		return r;
 	}
-	closedir(d);
-	if (r == 0 && names.n)
-		qsort(names.v, names.n, sizeof(char *), name_cmp);
-	for (size_t i = 0; r == 0 && i < names.n; i++) {
-		struct buf full = BUF_INIT, relp = BUF_INIT;
-		struct stat st;
-
-		if (buf_printf(&full, "%s/%s", path.data, names.v[i]) < 0 ||
-		    buf_printf(&relp, "%s%s%s", rel, *rel ? "/" : "", names.v[i]) < 0) {
-			r = -ENOMEM;
-		} else if (lstat(full.data, &st) < 0) {
-			/* vanished: ignore */
-		} else if (S_ISDIR(st.st_mode)) {
-			r = walk_dir(b, root, relp.data, depth + 1, total, max_total, err);
-		} else if (S_ISREG(st.st_mode)) {
-			size_t ai;
-			int fd;
-
-			r = add_artifact(b, relp.data, &ai);
-			if (r == 0) {
-				fd = open(full.data, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-				if (fd < 0) {
-					b->artifacts[ai].failed = true;
-					b->artifacts[ai].error = strdup(strerror(errno));
-				} else {
-					r = ingest_fd(b, ai, fd, total, max_total, err);
-					close(fd);
-				}
-			}
-		} else if (S_ISLNK(st.st_mode)) {
-			size_t ai;
-
-			/* links are not followed: they could point anywhere */
-			r = add_artifact(b, relp.data, &ai);
-			if (r == 0)
-				b->artifacts[ai].error = strdup("symbolic link not followed");
-		}
-		buf_release(&full);
-		buf_release(&relp);
-	}
-	strv_release(&names);
-	buf_release(&path);
+	r = ingest_end(ing);
+	ingest_free(ing);
 	return r;
 }
 
-static int read_archive_stream(struct bundle *b, struct archive *ar, uint64_t max_total,
-                               struct error *err)
+/* One member of any kind: an artifact, ingested when it is a regular file. */
+static int read_member(struct bundle *b, struct archive_in *in, const struct archive_in_member *m,
+                       bool *ret_stop, struct error *err)
 {
-	struct archive_entry *e;
-	_cleanup_free_ char *chunk = malloc(READ_CHUNK);
-	uint64_t total = 0;
-	size_t members = 0;
-	int r;
-
-	if (!chunk)
-		return -ENOMEM;
-	for (;;) {
-		char name[1024];
-		size_t ai;
-		struct ingest *in = NULL;
-		mode_t type;
-
-		r = archive_read_next_header(ar, &e);
-		if (r == ARCHIVE_EOF)
-			break;
-		if (r == ARCHIVE_WARN)
-			r = ARCHIVE_OK;
-		if (r != ARCHIVE_OK) {
-			if (members == 0)
-				return error_set(err, -EIO, b->input, 0,
-				                 "not a readable archive: %s",
-				                 archive_error_string(ar));
-			/* a truncated or corrupt tail: keep what was read */
-			if (add_artifact(b, "(archive)", &ai) == 0) {
-				b->artifacts[ai].failed = true;
-				b->artifacts[ai].error =
-				        strdup(archive_error_string(ar) ? archive_error_string(ar)
-				                                        : "archive read error");
-			}
-			return 0;
-		}
-		members++;
-		type = archive_entry_filetype(e);
-		member_name(archive_entry_pathname(e) ? archive_entry_pathname(e) : "(unnamed)",
-		            name, sizeof(name));
-		if (type == AE_IFDIR)
-			continue;
-		r = add_artifact(b, name, &ai);
-		if (r < 0)
-			return error_set(err, r, b->input, 0, "too many members (limit %d)",
-			                 BUNDLE_MAX_MEMBERS);
-		if (type != AE_IFREG || archive_entry_hardlink(e)) {
-			b->artifacts[ai].error = strdup("link or special file not followed");
-			continue;
-		}
-		r = ingest_begin(b, ai, &in);
-		if (r < 0)
-			return r;
-		for (;;) {
-			la_ssize_t n = archive_read_data(ar, chunk, READ_CHUNK);
-
-			if (n == 0)
-				break;
-			if (n < 0) {
-				struct artifact *a = &b->artifacts[ai];
-
-				a->failed = true;
-				free(a->error);
-				a->error =
-				        strdup(archive_error_string(ar) ? archive_error_string(ar)
-				                                        : "read error");
-				ingest_end(in);
-				ingest_free(in);
-				return 0; /* the stream cannot continue past this */
-			}
-			total += (uint64_t)n;
-			if (total > max_total) {
-				ingest_free(in);
-				return error_set(
-				        err, -ERANGE, name, 0,
-				        "archive expands beyond %llu bytes (decompression bomb?)",
-				        (unsigned long long)max_total);
-			}
-			r = ingest_feed(in, chunk, (size_t)n);
-			if (r < 0) {
-				ingest_free(in);
-				return r;
-			}
-		}
-		r = ingest_end(in);
-		ingest_free(in);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-static void archive_free_p(struct archive **a)
-{
-	if (*a)
-		archive_read_free(*a);
-}
-
-static int open_archive_file(struct bundle *b, const char *path, uint64_t max_total,
-                             struct error *err)
-{
-	_cleanup_(archive_free_p) struct archive *ar = archive_read_new();
-	const char *base;
-	struct archive_entry *e;
+	char name[1024];
 	size_t ai;
 	int r;
 
-	if (!ar)
-		return -ENOMEM;
-	archive_read_support_filter_all(ar);
-	archive_read_support_format_tar(ar);
-	archive_read_support_format_gnutar(ar);
-	archive_read_support_format_zip(ar);
-	archive_read_support_format_cpio(ar);
-	if (archive_read_open_filename(ar, path, READ_CHUNK) == ARCHIVE_OK) {
-		r = archive_read_next_header(ar, &e);
-		if (r == ARCHIVE_OK || r == ARCHIVE_WARN || r == ARCHIVE_EOF) {
-			archive_read_free(ar);
-			ar = archive_read_new();
-			if (!ar)
-				return -ENOMEM;
-			archive_read_support_filter_all(ar);
-			archive_read_support_format_tar(ar);
-			archive_read_support_format_gnutar(ar);
-			archive_read_support_format_zip(ar);
-			archive_read_support_format_cpio(ar);
-			if (archive_read_open_filename(ar, path, READ_CHUNK) != ARCHIVE_OK)
-				return error_set(err, -EIO, path, 0, "cannot read archive: %s",
-				                 archive_error_string(ar));
-			b->is_archive = true;
-			return read_archive_stream(b, ar, max_total, err);
-		}
+	if (m->type == ARCHIVE_IN_DIR)
+		return 0;
+	if (archive_in_kind(in) == ARCHIVE_IN_ARCHIVE)
+		member_name(m->path, name, sizeof(name));
+	else
+		snprintf(name, sizeof(name), "%s", m->path);
+	r = add_artifact(b, name, &ai);
+	if (r < 0)
+		return r == -ERANGE ? error_set(err, r, b->input, 0, "too many members (limit %d)",
+		                                BUNDLE_MAX_MEMBERS)
+		                    : r;
+	if (archive_in_unsafe_name(m->path)) {
+		/* it would land outside the folder if unpacked: say so, read nothing */
+		artifact_fail(b, ai, "unsafe member name (absolute or with '..'): not read");
+		return 0;
 	}
-	archive_read_free(ar);
+	if (m->type == ARCHIVE_IN_LINK && archive_in_kind(in) == ARCHIVE_IN_FOLDER) {
+		/* links are not followed: they could point anywhere */
+		b->artifacts[ai].error = strdup("symbolic link not followed");
+		return 0;
+	}
+	if (m->type != ARCHIVE_IN_FILE) {
+		b->artifacts[ai].error = strdup("link or special file not followed");
+		return 0;
+	}
+	if (m->open_errno) {
+		artifact_fail(b, ai, strerror(m->open_errno));
+		return 0;
+	}
+	return ingest_member(b, in, ai, ret_stop, err);
+}
 
-	/* not an archive: one loose file, possibly compressed (access.log.gz) */
-	ar = archive_read_new();
-	if (!ar)
-		return -ENOMEM;
-	archive_read_support_filter_all(ar);
-	archive_read_support_format_raw(ar);
-	if (archive_read_open_filename(ar, path, READ_CHUNK) != ARCHIVE_OK)
-		return error_set(err, -EIO, path, 0, "cannot read: %s", archive_error_string(ar));
-	r = archive_read_next_header(ar, &e);
-	if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
-		return error_set(err, -EIO, path, 0, "cannot read: %s", archive_error_string(ar));
-	base = strrchr(path, '/');
-	base = base ? base + 1 : path;
-	r = add_artifact(b, base, &ai);
+static int read_input(struct bundle *b, const struct bundle_options *opts, struct error *err)
+{
+	struct archive_in_limits lim = {
+		.max_total = opts && opts->max_total_bytes ? opts->max_total_bytes
+		                                           : BUNDLE_MAX_TOTAL_BYTES,
+		.max_member = opts ? opts->max_member_bytes : 0,
+		.max_ratio = opts ? opts->max_ratio : 0,
+		.max_members = BUNDLE_MAX_MEMBERS,
+	};
+	struct archive_in *in = NULL;
+	const struct archive_in_member *m;
+	bool stop = false;
+	int r;
+
+	r = archive_in_open(b->input, ARCHIVE_IN_LOOSE_FILE, &lim, &in, err);
 	if (r < 0)
 		return r;
-	{
-		_cleanup_free_ char *chunk = malloc(READ_CHUNK);
-		struct ingest *in = NULL;
-		uint64_t total = 0;
-
-		if (!chunk)
-			return -ENOMEM;
-		r = ingest_begin(b, ai, &in);
+	b->is_archive = archive_in_kind(in) == ARCHIVE_IN_ARCHIVE;
+	while (!stop && (r = archive_in_next(in, &m, err)) == 1) {
+		r = read_member(b, in, m, &stop, err);
 		if (r < 0)
-			return r;
-		for (;;) {
-			la_ssize_t n = archive_read_data(ar, chunk, READ_CHUNK);
-
-			if (n == 0)
-				break;
-			if (n < 0) {
-				int filters = archive_filter_count(ar);
-
-				ingest_end(in);
-				ingest_free(in);
-				if (filters > 1)
-					return error_set(
-					        err, -EIO, path, 0,
-					        "compressed data is truncated or corrupt: %s",
-					        archive_error_string(ar));
-				b->artifacts[ai].failed = true;
-				b->artifacts[ai].error =
-				        strdup(archive_error_string(ar) ? archive_error_string(ar)
-				                                        : "read error");
-				return 0;
-			}
-			total += (uint64_t)n;
-			if (total > max_total) {
-				ingest_free(in);
-				return error_set(err, -ERANGE, path, 0,
-				                 "input expands beyond %llu bytes",
-				                 (unsigned long long)max_total);
-			}
-			r = ingest_feed(in, chunk, (size_t)n);
-			if (r < 0) {
-				ingest_free(in);
-				return r;
-			}
-		}
-		r = ingest_end(in);
-		ingest_free(in);
+			break;
 	}
-	return r;
+	if (r == -EIO && b->is_archive) {
+		size_t ai;
+
+		if (archive_in_count(in) == 0) {
+			error_reset(err);
+			r = error_set(err, -EIO, b->input, 0, "not a readable archive: %s",
+			              archive_in_error(in));
+		} else {
+			/* a truncated or corrupt tail: keep what was read */
+			if (add_artifact(b, "(archive)", &ai) == 0)
+				artifact_fail(b, ai, archive_in_error(in));
+			error_reset(err);
+			r = 0;
+		}
+	}
+	archive_in_free(in);
+	return r < 0 ? r : 0;
 }
 
 int bundle_open(const char *path, const struct bundle_options *opts, struct bundle **ret,
@@ -731,9 +543,6 @@ int bundle_open(const char *path, const struct bundle_options *opts, struct bund
 {
 	struct bundle *b;
 	struct stat st;
-	uint64_t max_total =
-	        opts && opts->max_total_bytes ? opts->max_total_bytes : BUNDLE_MAX_TOTAL_BYTES;
-	uint64_t total = 0;
 	int r;
 
 	if (stat(path, &st) < 0)
@@ -746,10 +555,8 @@ int bundle_open(const char *path, const struct bundle_options *opts, struct bund
 		free(b);
 		return -ENOMEM;
 	}
-	if (S_ISDIR(st.st_mode))
-		r = walk_dir(b, path, "", 0, &total, max_total, err);
-	else if (S_ISREG(st.st_mode))
-		r = open_archive_file(b, path, max_total, err);
+	if (S_ISDIR(st.st_mode) || S_ISREG(st.st_mode))
+		r = read_input(b, opts, err);
 	else
 		r = error_set(err, -EINVAL, path, 0, "not a file or folder");
 	if (r == 0 && b->n_artifacts == 0)
@@ -782,96 +589,42 @@ int bundle_open(const char *path, const struct bundle_options *opts, struct bund
 	return 0;
 }
 
-struct read_ctx {
-	const char *member;
-	size_t max;
-	struct buf *out;
-	bool found;
-};
-
+/* A member by name, by reading the input up to it. */
 int bundle_read(const struct bundle *b, const char *member, size_t max, struct buf *ret,
                 struct error *err)
 {
+	struct archive_in *in = NULL;
+	const struct archive_in_member *m;
 	struct stat st;
+	int r;
 
 	if (stat(b->input, &st) < 0)
 		return error_set(err, -errno, b->input, 0, "cannot open: %s", strerror(errno));
-	if (S_ISDIR(st.st_mode)) {
-		struct buf p = BUF_INIT;
-		_cleanup_free_ char *chunk = NULL;
-		int fd, r = 0;
+	if (S_ISDIR(st.st_mode) && (strstr(member, "..") || member[0] == '/'))
+		return error_set(err, -EINVAL, member, 0, "invalid member name");
+	r = archive_in_open(b->input, ARCHIVE_IN_LOOSE_FILE, NULL, &in, err);
+	if (r < 0)
+		return r;
+	while ((r = archive_in_next(in, &m, err)) == 1) {
+		char name[1024];
 
-		if (strstr(member, "..") || member[0] == '/')
-			return error_set(err, -EINVAL, member, 0, "invalid member name");
-		if (buf_printf(&p, "%s/%s", b->input, member) < 0)
-			return -ENOMEM;
-		fd = open(p.data, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-		buf_release(&p);
-		if (fd < 0)
-			return error_set(err, -ENOENT, member, 0, "no such member");
-		chunk = malloc(READ_CHUNK);
-		if (!chunk) {
-			close(fd);
-			return -ENOMEM;
-		}
-		for (;;) {
-			ssize_t n = read(fd, chunk, READ_CHUNK);
-
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0)
-				break;
-			if (ret->len + (size_t)n > max) {
-				r = error_set(err, -ERANGE, member, 0,
-				              "member larger than %zu bytes", max);
-				break;
-			}
-			if (buf_append(ret, chunk, (size_t)n) < 0) {
-				r = -ENOMEM;
-				break;
-			}
-		}
-		close(fd);
+		if (archive_in_kind(in) == ARCHIVE_IN_ARCHIVE)
+			member_name(m->path, name, sizeof(name));
+		else
+			snprintf(name, sizeof(name), "%s", m->path);
+		if (m->type != ARCHIVE_IN_FILE || strcmp(name, member) != 0)
+			continue;
+		if (m->open_errno)
+			r = error_set(err, -m->open_errno, member, 0, "%s",
+			              strerror(m->open_errno));
+		else
+			r = archive_in_read_all(in, ret, max, err);
+		archive_in_free(in);
 		return r;
 	}
-	{
-		_cleanup_(archive_free_p) struct archive *ar = archive_read_new();
-		struct archive_entry *e;
-
-		if (!ar)
-			return -ENOMEM;
-		archive_read_support_filter_all(ar);
-		archive_read_support_format_tar(ar);
-		archive_read_support_format_gnutar(ar);
-		archive_read_support_format_zip(ar);
-		archive_read_support_format_cpio(ar);
-		if (archive_read_open_filename(ar, b->input, READ_CHUNK) != ARCHIVE_OK)
-			return error_set(err, -EIO, b->input, 0, "cannot read archive: %s",
-			                 archive_error_string(ar));
-		while (archive_read_next_header(ar, &e) == ARCHIVE_OK) {
-			char name[1024];
-			char tmp[65536];
-
-			member_name(archive_entry_pathname(e) ? archive_entry_pathname(e) : "",
-			            name, sizeof(name));
-			if (strcmp(name, member) != 0)
-				continue;
-			for (;;) {
-				la_ssize_t n = archive_read_data(ar, tmp, sizeof(tmp));
-
-				if (n == 0)
-					return 0;
-				if (n < 0)
-					return error_set(err, -EIO, member, 0, "%s",
-					                 archive_error_string(ar));
-				if (ret->len + (size_t)n > max)
-					return error_set(err, -ERANGE, member, 0,
-					                 "member larger than %zu bytes", max);
-				if (buf_append(ret, tmp, (size_t)n) < 0)
-					return -ENOMEM;
-			}
-		}
-	}
+	archive_in_free(in);
+	if (r < 0)
+		return r;
 	return error_set(err, -ENOENT, member, 0, "no such member");
 }
 

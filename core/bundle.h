@@ -29,8 +29,10 @@ struct error;
 #define BUNDLE_MAX_DEPTH 64                   /* JSON/YAML nesting */
 
 struct bundle_options {
-	int64_t now;              /* analysis clock (seconds); 0 = time(NULL) */
-	uint64_t max_total_bytes; /* 0 = BUNDLE_MAX_TOTAL_BYTES */
+	int64_t now;               /* analysis clock (seconds); 0 = time(NULL) */
+	uint64_t max_total_bytes;  /* 0 = BUNDLE_MAX_TOTAL_BYTES */
+	uint64_t max_member_bytes; /* 0 = ARCHIVE_IN_MAX_MEMBER (core/archive_in.h) */
+	unsigned max_ratio;        /* 0 = ARCHIVE_IN_MAX_RATIO */
 };
 
 struct bundle {
@@ -107,6 +109,14 @@ struct bundle {
 	struct api_error *api_errors;
 	size_t n_api_errors, cap_api_errors;
 
+	/* Google Cloud: gcloud JSON and Cloud Logging entries (ingest_gcp.c) */
+	struct gcp_facts gcp;
+
+	/* packet captures */
+	struct pcap_stats pcap;
+	struct pcap_conn *pcap_conns;
+	size_t n_pcap_conns, cap_pcap_conns;
+
 	/* some kind of fact reached MODEL_MAX_ITEMS: later ones were dropped, so
 	 * verdicts that need every item may be incomplete (the report says so) */
 	bool model_capped;
@@ -149,6 +159,7 @@ struct api_error *bundle_add_api_error(struct bundle *b);
 struct pod_meta *bundle_add_pod(struct bundle *b);
 struct service_meta *bundle_add_service(struct bundle *b);
 struct route_config *bundle_add_route_config(struct bundle *b);
+struct pcap_conn *bundle_add_pcap_conn(struct bundle *b);
 /* Record a time seen in the data (for the loose-files collection time). */
 void bundle_note_time(struct bundle *b, int64_t t);
 void bundle_watcher_missing(struct bundle *b, const char *secret, size_t len, const char *artifact,

@@ -6,10 +6,12 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
 #include "bundle.h"
+#include "capture.h"
 #include "cleanup.h"
 #include "error.h"
 #include "text.h"
@@ -22,6 +24,7 @@ enum ingest_mode {
 	MODE_DOC,
 	MODE_LINES,
 	MODE_BINARY,
+	MODE_CAPTURE, /* pcap / pcapng: streamed to capture.c */
 };
 
 enum doc_type {
@@ -31,13 +34,28 @@ enum doc_type {
 	DOC_DER,
 };
 
+/* The encoding of a member: UTF-16 with a byte order mark (what Windows
+ * PowerShell writes with `>`) is decoded to UTF-8 before anything else looks. */
+enum ingest_enc {
+	ENC_SNIFF = 0,
+	ENC_UTF8,
+	ENC_UTF16LE,
+	ENC_UTF16BE,
+};
+
 struct ingest {
 	struct bundle *b;
+	enum ingest_enc enc;
+	unsigned char pend[4]; /* an odd byte, or a high surrogate waiting for its pair */
+	size_t n_pend;
 	size_t ai;
 	enum ingest_mode mode;
 	enum doc_type doc;
+	bool pem_inside; /* a JSON/YAML document with "-----BEGIN " in it */
 	struct buf buf;
 	struct textscan *ts;
+	struct capture *cap;
+	enum capture_format cap_fmt;
 	struct buf line;
 	bool line_overflow;
 	unsigned lineno;
@@ -68,6 +86,7 @@ void ingest_free(struct ingest *in)
 	if (!in)
 		return;
 	textscan_free(in->ts);
+	capture_free(in->cap);
 	buf_release(&in->buf);
 	buf_release(&in->line);
 	free(in);
@@ -321,6 +340,38 @@ static enum ingest_mode decide_json(const char *d, size_t n, bool complete)
 	return MODE_LINES;
 }
 
+static bool name_ends(const char *path, const char *suffix)
+{
+	size_t pl = strlen(path), sl = strlen(suffix);
+
+	return pl >= sl && strcasecmp(path + pl - sl, suffix) == 0;
+}
+
+/* Binary junk under a name that promises evidence (overrides.yaml, a .pem/.crt/.key
+ * file, a .json listing): a failed member, named in the report's warnings and in
+ * the error verdicts of the checks that wanted it, never silently dropped. */
+static void binary_named_like_evidence(struct artifact *a)
+{
+	static const struct {
+		const char *suffix;
+		unsigned hint;
+		const char *what;
+	} names[] = {
+		{ ".yaml", HINT_OVERRIDES, "YAML" }, { ".yml", HINT_OVERRIDES, "YAML" },
+		{ ".pem", HINT_CERT, "PEM" },        { ".crt", HINT_CERT, "a certificate" },
+		{ ".key", HINT_CERT, "a key" },      { ".json", HINT_ROUTES, "JSON" },
+	};
+
+	if (!a->path)
+		return;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (name_ends(a->path, names[i].suffix)) {
+			a->hints |= names[i].hint;
+			artifact_fail(a, 0, "binary content where %s was expected", names[i].what);
+			return;
+		}
+}
+
 static void decide(struct ingest *in, bool complete)
 {
 	struct artifact *a = ingest_artifact(in);
@@ -332,6 +383,12 @@ static void decide(struct ingest *in, bool complete)
 		in->doc = DOC_JSON;
 		return;
 	}
+	in->cap_fmt = capture_sniff(in->buf.data, in->buf.len);
+	if (in->cap_fmt != CAPTURE_NONE) {
+		in->mode = MODE_CAPTURE;
+		a->kind = ART_CAPTURE;
+		return;
+	}
 	if (looks_binary(in->buf.data, in->buf.len)) {
 		unsigned char c0 = (unsigned char)in->buf.data[0];
 
@@ -341,22 +398,27 @@ static void decide(struct ingest *in, bool complete)
 		} else {
 			in->mode = MODE_BINARY;
 			a->kind = ART_BINARY;
+			binary_named_like_evidence(a);
 		}
 		return;
 	}
-	if (text_find(d, n, "-----BEGIN ")) {
-		in->mode = MODE_DOC;
-		in->doc = DOC_PEM;
-		return;
-	}
+	/* PEM inside a JSON or YAML document (ssl-certificates "certificate", an inline
+	 * block scalar) is judged from the parsed value; the raw text goes to the PEM
+	 * reader only when the document is not one we recognise */
+	in->pem_inside = text_find(d, n, "-----BEGIN ") != NULL;
 	if (n && (d[0] == '{' || d[0] == '[')) {
 		in->mode = decide_json(d, n, complete);
 		in->doc = DOC_JSON;
-		return;
-	}
-	if (looks_yaml(d, n)) {
+		if (in->mode == MODE_DOC || !in->pem_inside)
+			return;
+	} else if (looks_yaml(d, n)) {
 		in->mode = MODE_DOC;
 		in->doc = DOC_YAML;
+		return;
+	}
+	if (in->pem_inside) {
+		in->mode = MODE_DOC;
+		in->doc = DOC_PEM;
 		return;
 	}
 	in->mode = MODE_LINES;
@@ -376,11 +438,133 @@ static int doc_to_lines(struct ingest *in)
 	return r;
 }
 
+/* Start the capture reader with what was sniffed. */
+static int capture_start(struct ingest *in)
+{
+	int r = capture_begin(in->b, in->ai, in->cap_fmt, &in->cap);
+
+	if (r < 0)
+		return r;
+	r = capture_feed(in->cap, in->buf.data, in->buf.len);
+	buf_release(&in->buf);
+	return r;
+}
+
+static int feed_utf8(struct ingest *in, const void *data, size_t len);
+
+static void put_utf8(unsigned char *out, size_t *o, uint32_t cp)
+{
+	if (cp < 0x80) {
+		out[(*o)++] = (unsigned char)cp;
+	} else if (cp < 0x800) {
+		out[(*o)++] = (unsigned char)(0xC0 | (cp >> 6));
+		out[(*o)++] = (unsigned char)(0x80 | (cp & 0x3F));
+	} else if (cp < 0x10000) {
+		out[(*o)++] = (unsigned char)(0xE0 | (cp >> 12));
+		out[(*o)++] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+		out[(*o)++] = (unsigned char)(0x80 | (cp & 0x3F));
+	} else {
+		out[(*o)++] = (unsigned char)(0xF0 | (cp >> 18));
+		out[(*o)++] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+		out[(*o)++] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+		out[(*o)++] = (unsigned char)(0x80 | (cp & 0x3F));
+	}
+}
+
+/* Decode one chunk of UTF-16 (pending bytes first); a lone surrogate becomes U+FFFD. */
+static int feed_utf16(struct ingest *in, const unsigned char *d, size_t len)
+{
+	enum {
+		CHUNK = 4096
+	};
+	unsigned char out[CHUNK * 2 + 8];
+	size_t o = 0, i = 0;
+	bool le = in->enc == ENC_UTF16LE;
+
+	while (i < len) {
+		uint32_t u;
+		int r;
+
+		while (in->n_pend < 2 && i < len)
+			in->pend[in->n_pend++] = d[i++];
+		if (in->n_pend < 2)
+			break;
+		u = le ? (uint32_t)(in->pend[0] | (in->pend[1] << 8))
+		       : (uint32_t)((in->pend[0] << 8) | in->pend[1]);
+		if (u >= 0xD800 && u < 0xDC00) {
+			uint32_t lo;
+
+			while (in->n_pend < 4 && i < len)
+				in->pend[in->n_pend++] = d[i++];
+			if (in->n_pend < 4)
+				break;
+			lo = le ? (uint32_t)(in->pend[2] | (in->pend[3] << 8))
+			        : (uint32_t)((in->pend[2] << 8) | in->pend[3]);
+			if (lo >= 0xDC00 && lo < 0xE000) {
+				put_utf8(out, &o, 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00));
+				in->n_pend = 0;
+			} else {
+				put_utf8(out, &o, 0xFFFD);
+				memmove(in->pend, in->pend + 2, 2);
+				in->n_pend = 2;
+				continue;
+			}
+		} else {
+			put_utf8(out, &o, u >= 0xDC00 && u < 0xE000 ? 0xFFFD : u);
+			in->n_pend = 0;
+		}
+		if (o >= CHUNK * 2) {
+			r = feed_utf8(in, out, o);
+			if (r < 0)
+				return r;
+			o = 0;
+		}
+	}
+	return o ? feed_utf8(in, out, o) : 0;
+}
+
 int ingest_feed(struct ingest *in, const void *data, size_t len)
+{
+	const unsigned char *d = data;
+
+	ingest_artifact(in)->size += len;
+	if (in->enc == ENC_SNIFF) {
+		/* the first two bytes decide; a member of one byte is UTF-8 */
+		while (in->n_pend < 2 && len) {
+			in->pend[in->n_pend++] = *d++;
+			len--;
+		}
+		if (in->n_pend < 2)
+			return 0;
+		if (in->pend[0] == 0xFF && in->pend[1] == 0xFE)
+			in->enc = ENC_UTF16LE;
+		else if (in->pend[0] == 0xFE && in->pend[1] == 0xFF)
+			in->enc = ENC_UTF16BE;
+		else
+			in->enc = ENC_UTF8;
+		if (in->enc == ENC_UTF8) {
+			unsigned char first[2] = { in->pend[0], in->pend[1] };
+			int r;
+
+			in->n_pend = 0;
+			r = feed_utf8(in, first, 2);
+			if (r < 0)
+				return r;
+		} else {
+			in->n_pend = 0; /* the BOM is dropped */
+		}
+	}
+	if (!len)
+		return 0;
+	if (in->enc == ENC_UTF8)
+		return feed_utf8(in, d, len);
+	return feed_utf16(in, d, len);
+}
+
+static int feed_utf8(struct ingest *in, const void *data, size_t len)
 {
 	int r;
 
-	ingest_artifact(in)->size += len;
 	switch (in->mode) {
 	case MODE_SNIFF:
 		if (buf_append(&in->buf, data, len) < 0)
@@ -392,6 +576,8 @@ int ingest_feed(struct ingest *in, const void *data, size_t len)
 			return doc_to_lines(in);
 		if (in->mode == MODE_BINARY)
 			buf_release(&in->buf);
+		if (in->mode == MODE_CAPTURE)
+			return capture_start(in);
 		return 0;
 	case MODE_DOC:
 		r = buf_append(&in->buf, data, len);
@@ -407,6 +593,8 @@ int ingest_feed(struct ingest *in, const void *data, size_t len)
 		return lines_feed(in, data, len);
 	case MODE_BINARY:
 		return 0;
+	case MODE_CAPTURE:
+		return capture_feed(in->cap, data, len);
 	}
 	return 0;
 }
@@ -420,6 +608,8 @@ static int cap_is_not_fatal(const struct bundle *b, int r)
 }
 
 /* ---- documents ------------------------------------------------------------------ */
+
+static int doc_pem(struct ingest *in);
 
 static int doc_json(struct ingest *in)
 {
@@ -437,6 +627,8 @@ static int doc_json(struct ingest *in)
 			return r;
 		if (r > 0)
 			return 0;
+		if (in->pem_inside)
+			return doc_pem(in);
 		/* valid JSON but not a shape we know: maybe a single access-log line */
 		r = scan_buffer(in, in->buf.data ? in->buf.data : "", in->buf.len, &recognised);
 		if (r < 0)
@@ -446,6 +638,8 @@ static int doc_json(struct ingest *in)
 			a->kind = ART_UNKNOWN;
 		return 0;
 	}
+	if (in->pem_inside)
+		return doc_pem(in);
 	r = scan_buffer(in, in->buf.data ? in->buf.data : "", in->buf.len, &recognised);
 	if (r < 0)
 		return r;
@@ -496,6 +690,8 @@ static int doc_yaml(struct ingest *in)
 		if (any)
 			return 0;
 	}
+	if (in->pem_inside)
+		return doc_pem(in);
 	r = scan_buffer(in, in->buf.data ? in->buf.data : "", in->buf.len, &recognised);
 	if (r < 0)
 		return r;
@@ -529,10 +725,34 @@ int ingest_end(struct ingest *in)
 	struct artifact *a = ingest_artifact(in);
 	int r = 0;
 
+	if (in->enc == ENC_SNIFF && in->n_pend) {
+		/* a one-byte member */
+		unsigned char c = in->pend[0];
+
+		in->enc = ENC_UTF8;
+		in->n_pend = 0;
+		r = feed_utf8(in, &c, 1);
+		if (r < 0)
+			return r;
+	} else if (in->enc >= ENC_UTF16LE && in->n_pend) {
+		/* an odd last byte or a lone high surrogate */
+		unsigned char rep[3] = { 0xEF, 0xBF, 0xBD };
+
+		in->n_pend = 0;
+		r = feed_utf8(in, rep, sizeof(rep));
+		if (r < 0)
+			return r;
+	}
+
 	if (in->mode == MODE_SNIFF) {
 		decide(in, true);
 		if (in->mode == MODE_LINES) {
 			r = doc_to_lines(in);
+			if (r < 0)
+				return r;
+		}
+		if (in->mode == MODE_CAPTURE) {
+			r = capture_start(in);
 			if (r < 0)
 				return r;
 		}
@@ -554,6 +774,10 @@ int ingest_end(struct ingest *in)
 		break;
 	case MODE_LINES:
 		r = lines_finish(in);
+		break;
+	case MODE_CAPTURE:
+		r = capture_end(in->cap);
+		in->cap = NULL;
 		break;
 	case MODE_BINARY:
 	case MODE_SNIFF:

@@ -15,6 +15,8 @@
 
 #include <jansson.h>
 
+#include "model.h"
+
 struct artifact;
 struct bundle;
 struct ingest;
@@ -29,6 +31,13 @@ void ingest_free(struct ingest *in);
 /* Structured documents (ingest_json.c). Returns 1 when the value was recognised,
  * 0 when not, < 0 on allocation failure. a is the artifact being read. */
 int ingest_json_value(struct bundle *b, struct artifact *a, json_t *v, const char *pointer,
+                      unsigned line);
+
+/* A PEM value found inside a parsed document (a JSON string, a YAML block
+ * scalar): its certificates become cert records of the given role, located by
+ * the document pointer ptr (and line, 0 = unknown), never by the raw file text. */
+int ingest_cert_value(struct bundle *b, struct artifact *a, const char *pem, size_t len,
+                      enum cert_role role, const char *owner, const char *file, const char *ptr,
                       unsigned line);
 
 /* PEM/DER files found loose in the input (ingest_json.c). */

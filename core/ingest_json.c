@@ -14,9 +14,11 @@
 #include "bundle.h"
 #include "cleanup.h"
 #include "error.h"
+#include "gcp.h"
 #include "pem.h"
 #include "text.h"
 #include "yamljson.h"
+#include "base64.h"
 #include "banned.h"
 
 struct pend_att {
@@ -67,16 +69,9 @@ void ingest_pending_free(struct bundle *b)
 
 /* ---- small JSON helpers ---------------------------------------------------------- */
 
-static const char *jstr(const json_t *o, const char *key)
-{
-	json_t *v = json_object_get(o, key);
-
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
 static const char *jpath_str(const json_t *o, const char *k1, const char *k2)
 {
-	return jstr(json_object_get(o, k1), k2);
+	return json_str(json_object_get(o, k1), k2);
 }
 
 static int dup_str(char **dst, const char *s)
@@ -233,55 +228,21 @@ static bool is_key_data_key(const char *k)
 	return strcmp(k, "key") == 0 || strcmp(k, "tls.key") == 0 || strcmp(k, "key.pem") == 0;
 }
 
-/* base64 (standard, with or without padding, white space ignored) */
+/* base64 (standard, with or without padding, white space ignored), at most 16 MiB */
 static int b64_decode(const char *in, struct buf *out)
 {
-	struct buf clean = BUF_INIT;
-	size_t n;
-	int r = 0, len;
+	unsigned char *dst = NULL;
+	size_t n = strlen(in), len = 0;
+	int r;
 
-	for (const char *p = in; *p; p++)
-		if (*p != '\n' && *p != '\r' && *p != ' ' && *p != '\t')
-			if (buf_putc(&clean, *p) < 0) {
-				buf_release(&clean);
-				return -ENOMEM;
-			}
-	while (clean.len % 4)
-		if (buf_putc(&clean, '=') < 0) {
-			buf_release(&clean);
-			return -ENOMEM;
-		}
-	n = clean.len / 4 * 3;
-	if (n > (16u << 20)) {
-		buf_release(&clean);
+	if (n / 4 * 3 > (16u << 20))
 		return -ERANGE;
-	}
-	{
-		unsigned char *dst = malloc(n + 1);
-
-		if (!dst) {
-			buf_release(&clean);
-			return -ENOMEM;
-		}
-		len = clean.len ? EVP_DecodeBlock(dst, (const unsigned char *)clean.data,
-		                                  (int)clean.len)
-		                : 0;
-		if (len < 0) {
-			r = -EINVAL;
-		} else {
-			/* EVP_DecodeBlock counts padding bytes as zeros */
-			size_t pad = 0;
-
-			if (clean.len >= 1 && clean.data[clean.len - 1] == '=')
-				pad++;
-			if (clean.len >= 2 && clean.data[clean.len - 2] == '=')
-				pad++;
-			r = buf_append(out, dst, (size_t)len - pad);
-		}
-		OPENSSL_cleanse(dst, n + 1);
-		free(dst);
-	}
-	buf_release(&clean);
+	r = base64_decode(in, n, BASE64_SPACE, &dst, &len);
+	if (r < 0)
+		return r;
+	r = buf_append(out, dst, len);
+	OPENSSL_cleanse(dst, len);
+	free(dst);
 	return r;
 }
 
@@ -347,6 +308,41 @@ static int add_cert_chain(struct bundle *b, const struct artifact *a, const stru
 	return 0;
 }
 
+int ingest_cert_value(struct bundle *b, struct artifact *a, const char *pem, size_t len,
+                      enum cert_role role, const char *owner, const char *file, const char *ptr,
+                      unsigned line)
+{
+	struct pem_file f = { 0 };
+	size_t first = b->n_certs, leaf;
+	int r = pem_file_parse((const uint8_t *)pem, len, &f, NULL);
+
+	if (r == 0)
+		r = add_cert_chain(b, a, &f, role, owner, file, ptr, line, &leaf);
+	if (r == 0 && f.has_private_key) {
+		a->has_private_key = true;
+		b->input_has_private_key = true;
+	}
+	/* a line inside the value means nothing in the file: the pointer locates it */
+	for (size_t i = first; r == 0 && i < b->n_certs; i++)
+		b->certs[i].where.line = line;
+	pem_file_release(&f);
+	return r;
+}
+
+/* Record what a private key found beside a certificate says of it: matched or
+ * not (by public key), or why the key is unreadable. 0, -ENOMEM. */
+static int cert_take_key(struct cert_rec *c, const struct key_facts *kf)
+{
+	if (kf->status == PEM_OK) {
+		c->key_state = KEYSTATE_OK;
+		c->key_match = c->parsed ? cert_key_match(&c->facts, kf) : -1;
+		return 0;
+	}
+	c->key_state = KEYSTATE_BAD;
+	c->key_error = kf->status;
+	return dup_str(&c->key_error_text, pem_error_text(kf->status));
+}
+
 static int k8s_secret(struct bundle *b, struct artifact *a, const json_t *o, const char *ptr,
                       bool listed)
 {
@@ -367,7 +363,7 @@ static int k8s_secret(struct bundle *b, struct artifact *a, const json_t *o, con
 		return -ENOMEM;
 	if (listed)
 		b->secrets_listed = true;
-	if (dup_str(&s->type, jstr(o, "type")) < 0)
+	if (dup_str(&s->type, json_str(o, "type")) < 0)
 		return -ENOMEM;
 	if (set_loc(&s->where, a, ptr, yamljson_line(o), NULL) < 0)
 		return -ENOMEM;
@@ -427,17 +423,8 @@ static int k8s_secret(struct bundle *b, struct artifact *a, const json_t *o, con
 		}
 	}
 	if (leaf != SIZE_MAX && have_key) {
-		struct cert_rec *c = &b->certs[leaf];
-
-		if (kf.status == PEM_OK) {
-			c->key_state = KEYSTATE_OK;
-			c->key_match = c->parsed ? cert_key_match(&c->facts, &kf) : -1;
-		} else {
-			c->key_state = KEYSTATE_BAD;
-			c->key_error = kf.status;
-			if (dup_str(&c->key_error_text, pem_error_text(kf.status)) < 0)
-				r = -ENOMEM;
-		}
+		if (cert_take_key(&b->certs[leaf], &kf) < 0)
+			r = -ENOMEM;
 	}
 	key_facts_release(&kf);
 	return r < 0 ? r : 1;
@@ -456,7 +443,7 @@ static int k8s_pod(struct bundle *b, struct artifact *a, const json_t *o, const 
 	p = bundle_add_pod(b);
 	if (!p)
 		return -ENOMEM;
-	if (dup_str(&p->name, name) < 0 || dup_str(&p->app, jstr(labels, "app")) < 0 ||
+	if (dup_str(&p->name, name) < 0 || dup_str(&p->app, json_str(labels, "app")) < 0 ||
 	    dup_str(&p->phase, jpath_str(o, "status", "phase")) < 0)
 		return -ENOMEM;
 	json_array_foreach(cs, i, c) if (json_is_true(json_object_get(c, "ready"))) ready++;
@@ -488,7 +475,7 @@ static int k8s_service(struct bundle *b, struct artifact *a, const json_t *o, co
 		return -ENOMEM;
 	json_array_foreach(ing, i, e)
 	{
-		const char *ip = jstr(e, "ip") ? jstr(e, "ip") : jstr(e, "hostname");
+		const char *ip = json_str(e, "ip") ? json_str(e, "ip") : json_str(e, "hostname");
 
 		if (ip && strv_push_unique(&s->external_ips, ip) < 0)
 			return -ENOMEM;
@@ -499,7 +486,7 @@ static int k8s_service(struct bundle *b, struct artifact *a, const json_t *o, co
 static int k8s_object(struct bundle *b, struct artifact *a, const json_t *o, const char *ptr,
                       bool listed)
 {
-	const char *kind = jstr(o, "kind");
+	const char *kind = json_str(o, "kind");
 	const char *ts = jpath_str(o, "metadata", "creationTimestamp");
 	int64_t t;
 
@@ -531,7 +518,7 @@ static bool path_mentions(const char *path, const char *word)
 
 static int k8s_list(struct bundle *b, struct artifact *a, const json_t *o, const char *ptr)
 {
-	const char *kind = jstr(o, "kind");
+	const char *kind = json_str(o, "kind");
 	json_t *items = json_object_get(o, "items"), *it;
 	size_t i;
 
@@ -548,7 +535,7 @@ static int k8s_list(struct bundle *b, struct artifact *a, const json_t *o, const
 		char p[64];
 		int r;
 
-		if (!json_is_object(it) || !jstr(it, "kind"))
+		if (!json_is_object(it) || !json_str(it, "kind"))
 			continue;
 		snprintf(p, sizeof(p), "%s/items/%zu", ptr, i);
 		r = k8s_object(b, a, it, p, true);
@@ -564,10 +551,36 @@ static bool is_overrides(const json_t *o)
 {
 	if (json_is_array(json_object_get(o, "virtualhosts")))
 		return true;
-	return jstr(o, "org") &&
+	return json_str(o, "org") &&
 	       (json_object_get(o, "instanceID") || json_object_get(o, "envs") ||
 	        json_object_get(o, "k8sCluster") || json_object_get(o, "gcp") ||
 	        json_object_get(o, "ingressGateways") || json_object_get(o, "cassandra"));
+}
+
+/* sslCert / sslKey given inline (a YAML block scalar) instead of by path */
+static int vhost_inline_pem(struct bundle *b, struct artifact *a, const json_t *vh,
+                            const char *name, const char *ptr)
+{
+	const char *cert = json_str(vh, "sslCert"), *key = json_str(vh, "sslKey");
+	struct key_facts kf = { 0 };
+	size_t first = b->n_certs;
+	char p[160];
+	int r;
+
+	if (!cert || !strstr(cert, "-----BEGIN "))
+		return 0;
+	snprintf(p, sizeof(p), "%s/sslCert", ptr);
+	r = ingest_cert_value(b, a, cert, strlen(cert), CERT_ROLE_VHOST, name, "sslCert", p,
+	                      yamljson_line(json_object_get(vh, "sslCert")));
+	if (r < 0 || !key || b->n_certs == first)
+		return r;
+	a->has_private_key = true;
+	b->input_has_private_key = true;
+	if (pem_parse_key_file((const uint8_t *)key, strlen(key), &kf, NULL) == 0) {
+		r = cert_take_key(&b->certs[first], &kf);
+	}
+	key_facts_release(&kf);
+	return r;
 }
 
 static int overrides(struct bundle *b, struct artifact *a, const json_t *o, const char *ptr)
@@ -576,14 +589,14 @@ static int overrides(struct bundle *b, struct artifact *a, const json_t *o, cons
 	size_t i;
 
 	b->overrides_seen = true;
-	if (!b->overrides.org && dup_str(&b->overrides.org, jstr(o, "org")) < 0)
+	if (!b->overrides.org && dup_str(&b->overrides.org, json_str(o, "org")) < 0)
 		return -ENOMEM;
 	if (!b->overrides.instance_id &&
-	    dup_str(&b->overrides.instance_id, jstr(o, "instanceID")) < 0)
+	    dup_str(&b->overrides.instance_id, json_str(o, "instanceID")) < 0)
 		return -ENOMEM;
 	if (!b->overrides.project) {
 		const char *p = jpath_str(o, "gcp", "projectID") ? jpath_str(o, "gcp", "projectID")
-		                                                 : jstr(o, "gcpProjectID");
+		                                                 : json_str(o, "gcpProjectID");
 
 		if (dup_str(&b->overrides.project, p) < 0)
 			return -ENOMEM;
@@ -597,15 +610,15 @@ static int overrides(struct bundle *b, struct artifact *a, const json_t *o, cons
 		char p[96];
 		json_t *ag;
 
-		if (!json_is_object(vh) || !jstr(vh, "name"))
+		if (!json_is_object(vh) || !json_str(vh, "name"))
 			continue;
 		v = bundle_add_vhost(b);
 		if (!v)
 			return -ENOMEM;
-		if (dup_str(&v->name, jstr(vh, "name")) < 0 ||
-		    dup_str(&v->ssl_cert_path, jstr(vh, "sslCertPath")) < 0 ||
-		    dup_str(&v->ssl_key_path, jstr(vh, "sslKeyPath")) < 0 ||
-		    dup_str(&v->ssl_secret, jstr(vh, "sslSecret")) < 0)
+		if (dup_str(&v->name, json_str(vh, "name")) < 0 ||
+		    dup_str(&v->ssl_cert_path, json_str(vh, "sslCertPath")) < 0 ||
+		    dup_str(&v->ssl_key_path, json_str(vh, "sslKeyPath")) < 0 ||
+		    dup_str(&v->ssl_secret, json_str(vh, "sslSecret")) < 0)
 			return -ENOMEM;
 		ag = json_object_get(vh, "additionalGateways");
 		v->gateways_known = true;
@@ -613,6 +626,8 @@ static int overrides(struct bundle *b, struct artifact *a, const json_t *o, cons
 		    strv_from_json(&v->host_aliases, json_object_get(vh, "hostAliases")) < 0)
 			return -ENOMEM;
 		snprintf(p, sizeof(p), "%s/virtualhosts/%zu", ptr, i);
+		if (vhost_inline_pem(b, a, vh, v->name, p) < 0)
+			return -ENOMEM;
 		{
 			json_t *ex = json_pack("{s:O*,s:O*}", "name", json_object_get(vh, "name"),
 			                       "additionalGateways", ag);
@@ -638,7 +653,7 @@ static const char *strip_prefix(const char *s, const char *prefix)
 
 static int api_instance_obj(struct bundle *b, struct artifact *a, const json_t *o, const char *ptr)
 {
-	const char *name = jstr(o, "name");
+	const char *name = json_str(o, "name");
 	struct api_instance *s;
 
 	if (!name)
@@ -647,8 +662,8 @@ static int api_instance_obj(struct bundle *b, struct artifact *a, const json_t *
 	s = bundle_instance(b, name);
 	if (!s)
 		return -ENOMEM;
-	if (dup_str(&s->host, jstr(o, "host")) < 0 ||
-	    dup_str(&s->location, jstr(o, "location")) < 0)
+	if (dup_str(&s->host, json_str(o, "host")) < 0 ||
+	    dup_str(&s->location, json_str(o, "location")) < 0)
 		return -ENOMEM;
 	if (!s->where.artifact && set_loc(&s->where, a, ptr, yamljson_line(o), NULL) < 0)
 		return -ENOMEM;
@@ -676,7 +691,7 @@ static int api_object(struct bundle *b, struct artifact *a, const json_t *o, con
 		b->envgroups_listed = true;
 		json_array_foreach(arr, i, it)
 		{
-			const char *name = jstr(it, "name");
+			const char *name = json_str(it, "name");
 			struct api_envgroup *g;
 			char p[64];
 
@@ -696,8 +711,8 @@ static int api_object(struct bundle *b, struct artifact *a, const json_t *o, con
 	if ((arr = json_object_get(o, "environmentGroupAttachments")) && json_is_array(arr)) {
 		json_array_foreach(arr, i, it)
 		{
-			const char *g = jstr(it, "environmentGroupId"),
-			           *env = jstr(it, "environment");
+			const char *g = json_str(it, "environmentGroupId"),
+			           *env = json_str(it, "environment");
 			struct api_envgroup *eg;
 
 			if (!g || !env)
@@ -720,7 +735,7 @@ static int api_object(struct bundle *b, struct artifact *a, const json_t *o, con
 		pa->artifact = (size_t)(a - b->artifacts);
 		json_array_foreach(arr, i, it)
 		{
-			const char *env = jstr(it, "environment");
+			const char *env = json_str(it, "environment");
 
 			if (env && strv_push_unique(&pa->envs, env) < 0)
 				return -ENOMEM;
@@ -737,14 +752,14 @@ static int api_object(struct bundle *b, struct artifact *a, const json_t *o, con
 		if (!ae)
 			return -ENOMEM;
 		ae->code = (int)json_integer_value(json_object_get(e, "code"));
-		if (dup_str(&ae->status, jstr(e, "status")) < 0 ||
-		    dup_str(&ae->message, jstr(e, "message")) < 0 ||
+		if (dup_str(&ae->status, json_str(e, "status")) < 0 ||
+		    dup_str(&ae->message, json_str(e, "message")) < 0 ||
 		    set_loc(&ae->where, a, "/error", 0, e) < 0)
 			return -ENOMEM;
 		return 1;
 	}
 	/* an organization */
-	if (jstr(o, "name") &&
+	if (json_str(o, "name") &&
 	    (json_object_get(o, "runtimeType") || json_object_get(o, "subscriptionType") ||
 	     json_object_get(o, "billingType") || json_object_get(o, "analyticsRegion") ||
 	     json_object_get(o, "apigeeProjectId") ||
@@ -752,9 +767,9 @@ static int api_object(struct bundle *b, struct artifact *a, const json_t *o, con
 		struct api_org *org = &b->org;
 
 		org->seen = true;
-		if (dup_str(&org->name, strip_prefix(jstr(o, "name"), "organizations/")) < 0 ||
-		    dup_str(&org->runtime_type, jstr(o, "runtimeType")) < 0 ||
-		    dup_str(&org->authorized_network, jstr(o, "authorizedNetwork")) < 0 ||
+		if (dup_str(&org->name, strip_prefix(json_str(o, "name"), "organizations/")) < 0 ||
+		    dup_str(&org->runtime_type, json_str(o, "runtimeType")) < 0 ||
+		    dup_str(&org->authorized_network, json_str(o, "authorizedNetwork")) < 0 ||
 		    strv_from_json(&org->environments, json_object_get(o, "environments")) < 0 ||
 		    set_loc(&org->where, a, ptr, yamljson_line(o),
 		            json_object_get(o, "environments")) < 0)
@@ -762,7 +777,7 @@ static int api_object(struct bundle *b, struct artifact *a, const json_t *o, con
 		return 1;
 	}
 	/* one instance */
-	if (jstr(o, "name") && jstr(o, "host") &&
+	if (json_str(o, "name") && json_str(o, "host") &&
 	    (json_object_get(o, "location") || json_object_get(o, "port")))
 		return api_instance_obj(b, a, o, ptr);
 	return 0;
@@ -820,7 +835,7 @@ static int tls_entry(struct bundle *b, struct artifact *a, const json_t *e, enum
 		return r;
 	if (json_is_object(cerr)) {
 		struct cert_rec *c = bundle_add_cert(b);
-		enum pem_error pe = pem_error_from_name(jstr(cerr, "class"));
+		enum pem_error pe = pem_error_from_name(json_str(cerr, "class"));
 
 		if (!c)
 			return -ENOMEM;
@@ -828,8 +843,8 @@ static int tls_entry(struct bundle *b, struct artifact *a, const json_t *e, enum
 		c->key_match = -1;
 		c->error = pe == PEM_ERR__INVALID ? PEM_ERR_BAD_DER : pe;
 		if (dup_str(&c->owner, owner) < 0 || dup_str(&c->file, file) < 0 ||
-		    dup_str(&c->error_text,
-		            jstr(cerr, "text") ? jstr(cerr, "text") : pem_error_text(c->error)) < 0)
+		    dup_str(&c->error_text, json_str(cerr, "text") ? json_str(cerr, "text")
+		                                                   : pem_error_text(c->error)) < 0)
 			return -ENOMEM;
 		snprintf(p, sizeof(p), "%s/cert_error", ptr);
 		if (set_loc(&c->where, a, p, 0, cerr) < 0)
@@ -842,12 +857,13 @@ static int tls_entry(struct bundle *b, struct artifact *a, const json_t *e, enum
 		/* the key file could not be read or parsed: the collector says why */
 		json_t *ke = json_object_get(e, "key_error");
 		struct cert_rec *c = &b->certs[leaf];
-		enum pem_error pe = pem_error_from_name(jstr(ke, "class"));
+		enum pem_error pe = pem_error_from_name(json_str(ke, "class"));
 
 		c->key_state = KEYSTATE_BAD;
 		c->key_error = pe == PEM_ERR__INVALID ? PEM_ERR_BAD_DER : pe;
-		if (dup_str(&c->key_error_text,
-		            jstr(ke, "text") ? jstr(ke, "text") : pem_error_text(c->key_error)) < 0)
+		if (dup_str(&c->key_error_text, json_str(ke, "text")
+		                                        ? json_str(ke, "text")
+		                                        : pem_error_text(c->key_error)) < 0)
 			return -ENOMEM;
 	}
 	if (leaf != SIZE_MAX && json_is_object(key)) {
@@ -866,8 +882,9 @@ static int tls_entry(struct bundle *b, struct artifact *a, const json_t *e, enum
 				c->key_state = KEYSTATE_BAD;
 				c->key_error = kf.status;
 				if (dup_str(&c->key_error_text,
-				            jstr(key, "error") ? jstr(key, "error")
-				                               : pem_error_text(kf.status)) < 0) {
+				            json_str(key, "error")
+				                    ? json_str(key, "error")
+				                    : pem_error_text(kf.status)) < 0) {
 					key_facts_release(&kf);
 					return -ENOMEM;
 				}
@@ -895,7 +912,7 @@ static int collector_probes(struct bundle *b, struct artifact *a, const json_t *
 
 		if (!p)
 			return -ENOMEM;
-		p->outcome = probe_outcome_from_name(jstr(it, "outcome"));
+		p->outcome = probe_outcome_from_name(json_str(it, "outcome"));
 		if (p->outcome == PROBE__INVALID)
 			p->outcome = PROBE_ERROR;
 		p->port = (int)json_integer_value(json_object_get(it, "port"));
@@ -903,15 +920,19 @@ static int collector_probes(struct bundle *b, struct artifact *a, const json_t *
 		                       ? json_is_true(json_object_get(verify, "ok"))
 		                       : -1;
 		p->verify_code = (long)json_integer_value(json_object_get(verify, "code"));
-		if (dup_str(&p->host, jstr(it, "host")) < 0 ||
-		    dup_str(&p->address, jstr(it, "address")) < 0 ||
-		    dup_str(&p->sni, jstr(it, "sni")) < 0 ||
-		    dup_str(&p->alert, jstr(it, "alert")) < 0 ||
-		    dup_str(&p->error, jstr(it, "error")) < 0 ||
-		    dup_str(&p->protocol, jstr(it, "protocol")) < 0 ||
-		    dup_str(&p->cipher, jstr(it, "cipher")) < 0 ||
-		    dup_str(&p->verify_error, jstr(verify, "error")) < 0)
+		if (dup_str(&p->host, json_str(it, "host")) < 0 ||
+		    dup_str(&p->address, json_str(it, "address")) < 0 ||
+		    dup_str(&p->sni, json_str(it, "sni")) < 0 ||
+		    dup_str(&p->alert, json_str(it, "alert")) < 0 ||
+		    dup_str(&p->error, json_str(it, "error")) < 0 ||
+		    dup_str(&p->protocol, json_str(it, "protocol")) < 0 ||
+		    dup_str(&p->cipher, json_str(it, "cipher")) < 0 ||
+		    dup_str(&p->verify_error, json_str(verify, "error")) < 0)
 			return -ENOMEM;
+		p->verify_class = p->verify_ok == 1    ? VERIFY_OK
+		                  : p->verify_ok != 0  ? VERIFY_UNKNOWN
+		                  : p->verify_code > 0 ? verify_class_from_code(p->verify_code)
+		                                       : verify_class_from_text(p->verify_error);
 		snprintf(ptr, sizeof(ptr), "/probes/%zu", i);
 		{
 			json_t *ex = json_pack("{s:O*,s:O*,s:O*,s:O*}", "address",
@@ -935,7 +956,7 @@ static int collector_probes(struct bundle *b, struct artifact *a, const json_t *
 			memcpy(p->leaf_sha256, b->certs[leaf].facts.sha256, sizeof(p->leaf_sha256));
 		}
 		{
-			const char *t = jstr(it, "time");
+			const char *t = json_str(it, "time");
 			int64_t tt;
 
 			if (t && text_parse_time(t, strlen(t), &tt) == 0)
@@ -953,7 +974,7 @@ static int collector_secrets(struct bundle *b, struct artifact *a, const json_t 
 	b->secrets_listed = true;
 	json_array_foreach(arr, i, it)
 	{
-		const char *name = jstr(it, "name");
+		const char *name = json_str(it, "name");
 		struct secret_meta *s;
 		json_t *keys = json_object_get(it, "data_keys"), *tls = json_object_get(it, "tls");
 		char ptr[64];
@@ -961,7 +982,7 @@ static int collector_secrets(struct bundle *b, struct artifact *a, const json_t 
 		if (!name)
 			continue;
 		s = bundle_secret(b, name);
-		if (!s || dup_str(&s->type, jstr(it, "type")) < 0)
+		if (!s || dup_str(&s->type, json_str(it, "type")) < 0)
 			return -ENOMEM;
 		if (json_is_object(keys)) {
 			const char *k;
@@ -977,7 +998,7 @@ static int collector_secrets(struct bundle *b, struct artifact *a, const json_t 
 			return -ENOMEM;
 		if (json_is_object(tls)) {
 			snprintf(ptr, sizeof(ptr), "/items/%zu/tls", i);
-			if (tls_entry(b, a, tls, CERT_ROLE_SECRET, name, jstr(tls, "cert_key"),
+			if (tls_entry(b, a, tls, CERT_ROLE_SECRET, name, json_str(tls, "cert_key"),
 			              ptr) < 0)
 				return -ENOMEM;
 		}
@@ -995,8 +1016,8 @@ static int collector_tls_files(struct bundle *b, struct artifact *a, const json_
 		char ptr[64];
 
 		snprintf(ptr, sizeof(ptr), "/items/%zu", i);
-		if (tls_entry(b, a, it, CERT_ROLE_VHOST, jstr(it, "virtualhost"),
-		              jstr(it, "cert_path"), ptr) < 0)
+		if (tls_entry(b, a, it, CERT_ROLE_VHOST, json_str(it, "virtualhost"),
+		              json_str(it, "cert_path"), ptr) < 0)
 			return -ENOMEM;
 	}
 	return 1;
@@ -1013,7 +1034,7 @@ static int manifest_sources(struct bundle *b, const json_t *o)
 		struct manifest_source *ms;
 		int r;
 
-		if (!jstr(it, "name") || !jstr(it, "status"))
+		if (!json_str(it, "name") || !json_str(it, "status"))
 			continue;
 		r = model_grow((void **)&b->sources, &b->cap_sources, b->n_sources,
 		               sizeof(*b->sources));
@@ -1024,9 +1045,9 @@ static int manifest_sources(struct bundle *b, const json_t *o)
 		if (r < 0)
 			return r;
 		ms = &b->sources[b->n_sources++];
-		if (dup_str(&ms->name, jstr(it, "name")) < 0 ||
-		    dup_str(&ms->status, jstr(it, "status")) < 0 ||
-		    dup_str(&ms->reason, jstr(it, "reason")) < 0)
+		if (dup_str(&ms->name, json_str(it, "name")) < 0 ||
+		    dup_str(&ms->status, json_str(it, "status")) < 0 ||
+		    dup_str(&ms->reason, json_str(it, "reason")) < 0)
 			return -ENOMEM;
 	}
 	return 0;
@@ -1046,7 +1067,8 @@ static int redaction_doc(struct bundle *b, struct artifact *a, const json_t *o)
 		struct redaction_count *rc;
 		int r;
 
-		if (!jstr(it, "rule") || !json_is_integer(count) || json_integer_value(count) < 0)
+		if (!json_str(it, "rule") || !json_is_integer(count) ||
+		    json_integer_value(count) < 0)
 			continue;
 		r = model_grow((void **)&b->redactions, &b->cap_redactions, b->n_redactions,
 		               sizeof(*b->redactions));
@@ -1058,7 +1080,7 @@ static int redaction_doc(struct bundle *b, struct artifact *a, const json_t *o)
 			return r;
 		rc = &b->redactions[b->n_redactions++];
 		rc->count = (uint64_t)json_integer_value(count);
-		if (dup_str(&rc->rule, jstr(it, "rule")) < 0)
+		if (dup_str(&rc->rule, json_str(it, "rule")) < 0)
 			return -ENOMEM;
 	}
 	return 1;
@@ -1078,7 +1100,8 @@ static int manifest(struct bundle *b, struct artifact *a, const json_t *o)
 		return -ENOMEM;
 	b->is_collected = true;
 	mark(a, ART_MANIFEST);
-	if (dup_str(&b->tool_version, jstr(o, "tool_version")) < 0 || manifest_sources(b, o) < 0)
+	if (dup_str(&b->tool_version, json_str(o, "tool_version")) < 0 ||
+	    manifest_sources(b, o) < 0)
 		return -ENOMEM;
 	if (slash && !b->top && !(b->top = strndup(a->path, (size_t)(slash - a->path))))
 		return -ENOMEM;
@@ -1088,7 +1111,7 @@ static int manifest(struct bundle *b, struct artifact *a, const json_t *o)
 	json_array_foreach(arts, i, it)
 	{
 		json_t *src = json_object_get(it, "source");
-		const char *path = jstr(it, "path");
+		const char *path = json_str(it, "path");
 		struct pend_src *ps;
 
 		if (!path)
@@ -1097,7 +1120,7 @@ static int manifest(struct bundle *b, struct artifact *a, const json_t *o)
 			break;
 		ps = &p->src[p->n_src++];
 		ps->path = strdup(path);
-		ps->url = jstr(src, "url") ? strdup(jstr(src, "url")) : NULL;
+		ps->url = json_str(src, "url") ? strdup(json_str(src, "url")) : NULL;
 		ps->status = json_is_integer(json_object_get(it, "http_status"))
 		                     ? (int)json_integer_value(json_object_get(it, "http_status"))
 		                     : -1;
@@ -1120,10 +1143,10 @@ static int collector_pem_file(struct bundle *b, struct artifact *a, const json_t
 
 	json_array_foreach(items, i, it)
 	{
-		const char *label = jstr(it, "label");
+		const char *label = json_str(it, "label");
 		json_t *err = json_object_get(it, "error");
 		enum pem_error e =
-		        json_is_object(err) ? pem_error_from_name(jstr(err, "class")) : PEM_OK;
+		        json_is_object(err) ? pem_error_from_name(json_str(err, "class")) : PEM_OK;
 
 		if (e == PEM_ERR__INVALID)
 			e = PEM_ERR_BAD_DER;
@@ -1185,7 +1208,7 @@ static int collector_pem_file(struct bundle *b, struct artifact *a, const json_t
 			return -ENOMEM;
 		c->role = CERT_ROLE_LOOSE;
 		c->key_match = -1;
-		c->error = pem_error_from_name(jstr(err, "class"));
+		c->error = pem_error_from_name(json_str(err, "class"));
 		if (c->error == PEM_ERR__INVALID || c->error == PEM_OK)
 			c->error = PEM_ERR_BAD_DER;
 		if (dup_str(&c->error_text, pem_error_text(c->error)) < 0 ||
@@ -1225,19 +1248,11 @@ int ingest_json_value(struct bundle *b, struct artifact *a, json_t *v, const cha
 	int r;
 
 	(void)line;
-	if (json_is_array(v)) {
-		json_t *first = json_array_get(v, 0);
-
-		if (json_is_object(first) && jstr(first, "kind") &&
-		    strncmp(jstr(first, "kind"), "compute#", 8) == 0) {
-			mark(a, ART_GCP_JSON);
-			return 1;
-		}
-		return 0;
-	}
+	if (json_is_array(v))
+		return ingest_gcp_value(b, a, v, pointer);
 	if (!json_is_object(v))
 		return 0;
-	format = jstr(v, "format");
+	format = json_str(v, "format");
 	if (format && strncmp(format, "apigee-bundle/manifest", 22) == 0)
 		return manifest(b, a, v);
 	if (format && strncmp(format, "apigee-bundle/redaction", 23) == 0)
@@ -1246,14 +1261,10 @@ int ingest_json_value(struct bundle *b, struct artifact *a, json_t *v, const cha
 		mark(a, ART_COLLECTOR_JSON);
 		return 1;
 	}
-	kind = jstr(v, "kind");
+	kind = json_str(v, "kind");
 	if (kind && strncmp(kind, "apigee-bundle/", 14) == 0)
 		return collector_doc(b, a, v, kind);
-	if (kind && strncmp(kind, "compute#", 8) == 0) {
-		mark(a, ART_GCP_JSON);
-		return 1;
-	}
-	if (kind && jstr(v, "apiVersion")) {
+	if (kind && json_str(v, "apiVersion")) {
 		size_t kl = strlen(kind);
 
 		if (kl >= 4 && strcmp(kind + kl - 4, "List") == 0)
@@ -1266,6 +1277,9 @@ int ingest_json_value(struct bundle *b, struct artifact *a, json_t *v, const cha
 	}
 	if (is_overrides(v))
 		return overrides(b, a, v, pointer);
+	r = ingest_gcp_value(b, a, v, pointer);
+	if (r != 0)
+		return r;
 	r = api_object(b, a, v, pointer);
 	if (r > 0)
 		mark(a, ART_API_JSON);
@@ -1407,11 +1421,17 @@ static struct api_instance *attachment_owner(struct bundle *b, const struct arti
 	return NULL;
 }
 
+/* "./certs/x.pem", ".\\certs\\x.pem", "C:\\certs\\x.pem" -> "certs/x.pem" / "/certs/x.pem" */
 static void normalize_rel(const char *p, char *out, size_t size)
 {
-	while (p[0] == '.' && p[1] == '/')
+	if (((p[0] >= 'A' && p[0] <= 'Z') || (p[0] >= 'a' && p[0] <= 'z')) && p[1] == ':')
+		p += 2; /* a Windows drive */
+	while (p[0] == '.' && (p[1] == '/' || p[1] == '\\'))
 		p += 2;
 	snprintf(out, size, "%s", p);
+	for (char *c = out; *c; c++)
+		if (*c == '\\')
+			*c = '/';
 }
 
 /* a loose file's path matches a path named in overrides.yaml (relative to it) */
@@ -1467,11 +1487,25 @@ static bool same_dir(const char *x, const char *y)
 	return lx == ly && strncmp(x, y, lx) == 0;
 }
 
+/* The member a path of overrides.yaml names: 1 + its index, 0 when not in the input. */
+static size_t resolve_named(const struct bundle *b, const char *overrides_artifact,
+                            const char *named)
+{
+	for (size_t i = 0; i < b->n_artifacts; i++)
+		if (b->artifacts[i].path &&
+		    file_matches(b->artifacts[i].path, overrides_artifact, named))
+			return i + 1;
+	return 0;
+}
+
 static int link_vhost_files(struct bundle *b)
 {
 	for (size_t v = 0; v < b->n_vhosts; v++) {
 		struct vhost *vh = &b->vhosts[v];
 		ssize_t leaf = -1;
+
+		vh->cert_file = resolve_named(b, vh->where.artifact, vh->ssl_cert_path);
+		vh->key_file = resolve_named(b, vh->where.artifact, vh->ssl_key_path);
 
 		for (size_t i = 0; i < b->n_certs; i++) {
 			struct cert_rec *c = &b->certs[i];

@@ -107,6 +107,7 @@ static const char *const artifact_kind_names[ART__MAX] = {
 	[ART_COLLECTOR_JSON] = "collector-facts",
 	[ART_TEXT] = "text",
 	[ART_BINARY] = "binary",
+	[ART_CAPTURE] = "packet-capture",
 };
 
 const char *artifact_kind_name(enum artifact_kind k)

@@ -125,6 +125,10 @@ struct vhost {
 	bool gateways_known;
 	struct strv host_aliases; /* apigeectl-era hostAliases */
 	struct loc where;
+	/* the members sslCertPath / sslKeyPath name, resolved once by ingest against the
+	 * folder (relative, other base folder, bare names, Windows paths): 1 + index in
+	 * bundle.artifacts, 0 = not in the input */
+	size_t cert_file, key_file;
 };
 
 struct overrides {
@@ -189,6 +193,11 @@ struct access_log_stats {
 	size_t n_samples;
 	uint64_t distinct_remote; /* distinct remote addresses among rejected entries */
 	bool distinct_capped;
+	/* filter_chain_not_found lines of other workloads (a sidecar's listener, not the
+	 * ingress: no ingressgateway pod/file name, local port not 443/8443): set aside */
+	uint64_t not_ingress;
+	char not_ingress_local[64]; /* the first such line's local address */
+	char not_ingress_file[128]; /* and its file */
 };
 
 struct watcher_missing {
@@ -218,6 +227,30 @@ enum curl_symptom {
 	CURL_SYM_OK = 1 << 7,          /* handshake completed and an HTTP status arrived */
 };
 
+/* What a certificate verification failure means, decided once in ingest from the
+ * OpenSSL verify code (s_client, probes) or from the client's error text (curl with
+ * OpenSSL, LibreSSL, NSS, Schannel, Secure Transport). The checks read only this. */
+enum verify_class {
+	VERIFY_UNKNOWN = 0,    /* no verification result shown */
+	VERIFY_OK,             /* verify return code 0, "SSL certificate verify ok" */
+	VERIFY_VALIDITY,       /* 9/10: not yet valid / expired (TLS-005's business) */
+	VERIFY_UNTRUSTED_ROOT, /* 18/19: self-signed or a private root the client lacks */
+	VERIFY_MISSING_ISSUER, /* 2/20/21: unable to get issuer, missing intermediate */
+	VERIFY_HOST_MISMATCH,  /* 62: name mismatch (TLS-006's business) */
+	VERIFY_OTHER,
+};
+
+const char *verify_class_name(enum verify_class c);
+enum verify_class verify_class_from_code(long code);
+enum verify_class verify_class_from_text(const char *text);
+
+/* The trust a client verified against, read from its command line. */
+enum trust_source {
+	TRUST_DEFAULT = 0, /* the client's default store (no CA option seen) */
+	TRUST_CA_GIVEN,    /* -CAfile / -CApath / --cacert / --capath */
+	TRUST_NONE,        /* -k / --insecure: verification result ignored */
+};
+
 struct curl_trace {
 	int exit_code;     /* curl: (NN); -1 when not shown */
 	char *tls_library; /* "OpenSSL", "LibreSSL", "schannel", "SecureTransport", NULL */
@@ -232,6 +265,12 @@ struct curl_trace {
 	char *verify_error;  /* "certificate has expired", "self-signed certificate", ... */
 	char *connect_error; /* "Connection refused", "Could not resolve host", ... */
 	struct loc where;    /* line of the decisive message */
+	enum verify_class verify_class;
+	enum trust_source trust;
+	bool tls;                /* https URL or a TLS handshake line */
+	char leaf_subject[256];  /* "*  subject: ..." of the served certificate */
+	char leaf_issuer[256];   /* "*  issuer: ..." */
+	char leaf_not_after[40]; /* "*  expire date: ..." */
 };
 
 struct sclient_trace {
@@ -245,6 +284,10 @@ struct sclient_trace {
 	char *verify_text;
 	char *leaf_subject;
 	struct loc where;
+	enum verify_class verify_class; /* from verify_code */
+	enum trust_source trust;
+	char host[256];        /* -servername, else the host of -connect */
+	char leaf_issuer[256]; /* depth 0 "i:" / "issuer=" */
 };
 
 enum probe_outcome {
@@ -279,6 +322,7 @@ struct probe {
 	int verify_ok; /* -1 unknown, 0 failed, 1 ok */
 	long verify_code;
 	char *verify_error;
+	enum verify_class verify_class; /* from verify_code / verify_error */
 	struct loc where;
 };
 
@@ -319,6 +363,74 @@ struct api_error {
 	struct loc where;
 };
 
+/* ---- packet captures (core/capture.c) ------------------------------------- */
+
+enum pcap_tcp_state {
+	PCAP_TCP_MIDSTREAM = 0, /* no SYN in the capture */
+	PCAP_TCP_NO_ANSWER,     /* SYN(s) without SYN-ACK before the capture ended */
+	PCAP_TCP_REFUSED,       /* SYN answered by a reset */
+	PCAP_TCP_ESTABLISHED,   /* SYN-ACK seen */
+};
+
+/* What the server did after a ClientHello and before any ServerHello. */
+enum pcap_hs_end {
+	PCAP_END_NONE = 0, /* nothing (or a ServerHello) */
+	PCAP_END_RST,
+	PCAP_END_FIN,
+	PCAP_END_ALERT,
+};
+
+#define PCAP_MAX_ALERTS 4
+
+struct pcap_alert {
+	uint8_t level, desc;
+	bool from_server;
+	bool before_done; /* before the handshake completed (cleartext) */
+	uint64_t frame;
+	int64_t time_us;
+};
+
+/* One TCP connection of a capture that tried to connect or carried a ClientHello. */
+struct pcap_conn {
+	char client[48], server[48]; /* addresses as text */
+	uint16_t client_port, server_port;
+	enum pcap_tcp_state tcp;
+	uint64_t first_frame; /* first packet of the connection */
+	int64_t first_us;     /* its time, microseconds since the epoch */
+	int64_t last_us;      /* time of its last packet */
+	bool client_hello;
+	bool has_sni;
+	char *sni; /* NULL without SNI */
+	uint16_t client_version;
+	uint64_t ch_frame;
+	int64_t ch_us;
+	bool server_hello;
+	uint16_t version; /* negotiated (supported_versions aware) */
+	uint64_t sh_frame;
+	enum pcap_hs_end end;
+	uint64_t end_frame;
+	int64_t end_us;
+	struct pcap_alert alerts[PCAP_MAX_ALERTS];
+	size_t n_alerts;
+	long cert_index; /* served leaf in bundle->certs, -1 none */
+	uint64_t cert_frame;
+	int64_t cert_us;
+	bool stream_cut;  /* the capture lacks bytes of this stream (snap length, hole) */
+	struct loc where; /* artifact, line = frame of the first packet, excerpt */
+};
+
+struct pcap_stats {
+	uint64_t files;            /* captures read */
+	uint64_t packets;          /* frames read */
+	uint64_t undecoded;        /* frames not IPv4/IPv6 TCP (or of an unknown link type) */
+	uint64_t conns;            /* TCP connections seen */
+	uint64_t conns_untracked;  /* not followed: the connection table was full */
+	uint64_t conns_unrecorded; /* followed but not kept: MODEL_MAX_ITEMS reached */
+	uint64_t streams_capped;   /* directions given up: out-of-order buffer full */
+	uint64_t streams_cut;      /* directions with bytes missing from the capture */
+	uint64_t handshakes;       /* ClientHellos */
+};
+
 /* ---- artifacts -------------------------------------------------------------- */
 
 enum artifact_kind {
@@ -339,6 +451,7 @@ enum artifact_kind {
 	ART_COLLECTOR_JSON, /* apigee-bundle/... documents: probes, secrets, tls-files */
 	ART_TEXT,           /* other text: scanned line by line, nothing recognised */
 	ART_BINARY,
+	ART_CAPTURE, /* pcap / pcapng (possibly gzip'd) */
 	ART__MAX,
 };
 
@@ -355,6 +468,7 @@ enum artifact_hint {
 	HINT_CERT = 1 << 6,
 	HINT_PROBES = 1 << 7,
 	HINT_API = 1 << 8,
+	HINT_CAPTURE = 1 << 9,
 };
 
 struct artifact {
@@ -377,6 +491,130 @@ enum time_source {
 	TIME_FROM_MANIFEST = 0,
 	TIME_FROM_NEWEST_TIMESTAMP,
 	TIME_FROM_ANALYSIS_CLOCK,
+};
+
+/* ---- Google Cloud (gcloud --format=json, REST answers, Cloud Logging) ------ */
+
+/* A VPC firewall rule or a firewall policy rule (get-effective-firewalls). */
+struct gcp_fw_rule {
+	char *name;
+	char *network; /* as written (name, path or URL); NULL = unknown */
+	bool ingress;
+	bool allow; /* allowed[] / action allow; deny otherwise */
+	bool next;  /* firewall policy action goto_next */
+	bool disabled;
+	bool policy; /* a firewall policy rule: evaluated before the VPC rules */
+	bool tcp443; /* the rule's protocols/ports include tcp:443 */
+	int priority;
+	struct strv source_ranges;
+	struct strv target_tags;
+	struct strv target_sas;
+	struct loc where;
+};
+
+/* A VM or an instance template (properties of a template). */
+struct gcp_vm {
+	char *name;
+	bool is_template;
+	char *endpoint;    /* metadata ENDPOINT */
+	char *ip;          /* networkInterfaces[0].networkIP (instances) */
+	char *region;      /* from the subnetwork / zone, when known */
+	char *template_of; /* instances: metadata instance-template */
+	struct strv tags;
+	struct strv networks;
+	struct strv sas;
+	struct loc where;
+	struct loc endpoint_where;
+};
+
+struct gcp_peering {
+	char *network; /* the local network (name/URL) the peering belongs to */
+	char *name;
+	char *peer;
+	char *state;
+	struct loc where;
+};
+
+struct gcp_sslcert {
+	char *name;
+	char *type;                /* SELF_MANAGED / MANAGED */
+	char *managed_status;      /* managed.status */
+	struct strv domains;       /* managed.domains */
+	struct strv domain_status; /* "domain=STATE" */
+	struct strv sans;          /* subjectAlternativeNames */
+	char *expire_time;         /* expireTime as written */
+	int64_t expire;            /* parsed, 0 = unknown */
+	bool has_pem;              /* certificate parsed into b->certs (role LB, owner name) */
+	struct loc where;
+};
+
+struct gcp_proxy {
+	char *name;
+	struct strv certs; /* sslCertificates, short names */
+	char *url_map;
+	char *certificate_map; /* Certificate Manager map: it overrides sslCertificates */
+	struct loc where;
+};
+
+/* One backend member's health (get-health), or a NEG endpoint's. */
+struct gcp_health {
+	char *backend; /* backend group (URL or name), when known */
+	char *target;  /* instance / endpoint / ip */
+	char *state;   /* healthState */
+	struct loc where;
+};
+
+struct gcp_backend {
+	char *name;
+	char *kind;      /* "backend service", "network endpoint group", "instance group manager" */
+	bool psc;        /* a Private Service Connect NEG / a backend service using one */
+	char *template_; /* MIGs: instanceTemplate */
+	char *base_name; /* MIGs: baseInstanceName */
+	struct loc where;
+};
+
+/* Aggregates over load balancer and health-check log entries. */
+struct gcp_log_stats {
+	uint64_t entries;     /* Cloud Logging entries seen */
+	uint64_t lb_requests; /* entries with httpRequest or a LoadBalancerLogEntry payload */
+	uint64_t lb_admitted; /* of those, not denied by a security policy */
+	uint64_t
+	        armor_deny; /* enforced(Edge)SecurityPolicy outcome DENY / denied_by_security_policy */
+	uint64_t deny_403, deny_404, deny_502, deny_other;
+	struct strv policies; /* denying policy names */
+	struct loc deny_samples[MODEL_MAX_SAMPLES];
+	size_t n_deny_samples;
+	uint64_t no_backend; /* statusDetails failed_to_pick_backend */
+	struct loc nb_samples[MODEL_MAX_SAMPLES];
+	size_t n_nb_samples;
+	uint64_t hc_probes; /* health-check probe results */
+	uint64_t hc_unhealthy;
+	struct loc hc_samples[MODEL_MAX_SAMPLES];
+	size_t n_hc_samples;
+};
+
+struct gcp_facts {
+	bool seen; /* any gcloud / Cloud Logging JSON recognised */
+	bool firewalls_seen;
+	struct gcp_fw_rule *rules;
+	size_t n_rules, cap_rules;
+	struct gcp_vm *vms; /* instances and templates */
+	size_t n_vms, cap_vms;
+	bool networks_seen;   /* a network describe / peerings list */
+	struct strv networks; /* names/URLs of networks described */
+	struct gcp_peering *peerings;
+	size_t n_peerings, cap_peerings;
+	bool sslcerts_seen;
+	struct gcp_sslcert *sslcerts;
+	size_t n_sslcerts, cap_sslcerts;
+	struct gcp_proxy *proxies;
+	size_t n_proxies, cap_proxies;
+	bool health_seen;
+	struct gcp_health *health;
+	size_t n_health, cap_health;
+	struct gcp_backend *backends;
+	size_t n_backends, cap_backends;
+	struct gcp_log_stats logs;
 };
 
 #endif

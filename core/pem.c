@@ -32,6 +32,7 @@
 #include "cleanup.h"
 #include "error.h"
 #include "text.h"
+#include "base64.h"
 #include "banned.h"
 
 #if OPENSSL_VERSION_NUMBER < 0x30000000L
@@ -649,71 +650,6 @@ static enum pem_kind classify_label(const char *label)
 	return PEM_ITEM_OTHER;
 }
 
-static int b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-/* Decode n base64 characters (alphabet and '=' only). Returns 0, or -EINVAL with
- * *ret_why for a length or padding error, as EVP_DecodeFinal would fail. */
-static int b64_decode(const char *in, size_t n, uint8_t *out, size_t *ret_len, const char **ret_why)
-{
-	size_t o = 0, pad = 0;
-	const char *eq;
-
-	if (n % 4 != 0) {
-		*ret_why = "length is not a multiple of 4";
-		return -EINVAL;
-	}
-	eq = memchr(in, '=', n);
-	if (eq) {
-		pad = n - (size_t)(eq - in);
-		for (size_t i = (size_t)(eq - in); i < n; i++) {
-			if (in[i] != '=') {
-				*ret_why = "data after padding";
-				return -EINVAL;
-			}
-		}
-		if (pad > 2) {
-			*ret_why = "too much padding";
-			return -EINVAL;
-		}
-	}
-	for (size_t i = 0; i < n; i += 4) {
-		uint32_t v = 0;
-		size_t k = 4;
-
-		for (size_t j = 0; j < 4; j++) {
-			int d = in[i + j] == '=' ? 0 : b64_value((unsigned char)in[i + j]);
-
-			if (d < 0) {
-				*ret_why = "invalid character";
-				return -EINVAL;
-			}
-			v = (v << 6) | (uint32_t)d;
-		}
-		if (i + 4 == n)
-			k = 4 - pad;
-		out[o++] = (uint8_t)(v >> 16);
-		if (k > 2)
-			out[o++] = (uint8_t)(v >> 8);
-		if (k > 3)
-			out[o++] = (uint8_t)v;
-	}
-	*ret_len = o;
-	return 0;
-}
-
 enum der_state {
 	DER_OK,
 	DER_SHORT,
@@ -1042,6 +978,39 @@ static int fail_boundary(struct pem_item *it, const struct line *l)
  * headers, whatever came before it is taken as a (bad) header; after that blank line
  * data lines are at most 64 characters and only the last may be shorter; a second
  * blank line is an error. White space at the end of a line is ignored. */
+/* The base64 characters of one data line into s->b64; the first character that is
+ * not base64 is remembered (line and escaped text) and skipped. */
+static void append_b64(struct scan *s, const struct line *l, unsigned *bad_line, char *bad_char,
+                       size_t bad_size)
+{
+	for (size_t i = 0; i < l->rlen; i++) {
+		unsigned char c = (unsigned char)l->raw[i];
+
+		if (isspace(c))
+			continue;
+		if (!base64_is_char(c) && c != '=') {
+			if (!*bad_line) {
+				*bad_line = l->no;
+				text_escape((const char *)&c, 1, bad_char, bad_size);
+			}
+			continue;
+		}
+		s->b64[s->b64_len++] = (char)c;
+	}
+}
+
+/* The decoded DER of a well-formed block, by its kind. */
+static int load_item(struct pem_item *it, struct scan *s, bool proc_encrypted)
+{
+	bool ok;
+
+	if (it->kind == PEM_ITEM_CERT)
+		return load_cert(it, s->der, s->der_len);
+	if (it->kind == PEM_ITEM_KEY)
+		return load_key(it, s->der, s->der_len, proc_encrypted);
+	return check_der_outer(it, s->der, s->der_len, &ok);
+}
+
 static int scan_block(struct reader *rd, const struct line *begin, struct scan *s,
                       struct pem_item *it)
 {
@@ -1135,21 +1104,7 @@ static int scan_block(struct reader *rd, const struct line *begin, struct scan *
 				short_no = l.no;
 			}
 		}
-		for (size_t i = 0; i < l.rlen; i++) {
-			unsigned char c = (unsigned char)l.raw[i];
-
-			if (isspace(c))
-				continue;
-			if (b64_value(c) < 0 && c != '=') {
-				if (!bad_line) {
-					bad_line = l.no;
-					text_escape((const char *)&c, 1, bad_char,
-					            sizeof(bad_char));
-				}
-				continue;
-			}
-			s->b64[s->b64_len++] = (char)c;
-		}
+		append_b64(s, &l, &bad_line, bad_char, sizeof(bad_char));
 	}
 
 	if (!der) {
@@ -1191,21 +1146,14 @@ static int scan_block(struct reader *rd, const struct line *begin, struct scan *
 		              long_line);
 		goto classified;
 	}
-	if (b64_decode(s->b64, s->b64_len, s->der, &s->der_len, &why) < 0) {
+	if (base64_decode_into(s->b64, s->b64_len, BASE64_STRICT, s->der,
+	                       BASE64_DECODED_MAX(s->b64_len), &s->der_len, &why) < 0) {
 		r = item_fail(it, PEM_ERR_BAD_BASE64, "bad base64 decode: %s (lines %u-%u)", why,
 		              begin->no + 1, l.no - 1);
 		goto classified;
 	}
 
-	if (it->kind == PEM_ITEM_CERT) {
-		r = load_cert(it, s->der, s->der_len);
-	} else if (it->kind == PEM_ITEM_KEY) {
-		r = load_key(it, s->der, s->der_len, proc_encrypted);
-	} else {
-		bool ok;
-
-		r = check_der_outer(it, s->der, s->der_len, &ok);
-	}
+	r = load_item(it, s, proc_encrypted);
 
 classified:
 	if (it->kind == PEM_ITEM_KEY) {

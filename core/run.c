@@ -191,23 +191,125 @@ static int spawn(const struct child_process *cmd, int out_w, int err_w, pid_t *r
 	return r;
 }
 
+/* The state of one child being supervised. */
+struct supervise {
+	const struct child_process *cmd;
+	struct stream st[2];
+	bool open[2];
+	bool reaped;
+	pid_t pid;
+	int status;
+	int fn_error;
+	int64_t deadline, term_at, kill_at, leader_gone_at;
+};
+
+/* Reap the leader if it exited; stop the group on timeout / cancel / a refusing
+ * consumer (SIGTERM, SIGKILL after the grace period), and abandon processes that
+ * escaped the group but keep a pipe open. Returns true when it is time to give up. */
+static bool supervise_clock(struct supervise *sv, struct run_result *res, int64_t now)
+{
+	if (!sv->reaped) {
+		pid_t w = waitpid(sv->pid, &sv->status, WNOHANG);
+
+		if (w == sv->pid || (w < 0 && errno == ECHILD)) {
+			sv->reaped = true;
+			sv->leader_gone_at = now;
+		}
+	}
+	if (sv->term_at < 0 && !sv->reaped) {
+		bool cancel = sv->cmd->cancel && *sv->cmd->cancel;
+		bool late = sv->deadline >= 0 && now >= sv->deadline;
+
+		if (sv->fn_error || cancel || late) {
+			if (!sv->fn_error && cancel)
+				res->cancelled = true;
+			else if (!sv->fn_error)
+				res->timed_out = true;
+			kill(-sv->pid, SIGTERM);
+			sv->term_at = now;
+		}
+	}
+	if (sv->term_at >= 0 && sv->kill_at < 0 && now - sv->term_at >= RUN_KILL_GRACE_MS) {
+		kill(-sv->pid, SIGKILL);
+		sv->kill_at = now;
+	}
+	/* The leader exited but something it started still holds a pipe. */
+	if (sv->reaped && (sv->open[0] || sv->open[1]) && sv->kill_at < 0 &&
+	    now - sv->leader_gone_at >= RUN_ORPHAN_GRACE_MS) {
+		kill(-sv->pid, SIGKILL);
+		sv->kill_at = now;
+	}
+	if (sv->kill_at >= 0 && now - sv->kill_at >= RUN_GIVE_UP_MS) {
+		sv->open[0] = sv->open[1] = false;
+		if (!sv->reaped) {
+			waitpid(sv->pid, &sv->status, 0);
+			sv->reaped = true;
+		}
+		return true;
+	}
+	return false;
+}
+
+/* Wait up to one slice for output and drain what came. */
+static void supervise_pipes(struct supervise *sv, char *chunk)
+{
+	struct pollfd pfd[2];
+	nfds_t nfd = 0;
+	int wait_ms = !sv->open[0] && !sv->open[1] && !sv->reaped ? 10 : RUN_SLICE_MS;
+
+	for (int i = 0; i < 2; i++)
+		if (sv->open[i]) {
+			pfd[nfd].fd = sv->st[i].fd;
+			pfd[nfd].events = POLLIN;
+			pfd[nfd].revents = 0;
+			nfd++;
+		}
+	if (nfd == 0) {
+		struct timespec ts = { 0, (long)wait_ms * 1000000L };
+
+		nanosleep(&ts, NULL);
+		return;
+	}
+	if (poll(pfd, nfd, wait_ms) <= 0)
+		return;
+	for (nfds_t k = 0; k < nfd; k++) {
+		int i = pfd[k].fd == sv->st[0].fd ? 0 : 1;
+		int d;
+
+		if (!(pfd[k].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		d = drain(&sv->st[i], chunk);
+		if (d < 0) {
+			/* the consumer refused: stop the child, keep draining */
+			if (!sv->fn_error)
+				sv->fn_error = d;
+			sv->st[i].fn = NULL;
+			sv->st[i].buf = NULL;
+		} else if (d == 1) {
+			sv->open[i] = false;
+		}
+	}
+}
+
 int run_capture(const struct child_process *cmd, struct buf *out, struct buf *err_out,
                 struct run_result *res, struct error *err)
 {
 	int out_p[2] = { -1, -1 }, err_p[2] = { -1, -1 };
-	struct stream st[2];
+	struct supervise sv;
 	char *chunk = NULL;
-	pid_t pid = -1;
-	int64_t start, deadline, term_at = -1, kill_at = -1, leader_gone_at = -1;
-	bool reaped = false, open[2] = { true, true };
-	int status = 0, r = 0, fn_error = 0;
+	int64_t start;
+	int r = 0;
 
 	memset(res, 0, sizeof(*res));
+	memset(&sv, 0, sizeof(sv));
 	res->exit_status = -1;
 	if (!cmd->argv.n)
 		return error_set(err, -EINVAL, NULL, 0, "empty command");
 	start = run_now_ms();
-	deadline = cmd->timeout_ms > 0 ? start + cmd->timeout_ms : -1;
+	sv.cmd = cmd;
+	sv.deadline = cmd->timeout_ms > 0 ? start + cmd->timeout_ms : -1;
+	sv.term_at = sv.kill_at = sv.leader_gone_at = -1;
+	sv.open[0] = sv.open[1] = true;
 
 	chunk = malloc(RUN_READ_CHUNK);
 	if (!chunk)
@@ -217,7 +319,7 @@ int run_capture(const struct child_process *cmd, struct buf *out, struct buf *er
 		              strerror(errno));
 		goto out;
 	}
-	r = spawn(cmd, out_p[1], err_p[1], &pid);
+	r = spawn(cmd, out_p[1], err_p[1], &sv.pid);
 	close_fd(&out_p[1]);
 	close_fd(&err_p[1]);
 	if (r != 0) {
@@ -227,123 +329,42 @@ int run_capture(const struct child_process *cmd, struct buf *out, struct buf *er
 		              strerror(r));
 		goto out;
 	}
-
-	st[0] = (struct stream){ out_p[0],
-		                 out,
-		                 cmd->out_cap ? cmd->out_cap : RUN_DEFAULT_CAP,
-		                 false,
-		                 0,
-		                 cmd->out_fn,
-		                 cmd->out_userdata };
-	st[1] = (struct stream){ err_p[0], err_out, cmd->err_cap ? cmd->err_cap : RUN_DEFAULT_CAP,
+	sv.st[0] = (struct stream){ out_p[0],
+		                    out,
+		                    cmd->out_cap ? cmd->out_cap : RUN_DEFAULT_CAP,
+		                    false,
+		                    0,
+		                    cmd->out_fn,
+		                    cmd->out_userdata };
+	sv.st[1] =
+	        (struct stream){ err_p[0], err_out, cmd->err_cap ? cmd->err_cap : RUN_DEFAULT_CAP,
 		                 false,    0,       NULL,
 		                 NULL };
 	fcntl(out_p[0], F_SETFL, O_NONBLOCK);
 	fcntl(err_p[0], F_SETFL, O_NONBLOCK);
 
-	/* Drain both pipes until EOF and the child is reaped. Every slice looks at the
-	 * clock: a timeout or a cancel sends SIGTERM to the group, SIGKILL after the
-	 * grace period; processes that escaped the group and keep a pipe open are
-	 * abandoned a little later so that we never hang. */
-	while (open[0] || open[1] || !reaped) {
-		struct pollfd pfd[2];
-		nfds_t nfd = 0;
-		int64_t now = run_now_ms();
-		int wait_ms = RUN_SLICE_MS;
-
-		if (!reaped) {
-			pid_t w = waitpid(pid, &status, WNOHANG);
-
-			if (w == pid) {
-				reaped = true;
-				leader_gone_at = now;
-			} else if (w < 0 && errno == ECHILD) {
-				reaped = true;
-				leader_gone_at = now;
-			}
-		}
-		if (term_at < 0 && !reaped) {
-			bool cancel = cmd->cancel && *cmd->cancel;
-
-			if (fn_error || cancel || (deadline >= 0 && now >= deadline)) {
-				if (fn_error)
-					;
-				else if (cancel)
-					res->cancelled = true;
-				else
-					res->timed_out = true;
-				kill(-pid, SIGTERM);
-				term_at = now;
-			}
-		}
-		if (term_at >= 0 && kill_at < 0 && now - term_at >= RUN_KILL_GRACE_MS) {
-			kill(-pid, SIGKILL);
-			kill_at = now;
-		}
-		/* The leader exited but something it started still holds a pipe. */
-		if (reaped && (open[0] || open[1]) && kill_at < 0 &&
-		    now - leader_gone_at >= RUN_ORPHAN_GRACE_MS) {
-			kill(-pid, SIGKILL);
-			kill_at = now;
-		}
-		if (kill_at >= 0 && now - kill_at >= RUN_GIVE_UP_MS) {
-			open[0] = open[1] = false;
-			if (!reaped) {
-				waitpid(pid, &status, 0);
-				reaped = true;
-			}
+	/* Drain both pipes until EOF and the child is reaped; every slice looks at the
+	 * clock (supervise_clock) so that we never hang. */
+	while (sv.open[0] || sv.open[1] || !sv.reaped) {
+		if (supervise_clock(&sv, res, run_now_ms()))
 			break;
-		}
-		if (!open[0] && !open[1] && !reaped)
-			wait_ms = 10;
-		for (int i = 0; i < 2; i++)
-			if (open[i]) {
-				pfd[nfd].fd = st[i].fd;
-				pfd[nfd].events = POLLIN;
-				pfd[nfd].revents = 0;
-				nfd++;
-			}
-		if (nfd == 0) {
-			struct timespec ts = { 0, (long)wait_ms * 1000000L };
-
-			nanosleep(&ts, NULL);
-			continue;
-		}
-		if (poll(pfd, nfd, wait_ms) <= 0)
-			continue;
-		for (nfds_t k = 0; k < nfd; k++) {
-			int i = pfd[k].fd == st[0].fd ? 0 : 1;
-			int d;
-
-			if (!(pfd[k].revents & (POLLIN | POLLHUP | POLLERR)))
-				continue;
-			d = drain(&st[i], chunk);
-			if (d < 0) {
-				/* the consumer refused: stop the child, keep draining */
-				if (!fn_error)
-					fn_error = d;
-				st[i].fn = NULL;
-				st[i].buf = NULL;
-			} else if (d == 1) {
-				open[i] = false;
-			}
-		}
+		supervise_pipes(&sv, chunk);
 	}
 
 	res->duration_ms = run_now_ms() - start;
-	if (WIFEXITED(status)) {
-		res->exit_status = WEXITSTATUS(status);
-	} else if (WIFSIGNALED(status)) {
+	if (WIFEXITED(sv.status)) {
+		res->exit_status = WEXITSTATUS(sv.status);
+	} else if (WIFSIGNALED(sv.status)) {
 		res->exit_status = -1;
-		res->term_signal = WTERMSIG(status);
+		res->term_signal = WTERMSIG(sv.status);
 	}
-	res->out_truncated = st[0].truncated;
-	res->err_truncated = st[1].truncated;
-	res->out_bytes = st[0].bytes;
-	res->err_bytes = st[1].bytes;
-	if (fn_error)
-		r = error_set(err, fn_error, cmd->argv.v[0], 0, "cannot store the output of '%s'",
-		              cmd->argv.v[0]);
+	res->out_truncated = sv.st[0].truncated;
+	res->err_truncated = sv.st[1].truncated;
+	res->out_bytes = sv.st[0].bytes;
+	res->err_bytes = sv.st[1].bytes;
+	if (sv.fn_error)
+		r = error_set(err, sv.fn_error, cmd->argv.v[0], 0,
+		              "cannot store the output of '%s'", cmd->argv.v[0]);
 out:
 	close_fd(&out_p[0]);
 	close_fd(&out_p[1]);

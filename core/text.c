@@ -181,3 +181,31 @@ bool text_is_ip_literal(const char *s)
 	}
 	return inet_pton(AF_INET, host, tmp) == 1 || inet_pton(AF_INET6, host, tmp) == 1;
 }
+
+int text_parse_size(const char *s, uint64_t *ret)
+{
+	static const char units[] = "KMGT";
+	uint64_t v = 0;
+	const char *u;
+	unsigned shift = 0;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (v > (UINT64_C(1) << 62) / 10)
+			return -ERANGE;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	if (*s) {
+		u = strchr(units, *s);
+		if (!u || s[1])
+			return -EINVAL;
+		shift = 10u * (unsigned)(u - units + 1);
+	}
+	if (v == 0)
+		return -EINVAL;
+	if (v > (UINT64_C(1) << 62) >> shift)
+		return -ERANGE;
+	*ret = v << shift;
+	return 0;
+}

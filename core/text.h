@@ -29,6 +29,9 @@ const char *text_trim(const char *s, size_t len, size_t *ret_len);
  * "2025-05-19T04:46:20+00:00", "2025-05-19 04:46:20") into seconds since the epoch.
  * Returns 0 on success, -EINVAL otherwise. */
 int text_parse_time(const char *s, size_t len, int64_t *ret);
+/* A byte count for an option: digits, optionally K, M, G or T (powers of 1024).
+ * -EINVAL when it is not one (or is 0), -ERANGE above 2^62. */
+int text_parse_size(const char *s, uint64_t *ret);
 
 /* Format seconds since the epoch as "YYYY-MM-DDTHH:MM:SSZ" (out >= 21 bytes). */
 void text_format_time(int64_t t, char *out, size_t size);

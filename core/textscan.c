@@ -404,12 +404,35 @@ static int access_json_entry(struct textscan *ts, struct ts_tok json, struct ts_
 	return access_json_reject(ts, json, line, len, lineno);
 }
 
+/* Is a text-format line the Apigee ingress's? The pod or file names the ingress
+ * gateway (apigee-ingressgateway; istio-ingressgateway up to hybrid 1.7), or the
+ * listener (LOCAL address) is on 443 / 8443. A sidecar's listener (a database on
+ * 27017, ...) is another workload: its lines say nothing about the ingress. */
+static bool is_ingress_listener(const struct textscan *ts, const char *line, size_t len,
+                                struct ts_tok local)
+{
+	const char *colon = NULL;
+
+	if (text_find(line, len, "ingressgateway") ||
+	    (ts->artifact && strstr(ts->artifact, "ingressgateway")))
+		return true;
+	for (size_t i = 0; i < local.n; i++)
+		if (local.p[i] == ':')
+			colon = local.p + i;
+	if (!colon)
+		return false;
+	return ts_tok_eq((struct ts_tok){ colon + 1, (size_t)(local.p + local.n - colon - 1) },
+	                 "443") ||
+	       ts_tok_eq((struct ts_tok){ colon + 1, (size_t)(local.p + local.n - colon - 1) },
+	                 "8443");
+}
+
 /* Envoy/Istio text format: the rejected non-SNI handshake is
  * [t] "- - -" 0 NR filter_chain_not_found - "-" 0 0 1 - "-" "-" "-" "-" "-" - - LOCAL REMOTE SNI ROUTE */
 static int access_text_entry(struct textscan *ts, struct ts_tok body, struct ts_tok t,
                              const char *line, size_t len, unsigned lineno)
 {
-	struct ts_tok first[6], last[3], w;
+	struct ts_tok first[6], last[4] = { { NULL, 0 } }, w;
 	const char *cur = body.p, *end = body.p + body.n;
 	size_t n = 0;
 
@@ -424,17 +447,30 @@ static int access_text_entry(struct textscan *ts, struct ts_tok body, struct ts_
 			first[n] = w;
 		last[0] = last[1];
 		last[1] = last[2];
-		last[2] = w;
+		last[2] = last[3];
+		last[3] = w;
 		n++;
 	}
 	if (n < 9 || !ts_tok_eq(first[4], "filter_chain_not_found"))
 		return 0;
-	if (!ts_tok_eq(last[1], "-") && !ts_tok_eq(last[1], "\"-\"") &&
-	    !ts_tok_eq(last[1], "\"\"")) {
+	/* LOCAL REMOTE SNI ROUTE are the last four words */
+	if (!is_ingress_listener(ts, line, len, last[0])) {
+		struct access_log_stats *a = &ts->b->access;
+
+		if (!a->not_ingress++) {
+			copy_cstr(a->not_ingress_local, sizeof(a->not_ingress_local), last[0].p,
+			          last[0].n);
+			copy_cstr(a->not_ingress_file, sizeof(a->not_ingress_file), ts->artifact,
+			          strlen(ts->artifact));
+		}
+		return 0;
+	}
+	if (!ts_tok_eq(last[2], "-") && !ts_tok_eq(last[2], "\"-\"") &&
+	    !ts_tok_eq(last[2], "\"\"")) {
 		ts->b->access.fcnf_with_sni++;
 		return 0;
 	}
-	return access_reject(ts, line, len, lineno, t, last[0]);
+	return access_reject(ts, line, len, lineno, t, last[1]);
 }
 
 /* Pretty-printed entries ("{" alone, one "key": value per line, "}"), as

@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,6 +56,8 @@ struct curl_state {
 	bool handshake; /* the TLS handshake completed */
 	bool lib_sure;  /* tls_library named explicitly, not guessed */
 	bool server_error, try_again;
+	bool ca_given;     /* --cacert / --capath on the command line */
+	bool verify_ok;    /* "SSL certificate verify ok" */
 	unsigned evidence; /* recognised lines besides the command */
 	unsigned idle;
 	enum where_level level;
@@ -65,6 +68,11 @@ struct sclient_state {
 	bool active;
 	bool connected;
 	bool finished;
+	bool after_leaf; /* the depth 0 "s:" line was the last one: "i:" is its issuer */
+	bool servername; /* -servername on the command line */
+	bool in_hello;   /* reading the hex dump of a -msg ClientHello */
+	unsigned char hello[2048];
+	size_t hello_n;
 	unsigned evidence;
 	unsigned idle;
 	enum where_level level;
@@ -167,6 +175,18 @@ static bool other_command(const char *s, size_t n)
 
 /* ---- curl: the command line ----------------------------------------------- */
 
+/* "`curl -v` transcripts": a command quoted in a sentence (Markdown backticks
+ * with prose after the closing one) is a mention, not a command that ran. */
+static bool quoted_in_prose(const char *p, const char *q, const char *end)
+{
+	const char *close;
+
+	if (p[-1] != '`')
+		return false;
+	close = memchr(q, '`', (size_t)(end - q));
+	return close && ts_trim(close + 1, (size_t)(end - close - 1)).n > 0;
+}
+
 /* Find a `curl ...` command; *ret_args = offset just after "curl" / "curl.exe". */
 static bool find_curl_command(const char *s, size_t n, size_t *ret_args)
 {
@@ -181,7 +201,8 @@ static bool find_curl_command(const char *s, size_t n, size_t *ret_args)
 
 		if ((size_t)(end - q) >= 4 && memcmp(q, ".exe", 4) == 0)
 			q += 4;
-		if (!pre_ok || q >= end || (*q != ' ' && *q != '\t')) {
+		if (!pre_ok || q >= end || (*q != ' ' && *q != '\t') ||
+		    (p > s && quoted_in_prose(p, q, end))) {
 			p += 4;
 			continue;
 		}
@@ -306,6 +327,8 @@ static int curl_parse_command(struct curl_state *c, const char *s, const char *e
 		}
 		if (w.n > 1 && w.p[0] == '-') {
 			if (w.p[1] == '-') {
+				if (ts_tok_starts(w, "--cacert") || ts_tok_starts(w, "--capath"))
+					c->ca_given = true;
 				if (ts_tok_eq(w, "--insecure"))
 					c->t.insecure = true;
 				else if (ts_tok_eq(w, "--url"))
@@ -388,6 +411,13 @@ static bool find_exit(const char *s, size_t n, int *ret_code, size_t *ret_at)
 		*ret_at = (size_t)(p - s);
 		return true;
 	}
+	/* a terminal copy that clipped the first letter: "url: (7) Failed ..." */
+	if (text_starts_with(s, n, "url: (") && ts_parse_uint(s + 6, n - 6, 999, &v, &used) &&
+	    6 + used < n && s[6 + used] == ')' && curl_message(s + 7 + used, n - 7 - used)) {
+		*ret_code = (int)v;
+		*ret_at = 0;
+		return true;
+	}
 	p = find(s, n, "cURL error ");
 	if (p && ts_parse_uint(p + 11, (size_t)(end - p - 11), 999, &v, &used)) {
 		*ret_code = (int)v;
@@ -441,6 +471,23 @@ static int http_status_at_code(const char *p, const char *end)
 	if (!ts_parse_uint(p, (size_t)(end - p), 999, &v, &used) || used != 3 || v < 100)
 		return 0;
 	return text_starts_with(p + 3, (size_t)(end - p - 3), " Server Error") ? (int)v : 0;
+}
+
+/* The Google front end's error page title, "<title>Error 502 (Server Error)!!1</title>"
+ * (also 503, 403, 404): the status, else 0. A page saved by a plain `curl URL`
+ * (no -v) has no status line, only this. */
+static int google_title_status(const char *s, size_t n)
+{
+	const char *p = text_find(s, n, "<title>Error "), *end = s + n;
+	uint64_t v;
+	size_t used;
+
+	if (!p || !text_find(p, (size_t)(end - p), "!!1"))
+		return 0;
+	p += 13;
+	if (!ts_parse_uint(p, (size_t)(end - p), 999, &v, &used) || used != 3 || v < 100)
+		return 0;
+	return (int)v;
 }
 
 static bool via_google(const char *s, size_t n)
@@ -534,12 +581,15 @@ static bool curl_start_signal(const char *s, size_t n, bool strong_only)
 	}
 	if (text_starts_with(s, n, "Error in curl"))
 		return true;
+	/* libcurl tools (git) print curl's message after the URL */
+	if (has(s, n, "unable to access 'http") && curl_message(s, n))
+		return true;
 	if (strong_only)
 		return false;
 	if (text_starts_with(s, n, "< HTTP/"))
 		return true;
 	/* a response without the request: GFE error page, or headers with "via: 1.1 google" */
-	if (gfe_page(s, n) || status_line(s, n))
+	if (gfe_page(s, n) || status_line(s, n) || google_title_status(s, n))
 		return true;
 	if (has(s, n, " timed out after ") && has(s, n, " milliseconds"))
 		return true;
@@ -580,6 +630,7 @@ static const struct sig curl_sigs[] = {
 	{ "Server dropped the connection", SK_RESET, ST_NONE },
 	{ "Server aborted the SSL handshake", SK_RESET, ST_NONE },
 	{ "unexpected eof while reading", SK_RESET, ST_NONE },
+	{ "PR_CONNECT_RESET_ERROR", SK_RESET, ST_NONE },
 	{ "Recv failure", SK_RESET_RECV, ST_NONE },
 	{ "alert handshake failure", SK_ALERT, ST_NONE },
 	{ "error:1404B410", SK_ALERT, ST_NONE },
@@ -590,6 +641,13 @@ static const struct sig curl_sigs[] = {
 	{ "SEC_E_ILLEGAL_MESSAGE", SK_ALERT, ST_NONE },
 	{ "SEC_E_ALGORITHM_MISMATCH", SK_ALERT, ST_NONE },
 	{ "Could not negotiate an SSL cipher suite", SK_ALERT, ST_NONE },
+	{ "SSL_ERROR_HANDSHAKE_FAILURE_ALERT", SK_ALERT, ST_NONE },
+	/* OpenSSL's reason strings for other alerts received during the handshake */
+	{ "tlsv1 unrecognized name", SK_ALERT, ST_NONE },
+	{ "tlsv1 alert ", SK_ALERT, ST_NONE },
+	{ "tlsv13 alert ", SK_ALERT, ST_NONE },
+	{ "sslv3 alert ", SK_ALERT, ST_NONE },
+	{ "SSL_ERROR_NO_CYPHER_OVERLAP", SK_ALERT, ST_NONE },
 	{ "SSL certificate problem: ", SK_VERIFY, ST_AFTER },
 	{ "no alternative certificate subject name matches", SK_VERIFY, ST_FROM_QUOTE },
 	{ "certificate subject name '", SK_VERIFY, ST_FROM_QUOTE },
@@ -606,6 +664,11 @@ static const struct sig curl_sigs[] = {
 	{ "self-signed certificate", SK_VERIFY, ST_FROM },
 	{ "self signed certificate", SK_VERIFY, ST_FROM },
 	{ "certificate has expired", SK_VERIFY, ST_FROM },
+	/* NSS-era curl (RHEL/CentOS 7) */
+	{ "Peer's certificate issuer is not recognized", SK_VERIFY, ST_FROM },
+	{ "Peer's Certificate issuer is not recognized", SK_VERIFY, ST_FROM },
+	{ "Peer's Certificate has expired", SK_VERIFY, ST_FROM },
+	{ "SSL_ERROR_BAD_CERT_DOMAIN", SK_VERIFY, ST_FROM },
 	{ "SSL certificate verify result: ", SK_VERIFY_SOFT, ST_AFTER },
 	{ "Could not resolve host", SK_CONNECT, ST_FROM },
 	{ "Could not resolve proxy", SK_CONNECT, ST_FROM },
@@ -750,6 +813,13 @@ static bool curl_http(struct client_scan *cs, const char *line, size_t len, cons
 		c->t.via_google = true;
 		seen = true;
 	}
+	if (!c->t.http_status && google_title_status(s, n)) {
+		c->t.http_status = google_title_status(s, n);
+		c->t.via_google = true;
+		c->response = true;
+		seen = true;
+		curl_where(cs, WL_STATUS, false, line, len, (size_t)(s - line), lineno, r);
+	}
 	if (has(s, n, "Server Error")) {
 		const char *title = find(s, n, "<title>");
 
@@ -770,15 +840,55 @@ static bool curl_http(struct client_scan *cs, const char *line, size_t len, cons
 	return seen;
 }
 
+static bool curl_apply_sigs(struct client_scan *cs, const char *line, size_t len, const char *s,
+                            size_t n, unsigned lineno, int *r);
+static bool curl_target(struct curl_state *c, const char *s, size_t n, int *r);
+
+/* "*  subject: CN=...", "*  issuer: ...", "*  expire date: ..." of curl -v: the
+ * served leaf as the client saw it (kept for TLS-007 and the chain checks). */
+static bool curl_cert_line(struct curl_state *c, const char *s, size_t n)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+		size_t size;
+	} keys[] = {
+		{ "subject: ", offsetof(struct curl_trace, leaf_subject),
+		  sizeof(((struct curl_trace *)0)->leaf_subject) },
+		{ "issuer: ", offsetof(struct curl_trace, leaf_issuer),
+		  sizeof(((struct curl_trace *)0)->leaf_issuer) },
+		{ "expire date: ", offsetof(struct curl_trace, leaf_not_after),
+		  sizeof(((struct curl_trace *)0)->leaf_not_after) },
+	};
+	struct ts_tok rest;
+
+	if (!verbose_rest(s, n, &rest))
+		return false;
+	for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
+		char *dst = (char *)&c->t + keys[i].off;
+		struct ts_tok v;
+
+		if (!ts_tok_starts(rest, keys[i].key))
+			continue;
+		if (dst[0])
+			return true; /* the first certificate shown is the leaf */
+		v = ts_trim(rest.p + strlen(keys[i].key), rest.n - strlen(keys[i].key));
+		if (v.n >= keys[i].size)
+			v.n = keys[i].size - 1;
+		memcpy(dst, v.p, v.n);
+		dst[v.n] = '\0';
+		return true;
+	}
+	return false;
+}
+
 /* Apply every signature to the line; true when anything was recognised. */
 static bool curl_classify(struct client_scan *cs, const char *line, size_t len, const char *s,
                           size_t n, unsigned lineno, bool after_response, bool curl_shaped, int *r)
 {
 	struct curl_state *c = &cs->curl;
-	const char *end = s + n;
 	bool seen = false;
 	struct ts_tok rest;
-	const char *p;
 	int code;
 	size_t at;
 
@@ -807,6 +917,29 @@ static bool curl_classify(struct client_scan *cs, const char *line, size_t len, 
 		return false;
 	if (after_response && !seen)
 		return false;
+
+	if (curl_apply_sigs(cs, line, len, s, n, lineno, r))
+		seen = true;
+	curl_library(c, s, n, r);
+	if (curl_target(c, s, n, r))
+		seen = true;
+	if (curl_cert_line(c, s, n))
+		seen = true;
+	if (has(s, n, "Issue another request") || has(s, n, "Following redirect"))
+		c->closed = false;
+	if (has(s, n, "Closing connection") || has(s, n, "closing connection") ||
+	    has(s, n, "left intact"))
+		c->closed = true;
+	return seen;
+}
+
+/* Every failure / success signature of curl_sigs on one curl-written line. */
+static bool curl_apply_sigs(struct client_scan *cs, const char *line, size_t len, const char *s,
+                            size_t n, unsigned lineno, int *r)
+{
+	struct curl_state *c = &cs->curl;
+	const char *end = s + n, *p;
+	bool seen = false;
 
 	for (size_t i = 0; i < ELEMENTSOF(curl_sigs) && *r >= 0; i++) {
 		const struct sig *sg = &curl_sigs[i];
@@ -845,6 +978,8 @@ static bool curl_classify(struct client_scan *cs, const char *line, size_t len, 
 			break;
 		case SK_HANDSHAKE:
 			c->handshake = true;
+			if (has(m, (size_t)(end - m), "SSL certificate verify ok"))
+				c->verify_ok = true;
 			curl_where(cs, WL_HANDSHAKE, false, line, len, (size_t)(m - line), lineno,
 			           r);
 			seen = true;
@@ -862,10 +997,16 @@ static bool curl_classify(struct client_scan *cs, const char *line, size_t len, 
 		curl_where(cs, WL_ERROR, false, line, len, (size_t)(p - line), lineno, r);
 		seen = true;
 	}
+	return seen;
+}
 
-	curl_library(c, s, n, r);
+/* The target, when the command line did not say. */
+static bool curl_target(struct curl_state *c, const char *s, size_t n, int *r)
+{
+	const char *end = s + n, *p;
+	struct ts_tok rest;
+	bool seen = false;
 
-	/* the target, when the command line did not say */
 	if ((p = find(s, n, "Connected to ")) && !c->t.host) {
 		const char *h = p + 13, *e = h;
 
@@ -896,11 +1037,6 @@ static bool curl_classify(struct client_scan *cs, const char *line, size_t len, 
 		c->t.ip_literal = true;
 		seen = true;
 	}
-	if (has(s, n, "Issue another request") || has(s, n, "Following redirect"))
-		c->closed = false;
-	if (has(s, n, "Closing connection") || has(s, n, "closing connection") ||
-	    has(s, n, "left intact"))
-		c->closed = true;
 	return seen;
 }
 
@@ -912,6 +1048,13 @@ static int curl_flush(struct client_scan *cs)
 	int r = 0;
 
 	if (!c->active || (c->evidence == 0 && t->exit_code < 0))
+		goto out;
+	/* a transcript says something only with a result: an exit line, a status, a
+	 * symptom, a completed handshake or a verify result (a command quoted in prose
+	 * followed by prose is not one) */
+	if (t->exit_code < 0 && !t->http_status && !t->symptoms && !c->handshake &&
+	    !t->verify_error && !c->server_error && !c->try_again && !t->via_google &&
+	    !t->ip_literal)
 		goto out;
 	/* nothing, or a command with nothing after it */ /* a command with nothing after it says nothing */
 
@@ -948,6 +1091,13 @@ static int curl_flush(struct client_scan *cs)
 		t->symptoms |= CURL_SYM_OK;
 	if (t->host && text_is_ip_literal(t->host))
 		t->ip_literal = true;
+	t->tls = c->handshake || t->verify_error ||
+	         (t->url && text_starts_with(t->url, strlen(t->url), "https://"));
+	t->trust = t->insecure ? TRUST_NONE : c->ca_given ? TRUST_CA_GIVEN : TRUST_DEFAULT;
+	if (t->verify_error)
+		t->verify_class = verify_class_from_text(t->verify_error);
+	else if (c->verify_ok)
+		t->verify_class = VERIFY_OK;
 
 	slot = bundle_add_curl(cs->b);
 	if (slot) {
@@ -1053,6 +1203,7 @@ static int sclient_flush(struct client_scan *cs)
 
 	if (!sc->active)
 		goto out;
+	t->verify_class = verify_class_from_code(t->verify_code);
 	if (sc->connected || t->no_peer_cert || t->got_cert || t->reset || t->alert ||
 	    t->verify_code >= 0) {
 		slot = bundle_add_sclient(cs->b);
@@ -1080,10 +1231,18 @@ static int sclient_begin(struct client_scan *cs)
 	return r;
 }
 
+static void copy_tok(char *dst, size_t size, struct ts_tok t)
+{
+	if (t.n >= size)
+		t.n = size - 1;
+	memcpy(dst, t.p, t.n);
+	dst[t.n] = '\0';
+}
+
 static int sclient_parse_command(struct sclient_state *sc, const char *s, const char *end)
 {
 	const char *cur = s;
-	struct ts_tok w, target = { NULL, 0 };
+	struct ts_tok w, target = { NULL, 0 }, sni = { NULL, 0 };
 	bool servername = false, noservername = false;
 	int words = 0;
 
@@ -1097,6 +1256,11 @@ static int sclient_parse_command(struct sclient_state *sc, const char *s, const 
 		} else if (ts_tok_eq(w, "-servername") || ts_tok_eq(w, "--servername") ||
 		           ts_tok_starts(w, "-servername=")) {
 			servername = true;
+			if (!ts_tok_starts(w, "-servername=") && ts_next_word(&cur, end, &w))
+				sni = ts_unquote(w);
+		} else if (ts_tok_eq(w, "-CAfile") || ts_tok_eq(w, "-CApath") ||
+		           ts_tok_eq(w, "-CAstore") || ts_tok_eq(w, "--CAfile")) {
+			sc->t.trust = TRUST_CA_GIVEN;
 		} else if (ts_tok_eq(w, "-noservername") || ts_tok_eq(w, "--noservername")) {
 			noservername = true;
 		}
@@ -1122,8 +1286,12 @@ static int sclient_parse_command(struct sclient_state *sc, const char *s, const 
 		}
 		if (tok_is_ip(h) && !servername)
 			noservername = true;
+		copy_tok(sc->t.host, sizeof(sc->t.host), h);
 	}
+	if (sni.p && sni.n)
+		copy_tok(sc->t.host, sizeof(sc->t.host), sni);
 	sc->t.noservername = noservername;
+	sc->servername = servername;
 	return 0;
 }
 
@@ -1204,6 +1372,39 @@ static size_t subject_len(const char *p, const char *end)
 			n = (size_t)(q - p);
 	}
 	return n;
+}
+
+static bool sclient_hello(struct sclient_state *sc, const char *s, size_t n);
+
+/* The leaf's issuer: the "i:" line after " 0 s:", or the first "issuer=". */
+static bool sclient_issuer(struct sclient_state *sc, const char *s, size_t n)
+{
+	struct ts_tok tl = ts_trim(s, n);
+	const char *p;
+	bool leaf = text_starts_with(tl.p, tl.n, "0 s:") || has(s, n, " 0 s:");
+
+	if (!sc->t.leaf_issuer[0]) {
+		const char *v = NULL;
+
+		if (sc->after_leaf && text_starts_with(tl.p, tl.n, "i:"))
+			v = tl.p + 2;
+		else if (leaf && (p = find(s, n, " i:")))
+			v = p + 3; /* flattened */
+		else if ((p = find(s, n, "issuer=")))
+			v = p + 7;
+		if (v) {
+			size_t vn = subject_len(v, s + n);
+
+			copy_tok(sc->t.leaf_issuer, sizeof(sc->t.leaf_issuer), ts_trim(v, vn));
+			sc->after_leaf = false;
+			return true;
+		}
+	}
+	if (leaf)
+		sc->after_leaf = true;
+	else if (!text_starts_with(tl.p, tl.n, "a:") && !text_starts_with(tl.p, tl.n, "v:"))
+		sc->after_leaf = false;
+	return false;
 }
 
 static bool sclient_classify(struct client_scan *cs, const char *line, size_t len, const char *s,
@@ -1294,6 +1495,10 @@ static bool sclient_classify(struct client_scan *cs, const char *line, size_t le
 			seen = true;
 		}
 	}
+	if (sclient_issuer(sc, s, n))
+		seen = true;
+	if (sclient_hello(sc, s, n))
+		seen = true;
 	if (ts_tok_eq(ts_trim(s, n), "DONE") || ts_tok_eq(ts_trim(s, n), "closed"))
 		sc->finished = true;
 	return seen;
@@ -1309,6 +1514,86 @@ static bool sclient_connecting(const char *s, size_t n)
 	    memchr(w.p, '|', w.n) || has(w.p, w.n, ".."))
 		return false;
 	return !ts_next_token(&cur, end, &w) || ts_tok_starts(w, "CONNECTED(");
+}
+
+static unsigned hex_val(char c)
+{
+	return c >= '0' && c <= '9'   ? (unsigned)(c - '0')
+	       : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
+	                              : (unsigned)(c - 'A' + 10);
+}
+
+/* Does a ClientHello (handshake message, from its type byte) carry a server_name
+ * extension? 1 yes, 0 no, -1 cut short or not a ClientHello. */
+static int hello_has_sni(const unsigned char *h, size_t n)
+{
+	size_t i = 4 + 2 + 32, ext_end;
+
+	if (n < i + 1 || h[0] != 1)
+		return -1;
+	i += 1 + h[i]; /* session id */
+	if (i + 2 > n)
+		return -1;
+	i += 2 + ((size_t)h[i] << 8 | h[i + 1]); /* cipher suites */
+	if (i + 1 > n)
+		return -1;
+	i += 1 + h[i]; /* compression methods */
+	if (i == n)
+		return 0; /* no extensions at all */
+	if (i + 2 > n)
+		return -1;
+	ext_end = i + 2 + ((size_t)h[i] << 8 | h[i + 1]);
+	if (ext_end > n)
+		return -1;
+	for (i += 2; i + 4 <= ext_end; i += 4 + ((size_t)h[i + 2] << 8 | h[i + 3]))
+		if (h[i] == 0 && h[i + 1] == 0)
+			return 1;
+	return 0;
+}
+
+/* One line of an s_client -msg dump: ">>> ... ClientHello" opens it, lines of hex
+ * byte pairs follow; at its end a ClientHello without server_name means the run
+ * sent no SNI (LibreSSL, OpenSSL before 1.1.1 without -servername). */
+static bool sclient_hello(struct sclient_state *sc, const char *s, size_t n)
+{
+	struct ts_tok t = ts_trim(s, n);
+	const char *cur = t.p, *end = t.p + t.n;
+	struct ts_tok w;
+	bool hex = t.n > 0;
+
+	if (has(s, n, ">>> ") && has(s, n, "ClientHello")) {
+		sc->in_hello = true;
+		sc->hello_n = 0;
+		return true;
+	}
+	if (!sc->in_hello)
+		return false;
+	while (hex && ts_next_word(&cur, end, &w))
+		if (w.n != 2 || !memchr("0123456789abcdefABCDEF", w.p[0], 22) ||
+		    !memchr("0123456789abcdefABCDEF", w.p[1], 22))
+			hex = false;
+	if (hex) {
+		cur = t.p;
+		while (ts_next_word(&cur, end, &w) && sc->hello_n < sizeof(sc->hello))
+			sc->hello[sc->hello_n++] =
+			        (unsigned char)(hex_val(w.p[0]) << 4 | hex_val(w.p[1]));
+		return true;
+	}
+	sc->in_hello = false;
+	if (!sc->servername && hello_has_sni(sc->hello, sc->hello_n) == 0)
+		sc->t.noservername = true;
+	return false;
+}
+
+/* Lines that open an s_client output pasted without its CONNECTED(...) line. */
+static bool sclient_fragment_start(const char *s, size_t n)
+{
+	return (text_starts_with(s, n, "depth=") && has(s, n, "verify")) ||
+	       text_starts_with(s, n, "verify error:num=") ||
+	       text_starts_with(s, n, "Certificate chain") ||
+	       text_starts_with(s, n, "Verify return code: ") ||
+	       text_starts_with(s, n, "SSL handshake has read ") ||
+	       text_starts_with(s, n, "no peer certificate available");
 }
 
 static int sclient_line(struct client_scan *cs, const char *line, size_t len, unsigned lineno)
@@ -1333,7 +1618,8 @@ static int sclient_line(struct client_scan *cs, const char *line, size_t len, un
 			sc->evidence++;
 		return r;
 	}
-	if (has(s, n, "CONNECTED(") || sclient_connecting(s, n)) {
+	if (has(s, n, "CONNECTED(") || sclient_connecting(s, n) ||
+	    (!sc->active && sclient_fragment_start(s, n))) {
 		if (!sc->active || sc->connected || sc->finished) {
 			r = sclient_begin(cs);
 			if (r < 0)
@@ -1373,9 +1659,46 @@ int client_scan_new(struct bundle *b, const char *artifact, struct ts_kinds *kin
 	return 0;
 }
 
+/* curl --trace / --trace-ascii (and libcurl tools that log the same way) write
+ * "== Info: TEXT" for what -v shows as "* TEXT", and received header data as
+ * "0000: HTTP/1.1 503 ..." under "<= Recv header": rewrite to the -v form. */
+static bool trace_line(const char *line, size_t len, char *buf, size_t size, size_t *ret_len)
+{
+	size_t skip = 0;
+	const char *prefix = NULL;
+
+	if (text_starts_with(line, len, "== Info: ")) {
+		skip = 9;
+		prefix = "* ";
+	} else if (len > 6 && line[4] == ':' && line[5] == ' ') {
+		for (size_t i = 0; i < 4; i++)
+			if (!memchr("0123456789abcdef", line[i], 16) || !line[i])
+				return false;
+		skip = 6;
+		prefix = "< ";
+	} else {
+		return false;
+	}
+	if (len - skip + 2 >= size)
+		return false;
+	memcpy(buf, prefix, 2);
+	memcpy(buf + 2, line + skip, len - skip);
+	*ret_len = len - skip + 2;
+	buf[*ret_len] = '\0';
+	return true;
+}
+
 int client_scan_line(struct client_scan *cs, const char *line, size_t len, unsigned lineno)
 {
-	int r = curl_line(cs, line, len, lineno);
+	char buf[4096];
+	size_t blen;
+	int r;
+
+	if (trace_line(line, len, buf, sizeof(buf), &blen)) {
+		line = buf;
+		len = blen;
+	}
+	r = curl_line(cs, line, len, lineno);
 
 	if (r < 0)
 		return r;

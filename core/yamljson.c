@@ -312,3 +312,8 @@ unsigned yamljson_line(const json_t *obj)
 
 	return json_is_integer(l) ? (unsigned)json_integer_value(l) : 0;
 }
+
+const char *json_str(const json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}

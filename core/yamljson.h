@@ -22,6 +22,10 @@ struct error;
 #define YAMLJSON_MAX_ALIASES 10000
 #define YAMLJSON_MAX_DOCS 1000
 
+/* The string member key of o, or NULL (not an object, no such member, not a
+ * string): the one jansson getter every part uses. */
+const char *json_str(const json_t *o, const char *key);
+
 /* Parse data into a JSON array of documents (*ret, new reference). On a syntax
  * error: -EINVAL with err->line/column/message naming the problem (source is left
  * for the caller). */

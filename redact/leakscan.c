@@ -245,14 +245,17 @@ static bool json_members(const char *p, size_t n)
 	return false;
 }
 
-static const char *scan_text(const char *p, size_t n)
+static bool pem_private_key(const char *p, size_t n)
+{
+	return p && n >= 16 &&
+	       (memmem(p, n, "PRIVATE KEY-----", 16) || memmem(p, n, "PRIVATE KEY BLOCK-----", 22));
+}
+
+static bool gcp_access_token(const char *p, size_t n)
 {
 	const char *at;
 	size_t left;
 
-	if (n >= 16 &&
-	    (memmem(p, n, "PRIVATE KEY-----", 16) || memmem(p, n, "PRIVATE KEY BLOCK-----", 22)))
-		return "PEM private key";
 	for (at = p, left = n; (at = memmem(at, left, "ya29.", 5));
 	     at += 5, left = n - (size_t)(at - p)) {
 		size_t k = 5;
@@ -260,8 +263,16 @@ static const char *scan_text(const char *p, size_t n)
 		while ((size_t)(at - p) + k < n && (is_tok((unsigned char)at[k]) || at[k] == '.'))
 			k++;
 		if (k >= 15)
-			return "access token (ya29.)";
+			return true;
 	}
+	return false;
+}
+
+static bool jwt(const char *p, size_t n)
+{
+	const char *at;
+	size_t left;
+
 	for (at = p, left = n; (at = memmem(at, left, "eyJ", 3));
 	     at += 3, left = n - (size_t)(at - p)) {
 		size_t k = 3, end = n - (size_t)(at - p), a;
@@ -274,16 +285,32 @@ static const char *scan_text(const char *p, size_t n)
 		while (k < end && is_tok((unsigned char)at[k]))
 			k++;
 		if (k - a >= 2 && k < end && at[k] == '.')
-			return "JWT";
+			return true;
 	}
+	return false;
+}
+
+static bool b64_pem_private_key(const char *p, size_t n)
+{
+	const char *at;
+	size_t left;
+
 	for (at = p, left = n; (at = memmem(at, left, "LS0tLS1CRUdJTi", 14));
 	     at += 14, left = n - (size_t)(at - p)) {
 		unsigned char dec[96];
 		size_t d = unb64(at, n - (size_t)(at - p), dec, sizeof(dec));
 
 		if (d && memmem(dec, d, "PRIVATE", 7))
-			return "base64 PEM private key";
+			return true;
 	}
+	return false;
+}
+
+static bool google_api_key(const char *p, size_t n)
+{
+	const char *at;
+	size_t left;
+
 	for (at = p, left = n; (at = memmem(at, left, "AIza", 4));
 	     at += 4, left = n - (size_t)(at - p)) {
 		size_t k = 4, end = n - (size_t)(at - p);
@@ -291,8 +318,24 @@ static const char *scan_text(const char *p, size_t n)
 		while (k < end && is_tok((unsigned char)at[k]))
 			k++;
 		if (k == 39 && (at == p || !is_tok((unsigned char)at[-1])))
-			return "Google API key";
+			return true;
 	}
+	return false;
+}
+
+static bool upper_or_digit(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+static bool alnum(char c)
+{
+	return upper_or_digit(c) || (c >= 'a' && c <= 'z');
+}
+
+/* AKIA / ASIA and 16 upper-case letters or digits, alone */
+static bool aws_access_key(const char *p, size_t n)
+{
 	for (const char *a = p; (a = memchr(a, 'A', n - (size_t)(a - p))); a++) {
 		size_t k, i = (size_t)(a - p);
 
@@ -300,23 +343,36 @@ static const char *scan_text(const char *p, size_t n)
 			break;
 		if ((p[i + 1] != 'K' && p[i + 1] != 'S') || p[i + 2] != 'I' || p[i + 3] != 'A')
 			continue;
-		if (i > 0 &&
-		    ((p[i - 1] >= 'A' && p[i - 1] <= 'Z') || (p[i - 1] >= '0' && p[i - 1] <= '9') ||
-		     (p[i - 1] >= 'a' && p[i - 1] <= 'z')))
+		if (i > 0 && alnum(p[i - 1]))
 			continue;
-		for (k = 4; k < 20; k++)
-			if (!((p[i + k] >= 'A' && p[i + k] <= 'Z') ||
-			      (p[i + k] >= '0' && p[i + k] <= '9')))
-				break;
-		if (k == 20 && (i + 20 == n || !((p[i + 20] >= 'A' && p[i + 20] <= 'Z') ||
-		                                 (p[i + 20] >= '0' && p[i + 20] <= '9') ||
-		                                 (p[i + 20] >= 'a' && p[i + 20] <= 'z'))))
-			return "AWS access key id";
+		for (k = 4; k < 20 && upper_or_digit(p[i + k]); k++)
+			;
+		if (k == 20 && (i + 20 == n || !alnum(p[i + 20])))
+			return true;
 	}
-	if (header_values(p, n))
-		return "credential header value";
-	if (json_members(p, n))
-		return "credential JSON member";
+	return false;
+}
+
+/* The never-list, in the order the kinds are reported. */
+static const struct {
+	const char *kind;
+	bool (*found)(const char *p, size_t n);
+} text_kinds[] = {
+	{ "PEM private key", pem_private_key },
+	{ "access token (ya29.)", gcp_access_token },
+	{ "JWT", jwt },
+	{ "base64 PEM private key", b64_pem_private_key },
+	{ "Google API key", google_api_key },
+	{ "AWS access key id", aws_access_key },
+	{ "credential header value", header_values },
+	{ "credential JSON member", json_members },
+};
+
+static const char *scan_text(const char *p, size_t n)
+{
+	for (size_t i = 0; i < sizeof(text_kinds) / sizeof(text_kinds[0]); i++)
+		if (text_kinds[i].found(p, n))
+			return text_kinds[i].kind;
 	return NULL;
 }
 

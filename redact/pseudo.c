@@ -528,11 +528,6 @@ int pseudo_add_name(struct pseudo *p, const char *category, const char *value)
 	                 project ? &p->next_project : &p->next_org, tok);
 }
 
-static const char *jstr(const json_t *o, const char *k)
-{
-	return json_string_value(json_object_get(o, k));
-}
-
 int pseudo_learn_json(struct pseudo *p, const json_t *doc)
 {
 	const json_t *gcp, *opts;
@@ -541,29 +536,29 @@ int pseudo_learn_json(struct pseudo *p, const json_t *doc)
 	if (!json_is_object(doc))
 		return 0;
 	/* overrides.yaml */
-	if (jstr(doc, "org") &&
+	if (json_str(doc, "org") &&
 	    (json_object_get(doc, "virtualhosts") || json_object_get(doc, "gcp") ||
 	     json_object_get(doc, "instanceID") || json_object_get(doc, "envs")))
-		rc = pseudo_add_name(p, "org", jstr(doc, "org"));
+		rc = pseudo_add_name(p, "org", json_str(doc, "org"));
 	gcp = json_object_get(doc, "gcp");
-	if (rc == 0 && jstr(gcp, "projectID"))
-		rc = pseudo_add_name(p, "project", jstr(gcp, "projectID"));
-	if (rc == 0 && jstr(doc, "gcpProjectID"))
-		rc = pseudo_add_name(p, "project", jstr(doc, "gcpProjectID"));
+	if (rc == 0 && json_str(gcp, "projectID"))
+		rc = pseudo_add_name(p, "project", json_str(gcp, "projectID"));
+	if (rc == 0 && json_str(doc, "gcpProjectID"))
+		rc = pseudo_add_name(p, "project", json_str(doc, "gcpProjectID"));
 	/* an Apigee organization */
-	if (rc == 0 && jstr(doc, "name") &&
+	if (rc == 0 && json_str(doc, "name") &&
 	    (json_object_get(doc, "runtimeType") || json_object_get(doc, "subscriptionType") ||
 	     json_object_get(doc, "projectId"))) {
-		rc = pseudo_add_name(p, "org", jstr(doc, "name"));
-		if (rc == 0 && jstr(doc, "projectId"))
-			rc = pseudo_add_name(p, "project", jstr(doc, "projectId"));
+		rc = pseudo_add_name(p, "org", json_str(doc, "name"));
+		if (rc == 0 && json_str(doc, "projectId"))
+			rc = pseudo_add_name(p, "project", json_str(doc, "projectId"));
 	}
 	/* the manifest of a collected bundle */
 	opts = json_object_get(json_object_get(doc, "collection"), "options");
-	if (rc == 0 && jstr(opts, "org"))
-		rc = pseudo_add_name(p, "org", jstr(opts, "org"));
-	if (rc == 0 && jstr(opts, "project"))
-		rc = pseudo_add_name(p, "project", jstr(opts, "project"));
+	if (rc == 0 && json_str(opts, "org"))
+		rc = pseudo_add_name(p, "org", json_str(opts, "org"));
+	if (rc == 0 && json_str(opts, "project"))
+		rc = pseudo_add_name(p, "project", json_str(opts, "project"));
 	return rc;
 }
 
@@ -1148,144 +1143,208 @@ static void fingerprint(const struct pseudo *p, const char *in, char *out)
 	}
 }
 
-static int scan_line(struct scan *sc)
+/* An e-mail address: the run in[i..e) is followed by '@' and a host name. Sets
+ * *ret_next past it when replaced (0 otherwise). */
+static int try_email(struct scan *sc, size_t i, size_t e, size_t *ret_next)
 {
 	const char *in = sc->in;
-	size_t n = sc->n, i = 0;
+	size_t n = sc->n, db = e + 1, de = db, hb = i, he, len;
+	char low[96], tok[96];
 	int rc;
 
-	while (i < n) {
-		unsigned char c = (unsigned char)in[i];
-		size_t e, next;
-		uint32_t ip;
-
-		if (c == '<') {
-			size_t m = redact_marker_at(in + i, n - i);
-
-			i += m ? m : 1;
-			continue;
-		}
-		if (!(run_char(c) || c == ':') ||
-		    (i > 0 && (run_char((unsigned char)in[i - 1]) || in[i - 1] == ':'))) {
-			i++;
-			continue;
-		}
-		/* IPv6 (also "::1") */
-		if (cc_is(c, CC_HEX) || c == ':') {
-			if ((rc = try_ip6(sc, i, &next)) < 0)
-				return rc;
-			if (next) {
-				i = next;
-				continue;
-			}
-		}
-		if (c == ':') {
-			i++;
-			continue;
-		}
-		e = i;
-		while (e < n && run_char((unsigned char)in[e]))
-			e++;
-		/* e-mail */
-		if (e < n && in[e] == '@' && e > i) {
-			size_t db = e + 1, de = db, hb = i, he;
-
-			while (de < n && run_char((unsigned char)in[de]))
-				de++;
-			while (de > db && (in[de - 1] == '.' || in[de - 1] == '-'))
-				de--;
-			he = de > db ? host_end(in, db, de) : 0;
-			if (he) {
-				char low[96], tok[96];
-				size_t len;
-
-				/* the local part may hold '+' and '%' (not yet copied) */
-				while (hb > sc->start && local_char((unsigned char)in[hb - 1]))
-					hb--;
-				len = e - hb;
-				if (len < sizeof(low)) {
-					for (size_t q = 0; q < len; q++)
-						low[q] = (char)tolower((unsigned char)in[hb + q]);
-					lock(sc);
-					rc = token_for(sc->p, &sc->p->emails, low, len, "user",
-					               &sc->p->next_email, tok);
-					unlock(sc);
-					if (rc < 0 || (rc = put(sc, hb, e, tok, strlen(tok))) < 0)
-						return rc;
-					count(sc, RULE_PSEUDO_EMAIL);
-				}
-				if ((rc = map_host(sc, db, he)) < 0)
-					return rc;
-				i = de;
-				continue;
-			}
-		}
-		while (e > i && (in[e - 1] == '.' || in[e - 1] == '-'))
-			e--;
-		if (e == i) {
-			i++;
-			continue;
-		}
-		/* SHA-256 fingerprints (certificate facts): searchable in CT logs */
-		if (e - i == 64 && hex64(in + i)) {
-			char hx[65];
-
-			fingerprint(sc->p, in + i, hx);
-			if ((rc = put(sc, i, e, hx, 64)) < 0)
-				return rc;
-			count(sc, RULE_PSEUDO_FINGERPRINT);
-			i = e;
-			continue;
-		}
-		/* IPv4 */
-		if (c >= '0' && c <= '9' && parse_ip4(in + i, e - i, &ip)) {
-			uint32_t m;
-			char tok[16];
-
-			lock(sc);
-			m = map_ip4(sc->p, ip);
-			unlock(sc);
-			if (m != ip) {
-				snprintf(tok, sizeof(tok), "%u.%u.%u.%u", m >> 24, (m >> 16) & 255,
-				         (m >> 8) & 255, m & 255);
-				if ((rc = put(sc, i, e, tok, strlen(tok))) < 0)
-					return rc;
-				count(sc, RULE_PSEUDO_IP);
-			}
-			i = e;
-			continue;
-		}
-		/* O=Acme, CN = name */
-		if (e - i <= 12 && dn_attr(in + i, e - i)) {
-			size_t q = e;
-
-			while (q < n && in[q] == ' ')
-				q++;
-			if (q < n && in[q] == '=') {
-				if ((rc = dn_value(sc, q, &next)) < 0)
-					return rc;
-				i = next > q ? next : q + 1;
-				continue;
-			}
-		}
-		/* host names */
-		if (memchr(in + i, '.', e - i)) {
-			size_t he = host_end(in, i, e);
-
-			if (he) {
-				if ((rc = map_host(sc, i, he)) < 0)
-					return rc;
-				i = e;
-				continue;
-			}
-		}
-		if ((rc = names_in(sc, i, e)) < 0)
+	*ret_next = 0;
+	if (!(e < n && in[e] == '@' && e > i))
+		return 0;
+	while (de < n && run_char((unsigned char)in[de]))
+		de++;
+	while (de > db && (in[de - 1] == '.' || in[de - 1] == '-'))
+		de--;
+	he = de > db ? host_end(in, db, de) : 0;
+	if (!he)
+		return 0;
+	/* the local part may hold '+' and '%' (not yet copied) */
+	while (hb > sc->start && local_char((unsigned char)in[hb - 1]))
+		hb--;
+	len = e - hb;
+	if (len < sizeof(low)) {
+		for (size_t q = 0; q < len; q++)
+			low[q] = (char)tolower((unsigned char)in[hb + q]);
+		lock(sc);
+		rc = token_for(sc->p, &sc->p->emails, low, len, "user", &sc->p->next_email, tok);
+		unlock(sc);
+		if (rc < 0 || (rc = put(sc, hb, e, tok, strlen(tok))) < 0)
 			return rc;
-		i = e;
+		count(sc, RULE_PSEUDO_EMAIL);
+	}
+	if ((rc = map_host(sc, db, he)) < 0)
+		return rc;
+	*ret_next = de;
+	return 0;
+}
+
+/* SHA-256 fingerprints (certificate facts): searchable in CT logs */
+static int try_fingerprint(struct scan *sc, size_t i, size_t e, size_t *ret_next)
+{
+	char hx[65];
+	int rc;
+
+	*ret_next = 0;
+	if (!(e - i == 64 && hex64(sc->in + i)))
+		return 0;
+	fingerprint(sc->p, sc->in + i, hx);
+	if ((rc = put(sc, i, e, hx, 64)) < 0)
+		return rc;
+	count(sc, RULE_PSEUDO_FINGERPRINT);
+	*ret_next = e;
+	return 0;
+}
+
+static int try_ip4(struct scan *sc, size_t i, size_t e, size_t *ret_next)
+{
+	uint32_t ip, m;
+	char tok[16];
+	int rc;
+
+	*ret_next = 0;
+	if (!(sc->in[i] >= '0' && sc->in[i] <= '9' && parse_ip4(sc->in + i, e - i, &ip)))
+		return 0;
+	lock(sc);
+	m = map_ip4(sc->p, ip);
+	unlock(sc);
+	if (m != ip) {
+		snprintf(tok, sizeof(tok), "%u.%u.%u.%u", m >> 24, (m >> 16) & 255, (m >> 8) & 255,
+		         m & 255);
+		if ((rc = put(sc, i, e, tok, strlen(tok))) < 0)
+			return rc;
+		count(sc, RULE_PSEUDO_IP);
+	}
+	*ret_next = e;
+	return 0;
+}
+
+/* O=Acme, CN = name */
+static int try_dn(struct scan *sc, size_t i, size_t e, size_t *ret_next)
+{
+	size_t q = e, next;
+	int rc;
+
+	*ret_next = 0;
+	if (!(e - i <= 12 && dn_attr(sc->in + i, e - i)))
+		return 0;
+	while (q < sc->n && sc->in[q] == ' ')
+		q++;
+	if (!(q < sc->n && sc->in[q] == '='))
+		return 0;
+	if ((rc = dn_value(sc, q, &next)) < 0)
+		return rc;
+	*ret_next = next > q ? next : q + 1;
+	return 0;
+}
+
+/* host names */
+static int try_host(struct scan *sc, size_t i, size_t e, size_t *ret_next)
+{
+	size_t he;
+	int rc;
+
+	*ret_next = 0;
+	if (!memchr(sc->in + i, '.', e - i))
+		return 0;
+	he = host_end(sc->in, i, e);
+	if (!he)
+		return 0;
+	if ((rc = map_host(sc, i, he)) < 0)
+		return rc;
+	*ret_next = e;
+	return 0;
+}
+
+/* The word in[i..e): the first shape that matches replaces it, else names. */
+static int scan_word(struct scan *sc, size_t i, size_t e, size_t *ret_next)
+{
+	static int (*const shapes[])(struct scan *, size_t, size_t, size_t *) = {
+		try_fingerprint,
+		try_ip4,
+		try_dn,
+		try_host,
+	};
+	int rc;
+
+	for (size_t k = 0; k < sizeof(shapes) / sizeof(shapes[0]); k++) {
+		if ((rc = shapes[k](sc, i, e, ret_next)) < 0)
+			return rc;
+		if (*ret_next)
+			return 0;
+	}
+	*ret_next = e;
+	return names_in(sc, i, e);
+}
+
+/* Whether a word may start at i: a run character or ':' after none. */
+static bool word_start(const char *in, size_t i)
+{
+	unsigned char c = (unsigned char)in[i];
+
+	return (run_char(c) || c == ':') &&
+	       !(i > 0 && (run_char((unsigned char)in[i - 1]) || in[i - 1] == ':'));
+}
+
+/* One step at i: returns the next position in *ret_next. */
+static int scan_at(struct scan *sc, size_t i, size_t *ret_next)
+{
+	const char *in = sc->in;
+	unsigned char c = (unsigned char)in[i];
+	size_t e, next;
+	int rc;
+
+	*ret_next = i + 1;
+	if (c == '<') {
+		size_t m = redact_marker_at(in + i, sc->n - i);
+
+		*ret_next = i + (m ? m : 1);
+		return 0;
+	}
+	if (!word_start(in, i))
+		return 0;
+	/* IPv6 (also "::1") */
+	if (cc_is(c, CC_HEX) || c == ':') {
+		if ((rc = try_ip6(sc, i, &next)) < 0)
+			return rc;
+		if (next) {
+			*ret_next = next;
+			return 0;
+		}
+	}
+	if (c == ':')
+		return 0;
+	e = i;
+	while (e < sc->n && run_char((unsigned char)in[e]))
+		e++;
+	if ((rc = try_email(sc, i, e, &next)) < 0)
+		return rc;
+	if (next) {
+		*ret_next = next;
+		return 0;
+	}
+	while (e > i && (in[e - 1] == '.' || in[e - 1] == '-'))
+		e--;
+	if (e == i)
+		return 0;
+	return scan_word(sc, i, e, ret_next);
+}
+
+static int scan_line(struct scan *sc)
+{
+	size_t i = 0;
+	int rc;
+
+	while (i < sc->n) {
+		if ((rc = scan_at(sc, i, &i)) < 0)
+			return rc;
 	}
 	if (sc->start == 0 && sc->out->len == 0)
 		return STAGE_UNCHANGED;
-	return buf_append(sc->out, in + sc->start, n - sc->start);
+	return buf_append(sc->out, sc->in + sc->start, sc->n - sc->start);
 }
 
 int stage_pseudo(struct redact_stream *s, const char *in, size_t n, struct buf *out)

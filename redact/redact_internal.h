@@ -285,9 +285,6 @@ int pseudo_string(struct redactor *r, const char *in, size_t n, struct buf *out)
 /* Harvest org / project names from a parsed document (pseudo.c). */
 int pseudo_learn_json(struct pseudo *p, const struct json_t *doc);
 
-/* base64 helpers (rules_text.c): decode up to max bytes of the base64 run at p. */
-size_t redact_b64_decode_prefix(const char *p, size_t n, unsigned char *out, size_t max);
-
 /* Character classes. */
 extern const uint8_t redact_cc[256];
 #define CC_ALNUM 0x01

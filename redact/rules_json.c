@@ -324,177 +324,231 @@ static int end_scalar(struct redact_stream *s, struct json_state *j, struct lazy
 	return rc;
 }
 
-int stage_json(struct redact_stream *s, const char *in, size_t n, const struct piece *pc,
-               struct buf *out)
+/* What a tokenizer step asks of the loop in stage_json(). */
+enum jstep {
+	JSTEP_NEXT = 0, /* the character is taken: go on after it */
+	JSTEP_AGAIN,    /* the step moved the position itself */
+	JSTEP_ERROR,    /* not JSON after all */
+};
+
+/* J_STRING: string content up to and with the closing quote. */
+static int string_step(struct redact_stream *s, struct json_state *j, struct lazy *z,
+                       const char *in, size_t n, size_t *pi)
 {
-	struct json_state *j = s->json;
-	struct lazy z = { in, 0, out };
-	size_t i = 0;
+	struct jlevel *l = &j->lv[j->depth];
+	size_t i = *pi;
+	char c = in[i];
 	int rc;
 
-	while (i < n) {
-		char c = in[i];
-		struct jlevel *l = &j->lv[j->depth];
-		bool cond, auth;
+	/* the hot loop: string content up to a quote or backslash */
+	if (!j->esc && !j->str_is_key && !j->cap_what && c != '"' && c != '\\') {
+		size_t k = i + 1;
 
-		if (j->st == J_STRING) {
-			/* the hot loop: string content up to a quote or backslash */
-			if (!j->esc && !j->str_is_key && !j->cap_what && c != '"' && c != '\\') {
-				size_t k = i + 1;
-
-				while (k < n && in[k] != '"' && in[k] != '\\')
-					k++;
-				if (j->str_dropping)
-					z.from = k;
-				i = k;
-				continue;
-			}
-			if (j->esc) {
-				j->esc = false;
-			} else if (c == '\\') {
-				j->esc = true;
-			} else if (c == '"') {
-				if ((rc = end_string(s, j, &z, i)) < 0)
-					return rc;
-				i++;
-				continue;
-			}
-			if (j->str_is_key) {
-				if (l->key_len < sizeof(l->key) - 1)
-					l->key[l->key_len++] = c;
-				else
-					l->key_long = true;
-			} else if (j->cap_what) {
-				if (j->cap_len < sizeof(j->cap))
-					j->cap[j->cap_len++] = c;
-			}
-			if (j->str_dropping)
-				z.from = i + 1;
-			i++;
-			continue;
-		}
-		if (j->st == J_SCALAR) {
-			if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-			    (c >= 'A' && c <= 'Z') || c == '.' || c == '+' || c == '-') {
-				i++;
-				continue;
-			}
-			if ((rc = end_scalar(s, j, &z, i)) < 0)
-				return rc;
-			continue; /* look at c again */
-		}
-		if (c == ' ' || c == '\t' || c == '\r') {
-			i++;
-			continue;
-		}
-		switch (j->st) {
-		case J_TOP: {
-			/* outside JSON: jump to the next '{' or '[' */
-			size_t k = i;
-
-			while (k < n && in[k] != '{' && in[k] != '[')
-				k++;
-			if (k == n) {
-				i = n;
-				continue;
-			}
-			i = k;
-			c = in[i];
-			if (push(s, j, c == '{' ? 'o' : 'a') < 0)
-				goto error;
-			j->st = c == '{' ? J_KEY_OR_END : J_VALUE_OR_END;
-			break;
-		}
-		case J_VALUE:
-		case J_VALUE_OR_END:
-			if (c == '"') {
-				if ((rc = start_string(s, j, false, &z, i)) < 0)
-					return rc;
-				i++;
-				continue;
-			}
-			if (c == '{' || c == '[') {
-				if (push(s, j, c == '{' ? 'o' : 'a') < 0)
-					goto error;
-				j->st = c == '{' ? J_KEY_OR_END : J_VALUE_OR_END;
-				break;
-			}
-			if (c == ']' && j->st == J_VALUE_OR_END && l->type == 'a') {
-				j->depth--;
-				after_value(j);
-				break;
-			}
-			if ((c >= '0' && c <= '9') || c == '-' || c == 't' || c == 'f' ||
-			    c == 'n') {
-				j->scalar_rule = value_rule(s, j, &cond, &auth);
-				if (cond)
-					j->scalar_rule = -1; /* a number is no random secret */
-				if (j->scalar_rule >= 0) {
-					if ((rc = flush(&z, i)) < 0)
-						return rc;
-					j->scalar_out = out->len;
-				}
-				j->st = J_SCALAR;
-				break;
-			}
-			goto error;
-		case J_KEY_OR_END:
-		case J_KEY:
-			if (c == '"') {
-				if ((rc = start_string(s, j, true, &z, i)) < 0)
-					return rc;
-				i++;
-				continue;
-			}
-			if (c == '}' && l->type == 'o') {
-				j->depth--;
-				after_value(j);
-				break;
-			}
-			goto error;
-		case J_COLON:
-			if (c != ':')
-				goto error;
-			j->st = J_VALUE;
-			break;
-		case J_AFTER:
-			if (c == ',') {
-				j->st = l->type == 'o' ? J_KEY : J_VALUE;
-				break;
-			}
-			if ((c == '}' && l->type == 'o') || (c == ']' && l->type == 'a')) {
-				j->depth--;
-				after_value(j);
-				break;
-			}
-			goto error;
-		default:
-			goto error;
-		}
-		i++;
-		continue;
-	error:
-		/* not JSON after all: copy on and look for the next value */
-		reset(j);
-		if (c == '{' || c == '[')
-			continue;
-		i++;
+		while (k < n && in[k] != '"' && in[k] != '\\')
+			k++;
+		if (j->str_dropping)
+			z->from = k;
+		*pi = k;
+		return JSTEP_AGAIN;
 	}
-	if (z.from == 0 && out->len == 0 &&
-	    !(j->st == J_STRING && pc->partial && j->str_rule >= 0) &&
-	    !(j->st == J_SCALAR && !pc->partial && j->scalar_rule >= 0)) {
-		/* nothing replaced: the caller keeps the input */
-		if (!pc->partial && j->st == J_STRING)
-			reset(j);
-		else if (!pc->partial && j->st == J_SCALAR)
-			after_value(j);
-		if (j->st == J_STRING && pc->partial)
-			j->str_out = 0;
-		return STAGE_UNCHANGED;
+	if (j->esc) {
+		j->esc = false;
+	} else if (c == '\\') {
+		j->esc = true;
+	} else if (c == '"') {
+		if ((rc = end_string(s, j, z, i)) < 0)
+			return rc;
+		return JSTEP_NEXT;
 	}
-	if ((rc = flush(&z, n)) < 0)
+	if (j->str_is_key) {
+		if (l->key_len < sizeof(l->key) - 1)
+			l->key[l->key_len++] = c;
+		else
+			l->key_long = true;
+	} else if (j->cap_what && j->cap_len < sizeof(j->cap)) {
+		j->cap[j->cap_len++] = c;
+	}
+	if (j->str_dropping)
+		z->from = i + 1;
+	return JSTEP_NEXT;
+}
+
+static bool scalar_char(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       c == '.' || c == '+' || c == '-';
+}
+
+/* J_SCALAR: a number, true, false or null goes on while its characters do. */
+static int scalar_step(struct redact_stream *s, struct json_state *j, struct lazy *z, char c,
+                       size_t i)
+{
+	int rc;
+
+	if (scalar_char(c))
+		return JSTEP_NEXT;
+	if ((rc = end_scalar(s, j, z, i)) < 0)
 		return rc;
+	return JSTEP_AGAIN; /* look at c again */
+}
 
+/* An object or array opens. */
+static int open_container(struct redact_stream *s, struct json_state *j, char c)
+{
+	if (push(s, j, c == '{' ? 'o' : 'a') < 0)
+		return JSTEP_ERROR;
+	j->st = c == '{' ? J_KEY_OR_END : J_VALUE_OR_END;
+	return JSTEP_NEXT;
+}
+
+/* An object or array closes. */
+static int close_container(struct json_state *j)
+{
+	j->depth--;
+	after_value(j);
+	return JSTEP_NEXT;
+}
+
+/* J_TOP: outside JSON, jump to the next '{' or '['. */
+static int top_step(struct redact_stream *s, struct json_state *j, const char *in, size_t n,
+                    size_t *pi)
+{
+	size_t k = *pi;
+
+	while (k < n && in[k] != '{' && in[k] != '[')
+		k++;
+	*pi = k;
+	if (k == n)
+		return JSTEP_AGAIN;
+	return open_container(s, j, in[k]);
+}
+
+static bool scalar_start(char c)
+{
+	return (c >= '0' && c <= '9') || c == '-' || c == 't' || c == 'f' || c == 'n';
+}
+
+/* J_VALUE, J_VALUE_OR_END: a value starts (or an array ends). */
+static int value_step(struct redact_stream *s, struct json_state *j, struct lazy *z, char c,
+                      size_t i)
+{
+	bool cond, auth;
+	int rc;
+
+	if (c == '"') {
+		if ((rc = start_string(s, j, false, z, i)) < 0)
+			return rc;
+		return JSTEP_NEXT;
+	}
+	if (c == '{' || c == '[')
+		return open_container(s, j, c);
+	if (c == ']' && j->st == J_VALUE_OR_END && j->lv[j->depth].type == 'a')
+		return close_container(j);
+	if (!scalar_start(c))
+		return JSTEP_ERROR;
+	j->scalar_rule = value_rule(s, j, &cond, &auth);
+	if (cond)
+		j->scalar_rule = -1; /* a number is no random secret */
+	if (j->scalar_rule >= 0) {
+		if ((rc = flush(z, i)) < 0)
+			return rc;
+		j->scalar_out = z->out->len;
+	}
+	j->st = J_SCALAR;
+	return JSTEP_NEXT;
+}
+
+/* J_KEY, J_KEY_OR_END: a member name starts (or an object ends). */
+static int key_step(struct redact_stream *s, struct json_state *j, struct lazy *z, char c, size_t i)
+{
+	int rc;
+
+	if (c == '"') {
+		if ((rc = start_string(s, j, true, z, i)) < 0)
+			return rc;
+		return JSTEP_NEXT;
+	}
+	if (c == '}' && j->lv[j->depth].type == 'o')
+		return close_container(j);
+	return JSTEP_ERROR;
+}
+
+/* J_AFTER: after a value, a comma or the end of its container. */
+static int after_step(struct json_state *j, char c)
+{
+	char type = j->lv[j->depth].type;
+
+	if (c == ',') {
+		j->st = type == 'o' ? J_KEY : J_VALUE;
+		return JSTEP_NEXT;
+	}
+	if ((c == '}' && type == 'o') || (c == ']' && type == 'a'))
+		return close_container(j);
+	return JSTEP_ERROR;
+}
+
+/* One step of the tokenizer at *pi, by state. */
+static int json_step(struct redact_stream *s, struct json_state *j, struct lazy *z, const char *in,
+                     size_t n, size_t *pi)
+{
+	char c = in[*pi];
+
+	if (j->st == J_STRING)
+		return string_step(s, j, z, in, n, pi);
+	if (j->st == J_SCALAR)
+		return scalar_step(s, j, z, c, *pi);
+	if (c == ' ' || c == '\t' || c == '\r')
+		return JSTEP_NEXT;
+	switch (j->st) {
+	case J_TOP:
+		return top_step(s, j, in, n, pi);
+	case J_VALUE:
+	case J_VALUE_OR_END:
+		return value_step(s, j, z, c, *pi);
+	case J_KEY_OR_END:
+	case J_KEY:
+		return key_step(s, j, z, c, *pi);
+	case J_COLON:
+		if (c != ':')
+			return JSTEP_ERROR;
+		j->st = J_VALUE;
+		return JSTEP_NEXT;
+	case J_AFTER:
+		return after_step(j, c);
+	default:
+		return JSTEP_ERROR;
+	}
+}
+
+/* Nothing replaced in the piece: the caller keeps the input. */
+static bool piece_unchanged(const struct json_state *j, const struct lazy *z,
+                            const struct piece *pc)
+{
+	return z->from == 0 && z->out->len == 0 &&
+	       !(j->st == J_STRING && pc->partial && j->str_rule >= 0) &&
+	       !(j->st == J_SCALAR && !pc->partial && j->scalar_rule >= 0);
+}
+
+static int piece_keep(struct json_state *j, const struct piece *pc)
+{
+	if (!pc->partial && j->st == J_STRING)
+		reset(j);
+	else if (!pc->partial && j->st == J_SCALAR)
+		after_value(j);
+	if (j->st == J_STRING && pc->partial)
+		j->str_out = 0;
+	return STAGE_UNCHANGED;
+}
+
+/* The end of a piece: a string or scalar still open. */
+static int piece_end(struct redact_stream *s, struct json_state *j, struct lazy *z,
+                     const struct piece *pc, size_t n)
+{
+	struct buf *out = z->out;
+	int rc;
+
+	if ((rc = flush(z, n)) < 0)
+		return rc;
 	/* the end of a piece inside a credential value: replace what we have */
 	if (j->st == J_STRING && pc->partial) {
 		if (!j->str_is_key && j->str_rule >= 0 && !j->str_dropping) {
@@ -511,7 +565,33 @@ int stage_json(struct redact_stream *s, const char *in, size_t n, const struct p
 		if (j->st == J_STRING)
 			reset(j); /* a string cannot go over a line end: this was not JSON */
 		else if (j->st == J_SCALAR)
-			return end_scalar(s, j, &z, n);
+			return end_scalar(s, j, z, n);
 	}
 	return 0;
+}
+
+int stage_json(struct redact_stream *s, const char *in, size_t n, const struct piece *pc,
+               struct buf *out)
+{
+	struct json_state *j = s->json;
+	struct lazy z = { in, 0, out };
+	size_t i = 0;
+
+	while (i < n) {
+		int st = json_step(s, j, &z, in, n, &i);
+
+		if (st < 0)
+			return st;
+		if (st == JSTEP_NEXT) {
+			i++;
+		} else if (st == JSTEP_ERROR) {
+			/* not JSON after all: copy on and look for the next value */
+			reset(j);
+			if (in[i] != '{' && in[i] != '[')
+				i++;
+		}
+	}
+	if (piece_unchanged(j, &z, pc))
+		return piece_keep(j, pc);
+	return piece_end(s, j, &z, pc, n);
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base64.h"
 #include "banned.h"
 
 const uint8_t redact_cc[256] = {
@@ -157,6 +158,13 @@ static const struct word context_words[] = {
 	W("salt"),   W("private"), W("encryption"), W("signature"),  W("auth"),   { NULL, 0 },
 };
 
+/* Keys that hold a context word but name public facts: Apigee's authorizedNetwork
+ * ("projects/HOST/global/networks/NET", which the XLB checks compare). */
+static const struct word plain_exact[] = {
+	W("authorizednetwork"),
+	{ NULL, 0 },
+};
+
 /* Letters pairs that start one of the words above: a key without any of them is
  * plain, which is most keys, decided in one pass. */
 static bool may_be_sensitive(const char *low, size_t n)
@@ -260,6 +268,8 @@ enum key_class redact_key_class(const char *key, size_t len, bool json)
 		return KEY_REF;
 	if (w_ends(last, last_len, secret_suffixes))
 		return KEY_SECRET;
+	if (w_eq(last, last_len, plain_exact))
+		return KEY_PLAIN;
 	if (w_contains(last, last_len, context_words))
 		return KEY_CONTEXT;
 	if (last_len >= 3 && memcmp(last + last_len - 3, "key", 3) == 0)
@@ -368,42 +378,6 @@ bool redact_high_entropy(const char *v, size_t n)
 }
 
 /* ---- base64 ------------------------------------------------------------------------ */
-
-static int b64val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+' || c == '-')
-		return 62;
-	if (c == '/' || c == '_')
-		return 63;
-	return -1;
-}
-
-size_t redact_b64_decode_prefix(const char *p, size_t n, unsigned char *out, size_t max)
-{
-	unsigned acc = 0;
-	int bits = 0;
-	size_t o = 0;
-
-	for (size_t i = 0; i < n && o < max; i++) {
-		int v = b64val((unsigned char)p[i]);
-
-		if (v < 0)
-			break;
-		acc = (acc << 6) | (unsigned)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[o++] = (unsigned char)((acc >> bits) & 0xff);
-		}
-	}
-	return o;
-}
 
 static bool mem_has(const unsigned char *d, size_t n, const char *needle)
 {
@@ -738,6 +712,163 @@ static bool in_list(const char *key, size_t len, const char *const *list)
 	return false;
 }
 
+/* user:password@host in a URL: in[i] is the ':' after "//user". 0 with *ret_used
+ * set when replaced, 0 with *ret_used 0 when not a URL's user information. */
+static int url_userinfo(struct redact_stream *s, const char *in, size_t n, size_t i,
+                        struct buf *out, size_t *ret_used)
+{
+	size_t at = i + 1;
+
+	while (at < n && !cc_is((unsigned char)in[at], CC_DELIM) && in[at] != '/' && in[at] != '@')
+		at++;
+	if (at < n && in[at] == '@' && at > i + 1) {
+		if (buf_putc(out, ':') < 0 ||
+		    redact_emit(s, RULE_CREDENTIAL_KV, in + i + 1, at - i - 1, NULL, out) < 0)
+			return -ENOMEM;
+		*ret_used = at - i;
+	}
+	return 0;
+}
+
+/* The key's class and the rule that replaces its value; false when the value
+ * stays. */
+static bool kv_classify(struct redact_stream *s, const struct kv *kv, char sep,
+                        enum key_class *ret_cls, int *ret_rule)
+{
+	enum key_class cls;
+
+	if (kv->query && in_list(kv->key, kv->key_len, query_names)) {
+		*ret_cls = KEY_SECRET;
+		*ret_rule = RULE_QUERY_PARAM;
+		return true;
+	}
+	cls = stream_key_class(s, kv->key, kv->key_len, kv->key_quoted || sep == '=');
+	if (cls == KEY_PLAIN || cls == KEY_REF)
+		return false;
+	*ret_cls = cls;
+	if (kv->query && cls == KEY_SECRET)
+		*ret_rule = RULE_QUERY_PARAM;
+	else if (cls == KEY_AUTH || (is_header_name(kv) && !kv->key_quoted && sep == ':'))
+		*ret_rule = RULE_HTTP_HEADER;
+	else if (cls == KEY_CONTEXT)
+		*ret_rule = RULE_HIGH_ENTROPY;
+	else
+		*ret_rule = kv->dashes ? RULE_CLI_FLAG : RULE_CREDENTIAL_KV;
+	return true;
+}
+
+/* Where a value is, [vs, ve), after the separator. */
+struct kv_value {
+	size_t vs, ve;
+	bool quoted;
+	bool to_eol; /* runs to the end of a partial piece: the rest is dropped too */
+};
+
+/* An unquoted value: up to its end; a ${VAR} placeholder whole. */
+static size_t plain_value_end(const char *in, size_t n, size_t v)
+{
+	size_t ve = value_end(in, n, v);
+
+	if (ve == v + 1 && in[v] == '$' && v + 1 < n && in[v + 1] == '{') {
+		const char *close = memchr(in + v, '}', n - v);
+
+		if (close && close - (in + v) < 128)
+			ve = (size_t)(close - in) + 1;
+	}
+	return ve;
+}
+
+/* The value after the separator at i; false when there is none to look at (end of
+ * input, a marker already, an object or array). */
+static bool kv_value_at(const char *in, size_t n, size_t i, const struct kv *kv, int rule,
+                        struct kv_value *ret)
+{
+	size_t v = i + 1;
+	bool esc = false;
+
+	memset(ret, 0, sizeof(*ret));
+	while (v < n && (in[v] == ' ' || in[v] == '\t'))
+		v++;
+	if (v >= n || redact_marker_at(in + v, n - v))
+		return false;
+	if (in[v] == '"' || in[v] == '\'') {
+		ret->quoted = true;
+	} else if (in[v] == '\\' && v + 1 < n && in[v + 1] == '"') {
+		ret->quoted = esc = true;
+		v++;
+	}
+	if (ret->quoted) {
+		ret->vs = v + 1;
+		ret->ve = quoted_end(in, n, v, esc);
+	} else if (in[v] == '{' || in[v] == '[') {
+		return false;
+	} else if (rule == RULE_HTTP_HEADER && in[i] == ':') {
+		const char *q = kv->outer_quote ? memchr(in + v, kv->outer_quote, n - v) : NULL;
+
+		ret->vs = v;
+		ret->ve = q ? (size_t)(q - in) : n;
+	} else {
+		ret->vs = v;
+		ret->ve = plain_value_end(in, n, v);
+	}
+	return true;
+}
+
+/* A value that stays: empty, a marker, harmless, or (by context) not random. */
+static bool kv_value_stays(const char *in, const struct kv *kv, enum key_class cls, int rule,
+                           const struct kv_value *val)
+{
+	size_t len = val->ve - val->vs;
+
+	if (cls == KEY_CONTEXT && (val->to_eol || !redact_high_entropy(in + val->vs, len)))
+		return true;
+	if (len == 0 || redact_marker_at(in + val->vs, len) == len)
+		return true;
+	return !kv->key_quoted && !val->quoted && rule != RULE_HTTP_HEADER && !val->to_eol &&
+	       redact_value_is_harmless(in + val->vs, len);
+}
+
+/* Keep the auth scheme: "Bearer <redacted:...>" (moves vs past it). False when the
+ * credential after the scheme is a marker already. */
+static bool skip_auth_scheme(const char *in, struct kv_value *val)
+{
+	size_t w = val->vs, ve = val->ve;
+
+	while (w < ve && ((in[w] >= 'A' && in[w] <= 'Z') || (in[w] >= 'a' && in[w] <= 'z')))
+		w++;
+	if (!(w > val->vs && w < ve && in[w] == ' '))
+		return true;
+	while (w < ve && in[w] == ' ')
+		w++;
+	if (w < ve && !redact_marker_at(in + w, ve - w))
+		val->vs = w;
+	else if (w < ve)
+		return false;
+	return true;
+}
+
+/* Copy the key and separator, replace the value. */
+static int kv_replace(struct redact_stream *s, const char *in, size_t i, int rule,
+                      const struct kv_value *val, struct buf *out, size_t *ret_used)
+{
+	if (buf_append(out, in + i, val->vs - i) < 0)
+		return -ENOMEM;
+	if (!redact_fire(s, rule)) {
+		if (buf_append(out, in + val->vs, val->ve - val->vs) < 0)
+			return -ENOMEM;
+	} else {
+		char m[64];
+		size_t ml = redact_marker(s->r, in + val->vs, val->ve - val->vs, NULL, m);
+
+		if (buf_append(out, m, ml) < 0)
+			return -ENOMEM;
+		if (val->to_eol)
+			s->eol_redact = true;
+	}
+	*ret_used = val->ve - i;
+	return 0;
+}
+
 /* In[i] is ':' or '='. Returns how many bytes were handled (copied or replaced),
  * 0 when nothing applies (the caller copies the byte). */
 static int kv_rule(struct redact_stream *s, const char *in, size_t n, size_t i,
@@ -745,9 +876,8 @@ static int kv_rule(struct redact_stream *s, const char *in, size_t n, size_t i,
 {
 	char sep = in[i];
 	struct kv kv;
+	struct kv_value val;
 	enum key_class cls;
-	size_t v, ve, vs;
-	bool quoted = false, esc = false, to_eol = false;
 	int rule;
 
 	*ret_used = 0;
@@ -755,121 +885,18 @@ static int kv_rule(struct redact_stream *s, const char *in, size_t n, size_t i,
 		return 0;
 	if (!kv_key(in, i, sep, &kv))
 		return 0;
-	/* user:password@host in a URL */
-	if (sep == ':' && kv.key > in + 1 && kv.key[-1] == '/' && kv.key[-2] == '/') {
-		size_t at = i + 1;
-
-		while (at < n && !cc_is((unsigned char)in[at], CC_DELIM) && in[at] != '/' &&
-		       in[at] != '@')
-			at++;
-		if (at < n && in[at] == '@' && at > i + 1) {
-			if (buf_putc(out, ':') < 0 || redact_emit(s, RULE_CREDENTIAL_KV, in + i + 1,
-			                                          at - i - 1, NULL, out) < 0)
-				return -ENOMEM;
-			*ret_used = at - i;
-			return 0;
-		}
+	if (sep == ':' && kv.key > in + 1 && kv.key[-1] == '/' && kv.key[-2] == '/')
+		return url_userinfo(s, in, n, i, out, ret_used);
+	if (!kv_classify(s, &kv, sep, &cls, &rule))
 		return 0;
-	}
-	if (kv.query && in_list(kv.key, kv.key_len, query_names)) {
-		cls = KEY_SECRET;
-		rule = RULE_QUERY_PARAM;
-	} else {
-		cls = stream_key_class(s, kv.key, kv.key_len, kv.key_quoted || sep == '=');
-		if (cls == KEY_PLAIN || cls == KEY_REF)
-			return 0;
-		if (kv.query && cls == KEY_SECRET)
-			rule = RULE_QUERY_PARAM;
-		else if (cls == KEY_AUTH || (is_header_name(&kv) && !kv.key_quoted && sep == ':'))
-			rule = RULE_HTTP_HEADER;
-		else if (cls == KEY_CONTEXT)
-			rule = RULE_HIGH_ENTROPY;
-		else
-			rule = kv.dashes ? RULE_CLI_FLAG : RULE_CREDENTIAL_KV;
-	}
-	v = i + 1;
-	while (v < n && (in[v] == ' ' || in[v] == '\t'))
-		v++;
-	if (v >= n) {
+	if (!kv_value_at(in, n, i, &kv, rule, &val))
 		return 0;
-	}
-	if (redact_marker_at(in + v, n - v))
+	val.to_eol = val.ve == n && pc->partial;
+	if (kv_value_stays(in, &kv, cls, rule, &val))
 		return 0;
-	if (in[v] == '"' || in[v] == '\'') {
-		quoted = true;
-	} else if (in[v] == '\\' && v + 1 < n && in[v + 1] == '"') {
-		quoted = esc = true;
-		v++;
-	}
-	if (quoted) {
-		vs = v + 1;
-		ve = quoted_end(in, n, v, esc);
-		if (ve == n && pc->partial)
-			to_eol = true;
-	} else if (in[v] == '{' || in[v] == '[') {
+	if (cls == KEY_AUTH && !skip_auth_scheme(in, &val))
 		return 0;
-	} else if (rule == RULE_HTTP_HEADER && sep == ':') {
-		vs = v;
-		if (kv.outer_quote) {
-			const char *q = memchr(in + v, kv.outer_quote, n - v);
-
-			ve = q ? (size_t)(q - in) : n;
-		} else {
-			ve = n;
-		}
-		if (ve == n && pc->partial)
-			to_eol = true;
-	} else {
-		vs = v;
-		ve = value_end(in, n, v);
-		/* ${VAR}: a placeholder with braces */
-		if (ve == v + 1 && in[v] == '$' && v + 1 < n && in[v + 1] == '{') {
-			const char *close = memchr(in + v, '}', n - v);
-
-			if (close && close - (in + v) < 128)
-				ve = (size_t)(close - in) + 1;
-		}
-		if (ve == n && pc->partial)
-			to_eol = true;
-	}
-	if (cls == KEY_CONTEXT && (to_eol || !redact_high_entropy(in + vs, ve - vs)))
-		return 0;
-	if (ve == vs || redact_marker_at(in + vs, ve - vs) == ve - vs)
-		return 0;
-	if (!kv.key_quoted && !quoted && rule != RULE_HTTP_HEADER && !to_eol &&
-	    redact_value_is_harmless(in + vs, ve - vs))
-		return 0;
-	/* keep the auth scheme: "Bearer <redacted:…>" */
-	if (cls == KEY_AUTH) {
-		size_t w = vs;
-
-		while (w < ve && ((in[w] >= 'A' && in[w] <= 'Z') || (in[w] >= 'a' && in[w] <= 'z')))
-			w++;
-		if (w > vs && w < ve && in[w] == ' ') {
-			while (w < ve && in[w] == ' ')
-				w++;
-			if (w < ve && !redact_marker_at(in + w, ve - w))
-				vs = w;
-			else if (w < ve)
-				return 0;
-		}
-	}
-	if (buf_append(out, in + i, vs - i) < 0)
-		return -ENOMEM;
-	if (!redact_fire(s, rule)) {
-		if (buf_append(out, in + vs, ve - vs) < 0)
-			return -ENOMEM;
-	} else {
-		char m[64];
-		size_t ml = redact_marker(s->r, in + vs, ve - vs, NULL, m);
-
-		if (buf_append(out, m, ml) < 0)
-			return -ENOMEM;
-		if (to_eol)
-			s->eol_redact = true;
-	}
-	*ret_used = ve - i;
-	return 0;
+	return kv_replace(s, in, i, rule, &val, out, ret_used);
 }
 
 static bool boundary_before(const char *in, size_t i, uint8_t cls)
@@ -885,101 +912,140 @@ static size_t run_of(const char *in, size_t n, size_t i, uint8_t cls, const char
 	return i;
 }
 
-/* Value shapes. Return the length of a match at in[i] and the rule, 0 if none. */
+/* ya29.… (a Google OAuth access token) */
+static size_t shape_gcp_token(const char *in, size_t n, size_t i, int *ret_rule)
+{
+	size_t e;
+
+	if (!(n - i > 15 && memcmp(in + i, "ya29.", 5) == 0 && boundary_before(in, i, CC_B64URL)))
+		return 0;
+	e = run_of(in, n, i + 5, CC_B64URL, ".");
+	if (e - i < 15)
+		return 0;
+	*ret_rule = RULE_GCP_ACCESS_TOKEN;
+	return e - i;
+}
+
+/* base64 of a JSON document (a service-account key file) */
+static size_t shape_b64_json(const char *in, size_t n, size_t i, int *ret_rule)
+{
+	unsigned char dec[384];
+	size_t e = run_of(in, n, i, CC_B64, NULL), d;
+
+	if (e - i < 100)
+		return 0;
+	d = base64_decode_prefix(in + i, e - i, dec, sizeof(dec));
+	if (!mem_has(dec, d, "service_account") && !mem_has(dec, d, "private_key"))
+		return 0;
+	*ret_rule = RULE_BASE64_SA_JSON;
+	return e - i;
+}
+
+/* A base64 run that does not go on from a longer one before i. */
+static bool b64_starts(const char *in, size_t i)
+{
+	return boundary_before(in, i, CC_B64URL) &&
+	       !(i > 0 && (in[i - 1] == '+' || in[i - 1] == '/'));
+}
+
+/* eyJ….eyJ….sig (a JWT), else base64 JSON */
+static size_t shape_jwt(const char *in, size_t n, size_t i, int *ret_rule)
+{
+	size_t e, e2;
+
+	if (n - i < 20 || !b64_starts(in, i))
+		return 0;
+	if (in[i + 1] == 'y' && in[i + 2] == 'J') {
+		e = run_of(in, n, i, CC_B64URL, NULL);
+		if (e < n && in[e] == '.' && e - i >= 10) {
+			e2 = run_of(in, n, e + 1, CC_B64URL, NULL);
+			if (e2 - e > 2 && e2 < n && in[e2] == '.') {
+				*ret_rule = RULE_JWT;
+				return run_of(in, n, e2 + 1, CC_B64URL, NULL) - i;
+			}
+		}
+	}
+	return shape_b64_json(in, n, i, ret_rule);
+}
+
+/* AIza… (a Google API key) */
+static size_t shape_google_api_key(const char *in, size_t n, size_t i, int *ret_rule)
+{
+	if (!(n - i >= 39 && memcmp(in + i, "AIza", 4) == 0 && boundary_before(in, i, CC_B64URL)))
+		return 0;
+	if (run_of(in, n, i + 4, CC_B64URL, NULL) - i != 39)
+		return 0;
+	*ret_rule = RULE_GOOGLE_API_KEY;
+	return 39;
+}
+
+/* AKIA…/ASIA… (an AWS access key id): 16 upper-case letters or digits */
+static size_t shape_aws_key(const char *in, size_t n, size_t i, int *ret_rule)
+{
+	size_t e;
+
+	if (!(n - i >= 20 && (memcmp(in + i, "AKIA", 4) == 0 || memcmp(in + i, "ASIA", 4) == 0) &&
+	      boundary_before(in, i, CC_ALNUM)))
+		return 0;
+	for (e = i + 4; e < n && e < i + 20; e++)
+		if (!((in[e] >= 'A' && in[e] <= 'Z') || (in[e] >= '0' && in[e] <= '9')))
+			return 0;
+	if (!(e == i + 20 && (e == n || !cc_is((unsigned char)in[e], CC_ALNUM))))
+		return 0;
+	*ret_rule = RULE_AWS_ACCESS_KEY;
+	return 20;
+}
+
+/* LS0tLS1CRUdJTi… (base64 of "-----BEGIN"): a private key; with --pseudonymize a
+ * certificate too */
+static size_t shape_b64_pem(struct redact_stream *s, const char *in, size_t n, size_t i,
+                            int *ret_rule, const char **ret_label)
+{
+	unsigned char dec[80];
+	size_t e, d;
+
+	if (n - i < 20 || memcmp(in + i, "LS0tLS1CRUdJTi", 14) != 0 || !b64_starts(in, i))
+		return 0;
+	e = run_of(in, n, i, CC_B64, NULL);
+	/* base64 wrapped with \n escapes inside a JSON string */
+	while (e + 2 < n && in[e] == '\\' && in[e + 1] == 'n' &&
+	       cc_is((unsigned char)in[e + 2], CC_B64))
+		e = run_of(in, n, e + 2, CC_B64, NULL);
+	d = base64_decode_prefix(in + i, e - i, dec, sizeof(dec));
+	if (mem_has(dec, d, "PRIVATE KEY")) {
+		*ret_rule = RULE_BASE64_PRIVATE_KEY;
+		*ret_label = "private key";
+		return e - i;
+	}
+	if (s->r->pseudo && mem_has(dec, d, "CERTIFICATE")) {
+		*ret_rule = RULE_CERT_DROPPED;
+		*ret_label = "certificate";
+		return e - i;
+	}
+	return 0;
+}
+
+/* Value shapes, by their first character. Return the length of a match at in[i]
+ * and the rule, 0 if none. */
 static size_t shape_at(struct redact_stream *s, const char *in, size_t n, size_t i, int *ret_rule,
                        const char **ret_label)
 {
-	unsigned char dec[384];
-	size_t e, d;
+	size_t len;
 
 	*ret_label = NULL;
 	switch (in[i]) {
 	case 'y':
-		if (n - i > 15 && memcmp(in + i, "ya29.", 5) == 0 &&
-		    boundary_before(in, i, CC_B64URL)) {
-			e = run_of(in, n, i + 5, CC_B64URL, ".");
-			if (e - i >= 15) {
-				*ret_rule = RULE_GCP_ACCESS_TOKEN;
-				return e - i;
-			}
-		}
-		return 0;
+		return shape_gcp_token(in, n, i, ret_rule);
 	case 'e':
-		if (n - i < 20 || !boundary_before(in, i, CC_B64URL) ||
-		    (i > 0 && (in[i - 1] == '+' || in[i - 1] == '/')))
-			return 0;
-		if (in[i + 1] == 'y' && in[i + 2] == 'J') {
-			e = run_of(in, n, i, CC_B64URL, NULL);
-			if (e < n && in[e] == '.' && e - i >= 10) {
-				size_t e2 = run_of(in, n, e + 1, CC_B64URL, NULL);
-
-				if (e2 - e > 2 && e2 < n && in[e2] == '.') {
-					size_t e3 = run_of(in, n, e2 + 1, CC_B64URL, NULL);
-
-					*ret_rule = RULE_JWT;
-					return e3 - i;
-				}
-			}
-		}
-		goto b64json;
+		return shape_jwt(in, n, i, ret_rule);
 	case 'A':
-		if (n - i >= 39 && memcmp(in + i, "AIza", 4) == 0 &&
-		    boundary_before(in, i, CC_B64URL)) {
-			e = run_of(in, n, i + 4, CC_B64URL, NULL);
-			if (e - i == 39) {
-				*ret_rule = RULE_GOOGLE_API_KEY;
-				return 39;
-			}
-		}
-		if (n - i >= 20 &&
-		    (memcmp(in + i, "AKIA", 4) == 0 || memcmp(in + i, "ASIA", 4) == 0) &&
-		    boundary_before(in, i, CC_ALNUM)) {
-			for (e = i + 4; e < n && e < i + 20; e++)
-				if (!((in[e] >= 'A' && in[e] <= 'Z') ||
-				      (in[e] >= '0' && in[e] <= '9')))
-					return 0;
-			if (e == i + 20 && (e == n || !cc_is((unsigned char)in[e], CC_ALNUM))) {
-				*ret_rule = RULE_AWS_ACCESS_KEY;
-				return 20;
-			}
-		}
-		return 0;
+		len = shape_google_api_key(in, n, i, ret_rule);
+		return len ? len : shape_aws_key(in, n, i, ret_rule);
 	case 'L':
-		if (n - i < 20 || memcmp(in + i, "LS0tLS1CRUdJTi", 14) != 0 ||
-		    !boundary_before(in, i, CC_B64URL) ||
-		    (i > 0 && (in[i - 1] == '+' || in[i - 1] == '/')))
-			return 0;
-		e = run_of(in, n, i, CC_B64, NULL);
-		/* base64 wrapped with \n escapes inside a JSON string */
-		while (e + 2 < n && in[e] == '\\' && in[e + 1] == 'n' &&
-		       cc_is((unsigned char)in[e + 2], CC_B64))
-			e = run_of(in, n, e + 2, CC_B64, NULL);
-		d = redact_b64_decode_prefix(in + i, e - i, dec, 80);
-		if (mem_has(dec, d, "PRIVATE KEY")) {
-			*ret_rule = RULE_BASE64_PRIVATE_KEY;
-			*ret_label = "private key";
-			return e - i;
-		}
-		if (s->r->pseudo && mem_has(dec, d, "CERTIFICATE")) {
-			*ret_rule = RULE_CERT_DROPPED;
-			*ret_label = "certificate";
-			return e - i;
-		}
-		return 0;
+		return shape_b64_pem(s, in, n, i, ret_rule, ret_label);
 	default:
 		return 0;
 	}
-b64json:
-	/* base64 of a JSON document (a service-account key file) */
-	e = run_of(in, n, i, CC_B64, NULL);
-	if (e - i < 100)
-		return 0;
-	d = redact_b64_decode_prefix(in + i, e - i, dec, sizeof(dec));
-	if (mem_has(dec, d, "service_account") || mem_has(dec, d, "private_key")) {
-		*ret_rule = RULE_BASE64_SA_JSON;
-		return e - i;
-	}
-	return 0;
 }
 
 static const char *const cli_flags[] = {

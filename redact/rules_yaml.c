@@ -260,118 +260,177 @@ static int scalar_value(struct redact_stream *s, struct yaml_state *y, const cha
 	return 0;
 }
 
-/* A flow collection on one line: "{user: a, password: b}", "[a, b]". */
-static int flow(struct redact_stream *s, struct yaml_state *y, const struct ylevel *parent,
-                const char *in, size_t n, size_t i, int rule, struct buf *out, size_t *ret_next)
-{
+/* The state of a flow collection being read. */
+struct flow_state {
 	struct {
 		char type;
 		int rule;
 	} st[32];
-	int d = 0;
-	int cur_rule = rule;
-	bool cond = false, auth = false;
-	size_t start = i;
+	int d;    /* depth */
+	int rule; /* of the collection's own key */
+	int cur_rule;
+	bool cond, auth;
+	size_t start; /* copied up to here */
+};
 
-	(void)y;
-	while (i < n) {
-		char c = in[i];
+enum flow_step {
+	FLOW_GO = 0, /* go on at the new position */
+	FLOW_STOP,   /* the collection (or what can be read of it) ends here */
+};
 
-		if (c == ' ' || c == '\t') {
-			i++;
-			continue;
-		}
-		if (c == '{' || c == '[') {
-			if (d >= 32)
-				break;
-			st[d].type = c;
-			st[d].rule = d == 0 ? rule : cur_rule;
-			d++;
-			cur_rule = st[d - 1].rule;
-			i++;
-			continue;
-		}
-		if (c == '}' || c == ']') {
-			if (d == 0)
-				break;
-			d--;
-			i++;
-			if (d == 0)
-				break;
-			cur_rule = st[d - 1].rule;
-			continue;
-		}
-		if (c == ',') {
-			cur_rule = d ? st[d - 1].rule : rule;
-			cond = auth = false;
-			i++;
-			continue;
-		}
-		if (c == '#' || d == 0)
-			break;
-		{
-			/* a scalar: a key (followed by ':') or a value */
-			size_t b = i, e;
-			bool quoted = c == '"' || c == '\'';
+static int flow_open(struct flow_state *f, char c, size_t *pi)
+{
+	if (f->d >= 32)
+		return FLOW_STOP;
+	f->st[f->d].type = c;
+	f->st[f->d].rule = f->d == 0 ? f->rule : f->cur_rule;
+	f->d++;
+	f->cur_rule = f->st[f->d - 1].rule;
+	(*pi)++;
+	return FLOW_GO;
+}
 
-			if (quoted) {
-				for (e = i + 1; e < n && in[e] != c; e++)
-					if (c == '"' && in[e] == '\\')
-						e++;
-				if (e >= n)
-					break;
+static int flow_close(struct flow_state *f, size_t *pi)
+{
+	if (f->d == 0)
+		return FLOW_STOP;
+	f->d--;
+	(*pi)++;
+	if (f->d == 0)
+		return FLOW_STOP;
+	f->cur_rule = f->st[f->d - 1].rule;
+	return FLOW_GO;
+}
+
+/* The end of a plain scalar in a flow collection: before ',', '}', ']' or a ':'
+ * that ends a key. */
+static size_t flow_plain_end(const char *in, size_t n, size_t i)
+{
+	size_t e = i;
+
+	while (e < n && in[e] != ',' && in[e] != '}' && in[e] != ']' &&
+	       !(in[e] == ':' &&
+	         (e + 1 == n || in[e + 1] == ' ' || in[e + 1] == ',' || in[e + 1] == '}')))
+		e++;
+	while (e > i && in[e - 1] == ' ')
+		e--;
+	return e;
+}
+
+/* The scalar at b..e is a key of a mapping when ':' follows: its rule applies to
+ * the value after it. */
+static bool flow_key(struct redact_stream *s, struct yaml_state *y, const struct ylevel *parent,
+                     struct flow_state *f, const char *in, size_t n, size_t b, size_t e,
+                     bool quoted, size_t *pi)
+{
+	size_t k = e;
+
+	while (k < n && in[k] == ' ')
+		k++;
+	if (!(k < n && in[k] == ':' && f->st[f->d - 1].type == '{'))
+		return false;
+	if (f->st[f->d - 1].rule >= 0)
+		f->cur_rule = f->st[f->d - 1].rule;
+	else
+		f->cur_rule = key_rule(s, y, parent, in + b + (quoted ? 1 : 0),
+		                       e - b - (quoted ? 2 : 0), &f->cond, &f->auth);
+	*pi = k + 1;
+	return true;
+}
+
+/* Replace the value scalar b..e (quotes included when quoted). */
+static int flow_value(struct redact_stream *s, struct flow_state *f, const char *in, size_t b,
+                      size_t e, bool quoted, struct buf *out)
+{
+	const char *v = in + b + (quoted ? 1 : 0);
+	size_t vlen = e - b - (quoted ? 2 : 0);
+
+	if (f->cur_rule < 0 || !scalar_redactable(v, vlen, quoted, f->cond))
+		return 0;
+	if (buf_append(out, in + f->start, b - f->start) < 0 ||
+	    (quoted && buf_putc(out, in[b]) < 0) || put_marker(s, f->cur_rule, v, vlen, out) < 0 ||
+	    (quoted && buf_putc(out, in[b]) < 0))
+		return -ENOMEM;
+	f->start = e;
+	return 0;
+}
+
+/* A scalar in the collection: a key (followed by ':') or a value. */
+static int flow_scalar(struct redact_stream *s, struct yaml_state *y, const struct ylevel *parent,
+                       struct flow_state *f, const char *in, size_t n, size_t *pi, struct buf *out)
+{
+	size_t b = *pi, e;
+	char c = in[b];
+	bool quoted = c == '"' || c == '\'';
+	int rc;
+
+	if (quoted) {
+		for (e = b + 1; e < n && in[e] != c; e++)
+			if (c == '"' && in[e] == '\\')
 				e++;
-			} else {
-				for (e = i;
-				     e < n && in[e] != ',' && in[e] != '}' && in[e] != ']' &&
-				     !(in[e] == ':' && (e + 1 == n || in[e + 1] == ' ' ||
-				                        in[e + 1] == ',' || in[e + 1] == '}'));
-				     e++)
-					;
-				while (e > b && in[e - 1] == ' ')
-					e--;
-				if (e == b) {
-					/* a stray ':' (not a key here): step over it */
-					i++;
-					continue;
-				}
-			}
-			{
-				size_t k = e;
-
-				while (k < n && in[k] == ' ')
-					k++;
-				if (k < n && in[k] == ':' && st[d - 1].type == '{') {
-					const char *key = in + b + (quoted ? 1 : 0);
-					size_t klen = e - b - (quoted ? 2 : 0);
-
-					if (st[d - 1].rule >= 0)
-						cur_rule = st[d - 1].rule;
-					else
-						cur_rule = key_rule(s, y, parent, key, klen, &cond,
-						                    &auth);
-					i = k + 1;
-					continue;
-				}
-			}
-			if (cur_rule >= 0 &&
-			    scalar_redactable(in + b + (quoted ? 1 : 0), e - b - (quoted ? 2 : 0),
-			                      quoted, cond)) {
-				if (buf_append(out, in + start, b - start) < 0)
-					return -ENOMEM;
-				if (quoted && buf_putc(out, c) < 0)
-					return -ENOMEM;
-				if (put_marker(s, cur_rule, in + b + (quoted ? 1 : 0),
-				               e - b - (quoted ? 2 : 0), out) < 0)
-					return -ENOMEM;
-				if (quoted && buf_putc(out, c) < 0)
-					return -ENOMEM;
-				start = e;
-			}
-			i = e;
+		if (e >= n)
+			return FLOW_STOP;
+		e++;
+	} else {
+		e = flow_plain_end(in, n, b);
+		if (e == b) {
+			/* a stray ':' (not a key here): step over it */
+			(*pi)++;
+			return FLOW_GO;
 		}
 	}
-	if (buf_append(out, in + start, i - start) < 0)
+	if (flow_key(s, y, parent, f, in, n, b, e, quoted, pi))
+		return FLOW_GO;
+	if ((rc = flow_value(s, f, in, b, e, quoted, out)) < 0)
+		return rc;
+	*pi = e;
+	return FLOW_GO;
+}
+
+/* One step of a flow collection at *pi. */
+static int flow_step(struct redact_stream *s, struct yaml_state *y, const struct ylevel *parent,
+                     struct flow_state *f, const char *in, size_t n, size_t *pi, struct buf *out)
+{
+	char c = in[*pi];
+
+	switch (c) {
+	case ' ':
+	case '\t':
+		(*pi)++;
+		return FLOW_GO;
+	case '{':
+	case '[':
+		return flow_open(f, c, pi);
+	case '}':
+	case ']':
+		return flow_close(f, pi);
+	case ',':
+		f->cur_rule = f->d ? f->st[f->d - 1].rule : f->rule;
+		f->cond = f->auth = false;
+		(*pi)++;
+		return FLOW_GO;
+	default:
+		if (c == '#' || f->d == 0)
+			return FLOW_STOP;
+		return flow_scalar(s, y, parent, f, in, n, pi, out);
+	}
+}
+
+/* A flow collection on one line: "{user: a, password: b}", "[a, b]". */
+static int flow(struct redact_stream *s, struct yaml_state *y, const struct ylevel *parent,
+                const char *in, size_t n, size_t i, int rule, struct buf *out, size_t *ret_next)
+{
+	struct flow_state f;
+	int rc = FLOW_GO;
+
+	memset(&f, 0, sizeof(f));
+	f.rule = f.cur_rule = rule;
+	f.start = i;
+	while (i < n && rc == FLOW_GO)
+		rc = flow_step(s, y, parent, &f, in, n, &i, out);
+	if (rc < 0)
+		return rc;
+	if (buf_append(out, in + f.start, i - f.start) < 0)
 		return -ENOMEM;
 	*ret_next = i;
 	return 0;
@@ -543,150 +602,226 @@ static int value_part(struct redact_stream *s, struct yaml_state *y, const struc
 	return buf_append(out, in + next, n - next);
 }
 
-int stage_yaml(struct redact_stream *s, const char *in, size_t n, const struct piece *pc,
-               struct buf *out)
+/* The rest of an over-long line (pc->cont). */
+static int cont_piece(struct redact_stream *s, struct yaml_state *y, const char *in, size_t n,
+                      const struct piece *pc, struct buf *out)
 {
-	struct yaml_state *y = s->yaml;
-	int indent;
-	size_t p, kb = 0, ke = 0, colon;
-	bool item = false, blank;
-	int dash_col = -1;
+	if (y->block == 2) {
+		redact_mac_update(&y->block_mac, in, n);
+		return 1;
+	}
+	if (y->piece_drop) {
+		if (!pc->partial)
+			y->piece_drop = false;
+		return 0;
+	}
+	return buf_append(out, in, n);
+}
+
+/* Inside a block scalar ("|", ">"): a line of it (*ret_done), or its end. */
+static int block_line(struct redact_stream *s, struct yaml_state *y, const char *in, size_t n,
+                      int indent, bool blank, struct buf *out, bool *ret_done)
+{
 	int rc;
 
-	if (pc->cont) {
-		/* the rest of an over-long line */
-		if (y->block == 2) {
-			redact_mac_update(&y->block_mac, in, n);
-			return 1;
-		}
-		if (y->piece_drop) {
-			if (!pc->partial)
-				y->piece_drop = false;
-			return 0;
-		}
-		return buf_append(out, in, n);
+	*ret_done = true;
+	if (blank) {
+		if (y->block == 1)
+			return buf_append(out, in, n);
+		y->block_blank++;
+		return 1;
 	}
-	y->piece_drop = false;
-	indent = indent_of(in, n);
-	blank = blank_rest(in, n, (size_t)indent);
-
-	if (y->block) {
-		if (blank) {
-			if (y->block == 1)
-				return buf_append(out, in, n);
-			y->block_blank++;
-			return 1;
-		}
-		if (indent > y->block_parent_indent) {
-			if (y->block == 1)
-				return buf_append(out, in, n);
-			if (y->block_content_indent < 0)
-				y->block_content_indent = indent;
-			for (; y->block_blank; y->block_blank--)
-				redact_mac_update(&y->block_mac, "\n", 1);
-			redact_mac_update(&y->block_mac, in, n);
+	if (indent > y->block_parent_indent) {
+		if (y->block == 1)
+			return buf_append(out, in, n);
+		if (y->block_content_indent < 0)
+			y->block_content_indent = indent;
+		for (; y->block_blank; y->block_blank--)
 			redact_mac_update(&y->block_mac, "\n", 1);
-			return 1;
-		}
-		if (y->block == 2 && (rc = block_flush(s, y, out, true)) < 0)
-			return rc;
-		y->block = 0;
+		redact_mac_update(&y->block_mac, in, n);
+		redact_mac_update(&y->block_mac, "\n", 1);
+		return 1;
 	}
-	if (y->cont) {
-		if (!blank && indent > y->cont_indent && in[indent] != '#') {
-			const char *q = y->cont_quote
-			                        ? memchr(in + indent, y->cont_quote, n - indent)
-			                        : NULL;
+	*ret_done = false;
+	if (y->block == 2 && (rc = block_flush(s, y, out, true)) < 0)
+		return rc;
+	y->block = 0;
+	return 0;
+}
 
-			if (buf_append(out, in, (size_t)indent) < 0 ||
-			    put_marker(s, y->cont_rule, in + indent, n - (size_t)indent, out) < 0)
-				return -ENOMEM;
-			if (q) {
-				y->cont = false;
-				if (buf_putc(out, y->cont_quote) < 0)
-					return -ENOMEM;
-			}
-			if (pc->partial)
-				y->piece_drop = true;
-			return 0;
-		}
+/* A scalar being replaced goes on in a more indented line (*ret_done), or ends. */
+static int cont_line(struct redact_stream *s, struct yaml_state *y, const char *in, size_t n,
+                     int indent, bool blank, const struct piece *pc, struct buf *out,
+                     bool *ret_done)
+{
+	const char *q;
+
+	*ret_done = false;
+	if (blank || indent <= y->cont_indent || in[indent] == '#') {
 		if (!blank)
 			y->cont = false;
+		return 0;
 	}
-	if (blank || in[indent] == '#')
-		return buf_append(out, in, n);
-	if (n - (size_t)indent >= 3 &&
-	    (memcmp(in + indent, "---", 3) == 0 || memcmp(in + indent, "...", 3) == 0) &&
-	    (n - (size_t)indent == 3 || in[indent + 3] == ' ')) {
-		doc_reset(y);
-		return buf_append(out, in, n);
+	*ret_done = true;
+	q = y->cont_quote ? memchr(in + indent, y->cont_quote, n - (size_t)indent) : NULL;
+	if (buf_append(out, in, (size_t)indent) < 0 ||
+	    put_marker(s, y->cont_rule, in + indent, n - (size_t)indent, out) < 0)
+		return -ENOMEM;
+	if (q) {
+		y->cont = false;
+		if (buf_putc(out, y->cont_quote) < 0)
+			return -ENOMEM;
 	}
+	if (pc->partial)
+		y->piece_drop = true;
+	return 0;
+}
 
-	/* sequence items: "- ", "- - " */
-	p = (size_t)indent;
+/* "---" or "..." alone: a document boundary. */
+static bool doc_marker(const char *in, size_t n, int indent)
+{
+	size_t rest = n - (size_t)indent;
+
+	return rest >= 3 &&
+	       (memcmp(in + indent, "---", 3) == 0 || memcmp(in + indent, "...", 3) == 0) &&
+	       (rest == 3 || in[indent + 3] == ' ');
+}
+
+/* Sequence items "- ", "- - ": skips them (*pi), the column of the first dash or -1. */
+static int seq_items(const char *in, size_t n, size_t *pi)
+{
+	size_t p = *pi;
+	int dash_col = -1;
+
 	while (p < n && in[p] == '-' && (p + 1 == n || in[p + 1] == ' ')) {
-		if (!item)
+		if (dash_col < 0)
 			dash_col = (int)p;
-		item = true;
 		p++;
 		while (p < n && in[p] == ' ')
 			p++;
 	}
-	if (item) {
+	*pi = p;
+	return dash_col;
+}
+
+/* A new level for key at column p under parent. */
+static void push_key(struct yaml_state *y, const struct ylevel *parent, int p, const char *key,
+                     size_t klen, int rule, bool cond)
+{
+	struct ylevel *l;
+
+	if (y->n >= REDACT_DEPTH_MAX)
+		return;
+	l = &y->lv[++y->n];
+	l->indent = p;
+	l->key_long = klen >= sizeof(l->key);
+	l->key_len = l->key_long ? sizeof(l->key) - 1 : klen;
+	memcpy(l->key, key, l->key_len);
+	l->child_flags = 0;
+	l->sens_rule = -1;
+	if (rule == RULE_SECRET_DATA || rule == RULE_LAST_APPLIED || rule >= RULE__BUILTIN_MAX ||
+	    (rule == RULE_YAML_KEY && !cond))
+		l->sens_rule = rule;
+	l->meta_of_secret = parent->meta_of_secret ||
+	                    (word_is(key, klen, "metadata") && secretish(parent->child_flags));
+}
+
+/* The value of kind: is Secret, plain or quoted ("Secret", 'Secret'), before the
+ * end of the line or a comment. */
+static bool is_secret_kind(const char *v, size_t n)
+{
+	size_t q = n > 0 && (v[0] == '"' || v[0] == '\'') ? 1 : 0;
+	size_t e = q + 6;
+
+	if (n < e || memcmp(v + q, "Secret", 6) != 0)
+		return false;
+	if (q) {
+		if (e >= n || v[e] != v[0])
+			return false;
+		e++;
+	}
+	return e == n || v[e] == ' ' || v[e] == '\t' || v[e] == '#';
+}
+
+/* kind: Secret and apiVersion: mark the mapping they are in. */
+static void note_kind(struct ylevel *parent, const char *key, size_t klen, const char *in, size_t n,
+                      size_t v)
+{
+	if (word_is(key, klen, "kind")) {
+		parent->child_flags |= YF_SEEN_KIND;
+		if (is_secret_kind(in + v, n - v))
+			parent->child_flags |= YF_KIND_SECRET;
+	} else if (word_is(key, klen, "apiVersion")) {
+		parent->child_flags |= YF_SEEN_API;
+	}
+}
+
+/* "key: value" with the key at column p, its ':' at colon. */
+static int key_line(struct redact_stream *s, struct yaml_state *y, const char *in, size_t n,
+                    size_t p, size_t colon, size_t kb, size_t ke, const struct piece *pc,
+                    struct buf *out)
+{
+	struct ylevel *parent;
+	bool cond, auth;
+	const char *key = in + kb;
+	size_t klen = ke - kb, v;
+	int rule;
+
+	pop_to(y, (int)p, true);
+	parent = &y->lv[y->n];
+	rule = key_rule(s, y, parent, key, klen, &cond, &auth);
+	push_key(y, parent, (int)p, key, klen, rule, cond);
+	v = colon + 1;
+	while (v < n && (in[v] == ' ' || in[v] == '\t'))
+		v++;
+	note_kind(parent, key, klen, in, n, v);
+	s->kv_skip = colon + 1;
+	if (buf_append(out, in, v) < 0)
+		return -ENOMEM;
+	return value_part(s, y, parent, in, n, v, rule, cond, auth, (int)p, (int)p, pc, out);
+}
+
+int stage_yaml(struct redact_stream *s, const char *in, size_t n, const struct piece *pc,
+               struct buf *out)
+{
+	struct yaml_state *y = s->yaml;
+	int indent, dash_col, rc;
+	size_t p, kb = 0, ke = 0, colon;
+	bool blank, done;
+
+	if (pc->cont)
+		return cont_piece(s, y, in, n, pc, out);
+	y->piece_drop = false;
+	indent = indent_of(in, n);
+	blank = blank_rest(in, n, (size_t)indent);
+	if (y->block) {
+		rc = block_line(s, y, in, n, indent, blank, out, &done);
+		if (done || rc < 0)
+			return rc;
+	}
+	if (y->cont) {
+		rc = cont_line(s, y, in, n, indent, blank, pc, out, &done);
+		if (done || rc < 0)
+			return rc;
+	}
+	if (blank || in[indent] == '#')
+		return buf_append(out, in, n);
+	if (doc_marker(in, n, indent)) {
+		doc_reset(y);
+		return buf_append(out, in, n);
+	}
+	p = (size_t)indent;
+	dash_col = seq_items(in, n, &p);
+	if (dash_col >= 0) {
 		pop_to(y, dash_col, false);
 		y->lv[y->n].child_flags = 0; /* a new mapping starts */
 	}
-	if (p >= n) {
+	if (p >= n)
 		return buf_append(out, in, n);
-	}
 	colon = find_key(in, n, p, &kb, &ke);
-	if (colon) {
-		struct ylevel *parent, *l;
-		bool cond, auth;
-		int rule;
-		const char *key = in + kb;
-		size_t klen = ke - kb;
-		size_t v;
-
-		pop_to(y, (int)p, true);
-		parent = &y->lv[y->n];
-		rule = key_rule(s, y, parent, key, klen, &cond, &auth);
-		if (y->n < REDACT_DEPTH_MAX) {
-			l = &y->lv[++y->n];
-			l->indent = (int)p;
-			l->key_long = klen >= sizeof(l->key);
-			l->key_len = l->key_long ? sizeof(l->key) - 1 : klen;
-			memcpy(l->key, key, l->key_len);
-			l->child_flags = 0;
-			l->sens_rule = -1;
-			if (rule == RULE_SECRET_DATA || rule == RULE_LAST_APPLIED ||
-			    rule >= RULE__BUILTIN_MAX || (rule == RULE_YAML_KEY && !cond))
-				l->sens_rule = rule;
-			l->meta_of_secret =
-			        parent->meta_of_secret ||
-			        (word_is(key, klen, "metadata") && secretish(parent->child_flags));
-		}
-		v = colon + 1;
-		while (v < n && (in[v] == ' ' || in[v] == '\t'))
-			v++;
-		if (word_is(key, klen, "kind")) {
-			parent->child_flags |= YF_SEEN_KIND;
-			if (n - v >= 6 &&
-			    (memcmp(in + v, "Secret", 6) == 0 ||
-			     memcmp(in + v, "\"Secret\"", 8) == 0) &&
-			    (n - v == 6 || in[v + 6] == ' ' || in[v + 6] == '"' ||
-			     in[v + 6] == '#'))
-				parent->child_flags |= YF_KIND_SECRET;
-		} else if (word_is(key, klen, "apiVersion")) {
-			parent->child_flags |= YF_SEEN_API;
-		}
-		s->kv_skip = colon + 1;
-		if (buf_append(out, in, v) < 0)
-			return -ENOMEM;
-		return value_part(s, y, parent, in, n, v, rule, cond, auth, (int)p, (int)p, pc,
-		                  out);
-	}
-	if (item) {
+	if (colon)
+		return key_line(s, y, in, n, p, colon, kb, ke, pc, out);
+	if (dash_col >= 0) {
 		/* "- value" in a sequence */
 		struct ylevel *parent = &y->lv[y->n];
 

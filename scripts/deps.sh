@@ -3,8 +3,8 @@
 # Run as root (CI runs it as root); without root it only reports what is missing.
 set -eu
 
-pkgs="meson ninja-build pkg-config gcc libc6-dev make clang-format libarchive-dev libyaml-dev
-libjansson-dev libcurl4-openssl-dev libssl-dev libcmocka-dev python3
+pkgs="meson ninja-build pkg-config gcc libc6-dev make clang-format pmccabe libarchive-dev libyaml-dev
+libjansson-dev libcurl4-openssl-dev libssl-dev libcmocka-dev libpcap-dev zlib1g-dev tcpdump python3
 python3-jsonschema openssl curl zstd gzip ca-certificates chromium"
 
 missing=""

@@ -39,6 +39,36 @@ FAILS = []
 CHECKED = 0
 GAPS = []
 CERT_FILE_CHECKS = {"TLS-002", "TLS-003", "TLS-004", "TLS-005", "TLS-006"}
+# Known gap 2: a PEM certificate inside a JSON string or YAML block scalar (gcloud
+# ssl-certificates "certificate", inline sslCert) becomes "<redacted:... certificate>"
+# under --pseudonymize, with no facts document: the checks that need the parsed
+# certificate differ. Reported as a gap (exit 77), never as a pass.
+EMBEDDED_PEM_CHECKS = CERT_FILE_CHECKS | {"TLS-007", "XLB-001", "XLB-002"}
+
+
+def embedded_pem(src):
+    """Does the input hold a certificate inside a JSON or YAML document?"""
+    for dirpath, _, files in os.walk(src) if os.path.isdir(src) else []:
+        for name in files:
+            if name.endswith((".pem", ".crt", ".cer")):
+                continue
+            try:
+                with open(os.path.join(dirpath, name), "rb") as f:
+                    data = f.read(1 << 20)
+            except OSError:
+                continue
+            head = data.lstrip()[:1]
+            if b"-----BEGIN CERTIFICATE" in data and (head in (b"{", b"[") or b": |" in data):
+                return True
+    if os.path.isfile(src) and tarfile.is_tarfile(src):
+        # a collected bundle: gcp/ssl-certificates/*.json carry the load balancer's PEM
+        with tarfile.open(src, "r:*") as t:
+            for m in t.getmembers():
+                if m.isfile() and m.name.endswith(".json") and m.size < (1 << 20):
+                    data = t.extractfile(m).read()
+                    if b"-----BEGIN CERTIFICATE" in data and data.lstrip()[:1] in (b"{", b"["):
+                        return True
+    return False
 PEM_FILE_READ = None  # does the analyzer read apigee-bundle/pem-file/v1?
 
 
@@ -112,6 +142,11 @@ def compare(exe, label, src, tmp, env=None):
         GAPS.append("%s: %s" % (label, diff))
         print("GAP  - %s: certificate-file checks differ until the analyzer reads "
               "apigee-bundle/pem-file/v1: %s" % (label, diff), flush=True)
+    elif diff and set(diff) <= EMBEDDED_PEM_CHECKS and embedded_pem(src):
+        GAPS.append("%s: %s" % (label, diff))
+        print("GAP  - %s: a certificate embedded in a JSON/YAML document is replaced by a "
+              "marker under --pseudonymize (no facts document yet): %s" % (label, diff),
+              flush=True)
     else:
         check(not diff, "%s: same status for every check; differs: %s" % (label, diff))
 

@@ -2,7 +2,7 @@
 """Data-driven analyzer tests: run `apigee-bundle analyze INPUT --format json` on every
 folder under tests/fixtures/analyze/ and compare with the folder's expected.json.
 
-    run_fixtures.py BINARY [CASE ...]
+    run_fixtures.py [--update] BINARY [CASE ...]
 
 A case folder holds
     input/          loose files as a customer gathers them (may be absent when
@@ -10,7 +10,9 @@ A case folder holds
     expected.json   {
                       "comment": "...",                    (free text)
                       "exit": 1 | [0, 3],                  (optional; list = any of)
-                      "checks": {"SNI-001": "fail", ...},  (statuses that must match)
+                      "checks": {"SNI-001": "fail", ...},  (the status of EVERY check
+                                                            of the catalog; a list =
+                                                            any of)
                       "no_fail": true,                     (optional: no check may fail)
                       "summary_contains": {"ID": "text"},  (optional)
                       "warnings_contain": ["text", ...],   (optional)
@@ -28,6 +30,15 @@ temporary copy of input/ (private keys are never checked in):
      "corrupt": "bad-end-line"|"bad-base64"|"truncated"|"wrong-object"|"empty"|"der",
      "key_corrupt": "bad-base64"|"encrypted"}
 A list of such objects makes several pairs.
+
+The catalog is `BINARY checks --format json` (never a hand list): a case whose report
+has findings must state the expected status of every check in it, so that a change in
+any check shows up. A case whose input is rejected before any check runs (no JSON on
+stdout) states "checks": {}.
+
+--update rewrites each case's "checks" with the statuses the binary gives now (a list
+expectation that still holds is kept), for a human to review in the diff: a changed
+status must be right, not just recorded.
 
 Every case is also rendered as text, markdown and html to catch crashes there.
 A crash (signal, exit >= 128, sanitizer report on stderr) fails loudly.
@@ -270,7 +281,54 @@ def prepare(case_dir, exp, work):
     return inp
 
 
-def check_case(binary, name):
+def catalog(binary):
+    """The check IDs in catalog order, from the binary itself."""
+    p = subprocess.run([binary, "checks", "--format", "json"], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=60)
+    if p.returncode != 0:
+        raise CaseError("`checks --format json` exits %d: %s" % (
+            p.returncode, p.stderr.decode(errors="replace")))
+    doc = json.loads(p.stdout)
+    items = doc.get("checks", doc) if isinstance(doc, dict) else doc
+    ids = [c["id"] for c in items]
+    if not ids:
+        raise CaseError("`checks --format json` lists no check")
+    return ids
+
+
+def status_ok(want, got):
+    return got in want if isinstance(want, list) else got == want
+
+
+def update_expected(case_dir, exp, findings, ids):
+    old = exp.get("checks", {})
+    new = {}
+    for cid in ids:
+        got = (findings.get(cid) or {}).get("status")
+        if got is None:
+            continue
+        want = old.get(cid)
+        new[cid] = want if want is not None and status_ok(want, got) else got
+    exp["checks"] = new
+    path = os.path.join(case_dir, "expected.json")
+    with open(path) as f:
+        text = f.read()
+    block = "{\n" + ",\n".join("    %s: %s" % (json.dumps(k), json.dumps(v))
+                              for k, v in new.items()) + "\n  }" if new else "{}"
+    start = text.find('"checks": {')
+    if start >= 0:
+        # replace the old block in place so the rest of the file keeps its layout
+        i = text.index("{", start)
+        end = text.index("}", i) + 1
+        text = text[:i] + block + text[end:]
+    else:
+        text = json.dumps(exp, indent=2) + "\n"
+    json.loads(text)
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def check_case(binary, name, ids, update=False):
     case_dir = os.path.join(CASES, name)
     with open(os.path.join(case_dir, "expected.json")) as f:
         exp = json.load(f)
@@ -312,11 +370,20 @@ def check_case(binary, name):
                     problems.append("%s has status %r" % (cid, fd.get("status")))
                 if fd.get("status") in ("fail", "warn") and not fd.get("evidence"):
                     problems.append("%s is %s without evidence" % (cid, fd.get("status")))
-            for cid, want in sorted(exp.get("checks", {}).items()):
+            if update:
+                update_expected(case_dir, exp, findings, ids)
+            want_checks = exp.get("checks", {})
+            for cid in ids:
+                if findings and cid not in want_checks:
+                    problems.append("%s: the case does not state its expected status" % cid)
+            for cid in sorted(want_checks):
+                if cid not in ids:
+                    problems.append("%s: not in the catalog" % cid)
+            for cid, want in sorted(want_checks.items()):
                 fd = findings.get(cid)
                 if fd is None:
                     problems.append("%s: missing from the findings" % cid)
-                elif fd.get("status") != want:
+                elif not status_ok(want, fd.get("status")):
                     problems.append("%s: want %s, got %s: %s" % (cid, want, fd.get("status"),
                                                                 fd.get("summary")))
             if exp.get("no_fail"):
@@ -348,15 +415,23 @@ def check_case(binary, name):
 
 def main(argv):
     if len(argv) < 2:
-        sys.stderr.write("usage: run_fixtures.py BINARY [CASE ...]\n")
+        sys.stderr.write("usage: run_fixtures.py [--update] BINARY [CASE ...]\n")
         return 2
+    update = argv[1] == "--update"
+    if update:
+        argv = argv[:1] + argv[2:]
     binary = os.path.abspath(argv[1])
+    try:
+        ids = catalog(binary)
+    except (CaseError, ValueError, KeyError, TypeError) as e:
+        print("FAIL catalog: %s" % e)
+        return 1
     names = argv[2:] or sorted(d for d in os.listdir(CASES)
                                if os.path.isfile(os.path.join(CASES, d, "expected.json")))
     failed = 0
     for name in names:
         try:
-            problems = check_case(binary, name)
+            problems = check_case(binary, name, ids, update)
         except CaseError as e:
             problems = [str(e)]
         if problems:

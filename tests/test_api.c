@@ -22,105 +22,13 @@
 
 #include "buf.h"
 #include "error.h"
+#include "rec_sink.h"
 #include "sink.h"
 #include "sources.h"
 
 #include "banned.h"
 
 #define TOKEN "ya29.test-token-0123456789abcdef"
-
-/* ---- a recording sink ----------------------------------------------------- */
-
-struct rec_member {
-	char *path, *url, *error;
-	struct buf data;
-	enum outcome outcome;
-	int http_status;
-	enum member_source source;
-};
-
-struct rec_source {
-	char *name, *reason;
-	enum outcome outcome;
-};
-
-struct sink {
-	struct rec_member m[64];
-	size_t n_m;
-	struct rec_source s[64];
-	size_t n_s;
-	int64_t wait_ms;
-};
-
-static char *dup_or_null(const char *s)
-{
-	return s ? strdup(s) : NULL;
-}
-
-int sink_emit(struct sink *s, const struct member_out *m)
-{
-	struct rec_member *r;
-
-	assert_true(s->n_m < 64);
-	r = &s->m[s->n_m++];
-	memset(r, 0, sizeof(*r));
-	r->path = strdup(m->path);
-	r->url = dup_or_null(m->url);
-	r->error = dup_or_null(m->error);
-	r->outcome = m->outcome;
-	r->http_status = m->http_status;
-	r->source = m->source;
-	buf_init(&r->data, 0);
-	assert_int_equal(buf_append(&r->data, m->data, m->len), 0);
-	return 0;
-}
-
-void sink_source(struct sink *s, const char *name, enum outcome o, const char *reason)
-{
-	struct rec_source *r;
-
-	assert_true(s->n_s < 64);
-	r = &s->s[s->n_s++];
-	r->name = strdup(name);
-	r->reason = dup_or_null(reason);
-	r->outcome = o;
-}
-
-void sink_add_wait(struct sink *s, int64_t ms)
-{
-	s->wait_ms += ms;
-}
-
-static void sink_free(struct sink *s)
-{
-	for (size_t i = 0; i < s->n_m; i++) {
-		free(s->m[i].path);
-		free(s->m[i].url);
-		free(s->m[i].error);
-		buf_release(&s->m[i].data);
-	}
-	for (size_t i = 0; i < s->n_s; i++) {
-		free(s->s[i].name);
-		free(s->s[i].reason);
-	}
-	free(s);
-}
-
-static const struct rec_member *find_member(const struct sink *s, const char *path)
-{
-	for (size_t i = 0; i < s->n_m; i++)
-		if (strcmp(s->m[i].path, path) == 0)
-			return &s->m[i];
-	return NULL;
-}
-
-static const struct rec_source *find_source(const struct sink *s, const char *name)
-{
-	for (size_t i = 0; i < s->n_s; i++)
-		if (strcmp(s->s[i].name, name) == 0)
-			return &s->s[i];
-	return NULL;
-}
 
 /* The token is nowhere: no member data, URL, error or source reason. */
 static void assert_no_token(const struct sink *s)
@@ -409,7 +317,7 @@ static void test_api__pagination_and_layout(void **state)
 	assert_true(s->wait_ms >= 0);
 	assert_no_token(s);
 	strv_release(&hosts);
-	sink_free(s);
+	rec_sink_free(s);
 	server_stop(sv);
 	(void)state;
 }
@@ -426,7 +334,7 @@ static void test_api__selected_instances(void **state)
 	assert_non_null(find_member(s, "api/instances/eu-west1.json"));
 	assert_null(find_member(s, "api/instances/us-west1.json"));
 	strv_release(&inst);
-	sink_free(s);
+	rec_sink_free(s);
 	server_stop(sv);
 	(void)state;
 }
@@ -468,7 +376,7 @@ static void test_api__retries(void **state)
 	assert_int_equal(src->outcome, OUTCOME_FAILED);
 	assert_string_equal(src->reason, "HTTP 500 INTERNAL: Internal error encountered.");
 	assert_no_token(s);
-	sink_free(s);
+	rec_sink_free(s);
 	server_stop(sv);
 	(void)state;
 }
@@ -503,7 +411,7 @@ static void test_api__401_kept_no_retry(void **state)
 	assert_int_equal(find_source(s, "management API: instances")->outcome, OUTCOME_FAILED);
 	assert_int_equal(find_source(s, "management API: each instance")->outcome, OUTCOME_SKIPPED);
 	assert_no_token(s);
-	sink_free(s);
+	rec_sink_free(s);
 	server_stop(sv);
 	(void)state;
 }
@@ -539,7 +447,7 @@ static void test_api__garbage_and_echo(void **state)
 	assert_int_equal(m->http_status, 403);
 	assert_non_null(strstr(m->data.data, "Bearer <redacted>"));
 	assert_no_token(s);
-	sink_free(s);
+	rec_sink_free(s);
 	server_stop(sv);
 	(void)state;
 }
@@ -575,7 +483,7 @@ static void test_api__unreachable(void **state)
 	assert_int_equal(find_source(s, "management API: instances")->outcome, OUTCOME_SKIPPED);
 	assert_int_equal(find_source(s, "management API: envgroups")->outcome, OUTCOME_SKIPPED);
 	assert_no_token(s);
-	sink_free(s);
+	rec_sink_free(s);
 	(void)state;
 }
 
@@ -610,7 +518,7 @@ static void test_api__timeout(void **state)
 	assert_non_null(strstr(src->reason, "unreachable"));
 	assert_true(s->wait_ms >= 2000);
 	assert_no_token(s);
-	sink_free(s);
+	rec_sink_free(s);
 	server_stop(sv);
 	(void)state;
 }
@@ -634,7 +542,7 @@ static void test_api__bad_options(void **state)
 	o.org = NULL;
 	assert_int_equal(collect_api(&o, s, NULL, &err), -EINVAL);
 	assert_int_equal(s->n_m, 0);
-	sink_free(s);
+	rec_sink_free(s);
 	(void)state;
 }
 

@@ -24,10 +24,6 @@ import sys
 # Checks of spec/checks.md that the analyzer does not implement yet. The one place
 # that says so: remove an ID here in the commit that implements it.
 KNOWN_GAPS = {
-    "PCAP-001": "family PCAP (packet captures) is not written yet",
-    "PCAP-002": "family PCAP (packet captures) is not written yet",
-    "PCAP-003": "family PCAP (packet captures) is not written yet",
-    "PCAP-004": "family PCAP (packet captures) is not written yet",
 }
 
 ROW = re.compile(r"^\|\s*([A-Z]+-\d{3})\s*\|\s*(.*?)\s*\|")

@@ -894,19 +894,61 @@ static void test_checks__tls008(void **state)
 
 	(void)state;
 	expect(b, "TLS-008", STATUS_SKIP);
+	/* the class is decided in ingest; the check reads only verify_class */
 	p = add_probe(b, "10.0.0.5", "api.example.com", PROBE_OK, "aa");
 	p->verify_ok = 1;
+	p->verify_class = VERIFY_OK;
 	expect(b, "TLS-008", STATUS_PASS);
 	p = add_probe(b, "10.0.0.6", "api.example.com", PROBE_OK, "aa");
 	p->verify_ok = 0;
 	p->verify_code = 62;
 	p->verify_error = strdup("hostname mismatch");
-	expect(b, "TLS-008", STATUS_WARN);
+	p->verify_class = VERIFY_HOST_MISMATCH;
+	expect(b, "TLS-008", STATUS_WARN); /* TLS-006's business */
 	p = add_probe(b, "10.0.0.7", "api.example.com", PROBE_OK, "aa");
 	p->verify_ok = 0;
 	p->verify_code = 19;
 	p->verify_error = strdup("self-signed certificate in certificate chain");
+	p->verify_class = VERIFY_UNTRUSTED_ROOT;
+	expect(b, "TLS-008", STATUS_WARN); /* a private root, default trust: not a broken chain */
+	p = add_probe(b, "10.0.0.8", "api.example.com", PROBE_OK, "aa");
+	p->verify_ok = 0;
+	p->verify_code = 21;
+	p->verify_error = strdup("unable to verify the first certificate");
+	p->verify_class = VERIFY_MISSING_ISSUER;
 	expect(b, "TLS-008", STATUS_FAIL);
+	bundle_free(b);
+
+	/* a private CA: the run without the CA fails (19), s_client -CAfile verifies */
+	b = new_bundle();
+	{
+		struct sclient_trace *s = bundle_add_sclient(b);
+
+		assert_non_null(s);
+		s->got_cert = true;
+		s->verify_code = 19;
+		s->verify_class = VERIFY_UNTRUSTED_ROOT;
+		s->trust = TRUST_DEFAULT;
+		snprintf(s->host, sizeof(s->host), "%s", "api.example.com");
+		expect(b, "TLS-008", STATUS_WARN);
+		s = bundle_add_sclient(b);
+		assert_non_null(s);
+		s->got_cert = true;
+		s->verify_code = 0;
+		s->verify_class = VERIFY_OK;
+		s->trust = TRUST_CA_GIVEN;
+		snprintf(s->host, sizeof(s->host), "%s", "api.example.com");
+		expect(b, "TLS-008", STATUS_PASS);
+		/* the same chain failing with the CA given is broken */
+		s = bundle_add_sclient(b);
+		assert_non_null(s);
+		s->got_cert = true;
+		s->verify_code = 20;
+		s->verify_class = VERIFY_MISSING_ISSUER;
+		s->trust = TRUST_CA_GIVEN;
+		snprintf(s->host, sizeof(s->host), "%s", "api.example.com");
+		expect(b, "TLS-008", STATUS_FAIL);
+	}
 	bundle_free(b);
 }
 

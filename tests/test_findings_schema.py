@@ -73,8 +73,15 @@ def check_report(validator, doc, ids, rc, name):
         by_status.setdefault(f["status"], []).append(f["check"])
     for st, n in doc["summary"].items():
         check(len(by_status.get(st, [])) == n, f"{name}: summary.{st} == {n}")
-    check(rc == (1 if by_status.get("fail") else 0),
+    # every check skipped: nothing was evidence, the input is unusable (contract: 3)
+    all_skip = len(by_status.get("skip", [])) == len(doc["findings"])
+    unrecognised = set(doc["bundle"]["recognised"]) <= {"text", "binary", "unknown"}
+    nothing = all_skip and unrecognised
+    check(rc == (3 if nothing else 1 if by_status.get("fail") else 0),
           f"{name}: exit status {rc} matches the fails")
+    if all_skip:
+        check(doc["warnings"] and "nothing in the input is evidence" in doc["warnings"][0],
+              f"{name}: the first warning says that nothing was evidence")
     skips = [c["check"] for c in doc["collect_next"]]
     check(skips == by_status.get("skip", []), f"{name}: collect_next lists every skip")
     bad = set(by_status.get("fail", []) + by_status.get("warn", []))
@@ -212,8 +219,9 @@ def check_archive(binary, inp, doc, tmp, name):
     with tarfile.open(tgz, "w:gz") as t:
         t.add(inp, arcname=name)
     p = run(binary, "analyze", tgz, "--format", "json")
-    check(p.returncode in (0, 1), f"{name}.tar.gz: analyze exits 0 or 1")
-    if p.returncode not in (0, 1):
+    check(p.returncode in (0, 1, 3) and p.stdout.strip(),
+          f"{name}.tar.gz: analyze exits 0, 1 or 3 (nothing was evidence) with a report")
+    if p.returncode not in (0, 1, 3) or not p.stdout.strip():
         return
     got = {f["check"]: f["status"] for f in json.loads(p.stdout)["findings"]}
     want = {f["check"]: f["status"] for f in doc["findings"]}
@@ -248,10 +256,14 @@ def main(argv):
             with open(out, "w") as f:
                 f.write("old content\n")
             p = run(binary, "analyze", inp, "--format", "json", "-o", out)
-            check(p.returncode in (0, 1), f"{name}: analyze exits 0 or 1 "
+            with open(out, "rb") as f:
+                written = f.read() != b"old content\n"
+            # 3 with a report written: nothing in the input was evidence
+            check(p.returncode in (0, 1) or (p.returncode == 3 and written),
+                  f"{name}: analyze exits 0 or 1, or 3 with a report "
                   f"(got {p.returncode}: {p.stderr.decode(errors='replace')})")
             check(p.stdout == b"", f"{name}: nothing on stdout with -o")
-            if p.returncode not in (0, 1):
+            if p.returncode not in (0, 1, 3) or not written:
                 continue
             with open(out, encoding="utf-8") as f:
                 doc = json.load(f)

@@ -31,106 +31,11 @@
 
 #include "buf.h"
 #include "error.h"
+#include "rec_sink.h"
 #include "sink.h"
 #include "sources.h"
 
 #include "banned.h"
-
-/* ---- a recording sink ----------------------------------------------------- */
-
-struct rec_member {
-	char *path, *target, *error;
-	struct buf data;
-	enum outcome outcome;
-	int exit_status;
-	enum member_source source;
-};
-
-struct rec_source {
-	char *name, *reason;
-	enum outcome outcome;
-};
-
-struct sink {
-	struct rec_member m[64];
-	size_t n_m;
-	struct rec_source s[64];
-	size_t n_s;
-	int64_t wait_ms;
-};
-
-static char *dup_or_null(const char *s)
-{
-	return s ? strdup(s) : NULL;
-}
-
-int sink_emit(struct sink *s, const struct member_out *m)
-{
-	struct rec_member *r;
-
-	assert_true(s->n_m < 64);
-	r = &s->m[s->n_m++];
-	memset(r, 0, sizeof(*r));
-	r->path = strdup(m->path);
-	r->target = dup_or_null(m->target);
-	r->error = dup_or_null(m->error);
-	r->outcome = m->outcome;
-	r->exit_status = m->exit_status;
-	r->source = m->source;
-	buf_init(&r->data, 0);
-	assert_int_equal(buf_append(&r->data, m->data, m->len), 0);
-	return 0;
-}
-
-void sink_source(struct sink *s, const char *name, enum outcome o, const char *reason)
-{
-	struct rec_source *r;
-
-	assert_true(s->n_s < 64);
-	r = &s->s[s->n_s++];
-	r->name = strdup(name);
-	r->reason = dup_or_null(reason);
-	r->outcome = o;
-}
-
-void sink_add_wait(struct sink *s, int64_t ms)
-{
-	s->wait_ms += ms;
-}
-
-static void sink_free(struct sink *s)
-{
-	for (size_t i = 0; i < s->n_m; i++) {
-		free(s->m[i].path);
-		free(s->m[i].target);
-		free(s->m[i].error);
-		buf_release(&s->m[i].data);
-	}
-	for (size_t i = 0; i < s->n_s; i++) {
-		free(s->s[i].name);
-		free(s->s[i].reason);
-	}
-	free(s);
-}
-
-static const struct rec_member *find_member(const struct sink *s, const char *path)
-{
-	for (size_t i = 0; i < s->n_m; i++)
-		if (strcmp(s->m[i].path, path) == 0)
-			return &s->m[i];
-	return NULL;
-}
-
-static const struct rec_source *find_source(const struct sink *s, const char *name)
-{
-	for (size_t i = 0; i < s->n_s; i++)
-		if (strcmp(s->s[i].name, name) == 0)
-			return &s->s[i];
-	print_error("no source '%s'; have:\n", name);
-	for (size_t i = 0; i < s->n_s; i++)
-		print_error("  '%s'\n", s->s[i].name);
-	return NULL;
-}
 
 /* ---- certificates made here ----------------------------------------------- */
 
@@ -488,7 +393,7 @@ static struct run run_probes(const char *host, const char *resolve, const char *
 static void run_free(struct run *r)
 {
 	json_decref(r->doc);
-	sink_free(r->s);
+	rec_sink_free(r->s);
 }
 
 /* The probe with this SNI (NULL = none) and address. */
@@ -821,7 +726,7 @@ static void test_probe__ingress_sni_pairs(void **state)
 	strv_release(&hosts);
 	strv_release(&res);
 	strv_release(&ing);
-	sink_free(s);
+	rec_sink_free(s);
 	tls_server_stop(sv);
 	(void)state;
 }
@@ -889,7 +794,7 @@ static void test_probe__nothing_to_do(void **state)
 	assert_int_equal(collect_probes(&o, s, &err), 0);
 	assert_int_equal(s->n_m, 0);
 	assert_int_equal(find_source(s, "probes")->outcome, OUTCOME_SKIPPED);
-	sink_free(s);
+	rec_sink_free(s);
 	(void)state;
 }
 

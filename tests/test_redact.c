@@ -166,6 +166,22 @@ static void test_redact__pem_unterminated(void **state)
 	free(out);
 }
 
+/* authorizedNetwork holds the context word "auth" but names a network (Shared VPC:
+ * a long path) that the XLB checks compare: kept; a high-entropy value under an
+ * "auth…" key still goes */
+static void test_redact__authorized_network_kept(void **state)
+{
+	char *out =
+	        red("api/organization.json",
+	            "{\"authorizedNetwork\": \"projects/myorg-host/global/networks/shared-net\",\n"
+	            " \"authKey\": \"Zk3x9QpL2vR8mT4wYb7nC1dH6sJ0aE5u\"}\n");
+
+	(void)state;
+	assert_has(out, "\"projects/myorg-host/global/networks/shared-net\"");
+	assert_redacted(out, "Zk3x9QpL2vR8mT4wYb7nC1dH6sJ0aE5u");
+	free(out);
+}
+
 static void test_redact__gcp_access_token(void **state)
 {
 	char *out = red("a.log", "token ya29.a0AfH6SMBfakefakefake_0123-xyz. next\n");
@@ -523,6 +539,35 @@ static void test_redact__yaml_secret_documents(void **state)
 	free(out);
 }
 
+/* kind: "Secret" quoted (as yq and some helm output write it) is a Secret too; a
+ * ConfigMap or a kind that only starts with Secret is not */
+static void test_redact__yaml_secret_kind_quoted(void **state)
+{
+	static const char *const secret_kinds[] = { "kind: \"Secret\"\n", "kind: 'Secret'\n",
+		                                    "kind: Secret # x\n", "kind: \"Secret\" \n" };
+	static const char *const other_kinds[] = { "kind: SecretList\n", "kind: \"Secret\n",
+		                                   "kind: 'Secret\"\n", "kind: ConfigMap\n" };
+
+	(void)state;
+	for (size_t i = 0; i < 4; i++) {
+		struct buf in = BUF_INIT;
+		char *out;
+
+		buf_printf(&in, "apiVersion: v1\n%sdata:\n  dbuser: c2VjcmV0dXNlcnZhbHVl\n",
+		           secret_kinds[i]);
+		out = red("s.yaml", in.data);
+		assert_null(strstr(out, "c2VjcmV0dXNlcnZhbHVl"));
+		free(out);
+		buf_reset(&in);
+		buf_printf(&in, "apiVersion: v1\n%sdata:\n  dbuser: c2VjcmV0dXNlcnZhbHVl\n",
+		           other_kinds[i]);
+		out = red("s.yaml", in.data);
+		assert_has(out, "dbuser: c2VjcmV0dXNlcnZhbHVl\n");
+		free(out);
+		buf_release(&in);
+	}
+}
+
 static void test_redact__yaml_flow_and_multiline(void **state)
 {
 	const char *in = "auth: {user: bob, password: fpw, nested: {token: ftok}}\n"
@@ -830,6 +875,7 @@ int main(void)
 		cmocka_unit_test(test_redact__pem_certificate_kept),
 		cmocka_unit_test(test_redact__pem_bad_base64_and_stray_end),
 		cmocka_unit_test(test_redact__pem_unterminated),
+		cmocka_unit_test(test_redact__authorized_network_kept),
 		cmocka_unit_test(test_redact__gcp_access_token),
 		cmocka_unit_test(test_redact__jwt),
 		cmocka_unit_test(test_redact__google_api_key),
@@ -850,6 +896,7 @@ int main(void)
 		cmocka_unit_test(test_redact__yaml_overrides_fields),
 		cmocka_unit_test(test_redact__yaml_block_scalars),
 		cmocka_unit_test(test_redact__yaml_secret_documents),
+		cmocka_unit_test(test_redact__yaml_secret_kind_quoted),
 		cmocka_unit_test(test_redact__yaml_flow_and_multiline),
 		cmocka_unit_test(test_redact__stream_byte_by_byte),
 		cmocka_unit_test(test_redact__long_lines),

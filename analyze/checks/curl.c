@@ -85,6 +85,18 @@ static const char *trace_detail(const struct curl_trace *t, const struct curl_ru
 	return t->where.excerpt;
 }
 
+/* A reset counts as a handshake reset only during a TLS handshake: not after it
+ * completed, not on plain HTTP, and not with curl exit 56 (CURLE_RECV_ERROR:
+ * receiving data failed; curl reports a failed handshake as 35). */
+static bool handshake_reset(const struct curl_trace *t)
+{
+	if (t->symptoms & CURL_SYM_OK)
+		return false;
+	if (t->exit_code == 56)
+		return false;
+	return !(t->url && strncmp(t->url, "http://", 7) == 0);
+}
+
 static int curl_check(const struct bundle *b, struct finding *f, const struct curl_rule *rule)
 {
 	size_t traces = 0, hits = 0, ip_hits = 0;
@@ -99,8 +111,7 @@ static int curl_check(const struct bundle *b, struct finding *f, const struct cu
 		traces++;
 		if (!(t->symptoms & rule->symptom))
 			continue;
-		/* a reset after a completed handshake (curl exit 56) is not this symptom */
-		if (rule->symptom == CURL_SYM_RESET && (t->symptoms & CURL_SYM_OK))
+		if (rule->symptom == CURL_SYM_RESET && !handshake_reset(t))
 			continue;
 		hits++;
 		if (t->ip_literal)

@@ -15,4 +15,5 @@
 CHECK_FAMILY(sni, "SNI", "connection reset for non-SNI clients", false)
 CHECK_FAMILY(tls, "TLS", "API calls fail with TLS errors", false)
 CHECK_FAMILY(xlb, "XLB", "external clients cannot reach Apigee", false)
+CHECK_FAMILY(pcap, "PCAP", "what the packets show", false)
 CHECK_FAMILY(curl, "CURL", "the client-side symptom", true)

@@ -35,6 +35,7 @@
 #include "findings.h"
 #include "model.h"
 #include "common.h"
+#include "pcap.h"
 #include "banned.h"
 
 #define HINT_ROUTES_JSON "kubectl -n apigee get apigeeroutes -o json  (or: apigee-bundle collect)"
@@ -153,6 +154,20 @@ static int sni_001(const struct bundle *b, const struct findings *prior, struct 
 		return 0;
 	}
 	check_note_unreadable(b, f, HINT_ACCESS_LOG);
+	if (s->not_ingress)
+		finding_note(
+		        f,
+		        "%" PRIu64 " filter_chain_not_found line(s) set aside: not the Apigee "
+		        "ingress (no ingressgateway pod, listener %s is not on 443/8443, first "
+		        "in %s)",
+		        s->not_ingress, s->not_ingress_local, s->not_ingress_file);
+	if (s->nonsni_reject == 0 && s->not_ingress && s->not_ingress >= s->entries) {
+		/* every line read belongs to another workload */
+		finding_skip(f, "ingress gateway access logs (the lines read are other workloads')",
+		             "kubectl -n apigee logs -l app=apigee-ingressgateway --all-containers "
+		             "--prefix  (or: apigee-bundle collect)");
+		return 0;
+	}
 	if (s->nonsni_reject == 0) {
 		finding_set(
 		        f, STATUS_PASS,
@@ -162,6 +177,7 @@ static int sni_001(const struct bundle *b, const struct findings *prior, struct 
 		        s->entries, s->files);
 		finding_note(f, "TLS handshake failures are not always written to the access log; "
 		                "an absence here does not rule out SNI-002/SNI-003");
+		pcap_nosni_note(b, f);
 		if (s->fcnf_with_sni)
 			finding_note(f,
 			             "%" PRIu64
@@ -179,6 +195,7 @@ static int sni_001(const struct bundle *b, const struct findings *prior, struct 
 	            s->distinct_remote);
 	for (size_t i = 0; i < s->n_samples && i < MODEL_MAX_SAMPLES; i++)
 		finding_evidence(f, &s->samples[i], NULL);
+	pcap_nosni_note(b, f);
 	return 0;
 }
 
@@ -263,6 +280,15 @@ static int sni_002(const struct bundle *b, const struct findings *prior, struct 
 				first_addr = s->target;
 			finding_evidence(f, &s->where, NULL);
 		}
+	}
+	/* 3. packet captures: ClientHellos without SNI and what answered them */
+	{
+		size_t refused = 0, answered = 0;
+
+		pcap_nosni_outcomes(b, f, &refused, &answered, first_addr ? NULL : &first_addr);
+		fails += refused;
+		passes += answered;
+		judged += refused + answered;
 	}
 	if (!judged) {
 		check_skip_or_error(b, f, HINT_PROBES,

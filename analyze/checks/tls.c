@@ -39,6 +39,7 @@
 #include "pem.h"
 #include "text.h"
 #include "common.h"
+#include "pcap.h"
 #include "banned.h"
 
 #define EXPIRY_WARN_SECONDS (30 * 24 * 3600)
@@ -207,30 +208,6 @@ static void pem_reason(const struct cert_rec *c, char *out, size_t size)
 		snprintf(out, size, "%s", c->error_text ? c->error_text : cls);
 }
 
-/* The member that a path named in overrides.yaml refers to: same relative path,
- * or the same trailing path components (the customer's absolute paths differ). */
-static const struct artifact *artifact_named(const struct bundle *b, const char *named)
-{
-	const char *base;
-	size_t bl;
-
-	while (named[0] == '.' && named[1] == '/')
-		named += 2;
-	base = strrchr(named, '/') ? strrchr(named, '/') + 1 : named;
-	bl = strlen(base);
-	if (!bl)
-		return NULL;
-	for (size_t i = 0; i < b->n_artifacts; i++) {
-		const char *p = b->artifacts[i].path;
-		size_t pl = p ? strlen(p) : 0;
-
-		if (pl >= bl && strcmp(p + pl - bl, base) == 0 &&
-		    (pl == bl || p[pl - bl - 1] == '/'))
-			return &b->artifacts[i];
-	}
-	return NULL;
-}
-
 static bool vhost_has_cert(const struct bundle *b, const char *vhost)
 {
 	for (size_t i = 0; i < b->n_certs; i++)
@@ -255,9 +232,9 @@ static size_t tls_002_vhost_files(const struct bundle *b, struct finding *f, str
 
 		if (!v->ssl_cert_path || !v->name || vhost_has_cert(b, v->name))
 			continue;
-		a = artifact_named(b, v->ssl_cert_path);
-		if (!a)
+		if (!v->cert_file) /* resolved by ingest */
 			continue;
+		a = &b->artifacts[v->cert_file - 1];
 		(*relevant)++;
 		if (a->size == 0)
 			reason = pem_error_text(PEM_ERR_EMPTY);
@@ -423,6 +400,41 @@ static bool key_reported_loose(const struct bundle *b, const struct cert_rec *c)
 	return false;
 }
 
+/* sslKeyPath names a member (resolved by ingest) that holds no private key: a
+ * certificate, or another object, where the key should be. */
+static size_t tls_004_vhost_files(const struct bundle *b, struct finding *f, struct buf *list,
+                                  size_t listed)
+{
+	size_t bad = 0;
+
+	for (size_t i = 0; i < b->n_vhosts; i++) {
+		const struct vhost *v = &b->vhosts[i];
+		const struct artifact *a;
+		bool has_key = false;
+		char ex[1024];
+
+		if (!v->key_file)
+			continue;
+		a = &b->artifacts[v->key_file - 1];
+		for (size_t k = 0; k < b->n_keys && !has_key; k++)
+			has_key = b->keys[k].where.artifact && a->path &&
+			          strcmp(b->keys[k].where.artifact, a->path) == 0;
+		if (has_key || a->has_private_key || a->size == 0)
+			continue;
+		snprintf(ex, sizeof(ex), "virtual host %s key %s: %s", v->name ? v->name : "?",
+		         v->ssl_key_path,
+		         a->kind == ART_PEM || (a->kinds_seen & (1u << ART_PEM))
+		                 ? "the file holds no private key (a certificate or other PEM "
+		                   "object where the key should be)"
+		                 : "the file holds no private key");
+		finding_evidence_at(f, a->path, 0, NULL, ex);
+		if (listed + bad < 3)
+			buf_printf(list, "%s%s", listed + bad ? "; " : "", ex);
+		bad++;
+	}
+	return bad;
+}
+
 static int tls_004(const struct bundle *b, const struct findings *prior, struct finding *f)
 {
 	size_t good_files = 0, good_pairs = 0, bad = 0;
@@ -452,6 +464,7 @@ static int tls_004(const struct bundle *b, const struct findings *prior, struct 
 			buf_printf(&list, "%s%s", bad ? "; " : "", ex);
 		bad++;
 	}
+	bad += tls_004_vhost_files(b, f, &list, bad);
 	for (size_t i = 0; i < b->n_keys; i++) {
 		const struct key_rec *k = &b->keys[i];
 		char ex[1024];
@@ -873,84 +886,150 @@ static int tls_007(const struct bundle *b, const struct findings *prior, struct 
 
 /* ---- TLS-008 ---------------------------------------------------------------------------- */
 
-static bool verify_error_is_fatal(const char *e)
-{
-	static const char *const words[] = {
-		"unable to get local issuer",
-		"unable to verify the first certificate",
-		"unable to get issuer",
-		"self-signed",
-		"self signed",
-		"unknown ca",
-		"expired",
-		"not yet valid",
-	};
+/* One verification result, from a probe, an s_client run or a curl transcript:
+ * its class (decided in ingest), the trust the client used, and what identifies the
+ * chain (host, leaf issuer) for correlating runs of the same chain. */
+struct vrun {
+	enum verify_class cls;
+	enum trust_source trust;
+	const char *host;
+	const char *issuer;
+	const char *text;
+	const struct loc *where;
+};
 
-	if (!e)
-		return false;
-	for (size_t i = 0; i < ELEMENTSOF(words); i++)
-		if (text_find_ci(e, strlen(e), words[i]))
+static bool same_text(const char *a, const char *b)
+{
+	return a && b && *a && *b && strcasecmp(a, b) == 0;
+}
+
+/* Another run of the same chain (same host or same leaf issuer) that verified
+ * against a CA the client was given: the chain is whole, the failing run only
+ * lacked that (private) CA. */
+static bool verified_with_ca(const struct vrun *runs, size_t n, const struct vrun *f)
+{
+	for (size_t i = 0; i < n; i++)
+		if (runs[i].cls == VERIFY_OK && runs[i].trust == TRUST_CA_GIVEN &&
+		    (same_text(runs[i].host, f->host) || same_text(runs[i].issuer, f->issuer)))
 			return true;
 	return false;
 }
 
+static size_t collect_vruns(const struct bundle *b, struct vrun *runs, size_t cap)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < b->n_probes && n < cap; i++) {
+		const struct probe *p = &b->probes[i];
+
+		if (p->verify_class != VERIFY_UNKNOWN)
+			runs[n++] = (struct vrun){ p->verify_class,           TRUST_DEFAULT,
+				                   p->sni ? p->sni : p->host, NULL,
+				                   p->verify_error,           &p->where };
+	}
+	for (size_t i = 0; i < b->n_sclients && n < cap; i++) {
+		const struct sclient_trace *s = &b->sclients[i];
+
+		/* a verify result is about a certificate, but "Verify return code: 0" is
+		 * printed after "no peer certificate available" too */
+		if ((s->got_cert || (s->verify_code > 0 && !s->no_peer_cert)) &&
+		    s->verify_class != VERIFY_UNKNOWN)
+			runs[n++] = (struct vrun){ s->verify_class, s->trust,       s->host,
+				                   s->leaf_issuer,  s->verify_text, &s->where };
+	}
+	for (size_t i = 0; i < b->n_curls && n < cap; i++) {
+		const struct curl_trace *c = &b->curls[i];
+
+		if (c->tls && c->verify_class != VERIFY_UNKNOWN)
+			runs[n++] = (struct vrun){ c->verify_class, c->trust,        c->host,
+				                   c->leaf_issuer,  c->verify_error, &c->where };
+	}
+	return n;
+}
+
+#define TLS008_MAX_RUNS 256
+
 static int tls_008(const struct bundle *b, const struct findings *prior, struct finding *f)
 {
-	size_t ok = 0, fatal = 0, other = 0;
+	struct vrun runs[TLS008_MAX_RUNS];
+	size_t n = collect_vruns(b, runs, TLS008_MAX_RUNS);
+	size_t ok = 0, broken = 0, explained = 0, private_root = 0, elsewhere = 0, other = 0;
 	const char *first = NULL;
 
 	(void)prior;
-	for (size_t i = 0; i < b->n_probes; i++) {
-		const struct probe *p = &b->probes[i];
+	for (size_t i = 0; i < n; i++) {
+		const struct vrun *v = &runs[i];
 		char ex[700];
 
-		if (p->verify_ok == 1) {
+		if (v->cls == VERIFY_OK) {
 			ok++;
 			continue;
 		}
-		if (p->verify_ok != 0)
-			continue;
-		snprintf(ex, sizeof(ex), "%s (%s): verify error %ld: %s",
-		         p->sni ? p->sni : "no SNI", p->address ? p->address : "?", p->verify_code,
-		         p->verify_error ? p->verify_error : "?");
-		finding_evidence(f, &p->where, ex);
-		if (verify_error_is_fatal(p->verify_error))
-			fatal++;
-		else
-			other++;
-		if (!first)
-			first = p->verify_error;
-	}
-	for (size_t i = 0; i < b->n_sclients; i++) {
-		const struct sclient_trace *s = &b->sclients[i];
-
-		if (!s->got_cert || s->verify_code < 0)
-			continue;
-		if (s->verify_code == 0) {
-			ok++;
+		snprintf(ex, sizeof(ex), "%s%s: %s (%s)", v->host ? v->host : "?",
+		         v->trust == TRUST_CA_GIVEN ? " with a given CA"
+		         : v->trust == TRUST_NONE   ? " (-k: result ignored)"
+		                                    : " with the default trust store",
+		         v->text ? v->text : "verify failed", verify_class_name(v->cls));
+		if ((v->cls == VERIFY_UNTRUSTED_ROOT || v->cls == VERIFY_MISSING_ISSUER) &&
+		    v->trust != TRUST_CA_GIVEN && verified_with_ca(runs, n, v)) {
+			explained++;
+			finding_evidence(f, v->where, ex);
 			continue;
 		}
-		finding_evidence(f, &s->where, NULL);
-		if (verify_error_is_fatal(s->verify_text))
-			fatal++;
-		else
-			other++;
+		finding_evidence(f, v->where, ex);
 		if (!first)
-			first = s->verify_text;
+			first = v->text;
+		switch (v->cls) {
+		case VERIFY_MISSING_ISSUER:
+			broken++;
+			break;
+		case VERIFY_UNTRUSTED_ROOT:
+			if (v->trust == TRUST_CA_GIVEN)
+				broken++;
+			else
+				private_root++;
+			break;
+		case VERIFY_VALIDITY:
+		case VERIFY_HOST_MISMATCH:
+			elsewhere++;
+			break;
+		default:
+			other++;
+			break;
+		}
 	}
-	if (fatal) {
-		finding_set(f, STATUS_FAIL, "%zu served chain(s) do not verify: %s", fatal + other,
+	if (pcap_unknown_ca(b, f) && broken++ == 0 && !first)
+		first = "a client answered the served chain with alert 48 unknown_ca (packet "
+		        "capture)";
+	if (broken) {
+		finding_set(f, STATUS_FAIL, "%zu served chain(s) do not verify: %s", broken,
 		            first ? first : "?");
-		finding_note(
-		        f,
-		        "if the ingress uses a private CA, give it to the collector with "
-		        "--cacert; a missing intermediate must be added to the certificate file");
-	} else if (other) {
+		finding_note(f, "the chain lacks its issuer for the trust the client used; if the "
+		                "ingress uses a private CA, verify with -CAfile / --cacert (the "
+		                "collector: --cacert); a missing intermediate must be added to the "
+		                "certificate file");
+	} else if (private_root || other || elsewhere) {
 		f->severity = SEVERITY_LOW;
-		finding_set(f, STATUS_WARN, "%zu served chain(s) did not verify: %s", other,
-		            first ? first : "?");
-	} else if (ok) {
+		finding_set(f, STATUS_WARN, "%zu served chain(s) did not verify: %s",
+		            private_root + other + elsewhere, first ? first : "?");
+		if (private_root)
+			finding_note(
+			        f,
+			        "the chain ends at a self-signed or private root the client does "
+			        "not trust: normal for a private CA (clients need that CA), a "
+			        "fault if the certificate should come from a public CA");
+		if (elsewhere)
+			finding_note(
+			        f, "expiry and name mismatches are judged by TLS-005 and TLS-006; "
+			           "they say nothing about the chain");
+	} else if (ok || explained) {
 		finding_set(f, STATUS_PASS, "%zu served chain(s) verify", ok);
+		if (explained)
+			finding_note(f,
+			             "%zu run(s) without the private CA failed verification, while "
+			             "the same chain verified against the CA given with -CAfile / "
+			             "--cacert: the chain is whole",
+			             explained);
 	} else {
 		check_skip_or_error(b, f, HINT_PROBES, "a TLS probe with chain verification",
 		                    HINT_PROBE);

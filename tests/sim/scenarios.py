@@ -74,6 +74,27 @@ HEALTHY_EXPECT = {"SNI-001": "pass", "SNI-002": "pass", "SNI-003": "pass", "SNI-
                   "XLB-009": "pass"}
 
 
+GFE_502 = ("<!DOCTYPE html>\n<html><head>\n<meta http-equiv=\"content-type\" content=\"text/html;charset=utf-8\">\n"
+           "<title>502 Server Error</title>\n</head>\n<body text=#000000 bgcolor=#ffffff>\n"
+           "<h1>Error: Server Error</h1>\n<h2>The server encountered a temporary error and could not complete "
+           "your request.<p>Please try again in 30 seconds.</h2>\n<h2></h2>\n</body></html>\n")
+ARMOR_403 = ("<!doctype html><meta charset=\"utf-8\"><meta name=viewport content=\"width=device-width, "
+             "initial-scale=1\"><title>403</title>403 Forbidden\n")
+
+
+def xlb(**kw):
+    """An Apigee X scenario with a load balancer (the "gcp" dict: fake_gcloud.default_gcp())."""
+    s = dict(
+        kind="x", org="myorg",
+        envgroups=[eg("dev-grp", ["api.example.com"], ["dev"])],
+        wildcard=None, watcher_missing=[], access_ok=0, access_nonsni_ok=0, access_resets=0,
+        api=dict(runtimeType="CLOUD", environments=["dev"],
+                 instances=[inst("us-west1", ["dev"], "10.82.192.2")], max_page_size=1000),
+        api_faults=[], api_token_valid=True, kube_hang=[], expect={}, description="", gcp={})
+    s.update(kw)
+    return s
+
+
 def _specs():
     S = {}
     S["healthy"] = hybrid(
@@ -122,8 +143,54 @@ def _specs():
         api=dict(runtimeType="CLOUD", environments=["dev", "prod"],
                  instances=[inst("us-west1", ["dev", "prod"], "10.82.192.2"),
                             inst("europe-west1", ["dev"], "10.84.0.2")], max_page_size=1),
-        api_faults=[], api_token_valid=True, kube_hang=[],
-        expect={"XLB-009": "fail"})
+        api_faults=[], api_token_valid=True, kube_hang=[], gcp={},
+        expect={"XLB-009": "fail", "CURL-005": "fail"})
+    # Apigee X behind an external HTTPS load balancer: the gcloud stub (fake_gcloud.py) answers for
+    # the project; the ingress port stands in for the load balancer.
+    S["x-healthy"] = xlb(
+        description="Apigee X, load balancer in order: MIG of apigee-proxy VMs whose ENDPOINT is the "
+                    "instance IP, health-check firewall rule, default network peered with servicenetworking, "
+                    "the configured certificate is the one served.",
+        expect={"XLB-001": "pass", "XLB-002": "pass", "XLB-003": "pass", "XLB-004": "pass", "XLB-005": "pass",
+                "XLB-006": "pass", "XLB-007": "pass", "XLB-008": "pass", "XLB-009": "pass"})
+    S["x-bad-endpoint"] = xlb(
+        description="The instance was re-created: the apigee-proxy template still sends to an old IP "
+                    "(ENDPOINT), the health-check firewall rule is missing, backends are UNHEALTHY, the load "
+                    "balancer logs failed_to_pick_backend and answers 502 Server Error.",
+        gcp=dict(endpoint_wrong=True, hc_firewall=False, failed_to_pick=4),
+        lb_response=dict(status=502, body=GFE_502),
+        expect={"XLB-004": "fail", "XLB-005": "fail", "XLB-006": "fail", "CURL-004": "fail"})
+    S["x-armor-deny"] = xlb(
+        description="A Cloud Armor policy denies the clients: DENY entries in the load balancer log, 403 page.",
+        gcp=dict(armor_deny=5), lb_response=dict(status=403, body=ARMOR_403),
+        expect={"XLB-003": "fail", "CURL-006": "fail"})
+    S["x-network"] = xlb(
+        description="authorizedNetwork is 'default' but servicenetworking is peered with 'apigee-vpc', where "
+                    "the apigee-proxy VMs run.",
+        gcp=dict(peered_network="apigee-vpc", proxy_network="apigee-vpc"),
+        expect={"XLB-007": "fail", "XLB-008": "fail"})
+    S["x-lb-cert"] = xlb(
+        description="The load balancer is configured with an expired certificate for api.example.com while "
+                    "another (valid) one is served.",
+        gcp=dict(lb_cert="expired"),
+        expect={"XLB-001": "fail", "XLB-002": "fail"})
+    S["x-psc"] = xlb(
+        description="Private Service Connect: the backend service sends to PSC network endpoint groups, no "
+                    "managed instance group; the MIG sources are not applicable.",
+        gcp=dict(backend="psc"),
+        expect={"XLB-005": "skip", "XLB-006": "skip", "XLB-007": "pass", "XLB-009": "pass"})
+    S["x-shared-vpc"] = xlb(
+        description="Shared VPC: authorizedNetwork projects/myorg-host/global/networks/shared-net; the host "
+                    "project holds the network, its peering and the firewall rules.",
+        gcp=dict(network_project="myorg-host", peered_network="shared-net", proxy_network="shared-net"),
+        authorized_network="projects/myorg-host/global/networks/shared-net",
+        expect={"XLB-005": "pass", "XLB-007": "pass", "XLB-008": "pass"})
+    S["x-denied"] = xlb(
+        description="The operator may not read everything: firewall rules and the instances list are 403, "
+                    "the Cloud Logging API is not enabled.",
+        gcp=dict(errors={"compute firewall-rules list": "denied", "compute instances list": "denied",
+                         "logging read": "api-disabled"}),
+        expect={})
     S["demo-broken"] = hybrid(
         description="README demo, several faults: no wildcard route (non-SNI resets + access-log lines); "
                     "dev-grp certificate expires in 10 days; prod-grp secret missing (watcher NOT_FOUND) and "
@@ -457,6 +524,11 @@ def build(name, wd, ports, pki, t0=None, api_fault=None, kube_hang=None):
                 "body": "<!DOCTYPE html>\n<html lang=en>\n<title>Error 503 (Service Unavailable)</title>\n"
                         "<p>The service you requested is not available at this time.</p>\n"}
             for g in spec["envgroups"] if set(g["envs"]) & unattached for h in g["hostnames"]}
+        if spec.get("lb_response"):
+            for g in spec["envgroups"]:
+                for h in g["hostnames"]:
+                    ingress_cfg["responses"][h] = dict(content_type="text/html; charset=UTF-8",
+                                                       status_details="via_upstream", **spec["lb_response"])
 
     # ---- ingress logs at startup
     if hybrid_kind:
@@ -494,7 +566,15 @@ def build(name, wd, ports, pki, t0=None, api_fault=None, kube_hang=None):
     mgmt_cfg = _mgmt(spec, org, mat, token, t0)
     mgmt_cfg["request_log"] = os.path.join(logs_dir, "mgmt-requests.jsonl")
 
+    # ---- the certificates the load balancer is configured with (Apigee X, gcloud stub)
+    lb_certs = {}
+    lb_profile = (spec.get("gcp") or {}).get("lb_cert")
+    for g in spec["envgroups"]:
+        lb_certs[g["name"]] = (mat.profile("lb-" + g["name"], lb_profile, g["hostnames"])[0] if lb_profile
+                               else g["served_cert"])
+
     B = Built()
+    B.lb_certs = lb_certs
     B.spec, B.material = spec, mat
     B.kube_state, B.ingress_cfg, B.mgmt_cfg = kube_state, ingress_cfg, mgmt_cfg
     B.overrides = overrides
@@ -714,7 +794,7 @@ def _mgmt(spec, org, mat, token, t0):
               "projectId": org, "state": "ACTIVE", "billingType": "SUBSCRIPTION",
               "subscriptionPlan": "SUBSCRIPTION_2021", "apiConsumerDataLocation": "us-west1"}
     if api["runtimeType"] == "CLOUD":
-        orgobj["authorizedNetwork"] = "default"
+        orgobj["authorizedNetwork"] = spec.get("authorized_network", "default")
         with open(mat.ingress_ca.cert, "rb") as f:
             orgobj["caCertificate"] = b64(f.read())
     envs = {e: {"name": e, "createdAt": ms(1 + i), "lastModifiedAt": ms(1 + i), "properties": {},

@@ -32,6 +32,7 @@ sys.path.insert(0, HERE)
 
 import certs  # noqa: E402
 import common  # noqa: E402
+import fake_gcloud  # noqa: E402
 import fake_ingress  # noqa: E402
 import fake_kube  # noqa: E402
 import fake_mgmt  # noqa: E402
@@ -191,6 +192,20 @@ def up(a, ready_cb):
         args += ["--resolve", "%s:%d:127.0.0.1" % (h, ingress.port)]
     for h in hosts:
         args += ["--host", "%s:%d" % (h, ingress.port)]
+    gcloud = project = None
+    if spec["kind"] == "x":
+        # the gcloud stub: its state, and a wrapper that can go on PATH or to --gcloud
+        project = org
+        state = fake_gcloud.build_state(spec, project, B.lb_certs, B.token)
+        common.write_json(os.path.join(wd, "gcloud.json"), state, 0o600)
+        gcloud = os.path.join(wd, "gcloud")
+        common.write_text(gcloud, "#!/bin/sh\nexec %s %s --state %s --log %s \"$@\"\n" % (
+            shlex.quote(sys.executable), shlex.quote(os.path.join(HERE, "fake_gcloud.py")),
+            shlex.quote(os.path.join(wd, "gcloud.json")),
+            shlex.quote(os.path.join(wd, "logs", "gcloud-requests.jsonl"))), 0o755)
+        args += ["--project", project, "--gcloud", gcloud]
+        if (spec.get("gcp") or {}).get("network_project"):
+            args += ["--network-project", spec["gcp"]["network_project"]]
     args += ["--timeout", "10"]
     bundle = os.path.join(wd, "bundle.tar.gz")
     env = {
@@ -244,6 +259,8 @@ def up(a, ready_cb):
         "faults": {"api": spec["api_faults"], "kube_hang": spec["kube_hang"]},
         "request_logs": {"kube": B.kube_state["request_log"], "mgmt": B.mgmt_cfg["request_log"]},
         "expect": spec["expect"],
+        "gcloud": gcloud,
+        "project": project,
         "collect_args": args,
         "collect_cmdline": "apigee-bundle collect " + " ".join(shlex.quote(x) for x in args) + " -o " +
                            shlex.quote(bundle),

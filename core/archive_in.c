@@ -1,0 +1,559 @@
+/* One reader of bundle input: folders, archives, loose files (see archive_in.h). */
+#include "archive_in.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "buf.h"
+#include "cleanup.h"
+#include "error.h"
+#include "banned.h"
+
+#define CLEAN_PATH_MAX 1024
+
+/* The one list of archive formats read; every filter libarchive has is enabled. */
+static int (*const formats[])(struct archive *) = {
+	archive_read_support_format_tar,
+	archive_read_support_format_gnutar,
+	archive_read_support_format_zip,
+	archive_read_support_format_cpio,
+};
+
+struct walk_entry {
+	char *rel;
+	enum archive_in_type type;
+	struct stat st;
+};
+
+struct archive_in {
+	enum archive_in_kind kind;
+	char *path;
+	uint64_t max_total, total;
+	uint64_t max_member, member_bytes;
+	unsigned max_ratio;
+	size_t max_members, count;
+	/* archives and loose files */
+	struct archive *a;
+	bool peeked; /* the first header was read by the probe */
+	int peek_status;
+	struct archive_entry *entry;
+	bool loose_done;
+	char *loose_name;
+	/* folders */
+	struct walk_entry *w;
+	size_t n_w, cap_w, next_w;
+	int fd;
+	bool fd_error; /* the file could not be read: feeding stops at once */
+	struct archive_in_member cur;
+	char *chunk;
+};
+
+/* ---- folders ------------------------------------------------------------------- */
+
+static int walk_push(struct archive_in *in, const char *rel, enum archive_in_type type,
+                     const struct stat *st)
+{
+	struct walk_entry *e;
+
+	if (in->n_w >= in->max_members)
+		return -ERANGE;
+	if (in->n_w == in->cap_w) {
+		size_t ncap = in->cap_w ? in->cap_w * 2 : 64;
+		struct walk_entry *p = realloc(in->w, ncap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		in->w = p;
+		in->cap_w = ncap;
+	}
+	e = &in->w[in->n_w];
+	e->rel = strdup(rel);
+	if (!e->rel)
+		return -ENOMEM;
+	e->type = type;
+	e->st = *st;
+	in->n_w++;
+	return 0;
+}
+
+static int name_cmp(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+static int walk_one(struct archive_in *in, const char *rel, unsigned depth, struct error *err);
+
+static int walk_child(struct archive_in *in, const char *rel, unsigned depth, struct error *err)
+{
+	_cleanup_(buf_release) struct buf full = BUF_INIT;
+	struct stat st;
+
+	if (buf_printf(&full, "%s/%s", in->path, rel) < 0)
+		return -ENOMEM;
+	if (lstat(full.data, &st) < 0)
+		return 0; /* vanished */
+	if (S_ISDIR(st.st_mode))
+		return walk_one(in, rel, depth + 1, err);
+	if (S_ISREG(st.st_mode))
+		return walk_push(in, rel, ARCHIVE_IN_FILE, &st);
+	if (S_ISLNK(st.st_mode))
+		return walk_push(in, rel, ARCHIVE_IN_LINK, &st);
+	return 0; /* devices, sockets, fifos in a folder: not members */
+}
+
+static int walk_one(struct archive_in *in, const char *rel, unsigned depth, struct error *err)
+{
+	_cleanup_(buf_release) struct buf path = BUF_INIT;
+	_cleanup_(strv_release) struct strv names = STRV_INIT;
+	struct dirent *de;
+	DIR *d;
+	int r = 0;
+
+	if (depth > ARCHIVE_IN_MAX_DEPTH)
+		return 0;
+	if (buf_printf(&path, "%s%s%s", in->path, *rel ? "/" : "", rel) < 0)
+		return -ENOMEM;
+	d = opendir(path.data);
+	if (!d)
+		return error_set(err, -errno, path.data, 0, "cannot open folder: %s",
+		                 strerror(errno));
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (strv_push(&names, de->d_name) < 0) {
+			r = -ENOMEM;
+			break;
+		}
+	}
+	closedir(d);
+	if (r == 0 && names.n)
+		qsort(names.v, names.n, sizeof(char *), name_cmp);
+	for (size_t i = 0; r == 0 && i < names.n; i++) {
+		_cleanup_(buf_release) struct buf child = BUF_INIT;
+
+		if (buf_printf(&child, "%s%s%s", rel, *rel ? "/" : "", names.v[i]) < 0)
+			return -ENOMEM;
+		r = walk_child(in, child.data, depth, err);
+	}
+	if (r == -ERANGE && !err->message[0])
+		error_set(err, r, in->path, 0, "more than %zu files", in->max_members);
+	return r;
+}
+
+static int folder_next(struct archive_in *in, const struct archive_in_member **ret)
+{
+	struct walk_entry *e;
+
+	if (in->fd >= 0) {
+		close(in->fd);
+		in->fd = -1;
+	}
+	if (in->next_w >= in->n_w)
+		return 0;
+	e = &in->w[in->next_w++];
+	memset(&in->cur, 0, sizeof(in->cur));
+	in->cur.path = e->rel;
+	in->cur.type = e->type;
+	in->cur.size = e->st.st_size;
+	in->cur.mtime = e->st.st_mtime;
+	in->cur.dev = e->st.st_dev;
+	in->cur.ino = e->st.st_ino;
+	in->fd_error = false;
+	if (e->type == ARCHIVE_IN_FILE) {
+		_cleanup_(buf_release) struct buf full = BUF_INIT;
+
+		if (buf_printf(&full, "%s/%s", in->path, e->rel) < 0)
+			return -ENOMEM;
+		in->fd = open(full.data, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (in->fd < 0)
+			in->cur.open_errno = errno;
+	}
+	in->count++;
+	*ret = &in->cur;
+	return 1;
+}
+
+/* ---- archives and loose files ---------------------------------------------------- */
+
+static struct archive *reader_new(bool loose)
+{
+	struct archive *a = archive_read_new();
+
+	if (!a)
+		return NULL;
+	archive_read_support_filter_all(a);
+	if (loose) {
+		archive_read_support_format_raw(a);
+		return a;
+	}
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
+		formats[i](a);
+	return a;
+}
+
+static int open_file(struct archive_in *in, unsigned flags, struct error *err)
+{
+	const char *base;
+	int h;
+
+	in->a = reader_new(false);
+	if (!in->a)
+		return -ENOMEM;
+	if (archive_read_open_filename(in->a, in->path, ARCHIVE_IN_CHUNK) == ARCHIVE_OK) {
+		h = archive_read_next_header(in->a, &in->entry);
+		if (h == ARCHIVE_OK || h == ARCHIVE_WARN || h == ARCHIVE_EOF) {
+			in->kind = ARCHIVE_IN_ARCHIVE;
+			in->peeked = true;
+			in->peek_status = h;
+			return 0;
+		}
+	}
+	if (!(flags & ARCHIVE_IN_LOOSE_FILE))
+		return error_set(err, -EIO, in->path, 0, "cannot read '%s': %s", in->path,
+		                 archive_error_string(in->a) ? archive_error_string(in->a)
+		                                             : "not an archive");
+	archive_read_free(in->a);
+	in->a = reader_new(true);
+	if (!in->a)
+		return -ENOMEM;
+	if (archive_read_open_filename(in->a, in->path, ARCHIVE_IN_CHUNK) != ARCHIVE_OK)
+		return error_set(err, -EIO, in->path, 0, "cannot read: %s",
+		                 archive_error_string(in->a));
+	h = archive_read_next_header(in->a, &in->entry);
+	if (h != ARCHIVE_OK && h != ARCHIVE_WARN)
+		return error_set(err, -EIO, in->path, 0, "cannot read: %s",
+		                 archive_error_string(in->a));
+	base = strrchr(in->path, '/');
+	in->loose_name = strdup(base ? base + 1 : in->path);
+	if (!in->loose_name)
+		return -ENOMEM;
+	in->kind = ARCHIVE_IN_LOOSE;
+	return 0;
+}
+
+static enum archive_in_type entry_type(struct archive_entry *e)
+{
+	switch (archive_entry_filetype(e)) {
+	case AE_IFDIR:
+		return ARCHIVE_IN_DIR;
+	case AE_IFLNK:
+		return ARCHIVE_IN_LINK;
+	case AE_IFREG:
+		return archive_entry_hardlink(e) ? ARCHIVE_IN_LINK : ARCHIVE_IN_FILE;
+	default:
+		return ARCHIVE_IN_SPECIAL;
+	}
+}
+
+static int archive_next(struct archive_in *in, const struct archive_in_member **ret,
+                        struct error *err)
+{
+	int h;
+
+	if (in->peeked) {
+		in->peeked = false;
+		h = in->peek_status;
+	} else {
+		h = archive_read_next_header(in->a, &in->entry);
+	}
+	if (h == ARCHIVE_EOF)
+		return 0;
+	if (h != ARCHIVE_OK && h != ARCHIVE_WARN)
+		return error_set(err, -EIO, in->path, 0, "cannot read '%s': %s", in->path,
+		                 archive_error_string(in->a) ? archive_error_string(in->a)
+		                                             : "broken archive");
+	memset(&in->cur, 0, sizeof(in->cur));
+	in->cur.path = archive_entry_pathname(in->entry) ? archive_entry_pathname(in->entry) : "";
+	in->cur.type = entry_type(in->entry);
+	in->cur.size = archive_entry_size_is_set(in->entry) ? archive_entry_size(in->entry) : -1;
+	in->cur.mtime = archive_entry_mtime(in->entry);
+	if (in->cur.type != ARCHIVE_IN_DIR && ++in->count > in->max_members)
+		return error_set(err, -ERANGE, in->path, 0, "more than %zu members",
+		                 in->max_members);
+	*ret = &in->cur;
+	return 1;
+}
+
+static int loose_next(struct archive_in *in, const struct archive_in_member **ret)
+{
+	if (in->loose_done)
+		return 0;
+	in->loose_done = true;
+	memset(&in->cur, 0, sizeof(in->cur));
+	in->cur.path = in->loose_name;
+	in->cur.type = ARCHIVE_IN_FILE;
+	in->cur.size = -1;
+	in->cur.mtime = archive_entry_mtime(in->entry);
+	in->count++;
+	*ret = &in->cur;
+	return 1;
+}
+
+/* ---- the API ------------------------------------------------------------------------- */
+
+int archive_in_open(const char *path, unsigned flags, const struct archive_in_limits *lim,
+                    struct archive_in **ret, struct error *err)
+{
+	struct archive_in *in;
+	struct stat st;
+	int r;
+
+	if (stat(path, &st) < 0)
+		return error_set(err, -errno, path, 0, "cannot open: %s", strerror(errno));
+	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+		return error_set(err, -EINVAL, path, 0, "not a file or folder");
+	in = calloc(1, sizeof(*in));
+	if (!in)
+		return -ENOMEM;
+	in->fd = -1;
+	in->max_total = lim && lim->max_total ? lim->max_total : ARCHIVE_IN_MAX_TOTAL;
+	in->max_member = lim && lim->max_member ? lim->max_member : ARCHIVE_IN_MAX_MEMBER;
+	in->max_ratio = lim && lim->max_ratio ? lim->max_ratio : ARCHIVE_IN_MAX_RATIO;
+	in->max_members = lim && lim->max_members ? lim->max_members : ARCHIVE_IN_MAX_MEMBERS;
+	in->path = strdup(path);
+	in->chunk = malloc(ARCHIVE_IN_CHUNK);
+	if (!in->path || !in->chunk) {
+		archive_in_free(in);
+		return -ENOMEM;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		in->kind = ARCHIVE_IN_FOLDER;
+		r = walk_one(in, "", 0, err);
+	} else {
+		r = open_file(in, flags, err);
+	}
+	if (r < 0) {
+		archive_in_free(in);
+		return r;
+	}
+	*ret = in;
+	return 0;
+}
+
+enum archive_in_kind archive_in_kind(const struct archive_in *in)
+{
+	return in->kind;
+}
+
+bool archive_in_compressed(const struct archive_in *in)
+{
+	return in->a && archive_filter_count(in->a) > 1;
+}
+
+const char *archive_in_error(const struct archive_in *in)
+{
+	const char *s = in->a ? archive_error_string(in->a) : NULL;
+
+	return s ? s : "read error";
+}
+
+size_t archive_in_count(const struct archive_in *in)
+{
+	return in->count;
+}
+
+int archive_in_next(struct archive_in *in, const struct archive_in_member **ret, struct error *err)
+{
+	switch (in->kind) {
+	case ARCHIVE_IN_FOLDER:
+		return folder_next(in, ret);
+	case ARCHIVE_IN_ARCHIVE:
+		return archive_next(in, ret, err);
+	case ARCHIVE_IN_LOOSE:
+		return loose_next(in, ret);
+	default:
+		return -EINVAL;
+	}
+}
+
+static ssize_t read_chunk(struct archive_in *in)
+{
+	ssize_t n;
+
+	if (in->kind != ARCHIVE_IN_FOLDER)
+		return archive_read_data(in->a, in->chunk, ARCHIVE_IN_CHUNK);
+	if (in->fd < 0)
+		return 0;
+	do
+		n = read(in->fd, in->chunk, ARCHIVE_IN_CHUNK);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
+static const char *read_error(struct archive_in *in, int saved_errno)
+{
+	if (in->kind == ARCHIVE_IN_FOLDER)
+		return strerror(saved_errno);
+	return archive_error_string(in->a) ? archive_error_string(in->a) : "read error";
+}
+
+/* A bound as given: "64 MiB", "100 KiB", else bytes. */
+static const char *size_text(uint64_t n, char *out, size_t size)
+{
+	static const char *const units[] = { "TiB", "GiB", "MiB", "KiB" };
+
+	for (unsigned k = 0; k < 4; k++) {
+		unsigned shift = 10u * (4 - k);
+
+		if (n >= (UINT64_C(1) << shift) && n % (UINT64_C(1) << shift) == 0) {
+			snprintf(out, size, "%llu %s", (unsigned long long)(n >> shift), units[k]);
+			return out;
+		}
+	}
+	snprintf(out, size, "%llu bytes", (unsigned long long)n);
+	return out;
+}
+
+/* The bounds, after more bytes came out of the current member. */
+static int check_limits(struct archive_in *in, struct error *err)
+{
+	char a[32], b[32];
+	uint64_t packed;
+
+	if (in->total > in->max_total)
+		return error_set(err, -ERANGE, in->cur.path, 0,
+		                 "the input expands beyond %s (a decompression bomb?); "
+		                 "--max-total-bytes raises the bound",
+		                 size_text(in->max_total, a, sizeof(a)));
+	if (in->member_bytes > in->max_member)
+		return error_set(err, -ERANGE, in->cur.path, 0,
+		                 "the member expands beyond %s (a decompression bomb?); "
+		                 "--max-member-bytes raises the bound",
+		                 size_text(in->max_member, a, sizeof(a)));
+	if (in->kind == ARCHIVE_IN_FOLDER || in->total <= ARCHIVE_IN_RATIO_FLOOR)
+		return 0;
+	packed = (uint64_t)archive_filter_bytes(in->a, -1);
+	if (packed && in->total / packed >= in->max_ratio)
+		return error_set(err, -ERANGE, in->cur.path, 0,
+		                 "%s came out of %s: compressed more than %u:1 (a decompression "
+		                 "bomb?); --max-ratio raises the bound",
+		                 size_text(in->total & ~((UINT64_C(1) << 20) - 1), a, sizeof(a)),
+		                 size_text(packed & ~((UINT64_C(1) << 10) - 1), b, sizeof(b)),
+		                 in->max_ratio);
+	return 0;
+}
+
+int archive_in_feed(struct archive_in *in, archive_in_feed_fn fn, void *userdata, struct error *err)
+{
+	for (;;) {
+		ssize_t n = read_chunk(in);
+		int r;
+
+		if (n == 0)
+			return 0;
+		if (n < 0)
+			return error_set(err, -EIO, in->cur.path, 0, "%s after %llu bytes: %s",
+			                 in->kind == ARCHIVE_IN_FOLDER ? "cannot read"
+			                                               : "truncated or corrupt",
+			                 (unsigned long long)in->member_bytes,
+			                 read_error(in, errno));
+		in->total += (uint64_t)n;
+		in->member_bytes += (uint64_t)n;
+		if ((r = check_limits(in, err)) < 0)
+			return r;
+		r = fn(userdata, in->chunk, (size_t)n);
+		if (r < 0)
+			return r;
+	}
+}
+
+struct read_all {
+	struct buf *out;
+	size_t max;
+};
+
+static int read_all_feed(void *userdata, const void *data, size_t len)
+{
+	struct read_all *ra = userdata;
+
+	if (ra->out->len + len > ra->max)
+		return -ERANGE;
+	return buf_append(ra->out, data, len) < 0 ? -ENOMEM : 0;
+}
+
+int archive_in_read_all(struct archive_in *in, struct buf *out, size_t max, struct error *err)
+{
+	struct read_all ra = { out, max };
+	int r = archive_in_feed(in, read_all_feed, &ra, err);
+
+	if (r == -ERANGE && !err->message[0])
+		return error_set(err, r, in->cur.path, 0, "member larger than %zu bytes", max);
+	return r;
+}
+
+void archive_in_free(struct archive_in *in)
+{
+	if (!in)
+		return;
+	if (in->a)
+		archive_read_free(in->a);
+	if (in->fd >= 0)
+		close(in->fd);
+	for (size_t i = 0; i < in->n_w; i++)
+		free(in->w[i].rel);
+	free(in->w);
+	free(in->loose_name);
+	free(in->chunk);
+	free(in->path);
+	free(in);
+}
+
+bool archive_in_unsafe_name(const char *path)
+{
+	const char *s = path;
+
+	if (path[0] == '/')
+		return true;
+	while (*s) {
+		const char *e = strchr(s, '/');
+		size_t n = e ? (size_t)(e - s) : strlen(s);
+
+		if (n == 2 && s[0] == '.' && s[1] == '.')
+			return true;
+		s += n;
+		while (*s == '/')
+			s++;
+	}
+	return false;
+}
+
+char *archive_in_clean_path(const char *p)
+{
+	struct buf b = BUF_INIT;
+	const char *s = p;
+
+	while (*s) {
+		const char *e;
+		size_t n;
+
+		while (*s == '/')
+			s++;
+		e = strchr(s, '/');
+		n = e ? (size_t)(e - s) : strlen(s);
+		if (n == 2 && s[0] == '.' && s[1] == '.') {
+			buf_release(&b);
+			return NULL;
+		}
+		if (n && !(n == 1 && s[0] == '.')) {
+			if ((b.len && buf_putc(&b, '/') < 0) || buf_append(&b, s, n) < 0) {
+				buf_release(&b);
+				return NULL;
+			}
+		}
+		s += n;
+	}
+	if (!b.len || b.len > CLEAN_PATH_MAX) {
+		buf_release(&b);
+		return NULL;
+	}
+	return buf_detach(&b, NULL);
+}

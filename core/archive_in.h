@@ -1,0 +1,118 @@
+/* Reading a bundle's input, one member at a time: a folder, an archive, or one
+ * loose (possibly compressed) file, the same way for analyze (core/bundle.c),
+ * redact (redact/pipeline.c) and verify (collect/cmd_verify.c).
+ *
+ * The formats and filters read are listed once, in archive_in.c: tar (ustar, pax,
+ * GNU), zip and cpio, each raw or through any filter libarchive knows (gzip,
+ * zstd, bzip2, xz, ...). A folder is walked depth first, names in byte order,
+ * never following links. Every byte read goes through one read -> limit -> feed
+ * loop, archive_in_feed(), which enforces the limits.
+ *
+ * The caller:
+ *   1. archive_in_open(path, ARCHIVE_IN_LOOSE_FILE, &limits, &in, &err);
+ *   2. while ((r = archive_in_next(in, &m, &err)) == 1):
+ *        for m->type == ARCHIVE_IN_FILE, optionally archive_in_feed(in, fn, ud, &err)
+ *        (a member not fed is skipped);
+ *   3. archive_in_free(in). */
+#ifndef CORE_ARCHIVE_IN_H
+#define CORE_ARCHIVE_IN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct error;
+struct archive_in;
+
+#define ARCHIVE_IN_MAX_TOTAL (256ull << 30) /* uncompressed bytes, all members */
+#define ARCHIVE_IN_MAX_MEMBER (16ull << 30) /* uncompressed bytes, one member */
+/* Uncompressed / compressed bytes read, checked once more than
+ * ARCHIVE_IN_RATIO_FLOOR bytes came out: a gzip of zeros is about 1000:1, text
+ * logs 5:1 to 50:1. */
+#define ARCHIVE_IN_MAX_RATIO 200
+#define ARCHIVE_IN_RATIO_FLOOR (64ull << 20)
+#define ARCHIVE_IN_MAX_MEMBERS 200000
+#define ARCHIVE_IN_MAX_DEPTH 64 /* folder nesting */
+#define ARCHIVE_IN_CHUNK (256u << 10)
+
+/* archive_in_open() flags */
+#define ARCHIVE_IN_LOOSE_FILE 1u /* a file that is no archive is read as one member */
+
+enum archive_in_kind {
+	ARCHIVE_IN_FOLDER = 0,
+	ARCHIVE_IN_ARCHIVE,
+	ARCHIVE_IN_LOOSE, /* one file, the member is named by its base name */
+	ARCHIVE_IN__KIND_MAX,
+	ARCHIVE_IN__KIND_INVALID = -22,
+};
+
+enum archive_in_type {
+	ARCHIVE_IN_FILE = 0,
+	ARCHIVE_IN_DIR,     /* archives only; a folder's subfolders are walked */
+	ARCHIVE_IN_LINK,    /* symbolic or hard link: never followed */
+	ARCHIVE_IN_SPECIAL, /* device, fifo, socket (archives only) */
+	ARCHIVE_IN__TYPE_MAX,
+	ARCHIVE_IN__TYPE_INVALID = -22,
+};
+
+/* The bounds on what an input may expand to; each error names the bound and the
+ * command-line option that raises it (the same in analyze and redact). */
+struct archive_in_limits {
+	uint64_t max_total;  /* 0 = ARCHIVE_IN_MAX_TOTAL (--max-total-bytes) */
+	uint64_t max_member; /* 0 = ARCHIVE_IN_MAX_MEMBER (--max-member-bytes) */
+	unsigned max_ratio;  /* 0 = ARCHIVE_IN_MAX_RATIO (--max-ratio) */
+	size_t max_members;  /* 0 = ARCHIVE_IN_MAX_MEMBERS */
+};
+
+struct archive_in_member {
+	const char *path; /* as stored in the archive / below the folder; never NULL */
+	enum archive_in_type type;
+	int64_t size; /* as the header says (-1 unknown) */
+	int64_t mtime;
+	dev_t dev; /* folders only: to recognise a file (the output, a map) */
+	ino_t ino;
+	int open_errno; /* folders only: the file could not be opened (errno) */
+};
+
+typedef int (*archive_in_feed_fn)(void *userdata, const void *data, size_t len);
+
+/* lim may be NULL. Errors: -ENOENT/-EACCES... (cannot open), -EIO (not readable,
+ * or not an archive without ARCHIVE_IN_LOOSE_FILE), -ERANGE (a folder with too
+ * many files), -ENOMEM. */
+int archive_in_open(const char *path, unsigned flags, const struct archive_in_limits *lim,
+                    struct archive_in **ret, struct error *err);
+enum archive_in_kind archive_in_kind(const struct archive_in *in);
+/* ARCHIVE_IN_LOOSE / ARCHIVE_IN_ARCHIVE: the data passes a decompression filter */
+bool archive_in_compressed(const struct archive_in *in);
+/* libarchive's text for the last failure ("read error" when it has none). */
+const char *archive_in_error(const struct archive_in *in);
+/* The members returned so far (directories not counted). */
+size_t archive_in_count(const struct archive_in *in);
+
+/* 1 and *ret (valid until the next call), 0 at the end, <0 with err set: -EIO a
+ * broken archive (err names the input), -ERANGE more than max_members. */
+int archive_in_next(struct archive_in *in, const struct archive_in_member **ret, struct error *err);
+
+/* The current member's data, chunk by chunk, to fn. 0 done; <0: -ERANGE a limit
+ * (err names the member and the limit), -EIO a read error (err names the member,
+ * says "truncated or corrupt" and after how many bytes; for an archive the stream
+ * cannot go on), or fn's own negative value (err not touched). */
+int archive_in_feed(struct archive_in *in, archive_in_feed_fn fn, void *userdata,
+                    struct error *err);
+
+/* The current member whole into a buffer of at most max bytes (-ERANGE beyond). */
+struct buf;
+int archive_in_read_all(struct archive_in *in, struct buf *out, size_t max, struct error *err);
+
+void archive_in_free(struct archive_in *in);
+
+/* The member name is absolute or has a ".." component. */
+bool archive_in_unsafe_name(const char *path);
+
+/* A safe relative name for a member: no absolute part, no "." components, no
+ * "..", not empty, at most 1024 bytes. NULL when unsafe (or out of memory).
+ * Caller frees. */
+char *archive_in_clean_path(const char *path);
+
+#endif

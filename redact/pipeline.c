@@ -1,0 +1,711 @@
+/* The redact-a-bundle pipeline (see pipeline.h). */
+#include "pipeline.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "archive_in.h"
+#include "archive_out.h"
+#include "buf.h"
+#include "cleanup.h"
+#include "error.h"
+#include "banned.h"
+
+#define SPILL_MEM_MAX (8u << 20)
+#define LEARN_MAX (4u << 20)
+#define SIDE_DOC_MAX (64u << 20)
+
+struct job {
+	const struct redact_bundle_options *o;
+	struct redactor *r;
+	struct redact_bundle_result *res;
+	enum archive_in_kind kind;
+	struct archive_out *ao;
+	char *top_in;     /* common top folder of the input ("" = none) */
+	int64_t mtime;    /* of the output's members: the newest in the input */
+	int64_t in_mtime; /* of the input itself, when nothing better is known */
+	char tmpdir[512];
+	int spill_fd;
+	struct buf mem; /* the spill while small */
+	bool in_file;   /* the spill went to spill_fd */
+	char wbuf[1u << 16];
+	size_t wlen;
+	uint64_t spill_size;
+	struct leak_scan *scan;
+	struct buf manifest;  /* input manifest.json, raw */
+	struct buf redaction; /* input redaction.json, raw */
+	bool have_manifest, have_redaction;
+	struct strv seen; /* output names written */
+	struct stat map_st, out_st;
+	bool have_map_st, have_out_st;
+};
+
+/* ---- spill: where a redacted member waits for its tar header ---------------------- */
+
+static int spill_flush(struct job *j)
+{
+	size_t off = 0;
+
+	while (off < j->wlen) {
+		ssize_t n = write(j->spill_fd, j->wbuf + off, j->wlen - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		off += (size_t)n;
+	}
+	j->wlen = 0;
+	return 0;
+}
+
+static int spill_reset(struct job *j)
+{
+	buf_reset(&j->mem);
+	j->in_file = false;
+	j->wlen = 0;
+	j->spill_size = 0;
+	if (j->spill_fd >= 0 &&
+	    (ftruncate(j->spill_fd, 0) < 0 || lseek(j->spill_fd, 0, SEEK_SET) < 0))
+		return -errno;
+	return 0;
+}
+
+static int spill_open(struct job *j)
+{
+	char path[600];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/spill.XXXXXX", j->tmpdir);
+	fd = mkstemp(path);
+	if (fd < 0)
+		return -errno;
+	unlink(path);
+	j->spill_fd = fd;
+	return 0;
+}
+
+static int on_output(void *userdata, const void *data, size_t len)
+{
+	struct job *j = userdata;
+	int rc;
+
+	if (j->o->dry_run)
+		return 0;
+	if ((rc = leak_scan_write(j->scan, data, len)) < 0)
+		return rc;
+	j->spill_size += len;
+	if (!j->in_file) {
+		if (j->mem.len + len <= SPILL_MEM_MAX)
+			return buf_append(&j->mem, data, len);
+		if (j->spill_fd < 0 && (rc = spill_open(j)) < 0)
+			return rc;
+		j->in_file = true;
+		if (j->mem.len) {
+			size_t off = 0;
+
+			while (off < j->mem.len) {
+				ssize_t n = write(j->spill_fd, j->mem.data + off, j->mem.len - off);
+
+				if (n < 0 && errno == EINTR)
+					continue;
+				if (n < 0)
+					return -errno;
+				off += (size_t)n;
+			}
+			buf_reset(&j->mem);
+		}
+	}
+	if (j->wlen + len > sizeof(j->wbuf) && (rc = spill_flush(j)) < 0)
+		return rc;
+	if (len >= sizeof(j->wbuf)) {
+		size_t off = 0;
+
+		while (off < len) {
+			ssize_t n = write(j->spill_fd, (const char *)data + off, len - off);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				return -errno;
+			off += (size_t)n;
+		}
+		return 0;
+	}
+	memcpy(j->wbuf + j->wlen, data, len);
+	j->wlen += len;
+	return 0;
+}
+
+/* ---- paths ---------------------------------------------------------------------------- */
+
+static const char *strip_top(struct job *j, const char *rel)
+{
+	size_t n;
+
+	if (!j->top_in) {
+		/* no first look (without --pseudonymize): the first member's folder is
+		 * taken for the common top folder; members outside it keep their path */
+		const char *slash = strchr(rel, '/');
+
+		j->top_in = slash ? strndup(rel, (size_t)(slash - rel)) : strdup("");
+		if (!j->top_in)
+			return rel;
+	}
+	n = strlen(j->top_in);
+	if (n && strncmp(rel, j->top_in, n) == 0 && rel[n] == '/')
+		return rel + n + 1;
+	return rel;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+static bool learnable(const char *rel, int64_t size)
+{
+	return size >= 0 && size <= (int64_t)LEARN_MAX &&
+	       (ends_with(rel, ".yaml") || ends_with(rel, ".yml") || ends_with(rel, ".json"));
+}
+
+/* The output archive and the pseudonym map, when they lie inside a folder input. */
+static bool skipped(const struct job *j, const struct archive_in_member *m)
+{
+	if (j->kind != ARCHIVE_IN_FOLDER)
+		return false;
+	return (j->have_map_st && m->dev == j->map_st.st_dev && m->ino == j->map_st.st_ino) ||
+	       (j->have_out_st && m->dev == j->out_st.st_dev && m->ino == j->out_st.st_ino);
+}
+
+static void notice(struct job *j, enum redact_notice what, const char *member)
+{
+	if (j->o->notice)
+		j->o->notice(j->o->userdata, what, member);
+}
+
+static int open_input(struct job *j, struct archive_in **ret, struct error *err)
+{
+	struct archive_in_limits lim = { .max_total = j->o->max_total,
+		                         .max_member = j->o->max_member,
+		                         .max_ratio = j->o->max_ratio };
+	int rc = archive_in_open(j->o->in, ARCHIVE_IN_LOOSE_FILE, &lim, ret, err);
+
+	if (rc == 0)
+		j->kind = archive_in_kind(*ret);
+	return rc;
+}
+
+/* ---- the redaction of one member ---------------------------------------------------------- */
+
+struct member_feed {
+	struct job *j;
+	struct redact_stream *s;
+};
+
+static int feed_redactor(void *userdata, const void *data, size_t len)
+{
+	struct member_feed *f = userdata;
+
+	return redact_stream_write(f->s, data, len, on_output, f->j);
+}
+
+static void note_leak(struct job *j, const char *name, const struct leak_hit *hit)
+{
+	j->res->leaked = true;
+	j->res->hit = *hit;
+	snprintf(j->res->leak_member, sizeof(j->res->leak_member), "%s", name);
+}
+
+/* Stream the current member (input name rel) through the redactor into the spill,
+ * the leak scan on the way. */
+static int redact_member(struct job *j, struct archive_in *in, const char *rel, const char *name,
+                         struct error *err)
+{
+	struct member_feed f = { j, NULL };
+	struct error rerr = ERROR_INIT;
+	struct leak_hit hit;
+	int rc;
+
+	if ((rc = spill_reset(j)) < 0)
+		return error_set(err, rc, rel, 0, "cannot reset the spill file: %s", strerror(-rc));
+	if (!j->o->dry_run && (rc = leak_scan_begin(name, &j->scan)) < 0)
+		return error_set(err, rc, rel, 0, "out of memory");
+	rc = redact_stream_begin(j->r, rel, &f.s);
+	if (rc < 0) {
+		leak_scan_end(j->scan, NULL);
+		j->scan = NULL;
+		return error_set(err, rc, rel, 0, "cannot redact '%s'", rel);
+	}
+	rc = archive_in_feed(in, feed_redactor, &f, &rerr);
+	if (rc == 0)
+		rc = redact_stream_end(f.s, on_output, j);
+	else
+		redact_stream_end(f.s, on_output, j);
+	if (rc == 0 && j->in_file)
+		rc = spill_flush(j);
+	if (!j->o->dry_run) {
+		if (leak_scan_end(j->scan, &hit) == 1 && !j->res->leaked)
+			note_leak(j, name, &hit);
+		j->scan = NULL;
+	}
+	if (rc < 0)
+		return error_set(err, rc, rel, 0, "cannot redact '%s': %s", rel,
+		                 rerr.message[0] ? rerr.message
+		                 : rc == -ERANGE ? "input too big"
+		                                 : strerror(-rc));
+	return 0;
+}
+
+/* Redact the current member and add it as rel (input name). */
+static int do_member(struct job *j, struct archive_in *in, const char *rel, struct error *err)
+{
+	_cleanup_free_ char *name = NULL;
+	int rc;
+
+	name = redact_member_name(j->r, rel);
+	if (!name)
+		return error_set(err, -ENOMEM, rel, 0, "out of memory");
+	if (!j->o->dry_run && strv_contains(&j->seen, name)) {
+		notice(j, REDACT_NOTICE_DUPLICATE, rel);
+		return 0;
+	}
+	rc = redact_member(j, in, rel, name, err);
+	if (rc < 0)
+		return rc;
+	if (j->o->dry_run) {
+		j->res->members++;
+		return 0;
+	}
+	if (j->res->leaked)
+		return 0; /* stop adding; the caller reports */
+	if (j->in_file)
+		rc = archive_out_add_fd(j->ao, name, j->spill_fd, err);
+	else
+		rc = archive_out_add(j->ao, name, j->mem.data ? j->mem.data : "", j->mem.len, err);
+	if (rc < 0)
+		return rc;
+	j->res->members++;
+	return strv_push(&j->seen, name);
+}
+
+/* manifest.json and redaction.json of the input are kept aside for the end */
+static int side_member(struct job *j, struct archive_in *in, const char *rel, bool *ret_taken,
+                       struct error *err)
+{
+	struct buf *b = NULL;
+	int rc;
+
+	*ret_taken = false;
+	if (strcmp(rel, "manifest.json") == 0) {
+		b = &j->manifest;
+		j->have_manifest = true;
+	} else if (strcmp(rel, "redaction.json") == 0) {
+		b = &j->redaction;
+		j->have_redaction = true;
+	} else {
+		return 0;
+	}
+	*ret_taken = true;
+	buf_reset(b);
+	rc = archive_in_read_all(in, b, SIDE_DOC_MAX, err);
+	if (rc < 0)
+		return error_set(err, rc, rel, 0, "cannot read '%s'", rel);
+	return 0;
+}
+
+/* ---- the two passes over the input ------------------------------------------------------- */
+
+struct top_guess {
+	char *top;
+	bool common;
+};
+
+static void guess_top(struct top_guess *t, const char *rel)
+{
+	const char *slash = strchr(rel, '/');
+
+	if (!slash) {
+		t->common = false;
+	} else if (t->common) {
+		if (!t->top)
+			t->top = strndup(rel, (size_t)(slash - rel));
+		else if (strlen(t->top) != (size_t)(slash - rel) ||
+		         strncmp(t->top, rel, (size_t)(slash - rel)) != 0)
+			t->common = false;
+	}
+}
+
+/* Pass 1 (--pseudonymize): the names to learn; for an archive also the common top
+ * folder and the newest time. */
+static int prepass(struct job *j, struct error *err)
+{
+	struct archive_in *in = NULL;
+	const struct archive_in_member *m;
+	struct top_guess t = { NULL, true };
+	int h, rc;
+
+	rc = open_input(j, &in, err);
+	if (rc < 0)
+		return rc;
+	while ((h = archive_in_next(in, &m, err)) == 1) {
+		_cleanup_free_ char *rel = NULL;
+
+		if (m->type != ARCHIVE_IN_FILE || m->open_errno || skipped(j, m))
+			continue;
+		rel = archive_in_unsafe_name(m->path) ? NULL : archive_in_clean_path(m->path);
+		if (!rel)
+			continue;
+		if (j->kind == ARCHIVE_IN_ARCHIVE) {
+			if (m->mtime > j->mtime)
+				j->mtime = m->mtime;
+			guess_top(&t, rel);
+		}
+		if (learnable(rel, m->size)) {
+			struct buf b = BUF_INIT;
+			struct error lerr = ERROR_INIT;
+
+			buf_init(&b, LEARN_MAX);
+			if (archive_in_read_all(in, &b, LEARN_MAX, &lerr) != -EIO)
+				redactor_learn(j->r, rel, b.data, b.len);
+			buf_release(&b);
+		}
+	}
+	archive_in_free(in);
+	j->top_in = strdup(j->kind == ARCHIVE_IN_ARCHIVE && t.common && t.top ? t.top : "");
+	free(t.top);
+	if (h < 0)
+		return h;
+	return j->top_in ? 0 : -ENOMEM;
+}
+
+static int pass_member(struct job *j, struct archive_in *in, const struct archive_in_member *m,
+                       struct error *err)
+{
+	_cleanup_free_ char *rel = NULL;
+	const char *r;
+	bool taken;
+	int rc;
+
+	if (m->type != ARCHIVE_IN_FILE || skipped(j, m))
+		return 0; /* links, devices, sockets: never followed */
+	if (m->open_errno)
+		return error_set(err, -m->open_errno, m->path, 0, "cannot open '%s/%s': %s",
+		                 j->o->in, m->path, strerror(m->open_errno));
+	rel = archive_in_unsafe_name(m->path) ? NULL : archive_in_clean_path(m->path);
+	if (!rel) {
+		notice(j, REDACT_NOTICE_UNSAFE_NAME, m->path);
+		return 0;
+	}
+	r = strip_top(j, rel);
+	rc = side_member(j, in, r, &taken, err);
+	if (rc < 0 || taken)
+		return rc;
+	return do_member(j, in, r, err);
+}
+
+static int main_pass(struct job *j, struct error *err)
+{
+	struct archive_in *in = NULL;
+	const struct archive_in_member *m;
+	int h = 0, rc;
+
+	rc = open_input(j, &in, err);
+	if (rc < 0)
+		return rc;
+	if (j->kind != ARCHIVE_IN_ARCHIVE && !j->top_in) {
+		j->top_in = strdup("");
+		if (!j->top_in)
+			rc = -ENOMEM;
+	}
+	while (rc == 0 && !j->res->leaked && (h = archive_in_next(in, &m, err)) == 1)
+		rc = pass_member(j, in, m, err);
+	if (rc == 0 && !j->res->leaked && h < 0)
+		rc = h;
+	archive_in_free(in);
+	return rc;
+}
+
+/* ---- redaction.json and manifest.json ------------------------------------------------------ */
+
+/* This run's report plus the counts of an earlier redaction of the same bundle. */
+static json_t *merged_report(struct job *j)
+{
+	json_t *rep = redactor_report_json(j->r), *old, *rules, *it;
+	json_error_t jerr;
+	size_t i;
+
+	if (!rep || !j->have_redaction)
+		return rep;
+	old = json_loadb(j->redaction.data ? j->redaction.data : "", j->redaction.len, 0, &jerr);
+	rules = json_object_get(rep, "rules");
+	json_array_foreach(json_object_get(old, "rules"), i, it)
+	{
+		const char *name = json_string_value(json_object_get(it, "rule"));
+		json_t *mine = NULL, *r2, *members = json_object_get(it, "members");
+		size_t k;
+		const char *m;
+		json_t *c;
+
+		if (!name)
+			continue;
+		json_array_foreach(rules, k,
+		                   r2) if (json_string_value(json_object_get(r2, "rule")) &&
+		                           strcmp(json_string_value(json_object_get(r2, "rule")),
+		                                  name) == 0) mine = r2;
+		if (!mine) {
+			mine = json_pack("{s:s,s:s,s:i,s:{}}", "rule", name, "kind",
+			                 json_string_value(json_object_get(it, "kind"))
+			                         ? json_string_value(json_object_get(it, "kind"))
+			                         : "earlier",
+			                 "count", 0, "members");
+			if (!mine)
+				continue;
+			json_array_append_new(rules, mine);
+		}
+		json_object_foreach(members, m, c)
+		{
+			_cleanup_free_ char *pm = redact_member_name(j->r, m);
+			json_t *cur;
+
+			if (!pm || !json_is_integer(c))
+				continue;
+			cur = json_object_get(json_object_get(mine, "members"), pm);
+			json_object_set_new(
+			        json_object_get(mine, "members"), pm,
+			        json_integer(json_integer_value(cur) + json_integer_value(c)));
+			json_object_set_new(
+			        mine, "count",
+			        json_integer(json_integer_value(json_object_get(mine, "count")) +
+			                     json_integer_value(c)));
+		}
+	}
+	if (json_is_integer(json_object_get(old, "dropped_certificates")))
+		json_object_set_new(
+		        rep, "dropped_certificates",
+		        json_integer(
+		                json_integer_value(json_object_get(rep, "dropped_certificates")) +
+		                json_integer_value(json_object_get(old, "dropped_certificates"))));
+	json_decref(old);
+	return rep;
+}
+
+static int add_doc(struct job *j, const char *name, const char *text, size_t len, struct error *err)
+{
+	struct leak_hit hit;
+
+	if (leak_scan_buffer(text, len, &hit) == 1) {
+		note_leak(j, name, &hit);
+		return 0;
+	}
+	return archive_out_add(j->ao, name, text, len, err);
+}
+
+static int write_redaction(struct job *j, struct error *err)
+{
+	json_t *rep = merged_report(j);
+	char *text;
+	int rc;
+
+	if (!rep)
+		return error_set(err, -ENOMEM, "redaction.json", 0, "out of memory");
+	text = json_dumps(rep, JSON_INDENT(2) | JSON_SORT_KEYS);
+	json_decref(rep);
+	if (!text)
+		return error_set(err, -ENOMEM, "redaction.json", 0, "out of memory");
+	rc = add_doc(j, "redaction.json", text, strlen(text), err);
+	free(text);
+	if (rc == 0)
+		rc = strv_push(&j->seen, "redaction.json");
+	return rc;
+}
+
+static int write_manifest(struct job *j, struct error *err)
+{
+	struct buf red = BUF_INIT;
+	json_error_t jerr;
+	json_t *m = NULL, *arts, *it;
+	const struct archive_out_member *mem;
+	size_t n, i;
+	char *text = NULL;
+	int rc;
+
+	/* the manifest is redacted like any member (argv, URLs, host names) */
+	rc = redact_buffer(j->r, "manifest.json", j->manifest.data ? j->manifest.data : "",
+	                   j->manifest.len, &red, err);
+	if (rc < 0)
+		return rc;
+	m = json_loadb(red.data ? red.data : "", red.len, 0, &jerr);
+	if (!m || !json_is_object(m)) {
+		/* not ours: keep it as redacted text */
+		rc = add_doc(j, "manifest.json", red.data ? red.data : "", red.len, err);
+		goto out;
+	}
+	arts = json_object_get(m, "artifacts");
+	if (!json_is_array(arts)) {
+		arts = json_array();
+		json_object_set_new(m, "artifacts", arts);
+	}
+	mem = archive_out_members(j->ao, &n);
+	for (size_t k = 0; k < n; k++) {
+		json_t *found = NULL;
+
+		json_array_foreach(arts, i, it)
+		{
+			const char *p = json_string_value(json_object_get(it, "path"));
+
+			if (p && strcmp(p, mem[k].path) == 0) {
+				found = it;
+				break;
+			}
+		}
+		if (!found) {
+			found = json_pack("{s:s,s:{s:s},s:s}", "path", mem[k].path, "source",
+			                  "type", "collector", "status", "ok");
+			if (!found || json_array_append_new(arts, found) < 0) {
+				rc = error_set(err, -ENOMEM, "manifest.json", 0, "out of memory");
+				goto out;
+			}
+		}
+		json_object_set_new(found, "size", json_integer((json_int_t)mem[k].size));
+		json_object_set_new(found, "sha256", json_string(mem[k].sha256));
+	}
+	/* entries whose member is not in the output any more lose their hash */
+	json_array_foreach(arts, i, it)
+	{
+		const char *p = json_string_value(json_object_get(it, "path"));
+
+		if (p && json_object_get(it, "sha256") && !strv_contains(&j->seen, p)) {
+			json_object_del(it, "sha256");
+			json_object_del(it, "size");
+		}
+	}
+	text = json_dumps(m, JSON_INDENT(2));
+	if (!text) {
+		rc = error_set(err, -ENOMEM, "manifest.json", 0, "out of memory");
+		goto out;
+	}
+	rc = add_doc(j, "manifest.json", text, strlen(text), err);
+out:
+	free(text);
+	json_decref(m);
+	buf_release(&red);
+	return rc;
+}
+
+/* ---- the whole ------------------------------------------------------------------------- */
+
+static void job_release(struct job *j)
+{
+	if (j->ao)
+		archive_out_abort(j->ao);
+	if (j->scan)
+		leak_scan_end(j->scan, NULL);
+	if (j->spill_fd >= 0)
+		close(j->spill_fd);
+	if (j->tmpdir[0])
+		rmdir(j->tmpdir);
+	buf_release(&j->mem);
+	buf_release(&j->manifest);
+	buf_release(&j->redaction);
+	strv_release(&j->seen);
+	free(j->top_in);
+}
+
+static int job_init(struct job *j, struct error *err)
+{
+	const struct redact_bundle_options *o = j->o;
+	struct stat st;
+
+	if (stat(o->in, &st) < 0)
+		return error_set(err, -errno, o->in, 0, "cannot open '%s': %s", o->in,
+		                 strerror(errno));
+	j->in_mtime = st.st_mtime;
+	if (o->map_file && stat(o->map_file, &j->map_st) == 0)
+		j->have_map_st = true;
+	if (o->out && stat(o->out, &j->out_st) == 0)
+		j->have_out_st = true;
+	snprintf(j->tmpdir, sizeof(j->tmpdir), "%s/apigee-bundle-redact.XXXXXX",
+	         o->tmpdir && *o->tmpdir ? o->tmpdir : "/tmp");
+	if (!mkdtemp(j->tmpdir)) {
+		int e = errno;
+
+		j->tmpdir[0] = '\0';
+		return error_set(err, -e, NULL, 0, "cannot make a temp folder: %s", strerror(e));
+	}
+	buf_init(&j->mem, 0);
+	return 0;
+}
+
+static int open_output(struct job *j, struct error *err)
+{
+	_cleanup_free_ char *top_out = NULL;
+	enum archive_out_format fmt = archive_out_format_from_path(j->o->out);
+
+	if (fmt < 0)
+		return error_set(err, -EINVAL, j->o->out, 0,
+		                 "the output must end in .tar.gz, .tgz, .tar.zst or .tar");
+	top_out = archive_out_top_from_path(j->o->out);
+	if (!top_out)
+		return error_set(err, -ENOMEM, NULL, 0, "out of memory");
+	return archive_out_open(j->o->out, top_out, fmt, j->mtime, &j->ao, err);
+}
+
+/* After the members: the two documents, then commit (or abort on a leak). */
+static int finish(struct job *j, struct error *err)
+{
+	int rc = write_redaction(j, err);
+
+	if (rc == 0 && !j->res->leaked && j->have_manifest)
+		rc = write_manifest(j, err);
+	if (rc < 0 || j->res->leaked)
+		return rc;
+	rc = redactor_save_map(j->r, err);
+	if (rc < 0)
+		return rc;
+	rc = archive_out_commit(j->ao, err);
+	j->ao = NULL;
+	if (rc == 0)
+		j->res->written = j->res->members + 1 + j->have_manifest;
+	return rc;
+}
+
+int redact_bundle(struct redactor *r, const struct redact_bundle_options *opts,
+                  struct redact_bundle_result *ret, struct error *err)
+{
+	struct job j;
+	int rc;
+
+	memset(&j, 0, sizeof(j));
+	memset(ret, 0, sizeof(*ret));
+	j.o = opts;
+	j.r = r;
+	j.res = ret;
+	j.spill_fd = -1;
+	if (!opts->dry_run && !opts->out)
+		return error_set(err, -EINVAL, NULL, 0, "no output named");
+	rc = job_init(&j, err);
+	/* the first look costs one more decompression: only to learn names */
+	if (rc == 0 && opts->pseudonymize)
+		rc = prepass(&j, err);
+	if (!j.mtime)
+		j.mtime = j.in_mtime;
+	if (rc == 0 && !opts->dry_run)
+		rc = open_output(&j, err);
+	if (rc == 0)
+		rc = main_pass(&j, err);
+	if (rc == 0 && !opts->dry_run && !ret->leaked)
+		rc = finish(&j, err);
+	if (rc < 0 && !err->message[0])
+		error_set(err, rc, opts->in, 0, "%s", strerror(-rc));
+	job_release(&j);
+	return rc;
+}
