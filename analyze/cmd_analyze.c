@@ -18,6 +18,7 @@
 
 #include "buf.h"
 #include "cleanup.h"
+#include "cli.h"
 #include "bundle.h"
 #include "checks.h"
 #include "error.h"
@@ -28,59 +29,52 @@
 
 #define CHECK_ARG_MAX 64 /* longest --check token considered */
 
-static void analyze_usage(FILE *out)
-{
-	size_t n_fam;
-	const struct check_family *fams = check_families(&n_fam);
+enum {
+	OPT_MAX_TOTAL = 0x100,
+	OPT_MAX_MEMBER,
+	OPT_MAX_RATIO,
+	OPT_ONLY_PROBLEMS,
+};
 
-	fprintf(out,
-	        "usage: apigee-bundle analyze INPUT [--format text|json|html|markdown] [-o FILE]\n"
-	        "                             [--only-problems] [--check ID]...\n"
-	        "\n"
-	        "Run every check against INPUT, offline: a bundle made by 'apigee-bundle "
-	        "collect',\n"
-	        "that bundle unpacked, or a folder, archive (tar, zip, cpio; plain or compressed)\n"
-	        "or single file of files gathered by hand.\n"
-	        "\n"
-	        "options:\n"
-	        "  -f, --format FORMAT  text, json, html or markdown; without it the extension\n"
-	        "                       of -o FILE (.txt .json .html .htm .md .markdown)\n"
-	        "                       decides, else text\n"
-	        "  -o, --output FILE    write the report to FILE (replaced atomically), not "
-	        "stdout\n"
-	        "      --only-problems  show only checks that fail, warn or could not read\n"
-	        "                       their input (text, markdown, html; json keeps all)\n"
-	        "  -c, --check ID       run only this check; repeatable, comma lists allowed, a\n"
-	        "                       family name (");
-	for (size_t i = 0; i < n_fam; i++)
-		fprintf(out, "%s%s", i ? ", " : "", fams[i].id);
-	fprintf(out,
-	        ") selects all of its checks\n"
-	        "  --max-total-bytes N  stop when the input expands beyond N bytes (K, M, G, T\n"
-	        "                       suffixes; default 256G)\n"
-	        "  --max-member-bytes N ... when one member does (default 16G)\n"
-	        "  --max-ratio N        ... when compressed input expands more than N:1 (after\n"
-	        "                       the first 64 MiB; default 200)\n"
-	        "  -h, --help           show this help\n"
-	        "\n"
-	        "exit status: 0 no check failed, 1 at least one check failed, 2 usage error,\n"
-	        "3 input unreadable or not a bundle.\n"
-	        "'apigee-bundle checks' lists the checks.\n");
-}
+static const struct cli_option analyze_options[] = {
+	{ "check", 'c', 'c', "ID", CLI_REPEAT,
+	  "run only this check; repeatable, comma lists allowed; a family name (SNI, TLS ...: "
+	  "'apigee-bundle checks' lists them) selects all of its checks",
+	  NULL },
+	{ "format", 'f', 'f', "FORMAT", 0,
+	  "text, json, html or markdown; without it the extension of -o FILE (.txt .json .html "
+	  ".htm .md .markdown) decides, else text",
+	  "text|json|html|markdown" },
+	{ "max-member-bytes", 0, OPT_MAX_MEMBER, "N", 0,
+	  "stop when one member expands beyond N bytes (K, M, G, T suffixes; default 16G)", NULL },
+	{ "max-ratio", 0, OPT_MAX_RATIO, "N", 0,
+	  "stop when compressed input expands more than N:1 (after the first 64 MiB; default "
+	  "200)",
+	  NULL },
+	{ "max-total-bytes", 0, OPT_MAX_TOTAL, "N", 0,
+	  "stop when the input expands beyond N bytes (K, M, G, T suffixes; default 256G)", NULL },
+	{ "only-problems", 0, OPT_ONLY_PROBLEMS, NULL, 0,
+	  "show only checks that fail, warn or could not read their input (text, markdown, "
+	  "html; json keeps all)",
+	  NULL },
+	{ "output", 'o', 'o', "FILE", 0,
+	  "write the report to FILE (replaced atomically), not stdout; - is stdout", "file" },
+};
 
-static int usage_error(const char *fmt, const char *arg) __attribute__((format(printf, 1, 0)));
-
-static int usage_error(const char *fmt, const char *arg)
-{
-	char safe[256];
-
-	text_escape(arg ? arg : "", arg ? strlen(arg) : 0, safe, sizeof(safe));
-	fprintf(stderr, "apigee-bundle analyze: ");
-	fprintf(stderr, fmt, safe);
-	fprintf(stderr, "\n");
-	analyze_usage(stderr);
-	return EXIT_USAGE;
-}
+const struct cli_command cli_analyze = {
+	.name = "analyze",
+	.synopsis = "INPUT [--format text|json|html|markdown] [-o FILE] [options]",
+	.summary = "run every check against a bundle, offline",
+	.description =
+	        "Run every check against INPUT, offline: a bundle made by 'apigee-bundle collect', "
+	        "that bundle unpacked, or a folder, archive (tar, zip, cpio; plain or compressed) "
+	        "or single file of files gathered by hand. INPUT - reads the bundle from standard "
+	        "input. 'apigee-bundle checks' lists the checks.",
+	CLI_OPTIONS(analyze_options),
+	.exit_status = "0 no check failed; 1 at least one check failed; 2 usage error; 3 input "
+	               "missing, unreadable or not a bundle.",
+	.complete_args = "file",
+};
 
 /* Add the check (or family) named by token to ids. 0, -ENOENT unknown, -ENOMEM. */
 static int add_check(struct strv *ids, const char *token, size_t len)
@@ -260,12 +254,6 @@ static void print_open_error(const char *input, const struct error *err)
 	fputc('\n', stderr);
 }
 
-enum {
-	OPT_MAX_TOTAL = 0x100,
-	OPT_MAX_MEMBER,
-	OPT_MAX_RATIO,
-};
-
 /* --max-total-bytes, --max-member-bytes, --max-ratio (core/archive_in.h) */
 static int limit_option(struct bundle_options *bo, int opt, const char *value)
 {
@@ -336,17 +324,6 @@ static int note_no_evidence(const struct bundle *b, struct findings *fs)
 
 int cmd_analyze(int argc, char **argv, struct context *ctx)
 {
-	static const struct option longopts[] = {
-		{ "check", required_argument, NULL, 'c' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "max-member-bytes", required_argument, NULL, OPT_MAX_MEMBER },
-		{ "max-ratio", required_argument, NULL, OPT_MAX_RATIO },
-		{ "max-total-bytes", required_argument, NULL, OPT_MAX_TOTAL },
-		{ "only-problems", no_argument, NULL, 'p' },
-		{ "output", required_argument, NULL, 'o' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct report_options ro = { .format = REPORT__INVALID };
 	struct bundle_options bo = { .now = ctx ? ctx->now : 0 };
 	struct findings fs = { 0 };
@@ -354,11 +331,13 @@ int cmd_analyze(int argc, char **argv, struct context *ctx)
 	struct strv ids = STRV_INIT;
 	struct bundle *b = NULL;
 	const char *output = NULL, *input;
+	struct cli_parser cp;
+	char *spooled = NULL;
 	int c, r, ret = EXIT_OK;
 	bool no_evidence = false;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":c:f:ho:", longopts, NULL)) != -1) {
+	cli_parser_init(&cp, &cli_analyze, ctx);
+	while ((c = cli_next(&cp, argc, argv)) >= 0) {
 		switch (c) {
 		case 'c':
 			ret = parse_check_arg(&ids, optarg);
@@ -368,51 +347,56 @@ int cmd_analyze(int argc, char **argv, struct context *ctx)
 		case 'f':
 			ro.format = report_format_from_name(optarg);
 			if (ro.format == REPORT__INVALID) {
-				ret = usage_error(
+				ret = cli_usage_error(
+				        &cli_analyze,
 				        "unknown format '%s' (text, json, html or markdown)",
 				        optarg);
 				goto out;
 			}
 			break;
-		case 'h':
-			analyze_usage(stdout);
-			goto out;
 		case 'o':
 			output = optarg;
 			break;
-		case 'p':
+		case OPT_ONLY_PROBLEMS:
 			ro.only_problems = true;
 			break;
-		case OPT_MAX_TOTAL:
-		case OPT_MAX_MEMBER:
-		case OPT_MAX_RATIO:
+		default: /* OPT_MAX_TOTAL, OPT_MAX_MEMBER, OPT_MAX_RATIO */
 			if (limit_option(&bo, c, optarg) < 0) {
-				ret = usage_error(
+				ret = cli_usage_error(
+				        &cli_analyze,
 				        "bad bound '%s' (a number, optionally K, M, G or T)",
 				        optarg);
 				goto out;
 			}
 			break;
-		case ':':
-			ret = usage_error("option '%s' needs a value", argv[optind - 1]);
-			goto out;
-		default:
-			ret = usage_error("unknown option '%s'", argv[optind - 1]);
-			goto out;
 		}
 	}
+	if (c != CLI_END) {
+		ret = c == CLI_HELP ? EXIT_OK : EXIT_USAGE;
+		goto out;
+	}
 	if (optind >= argc) {
-		ret = usage_error("missing INPUT%s", "");
+		ret = cli_usage_error(&cli_analyze, "missing INPUT");
 		goto out;
 	}
 	if (argc - optind > 1) {
-		ret = usage_error("unexpected argument '%s' (one INPUT only)", argv[optind + 1]);
+		ret = cli_usage_error(&cli_analyze, "unexpected argument '%s' (one INPUT only)",
+		                      argv[optind + 1]);
+		goto out;
+	}
+	if (output && !*output) {
+		ret = cli_usage_error(&cli_analyze, "empty output file name");
 		goto out;
 	}
 	input = argv[optind];
-	if (output && !*output) {
-		ret = usage_error("empty output file name%s", "");
-		goto out;
+	if (strcmp(input, "-") == 0) {
+		r = cli_stdin_to_temp(&spooled);
+		if (r < 0) {
+			cli_error(&cli_analyze, "cannot read standard input: %s", strerror(-r));
+			ret = EXIT_UNREADABLE;
+			goto out;
+		}
+		input = spooled;
 	}
 	if (output && strcmp(output, "-") == 0)
 		output = NULL;
@@ -445,7 +429,7 @@ int cmd_analyze(int argc, char **argv, struct context *ctx)
 	}
 	no_evidence = r > 0;
 
-	ro.input = input;
+	ro.input = spooled ? "(standard input)" : input;
 	ro.color = ctx && ctx->color && !output && ro.format == REPORT_TEXT;
 	ro.width = report_width(!output, ctx);
 	if (output) {
@@ -470,5 +454,9 @@ out:
 	findings_release(&fs);
 	bundle_free(b);
 	strv_release(&ids);
+	cli_parser_release(&cp);
+	if (spooled)
+		unlink(spooled);
+	free(spooled);
 	return ret;
 }

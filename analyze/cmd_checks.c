@@ -8,63 +8,47 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli.h"
 #include "report.h"
 #include "text.h"
 #include "banned.h"
 
-static void checks_usage(FILE *out)
-{
-	fprintf(out, "usage: apigee-bundle checks [--format text|json]\n"
-	             "\n"
-	             "List every check that 'apigee-bundle analyze' runs: its ID, severity, title\n"
-	             "and the inputs it reads (json adds the sentence shown when it passes,\n"
-	             "remediation, playbook and how to collect the inputs).\n"
-	             "\n"
-	             "options:\n"
-	             "  -f, --format FORMAT  text (default) or json\n"
-	             "  -h, --help           show this help\n");
-}
+static const struct cli_option checks_options[] = {
+	{ "format", 'f', 'f', "FORMAT", 0, "text (default) or json", "text|json" },
+};
 
-static int checks_usage_error(const char *what, const char *arg)
-{
-	char safe[256];
-
-	text_escape(arg, strlen(arg), safe, sizeof(safe));
-	fprintf(stderr, "apigee-bundle checks: %s '%s'\n", what, safe);
-	checks_usage(stderr);
-	return EXIT_USAGE;
-}
+const struct cli_command cli_checks = {
+	.name = "checks",
+	.synopsis = "[--format text|json]",
+	.summary = "list the check catalog",
+	.description = "List every check that 'apigee-bundle analyze' runs: its ID, severity, "
+	               "title and the inputs it reads (json adds the sentence shown when it "
+	               "passes, remediation, playbook and how to collect the inputs).",
+	CLI_OPTIONS(checks_options),
+	.exit_status = "0 listed; 1 the catalog could not be written; 2 usage error.",
+	.complete_args = NULL,
+};
 
 int cmd_checks(int argc, char **argv, struct context *ctx)
 {
-	static const struct option longopts[] = {
-		{ "format", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	enum report_format format = REPORT_TEXT;
+	struct cli_parser cp;
 	int c, r;
 
-	(void)ctx;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":f:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'f':
-			format = report_format_from_name(optarg);
-			if (format != REPORT_TEXT && format != REPORT_JSON)
-				return checks_usage_error("unknown format (text or json)", optarg);
+	cli_parser_init(&cp, &cli_checks, ctx);
+	while ((c = cli_next(&cp, argc, argv)) == 'f') {
+		format = report_format_from_name(optarg);
+		if (format != REPORT_TEXT && format != REPORT_JSON) {
+			c = CLI_USAGE;
+			cli_usage_error(&cli_checks, "unknown format '%s' (text or json)", optarg);
 			break;
-		case 'h':
-			checks_usage(stdout);
-			return EXIT_OK;
-		case ':':
-			return checks_usage_error("option needs a value:", argv[optind - 1]);
-		default:
-			return checks_usage_error("unknown option", argv[optind - 1]);
 		}
 	}
+	cli_parser_release(&cp);
+	if (c != CLI_END)
+		return c == CLI_HELP ? EXIT_OK : EXIT_USAGE;
 	if (optind < argc)
-		return checks_usage_error("unexpected argument", argv[optind]);
+		return cli_usage_error(&cli_checks, "unexpected argument '%s'", argv[optind]);
 	r = report_catalog(stdout, format);
 	if (r < 0 && r != -EIO) {
 		fprintf(stderr, "apigee-bundle checks: %s\n", strerror(-r));

@@ -30,6 +30,7 @@
 
 #include "archive_out.h"
 #include "collect.h"
+#include "cli.h"
 #include "commands.h"
 #include "error.h"
 #include "redact.h"
@@ -82,77 +83,103 @@ enum {
 	OPT_TIMEOUT,
 	OPT_JOBS,
 	OPT_NETWORK_PROJECT,
+	OPT_LIST,
+	OPT_ONLY,
+	OPT_SKIP,
 };
 
-/* Sorted by name. */
-static const struct option long_options[] = {
-	{ "api-base", required_argument, NULL, OPT_API_BASE },
-	{ "attach", required_argument, NULL, OPT_ATTACH },
-	{ "cacert", required_argument, NULL, OPT_CACERT },
-	{ "context", required_argument, NULL, OPT_CONTEXT },
-	{ "gcloud", required_argument, NULL, OPT_GCLOUD },
-	{ "help", no_argument, NULL, 'h' },
-	{ "host", required_argument, NULL, OPT_HOST },
-	{ "ingress", required_argument, NULL, OPT_INGRESS },
-	{ "instance", required_argument, NULL, OPT_INSTANCE },
-	{ "jobs", required_argument, NULL, OPT_JOBS },
-	{ "kubeconfig", required_argument, NULL, OPT_KUBECONFIG },
-	{ "kubectl", required_argument, NULL, OPT_KUBECTL },
-	{ "log-lines", required_argument, NULL, OPT_LOG_LINES },
-	{ "map", required_argument, NULL, OPT_MAP },
-	{ "namespace", required_argument, NULL, 'n' },
-	{ "network-project", required_argument, NULL, OPT_NETWORK_PROJECT },
-	{ "offline", no_argument, NULL, OPT_OFFLINE },
-	{ "org", required_argument, NULL, OPT_ORG },
-	{ "output", required_argument, NULL, 'o' },
-	{ "overrides", required_argument, NULL, OPT_OVERRIDES },
-	{ "project", required_argument, NULL, OPT_PROJECT },
-	{ "pseudonymize", no_argument, NULL, OPT_PSEUDONYMIZE },
-	{ "resolve", required_argument, NULL, OPT_RESOLVE },
-	{ "since", required_argument, NULL, OPT_SINCE },
-	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-	{ "token-file", required_argument, NULL, OPT_TOKEN_FILE },
-	{ NULL, 0, NULL, 0 },
+/* The names of the sources for --only/--skip completion (source_table, keys). */
+#define COLLECT_SOURCE_WORDS \
+	"kubectl|overrides|management-api|gcloud|attachments|gcloud-network|tls-probes"
+
+static const struct cli_option collect_options_table[] = {
+	{ "api-base", 0, OPT_API_BASE, "URL", 0,
+	  "management API base (default https://apigee.googleapis.com)", NULL },
+	{ "attach", 0, OPT_ATTACH, "FILE", CLI_REPEAT,
+	  "add a user file (curl -v transcript, log export, pcap, gcloud JSON) under "
+	  "attachments/, redacted like everything else; repeatable",
+	  "file" },
+	{ "cacert", 0, OPT_CACERT, "FILE", 0, "extra CA bundle for API calls and probes", "file" },
+	{ "context", 0, OPT_CONTEXT, "NAME", 0, "kubeconfig context, passed to kubectl", NULL },
+	{ "gcloud", 0, OPT_GCLOUD, "PATH", 0,
+	  "gcloud to run (default: from PATH; a PATH that does not exist is a usage error)",
+	  "file" },
+	{ "host", 0, OPT_HOST, "NAME[:PORT]", CLI_REPEAT,
+	  "host name to probe; repeatable (default: route and env group host names)", NULL },
+	{ "ingress", 0, OPT_INGRESS, "ADDR[:PORT]", CLI_REPEAT,
+	  "ingress address to probe with and without SNI; repeatable (default: the ingress "
+	  "gateway service)",
+	  NULL },
+	{ "instance", 0, OPT_INSTANCE, "NAME", CLI_REPEAT,
+	  "instance to query; repeatable (default: all the API lists)", NULL },
+	{ "jobs", 0, OPT_JOBS, "N", 0, "sources and commands run at once, 1 to 32 (default 4)",
+	  NULL },
+	{ "kubeconfig", 0, OPT_KUBECONFIG, "FILE", 0, "passed to kubectl", "file" },
+	{ "kubectl", 0, OPT_KUBECTL, "PATH", 0,
+	  "kubectl to run (default: from PATH; a PATH that does not exist is a usage error)",
+	  "file" },
+	{ "list", 0, OPT_LIST, NULL, 0,
+	  "print every source that would be gathered, with its commands or requests, and run "
+	  "nothing",
+	  NULL },
+	{ "log-lines", 0, OPT_LOG_LINES, "N", 0, "lines of log per container (default 10000)",
+	  NULL },
+	{ "map", 0, OPT_MAP, "FILE", 0,
+	  "the pseudonym map to read and update (mode 0600; never in the bundle)", "file" },
+	{ "namespace", 'n', 'n', "NS", 0, "Kubernetes namespace (default apigee)", NULL },
+	{ "network-project", 0, OPT_NETWORK_PROJECT, "ID", 0,
+	  "the Shared VPC host project of the authorized network", NULL },
+	{ "offline", 0, OPT_OFFLINE, NULL, 0,
+	  "no API calls and no probes: cluster and file sources only", NULL },
+	{ "only", 0, OPT_ONLY, "SOURCE", CLI_REPEAT,
+	  "gather only this source (a name --list prints); repeatable", NULL },
+	{ "org", 0, OPT_ORG, "NAME", 0, "Apigee organization (default: org of overrides.yaml)",
+	  NULL },
+	{ "output", 'o', 'o', "FILE", 0,
+	  "the archive to write, atomically (.tar.gz or .tar.zst); - streams a tar.gz to "
+	  "standard output; default apigee-bundle-ORG-YYYYmmddTHHMMSSZ.tar.gz",
+	  "file" },
+	{ "overrides", 0, OPT_OVERRIDES, "FILE", CLI_REPEAT,
+	  "hybrid overrides.yaml; repeatable; relative sslCertPath/sslKeyPath resolve against "
+	  "its folder",
+	  "file" },
+	{ "project", 0, OPT_PROJECT, "ID", 0,
+	  "GCP project: gather load balancer, certificate, firewall and peering facts with "
+	  "gcloud",
+	  NULL },
+	{ "pseudonymize", 0, OPT_PSEUDONYMIZE, NULL, 0,
+	  "also replace IP addresses, host names, e-mail addresses, org and project names by "
+	  "consistent tokens; certificate facts are extracted first and pseudonymized with the "
+	  "same map, the certificates themselves are dropped",
+	  NULL },
+	{ "resolve", 0, OPT_RESOLVE, "NAME:PORT:ADDR", CLI_REPEAT,
+	  "probe NAME:PORT at ADDR, as curl --resolve; repeatable", NULL },
+	{ "since", 0, OPT_SINCE, "DURATION", 0, "only logs newer than this (e.g. 2h, as kubectl)",
+	  NULL },
+	{ "skip", 0, OPT_SKIP, "SOURCE", CLI_REPEAT,
+	  "do not gather this source (a name --list prints); repeatable", NULL },
+	{ "timeout", 0, OPT_TIMEOUT, "SECONDS", 0, "per command and request (default 30)", NULL },
+	{ "token-file", 0, OPT_TOKEN_FILE, "FILE", 0,
+	  "API token; else $APIGEE_TOKEN; else gcloud auth print-access-token (never stored)",
+	  "file" },
 };
 
-static void usage(FILE *f)
-{
-	fputs("usage: apigee-bundle collect -o BUNDLE.tar.gz [options]\n"
-	      "\n"
-	      "Gather, redact and write a support bundle (.tar.gz or .tar.zst).\n"
-	      "\n"
-	      "  -o, --output FILE        the archive to write (atomically)\n"
-	      "      --overrides FILE     hybrid overrides.yaml (repeatable)\n"
-	      "  -n, --namespace NS       Kubernetes namespace (default apigee)\n"
-	      "      --kubeconfig FILE    passed to kubectl\n"
-	      "      --context NAME       passed to kubectl\n"
-	      "      --kubectl PATH       kubectl to run (default: from PATH)\n"
-	      "      --gcloud PATH        gcloud to run (default: from PATH)\n"
-	      "      --org NAME           Apigee organization (default: org of overrides.yaml)\n"
-	      "      --instance NAME      instance to query (repeatable; default: all)\n"
-	      "      --api-base URL       management API (default https://apigee.googleapis.com)\n"
-	      "      --token-file FILE    API token; else $APIGEE_TOKEN; else gcloud\n"
-	      "      --cacert FILE        extra CA bundle for API calls and probes\n"
-	      "      --host NAME[:PORT]   host name to probe (repeatable; default: route and\n"
-	      "                           env group host names)\n"
-	      "      --resolve N:P:ADDR   probe N:P at ADDR, as curl --resolve (repeatable)\n"
-	      "      --ingress ADDR[:P]   ingress address to probe with and without SNI\n"
-	      "                           (repeatable; default: the ingress gateway service)\n"
-	      "      --project ID         GCP project: gather load balancer facts with gcloud\n"
-	      "      --network-project ID the Shared VPC host project of the authorized network\n"
-	      "      --attach FILE        add a file under attachments/, redacted (repeatable)\n"
-	      "      --log-lines N        lines of log per container (default 10000)\n"
-	      "      --since DURATION     only logs newer than this (e.g. 2h, as kubectl)\n"
-	      "      --offline            no API calls and no probes\n"
-	      "      --pseudonymize       replace names and addresses by consistent tokens\n"
-	      "      --map FILE           the pseudonym map to read and update (mode 0600)\n"
-	      "      --timeout SECONDS    per command and request (default 30)\n"
-	      "      --jobs N             commands run at once (default 4)\n"
-	      "\n"
-	      "Exit status: 0 all collected; 4 written, but some sources failed or were\n"
-	      "skipped; 2 usage error; 1 no bundle written.\n",
-	      f);
-}
+const struct cli_command cli_collect = {
+	.name = "collect",
+	.synopsis = "[-o BUNDLE.tar.gz] [options]",
+	.summary = "gather, redact and write a support bundle",
+	.description =
+	        "Gather Kubernetes objects and logs (kubectl), overrides.yaml and its certificate "
+	        "facts, the management API, TLS probes, gcloud load balancer facts and user "
+	        "files; redact them and write one verified archive atomically. Progress goes to "
+	        "stderr, one line per source (a live line on a TTY), and a summary at the end; "
+	        "--quiet prints only errors, --verbose each command line and request.",
+	CLI_OPTIONS(collect_options_table),
+	.exit_status = "0 all collected; 4 written, but some sources failed or were skipped; 2 "
+	               "usage error; 3 an input file (--overrides, --attach, --token-file, "
+	               "--cacert, --kubeconfig) is missing; 1 no bundle written.",
+	.complete_args = NULL,
+};
 
 static int parse_long(const char *s, long lo, long hi, long *ret)
 {
@@ -409,6 +436,180 @@ static const struct collect_source source_table[] = {
 	{ "TLS probes", COLLECT_PHASE_AFTER, src_probes },
 };
 
+#define N_SOURCES (sizeof(source_table) / sizeof(source_table[0]))
+
+/* A source's name on the command line (--only, --skip, --list): lower case, '-'
+ * for a space ("management API" -> "management-api"). */
+static void source_key(const char *name, char *dst, size_t size)
+{
+	size_t i = 0;
+
+	for (; name[i] && i + 1 < size; i++)
+		dst[i] = name[i] == ' '                     ? '-'
+		         : name[i] >= 'A' && name[i] <= 'Z' ? (char)(name[i] - 'A' + 'a')
+		                                            : name[i];
+	dst[i] = '\0';
+}
+
+static const struct collect_source *source_find(const char *key)
+{
+	char k[64];
+
+	for (size_t i = 0; i < N_SOURCES; i++) {
+		source_key(source_table[i].name, k, sizeof(k));
+		if (strcmp(k, key) == 0)
+			return &source_table[i];
+	}
+	return NULL;
+}
+
+/* Every --only/--skip value names a source; else a usage error with the closest. */
+static int check_sources(const struct strv *names, const char *opt)
+{
+	char keys[N_SOURCES][64];
+	const char *cand[N_SOURCES];
+
+	for (size_t i = 0; i < N_SOURCES; i++) {
+		source_key(source_table[i].name, keys[i], sizeof(keys[i]));
+		cand[i] = keys[i];
+	}
+	for (size_t i = 0; i < names->n; i++) {
+		const char *best;
+
+		if (source_find(names->v[i]))
+			continue;
+		best = cli_closest(names->v[i], cand, N_SOURCES);
+		if (best)
+			return cli_usage_error(
+			        &cli_collect,
+			        "%s '%s': no such source; did you mean '%s'? (--list "
+			        "names them)",
+			        opt, names->v[i], best);
+		return cli_usage_error(&cli_collect, "%s '%s': no such source (--list names them)",
+		                       opt, names->v[i]);
+	}
+	return 0;
+}
+
+static bool source_selected(const struct collect_options *o, const struct collect_source *src)
+{
+	char k[64];
+	bool only = o->only.n == 0;
+
+	source_key(src->name, k, sizeof(k));
+	for (size_t i = 0; i < o->only.n; i++)
+		if (strcmp(o->only.v[i], k) == 0)
+			only = true;
+	for (size_t i = 0; i < o->skip.n; i++)
+		if (strcmp(o->skip.v[i], k) == 0)
+			return false;
+	return only;
+}
+
+/* What each source runs, for --list: its first-level commands and requests, exactly
+ * as they will run ("K " lines get the kubectl prefix, "G " lines gcloud's, "A "
+ * lines the API base and org). Per-object commands (describe of each route, logs
+ * of each pod, gcloud describe of each certificate the proxies name) follow from
+ * what these return. */
+static const struct {
+	const char *source;
+	const char *lines[10];
+} source_commands[] = {
+	{ "kubectl",
+	  { "K version -o json", "K get pods -o json", "K get apigeeroutes -o json",
+	    "K get services -o json", "K get apigeerouteconfigs -o json", "K get secrets",
+	    "K describe apigeeroute ROUTE  (each route)",
+	    "K logs POD -c CONTAINER --tail=N  (ingress gateway and watcher pods)", NULL } },
+	{ "overrides", { "read each --overrides file and its sslCertPath/sslKeyPath", NULL } },
+	{ "management API",
+	  { "A", "A/instances", "A/envgroups", "A/instances/NAME/attachments  (each instance)",
+	    NULL } },
+	{ "gcloud",
+	  { "G compute forwarding-rules list", "G compute target-https-proxies list",
+	    "G compute url-maps list", "G compute backend-services list",
+	    "G compute network-endpoint-groups list", "G compute instance-groups managed list",
+	    "G compute instances list", "G compute firewall-rules list",
+	    "G compute networks peerings list", NULL } },
+	{ "attachments", { "read each --attach file", NULL } },
+	{ "gcloud network",
+	  { "G compute networks describe NET  (the authorized network)",
+	    "G compute networks get-effective-firewalls NET", NULL } },
+	{ "TLS probes",
+	  { "HTTPS and TLS handshake with SNI to each --host / route host name",
+	    "TLS handshake without SNI to each --ingress address", NULL } },
+};
+
+static void list_line(const struct collect_options *o, const char *line)
+{
+	if (line[0] == 'K' && line[1] == ' ') {
+		printf("    %s", o->kubectl ? o->kubectl : "kubectl");
+		if (o->kubeconfig)
+			printf(" --kubeconfig %s", o->kubeconfig);
+		if (o->context)
+			printf(" --context %s", o->context);
+		printf(" -n %s --request-timeout=%llds %s\n", o->ns,
+		       (long long)((o->timeout_ms + 999) / 1000), line + 2);
+	} else if (line[0] == 'G' && line[1] == ' ') {
+		const char *note = strstr(line, "  (");
+		int len = note ? (int)(note - line - 2) : (int)strlen(line + 2);
+
+		printf("    %s %.*s --project %s --format=json --quiet%s\n",
+		       o->gcloud ? o->gcloud : "gcloud", len, line + 2,
+		       o->project ? o->project : "PROJECT", note ? note : "");
+	} else if (line[0] == 'A' && (line[1] == '/' || !line[1])) {
+		const char *base = o->api_base ? o->api_base : "https://apigee.googleapis.com";
+
+		printf("    GET %s%s/organizations/%s%s\n", base, strstr(base, "/v1") ? "" : "/v1",
+		       o->org ? o->org : "ORG", line + 1);
+	} else {
+		printf("    %s\n", line);
+	}
+}
+
+/* Why a selected source would not run with these options; NULL: it would run. */
+static const char *source_off(const struct collect_options *o, const char *name)
+{
+	if (strcmp(name, "kubectl") == 0 && !o->kubectl)
+		return "kubectl not found";
+	if (strcmp(name, "overrides") == 0 && !o->overrides.n)
+		return "no --overrides";
+	if (strcmp(name, "management API") == 0)
+		return o->offline ? "--offline"
+		       : !o->org  ? "no --org (and none in overrides.yaml)"
+		                  : NULL;
+	if (strncmp(name, "gcloud", 6) == 0)
+		return !o->project ? "no --project" : !o->gcloud ? "gcloud not found" : NULL;
+	if (strcmp(name, "attachments") == 0 && !o->attach.n)
+		return "no --attach";
+	if (strcmp(name, "TLS probes") == 0 && o->offline)
+		return "--offline";
+	return NULL;
+}
+
+/* collect --list: every source, whether it would run, and what it runs. */
+static int list_sources(const struct collect_options *o)
+{
+	char k[64];
+
+	for (size_t i = 0; i < N_SOURCES; i++) {
+		const char *name = source_table[i].name;
+		const char *off = !source_selected(o, &source_table[i])
+		                          ? "not selected (--only/--skip)"
+		                          : source_off(o, name);
+
+		source_key(name, k, sizeof(k));
+		printf("%-15s %s%s\n", k, off ? "skipped: " : "would run",
+		       off                                            ? off
+		       : source_table[i].phase == COLLECT_PHASE_AFTER ? " (after the first phase)"
+		                                                      : "");
+		for (size_t j = 0; j < sizeof(source_commands) / sizeof(source_commands[0]); j++)
+			if (strcmp(source_commands[j].source, name) == 0)
+				for (size_t l = 0; source_commands[j].lines[l]; l++)
+					list_line(o, source_commands[j].lines[l]);
+	}
+	return EXIT_OK;
+}
+
 static json_t *options_json(const struct collect_options *o, const char *token_source)
 {
 	json_t *j = json_object();
@@ -457,17 +658,17 @@ static void release_options(struct collect_options *o)
 	strv_release(&o->resolves);
 	strv_release(&o->ingress);
 	strv_release(&o->attach);
+	strv_release(&o->only);
+	strv_release(&o->skip);
 }
 
-static int parse_options(int argc, char **argv, struct collect_options *o,
-                         const char **ret_token_file)
+/* One option of the command line: 0, or CLI_USAGE (printed), -ENOMEM. */
+static int take_option(int c, struct collect_options *o, const char **ret_token_file)
 {
 	long v;
-	int c;
+	int r = 0;
 
-	while ((c = getopt_long(argc, argv, "o:n:h", long_options, NULL)) != -1) {
-		int r = 0;
-
+	{
 		switch (c) {
 		case 'o':
 			o->output = optarg;
@@ -475,9 +676,15 @@ static int parse_options(int argc, char **argv, struct collect_options *o,
 		case 'n':
 			o->ns = optarg;
 			break;
-		case 'h':
-			usage(stdout);
-			return 1;
+		case OPT_LIST:
+			o->list = true;
+			break;
+		case OPT_ONLY:
+			r = strv_push(&o->only, optarg);
+			break;
+		case OPT_SKIP:
+			r = strv_push(&o->skip, optarg);
+			break;
 		case OPT_OVERRIDES:
 			r = strv_push(&o->overrides, optarg);
 			break;
@@ -527,19 +734,19 @@ static int parse_options(int argc, char **argv, struct collect_options *o,
 			r = strv_push(&o->attach, optarg);
 			break;
 		case OPT_LOG_LINES:
-			if (parse_long(optarg, 1, 10000000, &v) < 0) {
-				fprintf(stderr, "apigee-bundle collect: --log-lines wants a number "
-				                "from 1 to 10000000\n");
-				return -EINVAL;
-			}
+			if (parse_long(optarg, 1, 10000000, &v) < 0)
+				return cli_usage_error(
+				               &cli_collect,
+				               "--log-lines wants a number from 1 to 10000000"),
+				       CLI_USAGE;
 			o->log_lines = v;
 			break;
 		case OPT_SINCE:
-			if (!valid_duration(optarg)) {
-				fprintf(stderr, "apigee-bundle collect: --since wants a duration "
-				                "such as 30m or 2h\n");
-				return -EINVAL;
-			}
+			if (!valid_duration(optarg))
+				return cli_usage_error(
+				               &cli_collect,
+				               "--since wants a duration such as 30m or 2h"),
+				       CLI_USAGE;
 			o->since = optarg;
 			break;
 		case OPT_OFFLINE:
@@ -552,42 +759,55 @@ static int parse_options(int argc, char **argv, struct collect_options *o,
 			o->map = optarg;
 			break;
 		case OPT_TIMEOUT:
-			if (parse_long(optarg, 1, 86400, &v) < 0) {
-				fprintf(stderr, "apigee-bundle collect: --timeout wants seconds "
-				                "from 1 to 86400\n");
-				return -EINVAL;
-			}
+			if (parse_long(optarg, 1, 86400, &v) < 0)
+				return cli_usage_error(&cli_collect,
+				                       "--timeout wants seconds from 1 to 86400"),
+				       CLI_USAGE;
 			o->timeout_ms = (int64_t)v * 1000;
 			break;
 		case OPT_JOBS:
-			if (parse_long(optarg, 1, 32, &v) < 0) {
-				fprintf(stderr, "apigee-bundle collect: --jobs wants 1 to 32\n");
-				return -EINVAL;
-			}
+			if (parse_long(optarg, 1, 32, &v) < 0)
+				return cli_usage_error(&cli_collect, "--jobs wants 1 to 32"),
+				       CLI_USAGE;
 			o->parallel = (unsigned)v;
 			break;
 		default:
-			fputs("see 'apigee-bundle collect --help'\n", stderr);
-			return -EINVAL;
+			break;
 		}
-		if (r < 0)
-			return r;
 	}
-	if (optind < argc) {
-		fprintf(stderr, "apigee-bundle collect: unexpected argument '%s'\n", argv[optind]);
-		return -EINVAL;
-	}
-	if (!o->output) {
-		fprintf(stderr, "apigee-bundle collect: -o/--output is required\n");
-		return -EINVAL;
-	}
-	if (archive_out_format_from_path(o->output) == ARCHIVE_OUT__INVALID) {
-		fprintf(stderr,
-		        "apigee-bundle collect: '%s': the output must end in .tar.gz or "
-		        ".tar.zst\n",
-		        o->output);
-		return -EINVAL;
-	}
+	return r;
+}
+
+/* The command line into o. 0 go on; EXIT_OK (--help printed) or EXIT_USAGE
+ * (printed) to stop; -ENOMEM. */
+static int parse_options(int argc, char **argv, struct context *ctx, struct collect_options *o,
+                         const char **ret_token_file)
+{
+	struct cli_parser cp;
+	int c, r = 0;
+
+	cli_parser_init(&cp, &cli_collect, ctx);
+	while (r == 0 && (c = cli_next(&cp, argc, argv)) >= 0)
+		r = take_option(c, o, ret_token_file);
+	cli_parser_release(&cp);
+	if (r == CLI_USAGE)
+		return EXIT_USAGE;
+	if (r < 0)
+		return r;
+	if (c != CLI_END)
+		return c == CLI_HELP ? EXIT_OK : EXIT_USAGE;
+	if (optind < argc)
+		return cli_usage_error(&cli_collect, "unexpected argument '%s'", argv[optind]);
+	if (o->output && strcmp(o->output, "-") != 0 &&
+	    archive_out_format_from_path(o->output) == ARCHIVE_OUT__INVALID)
+		return cli_usage_error(&cli_collect,
+		                       "'%s': the output must end in .tar.gz or .tar.zst",
+		                       o->output);
+	r = check_sources(&o->only, "--only");
+	if (r == 0)
+		r = check_sources(&o->skip, "--skip");
+	if (r)
+		return r;
 	/* probe targets are checked now rather than after the whole collection */
 	{
 		static const struct {
@@ -604,20 +824,17 @@ static int parse_options(int argc, char **argv, struct collect_options *o,
 			for (size_t i = 0; i < lists[k]->n; i++) {
 				struct probe_target t = { NULL, NULL, 0 };
 				struct error err = ERROR_INIT;
-				int r = parsers[k].parse(lists[k]->v[i], &t, &err);
+				int pr = parsers[k].parse(lists[k]->v[i], &t, &err);
 
 				probe_target_release(&t);
-				if (r < 0) {
-					fprintf(stderr, "apigee-bundle collect: %s '%s': %s\n",
-					        parsers[k].opt, lists[k]->v[i], err.message);
-					return -EINVAL;
-				}
+				if (pr < 0)
+					return cli_usage_error(&cli_collect, "%s '%s': %s",
+					                       parsers[k].opt, lists[k]->v[i],
+					                       err.message);
 			}
 	}
-	if (o->map && !o->pseudonymize) {
-		fprintf(stderr, "apigee-bundle collect: --map needs --pseudonymize\n");
-		return -EINVAL;
-	}
+	if (o->map && !o->pseudonymize)
+		return cli_usage_error(&cli_collect, "--map needs --pseudonymize");
 	return 0;
 }
 
@@ -755,19 +972,25 @@ static int finish(struct sink *s, struct redactor *red, const struct collect_opt
 	}
 	if (o->pseudonymize && o->map && redactor_save_map(red, &err) < 0)
 		fprintf(stderr, "apigee-bundle collect: cannot save the map: %s\n", err.message);
-	sink_print_summary(s, stderr);
-	fprintf(stderr,
-	        "wrote %s (%u members) in %lld ms; waiting on commands and the network: %lld ms "
-	        "of wall time (%lld ms summed over parallel waits)\n",
-	        o->output, sum.members, (long long)(run_now_ms() - t0), (long long)sum.wait_wall_ms,
-	        (long long)sum.wait_ms);
+	if (!o->quiet)
+		sink_print_summary(s, stderr);
+	if (!o->quiet)
+		fprintf(stderr,
+		        "wrote %s (%u members) in %lld ms; waiting on commands and the network: "
+		        "%lld ms "
+		        "of wall time (%lld ms summed over parallel waits)\n",
+		        o->output_label ? o->output_label : o->output, sum.members,
+		        (long long)(run_now_ms() - t0), (long long)sum.wait_wall_ms,
+		        (long long)sum.wait_ms);
 	return sum.failed || sum.skipped ? EXIT_PARTIAL : EXIT_OK;
 }
 
 /* Everything between a valid command line and the exit status: the token, the
  * redactor, the sink, the two phases of sources, the archive. */
-static int collect_run(struct collect_options *o, const char *token_file, bool tty)
+static int collect_run(struct collect_options *o, const char *token_file, bool tty, int verbosity)
 {
+	struct collect_source selected[N_SOURCES];
+	size_t n_selected = 0;
 	struct redactor *red = NULL;
 	struct sink_options so = { 0 };
 	struct sink *s = NULL;
@@ -796,8 +1019,9 @@ static int collect_run(struct collect_options *o, const char *token_file, bool t
 		goto out;
 	so.redactor = red;
 	so.staging_dir = staging;
-	so.progress = stderr;
+	so.progress = verbosity < 0 ? NULL : stderr;
 	so.tty = tty;
+	so.verbose = verbosity > 0;
 	so.cancel = &interrupted;
 	if (sink_new(&so, &s, &err) < 0) {
 		fprintf(stderr, "apigee-bundle collect: %s\n", err.message);
@@ -809,9 +1033,14 @@ static int collect_run(struct collect_options *o, const char *token_file, bool t
 	sink_keep_raw(s, "api/organization.json");
 	st.o = o;
 	st.s = s;
+	for (size_t i = 0; i < N_SOURCES; i++)
+		if (source_selected(o, &source_table[i]))
+			selected[n_selected++] = source_table[i];
+		else
+			sink_source_ex(s, source_table[i].name, OUTCOME_SKIPPED,
+			               "not selected (--only/--skip)", -1, true);
 	for (unsigned phase = 0; phase < COLLECT_PHASE__MAX && !interrupted; phase++)
-		collect_run_sources(source_table, sizeof(source_table) / sizeof(source_table[0]),
-		                    phase, &st, s, &interrupted);
+		collect_run_sources(selected, n_selected, phase, &st, s, &interrupted);
 	now_utc(end, sizeof(end));
 	collection = json_pack("{s:s,s:s,s:o,s:I}", "start", start, "end", end, "options",
 	                       options_json(o, token_source), "duration_ms",
@@ -830,13 +1059,132 @@ out:
 	return ret;
 }
 
+/* An explicit --kubectl/--gcloud that is not there is a usage error. */
+static int check_programs(const struct collect_options *o)
+{
+	const char *given[] = { o->kubectl_arg, o->gcloud_arg };
+	const char *opt[] = { "--kubectl", "--gcloud" };
+
+	for (size_t i = 0; i < 2; i++) {
+		char *p;
+
+		if (!given[i])
+			continue;
+		p = run_find_program(given[i]);
+		free(p);
+		if (!p)
+			return cli_usage_error(&cli_collect, "%s '%s': no such program", opt[i],
+			                       given[i]);
+	}
+	return 0;
+}
+
+/* Every input file named on the command line must be readable: else exit 3, the
+ * status every command gives a missing input. */
+static int check_inputs(const struct collect_options *o, const char *token_file)
+{
+	const struct strv *lists[] = { &o->overrides, &o->attach };
+	const char *single[] = { token_file, o->cacert, o->kubeconfig };
+
+	for (size_t k = 0; k < 2; k++)
+		for (size_t i = 0; i < lists[k]->n; i++)
+			if (access(lists[k]->v[i], R_OK) < 0) {
+				cli_error(&cli_collect, "cannot read '%s': %s", lists[k]->v[i],
+				          strerror(errno));
+				return EXIT_UNREADABLE;
+			}
+	for (size_t i = 0; i < 3; i++)
+		if (single[i] && access(single[i], R_OK) < 0) {
+			cli_error(&cli_collect, "cannot read '%s': %s", single[i], strerror(errno));
+			return EXIT_UNREADABLE;
+		}
+	return 0;
+}
+
+/* The default output name, as sos and troubleshoot do:
+ * apigee-bundle-ORG-YYYYmmddTHHMMSSZ.tar.gz (without ORG when none is known). */
+static void default_output(const struct collect_options *o, char *dst, size_t size)
+{
+	char stamp[32], org[64] = "";
+	time_t now = time(NULL);
+	struct tm tm;
+	size_t k = 0;
+
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	/* the org in a file name: letters, digits, '-' only */
+	for (const char *p = o->org ? o->org : ""; *p && k + 1 < sizeof(org); p++)
+		org[k++] = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		                           (*p >= '0' && *p <= '9')
+		                   ? *p
+		                   : '-';
+	org[k] = '\0';
+	snprintf(dst, size, "apigee-bundle-%s%s%s.tar.gz", org, k ? "-" : "", stamp);
+}
+
+/* Everything after a valid command line: programs, --list, the output name, the
+ * signal handlers, the collection, and for -o - the archive onto stdout. */
+static int collect_main(struct collect_options *o, const char *token_file, struct context *ctx)
+{
+	struct sigaction sa, old_int, old_term, old_hup;
+	char *kubectl = NULL, *gcloud = NULL, *org = NULL, *tmp_out = NULL;
+	char name[128];
+	int ret = EXIT_FINDINGS;
+
+	kubectl = run_find_program(o->kubectl_arg ? o->kubectl_arg : "kubectl");
+	gcloud = run_find_program(o->gcloud_arg ? o->gcloud_arg : "gcloud");
+	o->kubectl = kubectl;
+	o->gcloud = gcloud;
+	if (!o->org && (org = collect_overrides_org(&o->overrides)))
+		o->org = org;
+	if (o->list) {
+		ret = list_sources(o);
+		goto out;
+	}
+	default_output(o, name, sizeof(name));
+	if (!o->output)
+		o->output = name;
+	if (strcmp(o->output, "-") == 0) {
+		int r = cli_temp_output(name, &tmp_out);
+
+		if (r < 0) {
+			cli_error(&cli_collect, "cannot create a temp file: %s", strerror(-r));
+			goto out;
+		}
+		o->output = tmp_out;
+		o->output_label = "standard output";
+	}
+	if (check_output_dir(o->output) < 0)
+		goto out;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	sigaction(SIGHUP, &sa, &old_hup);
+	ret = collect_run(o, token_file, ctx->stderr_tty, cli_verbosity(ctx));
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	sigaction(SIGHUP, &old_hup, NULL);
+	if (tmp_out && (ret == EXIT_OK || ret == EXIT_PARTIAL) && cli_copy_to_stdout(tmp_out) < 0) {
+		cli_error(&cli_collect, "cannot write the archive to standard output: %s",
+		          strerror(errno));
+		ret = EXIT_FINDINGS;
+	}
+out:
+	cli_temp_output_remove(tmp_out);
+	free(kubectl);
+	free(gcloud);
+	free(org);
+	return ret;
+}
+
 int cmd_collect(int argc, char **argv, struct context *ctx)
 {
 	struct collect_options o = { 0 };
-	struct sigaction sa, old_int, old_term, old_hup;
 	const char *token_file = NULL;
-	char *kubectl = NULL, *gcloud = NULL, *org = NULL;
-	int r, ret;
+	int r;
 
 	json_set_alloc_funcs(malloc, wiping_free);
 	o.ns = COLLECT_DEFAULT_NAMESPACE;
@@ -845,46 +1193,15 @@ int cmd_collect(int argc, char **argv, struct context *ctx)
 	o.parallel = COLLECT_DEFAULT_PARALLEL;
 	o.cancel = &interrupted;
 
-	r = parse_options(argc, argv, &o, &token_file);
-	if (r != 0) {
-		release_options(&o);
-		return r > 0 ? EXIT_OK : EXIT_USAGE;
+	r = parse_options(argc, argv, ctx, &o, &token_file);
+	if (r == 0)
+		r = check_programs(&o);
+	if (r == 0 && !o.list)
+		r = check_inputs(&o, token_file);
+	if (r == 0) {
+		o.quiet = cli_verbosity(ctx) < 0;
+		r = collect_main(&o, token_file, ctx);
 	}
-	for (size_t i = 0; i < o.overrides.n; i++)
-		if (access(o.overrides.v[i], R_OK) < 0) {
-			fprintf(stderr, "apigee-bundle collect: cannot read '%s': %s\n",
-			        o.overrides.v[i], strerror(errno));
-			release_options(&o);
-			return EXIT_USAGE;
-		}
-	if (check_output_dir(o.output) < 0) {
-		release_options(&o);
-		return EXIT_FINDINGS;
-	}
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
-	sigaction(SIGHUP, &sa, &old_hup);
-
-	/* programs */
-	kubectl = run_find_program(o.kubectl_arg ? o.kubectl_arg : "kubectl");
-	gcloud = run_find_program(o.gcloud_arg ? o.gcloud_arg : "gcloud");
-	o.kubectl = kubectl;
-	o.gcloud = gcloud;
-	if (!o.org && (org = collect_overrides_org(&o.overrides)))
-		o.org = org;
-
-	ret = collect_run(&o, token_file, ctx->stderr_tty);
-
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
-	sigaction(SIGHUP, &old_hup, NULL);
-	free(kubectl);
-	free(gcloud);
-	free(org);
 	release_options(&o);
-	return ret;
+	return r < 0 ? EXIT_FINDINGS : r;
 }

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <openssl/evp.h>
@@ -16,6 +18,7 @@
 #include "archive_in.h"
 #include "buf.h"
 #include "error.h"
+#include "cli.h"
 #include "commands.h"
 #include "redact.h"
 #include "text.h"
@@ -328,35 +331,16 @@ static void check_manifest(struct verify *v, const json_t *m)
 	}
 }
 
-int cmd_verify(int argc, char **argv, struct context *ctx)
+/* Verify the bundle at path (label names it in messages). */
+static int verify_run(const char *path, const char *label)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct verify v;
 	json_t *manifest = NULL, *red = NULL;
 	json_error_t jerr;
-	int c, r;
+	int r;
 
-	(void)ctx;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (c == 'h') {
-			puts("usage: apigee-bundle verify BUNDLE\n\n"
-			     "Re-check every member's size and SHA-256 against manifest.json, the\n"
-			     "manifest's structure, redaction.json and the leak scan.\n"
-			     "Exit status: 0 ok; 1 problems (listed); 2 usage error.");
-			return EXIT_OK;
-		}
-		fputs("usage: apigee-bundle verify BUNDLE\n", stderr);
-		return EXIT_USAGE;
-	}
-	if (argc - optind != 1) {
-		fputs("usage: apigee-bundle verify BUNDLE\n", stderr);
-		return EXIT_USAGE;
-	}
 	memset(&v, 0, sizeof(v));
-	r = read_archive(&v, argv[optind]);
+	r = read_archive(&v, path);
 	if (r == 0) {
 		if (!v.manifest.data)
 			problem(&v, "manifest.json: missing");
@@ -389,10 +373,10 @@ int cmd_verify(int argc, char **argv, struct context *ctx)
 		fprintf(stderr, "apigee-bundle verify: ... and %zu more problems\n",
 		        v.n_problems - v.problems.n);
 	if (!v.n_problems)
-		printf("%s: ok, %zu members verified\n", argv[optind], v.n);
+		printf("%s: ok, %zu members verified\n", label, v.n);
 	else
-		fprintf(stderr, "apigee-bundle verify: %s: %zu problem%s\n", argv[optind],
-		        v.n_problems, v.n_problems == 1 ? "" : "s");
+		fprintf(stderr, "apigee-bundle verify: %s: %zu problem%s\n", label, v.n_problems,
+		        v.n_problems == 1 ? "" : "s");
 	r = v.n_problems ? EXIT_FINDINGS : EXIT_OK;
 	json_decref(manifest);
 	json_decref(red);
@@ -403,5 +387,56 @@ int cmd_verify(int argc, char **argv, struct context *ctx)
 	strv_release(&v.problems);
 	buf_release(&v.manifest);
 	buf_release(&v.redaction);
+	return r;
+}
+
+const struct cli_command cli_verify = {
+	.name = "verify",
+	.synopsis = "BUNDLE",
+	.summary = "verify a bundle's checksums and schemas",
+	.description = "Re-check every member's size and SHA-256 against manifest.json, the "
+	               "manifest's structure, redaction.json and the leak scan. BUNDLE - reads "
+	               "the bundle from standard input.",
+	.options = NULL,
+	.n_options = 0,
+	.exit_status = "0 ok; 1 problems (listed); 2 usage error; 3 BUNDLE missing or "
+	               "unreadable.",
+	.complete_args = "file",
+};
+
+int cmd_verify(int argc, char **argv, struct context *ctx)
+{
+	struct cli_parser cp;
+	char *spooled = NULL;
+	const char *path;
+	struct stat st;
+	int c, r;
+
+	cli_parser_init(&cp, &cli_verify, ctx);
+	c = cli_next(&cp, argc, argv);
+	cli_parser_release(&cp);
+	if (c != CLI_END)
+		return c == CLI_HELP ? EXIT_OK : EXIT_USAGE;
+	if (argc - optind != 1)
+		return cli_usage_error(&cli_verify,
+		                       argc == optind ? "missing BUNDLE" : "one BUNDLE only");
+	path = argv[optind];
+	if (strcmp(path, "-") == 0) {
+		r = cli_stdin_to_temp(&spooled);
+		if (r < 0) {
+			cli_error(&cli_verify, "cannot read standard input: %s", strerror(-r));
+			return EXIT_UNREADABLE;
+		}
+	} else if (stat(path, &st) < 0) {
+		char esc[512];
+
+		text_escape(path, strlen(path), esc, sizeof(esc));
+		cli_error(&cli_verify, "cannot open '%s': %s", esc, strerror(errno));
+		return EXIT_UNREADABLE;
+	}
+	r = verify_run(spooled ? spooled : path, spooled ? "(standard input)" : path);
+	if (spooled)
+		unlink(spooled);
+	free(spooled);
 	return r;
 }

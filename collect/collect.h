@@ -62,6 +62,11 @@ struct collect_options {
 	int64_t timeout_ms;
 	unsigned parallel;
 	const volatile sig_atomic_t *cancel;
+	/* the command line only (cmd_collect.c) */
+	const char *output_label; /* how messages name the output ("standard output") */
+	struct strv only, skip;   /* --only / --skip source names */
+	bool list;                /* --list: print the sources, run nothing */
+	bool quiet;               /* --quiet: no summary */
 };
 
 /* ---- the source table (run_sources.c) -------------------------------------------- */
@@ -95,6 +100,7 @@ struct sink_options {
 	const char *staging_dir;   /* where spilled members go (unlinked at once) */
 	FILE *progress;            /* NULL = silent */
 	bool tty;                  /* live status line */
+	bool verbose;              /* print each command line and request (--verbose) */
 	const volatile sig_atomic_t *cancel;
 };
 

@@ -50,6 +50,7 @@ struct sink {
 	struct redactor *r;
 	char *staging_dir;
 	FILE *progress;
+	bool verbose;
 	bool tty;
 	const volatile sig_atomic_t *cancel;
 
@@ -129,6 +130,7 @@ int sink_new(const struct sink_options *o, struct sink **ret, struct error *err)
 	s->r = o->redactor;
 	s->progress = o->progress;
 	s->tty = o->tty;
+	s->verbose = o->verbose;
 	s->cancel = o->cancel;
 	s->staging_dir = strdup(o->staging_dir ? o->staging_dir : ".");
 	s->sources = json_array();
@@ -449,9 +451,41 @@ void sink_source(struct sink *s, const char *name, enum outcome o, const char *r
 
 /* ---- members --------------------------------------------------------------------------- */
 
+/* --verbose: the command line or request that produced m, as run ("+ argv..."),
+ * with the member it went to. Neither holds the token (it travels in a header or
+ * the environment, never in argv or the URL). */
+static void trace_member(struct sink *s, const struct member_out *m)
+{
+	char esc[512];
+
+	if (!s->progress || !s->verbose)
+		return;
+	if (s->tty)
+		fputs("\r\033[K", s->progress);
+	fputs("+", s->progress);
+	if (m->source == MEMBER_SRC_COMMAND && m->argv)
+		for (size_t i = 0; i < m->argv->n; i++) {
+			text_escape(m->argv->v[i], strlen(m->argv->v[i]), esc, sizeof(esc));
+			fprintf(s->progress, strpbrk(esc, " '\"$") ? " '%s'" : " %s", esc);
+		}
+	else if (m->source == MEMBER_SRC_API && m->url) {
+		text_escape(m->url, strlen(m->url), esc, sizeof(esc));
+		fprintf(s->progress, " GET %s", esc);
+	} else if (m->target) {
+		text_escape(m->target, strlen(m->target), esc, sizeof(esc));
+		fprintf(s->progress, " %s %s", m->source == MEMBER_SRC_PROBE ? "probe" : "file",
+		        esc);
+	}
+	text_escape(m->path, strlen(m->path), esc, sizeof(esc));
+	fprintf(s->progress, "  -> %s\n", esc);
+	fflush(s->progress);
+}
+
 static json_t *make_entry(struct sink *s, const struct member_out *m)
 {
 	json_t *e = json_object(), *src = json_object();
+
+	trace_member(s, m);
 
 	if (!e || !src) {
 		json_decref(e);

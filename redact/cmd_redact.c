@@ -11,48 +11,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "archive_out.h"
+#include "cli.h"
 #include "commands.h"
 #include "error.h"
 #include "pipeline.h"
 #include "text.h"
 #include "banned.h"
-
-static void usage(FILE *f)
-{
-	fputs("usage: apigee-bundle redact IN -o OUT [--rules FILE] [--dry-run] [--pseudonymize] "
-	      "[--map FILE]\n"
-	      "                            [--max-total-bytes N] [--max-member-bytes N] "
-	      "[--max-ratio N]\n",
-	      f);
-}
-
-static void help(void)
-{
-	usage(stdout);
-	puts("\nRedact an existing bundle, an unpacked bundle folder, or a folder, an archive\n"
-	     "(tar, tar.gz, tar.zst, zip, cpio ...) or one file of loose files into a new\n"
-	     "archive (.tar.gz, or .tar.zst / .tar by the name of OUT), streaming member by\n"
-	     "member.\n\n"
-	     "  -o, --output FILE   the archive to write (atomically)\n"
-	     "  --rules FILE        extra rules: literals, regexes, key paths\n"
-	     "                      (schemas/redact-rules.schema.json)\n"
-	     "  --dry-run           list what would be redacted, per rule and member; write "
-	     "nothing\n"
-	     "  --pseudonymize      also replace IP addresses, host names, e-mail addresses, org\n"
-	     "                      and project names by consistent tokens; drop certificates\n"
-	     "  --map FILE          the pseudonym map to reuse and update (mode 0600); never\n"
-	     "                      written into the bundle\n"
-	     "  --max-total-bytes N, --max-member-bytes N, --max-ratio N\n"
-	     "                      bounds on what the input may expand to (K, M, G, T\n"
-	     "                      suffixes; defaults 256G, 16G, 200:1 after 64 MiB)\n\n"
-	     "A leak scan checks every member before the archive is finished; on a hit nothing\n"
-	     "is written. Exit status: 0 ok; 1 leak or failure; 2 usage error.");
-}
 
 /* ---- dry run ------------------------------------------------------------------------------- */
 
@@ -120,127 +91,190 @@ static void on_notice(void *userdata, enum redact_notice what, const char *membe
 		fprintf(stderr, "apigee-bundle redact: skipping unsafe member name '%s'\n", esc);
 }
 
+enum {
+	OPT_RULES = 0x100,
+	OPT_DRY,
+	OPT_PSEUDO,
+	OPT_MAP,
+	OPT_MAX_TOTAL,
+	OPT_MAX_MEMBER,
+	OPT_MAX_RATIO,
+};
+
+static const struct cli_option redact_options[] = {
+	{ "dry-run", 0, OPT_DRY, NULL, 0,
+	  "list what would be redacted, per rule and member; write nothing", NULL },
+	{ "map", 0, OPT_MAP, "FILE", 0,
+	  "the pseudonym map to reuse and update (mode 0600); never written into the bundle",
+	  "file" },
+	{ "max-member-bytes", 0, OPT_MAX_MEMBER, "N", 0,
+	  "bound on what one member may expand to (K, M, G, T suffixes; default 16G)", NULL },
+	{ "max-ratio", 0, OPT_MAX_RATIO, "N", 0,
+	  "bound on the expansion of compressed input (N:1 after the first 64 MiB; default 200)",
+	  NULL },
+	{ "max-total-bytes", 0, OPT_MAX_TOTAL, "N", 0,
+	  "bound on what the whole input may expand to (K, M, G, T suffixes; default 256G)", NULL },
+	{ "output", 'o', 'o', "FILE", 0,
+	  "the archive to write (atomically; .tar.gz, .tar.zst or .tar by its name); - writes a "
+	  "tar.gz to standard output",
+	  "file" },
+	{ "pseudonymize", 0, OPT_PSEUDO, NULL, 0,
+	  "also replace IP addresses, host names, e-mail addresses, org and project names by "
+	  "consistent tokens; certificate facts are extracted first and pseudonymized with the "
+	  "same map, the certificates themselves are dropped",
+	  NULL },
+	{ "rules", 0, OPT_RULES, "FILE", 0,
+	  "extra rules: literals, regexes, key paths (schemas/redact-rules.schema.json)", "file" },
+};
+
+const struct cli_command cli_redact = {
+	.name = "redact",
+	.synopsis = "IN -o OUT [options]",
+	.summary = "redact an existing bundle or folder",
+	.description =
+	        "Redact an existing bundle, an unpacked bundle folder, or a folder, an archive "
+	        "(tar, tar.gz, tar.zst, zip, cpio ...) or one file of loose files into a new "
+	        "archive, streaming member by member. IN - reads standard input. A leak scan "
+	        "checks every member before the archive is finished; on a hit nothing is "
+	        "written.",
+	CLI_OPTIONS(redact_options),
+	.exit_status = "0 written (or --dry-run done); 1 leak or failure, nothing written; 2 "
+	               "usage error; 3 IN missing or unreadable.",
+	.complete_args = "file",
+};
+
+static int parse_redact(int argc, char **argv, struct context *ctx, struct redact_options *ro,
+                        struct redact_bundle_options *bo)
+{
+	struct cli_parser cp;
+	int c;
+
+	cli_parser_init(&cp, &cli_redact, ctx);
+	while ((c = cli_next(&cp, argc, argv)) >= 0) {
+		switch (c) {
+		case 'o':
+			bo->out = optarg;
+			break;
+		case OPT_RULES:
+			ro->rules_file = optarg;
+			break;
+		case OPT_DRY:
+			ro->dry_run = bo->dry_run = true;
+			break;
+		case OPT_PSEUDO:
+			ro->pseudonymize = bo->pseudonymize = true;
+			break;
+		case OPT_MAP:
+			ro->map_file = bo->map_file = optarg;
+			break;
+		default: /* OPT_MAX_TOTAL, OPT_MAX_MEMBER, OPT_MAX_RATIO */
+			if (limit_option(bo, c - OPT_MAX_TOTAL, optarg) < 0) {
+				c = CLI_USAGE;
+				cli_usage_error(
+				        &cli_redact,
+				        "bad bound '%s' (a number, optionally K, M, G or T)",
+				        optarg);
+			}
+			break;
+		}
+		if (c == CLI_USAGE)
+			break;
+	}
+	cli_parser_release(&cp);
+	if (c != CLI_END)
+		return c == CLI_HELP ? EXIT_OK : EXIT_USAGE;
+	if (argc == optind)
+		return cli_usage_error(&cli_redact, "missing IN");
+	if (argc - optind > 1)
+		return cli_usage_error(&cli_redact, "unexpected argument '%s' (one IN only)",
+		                       argv[optind + 1]);
+	if (!bo->out && !bo->dry_run)
+		return cli_usage_error(&cli_redact, "-o/--output is required (or --dry-run)");
+	if (ro->map_file && !ro->pseudonymize)
+		return cli_usage_error(&cli_redact, "--map needs --pseudonymize");
+	return -1;
+}
+
 int cmd_redact(int argc, char **argv, struct context *ctx)
 {
-	enum {
-		OPT_RULES = 0x100,
-		OPT_DRY,
-		OPT_PSEUDO,
-		OPT_MAP,
-		OPT_MAX_TOTAL,
-		OPT_MAX_MEMBER,
-		OPT_MAX_RATIO,
-	};
-	static const struct option opts[] = {
-		{ "dry-run", no_argument, NULL, OPT_DRY },
-		{ "help", no_argument, NULL, 'h' },
-		{ "map", required_argument, NULL, OPT_MAP },
-		{ "max-member-bytes", required_argument, NULL, OPT_MAX_MEMBER },
-		{ "max-ratio", required_argument, NULL, OPT_MAX_RATIO },
-		{ "max-total-bytes", required_argument, NULL, OPT_MAX_TOTAL },
-		{ "output", required_argument, NULL, 'o' },
-		{ "pseudonymize", no_argument, NULL, OPT_PSEUDO },
-		{ "rules", required_argument, NULL, OPT_RULES },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct redact_options ro = { 0 };
 	struct redact_bundle_options bo = { .notice = on_notice };
 	struct redact_bundle_result res;
 	struct error err = ERROR_INIT;
 	struct redactor *r = NULL;
+	char *spooled = NULL, *tmp_out = NULL;
+	const char *final_out = NULL;
 	struct stat st;
 	char msg[1200];
-	int c, rc;
+	int rc;
 
-	(void)ctx;
-	while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			help();
-			return EXIT_OK;
-		case 'o':
-			bo.out = optarg;
-			break;
-		case OPT_RULES:
-			ro.rules_file = optarg;
-			break;
-		case OPT_DRY:
-			ro.dry_run = bo.dry_run = true;
-			break;
-		case OPT_PSEUDO:
-			ro.pseudonymize = bo.pseudonymize = true;
-			break;
-		case OPT_MAP:
-			ro.map_file = bo.map_file = optarg;
-			break;
-		case OPT_MAX_TOTAL:
-		case OPT_MAX_MEMBER:
-		case OPT_MAX_RATIO:
-			if (limit_option(&bo, c - OPT_MAX_TOTAL, optarg) < 0) {
-				fprintf(stderr,
-				        "apigee-bundle redact: bad bound '%s' (a number, "
-				        "optionally "
-				        "K, M, G or T)\n",
-				        optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (argc - optind != 1 || (!bo.out && !bo.dry_run)) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	if (ro.map_file && !ro.pseudonymize) {
-		fputs("apigee-bundle redact: --map needs --pseudonymize\n", stderr);
-		return EXIT_USAGE;
-	}
+	rc = parse_redact(argc, argv, ctx, &ro, &bo);
+	if (rc >= 0)
+		return rc;
 	bo.in = argv[optind];
 	if (bo.dry_run)
 		bo.out = NULL;
-	if (bo.out && archive_out_format_from_path(bo.out) < 0) {
-		fprintf(stderr,
-		        "apigee-bundle redact: '%s': the output must end in .tar.gz, .tgz, "
-		        ".tar.zst or .tar\n",
+	if (bo.out && strcmp(bo.out, "-") != 0 && archive_out_format_from_path(bo.out) < 0)
+		return cli_usage_error(
+		        &cli_redact, "'%s': the output must end in .tar.gz, .tgz, .tar.zst or .tar",
 		        bo.out);
-		return EXIT_USAGE;
+	if (ro.map_file && bo.out && strcmp(ro.map_file, bo.out) == 0)
+		return cli_usage_error(&cli_redact, "--map and -o name the same file");
+	if (strcmp(bo.in, "-") == 0) {
+		rc = cli_stdin_to_temp(&spooled);
+		if (rc < 0) {
+			cli_error(&cli_redact, "cannot read standard input: %s", strerror(-rc));
+			return EXIT_UNREADABLE;
+		}
+		bo.in = spooled;
+	} else if (stat(bo.in, &st) < 0) {
+		text_escape(bo.in, strlen(bo.in), msg, sizeof(msg));
+		cli_error(&cli_redact, "cannot open '%s': %s", msg, strerror(errno));
+		return EXIT_UNREADABLE;
 	}
-	if (stat(bo.in, &st) < 0) {
-		fprintf(stderr, "apigee-bundle redact: cannot open '%s': %s\n", bo.in,
-		        strerror(errno));
-		return EXIT_USAGE;
-	}
-	if (ro.map_file && bo.out && strcmp(ro.map_file, bo.out) == 0) {
-		fputs("apigee-bundle redact: --map and -o name the same file\n", stderr);
-		return EXIT_USAGE;
+	if (bo.out && strcmp(bo.out, "-") == 0) {
+		/* the archive is built in a temp file, then streamed to stdout */
+		rc = cli_temp_output("apigee-bundle-redacted.tar.gz", &tmp_out);
+		if (rc < 0) {
+			cli_error(&cli_redact, "cannot create a temp file: %s", strerror(-rc));
+			rc = EXIT_FINDINGS;
+			goto out;
+		}
+		final_out = "-";
+		bo.out = tmp_out;
 	}
 	rc = redactor_new(&ro, &r, &err);
 	if (rc < 0) {
 		error_format(&err, msg, sizeof(msg));
-		fprintf(stderr, "apigee-bundle redact: %s\n", msg);
-		return rc == -EINVAL ? EXIT_USAGE : EXIT_FINDINGS;
+		cli_error(&cli_redact, "%s", msg);
+		rc = rc == -EINVAL ? EXIT_USAGE : EXIT_FINDINGS;
+		goto out;
 	}
 	bo.tmpdir = getenv("TMPDIR");
 	rc = redact_bundle(r, &bo, &res, &err);
 	if (rc < 0) {
 		error_format(&err, msg, sizeof(msg));
-		fprintf(stderr, "apigee-bundle redact: %s%s\n", msg,
-		        bo.dry_run ? "" : "; no archive written");
+		cli_error(&cli_redact, "%s%s", msg, bo.dry_run ? "" : "; no archive written");
 	} else if (bo.dry_run) {
 		print_dry_run(r, res.members);
 	} else if (res.leaked) {
 		text_escape(res.leak_member, strlen(res.leak_member), msg, sizeof(msg));
-		fprintf(stderr,
-		        "apigee-bundle redact: leak scan: %s:%u: %s is still there; no archive "
-		        "written\n",
-		        msg, res.hit.line, res.hit.kind);
-	} else {
+		cli_error(&cli_redact, "leak scan: %s:%u: %s is still there; no archive written",
+		          msg, res.hit.line, res.hit.kind);
+	} else if (final_out && cli_copy_to_stdout(tmp_out) < 0) {
+		cli_error(&cli_redact, "cannot write the archive to standard output: %s",
+		          strerror(errno));
+		rc = -EIO;
+	} else if (cli_verbosity(ctx) >= 0) {
 		fprintf(stderr, "apigee-bundle redact: %zu members written to %s\n", res.written,
-		        bo.out);
+		        final_out ? "standard output" : bo.out);
 	}
 	redactor_free(r);
-	return rc == 0 && !res.leaked ? EXIT_OK : EXIT_FINDINGS;
+	rc = rc == 0 && !res.leaked ? EXIT_OK : EXIT_FINDINGS;
+out:
+	if (spooled)
+		unlink(spooled);
+	cli_temp_output_remove(tmp_out);
+	free(spooled);
+	return rc;
 }
