@@ -93,7 +93,7 @@ static const struct cli_command *command_specs(const struct cli_command **v)
 }
 
 /* apigee-bundle help [CMD]; hidden, for the build and the tests:
- *   help --man [CMD]            the man page of CMD (apigee-bundle(1) without CMD)
+ *   help --man CMD              the man page apigee-bundle-CMD(1), in roff
  *   help --completion bash|zsh  the completion script
  *   help --options CMD          CMD's option table as JSON lines */
 static int cmd_help(int argc, char **argv)
@@ -114,10 +114,6 @@ static int cmd_help(int argc, char **argv)
 			fprintf(stderr, "apigee-bundle help: --completion wants bash or zsh\n");
 			return EXIT_USAGE;
 		}
-		return EXIT_OK;
-	}
-	if (strcmp(argv[1], "--man") == 0 && argc == 2) {
-		cli_man_main(stdout, specs, n, APIGEE_BUNDLE_VERSION);
 		return EXIT_OK;
 	}
 	if (strcmp(argv[1], "--man") == 0 || strcmp(argv[1], "--options") == 0) {

@@ -489,43 +489,6 @@ void cli_man(FILE *out, const struct cli_command *cmd, const char *version)
 	fputs(".SH SEE ALSO\n.BR apigee\\-bundle (1)\n", out);
 }
 
-void cli_man_main(FILE *out, const struct cli_command *const *cmds, size_t n, const char *version)
-{
-	fprintf(out, ".TH APIGEE\\-BUNDLE 1 \"\" \"apigee-bundle %s\" \"User Commands\"\n",
-	        version);
-	fputs(".SH NAME\napigee\\-bundle \\- support bundles for Apigee hybrid and Apigee X "
-	      "ingress and TLS failures\n"
-	      ".SH SYNOPSIS\n.B apigee\\-bundle\n\\fICOMMAND\\fR [\\fIOPTIONS\\fR]\n.br\n"
-	      ".B apigee\\-bundle help\n\\fICOMMAND\\fR\n.br\n"
-	      ".B apigee\\-bundle\n\\-V | \\-\\-version | \\-\\-help\n.br\n"
-	      ".B kubectl apigee\\-bundle\n\\fICOMMAND\\fR [\\fIOPTIONS\\fR]\n"
-	      ".SH DESCRIPTION\n"
-	      "Gathers a redacted support bundle from a cluster, the management API, gcloud "
-	      "and TLS probes, and analyzes such a bundle (or loose files gathered by hand) "
-	      "offline. Installed as \\fBkubectl\\-apigee_bundle\\fR it also runs as a kubectl "
-	      "plugin.\n"
-	      ".SH COMMANDS\n",
-	      out);
-	for (size_t i = 0; i < n; i++) {
-		fprintf(out, ".TP\n.BR apigee\\-bundle\\-%s (1)\n", cmds[i]->name);
-		roff(out, cmds[i]->summary);
-		fputc('\n', out);
-	}
-	fputs(".SH COMMON OPTIONS\nEvery command takes these.\n", out);
-	for (size_t i = 0; i < N_COMMON; i++)
-		man_option(out, &common_options[i]);
-	fputs(".PP\nA file operand or output of \\fB\\-\\fR is standard input or output where "
-	      "the command says so.\n"
-	      ".SH EXIT STATUS\n0 success; 1 a check failed (analyze) or the command failed; "
-	      "2 usage error; 3 an input is missing, unreadable or not a bundle; 4 collect "
-	      "wrote a bundle but some sources failed.\n"
-	      ".SH SEE ALSO\n",
-	      out);
-	for (size_t i = 0; i < n; i++)
-		fprintf(out, ".BR apigee\\-bundle\\-%s (1)%s\n", cmds[i]->name,
-		        i + 1 < n ? "," : "");
-}
-
 /* ---- completions ------------------------------------------------------------------------- */
 
 static void completion_bash(FILE *out, const struct cli_command *const *cmds, size_t n)

@@ -87,8 +87,6 @@ void cli_usage_hint(FILE *out, const struct cli_command *cmd);
 void cli_help(FILE *out, const struct cli_command *cmd);
 /* The man page apigee-bundle-CMD(1) in roff. */
 void cli_man(FILE *out, const struct cli_command *cmd, const char *version);
-/* The top-level page apigee-bundle(1): the commands and the common options. */
-void cli_man_main(FILE *out, const struct cli_command *const *cmds, size_t n, const char *version);
 /* The completion script for shell "bash" or "zsh"; -EINVAL for another shell. */
 int cli_completion(FILE *out, const char *shell, const struct cli_command *const *cmds, size_t n);
 /* Every option of cmd (common ones too) as JSON lines, for the agreement test. */
