@@ -778,8 +778,9 @@ static int take_option(int c, struct collect_options *o, const char **ret_token_
 	return r;
 }
 
-/* The command line into o. 0 go on; EXIT_OK (--help printed) or EXIT_USAGE
+/* The command line into o. 0 go on; PARSE_HELP (--help printed) or EXIT_USAGE
  * (printed) to stop; -ENOMEM. */
+#define PARSE_HELP 100
 static int parse_options(int argc, char **argv, struct context *ctx, struct collect_options *o,
                          const char **ret_token_file)
 {
@@ -795,7 +796,7 @@ static int parse_options(int argc, char **argv, struct context *ctx, struct coll
 	if (r < 0)
 		return r;
 	if (c != CLI_END)
-		return c == CLI_HELP ? EXIT_OK : EXIT_USAGE;
+		return c == CLI_HELP ? PARSE_HELP : EXIT_USAGE;
 	if (optind < argc)
 		return cli_usage_error(&cli_collect, "unexpected argument '%s'", argv[optind]);
 	if (o->output && strcmp(o->output, "-") != 0 &&
@@ -1203,5 +1204,5 @@ int cmd_collect(int argc, char **argv, struct context *ctx)
 		r = collect_main(&o, token_file, ctx);
 	}
 	release_options(&o);
-	return r < 0 ? EXIT_FINDINGS : r;
+	return r == PARSE_HELP ? EXIT_OK : r < 0 ? EXIT_FINDINGS : r;
 }
