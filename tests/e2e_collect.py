@@ -723,7 +723,9 @@ def fault_full_disk():
 
 def fault_usage():
     log("== usage errors")
-    for argv in (["collect"], ["collect", "-o", "x.zip"], ["collect", "-o", "x.tar.gz", "--timeout", "0"],
+    # (plain "collect" is no usage error since collect has a default output name,
+    # apigee-bundle-ORG-TIME.tar.gz, as issue 12 asks; an operand is one)
+    for argv in (["collect", "operand"], ["collect", "-o", "x.zip"], ["collect", "-o", "x.tar.gz", "--timeout", "0"],
                  ["collect", "-o", "x.tar.gz", "--bogus"], ["collect", "-o", "x.tar.gz", "--resolve", "nonsense"],
                  ["collect", "-o", "x.tar.gz", "--since", "yesterday"], ["verify"], ["verify", "a", "b"]):
         p = subprocess.run([BIN] + argv, capture_output=True, timeout=30)

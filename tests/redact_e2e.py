@@ -275,7 +275,8 @@ def main():
         # 6. usage errors
         check(run(exe, "redact", src).returncode == 2, "no -o: usage error")
         check(run(exe, "redact", src, "-o", os.path.join(tmp, "x.zip")).returncode == 2, "bad extension: usage error")
-        check(run(exe, "redact", os.path.join(tmp, "nope"), "-o", out).returncode == 2, "missing input: usage error")
+        # a missing input is exit 3 in every command (issue 12; analyze always said 3)
+        check(run(exe, "redact", os.path.join(tmp, "nope"), "-o", out).returncode == 3, "missing input: exit 3")
         check(run(exe, "redact", src, "-o", out, "--map", os.path.join(tmp, "m.json")).returncode == 2,
               "--map without --pseudonymize: usage error")
     print("%d failure(s)" % len(FAILS))
