@@ -515,7 +515,34 @@ static int view_diagnosis(struct report_view *v)
 	return 0;
 }
 
-/* Skips grouped by the command that would supply their input, in check order. */
+#define NA_PREFIX "not applicable: "
+
+static bool is_not_applicable(const struct finding *f)
+{
+	return f->status == STATUS_SKIP && f->missing &&
+	       strncmp(f->missing, NA_PREFIX, strlen(NA_PREFIX)) == 0;
+}
+
+const char *report_family_na(const struct report_view *v, const struct check_family *family)
+{
+	const char *reason = NULL;
+
+	if (!family)
+		return NULL;
+	for (size_t i = 0; i < v->fs->n; i++) {
+		const struct finding *f = &v->fs->items[i];
+
+		if (f->family != family)
+			continue;
+		if (!is_not_applicable(f) || (reason && strcmp(reason, f->missing) != 0))
+			return NULL;
+		reason = f->missing;
+	}
+	return reason ? reason + strlen(NA_PREFIX) : NULL;
+}
+
+/* Skips grouped by the command that would supply their input, in check order.
+ * Checks that do not apply ("not applicable: hybrid organization") need nothing. */
 static int view_collect(struct report_view *v)
 {
 	const struct findings *fs = v->fs;
@@ -532,7 +559,7 @@ static int view_collect(struct report_view *v)
 		struct report_collect *c = NULL;
 		int r;
 
-		if (f->status != STATUS_SKIP)
+		if (f->status != STATUS_SKIP || is_not_applicable(f))
 			continue;
 		for (size_t j = 0; j < v->n_collect; j++) {
 			const struct report_collect *o = &v->collect[j];

@@ -499,9 +499,27 @@ static void put_details(FILE *out, const struct report_view *v)
 				esc(out, family->title);
 			}
 			fprintf(out, "</h3>\n");
+			if (report_family_na(v, family)) {
+				fprintf(out, "<p class=\"na\">");
+				put_tag(out, STATUS_SKIP);
+				fputc(' ', out);
+				esc(out, family->id);
+				fprintf(out, " checks: not applicable (");
+				esc(out, report_family_na(v, family));
+				fprintf(out, ")");
+				/* the checks' anchors stay: report.html#XLB-003 still lands here */
+				for (size_t j = 0; j < v->fs->n; j++)
+					if (v->fs->items[j].family == family) {
+						fprintf(out, " <span id=\"");
+						esc(out, report_check_id(&v->fs->items[j]));
+						fprintf(out, "\"></span>");
+					}
+				fprintf(out, "</p>\n");
+			}
 		}
 		shown_any = true;
-		put_finding(out, v, f);
+		if (!report_family_na(v, f->family))
+			put_finding(out, v, f);
 	}
 }
 

@@ -24,6 +24,7 @@
 
 struct bundle;
 struct check;
+struct check_family;
 struct report_options;
 
 /* How untrusted text is escaped on output. Every mode first makes the text one
@@ -110,6 +111,11 @@ bool report_shown(const struct report_view *v, const struct finding *f);
 /* With --only-problems and checks left out: "PRE(N passing and M skipped checks not
  * shown: --only-problems)POST", escaping nothing (the text is ours). */
 void report_put_hidden(FILE *out, const struct report_view *v, const char *pre, const char *post);
+/* When no check of family applies to this input (each skipped as "not applicable:
+ * REASON", one REASON), REASON ("hybrid organization"): the renderers then show
+ * the family as one line, "XLB checks: not applicable (hybrid organization)".
+ * NULL otherwise. */
+const char *report_family_na(const struct report_view *v, const struct check_family *family);
 const char *report_check_id(const struct finding *f);
 const char *report_check_title(const struct finding *f);
 /* What a check's line says: its pass sentence when it passed, else its title (the

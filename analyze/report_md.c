@@ -176,7 +176,18 @@ static void put_table(FILE *out, const struct report_view *v)
 		for (size_t i = 0; i < v->fs->n; i++) {
 			const struct finding *f = &v->fs->items[i];
 
+			const char *na = report_family_na(v, f->family);
+
 			if (f->status != md_order[k] || !report_shown(v, f))
+				continue;
+			if (na && (i == 0 || v->fs->items[i - 1].family != f->family)) {
+				fprintf(out, "| %s | ", f->family->id);
+				put_status(out, f->status);
+				fprintf(out, " | %s checks: not applicable (", f->family->id);
+				report_put(out, na, ESC_MD_TABLE);
+				fprintf(out, ") |\n");
+			}
+			if (na)
 				continue;
 			fprintf(out, "| ");
 			put_code(out, report_check_id(f), ESC_MD_CELL);
@@ -312,11 +323,19 @@ static void put_details(FILE *out, const struct report_view *v)
 		if (!any)
 			fprintf(out, "\n## Other checks\n");
 		if (!any || f->family != family) {
+			const char *na = report_family_na(v, f->family);
+
 			family = f->family;
 			put_family_heading(out, family);
+			if (na) {
+				fprintf(out, "**SKIP** %s checks: not applicable (", family->id);
+				report_put(out, na, ESC_MD);
+				fprintf(out, ")\n\n");
+			}
 		}
 		any = true;
-		put_finding(out, v, f);
+		if (!report_family_na(v, f->family))
+			put_finding(out, v, f);
 	}
 }
 

@@ -386,6 +386,15 @@ static void put_finding(const struct text_ctx *t, const struct report_view *v,
 	}
 }
 
+/* The first finding of f's family. */
+static const struct finding *first_of(const struct report_view *v, const struct finding *f)
+{
+	for (size_t i = 0; i < v->fs->n; i++)
+		if (v->fs->items[i].family == f->family)
+			return &v->fs->items[i];
+	return f;
+}
+
 static void put_checks(const struct text_ctx *t, const struct report_view *v)
 {
 	const struct check_family *family = NULL;
@@ -393,6 +402,7 @@ static void put_checks(const struct text_ctx *t, const struct report_view *v)
 
 	for (size_t i = 0; i < v->fs->n; i++) {
 		const struct finding *f = &v->fs->items[i];
+		const char *na = report_family_na(v, f->family);
 
 		if (!report_shown(v, f))
 			continue;
@@ -414,7 +424,18 @@ static void put_checks(const struct text_ctx *t, const struct report_view *v)
 			buf_release(&line);
 		}
 		shown_any = true;
-		put_finding(t, v, f);
+		if (na && f == first_of(v, f)) {
+			struct buf line = BUF_INIT;
+			int r = buf_printf(&line, "%s checks: not applicable (%s)", family->id, na);
+
+			fprintf(t->out, "  ");
+			put_tag(t, STATUS_SKIP);
+			fputc(' ', t->out);
+			put_wrapped(t, r == 0 ? line.data : "(out of memory)", 10, 10);
+			buf_release(&line);
+		}
+		if (!na)
+			put_finding(t, v, f);
 	}
 	report_put_hidden(t->out, v, "\n", "\n");
 }

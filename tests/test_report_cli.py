@@ -161,6 +161,21 @@ def main():
     check(max(len(line) for line in plain.split("\n")) <= 64,
           "text on a 64-column terminal fits it")
 
+    # a hybrid organization: the Apigee X (XLB) checks are one line, in every
+    # format, and nothing about them in "what to collect next"
+    na = "XLB checks: not applicable (hybrid organization)"
+    for fmt in ("text", "markdown", "html"):
+        out = run(binary, inp, "--format", fmt).stdout.decode()
+        if fmt == "html":
+            out = re.sub(r"<[^>]+>", "", out)
+        check(out.count(na) == (2 if fmt == "markdown" else 1),
+              f"{fmt}: '{na}' once per listing (got {out.count(na)})")
+        check(not re.search(r"XLB-00[1-9]", out.split("What to collect next")[-1].split("Warnings")[0])
+              or fmt == "html",
+              f"{fmt}: no XLB check in what to collect next")
+        check(len(re.findall(r"\bXLB-00[1-9]\b", out)) == 0 or fmt == "html",
+              f"{fmt}: no line per XLB check")
+
     if FAILURES:
         print(f"{len(FAILURES)} failure(s)", file=sys.stderr)
         return 1
