@@ -332,6 +332,7 @@ int cmd_analyze(int argc, char **argv, struct context *ctx)
 	struct bundle *b = NULL;
 	const char *output = NULL, *input;
 	struct cli_parser cp;
+	struct cli_progress progress;
 	char *spooled = NULL;
 	int c, r, ret = EXIT_OK;
 	bool no_evidence = false;
@@ -406,7 +407,11 @@ int cmd_analyze(int argc, char **argv, struct context *ctx)
 	if (ro.format == REPORT__INVALID)
 		ro.format = REPORT_TEXT;
 
+	cli_progress_init(&progress, &cli_analyze, ctx);
+	bo.progress = cli_progress_update;
+	bo.progress_userdata = &progress;
 	r = bundle_open(input, &bo, &b, &err);
+	cli_progress_end(&progress);
 	if (r < 0) {
 		if (!err.code)
 			err.code = r;

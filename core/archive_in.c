@@ -55,6 +55,10 @@ struct archive_in {
 	bool fd_error; /* the file could not be read: feeding stops at once */
 	struct archive_in_member cur;
 	char *chunk;
+	/* progress (lim->progress) */
+	archive_in_progress_fn progress;
+	void *progress_userdata;
+	uint64_t input_size, folder_done;
 };
 
 /* ---- folders ------------------------------------------------------------------- */
@@ -319,6 +323,9 @@ int archive_in_open(const char *path, unsigned flags, const struct archive_in_li
 	in->max_member = lim && lim->max_member ? lim->max_member : ARCHIVE_IN_MAX_MEMBER;
 	in->max_ratio = lim && lim->max_ratio ? lim->max_ratio : ARCHIVE_IN_MAX_RATIO;
 	in->max_members = lim && lim->max_members ? lim->max_members : ARCHIVE_IN_MAX_MEMBERS;
+	in->progress = lim ? lim->progress : NULL;
+	in->progress_userdata = lim ? lim->progress_userdata : NULL;
+	in->input_size = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
 	in->path = strdup(path);
 	in->chunk = malloc(ARCHIVE_IN_CHUNK);
 	if (!in->path || !in->chunk) {
@@ -361,7 +368,8 @@ size_t archive_in_count(const struct archive_in *in)
 	return in->count;
 }
 
-int archive_in_next(struct archive_in *in, const struct archive_in_member **ret, struct error *err)
+static int next_member(struct archive_in *in, const struct archive_in_member **ret,
+                       struct error *err)
 {
 	switch (in->kind) {
 	case ARCHIVE_IN_FOLDER:
@@ -373,6 +381,36 @@ int archive_in_next(struct archive_in *in, const struct archive_in_member **ret,
 	default:
 		return -EINVAL;
 	}
+}
+
+/* Tell lim->progress how far reading has got (a folder's size is summed once). */
+static void report_progress(struct archive_in *in, const struct archive_in_member *m)
+{
+	struct archive_in_progress p = { .members = in->count, .bytes = in->total };
+
+	if (in->kind == ARCHIVE_IN_FOLDER) {
+		if (!in->input_size)
+			for (size_t i = 0; i < in->n_w; i++)
+				if (S_ISREG(in->w[i].st.st_mode))
+					in->input_size += (uint64_t)in->w[i].st.st_size;
+		in->folder_done += m->size > 0 ? (uint64_t)m->size : 0;
+		p.done = in->folder_done;
+	} else if (in->a) {
+		int64_t n = archive_filter_bytes(in->a, -1);
+
+		p.done = n > 0 ? (uint64_t)n : 0;
+	}
+	p.total = in->input_size;
+	in->progress(in->progress_userdata, &p);
+}
+
+int archive_in_next(struct archive_in *in, const struct archive_in_member **ret, struct error *err)
+{
+	int r = next_member(in, ret, err);
+
+	if (r == 1 && in->progress && (*ret)->type != ARCHIVE_IN_DIR)
+		report_progress(in, *ret);
+	return r;
 }
 
 static ssize_t read_chunk(struct archive_in *in)

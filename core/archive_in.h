@@ -56,13 +56,25 @@ enum archive_in_type {
 	ARCHIVE_IN__TYPE_INVALID = -22,
 };
 
+/* How far reading has got, after each member (for a progress line). */
+struct archive_in_progress {
+	size_t members; /* returned so far */
+	uint64_t bytes; /* member bytes read so far */
+	uint64_t
+	        done; /* position in the input: compressed bytes of an archive, file bytes of a folder */
+	uint64_t total; /* the input's size in the same unit; 0 = unknown */
+};
+typedef void (*archive_in_progress_fn)(void *userdata, const struct archive_in_progress *p);
+
 /* The bounds on what an input may expand to; each error names the bound and the
  * command-line option that raises it (the same in analyze and redact). */
 struct archive_in_limits {
-	uint64_t max_total;  /* 0 = ARCHIVE_IN_MAX_TOTAL (--max-total-bytes) */
-	uint64_t max_member; /* 0 = ARCHIVE_IN_MAX_MEMBER (--max-member-bytes) */
-	unsigned max_ratio;  /* 0 = ARCHIVE_IN_MAX_RATIO (--max-ratio) */
-	size_t max_members;  /* 0 = ARCHIVE_IN_MAX_MEMBERS */
+	uint64_t max_total;              /* 0 = ARCHIVE_IN_MAX_TOTAL (--max-total-bytes) */
+	uint64_t max_member;             /* 0 = ARCHIVE_IN_MAX_MEMBER (--max-member-bytes) */
+	unsigned max_ratio;              /* 0 = ARCHIVE_IN_MAX_RATIO (--max-ratio) */
+	size_t max_members;              /* 0 = ARCHIVE_IN_MAX_MEMBERS */
+	archive_in_progress_fn progress; /* after each member; NULL = none */
+	void *progress_userdata;
 };
 
 struct archive_in_member {

@@ -504,6 +504,8 @@ static int read_input(struct bundle *b, const struct bundle_options *opts, struc
 		.max_member = opts ? opts->max_member_bytes : 0,
 		.max_ratio = opts ? opts->max_ratio : 0,
 		.max_members = BUNDLE_MAX_MEMBERS,
+		.progress = opts ? opts->progress : NULL,
+		.progress_userdata = opts ? opts->progress_userdata : NULL,
 	};
 	struct archive_in *in = NULL;
 	const struct archive_in_member *m;

@@ -28,11 +28,16 @@ struct error;
 #define BUNDLE_MAX_TOTAL_BYTES (256ull << 30) /* decompression-bomb guard */
 #define BUNDLE_MAX_DEPTH 64                   /* JSON/YAML nesting */
 
+struct archive_in_progress;
+
 struct bundle_options {
 	int64_t now;               /* analysis clock (seconds); 0 = time(NULL) */
 	uint64_t max_total_bytes;  /* 0 = BUNDLE_MAX_TOTAL_BYTES */
 	uint64_t max_member_bytes; /* 0 = ARCHIVE_IN_MAX_MEMBER (core/archive_in.h) */
 	unsigned max_ratio;        /* 0 = ARCHIVE_IN_MAX_RATIO */
+	/* after each member read (a progress line); NULL = none */
+	void (*progress)(void *userdata, const struct archive_in_progress *p);
+	void *progress_userdata;
 };
 
 struct bundle {

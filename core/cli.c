@@ -8,8 +8,10 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "archive_in.h"
 #include "commands.h"
 #include "text.h"
 #include "banned.h"
@@ -323,6 +325,76 @@ void cli_temp_output_remove(char *path)
 		rmdir(path);
 	}
 	free(path);
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void cli_progress_init(struct cli_progress *p, const struct cli_command *cmd,
+                       const struct context *ctx)
+{
+	memset(p, 0, sizeof(*p));
+	p->cmd = cmd;
+	p->on = ctx && ctx->stderr_tty && ctx->verbosity >= 0;
+	p->start_ms = mono_ms();
+	p->delay_ms = 1000;
+	/* tests draw it at once */
+	if (getenv("APIGEE_BUNDLE_PROGRESS_NOW"))
+		p->delay_ms = 0;
+}
+
+/* "12.3 MiB" */
+static void human(char *dst, size_t size, double v)
+{
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	size_t u = 0;
+
+	while (v >= 1024 && u + 1 < sizeof(unit) / sizeof(unit[0])) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(dst, size, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
+}
+
+void cli_progress_update(void *userdata, const struct archive_in_progress *pr)
+{
+	struct cli_progress *p = userdata;
+	int64_t now, el;
+	char bytes[32], rate[32], eta[48] = "";
+
+	if (!p->on)
+		return;
+	now = mono_ms();
+	el = now - p->start_ms;
+	if (el < p->delay_ms || (p->shown && now - p->last_ms < 250))
+		return;
+	p->last_ms = now;
+	human(bytes, sizeof(bytes), (double)pr->bytes);
+	human(rate, sizeof(rate), (double)pr->bytes * 1000.0 / (double)el);
+	if (pr->total && pr->done && pr->done <= pr->total) {
+		int64_t left = (int64_t)((double)el * (double)(pr->total - pr->done) /
+		                         (double)pr->done / 1000);
+
+		snprintf(eta, sizeof(eta), ", %u%%, ETA %lld:%02lld",
+		         (unsigned)(pr->done * 100 / pr->total), (long long)(left / 60),
+		         (long long)(left % 60));
+	}
+	fprintf(stderr, "\r\033[K%s: %zu members, %s read, %s/s%s", p->cmd->name, pr->members,
+	        bytes, rate, eta);
+	fflush(stderr);
+	p->shown = true;
+}
+
+void cli_progress_end(struct cli_progress *p)
+{
+	if (p->shown)
+		fputs("\r\033[K", stderr);
+	p->shown = false;
 }
 
 int cli_verbosity(const struct context *ctx)

@@ -22,6 +22,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 struct context;
@@ -108,6 +109,23 @@ int cli_copy_to_stdout(const char *path);
 int cli_temp_output(const char *name, char **ret_path);
 /* Remove that file and its folder, and free path (NULL: nothing). */
 void cli_temp_output_remove(char *path);
+
+/* A progress line on stderr for long reads (analyze, redact): members, bytes,
+ * rate and ETA, redrawn at most four times a second, only on a TTY and not with
+ * --quiet, and only once the run has taken a second (short runs stay silent). */
+struct cli_progress {
+	const struct cli_command *cmd;
+	bool on, shown;
+	int64_t start_ms, last_ms;
+	int64_t delay_ms; /* 1000; 0 with APIGEE_BUNDLE_PROGRESS_NOW set (tests) */
+};
+void cli_progress_init(struct cli_progress *p, const struct cli_command *cmd,
+                       const struct context *ctx);
+/* Has archive_in_progress_fn's shape (userdata is the struct cli_progress). */
+struct archive_in_progress;
+void cli_progress_update(void *userdata, const struct archive_in_progress *pr);
+/* Clear the line, if one was drawn. */
+void cli_progress_end(struct cli_progress *p);
 
 /* Verbosity: -1 quiet, 0 normal, 1 verbose (from the context; 0 without one). */
 int cli_verbosity(const struct context *ctx);

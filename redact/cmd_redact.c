@@ -202,6 +202,7 @@ int cmd_redact(int argc, char **argv, struct context *ctx)
 	struct redact_bundle_result res;
 	struct error err = ERROR_INIT;
 	struct redactor *r = NULL;
+	struct cli_progress progress;
 	char *spooled = NULL, *tmp_out = NULL;
 	const char *final_out = NULL;
 	struct stat st;
@@ -251,7 +252,11 @@ int cmd_redact(int argc, char **argv, struct context *ctx)
 		goto out;
 	}
 	bo.tmpdir = getenv("TMPDIR");
+	cli_progress_init(&progress, &cli_redact, ctx);
+	bo.progress = cli_progress_update;
+	bo.progress_userdata = &progress;
 	rc = redact_bundle(r, &bo, &res, &err);
+	cli_progress_end(&progress);
 	if (rc < 0) {
 		error_format(&err, msg, sizeof(msg));
 		cli_error(&cli_redact, "%s%s", msg, bo.dry_run ? "" : "; no archive written");

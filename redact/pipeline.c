@@ -196,7 +196,9 @@ static int open_input(struct job *j, struct archive_in **ret, struct error *err)
 {
 	struct archive_in_limits lim = { .max_total = j->o->max_total,
 		                         .max_member = j->o->max_member,
-		                         .max_ratio = j->o->max_ratio };
+		                         .max_ratio = j->o->max_ratio,
+		                         .progress = j->o->progress,
+		                         .progress_userdata = j->o->progress_userdata };
 	int rc = archive_in_open(j->o->in, ARCHIVE_IN_LOOSE_FILE, &lim, ret, err);
 
 	if (rc == 0)

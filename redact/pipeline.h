@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "archive_in.h"
 #include "redact.h"
 
 struct error;
@@ -48,6 +49,8 @@ struct redact_bundle_options {
 	unsigned max_ratio;   /* 0 = ARCHIVE_IN_MAX_RATIO */
 	redact_notice_fn notice;
 	void *userdata;
+	archive_in_progress_fn progress; /* after each input member; NULL = none */
+	void *progress_userdata;
 };
 
 struct redact_bundle_result {
