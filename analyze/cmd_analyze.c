@@ -322,6 +322,20 @@ static int note_no_evidence(const struct bundle *b, struct findings *fs)
 	return recognised ? 0 : 1;
 }
 
+/* --verbose: every file read and what it was taken for. */
+static void trace_artifacts(const struct bundle *b)
+{
+	for (size_t i = 0; i < b->n_artifacts; i++) {
+		char esc[600];
+
+		text_escape(b->artifacts[i].path, strlen(b->artifacts[i].path), esc, sizeof(esc));
+		fprintf(stderr, "+ read %s (%s, %llu bytes)%s\n", esc,
+		        artifact_kind_name(b->artifacts[i].kind),
+		        (unsigned long long)b->artifacts[i].size,
+		        b->artifacts[i].failed ? " -- unreadable" : "");
+	}
+}
+
 int cmd_analyze(int argc, char **argv, struct context *ctx)
 {
 	struct report_options ro = { .format = REPORT__INVALID };
@@ -419,6 +433,8 @@ int cmd_analyze(int argc, char **argv, struct context *ctx)
 		ret = EXIT_UNREADABLE;
 		goto out;
 	}
+	if (cli_verbosity(ctx) > 0)
+		trace_artifacts(b);
 	error_reset(&err);
 	r = checks_run(b, (const char *const *)ids.v, ids.n, &fs, &err);
 	if (r < 0) {
