@@ -8,7 +8,7 @@
  *     …</Header>, <Entry name="db_password"><Value>…</Value> (the element or its
  *     name attribute judged by the key vocabulary of redact_key_class());
  *   - vendor token shapes: GitHub (ghp_ gho_ ghu_ ghs_ ghr_ github_pat_), Slack
- *     (xox?- tokens, hooks.slack.com/services/ paths), Stripe (sk_/rk_ live and
+ *     (xox?- tokens, hooks.slack.com/services/T… paths), Stripe (sk_/rk_ live and
  *     test keys, whsec_), SendGrid (SG.x.y);
  *   - credentials in member names (redact_name_secrets()).
  *
@@ -137,7 +137,8 @@ static int pgpass_line(struct redact_stream *s, const char *in, size_t n, bool s
 		size_t pb = start[1], pe = start[2] - 1;
 
 		if (!(pe - pb == 1 && in[pb] == '*')) {
-			if (pe - pb < 2 || pe - pb > 5)
+			/* a port: 3 to 5 digits (time stamps have 2-digit fields) */
+			if (pe - pb < 3 || pe - pb > 5)
 				return STAGE_UNCHANGED;
 			for (size_t k = pb; k < pe; k++)
 				if (in[k] < '0' || in[k] > '9')
@@ -179,22 +180,37 @@ static bool xml_name_char(char c)
 	return cc_is((unsigned char)c, CC_KEY) || c == ':';
 }
 
+/* An Apigee flow variable name (<AccessToken>request.header.token</AccessToken>
+ * names where the token is, it is not one). */
+static bool flow_variable(const char *v, size_t n)
+{
+	static const char *const prefixes[] = {
+		"request.", "response.", "message.", "private.", "flow.",       "apigee.",
+		"proxy.",   "target.",   "system.",  "client.",  "oauthv2",     "verifyapikey.",
+		"jwt.",     "context.",  "error.",   "current.", "accesstoken", NULL,
+	};
+
+	for (size_t k = 0; k < n; k++)
+		if (!(cc_is((unsigned char)v[k], CC_KEY)))
+			return false;
+	for (const char *const *p = prefixes; *p; p++)
+		if (n > strlen(*p) && strncasecmp(v, *p, strlen(*p)) == 0)
+			return true;
+	return false;
+}
+
 /* The text in[vs..ve) of an element whose class is cls: replaced unless it must
  * stay. */
 static int xml_text(struct redact_stream *s, enum key_class cls, const char *in, size_t from,
                     size_t vs, size_t ve, struct buf *out, bool *ret_done)
 {
+	size_t end = ve;
+	int rc;
+
 	*ret_done = false;
 	vs = skip_blanks(in, ve, vs);
 	while (ve > vs && blank(in[ve - 1]))
 		ve--;
-	if (vs >= ve || redact_marker_at(in + vs, ve - vs) == ve - vs ||
-	    redact_value_is_harmless(in + vs, ve - vs))
-		return 0;
-	if (in[vs] == '{' && in[ve - 1] == '}') /* an Apigee flow variable reference */
-		return 0;
-	if (cls == KEY_CONTEXT && !redact_context_value(in + vs, ve - vs))
-		return 0;
 	if (cls == KEY_AUTH) {
 		size_t w = vs;
 
@@ -203,8 +219,17 @@ static int xml_text(struct redact_stream *s, enum key_class cls, const char *in,
 		if (w > vs && w < ve && in[w] == ' ')
 			vs = skip_blanks(in, ve, w);
 	}
+	if (vs >= ve || redact_marker_at(in + vs, ve - vs) == ve - vs ||
+	    redact_value_is_harmless(in + vs, ve - vs))
+		return 0;
+	if ((in[vs] == '{' && in[ve - 1] == '}') || flow_variable(in + vs, ve - vs))
+		return 0; /* an Apigee flow variable (reference) */
+	if (cls == KEY_CONTEXT && !redact_context_value(in + vs, ve - vs))
+		return 0;
 	*ret_done = true;
-	return put(s, RULE_XML_ELEMENT, in, from, vs, ve, out);
+	rc = put(s, RULE_XML_ELEMENT, in, from, vs, ve, out);
+	/* the blanks after the text stay */
+	return rc < 0 ? rc : buf_append(out, in + ve, end - ve);
 }
 
 /* The class of an element by its name (the local part) or its name="…" attribute. */
@@ -302,6 +327,9 @@ static int xml_pending_line(struct redact_stream *s, const char *in, size_t n, s
 		return STAGE_UNCHANGED;
 	}
 	s->xml_pending--;
+	/* only a <Value> under a credential's name: not the policy's <DisplayName> */
+	if (strncasecmp(in + i, "<Value>", 7) != 0)
+		return STAGE_UNCHANGED;
 	g = memchr(in + i, '>', n - i);
 	if (!g || g[-1] == '/')
 		return STAGE_UNCHANGED;
@@ -458,7 +486,7 @@ static int name_marker(struct redactor *r, const char *v, size_t n, struct buf *
 /* A value in a name that is no plain word ("Hunter2", "abc123", not "policy"). */
 static bool name_value_secretish(const char *v, size_t n)
 {
-	bool upper = false, digit = false, other = false;
+	bool upper = false, digit = false, other = false, letter = false;
 
 	if (n < 4 || redact_value_is_harmless(v, n))
 		return false;
@@ -468,8 +496,9 @@ static bool name_value_secretish(const char *v, size_t n)
 		upper |= v[k] >= 'A' && v[k] <= 'Z';
 		digit |= v[k] >= '0' && v[k] <= '9';
 		other |= !cc_is((unsigned char)v[k], CC_ALNUM);
+		letter |= (v[k] >= 'a' && v[k] <= 'z') || (v[k] >= 'A' && v[k] <= 'Z');
 	}
-	return upper || digit || other;
+	return letter && (upper || digit || other);
 }
 
 /* "token=VALUE", "password:VALUE", "password-VALUE.txt": where the value is. */
@@ -482,7 +511,9 @@ static bool name_kv(const char *c, size_t n, size_t *ret_vs, size_t *ret_ve)
 
 		if (!(c[k] == '=' || c[k] == ':' || c[k] == '-' || c[k] == '_' || c[k] == ' '))
 			continue;
-		cls = redact_name_class(c, k);
+		/* as a YAML key: "secret-volume" is the name of a Secret, not one */
+		cls = c[k] == '=' || c[k] == ':' ? redact_name_class(c, k)
+		                                 : redact_key_class(c, k, false);
 		if (cls != KEY_SECRET && cls != KEY_AUTH)
 			continue;
 		if (c[k] == '=' || c[k] == ':') {
