@@ -1072,7 +1072,8 @@ static int kv_rule(struct redact_stream *s, const char *in, size_t n, size_t i,
 		return 0;
 	if (!kv_value_at(in, n, i, &kv, rule, &val))
 		return 0;
-	if (!val.quoted && cls == KEY_SECRET && rule == RULE_CREDENTIAL_KV)
+	if (!val.quoted && cls == KEY_SECRET &&
+	    (rule == RULE_CREDENTIAL_KV || rule == RULE_QUERY_PARAM))
 		extend_value(s, in, n, i, &kv, &val);
 	val.to_eol = val.ve == n && pc->partial;
 	if (kv_value_stays(in, &kv, cls, rule, &val))

@@ -17,7 +17,8 @@ Each case is redacted four ways: the folder and a tar.gz of it, plain and with
 the output archive: not in the decompressed tar stream (member names and bytes),
 not in any member after gunzip (nested, also tar/zip inside), UTF-16 decoding, or
 base64 decoding of base64 runs (also joined over line breaks), and not in UTF-16
-form. Every must_stay value must be found in the tar stream or a decoded member.
+form; of a secret with blanks each random word (5+ characters with a digit or
+both cases) counts alone. Every must_stay value must be found in the tar stream or a decoded member.
 For "refused" the run must fail, write no archive, and its message must name the
 member, the line and what to do (a rule / option that fixes it).
 
@@ -149,6 +150,20 @@ def forms(secret):
     return [s, secret.encode("utf-16-le"), secret.encode("utf-16-be")]
 
 
+def fragments(secret):
+    """A secret with blanks leaks when any of its random words is left: the words
+    of 5 characters or more with a digit or both cases are looked for too (plain
+    words like "secret" would be found anywhere)."""
+    words = secret.split()
+    if len(words) < 2:
+        return [secret]
+
+    def random_word(w):
+        return len(w) >= 5 and (any(c.isdigit() for c in w) or (w.lower() != w and w.upper() != w))
+
+    return [secret] + [w for w in words if random_word(w)]
+
+
 class Output:
     """The output archive: its tar stream and the views of every member."""
 
@@ -240,10 +255,12 @@ def run_case(binary, case_dir, spec, variant, pseudo, tmp, verbose):
         fails.append("%s: exit 0 but no archive" % label)
         return fails, False
     o = Output(out)
-    for s in spec.get("secrets", []):
-        where = o.find(s)
-        if where:
-            fails.append("%s: LEAK of %r in %s" % (label, s, where))
+    for secret in spec.get("secrets", []):
+        for s in fragments(secret):
+            where = o.find(s)
+            if where:
+                fails.append("%s: LEAK of %r in %s" % (label, s, where))
+                break
     stay = list(spec.get("must_stay", []))
     if not pseudo:
         stay += spec.get("must_stay_plain", [])
