@@ -265,6 +265,28 @@ static void xml_name_attr(const char *in, size_t b, size_t e, size_t *ret_ab, si
 	}
 }
 
+/* <property name="keyStorePassword" value="…"/>: the value attribute. The bytes
+ * handled, 0 if none. */
+static size_t xml_value_attr(struct redact_stream *s, enum key_class cls, const char *in, size_t i,
+                             size_t b, size_t e, struct buf *out, int *ret_err)
+{
+	bool done;
+
+	for (size_t k = b; k + 7 < e; k++) {
+		const char *q;
+
+		if (!(blank(in[k]) && strncasecmp(in + k + 1, "value=", 6) == 0 &&
+		      (in[k + 7] == '"' || in[k + 7] == '\'')))
+			continue;
+		q = memchr(in + k + 8, in[k + 7], e - k - 8);
+		if (!q)
+			return 0;
+		*ret_err = xml_text(s, cls, in, i, k + 8, (size_t)(q - in), out, &done);
+		return done ? (size_t)(q - in) - i : 0;
+	}
+	return 0;
+}
+
 size_t redact_xml_element(struct redact_stream *s, const char *in, size_t n, size_t i,
                           struct buf *out, int *ret_err)
 {
@@ -281,13 +303,15 @@ size_t redact_xml_element(struct redact_stream *s, const char *in, size_t n, siz
 	if (ne >= n || !(in[ne] == '>' || blank(in[ne])))
 		return 0;
 	g = memchr(in + ne, '>', n - ne);
-	if (!g || g[-1] == '/')
+	if (!g)
 		return 0;
 	gt = (size_t)(g - in);
 	xml_name_attr(in, ne, gt, &ab, &ae);
 	cls = xml_class(in, nb, ne, ab, ae);
 	if (cls == KEY_PLAIN || cls == KEY_REF)
 		return 0;
+	if (g[-1] == '/')
+		return xml_value_attr(s, cls, in, i, ne, gt, out, ret_err);
 	c = gt + 1 < n ? memmem(in + gt + 1, n - gt - 1, "</", 2) : NULL;
 	if (!c) {
 		if (skip_blanks(in, n, gt + 1) == n) {

@@ -928,6 +928,13 @@ static bool kv_value_at(const char *in, size_t n, size_t i, const struct kv *kv,
 	if (ret->quoted) {
 		ret->vs = v + 1;
 		ret->ve = quoted_end(in, n, v, esc);
+	} else if (in[v] == '[' && in[i] == ':' && n - v > 10 &&
+	           memcmp(in + v, "[]string{\"", 10) == 0) {
+		/* Go's %#v: http.Header{"Authorization":[]string{"Bearer …"}} */
+		const char *q = memchr(in + v + 10, '"', n - v - 10);
+
+		ret->vs = v + 10;
+		ret->ve = q ? (size_t)(q - in) : n;
 	} else if (in[v] == '[' && rule == RULE_HTTP_HEADER && in[i] == ':') {
 		/* a Go header map: map[Authorization:[Bearer …]] */
 		const char *q = memchr(in + v, ']', n - v);

@@ -170,6 +170,9 @@ static bool scalar_redactable(const char *v, size_t n, bool quoted, bool cond)
 	                word_is(v, n, "NULL") || word_is(v, n, "true") || word_is(v, n, "false") ||
 	                v[0] == '*'))
 		return false;
+	/* kubectl describe: "<set to the key 'password' in secret 'creds'>" */
+	if (!quoted && n > 16 && memcmp(v, "<set to the key ", 16) == 0)
+		return false;
 	if (cond)
 		return redact_context_value(v, n);
 	return true;
