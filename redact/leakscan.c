@@ -6,7 +6,9 @@
  *
  *   - "PRIVATE KEY-----" anywhere (any PEM private key, PGP key blocks);
  *   - base64 text that decodes to "-----BEGIN ... PRIVATE";
- *   - "ya29." access tokens, JWTs (eyJ….….), Google API keys, AWS key ids;
+ *   - "ya29." access tokens, JWTs (eyJ….….), Google API keys, AWS key ids,
+ *     GitHub (ghp_…, github_pat_…), Slack (xoxb-…), Stripe (sk_live_…) and
+ *     SendGrid (SG.….…) tokens;
  *   - Authorization / Proxy-Authorization / Cookie / Set-Cookie / x-api-key /
  *     apikey values that are not a marker ("Bearer <redacted:…>" is fine);
  *   - JSON members named password, token, secret, private_key, … whose string
@@ -353,6 +355,79 @@ static bool aws_access_key(const char *p, size_t n)
 	return false;
 }
 
+/* at p[i] a run of at least min characters of [A-Za-z0-9] (and extra), alone */
+static bool tok_run(const char *p, size_t n, size_t i, size_t min, const char *extra)
+{
+	size_t k = i;
+
+	while (k < n && (alnum(p[k]) || (extra && p[k] && strchr(extra, p[k]))))
+		k++;
+	return k - i >= min;
+}
+
+/* a needle, not inside a word, followed by min token characters */
+static bool prefixed_token(const char *p, size_t n, const char *needle, size_t min,
+                           const char *extra)
+{
+	size_t m = strlen(needle);
+
+	for (const char *a = p;
+	     n - (size_t)(a - p) >= m && (a = memmem(a, n - (size_t)(a - p), needle, m)); a++) {
+		size_t i = (size_t)(a - p);
+
+		if (i > 0 && alnum(p[i - 1]))
+			continue;
+		if (tok_run(p, n, i + m, min, extra))
+			return true;
+	}
+	return false;
+}
+
+/* ghp_ gho_ ghu_ ghs_ ghr_ (36) and github_pat_ tokens */
+static bool github_token(const char *p, size_t n)
+{
+	static const char *const pre[] = { "ghp_", "gho_", "ghu_", "ghs_", "ghr_", NULL };
+
+	for (const char *const *x = pre; *x; x++)
+		if (prefixed_token(p, n, *x, 36, NULL))
+			return true;
+	return prefixed_token(p, n, "github_pat_", 40, "_");
+}
+
+/* xoxb- xoxp- xoxa- xoxo- xoxs- xoxr- tokens */
+static bool slack_token(const char *p, size_t n)
+{
+	static const char *const pre[] = { "xoxb-", "xoxp-", "xoxa-", "xoxo-",
+		                           "xoxs-", "xoxr-", NULL };
+
+	for (const char *const *x = pre; *x; x++)
+		if (prefixed_token(p, n, *x, 20, "-"))
+			return true;
+	return false;
+}
+
+/* sk_live_ / rk_live_ secret keys */
+static bool stripe_key(const char *p, size_t n)
+{
+	return prefixed_token(p, n, "sk_live_", 16, NULL) ||
+	       prefixed_token(p, n, "rk_live_", 16, NULL);
+}
+
+/* SG.<22>.<43> */
+static bool sendgrid_key(const char *p, size_t n)
+{
+	for (const char *a = p;
+	     n - (size_t)(a - p) >= 3 && (a = memmem(a, n - (size_t)(a - p), "SG.", 3)); a++) {
+		size_t i = (size_t)(a - p) + 3, k = i;
+
+		while (k < n && (alnum(p[k]) || p[k] == '-' || p[k] == '_'))
+			k++;
+		if (k - i >= 20 && k < n && p[k] == '.' && tok_run(p, n, k + 1, 40, "-_"))
+			return true;
+	}
+	return false;
+}
+
 /* The never-list, in the order the kinds are reported. */
 static const struct {
 	const char *kind;
@@ -364,6 +439,10 @@ static const struct {
 	{ "base64 PEM private key", b64_pem_private_key },
 	{ "Google API key", google_api_key },
 	{ "AWS access key id", aws_access_key },
+	{ "GitHub token", github_token },
+	{ "Slack token", slack_token },
+	{ "Stripe secret key", stripe_key },
+	{ "SendGrid API key", sendgrid_key },
 	{ "credential header value", header_values },
 	{ "credential JSON member", json_members },
 };
