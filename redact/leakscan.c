@@ -355,7 +355,7 @@ static bool aws_access_key(const char *p, size_t n)
 	return false;
 }
 
-/* at p[i] a run of at least min characters of [A-Za-z0-9] (and extra), alone */
+/* at p[i] a run of at least min characters of [A-Za-z0-9] (and extra) */
 static bool tok_run(const char *p, size_t n, size_t i, size_t min, const char *extra)
 {
 	size_t k = i;
@@ -365,65 +365,61 @@ static bool tok_run(const char *p, size_t n, size_t i, size_t min, const char *e
 	return k - i >= min;
 }
 
-/* a needle, not inside a word, followed by min token characters */
-static bool prefixed_token(const char *p, size_t n, const char *needle, size_t min,
-                           const char *extra)
+static bool one_of(char c, const char *set)
 {
-	size_t m = strlen(needle);
-
-	for (const char *a = p;
-	     n - (size_t)(a - p) >= m && (a = memmem(a, n - (size_t)(a - p), needle, m)); a++) {
-		size_t i = (size_t)(a - p);
-
-		if (i > 0 && alnum(p[i - 1]))
-			continue;
-		if (tok_run(p, n, i + m, min, extra))
-			return true;
-	}
-	return false;
+	return c && strchr(set, c);
 }
 
-/* ghp_ gho_ ghu_ ghs_ ghr_ (36) and github_pat_ tokens */
-static bool github_token(const char *p, size_t n)
+/* the token that starts at p[b] is not inside a word */
+static bool starts_word(const char *p, size_t b)
 {
-	static const char *const pre[] = { "ghp_", "gho_", "ghu_", "ghs_", "ghr_", NULL };
-
-	for (const char *const *x = pre; *x; x++)
-		if (prefixed_token(p, n, *x, 36, NULL))
-			return true;
-	return prefixed_token(p, n, "github_pat_", 40, "_");
+	return b == 0 || !alnum(p[b - 1]);
 }
 
-/* xoxb- xoxp- xoxa- xoxo- xoxs- xoxr- tokens */
-static bool slack_token(const char *p, size_t n)
+/* At p[i] == '_': ghp_/gho_/ghu_/ghs_/ghr_, github_pat_, sk_live_/rk_live_. */
+static bool underscore_token(const char *p, size_t n, size_t i)
 {
-	static const char *const pre[] = { "xoxb-", "xoxp-", "xoxa-", "xoxo-",
-		                           "xoxs-", "xoxr-", NULL };
-
-	for (const char *const *x = pre; *x; x++)
-		if (prefixed_token(p, n, *x, 20, "-"))
-			return true;
-	return false;
+	if (i >= 3 && p[i - 3] == 'g' && p[i - 2] == 'h' && one_of(p[i - 1], "pousr") &&
+	    starts_word(p, i - 3) && tok_run(p, n, i + 1, 36, NULL))
+		return true;
+	if (i >= 10 && memcmp(p + i - 10, "github_pat", 10) == 0 && starts_word(p, i - 10) &&
+	    tok_run(p, n, i + 1, 40, "_"))
+		return true;
+	return i >= 2 && (p[i - 2] == 's' || p[i - 2] == 'r') && p[i - 1] == 'k' &&
+	       starts_word(p, i - 2) && n - i > 6 && memcmp(p + i + 1, "live_", 5) == 0 &&
+	       tok_run(p, n, i + 6, 16, NULL);
 }
 
-/* sk_live_ / rk_live_ secret keys */
-static bool stripe_key(const char *p, size_t n)
+/* GitHub, Slack (xoxb-…), Stripe (sk_live_…) and SendGrid (SG.….…) tokens: one
+ * pass over the line, looking at '_', '-' and '.' */
+static bool vendor_token(const char *p, size_t n)
 {
-	return prefixed_token(p, n, "sk_live_", 16, NULL) ||
-	       prefixed_token(p, n, "rk_live_", 16, NULL);
-}
+	for (size_t i = 2; i < n; i++) {
+		switch (p[i]) {
+		case '_':
+			if (underscore_token(p, n, i))
+				return true;
+			break;
+		case '-':
+			if (i >= 4 && memcmp(p + i - 4, "xox", 3) == 0 &&
+			    one_of(p[i - 1], "bpaosr") && starts_word(p, i - 4) &&
+			    tok_run(p, n, i + 1, 20, "-"))
+				return true;
+			break;
+		case '.':
+			if (p[i - 2] == 'S' && p[i - 1] == 'G' && starts_word(p, i - 2)) {
+				size_t k = i + 1;
 
-/* SG.<22>.<43> */
-static bool sendgrid_key(const char *p, size_t n)
-{
-	for (const char *a = p;
-	     n - (size_t)(a - p) >= 3 && (a = memmem(a, n - (size_t)(a - p), "SG.", 3)); a++) {
-		size_t i = (size_t)(a - p) + 3, k = i;
-
-		while (k < n && (alnum(p[k]) || p[k] == '-' || p[k] == '_'))
-			k++;
-		if (k - i >= 20 && k < n && p[k] == '.' && tok_run(p, n, k + 1, 40, "-_"))
-			return true;
+				while (k < n && (alnum(p[k]) || p[k] == '-' || p[k] == '_'))
+					k++;
+				if (k - i - 1 >= 20 && k < n && p[k] == '.' &&
+				    tok_run(p, n, k + 1, 40, "-_"))
+					return true;
+			}
+			break;
+		default:
+			break;
+		}
 	}
 	return false;
 }
@@ -439,10 +435,7 @@ static const struct {
 	{ "base64 PEM private key", b64_pem_private_key },
 	{ "Google API key", google_api_key },
 	{ "AWS access key id", aws_access_key },
-	{ "GitHub token", github_token },
-	{ "Slack token", slack_token },
-	{ "Stripe secret key", stripe_key },
-	{ "SendGrid API key", sendgrid_key },
+	{ "vendor token (GitHub, Slack, Stripe, SendGrid)", vendor_token },
 	{ "credential header value", header_values },
 	{ "credential JSON member", json_members },
 };

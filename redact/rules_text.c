@@ -406,12 +406,10 @@ enum key_class redact_name_class(const char *name, size_t len)
 
 bool redact_jwk_private_member(const char *key, size_t len)
 {
-	static const char *const names[] = { "d", "p", "q", "dp", "dq", "qi", "k", NULL };
-
-	for (const char *const *w = names; *w; w++)
-		if (strlen(*w) == len && memcmp(key, *w, len) == 0)
-			return true;
-	return false;
+	if (len == 1)
+		return key[0] == 'd' || key[0] == 'p' || key[0] == 'q' || key[0] == 'k';
+	return len == 2 && ((key[0] == 'd' && (key[1] == 'p' || key[1] == 'q')) ||
+	                    (key[0] == 'q' && key[1] == 'i'));
 }
 
 static bool name_ends(const char *name, size_t n, const char *suffix)
@@ -1489,7 +1487,8 @@ static size_t sql_password(const char *in, size_t n, size_t i, size_t *ret_vs)
 	size_t v, w, b, ve;
 	bool identified = false;
 
-	if (!boundary_before(in, i, CC_KEY))
+	if (n - i < 10 || !boundary_before(in, i, CC_KEY) ||
+	    ((in[i + 1] | 0x20) != 'd' && (in[i + 1] | 0x20) != 'a'))
 		return 0;
 	if ((w = word_ci_at(in, n, i, "identified")) && (b = blanks_at(in, n, i + w)) &&
 	    word_ci_at(in, n, i + w + b, "by")) {
@@ -1675,7 +1674,8 @@ static int quoted_pair(struct redact_stream *s, const char *in, size_t n, size_t
 	enum key_class cls;
 
 	*ret_used = 0;
-	if (i < 3 || (in[i - 1] != '\'' && in[i - 1] != '"'))
+	/* "'name', 'value'": a blank after the comma (not compact JSON) */
+	if (i < 3 || (in[i - 1] != '\'' && in[i - 1] != '"') || i + 2 >= n || in[i + 1] != ' ')
 		return 0;
 	q = in[i - 1];
 	open = NULL;
@@ -1791,7 +1791,8 @@ static int text_kv(struct redact_stream *s, const char *in, size_t n, const stru
 	size_t i = w->i, used = 0, sl;
 	int rc;
 
-	if (in[i] == ',' && !(i > 0 && (in[i - 1] == '\'' || in[i - 1] == '"')))
+	if (in[i] == ',' &&
+	    !(i > 0 && (in[i - 1] == '\'' || in[i - 1] == '"') && i + 1 < n && in[i + 1] == ' '))
 		return 0;
 	sl = in[i] == '%' || in[i] == '\\' ? encoded_sep(in, n, i) : 0;
 	if ((in[i] == '%' || in[i] == '\\') && !sl)
