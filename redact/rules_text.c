@@ -173,7 +173,8 @@ static const struct word secret_suffixes[] = {
 	W("password"),    W("passwd"),     W("encryptionkey"), W("secretkey"), W("_secret"),
 	W("-secret"),     W("token"),      W("apikey"),        W("api_key"),   W("privatekey"),
 	W("private_key"), W("_pass"),      W("-pass"),         W("_pwd"),      W("-pwd"),
-	W("_pw"),         W("passphrase"), W("storepass"),     W("keypass"),   { NULL, 0 },
+	W("_pw"),         W("passphrase"), W("storepass"),     W("keypass"),   W("secret_key"),
+	W("-secret-key"), { NULL, 0 },
 };
 
 static const struct word context_words[] = {
@@ -285,7 +286,9 @@ enum key_class redact_key_class(const char *key, size_t len, bool json)
 		return KEY_SECRET;
 	if (header_name_low(low, len))
 		return KEY_SECRET;
-	if (json && len == 6 && memcmp(low, "secret", 6) == 0)
+	/* JSON "secret"; docker's config.json "auth" (base64 of user:password) */
+	if (json && ((len == 6 && memcmp(low, "secret", 6) == 0) ||
+	             (len == 4 && memcmp(low, "auth", 4) == 0)))
 		return KEY_SECRET;
 	if (w_ends(last, last_len, ref_suffixes))
 		return KEY_REF;
@@ -1290,8 +1293,11 @@ static const struct {
 	char flag;
 	bool glued;
 } tool_flags[] = {
-	{ "mysql", 'p', true },    { "mariadb", 'p', true },    { "cqlsh", 'p', false },
-	{ "sshpass", 'p', false }, { "redis-cli", 'a', false }, { NULL, 0, false },
+	{ "mysql", 'p', true },         { "mariadb", 'p', true },
+	{ "cqlsh", 'p', false },        { "sshpass", 'p', false },
+	{ "redis-cli", 'a', false },    { "docker login", 'p', false },
+	{ "podman login", 'p', false }, { "oc login", 'p', false },
+	{ "mongosh", 'p', false },      { NULL, 0, false },
 };
 
 struct flag_value {

@@ -494,6 +494,17 @@ static const struct text_case {
 	{ "c.txt", "url redis://:fk-Rd-40@r.test:6379\n", "fk-Rd-40", "@r.test:6379" },
 	{ "c.txt", "sqlplus scott/fk-Or-41@orcl\n", "fk-Or-41", "scott/" },
 	{ "c.txt", "image: a/b@sha256:0123456789abcdef\n", NULL, "a/b@sha256:0123456789abcdef" },
+	/* client configurations */
+	{ "config.json", "{\"auths\":{\"r\":{\"auth\":\"ZmFrZTpmay00NA==\"}}}\n",
+	  "ZmFrZTpmay00NA==", "\"auths\"" },
+	{ "wp.txt", "define('DB_PASSWORD', 'fk-Wp-45');\n", "fk-Wp-45", "define('DB_PASSWORD', '" },
+	{ "s.env", "DJANGO_SECRET_KEY=fk-Dj-46\n", "fk-Dj-46", "DJANGO_SECRET_KEY=" },
+	{ "h.txt", "docker login -u b -p fk-Dl-47 r.test\ndocker run -p 80:80 n\n", "fk-Dl-47",
+	  "docker run -p 80:80 n" },
+	{ "a.log", "Go http.Header{\"Authorization\":[]string{\"Bearer fk-Go-48\"}}\n", "fk-Go-48",
+	  "[]string{\"Bearer " },
+	{ "s.xml", "<property name=\"trustStorePassword\" value=\"fk-Xa-49\"/>\n", "fk-Xa-49",
+	  "<property name=\"trustStorePassword\" value=\"" },
 };
 
 static void test_redact__text_shapes(void **state)
