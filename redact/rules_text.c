@@ -1595,6 +1595,15 @@ static int wrapped_rest(struct redact_stream *s, const char *in, size_t n, struc
 
 	while (p < n && (in[p] == ' ' || in[p] == '\t'))
 		p++;
+	if (p == 6 && p < n && !redact_marker_at(in + p, n - p)) {
+		/* curl --trace-ascii cuts a header line every 64 bytes: the whole data
+		 * of the next line is the rest of the value (Cookie lists have blanks) */
+		if (buf_append(out, in, p) < 0 ||
+		    redact_emit(s, RULE_WRAPPED_TOKEN, in + p, n - p, NULL, out) < 0)
+			return -ENOMEM;
+		s->wrap_cont = n >= WRAP_MIN;
+		return 0;
+	}
 	e = run_of(in, n, p, CC_B64 | CC_B64URL, ".~%");
 	if (e == p || redact_marker_at(in + p, n - p))
 		return STAGE_UNCHANGED;

@@ -546,6 +546,13 @@ static void test_redact__wrapped_values(void **state)
 	assert_has(out, "0081: <redacted:");
 	assert_has(out, "0099: Accept: */*\n");
 	free(out);
+	out = red("trace.txt",
+	          "0041: Cookie: a=fakeFAKEfake0050; sid=fakeFAKEfakeFAKEfakeFAKEfakeFAKE1\n"
+	          "0081: 234; csrf=fk0051tok\n"
+	          "0099: Accept: */*\n");
+	assert_redacted(out, "fk0051tok");
+	assert_has(out, "0099: Accept: */*\n");
+	free(out);
 }
 
 /* Credentials in member names become "redacted-XXXXXXXX"; plain names stay. */
