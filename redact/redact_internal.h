@@ -245,10 +245,12 @@ struct redact_stream {
 	bool b64_key_cont; /* the lines after a base64 private key that are base64 */
 	bool drop_line;    /* stage 3 removed the whole line (and its line break) */
 	enum member_format fmt;
-	bool wrap_cont;      /* a secret was replaced up to the end of a long line */
-	bool flag_pending;   /* a password flag ended the line: its value is next */
-	int xml_pending;     /* lines left in which an XML text value is a credential */
-	int xml_pending_cls; /* enum key_class of that value */
+	bool wrap_cont;       /* a secret was replaced up to the end of a long line */
+	bool flag_pending;    /* a password flag ended the line: its value is next */
+	int xml_pending;      /* lines left in which an XML text value is a credential */
+	int xml_pending_cls;  /* enum key_class of that value */
+	int name_pending;     /* lines in which a "value" key holds a named credential */
+	int name_pending_cls; /* enum key_class of that name */
 
 	/* a small direct-mapped cache of key classes */
 	struct {

@@ -871,6 +871,13 @@ static bool kv_classify(struct redact_stream *s, const struct kv *kv, char sep,
 		*ret_rule = RULE_QUERY_PARAM;
 		return true;
 	}
+	if (s->name_pending && redact_key_eq_ci(kv->key, kv->key_len, "value")) {
+		/* "name: DB_PASSWORD" then "value: …" (an env list pasted as text) */
+		*ret_cls = (enum key_class)s->name_pending_cls;
+		*ret_rule = RULE_NAMED_VALUE;
+		s->name_pending = 0;
+		return true;
+	}
 	cls = stream_key_class(s, kv->key, kv->key_len, kv->key_quoted || sep == '=');
 	if (cls == KEY_PLAIN || cls == KEY_REF)
 		return false;
@@ -1056,6 +1063,25 @@ static int kv_replace(struct redact_stream *s, const char *in, size_t i, int rul
 	return 0;
 }
 
+/* "name: DB_PASSWORD" / name="db_password": the "value" key on this line or the
+ * next holds a credential. */
+static void note_name(struct redact_stream *s, const char *in, size_t n, size_t i)
+{
+	size_t v = i + 1, ve;
+	enum key_class cls;
+
+	while (v < n && (in[v] == ' ' || in[v] == '\t' || in[v] == '"' || in[v] == '\''))
+		v++;
+	ve = v;
+	while (ve < n && cc_is((unsigned char)in[ve], CC_KEY))
+		ve++;
+	cls = redact_name_class(in + v, ve - v);
+	if (cls == KEY_SECRET || cls == KEY_AUTH || cls == KEY_CONTEXT) {
+		s->name_pending = 2;
+		s->name_pending_cls = cls;
+	}
+}
+
 /* In[i] is ':' or '='. Returns how many bytes were handled (copied or replaced),
  * 0 when nothing applies (the caller copies the byte). */
 static int kv_rule(struct redact_stream *s, const char *in, size_t n, size_t i,
@@ -1074,6 +1100,8 @@ static int kv_rule(struct redact_stream *s, const char *in, size_t n, size_t i,
 		return url_userinfo(s, in, n, i, out, ret_used); /* redis://:password@host */
 	if (!kv_key(in, i, sep, &kv))
 		return 0;
+	if (redact_key_eq_ci(kv.key, kv.key_len, "name"))
+		note_name(s, in, n, i);
 	if (sep == ':' && kv.key > in + 1 && kv.key[-1] == '/' && kv.key[-2] == '/')
 		return url_userinfo(s, in, n, i, out, ret_used);
 	if (!kv_classify(s, &kv, sep, &cls, &rule))
@@ -1488,6 +1516,26 @@ static size_t blanks_at(const char *in, size_t n, size_t i)
 	return k - i;
 }
 
+/* After IDENTIFIED: "BY", or "WITH plugin BY" / "WITH plugin AS": where the
+ * value starts. */
+static bool identified_by(const char *in, size_t n, size_t k, size_t *ret_v)
+{
+	size_t w;
+
+	if ((w = word_ci_at(in, n, k, "with"))) {
+		k += w + blanks_at(in, n, k + w);
+		while (k < n && cc_is((unsigned char)in[k], CC_KEY))
+			k++;
+		k += blanks_at(in, n, k);
+		if (!word_ci_at(in, n, k, "by") && !word_ci_at(in, n, k, "as"))
+			return false;
+	} else if (!word_ci_at(in, n, k, "by")) {
+		return false;
+	}
+	*ret_v = k + 2;
+	return true;
+}
+
 static size_t sql_password(const char *in, size_t n, size_t i, size_t *ret_vs)
 {
 	size_t v, w, b, ve;
@@ -1497,8 +1545,7 @@ static size_t sql_password(const char *in, size_t n, size_t i, size_t *ret_vs)
 	    ((in[i + 1] | 0x20) != 'd' && (in[i + 1] | 0x20) != 'a'))
 		return 0;
 	if ((w = word_ci_at(in, n, i, "identified")) && (b = blanks_at(in, n, i + w)) &&
-	    word_ci_at(in, n, i + w + b, "by")) {
-		v = i + w + b + 2;
+	    identified_by(in, n, i + w + b, &v)) {
 		v += blanks_at(in, n, v);
 		if ((w = word_ci_at(in, n, v, "password")))
 			v += w + blanks_at(in, n, v + w);
@@ -1936,6 +1983,8 @@ int stage_text(struct redact_stream *s, const char *in, size_t n, const struct p
 			s->b64_key_cont = false;
 	}
 	if (!pc->cont) {
+		if (s->name_pending)
+			s->name_pending--;
 		rc = line_pending(s, in, n, out);
 		if (rc != STAGE_UNCHANGED)
 			return rc;

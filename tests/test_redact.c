@@ -494,6 +494,11 @@ static const struct text_case {
 	{ "c.txt", "url redis://:fk-Rd-40@r.test:6379\n", "fk-Rd-40", "@r.test:6379" },
 	{ "c.txt", "sqlplus scott/fk-Or-41@orcl\n", "fk-Or-41", "scott/" },
 	{ "c.txt", "image: a/b@sha256:0123456789abcdef\n", NULL, "a/b@sha256:0123456789abcdef" },
+	{ "n.txt",
+	  "env:\n  - name: REDIS_PASS\n    value: \"fk-Nv-52\"\n  - name: A\n    value: k\n",
+	  "fk-Nv-52", "value: k" },
+	{ "sql.log", "ALTER USER x IDENTIFIED WITH mysql_native_password BY 'fk-Sql-53';\n",
+	  "fk-Sql-53", "mysql_native_password BY '" },
 	/* client configurations */
 	{ "config.json", "{\"auths\":{\"r\":{\"auth\":\"ZmFrZTpmay00NA==\"}}}\n",
 	  "ZmFrZTpmay00NA==", "\"auths\"" },
