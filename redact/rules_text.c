@@ -1111,6 +1111,11 @@ static int kv_rule(struct redact_stream *s, const char *in, size_t n, size_t i,
 	if (!val.quoted && cls == KEY_SECRET &&
 	    (rule == RULE_CREDENTIAL_KV || rule == RULE_QUERY_PARAM))
 		extend_value(s, in, n, i, &kv, &val);
+	/* keytool -storepass:env VAR / -storepass:file PATH name where the password is */
+	if (kv.dashes && sep == ':' &&
+	    (redact_key_eq_ci(in + val.vs, val.ve - val.vs, "env") ||
+	     redact_key_eq_ci(in + val.vs, val.ve - val.vs, "file")))
+		return 0;
 	val.to_eol = val.ve == n && pc->partial;
 	if (kv_value_stays(in, &kv, cls, rule, &val))
 		return 0;

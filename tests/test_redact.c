@@ -434,6 +434,7 @@ static const struct text_case {
 	{ "ps.txt", "nodetool -u j -pw fk-Nt-9 status\n", "fk-Nt-9", "status" },
 	{ "ps.txt", "redis-cli -h r -a fk-Rd-10 ping\n", "fk-Rd-10", "ping" },
 	{ "ps.txt", "keytool -list -storepass fk-Kt-11 -v\n", "fk-Kt-11", "-v" },
+	{ "ps.txt", "keytool -list -storepass:env KS_PW -v\n", NULL, "-storepass:env KS_PW" },
 	{ "ps.txt", "openssl pkcs12 -passout pass:fk-Os-12 -passin env:P\n", "fk-Os-12",
 	  "-passin env:P" },
 	{ "pod.yaml", "args:\n- --keystore-password\n- fk-Arg-13\n- --v\n", "fk-Arg-13", "- --v" },
