@@ -6,7 +6,9 @@
  *
  *   - "PRIVATE KEY-----" anywhere (any PEM private key, PGP key blocks);
  *   - base64 text that decodes to "-----BEGIN ... PRIVATE";
- *   - "ya29." access tokens, JWTs (eyJ….….), Google API keys, AWS key ids;
+ *   - "ya29." access tokens, JWTs (eyJ….….), Google API keys, AWS key ids,
+ *     GitHub (ghp_…, github_pat_…), Slack (xoxb-…), Stripe (sk_live_…) and
+ *     SendGrid (SG.….…) tokens;
  *   - Authorization / Proxy-Authorization / Cookie / Set-Cookie / x-api-key /
  *     apikey values that are not a marker ("Bearer <redacted:…>" is fine);
  *   - JSON members named password, token, secret, private_key, … whose string
@@ -353,6 +355,75 @@ static bool aws_access_key(const char *p, size_t n)
 	return false;
 }
 
+/* at p[i] a run of at least min characters of [A-Za-z0-9] (and extra) */
+static bool tok_run(const char *p, size_t n, size_t i, size_t min, const char *extra)
+{
+	size_t k = i;
+
+	while (k < n && (alnum(p[k]) || (extra && p[k] && strchr(extra, p[k]))))
+		k++;
+	return k - i >= min;
+}
+
+static bool one_of(char c, const char *set)
+{
+	return c && strchr(set, c);
+}
+
+/* the token that starts at p[b] is not inside a word */
+static bool starts_word(const char *p, size_t b)
+{
+	return b == 0 || !alnum(p[b - 1]);
+}
+
+/* At p[i] == '_': ghp_/gho_/ghu_/ghs_/ghr_, github_pat_, sk_live_/rk_live_. */
+static bool underscore_token(const char *p, size_t n, size_t i)
+{
+	if (i >= 3 && p[i - 3] == 'g' && p[i - 2] == 'h' && one_of(p[i - 1], "pousr") &&
+	    starts_word(p, i - 3) && tok_run(p, n, i + 1, 36, NULL))
+		return true;
+	if (i >= 10 && memcmp(p + i - 10, "github_pat", 10) == 0 && starts_word(p, i - 10) &&
+	    tok_run(p, n, i + 1, 40, "_"))
+		return true;
+	return i >= 2 && (p[i - 2] == 's' || p[i - 2] == 'r') && p[i - 1] == 'k' &&
+	       starts_word(p, i - 2) && n - i > 6 && memcmp(p + i + 1, "live_", 5) == 0 &&
+	       tok_run(p, n, i + 6, 16, NULL);
+}
+
+/* GitHub, Slack (xoxb-…), Stripe (sk_live_…) and SendGrid (SG.….…) tokens: one
+ * pass over the line, looking at '_', '-' and '.' */
+static bool vendor_token(const char *p, size_t n)
+{
+	for (size_t i = 2; i < n; i++) {
+		switch (p[i]) {
+		case '_':
+			if (underscore_token(p, n, i))
+				return true;
+			break;
+		case '-':
+			if (i >= 4 && memcmp(p + i - 4, "xox", 3) == 0 &&
+			    one_of(p[i - 1], "bpaosr") && starts_word(p, i - 4) &&
+			    tok_run(p, n, i + 1, 20, "-"))
+				return true;
+			break;
+		case '.':
+			if (p[i - 2] == 'S' && p[i - 1] == 'G' && starts_word(p, i - 2)) {
+				size_t k = i + 1;
+
+				while (k < n && (alnum(p[k]) || p[k] == '-' || p[k] == '_'))
+					k++;
+				if (k - i - 1 >= 20 && k < n && p[k] == '.' &&
+				    tok_run(p, n, k + 1, 40, "-_"))
+					return true;
+			}
+			break;
+		default:
+			break;
+		}
+	}
+	return false;
+}
+
 /* The never-list, in the order the kinds are reported. */
 static const struct {
 	const char *kind;
@@ -364,6 +435,7 @@ static const struct {
 	{ "base64 PEM private key", b64_pem_private_key },
 	{ "Google API key", google_api_key },
 	{ "AWS access key id", aws_access_key },
+	{ "vendor token (GitHub, Slack, Stripe, SendGrid)", vendor_token },
 	{ "credential header value", header_values },
 	{ "credential JSON member", json_members },
 };

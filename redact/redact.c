@@ -39,6 +39,19 @@ const struct rule_def redact_builtin_rules[RULE__BUILTIN_MAX] = {
 	[RULE_BASE64_SA_JSON] = { "base64-service-account-json", "value-shape" },
 	[RULE_HIGH_ENTROPY] = { "high-entropy-in-credential-context", "context" },
 	[RULE_LONG_TOKEN] = { "over-long-token", "limit" },
+	[RULE_NAMED_VALUE] = { "named-credential-value", "structural" },
+	[RULE_CMDLINE_PASSWORD] = { "command-line-password", "context" },
+	[RULE_SQL_PASSWORD] = { "sql-password", "context" },
+	[RULE_FILE_FORMAT] = { "credential-file-format", "structural" },
+	[RULE_XML_ELEMENT] = { "xml-credential-element", "structural" },
+	[RULE_JWK_PRIVATE] = { "jwk-private-member", "structural" },
+	[RULE_GITHUB_TOKEN] = { "github-token", "value-shape" },
+	[RULE_SLACK_TOKEN] = { "slack-token", "value-shape" },
+	[RULE_SLACK_WEBHOOK] = { "slack-webhook-path", "value-shape" },
+	[RULE_STRIPE_KEY] = { "stripe-secret-key", "value-shape" },
+	[RULE_SENDGRID_KEY] = { "sendgrid-api-key", "value-shape" },
+	[RULE_WRAPPED_TOKEN] = { "wrapped-token-continuation", "value-shape" },
+	[RULE_MEMBER_NAME] = { "credential-in-member-name", "name" },
 	[RULE_CERT_DROPPED] = { "certificate-dropped", "pseudonym" },
 	[RULE_PSEUDO_IP] = { "pseudonym-ip", "pseudonym" },
 	[RULE_PSEUDO_HOST] = { "pseudonym-host", "pseudonym" },
@@ -373,20 +386,40 @@ json_t *redactor_report_json(const struct redactor *r)
 	return doc;
 }
 
-char *redact_member_name(struct redactor *r, const char *member)
+/* The output name of a member: credentials in its path components replaced, then
+ * pseudonymized when asked. */
+static char *member_name(struct redactor *r, const char *member, unsigned *ret_hits)
 {
-	struct buf out = BUF_INIT;
+	struct buf clean = BUF_INIT, out = BUF_INIT;
+	int rc;
 
+	*ret_hits = 0;
 	if (!member)
 		return NULL;
-	if (!r || !r->pseudo)
+	if (!r)
 		return strdup(member);
+	buf_init(&clean, 1u << 16);
+	rc = redact_name_secrets(r, member, strlen(member), &clean, ret_hits);
+	if (rc == 0 && !r->pseudo) {
+		rc = buf_putc(&clean, '\0');
+		return rc < 0 ? (buf_release(&clean), NULL) : buf_detach(&clean, NULL);
+	}
 	buf_init(&out, 1u << 16);
-	if (pseudo_string(r, member, strlen(member), &out) < 0 || buf_putc(&out, '\0') < 0) {
+	if (rc < 0 || pseudo_string(r, clean.data ? clean.data : "", clean.len, &out) < 0 ||
+	    buf_putc(&out, '\0') < 0) {
+		buf_release(&clean);
 		buf_release(&out);
 		return NULL;
 	}
+	buf_release(&clean);
 	return buf_detach(&out, NULL);
+}
+
+char *redact_member_name(struct redactor *r, const char *member)
+{
+	unsigned hits;
+
+	return member_name(r, member, &hits);
 }
 
 /* ---- streams ------------------------------------------------------------------------ */
@@ -394,6 +427,7 @@ char *redact_member_name(struct redactor *r, const char *member)
 int redact_stream_begin(struct redactor *r, const char *member, struct redact_stream **ret)
 {
 	struct redact_stream *s;
+	unsigned name_hits = 0;
 
 	if (!r || !ret)
 		return -EINVAL;
@@ -403,8 +437,9 @@ int redact_stream_begin(struct redactor *r, const char *member, struct redact_st
 	s->r = r;
 	s->dry_run = r->opts.dry_run;
 	s->member = strdup(member ? member : "");
-	s->out_member = redact_member_name(r, member ? member : "");
+	s->out_member = member_name(r, member ? member : "", &name_hits);
 	s->counts = calloc(r->n_rules, sizeof(*s->counts));
+	s->fmt = redact_member_format(s->member ? s->member : "");
 	s->json = json_state_new();
 	s->yaml = yaml_state_new();
 	if (!s->member || !s->out_member || !s->counts || !s->json || !s->yaml) {
@@ -421,6 +456,8 @@ int redact_stream_begin(struct redactor *r, const char *member, struct redact_st
 	buf_init(&s->a, 0);
 	buf_init(&s->b, 0);
 	buf_init(&s->pem_prefix, 4096);
+	while (name_hits--)
+		redact_fire(s, RULE_MEMBER_NAME);
 	*ret = s;
 	return 0;
 }

@@ -62,6 +62,19 @@ enum rule_id {
 	RULE_BASE64_SA_JSON,
 	RULE_HIGH_ENTROPY,
 	RULE_LONG_TOKEN,
+	RULE_NAMED_VALUE,      /* {"name": "DB_PASSWORD", "value": "…"}: env, KVM, HAR */
+	RULE_CMDLINE_PASSWORD, /* -storepass V, -pw V, mysql -pV, -passout pass:V */
+	RULE_SQL_PASSWORD,     /* IDENTIFIED BY '…', PASSWORD '…' */
+	RULE_FILE_FORMAT,      /* .netrc, .pgpass, jmxremote.password */
+	RULE_XML_ELEMENT,      /* <Password>…</Password>, <Header name="Authorization"> */
+	RULE_JWK_PRIVATE,      /* d, p, q, dp, dq, qi, k of a JWK */
+	RULE_GITHUB_TOKEN,
+	RULE_SLACK_TOKEN,
+	RULE_SLACK_WEBHOOK,
+	RULE_STRIPE_KEY,
+	RULE_SENDGRID_KEY,
+	RULE_WRAPPED_TOKEN, /* the rest of a secret wrapped onto the next line */
+	RULE_MEMBER_NAME,   /* a credential in a member (file or folder) name */
 	RULE_CERT_DROPPED,
 	RULE_PSEUDO_IP,
 	RULE_PSEUDO_HOST,
@@ -101,6 +114,29 @@ bool redact_high_entropy(const char *v, size_t n);
 /* A value that need not be redacted even under a credential key: empty, a
  * marker, null/true/false, "-", a shell variable reference. */
 bool redact_value_is_harmless(const char *v, size_t n);
+/* A value under a credential-context key (KEY_CONTEXT) that is a secret: random
+ * looking, or a "user:password" pair. */
+bool redact_context_value(const char *v, size_t n);
+/* The class of a key given as a value ({"name": "DB_PASSWORD", "value": …},
+ * <Entry name="db_password">): the key vocabulary of redact_key_class(). */
+enum key_class redact_name_class(const char *name, size_t len);
+/* A JWK private member name (d, p, q, dp, dq, qi, k). */
+bool redact_jwk_private_member(const char *key, size_t len);
+
+/* Member names: credentials in path components ("token=ghp_…", "password-Hunter2")
+ * become "redacted-XXXXXXXX"; *ret_hits counts them (rules_text.c). */
+int redact_name_secrets(struct redactor *r, const char *in, size_t n, struct buf *out,
+                        unsigned *ret_hits);
+
+/* What a member is, by its name: formats with their own credential lines. */
+enum member_format {
+	FMT_NONE = 0,
+	FMT_NETRC,
+	FMT_PGPASS,
+	FMT_JMXPASS,
+	FMT_PROPERTIES, /* .properties, .env, .ini, .conf, .cfg, .cnf: values to the end */
+};
+enum member_format redact_member_format(const char *member);
 
 /* ---- user rules (userrules.c) ------------------------------------------------ */
 
@@ -208,6 +244,13 @@ struct redact_stream {
 	bool eol_redact;
 	bool b64_key_cont; /* the lines after a base64 private key that are base64 */
 	bool drop_line;    /* stage 3 removed the whole line (and its line break) */
+	enum member_format fmt;
+	bool wrap_cont;       /* a secret was replaced up to the end of a long line */
+	bool flag_pending;    /* a password flag ended the line: its value is next */
+	int xml_pending;      /* lines left in which an XML text value is a credential */
+	int xml_pending_cls;  /* enum key_class of that value */
+	int name_pending;     /* lines in which a "value" key holds a named credential */
+	int name_pending_cls; /* enum key_class of that name */
 
 	/* a small direct-mapped cache of key classes */
 	struct {
@@ -261,6 +304,17 @@ int stage_text(struct redact_stream *s, const char *in, size_t n, const struct p
                struct buf *out);
 int stage_user(struct redact_stream *s, const char *in, size_t n, struct buf *out);
 int stage_pseudo(struct redact_stream *s, const char *in, size_t n, struct buf *out);
+
+/* rules_format.c: netrc / pgpass / jmxremote lines and XML text on a later line
+ * (the whole line, or STAGE_UNCHANGED); an XML element's credential text at in[i]
+ * == '<' (the bytes handled, 0 if none; *ret_err < 0 on failure); a vendor token
+ * (GitHub, Slack, Stripe, SendGrid) at in[i] (its length and rule, 0 if none). */
+int stage_format_line(struct redact_stream *s, const char *in, size_t n, struct buf *out);
+size_t redact_xml_element(struct redact_stream *s, const char *in, size_t n, size_t i,
+                          struct buf *out, int *ret_err);
+size_t redact_vendor_shape(const char *in, size_t n, size_t i, int *ret_rule);
+/* rules_text.c: a token shape (JWT, ya29., AIza…, AKIA…) at in[i] of a member name. */
+size_t redact_name_shape(struct redactor *r, const char *in, size_t n, size_t i);
 
 struct json_state *json_state_new(void);
 void json_state_free(struct json_state *j);

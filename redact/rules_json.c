@@ -31,6 +31,10 @@ enum jst {
 #define JF_SEEN_API 0x01
 #define JF_SEEN_KIND 0x02
 #define JF_KIND_SECRET 0x04
+/* "name": names a credential: the "value" member beside it is one */
+#define JF_NAME_SECRET 0x08
+#define JF_NAME_AUTH 0x10
+#define JF_NAME_CONTEXT 0x20
 
 struct jlevel {
 	char type; /* 'o' or 'a' */
@@ -53,8 +57,8 @@ struct json_state {
 	bool str_auth;        /* keep the scheme word */
 	bool str_dropping;    /* the value was replaced in an earlier piece */
 	size_t str_out;       /* where the content starts in out */
-	int cap_what;         /* 1 kind, 2 apiVersion */
-	char cap[16];
+	int cap_what;         /* 1 kind, 2 apiVersion, 3 name */
+	char cap[REDACT_KEY_MAX];
 	size_t cap_len;
 	int scalar_rule;
 	size_t scalar_out;
@@ -132,6 +136,21 @@ static int value_rule(struct redact_stream *s, struct json_state *j, bool *ret_c
 	u = user_path_rule(s, j);
 	if (u >= 0)
 		return u;
+	if (key_is(l, "value")) {
+		/* {"name": "DB_PASSWORD", "value": …}; HAR cookies: every value */
+		if (l->flags & (JF_NAME_SECRET | JF_NAME_AUTH | JF_NAME_CONTEXT)) {
+			*ret_auth = (l->flags & JF_NAME_AUTH) != 0;
+			*ret_cond = !(l->flags & (JF_NAME_SECRET | JF_NAME_AUTH));
+			return RULE_NAMED_VALUE;
+		}
+		if (j->depth >= 3 && j->lv[j->depth - 1].type == 'a' &&
+		    key_is(&j->lv[j->depth - 2], "cookies"))
+			return RULE_NAMED_VALUE;
+	}
+	if (redact_jwk_private_member(l->key, l->key_len)) {
+		*ret_cond = true;
+		return RULE_JWK_PRIVATE;
+	}
 	cls = stream_key_class(s, l->key, l->key_len, true);
 	switch (cls) {
 	case KEY_AUTH:
@@ -195,7 +214,7 @@ static int replace_tail(struct redact_stream *s, struct buf *out, size_t from, i
 
 	if (n == 0 || redact_marker_at(v, n) == n)
 		return 0;
-	if (cond && !redact_high_entropy(v, n))
+	if (cond && !redact_context_value(v, n))
 		return 0;
 	if (auth) {
 		size_t w = 0;
@@ -257,6 +276,20 @@ static int end_string(struct redact_stream *s, struct json_state *j, struct lazy
 			l->flags |= JF_KIND_SECRET;
 	} else if (j->cap_what == 2) {
 		l->flags |= JF_SEEN_API;
+	} else if (j->cap_what == 3 && j->cap_len < sizeof(j->cap)) {
+		switch (redact_name_class(j->cap, j->cap_len)) {
+		case KEY_SECRET:
+			l->flags |= JF_NAME_SECRET;
+			break;
+		case KEY_AUTH:
+			l->flags |= JF_NAME_AUTH;
+			break;
+		case KEY_CONTEXT:
+			l->flags |= JF_NAME_CONTEXT;
+			break;
+		default:
+			break;
+		}
 	}
 	j->cap_what = 0;
 	if (j->str_rule >= 0 && !j->str_dropping) {
@@ -293,6 +326,8 @@ static int start_string(struct redact_stream *s, struct json_state *j, bool key,
 		j->cap_what = 1, j->cap_len = 0;
 	else if (l->type == 'o' && key_is(l, "apiVersion"))
 		j->cap_what = 2, j->cap_len = 0;
+	else if (l->type == 'o' && key_is(l, "name"))
+		j->cap_what = 3, j->cap_len = 0;
 	if (j->str_rule >= 0) {
 		int rc = flush(z, i + 1);
 

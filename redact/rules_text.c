@@ -127,6 +127,26 @@ static const struct word secret_exact[] = {
 	W("x-amz-signature"),
 	W("x-amz-security-token"),
 	W("x-amz-credential"),
+	W("pass"),
+	W("pw"),
+	W("consumerkey"),
+	W("consumer_key"),
+	W("consumersecret"),
+	W("consumer_secret"),
+	W("cookiesecret"),
+	W("cookie_secret"),
+	W("sharedsecret"),
+	W("jwtsecret"),
+	W("webhooksecret"),
+	W("signingsecret"),
+	W("hmacsecret"),
+	W("appsecret"),
+	W("storepass"),
+	W("keypass"),
+	W("srcstorepass"),
+	W("deststorepass"),
+	W("srckeypass"),
+	W("destkeypass"),
 	{ NULL, 0 },
 };
 
@@ -147,10 +167,14 @@ static const struct word ref_suffixes[] = {
 	W("policy"), W("id"),          { NULL, 0 },
 };
 
+/* NAME ends in one of these (DB_PASS, MYSQL_PWD, keystore-password, keyPassphrase):
+ * the value is a credential, in YAML, JSON, XML, env, properties and flags alike */
 static const struct word secret_suffixes[] = {
-	W("password"), W("passwd"),     W("encryptionkey"), W("secretkey"),
-	W("_secret"),  W("-secret"),    W("token"),         W("apikey"),
-	W("api_key"),  W("privatekey"), W("private_key"),   { NULL, 0 },
+	W("password"),    W("passwd"),     W("encryptionkey"), W("secretkey"), W("_secret"),
+	W("-secret"),     W("token"),      W("apikey"),        W("api_key"),   W("privatekey"),
+	W("private_key"), W("_pass"),      W("-pass"),         W("_pwd"),      W("-pwd"),
+	W("_pw"),         W("passphrase"), W("storepass"),     W("keypass"),   W("secret_key"),
+	W("-secret-key"), { NULL, 0 },
 };
 
 static const struct word context_words[] = {
@@ -262,12 +286,22 @@ enum key_class redact_key_class(const char *key, size_t len, bool json)
 		return KEY_SECRET;
 	if (header_name_low(low, len))
 		return KEY_SECRET;
-	if (json && len == 6 && memcmp(low, "secret", 6) == 0)
+	/* JSON "secret"; docker's config.json "auth" (base64 of user:password) */
+	if (json && ((len == 6 && memcmp(low, "secret", 6) == 0) ||
+	             (len == 4 && memcmp(low, "auth", 4) == 0)))
 		return KEY_SECRET;
 	if (w_ends(last, last_len, ref_suffixes))
 		return KEY_REF;
 	if (w_ends(last, last_len, secret_suffixes))
 		return KEY_SECRET;
+	if (last != low) {
+		/* "backend.api.key", "smtp.auth.pass": the segments read as one name */
+		for (size_t i = 0; i < len; i++)
+			if (low[i] == '.')
+				low[i] = '_';
+		if (w_ends(low, len, secret_suffixes))
+			return KEY_SECRET;
+	}
 	if (w_eq(last, last_len, plain_exact))
 		return KEY_PLAIN;
 	if (w_contains(last, last_len, context_words))
@@ -340,6 +374,75 @@ bool redact_value_is_harmless(const char *v, size_t n)
 		return true;
 	}
 	return false;
+}
+
+/* "user:password" (no blanks, not a URL, not host:port) */
+static bool user_pass_pair(const char *v, size_t n)
+{
+	const char *c = memchr(v, ':', n);
+	size_t k, digits = 0;
+
+	if (!c || c == v || (size_t)(c - v) + 1 >= n)
+		return false;
+	if ((size_t)(c - v) + 2 < n && c[1] == '/' && c[2] == '/')
+		return false;
+	for (k = 0; k < n; k++)
+		if (v[k] == ' ' || v[k] == '\t' || v[k] == '{' || v[k] == '$')
+			return false;
+	for (k = (size_t)(c - v) + 1; k < n; k++)
+		digits += v[k] >= '0' && v[k] <= '9';
+	return digits != n - (size_t)(c - v) - 1;
+}
+
+bool redact_context_value(const char *v, size_t n)
+{
+	return redact_high_entropy(v, n) || user_pass_pair(v, n);
+}
+
+enum key_class redact_name_class(const char *name, size_t len)
+{
+	enum key_class cls = redact_key_class(name, len, true);
+
+	/* "secret" as a name is a credential's name, as in JSON */
+	return cls == KEY_REF ? KEY_PLAIN : cls;
+}
+
+bool redact_jwk_private_member(const char *key, size_t len)
+{
+	if (len == 1)
+		return key[0] == 'd' || key[0] == 'p' || key[0] == 'q' || key[0] == 'k';
+	return len == 2 && ((key[0] == 'd' && (key[1] == 'p' || key[1] == 'q')) ||
+	                    (key[0] == 'q' && key[1] == 'i'));
+}
+
+static bool name_ends(const char *name, size_t n, const char *suffix)
+{
+	size_t m = strlen(suffix);
+
+	return n >= m && strncasecmp(name + n - m, suffix, m) == 0;
+}
+
+enum member_format redact_member_format(const char *member)
+{
+	const char *base = strrchr(member, '/');
+	size_t n;
+
+	base = base ? base + 1 : member;
+	n = strlen(base);
+	if (strcasecmp(base, ".netrc") == 0 || strcasecmp(base, "_netrc") == 0 ||
+	    strcasecmp(base, "netrc") == 0)
+		return FMT_NETRC;
+	if (strcasecmp(base, ".pgpass") == 0 || strcasecmp(base, "pgpass") == 0 ||
+	    strcasecmp(base, "pgpass.conf") == 0)
+		return FMT_PGPASS;
+	if (strncasecmp(base, "jmxremote", 9) == 0 &&
+	    (name_ends(base, n, ".password") || name_ends(base, n, ".password.template")))
+		return FMT_JMXPASS;
+	if (name_ends(base, n, ".properties") || name_ends(base, n, ".env") ||
+	    strcasecmp(base, ".env") == 0 || name_ends(base, n, ".ini") ||
+	    name_ends(base, n, ".conf") || name_ends(base, n, ".cfg") || name_ends(base, n, ".cnf"))
+		return FMT_PROPERTIES;
+	return FMT_NONE;
 }
 
 bool redact_high_entropy(const char *v, size_t n)
@@ -626,6 +729,20 @@ static bool kv_key(const char *in, size_t i, char sep, struct kv *kv)
 		if (b > 0 && in[b - 1] == '\\')
 			b--;
 	}
+	/* "%3Faccess_token", "\u0026access_token": an encoded '?' or '&' before */
+	if (!kv->key_quoted && b > 0 && in[b - 1] == '%' && kv->key_len > 2 &&
+	    cc_is((unsigned char)kv->key[0], CC_HEX) && cc_is((unsigned char)kv->key[1], CC_HEX)) {
+		kv->query = true;
+		kv->key += 2;
+		kv->key_len -= 2;
+	} else if (!kv->key_quoted && b > 0 && in[b - 1] == '\\' && kv->key_len > 5 &&
+	           kv->key[0] == 'u' && memcmp(kv->key + 1, "00", 2) == 0 &&
+	           cc_is((unsigned char)kv->key[3], CC_HEX) &&
+	           cc_is((unsigned char)kv->key[4], CC_HEX)) {
+		kv->query = true;
+		kv->key += 5;
+		kv->key_len -= 5;
+	}
 	if (b > 0 && (in[b - 1] == '?' || in[b - 1] == '&' || in[b - 1] == ';'))
 		kv->query = sep == '=';
 	if (!kv->key_quoted && b > 0 && (in[b - 1] == '\'' || in[b - 1] == '"'))
@@ -659,7 +776,8 @@ static const char *const query_names[] = {
 /* End of an unquoted value starting at v. */
 static size_t value_end(const char *in, size_t n, size_t v)
 {
-	while (v < n && !cc_is((unsigned char)in[v], CC_DELIM))
+	while (v < n && !cc_is((unsigned char)in[v], CC_DELIM) &&
+	       !(in[v] == '\\' && v + 1 < n && (in[v + 1] == 'u' || in[v + 1] == '"')))
 		v++;
 	return v;
 }
@@ -687,6 +805,17 @@ static size_t quoted_end(const char *in, size_t n, size_t v, bool escaped_quote)
 			return i;
 	}
 	return n;
+}
+
+static bool header_name_low_ci(const char *key, size_t len)
+{
+	char low[REDACT_KEY_MAX];
+
+	if (len >= sizeof(low))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		low[i] = key[i] >= 'A' && key[i] <= 'Z' ? (char)(key[i] + 32) : key[i];
+	return header_name_low(low, len);
 }
 
 /* Is a header name's value in the rest of this line? */
@@ -740,6 +869,13 @@ static bool kv_classify(struct redact_stream *s, const struct kv *kv, char sep,
 	if (kv->query && in_list(kv->key, kv->key_len, query_names)) {
 		*ret_cls = KEY_SECRET;
 		*ret_rule = RULE_QUERY_PARAM;
+		return true;
+	}
+	if (s->name_pending && redact_key_eq_ci(kv->key, kv->key_len, "value")) {
+		/* "name: DB_PASSWORD" then "value: …" (an env list pasted as text) */
+		*ret_cls = (enum key_class)s->name_pending_cls;
+		*ret_rule = RULE_NAMED_VALUE;
+		s->name_pending = 0;
 		return true;
 	}
 	cls = stream_key_class(s, kv->key, kv->key_len, kv->key_quoted || sep == '=');
@@ -800,6 +936,19 @@ static bool kv_value_at(const char *in, size_t n, size_t i, const struct kv *kv,
 	if (ret->quoted) {
 		ret->vs = v + 1;
 		ret->ve = quoted_end(in, n, v, esc);
+	} else if (in[v] == '[' && in[i] == ':' && n - v > 10 &&
+	           memcmp(in + v, "[]string{\"", 10) == 0) {
+		/* Go's %#v: http.Header{"Authorization":[]string{"Bearer …"}} */
+		const char *q = memchr(in + v + 10, '"', n - v - 10);
+
+		ret->vs = v + 10;
+		ret->ve = q ? (size_t)(q - in) : n;
+	} else if (in[v] == '[' && rule == RULE_HTTP_HEADER && in[i] == ':') {
+		/* a Go header map: map[Authorization:[Bearer …]] */
+		const char *q = memchr(in + v, ']', n - v);
+
+		ret->vs = v + 1;
+		ret->ve = q ? (size_t)(q - in) : n;
 	} else if (in[v] == '{' || in[v] == '[') {
 		return false;
 	} else if (rule == RULE_HTTP_HEADER && in[i] == ':') {
@@ -820,7 +969,7 @@ static bool kv_value_stays(const char *in, const struct kv *kv, enum key_class c
 {
 	size_t len = val->ve - val->vs;
 
-	if (cls == KEY_CONTEXT && (val->to_eol || !redact_high_entropy(in + val->vs, len)))
+	if (cls == KEY_CONTEXT && (val->to_eol || !redact_context_value(in + val->vs, len)))
 		return true;
 	if (len == 0 || redact_marker_at(in + val->vs, len) == len)
 		return true;
@@ -847,6 +996,51 @@ static bool skip_auth_scheme(const char *in, struct kv_value *val)
 	return true;
 }
 
+/* Does the line start with the key (blanks or "export " before it)? */
+static bool key_starts_line(const char *in, const struct kv *kv)
+{
+	size_t k = (size_t)(kv->key - in);
+
+	while (k > 0 && in[k - 1] == '-')
+		k--;
+	if (k >= 7 && memcmp(in + k - 7, "export ", 7) == 0)
+		k -= 7;
+	while (k > 0 && (in[k - 1] == ' ' || in[k - 1] == '\t'))
+		k--;
+	return k == 0;
+}
+
+/* A plain value of a credential key that has blanks: "db.password = two words" in
+ * a properties / env / ini file or a "key = value" / "key: value" line (to the end
+ * of the line); "Password=two words;" in a connection string (to the ';'). */
+static void extend_value(struct redact_stream *s, const char *in, size_t n, size_t i,
+                         const struct kv *kv, struct kv_value *val)
+{
+	size_t ks = (size_t)(kv->key - in), ve = val->ve;
+	bool spaced = (i > 0 && (in[i - 1] == ' ' || in[i - 1] == '\t')) ||
+	              (i + 1 < n && (in[i + 1] == ' ' || in[i + 1] == '\t'));
+	const char *semi;
+
+	if (ve >= n || (in[ve] != ' ' && in[ve] != '\t'))
+		return;
+	if (key_starts_line(in, kv) && !kv->dashes &&
+	    (s->fmt == FMT_PROPERTIES || spaced || in[i] == ':')) {
+		ve = n;
+		while (ve > val->vs &&
+		       (in[ve - 1] == ' ' || in[ve - 1] == '\t' || in[ve - 1] == '\r'))
+			ve--;
+		val->ve = ve;
+		return;
+	}
+	semi = memchr(in + ve, ';', n - ve);
+	if (!semi || semi - (in + ve) > 128 || !(ks > 0 && in[ks - 1] == ';'))
+		return;
+	for (const char *p = in + ve; p < semi; p++)
+		if (*p == '=' || *p == '"' || *p == '\'' || *p == '&' || *p == '\t')
+			return;
+	val->ve = (size_t)(semi - in);
+}
+
 /* Copy the key and separator, replace the value. */
 static int kv_replace(struct redact_stream *s, const char *in, size_t i, int rule,
                       const struct kv_value *val, struct buf *out, size_t *ret_used)
@@ -869,6 +1063,25 @@ static int kv_replace(struct redact_stream *s, const char *in, size_t i, int rul
 	return 0;
 }
 
+/* "name: DB_PASSWORD" / name="db_password": the "value" key on this line or the
+ * next holds a credential. */
+static void note_name(struct redact_stream *s, const char *in, size_t n, size_t i)
+{
+	size_t v = i + 1, ve;
+	enum key_class cls;
+
+	while (v < n && (in[v] == ' ' || in[v] == '\t' || in[v] == '"' || in[v] == '\''))
+		v++;
+	ve = v;
+	while (ve < n && cc_is((unsigned char)in[ve], CC_KEY))
+		ve++;
+	cls = redact_name_class(in + v, ve - v);
+	if (cls == KEY_SECRET || cls == KEY_AUTH || cls == KEY_CONTEXT) {
+		s->name_pending = 2;
+		s->name_pending_cls = cls;
+	}
+}
+
 /* In[i] is ':' or '='. Returns how many bytes were handled (copied or replaced),
  * 0 when nothing applies (the caller copies the byte). */
 static int kv_rule(struct redact_stream *s, const char *in, size_t n, size_t i,
@@ -883,13 +1096,25 @@ static int kv_rule(struct redact_stream *s, const char *in, size_t n, size_t i,
 	*ret_used = 0;
 	if (sep == ':' && s->kv_skip && i + 1 == s->kv_skip)
 		return 0;
+	if (sep == ':' && i >= 2 && in[i - 1] == '/' && in[i - 2] == '/')
+		return url_userinfo(s, in, n, i, out, ret_used); /* redis://:password@host */
 	if (!kv_key(in, i, sep, &kv))
 		return 0;
+	if (redact_key_eq_ci(kv.key, kv.key_len, "name"))
+		note_name(s, in, n, i);
 	if (sep == ':' && kv.key > in + 1 && kv.key[-1] == '/' && kv.key[-2] == '/')
 		return url_userinfo(s, in, n, i, out, ret_used);
 	if (!kv_classify(s, &kv, sep, &cls, &rule))
 		return 0;
 	if (!kv_value_at(in, n, i, &kv, rule, &val))
+		return 0;
+	if (!val.quoted && cls == KEY_SECRET &&
+	    (rule == RULE_CREDENTIAL_KV || rule == RULE_QUERY_PARAM))
+		extend_value(s, in, n, i, &kv, &val);
+	/* keytool -storepass:env VAR / -storepass:file PATH name where the password is */
+	if (kv.dashes && sep == ':' &&
+	    (redact_key_eq_ci(in + val.vs, val.ve - val.vs, "env") ||
+	     redact_key_eq_ci(in + val.vs, val.ve - val.vs, "file")))
 		return 0;
 	val.to_eol = val.ve == n && pc->partial;
 	if (kv_value_stays(in, &kv, cls, rule, &val))
@@ -962,6 +1187,22 @@ static size_t shape_jwt(const char *in, size_t n, size_t i, int *ret_rule)
 			if (e2 - e > 2 && e2 < n && in[e2] == '.') {
 				*ret_rule = RULE_JWT;
 				return run_of(in, n, e2 + 1, CC_B64URL, NULL) - i;
+			}
+			if (e2 == n) {
+				/* header and part of the payload: cut by a line break */
+				*ret_rule = RULE_JWT;
+				return n - i;
+			}
+		}
+		if (e == n && e - i >= 16) {
+			/* a JWT header cut by a line break: {"alg" / {"typ" / {"kid" */
+			unsigned char dec[48];
+			size_t d = base64_decode_prefix(in + i, e - i, dec, sizeof(dec));
+
+			if (mem_has(dec, d, "\"alg\"") || mem_has(dec, d, "\"typ\"") ||
+			    mem_has(dec, d, "\"kid\"")) {
+				*ret_rule = RULE_JWT;
+				return n - i;
 			}
 		}
 	}
@@ -1044,6 +1285,24 @@ static size_t shape_at(struct redact_stream *s, const char *in, size_t n, size_t
 	case 'L':
 		return shape_b64_pem(s, in, n, i, ret_rule, ret_label);
 	default:
+		return redact_vendor_shape(in, n, i, ret_rule);
+	}
+}
+
+size_t redact_name_shape(struct redactor *r, const char *in, size_t n, size_t i)
+{
+	int rule;
+
+	(void)r;
+	switch (in[i]) {
+	case 'y':
+		return shape_gcp_token(in, n, i, &rule);
+	case 'e':
+		return shape_jwt(in, n, i, &rule);
+	case 'A':
+		return shape_google_api_key(in, n, i, &rule) ? shape_google_api_key(in, n, i, &rule)
+		                                             : shape_aws_key(in, n, i, &rule);
+	default:
 		return 0;
 	}
 }
@@ -1054,42 +1313,305 @@ static const char *const cli_flags[] = {
 	"auth-token",   NULL,
 };
 
-/* "--password VALUE", "-u user:password" */
-static size_t cli_flag(const char *in, size_t n, size_t i, size_t *ret_vs)
+/* single-dash password flags: keytool, nodetool, openssl (-pass*: "pass:VALUE") */
+static const char *const dash_flags[] = {
+	"pw",         "storepass",   "srcstorepass", "deststorepass", "keypass",
+	"srckeypass", "destkeypass", "password",     "passwd",        "pass",
+	"passin",     "passout",     NULL,
+};
+
+/* tools whose one-letter flag takes the password: mysql -pVALUE, cqlsh -p VALUE */
+static const struct {
+	const char *tool;
+	char flag;
+	bool glued;
+} tool_flags[] = {
+	{ "mysql", 'p', true },         { "mariadb", 'p', true },
+	{ "cqlsh", 'p', false },        { "sshpass", 'p', false },
+	{ "redis-cli", 'a', false },    { "docker login", 'p', false },
+	{ "podman login", 'p', false }, { "oc login", 'p', false },
+	{ "mongosh", 'p', false },      { NULL, 0, false },
+};
+
+struct flag_value {
+	size_t vs, len;
+	int rule;
+	bool pending; /* the flag ends the line: its value is on the next one */
+};
+
+/* "-u user:password", "--user user:password" */
+static bool cli_user(const char *in, size_t n, size_t i, struct flag_value *fv)
 {
-	size_t b = i + 2, e;
+	size_t e, b;
+	const char *colon;
 
-	if (n - i > 4 && boundary_before(in, i, CC_KEY) &&
-	    ((in[i + 1] == 'u' && in[i + 2] == ' ') ||
-	     (n - i > 8 && memcmp(in + i, "--user ", 7) == 0))) {
-		const char *colon;
+	if (!(n - i > 4 && boundary_before(in, i, CC_KEY) &&
+	      ((in[i + 1] == 'u' && in[i + 2] == ' ') ||
+	       (n - i > 8 && memcmp(in + i, "--user ", 7) == 0))))
+		return false;
+	e = in[i + 1] == 'u' ? i + 3 : i + 7;
+	while (e < n && in[e] == ' ')
+		e++;
+	if (e < n && (in[e] == '\'' || in[e] == '"'))
+		e++;
+	b = value_end(in, n, e);
+	colon = memchr(in + e, ':', b - e);
+	if (!colon || (size_t)(colon + 1 - in) >= b)
+		return false;
+	fv->vs = (size_t)(colon + 1 - in);
+	fv->len = b - fv->vs;
+	fv->rule = RULE_CLI_FLAG;
+	return true;
+}
 
-		e = in[i + 1] == 'u' ? i + 3 : i + 7;
-		while (e < n && in[e] == ' ')
-			e++;
-		if (e < n && (in[e] == '\'' || in[e] == '"'))
-			e++;
-		b = value_end(in, n, e);
-		colon = memchr(in + e, ':', b - e);
-		if (!colon || (size_t)(colon + 1 - in) >= b)
-			return 0;
-		*ret_vs = (size_t)(colon + 1 - in);
-		return b - *ret_vs;
+/* Is the flag in[b..e) (dashes: 1 or 2) a password flag of this line? */
+static bool password_flag(struct redact_stream *s, const char *in, size_t n, size_t b, size_t e,
+                          int dashes, bool *ret_glued)
+{
+	*ret_glued = false;
+	if (dashes == 2)
+		return in_list(in + b, e - b, cli_flags) ||
+		       stream_key_class(s, in + b, e - b, false) == KEY_SECRET;
+	if (in_list(in + b, e - b, dash_flags))
+		return true;
+	if (e - b < 1)
+		return false;
+	for (size_t t = 0; tool_flags[t].tool; t++) {
+		size_t tl = strlen(tool_flags[t].tool);
+
+		if (in[b] != tool_flags[t].flag || !memmem(in, n, tool_flags[t].tool, tl))
+			continue;
+		if (tool_flags[t].glued && e - b > 1) {
+			*ret_glued = true;
+			return true;
+		}
+		if (!tool_flags[t].glued && e - b == 1)
+			return true;
 	}
+	return false;
+}
 
-	if (n - i < 4 || in[i + 1] != '-' || !boundary_before(in, i, CC_KEY))
-		return 0;
+/* The value after a flag that ends at e: "FLAG VALUE", "FLAG", "VALUE" (a list on
+ * one line), or nothing more on the line (pending). */
+static bool flag_value_at(const char *in, size_t n, size_t e, struct flag_value *fv)
+{
+	size_t v = e;
+	char q = 0;
+
+	if (v < n && (in[v] == '"' || in[v] == '\'')) {
+		/* the flag was a quoted list item */
+		v++;
+		if (v < n && in[v] == ',')
+			v++;
+	}
+	while (v < n && (in[v] == ' ' || in[v] == '\t' || in[v] == '\r'))
+		v++;
+	if (v >= n) {
+		fv->pending = true;
+		return true;
+	}
+	if (v == e)
+		return false;
+	if (in[v] == '"' || in[v] == '\'') {
+		q = in[v++];
+	} else if (in[e] == '"' || in[e] == '\'') {
+		return false; /* a list item that is not quoted: not a list */
+	}
+	if (v >= n || in[v] == '-' || redact_marker_at(in + v, n - v))
+		return false;
+	fv->vs = v;
+	if (q) {
+		const char *c = memchr(in + v, q, n - v);
+
+		fv->len = (c ? (size_t)(c - in) : n) - v;
+	} else {
+		fv->len = value_end(in, n, v) - v;
+	}
+	return fv->len > 0;
+}
+
+/* "--password VALUE", "-storepass VALUE", "-pw VALUE", "mysql -pVALUE",
+ * "-passout pass:VALUE", "-u user:password" */
+static bool cli_flag(struct redact_stream *s, const char *in, size_t n, size_t i,
+                     struct flag_value *fv)
+{
+	int dashes = n - i > 1 && in[i + 1] == '-' ? 2 : 1;
+	size_t b = i + (size_t)dashes, e;
+	bool glued;
+
+	memset(fv, 0, sizeof(*fv));
+	if (cli_user(in, n, i, fv))
+		return true;
+	if (n - i < 2 || !boundary_before(in, i, CC_KEY) || (i > 0 && in[i - 1] == '-'))
+		return false;
 	e = b;
 	while (e < n && (cc_is((unsigned char)in[e], CC_ALNUM) || in[e] == '-' || in[e] == '_'))
 		e++;
-	if (e >= n || in[e] != ' ' || !in_list(in + b, e - b, cli_flags))
+	if (e == b || (e < n && in[e] == '=') || !password_flag(s, in, n, b, e, dashes, &glued))
+		return false;
+	fv->rule = dashes == 2 ? RULE_CLI_FLAG : RULE_CMDLINE_PASSWORD;
+	if (glued) {
+		fv->vs = b + 1;
+		fv->len = value_end(in, n, b + 1) - fv->vs;
+		return true;
+	}
+	if (!flag_value_at(in, n, e, fv))
+		return false;
+	if (fv->pending)
+		return true;
+	if (dashes == 1 &&
+	    (in_list(in + b, e - b, (const char *const[]){ "pass", "passin", "passout", NULL }))) {
+		/* openssl: pass:VALUE; env:, file:, fd:, stdin name where it is */
+		if (fv->len <= 5 || memcmp(in + fv->vs, "pass:", 5) != 0)
+			return false;
+		fv->vs += 5;
+		fv->len -= 5;
+	}
+	return !redact_value_is_harmless(in + fv->vs, fv->len);
+}
+
+/* The line after a password flag that ended its line (a YAML or JSON list item). */
+static int pending_flag_value(struct redact_stream *s, const char *in, size_t n, struct buf *out)
+{
+	size_t v = 0, ve;
+	char q = 0;
+
+	while (v < n && (in[v] == ' ' || in[v] == '\t'))
+		v++;
+	if (v + 1 < n && in[v] == '-' && in[v + 1] == ' ')
+		v += 2;
+	while (v < n && in[v] == ' ')
+		v++;
+	if (v < n && (in[v] == '"' || in[v] == '\''))
+		q = in[v++];
+	if (v >= n || in[v] == '-' || redact_marker_at(in + v, n - v))
+		return STAGE_UNCHANGED;
+	if (q) {
+		const char *c = memchr(in + v, q, n - v);
+
+		ve = c ? (size_t)(c - in) : n;
+	} else {
+		ve = value_end(in, n, v);
+	}
+	if (ve == v || redact_value_is_harmless(in + v, ve - v))
+		return STAGE_UNCHANGED;
+	if (buf_append(out, in, v) < 0 ||
+	    redact_emit(s, RULE_CMDLINE_PASSWORD, in + v, ve - v, NULL, out) < 0)
+		return -ENOMEM;
+	return buf_append(out, in + ve, n - ve);
+}
+
+/* ---- SQL: IDENTIFIED BY 'x', PASSWORD 'x' ------------------------------------------------ */
+
+static size_t word_ci_at(const char *in, size_t n, size_t i, const char *w)
+{
+	size_t m = strlen(w);
+
+	if (n - i < m || strncasecmp(in + i, w, m) != 0)
 		return 0;
-	while (e < n && in[e] == ' ')
-		e++;
-	if (e >= n || in[e] == '-' || redact_marker_at(in + e, n - e))
+	return i + m < n && cc_is((unsigned char)in[i + m], CC_KEY) ? 0 : m;
+}
+
+static size_t blanks_at(const char *in, size_t n, size_t i)
+{
+	size_t k = i;
+
+	while (k < n && (in[k] == ' ' || in[k] == '\t'))
+		k++;
+	return k - i;
+}
+
+/* After IDENTIFIED: "BY", or "WITH plugin BY" / "WITH plugin AS": where the
+ * value starts. */
+static bool identified_by(const char *in, size_t n, size_t k, size_t *ret_v)
+{
+	size_t w;
+
+	if ((w = word_ci_at(in, n, k, "with"))) {
+		k += w + blanks_at(in, n, k + w);
+		while (k < n && cc_is((unsigned char)in[k], CC_KEY))
+			k++;
+		k += blanks_at(in, n, k);
+		if (!word_ci_at(in, n, k, "by") && !word_ci_at(in, n, k, "as"))
+			return false;
+	} else if (!word_ci_at(in, n, k, "by")) {
+		return false;
+	}
+	*ret_v = k + 2;
+	return true;
+}
+
+static size_t sql_password(const char *in, size_t n, size_t i, size_t *ret_vs)
+{
+	size_t v, w, b, ve;
+	bool identified = false;
+
+	if (n - i < 10 || !boundary_before(in, i, CC_KEY) ||
+	    ((in[i + 1] | 0x20) != 'd' && (in[i + 1] | 0x20) != 'a'))
 		return 0;
-	*ret_vs = e;
-	return value_end(in, n, e) - e;
+	if ((w = word_ci_at(in, n, i, "identified")) && (b = blanks_at(in, n, i + w)) &&
+	    identified_by(in, n, i + w + b, &v)) {
+		v += blanks_at(in, n, v);
+		if ((w = word_ci_at(in, n, v, "password")))
+			v += w + blanks_at(in, n, v + w);
+		identified = true;
+	} else if ((w = word_ci_at(in, n, i, "password")) && (b = blanks_at(in, n, i + w)) &&
+	           i + w + b < n && (in[i + w + b] == '\'' || in[i + w + b] == '"')) {
+		v = i + w + b;
+	} else {
+		return 0;
+	}
+	if (v >= n)
+		return 0;
+	if (in[v] == '\'' || in[v] == '"') {
+		const char *c = memchr(in + v + 1, in[v], n - v - 1);
+
+		*ret_vs = v + 1;
+		ve = c ? (size_t)(c - in) : n;
+	} else {
+		if (!identified)
+			return 0;
+		*ret_vs = v;
+		ve = value_end(in, n, v);
+	}
+	return ve > *ret_vs && !redact_marker_at(in + *ret_vs, ve - *ret_vs) ? ve - *ret_vs : 0;
+}
+
+/* ---- Oracle user/password@host --------------------------------------------------------- */
+
+static bool oracle_line(const char *in, size_t n)
+{
+	static const char *const tools[] = { "sqlplus", "oracle", "sqlldr",  "expdp",  "impdp",
+		                             "rman",    "dgmgrl", "SQLPLUS", "ORACLE", NULL };
+
+	for (const char *const *t = tools; *t; t++)
+		if (memmem(in, n, *t, strlen(*t)))
+			return true;
+	return false;
+}
+
+/* in[i] is '@': "user/password@host" on an Oracle command line or JDBC URL. The
+ * password's bounds, 0 if none. */
+static size_t oracle_password(const char *in, size_t n, size_t i, size_t start, size_t *ret_vs)
+{
+	size_t b = i, slash = 0;
+
+	if (i + 1 >= n || !(cc_is((unsigned char)in[i + 1], CC_HOST) || in[i + 1] == '/') ||
+	    (n - i > 7 && memcmp(in + i + 1, "sha256:", 7) == 0))
+		return 0;
+	while (b > start && !cc_is((unsigned char)in[b - 1], CC_SPACE) && in[b - 1] != ':' &&
+	       in[b - 1] != '"' && in[b - 1] != '\'' && in[b - 1] != '=') {
+		if (in[b - 1] == '/' && !slash)
+			slash = b - 1;
+		b--;
+	}
+	if (!slash || slash == b || slash + 1 == i || !oracle_line(in, n))
+		return 0;
+	for (size_t k = b; k < slash; k++)
+		if (!cc_is((unsigned char)in[k], CC_HOST) && in[k] != '$' && in[k] != '#')
+			return 0;
+	*ret_vs = slash + 1;
+	return i - *ret_vs;
 }
 
 /* A line that is a continuation of a base64 private key (wrapped base64). */
@@ -1105,10 +1627,348 @@ static bool b64_line(const char *in, size_t n)
 	return k >= 16;
 }
 
+/* ---- values split over lines ---------------------------------------------------------- */
+
+#define WRAP_MIN 60 /* a line this long that ends inside a secret may be wrapped */
+
+static bool trace_prefix(const char *in, size_t n)
+{
+	/* curl --trace-ascii: "003c: " */
+	return n >= 6 && cc_is((unsigned char)in[0], CC_HEX) &&
+	       cc_is((unsigned char)in[1], CC_HEX) && cc_is((unsigned char)in[2], CC_HEX) &&
+	       cc_is((unsigned char)in[3], CC_HEX) && in[4] == ':' && in[5] == ' ';
+}
+
+/* The line after a long line whose secret ran to its end: when it is one run of
+ * token characters (after a trace offset or indentation), it is the rest. */
+static int wrapped_rest(struct redact_stream *s, const char *in, size_t n, struct buf *out)
+{
+	size_t p = trace_prefix(in, n) ? 6 : 0, e, t;
+
+	while (p < n && (in[p] == ' ' || in[p] == '\t'))
+		p++;
+	if (p == 6 && p < n && !redact_marker_at(in + p, n - p)) {
+		/* curl --trace-ascii cuts a header line every 64 bytes: the whole data
+		 * of the next line is the rest of the value (Cookie lists have blanks) */
+		if (buf_append(out, in, p) < 0 ||
+		    redact_emit(s, RULE_WRAPPED_TOKEN, in + p, n - p, NULL, out) < 0)
+			return -ENOMEM;
+		s->wrap_cont = n >= WRAP_MIN;
+		return 0;
+	}
+	e = run_of(in, n, p, CC_B64 | CC_B64URL, ".~%");
+	if (e == p || redact_marker_at(in + p, n - p))
+		return STAGE_UNCHANGED;
+	for (t = e; t < n; t++)
+		if (!strchr("\"',; \t\r", in[t]))
+			return STAGE_UNCHANGED;
+	if (buf_append(out, in, p) < 0 ||
+	    redact_emit(s, RULE_WRAPPED_TOKEN, in + p, e - p, NULL, out) < 0)
+		return -ENOMEM;
+	s->wrap_cont = e == n && n >= WRAP_MIN;
+	return buf_append(out, in + e, n - e);
+}
+
+/* Before the rules: what an earlier line left pending. STAGE_UNCHANGED when the
+ * line goes through the rules. */
+static int line_pending(struct redact_stream *s, const char *in, size_t n, struct buf *out)
+{
+	int rc;
+
+	if (s->wrap_cont) {
+		s->wrap_cont = false;
+		rc = wrapped_rest(s, in, n, out);
+		if (rc != STAGE_UNCHANGED)
+			return rc;
+	}
+	if (s->flag_pending) {
+		s->flag_pending = false;
+		rc = pending_flag_value(s, in, n, out);
+		if (rc != STAGE_UNCHANGED)
+			return rc;
+	}
+	return stage_format_line(s, in, n, out);
+}
+
+/* ---- encoded separators and quoted pairs ----------------------------------------------- */
+
+/* in[i] starts "%3D" or "\u003d" (an encoded '=' in a URL inside a URL or a JSON
+ * string): "access_token%3DVALUE%26…". */
+static int encoded_kv(struct redact_stream *s, const char *in, size_t n, size_t i, size_t seplen,
+                      struct buf *out, size_t *ret_used)
+{
+	struct kv kv;
+	enum key_class cls;
+	int rule;
+	size_t vs = i + seplen, ve = vs;
+
+	*ret_used = 0;
+	if (!kv_key(in, i, '=', &kv))
+		return 0;
+	kv.query = true;
+	if (!kv_classify(s, &kv, '=', &cls, &rule))
+		return 0;
+	while (ve < n && !cc_is((unsigned char)in[ve], CC_DELIM) && in[ve] != '%' && in[ve] != '\\')
+		ve++;
+	if (ve == vs || redact_marker_at(in + vs, ve - vs) ||
+	    (cls == KEY_CONTEXT && !redact_context_value(in + vs, ve - vs)))
+		return 0;
+	if (buf_append(out, in + i, seplen) < 0 ||
+	    redact_emit(s, rule, in + vs, ve - vs, NULL, out) < 0)
+		return -ENOMEM;
+	*ret_used = ve - i;
+	return 0;
+}
+
+static size_t encoded_sep(const char *in, size_t n, size_t i)
+{
+	if (in[i] == '%' && n - i >= 3 && in[i + 1] == '3' &&
+	    (in[i + 2] == 'D' || in[i + 2] == 'd'))
+		return 3;
+	if (in[i] == '\\' && n - i >= 6 && memcmp(in + i + 1, "u003", 4) == 0 &&
+	    (in[i + 5] == 'd' || in[i + 5] == 'D'))
+		return 6;
+	return 0;
+}
+
+/* in[i] is ',' after a quoted header name: Envoy's "'authorization', 'Bearer …'". */
+static int quoted_pair(struct redact_stream *s, const char *in, size_t n, size_t i, struct buf *out,
+                       size_t *ret_used)
+{
+	char q;
+	const char *open, *close;
+	size_t kb, v, ve, w;
+	enum key_class cls;
+
+	*ret_used = 0;
+	/* "'name', 'value'": a blank after the comma (not compact JSON) */
+	if (i < 3 || (in[i - 1] != '\'' && in[i - 1] != '"') || i + 2 >= n || in[i + 1] != ' ')
+		return 0;
+	q = in[i - 1];
+	open = NULL;
+	for (kb = i - 1; kb > 0 && i - kb < REDACT_KEY_MAX; kb--)
+		if (in[kb - 1] == q) {
+			open = in + kb - 1;
+			break;
+		}
+	if (!open || kb + 1 >= i)
+		return 0;
+	cls = stream_key_class(s, in + kb, i - 1 - kb, true);
+	if (!(cls == KEY_AUTH ||
+	      (cls == KEY_SECRET && (q == '\'' || header_name_low_ci(in + kb, i - 1 - kb)))))
+		return 0;
+	v = i + 1;
+	while (v < n && in[v] == ' ')
+		v++;
+	if (v >= n || in[v] != q)
+		return 0;
+	v++;
+	close = memchr(in + v, q, n - v);
+	ve = close ? (size_t)(close - in) : n;
+	if (ve == v || redact_marker_at(in + v, ve - v))
+		return 0;
+	w = v;
+	if (cls == KEY_AUTH) {
+		while (w < ve && ((in[w] >= 'A' && in[w] <= 'Z') || (in[w] >= 'a' && in[w] <= 'z')))
+			w++;
+		if (w > v && w < ve && in[w] == ' ')
+			while (w < ve && in[w] == ' ')
+				w++;
+		else
+			w = v;
+	}
+	if (w >= ve || redact_marker_at(in + w, ve - w))
+		return 0;
+	if (buf_append(out, in + i, w - i) < 0 ||
+	    redact_emit(s, RULE_HTTP_HEADER, in + w, ve - w, NULL, out) < 0)
+		return -ENOMEM;
+	*ret_used = ve - i;
+	return 0;
+}
+
+/* ---- the line loop ---------------------------------------------------------------------- */
+
+struct text_walk {
+	size_t i, start;
+	size_t last_end; /* where the last replacement ended */
+};
+
+/* Copy the pending input before a replacement at w->i. */
+static int walk_flush(const char *in, struct text_walk *w, size_t upto, struct buf *out)
+{
+	int rc = buf_append(out, in + w->start, upto - w->start);
+
+	w->start = upto;
+	return rc;
+}
+
+static int walk_replaced(struct text_walk *w, size_t end)
+{
+	w->i = end;
+	w->start = end;
+	w->last_end = end;
+	return 1;
+}
+
+/* A value shape at w->i. 1 when replaced, 0 if none, < 0 on failure. */
+static int text_shape(struct redact_stream *s, const char *in, size_t n, const struct piece *pc,
+                      struct text_walk *w, struct buf *out)
+{
+	size_t i = w->i, len;
+	const char *label;
+	int rule;
+
+	len = shape_at(s, in, n, i, &rule, &label);
+	if (!len)
+		return 0;
+	if (walk_flush(in, w, i, out) < 0)
+		return -ENOMEM;
+	if (!redact_fire(s, rule)) {
+		if (buf_append(out, in + i, len) < 0)
+			return -ENOMEM;
+	} else {
+		char m[64];
+		size_t ml = redact_marker(s->r, in + i, len, label, m);
+
+		if (buf_append(out, m, ml) < 0)
+			return -ENOMEM;
+		if (rule == RULE_CERT_DROPPED)
+			s->dropped_certificates++;
+		if ((rule == RULE_BASE64_PRIVATE_KEY || rule == RULE_CERT_DROPPED) &&
+		    i + len == n && !pc->partial)
+			s->b64_key_cont = rule == RULE_BASE64_PRIVATE_KEY;
+	}
+	return walk_replaced(w, i + len);
+}
+
+/* A value at w->i found by looking at a key or flag before it. */
+static int text_value(struct redact_stream *s, const char *in, size_t n, size_t vs, size_t len,
+                      int rule, struct text_walk *w, struct buf *out)
+{
+	if (walk_flush(in, w, vs, out) < 0 || redact_emit(s, rule, in + vs, len, NULL, out) < 0)
+		return -ENOMEM;
+	(void)n;
+	return walk_replaced(w, vs + len);
+}
+
+/* After ':' '=' ',' or an encoded '=': what kv_rule and friends handled. */
+static int text_kv(struct redact_stream *s, const char *in, size_t n, const struct piece *pc,
+                   struct text_walk *w, struct buf *out)
+{
+	size_t i = w->i, used = 0, sl;
+	int rc;
+
+	if (in[i] == ',' &&
+	    !(i > 0 && (in[i - 1] == '\'' || in[i - 1] == '"') && i + 1 < n && in[i + 1] == ' '))
+		return 0;
+	sl = in[i] == '%' || in[i] == '\\' ? encoded_sep(in, n, i) : 0;
+	if ((in[i] == '%' || in[i] == '\\') && !sl)
+		return 0;
+	if (walk_flush(in, w, i, out) < 0)
+		return -ENOMEM;
+	if (in[i] == ',')
+		rc = quoted_pair(s, in, n, i, out, &used);
+	else if (sl)
+		rc = encoded_kv(s, in, n, i, sl, out, &used);
+	else
+		rc = kv_rule(s, in, n, i, pc, out, &used);
+	if (rc < 0)
+		return rc;
+	if (!used)
+		return 0;
+	walk_replaced(w, i + used);
+	return s->eol_redact ? 2 : 1;
+}
+
+/* A flag, SQL or Oracle password at w->i. */
+static int text_word(struct redact_stream *s, const char *in, size_t n, struct text_walk *w,
+                     struct buf *out)
+{
+	size_t i = w->i, vs = 0, len;
+	struct flag_value fv;
+
+	switch (in[i]) {
+	case '-':
+		if (!cli_flag(s, in, n, i, &fv))
+			return 0;
+		if (fv.pending) {
+			s->flag_pending = true;
+			return 0;
+		}
+		return text_value(s, in, n, fv.vs, fv.len, fv.rule, w, out);
+	case 'i':
+	case 'I':
+	case 'p':
+	case 'P':
+		len = sql_password(in, n, i, &vs);
+		return len ? text_value(s, in, n, vs, len, RULE_SQL_PASSWORD, w, out) : 0;
+	case '@':
+		len = oracle_password(in, n, i, w->start, &vs);
+		return len ? text_value(s, in, n, vs, len, RULE_CREDENTIAL_KV, w, out) : 0;
+	default:
+		return 0;
+	}
+}
+
+/* One step at w->i: 1 when it moved w->i itself, 2 when the rest of the line is
+ * dropped, 0 to go on with the next byte. */
+static int text_step(struct redact_stream *s, const char *in, size_t n, const struct piece *pc,
+                     struct text_walk *w, struct buf *out)
+{
+	unsigned char c = (unsigned char)in[w->i];
+	size_t used;
+	int err;
+
+	switch (c) {
+	case '<':
+		used = redact_marker_at(in + w->i, n - w->i);
+		if (used) {
+			w->i += used;
+			return 1;
+		}
+		if (w->i + 1 >= n || !((in[w->i + 1] >= 'A' && in[w->i + 1] <= 'Z') ||
+		                       (in[w->i + 1] >= 'a' && in[w->i + 1] <= 'z')))
+			return 0;
+		if (walk_flush(in, w, w->i, out) < 0)
+			return -ENOMEM;
+		used = redact_xml_element(s, in, n, w->i, out, &err);
+		if (err < 0)
+			return err;
+		return used ? walk_replaced(w, w->i + used) : 0;
+	case ':':
+	case '=':
+	case ',':
+	case '%':
+	case '\\':
+		return text_kv(s, in, n, pc, w, out);
+	case '-':
+	case 'i':
+	case 'I':
+	case 'p':
+	case 'P':
+	case '@':
+		return text_word(s, in, n, w, out);
+	case 'y':
+	case 'e':
+	case 'A':
+	case 'L':
+	case 'g':
+	case 'x':
+	case 's':
+	case 'r':
+	case 'w':
+	case 'S':
+	case 'T':
+		return text_shape(s, in, n, pc, w, out);
+	default:
+		return 0;
+	}
+}
+
 int stage_text(struct redact_stream *s, const char *in, size_t n, const struct piece *pc,
                struct buf *out)
 {
-	size_t i = 0, start = 0;
+	struct text_walk w = { 0, 0, (size_t)-1 };
 	int rc;
 
 	if (s->eol_redact) {
@@ -1127,82 +1987,26 @@ int stage_text(struct redact_stream *s, const char *in, size_t n, const struct p
 		if (!pc->cont)
 			s->b64_key_cont = false;
 	}
-	while (i < n) {
-		unsigned char c = (unsigned char)in[i];
-		size_t used = 0, len, vs = 0;
-		const char *label;
-		int rule;
-
-		switch (c) {
-		case '<':
-			used = redact_marker_at(in + i, n - i);
-			if (used) {
-				i += used;
-				continue;
-			}
-			break;
-		case ':':
-		case '=':
-			if (buf_append(out, in + start, i - start) < 0)
-				return -ENOMEM;
-			start = i;
-			rc = kv_rule(s, in, n, i, pc, out, &used);
-			if (rc < 0)
-				return rc;
-			if (used) {
-				i += used;
-				start = i;
-				if (s->eol_redact)
-					return 0;
-				continue;
-			}
-			break;
-		case '-':
-			len = cli_flag(in, n, i, &vs);
-			if (len && !redact_value_is_harmless(in + vs, len)) {
-				if (buf_append(out, in + start, vs - start) < 0 ||
-				    redact_emit(s, RULE_CLI_FLAG, in + vs, len, NULL, out) < 0)
-					return -ENOMEM;
-				i = vs + len;
-				start = i;
-				continue;
-			}
-			break;
-		case 'y':
-		case 'e':
-		case 'A':
-		case 'L':
-			len = shape_at(s, in, n, i, &rule, &label);
-			if (len) {
-				if (buf_append(out, in + start, i - start) < 0)
-					return -ENOMEM;
-				if (!redact_fire(s, rule)) {
-					if (buf_append(out, in + i, len) < 0)
-						return -ENOMEM;
-				} else {
-					char m[64];
-					size_t ml = redact_marker(s->r, in + i, len, label, m);
-
-					if (buf_append(out, m, ml) < 0)
-						return -ENOMEM;
-					if (rule == RULE_CERT_DROPPED)
-						s->dropped_certificates++;
-					if ((rule == RULE_BASE64_PRIVATE_KEY ||
-					     rule == RULE_CERT_DROPPED) &&
-					    i + len == n && !pc->partial)
-						s->b64_key_cont = rule == RULE_BASE64_PRIVATE_KEY;
-				}
-				i += len;
-				start = i;
-				continue;
-			}
-			break;
-		default:
-			break;
-		}
-		i++;
+	if (!pc->cont) {
+		if (s->name_pending)
+			s->name_pending--;
+		rc = line_pending(s, in, n, out);
+		if (rc != STAGE_UNCHANGED)
+			return rc;
+		buf_reset(out);
 	}
-	if (start == 0 && out->len == 0)
+	while (w.i < n) {
+		rc = text_step(s, in, n, pc, &w, out);
+		if (rc < 0)
+			return rc;
+		if (rc == 2)
+			return 0; /* the value runs on into the next piece */
+		if (rc == 0)
+			w.i++;
+	}
+	if (w.last_end == n && n >= WRAP_MIN && !pc->partial)
+		s->wrap_cont = true;
+	if (w.start == 0 && out->len == 0)
 		return STAGE_UNCHANGED;
-	return buf_append(out, in + start, n - start);
+	return buf_append(out, in + w.start, n - w.start);
 }

@@ -25,6 +25,10 @@
 #define YF_SEEN_API 0x01
 #define YF_SEEN_KIND 0x02
 #define YF_KIND_SECRET 0x04
+/* "name:" names a credential: the "value:" key beside it is one (env lists) */
+#define YF_NAME_SECRET 0x08
+#define YF_NAME_AUTH 0x10
+#define YF_NAME_CONTEXT 0x20
 
 struct ylevel {
 	int indent;
@@ -132,6 +136,16 @@ static int key_rule(struct redact_stream *s, const struct yaml_state *y, const s
 	if (redact_key_eq_ci(key, klen, "username") && !p->key_long &&
 	    redact_key_eq_ci(p->key, p->key_len, "httpProxy"))
 		return RULE_YAML_KEY;
+	if (word_is(key, klen, "value") &&
+	    (p->child_flags & (YF_NAME_SECRET | YF_NAME_AUTH | YF_NAME_CONTEXT))) {
+		*ret_auth = (p->child_flags & YF_NAME_AUTH) != 0;
+		*ret_cond = !(p->child_flags & (YF_NAME_SECRET | YF_NAME_AUTH));
+		return RULE_NAMED_VALUE;
+	}
+	if (redact_jwk_private_member(key, klen)) {
+		*ret_cond = true;
+		return RULE_JWK_PRIVATE;
+	}
 	cls = stream_key_class(s, key, klen, false);
 	switch (cls) {
 	case KEY_AUTH:
@@ -156,8 +170,11 @@ static bool scalar_redactable(const char *v, size_t n, bool quoted, bool cond)
 	                word_is(v, n, "NULL") || word_is(v, n, "true") || word_is(v, n, "false") ||
 	                v[0] == '*'))
 		return false;
+	/* kubectl describe: "<set to the key 'password' in secret 'creds'>" */
+	if (!quoted && n > 16 && memcmp(v, "<set to the key ", 16) == 0)
+		return false;
 	if (cond)
-		return redact_high_entropy(v, n);
+		return redact_context_value(v, n);
 	return true;
 }
 
@@ -743,6 +760,37 @@ static bool is_secret_kind(const char *v, size_t n)
 	return e == n || v[e] == ' ' || v[e] == '\t' || v[e] == '#';
 }
 
+/* name: DB_PASSWORD (plain or quoted, up to a comment) marks the mapping. */
+static void note_name(struct ylevel *parent, const char *v, size_t n)
+{
+	size_t b = 0, e;
+
+	if (n && (v[0] == '"' || v[0] == '\'')) {
+		const char *q = memchr(v + 1, v[0], n - 1);
+
+		if (!q)
+			return;
+		b = 1;
+		e = (size_t)(q - v);
+	} else {
+		for (e = 0; e < n && v[e] != ' ' && v[e] != '\t' && v[e] != '#'; e++)
+			;
+	}
+	switch (redact_name_class(v + b, e - b)) {
+	case KEY_SECRET:
+		parent->child_flags |= YF_NAME_SECRET;
+		break;
+	case KEY_AUTH:
+		parent->child_flags |= YF_NAME_AUTH;
+		break;
+	case KEY_CONTEXT:
+		parent->child_flags |= YF_NAME_CONTEXT;
+		break;
+	default:
+		break;
+	}
+}
+
 /* kind: Secret and apiVersion: mark the mapping they are in. */
 static void note_kind(struct ylevel *parent, const char *key, size_t klen, const char *in, size_t n,
                       size_t v)
@@ -753,6 +801,8 @@ static void note_kind(struct ylevel *parent, const char *key, size_t klen, const
 			parent->child_flags |= YF_KIND_SECRET;
 	} else if (word_is(key, klen, "apiVersion")) {
 		parent->child_flags |= YF_SEEN_API;
+	} else if (word_is(key, klen, "name")) {
+		note_name(parent, in + v, n - v);
 	}
 }
 

@@ -57,6 +57,13 @@ static void test_leakscan__finds_every_kind(void **state)
 	expect_hit("t=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.sig\n", "JWT", 1);
 	expect_hit("k=AIzaSyFAKEfakeFAKEfakeFAKEfakeFAKE12345\n", "Google API key", 1);
 	expect_hit("id AKIAFAKEFAKEFAKE1234\n", "AWS", 1);
+	expect_hit("x ghp_FAKEfakeFAKEfakeFAKEfakeFAKEfake0002\n", "vendor token", 1);
+	expect_hit("x github_pat_FAKEfakeFAKEfakeFAKEfa_keFAKEfakeFAKEfakeFAKEfake02\n", "GitHub",
+	           1);
+	expect_hit("x xoxp-0000000002-fakeFAKEfakeFAKEfake02\n", "vendor token", 1);
+	expect_hit("x rk_live_fakeFAKEfakeFAKE0002\n", "vendor token", 1);
+	expect_hit("x SG.fakeFAKEfakeFAKE000002.fakeFAKEfakeFAKEfakeFAKEfakeFAKEfakeFAKE0002\n",
+	           "vendor token", 1);
 	expect_hit("v: LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQpNSUlmYWtl\n", "base64 PEM", 1);
 	expect_hit("> Authorization: Bearer abc\n", "header", 1);
 	expect_hit("> authorization: Basic Zm9v\n", "header", 1);
@@ -85,6 +92,7 @@ static void test_leakscan__clean_inputs(void **state)
 	expect_clean("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
 	expect_clean("-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----\n");
 	expect_clean("<redacted:1a2b3c4d private key>\n");
+	expect_clean("pk_live_fakeFAKEfakeFAKE0003 SG.short.x ghp_short xoxb-12\n");
 	expect_clean(
 	        "> Authorization: Bearer <redacted:1a2b3c4d>\n> Cookie: <redacted:00000000>\n");
 	expect_clean("> Authorization:\n");
@@ -153,6 +161,11 @@ static const struct case_ cases[] = {
 	  "v: LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQpNSUlmYWtl\n" },
 	{ "google-api-key", "a.log", "key AIzaSyFAKEfakeFAKEfakeFAKEfakeFAKE12345\n" },
 	{ "aws-access-key-id", "a.log", "id AKIAFAKEFAKEFAKE1234\n" },
+	{ "github-token", "a.log", "t ghp_FAKEfakeFAKEfakeFAKEfakeFAKEfake0001\n" },
+	{ "slack-token", "a.log", "t xoxb-0000000001-fakeFAKEfakeFAKEfake01\n" },
+	{ "stripe-secret-key", "a.log", "k sk_live_fakeFAKEfakeFAKE0001\n" },
+	{ "sendgrid-api-key", "a.log",
+	  "k SG.fakeFAKEfakeFAKE000001.fakeFAKEfakeFAKEfakeFAKEfakeFAKEfakeFAKE0001\n" },
 	{ "secret-last-applied-configuration", "s.json",
 	  "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"annotations\":{\"kubectl."
 	  "kubernetes.io/"

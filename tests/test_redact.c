@@ -392,18 +392,192 @@ static void test_redact__json_members(void **state)
 
 static void test_redact__json_log_lines_with_prefixes(void **state)
 {
-	char *out = red("pod.log",
-	                "[pod/gw-1/istio-proxy] {\"apiKey\":\"k1\",\"msg\":\"hi\"}\n"
-	                "2024-05-01T10:00:00Z "
-	                "{\"level\":\"info\",\"headers\":{\"authorization\":\"Bearer b2\"}}\n"
-	                "{\"status\":\"200\",\"host\":\"a.test\"}\n");
+	char *out = red("pod.log", "[pod/gw-1/istio-proxy] {\"apiKey\":\"k1\",\"msg\":\"hi\"}\n"
+	                           "2024-05-01T10:00:00Z "
+	                           "{\"level\":\"info\",\"headers\":{\"authorization\":\"Bearer "
+	                           "b2-tok-qz\"}}\n"
+	                           "{\"status\":\"200\",\"host\":\"a.test\"}\n");
 
 	(void)state;
 	assert_redacted(out, "\"k1\"");
-	assert_redacted(out, "b2");
+	/* a value no marker can contain (markers are hex): "b2" alone failed when the
+	 * random marker held those two digits */
+	assert_redacted(out, "b2-tok-qz");
 	assert_has(out, "\"authorization\":\"Bearer <redacted:");
 	assert_has(out, "{\"status\":\"200\",\"host\":\"a.test\"}\n");
 	free(out);
+}
+
+/* The text rules of issue 10, one row per shape: the secret is gone, what must
+ * stay stays (fakes, never real values). */
+static const struct text_case {
+	const char *member, *in, *secret, *keep;
+} text_cases[] = {
+	/* environment and command lines */
+	{ "environ.txt", "DB_PASS=fk-Pw-91x\nHOME=/root\n", "fk-Pw-91x", "HOME=/root" },
+	{ "environ.txt", "MYSQL_PWD=fk-My-22\n", "fk-My-22", "MYSQL_PWD=" },
+	{ "environ.txt", "DB_PASSWORD_FILE=/etc/db\n", NULL, "DB_PASSWORD_FILE=/etc/db" },
+	{ "docker.json", "{\"Env\": [\"APP_SECRET=fk-Sec-3\", \"PATH=/bin\"]}\n", "fk-Sec-3",
+	  "\"PATH=/bin\"" },
+	{ "pod.yaml", "env:\n- name: X_PASSWORD\n  value: fk-Env-4\n- name: A\n  value: keep-me\n",
+	  "fk-Env-4", "value: keep-me" },
+	{ "pod.yaml", "env:\n- name: X_PASSWORD\n  valueFrom:\n    secretKeyRef:\n      name: s1\n",
+	  NULL, "name: s1" },
+	{ "pod.json",
+	  "{\"env\":[{\"name\":\"X_TOKEN\",\"value\":\"fk-Env-5\"},{\"name\":\"B\","
+	  "\"value\":\"keep-me\"}]}\n",
+	  "fk-Env-5", "\"keep-me\"" },
+	{ "ps.txt", "java -jar a.jar --keystore-password fk-Ks-6 --port 1\n", "fk-Ks-6",
+	  "--port 1" },
+	{ "ps.txt", "mysql -uroot -pfk-My-7 -h db\n", "fk-My-7", "-h db" },
+	{ "ps.txt", "cqlsh -u c -p fk-Cq-8 10.0.0.1\n", "fk-Cq-8", "10.0.0.1" },
+	{ "ps.txt", "nodetool -u j -pw fk-Nt-9 status\n", "fk-Nt-9", "status" },
+	{ "ps.txt", "redis-cli -h r -a fk-Rd-10 ping\n", "fk-Rd-10", "ping" },
+	{ "ps.txt", "keytool -list -storepass fk-Kt-11 -v\n", "fk-Kt-11", "-v" },
+	{ "ps.txt", "keytool -list -storepass:env KS_PW -v\n", NULL, "-storepass:env KS_PW" },
+	{ "ps.txt", "openssl pkcs12 -passout pass:fk-Os-12 -passin env:P\n", "fk-Os-12",
+	  "-passin env:P" },
+	{ "pod.yaml", "args:\n- --keystore-password\n- fk-Arg-13\n- --v\n", "fk-Arg-13", "- --v" },
+	{ "sql.log", "CREATE USER a IDENTIFIED BY 'fk-Sql-14';\n", "fk-Sql-14", "CREATE USER a" },
+	{ "sql.log", "CREATE ROLE r WITH LOGIN PASSWORD 'fk-Sql-15';\n", "fk-Sql-15", "LOGIN" },
+	/* files with a known format */
+	{ ".netrc", "machine h login u password fk-Nr-16\n", "fk-Nr-16", "login u" },
+	{ "notes.txt", "machine h.test login u password fk-Nr-17\n", "fk-Nr-17", "machine h.test" },
+	{ ".pgpass", "db:5432:apigee:pg:fk-Pg-18\n", "fk-Pg-18", "db:5432:apigee:pg:" },
+	{ "t.log", "10:00:00:12:done\n", NULL, "10:00:00:12:done" },
+	{ "jmxremote.password", "monitorRole fk-Jmx-19\n", "fk-Jmx-19", "monitorRole " },
+	{ "a.properties", "db.password = fk two 20\n", "two 20", "db.password = " },
+	{ "c.txt", "Server=s;Password=fk two 21;Encrypt=true\n", "two 21", "Encrypt=true" },
+	{ "values.yaml", "smtp:\n  pass: fk-Sm-22\n  passwordPolicy: strict\n", "fk-Sm-22",
+	  "passwordPolicy: strict" },
+	{ "values.yaml", "registry:\n  credentials: u:fk-Cr-23\n", "fk-Cr-23", "credentials: " },
+	{ "values.yaml", "o:\n  cookieSecret: fk-Ck-24\n  existingSecret: o-s\n", "fk-Ck-24",
+	  "existingSecret: o-s" },
+	{ "p.xml", "<Config><Password>fk-Xml-25</Password><PasswordRef>v</PasswordRef>\n",
+	  "fk-Xml-25", "<PasswordRef>v</PasswordRef>" },
+	{ "p.xml", "<Header name=\"Authorization\">Basic ZmFrZTpmay0yNg==</Header>\n",
+	  "ZmFrZTpmay0yNg==", "\">Basic <redacted:" },
+	{ "p.xml", "<Header name=\"Authorization\">Bearer {private.tok}</Header>\n", NULL,
+	  "Bearer {private.tok}" },
+	{ "p.xml", "<AccessToken>request.header.token</AccessToken>\n", NULL,
+	  "request.header.token" },
+	{ "k.xml", "<Entry name=\"db_password\">\n  <Value>fk-Kvm-27</Value>\n</Entry>\n",
+	  "fk-Kvm-27", "<Value><redacted:" },
+	{ "v.xml",
+	  "<VerifyAPIKey name=\"Verify-API-Key\">\n  <DisplayName>Verify Key</DisplayName>\n", NULL,
+	  "<DisplayName>Verify Key</DisplayName>" },
+	{ "app.json",
+	  "{\"consumerKey\":\"fkCk28\",\"consumerSecret\":\"fkCs28\",\"status\":\"ok\"}\n",
+	  "fkCk28", "\"status\":\"ok\"" },
+	{ "jwk.json",
+	  "{\"d\":\"Zk9mQ2xhc3NpZmllZEp3a0RWYWx1ZTI5\",\"e\":\"AQAB\",\"kty\":\"RSA\"}\n",
+	  "Zk9mQ2xhc3NpZmllZEp3a0RWYWx1ZTI5", "\"AQAB\"" },
+	{ "s.har", "{\"cookies\":[{\"name\":\"SID\",\"value\":\"fk-Ck-30\"}]}\n", "fk-Ck-30",
+	  "\"SID\"" },
+	{ "envoy.log", "'authorization', 'Bearer fk-Env-31'\n':path', '/v1'\n", "fk-Env-31",
+	  "':path', '/v1'" },
+	{ "go.log", "map[Accept:[a/b] Authorization:[Bearer fk-Go-32]]\n", "fk-Go-32",
+	  "Accept:[a/b]" },
+	/* token shapes */
+	{ "b.log", "t ghp_FAKEfakeFAKEfakeFAKEfakeFAKEfake0033 x\n",
+	  "ghp_FAKEfakeFAKEfakeFAKEfakeFAKEfake0033", " x" },
+	{ "b.log", "t xoxb-0000000034-fakeFAKEfakeFAKEfake x\n", "xoxb-0000000034-fakeFAKEfake",
+	  " x" },
+	{ "b.log", "https://hooks.slack.com/services/TFAKE0035/BFAKE0035/fakeFAKEfake\n",
+	  "TFAKE0035/BFAKE0035/fakeFAKEfake", "hooks.slack.com/services/" },
+	{ "b.log", "key sk_live_fakeFAKEfake0036fake and pk_live_keep\n",
+	  "sk_live_fakeFAKEfake0036", "pk_live_keep" },
+	{ "b.log", "SG.fakeFAKEfakeFAKE0037.fakeFAKEfakeFAKEfakeFAKE0037\n", "fakeFAKEfakeFAKE0037",
+	  NULL },
+	{ "g.log", "GET /a?r=x%3Faccess_token%3Dfk0038tok%26s%3D1\n", "fk0038tok", "%26s%3D1" },
+	{ "g.log", "{\"u\":\"/cb?x=1\\u0026access_token\\u003dfk0039tok\\u0026s\\u003d2\"}\n",
+	  "fk0039tok", "s\\u003d2" },
+	{ "c.txt", "url redis://:fk-Rd-40@r.test:6379\n", "fk-Rd-40", "@r.test:6379" },
+	{ "c.txt", "sqlplus scott/fk-Or-41@orcl\n", "fk-Or-41", "scott/" },
+	{ "c.txt", "image: a/b@sha256:0123456789abcdef\n", NULL, "a/b@sha256:0123456789abcdef" },
+	{ "n.txt",
+	  "env:\n  - name: REDIS_PASS\n    value: \"fk-Nv-52\"\n  - name: A\n    value: k\n",
+	  "fk-Nv-52", "value: k" },
+	{ "sql.log", "ALTER USER x IDENTIFIED WITH mysql_native_password BY 'fk-Sql-53';\n",
+	  "fk-Sql-53", "mysql_native_password BY '" },
+	/* client configurations */
+	{ "config.json", "{\"auths\":{\"r\":{\"auth\":\"ZmFrZTpmay00NA==\"}}}\n",
+	  "ZmFrZTpmay00NA==", "\"auths\"" },
+	{ "wp.txt", "define('DB_PASSWORD', 'fk-Wp-45');\n", "fk-Wp-45", "define('DB_PASSWORD', '" },
+	{ "s.env", "DJANGO_SECRET_KEY=fk-Dj-46\n", "fk-Dj-46", "DJANGO_SECRET_KEY=" },
+	{ "h.txt", "docker login -u b -p fk-Dl-47 r.test\ndocker run -p 80:80 n\n", "fk-Dl-47",
+	  "docker run -p 80:80 n" },
+	{ "a.log", "Go http.Header{\"Authorization\":[]string{\"Bearer fk-Go-48\"}}\n", "fk-Go-48",
+	  "[]string{\"Bearer " },
+	{ "s.xml", "<property name=\"trustStorePassword\" value=\"fk-Xa-49\"/>\n", "fk-Xa-49",
+	  "<property name=\"trustStorePassword\" value=\"" },
+};
+
+static void test_redact__text_shapes(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(text_cases) / sizeof(text_cases[0]); i++) {
+		const struct text_case *c = &text_cases[i];
+		char *out = red(c->member, c->in);
+
+		if ((c->secret && strstr(out, c->secret)) || (c->keep && !strstr(out, c->keep))) {
+			print_error("row %zu (%s): secret %s, keep %s\n%s\n", i, c->member,
+			            c->secret ? c->secret : "-", c->keep ? c->keep : "-", out);
+			free(out);
+			fail();
+		}
+		free(out);
+	}
+}
+
+/* A JWT and a token wrapped over lines, a trace split: the continuation goes too. */
+static void test_redact__wrapped_values(void **state)
+{
+	char *out;
+
+	(void)state;
+	out = red("t.txt",
+	          "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJmYWtlLXdyYXAtMDEiLCJhd\n"
+	          "WQiOiJodHRwczovL2Zha2UudGVzdCJ9.ZmFrZS1zaWduYXR1cmUtd3JhcHBlZA\n"
+	          "end of token\n");
+	assert_redacted(out, "ZmFrZS1zaWduYXR1cmUtd3JhcHBlZA");
+	assert_redacted(out, "WQiOiJodHRwczovL2Zha2UudGVzdCJ9");
+	assert_has(out, "end of token\n");
+	free(out);
+	out = red("trace.txt",
+	          "0041: Authorization: Bearer fakeFAKEfakeFAKEfakeFAKEfakeFAKEfakeFAKE\n"
+	          "0081: restOfTheFakeToken0042\n"
+	          "0099: Accept: */*\n");
+	assert_redacted(out, "restOfTheFakeToken0042");
+	assert_has(out, "0081: <redacted:");
+	assert_has(out, "0099: Accept: */*\n");
+	free(out);
+	out = red("trace.txt",
+	          "0041: Cookie: a=fakeFAKEfake0050; sid=fakeFAKEfakeFAKEfakeFAKEfakeFAKE1\n"
+	          "0081: 234; csrf=fk0051tok\n"
+	          "0099: Accept: */*\n");
+	assert_redacted(out, "fk0051tok");
+	assert_has(out, "0099: Accept: */*\n");
+	free(out);
+}
+
+/* Credentials in member names become "redacted-XXXXXXXX"; plain names stay. */
+static void test_redact__member_names(void **state)
+{
+	char *a = redact_member_name(R, "token=ghp_FAKEfakeFAKEfakeFAKEfakeFAKEfake0043/x.log");
+	char *b = redact_member_name(R, "logs/password-Hunter2fake.txt");
+	char *c = redact_member_name(R, "logs/password-policy.txt");
+
+	(void)state;
+	assert_non_null(strstr(a, "token=redacted-"));
+	assert_non_null(strstr(a, "/x.log"));
+	assert_null(strstr(a, "ghp_"));
+	assert_string_equal(strstr(b, ".txt"), ".txt");
+	assert_null(strstr(b, "Hunter2"));
+	assert_string_equal(c, "logs/password-policy.txt");
+	free(a);
+	free(b);
+	free(c);
 }
 
 static void test_redact__kubectl_secret_json(void **state)
@@ -890,6 +1064,9 @@ int main(void)
 		cmocka_unit_test(test_redact__placeholders_kept_in_text),
 		cmocka_unit_test(test_redact__json_members),
 		cmocka_unit_test(test_redact__json_log_lines_with_prefixes),
+		cmocka_unit_test(test_redact__text_shapes),
+		cmocka_unit_test(test_redact__wrapped_values),
+		cmocka_unit_test(test_redact__member_names),
 		cmocka_unit_test(test_redact__kubectl_secret_json),
 		cmocka_unit_test(test_redact__configmap_data_after_kind_kept),
 		cmocka_unit_test(test_redact__json_numbers_and_arrays),
