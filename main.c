@@ -207,7 +207,7 @@ int main(int argc, char **argv)
 
 	OPENSSL_init_ssl(0, NULL);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		fprintf(stderr, "apigee-bundle: cannot initialise libcurl\n");
+		fprintf(stderr, "apigee-bundle %s: cannot initialise libcurl\n", cmd->name);
 		return EXIT_FINDINGS;
 	}
 	optind = 1;
@@ -217,8 +217,8 @@ int main(int argc, char **argv)
 	/* A full disk or a closed pipe must not pass for success. */
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		if (errno != EPIPE)
-			fprintf(stderr, "apigee-bundle: write error on standard output: %s\n",
-			        strerror(errno));
+			fprintf(stderr, "apigee-bundle %s: write error on standard output: %s\n",
+			        cmd->name, strerror(errno));
 		return r ? r : EXIT_FINDINGS;
 	}
 	return r;

@@ -117,11 +117,13 @@ def child_env(sim):
     return env
 
 
-def collect(sim, extra=(), args=None, out=None, timeout=180):
+def collect(sim, extra=(), args=None, out=None, timeout=180, path=None):
+    """path: PATH for collect (where it looks for kubectl and gcloud by default)."""
     out = out or os.path.join(sim.dir, "bundle.tar.gz")
     argv = [BIN, "collect"] + list(sim.env["collect_args"] if args is None else args) + list(extra) + ["-o", out]
+    env = child_env(sim) if path is None else dict(child_env(sim), PATH=path)
     t0 = time.monotonic()
-    p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=child_env(sim))
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env)
     check("Sanitizer" not in p.stderr and "runtime error:" not in p.stderr,
           "collect: sanitizer report: %s" % p.stderr[-3000:])
     return p.returncode, p.stderr, out, time.monotonic() - t0
@@ -415,7 +417,19 @@ def fault_gcloud_account():
 def fault_gcloud_missing():
     log("== fault: --project with gcloud missing")
     with Sim("x-healthy") as sim:
+        # an explicit --gcloud that is not there is a usage error (issue 12) ...
         rc, err, bundle, _ = collect(sim, ["--gcloud", "/nonexistent/gcloud"])
+        check(rc == 2 and "--gcloud '/nonexistent/gcloud': no such program" in err,
+              "gcloud given but missing: exit %d, want 2: %s" % (rc, err[-300:]))
+        check(not os.path.exists(bundle), "gcloud given but missing: no bundle")
+        # ... one missing from PATH skips its sources with a note
+        args = list(sim.env["collect_args"])
+        if "--gcloud" in args:
+            i = args.index("--gcloud")
+            del args[i:i + 2]
+        empty = os.path.join(sim.dir, "empty-bin")
+        os.makedirs(empty, exist_ok=True)
+        rc, err, bundle, _ = collect(sim, args=args, path=empty)
         check(rc == 4, "gcloud missing: exit %d, want 4" % rc)
         check("gcloud not found" in err, "gcloud missing: no note: %s" % err[-500:])
         if os.path.exists(bundle):
@@ -520,7 +534,19 @@ def sources(man):
 def fault_kubectl_missing():
     log("== fault: kubectl missing")
     with Sim("healthy") as sim:
+        # an explicit --kubectl that is not there is a usage error (issue 12) ...
         rc, err, bundle, _ = collect(sim, ["--kubectl", "/nonexistent/kubectl"])
+        check(rc == 2 and "--kubectl '/nonexistent/kubectl': no such program" in err,
+              "kubectl given but missing: exit %d, want 2: %s" % (rc, err[-300:]))
+        check(not os.path.exists(bundle), "kubectl given but missing: no bundle")
+        # ... one missing from PATH skips its sources with a note
+        empty = os.path.join(sim.dir, "empty-bin")
+        os.makedirs(empty, exist_ok=True)
+        args = [a for a in sim.env["collect_args"]]
+        if "--kubectl" in args:
+            i = args.index("--kubectl")
+            del args[i:i + 2]
+        rc, err, bundle, _ = collect(sim, args=args, path=empty)
         check(rc == 4, "kubectl missing: exit %d, want 4: %s" % (rc, err[-500:]))
         if os.path.exists(bundle):
             man = manifest(bundle)
