@@ -30,6 +30,7 @@ struct context {
 int cmd_analyze(int argc, char **argv, struct context *ctx);
 int cmd_checks(int argc, char **argv, struct context *ctx);
 int cmd_collect(int argc, char **argv, struct context *ctx);
+int cmd_diff(int argc, char **argv, struct context *ctx);
 int cmd_redact(int argc, char **argv, struct context *ctx);
 int cmd_verify(int argc, char **argv, struct context *ctx);
 

@@ -28,6 +28,7 @@ static const struct command commands[] = {
 	{ "analyze", cmd_analyze, "run every check against a bundle, offline" },
 	{ "checks", cmd_checks, "list the check catalog" },
 	{ "collect", cmd_collect, "gather, redact and write a support bundle" },
+	{ "diff", cmd_diff, "what changed between two bundles of one site" },
 	{ "redact", cmd_redact, "redact an existing bundle or folder" },
 	{ "verify", cmd_verify, "verify a bundle's checksums and schemas" },
 };

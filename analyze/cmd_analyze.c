@@ -21,6 +21,7 @@
 #include "checks.h"
 #include "error.h"
 #include "findings.h"
+#include "fleet.h"
 #include "report.h"
 #include "text.h"
 #include "banned.h"
@@ -35,6 +36,7 @@ static void analyze_usage(FILE *out)
 	fprintf(out,
 	        "usage: apigee-bundle analyze INPUT [--format text|json|html|markdown] [-o FILE]\n"
 	        "                             [--check ID]...\n"
+	        "       apigee-bundle analyze --format jsonl INPUT... [-o FILE] [--check ID]...\n"
 	        "\n"
 	        "Run every check against INPUT, offline: a bundle made by 'apigee-bundle "
 	        "collect',\n"
@@ -42,7 +44,8 @@ static void analyze_usage(FILE *out)
 	        "or single file of files gathered by hand.\n"
 	        "\n"
 	        "options:\n"
-	        "  -f, --format FORMAT  text (default), json, html or markdown\n"
+	        "  -f, --format FORMAT  text (default), json, html or markdown; jsonl: one line\n"
+	        "                       per bundle (a folder of bundles gives each of them)\n"
 	        "  -o, --output FILE    write the report to FILE (replaced atomically), not "
 	        "stdout\n"
 	        "  -c, --check ID       run only this check; repeatable, comma lists allowed, a\n"
@@ -260,53 +263,19 @@ static int limit_option(struct bundle_options *bo, int opt, const char *value)
 	return 0;
 }
 
-/* When every check skipped, nothing in the input was evidence for any of them:
- * say so first (the first warning of the report), naming what was read. Returns
- * 1 when nothing read was recognised at all (exit 3, also said on stderr), 0
- * otherwise, <0 on allocation failure. */
+/* The no-evidence warning (fleet.c); when nothing read was recognised at all, also
+ * said on stderr. 1 then (exit 3), 0 otherwise, <0 on allocation failure. */
 static int note_no_evidence(const struct bundle *b, struct findings *fs)
 {
-	struct warning *w;
-	bool recognised = false;
-	int r = 0;
+	_cleanup_(buf_release) struct buf line = BUF_INIT;
+	int r = analyze_note_no_evidence(b, fs);
 
-	if (!fs->n)
-		return 0;
-	for (size_t i = 0; i < fs->n; i++)
-		if (fs->items[i].status != STATUS_SKIP)
-			return 0;
-	w = findings_add_warning(fs, WARNING_NO_EVIDENCE);
-	if (!w)
-		return -ENOMEM;
-	for (size_t i = 0; i < b->n_artifacts && r >= 0; i++)
-		r = warning_add_member(w, b->artifacts[i].path,
-		                       artifact_kind_name(b->artifacts[i].kind));
-	if (r < 0)
+	if (r <= 0)
 		return r;
-	/* first: move the new warning to the front */
-	if (fs->n_warnings > 1) {
-		struct warning tmp = fs->warnings[fs->n_warnings - 1];
-
-		memmove(fs->warnings + 1, fs->warnings,
-		        (fs->n_warnings - 1) * sizeof(fs->warnings[0]));
-		fs->warnings[0] = tmp;
-	}
-	/* exit 3 only when nothing read was even recognised as a kind of evidence; a
-	 * recognised file that no check can use alone (overrides.yaml without the
-	 * routes) is usable input, merely not enough */
-	for (size_t i = 0; i < b->n_artifacts; i++)
-		if (b->artifacts[i].kind != ART_TEXT && b->artifacts[i].kind != ART_BINARY &&
-		    b->artifacts[i].kind != ART_UNKNOWN)
-			recognised = true;
-	if (!recognised) {
-		_cleanup_(buf_release) struct buf line = BUF_INIT;
-
-		r = warning_text(&fs->warnings[0], &line);
-		if (r < 0)
-			return r;
-		fprintf(stderr, "apigee-bundle analyze: %s\n", line.data);
-	}
-	return recognised ? 0 : 1;
+	if (warning_text(&fs->warnings[0], &line) < 0)
+		return -ENOMEM;
+	fprintf(stderr, "apigee-bundle analyze: %s\n", line.data);
+	return 1;
 }
 
 int cmd_analyze(int argc, char **argv, struct context *ctx)
@@ -329,7 +298,7 @@ int cmd_analyze(int argc, char **argv, struct context *ctx)
 	struct bundle *b = NULL;
 	const char *output = NULL, *input;
 	int c, r, ret = EXIT_OK;
-	bool no_evidence = false;
+	bool no_evidence = false, jsonl = false;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":c:f:ho:", longopts, NULL)) != -1) {
@@ -340,6 +309,9 @@ int cmd_analyze(int argc, char **argv, struct context *ctx)
 				goto out;
 			break;
 		case 'f':
+			jsonl = strcmp(optarg, "jsonl") == 0; /* fleet mode: cmd_jsonl.c */
+			if (jsonl)
+				break;
 			ro.format = report_format_from_name(optarg);
 			if (ro.format == REPORT__INVALID) {
 				ret = usage_error(
@@ -371,6 +343,10 @@ int cmd_analyze(int argc, char **argv, struct context *ctx)
 			ret = usage_error("unknown option '%s'", argv[optind - 1]);
 			goto out;
 		}
+	}
+	if (jsonl) {
+		ret = analyze_jsonl(argc - optind, argv + optind, output, &ids, &bo, ctx);
+		goto out;
 	}
 	if (optind >= argc) {
 		ret = usage_error("missing INPUT%s", "");
