@@ -208,7 +208,7 @@ static void text_entry(FILE *out, char mark, const char *kind, const json_t *e)
 		fputs("  ", out);
 		put_escaped(out, json_string_value(json_object_get(v, "subject")));
 		fputs(", expires ", out);
-		put_value(out, json_object_get(v, "not_after"));
+		put_escaped(out, json_string_value(json_object_get(v, "not_after")));
 	}
 	fputc('\n', out);
 }
