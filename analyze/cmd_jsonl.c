@@ -39,6 +39,19 @@ static void print_error(const char *what, const char *path, const char *msg)
 	fprintf(stderr, "apigee-bundle analyze: %s%s: %s\n", what, safe, m);
 }
 
+/* A folder that holds bundles but is read as one bundle of loose files: say why. */
+static void print_note(const char *folder, const char *entry)
+{
+	char f[1024], e[512];
+
+	text_escape(folder, strlen(folder), f, sizeof(f));
+	text_escape(entry, strlen(entry), e, sizeof(e));
+	fprintf(stderr,
+	        "apigee-bundle analyze: %s: read as one bundle of loose files: '%s' is neither an "
+	        "archive nor a folder with manifest.json\n",
+	        f, e);
+}
+
 static int out_open(struct jsonl_out *o, const char *path)
 {
 	const char *slash;
@@ -140,7 +153,7 @@ int analyze_jsonl(int argc, char **argv, const char *output, const struct strv *
 		.checks = (const char *const *)checks->v,
 		.n_checks = checks->n,
 	};
-	struct strv inputs = STRV_INIT;
+	struct strv inputs = STRV_INIT, notes = STRV_INIT;
 	struct jsonl_out out = { 0 };
 	bool broken = false;
 	int ret = EXIT_OK, r;
@@ -153,7 +166,10 @@ int analyze_jsonl(int argc, char **argv, const char *output, const struct strv *
 		                "usage: apigee-bundle analyze --format jsonl INPUT... [-o FILE]\n");
 		return EXIT_USAGE;
 	}
-	r = fleet_expand((const char *const *)argv, (size_t)argc, &inputs);
+	r = fleet_expand((const char *const *)argv, (size_t)argc, &inputs, &notes);
+	for (size_t i = 0; r >= 0 && i + 1 < notes.n; i += 2)
+		print_note(notes.v[i], notes.v[i + 1]);
+	strv_release(&notes);
 	if (r >= 0)
 		r = out_open(&out, output);
 	if (r < 0) {

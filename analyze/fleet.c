@@ -140,7 +140,7 @@ static bool folder_has_manifest(const char *path)
 	return n == 1 && is_file(path, sub, "manifest.json");
 }
 
-/* A file libarchive reads as an archive (tar, zip, cpio; any filter). */
+/* A file read as an archive (core/archive_in: tar, zip, cpio; any filter). */
 static bool file_is_archive(const char *path)
 {
 	struct archive_in *in = NULL;
@@ -167,7 +167,7 @@ static bool entry_is_bundle(const char *dir, const char *name)
 	return S_ISREG(st.st_mode) && st.st_size > 0 && file_is_archive(path);
 }
 
-bool fleet_is_folder_of_bundles(const char *path)
+bool fleet_is_folder_of_bundles(const char *path, struct buf *ret_other)
 {
 	struct stat st;
 	struct dirent *e;
@@ -180,15 +180,22 @@ bool fleet_is_folder_of_bundles(const char *path)
 	d = opendir(path);
 	if (!d)
 		return false;
-	while (all && (e = readdir(d))) {
+	while ((e = readdir(d))) {
 		if (e->d_name[0] == '.')
 			continue;
-		if (entry_is_bundle(path, e->d_name))
+		if (entry_is_bundle(path, e->d_name)) {
 			bundles++;
-		else
+		} else if (all) {
 			all = false;
+			if (ret_other && buf_puts(ret_other, e->d_name) < 0)
+				break;
+		}
+		if (!all && (bundles || !ret_other))
+			break;
 	}
 	closedir(d);
+	if (!bundles && ret_other)
+		buf_reset(ret_other);
 	return all && bundles > 0;
 }
 
@@ -228,12 +235,20 @@ static int expand_folder(const char *path, struct strv *ret)
 	return r < 0 ? r : 0;
 }
 
-int fleet_expand(const char *const *args, size_t n, struct strv *ret)
+int fleet_expand(const char *const *args, size_t n, struct strv *ret, struct strv *ret_notes)
 {
 	for (size_t i = 0; i < n; i++) {
-		int r = fleet_is_folder_of_bundles(args[i]) ? expand_folder(args[i], ret)
-		                                            : strv_push(ret, args[i]);
+		struct buf other = BUF_INIT;
+		int r;
 
+		if (fleet_is_folder_of_bundles(args[i], &other)) {
+			r = expand_folder(args[i], ret);
+		} else {
+			r = strv_push(ret, args[i]);
+			if (r >= 0 && other.len && (r = strv_push(ret_notes, args[i])) >= 0)
+				r = strv_push(ret_notes, other.data);
+		}
+		buf_release(&other);
 		if (r < 0)
 			return r;
 	}

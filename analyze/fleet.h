@@ -22,6 +22,7 @@
 #include "findings.h"
 
 struct bundle;
+struct buf;
 struct bundle_options;
 struct context;
 struct error;
@@ -56,12 +57,16 @@ int analyze_note_no_evidence(const struct bundle *b, struct findings *fs);
  * manifest.json of its own, holding at least one entry, each entry not starting
  * with '.' being a bundle: a file libarchive reads as an archive (by content, not
  * name), or a folder with manifest.json at its top or in its one top folder. Any
- * other folder is one bundle of loose files. */
-bool fleet_is_folder_of_bundles(const char *path);
+ * other folder is one bundle of loose files. When the folder holds a bundle and
+ * also something else, the name of the first other entry is put in ret_other
+ * (may be NULL). */
+bool fleet_is_folder_of_bundles(const char *path, struct buf *ret_other);
 
 /* Append to ret the bundles named by the arguments: a folder of bundles gives its
- * bundles (entries in byte order), anything else itself. 0, -ENOMEM. */
-int fleet_expand(const char *const *args, size_t n, struct strv *ret);
+ * bundles (entries in byte order), anything else itself. For a folder read as one
+ * bundle although it holds bundles, ret_notes gets two strings: the folder and the
+ * entry that is not a bundle. 0, -ENOMEM. */
+int fleet_expand(const char *const *args, size_t n, struct strv *ret, struct strv *ret_notes);
 
 /* The SHA-256 (lower-case hex) of the bundle's manifest.json into hex[65]; 0,
  * -ENOENT (no manifest), or the read error (err set). */
