@@ -5,7 +5,7 @@ set -eu
 
 pkgs="meson ninja-build pkg-config gcc libc6-dev make clang-format pmccabe libarchive-dev libyaml-dev
 libjansson-dev libcurl4-openssl-dev libssl-dev libcmocka-dev libpcap-dev zlib1g-dev tcpdump python3
-python3-jsonschema openssl curl zstd gzip ca-certificates"
+python3-jsonschema openssl curl zstd gzip ca-certificates parallel python3-yaml"
 
 missing=""
 for p in $pkgs; do
