@@ -266,6 +266,10 @@ int fleet_manifest_sha256(const struct bundle *b, char hex[65], struct error *er
 	int r;
 
 	hex[0] = '\0';
+	if (b->manifest_sha256[0]) { /* hashed while it was read */
+		memcpy(hex, b->manifest_sha256, 65);
+		return 0;
+	}
 	for (size_t i = 0; i < b->n_artifacts && !m; i++)
 		if (b->artifacts[i].kind == ART_MANIFEST)
 			m = &b->artifacts[i];

@@ -46,7 +46,8 @@ measure() { # label, command...
 	label=$1
 	shift
 	/usr/bin/time -f "%e %M" -o "$work/time" "$@" >"$work/out" 2>"$work/err" || true
-	read -r wall rss <"$work/time"
+	wall=$(tail -n 1 "$work/time" | cut -d" " -f1)
+	rss=$(tail -n 1 "$work/time" | cut -d" " -f2)
 	lines=$(wc -l <"$work/out")
 	[ "$lines" -gt 0 ] || lines=$(wc -l <"$work/merged" 2>/dev/null || echo 0)
 	echo "| $label | $wall s | $(echo "$n $wall" | awk '{ printf "%.0f", $1 / ($2 > 0 ? $2 : 0.01) }') bundles/s | $((rss / 1024)) MB | $lines lines |"
@@ -69,7 +70,8 @@ if [ "$size" -gt 0 ]; then
 	for f in json jsonl; do
 		/usr/bin/time -f "%e %M" -o "$work/time" "$bin" analyze --format $f \
 			"$work/big.tar.gz" >/dev/null 2>&1 || true
-		read -r wall rss <"$work/time"
+		wall=$(tail -n 1 "$work/time" | cut -d" " -f1)
+	rss=$(tail -n 1 "$work/time" | cut -d" " -f2)
 		echo "$size MB bundle, --format $f: $wall s, $((rss / 1024)) MB"
 	done
 fi

@@ -205,6 +205,14 @@ def test_rule(binary, root):
         p, docs = jsonl(binary, path)
         check(len(docs) == n and all(d["input"] == path for d in docs),
               f"{path}: one bundle (got {[d['input'] for d in docs]})")
+    # a manifest under another name is still recognised by content, and hashed
+    renamed = os.path.join(root, "renamed")
+    shutil.copytree(os.path.join(FIX, "report", "collected-folder", "support"), renamed)
+    os.rename(os.path.join(renamed, "manifest.json"), os.path.join(renamed, "manifest-copy.json"))
+    p, docs = jsonl(binary, renamed)
+    want = hashlib.sha256(open(os.path.join(renamed, "manifest-copy.json"), "rb").read())
+    check(len(docs) == 1 and docs[0]["manifest_sha256"] == want.hexdigest(),
+          f"a renamed manifest: its digest ({[d.get('manifest_sha256') for d in docs]})")
     empty = os.path.join(root, "empty")
     os.makedirs(empty)
     p, docs = jsonl(binary, empty)
