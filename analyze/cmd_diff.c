@@ -84,17 +84,6 @@ static int open_side(const char *input, const struct analyze_one_options *o,
 	return 0;
 }
 
-static json_t *str_or(const char *s, json_t *otherwise)
-{
-	json_t *j = s ? json_string(s) : NULL;
-
-	if (j) {
-		json_decref(otherwise);
-		return j;
-	}
-	return otherwise;
-}
-
 static json_t *side_json(const char *input, const struct bundle *b)
 {
 	struct error err = ERROR_INIT;
@@ -102,8 +91,8 @@ static json_t *side_json(const char *input, const struct bundle *b)
 	json_t *o;
 
 	text_format_time(b->collected_at, when, sizeof(when));
-	o = json_pack("{s:o,s:o,s:s,s:o}", "input", str_or(input, json_string("(not UTF-8)")),
-	              "org", str_or(fleet_bundle_org(b), json_null()), "collected_at", when,
+	o = json_pack("{s:o,s:o,s:s,s:o}", "input", fleet_json_string(input), "org",
+	              fleet_json_string(fleet_bundle_org(b)), "collected_at", when,
 	              "manifest_sha256",
 	              fleet_manifest_sha256(b, hex, &err) == 0 ? json_string(hex) : json_null());
 	return o;

@@ -9,6 +9,7 @@
 #include "bundle.h"
 #include "checks.h"
 #include "findings.h"
+#include "fleet.h"
 #include "text.h"
 #include "banned.h"
 
@@ -20,26 +21,10 @@ const size_t facts_n_kinds = sizeof(facts_kinds) / sizeof(facts_kinds[0]);
 
 /* ---- building ---------------------------------------------------------------------------------- */
 
-/* A string value that jansson accepts: invalid UTF-8 made "\xNN" first. */
+/* A string value (invalid UTF-8 made "\xNN"), null for NULL. */
 static json_t *jstr(const char *s)
 {
-	json_t *j;
-	size_t n;
-	char *esc;
-
-	if (!s)
-		return json_null();
-	j = json_string(s);
-	if (j)
-		return j;
-	n = strlen(s) * 4 + 1;
-	esc = malloc(n);
-	if (!esc)
-		return NULL;
-	text_escape(s, strlen(s), esc, n);
-	j = json_string(esc);
-	free(esc);
-	return j;
+	return s ? (*s ? fleet_json_string(s) : json_string("")) : json_null();
 }
 
 static int cmp_str(const void *a, const void *b)

@@ -18,6 +18,7 @@
 #include "commands.h"
 #include "error.h"
 #include "report.h"
+#include "report_impl.h"
 #include "banned.h"
 
 int analyze_note_no_evidence(const struct bundle *b, struct findings *fs)
@@ -314,23 +315,32 @@ static void put(json_t *o, const char *key, json_t *val, int *r)
 		*r = -ENOMEM;
 }
 
-/* A JSON string, or null for NULL / text jansson refuses (not UTF-8). */
-static json_t *str_or_null(const char *s)
+/* A JSON string for s, made valid UTF-8 first ("\xNN") as the report does; null
+ * for NULL or "". */
+json_t *fleet_json_string(const char *s)
 {
-	json_t *j = s && *s ? json_string(s) : NULL;
+	struct buf b = BUF_INIT;
+	json_t *j;
 
-	return j ? j : json_null();
+	if (!s || !*s)
+		return json_null();
+	j = json_string(s);
+	if (j)
+		return j;
+	if (report_escape(&b, s, ESC_TEXT) == 0)
+		j = json_string(b.data);
+	buf_release(&b);
+	return j;
 }
 
 static json_t *error_json(const char *input, const struct error *err, int *r)
 {
 	json_t *o = json_object();
 	const char *msg = err && err->message[0] ? err->message : "cannot read the input";
-	json_t *m = json_string(msg);
 
-	put(o, "message", m ? m : json_string("cannot read the input (message not UTF-8)"), r);
+	put(o, "message", fleet_json_string(msg), r);
 	if (err && err->source[0] && strcmp(err->source, input) != 0)
-		put(o, "source", str_or_null(err->source), r);
+		put(o, "source", fleet_json_string(err->source), r);
 	if (err && err->line)
 		put(o, "line", json_integer((json_int_t)err->line), r);
 	return o;
@@ -350,7 +360,7 @@ static void identity(json_t *line, const struct analyze_one *one, json_t *doc, i
 	struct error merr = ERROR_INIT;
 	char hex[65];
 
-	put(line, "org", str_or_null(fleet_bundle_org(one->b)), r);
+	put(line, "org", fleet_json_string(fleet_bundle_org(one->b)), r);
 	put(line, "collected_at", json_incref(json_object_get(doc, "collected_at")), r);
 	put(line, "collected_at_source", json_incref(json_object_get(doc, "collected_at_source")),
 	    r);
@@ -364,12 +374,11 @@ json_t *fleet_line(const char *input, int status, const struct analyze_one *one,
                    const struct error *err)
 {
 	json_t *line = json_object();
-	json_t *in = json_string(input);
 	json_t *doc = one->b ? report_doc(input, one) : NULL;
 	int r = 0;
 
 	put(line, "format", json_string(FLEET_LINE_FORMAT), &r);
-	put(line, "input", in ? in : json_string("(input name not UTF-8)"), &r);
+	put(line, "input", fleet_json_string(input), &r);
 	put(line, "ok", json_boolean(doc != NULL), &r);
 	put(line, "exit", json_integer(doc ? status : EXIT_UNREADABLE), &r);
 	if (doc) {

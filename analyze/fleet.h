@@ -76,6 +76,10 @@ int fleet_manifest_sha256(const struct bundle *b, char hex[65], struct error *er
  * NULL when neither was seen. */
 const char *fleet_bundle_org(const struct bundle *b);
 
+/* A JSON string for s, made valid UTF-8 first ("\xNN") as the report does; JSON
+ * null for NULL or "". A new reference, NULL out of memory. */
+json_t *fleet_json_string(const char *s);
+
 /* One line of the jsonl output (schemas/fleet-line.schema.json) for input, whose
  * analysis gave status (exit) and one; err is the read error when one->b is NULL.
  * A new reference, NULL out of memory. */

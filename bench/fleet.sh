@@ -45,16 +45,17 @@ echo "$n bundles ($k distinct fixtures, $(du -sh "$work/fleet" | cut -f1))"
 measure() { # label, command...
 	label=$1
 	shift
-	/usr/bin/time -f "%e %M" -o "$work/time" "$@" >"$work/out" 2>"$work/err" || true
+	/usr/bin/time -f "%e %M %U %S" -o "$work/time" "$@" >"$work/out" 2>"$work/err" || true
 	wall=$(tail -n 1 "$work/time" | cut -d" " -f1)
 	rss=$(tail -n 1 "$work/time" | cut -d" " -f2)
+	cpu=$(tail -n 1 "$work/time" | awk '{ printf "%.2f", $3 + $4 }')
 	lines=$(wc -l <"$work/out")
 	[ "$lines" -gt 0 ] || lines=$(wc -l <"$work/merged" 2>/dev/null || echo 0)
-	echo "| $label | $wall s | $(echo "$n $wall" | awk '{ printf "%.0f", $1 / ($2 > 0 ? $2 : 0.01) }') bundles/s | $((rss / 1024)) MB | $lines lines |"
+	echo "| $label | $wall s | $(echo "$n $wall" | awk '{ printf "%.0f", $1 / ($2 > 0 ? $2 : 0.01) }') bundles/s | $cpu s | $((rss / 1024)) MB | $lines lines |"
 }
 
-echo "| run | wall | rate | peak RSS (largest process) | output |"
-echo "| --- | --- | --- | --- | --- |"
+echo "| run | wall | rate | CPU (user+sys) | peak RSS (largest process) | output |"
+echo "| --- | --- | --- | --- | --- | --- |"
 measure "analyze --format jsonl FOLDER (one process)" "$bin" analyze --format jsonl "$work/fleet"
 find "$work/fleet" -type f | LC_ALL=C sort >"$work/list"
 for engine in parallel xargs; do

@@ -213,6 +213,17 @@ def test_rule(binary, root):
     want = hashlib.sha256(open(os.path.join(renamed, "manifest-copy.json"), "rb").read())
     check(len(docs) == 1 and docs[0]["manifest_sha256"] == want.hexdigest(),
           f"a renamed manifest: its digest ({[d.get('manifest_sha256') for d in docs]})")
+    # hostile names: not UTF-8, a newline; each still one line, named as the report does
+    odd = os.path.join(root, "odd")
+    os.makedirs(odd)
+    for raw in (b"bad\xff.tar.gz", b"two\nlines.tar.gz"):
+        tar_gz(os.path.join(FIX, "analyze", "nonsni-not-applied", "input"),
+               os.fsdecode(os.path.join(os.fsencode(odd), raw)), "case")
+    p, docs = jsonl(binary, odd)
+    ins = sorted(d["input"] for d in docs)
+    check(p.stdout.count(b"\n") == 2 and len(docs) == 2 and "\\xff" in ins[0]
+          and "\n" in ins[1] and all(d["input"] == d["report"]["input"] for d in docs),
+          f"hostile names: one line each, escaped as the report escapes them: {ins}")
     empty = os.path.join(root, "empty")
     os.makedirs(empty)
     p, docs = jsonl(binary, empty)

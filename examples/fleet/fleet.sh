@@ -20,7 +20,7 @@ usage: fleet.sh [-j JOBS] [-n PER_JOB] [--shard I/N] -o OUT.jsonl (BUNDLE... | -
 
 Run 'apigee-bundle analyze --format jsonl' over every BUNDLE (or over the paths
 read from standard input, one per line, with '-'), JOBS processes at once
-(default: the number of CPUs), PER_JOB bundles per process (default 8), and
+(default: the number of CPUs), PER_JOB bundles per process (default 32), and
 write every line to OUT.jsonl (replaced when complete). --shard I/N keeps the
 bundles whose 0-based position in the list is I modulo N (one shard per
 machine or per Kubernetes Job index).
@@ -39,7 +39,7 @@ is_count() {
 }
 
 jobs=$(nproc 2>/dev/null || echo 2)
-per=8
+per=32
 shard=""
 out=""
 bin=${APIGEE_BUNDLE:-apigee-bundle}
