@@ -179,13 +179,9 @@ static void certs(const struct bundle *b, json_t *kind, int *r)
 		} else if (!c->parsed) {
 			add(kind, key.data, json_pack("{s:o}", "error", jstr(c->error_text)), r);
 		} else if ((e = json_object_get(kind, c->facts.sha256))) {
-			json_t *used = json_object_get(e, "used_by");
-
-			if (!json_array_size(used) ||
-			    strcmp(json_string_value(
-			                   json_array_get(used, json_array_size(used) - 1)),
-			           use.data) != 0)
-				json_array_append_new(used, jstr(use.data));
+			if (json_array_append_new(json_object_get(e, "used_by"), jstr(use.data)) <
+			    0)
+				*r = -ENOMEM;
 		} else {
 			add(kind, c->facts.sha256,
 			    json_pack("{s:o,s:o,s:o,s:o,s:o,s:[o]}", "subject",
@@ -197,6 +193,30 @@ static void certs(const struct bundle *b, json_t *kind, int *r)
 		}
 		buf_release(&use);
 		buf_release(&key);
+	}
+}
+
+/* used_by in byte order without repeats: the order of the members (folder walk or
+ * archive order) must not make two bundles differ. */
+static void certs_sorted(const struct bundle *b, json_t *kind, int *r)
+{
+	const char *key;
+	json_t *e;
+
+	certs(b, kind, r);
+	json_object_foreach(kind, key, e)
+	{
+		json_t *used = json_object_get(e, "used_by"), *u;
+		struct strv v = STRV_INIT;
+		size_t i;
+
+		if (!used)
+			continue;
+		json_array_foreach(used, i, u) if (strv_push(&v, json_string_value(u)) < 0) *r =
+		        -ENOMEM;
+		if (json_object_set_new(e, "used_by", sorted(&v)) < 0)
+			*r = -ENOMEM;
+		strv_release(&v);
 	}
 }
 
@@ -285,7 +305,8 @@ static void probes(const struct bundle *b, json_t *kind, int *r)
 json_t *facts_json(const struct bundle *b)
 {
 	static void (*const fill[])(const struct bundle *, json_t *, int *) = {
-		routes, vhosts, secrets, certs, instances, envgroups, firewalls, lb_certs, probes,
+		routes,    vhosts,    secrets,  certs_sorted, instances,
+		envgroups, firewalls, lb_certs, probes,
 	};
 	json_t *doc = json_object();
 	int r = doc ? 0 : -ENOMEM;

@@ -98,8 +98,9 @@ static void test_facts__certificate_by_fingerprint(void **state)
 	json_t *f, *c;
 
 	(void)state;
-	add_cert(b, CERT_ROLE_SECRET, "myorg-dev-grp", sha, "CN = api.example");
 	add_cert(b, CERT_ROLE_SERVED, "api.example", sha, "CN = api.example");
+	add_cert(b, CERT_ROLE_SECRET, "myorg-dev-grp", sha, "CN = api.example");
+	add_cert(b, CERT_ROLE_SECRET, "myorg-dev-grp", sha, "CN = api.example");
 	f = facts_json(b);
 	assert_non_null(f);
 	c = json_object_get(f, "certificates");
