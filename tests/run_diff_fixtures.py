@@ -15,7 +15,8 @@ and new/input/ (loose files as a customer gathers them):
               "generate": {...},                    (certificates made at test time, as
                                                       run_fixtures.py; default: the
                                                       named case's own "generate")
-              "archive": "tar.gz" | "truncated-tar.gz"},
+              "archive": "tar.gz" | "truncated-tar.gz",
+              "reverse": true},                     (archive members in reverse order)
       "new": {...},
       "exit": 0 | 1 | 3,
       "checks": {"SNI-004": ["fail", "pass"], ...},   (EVERY check whose status changes)
@@ -91,7 +92,14 @@ def prepare(name, side, spec, work):
         return dst
     out = dst + ".tar.gz"
     with tarfile.open(out, "w:gz") as t:
-        t.add(dst, arcname=os.path.basename(src))
+        if spec.get("reverse"):  # members in reverse byte order of their paths
+            paths = []
+            for d, _, files in os.walk(dst):
+                paths += [os.path.join(d, f) for f in files]
+            for p in sorted(paths, reverse=True):
+                t.add(p, arcname=os.path.join(os.path.basename(src), os.path.relpath(p, dst)))
+        else:
+            t.add(dst, arcname=os.path.basename(src))
     if arch == "truncated-tar.gz":
         with open(out, "rb") as f:
             data = f.read()
