@@ -34,11 +34,13 @@ struct context {
 int cmd_analyze(int argc, char **argv, struct context *ctx);
 int cmd_checks(int argc, char **argv, struct context *ctx);
 int cmd_collect(int argc, char **argv, struct context *ctx);
+int cmd_diff(int argc, char **argv, struct context *ctx);
 int cmd_redact(int argc, char **argv, struct context *ctx);
 int cmd_verify(int argc, char **argv, struct context *ctx);
 
 struct cli_command;
-extern const struct cli_command cli_analyze, cli_checks, cli_collect, cli_redact, cli_verify;
+extern const struct cli_command cli_analyze, cli_checks, cli_collect, cli_diff, cli_redact,
+        cli_verify;
 
 /* Exit codes shared by the subcommands (contract.md). */
 enum exit_code {

@@ -32,8 +32,8 @@ struct command {
 /* Sorted by name. */
 static const struct command commands[] = {
 	{ "analyze", cmd_analyze, &cli_analyze }, { "checks", cmd_checks, &cli_checks },
-	{ "collect", cmd_collect, &cli_collect }, { "redact", cmd_redact, &cli_redact },
-	{ "verify", cmd_verify, &cli_verify },
+	{ "collect", cmd_collect, &cli_collect }, { "diff", cmd_diff, &cli_diff },
+	{ "redact", cmd_redact, &cli_redact },    { "verify", cmd_verify, &cli_verify },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -23,6 +23,7 @@
 #include "checks.h"
 #include "error.h"
 #include "findings.h"
+#include "fleet.h"
 #include "report.h"
 #include "text.h"
 #include "banned.h"
@@ -43,8 +44,9 @@ static const struct cli_option analyze_options[] = {
 	  NULL },
 	{ "format", 'f', 'f', "FORMAT", 0,
 	  "text, json, html or markdown; without it the extension of -o FILE (.txt .json .html "
-	  ".htm .md .markdown) decides, else text",
-	  "text|json|html|markdown" },
+	  ".htm .md .markdown) decides, else text. jsonl: the fleet mode, one line of JSON per "
+	  "bundle for every INPUT (a folder of bundles gives each of them)",
+	  "text|json|html|markdown|jsonl" },
 	{ "max-member-bytes", 0, OPT_MAX_MEMBER, "N", 0,
 	  "stop when one member expands beyond N bytes (K, M, G, T suffixes; default 16G)", NULL },
 	{ "max-ratio", 0, OPT_MAX_RATIO, "N", 0,
@@ -63,7 +65,7 @@ static const struct cli_option analyze_options[] = {
 
 const struct cli_command cli_analyze = {
 	.name = "analyze",
-	.synopsis = "INPUT [--format text|json|html|markdown] [-o FILE] [options]",
+	.synopsis = "INPUT [--format text|json|html|markdown|jsonl] [-o FILE] [options]",
 	.summary = "run every check against a bundle, offline",
 	.description =
 	        "Run every check against INPUT, offline: a bundle made by 'apigee-bundle collect', "
@@ -273,53 +275,19 @@ static int limit_option(struct bundle_options *bo, int opt, const char *value)
 	return 0;
 }
 
-/* When every check skipped, nothing in the input was evidence for any of them:
- * say so first (the first warning of the report), naming what was read. Returns
- * 1 when nothing read was recognised at all (exit 3, also said on stderr), 0
- * otherwise, <0 on allocation failure. */
+/* The no-evidence warning (fleet.c); when nothing read was recognised at all, also
+ * said on stderr. 1 then (exit 3), 0 otherwise, <0 on allocation failure. */
 static int note_no_evidence(const struct bundle *b, struct findings *fs)
 {
-	struct warning *w;
-	bool recognised = false;
-	int r = 0;
+	_cleanup_(buf_release) struct buf line = BUF_INIT;
+	int r = analyze_note_no_evidence(b, fs);
 
-	if (!fs->n)
-		return 0;
-	for (size_t i = 0; i < fs->n; i++)
-		if (fs->items[i].status != STATUS_SKIP)
-			return 0;
-	w = findings_add_warning(fs, WARNING_NO_EVIDENCE);
-	if (!w)
-		return -ENOMEM;
-	for (size_t i = 0; i < b->n_artifacts && r >= 0; i++)
-		r = warning_add_member(w, b->artifacts[i].path,
-		                       artifact_kind_name(b->artifacts[i].kind));
-	if (r < 0)
+	if (r <= 0)
 		return r;
-	/* first: move the new warning to the front */
-	if (fs->n_warnings > 1) {
-		struct warning tmp = fs->warnings[fs->n_warnings - 1];
-
-		memmove(fs->warnings + 1, fs->warnings,
-		        (fs->n_warnings - 1) * sizeof(fs->warnings[0]));
-		fs->warnings[0] = tmp;
-	}
-	/* exit 3 only when nothing read was even recognised as a kind of evidence; a
-	 * recognised file that no check can use alone (overrides.yaml without the
-	 * routes) is usable input, merely not enough */
-	for (size_t i = 0; i < b->n_artifacts; i++)
-		if (b->artifacts[i].kind != ART_TEXT && b->artifacts[i].kind != ART_BINARY &&
-		    b->artifacts[i].kind != ART_UNKNOWN)
-			recognised = true;
-	if (!recognised) {
-		_cleanup_(buf_release) struct buf line = BUF_INIT;
-
-		r = warning_text(&fs->warnings[0], &line);
-		if (r < 0)
-			return r;
-		fprintf(stderr, "apigee-bundle analyze: %s\n", line.data);
-	}
-	return recognised ? 0 : 1;
+	if (warning_text(&fs->warnings[0], &line) < 0)
+		return -ENOMEM;
+	fprintf(stderr, "apigee-bundle analyze: %s\n", line.data);
+	return 1;
 }
 
 /* --verbose: every file read and what it was taken for. */
@@ -349,7 +317,7 @@ int cmd_analyze(int argc, char **argv, struct context *ctx)
 	struct cli_progress progress;
 	char *spooled = NULL;
 	int c, r, ret = EXIT_OK;
-	bool no_evidence = false;
+	bool no_evidence = false, jsonl = false;
 
 	cli_parser_init(&cp, &cli_analyze, ctx);
 	while ((c = cli_next(&cp, argc, argv)) >= 0) {
@@ -360,11 +328,14 @@ int cmd_analyze(int argc, char **argv, struct context *ctx)
 				goto out;
 			break;
 		case 'f':
+			jsonl = strcmp(optarg, "jsonl") == 0; /* fleet mode: cmd_jsonl.c */
+			if (jsonl)
+				break;
 			ro.format = report_format_from_name(optarg);
 			if (ro.format == REPORT__INVALID) {
 				ret = cli_usage_error(
 				        &cli_analyze,
-				        "unknown format '%s' (text, json, html or markdown)",
+				        "unknown format '%s' (text, json, html, markdown or jsonl)",
 				        optarg);
 				goto out;
 			}
@@ -388,6 +359,10 @@ int cmd_analyze(int argc, char **argv, struct context *ctx)
 	}
 	if (c != CLI_END) {
 		ret = c == CLI_HELP ? EXIT_OK : EXIT_USAGE;
+		goto out;
+	}
+	if (jsonl) {
+		ret = analyze_jsonl(argc - optind, argv + optind, output, &ids, &bo, ctx);
 		goto out;
 	}
 	if (optind >= argc) {

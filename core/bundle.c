@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "archive_in.h"
 #include "cleanup.h"
 #include "error.h"
@@ -414,9 +416,53 @@ static void artifact_fail(struct bundle *b, size_t ai, const char *why)
 	a->error = strdup(why);
 }
 
+/* The member being ingested; md hashes a member named manifest.json as it is read,
+ * so that the bundle's identity (b->manifest_sha256) needs no second pass. */
+struct feed {
+	struct ingest *ing;
+	EVP_MD_CTX *md;
+};
+
 static int feed_ingest(void *userdata, const void *data, size_t len)
 {
-	return ingest_feed(userdata, data, len);
+	struct feed *f = userdata;
+
+	if (f->md && !EVP_DigestUpdate(f->md, data, len)) {
+		EVP_MD_CTX_free(f->md);
+		f->md = NULL;
+	}
+	return ingest_feed(f->ing, data, len);
+}
+
+/* manifest.json at the top or in the one top folder of a collected bundle */
+static EVP_MD_CTX *manifest_md(const char *path)
+{
+	const char *slash = strchr(path, '/');
+	const char *base = strrchr(path, '/');
+	EVP_MD_CTX *md;
+
+	base = base ? base + 1 : path;
+	if (strcmp(base, "manifest.json") != 0 || (slash && strchr(slash + 1, '/')))
+		return NULL;
+	md = EVP_MD_CTX_new();
+	if (md && !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
+		EVP_MD_CTX_free(md);
+		md = NULL;
+	}
+	return md;
+}
+
+/* Keep the digest when ingest recognised the member as our manifest (the first). */
+static void manifest_digest(struct bundle *b, const struct artifact *a, EVP_MD_CTX *md)
+{
+	unsigned char d[EVP_MAX_MD_SIZE];
+	unsigned n = 0;
+
+	if (md && a->kind == ART_MANIFEST && !a->failed && !b->manifest_sha256[0] &&
+	    EVP_DigestFinal_ex(md, d, &n) && n == 32)
+		for (unsigned i = 0; i < n; i++)
+			snprintf(b->manifest_sha256 + 2 * i, 3, "%02x", d[i]);
+	EVP_MD_CTX_free(md);
 }
 
 /* One regular member through ingest. A read error marks the artifact failed; for
@@ -426,12 +472,17 @@ static int ingest_member(struct bundle *b, struct archive_in *in, size_t ai, boo
 {
 	struct error rerr = ERROR_INIT;
 	struct ingest *ing = NULL;
+	struct feed f;
 	int r;
 
 	r = ingest_begin(b, ai, &ing);
 	if (r < 0)
 		return r;
-	r = archive_in_feed(in, feed_ingest, ing, &rerr);
+	f.ing = ing;
+	f.md = manifest_md(b->artifacts[ai].path);
+	r = archive_in_feed(in, feed_ingest, &f, &rerr);
+	if (r != 0)
+		EVP_MD_CTX_free(TAKE_PTR(f.md));
 	if (r == -EIO) {
 		if (archive_in_kind(in) == ARCHIVE_IN_LOOSE && archive_in_compressed(in)) {
 			ingest_end(ing);
@@ -453,6 +504,7 @@ static int ingest_member(struct bundle *b, struct archive_in *in, size_t ai, boo
 	}
 	r = ingest_end(ing);
 	ingest_free(ing);
+	manifest_digest(b, &b->artifacts[ai], f.md);
 	return r;
 }
 

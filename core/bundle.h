@@ -43,8 +43,9 @@ struct bundle_options {
 struct bundle {
 	char *input; /* the path given */
 	bool is_archive;
-	bool is_collected; /* has a manifest.json of ours */
-	char *top;         /* top folder of a collected bundle ("" if none) */
+	bool is_collected;        /* has a manifest.json of ours */
+	char manifest_sha256[65]; /* of that manifest.json as read, hex; "" = none */
+	char *top;                /* top folder of a collected bundle ("" if none) */
 
 	/* collection time, see checks.md: manifest, else newest timestamp, else clock */
 	int64_t collected_at;
