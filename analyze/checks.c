@@ -15,7 +15,8 @@
 #include "model.h"
 #include "banned.h"
 
-#define CHECK_FAMILY(name, ID, title, symptom) { ID, title, symptom, &check_rows_##name },
+#define CHECK_FAMILY(name, ID, label, title, symptom) \
+	{ ID, label, title, symptom, &check_rows_##name },
 static const struct check_family families[] = {
 #include "checks/families.h"
 };

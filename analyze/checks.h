@@ -62,13 +62,15 @@ struct check_rows {
 #define CHECK_ROWS(name, table) \
 	const struct check_rows check_rows_##name = { (table), sizeof(table) / sizeof((table)[0]) }
 
-#define CHECK_FAMILY(name, ID, title, symptom) extern const struct check_rows check_rows_##name;
+#define CHECK_FAMILY(name, ID, label, title, symptom) \
+	extern const struct check_rows check_rows_##name;
 #include "checks/families.h"
 #undef CHECK_FAMILY
 
 /* A row of analyze/checks/families.h. */
 struct check_family {
 	const char *id;    /* "SNI": the prefix of its check IDs */
+	const char *label; /* "Apigee X": what a reader calls these checks */
 	const char *title; /* "connection reset for non-SNI clients" */
 	bool symptom;      /* the client-side symptom family (CURL) */
 	const struct check_rows *rows;

@@ -503,7 +503,7 @@ static void put_details(FILE *out, const struct report_view *v)
 				fprintf(out, "<p class=\"na\">");
 				put_tag(out, STATUS_SKIP);
 				fputc(' ', out);
-				esc(out, family->id);
+				esc(out, family->label);
 				fprintf(out, " checks: not applicable (");
 				esc(out, report_family_na(v, family));
 				fprintf(out, ")");

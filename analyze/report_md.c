@@ -183,7 +183,7 @@ static void put_table(FILE *out, const struct report_view *v)
 			if (na && (i == 0 || v->fs->items[i - 1].family != f->family)) {
 				fprintf(out, "| %s | ", f->family->id);
 				put_status(out, f->status);
-				fprintf(out, " | %s checks: not applicable (", f->family->id);
+				fprintf(out, " | %s checks: not applicable (", f->family->label);
 				report_put(out, na, ESC_MD_TABLE);
 				fprintf(out, ") |\n");
 			}
@@ -328,7 +328,7 @@ static void put_details(FILE *out, const struct report_view *v)
 			family = f->family;
 			put_family_heading(out, family);
 			if (na) {
-				fprintf(out, "**SKIP** %s checks: not applicable (", family->id);
+				fprintf(out, "**SKIP** %s checks: not applicable (", family->label);
 				report_put(out, na, ESC_MD);
 				fprintf(out, ")\n\n");
 			}

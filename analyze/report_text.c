@@ -426,7 +426,8 @@ static void put_checks(const struct text_ctx *t, const struct report_view *v)
 		shown_any = true;
 		if (na && f == first_of(v, f)) {
 			struct buf line = BUF_INIT;
-			int r = buf_printf(&line, "%s checks: not applicable (%s)", family->id, na);
+			int r = buf_printf(&line, "%s checks: not applicable (%s)", family->label,
+			                   na);
 
 			fprintf(t->out, "  ");
 			put_tag(t, STATUS_SKIP);

@@ -47,10 +47,10 @@ static const struct check fake_checks[] = {
 
 /* Their families; the symptom family is last, as in the registry. */
 static const struct check_family fake_families[] = {
-	{ "SNI", "connection reset for non-SNI clients", false, NULL },
-	{ "TLS", "API calls fail with TLS errors", false, NULL },
-	{ "XLB", "external clients cannot reach Apigee", false, NULL },
-	{ "CURL", "the client-side symptom", true, NULL },
+	{ "SNI", "SNI", "connection reset for non-SNI clients", false, NULL },
+	{ "TLS", "TLS", "API calls fail with TLS errors", false, NULL },
+	{ "XLB", "Apigee X", "external clients cannot reach Apigee", false, NULL },
+	{ "CURL", "Client", "the client-side symptom", true, NULL },
 };
 
 static const struct check_family *fake_family(const struct check *c)

@@ -163,7 +163,7 @@ def main():
 
     # a hybrid organization: the Apigee X (XLB) checks are one line, in every
     # format, and nothing about them in "what to collect next"
-    na = "XLB checks: not applicable (hybrid organization)"
+    na = "Apigee X checks: not applicable (hybrid organization)"
     for fmt in ("text", "markdown", "html"):
         out = run(binary, inp, "--format", fmt).stdout.decode()
         if fmt == "html":
