@@ -421,6 +421,7 @@ int redact_stream_begin(struct redactor *r, const char *member, struct redact_st
 	buf_init(&s->a, 0);
 	buf_init(&s->b, 0);
 	buf_init(&s->pem_prefix, 4096);
+	buf_init(&s->pem_body, PEM_BODY_MAX);
 	*ret = s;
 	return 0;
 }
@@ -741,6 +742,7 @@ static void stream_free(struct redact_stream *s)
 	buf_release(&s->a);
 	buf_release(&s->b);
 	buf_release(&s->pem_prefix);
+	buf_release(&s->pem_body);
 	redact_mac_release(&s->long_mac);
 	redact_mac_release(&s->pem_mac);
 	json_state_free(s->json);
