@@ -205,7 +205,10 @@ static int read_archive(struct verify *v, const char *path)
 		if (m->type == ARCHIVE_IN_DIR)
 			continue;
 		if (m->type != ARCHIVE_IN_FILE || m->open_errno) {
-			problem(v, "%s: not a regular file", m->path);
+			char what[1200];
+
+			archive_in_describe(m, what, sizeof(what));
+			problem(v, "%s: not a regular file, not read", what);
 			continue;
 		}
 		rel = below_top(v, m->path, folder);

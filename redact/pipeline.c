@@ -395,8 +395,16 @@ static int pass_member(struct job *j, struct archive_in *in, const struct archiv
 	bool taken;
 	int rc;
 
+	if (m->type == ARCHIVE_IN_LINK || m->type == ARCHIVE_IN_SPECIAL) {
+		/* links, devices, fifos, sockets: never followed, never opened; named */
+		char what[1200];
+
+		archive_in_describe(m, what, sizeof(what));
+		notice(j, REDACT_NOTICE_NOT_FILE, what);
+		return 0;
+	}
 	if (m->type != ARCHIVE_IN_FILE || skipped(j, m))
-		return 0; /* links, devices, sockets: never followed */
+		return 0;
 	if (m->open_errno)
 		return error_set(err, -m->open_errno, m->path, 0, "cannot open '%s/%s': %s",
 		                 j->o->in, m->path, strerror(m->open_errno));
