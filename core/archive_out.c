@@ -355,8 +355,11 @@ int archive_out_commit(struct archive_out *a, struct error *err)
 	 * appears, then make the rename durable. */
 	if (archive_write_close(a->a) != ARCHIVE_OK) {
 		r = error_set(err, archive_errno(a->a) > 0 ? -archive_errno(a->a) : -EIO,
-		              a->final_path, 0, "cannot finish the archive: %s",
-		              archive_error_string(a->a) ? archive_error_string(a->a) : "error");
+		              a->final_path, 0, "cannot finish the archive: %s%s%s",
+		              archive_error_string(a->a) ? archive_error_string(a->a) : "error",
+		              /* libarchive says "Write error": name the cause (ENOSPC, EFBIG) */
+		              archive_errno(a->a) > 0 ? ": " : "",
+		              archive_errno(a->a) > 0 ? strerror(archive_errno(a->a)) : "");
 		goto fail;
 	}
 	archive_write_free(a->a);
