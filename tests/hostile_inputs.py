@@ -214,6 +214,7 @@ def hostile_cases(tmp, outside):
 
 def hostile_matrix(binary, tmp):
     import re
+    binary = os.path.abspath(binary)  # the commands run in their own folders
     limit_as = not sanitized(binary)
     outside = os.path.join(tmp, "outside")
     os.makedirs(outside)
