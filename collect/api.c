@@ -356,7 +356,8 @@ static enum outcome api_judge(const struct api_client *c, const struct api_respo
                               char *reason, size_t size)
 {
 	reason[0] = '\0';
-	if (r->too_large) {
+	/* the bound hit while reading, or announced by Content-Length (CURLOPT_MAXFILESIZE) */
+	if (r->too_large || r->code == CURLE_FILESIZE_EXCEEDED) {
 		snprintf(reason, size, "response too large (over %u bytes)", API_MAX_RESPONSE);
 		return OUTCOME_FAILED;
 	}

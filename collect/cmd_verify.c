@@ -34,6 +34,7 @@ struct seen {
 	uint64_t size;
 	char sha256[65];
 	bool matched;
+	size_t order; /* in the archive */
 };
 
 struct verify {
@@ -62,12 +63,43 @@ static void problem(struct verify *v, const char *fmt, ...)
 	strv_push(&v->problems, line);
 }
 
+static int cmp_seen(const void *a, const void *b)
+{
+	const struct seen *x = a, *y = b;
+	int c = strcmp(x->path, y->path);
+
+	return c ? c : (x->order > y->order) - (x->order < y->order);
+}
+
+/* After the archive is read: members sorted by name (then archive order), so a
+ * lookup is a binary search and 100 000 members cost O(n log n); a name that
+ * appears twice is a problem, the first copy is the one checked. */
+static void index_seen(struct verify *v)
+{
+	if (v->n)
+		qsort(v->m, v->n, sizeof(*v->m), cmp_seen);
+	for (size_t i = 1; i < v->n; i++)
+		if (strcmp(v->m[i].path, v->m[i - 1].path) == 0) {
+			v->m[i].matched = true; /* not "missing from the manifest" again */
+			if (i < 2 || strcmp(v->m[i].path, v->m[i - 2].path) != 0)
+				problem(v, "%s: appears twice in the archive", v->m[i].path);
+		}
+}
+
 static struct seen *find_seen(struct verify *v, const char *path)
 {
-	for (size_t i = 0; i < v->n; i++)
-		if (strcmp(v->m[i].path, path) == 0)
-			return &v->m[i];
-	return NULL;
+	size_t lo = 0, hi = v->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(v->m[mid].path, path);
+
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < v->n && strcmp(v->m[lo].path, path) == 0 ? &v->m[lo] : NULL;
 }
 
 static bool is_hex64(const char *s)
@@ -108,10 +140,6 @@ static int add_seen(struct verify *v, const char *rel, uint64_t size, const unsi
 {
 	struct seen *s;
 
-	if (find_seen(v, rel)) {
-		problem(v, "%s: appears twice in the archive", rel);
-		return 0;
-	}
 	if (v->n == v->cap) {
 		size_t ncap = v->cap ? v->cap * 2 : 64;
 		struct seen *p = realloc(v->m, ncap * sizeof(*p));
@@ -124,6 +152,7 @@ static int add_seen(struct verify *v, const char *rel, uint64_t size, const unsi
 	s = &v->m[v->n++];
 	memset(s, 0, sizeof(*s));
 	s->path = strdup(rel);
+	s->order = v->n;
 	s->size = size;
 	for (int i = 0; i < 32; i++)
 		snprintf(s->sha256 + 2 * i, 3, "%02x", md[i]);
@@ -208,7 +237,10 @@ static int read_archive(struct verify *v, const char *path)
 		if (m->type == ARCHIVE_IN_DIR)
 			continue;
 		if (m->type != ARCHIVE_IN_FILE || m->open_errno) {
-			problem(v, "%s: not a regular file", m->path);
+			char what[1200];
+
+			archive_in_describe(m, what, sizeof(what));
+			problem(v, "%s: not a regular file, not read", what);
 			continue;
 		}
 		rel = below_top(v, m->path, folder);
@@ -341,6 +373,7 @@ static int verify_run(const char *path, const char *label)
 
 	memset(&v, 0, sizeof(v));
 	r = read_archive(&v, path);
+	index_seen(&v);
 	if (r == 0) {
 		if (!v.manifest.data)
 			problem(&v, "manifest.json: missing");

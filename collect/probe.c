@@ -299,16 +299,22 @@ static void hs_info_cb(const SSL *ssl, int where, int ret)
 		snprintf(j->alert, sizeof(j->alert), "%s", SSL_alert_desc_string_long(ret));
 }
 
-static int wait_fd(int fd, short events, long long deadline)
+/* 1 ready, 0 timed out, -errno; -ECANCELED as soon as collect is interrupted
+ * (the signal may go to another thread: poll in slices of 100 ms and look). */
+static int wait_fd(int fd, short events, long long deadline, const volatile sig_atomic_t *cancel)
 {
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = events };
 		long long left = deadline - collect_now_ms();
 		int r;
 
+		if (cancel && *cancel)
+			return -ECANCELED;
 		if (left <= 0)
 			return 0;
-		r = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
+		r = poll(&pfd, 1, left > 100 ? 100 : (int)left);
+		if (r == 0)
+			continue;
 		if (r > 0)
 			return 1;
 		if (r < 0 && errno != EINTR)
@@ -334,7 +340,8 @@ static int hs_resolve(struct hs_job *j, struct addrinfo **ret)
 	return 0;
 }
 
-static int hs_connect(struct hs_job *j, const struct addrinfo *ai, long long deadline)
+static int hs_connect(struct hs_job *j, const struct addrinfo *ai, long long deadline,
+                      const volatile sig_atomic_t *cancel)
 {
 	int fd, r, soerr = 0;
 	socklen_t sl = sizeof(soerr);
@@ -354,7 +361,7 @@ static int hs_connect(struct hs_job *j, const struct addrinfo *ai, long long dea
 			soerr = errno;
 			goto fail;
 		}
-		r = wait_fd(fd, POLLOUT, deadline);
+		r = wait_fd(fd, POLLOUT, deadline, cancel);
 		if (r == 0) {
 			hs_set_error(j, PROBE_TIMEOUT, "connect to %s port %d timed out",
 			             j->address, j->port);
@@ -474,7 +481,7 @@ static void hs_run(struct probe_run *run, struct hs_job *j)
 		goto out;
 	/* every address DNS gave, until one connects (or the time is up) */
 	for (const struct addrinfo *p = ai; p; p = p->ai_next) {
-		fd = hs_connect(j, p, deadline);
+		fd = hs_connect(j, p, deadline, run->o->cancel);
 		if (fd >= 0 || j->oc == PROBE_TIMEOUT)
 			break;
 	}
@@ -500,7 +507,14 @@ static void hs_run(struct probe_run *run, struct hs_job *j)
 		saved = errno;
 		e = SSL_get_error(ssl, ret);
 		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-			w = wait_fd(fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline);
+			w = wait_fd(fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline,
+			            run->o->cancel);
+			if (w == -ECANCELED) {
+				hs_set_error(j, PROBE_ERROR,
+				             "interrupted during the TLS handshake with %s port %d",
+				             j->address, j->port);
+				goto out;
+			}
 			if (w == 0) {
 				hs_set_error(
 				        j, PROBE_TIMEOUT,

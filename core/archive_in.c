@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "cleanup.h"
 #include "error.h"
+#include "text.h"
 #include "banned.h"
 
 #define CLEAN_PATH_MAX 1024
@@ -54,6 +55,7 @@ struct archive_in {
 	int fd;
 	bool fd_error; /* the file could not be read: feeding stops at once */
 	struct archive_in_member cur;
+	char last[256]; /* the name of the last member read, for a damaged header after it */
 	char *chunk;
 	/* progress (lim->progress) */
 	archive_in_progress_fn progress;
@@ -111,7 +113,8 @@ static int walk_child(struct archive_in *in, const char *rel, unsigned depth, st
 		return walk_push(in, rel, ARCHIVE_IN_FILE, &st);
 	if (S_ISLNK(st.st_mode))
 		return walk_push(in, rel, ARCHIVE_IN_LINK, &st);
-	return 0; /* devices, sockets, fifos in a folder: not members */
+	/* devices, sockets, fifos: named by the callers, never opened */
+	return walk_push(in, rel, ARCHIVE_IN_SPECIAL, &st);
 }
 
 static int walk_one(struct archive_in *in, const char *rel, unsigned depth, struct error *err)
@@ -171,6 +174,12 @@ static int folder_next(struct archive_in *in, const struct archive_in_member **r
 	in->cur.mtime = e->st.st_mtime;
 	in->cur.dev = e->st.st_dev;
 	in->cur.ino = e->st.st_ino;
+	in->cur.what = S_ISLNK(e->st.st_mode)    ? "symbolic link"
+	               : S_ISFIFO(e->st.st_mode) ? "FIFO"
+	               : S_ISSOCK(e->st.st_mode) ? "socket"
+	               : S_ISCHR(e->st.st_mode)  ? "character device"
+	               : S_ISBLK(e->st.st_mode)  ? "block device"
+	                                         : NULL;
 	in->fd_error = false;
 	if (e->type == ARCHIVE_IN_FILE) {
 		_cleanup_(buf_release) struct buf full = BUF_INIT;
@@ -244,6 +253,46 @@ static int open_file(struct archive_in *in, unsigned flags, struct error *err)
 	return 0;
 }
 
+/* ---- naming members that are no file (pseudo-hostile: kept apart from the read loop) ---- */
+
+static const char *entry_what(struct archive_entry *e)
+{
+	if (archive_entry_hardlink(e))
+		return "hard link";
+	switch (archive_entry_filetype(e)) {
+	case AE_IFLNK:
+		return "symbolic link";
+	case AE_IFCHR:
+		return "character device";
+	case AE_IFBLK:
+		return "block device";
+	case AE_IFIFO:
+		return "FIFO";
+	case AE_IFSOCK:
+		return "socket";
+	case AE_IFREG:
+	case AE_IFDIR:
+		return NULL;
+	default:
+		return "special file";
+	}
+}
+
+void archive_in_describe(const struct archive_in_member *m, char *out, size_t size)
+{
+	char name[512], link[512];
+
+	text_escape(m->path, strlen(m->path), name, sizeof(name));
+	if (m->link) {
+		text_escape(m->link, strlen(m->link), link, sizeof(link));
+		snprintf(out, size, "'%s' (%s to '%s')", name, m->what ? m->what : "link", link);
+	} else {
+		snprintf(out, size, "'%s' (%s)", name,
+		         m->what ? m->what
+		                 : (m->type == ARCHIVE_IN_FILE ? "file" : "special file"));
+	}
+}
+
 static enum archive_in_type entry_type(struct archive_entry *e)
 {
 	switch (archive_entry_filetype(e)) {
@@ -271,13 +320,27 @@ static int archive_next(struct archive_in *in, const struct archive_in_member **
 	}
 	if (h == ARCHIVE_EOF)
 		return 0;
-	if (h != ARCHIVE_OK && h != ARCHIVE_WARN)
-		return error_set(err, -EIO, in->path, 0, "cannot read '%s': %s", in->path,
+	if (h != ARCHIVE_OK && h != ARCHIVE_WARN) {
+		/* where: the member before the damaged header, the unpacked offset */
+		char last[300];
+
+		text_escape(in->last, strlen(in->last), last, sizeof(last));
+		return error_set(err, -EIO, in->path, 0,
+		                 "cannot read '%s': %s (the header after %s%s%s, near byte %lld of "
+		                 "the unpacked archive)",
+		                 in->path,
 		                 archive_error_string(in->a) ? archive_error_string(in->a)
-		                                             : "broken archive");
+		                                             : "broken archive",
+		                 in->count ? "member '" : "the start", in->count ? last : "",
+		                 in->count ? "'" : "", (long long)archive_filter_bytes(in->a, 0));
+	}
 	memset(&in->cur, 0, sizeof(in->cur));
 	in->cur.path = archive_entry_pathname(in->entry) ? archive_entry_pathname(in->entry) : "";
 	in->cur.type = entry_type(in->entry);
+	in->cur.what = entry_what(in->entry);
+	in->cur.link = archive_entry_hardlink(in->entry) ? archive_entry_hardlink(in->entry)
+	                                                 : archive_entry_symlink(in->entry);
+	snprintf(in->last, sizeof(in->last), "%s", in->cur.path);
 	in->cur.size = archive_entry_size_is_set(in->entry) ? archive_entry_size(in->entry) : -1;
 	in->cur.mtime = archive_entry_mtime(in->entry);
 	if (in->cur.type != ARCHIVE_IN_DIR && ++in->count > in->max_members)

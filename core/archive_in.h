@@ -85,7 +85,16 @@ struct archive_in_member {
 	dev_t dev; /* folders only: to recognise a file (the output, a map) */
 	ino_t ino;
 	int open_errno; /* folders only: the file could not be opened (errno) */
+	/* what a member that is no regular file is, to name it ("symbolic link",
+	 * "hard link", "character device", "block device", "FIFO", "socket"; NULL for
+	 * files and folders), and a link's target as stored (archives; else NULL) */
+	const char *what;
+	const char *link;
 };
+
+/* "'top/x' (symbolic link to '/etc/passwd')", escaped, into out (always
+ * terminated): how analyze, redact and verify name a member they do not read. */
+void archive_in_describe(const struct archive_in_member *m, char *out, size_t size);
 
 typedef int (*archive_in_feed_fn)(void *userdata, const void *data, size_t len);
 

@@ -194,8 +194,11 @@ static int record(struct archive_out *a, const char *relpath, uint64_t size,
 	if (!m->path)
 		return error_set(err, -ENOMEM, relpath, 0, "out of memory");
 	m->size = size;
-	for (int i = 0; i < 32; i++)
-		snprintf(m->sha256 + 2 * i, 3, "%02x", md[i]);
+	for (int i = 0; i < 32; i++) {
+		m->sha256[2 * i] = "0123456789abcdef"[md[i] >> 4];
+		m->sha256[2 * i + 1] = "0123456789abcdef"[md[i] & 15];
+	}
+	m->sha256[64] = '\0';
 	a->n++;
 	return 0;
 }
@@ -352,8 +355,11 @@ int archive_out_commit(struct archive_out *a, struct error *err)
 	 * appears, then make the rename durable. */
 	if (archive_write_close(a->a) != ARCHIVE_OK) {
 		r = error_set(err, archive_errno(a->a) > 0 ? -archive_errno(a->a) : -EIO,
-		              a->final_path, 0, "cannot finish the archive: %s",
-		              archive_error_string(a->a) ? archive_error_string(a->a) : "error");
+		              a->final_path, 0, "cannot finish the archive: %s%s%s",
+		              archive_error_string(a->a) ? archive_error_string(a->a) : "error",
+		              /* libarchive says "Write error": name the cause (ENOSPC, EFBIG) */
+		              archive_errno(a->a) > 0 ? ": " : "",
+		              archive_errno(a->a) > 0 ? strerror(archive_errno(a->a)) : "");
 		goto fail;
 	}
 	archive_write_free(a->a);

@@ -532,13 +532,17 @@ static int read_member(struct bundle *b, struct archive_in *in, const struct arc
 		artifact_fail(b, ai, "unsafe member name (absolute or with '..'): not read");
 		return 0;
 	}
-	if (m->type == ARCHIVE_IN_LINK && archive_in_kind(in) == ARCHIVE_IN_FOLDER) {
-		/* links are not followed: they could point anywhere */
-		b->artifacts[ai].error = strdup("symbolic link not followed");
-		return 0;
-	}
 	if (m->type != ARCHIVE_IN_FILE) {
-		b->artifacts[ai].error = strdup("link or special file not followed");
+		/* links are not followed (they could point anywhere), devices and fifos
+		 * never opened: say which and where a link points */
+		char what[1200], *p, *e;
+
+		archive_in_describe(m, what, sizeof(what));
+		p = strchr(what, '(');
+		e = strrchr(what, ')');
+		if (p && e && e > p) /* "'x' (symbolic link to '/y')" -> "symbolic link to '/y'" */
+			snprintf(e, sizeof(what) - (size_t)(e - what), ": not followed");
+		b->artifacts[ai].error = strdup(p ? p + 1 : what);
 		return 0;
 	}
 	if (m->open_errno) {
@@ -546,6 +550,57 @@ static int read_member(struct bundle *b, struct archive_in *in, const struct arc
 		return 0;
 	}
 	return ingest_member(b, in, ai, ret_stop, err);
+}
+
+struct name_ix {
+	const char *path;
+	size_t i;
+};
+
+static int cmp_name_ix(const void *a, const void *b)
+{
+	const struct name_ix *x = a, *y = b;
+	int c = strcmp(x->path, y->path);
+
+	return c ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+/* Members of the same name (a hostile or merged archive): every copy is read; each
+ * copy after the first says so, with the count. O(n log n) over the members. */
+static int note_duplicates(struct bundle *b)
+{
+	struct name_ix *v;
+	size_t n = b->n_artifacts;
+
+	if (n < 2)
+		return 0;
+	v = calloc(n, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		v[i] = (struct name_ix){ b->artifacts[i].path ? b->artifacts[i].path : "", i };
+	qsort(v, n, sizeof(*v), cmp_name_ix);
+	for (size_t i = 0, k; i < n; i = k) {
+		for (k = i + 1; k < n && strcmp(v[k].path, v[i].path) == 0; k++)
+			;
+		for (size_t q = i + 1; q < k; q++) {
+			struct artifact *a = &b->artifacts[v[q].i];
+			char msg[160];
+
+			if (a->error || strcmp(v[q].path, "(archive)") == 0)
+				continue;
+			snprintf(msg, sizeof(msg),
+			         "duplicate member name: %zu members have it; each copy was read",
+			         k - i);
+			a->error = strdup(msg);
+			if (!a->error) {
+				free(v);
+				return -ENOMEM;
+			}
+		}
+	}
+	free(v);
+	return 0;
 }
 
 static int read_input(struct bundle *b, const struct bundle_options *opts, struct error *err)
@@ -573,6 +628,8 @@ static int read_input(struct bundle *b, const struct bundle_options *opts, struc
 		if (r < 0)
 			break;
 	}
+	if (r >= 0 && note_duplicates(b) < 0)
+		r = -ENOMEM;
 	if (r == -EIO && b->is_archive) {
 		size_t ai;
 
@@ -583,7 +640,9 @@ static int read_input(struct bundle *b, const struct bundle_options *opts, struc
 		} else {
 			/* a truncated or corrupt tail: keep what was read */
 			if (add_artifact(b, "(archive)", &ai) == 0)
-				artifact_fail(b, ai, archive_in_error(in));
+				artifact_fail(b, ai,
+				              err->message[0] ? err->message
+				                              : archive_in_error(in));
 			error_reset(err);
 			r = 0;
 		}

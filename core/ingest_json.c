@@ -308,13 +308,99 @@ static int add_cert_chain(struct bundle *b, const struct artifact *a, const stru
 	return 0;
 }
 
+/* One item of a facts document as pem_file_parse would have given it. */
+static int facts_item(const json_t *it, struct pem_item *p)
+{
+	const char *label = json_str(it, "label");
+	json_t *err = json_object_get(it, "error"), *cert = json_object_get(it, "cert");
+
+	p->line = (unsigned)json_integer_value(json_object_get(it, "line"));
+	p->error = json_is_object(err) ? pem_error_from_name(json_str(err, "class")) : PEM_OK;
+	if (p->error == PEM_ERR__INVALID)
+		p->error = PEM_ERR_BAD_DER;
+	if (dup_str(&p->label, label ? label : "") < 0)
+		return -ENOMEM;
+	if (json_is_object(cert) || (label && strcmp(label, "CERTIFICATE") == 0))
+		p->kind = PEM_ITEM_CERT;
+	else
+		p->kind = PEM_ITEM_OTHER;
+	if (p->kind == PEM_ITEM_CERT && p->error == PEM_OK &&
+	    (!json_is_object(cert) || cert_facts_from_json(cert, &p->cert, NULL) < 0))
+		p->error = PEM_ERR_BAD_DER; /* facts we cannot read: unreadable, not a crash */
+	return 0;
+}
+
+/* A certificate value as `redact --pseudonymize` leaves it inside a document (a
+ * JSON string, a YAML block scalar, base64 Secret data): one compact
+ * "apigee-bundle/pem-file/v1" document per PEM block it held, in their order
+ * (redact/pemfile.c, pemfile_block_facts). Fills f as pem_file_parse would have
+ * from the PEM. 0, 1 when the text is no such document, -ENOMEM. */
+static int facts_value_parse(const char *text, size_t len, struct pem_file *f)
+{
+	size_t off = 0, docs = 0;
+
+	for (;;) {
+		json_error_t je;
+		json_t *doc, *items, *it;
+		size_t i;
+		const char *kind;
+
+		while (off < len && strchr(" \t\r\n", text[off]))
+			off++;
+		if (off >= len || text[off] != '{')
+			break;
+		doc = json_loadb(text + off, len - off, JSON_DISABLE_EOF_CHECK, &je);
+		kind = doc ? json_str(doc, "kind") : NULL;
+		if (!kind || strcmp(kind, "apigee-bundle/pem-file/v1") != 0) {
+			json_decref(doc);
+			break;
+		}
+		off += (size_t)je.position;
+		docs++;
+		items = json_object_get(doc, "items");
+		json_array_foreach(items, i, it)
+		{
+			struct pem_item *n = realloc(f->items, (f->n_items + 1) * sizeof(*n));
+
+			if (!n) {
+				json_decref(doc);
+				return -ENOMEM;
+			}
+			f->items = n;
+			n = &f->items[f->n_items++];
+			memset(n, 0, sizeof(*n));
+			if (facts_item(it, n) < 0) {
+				json_decref(doc);
+				return -ENOMEM;
+			}
+			if (f->error == PEM_OK && n->error != PEM_OK) {
+				f->error = n->error;
+				f->error_line = n->line;
+			}
+		}
+		json_decref(doc);
+	}
+	return docs ? 0 : 1;
+}
+
+/* A certificate value: PEM, or the facts that replaced it (facts_value_parse). */
+static int cert_value_parse(const char *text, size_t len, struct pem_file *f)
+{
+	int r = facts_value_parse(text, len, f);
+
+	if (r <= 0)
+		return r;
+	pem_file_release(f);
+	return pem_file_parse((const uint8_t *)text, len, f, NULL);
+}
+
 int ingest_cert_value(struct bundle *b, struct artifact *a, const char *pem, size_t len,
                       enum cert_role role, const char *owner, const char *file, const char *ptr,
                       unsigned line)
 {
 	struct pem_file f = { 0 };
 	size_t first = b->n_certs, leaf;
-	int r = pem_file_parse((const uint8_t *)pem, len, &f, NULL);
+	int r = cert_value_parse(pem, len, &f);
 
 	if (r == 0)
 		r = add_cert_chain(b, a, &f, role, owner, file, ptr, line, &leaf);
@@ -401,7 +487,7 @@ static int k8s_secret(struct bundle *b, struct artifact *a, const json_t *o, con
 			} else if (strcmp(k, "ca.crt") != 0) {
 				struct buf p = BUF_INIT;
 
-				r = pem_file_parse((const uint8_t *)raw.data, raw.len, &f, NULL);
+				r = cert_value_parse(raw.data, raw.len, &f);
 				if (r == 0) {
 					buf_printf(&p, "%s/%s/%s", ptr,
 					           pass ? "stringData" : "data", k);
@@ -567,7 +653,8 @@ static int vhost_inline_pem(struct bundle *b, struct artifact *a, const json_t *
 	char p[160];
 	int r;
 
-	if (!cert || !strstr(cert, "-----BEGIN "))
+	/* PEM, or its facts when the bundle was pseudonymized (facts_value_parse) */
+	if (!cert || (!strstr(cert, "-----BEGIN ") && !strstr(cert, "apigee-bundle/pem-file/v1")))
 		return 0;
 	snprintf(p, sizeof(p), "%s/sslCert", ptr);
 	r = ingest_cert_value(b, a, cert, strlen(cert), CERT_ROLE_VHOST, name, "sslCert", p,

@@ -83,6 +83,10 @@ static void on_notice(void *userdata, enum redact_notice what, const char *membe
 	char esc[1100];
 
 	(void)userdata;
+	if (what == REDACT_NOTICE_NOT_FILE) {
+		fprintf(stderr, "apigee-bundle redact: skipping %s: not followed\n", member);
+		return;
+	}
 	text_escape(member, strlen(member), esc, sizeof(esc));
 	if (what == REDACT_NOTICE_DUPLICATE)
 		fprintf(stderr, "apigee-bundle redact: '%s' appears twice; keeping the first\n",

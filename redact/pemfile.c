@@ -138,3 +138,109 @@ out:
 	pem_file_release(&f);
 	return rc;
 }
+
+/* The block as a PEM file: JSON escapes undone when it stood in a JSON string,
+ * indentation (YAML block scalars, transcripts) and trailing white space removed
+ * from every line, so BEGIN and END start in column 1 as pem_file_parse wants. */
+static int block_text(const char *in, size_t n, bool escaped, struct buf *out)
+{
+	bool bol = true;
+
+	for (size_t i = 0; i < n; i++) {
+		char c = in[i];
+
+		if (bol && (c == ' ' || c == '\t'))
+			continue;
+		bol = false;
+		if (escaped && c == '\\' && i + 1 < n) {
+			c = in[++i];
+			if (c == 'n')
+				c = '\n';
+			else if (c == 'r' || c == 't')
+				continue;
+		}
+		if (c == '\r')
+			continue;
+		if (buf_putc(out, c) < 0)
+			return -ENOMEM;
+		bol = c == '\n';
+	}
+	return buf_putc(out, '\n');
+}
+
+static int block_doc(const struct pem_file *f, const char *marker, size_t marker_len, json_t **ret)
+{
+	json_t *doc, *items;
+
+	doc = json_pack("{s:s,s:s#,s:o,s:b}", "kind", "apigee-bundle/pem-file/v1", "redacted",
+	                marker, (int)marker_len, "error", error_json(f->error, f->error_line),
+	                "der", false);
+	items = json_array();
+	if (!doc || !items || json_object_set_new(doc, "items", items) < 0) {
+		json_decref(doc);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < f->n_items; i++) {
+		const struct pem_item *it = &f->items[i];
+		json_t *o = json_pack("{s:s,s:i,s:o}", "label", it->label ? it->label : "", "line",
+		                      (int)it->line, "error", error_json(it->error, it->line));
+
+		if (!o || json_array_append_new(items, o) < 0) {
+			json_decref(doc);
+			return -ENOMEM;
+		}
+		if (it->kind == PEM_ITEM_CERT && it->error == PEM_OK &&
+		    json_object_set_new(o, "cert", cert_facts_to_json(&it->cert)) < 0) {
+			json_decref(doc);
+			return -ENOMEM;
+		}
+	}
+	*ret = doc;
+	return 0;
+}
+
+int pemfile_block_facts(struct redact_stream *s, const char *block, size_t len, const char *marker,
+                        size_t marker_len, struct buf *out)
+{
+	struct buf pem = BUF_INIT;
+	struct pem_file f = { 0 };
+	json_t *doc = NULL, *str = NULL;
+	char *text = NULL;
+	/* one line holding "\n" escapes: a JSON (or YAML double-quoted) string */
+	bool escaped = !memchr(block, '\n', len) && memmem(block, len, "\\n", 2);
+	int rc = -ENOMEM;
+
+	(void)s;
+	if (block_text(block, len, escaped, &pem) < 0)
+		goto out;
+	rc = pem_file_parse((const uint8_t *)pem.data, pem.len, &f, NULL);
+	if (rc < 0 || f.n_items == 0 || f.has_private_key) {
+		rc = rc == -ENOMEM ? rc : 1;
+		goto out;
+	}
+	rc = -ENOMEM;
+	if (block_doc(&f, marker, marker_len, &doc) < 0)
+		goto out;
+	if (escaped) {
+		/* the document as the content of a JSON string: dump a string of it */
+		char *inner = json_dumps(doc, JSON_COMPACT);
+
+		str = inner ? json_string(inner) : NULL;
+		free(inner);
+		text = str ? json_dumps(str, JSON_ENCODE_ANY) : NULL;
+		if (!text || buf_append(out, text + 1, strlen(text) - 2) < 0)
+			goto out;
+	} else {
+		text = json_dumps(doc, JSON_COMPACT);
+		if (!text || buf_puts(out, text) < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	free(text);
+	json_decref(str);
+	json_decref(doc);
+	pem_file_release(&f);
+	buf_release(&pem);
+	return rc;
+}

@@ -31,6 +31,8 @@ struct error;
 enum redact_notice {
 	REDACT_NOTICE_UNSAFE_NAME = 0, /* absolute, with "..", empty: skipped */
 	REDACT_NOTICE_DUPLICATE,       /* a second member of the same name: skipped */
+	REDACT_NOTICE_NOT_FILE,        /* a link, device, fifo: skipped; the string is
+	                                * archive_in_describe()'s, already escaped */
 	REDACT_NOTICE__MAX,
 	REDACT_NOTICE__INVALID = -22,
 };

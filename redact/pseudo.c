@@ -809,6 +809,7 @@ struct scan {
 	size_t n;
 	size_t start; /* copied up to here */
 	struct buf *out;
+	bool manifest; /* a manifest.json: digests stay, home-folder user names change */
 };
 
 static void count(struct scan *sc, int rule)
@@ -1057,6 +1058,9 @@ static int dn_value(struct scan *sc, size_t eq, size_t *ret_next)
 		v++;
 	for (e = v; e < sc->n && !strchr(",;/+\"\n\r<>", sc->in[e]); e++)
 		;
+	/* a DN inside a JSON-escaped string ends at \" (the backslash is not its own) */
+	if (e > v && e < sc->n && sc->in[e] == '"' && sc->in[e - 1] == '\\')
+		e--;
 	while (e > v && sc->in[e - 1] == ' ')
 		e--;
 	*ret_next = v;
@@ -1182,6 +1186,123 @@ static int try_email(struct scan *sc, size_t i, size_t e, size_t *ret_next)
 	return 0;
 }
 
+/* ---- what looks like an address, a host or a fingerprint but is not ---------------
+ *
+ * The shapes above are decided on the word alone; these rules look at its context
+ * and are deliberately narrow (a miss leaves a real address in the bundle):
+ *  - a dotted quad is a version, not an IPv4 address, when a part has a leading
+ *    zero (inet_pton would not take it either), when it follows "Product/" (an
+ *    RFC 9110 product token: "Chrome/124.0.0.0"; not "//" of a URL), when a
+ *    "+build" suffix follows ("17.0.10.7+7"), or when the word before it (past
+ *    quotes, '=', ':' and blanks) ends with "version", "release", "build" or is
+ *    "jdk"/"openjdk"/"ver" ("openjdk version \"17.0.10.7\"", "java.version=...");
+ *  - a dotted name is a Java/Kotlin/Scala qualified name, not a host, when its
+ *    first label is a JDK root (java, javax, jakarta, jdk, sun, kotlin, scala),
+ *    when it is a reversed domain of three labels or more (com./org./net./io.
+ *    first: "org.apache.cassandra.net"), or when a label after the first is
+ *    CamelCase while the first is lower case ("io.netty.channel.nio.NioEventLoop");
+ *  - 64 hex digits are a content digest or an ID, not a certificate fingerprint,
+ *    after "://" (container IDs: "containerd://..."), directly after "sha256:"
+ *    (image and blob digests), and under a key that names an ID, a checksum or a
+ *    digest ("containerID", "checksum/config", "digest"), and never in a
+ *    manifest.json (its member digests). */
+
+/* The key or word that ends before in[i], past up to 4 quotes, '=', ':' and
+ * blanks: its start in *ret_b (0 length when none). */
+static size_t word_before(const char *in, size_t i, size_t *ret_b)
+{
+	size_t e = i, skipped = 0, b;
+
+	while (e > 0 && skipped < 4 && strchr("\"' =:\t", in[e - 1])) {
+		e--;
+		skipped++;
+	}
+	b = e;
+	while (b > 0 && e - b < 64 && (cc_is((unsigned char)in[b - 1], CC_KEY) || in[b - 1] == '/'))
+		b--;
+	*ret_b = b;
+	return e - b;
+}
+
+static bool ends_with_ci(const char *p, size_t n, const char *suffix)
+{
+	size_t m = strlen(suffix);
+
+	return n >= m && strncasecmp(p + n - m, suffix, m) == 0 &&
+	       (n == m || !cc_is((unsigned char)p[n - m - 1], CC_ALNUM) ||
+	        (p[n - m - 1] >= 'a' && p[n - m - 1] <= 'z' && p[n - m] >= 'A' && p[n - m] <= 'Z'));
+}
+
+static bool version_context(const char *in, size_t n, size_t i, size_t e)
+{
+	static const char *const keys[] = { "version", "release", "build", "jdk",
+		                            "openjdk", "ver",     NULL };
+	size_t b, len;
+
+	for (size_t k = i; k < e; k++)
+		if ((k == i || in[k - 1] == '.') && in[k] == '0' && k + 1 < e && in[k + 1] != '.')
+			return true; /* a part with a leading zero */
+	if (i >= 2 && in[i - 1] == '/' && cc_is((unsigned char)in[i - 2], CC_ALNUM))
+		return true;
+	if (e + 1 < n && in[e] == '+' && in[e + 1] >= '0' && in[e + 1] <= '9')
+		return true;
+	len = word_before(in, i, &b);
+	for (const char *const *k = keys; len && *k; k++)
+		if (ends_with_ci(in + b, len, *k))
+			return true;
+	return false;
+}
+
+static bool java_name(const char *in, size_t i, size_t e)
+{
+	static const char *const roots[] = { "java", "javax",  "jakarta", "jdk",
+		                             "sun",  "kotlin", "scala",   NULL };
+	static const char *const reversed[] = { "com", "org", "net", "io", NULL };
+	const char *dot = memchr(in + i, '.', e - i);
+	size_t first = dot ? (size_t)(dot - in) - i : e - i, labels = 1;
+	bool lower_first = true, camel = false;
+
+	for (const char *const *r = roots; *r; r++)
+		if (strlen(*r) == first && memcmp(in + i, *r, first) == 0)
+			return true;
+	for (size_t k = i; k < i + first; k++)
+		lower_first &= !(in[k] >= 'A' && in[k] <= 'Z');
+	for (size_t k = i + first; k + 2 < e; k++) {
+		if (in[k] != '.')
+			continue;
+		labels++;
+		camel |= in[k + 1] >= 'A' && in[k + 1] <= 'Z' && in[k + 2] >= 'a' &&
+		         in[k + 2] <= 'z';
+	}
+	if (lower_first && camel)
+		return true;
+	for (const char *const *r = reversed; labels >= 3 && *r; r++)
+		if (strlen(*r) == first && memcmp(in + i, *r, first) == 0)
+			return true;
+	return false;
+}
+
+static bool digest_context(const struct scan *sc, size_t i)
+{
+	static const char *const keys[] = { "id", "ID", "checksum", "digest", "Digest", NULL };
+	const char *in = sc->in;
+	size_t b, len;
+
+	if (sc->manifest)
+		return true;
+	if (i >= 3 && memcmp(in + i - 3, "://", 3) == 0)
+		return true;
+	if (i >= 7 && strncasecmp(in + i - 7, "sha256:", 7) == 0)
+		return true;
+	len = word_before(in, i, &b);
+	if (len && memmem(in + b, len, "checksum", 8))
+		return true;
+	for (const char *const *k = keys; len && *k; k++)
+		if (ends_with_ci(in + b, len, *k))
+			return true;
+	return false;
+}
+
 /* SHA-256 fingerprints (certificate facts): searchable in CT logs */
 static int try_fingerprint(struct scan *sc, size_t i, size_t e, size_t *ret_next)
 {
@@ -1191,6 +1312,10 @@ static int try_fingerprint(struct scan *sc, size_t i, size_t e, size_t *ret_next
 	*ret_next = 0;
 	if (!(e - i == 64 && hex64(sc->in + i)))
 		return 0;
+	if (digest_context(sc, i)) {
+		*ret_next = e;
+		return 0;
+	}
 	fingerprint(sc->p, sc->in + i, hx);
 	if ((rc = put(sc, i, e, hx, 64)) < 0)
 		return rc;
@@ -1208,6 +1333,10 @@ static int try_ip4(struct scan *sc, size_t i, size_t e, size_t *ret_next)
 	*ret_next = 0;
 	if (!(sc->in[i] >= '0' && sc->in[i] <= '9' && parse_ip4(sc->in + i, e - i, &ip)))
 		return 0;
+	if (version_context(sc->in, sc->n, i, e)) {
+		*ret_next = e;
+		return 0;
+	}
 	lock(sc);
 	m = map_ip4(sc->p, ip);
 	unlock(sc);
@@ -1250,6 +1379,10 @@ static int try_host(struct scan *sc, size_t i, size_t e, size_t *ret_next)
 	*ret_next = 0;
 	if (!memchr(sc->in + i, '.', e - i))
 		return 0;
+	if (java_name(sc->in, i, e)) {
+		*ret_next = e;
+		return 0;
+	}
 	he = host_end(sc->in, i, e);
 	if (!he)
 		return 0;
@@ -1285,8 +1418,53 @@ static bool word_start(const char *in, size_t i)
 {
 	unsigned char c = (unsigned char)in[i];
 
+	/* the names of an "openssl x509 -text" SAN line: "DNS:a.example.com, IP
+	 * Address:10.1.2.3" (and email:, URI:) are words like any other */
+	if (run_char(c) && i >= 4 && in[i - 1] == ':' &&
+	    ((i >= 4 && memcmp(in + i - 4, "DNS:", 4) == 0) ||
+	     (i >= 8 && memcmp(in + i - 8, "Address:", 8) == 0) ||
+	     (i >= 6 && memcmp(in + i - 6, "email:", 6) == 0) ||
+	     (i >= 4 && memcmp(in + i - 4, "URI:", 4) == 0)))
+		return true;
 	return (run_char(c) || c == ':') &&
 	       !(i > 0 && (run_char((unsigned char)in[i - 1]) || in[i - 1] == ':'));
+}
+
+/* In a manifest (argv, working folder, output path): the user name of a home
+ * folder ("/home/alice/", "/Users/bob/", "C:\Users\carol\", JSON-escaped or not)
+ * becomes the token the same e-mail local part gets ("user1"). */
+static int home_user(struct scan *sc, size_t i, size_t *ret_next)
+{
+	static const char *const homes[] = { "/home/", "/Users/", "\\Users\\", "\\\\Users\\\\",
+		                             NULL };
+	const char *in = sc->in;
+	char low[96], tok[96];
+	size_t b = 0, e;
+	int rc;
+
+	*ret_next = 0;
+	for (const char *const *h = homes; *h; h++) {
+		size_t m = strlen(*h);
+
+		if (sc->n - i > m && memcmp(in + i, *h, m) == 0) {
+			b = i + m;
+			break;
+		}
+	}
+	if (!b)
+		return 0;
+	for (e = b; e < sc->n && e - b < sizeof(low) - 1 && !strchr("/\\\"' \t:;,", in[e]); e++)
+		low[e - b] = (char)tolower((unsigned char)in[e]);
+	if (e == b || e - b >= sizeof(low) - 1 || redact_marker_at(in + b, e - b))
+		return 0;
+	lock(sc);
+	rc = token_for(sc->p, &sc->p->emails, low, e - b, "user", &sc->p->next_email, tok);
+	unlock(sc);
+	if (rc < 0 || (rc = put(sc, b, e, tok, strlen(tok))) < 0)
+		return rc;
+	count(sc, RULE_PSEUDO_EMAIL);
+	*ret_next = e;
+	return 0;
 }
 
 /* One step at i: returns the next position in *ret_next. */
@@ -1298,6 +1476,14 @@ static int scan_at(struct scan *sc, size_t i, size_t *ret_next)
 	int rc;
 
 	*ret_next = i + 1;
+	if (sc->manifest && (c == '/' || c == '\\')) {
+		if ((rc = home_user(sc, i, &next)) < 0)
+			return rc;
+		if (next) {
+			*ret_next = next;
+			return 0;
+		}
+	}
 	if (c == '<') {
 		size_t m = redact_marker_at(in + i, sc->n - i);
 
@@ -1349,16 +1535,18 @@ static int scan_line(struct scan *sc)
 
 int stage_pseudo(struct redact_stream *s, const char *in, size_t n, struct buf *out)
 {
-	struct scan sc = { s->r, s->r->pseudo, s->counts, in, n, 0, out };
+	struct scan sc = { s->r, s->r->pseudo, s->counts, in, n, 0, out, false };
+	const char *base = strrchr(s->member, '/');
 
 	if (!sc.p)
 		return buf_append(out, in, n);
+	sc.manifest = strcmp(base ? base + 1 : s->member, "manifest.json") == 0;
 	return scan_line(&sc);
 }
 
 int pseudo_string(struct redactor *r, const char *in, size_t n, struct buf *out)
 {
-	struct scan sc = { r, r->pseudo, NULL, in, n, 0, out };
+	struct scan sc = { r, r->pseudo, NULL, in, n, 0, out, false };
 	int rc;
 
 	if (!sc.p)

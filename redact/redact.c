@@ -440,14 +440,11 @@ int redact_stream_begin(struct redactor *r, const char *member, struct redact_st
 	s->out_member = member_name(r, member ? member : "", &name_hits);
 	s->counts = calloc(r->n_rules, sizeof(*s->counts));
 	s->fmt = redact_member_format(s->member ? s->member : "");
-	s->json = json_state_new();
-	s->yaml = yaml_state_new();
-	if (!s->member || !s->out_member || !s->counts || !s->json || !s->yaml) {
+	/* s->json and s->yaml: made by the stages on first use */
+	if (!s->member || !s->out_member || !s->counts) {
 		free(s->member);
 		free(s->out_member);
 		free(s->counts);
-		json_state_free(s->json);
-		yaml_state_free(s->yaml);
 		free(s);
 		return -ENOMEM;
 	}
@@ -458,6 +455,7 @@ int redact_stream_begin(struct redactor *r, const char *member, struct redact_st
 	buf_init(&s->pem_prefix, 4096);
 	while (name_hits--)
 		redact_fire(s, RULE_MEMBER_NAME);
+	buf_init(&s->pem_body, PEM_BODY_MAX);
 	*ret = s;
 	return 0;
 }
@@ -778,6 +776,7 @@ static void stream_free(struct redact_stream *s)
 	buf_release(&s->a);
 	buf_release(&s->b);
 	buf_release(&s->pem_prefix);
+	buf_release(&s->pem_body);
 	redact_mac_release(&s->long_mac);
 	redact_mac_release(&s->pem_mac);
 	json_state_free(s->json);

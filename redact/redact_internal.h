@@ -232,6 +232,8 @@ struct redact_stream {
 	int pem_state; /* 0 none, 1 private key, 2 certificate (dropped) */
 	struct redact_mac pem_mac;
 	struct buf pem_prefix;
+	struct buf pem_body; /* a certificate block being dropped (pseudonymizing): its text */
+	bool pem_body_over;  /* ... longer than PEM_BODY_MAX: a marker only */
 	uint64_t pem_lines;
 	unsigned pem_junk;
 
@@ -324,6 +326,15 @@ void yaml_state_free(struct yaml_state *y);
 /* A PEM file (in s->sniff): its facts document, or 1 when it should be redacted
  * as text after all (pemfile.c). */
 int pemfile_facts(struct redact_stream *s, const char *data, size_t len, struct buf *ret);
+/* A certificate block found inside a document (a JSON string with \n escapes
+ * when escaped, else lines of a YAML block scalar or a transcript), dropped when
+ * pseudonymizing: append its facts to out as one compact
+ * "apigee-bundle/pem-file/v1" document (JSON-escaped when escaped) holding the
+ * marker, so the analyzer still judges the certificate. 1 (nothing appended) when
+ * the block holds no certificate to describe; the caller writes the marker. */
+#define PEM_BODY_MAX (256u << 10)
+int pemfile_block_facts(struct redact_stream *s, const char *block, size_t len, const char *marker,
+                        size_t marker_len, struct buf *out);
 /* Does this member start like a PEM file that becomes a facts document? */
 bool pemfile_candidate(const struct redact_stream *s, const char *data, size_t len);
 /* The whole member is one DER certificate (public: kept unchanged unless

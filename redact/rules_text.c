@@ -541,11 +541,28 @@ static bool pem_body_line(const char *p, size_t n)
 	return true;
 }
 
+/* Keep the text of a certificate block being dropped, for its facts (bounded:
+ * beyond PEM_BODY_MAX the block gets a marker only). */
+static void pem_body_add(struct redact_stream *s, const char *p, size_t n, bool new_line)
+{
+	if (s->pem_state != PEM_CERT || s->pem_body_over)
+		return;
+	if ((new_line && buf_putc(&s->pem_body, '\n') < 0) || buf_append(&s->pem_body, p, n) < 0)
+		s->pem_body_over = true;
+}
+
+static void pem_body_start(struct redact_stream *s)
+{
+	buf_reset(&s->pem_body);
+	s->pem_body_over = false;
+}
+
 static int pem_marker(struct redact_stream *s, struct buf *out)
 {
 	char m[64];
 	size_t n;
 	int rule = s->pem_state == PEM_PRIVATE ? RULE_PEM_PRIVATE_KEY : RULE_CERT_DROPPED;
+	int rc = 1;
 
 	/* a disabled rule (tests) cannot give the key back: it was not kept */
 	redact_fire(s, rule);
@@ -553,11 +570,17 @@ static int pem_marker(struct redact_stream *s, struct buf *out)
 		s->dropped_certificates++;
 	n = redact_mac_end(&s->pem_mac, s->pem_state == PEM_PRIVATE ? "private key" : "certificate",
 	                   m);
-	s->pem_state = PEM_NONE;
 	if (buf_append(out, s->pem_prefix.data ? s->pem_prefix.data : "", s->pem_prefix.len) < 0)
 		return -ENOMEM;
 	buf_reset(&s->pem_prefix);
-	return buf_append(out, m, n);
+	/* a certificate inside a document: its facts stand for it (with the marker) */
+	if (s->pem_state == PEM_CERT && !s->pem_body_over && s->pem_body.len)
+		rc = pemfile_block_facts(s, s->pem_body.data, s->pem_body.len, m, n, out);
+	s->pem_state = PEM_NONE;
+	pem_body_start(s);
+	if (rc < 0)
+		return rc;
+	return rc == 0 ? 0 : buf_append(out, m, n);
 }
 
 int stage_pem_finish(struct redact_stream *s, struct buf *out)
@@ -595,6 +618,7 @@ static int pem_scan(struct redact_stream *s, const char *in, size_t n, struct bu
 		if (buf_append(out, in + i, at - i) < 0)
 			return -ENOMEM;
 		s->pem_state = k;
+		pem_body_start(s);
 		if (redact_mac_begin(s->r, &s->pem_mac) < 0)
 			return -ENOMEM;
 		/* the END on the same line (JSON "...\n..." strings)? */
@@ -604,6 +628,7 @@ static int pem_scan(struct redact_stream *s, const char *in, size_t n, struct bu
 			size_t stop = close ? (size_t)(close + 5 - in) : n;
 
 			redact_mac_update(&s->pem_mac, b, stop - at);
+			pem_body_add(s, b, stop - at, false);
 			buf_reset(&s->pem_prefix);
 			if (pem_marker(s, out) < 0)
 				return -ENOMEM;
@@ -612,6 +637,7 @@ static int pem_scan(struct redact_stream *s, const char *in, size_t n, struct bu
 		}
 		/* a block over several lines: keep what came before BEGIN for the marker line */
 		redact_mac_update(&s->pem_mac, b, n - at);
+		pem_body_add(s, b, n - at, false);
 		buf_reset(&s->pem_prefix);
 		buf_append(&s->pem_prefix, out->data ? out->data : "", out->len);
 		buf_reset(out);
@@ -662,6 +688,7 @@ int stage_pem(struct redact_stream *s, const char *in, size_t n, const struct pi
 		size_t stop = close ? (size_t)(close + 5 - in) : n;
 
 		redact_mac_update(&s->pem_mac, in, stop);
+		pem_body_add(s, in, stop, !pc->cont);
 		if ((rc = pem_marker(s, out)) < 0)
 			return rc;
 		return pem_scan(s, in + stop, n - stop, out, ret_consumed);
@@ -670,6 +697,7 @@ int stage_pem(struct redact_stream *s, const char *in, size_t n, const struct pi
 	 * follows; a block that never ends gives up after 64 lines that are not PEM */
 	if (pc->cont || (++s->pem_lines < 100000 && (pem_body_line(in, n) || ++s->pem_junk < 64))) {
 		redact_mac_update(&s->pem_mac, in, n);
+		pem_body_add(s, in, n, !pc->cont);
 		*ret_consumed = true;
 		return 0;
 	}

@@ -747,6 +747,187 @@ def fault_full_disk():
             subprocess.run(["umount", mnt], capture_output=True)
 
 
+class _Recorder:
+    """An HTTP server on 127.0.0.1 in a thread: answer(handler) answers every GET;
+    the request lines and headers it saw are in .seen."""
+
+    def __init__(self, answer):
+        import http.server
+        import threading
+        rec = self
+        self.seen = []
+
+        class H(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self):  # noqa: N802
+                rec.seen.append((self.path, dict(self.headers)))
+                answer(self)
+
+            def log_message(self, *a):
+                pass
+
+        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.srv.daemon_threads = True
+        self.port = self.srv.server_address[1]
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.srv.shutdown()
+        self.srv.server_close()
+
+
+def _with_api_base(sim, base):
+    args = list(sim.env["collect_args"])
+    args[args.index("--api-base") + 1] = base
+    return args
+
+
+def fault_api_redirect():
+    """The management API answers 302 to another host (127.0.0.1, another port): the
+    token must not follow -- the second server sees no Authorization header (the
+    client does not follow redirects at all), and the source is failed naming the
+    status."""
+    log("== fault: API redirect to another host")
+    with Sim("healthy") as sim:
+        token = open(sim.env["token_file"]).read().strip()
+        other = _Recorder(lambda h: (h.send_response(200), h.send_header("Content-Length", "2"),
+                                     h.end_headers(), h.wfile.write(b"{}")))
+
+        def redirect(h):
+            h.send_response(302)
+            h.send_header("Location", "http://127.0.0.1:%d%s" % (other.port, h.path))
+            h.send_header("Content-Length", "0")
+            h.end_headers()
+        first = _Recorder(redirect)
+        try:
+            rc, err, bundle, _ = collect(sim, args=_with_api_base(sim, "http://127.0.0.1:%d" % first.port))
+            check(rc == 4, "redirect: exit %d, want 4: %s" % (rc, err[-500:]))
+            check(first.seen and any("Authorization" in hd for _, hd in first.seen),
+                  "redirect: the first server got the API calls with the token")
+            leaked = [p for p, hd in other.seen if "Authorization" in hd or token in str(hd)]
+            check(not leaked, "redirect: the token followed to the other host: %s" % leaked)
+            log("   %d requests to the first server, %d to the other" % (len(first.seen), len(other.seen)))
+            if os.path.exists(bundle):
+                man = manifest(bundle)
+                api = [s for s in man["sources"] if s["name"].startswith("management API")]
+                check(any(s["status"] == "failed" and "302" in s.get("reason", "") for s in api) and
+                      not any(s["status"] == "ok" for s in api),
+                      "redirect: the API sources are failed naming HTTP 302: %s" % api[:2])
+                check(token.encode() not in open(bundle, "rb").read(), "redirect: token in the bundle")
+        finally:
+            first.close()
+            other.close()
+
+
+def fault_api_huge():
+    """The management API answers with a body over API_MAX_RESPONSE (32 MiB): the
+    read stops at the bound (memory stays bounded), the source is failed and the
+    manifest names the reason."""
+    log("== fault: huge API body")
+    with Sim("healthy") as sim:
+        size = (32 << 20) + (4 << 20)
+
+        def huge(h):
+            h.send_response(200)
+            h.send_header("Content-Type", "application/json")
+            h.send_header("Content-Length", str(size))
+            h.end_headers()
+            chunk = b" " * (1 << 20)
+            try:
+                h.wfile.write(b"[")
+                for _ in range(size // len(chunk)):
+                    h.wfile.write(chunk)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+        srv = _Recorder(huge)
+        try:
+            rc, err, bundle, dt = collect(sim, args=_with_api_base(sim, "http://127.0.0.1:%d" % srv.port))
+            log("   collect exit %d in %.1f s" % (rc, dt))
+            check(rc == 4, "huge body: exit %d, want 4: %s" % (rc, err[-500:]))
+            if os.path.exists(bundle):
+                man = manifest(bundle)
+                api = [s for s in man["sources"] if s["name"].startswith("management API")]
+                check(api and any("too large" in s.get("reason", "") for s in api),
+                      "huge body: the manifest names the bound: %s" % api[:2])
+        finally:
+            srv.close()
+
+
+def fault_sigint_probe():
+    """SIGINT while a raw OpenSSL probe waits in its handshake for a server that
+    accepted the connection and says nothing (--timeout 10): the handshake stops at
+    once (the probe polls in 100 ms slices and looks at the flag), collect stops
+    well before the probe's timeout; exit 1, nothing left."""
+    import socket
+    log("== fault: SIGINT during a TLS probe handshake to a silent server")
+    with Sim("healthy") as sim:
+        silent = socket.socket()
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        port = silent.getsockname()[1]
+        out = os.path.join(sim.dir, "out-probe")
+        os.mkdir(out)
+        args = list(sim.env["collect_args"])
+        args[args.index("--timeout") + 1] = "10"
+        argv = [BIN, "collect"] + args + ["--host", "silent.example.com:%d" % port, "--resolve",
+                                          "silent.example.com:%d:127.0.0.1" % port,
+                                          "-o", os.path.join(out, "bundle.tar.gz")]
+        p = subprocess.Popen(argv, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, env=child_env(sim))
+        silent.settimeout(60)
+        conns = []
+        try:
+            conns.append(silent.accept()[0])  # the probe connected: its handshake now waits
+            time.sleep(0.5)
+            t0 = time.monotonic()
+            p.send_signal(signal.SIGINT)
+            try:
+                _, err = p.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                _, err = p.communicate()
+            dt = time.monotonic() - t0
+            log("   stopped %.2f s after SIGINT" % dt)
+            log("   " + err.decode(errors="replace")[-600:].replace("\n", "\n   "))
+            check(p.returncode == 1, "sigint probe: exit %s, want 1" % p.returncode)
+            # the handshake itself is cut (the message says so); the rest of the
+            # stop (other workers, clean-up, an ASan build on a shared machine) is
+            # bounded well below the probe's own 10 s
+            check(b"interrupted during the TLS handshake" in err,
+                  "sigint probe: the handshake was not cut short")
+            check(dt < 8.0, "sigint probe: took %.1f s to stop (the probe timeout is 10 s)" % dt)
+            check(os.listdir(out) == [], "sigint probe: left %s" % os.listdir(out))
+            check(b"interrupted" in err, "sigint probe: no 'interrupted' message")
+        except socket.timeout:
+            p.kill()
+            p.communicate()
+            check(False, "sigint probe: the probe never connected to the silent server")
+        finally:
+            for c in conns:
+                c.close()
+            silent.close()
+
+
+def fault_fsize():
+    """The archive cannot be written past 8 KiB (RLIMIT_FSIZE, SIGXFSZ ignored:
+    write() fails with EFBIG, as ENOSPC would without root for a tmpfs): exit 1,
+    the error named, no half archive or temp file left."""
+    import resource
+    log("== fault: the archive hits the file size limit")
+    with Sim("healthy") as sim:
+        out = os.path.join(sim.dir, "out-fsize")
+        os.mkdir(out)
+
+        def pre():
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (8 << 10, 8 << 10))
+        p = subprocess.run([BIN, "collect"] + sim.env["collect_args"] + ["-o", os.path.join(out, "b.tar.gz")],
+                           capture_output=True, text=True, timeout=180, env=child_env(sim), preexec_fn=pre)
+        check(p.returncode == 1, "fsize: exit %d, want 1: %s" % (p.returncode, p.stderr[-400:]))
+        check(os.listdir(out) == [], "fsize: left %s" % os.listdir(out))
+        check("File too large" in p.stderr or "No space" in p.stderr,
+              "fsize: the error is not named: %s" % p.stderr[-300:])
+
 def fault_usage():
     log("== usage errors")
     # (plain "collect" is no usage error since collect has a default output name,
@@ -780,7 +961,9 @@ def main():
               ("api-500", lambda: fault_api("api-500", 500)),
               ("api-garbage", lambda: fault_api("api-garbage", None)),
               ("probe-targets", fault_probe_targets), ("sigint", fault_sigint),
-              ("full-disk", fault_full_disk), ("gcloud-account", fault_gcloud_account),
+              ("full-disk", fault_full_disk), ("fsize", fault_fsize),
+              ("api-redirect", fault_api_redirect), ("api-huge", fault_api_huge),
+              ("sigint-probe", fault_sigint_probe), ("gcloud-account", fault_gcloud_account),
               ("gcloud-missing", fault_gcloud_missing)]
     for name in XLB_EXPECT:
         if not only or name in only:

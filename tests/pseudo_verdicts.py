@@ -15,11 +15,10 @@ against the simulated cluster first (needs kubectl; skipped without it).
 Also checked on the way: the map file has mode 0600 and is not in the bundle; a
 second run with the same map gives byte-identical member names and tokens.
 
-Known gap: pseudonymization replaces a PEM file by an "apigee-bundle/pem-file/v1"
-facts document (the PEM holds the real names). Until the analyzer reads that
-document (the string is then in the binary), differences limited to the
-certificate-file checks are reported as such and the test exits 77 (skipped)
-instead of 1; any other difference fails.
+A certificate goes into the pseudonymized bundle as its facts
+("apigee-bundle/pem-file/v1": a PEM file becomes that document, a PEM block inside
+a JSON string, a YAML block scalar or a transcript becomes one compact document in
+its place), so any difference in any check fails; there is no skip.
 
 usage: pseudo_verdicts.py APIGEE_BUNDLE [--scenarios] [INPUT...]
        (no INPUT: examples/* and tests/fixtures/analyze/*/input)
@@ -37,39 +36,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 FAILS = []
 CHECKED = 0
-GAPS = []
-CERT_FILE_CHECKS = {"TLS-002", "TLS-003", "TLS-004", "TLS-005", "TLS-006"}
-# Known gap 2: a PEM certificate inside a JSON string or YAML block scalar (gcloud
-# ssl-certificates "certificate", inline sslCert) becomes "<redacted:... certificate>"
-# under --pseudonymize, with no facts document: the checks that need the parsed
-# certificate differ. Reported as a gap (exit 77), never as a pass.
-EMBEDDED_PEM_CHECKS = CERT_FILE_CHECKS | {"TLS-007", "XLB-001", "XLB-002"}
-
-
-def embedded_pem(src):
-    """Does the input hold a certificate inside a JSON or YAML document?"""
-    for dirpath, _, files in os.walk(src) if os.path.isdir(src) else []:
-        for name in files:
-            if name.endswith((".pem", ".crt", ".cer")):
-                continue
-            try:
-                with open(os.path.join(dirpath, name), "rb") as f:
-                    data = f.read(1 << 20)
-            except OSError:
-                continue
-            head = data.lstrip()[:1]
-            if b"-----BEGIN CERTIFICATE" in data and (head in (b"{", b"[") or b": |" in data):
-                return True
-    if os.path.isfile(src) and tarfile.is_tarfile(src):
-        # a collected bundle: gcp/ssl-certificates/*.json carry the load balancer's PEM
-        with tarfile.open(src, "r:*") as t:
-            for m in t.getmembers():
-                if m.isfile() and m.name.endswith(".json") and m.size < (1 << 20):
-                    data = t.extractfile(m).read()
-                    if b"-----BEGIN CERTIFICATE" in data and data.lstrip()[:1] in (b"{", b"["):
-                        return True
-    return False
-PEM_FILE_READ = None  # does the analyzer read apigee-bundle/pem-file/v1?
 
 
 def check(cond, what):
@@ -138,17 +104,7 @@ def compare(exe, label, src, tmp, env=None):
     if a is None or b is None:
         return 0
     diff = {k: (a.get(k), b.get(k)) for k in set(a) | set(b) if a.get(k) != b.get(k)}
-    if diff and not PEM_FILE_READ and set(diff) <= CERT_FILE_CHECKS:
-        GAPS.append("%s: %s" % (label, diff))
-        print("GAP  - %s: certificate-file checks differ until the analyzer reads "
-              "apigee-bundle/pem-file/v1: %s" % (label, diff), flush=True)
-    elif diff and set(diff) <= EMBEDDED_PEM_CHECKS and embedded_pem(src):
-        GAPS.append("%s: %s" % (label, diff))
-        print("GAP  - %s: a certificate embedded in a JSON/YAML document is replaced by a "
-              "marker under --pseudonymize (no facts document yet): %s" % (label, diff),
-              flush=True)
-    else:
-        check(not diff, "%s: same status for every check; differs: %s" % (label, diff))
+    check(not diff, "%s: same status for every check; differs: %s" % (label, diff))
 
     # the map: 0600, not in the bundle, reused
     st = os.stat(mapf)
@@ -171,25 +127,6 @@ def _tokens(blob):
     """Everything except the per-run markers (their HMAC key is random per run)."""
     import re
     return re.sub(rb"<redacted:[0-9a-f]{8}[a-z ]*>", b"<redacted>", blob)
-
-
-def analyzer_reads_pem_file_docs(exe):
-    """A loose certificate, pseudonymized into a facts document: does analyze
-    still judge it the same way?"""
-    with tempfile.TemporaryDirectory() as tmp:
-        src = os.path.join(tmp, "in")
-        os.mkdir(src)
-        key, cert = os.path.join(tmp, "k.pem"), os.path.join(src, "cert.pem")
-        p = run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
-                 "-out", cert, "-subj", "/CN=api.probe-domain.com", "-days", "30"])
-        if p.returncode != 0:
-            return False
-        out = os.path.join(tmp, "o.tar.gz")
-        if run([exe, "redact", src, "-o", out, "--pseudonymize"]).returncode != 0:
-            return False
-        a, _ = statuses(exe, src)
-        b, _ = statuses(exe, out)
-        return bool(a and b) and all(a.get(c) == b.get(c) for c in CERT_FILE_CHECKS)
 
 
 def default_inputs(tmp):
@@ -255,8 +192,6 @@ def main():
         print(__doc__)
         return 2
     exe = os.path.abspath(args[0])
-    global PEM_FILE_READ
-    PEM_FILE_READ = analyzer_reads_pem_file_docs(exe)
     want_scenarios = "--scenarios" in args
     inputs = [a for a in args[1:] if a != "--scenarios"]
     gen_tmp = tempfile.mkdtemp(prefix="pseudo-verdicts-")
@@ -272,11 +207,8 @@ def main():
     if want_scenarios:
         compared += scenarios(exe)
     shutil.rmtree(gen_tmp, ignore_errors=True)
-    print("%d inputs compared, %d checks, %d failure(s), %d known gap(s)" %
-          (compared, CHECKED, len(FAILS), len(GAPS)))
-    if FAILS:
-        return 1
-    return 77 if GAPS else 0
+    print("%d inputs compared, %d checks, %d failure(s)" % (compared, CHECKED, len(FAILS)))
+    return 1 if FAILS else 0
 
 
 if __name__ == "__main__":

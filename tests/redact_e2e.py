@@ -272,6 +272,31 @@ def main():
         r = run(exe, "redact", src, "-o", os.path.join(tmp, "bad.tar.gz"), "--rules", bad)
         check(r.returncode == 2 and "exactly one" in r.stderr, "a rule with two kinds is refused")
 
+        # 7. --pseudonymize: the manifest keeps no local home-folder user name
+        #    (argv and output paths of the collector), and its digests stay digests
+        bun = os.path.join(tmp, "collected")
+        os.makedirs(os.path.join(bun, "kubernetes"))
+        open(os.path.join(bun, "kubernetes", "pods.txt"), "w").write("apigee-runtime-x 1/1 Running\n")
+        digest = "9f" * 32
+        json.dump({"format": "apigee-bundle/manifest/v1",
+                   "options": {"output": "/home/alice-k/bundles/b.tar.gz",
+                               "kubeconfig": "/Users/bob-m/.kube/config",
+                               "attach": "C:\\Users\\carol-w\\Downloads\\har.json"},
+                   "artifacts": [{"path": "kubernetes/pods.txt", "sha256": digest,
+                                  "source": {"type": "command",
+                                             "argv": ["kubectl", "--kubeconfig",
+                                                      "/home/alice-k/.kube/config", "get", "pods"]}},
+                                 {"path": "gone.txt", "sha256": digest}]},
+                  open(os.path.join(bun, "manifest.json"), "w"))
+        out7 = os.path.join(tmp, "pseudo.tar.gz")
+        r = run(exe, "redact", bun, "-o", out7, "--pseudonymize", "--map", os.path.join(tmp, "m7.json"))
+        check(r.returncode == 0, "redact --pseudonymize of a bundle exits 0 (%s)" % r.stderr.strip()[-200:])
+        man = members(archive_bytes(out7)).get("manifest.json", b"")
+        for user in (b"alice-k", b"bob-m", b"carol-w"):
+            check(user not in man, "--pseudonymize: no home-folder user %s in manifest.json" % user.decode())
+        check(b"/home/user" in man and b".kube/config" in man,
+              "--pseudonymize: the rest of a home-folder path stays")
+
         # 6. usage errors
         check(run(exe, "redact", src).returncode == 2, "no -o: usage error")
         check(run(exe, "redact", src, "-o", os.path.join(tmp, "x.zip")).returncode == 2, "bad extension: usage error")

@@ -542,9 +542,11 @@ static void test_pipeline__zip_names_and_duplicates(void **state)
 	assert_null(strstr(text, SALT));
 	assert_null(strstr(text, "second copy"));
 	free(text);
-	assert_int_equal(n.seen.n, 2);
+	/* the link is skipped and named, with its kind */
+	assert_int_equal(n.seen.n, 3);
 	assert_string_equal(n.seen.v[0], "1:overrides.yaml");
 	assert_string_equal(n.seen.v[1], "0:bundle/../escape.txt");
+	assert_non_null(strstr(n.seen.v[2], "2:'bundle/link' (symbolic link"));
 	strv_release(&n.seen);
 }
 

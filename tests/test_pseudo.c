@@ -259,6 +259,169 @@ static void test_pseudo__certificates_dropped(void **state)
 	redactor_free(r);
 }
 
+/* A test certificate (tests/fixtures/analyze/overrides-inline-sslcert): subject
+ * "O = Apigee Bundle Fixtures, CN = api.acme.example". */
+static const char fixture_pem[] =
+        "-----BEGIN CERTIFICATE-----\n"
+        "MIICtTCCAlygAwIBAgICEAEwCgYIKoZIzj0EAwIwOzEfMB0GA1UECgwWQXBpZ2Vl\n"
+        "IEJ1bmRsZSBGaXh0dXJlczEYMBYGA1UEAwwPRml4dHVyZSBUZXN0IENBMB4XDTIw\n"
+        "MDEwMTAwMDAwMFoXDTQ1MDEwMTAwMDAwMFowPDEfMB0GA1UECgwWQXBpZ2VlIEJ1\n"
+        "bmRsZSBGaXh0dXJlczEZMBcGA1UEAwwQYXBpLmFjbWUuZXhhbXBsZTCCASIwDQYJ\n"
+        "KoZIhvcNAQEBBQADggEPADCCAQoCggEBAL6aiG2rLS2X3mrEMueHkduQfSlmEsTk\n"
+        "P3Sy1mas43nRUPM2uoYOqvsvibnohNWFo2qPrhAKL1g2RQ160EIkLWutPRxFt4IF\n"
+        "e8nrUdrNMDG5uE5qtMiCFfskxGcfRSbN7W47JmquCXOaFuJvBRJrsPmoI6V9NE6Q\n"
+        "D4ukz2jUPmIPj81KRqZU7kWzipsI29ltRbE5npmZfJXERdNOk63tP/NnZorSMUIg\n"
+        "jrOSkOoi1AQO8PbHxmbg6M/tEBPREjJ2Wy+ZllsPYvpZ33tAFbH0a9168350KRSi\n"
+        "RLK2qyCwcAso53gH7pE0wn6fYYmoTQ0X5l7+64Fs+tUagOVRT+JnVGECAwEAAaOB\n"
+        "gzCBgDAMBgNVHRMBAf8EAjAAMBMGA1UdJQQMMAoGCCsGAQUFBwMBMBsGA1UdEQQU\n"
+        "MBKCEGFwaS5hY21lLmV4YW1wbGUwHQYDVR0OBBYEFOt5aH4AVCnnd+kheKX1ze8X\n"
+        "MhsAMB8GA1UdIwQYMBaAFLTop+f53NoRYaBq9/FT+UkCj0wAMAoGCCqGSM49BAMC\n"
+        "A0cAMEQCIBUxM5cvbCUlUKFP11VkfuuKlvUEIDTwqnbs8E3EjQ/vAiBa/X3GZ/Pv\n"
+        "Gq5jewqMZBiw1GD4EX/92eevoxEYKW9YmA==\n"
+        "-----END CERTIFICATE-----\n";
+#define FIXTURE_SHA256 "6bde5d3d6d89791ea0ed1a7f535aa88b6c354f2c8996b21ae7a1177f279c0723"
+
+/* The facts document standing for a certificate block: parsed, checked, returned
+ * (the sha256 of its first certificate). */
+static void check_block_facts(const char *doc_text, char sha[65])
+{
+	json_error_t jerr;
+	json_t *doc = json_loads(doc_text, 0, &jerr), *cert;
+
+	assert_non_null(doc);
+	assert_string_equal(json_string_value(json_object_get(doc, "kind")),
+	                    "apigee-bundle/pem-file/v1");
+	assert_non_null(
+	        strstr(json_string_value(json_object_get(doc, "redacted")), " certificate>"));
+	cert = json_object_get(json_array_get(json_object_get(doc, "items"), 0), "cert");
+	assert_non_null(cert);
+	assert_int_equal(json_string_length(json_object_get(cert, "sha256")), 64);
+	snprintf(sha, 65, "%s", json_string_value(json_object_get(cert, "sha256")));
+	assert_string_equal(json_string_value(json_object_get(cert, "not_after")),
+	                    "2045-01-01T00:00:00Z");
+	json_decref(doc);
+}
+
+/* A certificate inside a JSON string (gcloud ssl-certificates) or a YAML block
+ * scalar (inline sslCert) becomes its facts, pseudonymized like the rest, in the
+ * same place: the JSON stays valid, the analyzer can still judge it. */
+static void test_pseudo__embedded_certificates_keep_facts(void **state)
+{
+	struct redactor *r = new_pseudo(NULL);
+	json_t *s = json_string(fixture_pem), *doc;
+	char *esc = json_dumps(s, JSON_ENCODE_ANY), *out, *yaml, *fp, sha_json[65], sha_yaml[65];
+	struct buf y = BUF_INIT, j = BUF_INIT;
+	json_error_t jerr;
+	char *p;
+
+	(void)state;
+	assert_non_null(esc);
+	assert_int_equal(buf_printf(&j, "[{\"name\": \"c1\", \"certificate\": %s}]\n", esc), 0);
+	out = red(r, "gcp/ssl-certificates.json", j.data);
+	assert_null(strstr(out, "MIICtTCC"));
+	assert_null(strstr(out, "Apigee Bundle Fixtures"));
+	doc = json_loads(out, 0, &jerr);
+	assert_non_null(doc);
+	check_block_facts(json_string_value(json_object_get(json_array_get(doc, 0), "certificate")),
+	                  sha_json);
+	json_decref(doc);
+
+	assert_int_equal(buf_puts(&y, "virtualhosts:\n  - name: public\n    sslCert: |\n"), 0);
+	for (const char *l = fixture_pem; *l; l = strchr(l, '\n') + 1) {
+		assert_int_equal(buf_puts(&y, "      "), 0);
+		assert_int_equal(buf_append(&y, l, (size_t)(strchr(l, '\n') + 1 - l)), 0);
+	}
+	assert_int_equal(buf_puts(&y, "    sslKey: x\n"), 0);
+	yaml = red(r, "overrides.yaml", y.data);
+	assert_null(strstr(yaml, "MIICtTCC"));
+	p = strstr(yaml, "    sslCert: |\n      {\"kind\"");
+	assert_non_null(p);
+	p = strchr(p, '{');
+	*strchr(p, '\n') = '\0';
+	check_block_facts(p, sha_yaml);
+	/* the same certificate, the same (pseudonymized) fingerprint everywhere */
+	assert_string_equal(sha_json, sha_yaml);
+	fp = red(r, "probe.txt", "sha256 " FIXTURE_SHA256 "\n");
+	assert_non_null(strstr(fp, sha_json));
+	free(fp);
+	free(yaml);
+	buf_release(&y);
+	free(out);
+	buf_release(&j);
+	free(esc);
+	json_decref(s);
+	redactor_free(r);
+}
+
+/* What looks like an address, a host or a fingerprint but is a version, a Java
+ * class, an ID or a digest stays; an x509 -text SAN line changes like the rest. */
+static void test_pseudo__false_rewrites(void **state)
+{
+	struct redactor *r = new_pseudo(NULL);
+	const char *keep[] = {
+		"Chrome/124.0.0.0",
+		"openjdk version \"17.0.10.7\"",
+		"java.version=17.0.10.7",
+		"Version: 17.0.10.7",
+		"release 8.8.4.4",
+		"build 17.0.10.7+7",
+		"date 2024.01.05.10",
+		"1.2.3.4-gke.100",
+		"java.net.SocketException: Connection reset",
+		"at org.apache.cassandra.net.MessagingService.send(MessagingService.java:123)",
+		"at io.netty.channel.nio.NioEventLoop.run(NioEventLoop.java:1)",
+		"containerID: "
+		"containerd://0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0",
+		"checksum/config: 1111111111111111111111111111111111111111111111111111111111111111",
+		"\"Id\": \"4444444444444444444444444444444444444444444444444444444444444444\"",
+		"image@sha256:2222222222222222222222222222222222222222222222222222222222222222",
+		NULL,
+	};
+	char *out, *san, *m;
+
+	(void)state;
+	for (const char *const *k = keep; *k; k++) {
+		char line[256];
+
+		snprintf(line, sizeof(line), "%s\n", *k);
+		out = red(r, "x.log", line);
+		assert_string_equal(out, line);
+		free(out);
+	}
+	/* still addresses, hosts and fingerprints */
+	out = red(r, "y.log",
+	          "GET http://8.8.4.4/x from 10.1.2.3 host api.corp-shop.com "
+	          "fp 3333333333333333333333333333333333333333333333333333333333333333\n");
+	assert_null(strstr(out, "8.8.4.4"));
+	assert_null(strstr(out, "10.1.2.3"));
+	assert_null(strstr(out, "corp-shop"));
+	assert_null(strstr(out, "33333333333333333333"));
+	/* the SAN line: the same tokens as elsewhere */
+	san = red(r, "cert.txt",
+	          "                DNS:api.corp-shop.com, DNS:*.corp-shop.com, IP "
+	          "Address:10.1.2.3\n");
+	assert_null(strstr(san, "corp-shop"));
+	assert_null(strstr(san, "10.1.2.3"));
+	assert_non_null(strstr(san, word_after(out, "host ")));
+	assert_non_null(strstr(san, word_after(out, "from ")));
+	/* a manifest.json at any depth: digests stay, home-folder user names go */
+	m = red(r, "bundle-1/inner/manifest.json",
+	        "{\"argv\": [\"apigee-bundle\", \"-o\", \"/home/alice/b.tar.gz\", "
+	        "\"/Users/bob/x\", \"C:\\\\Users\\\\carol\\\\y\"],\n"
+	        " \"sha256\": "
+	        "\"5555555555555555555555555555555555555555555555555555555555555555\"}\n");
+	assert_null(strstr(m, "alice"));
+	assert_null(strstr(m, "bob"));
+	assert_null(strstr(m, "carol"));
+	assert_non_null(strstr(m, "/home/user"));
+	assert_non_null(
+	        strstr(m, "\"5555555555555555555555555555555555555555555555555555555555555555\""));
+	free(m);
+	free(san);
+	free(out);
+	redactor_free(r);
+}
+
 static void test_pseudo__map_round_trip(void **state)
 {
 	const char *in = "h api.mydomain.com ip 10.9.8.7 mail bob@mydomain.com ip6 2a00:1450::5\n";
@@ -338,6 +501,8 @@ int main(void)
 		cmocka_unit_test(test_pseudo__ipv6),
 		cmocka_unit_test(test_pseudo__emails_names_dn_fingerprints),
 		cmocka_unit_test(test_pseudo__certificates_dropped),
+		cmocka_unit_test(test_pseudo__embedded_certificates_keep_facts),
+		cmocka_unit_test(test_pseudo__false_rewrites),
 		cmocka_unit_test(test_pseudo__map_round_trip),
 		cmocka_unit_test(test_pseudo__many_mappings_stay_fast),
 	};
