@@ -62,6 +62,8 @@ struct collect_options {
 	int64_t timeout_ms;
 	unsigned parallel;
 	const volatile sig_atomic_t *cancel;
+	char *capture_iface; /* --capture IFACE[:SECONDS] (owned), NULL = none */
+	long capture_seconds;
 };
 
 /* ---- the source table (run_sources.c) -------------------------------------------- */
