@@ -18,6 +18,7 @@
 #include "banned.h"
 
 #define MAX_RECORDS 4096
+#define PCR_GROW_MAX 1024 /* bytes a ClientHello may grow by */
 
 struct rec {
 	uint64_t p;     /* offset of the record header in the prefix */
@@ -260,6 +261,9 @@ static int client_hello(struct redactor *r, const uint8_t *m, size_t n, struct b
 			rc = buf_append(out, el, 2);
 		if (rc == 0)
 			rc = buf_append(out, ext.data ? ext.data : "", ext.len);
+		/* pseudonyms are short: a message that grows much is not what we think */
+		if (rc == 0 && out->len - start > n + PCR_GROW_MAX)
+			rc = 1;
 		if (rc == 0)
 			put24((uint8_t *)out->data + start + 1, out->len - start - 4);
 	}
@@ -377,8 +381,7 @@ static int body_pieces(struct hs *x, const struct rec *r, uint64_t nbody, struct
 		if (s >= e)
 			continue;
 		ms = map_pieces(x->pc, x->n_pc, s, x->h2.len);
-		me = e == he ? map_pieces(x->pc, x->n_pc, he, x->h2.len)
-		             : map_pieces(x->pc, x->n_pc, e, x->h2.len);
+		me = map_pieces(x->pc, x->n_pc, e, x->h2.len);
 		rc = add_piece(&w->pc, &w->n_pc, cap, r->p + 5 + (s - hb), e - s,
 		               nbody + (ms - base), me - ms);
 	}

@@ -664,6 +664,10 @@ static void tcp_payload(const struct dmap *m, const struct tcpk *k, const uint8_
 	}
 	na = (int64_t)pcr_map(m->w, (uint64_t)a);
 	nb = (int64_t)pcr_map(m->w, (uint64_t)b);
+	if ((uint64_t)nb > m->w->out.len)
+		nb = (int64_t)m->w->out.len;
+	if (na > nb)
+		na = nb;
 	*ret_p = (const uint8_t *)m->w->out.data + na;
 	*ret_n = (size_t)(nb - na);
 }
@@ -678,7 +682,7 @@ static uint32_t pseudo_sum(const uint8_t *ip, bool v6, unsigned proto, size_t le
 /* TCP: header (options included) and what the segment keeps. Returns the bytes
  * written after the IP header. */
 static size_t tcp_out(struct job *j, uint32_t fv, const uint8_t *ip_in, const struct ipk *ik,
-                      size_t n, uint8_t *ip_out, struct frame_out *fo)
+                      size_t n, uint8_t *ip_out, size_t room, struct frame_out *fo)
 {
 	struct tcpk k;
 	struct conn *c = fv ? &j->conns[(fv & 0x7fffffffu) - 1] : NULL;
@@ -699,6 +703,8 @@ static size_t tcp_out(struct job *j, uint32_t fv, const uint8_t *ip_in, const st
 		wr32(t + 8, map_seq(peer, rd32(t + 8)));
 	if (peer)
 		map_options(t + 20, hl - 20, peer);
+	if (pn > room - ik->hl - hl)
+		pn = room - ik->hl - hl; /* never: a ClientHello grows by 1 KiB at most */
 	if (pn)
 		memcpy(t + hl, pl, pn);
 	fo->cut |= pn != k.len + k.missing;
@@ -772,7 +778,7 @@ static void ip_addresses(struct job *j, uint8_t *ip, bool v6, struct frame_out *
 /* The IP packet at in[0..n) into out; returns bytes written or -1 (copy the
  * link header only). */
 static size_t ip_out(struct job *j, uint32_t fv, unsigned et, const uint8_t *in, size_t n,
-                     uint8_t *out, struct frame_out *fo)
+                     uint8_t *out, size_t room, struct frame_out *fo)
 {
 	struct ipk ik;
 	size_t l4;
@@ -787,7 +793,7 @@ static size_t ip_out(struct job *j, uint32_t fv, unsigned et, const uint8_t *in,
 	udp_zero = ik.proto == 17 && !ik.frag && ik.hl + 8 <= n && in[ik.hl + 6] == 0 &&
 	           in[ik.hl + 7] == 0;
 	if (ik.proto == 6 && !ik.frag)
-		l4 = tcp_out(j, fv, in, &ik, n, out, fo);
+		l4 = tcp_out(j, fv, in, &ik, n, out, room, fo);
 	else
 		l4 = other_out(in, &ik, n, out, fo);
 	if (l4 == (size_t)-1) {
@@ -845,7 +851,8 @@ static void frame_out(struct job *j, uint32_t fv, const struct pcap_pkthdr *h, c
 	memcpy(fo->p, in, off);
 	link_macs(j, fo->p, off);
 	fo->n = off;
-	ipn = et ? ip_out(j, fv, et, in + off, h->caplen - off, fo->p + off, fo) : (size_t)-1;
+	ipn = et ? ip_out(j, fv, et, in + off, h->caplen - off, fo->p + off, fo->cap - off, fo)
+	         : (size_t)-1;
 	if (ipn == (size_t)-1) {
 		/* not IP, or its header is not all there: the link header only */
 		fo->whole = false;
