@@ -841,11 +841,6 @@ static void frame_out(struct job *j, uint32_t fv, const struct pcap_pkthdr *h, c
 	fo->whole = true;
 	fo->cut = false;
 	fo->pseudo = false;
-	if (!et && !dlt_known(j->dlt)) {
-		fo->whole = false;
-		fo->cut = h->caplen > 0;
-		return; /* an unknown link type: nothing of the frame is kept */
-	}
 	if (off > h->caplen)
 		off = 0;
 	memcpy(fo->p, in, off);
@@ -907,6 +902,16 @@ static int pass1(struct job *j, int fd)
 	if (!pc)
 		return -EINVAL;
 	j->dlt = pcap_datalink(pc);
+	if (!dlt_known(j->dlt)) {
+		/* nothing of a frame we cannot decode may pass */
+		snprintf(j->res->error, sizeof(j->res->error),
+		         "link type %s (%d) cannot be redacted",
+		         pcap_datalink_val_to_name(j->dlt) ? pcap_datalink_val_to_name(j->dlt)
+		                                           : "?",
+		         j->dlt);
+		pcap_close(pc);
+		return -EPROTONOSUPPORT;
+	}
 	while (rc == 0 && (r = pcap_next_ex(pc, &h, &data)) == 1) {
 		struct tcpk k;
 
@@ -1319,6 +1324,7 @@ int pcap_redact_end(struct pcap_redact *c)
 		count_result(c, &res);
 	if (rc == -EINVAL || rc == -EFBIG)
 		rc = -EBADMSG; /* not a capture after all: nothing of it may pass */
+	/* -EPROTONOSUPPORT: a link type we do not decode; refused as well */
 	if (out >= 0)
 		close(out);
 	pcap_redact_result_release(&res);

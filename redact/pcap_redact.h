@@ -22,6 +22,11 @@
  *     ("<member>.certs.json", kind "apigee-bundle/capture-certs/v1"), which the
  *     analyzer joins back to its connection, so PCAP-003 judges it as before.
  *
+ * A capture libpcap cannot open, one of more than PCAP_REDACT_MAX_FRAMES frames
+ * and one of a link type not decoded here (anything but Ethernet, Linux cooked
+ * SLL/SLL2, raw IP and loopback) is refused: the member fails, nothing of it is
+ * written. A capture cut short keeps the frames before the cut.
+ *
  * Captures are written with libpcap: a pcapng input comes out as pcap (libpcap
  * writes no pcapng), a gzip'd one gzip'd again. The input is spilled to an
  * unlinked temp file (the rewrite reads it twice: first to decide per stream

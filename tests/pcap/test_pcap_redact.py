@@ -21,6 +21,7 @@ import json
 import os
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import tarfile
@@ -189,6 +190,14 @@ def hostile(binary, work):
     p = run(binary, "redact", b, "-o", out + "2.tar.gz")
     check(p.returncode != 0 and not os.path.exists(out + "2.tar.gz") and
           b"truncated.pcap" in p.stderr, "a capture libpcap cannot read is refused by name",
+          p.stderr.decode()[-300:])
+    # a link type that is not decoded (NFC LLCP): refused, never passed through
+    open(os.path.join(b, "truncated.pcap"), "wb").write(
+        struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 245) +
+        struct.pack("<IIII", 1, 0, 60, 60) + ("Bearer %s\r\n" % TOKEN).encode().ljust(60, b"x"))
+    p = run(binary, "redact", b, "-o", out + "3.tar.gz")
+    check(p.returncode != 0 and not os.path.exists(out + "3.tar.gz") and
+          b"truncated.pcap" in p.stderr, "a capture of an unknown link type is refused by name",
           p.stderr.decode()[-300:])
 
 
