@@ -85,6 +85,7 @@ struct conn {
 	uint64_t first_frame;
 	int64_t first_us;
 	bool closed;
+	bool settled;  /* both directions stopped, or reset: no reassembly state */
 	uint32_t next; /* hash chain: index + 1 */
 	struct dmap m[2];
 	struct dir1 *d1; /* [2], pass 1 only */
@@ -99,7 +100,8 @@ struct job {
 	uint32_t *hash;   /* index + 1 */
 	uint32_t *frames; /* per frame: conn index + 1 | dir << 31; 0 = not followed */
 	size_t n_frames, cap_frames;
-	uint64_t held; /* prefix bytes held */
+	uint64_t held;  /* prefix bytes held */
+	size_t settled; /* connections whose reassembly is over */
 	json_t *certs;
 	int dlt;
 	bool oom;
@@ -353,7 +355,8 @@ static struct conn *conn_get(struct job *j, const struct tcpk *k, uint64_t frame
 			return c;
 		break; /* a new connection on the same addresses */
 	}
-	if (j->n_conns >= PCAP_REDACT_MAX_CONNS)
+	/* as many open as the analyzer follows (each may hold out-of-order data) */
+	if (j->n_conns >= PCAP_REDACT_MAX_CONNS || j->n_conns - j->settled >= CAPTURE_MAX_CONNS)
 		return NULL;
 	if (j->n_conns == j->cap_conns) {
 		size_t nc = j->cap_conns ? j->cap_conns * 2 : 256;
@@ -504,6 +507,13 @@ static int pass1_tcp(struct job *j, const struct tcpk *k, uint64_t frame, int64_
 	}
 	if (k->flags & TH_RST)
 		c->closed = true;
+	if (!c->settled && (c->closed || (c->d1[0].stopped && c->d1[1].stopped))) {
+		for (int i = 0; i < 2; i++)
+			if (!c->d1[i].stopped)
+				stop_dir(&c->d1[i], c->d1[i].got);
+		c->settled = true;
+		j->settled++;
+	}
 	return 0;
 }
 

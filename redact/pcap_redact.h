@@ -44,10 +44,10 @@ struct redactor;
 struct redact_stream;
 struct pcap_redact;
 
-#define PCAP_REDACT_PREFIX_MAX (64u << 10)  /* kept TLS bytes per direction (pseudonymizing) */
-#define PCAP_REDACT_BUDGET (64u << 20)      /* all kept prefixes held at once */
-#define PCAP_REDACT_MAX_CONNS (1u << 18)    /* connections followed; others lose all payload */
-#define PCAP_REDACT_MAX_FRAMES (256u << 20) /* frames; a bigger capture is refused */
+#define PCAP_REDACT_PREFIX_MAX (64u << 10) /* kept TLS bytes per direction (pseudonymizing) */
+#define PCAP_REDACT_BUDGET (64u << 20)     /* all kept prefixes held at once */
+#define PCAP_REDACT_MAX_CONNS (1u << 18)   /* connections followed; others lose all payload */
+#define PCAP_REDACT_MAX_FRAMES (32u << 20) /* frames; a bigger capture is refused */
 
 struct pcap_redact_stats {
 	uint64_t frames;

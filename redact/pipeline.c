@@ -279,8 +279,8 @@ static int side_members(struct job *j, struct error *err)
 		rc = strv_contains(&j->seen, name)
 		             ? 0
 		             : add_doc(j, name, b.data ? b.data : "", b.len, err);
-		if (rc == 0 && !j->res->leaked)
-			rc = strv_push(&j->seen, name);
+		if (rc == 0 && !j->res->leaked && (rc = strv_push(&j->seen, name)) == 0)
+			j->res->members++;
 		buf_release(&b);
 		free(name);
 		name = NULL;
