@@ -86,11 +86,13 @@ enum {
 	OPT_LIST,
 	OPT_ONLY,
 	OPT_SKIP,
+	OPT_CAPTURE,
 };
 
 /* The names of the sources for --only/--skip completion (source_table, keys). */
-#define COLLECT_SOURCE_WORDS \
-	"kubectl|overrides|management-api|gcloud|attachments|gcloud-network|tls-probes"
+#define COLLECT_SOURCE_WORDS                                                             \
+	"kubectl|overrides|management-api|gcloud|attachments|gcloud-network|tls-probes|" \
+	"packet-capture"
 
 static const struct cli_option collect_options_table[] = {
 	{ "api-base", 0, OPT_API_BASE, "URL", 0,
@@ -100,6 +102,11 @@ static const struct cli_option collect_options_table[] = {
 	  "attachments/, redacted like everything else; repeatable",
 	  "file" },
 	{ "cacert", 0, OPT_CACERT, "FILE", 0, "extra CA bundle for API calls and probes", "file" },
+	{ "capture", 0, OPT_CAPTURE, "IFACE[:SECONDS]", 0,
+	  "run tcpdump on IFACE while the TLS probes run (at most SECONDS, default 60) and "
+	  "keep the probes' handshakes as captures/probes.pcap; skipped with the reason when "
+	  "tcpdump is missing or may not capture",
+	  NULL },
 	{ "context", 0, OPT_CONTEXT, "NAME", 0, "kubeconfig context, passed to kubectl", NULL },
 	{ "gcloud", 0, OPT_GCLOUD, "PATH", 0,
 	  "gcloud to run (default: from PATH; a PATH that does not exist is a usage error)",
@@ -285,6 +292,7 @@ struct run_state {
 	struct kube_facts kf;
 	struct strv api_hosts;
 	struct gcloud_facts gf;
+	struct pktcap_sync cap; /* --capture and the probes */
 };
 
 static int src_kube(void *ud, struct error *err)
@@ -408,8 +416,11 @@ static int src_probes(void *ud, struct error *err)
 
 	if (o->offline) {
 		sink_source_ex(st->s, "TLS probes", OUTCOME_SKIPPED, "offline mode", -1, true);
+		pktcap_probes_done(&st->cap);
 		return 0;
 	}
+	if (o->capture_iface)
+		pktcap_wait_started(&st->cap);
 	probe_targets(st, &hosts, &ingress);
 	if (!hosts.n && !ingress.n && !o->resolves.n)
 		sink_source_ex(st->s, "TLS probes", OUTCOME_SKIPPED,
@@ -418,8 +429,61 @@ static int src_probes(void *ud, struct error *err)
 		               -1, false);
 	else
 		r = collect_probes(&po, st->s, err);
+	pktcap_probes_done(&st->cap);
 	strv_release(&hosts);
 	strv_release(&ingress);
+	return r;
+}
+
+/* The TCP ports of every probe target, as text ("443"). */
+static int probe_ports(const struct run_state *st, struct strv *ports)
+{
+	static int (*const parse[])(const char *, struct probe_target *,
+	                            struct error *) = { probe_parse_host, probe_parse_resolve,
+		                                        probe_parse_ingress };
+	struct strv hosts = STRV_INIT, ingress = STRV_INIT;
+	const struct strv *lists[] = { &hosts, &st->o->resolves, &ingress };
+	int r = 0;
+
+	probe_targets(st, &hosts, &ingress);
+	for (size_t k = 0; k < 3; k++)
+		for (size_t i = 0; r == 0 && i < lists[k]->n; i++) {
+			struct probe_target t = { NULL, NULL, 0 };
+			struct error e = ERROR_INIT;
+			char port[16];
+
+			if (parse[k](lists[k]->v[i], &t, &e) == 0 && t.port > 0) {
+				snprintf(port, sizeof(port), "%d", t.port);
+				r = strv_push_unique(ports, port);
+			}
+			probe_target_release(&t);
+		}
+	if (r == 0 && ports->n == 0)
+		r = strv_push(ports, "443");
+	strv_release(&hosts);
+	strv_release(&ingress);
+	return r;
+}
+
+static int src_capture(void *ud, struct error *err)
+{
+	struct run_state *st = ud;
+	struct strv ports = STRV_INIT;
+	int r;
+
+	if (!st->o->capture_iface)
+		return 0;
+	if (st->o->offline) {
+		pktcap_started(&st->cap);
+		sink_source_ex(st->s, "packet capture", OUTCOME_SKIPPED, "offline mode: no probes",
+		               -1, true);
+		return 0;
+	}
+	r = probe_ports(st, &ports);
+	if (r == 0)
+		r = collect_pktcap(st->o, &ports, st->s, &st->cap, err);
+	pktcap_started(&st->cap);
+	strv_release(&ports);
 	return r;
 }
 
@@ -434,6 +498,7 @@ static const struct collect_source source_table[] = {
 	{ "attachments", COLLECT_PHASE_GATHER, src_attachments },
 	{ "gcloud network", COLLECT_PHASE_AFTER, src_gcloud_network },
 	{ "TLS probes", COLLECT_PHASE_AFTER, src_probes },
+	{ "packet capture", COLLECT_PHASE_AFTER, src_capture },
 };
 
 #define N_SOURCES (sizeof(source_table) / sizeof(source_table[0]))
@@ -644,6 +709,8 @@ static json_t *options_json(const struct collect_options *o, const char *token_s
 	json_object_set_new(j, "log_lines", json_integer(o->log_lines));
 	json_object_set_new(j, "since", o->since ? json_string(o->since) : json_null());
 	json_object_set_new(j, "offline", json_boolean(o->offline));
+	if (o->capture_iface)
+		json_object_set_new(j, "capture", json_string(o->capture_iface));
 	json_object_set_new(j, "pseudonymize", json_boolean(o->pseudonymize));
 	json_object_set_new(j, "map", json_boolean(o->map != NULL));
 	json_object_set_new(j, "timeout_s", json_integer((json_int_t)(o->timeout_ms / 1000)));
@@ -660,6 +727,7 @@ static void release_options(struct collect_options *o)
 	strv_release(&o->attach);
 	strv_release(&o->only);
 	strv_release(&o->skip);
+	free(o->capture_iface);
 }
 
 /* One option of the command line: 0, or CLI_USAGE (printed), -ENOMEM. */
@@ -732,6 +800,14 @@ static int take_option(int c, struct collect_options *o, const char **ret_token_
 			break;
 		case OPT_ATTACH:
 			r = strv_push(&o->attach, optarg);
+			break;
+		case OPT_CAPTURE:
+			free(o->capture_iface);
+			o->capture_iface = NULL;
+			if (pktcap_parse(optarg, &o->capture_iface, &o->capture_seconds) < 0)
+				return cli_usage_error(&cli_collect, "--capture wants IFACE or "
+				                                     "IFACE:SECONDS (1 to 3600)"),
+				       CLI_USAGE;
 			break;
 		case OPT_LOG_LINES:
 			if (parse_long(optarg, 1, 10000000, &v) < 0)
@@ -1006,6 +1082,7 @@ static int collect_run(struct collect_options *o, const char *token_file, bool t
 	int ret = EXIT_FINDINGS;
 
 	memset(&st, 0, sizeof(st));
+	pktcap_sync_init(&st.cap);
 	/* the collection time is the bundle's time (checks judge expiry by it) */
 	now_utc(start, sizeof(start));
 	mtime = (int64_t)time(NULL);
@@ -1055,6 +1132,7 @@ out:
 	kube_facts_release(&st.kf);
 	strv_release(&st.api_hosts);
 	gcloud_facts_release(&st.gf);
+	pktcap_sync_release(&st.cap);
 	wipe_buf(&token);
 	free(staging);
 	return ret;

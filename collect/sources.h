@@ -121,6 +121,7 @@
 #ifndef COLLECT_SOURCES_H
 #define COLLECT_SOURCES_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <signal.h>
 #include <stddef.h>
@@ -128,6 +129,7 @@
 #include "buf.h"
 
 struct sink;
+struct collect_options;
 struct error;
 
 #define API_DEFAULT_BASE "https://apigee.googleapis.com"
@@ -235,5 +237,32 @@ int collect_transcript_init(struct curl_transcript *t, const char *command_line)
 int collect_transcript_attach(void *curl, struct curl_transcript *t);
 int collect_transcript_finish(struct curl_transcript *t, int code, const char *errbuf);
 void collect_transcript_release(struct curl_transcript *t);
+
+/* ---- --capture IFACE[:SECONDS] (pktcap.c) ------------------------------------------ */
+
+#define PKTCAP_DEFAULT_SECONDS 60
+
+/* How the capture and the probes (two sources of the same phase) meet: the
+ * probes start once tcpdump listens (or gave up), tcpdump stops once the probes
+ * are done. */
+struct pktcap_sync {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool started, probes_done;
+};
+
+void pktcap_sync_init(struct pktcap_sync *y);
+void pktcap_sync_release(struct pktcap_sync *y);
+void pktcap_started(struct pktcap_sync *y);
+void pktcap_probes_done(struct pktcap_sync *y);
+/* The probes' side: wait (bounded) until the capture runs or will not. */
+void pktcap_wait_started(struct pktcap_sync *y);
+/* "IFACE[:SECONDS]" -> iface (caller frees), seconds (1..3600). -EINVAL. */
+int pktcap_parse(const char *arg, char **ret_iface, long *ret_seconds);
+/* Run tcpdump on iface for tcp ports (strings) until the probes are done; the
+ * capture becomes captures/probes.pcap; skipped with the reason when tcpdump is
+ * missing or may not capture. */
+int collect_pktcap(const struct collect_options *o, const struct strv *ports, struct sink *s,
+                   struct pktcap_sync *y, struct error *err);
 
 #endif

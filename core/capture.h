@@ -47,6 +47,31 @@ void capture_free(struct capture *c);
 /* Read a whole capture from f in the calling thread (fuzzing, tests). */
 int capture_read_file(struct bundle *b, size_t artifact_index, FILE *f);
 
+/* The served certificates a pseudonymized capture lost (redact/pcap_redact.h):
+ * "<capture>.certs.json", kind "apigee-bundle/capture-certs/v1". Ingest reads the
+ * facts into CERT_ROLE_SERVED certificates and, once every member is read, joins
+ * each to its connection (same capture, same first frame), so PCAP-003 and the
+ * TLS checks judge it as if the Certificate message were still there. */
+struct capcert_pending {
+	size_t cert; /* index in b->certs */
+	char *capture;
+	uint64_t conn_frame, frame;
+	int64_t us;
+};
+
+struct capcert_list {
+	struct capcert_pending *v;
+	size_t n, cap;
+};
+
+struct json_t;
+struct artifact;
+/* 1 (recognised), -ENOMEM. */
+int capture_certs_doc(struct bundle *b, const struct artifact *a, const struct json_t *o,
+                      struct capcert_list *l);
+int capture_certs_link(struct bundle *b, const struct capcert_list *l);
+void capcert_list_release(struct capcert_list *l);
+
 /* "2026-12-03T09:22:01.123456Z" */
 void capture_time_text(int64_t us, char *out, size_t size);
 

@@ -17,6 +17,7 @@
 #include "gcp.h"
 #include "pem.h"
 #include "text.h"
+#include "capture.h"
 #include "yamljson.h"
 #include "base64.h"
 #include "banned.h"
@@ -38,6 +39,7 @@ struct pending {
 	size_t n_att, cap_att;
 	struct pend_src *src;
 	size_t n_src, cap_src;
+	struct capcert_list cc; /* certificates beside pseudonymized captures */
 };
 
 static struct pending *pending_get(struct bundle *b)
@@ -63,6 +65,7 @@ void ingest_pending_free(struct bundle *b)
 		free(p->src[i].url);
 	}
 	free(p->src);
+	capcert_list_release(&p->cc);
 	free(p);
 	b->pending = NULL;
 }
@@ -1319,6 +1322,8 @@ static int collector_doc(struct bundle *b, struct artifact *a, const json_t *o, 
 		r = collector_tls_files(b, a, o);
 	else if (strcmp(kind, "apigee-bundle/pem-file/v1") == 0)
 		r = collector_pem_file(b, a, o);
+	else if (strcmp(kind, "apigee-bundle/capture-certs/v1") == 0)
+		r = pending_get(b) ? capture_certs_doc(b, a, o, &pending_get(b)->cc) : -ENOMEM;
 	else
 		r = 1;
 	if (r > 0)
@@ -1685,5 +1690,7 @@ int ingest_finish(struct bundle *b)
 			}
 		}
 	}
+	if (p && capture_certs_link(b, &p->cc) < 0)
+		return -ENOMEM;
 	return link_vhost_files(b);
 }

@@ -17,6 +17,9 @@
  *     values and overrides.yaml credentials (password, *EncryptionKey,
  *     axHashSalt, client secrets, private keys) that are not markers.
  *
+ * A gzip member (a gzip'd packet capture, a log export) is scanned inflated, so
+ * the payload of a capture is read whether it was compressed or not.
+ *
  * A value counts as redacted only when it is exactly a marker. */
 #include "redact.h"
 
@@ -27,6 +30,7 @@
 #include <strings.h>
 
 #include <jansson.h>
+#include <zlib.h>
 
 #include "error.h"
 #include "yamljson.h"
@@ -36,6 +40,7 @@
 #define LEAK_OVERLAP 1024
 #define LEAK_DOC_MAX (16u << 20)
 #define LEAK_WALK_MAX 2000000
+#define LEAK_GZ_MAX (4ull << 30) /* inflated bytes of one gzip member scanned */
 
 struct leak_scan {
 	struct buf line;
@@ -44,6 +49,10 @@ struct leak_scan {
 	struct leak_hit hit;
 	struct buf doc;
 	bool doc_off;
+	int gz; /* 0 undecided, 1 a gzip member (scanned inflated), -1 not */
+	z_stream z;
+	bool z_end;
+	uint64_t inflated;
 };
 
 static bool is_tok(unsigned char c)
@@ -611,12 +620,58 @@ static void check_line(struct leak_scan *s)
 	}
 }
 
+static int scan_bytes(struct leak_scan *s, const void *data, size_t len);
+
+/* A gzip member (a packet capture, a log export) is scanned as what it holds. */
+static int scan_gzip(struct leak_scan *s, const void *data, size_t len)
+{
+	unsigned char out[65536];
+
+	s->z.next_in = (Bytef *)(uintptr_t)data;
+	s->z.avail_in = (uInt)len;
+	while (!s->z_end && !s->found && (s->z.avail_in || s->z.avail_out == 0)) {
+		int zr, rc;
+
+		s->z.next_out = out;
+		s->z.avail_out = sizeof(out);
+		zr = inflate(&s->z, Z_NO_FLUSH);
+		s->inflated += sizeof(out) - s->z.avail_out;
+		if ((rc = scan_bytes(s, out, sizeof(out) - s->z.avail_out)) < 0)
+			return rc;
+		if (zr == Z_STREAM_END && s->z.avail_in) {
+			/* another gzip member follows */
+			if (inflateReset(&s->z) != Z_OK)
+				s->z_end = true;
+		} else if (zr == Z_STREAM_END || (zr != Z_OK && zr != Z_BUF_ERROR) ||
+		           s->inflated > LEAK_GZ_MAX) {
+			s->z_end = true;
+		} else if (s->z.avail_out != 0) {
+			break;
+		}
+	}
+	return 0;
+}
+
 int leak_scan_write(struct leak_scan *s, const void *data, size_t len)
 {
-	const char *p = data;
+	const unsigned char *u = data;
 
 	if (!s)
 		return -EINVAL;
+	if (s->gz == 0 && len) {
+		s->gz = len >= 2 && u[0] == 0x1f && u[1] == 0x8b ? 1 : -1;
+		if (s->gz == 1 && inflateInit2(&s->z, 16 + MAX_WBITS) != Z_OK)
+			return -ENOMEM;
+	}
+	if (s->gz == 1)
+		return scan_gzip(s, data, len);
+	return scan_bytes(s, data, len);
+}
+
+static int scan_bytes(struct leak_scan *s, const void *data, size_t len)
+{
+	const char *p = data;
+
 	if (!s->doc_off) {
 		if (s->doc.len + len > LEAK_DOC_MAX) {
 			buf_release(&s->doc);
@@ -671,6 +726,8 @@ int leak_scan_end(struct leak_scan *s, struct leak_hit *ret_hit)
 	found = s->found;
 	if (found && ret_hit)
 		*ret_hit = s->hit;
+	if (s->gz == 1)
+		inflateEnd(&s->z);
 	buf_release(&s->line);
 	buf_release(&s->doc);
 	free(s);

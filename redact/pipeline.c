@@ -268,6 +268,29 @@ static int redact_member(struct job *j, struct archive_in *in, const char *rel, 
 	return 0;
 }
 
+static int add_doc(struct job *j, const char *name, const char *text, size_t len,
+                   struct error *err);
+
+/* Members the redaction of the last one made (a capture's certificate facts). */
+static int side_members(struct job *j, struct error *err)
+{
+	_cleanup_free_ char *name = NULL;
+	struct buf b = BUF_INIT;
+	int rc = 0;
+
+	while (rc == 0 && !j->res->leaked && redactor_take_side(j->r, &name, &b) == 1) {
+		rc = strv_contains(&j->seen, name)
+		             ? 0
+		             : add_doc(j, name, b.data ? b.data : "", b.len, err);
+		if (rc == 0 && !j->res->leaked && (rc = strv_push(&j->seen, name)) == 0)
+			j->res->members++;
+		buf_release(&b);
+		free(name);
+		name = NULL;
+	}
+	return rc;
+}
+
 /* Redact the current member and add it as rel (input name). */
 static int do_member(struct job *j, struct archive_in *in, const char *rel, struct error *err)
 {
@@ -297,7 +320,8 @@ static int do_member(struct job *j, struct archive_in *in, const char *rel, stru
 	if (rc < 0)
 		return rc;
 	j->res->members++;
-	return strset_add(&j->seen, name) < 0 ? -ENOMEM : 0;
+	rc = strset_add(&j->seen, name) < 0 ? -ENOMEM : 0;
+	return rc < 0 ? rc : side_members(j, err);
 }
 
 /* manifest.json and redaction.json of the input are kept aside for the end */

@@ -1554,3 +1554,51 @@ int pseudo_string(struct redactor *r, const char *in, size_t n, struct buf *out)
 	rc = scan_line(&sc);
 	return rc == STAGE_UNCHANGED ? buf_append(out, in, n) : rc;
 }
+
+/* ---- binary addresses (packet captures, pcap_redact.c) ------------------------------------ */
+
+void pseudo_ip4_bytes(struct redactor *r, uint8_t a[4])
+{
+	uint32_t v = ((uint32_t)a[0] << 24) | ((uint32_t)a[1] << 16) | ((uint32_t)a[2] << 8) | a[3];
+
+	if (!r->pseudo)
+		return;
+	pthread_mutex_lock(&r->lock);
+	v = map_ip4(r->pseudo, v);
+	pthread_mutex_unlock(&r->lock);
+	a[0] = (uint8_t)(v >> 24), a[1] = (uint8_t)(v >> 16), a[2] = (uint8_t)(v >> 8),
+	a[3] = (uint8_t)v;
+}
+
+void pseudo_ip6_bytes(struct redactor *r, uint8_t a[16])
+{
+	if (!r->pseudo)
+		return;
+	pthread_mutex_lock(&r->lock);
+	map_ip6(r->pseudo, a);
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* A MAC address: the vendor part (OUI) stays, the 24 bits after it go through a
+ * keyed Feistel permutation (so two NICs never share a pseudonym); group
+ * addresses (broadcast, multicast) and all-zero stay. */
+void pseudo_mac(struct redactor *r, uint8_t m[6])
+{
+	uint32_t lo, hi;
+
+	if (!r->pseudo || (m[0] & 1) || !(m[0] | m[1] | m[2] | m[3] | m[4] | m[5]))
+		return;
+	hi = (uint32_t)m[3] << 4 | m[4] >> 4;
+	lo = (uint32_t)(m[4] & 15) << 8 | m[5];
+	for (unsigned round = 0; round < 4; round++) {
+		uint8_t in[5] = { m[0], m[1], m[2], (uint8_t)(lo >> 8), (uint8_t)lo };
+		uint32_t f = (uint32_t)(siphash(r->pseudo->ip_key, in, sizeof(in)) >> (round * 12));
+		uint32_t t = lo;
+
+		lo = (hi ^ (f & 0xfff)) & 0xfff;
+		hi = t;
+	}
+	m[3] = (uint8_t)(hi >> 4);
+	m[4] = (uint8_t)((hi & 15) << 4 | lo >> 8);
+	m[5] = (uint8_t)lo;
+}

@@ -15,8 +15,10 @@
 #include <openssl/params.h>
 #include <openssl/rand.h>
 
+#include "capture.h"
 #include "cleanup.h"
 #include "error.h"
+#include "pcap_redact.h"
 #include "redact_internal.h"
 #include "yamljson.h"
 #include "banned.h"
@@ -271,6 +273,7 @@ void redactor_free(struct redactor *r)
 {
 	if (!r)
 		return;
+	redactor_free_sides(r);
 	EVP_MAC_CTX_free(r->mac);
 	user_rules_free(r->user);
 	pseudo_free(r->pseudo);
@@ -510,7 +513,9 @@ static void decide_mode(struct redact_stream *s)
 {
 	const char *d = s->sniff.data ? s->sniff.data : "";
 
-	if (pemfile_candidate(s, d, s->sniff.len))
+	if (capture_sniff(d, s->sniff.len) != CAPTURE_NONE)
+		s->mode = STREAM_CAPTURE;
+	else if (pemfile_candidate(s, d, s->sniff.len))
 		s->mode = STREAM_PEMFILE;
 	else if (ends_with(s->member, ".yaml") || ends_with(s->member, ".yml"))
 		s->mode = STREAM_YAML;
@@ -723,6 +728,18 @@ int redact_stream_feed_text(struct redact_stream *s, const char *data, size_t le
 	return feed(s, data, len);
 }
 
+/* A packet capture: from here on the bytes go to pcap_redact.c. */
+static int capture_start(struct redact_stream *s)
+{
+	int rc = pcap_redact_begin(s, capture_sniff(s->sniff.data, s->sniff.len) == CAPTURE_GZIP,
+	                           &s->cap);
+
+	if (rc == 0)
+		rc = pcap_redact_write(s->cap, s->sniff.data, s->sniff.len);
+	buf_release(&s->sniff);
+	return rc;
+}
+
 int redact_stream_write(struct redact_stream *s, const void *data, size_t len, redact_out_fn out,
                         void *userdata)
 {
@@ -736,6 +753,8 @@ int redact_stream_write(struct redact_stream *s, const void *data, size_t len, r
 		return 0;
 	if (s->dry_run && (rc = out(userdata, data, len)) < 0)
 		return rc;
+	if (s->mode == STREAM_CAPTURE)
+		return pcap_redact_write(s->cap, data, len);
 	if (s->mode == STREAM_PEMFILE) {
 		if (s->sniff.len + len <= REDACT_PEMFILE_MAX)
 			return buf_append(&s->sniff, data, len);
@@ -756,6 +775,9 @@ int redact_stream_write(struct redact_stream *s, const void *data, size_t len, r
 		decide_mode(s);
 		data = (const char *)data + take;
 		len -= take;
+		if (s->mode == STREAM_CAPTURE)
+			return (rc = capture_start(s)) < 0 ? rc
+			                                   : pcap_redact_write(s->cap, data, len);
 		if (s->mode == STREAM_PEMFILE) {
 			if (s->sniff.len + len <= REDACT_PEMFILE_MAX)
 				return buf_append(&s->sniff, data, len);
@@ -771,6 +793,7 @@ int redact_stream_write(struct redact_stream *s, const void *data, size_t len, r
 
 static void stream_free(struct redact_stream *s)
 {
+	pcap_redact_abort(s->cap);
 	buf_release(&s->line);
 	buf_release(&s->sniff);
 	buf_release(&s->a);
@@ -821,8 +844,13 @@ int redact_stream_end(struct redact_stream *s, redact_out_fn out, void *userdata
 	s->userdata = userdata;
 	if (s->mode == STREAM_SNIFF)
 		decide_mode(s);
-	if (s->mode == STREAM_PEMFILE && !s->r->pseudo &&
-	    pemfile_is_der_cert(s->sniff.data ? s->sniff.data : "", s->sniff.len)) {
+	if (s->mode == STREAM_CAPTURE) {
+		rc = s->cap ? 0 : capture_start(s);
+		if (rc == 0)
+			rc = pcap_redact_end(s->cap);
+		s->cap = NULL;
+	} else if (s->mode == STREAM_PEMFILE && !s->r->pseudo &&
+	           pemfile_is_der_cert(s->sniff.data ? s->sniff.data : "", s->sniff.len)) {
 		/* a certificate is public, and binary: pass it through untouched */
 		rc = emit(s, s->sniff.data, s->sniff.len);
 		buf_release(&s->sniff);

@@ -70,6 +70,12 @@ int redactor_learn(struct redactor *r, const char *member, const void *data, siz
 /* Pseudonymize a member name (path) when pseudonymization is on; else a copy. */
 char *redact_member_name(struct redactor *r, const char *member);
 
+/* A member the redaction of another one made (the facts document of the
+ * certificates cut from a packet capture, "<capture>.certs.json"): 1 with the
+ * name (output form, pseudonymized) and the redacted bytes, owned by the caller;
+ * 0 when there is none. Ask after each member. */
+int redactor_take_side(struct redactor *r, char **ret_name, struct buf *ret_data);
+
 /* redaction.json (new reference). */
 struct json_t *redactor_report_json(const struct redactor *r);
 

@@ -186,16 +186,23 @@ struct redactor {
 	pthread_mutex_t lock;  /* guards what follows and the pseudonym map */
 	struct json_t *counts; /* array: per rule an object {member: count} */
 	uint64_t dropped_certificates;
+	struct redact_side *side; /* members made beside others (pcap_redact.c) */
 };
+
+/* Free what redactor_take_side() was not asked for (pcap_redact.c). */
+void redactor_free_sides(struct redactor *r);
 
 struct json_state;
 struct yaml_state;
+struct pcap_redact;
+struct redact_side;
 
 enum stream_mode {
 	STREAM_SNIFF = 0,
 	STREAM_TEXT, /* text and JSON (the JSON tokenizer finds values in text) */
 	STREAM_YAML,
 	STREAM_PEMFILE, /* a PEM file held whole: becomes a facts document (pemfile.c) */
+	STREAM_CAPTURE, /* a packet capture: rewritten whole (pcap_redact.c) */
 };
 
 /* What the current piece of a line is. */
@@ -263,6 +270,7 @@ struct redact_stream {
 
 	redact_out_fn out;
 	void *userdata;
+	struct pcap_redact *cap; /* STREAM_CAPTURE */
 };
 
 /* Markers. out must hold 64 bytes; returns the marker length. label NULL or
@@ -346,6 +354,12 @@ int redact_stream_feed_text(struct redact_stream *s, const char *data, size_t le
 
 /* Pseudonymize one string (a member name) into out. */
 int pseudo_string(struct redactor *r, const char *in, size_t n, struct buf *out);
+
+/* Addresses in binary form, in place, with the same map as the text (packet
+ * captures); no-ops without pseudonymization. */
+void pseudo_ip4_bytes(struct redactor *r, uint8_t a[4]);
+void pseudo_ip6_bytes(struct redactor *r, uint8_t a[16]);
+void pseudo_mac(struct redactor *r, uint8_t m[6]);
 
 /* Harvest org / project names from a parsed document (pseudo.c). */
 int pseudo_learn_json(struct pseudo *p, const struct json_t *doc);

@@ -4,7 +4,7 @@
 set -eu
 
 pkgs="meson ninja-build pkg-config gcc libc6-dev make clang-format pmccabe libarchive-dev libyaml-dev
-libjansson-dev libcurl4-openssl-dev libssl-dev libcmocka-dev libpcap-dev zlib1g-dev tcpdump python3
+libjansson-dev libcurl4-openssl-dev libssl-dev libcmocka-dev libpcap-dev zlib1g-dev tcpdump tshark python3
 python3-jsonschema openssl curl zstd gzip ca-certificates chromium"
 # the fleet script's test: GNU parallel, and python3-yaml to read examples/fleet/job.yaml
 pkgs="$pkgs parallel python3-yaml"
@@ -27,6 +27,9 @@ if [ -n "$missing" ]; then
 	fi
 	echo "installing:$missing"
 	export DEBIAN_FRONTEND=noninteractive
+	# tshark (tests of redacted captures): wireshark-common asks whether non-root
+	# users may capture; answer no, so the install never waits for a terminal
+	echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
 	apt-get update -q
 	# shellcheck disable=SC2086
 	apt-get install -y -q --no-install-recommends $missing

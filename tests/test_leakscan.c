@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <zlib.h>
 
 #include "error.h"
 #include "redact.h"
@@ -184,6 +185,40 @@ static void redact_with(const char *disable, const struct case_ *c, struct buf *
 	redactor_free(r);
 }
 
+/* A gzip member (a gzip'd capture, a log export) is scanned as what it holds,
+ * also when it comes in small pieces. */
+static void test_leakscan__gzip_members(void **state)
+{
+	static const char text[] = "frame\0\x01binary\r\nGET / HTTP/1.1\r\nAuthorization: Bearer "
+	                           "abcdefghijklmnopqrstuvwxyz012345\r\n\r\n";
+	unsigned char z[512];
+	uLongf zn = sizeof(z);
+	z_stream zs;
+	struct leak_scan *s;
+	struct leak_hit hit;
+
+	(void)state;
+	memset(&zs, 0, sizeof(zs));
+	assert_int_equal(deflateInit2(&zs, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY),
+	                 Z_OK);
+	zs.next_in = (Bytef *)(uintptr_t)text;
+	zs.avail_in = sizeof(text) - 1;
+	zs.next_out = z;
+	zs.avail_out = (uInt)zn;
+	assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
+	zn = zs.total_out;
+	deflateEnd(&zs);
+	assert_null(memmem(z, zn, "Bearer", 6));
+	assert_int_equal(leak_scan_buffer(z, zn, &hit), 1);
+	assert_non_null(strstr(hit.kind, "header"));
+	assert_int_equal(leak_scan_begin("x.pcap.gz", &s), 0);
+	for (size_t i = 0; i < zn; i += 3)
+		assert_int_equal(leak_scan_write(s, z + i, zn - i < 3 ? zn - i : 3), 0);
+	assert_int_equal(leak_scan_end(s, &hit), 1);
+	/* a gzip header alone: clean */
+	assert_int_equal(leak_scan_buffer(z, 10, &hit), 0);
+}
+
 static void test_leakscan__refuses_when_a_rule_is_off(void **state)
 {
 	(void)state;
@@ -217,6 +252,7 @@ int main(void)
 		cmocka_unit_test(test_leakscan__clean_inputs),
 		cmocka_unit_test(test_leakscan__streaming_and_long_lines),
 		cmocka_unit_test(test_leakscan__refuses_when_a_rule_is_off),
+		cmocka_unit_test(test_leakscan__gzip_members),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
