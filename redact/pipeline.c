@@ -279,10 +279,11 @@ static int side_members(struct job *j, struct error *err)
 	int rc = 0;
 
 	while (rc == 0 && !j->res->leaked && redactor_take_side(j->r, &name, &b) == 1) {
-		rc = strv_contains(&j->seen, name)
+		rc = strset_contains(&j->seen, name)
 		             ? 0
 		             : add_doc(j, name, b.data ? b.data : "", b.len, err);
-		if (rc == 0 && !j->res->leaked && (rc = strv_push(&j->seen, name)) == 0)
+		if (rc == 0 && !j->res->leaked &&
+		    (rc = strset_add(&j->seen, name) < 0 ? -ENOMEM : 0) == 0)
 			j->res->members++;
 		buf_release(&b);
 		free(name);
