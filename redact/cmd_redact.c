@@ -86,6 +86,34 @@ static void print_dry_run(struct redactor *r, size_t members)
 	json_decref(rep);
 }
 
+/* Every hit, then the count: one run tells the customer everything to fix. */
+static void print_leaks(const struct redact_bundle_result *res)
+{
+	char esc[1100];
+
+	for (size_t i = 0; i < res->n_leaks; i++) {
+		const struct redact_leak *l = &res->leaks[i];
+
+		text_escape(l->member, strlen(l->member), esc, sizeof(esc));
+		fprintf(stderr,
+		        "apigee-bundle redact: leak scan: %s:%u: %s is still there; fix: %s\n", esc,
+		        l->hit.line, l->hit.kind, leak_fix(l->hit.kind));
+	}
+	if (res->n_leaks == 0) {
+		/* the list could not be kept (out of memory): the first hit */
+		text_escape(res->leak_member, strlen(res->leak_member), esc, sizeof(esc));
+		fprintf(stderr,
+		        "apigee-bundle redact: leak scan: %s:%u: %s is still there; fix: %s\n", esc,
+		        res->hit.line, res->hit.kind, leak_fix(res->hit.kind));
+	}
+	if (res->total_leaks > res->n_leaks)
+		fprintf(stderr, "apigee-bundle redact: leak scan: ... and %zu more\n",
+		        res->total_leaks - res->n_leaks);
+	fprintf(stderr,
+	        "apigee-bundle redact: refused: %zu leak-scan finding(s); no archive written\n",
+	        res->total_leaks ? res->total_leaks : (size_t)1);
+}
+
 /* ---- the command ------------------------------------------------------------------------- */
 
 /* --max-total-bytes (0), --max-member-bytes (1), --max-ratio (2) */
@@ -232,15 +260,12 @@ int cmd_redact(int argc, char **argv, struct context *ctx)
 	} else if (bo.dry_run) {
 		print_dry_run(r, res.members);
 	} else if (res.leaked) {
-		text_escape(res.leak_member, strlen(res.leak_member), msg, sizeof(msg));
-		fprintf(stderr,
-		        "apigee-bundle redact: leak scan: %s:%u: %s is still there; no archive "
-		        "written\n",
-		        msg, res.hit.line, res.hit.kind);
+		print_leaks(&res);
 	} else {
 		fprintf(stderr, "apigee-bundle redact: %zu members written to %s\n", res.written,
 		        bo.out);
 	}
 	redactor_free(r);
+	redact_bundle_result_release(&res);
 	return rc == 0 && !res.leaked ? EXIT_OK : EXIT_FINDINGS;
 }

@@ -18,6 +18,7 @@
 #include "cleanup.h"
 #include "error.h"
 #include "redact_internal.h"
+#include "utf16.h"
 #include "yamljson.h"
 #include "banned.h"
 
@@ -591,6 +592,24 @@ static int line_done(struct redact_stream *s, bool partial)
 	return rc;
 }
 
+/* The last line of a member that does not end with a line break: none is added
+ * (a binary stays byte for byte what it was when nothing in it is redacted). */
+static int last_line(struct redact_stream *s)
+{
+	struct piece pc = { .partial = false, .cont = s->last_was_partial };
+	const char *d = s->line.data ? s->line.data : "";
+	size_t n = s->line.len;
+	int rc;
+
+	if (n && d[n - 1] == '\r')
+		rc = run_line(s, d, n - 1, &pc, "\r", 1);
+	else
+		rc = run_line(s, d, n, &pc, NULL, 0);
+	s->last_was_partial = false;
+	buf_reset(&s->line);
+	return rc;
+}
+
 /* The line buffer is full: hand on a piece that ends at a delimiter, or start
  * replacing a run that has none. */
 static int cut_line(struct redact_stream *s)
@@ -688,19 +707,12 @@ int redact_stream_feed_text(struct redact_stream *s, const char *data, size_t le
 	return feed(s, data, len);
 }
 
-int redact_stream_write(struct redact_stream *s, const void *data, size_t len, redact_out_fn out,
-                        void *userdata)
+/* The member's bytes after UTF-16 decoding. */
+static int write_decoded(void *userdata, const void *data, size_t len)
 {
+	struct redact_stream *s = userdata;
 	int rc;
 
-	if (!s)
-		return -EINVAL;
-	s->out = out;
-	s->userdata = userdata;
-	if (len == 0)
-		return 0;
-	if (s->dry_run && (rc = out(userdata, data, len)) < 0)
-		return rc;
 	if (s->mode == STREAM_PEMFILE) {
 		if (s->sniff.len + len <= REDACT_PEMFILE_MAX)
 			return buf_append(&s->sniff, data, len);
@@ -732,6 +744,23 @@ int redact_stream_write(struct redact_stream *s, const void *data, size_t len, r
 			return rc;
 	}
 	return feed(s, data, len);
+}
+
+int redact_stream_write(struct redact_stream *s, const void *data, size_t len, redact_out_fn out,
+                        void *userdata)
+{
+	int rc;
+
+	if (!s)
+		return -EINVAL;
+	s->out = out;
+	s->userdata = userdata;
+	if (len == 0)
+		return 0;
+	if (s->dry_run && (rc = out(userdata, data, len)) < 0)
+		return rc;
+	/* UTF-16 (with a byte order mark) is redacted, and written, as UTF-8 text */
+	return utf16_feed(&s->dec, data, len, write_decoded, s);
 }
 
 static void stream_free(struct redact_stream *s)
@@ -783,6 +812,11 @@ int redact_stream_end(struct redact_stream *s, redact_out_fn out, void *userdata
 		return 0;
 	s->out = out;
 	s->userdata = userdata;
+	rc = utf16_end(&s->dec, write_decoded, s);
+	if (rc < 0) {
+		stream_free(s);
+		return rc;
+	}
 	if (s->mode == STREAM_SNIFF)
 		decide_mode(s);
 	if (s->mode == STREAM_PEMFILE && !s->r->pseudo &&
@@ -814,7 +848,7 @@ int redact_stream_end(struct redact_stream *s, redact_out_fn out, void *userdata
 	if (rc == 0 && s->long_run)
 		rc = end_long_run(s);
 	if (rc == 0 && (s->line.len || s->last_was_partial))
-		rc = line_done(s, false) /* the last line had no newline */;
+		rc = last_line(s);
 	if (rc == 0) {
 		/* a block still open at the end: write its marker */
 		buf_reset(&s->a);

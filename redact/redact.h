@@ -89,5 +89,11 @@ int leak_scan_begin(const char *member, struct leak_scan **ret);
 int leak_scan_write(struct leak_scan *s, const void *data, size_t len);
 int leak_scan_end(struct leak_scan *s, struct leak_hit *ret_hit); /* frees s */
 int leak_scan_buffer(const void *data, size_t len, struct leak_hit *ret_hit);
+/* Before leak_scan_end(): every hit of the member (every kind on every line, and
+ * what the document walk found), the first ones in order; *ret_total counts them
+ * all (more than returned when there were very many). Valid until the end. */
+size_t leak_scan_hits(struct leak_scan *s, const struct leak_hit **ret, size_t *ret_total);
+/* What the customer can do about a hit of this kind (one sentence). */
+const char *leak_fix(const char *kind);
 
 #endif

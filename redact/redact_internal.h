@@ -28,6 +28,7 @@
 
 #include "buf.h"
 #include "redact.h"
+#include "utf16.h"
 
 struct error;
 struct json_t;
@@ -178,6 +179,7 @@ struct redact_stream {
 	char *member;     /* as given */
 	char *out_member; /* as written (pseudonymized) */
 	enum stream_mode mode;
+	struct utf16_dec dec; /* UTF-16 members are redacted as UTF-8 */
 	bool dry_run;
 	uint64_t *counts; /* per rule, this member */
 	uint64_t dropped_certificates;
