@@ -22,6 +22,7 @@
 #include "error.h"
 #include "findings.h"
 #include "report.h"
+#include "redact.h"
 #include "text.h"
 #include "banned.h"
 
@@ -260,6 +261,43 @@ static int limit_option(struct bundle_options *bo, int opt, const char *value)
 	return 0;
 }
 
+static int redact_one(struct redactor *r, char **text)
+{
+	char *red;
+
+	if (!*text)
+		return 0;
+	red = redact_text(r, *text);
+	if (!red)
+		return -ENOMEM;
+	free(*text);
+	*text = red;
+	return 0;
+}
+
+/* Everything of the input a report quotes (summaries, evidence excerpts, notes)
+ * through the redactor's line rules, whatever the input: a report goes into
+ * tickets, and loose files are not redacted. */
+static int redact_findings(struct findings *fs)
+{
+	struct redact_options o = { 0 };
+	struct error err = ERROR_INIT;
+	struct redactor *r = NULL;
+	int rc = redactor_new(&o, &r, &err);
+
+	for (size_t i = 0; rc == 0 && i < fs->n; i++) {
+		struct finding *f = &fs->items[i];
+
+		rc = redact_one(r, &f->summary);
+		for (size_t k = 0; rc == 0 && k < f->n_evidence; k++)
+			rc = redact_one(r, &f->evidence[k].excerpt);
+		for (size_t k = 0; rc == 0 && k < f->notes.n; k++)
+			rc = redact_one(r, &f->notes.v[k]);
+	}
+	redactor_free(r);
+	return rc;
+}
+
 /* When every check skipped, nothing in the input was evidence for any of them:
  * say so first (the first warning of the report), naming what was read. Returns
  * 1 when nothing read was recognised at all (exit 3, also said on stderr), 0
@@ -410,6 +448,11 @@ int cmd_analyze(int argc, char **argv, struct context *ctx)
 		goto out;
 	}
 	no_evidence = r > 0;
+	if (redact_findings(&fs) < 0) {
+		fputs("apigee-bundle analyze: out of memory\n", stderr);
+		ret = EXIT_UNREADABLE;
+		goto out;
+	}
 
 	ro.input = input;
 	ro.color = ctx && ctx->color && !output && ro.format == REPORT_TEXT;

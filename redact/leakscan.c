@@ -25,6 +25,10 @@
 #include <strings.h>
 
 #include <jansson.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pkcs12.h>
+#include <openssl/x509.h>
 
 #include "error.h"
 #include "yamljson.h"
@@ -613,11 +617,40 @@ int leak_scan_write(struct leak_scan *s, const void *data, size_t len)
 	return 0;
 }
 
+/* A member that is one DER private key or a PKCS#12 store (binary: the text
+ * searches cannot see it). */
+static void scan_der(struct leak_scan *s)
+{
+	const unsigned char *start = (const unsigned char *)s->doc.data, *p = start;
+	EVP_PKEY *k;
+	PKCS12 *p12;
+	X509_SIG *enc;
+	bool found;
+
+	if (s->doc_off || s->doc.len < 16 || start[0] != 0x30)
+		return;
+	k = d2i_AutoPrivateKey(NULL, &p, (long)s->doc.len);
+	found = k != NULL;
+	EVP_PKEY_free(k);
+	p = start;
+	enc = found ? NULL : d2i_X509_SIG(NULL, &p, (long)s->doc.len);
+	found = found || enc;
+	X509_SIG_free(enc);
+	p = start;
+	p12 = found ? NULL : d2i_PKCS12(NULL, &p, (long)s->doc.len);
+	found = found || p12;
+	PKCS12_free(p12);
+	ERR_clear_error();
+	if (found)
+		add_hit(s, "DER private key or PKCS#12 store", 1);
+}
+
 static void scan_finish(struct leak_scan *s)
 {
 	if (s->line.len)
 		check_line(s);
 	buf_reset(&s->line);
+	scan_der(s);
 	scan_doc(s);
 	buf_release(&s->doc);
 	s->doc_off = true;
@@ -687,6 +720,7 @@ const char *leak_fix(const char *kind)
 		{ "credential JSON member", "add a key-path rule for this member to --rules FILE" },
 		{ "credential header", "add a regex rule for this header's value to --rules FILE" },
 		{ "archive", "unpack the archive and hand over its files instead" },
+		{ "DER private key", "leave the key file out (no analysis needs a private key)" },
 	};
 
 	for (size_t i = 0; kind && i < sizeof(fixes) / sizeof(fixes[0]); i++)

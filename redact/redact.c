@@ -47,6 +47,7 @@ const struct rule_def redact_builtin_rules[RULE__BUILTIN_MAX] = {
 	[RULE_PSEUDO_NAME] = { "pseudonym-name", "pseudonym" },
 	[RULE_PSEUDO_DN] = { "pseudonym-dn", "pseudonym" },
 	[RULE_PSEUDO_FINGERPRINT] = { "pseudonym-fingerprint", "pseudonym" },
+	[RULE_DER_PRIVATE_KEY] = { "der-private-key", "value-shape" },
 };
 
 /* ---- markers ------------------------------------------------------------------- */
@@ -804,6 +805,25 @@ static int merge_counts(struct redact_stream *s)
 	return rc;
 }
 
+/* A binary private key or key store: the member becomes one marker line. */
+static int drop_der_key(struct redact_stream *s)
+{
+	char m[64];
+	size_t n;
+	int rc = 0;
+
+	if (redact_fire(s, RULE_DER_PRIVATE_KEY)) {
+		n = redact_marker(s->r, s->sniff.data, s->sniff.len, "private key", m);
+		m[n++] = '\n';
+		rc = emit(s, m, n);
+	} else {
+		rc = emit(s, s->sniff.data, s->sniff.len);
+	}
+	buf_release(&s->sniff);
+	s->mode = STREAM_TEXT;
+	return rc;
+}
+
 int redact_stream_end(struct redact_stream *s, redact_out_fn out, void *userdata)
 {
 	int rc = 0;
@@ -819,8 +839,11 @@ int redact_stream_end(struct redact_stream *s, redact_out_fn out, void *userdata
 	}
 	if (s->mode == STREAM_SNIFF)
 		decide_mode(s);
-	if (s->mode == STREAM_PEMFILE && !s->r->pseudo &&
-	    pemfile_is_der_cert(s->sniff.data ? s->sniff.data : "", s->sniff.len)) {
+	if (s->mode == STREAM_PEMFILE &&
+	    pemfile_is_der_private(s->sniff.data ? s->sniff.data : "", s->sniff.len)) {
+		rc = drop_der_key(s);
+	} else if (s->mode == STREAM_PEMFILE && !s->r->pseudo &&
+	           pemfile_is_der_cert(s->sniff.data ? s->sniff.data : "", s->sniff.len)) {
 		/* a certificate is public, and binary: pass it through untouched */
 		rc = emit(s, s->sniff.data, s->sniff.len);
 		buf_release(&s->sniff);
@@ -901,4 +924,19 @@ int redact_buffer(struct redactor *r, const char *member, const void *data, size
 		return error_set(err, rc, member, 0, "cannot redact '%s'", member);
 	}
 	return 0;
+}
+
+char *redact_text(struct redactor *r, const char *text)
+{
+	struct buf out = BUF_INIT;
+	struct error err = ERROR_INIT;
+
+	/* a neutral name: text mode, whose JSON tokenizer also finds values in prose */
+	if (redact_buffer(r, "excerpt.txt", text, strlen(text), &out, &err) < 0)
+		return NULL;
+	if (buf_putc(&out, '\0') < 0) {
+		buf_release(&out);
+		return NULL;
+	}
+	return buf_detach(&out, NULL);
 }

@@ -55,6 +55,11 @@ int redact_stream_end(struct redact_stream *s, redact_out_fn out, void *userdata
 int redact_buffer(struct redactor *r, const char *member, const void *data, size_t len,
                   struct buf *ret, struct error *err);
 
+/* One piece of text (a report's evidence excerpt, a summary) through the same
+ * stages as a member's lines; a new NUL-terminated string (NULL: out of memory).
+ * No line break is added. */
+char *redact_text(struct redactor *r, const char *text);
+
 /* Known names to pseudonymize everywhere as whole words (category "org" or
  * "project"), e.g. the organization collect was asked about. Values shorter than 3
  * bytes or common words the checks rely on ("apigee", "default") are ignored. No-op

@@ -70,6 +70,7 @@ enum rule_id {
 	RULE_PSEUDO_NAME,
 	RULE_PSEUDO_DN,
 	RULE_PSEUDO_FINGERPRINT,
+	RULE_DER_PRIVATE_KEY, /* DER / PKCS#12 member: dropped whole */
 	RULE__BUILTIN_MAX,
 	RULE__INVALID = -22,
 };
@@ -277,6 +278,9 @@ bool pemfile_candidate(const struct redact_stream *s, const char *data, size_t l
 /* The whole member is one DER certificate (public: kept unchanged unless
  * pseudonymizing). */
 bool pemfile_is_der_cert(const char *data, size_t len);
+/* The whole member is a DER private key (PKCS#1, SEC1, PKCS#8, encrypted PKCS#8)
+ * or a PKCS#12 store, by its ASN.1 shape: it is dropped whole. */
+bool pemfile_is_der_private(const char *data, size_t len);
 
 /* Run text through the stages line by line (redact.c). */
 int redact_stream_feed_text(struct redact_stream *s, const char *data, size_t len);
