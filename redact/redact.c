@@ -48,6 +48,7 @@ const struct rule_def redact_builtin_rules[RULE__BUILTIN_MAX] = {
 	[RULE_PSEUDO_DN] = { "pseudonym-dn", "pseudonym" },
 	[RULE_PSEUDO_FINGERPRINT] = { "pseudonym-fingerprint", "pseudonym" },
 	[RULE_DER_PRIVATE_KEY] = { "der-private-key", "value-shape" },
+	[RULE_BASE64_GZIP] = { "base64-gzip-with-secrets", "value-shape" },
 };
 
 /* ---- markers ------------------------------------------------------------------- */

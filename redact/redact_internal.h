@@ -71,6 +71,7 @@ enum rule_id {
 	RULE_PSEUDO_DN,
 	RULE_PSEUDO_FINGERPRINT,
 	RULE_DER_PRIVATE_KEY, /* DER / PKCS#12 member: dropped whole */
+	RULE_BASE64_GZIP,     /* base64 of gzip (ConfigMap binaryData) holding secrets */
 	RULE__BUILTIN_MAX,
 	RULE__INVALID = -22,
 };
@@ -210,7 +211,12 @@ struct redact_stream {
 	/* stage 3: a header value or quoted value goes on in the next piece */
 	bool eol_redact;
 	bool b64_key_cont; /* the lines after a base64 private key that are base64 */
-	bool drop_line;    /* stage 3 removed the whole line (and its line break) */
+	/* base64 of a PEM bundle wrapped over lines: the decoded tail of the last
+	 * line, to find a key that follows the certificates */
+	bool b64_pem_wrap;
+	uint8_t b64_tail_n;
+	unsigned char b64_tail[16];
+	bool drop_line; /* stage 3 removed the whole line (and its line break) */
 
 	/* a small direct-mapped cache of key classes */
 	struct {

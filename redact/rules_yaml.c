@@ -156,6 +156,9 @@ static bool scalar_redactable(const char *v, size_t n, bool quoted, bool cond)
 	                word_is(v, n, "NULL") || word_is(v, n, "true") || word_is(v, n, "false") ||
 	                v[0] == '*'))
 		return false;
+	/* "16 bytes" (kubectl describe secret), ${VAR} / $(VAR) placeholders */
+	if (!quoted && redact_value_is_harmless(v, n))
+		return false;
 	if (cond)
 		return redact_high_entropy(v, n);
 	return true;
