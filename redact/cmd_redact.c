@@ -86,31 +86,33 @@ static void print_dry_run(struct redactor *r, size_t members)
 	json_decref(rep);
 }
 
-/* Every hit, then the count: one run tells the customer everything to fix. */
-static void print_leaks(const struct redact_bundle_result *res)
+static void print_leak(const char *member, const struct leak_hit *hit)
 {
 	char esc[1100];
 
-	for (size_t i = 0; i < res->n_leaks; i++) {
-		const struct redact_leak *l = &res->leaks[i];
+	text_escape(member, strlen(member), esc, sizeof(esc));
+	if (strncmp(hit->kind, "archive", 7) == 0)
+		/* a container that could not be opened: no line to name */
+		fprintf(stderr, "apigee-bundle redact: refused: %s: %s; fix: %s\n", esc, hit->kind,
+		        leak_fix(hit->kind));
+	else
+		fprintf(stderr,
+		        "apigee-bundle redact: leak scan: %s:%u: %s is still there; fix: %s\n", esc,
+		        hit->line, hit->kind, leak_fix(hit->kind));
+}
 
-		text_escape(l->member, strlen(l->member), esc, sizeof(esc));
-		fprintf(stderr,
-		        "apigee-bundle redact: leak scan: %s:%u: %s is still there; fix: %s\n", esc,
-		        l->hit.line, l->hit.kind, leak_fix(l->hit.kind));
-	}
-	if (res->n_leaks == 0) {
-		/* the list could not be kept (out of memory): the first hit */
-		text_escape(res->leak_member, strlen(res->leak_member), esc, sizeof(esc));
-		fprintf(stderr,
-		        "apigee-bundle redact: leak scan: %s:%u: %s is still there; fix: %s\n", esc,
-		        res->hit.line, res->hit.kind, leak_fix(res->hit.kind));
-	}
+/* Every hit, then the count: one run tells the customer everything to fix. */
+static void print_leaks(const struct redact_bundle_result *res)
+{
+	for (size_t i = 0; i < res->n_leaks; i++)
+		print_leak(res->leaks[i].member, &res->leaks[i].hit);
+	if (res->n_leaks == 0) /* the list could not be kept (out of memory): the first */
+		print_leak(res->leak_member, &res->hit);
 	if (res->total_leaks > res->n_leaks)
-		fprintf(stderr, "apigee-bundle redact: leak scan: ... and %zu more\n",
+		fprintf(stderr, "apigee-bundle redact: ... and %zu more\n",
 		        res->total_leaks - res->n_leaks);
 	fprintf(stderr,
-	        "apigee-bundle redact: refused: %zu leak-scan finding(s); no archive written\n",
+	        "apigee-bundle redact: refused: %zu finding(s) to fix; no archive written\n",
 	        res->total_leaks ? res->total_leaks : (size_t)1);
 }
 

@@ -558,7 +558,7 @@ static int nested(struct job *j, const char *raw, const char *rel, unsigned dept
 	archive_in_free(in);
 	if (rc == -EIO) {
 		/* truncated or corrupt inside: refused, the rest of the input goes on */
-		refuse(j, rel, "truncated or corrupt");
+		refuse(j, rel, "unreadable (truncated, corrupt or encrypted)");
 		return 0;
 	}
 	if (rc < 0 && err != &e)
