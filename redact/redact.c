@@ -424,6 +424,7 @@ int redact_stream_begin(struct redactor *r, const char *member, struct redact_st
 	buf_init(&s->a, 0);
 	buf_init(&s->b, 0);
 	buf_init(&s->pem_prefix, 4096);
+	buf_init(&s->look, 0);
 	*ret = s;
 	return 0;
 }
@@ -660,7 +661,16 @@ static int cut_line(struct redact_stream *s)
 
 static int feed(struct redact_stream *s, const char *p, size_t n)
 {
+	uint64_t base = s->fed;
+	const char *p0 = p;
 	int rc;
+
+	s->fed += n;
+	if (s->look.len < REDACT_LOOK_MAX &&
+	    (rc = buf_append(
+	             &s->look, p,
+	             n < REDACT_LOOK_MAX - s->look.len ? n : REDACT_LOOK_MAX - s->look.len)) < 0)
+		return rc;
 
 	while (n) {
 		const char *nl;
@@ -696,6 +706,7 @@ static int feed(struct redact_stream *s, const char *p, size_t n)
 			return rc;
 		if (!nl)
 			return 0;
+		s->line_off = base + (uint64_t)(p - p0) + take - s->line.len;
 		if ((rc = line_done(s, false)) < 0)
 			return rc;
 		p += take + 1;
@@ -767,6 +778,7 @@ int redact_stream_write(struct redact_stream *s, const void *data, size_t len, r
 
 static void stream_free(struct redact_stream *s)
 {
+	buf_release(&s->look);
 	buf_release(&s->line);
 	buf_release(&s->sniff);
 	buf_release(&s->a);
@@ -940,4 +952,123 @@ char *redact_text(struct redactor *r, const char *text)
 		return NULL;
 	}
 	return buf_detach(&out, NULL);
+}
+
+/* The value after "kind:" at k (a line's text from the key on) is Secret? */
+static bool kind_is_secret(const char *k, size_t n)
+{
+	size_t i = 5;
+
+	while (i < n && (k[i] == ' ' || k[i] == '\t' || k[i] == '"' || k[i] == '\''))
+		i++;
+	return n - i >= 6 && memcmp(k + i, "Secret", 6) == 0 &&
+	       (n - i == 6 || !cc_is((unsigned char)k[i + 6], CC_KEY));
+}
+
+bool redact_look_kind_not_secret(const struct redact_stream *s, int col)
+{
+	const char *d = s->look.data ? s->look.data : "";
+	size_t n = s->look.len, i = s->line_off < n ? (size_t)s->line_off : n;
+	const char *nl = memchr(d + i, '\n', n - i);
+
+	if (!nl || col < 0)
+		return false;
+	for (i = (size_t)(nl - d) + 1; i < n;) {
+		size_t e = i, ind = 0;
+
+		while (e < n && d[e] != '\n')
+			e++;
+		if (e == n && s->fed > n)
+			return false; /* the look-ahead ends inside the line */
+		while (i + ind < e && d[i + ind] == ' ')
+			ind++;
+		if (i + ind < e && d[i + ind] != '#' && d[i + ind] != '\r') {
+			if (ind < (size_t)col || (ind == (size_t)col && d[i + ind] == '-'))
+				return false; /* the mapping ended */
+			if (ind == (size_t)col && e - i - ind >= 5 &&
+			    memcmp(d + i + ind, "kind:", 5) == 0)
+				return !kind_is_secret(d + i + ind, e - i - ind);
+		}
+		i = e + 1;
+	}
+	return false;
+}
+
+/* ---- JSON look-ahead: skip values of the look buffer (SIZE_MAX: ran out) ---- */
+
+static size_t j_ws(const char *d, size_t n, size_t i)
+{
+	while (i < n && (d[i] == ' ' || d[i] == '\t' || d[i] == '\r' || d[i] == '\n'))
+		i++;
+	return i;
+}
+
+static size_t j_string_end(const char *d, size_t n, size_t i)
+{
+	for (i++; i < n; i++) {
+		if (d[i] == '\\')
+			i++;
+		else if (d[i] == '"')
+			return i + 1;
+	}
+	return SIZE_MAX;
+}
+
+static size_t j_skip_value(const char *d, size_t n, size_t i)
+{
+	size_t depth = 0;
+
+	i = j_ws(d, n, i);
+	if (i < n && d[i] == '"')
+		return j_string_end(d, n, i);
+	if (i < n && (d[i] == '{' || d[i] == '[')) {
+		for (; i < n; i++) {
+			if (d[i] == '"') {
+				i = j_string_end(d, n, i);
+				if (i == SIZE_MAX)
+					return i;
+				i--;
+			} else if (d[i] == '{' || d[i] == '[') {
+				depth++;
+			} else if ((d[i] == '}' || d[i] == ']') && --depth == 0) {
+				return i + 1;
+			}
+		}
+		return SIZE_MAX;
+	}
+	while (i < n && !strchr(",}] \t\r\n", d[i]))
+		i++;
+	return i < n ? i : SIZE_MAX;
+}
+
+bool redact_look_json_kind_not_secret(const struct redact_stream *s, size_t col)
+{
+	const char *d = s->look.data ? s->look.data : "";
+	size_t n = s->look.len, i = (size_t)s->line_off + col;
+
+	if (s->line_off + col >= n || d[i] != '{')
+		return false;
+	i = j_skip_value(d, n, i);
+	for (int members = 0; i != SIZE_MAX && members < 64; members++) {
+		size_t ks, ke;
+
+		i = j_ws(d, n, i);
+		if (i < n && d[i] == ',')
+			i = j_ws(d, n, i + 1);
+		if (i >= n || d[i] != '"')
+			return false; /* the parent ends, or not JSON as expected */
+		ks = i + 1;
+		ke = j_string_end(d, n, i);
+		if (ke == SIZE_MAX)
+			return false;
+		i = j_ws(d, n, ke);
+		if (i >= n || d[i] != ':')
+			return false;
+		i = j_ws(d, n, i + 1);
+		if (ke - 1 - ks == 4 && memcmp(d + ks, "kind", 4) == 0)
+			return i < n && d[i] == '"' &&
+			       !(n - i > 8 && memcmp(d + i, "\"Secret\"", 8) == 0);
+		i = j_skip_value(d, n, i);
+	}
+	return false;
 }

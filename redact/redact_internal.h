@@ -218,6 +218,13 @@ struct redact_stream {
 	unsigned char b64_tail[16];
 	bool drop_line; /* stage 3 removed the whole line (and its line break) */
 
+	/* the member's first REDACT_LOOK_MAX bytes (as fed, after UTF-16 decoding) and
+	 * where the current line starts in them: to look ahead for the kind of an
+	 * object whose data comes first (kubectl sorts keys: apiVersion, data, kind) */
+	struct buf look;
+	uint64_t fed;
+	uint64_t line_off;
+
 	/* a small direct-mapped cache of key classes */
 	struct {
 		char key[31];
@@ -287,6 +294,15 @@ bool pemfile_is_der_cert(const char *data, size_t len);
 /* The whole member is a DER private key (PKCS#1, SEC1, PKCS#8, encrypted PKCS#8)
  * or a PKCS#12 store, by its ASN.1 shape: it is dropped whole. */
 bool pemfile_is_der_private(const char *data, size_t len);
+
+#define REDACT_LOOK_MAX (1u << 20)
+
+/* YAML: the mapping whose key at column col is on the current line has a "kind:"
+ * further down (within the look-ahead) that is not Secret. */
+bool redact_look_kind_not_secret(const struct redact_stream *s, int col);
+/* JSON: the object that opens at column col of the current line is followed, in
+ * its parent, by a "kind" that is not Secret. */
+bool redact_look_json_kind_not_secret(const struct redact_stream *s, size_t col);
 
 /* Run text through the stages line by line (redact.c). */
 int redact_stream_feed_text(struct redact_stream *s, const char *data, size_t len);

@@ -773,6 +773,10 @@ static int key_line(struct redact_stream *s, struct yaml_state *y, const char *i
 	pop_to(y, (int)p, true);
 	parent = &y->lv[y->n];
 	rule = key_rule(s, y, parent, key, klen, &cond, &auth);
+	/* data before kind (kubectl sorts the keys): a ConfigMap's data stays */
+	if (rule == RULE_SECRET_DATA && !(parent->child_flags & YF_SEEN_KIND) &&
+	    redact_look_kind_not_secret(s, (int)p))
+		rule = -1;
 	push_key(y, parent, (int)p, key, klen, rule, cond);
 	v = colon + 1;
 	while (v < n && (in[v] == ' ' || in[v] == '\t'))

@@ -270,16 +270,26 @@ def must_stay(root):
     spki = base64.b64encode(ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)).decode()
     s_pw = rand(16)
-    cm_yaml = ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: runtime-tuning\n"
-               "  namespace: apigee\ndata:\n  JAVA_OPTS: -Xmx2g -XX:+UseG1GC\n"
-               "  log.level: INFO\n  endpoints.json: '{\"upstream\": \"orders.internal:8443\"}'\n")
+    # as kubectl prints them: keys sorted, so data comes before kind
+    cm_yaml = ("apiVersion: v1\ndata:\n  JAVA_OPTS: -Xmx2g -XX:+UseG1GC\n"
+               "  endpoints.json: '{\"upstream\": \"orders.internal:8443\"}'\n"
+               "  log.level: INFO\n  token-ttl: 3600s\nkind: ConfigMap\nmetadata:\n"
+               "  name: runtime-tuning\n  namespace: apigee\n")
+    s_pw2 = rand(18)
+    list_yaml = ("apiVersion: v1\nitems:\n- apiVersion: v1\n  data:\n"
+                 "    password: %s\n  kind: Secret\n  metadata:\n    name: db\n"
+                 "- apiVersion: v1\n  data:\n    application.properties: |\n"
+                 "      server.port=8443\n      ssl.enabled=true\n    mode: production\n"
+                 "  kind: ConfigMap\n  metadata:\n    name: runtime-config\nkind: List\n"
+                 % base64.b64encode(s_pw2.encode()).decode())
     cm_json = json.dumps({"apiVersion": "v1", "kind": "List", "items": [
         {"apiVersion": "v1", "kind": "ConfigMap",
          "metadata": {"name": "envoy-tuning", "namespace": "apigee"},
          "data": {"max_connections": "4096", "idle_timeout": "300s"}},
         {"apiVersion": "v1", "kind": "Secret",
          "metadata": {"name": "db-creds", "namespace": "apigee"},
-         "data": {"password": base64.b64encode(s_pw.encode()).decode()}}]}, indent=2)
+         "data": {"password": base64.b64encode(s_pw.encode()).decode()}}]},
+        indent=4, sort_keys=True)
     kubeconfig = ("apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n"
                   "    certificate-authority-data: %s\n    server: https://10.20.0.2\n"
                   "  name: gke-hybrid\ncurrent-context: gke-hybrid\n" % ca_b64)
@@ -292,15 +302,17 @@ def must_stay(root):
         "class": "must-stay",
         "about": "ConfigMap data (yaml, json), a public CA in a kubeconfig, a publicKey, "
                  "describe-secret sizes and ${VAR} placeholders are kept; Secret data goes",
-        "secrets": [s_pw, base64.b64encode(s_pw.encode()).decode()],
-        "must_stay": ["-Xmx2g -XX:+UseG1GC", "log.level: INFO",
+        "secrets": [s_pw, base64.b64encode(s_pw.encode()).decode(), s_pw2,
+                    base64.b64encode(s_pw2.encode()).decode()],
+        "must_stay": ["-Xmx2g -XX:+UseG1GC", "log.level: INFO", "token-ttl: 3600s",
+                      "server.port=8443", "mode: production",
                       '"max_connections": "4096"', '"idle_timeout": "300s"', spki,
                       "admin.password:  16 bytes", "admin.user:      5 bytes",
                       "DB_PASSWORD=${DB_PASSWORD}", "API_TOKEN=$(API_TOKEN)",
                       "client_secret: ${CLIENT_SECRET}"],
         "must_stay_plain": [ca_b64[:60], "orders.internal:8443"],
         "expect": "redacted",
-    }, {"cm-runtime-tuning.yaml": cm_yaml, "cm-list.json": cm_json, "kubeconfig": kubeconfig,
+    }, {"cm-runtime-tuning.yaml": cm_yaml, "cm-list.json": cm_json, "cm-list.yaml": list_yaml, "kubeconfig": kubeconfig,
         "describe-secret.txt": describe, "deploy.env": env, "signing-key.json": pubjson})
 
 
