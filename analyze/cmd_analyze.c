@@ -25,6 +25,7 @@
 #include "findings.h"
 #include "fleet.h"
 #include "report.h"
+#include "redact.h"
 #include "text.h"
 #include "banned.h"
 
@@ -424,6 +425,11 @@ int cmd_analyze(int argc, char **argv, struct context *ctx)
 		goto out;
 	}
 	no_evidence = r > 0;
+	if (analyze_redact_findings(&fs) < 0) {
+		fputs("apigee-bundle analyze: out of memory\n", stderr);
+		ret = EXIT_UNREADABLE;
+		goto out;
+	}
 
 	ro.input = spooled ? "(standard input)" : input;
 	ro.color = ctx && ctx->color && !output && ro.format == REPORT_TEXT;

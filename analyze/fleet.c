@@ -17,6 +17,7 @@
 #include "checks.h"
 #include "commands.h"
 #include "error.h"
+#include "redact.h"
 #include "report.h"
 #include "report_impl.h"
 #include "banned.h"
@@ -57,6 +58,40 @@ int analyze_note_no_evidence(const struct bundle *b, struct findings *fs)
 	return 1;
 }
 
+static int redact_one(struct redactor *r, char **text)
+{
+	char *red;
+
+	if (!*text)
+		return 0;
+	red = redact_text(r, *text);
+	if (!red)
+		return -ENOMEM;
+	free(*text);
+	*text = red;
+	return 0;
+}
+
+int analyze_redact_findings(struct findings *fs)
+{
+	struct redact_options o = { 0 };
+	struct error err = ERROR_INIT;
+	struct redactor *r = NULL;
+	int rc = redactor_new(&o, &r, &err);
+
+	for (size_t i = 0; rc == 0 && i < fs->n; i++) {
+		struct finding *f = &fs->items[i];
+
+		rc = redact_one(r, &f->summary);
+		for (size_t k = 0; rc == 0 && k < f->n_evidence; k++)
+			rc = redact_one(r, &f->evidence[k].excerpt);
+		for (size_t k = 0; rc == 0 && k < f->notes.n; k++)
+			rc = redact_one(r, &f->notes.v[k]);
+	}
+	redactor_free(r);
+	return rc;
+}
+
 int analyze_one(const char *input, const struct analyze_one_options *o, struct analyze_one *ret,
                 struct error *err)
 {
@@ -85,6 +120,8 @@ int analyze_one(const char *input, const struct analyze_one_options *o, struct a
 	if (r < 0)
 		return r;
 	ret->no_evidence = r > 0;
+	if (analyze_redact_findings(&ret->fs) < 0)
+		return -ENOMEM;
 	if (ret->no_evidence)
 		return EXIT_UNREADABLE;
 	for (size_t i = 0; i < ret->fs.n; i++)

@@ -92,4 +92,9 @@ json_t *fleet_line(const char *input, int status, const struct analyze_one *one,
 int analyze_jsonl(int argc, char **argv, const char *output, const struct strv *checks,
                   const struct bundle_options *bo, struct context *ctx);
 
+/* Everything of the input a report quotes (summaries, evidence excerpts, notes)
+ * through the redactor's line rules, whatever the input: a report goes into
+ * tickets, and loose files are not redacted. 0, or -ENOMEM. */
+int analyze_redact_findings(struct findings *fs);
+
 #endif

@@ -16,6 +16,7 @@
 #include "error.h"
 #include "text.h"
 #include "textscan.h"
+#include "utf16.h"
 #include "yamljson.h"
 #include "banned.h"
 
@@ -34,20 +35,10 @@ enum doc_type {
 	DOC_DER,
 };
 
-/* The encoding of a member: UTF-16 with a byte order mark (what Windows
- * PowerShell writes with `>`) is decoded to UTF-8 before anything else looks. */
-enum ingest_enc {
-	ENC_SNIFF = 0,
-	ENC_UTF8,
-	ENC_UTF16LE,
-	ENC_UTF16BE,
-};
-
 struct ingest {
 	struct bundle *b;
-	enum ingest_enc enc;
-	unsigned char pend[4]; /* an odd byte, or a high surrogate waiting for its pair */
-	size_t n_pend;
+	/* UTF-16 with a byte order mark is decoded to UTF-8 before anything looks */
+	struct utf16_dec dec;
 	size_t ai;
 	enum ingest_mode mode;
 	enum doc_type doc;
@@ -452,113 +443,15 @@ static int capture_start(struct ingest *in)
 
 static int feed_utf8(struct ingest *in, const void *data, size_t len);
 
-static void put_utf8(unsigned char *out, size_t *o, uint32_t cp)
+static int feed_decoded(void *userdata, const void *data, size_t len)
 {
-	if (cp < 0x80) {
-		out[(*o)++] = (unsigned char)cp;
-	} else if (cp < 0x800) {
-		out[(*o)++] = (unsigned char)(0xC0 | (cp >> 6));
-		out[(*o)++] = (unsigned char)(0x80 | (cp & 0x3F));
-	} else if (cp < 0x10000) {
-		out[(*o)++] = (unsigned char)(0xE0 | (cp >> 12));
-		out[(*o)++] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-		out[(*o)++] = (unsigned char)(0x80 | (cp & 0x3F));
-	} else {
-		out[(*o)++] = (unsigned char)(0xF0 | (cp >> 18));
-		out[(*o)++] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
-		out[(*o)++] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-		out[(*o)++] = (unsigned char)(0x80 | (cp & 0x3F));
-	}
-}
-
-/* Decode one chunk of UTF-16 (pending bytes first); a lone surrogate becomes U+FFFD. */
-static int feed_utf16(struct ingest *in, const unsigned char *d, size_t len)
-{
-	enum {
-		CHUNK = 4096
-	};
-	unsigned char out[CHUNK * 2 + 8];
-	size_t o = 0, i = 0;
-	bool le = in->enc == ENC_UTF16LE;
-
-	while (i < len) {
-		uint32_t u;
-		int r;
-
-		while (in->n_pend < 2 && i < len)
-			in->pend[in->n_pend++] = d[i++];
-		if (in->n_pend < 2)
-			break;
-		u = le ? (uint32_t)(in->pend[0] | (in->pend[1] << 8))
-		       : (uint32_t)((in->pend[0] << 8) | in->pend[1]);
-		if (u >= 0xD800 && u < 0xDC00) {
-			uint32_t lo;
-
-			while (in->n_pend < 4 && i < len)
-				in->pend[in->n_pend++] = d[i++];
-			if (in->n_pend < 4)
-				break;
-			lo = le ? (uint32_t)(in->pend[2] | (in->pend[3] << 8))
-			        : (uint32_t)((in->pend[2] << 8) | in->pend[3]);
-			if (lo >= 0xDC00 && lo < 0xE000) {
-				put_utf8(out, &o, 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00));
-				in->n_pend = 0;
-			} else {
-				put_utf8(out, &o, 0xFFFD);
-				memmove(in->pend, in->pend + 2, 2);
-				in->n_pend = 2;
-				continue;
-			}
-		} else {
-			put_utf8(out, &o, u >= 0xDC00 && u < 0xE000 ? 0xFFFD : u);
-			in->n_pend = 0;
-		}
-		if (o >= CHUNK * 2) {
-			r = feed_utf8(in, out, o);
-			if (r < 0)
-				return r;
-			o = 0;
-		}
-	}
-	return o ? feed_utf8(in, out, o) : 0;
+	return feed_utf8(userdata, data, len);
 }
 
 int ingest_feed(struct ingest *in, const void *data, size_t len)
 {
-	const unsigned char *d = data;
-
 	ingest_artifact(in)->size += len;
-	if (in->enc == ENC_SNIFF) {
-		/* the first two bytes decide; a member of one byte is UTF-8 */
-		while (in->n_pend < 2 && len) {
-			in->pend[in->n_pend++] = *d++;
-			len--;
-		}
-		if (in->n_pend < 2)
-			return 0;
-		if (in->pend[0] == 0xFF && in->pend[1] == 0xFE)
-			in->enc = ENC_UTF16LE;
-		else if (in->pend[0] == 0xFE && in->pend[1] == 0xFF)
-			in->enc = ENC_UTF16BE;
-		else
-			in->enc = ENC_UTF8;
-		if (in->enc == ENC_UTF8) {
-			unsigned char first[2] = { in->pend[0], in->pend[1] };
-			int r;
-
-			in->n_pend = 0;
-			r = feed_utf8(in, first, 2);
-			if (r < 0)
-				return r;
-		} else {
-			in->n_pend = 0; /* the BOM is dropped */
-		}
-	}
-	if (!len)
-		return 0;
-	if (in->enc == ENC_UTF8)
-		return feed_utf8(in, d, len);
-	return feed_utf16(in, d, len);
+	return utf16_feed(&in->dec, data, len, feed_decoded, in);
 }
 
 static int feed_utf8(struct ingest *in, const void *data, size_t len)
@@ -725,24 +618,9 @@ int ingest_end(struct ingest *in)
 	struct artifact *a = ingest_artifact(in);
 	int r = 0;
 
-	if (in->enc == ENC_SNIFF && in->n_pend) {
-		/* a one-byte member */
-		unsigned char c = in->pend[0];
-
-		in->enc = ENC_UTF8;
-		in->n_pend = 0;
-		r = feed_utf8(in, &c, 1);
-		if (r < 0)
-			return r;
-	} else if (in->enc >= ENC_UTF16LE && in->n_pend) {
-		/* an odd last byte or a lone high surrogate */
-		unsigned char rep[3] = { 0xEF, 0xBF, 0xBD };
-
-		in->n_pend = 0;
-		r = feed_utf8(in, rep, sizeof(rep));
-		if (r < 0)
-			return r;
-	}
+	r = utf16_end(&in->dec, feed_decoded, in);
+	if (r < 0)
+		return r;
 
 	if (in->mode == MODE_SNIFF) {
 		decide(in, true);

@@ -242,8 +242,16 @@ char *ts_excerpt(const char *line, size_t len, size_t at, size_t max_chars)
 	size_t start = 0;
 
 	/* keep the decisive text in view when it sits far into a long line */
-	if (at > max_chars / 2 && at <= len)
+	if (at > max_chars / 2 && at <= len) {
+		size_t w;
+
 		start = at - max_chars / 4;
+		/* nor inside a word: half a token is still a secret's tail, and the
+		 * report's redaction cannot recognise it any more */
+		for (w = start; w < at && line[w - 1] != ' ' && line[w - 1] != '\t'; w++)
+			;
+		start = w;
+	}
 	/* do not start inside a UTF-8 sequence */
 	while (start > 0 && start < len && ((unsigned char)line[start] & 0xc0) == 0x80)
 		start--;

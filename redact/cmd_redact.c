@@ -57,6 +57,36 @@ static void print_dry_run(struct redactor *r, size_t members)
 	json_decref(rep);
 }
 
+static void print_leak(const char *member, const struct leak_hit *hit)
+{
+	char esc[1100];
+
+	text_escape(member, strlen(member), esc, sizeof(esc));
+	if (strncmp(hit->kind, "archive", 7) == 0)
+		/* a container that could not be opened: no line to name */
+		fprintf(stderr, "apigee-bundle redact: refused: %s: %s; fix: %s\n", esc, hit->kind,
+		        leak_fix(hit->kind));
+	else
+		fprintf(stderr,
+		        "apigee-bundle redact: leak scan: %s:%u: %s is still there; fix: %s\n", esc,
+		        hit->line, hit->kind, leak_fix(hit->kind));
+}
+
+/* Every hit, then the count: one run tells the customer everything to fix. */
+static void print_leaks(const struct redact_bundle_result *res)
+{
+	for (size_t i = 0; i < res->n_leaks; i++)
+		print_leak(res->leaks[i].member, &res->leaks[i].hit);
+	if (res->n_leaks == 0) /* the list could not be kept (out of memory): the first */
+		print_leak(res->leak_member, &res->hit);
+	if (res->total_leaks > res->n_leaks)
+		fprintf(stderr, "apigee-bundle redact: ... and %zu more\n",
+		        res->total_leaks - res->n_leaks);
+	fprintf(stderr,
+	        "apigee-bundle redact: refused: %zu finding(s) to fix; no archive written\n",
+	        res->total_leaks ? res->total_leaks : (size_t)1);
+}
+
 /* ---- the command ------------------------------------------------------------------------- */
 
 /* --max-total-bytes (0), --max-member-bytes (1), --max-ratio (2) */
@@ -267,9 +297,7 @@ int cmd_redact(int argc, char **argv, struct context *ctx)
 	} else if (bo.dry_run) {
 		print_dry_run(r, res.members);
 	} else if (res.leaked) {
-		text_escape(res.leak_member, strlen(res.leak_member), msg, sizeof(msg));
-		cli_error(&cli_redact, "leak scan: %s:%u: %s is still there; no archive written",
-		          msg, res.hit.line, res.hit.kind);
+		print_leaks(&res);
 	} else if (final_out && cli_copy_to_stdout(tmp_out) < 0) {
 		cli_error(&cli_redact, "cannot write the archive to standard output: %s",
 		          strerror(errno));
@@ -281,6 +309,7 @@ int cmd_redact(int argc, char **argv, struct context *ctx)
 	redactor_free(r);
 	rc = rc == 0 && !res.leaked ? EXIT_OK : EXIT_FINDINGS;
 out:
+	redact_bundle_result_release(&res);
 	if (spooled)
 		unlink(spooled);
 	cli_temp_output_remove(tmp_out);

@@ -31,6 +31,10 @@
 
 #include <jansson.h>
 #include <zlib.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pkcs12.h>
+#include <openssl/x509.h>
 
 #include "error.h"
 #include "yamljson.h"
@@ -41,12 +45,15 @@
 #define LEAK_DOC_MAX (16u << 20)
 #define LEAK_WALK_MAX 2000000
 #define LEAK_GZ_MAX (4ull << 30) /* inflated bytes of one gzip member scanned */
+#define LEAK_HITS_MAX 200        /* kept per member; the rest are counted */
 
 struct leak_scan {
 	struct buf line;
 	unsigned line_no;
 	bool found;
-	struct leak_hit hit;
+	struct leak_hit hits[LEAK_HITS_MAX]; /* the first ones, in order */
+	size_t n_hits;
+	size_t total_hits;
 	struct buf doc;
 	bool doc_off;
 	int gz; /* 0 undecided, 1 a gzip member (scanned inflated), -1 not */
@@ -81,15 +88,39 @@ static size_t marker_len(const char *p, size_t n)
 	return 0;
 }
 
+/* Empty, or markers only: a multi-line scalar whose lines were each replaced
+ * folds into markers separated by white space. */
 static bool value_ok(const char *v, size_t n)
 {
-	return n == 0 || marker_len(v, n) == n;
+	size_t i = 0, m;
+	bool any = false;
+
+	if (n == 0)
+		return true;
+	while (i < n) {
+		if (v[i] == ' ' || v[i] == '\n' || v[i] == '\t' || v[i] == '\r') {
+			i++;
+			continue;
+		}
+		m = marker_len(v + i, n - i);
+		if (!m)
+			return false;
+		i += m;
+		any = true;
+	}
+	return any;
 }
 
-static void set_hit(struct leak_hit *h, const char *kind, unsigned line)
+static void add_hit(struct leak_scan *s, const char *kind, unsigned line)
 {
-	snprintf(h->kind, sizeof(h->kind), "%s", kind);
-	h->line = line;
+	s->found = true;
+	if (s->n_hits < LEAK_HITS_MAX) {
+		struct leak_hit *h = &s->hits[s->n_hits++];
+
+		snprintf(h->kind, sizeof(h->kind), "%s", kind);
+		h->line = line;
+	}
+	s->total_hits++;
 }
 
 /* own base64 decoder (standard and URL alphabets) */
@@ -449,20 +480,19 @@ static const struct {
 	{ "credential JSON member", json_members },
 };
 
-static const char *scan_text(const char *p, size_t n)
+/* Every kind found in a line, once each. */
+static void scan_text(struct leak_scan *s, const char *p, size_t n, unsigned line)
 {
 	for (size_t i = 0; i < sizeof(text_kinds) / sizeof(text_kinds[0]); i++)
 		if (text_kinds[i].found(p, n))
-			return text_kinds[i].kind;
-	return NULL;
+			add_hit(s, text_kinds[i].kind, line);
 }
 
 /* ---- documents ------------------------------------------------------------------------ */
 
 struct walk {
 	unsigned visited;
-	struct leak_hit *hit;
-	bool found;
+	struct leak_scan *s;
 };
 
 static bool bad_scalar(const json_t *v)
@@ -523,7 +553,7 @@ static void walk(struct walk *w, const json_t *v, unsigned depth)
 	json_t *c;
 	size_t i;
 
-	if (w->found || depth > 200 || ++w->visited > LEAK_WALK_MAX)
+	if (depth > 200 || ++w->visited > LEAK_WALK_MAX)
 		return;
 	if (json_is_array(v)) {
 		json_array_foreach(v, i, c) walk(w, c, depth + 1);
@@ -535,41 +565,32 @@ static void walk(struct walk *w, const json_t *v, unsigned depth)
 	    strcmp(json_string_value(json_object_get(v, "kind")), "Secret") == 0) {
 		static const char *const fields[] = { "data", "stringData", NULL };
 
-		for (const char *const *f = fields; *f && !w->found; f++) {
+		for (const char *const *f = fields; *f; f++) {
 			json_t *d = json_object_get(v, *f);
 
 			json_object_foreach(d, k, c)
 			{
 				if (strcmp(k, YAMLJSON_LINE_KEY) == 0)
 					continue;
-				if (bad_scalar(c)) {
-					set_hit(w->hit, "Kubernetes Secret data value",
+				if (bad_scalar(c))
+					add_hit(w->s, "Kubernetes Secret data value",
 					        yamljson_line(d) ? yamljson_line(d)
 					                         : yamljson_line(v));
-					w->found = true;
-					return;
-				}
 			}
 		}
 	}
 	if (json_is_string(json_object_get(v, "kind")) &&
 	    strcmp(json_string_value(json_object_get(v, "kind")), "Secret") == 0 &&
-	    last_applied_leaks(v)) {
-		set_hit(w->hit, "Secret last-applied-configuration", yamljson_line(v));
-		w->found = true;
-		return;
-	}
+	    last_applied_leaks(v))
+		add_hit(w->s, "Secret last-applied-configuration", yamljson_line(v));
 	json_object_foreach((json_t *)v, k, c)
 	{
-		if (w->found)
-			return;
 		if (credential_key(k) && bad_scalar(c)) {
 			char kind[64];
 
 			snprintf(kind, sizeof(kind), "credential value (%.40s)", k);
-			set_hit(w->hit, kind, yamljson_line(v));
-			w->found = true;
-			return;
+			add_hit(w->s, kind, yamljson_line(v));
+			continue;
 		}
 		walk(w, c, depth + 1);
 	}
@@ -579,15 +600,13 @@ static void scan_doc(struct leak_scan *s)
 {
 	struct error e = ERROR_INIT;
 	json_t *docs = NULL;
-	struct walk w = { 0, &s->hit, false };
+	struct walk w = { 0, s };
 
 	if (s->doc_off || s->doc.len == 0)
 		return;
 	if (yamljson_parse((const uint8_t *)s->doc.data, s->doc.len, "member", &docs, &e) < 0)
 		return;
 	walk(&w, docs, 0);
-	if (w.found)
-		s->found = true;
 	json_decref(docs);
 }
 
@@ -609,15 +628,27 @@ int leak_scan_begin(const char *member, struct leak_scan **ret)
 
 static void check_line(struct leak_scan *s)
 {
-	const char *kind;
+	scan_text(s, s->line.data ? s->line.data : "", s->line.len, s->line_no);
+}
 
-	if (s->found)
-		return;
-	kind = scan_text(s->line.data ? s->line.data : "", s->line.len);
-	if (kind) {
-		set_hit(&s->hit, kind, s->line_no);
-		s->found = true;
+/* Where to cut a line that is too long: not inside a marker (half a marker is no
+ * marker, and the value before it would look bare). */
+static size_t cut_room(const struct leak_scan *s, const char *p, size_t room)
+{
+	static const char head[] = "<redacted:";
+	size_t look = room < 64 ? room : 64;
+
+	for (size_t at = room - 1; room - at <= look; at--) {
+		size_t cmp = room - at < sizeof(head) - 1 ? room - at : sizeof(head) - 1;
+
+		if (p[at] == '>')
+			break;
+		if (p[at] == '<' && memcmp(p + at, head, cmp) == 0)
+			return at > 0 || s->line.len > 0 ? at : room;
+		if (at == 0)
+			break;
 	}
+	return room;
 }
 
 static int scan_bytes(struct leak_scan *s, const void *data, size_t len);
@@ -629,7 +660,7 @@ static int scan_gzip(struct leak_scan *s, const void *data, size_t len)
 
 	s->z.next_in = (Bytef *)(uintptr_t)data;
 	s->z.avail_in = (uInt)len;
-	while (!s->z_end && !s->found && (s->z.avail_in || s->z.avail_out == 0)) {
+	while (!s->z_end && s->n_hits < LEAK_HITS_MAX && (s->z.avail_in || s->z.avail_out == 0)) {
 		int zr, rc;
 
 		s->z.next_out = out;
@@ -680,12 +711,12 @@ static int scan_bytes(struct leak_scan *s, const void *data, size_t len)
 			return -ENOMEM;
 		}
 	}
-	while (len && !s->found) {
+	while (len) {
 		const char *nl = memchr(p, '\n', len);
 		size_t take = nl ? (size_t)(nl - p) : len;
 
 		if (s->line.len + take > LEAK_LINE_MAX) {
-			size_t room = LEAK_LINE_MAX - s->line.len;
+			size_t room = cut_room(s, p, LEAK_LINE_MAX - s->line.len);
 			char keep[LEAK_OVERLAP];
 
 			if (buf_append(&s->line, p, room) < 0)
@@ -713,19 +744,70 @@ static int scan_bytes(struct leak_scan *s, const void *data, size_t len)
 	return 0;
 }
 
+/* A member that is one DER private key or a PKCS#12 store (binary: the text
+ * searches cannot see it). */
+static void scan_der(struct leak_scan *s)
+{
+	const unsigned char *start = (const unsigned char *)s->doc.data, *p = start;
+	EVP_PKEY *k;
+	PKCS12 *p12;
+	X509_SIG *enc;
+	bool found;
+
+	if (s->doc_off || s->doc.len < 16 || start[0] != 0x30)
+		return;
+	k = d2i_AutoPrivateKey(NULL, &p, (long)s->doc.len);
+	found = k != NULL;
+	EVP_PKEY_free(k);
+	p = start;
+	enc = found ? NULL : d2i_X509_SIG(NULL, &p, (long)s->doc.len);
+	found = found || enc;
+	X509_SIG_free(enc);
+	p = start;
+	p12 = found ? NULL : d2i_PKCS12(NULL, &p, (long)s->doc.len);
+	found = found || p12;
+	PKCS12_free(p12);
+	ERR_clear_error();
+	if (found)
+		add_hit(s, "DER private key or PKCS#12 store", 1);
+}
+
+static void scan_finish(struct leak_scan *s)
+{
+	if (s->line.len)
+		check_line(s);
+	buf_reset(&s->line);
+	scan_der(s);
+	scan_doc(s);
+	buf_release(&s->doc);
+	s->doc_off = true;
+}
+
+size_t leak_scan_hits(struct leak_scan *s, const struct leak_hit **ret, size_t *ret_total)
+{
+	if (!s) {
+		*ret = NULL;
+		*ret_total = 0;
+		return 0;
+	}
+	if (!s->doc_off || s->line.len)
+		scan_finish(s);
+	*ret = s->hits;
+	*ret_total = s->total_hits;
+	return s->n_hits;
+}
+
 int leak_scan_end(struct leak_scan *s, struct leak_hit *ret_hit)
 {
 	int found;
 
 	if (!s)
 		return 0;
-	if (!s->found && s->line.len)
-		check_line(s);
-	if (!s->found)
-		scan_doc(s);
+	if (!s->doc_off || s->line.len)
+		scan_finish(s);
 	found = s->found;
 	if (found && ret_hit)
-		*ret_hit = s->hit;
+		*ret_hit = s->hits[0];
 	if (s->gz == 1)
 		inflateEnd(&s->z);
 	buf_release(&s->line);
@@ -747,4 +829,32 @@ int leak_scan_buffer(const void *data, size_t len, struct leak_hit *ret_hit)
 		return rc;
 	}
 	return leak_scan_end(s, ret_hit);
+}
+
+const char *leak_fix(const char *kind)
+{
+	static const struct {
+		const char *prefix;
+		const char *fix;
+	} fixes[] = {
+		{ "PEM private key", "delete the key block from this file (no analysis needs a "
+		                     "private key), or leave the file out" },
+		{ "base64 PEM private key", "delete the encoded key from this file, or leave the "
+		                            "file out" },
+		{ "Kubernetes Secret", "add a key-path rule for the Secret's data to --rules FILE, "
+		                       "or leave the Secret out" },
+		{ "Secret last-applied", "remove the last-applied-configuration annotation, or "
+		                         "leave the Secret out" },
+		{ "credential value", "add a key-path rule for this key to --rules FILE" },
+		{ "credential JSON member", "add a key-path rule for this member to --rules FILE" },
+		{ "credential header", "add a regex rule for this header's value to --rules FILE" },
+		{ "archive", "unpack the archive and hand over its files instead" },
+		{ "DER private key", "leave the key file out (no analysis needs a private key)" },
+	};
+
+	for (size_t i = 0; kind && i < sizeof(fixes) / sizeof(fixes[0]); i++)
+		if (strncmp(kind, fixes[i].prefix, strlen(fixes[i].prefix)) == 0)
+			return fixes[i].fix;
+	return "add a literal or regex rule for this value to --rules FILE "
+	       "(schemas/redact-rules.schema.json), or remove it from the file";
 }

@@ -27,6 +27,8 @@
 
 #include <jansson.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pkcs12.h>
 #include <openssl/x509.h>
 
 #include "error.h"
@@ -42,6 +44,10 @@ bool pemfile_candidate(const struct redact_stream *s, const char *data, size_t l
 	if (len > 64 && (unsigned char)data[0] == 0x30 &&
 	    ((unsigned char)data[1] == 0x82 || (unsigned char)data[1] == 0x81) &&
 	    memchr(data, '\0', len < 512 ? len : 512))
+		return true;
+	/* a small DER SEQUENCE that is the whole member (an EC key) */
+	if (len > 16 && len < 128 && (unsigned char)data[0] == 0x30 &&
+	    (unsigned char)data[1] == len - 2)
 		return true;
 	while (i < len && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n'))
 		i++;
@@ -61,6 +67,40 @@ bool pemfile_is_der_cert(const char *data, size_t len)
 	X509_free(x);
 	ERR_clear_error();
 	return whole;
+}
+
+bool pemfile_is_der_private(const char *data, size_t len)
+{
+	const unsigned char *start = (const unsigned char *)data, *end = start + len, *p;
+	bool found = false;
+
+	if (len < 16 || len > (16u << 20) || start[0] != 0x30)
+		return false;
+	p = start;
+	{
+		EVP_PKEY *k = d2i_AutoPrivateKey(NULL, &p, (long)len);
+
+		found = k && p == end;
+		EVP_PKEY_free(k);
+	}
+	if (!found) {
+		X509_SIG *enc;
+
+		p = start;
+		enc = d2i_X509_SIG(NULL, &p, (long)len);
+		found = enc && p == end;
+		X509_SIG_free(enc);
+	}
+	if (!found) {
+		PKCS12 *p12;
+
+		p = start;
+		p12 = d2i_PKCS12(NULL, &p, (long)len);
+		found = p12 != NULL;
+		PKCS12_free(p12);
+	}
+	ERR_clear_error();
+	return found;
 }
 
 static json_t *error_json(enum pem_error e, unsigned line)

@@ -2,6 +2,7 @@
 #include "pipeline.h"
 
 #include <errno.h>
+#include <strings.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,33 +210,182 @@ static int open_input(struct job *j, struct archive_in **ret, struct error *err)
 
 /* ---- the redaction of one member ---------------------------------------------------------- */
 
+/* A member's first bytes decide whether it is text to redact or a compressed
+ * file / an archive to open (gzip, zstd, bzip2, xz, zip, tar): those are copied
+ * to a private temp file and read again through core/archive_in.c, member by
+ * member, so that no marker is ever written into compressed bytes. */
+enum feed_state {
+	FEED_SNIFF = 0,
+	FEED_REDACT,
+	FEED_CONTAINER,
+};
+
+#define HEAD_MAX 512
+#define NESTED_DEPTH_MAX 3 /* archives inside archives inside the input */
+
 struct member_feed {
 	struct job *j;
 	struct redact_stream *s;
+	enum feed_state state;
+	unsigned depth; /* 0: a member of the input */
+	unsigned char head[HEAD_MAX];
+	size_t n_head;
+	int raw_fd;
+	char raw_path[600];
 };
+
+static bool container_magic(const unsigned char *h, size_t n)
+{
+	static const struct {
+		size_t off;
+		const char *magic;
+		size_t len;
+	} magics[] = {
+		{ 0, "\x1f\x8b", 2 },         /* gzip */
+		{ 0, "\x28\xb5\x2f\xfd", 4 }, /* zstd */
+		{ 0, "BZh", 3 },              /* bzip2 */
+		{ 0,
+		  "\xfd"
+		  "7zXZ\x00",
+		  6 },                  /* xz */
+		{ 0, "PK\x03\x04", 4 }, /* zip */
+		{ 0, "PK\x05\x06", 4 }, /* empty zip */
+		{ 257, "ustar", 5 },    /* tar */
+	};
+
+	for (size_t i = 0; i < sizeof(magics) / sizeof(magics[0]); i++)
+		if (n >= magics[i].off + magics[i].len &&
+		    memcmp(h + magics[i].off, magics[i].magic, magics[i].len) == 0)
+			return true;
+	return false;
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int start_container(struct member_feed *f)
+{
+	snprintf(f->raw_path, sizeof(f->raw_path), "%s/nested.XXXXXX", f->j->tmpdir);
+	f->raw_fd = mkstemp(f->raw_path);
+	if (f->raw_fd < 0) {
+		f->raw_path[0] = '\0';
+		return -errno;
+	}
+	f->state = FEED_CONTAINER;
+	return write_all(f->raw_fd, f->head, f->n_head);
+}
+
+/* The head is complete (or the member ended): choose. */
+static int decide_feed(struct member_feed *f)
+{
+	if (container_magic(f->head, f->n_head))
+		return start_container(f);
+	f->state = FEED_REDACT;
+	return redact_stream_write(f->s, f->head, f->n_head, on_output, f->j);
+}
 
 static int feed_redactor(void *userdata, const void *data, size_t len)
 {
 	struct member_feed *f = userdata;
+	int rc;
 
+	if (f->state == FEED_SNIFF) {
+		size_t take = len < HEAD_MAX - f->n_head ? len : HEAD_MAX - f->n_head;
+
+		memcpy(f->head + f->n_head, data, take);
+		f->n_head += take;
+		data = (const char *)data + take;
+		len -= take;
+		if (f->n_head < HEAD_MAX)
+			return 0;
+		if ((rc = decide_feed(f)) < 0)
+			return rc;
+	}
+	if (!len)
+		return 0;
+	if (f->state == FEED_CONTAINER)
+		return write_all(f->raw_fd, data, len);
 	return redact_stream_write(f->s, data, len, on_output, f->j);
+}
+
+static int discard(void *userdata, const void *data, size_t len)
+{
+	(void)userdata;
+	(void)data;
+	(void)len;
+	return 0;
 }
 
 static void note_leak(struct job *j, const char *name, const struct leak_hit *hit)
 {
-	j->res->leaked = true;
-	j->res->hit = *hit;
-	snprintf(j->res->leak_member, sizeof(j->res->leak_member), "%s", name);
+	struct redact_bundle_result *res = j->res;
+
+	if (!res->leaked) {
+		res->hit = *hit;
+		snprintf(res->leak_member, sizeof(res->leak_member), "%s", name);
+	}
+	res->leaked = true;
+	res->total_leaks++;
+	if (res->n_leaks >= REDACT_LEAKS_MAX)
+		return;
+	if (res->n_leaks % 64 == 0) {
+		struct redact_leak *l = realloc(res->leaks, (res->n_leaks + 64) * sizeof(*l));
+
+		if (!l)
+			return; /* the count and the first hit are still right */
+		res->leaks = l;
+	}
+	res->leaks[res->n_leaks].member = strdup(name);
+	if (!res->leaks[res->n_leaks].member)
+		return;
+	res->leaks[res->n_leaks++].hit = *hit;
+}
+
+/* Every hit of the member's scan into the result; frees the scan. */
+static void end_scan(struct job *j, const char *name)
+{
+	const struct leak_hit *hits;
+	size_t total, n = leak_scan_hits(j->scan, &hits, &total);
+
+	for (size_t i = 0; i < n; i++)
+		note_leak(j, name, &hits[i]);
+	if (total > n)
+		j->res->total_leaks += total - n;
+	leak_scan_end(j->scan, NULL);
+	j->scan = NULL;
+}
+
+void redact_bundle_result_release(struct redact_bundle_result *res)
+{
+	for (size_t i = 0; i < res->n_leaks; i++)
+		free(res->leaks[i].member);
+	free(res->leaks);
+	res->leaks = NULL;
+	res->n_leaks = 0;
 }
 
 /* Stream the current member (input name rel) through the redactor into the spill,
- * the leak scan on the way. */
+ * the leak scan on the way. 1 (and *ret_raw, a temp file the caller removes) when
+ * the member is a compressed file or an archive. */
 static int redact_member(struct job *j, struct archive_in *in, const char *rel, const char *name,
-                         struct error *err)
+                         unsigned depth, char *ret_raw, struct error *err)
 {
-	struct member_feed f = { j, NULL };
+	struct member_feed f = { .j = j, .depth = depth, .raw_fd = -1 };
 	struct error rerr = ERROR_INIT;
-	struct leak_hit hit;
 	int rc;
 
 	if ((rc = spill_reset(j)) < 0)
@@ -249,17 +399,32 @@ static int redact_member(struct job *j, struct archive_in *in, const char *rel, 
 		return error_set(err, rc, rel, 0, "cannot redact '%s'", rel);
 	}
 	rc = archive_in_feed(in, feed_redactor, &f, &rerr);
+	if (rc == 0 && f.state == FEED_SNIFF)
+		rc = decide_feed(&f);
+	if (f.raw_fd >= 0) {
+		/* a container: nothing went to the redactor */
+		redact_stream_end(f.s, discard, NULL);
+		if (close(f.raw_fd) < 0 && rc == 0)
+			rc = -errno;
+		if (j->scan)
+			leak_scan_end(j->scan, NULL);
+		j->scan = NULL;
+		if (rc < 0) {
+			unlink(f.raw_path);
+			return error_set(err, rc, rel, 0, "cannot read '%s': %s", rel,
+			                 rerr.message[0] ? rerr.message : strerror(-rc));
+		}
+		memcpy(ret_raw, f.raw_path, sizeof(f.raw_path));
+		return 1;
+	}
 	if (rc == 0)
 		rc = redact_stream_end(f.s, on_output, j);
 	else
 		redact_stream_end(f.s, on_output, j);
 	if (rc == 0 && j->in_file)
 		rc = spill_flush(j);
-	if (!j->o->dry_run) {
-		if (leak_scan_end(j->scan, &hit) == 1 && !j->res->leaked)
-			note_leak(j, name, &hit);
-		j->scan = NULL;
-	}
+	if (!j->o->dry_run)
+		end_scan(j, name);
 	if (rc < 0)
 		return error_set(err, rc, rel, 0, "cannot redact '%s': %s", rel,
 		                 rerr.message[0] ? rerr.message
@@ -292,10 +457,16 @@ static int side_members(struct job *j, struct error *err)
 	return rc;
 }
 
-/* Redact the current member and add it as rel (input name). */
-static int do_member(struct job *j, struct archive_in *in, const char *rel, struct error *err)
+static int nested(struct job *j, const char *raw, const char *rel, unsigned depth,
+                  struct error *err);
+
+/* Redact the current member and add it as rel (input name); a container is opened
+ * and its members added below rel. */
+static int do_member(struct job *j, struct archive_in *in, const char *rel, unsigned depth,
+                     struct error *err)
 {
 	_cleanup_free_ char *name = NULL;
+	char raw[600];
 	int rc;
 
 	name = redact_member_name(j->r, rel);
@@ -305,9 +476,11 @@ static int do_member(struct job *j, struct archive_in *in, const char *rel, stru
 		notice(j, REDACT_NOTICE_DUPLICATE, rel);
 		return 0;
 	}
-	rc = redact_member(j, in, rel, name, err);
+	rc = redact_member(j, in, rel, name, depth, raw, err);
 	if (rc < 0)
 		return rc;
+	if (rc == 1)
+		return nested(j, raw, rel, depth + 1, err);
 	if (j->o->dry_run) {
 		j->res->members++;
 		return 0;
@@ -323,6 +496,102 @@ static int do_member(struct job *j, struct archive_in *in, const char *rel, stru
 	j->res->members++;
 	rc = strset_add(&j->seen, name) < 0 ? -ENOMEM : 0;
 	return rc < 0 ? rc : side_members(j, err);
+}
+
+/* ---- compressed files and archives inside the input ------------------------------------ */
+
+/* x.log.gz -> x.log; a name without a known suffix gets ".decompressed" */
+static char *decompressed_name(const char *rel)
+{
+	static const char *const suffixes[] = { ".gz", ".gzip", ".zst", ".bz2", ".xz", ".z" };
+	size_t n = strlen(rel);
+	struct buf b = BUF_INIT;
+
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		size_t m = strlen(suffixes[i]);
+
+		if (n > m && strcasecmp(rel + n - m, suffixes[i]) == 0 && rel[n - m - 1] != '/')
+			return strndup(rel, n - m);
+	}
+	if (buf_printf(&b, "%s.decompressed", rel) < 0)
+		return NULL;
+	return buf_detach(&b, NULL);
+}
+
+/* A container that cannot be redacted member by member is refused, named. */
+static void refuse(struct job *j, const char *rel, const char *why)
+{
+	_cleanup_free_ char *name = redact_member_name(j->r, rel);
+	struct leak_hit hit = { .line = 0 };
+
+	snprintf(hit.kind, sizeof(hit.kind), "archive %s", why);
+	note_leak(j, name ? name : rel, &hit);
+}
+
+static int nested_member(struct job *j, struct archive_in *in, const struct archive_in_member *m,
+                         const char *rel, unsigned depth, struct error *err)
+{
+	_cleanup_free_ char *clean = NULL, *inner = NULL;
+	struct buf b = BUF_INIT;
+
+	if (m->type != ARCHIVE_IN_FILE)
+		return 0; /* links, devices: never followed, as in the input */
+	if (archive_in_kind(in) != ARCHIVE_IN_ARCHIVE) {
+		inner = decompressed_name(rel);
+	} else {
+		clean = archive_in_unsafe_name(m->path) ? NULL : archive_in_clean_path(m->path);
+		if (!clean) {
+			notice(j, REDACT_NOTICE_UNSAFE_NAME, m->path);
+			return 0;
+		}
+		if (buf_printf(&b, "%s/%s", rel, clean) == 0)
+			inner = buf_detach(&b, NULL);
+		buf_release(&b);
+	}
+	if (!inner)
+		return error_set(err, -ENOMEM, rel, 0, "out of memory");
+	return do_member(j, in, inner, depth, err);
+}
+
+/* The container rel (its bytes in the temp file raw, removed here), member by
+ * member, under the input's bounds. A container that cannot be read, or one
+ * nested too deep, is refused by name (nothing is written). */
+static int nested(struct job *j, const char *raw, const char *rel, unsigned depth,
+                  struct error *err)
+{
+	struct archive_in_limits lim = { .max_total = j->o->max_total,
+		                         .max_member = j->o->max_member,
+		                         .max_ratio = j->o->max_ratio };
+	struct archive_in *in = NULL;
+	const struct archive_in_member *m;
+	struct error e = ERROR_INIT;
+	int h, rc = 0;
+
+	if (depth > NESTED_DEPTH_MAX) {
+		unlink(raw);
+		refuse(j, rel, "nested more than 3 deep");
+		return 0;
+	}
+	rc = archive_in_open(raw, ARCHIVE_IN_LOOSE_FILE, &lim, &in, &e);
+	unlink(raw);
+	if (rc < 0) {
+		archive_in_free(in);
+		refuse(j, rel, "that cannot be opened");
+		return rc == -ENOMEM ? rc : 0;
+	}
+	while (rc == 0 && (h = archive_in_next(in, &m, &e)) == 1)
+		rc = nested_member(j, in, m, rel, depth, &e);
+	if (rc == 0 && h < 0)
+		rc = h;
+	archive_in_free(in);
+	if (rc == -EIO) {
+		/* truncated or corrupt inside: refused, the rest of the input goes on */
+		refuse(j, rel, "unreadable (truncated, corrupt or encrypted)");
+		return 0;
+	}
+	if (rc < 0 && err != &e)
+		*err = e;
+	return rc;
 }
 
 /* manifest.json and redaction.json of the input are kept aside for the end */
@@ -445,7 +714,7 @@ static int pass_member(struct job *j, struct archive_in *in, const struct archiv
 	rc = side_member(j, in, r, &taken, err);
 	if (rc < 0 || taken)
 		return rc;
-	return do_member(j, in, r, err);
+	return do_member(j, in, r, 0, err);
 }
 
 static int main_pass(struct job *j, struct error *err)
@@ -462,9 +731,10 @@ static int main_pass(struct job *j, struct error *err)
 		if (!j->top_in)
 			rc = -ENOMEM;
 	}
-	while (rc == 0 && !j->res->leaked && (h = archive_in_next(in, &m, err)) == 1)
+	/* after a leak the scan goes on, so that one run lists every hit */
+	while (rc == 0 && (h = archive_in_next(in, &m, err)) == 1)
 		rc = pass_member(j, in, m, err);
-	if (rc == 0 && !j->res->leaked && h < 0)
+	if (rc == 0 && h < 0)
 		rc = h;
 	archive_in_free(in);
 	return rc;
@@ -536,12 +806,16 @@ static json_t *merged_report(struct job *j)
 
 static int add_doc(struct job *j, const char *name, const char *text, size_t len, struct error *err)
 {
-	struct leak_hit hit;
+	bool leaked = j->res->leaked;
+	int rc = leak_scan_begin(name, &j->scan);
 
-	if (leak_scan_buffer(text, len, &hit) == 1) {
-		note_leak(j, name, &hit);
+	if (rc == 0)
+		rc = leak_scan_write(j->scan, text, len);
+	if (rc < 0)
+		return error_set(err, rc, name, 0, "out of memory");
+	end_scan(j, name);
+	if (j->res->leaked && !leaked)
 		return 0;
-	}
 	return archive_out_add(j->ao, name, text, len, err);
 }
 
@@ -748,6 +1022,8 @@ int redact_bundle(struct redactor *r, const struct redact_bundle_options *opts,
 		rc = finish(&j, err);
 	if (rc < 0 && !err->message[0])
 		error_set(err, rc, opts->in, 0, "%s", strerror(-rc));
+	if (rc < 0)
+		redact_bundle_result_release(ret);
 	job_release(&j);
 	return rc;
 }

@@ -11,7 +11,8 @@
  *      into the archive (core/archive_out.c: temp file + rename);
  *   3. redaction.json (this run's counts merged with the input's), and
  *      manifest.json last with the new sizes and SHA-256s when the input had one;
- *   4. any leak-scan hit: no archive; the result names the member, line and kind.
+ *   4. any leak-scan hit: no archive; the result lists every hit (member, line,
+ *      kind) of every member, the scan going on to the end of the input.
  *
  * The caller (redact/cmd_redact.c) makes the redactor, calls redact_bundle() and
  * prints; nothing here prints. */
@@ -55,13 +56,29 @@ struct redact_bundle_options {
 	void *progress_userdata;
 };
 
+/* One leak-scan hit, or a member that could not be redacted (leak_fix() says what
+ * to do about it). */
+struct redact_leak {
+	char *member; /* output name */
+	struct leak_hit hit;
+};
+
 struct redact_bundle_result {
 	size_t members; /* input members redacted (dry run: counted) */
 	size_t written; /* members in the archive, redaction.json and manifest.json included */
 	bool leaked;    /* the leak scan hit: nothing written */
-	char leak_member[1024];
+	char leak_member[1024]; /* the first hit */
 	struct leak_hit hit;
+	/* every hit of every member (the first REDACT_LEAKS_MAX), so that one run tells
+	 * everything to fix; total_leaks counts them all */
+	struct redact_leak *leaks;
+	size_t n_leaks;
+	size_t total_leaks;
 };
+
+#define REDACT_LEAKS_MAX 1000
+
+void redact_bundle_result_release(struct redact_bundle_result *res);
 
 /* 0: written, or dry run done, or a leak (ret->leaked; nothing written). <0 with
  * err set: nothing written. */

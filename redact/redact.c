@@ -20,6 +20,7 @@
 #include "error.h"
 #include "pcap_redact.h"
 #include "redact_internal.h"
+#include "utf16.h"
 #include "yamljson.h"
 #include "banned.h"
 
@@ -61,6 +62,8 @@ const struct rule_def redact_builtin_rules[RULE__BUILTIN_MAX] = {
 	[RULE_PSEUDO_NAME] = { "pseudonym-name", "pseudonym" },
 	[RULE_PSEUDO_DN] = { "pseudonym-dn", "pseudonym" },
 	[RULE_PSEUDO_FINGERPRINT] = { "pseudonym-fingerprint", "pseudonym" },
+	[RULE_DER_PRIVATE_KEY] = { "der-private-key", "value-shape" },
+	[RULE_BASE64_GZIP] = { "base64-gzip-with-secrets", "value-shape" },
 };
 
 /* ---- markers ------------------------------------------------------------------- */
@@ -459,6 +462,7 @@ int redact_stream_begin(struct redactor *r, const char *member, struct redact_st
 	while (name_hits--)
 		redact_fire(s, RULE_MEMBER_NAME);
 	buf_init(&s->pem_body, PEM_BODY_MAX);
+	buf_init(&s->look, 0);
 	*ret = s;
 	return 0;
 }
@@ -631,6 +635,24 @@ static int line_done(struct redact_stream *s, bool partial)
 	return rc;
 }
 
+/* The last line of a member that does not end with a line break: none is added
+ * (a binary stays byte for byte what it was when nothing in it is redacted). */
+static int last_line(struct redact_stream *s)
+{
+	struct piece pc = { .partial = false, .cont = s->last_was_partial };
+	const char *d = s->line.data ? s->line.data : "";
+	size_t n = s->line.len;
+	int rc;
+
+	if (n && d[n - 1] == '\r')
+		rc = run_line(s, d, n - 1, &pc, "\r", 1);
+	else
+		rc = run_line(s, d, n, &pc, NULL, 0);
+	s->last_was_partial = false;
+	buf_reset(&s->line);
+	return rc;
+}
+
 /* The line buffer is full: hand on a piece that ends at a delimiter, or start
  * replacing a run that has none. */
 static int cut_line(struct redact_stream *s)
@@ -679,7 +701,16 @@ static int cut_line(struct redact_stream *s)
 
 static int feed(struct redact_stream *s, const char *p, size_t n)
 {
+	uint64_t base = s->fed;
+	const char *p0 = p;
 	int rc;
+
+	s->fed += n;
+	if (s->look.len < REDACT_LOOK_MAX &&
+	    (rc = buf_append(
+	             &s->look, p,
+	             n < REDACT_LOOK_MAX - s->look.len ? n : REDACT_LOOK_MAX - s->look.len)) < 0)
+		return rc;
 
 	while (n) {
 		const char *nl;
@@ -715,6 +746,7 @@ static int feed(struct redact_stream *s, const char *p, size_t n)
 			return rc;
 		if (!nl)
 			return 0;
+		s->line_off = base + (uint64_t)(p - p0) + take - s->line.len;
 		if ((rc = line_done(s, false)) < 0)
 			return rc;
 		p += take + 1;
@@ -740,19 +772,12 @@ static int capture_start(struct redact_stream *s)
 	return rc;
 }
 
-int redact_stream_write(struct redact_stream *s, const void *data, size_t len, redact_out_fn out,
-                        void *userdata)
+/* The member's bytes after UTF-16 decoding. */
+static int write_decoded(void *userdata, const void *data, size_t len)
 {
+	struct redact_stream *s = userdata;
 	int rc;
 
-	if (!s)
-		return -EINVAL;
-	s->out = out;
-	s->userdata = userdata;
-	if (len == 0)
-		return 0;
-	if (s->dry_run && (rc = out(userdata, data, len)) < 0)
-		return rc;
 	if (s->mode == STREAM_CAPTURE)
 		return pcap_redact_write(s->cap, data, len);
 	if (s->mode == STREAM_PEMFILE) {
@@ -791,9 +816,27 @@ int redact_stream_write(struct redact_stream *s, const void *data, size_t len, r
 	return feed(s, data, len);
 }
 
+int redact_stream_write(struct redact_stream *s, const void *data, size_t len, redact_out_fn out,
+                        void *userdata)
+{
+	int rc;
+
+	if (!s)
+		return -EINVAL;
+	s->out = out;
+	s->userdata = userdata;
+	if (len == 0)
+		return 0;
+	if (s->dry_run && (rc = out(userdata, data, len)) < 0)
+		return rc;
+	/* UTF-16 (with a byte order mark) is redacted, and written, as UTF-8 text */
+	return utf16_feed(&s->dec, data, len, write_decoded, s);
+}
+
 static void stream_free(struct redact_stream *s)
 {
 	pcap_redact_abort(s->cap);
+	buf_release(&s->look);
 	buf_release(&s->line);
 	buf_release(&s->sniff);
 	buf_release(&s->a);
@@ -834,6 +877,25 @@ static int merge_counts(struct redact_stream *s)
 	return rc;
 }
 
+/* A binary private key or key store: the member becomes one marker line. */
+static int drop_der_key(struct redact_stream *s)
+{
+	char m[64];
+	size_t n;
+	int rc = 0;
+
+	if (redact_fire(s, RULE_DER_PRIVATE_KEY)) {
+		n = redact_marker(s->r, s->sniff.data, s->sniff.len, "private key", m);
+		m[n++] = '\n';
+		rc = emit(s, m, n);
+	} else {
+		rc = emit(s, s->sniff.data, s->sniff.len);
+	}
+	buf_release(&s->sniff);
+	s->mode = STREAM_TEXT;
+	return rc;
+}
+
 int redact_stream_end(struct redact_stream *s, redact_out_fn out, void *userdata)
 {
 	int rc = 0;
@@ -842,6 +904,11 @@ int redact_stream_end(struct redact_stream *s, redact_out_fn out, void *userdata
 		return 0;
 	s->out = out;
 	s->userdata = userdata;
+	rc = utf16_end(&s->dec, write_decoded, s);
+	if (rc < 0) {
+		stream_free(s);
+		return rc;
+	}
 	if (s->mode == STREAM_SNIFF)
 		decide_mode(s);
 	if (s->mode == STREAM_CAPTURE) {
@@ -849,6 +916,9 @@ int redact_stream_end(struct redact_stream *s, redact_out_fn out, void *userdata
 		if (rc == 0)
 			rc = pcap_redact_end(s->cap);
 		s->cap = NULL;
+	} else if (s->mode == STREAM_PEMFILE &&
+	           pemfile_is_der_private(s->sniff.data ? s->sniff.data : "", s->sniff.len)) {
+		rc = drop_der_key(s);
 	} else if (s->mode == STREAM_PEMFILE && !s->r->pseudo &&
 	           pemfile_is_der_cert(s->sniff.data ? s->sniff.data : "", s->sniff.len)) {
 		/* a certificate is public, and binary: pass it through untouched */
@@ -878,7 +948,7 @@ int redact_stream_end(struct redact_stream *s, redact_out_fn out, void *userdata
 	if (rc == 0 && s->long_run)
 		rc = end_long_run(s);
 	if (rc == 0 && (s->line.len || s->last_was_partial))
-		rc = line_done(s, false) /* the last line had no newline */;
+		rc = last_line(s);
 	if (rc == 0) {
 		/* a block still open at the end: write its marker */
 		buf_reset(&s->a);
@@ -931,4 +1001,138 @@ int redact_buffer(struct redactor *r, const char *member, const void *data, size
 		return error_set(err, rc, member, 0, "cannot redact '%s'", member);
 	}
 	return 0;
+}
+
+char *redact_text(struct redactor *r, const char *text)
+{
+	struct buf out = BUF_INIT;
+	struct error err = ERROR_INIT;
+
+	/* a neutral name: text mode, whose JSON tokenizer also finds values in prose */
+	if (redact_buffer(r, "excerpt.txt", text, strlen(text), &out, &err) < 0)
+		return NULL;
+	if (buf_putc(&out, '\0') < 0) {
+		buf_release(&out);
+		return NULL;
+	}
+	return buf_detach(&out, NULL);
+}
+
+/* The value after "kind:" at k (a line's text from the key on) is Secret? */
+static bool kind_is_secret(const char *k, size_t n)
+{
+	size_t i = 5;
+
+	while (i < n && (k[i] == ' ' || k[i] == '\t' || k[i] == '"' || k[i] == '\''))
+		i++;
+	return n - i >= 6 && memcmp(k + i, "Secret", 6) == 0 &&
+	       (n - i == 6 || !cc_is((unsigned char)k[i + 6], CC_KEY));
+}
+
+bool redact_look_kind_not_secret(const struct redact_stream *s, int col)
+{
+	const char *d = s->look.data ? s->look.data : "";
+	size_t n = s->look.len, i = s->line_off < n ? (size_t)s->line_off : n;
+	const char *nl = memchr(d + i, '\n', n - i);
+
+	if (!nl || col < 0)
+		return false;
+	for (i = (size_t)(nl - d) + 1; i < n;) {
+		size_t e = i, ind = 0;
+
+		while (e < n && d[e] != '\n')
+			e++;
+		if (e == n && s->fed > n)
+			return false; /* the look-ahead ends inside the line */
+		while (i + ind < e && d[i + ind] == ' ')
+			ind++;
+		if (i + ind < e && d[i + ind] != '#' && d[i + ind] != '\r') {
+			if (ind < (size_t)col || (ind == (size_t)col && d[i + ind] == '-'))
+				return false; /* the mapping ended */
+			if (ind == (size_t)col && e - i - ind >= 5 &&
+			    memcmp(d + i + ind, "kind:", 5) == 0)
+				return !kind_is_secret(d + i + ind, e - i - ind);
+		}
+		i = e + 1;
+	}
+	return false;
+}
+
+/* ---- JSON look-ahead: skip values of the look buffer (SIZE_MAX: ran out) ---- */
+
+static size_t j_ws(const char *d, size_t n, size_t i)
+{
+	while (i < n && (d[i] == ' ' || d[i] == '\t' || d[i] == '\r' || d[i] == '\n'))
+		i++;
+	return i;
+}
+
+static size_t j_string_end(const char *d, size_t n, size_t i)
+{
+	for (i++; i < n; i++) {
+		if (d[i] == '\\')
+			i++;
+		else if (d[i] == '"')
+			return i + 1;
+	}
+	return SIZE_MAX;
+}
+
+static size_t j_skip_value(const char *d, size_t n, size_t i)
+{
+	size_t depth = 0;
+
+	i = j_ws(d, n, i);
+	if (i < n && d[i] == '"')
+		return j_string_end(d, n, i);
+	if (i < n && (d[i] == '{' || d[i] == '[')) {
+		for (; i < n; i++) {
+			if (d[i] == '"') {
+				i = j_string_end(d, n, i);
+				if (i == SIZE_MAX)
+					return i;
+				i--;
+			} else if (d[i] == '{' || d[i] == '[') {
+				depth++;
+			} else if ((d[i] == '}' || d[i] == ']') && --depth == 0) {
+				return i + 1;
+			}
+		}
+		return SIZE_MAX;
+	}
+	while (i < n && !strchr(",}] \t\r\n", d[i]))
+		i++;
+	return i < n ? i : SIZE_MAX;
+}
+
+bool redact_look_json_kind_not_secret(const struct redact_stream *s, size_t col)
+{
+	const char *d = s->look.data ? s->look.data : "";
+	size_t n = s->look.len, i = (size_t)s->line_off + col;
+
+	if (s->line_off + col >= n || d[i] != '{')
+		return false;
+	i = j_skip_value(d, n, i);
+	for (int members = 0; i != SIZE_MAX && members < 64; members++) {
+		size_t ks, ke;
+
+		i = j_ws(d, n, i);
+		if (i < n && d[i] == ',')
+			i = j_ws(d, n, i + 1);
+		if (i >= n || d[i] != '"')
+			return false; /* the parent ends, or not JSON as expected */
+		ks = i + 1;
+		ke = j_string_end(d, n, i);
+		if (ke == SIZE_MAX)
+			return false;
+		i = j_ws(d, n, ke);
+		if (i >= n || d[i] != ':')
+			return false;
+		i = j_ws(d, n, i + 1);
+		if (ke - 1 - ks == 4 && memcmp(d + ks, "kind", 4) == 0)
+			return i < n && d[i] == '"' &&
+			       !(n - i > 8 && memcmp(d + i, "\"Secret\"", 8) == 0);
+		i = j_skip_value(d, n, i);
+	}
+	return false;
 }

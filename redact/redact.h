@@ -55,6 +55,11 @@ int redact_stream_end(struct redact_stream *s, redact_out_fn out, void *userdata
 int redact_buffer(struct redactor *r, const char *member, const void *data, size_t len,
                   struct buf *ret, struct error *err);
 
+/* One piece of text (a report's evidence excerpt, a summary) through the same
+ * stages as a member's lines; a new NUL-terminated string (NULL: out of memory).
+ * No line break is added. */
+char *redact_text(struct redactor *r, const char *text);
+
 /* Known names to pseudonymize everywhere as whole words (category "org" or
  * "project"), e.g. the organization collect was asked about. Values shorter than 3
  * bytes or common words the checks rely on ("apigee", "default") are ignored. No-op
@@ -95,5 +100,11 @@ int leak_scan_begin(const char *member, struct leak_scan **ret);
 int leak_scan_write(struct leak_scan *s, const void *data, size_t len);
 int leak_scan_end(struct leak_scan *s, struct leak_hit *ret_hit); /* frees s */
 int leak_scan_buffer(const void *data, size_t len, struct leak_hit *ret_hit);
+/* Before leak_scan_end(): every hit of the member (every kind on every line, and
+ * what the document walk found), the first ones in order; *ret_total counts them
+ * all (more than returned when there were very many). Valid until the end. */
+size_t leak_scan_hits(struct leak_scan *s, const struct leak_hit **ret, size_t *ret_total);
+/* What the customer can do about a hit of this kind (one sentence). */
+const char *leak_fix(const char *kind);
 
 #endif

@@ -28,6 +28,7 @@
 
 #include "buf.h"
 #include "redact.h"
+#include "utf16.h"
 
 struct error;
 struct json_t;
@@ -82,6 +83,8 @@ enum rule_id {
 	RULE_PSEUDO_NAME,
 	RULE_PSEUDO_DN,
 	RULE_PSEUDO_FINGERPRINT,
+	RULE_DER_PRIVATE_KEY, /* DER / PKCS#12 member: dropped whole */
+	RULE_BASE64_GZIP,     /* base64 of gzip (ConfigMap binaryData) holding secrets */
 	RULE__BUILTIN_MAX,
 	RULE__INVALID = -22,
 };
@@ -221,6 +224,7 @@ struct redact_stream {
 	char *member;     /* as given */
 	char *out_member; /* as written (pseudonymized) */
 	enum stream_mode mode;
+	struct utf16_dec dec; /* UTF-16 members are redacted as UTF-8 */
 	bool dry_run;
 	uint64_t *counts; /* per rule, this member */
 	uint64_t dropped_certificates;
@@ -260,6 +264,19 @@ struct redact_stream {
 	int xml_pending_cls;  /* enum key_class of that value */
 	int name_pending;     /* lines in which a "value" key holds a named credential */
 	int name_pending_cls; /* enum key_class of that name */
+	/* base64 of a PEM bundle wrapped over lines: the decoded tail of the last
+	 * line, to find a key that follows the certificates */
+	bool b64_pem_wrap;
+	uint8_t b64_tail_n;
+	unsigned char b64_tail[16];
+	bool drop_line; /* stage 3 removed the whole line (and its line break) */
+
+	/* the member's first REDACT_LOOK_MAX bytes (as fed, after UTF-16 decoding) and
+	 * where the current line starts in them: to look ahead for the kind of an
+	 * object whose data comes first (kubectl sorts keys: apiVersion, data, kind) */
+	struct buf look;
+	uint64_t fed;
+	uint64_t line_off;
 
 	/* a small direct-mapped cache of key classes */
 	struct {
@@ -348,6 +365,18 @@ bool pemfile_candidate(const struct redact_stream *s, const char *data, size_t l
 /* The whole member is one DER certificate (public: kept unchanged unless
  * pseudonymizing). */
 bool pemfile_is_der_cert(const char *data, size_t len);
+/* The whole member is a DER private key (PKCS#1, SEC1, PKCS#8, encrypted PKCS#8)
+ * or a PKCS#12 store, by its ASN.1 shape: it is dropped whole. */
+bool pemfile_is_der_private(const char *data, size_t len);
+
+#define REDACT_LOOK_MAX (1u << 20)
+
+/* YAML: the mapping whose key at column col is on the current line has a "kind:"
+ * further down (within the look-ahead) that is not Secret. */
+bool redact_look_kind_not_secret(const struct redact_stream *s, int col);
+/* JSON: the object that opens at column col of the current line is followed, in
+ * its parent, by a "kind" that is not Secret. */
+bool redact_look_json_kind_not_secret(const struct redact_stream *s, size_t col);
 
 /* Run text through the stages line by line (redact.c). */
 int redact_stream_feed_text(struct redact_stream *s, const char *data, size_t len);

@@ -463,6 +463,17 @@ static bool scalar_start(char c)
 	return (c >= '0' && c <= '9') || c == '-' || c == 't' || c == 'f' || c == 'n';
 }
 
+/* The object opening at i is the "data" of an object whose kind is not known yet,
+ * and a look ahead finds that kind, not Secret. */
+static bool data_of_configmap(const struct redact_stream *s, const struct json_state *j, size_t i)
+{
+	const struct jlevel *l = &j->lv[j->depth];
+
+	return j->depth > 0 && l->type == 'o' && (key_is(l, "data") || key_is(l, "stringData")) &&
+	       (l->flags & JF_SEEN_API) && !(l->flags & (JF_SEEN_KIND | JF_KIND_SECRET)) &&
+	       redact_look_json_kind_not_secret(s, i);
+}
+
 /* J_VALUE, J_VALUE_OR_END: a value starts (or an array ends). */
 static int value_step(struct redact_stream *s, struct json_state *j, struct lazy *z, char c,
                       size_t i)
@@ -474,6 +485,13 @@ static int value_step(struct redact_stream *s, struct json_state *j, struct lazy
 		if ((rc = start_string(s, j, false, z, i)) < 0)
 			return rc;
 		return JSTEP_NEXT;
+	}
+	if (c == '{' && data_of_configmap(s, j, i)) {
+		/* "data" before "kind" (kubectl sorts the keys): a ConfigMap's data stays */
+		j->lv[j->depth].flags |= JF_SEEN_KIND;
+		rc = open_container(s, j, c);
+		j->lv[j->depth - 1].flags &= (uint8_t)~JF_SEEN_KIND;
+		return rc;
 	}
 	if (c == '{' || c == '[')
 		return open_container(s, j, c);

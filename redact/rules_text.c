@@ -10,10 +10,15 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/crypto.h>
+#include <zlib.h>
+
 #include "base64.h"
+#include "error.h"
 #include "banned.h"
 
 const uint8_t redact_cc[256] = {
@@ -186,6 +191,10 @@ static const struct word context_words[] = {
  * ("projects/HOST/global/networks/NET", which the XLB checks compare). */
 static const struct word plain_exact[] = {
 	W("authorizednetwork"),
+	/* public: a kubeconfig's cluster CA, an SPKI public key */
+	W("certificate-authority-data"),
+	W("publickey"),
+	W("public_key"),
 	{ NULL, 0 },
 };
 
@@ -345,6 +354,16 @@ enum key_class stream_key_class(struct redact_stream *s, const char *key, size_t
 	return cls;
 }
 
+/* "16 bytes": what `kubectl describe secret` prints instead of a value */
+static bool value_is_size(const char *v, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && v[i] >= '0' && v[i] <= '9')
+		i++;
+	return i > 0 && i < 12 && n - i == 6 && memcmp(v + i, " bytes", 6) == 0;
+}
+
 bool redact_value_is_harmless(const char *v, size_t n)
 {
 	size_t i;
@@ -359,11 +378,13 @@ bool redact_value_is_harmless(const char *v, size_t n)
 		;
 	if (i == n)
 		return true;
-	/* $VAR or ${VAR}: a template placeholder */
+	if (value_is_size(v, n))
+		return true;
+	/* $VAR, ${VAR} or $(VAR): a template placeholder */
 	if (v[0] == '$') {
 		size_t a = 1, b = n;
 
-		if (n > 2 && v[1] == '{' && v[n - 1] == '}')
+		if (n > 2 && ((v[1] == '{' && v[n - 1] == '}') || (v[1] == '(' && v[n - 1] == ')')))
 			a = 2, b = n - 1;
 		if (b <= a)
 			return false;
@@ -933,8 +954,8 @@ static size_t plain_value_end(const char *in, size_t n, size_t v)
 {
 	size_t ve = value_end(in, n, v);
 
-	if (ve == v + 1 && in[v] == '$' && v + 1 < n && in[v + 1] == '{') {
-		const char *close = memchr(in + v, '}', n - v);
+	if (ve == v + 1 && in[v] == '$' && v + 1 < n && (in[v + 1] == '{' || in[v + 1] == '(')) {
+		const char *close = memchr(in + v, in[v + 1] == '{' ? '}' : ')', n - v);
 
 		if (close && close - (in + v) < 128)
 			ve = (size_t)(close - in) + 1;
@@ -1185,7 +1206,8 @@ static size_t shape_b64_json(const char *in, size_t n, size_t i, int *ret_rule)
 	unsigned char dec[384];
 	size_t e = run_of(in, n, i, CC_B64, NULL), d;
 
-	if (e - i < 100)
+	/* a long run, or a whole line of base64 wrapped at 60..76+ columns */
+	if (e - i < 100 && !(e == n && e - i >= 60 && (e - i) % 4 == 0))
 		return 0;
 	d = base64_decode_prefix(in + i, e - i, dec, sizeof(dec));
 	if (!mem_has(dec, d, "service_account") && !mem_has(dec, d, "private_key"))
@@ -1265,13 +1287,65 @@ static size_t shape_aws_key(const char *in, size_t n, size_t i, int *ret_rule)
 	return 20;
 }
 
+#define B64_PEM_LOOK (64u << 10) /* decoded bytes of a base64 PEM bundle looked at */
+
+/* A line of base64 PEM without a key, that ends its line: the next lines may
+ * carry on the bundle (wrapped at 64 or 76 columns, each line decodes alone). */
+static void b64_wrap_start(struct redact_stream *s, const unsigned char *dec, size_t d)
+{
+	s->b64_pem_wrap = true;
+	s->b64_tail_n = (uint8_t)sizeof(s->b64_tail);
+	memcpy(s->b64_tail, dec + d - sizeof(s->b64_tail), sizeof(s->b64_tail));
+}
+
+static bool b64_line(const char *in, size_t n);
+
+/* base64_decode_prefix() over a run of any length (chunks of 1364 characters,
+ * a multiple of 4, so that each decodes alone) */
+static size_t b64_decode_long(const char *in, size_t n, unsigned char *out, size_t cap)
+{
+	size_t d = 0, i = 0;
+
+	while (i < n && d < cap) {
+		size_t take = n - i < 1364 ? n - i : 1364;
+		size_t got = base64_decode_prefix(in + i, take, out + d, cap - d);
+
+		d += got;
+		if (take < 1364 || got < 1023)
+			break;
+		i += take;
+	}
+	return d;
+}
+
+/* A line that goes on with a wrapped base64 PEM bundle: true when the key starts
+ * in it (then it becomes a marker and the lines after it are dropped). */
+static bool b64_wrap_key(struct redact_stream *s, const char *in, size_t n)
+{
+	unsigned char dec[sizeof(s->b64_tail) + 3072];
+	size_t i = 0, d;
+	bool key;
+
+	while (i < n && (in[i] == ' ' || in[i] == '\t'))
+		i++;
+	memcpy(dec, s->b64_tail, s->b64_tail_n);
+	d = s->b64_tail_n +
+	    b64_decode_long(in + i, n - i, dec + s->b64_tail_n, sizeof(dec) - s->b64_tail_n);
+	key = mem_has(dec, d, "PRIVATE KEY");
+	if (d >= sizeof(s->b64_tail)) {
+		memcpy(s->b64_tail, dec + d - sizeof(s->b64_tail), sizeof(s->b64_tail));
+		s->b64_tail_n = (uint8_t)sizeof(s->b64_tail);
+	}
+	return key;
+}
+
 /* LS0tLS1CRUdJTi… (base64 of "-----BEGIN"): a private key; with --pseudonymize a
  * certificate too */
 static size_t shape_b64_pem(struct redact_stream *s, const char *in, size_t n, size_t i,
                             int *ret_rule, const char **ret_label)
 {
-	unsigned char dec[80];
-	size_t e, d;
+	unsigned char small[80], *dec = small;
+	size_t e, d, cap = sizeof(small);
 
 	if (n - i < 20 || memcmp(in + i, "LS0tLS1CRUdJTi", 14) != 0 || !b64_starts(in, i))
 		return 0;
@@ -1280,7 +1354,29 @@ static size_t shape_b64_pem(struct redact_stream *s, const char *in, size_t n, s
 	while (e + 2 < n && in[e] == '\\' && in[e + 1] == 'n' &&
 	       cc_is((unsigned char)in[e + 2], CC_B64))
 		e = run_of(in, n, e + 2, CC_B64, NULL);
-	d = base64_decode_prefix(in + i, e - i, dec, sizeof(dec));
+	/* a bundle holds its key after the certificates: look at all of it */
+	if (e - i > 100 && (dec = malloc(B64_PEM_LOOK)) != NULL)
+		cap = B64_PEM_LOOK;
+	else
+		dec = small;
+	d = dec != small ? b64_decode_long(in + i, e - i, dec, cap)
+	                 : base64_decode_prefix(in + i, e - i, dec, cap);
+	if (dec != small) {
+		bool key = mem_has(dec, d, "PRIVATE KEY");
+
+		if (!key && e == n && d >= sizeof(s->b64_tail))
+			b64_wrap_start(s, dec, d);
+		free(dec);
+		dec = small;
+		d = base64_decode_prefix(in + i, e - i, dec, sizeof(small));
+		if (key) {
+			*ret_rule = RULE_BASE64_PRIVATE_KEY;
+			*ret_label = "private key";
+			return e - i;
+		}
+	} else if (e == n && e - i <= 104 && d >= sizeof(s->b64_tail) &&
+	           !mem_has(dec, d, "PRIVATE KEY"))
+		b64_wrap_start(s, dec, d); /* the first line of a wrapped bundle */
 	if (mem_has(dec, d, "PRIVATE KEY")) {
 		*ret_rule = RULE_BASE64_PRIVATE_KEY;
 		*ret_label = "private key";
@@ -1292,6 +1388,79 @@ static size_t shape_b64_pem(struct redact_stream *s, const char *in, size_t n, s
 		return e - i;
 	}
 	return 0;
+}
+
+#define B64_GZIP_MAX (4u << 20)      /* base64 characters of a gzip looked into */
+#define B64_GZIP_OUT_MAX (16u << 20) /* bytes it may decompress to */
+
+/* Inflate a gzip stream into out (at most B64_GZIP_OUT_MAX bytes); 0 when whole. */
+static int gunzip_all(const unsigned char *in, size_t n, struct buf *out)
+{
+	unsigned char chunk[16384];
+	z_stream z;
+	int zr = Z_OK;
+
+	memset(&z, 0, sizeof(z));
+	if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
+		return -ENOMEM;
+	z.next_in = (unsigned char *)in;
+	z.avail_in = (uInt)n;
+	while (zr == Z_OK) {
+		z.next_out = chunk;
+		z.avail_out = sizeof(chunk);
+		zr = inflate(&z, Z_NO_FLUSH);
+		if ((zr == Z_OK || zr == Z_STREAM_END) &&
+		    (out->len + (sizeof(chunk) - z.avail_out) > B64_GZIP_OUT_MAX ||
+		     buf_append(out, chunk, sizeof(chunk) - z.avail_out) < 0))
+			zr = Z_MEM_ERROR;
+		if (zr == Z_OK && z.avail_in == 0 && z.avail_out != 0)
+			zr = Z_BUF_ERROR; /* truncated */
+	}
+	inflateEnd(&z);
+	return zr == Z_STREAM_END ? 0 : -EIO;
+}
+
+/* H4sI… (base64 of a gzip stream, as ConfigMap binaryData holds it): opened and
+ * its text redacted on the side; the value stays when nothing in it is a secret,
+ * and becomes a marker when something is (or when it cannot be read whole). */
+static size_t shape_b64_gzip(struct redact_stream *s, const char *in, size_t n, size_t i,
+                             int *ret_rule, const char **ret_label)
+{
+	size_t e, d, cap;
+	unsigned char *dec;
+	struct buf text = BUF_INIT, red = BUF_INIT;
+	struct error err = ERROR_INIT;
+	bool secret = true;
+	char name[128];
+
+	if (n - i < 24 || memcmp(in + i, "H4sI", 4) != 0 || !b64_starts(in, i))
+		return 0;
+	e = run_of(in, n, i, CC_B64, NULL);
+	if (e - i < 24)
+		return 0;
+	cap = (e - i) / 4 * 3 + 3;
+	dec = e - i <= B64_GZIP_MAX ? malloc(cap) : NULL;
+	if (dec) {
+		d = b64_decode_long(in + i, e - i, dec, cap);
+		if (gunzip_all(dec, d, &text) == 0) {
+			snprintf(name, sizeof(name), "%.100s#base64-gzip", s->member);
+			if (redact_buffer(s->r, name, text.data ? text.data : "", text.len, &red,
+			                  &err) == 0)
+				secret = red.len != text.len ||
+				         (text.len && memcmp(red.data, text.data, text.len) != 0);
+		}
+		OPENSSL_cleanse(dec, cap);
+		free(dec);
+	}
+	if (text.data)
+		OPENSSL_cleanse(text.data, text.len);
+	buf_release(&text);
+	buf_release(&red);
+	if (!secret)
+		return 0;
+	*ret_rule = RULE_BASE64_GZIP;
+	*ret_label = "gzip with secrets";
+	return e - i;
 }
 
 /* Value shapes, by their first character. Return the length of a match at in[i]
@@ -1312,6 +1481,8 @@ static size_t shape_at(struct redact_stream *s, const char *in, size_t n, size_t
 		return len ? len : shape_aws_key(in, n, i, ret_rule);
 	case 'L':
 		return shape_b64_pem(s, in, n, i, ret_rule, ret_label);
+	case 'H':
+		return shape_b64_gzip(s, in, n, i, ret_rule, ret_label);
 	default:
 		return redact_vendor_shape(in, n, i, ret_rule);
 	}
@@ -1862,9 +2033,10 @@ static int text_shape(struct redact_stream *s, const char *in, size_t n, const s
 			return -ENOMEM;
 		if (rule == RULE_CERT_DROPPED)
 			s->dropped_certificates++;
-		if ((rule == RULE_BASE64_PRIVATE_KEY || rule == RULE_CERT_DROPPED) &&
+		if ((rule == RULE_BASE64_PRIVATE_KEY || rule == RULE_CERT_DROPPED ||
+		     rule == RULE_BASE64_SA_JSON) &&
 		    i + len == n && !pc->partial)
-			s->b64_key_cont = rule == RULE_BASE64_PRIVATE_KEY;
+			s->b64_key_cont = rule != RULE_CERT_DROPPED;
 	}
 	return walk_replaced(w, i + len);
 }
@@ -1987,6 +2159,7 @@ static int text_step(struct redact_stream *s, const char *in, size_t n, const st
 	case 'w':
 	case 'S':
 	case 'T':
+	case 'H':
 		return text_shape(s, in, n, pc, w, out);
 	default:
 		return 0;
@@ -2014,6 +2187,17 @@ int stage_text(struct redact_stream *s, const char *in, size_t n, const struct p
 		}
 		if (!pc->cont)
 			s->b64_key_cont = false;
+	}
+	if (s->b64_pem_wrap && !pc->cont) {
+		s->b64_pem_wrap = b64_line(in, n);
+		if (s->b64_pem_wrap && b64_wrap_key(s, in, n)) {
+			/* the key of the bundle starts here: this line and the rest go */
+			s->b64_pem_wrap = false;
+			s->b64_key_cont = true;
+			return redact_emit(s, RULE_BASE64_PRIVATE_KEY, in, n, "private key", out);
+		}
+		if (s->b64_pem_wrap)
+			return STAGE_UNCHANGED;
 	}
 	if (!pc->cont) {
 		if (s->name_pending)

@@ -170,6 +170,9 @@ static bool scalar_redactable(const char *v, size_t n, bool quoted, bool cond)
 	                word_is(v, n, "NULL") || word_is(v, n, "true") || word_is(v, n, "false") ||
 	                v[0] == '*'))
 		return false;
+	/* "16 bytes" (kubectl describe secret), ${VAR} / $(VAR) placeholders */
+	if (!quoted && redact_value_is_harmless(v, n))
+		return false;
 	/* kubectl describe: "<set to the key 'password' in secret 'creds'>" */
 	if (!quoted && n > 16 && memcmp(v, "<set to the key ", 16) == 0)
 		return false;
@@ -820,6 +823,10 @@ static int key_line(struct redact_stream *s, struct yaml_state *y, const char *i
 	pop_to(y, (int)p, true);
 	parent = &y->lv[y->n];
 	rule = key_rule(s, y, parent, key, klen, &cond, &auth);
+	/* data before kind (kubectl sorts the keys): a ConfigMap's data stays */
+	if (rule == RULE_SECRET_DATA && !(parent->child_flags & YF_SEEN_KIND) &&
+	    redact_look_kind_not_secret(s, (int)p))
+		rule = -1;
 	push_key(y, parent, (int)p, key, klen, rule, cond);
 	v = colon + 1;
 	while (v < n && (in[v] == ' ' || in[v] == '\t'))

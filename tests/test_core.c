@@ -19,6 +19,7 @@
 #include "bundle.h"
 #include "error.h"
 #include "text.h"
+#include "utf16.h"
 #include "yamljson.h"
 #include "banned.h"
 
@@ -409,10 +410,56 @@ static void test_core__bundle_missing(void **state)
 	assert_string_equal(err.source, "/nonexistent/path");
 }
 
+static int to_buf(void *userdata, const void *data, size_t len)
+{
+	return buf_append(userdata, data, len);
+}
+
+/* Decode data fed one byte at a time (pending halves and surrogates across
+ * calls) and compare with want. */
+static void utf16_case(const char *data, size_t len, const char *want)
+{
+	struct utf16_dec d = UTF16_DEC_INIT;
+	struct buf out = BUF_INIT;
+
+	for (size_t i = 0; i < len; i++)
+		assert_int_equal(utf16_feed(&d, data + i, 1, to_buf, &out), 0);
+	assert_int_equal(utf16_end(&d, to_buf, &out), 0);
+	assert_int_equal(out.len, strlen(want));
+	assert_memory_equal(out.data ? out.data : "", want, out.len);
+	buf_release(&out);
+}
+
+static void test_core__utf16(void **state)
+{
+	(void)state;
+	/* LE with BOM; BE with BOM; a surrogate pair (U+1F600); a lone surrogate and an
+	 * odd last byte become U+FFFD; no BOM: unchanged; one byte */
+	utf16_case("\xff\xfe"
+	           "a\0:\0\n\0",
+	           8, "a:\n");
+	utf16_case("\xfe\xff"
+	           "\0a\0\xe9",
+	           6, "a\xc3\xa9");
+	utf16_case("\xff\xfe"
+	           "\x3d\xd8\x00\xde",
+	           6, "\xf0\x9f\x98\x80");
+	utf16_case("\xff\xfe"
+	           "\x3d\xd8"
+	           "a\0"
+	           "b",
+	           7,
+	           "\xef\xbf\xbd"
+	           "a\xef\xbf\xbd");
+	utf16_case("plain text", 10, "plain text");
+	utf16_case("x", 1, "x");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_core__buf_limit),
+		cmocka_unit_test(test_core__utf16),
 		cmocka_unit_test(test_core__strv),
 		cmocka_unit_test(test_core__time),
 		cmocka_unit_test(test_core__escape),

@@ -245,6 +245,56 @@ static void test_leakscan__refuses_when_a_rule_is_off(void **state)
 	}
 }
 
+/* Every hit of a member is listed (line and kind), not only the first. */
+static void test_leakscan__lists_every_hit(void **state)
+{
+	static const char text[] = "fine\n"
+	                           "key AIzaSyFAKEfakeFAKEfakeFAKEfakeFAKE12345\n"
+	                           "Authorization: Bearer abcdefgh\n"
+	                           "fine\n"
+	                           "{\"password\": \"hunter2hunter2\"}\n";
+	struct leak_scan *s = NULL;
+	const struct leak_hit *hits;
+	size_t total, n;
+
+	(void)state;
+	assert_int_equal(leak_scan_begin("m", &s), 0);
+	assert_int_equal(leak_scan_write(s, text, sizeof(text) - 1), 0);
+	n = leak_scan_hits(s, &hits, &total);
+	assert_true(n >= 3);
+	assert_int_equal(total, n);
+	assert_int_equal(hits[0].line, 2);
+	assert_string_equal(hits[0].kind, "Google API key");
+	assert_int_equal(hits[1].line, 3);
+	assert_int_equal(hits[2].line, 5);
+	assert_non_null(leak_fix(hits[0].kind));
+	assert_int_equal(leak_scan_end(s, NULL), 1);
+}
+
+/* A scalar folded from lines that were each replaced is markers only: clean. A
+ * long line cut by the scan right inside a marker is clean too. */
+static void test_leakscan__no_spurious_refusals(void **state)
+{
+	struct leak_hit hit;
+	size_t fill = (1u << 20) - 30;
+	char *big;
+
+	(void)state;
+	assert_int_equal(scan("password: <redacted:0011aabb>\n  <redacted:2233ccdd>\n", &hit), 0);
+	expect_hit("password: <redacted:0011aabb>\n  plaintext\n", "credential value", 1);
+	for (size_t k = 0; k < 20; k++) {
+		static const char tail[] = "Authorization: Bearer <redacted:0011aabb> end\n";
+
+		big = malloc(fill + sizeof(tail));
+		assert_non_null(big);
+		memset(big, 'a', fill - k);
+		big[fill - k - 1] = ' ';
+		memcpy(big + fill - k, tail, sizeof(tail));
+		assert_int_equal(leak_scan_buffer(big, strlen(big), &hit), 0);
+		free(big);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -253,6 +303,8 @@ int main(void)
 		cmocka_unit_test(test_leakscan__streaming_and_long_lines),
 		cmocka_unit_test(test_leakscan__refuses_when_a_rule_is_off),
 		cmocka_unit_test(test_leakscan__gzip_members),
+		cmocka_unit_test(test_leakscan__lists_every_hit),
+		cmocka_unit_test(test_leakscan__no_spurious_refusals),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -563,10 +563,21 @@ static void test_pipeline__leak_writes_nothing(void **state)
 	assert_int_equal(mkdir(in, 0700), 0);
 	write_file(in, "a.log", "fine\n");
 	write_file(in, "key.txt", "key AIzaSyFAKEfakeFAKEfakeFAKEfakeFAKE12345\n");
+	write_file(in, "zz.txt",
+	           "fine\nkey AIzaSyFAKEfakeFAKEfakeFAKEfakeFAKE67890\nfine\n"
+	           "again AIzaSyFAKEfakeFAKEfakeFAKEfakeFAKE67890\n");
 	assert_int_equal(run_pipeline(in, out, false, "google-api-key", &n, &res), 0);
 	assert_true(res.leaked);
 	assert_string_equal(res.leak_member, "key.txt");
 	assert_int_equal(res.hit.line, 1);
+	/* every hit of every member is listed, not only the first */
+	assert_int_equal(res.n_leaks, 3);
+	assert_int_equal(res.total_leaks, 3);
+	assert_string_equal(res.leaks[1].member, "zz.txt");
+	assert_int_equal(res.leaks[1].hit.line, 2);
+	assert_int_equal(res.leaks[2].hit.line, 4);
+	assert_string_equal(res.leaks[2].hit.kind, "Google API key");
+	redact_bundle_result_release(&res);
 	assert_int_equal(stat(out, &st), -1);
 	/* and with the rule on, the same input is written */
 	assert_int_equal(run_pipeline(in, out, false, NULL, &n, &res), 0);
