@@ -269,7 +269,6 @@ struct redact_stream {
 	bool b64_pem_wrap;
 	uint8_t b64_tail_n;
 	unsigned char b64_tail[16];
-	bool drop_line; /* stage 3 removed the whole line (and its line break) */
 
 	/* the member's first REDACT_LOOK_MAX bytes (as fed, after UTF-16 decoding) and
 	 * where the current line starts in them: to look ahead for the kind of an
