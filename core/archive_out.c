@@ -194,8 +194,11 @@ static int record(struct archive_out *a, const char *relpath, uint64_t size,
 	if (!m->path)
 		return error_set(err, -ENOMEM, relpath, 0, "out of memory");
 	m->size = size;
-	for (int i = 0; i < 32; i++)
-		snprintf(m->sha256 + 2 * i, 3, "%02x", md[i]);
+	for (int i = 0; i < 32; i++) {
+		m->sha256[2 * i] = "0123456789abcdef"[md[i] >> 4];
+		m->sha256[2 * i + 1] = "0123456789abcdef"[md[i] & 15];
+	}
+	m->sha256[64] = '\0';
 	a->n++;
 	return 0;
 }

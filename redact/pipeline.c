@@ -15,6 +15,7 @@
 #include "buf.h"
 #include "cleanup.h"
 #include "error.h"
+#include "strset.h"
 #include "banned.h"
 
 #define SPILL_MEM_MAX (8u << 20)
@@ -41,7 +42,7 @@ struct job {
 	struct buf manifest;  /* input manifest.json, raw */
 	struct buf redaction; /* input redaction.json, raw */
 	bool have_manifest, have_redaction;
-	struct strv seen; /* output names written */
+	struct strset seen; /* output names written */
 	struct stat map_st, out_st;
 	bool have_map_st, have_out_st;
 };
@@ -274,7 +275,7 @@ static int do_member(struct job *j, struct archive_in *in, const char *rel, stru
 	name = redact_member_name(j->r, rel);
 	if (!name)
 		return error_set(err, -ENOMEM, rel, 0, "out of memory");
-	if (!j->o->dry_run && strv_contains(&j->seen, name)) {
+	if (!j->o->dry_run && strset_contains(&j->seen, name)) {
 		notice(j, REDACT_NOTICE_DUPLICATE, rel);
 		return 0;
 	}
@@ -294,7 +295,7 @@ static int do_member(struct job *j, struct archive_in *in, const char *rel, stru
 	if (rc < 0)
 		return rc;
 	j->res->members++;
-	return strv_push(&j->seen, name);
+	return strset_add(&j->seen, name) < 0 ? -ENOMEM : 0;
 }
 
 /* manifest.json and redaction.json of the input are kept aside for the end */
@@ -524,7 +525,7 @@ static int write_redaction(struct job *j, struct error *err)
 	rc = add_doc(j, "redaction.json", text, strlen(text), err);
 	free(text);
 	if (rc == 0)
-		rc = strv_push(&j->seen, "redaction.json");
+		rc = strset_add(&j->seen, "redaction.json") < 0 ? -ENOMEM : 0;
 	return rc;
 }
 
@@ -532,7 +533,7 @@ static int write_manifest(struct job *j, struct error *err)
 {
 	struct buf red = BUF_INIT;
 	json_error_t jerr;
-	json_t *m = NULL, *arts, *it;
+	json_t *m = NULL, *arts, *it, *index = NULL;
 	const struct archive_out_member *mem;
 	size_t n, i;
 	char *text = NULL;
@@ -554,19 +555,23 @@ static int write_manifest(struct job *j, struct error *err)
 		arts = json_array();
 		json_object_set_new(m, "artifacts", arts);
 	}
+	/* path -> its first artifact entry: one lookup per member, not a scan */
+	index = json_object();
+	if (!index) {
+		rc = error_set(err, -ENOMEM, "manifest.json", 0, "out of memory");
+		goto out;
+	}
+	json_array_foreach(arts, i, it)
+	{
+		const char *p = json_string_value(json_object_get(it, "path"));
+
+		if (p && !json_object_get(index, p))
+			json_object_set(index, p, it);
+	}
 	mem = archive_out_members(j->ao, &n);
 	for (size_t k = 0; k < n; k++) {
-		json_t *found = NULL;
+		json_t *found = json_object_get(index, mem[k].path);
 
-		json_array_foreach(arts, i, it)
-		{
-			const char *p = json_string_value(json_object_get(it, "path"));
-
-			if (p && strcmp(p, mem[k].path) == 0) {
-				found = it;
-				break;
-			}
-		}
 		if (!found) {
 			found = json_pack("{s:s,s:{s:s},s:s}", "path", mem[k].path, "source",
 			                  "type", "collector", "status", "ok");
@@ -574,6 +579,7 @@ static int write_manifest(struct job *j, struct error *err)
 				rc = error_set(err, -ENOMEM, "manifest.json", 0, "out of memory");
 				goto out;
 			}
+			json_object_set(index, mem[k].path, found);
 		}
 		json_object_set_new(found, "size", json_integer((json_int_t)mem[k].size));
 		json_object_set_new(found, "sha256", json_string(mem[k].sha256));
@@ -583,7 +589,7 @@ static int write_manifest(struct job *j, struct error *err)
 	{
 		const char *p = json_string_value(json_object_get(it, "path"));
 
-		if (p && json_object_get(it, "sha256") && !strv_contains(&j->seen, p)) {
+		if (p && json_object_get(it, "sha256") && !strset_contains(&j->seen, p)) {
 			json_object_del(it, "sha256");
 			json_object_del(it, "size");
 		}
@@ -596,6 +602,7 @@ static int write_manifest(struct job *j, struct error *err)
 	rc = add_doc(j, "manifest.json", text, strlen(text), err);
 out:
 	free(text);
+	json_decref(index);
 	json_decref(m);
 	buf_release(&red);
 	return rc;
@@ -616,7 +623,7 @@ static void job_release(struct job *j)
 	buf_release(&j->mem);
 	buf_release(&j->manifest);
 	buf_release(&j->redaction);
-	strv_release(&j->seen);
+	strset_release(&j->seen);
 	free(j->top_in);
 }
 

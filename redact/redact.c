@@ -405,14 +405,11 @@ int redact_stream_begin(struct redactor *r, const char *member, struct redact_st
 	s->member = strdup(member ? member : "");
 	s->out_member = redact_member_name(r, member ? member : "");
 	s->counts = calloc(r->n_rules, sizeof(*s->counts));
-	s->json = json_state_new();
-	s->yaml = yaml_state_new();
-	if (!s->member || !s->out_member || !s->counts || !s->json || !s->yaml) {
+	/* s->json and s->yaml: made by the stages on first use */
+	if (!s->member || !s->out_member || !s->counts) {
 		free(s->member);
 		free(s->out_member);
 		free(s->counts);
-		json_state_free(s->json);
-		yaml_state_free(s->yaml);
 		free(s);
 		return -ENOMEM;
 	}

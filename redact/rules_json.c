@@ -573,9 +573,14 @@ static int piece_end(struct redact_stream *s, struct json_state *j, struct lazy 
 int stage_json(struct redact_stream *s, const char *in, size_t n, const struct piece *pc,
                struct buf *out)
 {
-	struct json_state *j = s->json;
+	struct json_state *j;
 	struct lazy z = { in, 0, out };
 	size_t i = 0;
+
+	/* made on first use: most members of a big bundle are logs */
+	if (!s->json && !(s->json = json_state_new()))
+		return -ENOMEM;
+	j = s->json;
 
 	while (i < n) {
 		int st = json_step(s, j, &z, in, n, &i);

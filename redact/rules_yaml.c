@@ -475,7 +475,7 @@ int stage_yaml_finish(struct redact_stream *s, struct buf *out)
 {
 	struct yaml_state *y = s->yaml;
 
-	if (y->block == 2)
+	if (y && y->block == 2)
 		return block_flush(s, y, out, false);
 	return 0;
 }
@@ -784,10 +784,15 @@ static int key_line(struct redact_stream *s, struct yaml_state *y, const char *i
 int stage_yaml(struct redact_stream *s, const char *in, size_t n, const struct piece *pc,
                struct buf *out)
 {
-	struct yaml_state *y = s->yaml;
+	struct yaml_state *y;
 	int indent, dash_col, rc;
 	size_t p, kb = 0, ke = 0, colon;
 	bool blank, done;
+
+	/* made on first use: most members of a big bundle are logs */
+	if (!s->yaml && !(s->yaml = yaml_state_new()))
+		return -ENOMEM;
+	y = s->yaml;
 
 	if (pc->cont)
 		return cont_piece(s, y, in, n, pc, out);
