@@ -27,7 +27,8 @@ static void usage(FILE *f)
 	fputs("usage: apigee-bundle redact IN -o OUT [--rules FILE] [--dry-run] [--pseudonymize] "
 	      "[--map FILE]\n"
 	      "                            [--max-total-bytes N] [--max-member-bytes N] "
-	      "[--max-ratio N]\n",
+	      "[--max-ratio N]\n"
+	      "                            [--level N] [--threads N]\n",
 	      f);
 }
 
@@ -49,7 +50,11 @@ static void help(void)
 	     "                      written into the bundle\n"
 	     "  --max-total-bytes N, --max-member-bytes N, --max-ratio N\n"
 	     "                      bounds on what the input may expand to (K, M, G, T\n"
-	     "                      suffixes; defaults 256G, 16G, 200:1 after 64 MiB)\n\n"
+	     "                      suffixes; defaults 256G, 16G, 200:1 after 64 MiB)\n"
+	     "  --level N           compression level of OUT: .tar.gz 1..9 (default 1, the\n"
+	     "                      speed of gzip -1), .tar.zst 1..19 (default 3)\n"
+	     "  --threads N         compression threads (default: one per CPU; .tar.gz is\n"
+	     "                      deflated in parallel blocks, still one gzip stream)\n\n"
 	     "A leak scan checks every member before the archive is finished; on a hit nothing\n"
 	     "is written. Exit status: 0 ok; 1 leak or failure; 2 usage error.");
 }
@@ -87,6 +92,20 @@ static void print_dry_run(struct redactor *r, size_t members)
 }
 
 /* ---- the command ------------------------------------------------------------------------- */
+
+/* --level, --threads: 1..64 */
+static int small_number(const char *s, int *ret)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 1 || v > 64)
+		return -EINVAL;
+	*ret = (int)v;
+	return 0;
+}
 
 /* --max-total-bytes (0), --max-member-bytes (1), --max-ratio (2) */
 static int limit_option(struct redact_bundle_options *bo, int which, const char *value)
@@ -130,10 +149,13 @@ int cmd_redact(int argc, char **argv, struct context *ctx)
 		OPT_MAX_TOTAL,
 		OPT_MAX_MEMBER,
 		OPT_MAX_RATIO,
+		OPT_LEVEL,
+		OPT_THREADS,
 	};
 	static const struct option opts[] = {
 		{ "dry-run", no_argument, NULL, OPT_DRY },
 		{ "help", no_argument, NULL, 'h' },
+		{ "level", required_argument, NULL, OPT_LEVEL },
 		{ "map", required_argument, NULL, OPT_MAP },
 		{ "max-member-bytes", required_argument, NULL, OPT_MAX_MEMBER },
 		{ "max-ratio", required_argument, NULL, OPT_MAX_RATIO },
@@ -141,6 +163,7 @@ int cmd_redact(int argc, char **argv, struct context *ctx)
 		{ "output", required_argument, NULL, 'o' },
 		{ "pseudonymize", no_argument, NULL, OPT_PSEUDO },
 		{ "rules", required_argument, NULL, OPT_RULES },
+		{ "threads", required_argument, NULL, OPT_THREADS },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct redact_options ro = { 0 };
@@ -185,6 +208,14 @@ int cmd_redact(int argc, char **argv, struct context *ctx)
 				return EXIT_USAGE;
 			}
 			break;
+		case OPT_LEVEL:
+		case OPT_THREADS:
+			if (small_number(optarg, c == OPT_LEVEL ? &bo.level : &bo.threads) < 0) {
+				fprintf(stderr, "apigee-bundle redact: bad --%s '%s'\n",
+				        c == OPT_LEVEL ? "level" : "threads", optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		default:
 			usage(stderr);
 			return EXIT_USAGE;
@@ -193,6 +224,16 @@ int cmd_redact(int argc, char **argv, struct context *ctx)
 	if (argc - optind != 1 || (!bo.out && !bo.dry_run)) {
 		usage(stderr);
 		return EXIT_USAGE;
+	}
+	if (bo.level && bo.out) {
+		int lmin, lmax;
+
+		archive_out_level_range(archive_out_format_from_path(bo.out), &lmin, &lmax);
+		if (bo.level < lmin || bo.level > lmax) {
+			fprintf(stderr, "apigee-bundle redact: --level %d: %s\n", bo.level,
+			        lmax ? "out of range for this format" : "a .tar has no level");
+			return EXIT_USAGE;
+		}
 	}
 	if (ro.map_file && !ro.pseudonymize) {
 		fputs("apigee-bundle redact: --map needs --pseudonymize\n", stderr);
