@@ -40,7 +40,7 @@ static void make_input(struct buf *b, size_t len)
 }
 
 /* Compress in into a memory file with level and threads, in pieces of step bytes. */
-static void compress(const struct buf *in, int level, int threads, size_t step, struct buf *out)
+static void pgz_compress(const struct buf *in, int level, int threads, size_t step, struct buf *out)
 {
 	char path[] = "/tmp/test_perf.XXXXXX";
 	int fd = mkstemp(path);
@@ -97,9 +97,9 @@ static void test_pgzip__round_trip_and_deterministic(void **state)
 		struct buf in = BUF_INIT, one = BUF_INIT, three = BUF_INIT, nine = BUF_INIT;
 
 		make_input(&in, sizes[i]);
-		compress(&in, 1, 1, 1000, &one);
-		compress(&in, 1, 3, 100000, &three);
-		compress(&in, 9, 2, 4096, &nine);
+		pgz_compress(&in, 1, 1, 1000, &one);
+		pgz_compress(&in, 1, 3, 100000, &three);
+		pgz_compress(&in, 9, 2, 4096, &nine);
 		assert_gunzips_to(&one, &in);
 		assert_gunzips_to(&three, &in);
 		assert_gunzips_to(&nine, &in);
