@@ -136,6 +136,9 @@ static void *inflater_main(void *arg)
 		if (!strm.avail_in) {
 			n = refill(g, &strm);
 			if (n <= 0) {
+				/* what came before the end goes first, as from libarchive */
+				if (s->len)
+					publish(g, s);
 				finish(g, n < 0 ? (int)-n : EINVAL,
 				       n < 0 ? strerror((int)-n) : "truncated gzip input");
 				break;
