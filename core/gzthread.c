@@ -136,9 +136,7 @@ static void *inflater_main(void *arg)
 		if (!strm.avail_in) {
 			n = refill(g, &strm);
 			if (n <= 0) {
-				/* what came before the end goes first, as from libarchive */
-				if (s->len)
-					publish(g, s);
+				/* libarchive drops the block it was filling: so do we */
 				finish(g, n < 0 ? (int)-n : EINVAL,
 				       n < 0 ? strerror((int)-n) : "truncated gzip input");
 				break;
@@ -148,9 +146,13 @@ static void *inflater_main(void *arg)
 		strm.avail_out = (uInt)(GZTHREAD_BLOCK - s->len);
 		zr = inflate(&strm, Z_NO_FLUSH);
 		s->len = GZTHREAD_BLOCK - strm.avail_out;
+		/* libarchive skips the trailer unchecked: a wrong CRC or length ends the
+		 * member, nothing more */
+		if (zr == Z_DATA_ERROR && strm.msg &&
+		    (strcmp(strm.msg, "incorrect data check") == 0 ||
+		     strcmp(strm.msg, "incorrect length check") == 0))
+			zr = Z_STREAM_END;
 		if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR) {
-			if (s->len)
-				publish(g, s);
 			/* libarchive's words, whatever zlib's reason */
 			finish(g, EINVAL, "gzip decompression failed");
 			break;

@@ -9,7 +9,7 @@
  * still recognises the format (tar, cpio, ... even a second compression layer);
  * decompression and analysis run on two cores. Bad or truncated data is an
  * archive error in libarchive's words ("truncated gzip input", "gzip decompression
- * failed"), after the data before it.
+ * failed"), after the same data libarchive would have given.
  *
  *   struct gzthread *g;
  *   r = gzthread_open(a, path, &g);   1 opened; 0 not a gzip file (nothing done);
@@ -26,8 +26,10 @@
 struct archive;
 struct gzthread;
 
-#define GZTHREAD_BLOCK (256u << 10)
-#define GZTHREAD_SLOTS 4
+/* libarchive's gzip filter hands out 64 KiB blocks and drops the one it was filling
+ * on an error: the same here, so that an error comes after the same bytes. */
+#define GZTHREAD_BLOCK (64u << 10)
+#define GZTHREAD_SLOTS 16
 
 int gzthread_open(struct archive *a, const char *path, struct gzthread **ret);
 uint64_t gzthread_packed_bytes(struct gzthread *g);
