@@ -17,6 +17,7 @@
 #include "cleanup.h"
 #include "error.h"
 #include "text.h"
+#include "gzthread.h"
 #include "banned.h"
 
 #define CLEAN_PATH_MAX 1024
@@ -47,6 +48,7 @@ struct archive_in {
 	bool peeked; /* the first header was read by the probe */
 	int peek_status;
 	struct archive_entry *entry;
+	struct gzthread *gz; /* a .gz input inflated on its own thread */
 	bool loose_done;
 	char *loose_name;
 	/* folders */
@@ -216,12 +218,16 @@ static struct archive *reader_new(bool loose)
 static int open_file(struct archive_in *in, unsigned flags, struct error *err)
 {
 	const char *base;
-	int h;
+	int h, g;
 
 	in->a = reader_new(false);
 	if (!in->a)
 		return -ENOMEM;
-	if (archive_read_open_filename(in->a, in->path, ARCHIVE_IN_CHUNK) == ARCHIVE_OK) {
+	g = gzthread_open(in->a, in->path, &in->gz);
+	if (g == -ENOMEM || g == -EAGAIN)
+		return g;
+	if (g == 1 || (g == 0 && archive_read_open_filename(in->a, in->path, ARCHIVE_IN_CHUNK) ==
+	                                 ARCHIVE_OK)) {
 		h = archive_read_next_header(in->a, &in->entry);
 		if (h == ARCHIVE_OK || h == ARCHIVE_WARN || h == ARCHIVE_EOF) {
 			in->kind = ARCHIVE_IN_ARCHIVE;
@@ -235,6 +241,8 @@ static int open_file(struct archive_in *in, unsigned flags, struct error *err)
 		                 archive_error_string(in->a) ? archive_error_string(in->a)
 		                                             : "not an archive");
 	archive_read_free(in->a);
+	gzthread_free(in->gz);
+	in->gz = NULL;
 	in->a = reader_new(true);
 	if (!in->a)
 		return -ENOMEM;
@@ -416,7 +424,7 @@ enum archive_in_kind archive_in_kind(const struct archive_in *in)
 
 bool archive_in_compressed(const struct archive_in *in)
 {
-	return in->a && archive_filter_count(in->a) > 1;
+	return in->gz || (in->a && archive_filter_count(in->a) > 1);
 }
 
 const char *archive_in_error(const struct archive_in *in)
@@ -532,7 +540,7 @@ static int check_limits(struct archive_in *in, struct error *err)
 		                 size_text(in->max_member, a, sizeof(a)));
 	if (in->kind == ARCHIVE_IN_FOLDER || in->total <= ARCHIVE_IN_RATIO_FLOOR)
 		return 0;
-	packed = (uint64_t)archive_filter_bytes(in->a, -1);
+	packed = in->gz ? gzthread_packed_bytes(in->gz) : (uint64_t)archive_filter_bytes(in->a, -1);
 	if (packed && in->total / packed >= in->max_ratio)
 		return error_set(err, -ERANGE, in->cur.path, 0,
 		                 "%s came out of %s: compressed more than %u:1 (a decompression "
@@ -597,6 +605,7 @@ void archive_in_free(struct archive_in *in)
 		return;
 	if (in->a)
 		archive_read_free(in->a);
+	gzthread_free(in->gz); /* after libarchive: it reads from it */
 	if (in->fd >= 0)
 		close(in->fd);
 	for (size_t i = 0; i < in->n_w; i++)

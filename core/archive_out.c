@@ -18,12 +18,14 @@
 #include "buf.h"
 #include "cleanup.h"
 #include "error.h"
+#include "pgzip.h"
 #include "banned.h"
 
 #define ARCHIVE_OUT_CHUNK 65536
 
 struct archive_out {
 	struct archive *a;
+	struct pgzip *pz; /* .tar.gz: libarchive writes the tar, pgzip deflates it */
 	int fd;
 	char *final_path;
 	char *temp_path;
@@ -101,9 +103,75 @@ static bool relpath_ok(const char *p)
 	return true;
 }
 
+void archive_out_level_range(enum archive_out_format fmt, int *ret_min, int *ret_max)
+{
+	*ret_min = fmt == ARCHIVE_OUT_TAR_GZ || fmt == ARCHIVE_OUT_TAR_ZST ? 1 : 0;
+	*ret_max = fmt == ARCHIVE_OUT_TAR_GZ ? 9 : fmt == ARCHIVE_OUT_TAR_ZST ? 19 : 0;
+}
+
+static la_ssize_t pgzip_cb(struct archive *ar, void *userdata, const void *buffer, size_t length)
+{
+	struct archive_out *o = userdata;
+	int rc = pgzip_write(o->pz, buffer, length);
+
+	if (rc < 0) {
+		archive_set_error(ar, -rc, "%s", strerror(-rc));
+		return -1;
+	}
+	return (la_ssize_t)length;
+}
+
+/* Compression: our parallel gzip, or libarchive's zstd filter with its threads. */
+static int setup_filter(struct archive_out *o, enum archive_out_format fmt,
+                        const struct archive_out_options *opts)
+{
+	char value[16];
+	int rc;
+
+	switch (fmt) {
+	case ARCHIVE_OUT_TAR_GZ:
+		rc = pgzip_open(o->fd, opts->level ? opts->level : ARCHIVE_OUT_GZ_LEVEL_DEFAULT,
+		                opts->threads, &o->pz);
+		if (rc < 0)
+			return rc;
+		/* the tar ends after its two zero blocks, as it did inside libarchive's
+		 * gzip filter */
+		if (archive_write_set_bytes_in_last_block(o->a, 1) != ARCHIVE_OK ||
+		    archive_write_open(o->a, o, NULL, pgzip_cb, NULL) != ARCHIVE_OK)
+			return -EIO;
+		return 0;
+	case ARCHIVE_OUT_TAR_ZST:
+		if (archive_write_add_filter_zstd(o->a) != ARCHIVE_OK)
+			return -EIO;
+		snprintf(value, sizeof(value), "%d",
+		         opts->level ? opts->level : ARCHIVE_OUT_ZST_LEVEL_DEFAULT);
+		if (archive_write_set_filter_option(o->a, "zstd", "compression-level", value) !=
+		    ARCHIVE_OK)
+			return -EIO;
+		snprintf(value, sizeof(value), "%d",
+		         opts->threads ? opts->threads : (int)sysconf(_SC_NPROCESSORS_ONLN));
+		/* a libzstd without threads refuses: one thread then */
+		archive_write_set_filter_option(o->a, "zstd", "threads", value);
+		break;
+	default:
+		break;
+	}
+	return archive_write_open_fd(o->a, o->fd) == ARCHIVE_OK ? 0 : -EIO;
+}
+
 int archive_out_open(const char *final_path, const char *top_folder, enum archive_out_format fmt,
                      int64_t mtime, struct archive_out **ret, struct error *err)
 {
+	return archive_out_open_opts(final_path, top_folder, fmt, mtime, NULL, ret, err);
+}
+
+int archive_out_open_opts(const char *final_path, const char *top_folder,
+                          enum archive_out_format fmt, int64_t mtime,
+                          const struct archive_out_options *opts, struct archive_out **ret,
+                          struct error *err)
+{
+	static const struct archive_out_options defaults = { 0, 0 };
+	int lmin, lmax;
 	struct archive_out *o;
 	_cleanup_free_ char *copy = NULL;
 	const char *base;
@@ -112,6 +180,14 @@ int archive_out_open(const char *final_path, const char *top_folder, enum archiv
 
 	if (fmt < 0 || fmt >= ARCHIVE_OUT__MAX)
 		return error_set(err, -EINVAL, final_path, 0, "unsupported archive format");
+	if (!opts)
+		opts = &defaults;
+	archive_out_level_range(fmt, &lmin, &lmax);
+	if (opts->level && (opts->level < lmin || opts->level > lmax))
+		return error_set(err, -EINVAL, final_path, 0,
+		                 lmax ? "compression level %d out of range (%d..%d)"
+		                      : "compression level %d: the format has none",
+		                 opts->level, lmin, lmax);
 	if (!top_folder || !relpath_ok(top_folder) || strchr(top_folder, '/'))
 		return error_set(err, -EINVAL, final_path, 0, "bad top folder name");
 	o = calloc(1, sizeof(*o));
@@ -148,21 +224,14 @@ int archive_out_open(const char *final_path, const char *top_folder, enum archiv
 	}
 	if (archive_write_set_format_pax_restricted(o->a) != ARCHIVE_OK)
 		goto fail_archive;
-	switch (fmt) {
-	case ARCHIVE_OUT_TAR_GZ:
-		if (archive_write_add_filter_gzip(o->a) != ARCHIVE_OK ||
-		    archive_write_set_filter_option(o->a, "gzip", "timestamp", NULL) != ARCHIVE_OK)
-			goto fail_archive;
-		break;
-	case ARCHIVE_OUT_TAR_ZST:
-		if (archive_write_add_filter_zstd(o->a) != ARCHIVE_OK)
-			goto fail_archive;
-		break;
-	default:
-		break;
-	}
-	if (archive_write_open_fd(o->a, o->fd) != ARCHIVE_OK)
+	r = setup_filter(o, fmt, opts);
+	if (r == -EIO)
 		goto fail_archive;
+	if (r < 0) {
+		r = error_set(err, r, final_path, 0, "cannot set up the compression: %s",
+		              strerror(-r));
+		goto fail;
+	}
 	*ret = o;
 	return 0;
 
@@ -364,6 +433,17 @@ int archive_out_commit(struct archive_out *a, struct error *err)
 	}
 	archive_write_free(a->a);
 	a->a = NULL;
+	if (a->pz) {
+		int rc = pgzip_finish(a->pz);
+
+		pgzip_free(a->pz);
+		a->pz = NULL;
+		if (rc < 0) {
+			r = error_set(err, rc, a->final_path, 0, "cannot write the archive: %s",
+			              strerror(-rc));
+			goto fail;
+		}
+	}
 	if (fsync(a->fd) < 0) {
 		r = error_set(err, -errno, a->final_path, 0, "cannot write the archive: %s",
 		              strerror(errno));
@@ -403,6 +483,7 @@ void archive_out_abort(struct archive_out *a)
 		 * goes next); archive_write_fail() first would leak them */
 		archive_write_free(a->a);
 	}
+	pgzip_free(a->pz);
 	if (a->fd >= 0)
 		close(a->fd);
 	if (a->temp_path)

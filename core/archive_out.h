@@ -16,7 +16,12 @@
  *      number of times (each member's size and SHA-256 are recorded:
  *      archive_out_members());
  *   3. archive_out_commit(a, &err) -- or archive_out_abort(a) on any failure.
- *      Both free a. A failed commit removes the temp file too. */
+ *      Both free a. A failed commit removes the temp file too.
+ *
+ * Compression: .tar.gz is deflated on every core (core/pgzip.c: one gzip member
+ * any reader takes), .tar.zst by zstd's own worker threads. The level defaults to
+ * ARCHIVE_OUT_GZ_LEVEL_DEFAULT / ARCHIVE_OUT_ZST_LEVEL_DEFAULT; archive_out_open_opts()
+ * chooses another (gzip 1..9, zstd 1..19) and the number of threads. */
 #ifndef CORE_ARCHIVE_OUT_H
 #define CORE_ARCHIVE_OUT_H
 
@@ -50,6 +55,22 @@ struct archive_out_member {
 	char sha256[65];
 };
 
+#define ARCHIVE_OUT_GZ_LEVEL_DEFAULT 1
+#define ARCHIVE_OUT_ZST_LEVEL_DEFAULT 3
+
+struct archive_out_options {
+	int level;   /* 0: the format's default */
+	int threads; /* compression threads; 0: one per online CPU */
+};
+
+/* The levels fmt accepts (0, 0 for a plain .tar). */
+void archive_out_level_range(enum archive_out_format fmt, int *ret_min, int *ret_max);
+
+int archive_out_open_opts(const char *final_path, const char *top_folder,
+                          enum archive_out_format fmt, int64_t mtime,
+                          const struct archive_out_options *opts, struct archive_out **ret,
+                          struct error *err);
+/* archive_out_open_opts() with the defaults */
 int archive_out_open(const char *final_path, const char *top_folder, enum archive_out_format fmt,
                      int64_t mtime, struct archive_out **ret, struct error *err);
 /* relpath: no leading '/', no "." or ".." component, at most ARCHIVE_OUT_MAX_PATH. */

@@ -89,6 +89,20 @@ static void print_leaks(const struct redact_bundle_result *res)
 
 /* ---- the command ------------------------------------------------------------------------- */
 
+/* --level, --threads: 1..64 */
+static int small_number(const char *s, int *ret)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 1 || v > 64)
+		return -EINVAL;
+	*ret = (int)v;
+	return 0;
+}
+
 /* --max-total-bytes (0), --max-member-bytes (1), --max-ratio (2) */
 static int limit_option(struct redact_bundle_options *bo, int which, const char *value)
 {
@@ -133,11 +147,17 @@ enum {
 	OPT_MAX_TOTAL,
 	OPT_MAX_MEMBER,
 	OPT_MAX_RATIO,
+	OPT_LEVEL,
+	OPT_THREADS,
 };
 
 static const struct cli_option redact_options[] = {
 	{ "dry-run", 0, OPT_DRY, NULL, 0,
 	  "list what would be redacted, per rule and member; write nothing", NULL },
+	{ "level", 0, OPT_LEVEL, "N", 0,
+	  "compression level of OUT: .tar.gz 1..9 (default 1, the speed of gzip -1), .tar.zst "
+	  "1..19 (default 3)",
+	  NULL },
 	{ "map", 0, OPT_MAP, "FILE", 0,
 	  "the pseudonym map to reuse and update (mode 0600); never written into the bundle",
 	  "file" },
@@ -159,6 +179,10 @@ static const struct cli_option redact_options[] = {
 	  NULL },
 	{ "rules", 0, OPT_RULES, "FILE", 0,
 	  "extra rules: literals, regexes, key paths (schemas/redact-rules.schema.json)", "file" },
+	{ "threads", 0, OPT_THREADS, "N", 0,
+	  "compression threads, 1..64 (default: one per CPU; a .tar.gz is deflated in parallel "
+	  "blocks, still one gzip stream)",
+	  NULL },
 };
 
 const struct cli_command cli_redact = {
@@ -176,6 +200,20 @@ const struct cli_command cli_redact = {
 	               "usage error; 3 IN missing or unreadable.",
 	.complete_args = "file",
 };
+
+/* --level within the range of OUT's format: -1 (fine), or EXIT_USAGE (said). */
+static int check_level(const struct redact_bundle_options *bo)
+{
+	int lmin, lmax;
+
+	if (!bo->level || !bo->out)
+		return -1;
+	archive_out_level_range(archive_out_format_from_path(bo->out), &lmin, &lmax);
+	if (bo->level >= lmin && bo->level <= lmax)
+		return -1;
+	return cli_usage_error(&cli_redact, "--level %d: %s", bo->level,
+	                       lmax ? "out of range for this format" : "a .tar has no level");
+}
 
 static int parse_redact(int argc, char **argv, struct context *ctx, struct redact_options *ro,
                         struct redact_bundle_options *bo)
@@ -200,6 +238,15 @@ static int parse_redact(int argc, char **argv, struct context *ctx, struct redac
 			break;
 		case OPT_MAP:
 			ro->map_file = bo->map_file = optarg;
+			break;
+		case OPT_LEVEL:
+		case OPT_THREADS:
+			if (small_number(optarg, c == OPT_LEVEL ? &bo->level : &bo->threads) < 0) {
+				cli_usage_error(&cli_redact,
+				                "bad --%s '%s' (a number from 1 to 64)",
+				                c == OPT_LEVEL ? "level" : "threads", optarg);
+				c = CLI_USAGE;
+			}
 			break;
 		default: /* OPT_MAX_TOTAL, OPT_MAX_MEMBER, OPT_MAX_RATIO */
 			if (limit_option(bo, c - OPT_MAX_TOTAL, optarg) < 0) {
@@ -226,7 +273,7 @@ static int parse_redact(int argc, char **argv, struct context *ctx, struct redac
 		return cli_usage_error(&cli_redact, "-o/--output is required (or --dry-run)");
 	if (ro->map_file && !ro->pseudonymize)
 		return cli_usage_error(&cli_redact, "--map needs --pseudonymize");
-	return -1;
+	return check_level(bo);
 }
 
 int cmd_redact(int argc, char **argv, struct context *ctx)

@@ -969,10 +969,12 @@ static int open_output(struct job *j, struct error *err)
 	if (fmt < 0)
 		return error_set(err, -EINVAL, j->o->out, 0,
 		                 "the output must end in .tar.gz, .tgz, .tar.zst or .tar");
+	struct archive_out_options ao = { .level = j->o->level, .threads = j->o->threads };
+
 	top_out = archive_out_top_from_path(j->o->out);
 	if (!top_out)
 		return error_set(err, -ENOMEM, NULL, 0, "out of memory");
-	return archive_out_open(j->o->out, top_out, fmt, j->mtime, &j->ao, err);
+	return archive_out_open_opts(j->o->out, top_out, fmt, j->mtime, &ao, &j->ao, err);
 }
 
 /* After the members: the two documents, then commit (or abort on a leak). */

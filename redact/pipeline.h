@@ -50,6 +50,8 @@ struct redact_bundle_options {
 	uint64_t max_total;   /* uncompressed input bytes; 0 = ARCHIVE_IN_MAX_TOTAL */
 	uint64_t max_member;  /* one member; 0 = ARCHIVE_IN_MAX_MEMBER */
 	unsigned max_ratio;   /* 0 = ARCHIVE_IN_MAX_RATIO */
+	int level;            /* compression level of out; 0 = the format's default */
+	int threads;          /* compression threads; 0 = one per online CPU */
 	redact_notice_fn notice;
 	void *userdata;
 	archive_in_progress_fn progress; /* after each input member; NULL = none */

@@ -1,0 +1,292 @@
+/* Inflating a .gz input on its own thread (see gzthread.h). */
+#include "gzthread.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <zlib.h>
+
+#include "banned.h"
+
+#define GZTHREAD_IN (128u << 10)
+
+struct gzslot {
+	unsigned char *data;
+	size_t len;
+	bool full; /* published by the inflater, not yet handed back by the reader */
+};
+
+struct gzthread {
+	int fd;
+	pthread_t tid;
+	bool started;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct gzslot slots[GZTHREAD_SLOTS];
+	uint64_t produced, consumed; /* slot sequence numbers */
+	bool holding;                /* the reader holds slot consumed (returned by read) */
+	bool eof, stop;
+	int err;           /* errno-style, with msg */
+	char msg[160];     /* in libarchive's words */
+	uint64_t packed;   /* compressed bytes read */
+	unsigned char *in; /* the inflater's input buffer */
+};
+
+/* ---- the inflating thread ------------------------------------------------------------- */
+
+/* Wait for a free slot; NULL when told to stop. */
+static struct gzslot *free_slot(struct gzthread *g)
+{
+	struct gzslot *s = &g->slots[g->produced % GZTHREAD_SLOTS];
+
+	pthread_mutex_lock(&g->lock);
+	while (!g->stop && s->full)
+		pthread_cond_wait(&g->cond, &g->lock);
+	pthread_mutex_unlock(&g->lock);
+	return g->stop ? NULL : s;
+}
+
+static void publish(struct gzthread *g, struct gzslot *s)
+{
+	pthread_mutex_lock(&g->lock);
+	s->full = true;
+	g->produced++;
+	pthread_cond_broadcast(&g->cond);
+	pthread_mutex_unlock(&g->lock);
+}
+
+static void finish(struct gzthread *g, int err, const char *msg)
+{
+	pthread_mutex_lock(&g->lock);
+	g->eof = true;
+	if (err) {
+		g->err = err;
+		snprintf(g->msg, sizeof(g->msg), "%s", msg);
+	}
+	pthread_cond_broadcast(&g->cond);
+	pthread_mutex_unlock(&g->lock);
+}
+
+/* Fill strm's input; 0 at the end of the file, <0 on a read error. */
+static ssize_t refill(struct gzthread *g, z_stream *strm)
+{
+	ssize_t n;
+
+	do
+		n = read(g->fd, g->in, GZTHREAD_IN);
+	while (n < 0 && errno == EINTR);
+	if (n > 0) {
+		strm->next_in = g->in;
+		strm->avail_in = (uInt)n;
+		pthread_mutex_lock(&g->lock);
+		g->packed += (uint64_t)n;
+		pthread_mutex_unlock(&g->lock);
+	}
+	return n < 0 ? -errno : n;
+}
+
+/* After a member: another one follows (1), or the end (0). */
+static int next_member(struct gzthread *g, z_stream *strm)
+{
+	if (!strm->avail_in && refill(g, strm) <= 0)
+		return 0;
+	if (strm->avail_in < 2 && strm->next_in[0] == 0x1f) {
+		/* the magic split over two reads: keep the first byte */
+		unsigned char first = strm->next_in[0];
+
+		if (refill(g, strm) <= 0)
+			return 0;
+		if (strm->next_in[0] != 0x8b)
+			return 0;
+		/* inflate resumes from a buffer holding both bytes */
+		memmove(g->in + 1, strm->next_in, strm->avail_in);
+		g->in[0] = first;
+		strm->next_in = g->in;
+		strm->avail_in++;
+	}
+	if (strm->avail_in < 2 || strm->next_in[0] != 0x1f || strm->next_in[1] != 0x8b)
+		return 0;
+	return inflateReset(strm) == Z_OK;
+}
+
+static void *inflater_main(void *arg)
+{
+	struct gzthread *g = arg;
+	z_stream strm;
+	struct gzslot *s = NULL;
+	int zr = Z_OK;
+	ssize_t n;
+
+	memset(&strm, 0, sizeof(strm));
+	if (inflateInit2(&strm, 16 + 15) != Z_OK) {
+		finish(g, ENOMEM, "out of memory");
+		return NULL;
+	}
+	for (;;) {
+		if (!s && !(s = free_slot(g)))
+			break;
+		if (!strm.avail_in) {
+			n = refill(g, &strm);
+			if (n <= 0) {
+				/* libarchive drops the block it was filling: so do we */
+				finish(g, n < 0 ? (int)-n : EINVAL,
+				       n < 0 ? strerror((int)-n) : "truncated gzip input");
+				break;
+			}
+		}
+		strm.next_out = s->data + s->len;
+		strm.avail_out = (uInt)(GZTHREAD_BLOCK - s->len);
+		zr = inflate(&strm, Z_NO_FLUSH);
+		s->len = GZTHREAD_BLOCK - strm.avail_out;
+		/* libarchive skips the trailer unchecked: a wrong CRC or length ends the
+		 * member, nothing more */
+		if (zr == Z_DATA_ERROR && strm.msg &&
+		    (strcmp(strm.msg, "incorrect data check") == 0 ||
+		     strcmp(strm.msg, "incorrect length check") == 0))
+			zr = Z_STREAM_END;
+		if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR) {
+			/* libarchive's words, whatever zlib's reason */
+			finish(g, EINVAL, "gzip decompression failed");
+			break;
+		}
+		if (s->len == GZTHREAD_BLOCK) {
+			publish(g, s);
+			s = NULL;
+		}
+		if (zr == Z_STREAM_END && !next_member(g, &strm)) {
+			if (s && s->len)
+				publish(g, s);
+			finish(g, 0, NULL);
+			break;
+		}
+	}
+	inflateEnd(&strm);
+	return NULL;
+}
+
+/* ---- libarchive's side --------------------------------------------------------------- */
+
+static la_ssize_t read_cb(struct archive *a, void *userdata, const void **buffer)
+{
+	struct gzthread *g = userdata;
+	struct gzslot *s;
+	la_ssize_t n;
+
+	pthread_mutex_lock(&g->lock);
+	if (g->holding) {
+		/* libarchive is done with the block it had */
+		g->slots[g->consumed % GZTHREAD_SLOTS].full = false;
+		g->slots[g->consumed % GZTHREAD_SLOTS].len = 0;
+		g->consumed++;
+		g->holding = false;
+		pthread_cond_broadcast(&g->cond);
+	}
+	s = &g->slots[g->consumed % GZTHREAD_SLOTS];
+	while (!s->full && !g->eof)
+		pthread_cond_wait(&g->cond, &g->lock);
+	if (s->full) {
+		g->holding = true;
+		*buffer = s->data;
+		n = (la_ssize_t)s->len;
+	} else if (g->err) {
+		archive_set_error(a, g->err, "%s", g->msg);
+		n = -1;
+	} else {
+		n = 0;
+	}
+	pthread_mutex_unlock(&g->lock);
+	return n;
+}
+
+uint64_t gzthread_packed_bytes(struct gzthread *g)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&g->lock);
+	n = g->packed;
+	pthread_mutex_unlock(&g->lock);
+	return n;
+}
+
+void gzthread_free(struct gzthread *g)
+{
+	if (!g)
+		return;
+	if (g->started) {
+		pthread_mutex_lock(&g->lock);
+		g->stop = true;
+		pthread_cond_broadcast(&g->cond);
+		pthread_mutex_unlock(&g->lock);
+		pthread_join(g->tid, NULL);
+	}
+	for (size_t i = 0; i < GZTHREAD_SLOTS; i++)
+		free(g->slots[i].data);
+	free(g->in);
+	if (g->fd >= 0)
+		close(g->fd);
+	pthread_cond_destroy(&g->cond);
+	pthread_mutex_destroy(&g->lock);
+	free(g);
+}
+
+static bool is_gzip_file(int fd)
+{
+	unsigned char magic[2];
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && pread(fd, magic, 2, 0) == 2 &&
+	       magic[0] == 0x1f && magic[1] == 0x8b;
+}
+
+int gzthread_open(struct archive *a, const char *path, struct gzthread **ret)
+{
+	struct gzthread *g;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool ok = true;
+
+	*ret = NULL;
+	if (fd < 0)
+		return 0; /* libarchive's open names the error */
+	if (!is_gzip_file(fd)) {
+		close(fd);
+		return 0;
+	}
+	g = calloc(1, sizeof(*g));
+	if (!g) {
+		close(fd);
+		return -ENOMEM;
+	}
+	g->fd = fd;
+	pthread_mutex_init(&g->lock, NULL);
+	pthread_cond_init(&g->cond, NULL);
+	/* one byte more: next_member() may put a split magic back in front */
+	g->in = malloc(GZTHREAD_IN + 1);
+	for (size_t i = 0; i < GZTHREAD_SLOTS; i++) {
+		g->slots[i].data = malloc(GZTHREAD_BLOCK);
+		if (!g->slots[i].data)
+			ok = false;
+	}
+	if (!g->in || !ok) {
+		gzthread_free(g);
+		return -ENOMEM;
+	}
+	if (pthread_create(&g->tid, NULL, inflater_main, g) != 0) {
+		gzthread_free(g);
+		return -EAGAIN;
+	}
+	g->started = true;
+	if (archive_read_open(a, g, NULL, read_cb, NULL) != ARCHIVE_OK) {
+		gzthread_free(g);
+		return -EIO;
+	}
+	*ret = g;
+	return 1;
+}
