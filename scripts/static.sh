@@ -167,6 +167,7 @@ fi
 
 if step libarchive; then
 	cd "$work/build/libarchive"
+	run autoreconf -fi
 	# gzip (zlib) and zstd in the library; .xz/.bz2/.lz4 read through the xz/bzip2/lz4
 	# programs when the host has them (libarchive's external-program filters).
 	run ./configure --prefix="$prefix" --disable-shared --enable-static --host=x86_64-linux-musl \
@@ -181,7 +182,7 @@ fi
 
 if step libyaml; then
 	cd "$work/build/libyaml"
-	[ -x configure ] || run autoreconf -fi
+	run autoreconf -fi
 	run ./configure --prefix="$prefix" --disable-shared --enable-static --host=x86_64-linux-musl
 	run make
 	run make install
@@ -190,7 +191,7 @@ fi
 
 if step jansson; then
 	cd "$work/build/jansson"
-	[ -x configure ] || run autoreconf -fi
+	run autoreconf -fi
 	run ./configure --prefix="$prefix" --disable-shared --enable-static --host=x86_64-linux-musl
 	run make
 	run make install
