@@ -1,9 +1,12 @@
 #!/bin/sh
-# Style check: every C file must already be formatted by the committed .clang-format.
+# Style check: every C file must already be formatted by the committed .clang-format,
+# and every source file carries an SPDX-License-Identifier line.
 set -eu
 cd "$(dirname "$0")/.."
 files=$(git ls-files '*.c' '*.h' 2>/dev/null || find . -name '*.[ch]' -not -path './build*')
 [ -n "$files" ] || exit 0
 # shellcheck disable=SC2086
 clang-format --dry-run --Werror $files
+# an SPDX-License-Identifier line on every source file (scripts/spdx.sh adds them)
+./scripts/spdx.sh --check
 echo "style: ok"
