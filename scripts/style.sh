@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Style check: every C file must already be formatted by the committed .clang-format,
 # and every source file carries an SPDX-License-Identifier line.
 set -eu

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Validate JSON documents against a JSON Schema (draft 2020-12).
 
 usage: validate_schema.py SCHEMA DOCUMENT...
