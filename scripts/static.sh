@@ -146,6 +146,9 @@ fi
 
 if step curl; then
 	cd "$work/build/curl"
+	# the last two patches of Debian's series rename the library for the GnuTLS and
+	# NSS flavours (debian/rules builds those from copies): the OpenSSL one is without
+	run sh -c 'patch -R -p1 <debian/patches/99_nss.patch && patch -R -p1 <debian/patches/90_gnutls.patch'
 	# Debian's patches touch Makefile.am/configure.ac: regenerate as debian/rules does
 	run autoreconf -fi
 	# HTTPS (and the HTTP it sits on) with OpenSSL and zlib; nothing else.
