@@ -219,11 +219,12 @@ app="$work/app"
 unset CPPFLAGS MAKEFLAGS
 export CFLAGS="-idirafter $work/kinc"
 unset LDFLAGS
-if [ ! -d "$app" ]; then
-	say "configure apigee-bundle"
-	run meson setup "$app" -Dtests=disabled -Dbuildtype=release -Dprefer_static=true \
-		-Ddefault_library=static -Db_pie=false -Dc_link_args=-static
-fi
+# --reconfigure: the libraries in $prefix may be newer than the last configure
+reconf=""
+[ ! -d "$app" ] || reconf=--reconfigure
+say "configure apigee-bundle"
+run meson setup $reconf "$app" -Dtests=disabled -Dbuildtype=release -Dprefer_static=true \
+	-Ddefault_library=static -Db_pie=false -Dc_link_args=-static
 say "build apigee-bundle"
 start=$(date +%s)
 run ninja -C "$app" -j "$jobs" apigee-bundle
