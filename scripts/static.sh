@@ -222,6 +222,8 @@ unset LDFLAGS
 # --reconfigure: the libraries in $prefix may be newer than the last configure
 reconf=""
 [ ! -d "$app" ] || reconf=--reconfigure
+# and meson would keep the libraries it found then (dependency cache)
+[ -z "$reconf" ] || run meson configure --clearcache "$app"
 say "configure apigee-bundle"
 run meson setup $reconf "$app" -Dtests=disabled -Dbuildtype=release -Dprefer_static=true \
 	-Ddefault_library=static -Db_pie=false -Dc_link_args=-static
