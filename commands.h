@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The subcommands of apigee-bundle.
  *
  * Adding a new subcommand:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* apigee-bundle: dispatch to the subcommands (git-style), after the set-up that
  * every command shares: library initialisation, TTY and colour detection, the
  * analysis clock, and checking that stdout was flushed without error.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The check registry and runner: the family table (analyze/checks/families.h)
  * with each family's rows, lookup by ID, and checks_run(), which gives every check
  * exactly one finding and fills the report-level warnings (private keys and

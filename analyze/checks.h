@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The check registry: families of checks, each a table of rows.
  *
  * Adding a check:

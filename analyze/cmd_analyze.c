@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* apigee-bundle analyze: read a bundle (or loose files), run the checks offline
  * and write the report to stdout or, atomically, to -o FILE.
  *

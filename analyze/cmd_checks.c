@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* apigee-bundle checks: print the check catalog (ID, family, severity, title,
  * inputs, remediation, playbook, how to collect the inputs) as a text table or a
  * JSON array. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* apigee-bundle diff OLD NEW: what changed between two bundles of one site (say,
  * before and after a fix): the checks whose status changed, and the facts that
  * changed (facts.c). Both inputs go through analyze's own pipeline (fleet.c).

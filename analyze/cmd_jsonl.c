@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* apigee-bundle analyze --format jsonl INPUT...: the fleet mode. Every input (a
  * folder of bundles gives each of its bundles) is analysed in turn, one after the
  * other, so memory stays that of one bundle; each gives one line, written and

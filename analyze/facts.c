@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The facts of a bundle as comparable JSON, and the difference of two bundles:
  * facts and check statuses (apigee-bundle diff). */
 #include "facts.h"

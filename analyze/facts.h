@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The facts 'diff' compares, and the comparison itself.
  *
  * facts_json() turns the model of one bundle into {kind: {key: value}}: one entry

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Findings: status and severity names, and the helpers checks use to fill the
  * one finding they are given (status, summary, evidence, skip reason, notes).
  *

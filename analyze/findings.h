@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Findings: the verdict of each check, with evidence.
  *
  * The runner creates exactly one finding per check (status SKIP until the check

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The per-bundle pipeline of analyze (open, check, no-evidence note) shared by the
  * single-input report, the fleet mode and diff; and the fleet mode's pieces that
  * do not print: folders of bundles, the bundle's identity, one JSON line per

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The per-bundle pipeline shared by 'analyze' (one input, every format), its fleet
  * mode ('analyze --format jsonl INPUT...') and 'diff OLD NEW', and the pieces of
  * the fleet mode that do not print: expanding a folder of bundles, the identity of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Report front end: format names, the view every renderer draws from (diagnosis
  * order, what to collect next, merged warnings, tallies), escaping of untrusted
  * text for each output format, and the check catalog (apigee-bundle checks). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Rendering findings: text (terminal, colour optional), json (schemas/
  * findings.schema.json), markdown (tickets) and html (one offline file).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The HTML report: one self-contained file that opens offline. Inline CSS only:
  * no scripts, no fonts, images or style sheets from elsewhere, and a
  * Content-Security-Policy that forbids them should anything slip in. Every piece

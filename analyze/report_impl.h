@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internals shared by the report renderers (report_text.c, report_json.c,
  * report_md.c, report_html.c); not for use outside analyze/report*.c.
  *

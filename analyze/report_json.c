@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The JSON report: one document valid against schemas/findings.schema.json
  * ("apigee-bundle/findings/v1"). Built with jansson, which escapes strings; text
  * from the input that is not valid UTF-8 is made so ("\xNN") first, because

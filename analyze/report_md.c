@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The markdown report: the text report's structure as CommonMark / GitHub
  * markdown, to paste into a ticket. Text from the input is backslash-escaped in
  * prose, and put in code spans or fenced blocks whose delimiters are longer than

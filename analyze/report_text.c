@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The text report: for a person at a terminal. Colour (ANSI SGR) only when the
  * caller allows it; every piece of text from the input is escaped so that it can
  * neither move the cursor nor change colours. */

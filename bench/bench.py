@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """The performance table of issue 11, measured on this machine.
 
     bench/bench.py [--sizes 100,1024,4096] [--runs 3] [--build-dir build-rel]

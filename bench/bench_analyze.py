@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Benchmark `apigee-bundle analyze` on large generated bundles.
 
     bench_analyze.py [--bin build/apigee-bundle] [SIZE_MB ...]   (default: 100)

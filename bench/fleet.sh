@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Fleet mode figures: N small bundles (the analyze fixtures, each packed as a
 # .tar.gz, repeated), then wall time and peak RSS of one sequential
 # 'analyze --format jsonl FOLDER' and of examples/fleet/fleet.sh with GNU parallel

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Generate a realistic large support bundle for benchmarking `apigee-bundle`.
 
     gen_bundle.py SIZE_MB OUT.tar.gz [--seed N] [--mix envoy|realistic]

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Benchmark `apigee-bundle redact` on generated bundles (bench/gen_bundle.py).
 #
 #   bench/run.sh [-b BINARY] [-d WORKDIR] SIZE_MB...      e.g.  bench/run.sh 100 1024

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The Apigee management API source: organization, instances and their
  * attachments, environment groups and their attachments, fetched with libcurl
  * (bearer token, retries with backoff, pagination merged into one document) and

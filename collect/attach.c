@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The user's --attach files: streamed through the sink (redacted, leak-scanned)
  * under attachments/. */
 #include "collect.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* apigee-bundle collect: gather everything a ticket needs -- Kubernetes objects and
  * logs through kubectl, overrides.yaml and its certificate facts, the management
  * API, TLS probes, gcloud load balancer facts, user files -- redact it, and write

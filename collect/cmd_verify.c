@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* apigee-bundle verify BUNDLE: stream the archive once, recompute every member's
  * size and SHA-256, and compare them with manifest.json; check the manifest's
  * structure (the required parts of schemas/manifest.schema.json, in C), that

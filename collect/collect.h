@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The collector's internals: options, the sink's life cycle (sink.h has what
  * sources call) and the sources implemented in this folder (kube.c, overrides.c,
  * gcloud.c). The network sources (api.c, probe.c) are declared in sources.h.

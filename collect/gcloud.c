@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* gcloud sources: with --project, the Apigee X load balancer facts the XLB checks
  * read (checks.md, family XLB; doc/bundle-layout.md, gcp/), and the access token
  * from `gcloud auth print-access-token`.

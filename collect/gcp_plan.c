@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The gcloud source's plan: which certificates, backend services, instance groups
  * and templates to describe, read from the lists gcloud printed (gcp_plan.h). */
 #include "gcp_plan.h"

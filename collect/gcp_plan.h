@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What the gcloud source describes after its lists (pure, fuzzable: no process,
  * no file, no network).
  *

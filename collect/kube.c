@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Kubernetes sources through the real kubectl: version, ApigeeRoutes (JSON, table,
  * describe), ApigeeRouteConfigs, Secrets (facts only: values are read in memory,
  * turned into certificate/key facts and wiped), ingress gateway and watcher pods,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* overrides.yaml sources: each --overrides file is stored (redacted) as
  * overrides/N-overrides.yaml; the certificate and key files its virtual hosts
  * name (sslCertPath/sslKeyPath, relative to the file's folder) are read to record

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* --capture IFACE[:SECONDS]: tcpdump on the probed ports while the TLS probes run,
  * so the bundle holds the probes' own handshakes on the wire
  * (captures/probes.pcap, cut and pseudonymized like every capture by the

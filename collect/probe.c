@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The TLS probes: OpenSSL handshakes with and without SNI against the host names
  * and ingress addresses (what exactly happened: certificate chain, alert, reset,
  * EOF, timeout), and one HTTPS request per host with libcurl recorded as a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The collector's source runner: one table of sources (name, phase, function),
  * run phase by phase; every source that cannot run is reported on the progress
  * stream and marked failed in the manifest, with its error message. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The sink: every member a source produces is redacted, leak-scanned and staged
  * here; the outcome of every source is printed as a progress line and recorded;
  * at the end the staged members are written in path order, then redaction.json,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The sink that every collector source writes to.
  *
  * A source (kubectl, the management API, TLS probes, user files) produces members

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Network sources of the collector: the Apigee management API and the TLS/HTTPS
  * probes. Both write only through the sink (collect/sink.h).
  *

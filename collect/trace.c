@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Helpers shared by the network sources: the `curl -v` style transcript that the
  * HTTPS probe stores (rendered from CURLOPT_DEBUGFUNCTION the way curl's
  * tool_cb_dbg.c renders --verbose), the extra CA file on a libcurl handle, a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* One reader of bundle input: folders, archives, loose files (see archive_in.h). */
 #include "archive_in.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Reading a bundle's input, one member at a time: a folder, an archive, or one
  * loose (possibly compressed) file, the same way for analyze (core/bundle.c),
  * redact (redact/pipeline.c) and verify (collect/cmd_verify.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Atomic, reproducible bundle archives with libarchive (see archive_out.h). */
 #include "archive_out.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Writing a bundle archive atomically with libarchive.
  *
  * The archive is written to a temp file ".NAME.tmp.XXXXXX" (mode 0600) in the

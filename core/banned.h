@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Functions banned from this code base, as in git's banned.h: each has a safer
  * replacement (snprintf, buf_*, strtol with end pointer, gmtime_r). Included last
  * by every .c file so that a use fails to compile. */

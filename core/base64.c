@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* One base64 decoder (see base64.h). */
 #include "base64.h"
 

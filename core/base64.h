@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The base64 decoder of collect, redact and analyze, on OpenSSL's EVP_DecodeBlock.
  * (The leak scan in redact/leakscan.c keeps its own, on purpose: it must not share
  * a mistake with the code it checks.) */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Growable buffers with limits, and string vectors. */
 #include "buf.h"
 

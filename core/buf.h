@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Growable byte buffers with a hard maximum (curl's dynbuf, git's strbuf), and
  * string vectors.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The bundle reader: walks a folder or streams an archive with libarchive, one
  * pass, feeding every member to ingest; plus the model's find-or-add helpers and
  * its destructor. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The bundle reader: open a bundle (collected archive, unpacked folder, a tar /
  * tar.gz / tar.zst of loose files, or one loose file), stream every member once,
  * recognise each by content and fill the model (model.h).

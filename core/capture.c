@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Packet captures: libpcap reads the frames; link, IP and TCP headers are
  * decoded here, TCP is put in order by tcpflow.c and TLS read by tlsparse.c. */
 #include "capture.h"

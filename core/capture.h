@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Packet captures (pcap, pcapng, either possibly gzip'd) read with libpcap:
  * link layers Ethernet (with VLAN tags), Linux cooked SLL/SLL2, raw IP and
  * loopback/null; IPv4 and IPv6; TCP followed in order per connection

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The certificate facts beside a pseudonymized capture (see capture.h). */
 #include "capture.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Scope-bound cleanup helpers (systemd style). Use _cleanup_free_ and friends for
  * locals that own memory, TAKE_PTR() to hand ownership to the caller. */
 #ifndef CORE_CLEANUP_H

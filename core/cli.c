@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The command line from one table per subcommand: parsing, help, man pages,
  * completions and "did you mean" (cli.h). */
 #include "cli.h"

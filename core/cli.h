@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The command line, from one table per subcommand.
  *
  * Each subcommand describes itself once, as a `struct cli_command` (synopsis,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The error struct: setting, excerpts and formatting. */
 #include "error.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The error struct passed last to every function that can fail.
  *
  * Filled only on failure. Messages start lower-case, have no final full stop and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Google Cloud facts: recognise gcloud JSON (`gcloud ... --format=json` lists and
  * describes, the Compute REST answers, `networks get-effective-firewalls`,
  * `backend-services get-health`) and Cloud Logging entries by their content, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Inflating a .gz input on its own thread (see gzthread.h). */
 #include "gzthread.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Inflate a .gz input on its own thread, ahead of libarchive.
  *
  * libarchive's gzip filter inflates on the thread that parses the tar and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Ingest: decide what a member is from its first bytes, then parse it as a
  * document or scan it line by line. */
 #include "ingest.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Ingest: recognise one bundle member by its content and turn it into model facts.
  *
  * The caller (bundle.c) streams a member:

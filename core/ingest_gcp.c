@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Google Cloud JSON by content: gcloud lists and describes, Compute REST answers
  * (plain, {"items": [...]}, aggregated {"items": {"zones/x": {"instances": [...]}}}),
  * get-effective-firewalls, get-health, and Cloud Logging entries (one object, an

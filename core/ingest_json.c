@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Structured inputs: recognise JSON/YAML values by their shape (Kubernetes
  * objects, overrides.yaml, management API answers, the collector's own fact
  * documents, the manifest) and PEM files, and fill the model. */

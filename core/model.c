@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The bundle model: locators, array growth, enum names. */
 #include "model.h"
 

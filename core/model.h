@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The bundle model: the facts that the ingest layer extracts from every artifact
  * of a bundle (collected archive, unpacked folder, or loose hand-gathered files),
  * and that checks read. Checks never see raw bytes; they see these facts plus a

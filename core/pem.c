@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Certificate and key facts.
  *
  * A PEM block scanner of our own classifies malformed input the way OpenSSL reports

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Certificate and key facts with OpenSSL.
  *
  * The one place that turns PEM/DER bytes into facts: subject, issuer, SAN names,

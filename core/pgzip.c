@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Parallel gzip compression of one stream (see pgzip.h). */
 #include "pgzip.h"
 

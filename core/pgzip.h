@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Parallel gzip compression of one stream (as pigz does).
  *
  * The input is cut into blocks of PGZIP_BLOCK bytes; worker threads deflate them

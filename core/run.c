@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Child processes without a shell, with output caps, timeouts that kill the whole
  * process group, and a small worker pool for running independent jobs at once. */
 #include "run.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Child processes without a shell (git's run-command), and a small worker pool.
  *
  * run_capture() starts argv[0] (searched on PATH when it has no '/') with

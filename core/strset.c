@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A set of strings (see strset.h). */
 #include "strset.h"
 

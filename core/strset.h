@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A set of strings with O(1) lookups (open addressing, FNV-1a, linear probing).
  *
  * For the "seen already?" questions asked once per member: a strv searched

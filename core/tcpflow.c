@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* TCP reassembly of one direction. */
 #include "tcpflow.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* One direction of a TCP connection, put back in order: segments arrive with
  * their sequence numbers (retransmitted, overlapping, out of order, cut by the
  * snap length) and the bytes come out once, in order, through a callback.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Small text helpers shared by the parsers: escaping for display, searching,
  * trimming and timestamp parsing. None of them allocate unless stated. */
 #ifndef CORE_TEXT_H

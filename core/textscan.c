@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Line scanners for text artifacts: the dispatcher, the ingress access-log
  * scanner and the apigee-watcher scanner. Client transcripts (curl, s_client)
  * are in textscan_client.c, kubectl text outputs in textscan_k8s.c.

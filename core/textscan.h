@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Line scanners for text artifacts.
  *
  * Every text member that is not a JSON/YAML/PEM document is fed here line by line

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Client transcript scanners: curl -v transcripts and one-line curl errors
  * (OpenSSL 1.x/3.x, LibreSSL, Schannel, Secure Transport; old and 8.x verbose
  * styles; PHP "cURL error NN"), and openssl s_client outputs.

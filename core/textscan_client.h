@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Client transcript scanners: `curl -v` (and one-line curl / libcurl errors) and
  * `openssl s_client` outputs, turned into struct curl_trace / struct sclient_trace
  * records of the bundle. Internal to core/, driven by textscan.c.

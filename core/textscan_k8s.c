@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* kubectl text outputs found in terminal transcripts and hand-gathered files:
  * `get` tables, `describe apigeeroute` blocks and `-o jsonpath` fragments. They
  * fill the same route / secret / pod / service records as the JSON documents,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* kubectl text-output scanners: `get` tables (ApigeeRoutes, secrets, pods,
  * services; also a table whose rows were flattened onto the header line),
  * `describe apigeeroute` blocks and `get apigeeroute NAME -o jsonpath=...`

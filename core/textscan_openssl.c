@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Recognise the openssl tool's "unable to load ..." errors and classify them. */
 #include "textscan_openssl.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The openssl command-line tool's load errors ("unable to load certificate",
  * "unable to load Private Key", "Could not read certificate from ...") followed by
  * the error-stack lines that say why ("bad end line", "bad base64 decode", ...),

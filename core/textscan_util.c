@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Shared helpers of the line scanners: token views, name checks, capped copies,
  * excerpts and a bounded distinct-value set. See textscan_util.h. */
 #include "textscan_util.h"

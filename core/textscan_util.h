@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Helpers shared by the line scanners (textscan.c, textscan_client.c,
  * textscan_k8s.c): bounded token scanning over (pointer, length) views that may
  * hold NULs, name checks, capped string copies, evidence locators, and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* TLS records and the handshake messages the PCAP checks read. */
 #include "tlsparse.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* TLS record and handshake parsing for packet captures: only what the PCAP checks
  * read (record headers, ClientHello with its extensions, ServerHello version,
  * Certificate on TLS <= 1.2, alerts). Every length is checked against the bytes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The streaming UTF-16 -> UTF-8 decoder (see utf16.h). */
 #include "utf16.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* UTF-16 with a byte order mark (what Windows PowerShell writes with `>`) decoded
  * to UTF-8 as a stream: the one decoder analyze (core/ingest.c) and redact
  * (redact/redact.c) share.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The class of a certificate verification result: one place decides what an
  * OpenSSL verify code or a TLS client's error text means, for every reader
  * (s_client and curl transcripts, collector probes). Codes are OpenSSL's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* YAML to jansson values, with alias and depth limits. */
 #include "yamljson.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* YAML to JSON values with libyaml.
  *
  * Every document of a YAML stream becomes one jansson value, so YAML and JSON

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* apigee-bundle redact IN -o OUT [--rules FILE] [--dry-run] [--pseudonymize] [--map FILE]
  *
  * Options and messages only: the pipeline is redact/pipeline.c (redact_bundle()).

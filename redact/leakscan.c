@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The leak scan: a last look at a member's final bytes for anything on the
  * contract's never-list. It is written apart from the rules on purpose (plain
  * substring searches, its own base64 decoder, a real YAML/JSON parse of small

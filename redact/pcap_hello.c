@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The kept TLS prefix of one direction of a captured stream, rewritten for a
  * pseudonymized bundle (see pcap_redact.h): records are read back into the
  * handshake message stream, the messages are kept, rewritten (the ClientHello's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Packet captures in a bundle: cut to what the checks read, pseudonymized on
  * request (see pcap_redact.h). Pass 1 follows every TCP direction
  * (core/tcpflow.c) and finds where its cleartext TLS records end; pass 2 writes

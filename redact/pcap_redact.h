@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Packet captures in a bundle (pcap, pcapng, either gzip'd; recognised by
  * content): every frame is kept, so frame numbers and times stay what they were,
  * but no frame carries payload beyond what the PCAP checks read.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* PEM files (a member that starts with "-----BEGIN "): when pseudonymizing, or when
  * the file holds private keys and no certificate, the file becomes a facts
  * document instead of a marker:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The redact-a-bundle pipeline (see pipeline.h). */
 #include "pipeline.h"
 

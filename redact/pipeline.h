@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Redacting a whole bundle: a folder, an archive (every format core/archive_in.c
  * reads) or one loose file into a new archive, member by member, never extracting
  * to disk:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Pseudonymization (stage 5 and member names): IPv4/IPv6 addresses, host names
  * label by label, e-mail addresses, org and project names, and the names in
  * certificate distinguished names become consistent tokens.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The redaction engine: the redactor (run key, rules, counts, pseudonym map), the
  * streams that split a member into lines and run the stages over them, markers,
  * and the redaction.json report. The rules themselves live in rules_*.c. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The redaction engine.
  *
  * One struct redactor per run: a random HMAC key (never stored), the built-in

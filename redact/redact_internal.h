@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internals shared by the files of the redaction engine (not for other parts).
  *
  * A member goes through one struct redact_stream. The stream splits the bytes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Line rules for credentials that come in a known format or shape (stage 3, called
  * from stage_text()):
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Stage 2 for everything that is not YAML: a small streaming JSON tokenizer that
  * finds JSON values in the text (whole documents, pretty-printed over many lines,
  * JSON log lines behind a "kubectl logs --prefix" or a time stamp, response bodies

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The line rules: PEM blocks (stage 1) and, on every line, HTTP credential
  * headers, credential key=value / key: value pairs, URL query parameters, command
  * line flags, and secrets recognised by their shape (JWT, ya29. tokens, Google and

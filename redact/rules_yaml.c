@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Stage 2 for YAML members (overrides.yaml, kubectl -o yaml): a line-oriented
  * pass that tracks the key path by indentation and redacts values by key:
  * every password, *EncryptionKey, client secret, axHashSalt, private key, token,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* User redaction rules: a YAML (or JSON) file, as schemas/redact-rules.schema.json
  * describes, adding literal strings, POSIX extended regexes and key paths:
  *

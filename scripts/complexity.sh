@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Complexity cap: no function of the product (tests excepted) may exceed the
 # modified McCabe complexity that curl's own tool code stays under (pmccabe, 50).
 set -eu

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The main job on a built-in demo environment: start the simulated broken cluster
 # (fake Kubernetes API + Envoy-like ingress + management API on 127.0.0.1), collect a
 # bundle from it with the real kubectl, verify it and analyse it.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Install what building and testing needs on Debian 12, when it is missing.
 # Run as root (CI runs it as root); without root it only reports what is missing.
 set -eu

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Build and run every test: installs missing packages (as root), builds with
 # AddressSanitizer + UndefinedBehaviorSanitizer and -Werror, runs all suites
 # (unit, integration, e2e, fuzz corpus replays), then the style check.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The test suite under valgrind (issue 10), not in CI (too slow): a build without
 # sanitizers (valgrind and ASan do not mix) in build-valgrind/, then every test
 # meson knows, or only the suites named (e.g. `./scripts/valgrind.sh unit`):

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """redact and verify accept every input format analyze accepts (core/archive_in.c).
 
 Loose files (examples/nonsni-reset, the corpus overrides.yaml and a bare manifest.json) are packed as

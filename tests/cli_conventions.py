@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """The CLI conventions of every command, from the table tests/cli/cases.json.
 
 Usage: cli_conventions.py APIGEE_BUNDLE EXAMPLE_FOLDER CASES_JSON

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Help text, man pages, completions and the option tables agree.
 
 Usage: cli_options.py APIGEE_BUNDLE BUILD_DIR SOURCE_DIR

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Progress of long analyze/redact runs: a live line on a TTY (members, bytes, rate,
 percentage and ETA), cleared at the end; nothing when stderr is piped or with -q.
 

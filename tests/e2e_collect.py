@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """End-to-end tests of `apigee-bundle collect` against the simulated cluster.
 
 For each scenario: start tests/sim (loopback only), run collect with the real

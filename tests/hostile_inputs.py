@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Hostile inputs through the real binary (issue 10, "hostile input" class):
 
 - a gzip bomb (1 GiB of zeros in a tar.gz of about 1 MiB): analyze and redact stop

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Pseudonymization keeps the verdicts: `analyze` gives the same status for every
 check on the pseudonymized bundle as on the plain one.
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The recording sink of the collector's unit tests (rec_sink.h). */
 #include "rec_sink.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A recording sink for the unit tests of collector sources (test_api.c,
  * test_probe.c): it implements the sink calls of collect/sink.h by keeping a
  * copy of every member and source line, so a test can assert what would have

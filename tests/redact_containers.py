@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """`apigee-bundle redact` and `analyze` on encodings, containers and damage (issue 10),
 with the real binary; what the secret corpus (tests/secrets/) cannot say in
 case.json:

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """End-to-end test of `apigee-bundle redact` with the real binary.
 
 Builds the secret-bearing corpus of tests/fixtures/redact/corpus/ in a temp folder,

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Data-driven tests of `apigee-bundle diff OLD NEW`: every folder under
 tests/fixtures/diff/ is a pair of bundles of one site (before and after a fix).
 

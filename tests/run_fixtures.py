@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Data-driven analyzer tests: run `apigee-bundle analyze INPUT --format json` on every
 folder under tests/fixtures/analyze/ and compare with the folder's expected.json.
 

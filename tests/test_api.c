@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of the management API source (collect/api.c) against a tiny HTTP
  * server on 127.0.0.1 answering canned responses, with a recording sink. */
 #include <arpa/inet.h>

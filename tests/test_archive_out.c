@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Tests of the atomic archive writer (core/archive_out.c): round trip through
  * libarchive, SHA-256 records, abort leaves nothing behind, reproducible bytes. */
 #include <dirent.h>

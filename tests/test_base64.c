@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* core/base64.c: the one decoder of collect, redact and analyze. */
 #include <errno.h>
 #include <setjmp.h>

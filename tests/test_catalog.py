@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """The check catalog against the spec: `apigee-bundle checks --format json` and the
 text catalog agree with each other, and with spec/checks.md when it is there.
 

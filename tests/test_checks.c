@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for the check registry (sorted, unique, complete against checks.md)
  * and for each check's verdicts, on bundles built by hand in memory: every
  * SNI/TLS/CURL check and XLB-009 is driven to fail and to pass at least once. */

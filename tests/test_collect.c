@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of the collector's joints: the source table runner
  * (collect/run_sources.c) with the real sink -- a source that fails before it
  * recorded anything prints its error and is marked failed in the manifest -- and

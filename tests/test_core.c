@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for core/: buffers, text helpers, YAML to JSON, and the bundle
  * reader on folders and archives built by the test. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of analyze/facts.c: the comparable facts of hand-built bundles
  * (sorted lists, certificates merged by fingerprint), facts_diff() on hand-written
  * documents, checks_diff() on findings made by the real check runner. */

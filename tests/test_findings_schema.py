@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Drive 'apigee-bundle analyze' and 'checks' and check their output contracts.
 
 usage: test_findings_schema.py BINARY SCHEMA INPUT...

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Drive `apigee-bundle analyze --format jsonl` (the fleet mode).
 
 usage: test_fleet_jsonl.py BINARY LINE_SCHEMA FINDINGS_SCHEMA

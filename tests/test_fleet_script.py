@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """The fleet scripts of examples/fleet/, run locally over a few bundles.
 
 usage: test_fleet_script.py BINARY

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of the network arithmetic of core/ingest_gcp.c: IPv4 CIDR coverage
  * and VPC network names written in their several forms. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of the leak scan (redact/leakscan.c): every kind on the never-list
  * is found with its line, markers and public material pass, and -- the point of
  * an independent scan -- with any one protecting rule switched off (the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of the kept TLS prefix rewrite (redact/pcap_hello.c): a ClientHello
  * split over two records gets its SNI pseudonymized with every length fixed up;
  * a Certificate message becomes facts and its record goes; alerts stay; the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for the TCP follower (core/tcpflow.c) and the TLS record and
  * handshake parser (core/tlsparse.c). Messages are built byte by byte here. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for core/pem.c: certificate and key facts, the classification of
  * malformed PEM input, key matching, host name matching and the JSON forms.
  * Every key and certificate is generated here at run time; nothing private is

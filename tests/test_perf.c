@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Tests of the pieces that keep big bundles fast: core/pgzip.c (parallel gzip:
  * one valid gzip stream, the same bytes whatever the number of threads) and
  * core/strset.c (the set of member names seen). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* core/archive_in.c (folders, archives in several formats, loose files, names,
  * limits) and the redact-a-bundle pipeline redact/pipeline.c (redact_bundle():
  * output members, redaction.json, manifest rewrite, leak refusal, dry run,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of the TLS probes (collect/probe.c): an in-process OpenSSL server on
  * 127.0.0.1 with a certificate made here, in the ways a hybrid ingress behaves
  * (normal, reset without SNI, handshake_failure alert, EOF, hang) plus a closed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of pseudonymization (redact/pseudo.c, pemfile.c): consistency across
  * members and member names, IP classes and /24s, wildcard labels and SAN
  * matching, e-mail, org/project names, DN values, fingerprints, dropped

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of the redaction engine (the redact/ files): one test per rule, the YAML
  * and JSON passes, streaming (one byte at a time, PEM blocks across chunks,
  * over-long lines), markers, redaction.json, user rules, dry run, threads. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for analyze/report*.c: every format rendered from hand-made findings
  * into memory, checking structure, diagnosis order, escaping of hostile text for
  * each format, colour only when asked, and that the JSON parses back with every

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Load the HTML report in a real headless Chromium, offline.
 
 usage: test_report_chromium.py BINARY INPUT OUTDIR

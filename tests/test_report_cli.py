@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Drive 'apigee-bundle analyze' for the report options.
 
 usage: test_report_cli.py BINARY INPUT [COLLECTED-FOLDER]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Tests of the subprocess runner (core/run.c) and its worker pool. */
 #include <errno.h>
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for the line scanners (core/textscan*.c). Inputs are the verbatim
  * samples and playbook texts under tests/data/text/ (copied from the domain notes
  * and seeds), plus small constructed transcripts inline. Each test scans into a

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Validate JSON documents against a JSON Schema (draft 2020-12).
 
 usage: validate_schema.py SCHEMA DOCUMENT...
@@ -8,6 +9,7 @@ printed with its JSON path), 2 usage or unreadable file, 77 python3-jsonschema i
 not installed (meson then marks the test as skipped).
 """
 import json
+import os
 import sys
 
 SKIP = 77
@@ -22,7 +24,26 @@ def try_validator(schema_path):
     with open(schema_path, encoding="utf-8") as f:
         schema = json.load(f)
     Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema)
+    return Draft202012Validator(schema, **sibling_refs(schema_path))
+
+
+def sibling_refs(schema_path):
+    """Keyword arguments that resolve "$ref": "other.schema.json#..." to the schemas
+    beside schema_path (by their $id), never over the network."""
+    folder = os.path.dirname(os.path.abspath(schema_path))
+    docs = {}
+    for name in sorted(os.listdir(folder)):
+        if name.endswith(".schema.json"):
+            with open(os.path.join(folder, name), encoding="utf-8") as f:
+                doc = json.load(f)
+            docs[doc.get("$id", name)] = doc
+    try:
+        from referencing import Registry, Resource
+    except ImportError:  # jsonschema < 4.18
+        from jsonschema import RefResolver
+        return {"resolver": RefResolver("", {}, store=docs)}
+    return {"registry": Registry().with_resources(
+        (uri, Resource.from_contents(doc)) for uri, doc in docs.items())}
 
 
 def load_validator(schema_path):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Helpers shared by the check families: missing and unreadable inputs, names. */
 #include "common.h"
 

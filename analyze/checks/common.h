@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Helpers shared by the check families: how a check reports a missing or
  * unreadable input, and name matching shared by SNI and TLS checks. Pure: they
  * read the bundle and write the finding. */

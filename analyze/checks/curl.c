@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Family CURL: the symptom the client sees, from the collector's libcurl trace
  * and any curl -v / openssl s_client transcript a user attached (all seeds).
  * Each check fails when a transcript shows its symptom, and points to the cause

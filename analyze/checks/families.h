@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The table of check families, in run and report order: one row per family.
  *
  *   CHECK_FAMILY(name, ID, label, title, symptom)

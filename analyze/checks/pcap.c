@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Family PCAP: what the packets show (seeds 000 and 001). Reads the facts
  * core/capture.c put in the model (b->pcap_conns, b->pcap and the served
  * certificates it added to b->certs); evidence names the capture, the frame

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What the PCAP family lends other families' checks (analyze/checks/pcap.c): the
  * capture's facts as evidence beside their own inputs. Pure, like the checks. */
 #ifndef ANALYZE_CHECKS_PCAP_H

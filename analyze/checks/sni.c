@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Family SNI: connection reset for clients that send no SNI (seed playbook 000,
  * restated in 003/004). The hybrid ingress picks a filter chain by the SNI name;
  * a client without SNI matches none unless a wildcard ApigeeRoute with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Family TLS: API calls fail with TLS errors (seed playbook 001). Missing ingress
  * secret, certificate that does not parse, key that does not match or does not
  * load, expiry against the collection time, host name coverage (RFC 6125), the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Family XLB: external clients cannot reach Apigee through the Google Cloud load
  * balancer (seed playbook 002).
  *

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Analyse many bundles on one host: 'apigee-bundle analyze --format jsonl' run by
 # GNU parallel (xargs -P when GNU parallel is missing), a batch of bundles per job,
 # each job writing its own part file, merged into one jsonl file at the end.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target for the management API's pagination merge (collect/api.c,
  * api_page_merge): the input is split into pages at NUL bytes; the first byte
  * picks the list key. Each page is merged into one document like the collector

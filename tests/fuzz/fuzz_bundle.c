@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz the whole ingest path: the input is written to a temporary file and opened
  * as a bundle (archive, compressed file or loose file), as `analyze` does. */
 #include <stddef.h>

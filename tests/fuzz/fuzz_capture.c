@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz the capture reader (core/capture.c with tcpflow.c and tlsparse.c): the
  * input is a pcap or pcapng file, read by libpcap from memory, every frame
  * decoded, TCP followed and TLS parsed, the facts moved into a bundle. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz what diff and the fleet mode do with a bundle once ingest has read it: the
  * comparable facts (analyze/facts.c) of whatever the input made of the model, their
  * difference with nothing and with themselves, and the check-status comparison. */

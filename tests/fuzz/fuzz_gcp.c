@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz the gcloud / Cloud Logging recogniser (core/ingest_gcp.c) on one JSON value,
  * and the CIDR and network-name parsers on the raw text. */
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target for the gcloud source's plan (collect/gcp_plan.c): the input is
  * split at NUL bytes into the five list answers (target HTTPS proxies, URL maps,
  * backend services, network endpoint groups, managed instance groups); the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Replays a fuzz corpus as an ordinary test (systemd's fuzz-main): each file of
  * the folders given on the command line goes through LLVMFuzzerTestOneInput once.
  * Under ASan/UBSan this turns every committed crash reproducer into a regression

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz the capture rewriter (redact/pcap_redact.c, pcap_hello.c): the first byte
  * chooses pseudonymization (bit 0) and whether the capture goes through the
  * redaction stream in small pieces (bit 1; gzip'd captures, side documents) or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz the PEM/DER certificate and key parser: block scanning, error classes,
  * certificate facts, host matching and the JSON forms of what it found. */
 #include <stddef.h>

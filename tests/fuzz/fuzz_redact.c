@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz a redaction pass, the line rules and the leak scan. Built twice: as
  * fuzz_redact for the text and JSON passes (member "x.log": the JSON tokenizer
  * over log lines and documents) and, with -DFUZZ_MEMBER='"overrides.yaml"', as

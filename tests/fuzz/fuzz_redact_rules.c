@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz the user rules parser (YAML/JSON, validation, regcomp) and, when a file
  * parses, one line through the user-rule stage via a redactor. */
 #include <stddef.h>

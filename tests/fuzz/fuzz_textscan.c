@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz the line scanners (core/textscan*.c): the input is split at '\n' and fed
  * line by line into a zeroed bundle, as the ingest layer does for a text member,
  * then the bundle is released. Exercises every scanner's state machine, the

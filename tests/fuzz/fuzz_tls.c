@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz the TLS record and handshake parser (core/tlsparse.c): the input is one
  * direction of a TCP stream, fed in pieces whose sizes come from the first byte;
  * every complete handshake message goes to the ClientHello, ServerHello and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz the YAML-to-JSON converter (alias and depth limits included). */
 #include <stddef.h>
 #include <stdint.h>

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Write TCP conversations as pcap / pcapng with our own frame headers.
 
 A conversation is what a loopback relay saw on one connection: a list of events

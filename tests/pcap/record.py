@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Record real TLS handshakes on 127.0.0.1 and write them as captures.
 
 Servers (Python ssl): an ingress that resets ClientHellos without SNI (as Envoy

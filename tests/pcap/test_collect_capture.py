@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """`apigee-bundle collect --capture IFACE[:SECONDS]` against the simulated cluster
 (tests/sim, loopback only), scenario non-sni-no-wildcard (the ingress resets
 ClientHellos without SNI):

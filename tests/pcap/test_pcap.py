@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """PCAP family through the real binary, on captures made at test time from real
 handshakes (record.py), written in every link type we read, as pcap, pcapng,
 gzip'd and inside a tar; then hostile captures.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Packet captures through `apigee-bundle redact`, plain and --pseudonymize, on
 captures made at test time from real handshakes (record.py) plus a cleartext
 HTTP stream carrying a bearer token and cookies:

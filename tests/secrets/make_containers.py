@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Generates the corpus cases of the encodings-and-containers, over-redaction and
 leak-scan classes (issue 10) under tests/secrets/cases/: UTF-16 files, gzip'd
 members, nested tar.gz and zip archives, ConfigMap binaryData, DER / PKCS#12 keys,

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """The secret corpus (issue 10): every case under tests/secrets/cases/ through the
 real `apigee-bundle redact`.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Test PKI made with the `openssl` command line tool (works with OpenSSL 1.1.1 and 3.x).
 
 Everything goes into a scenario work directory, never into the repository.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Shared helpers for the simulated Apigee environment (Python 3 standard library only).
 
 Nothing here talks to anything but 127.0.0.1.  Every server started through this

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """A stub `gcloud` for the Apigee X scenarios: it answers the commands the collector
 runs with JSON shaped as `gcloud … --format=json` prints it (the Compute Engine v1
 resources, camelCase fields; `list` commands print an array, `describe` one

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """A TLS server that behaves like the Apigee hybrid ingress gateway (Envoy) for the
 checks that matter here: certificate choice by SNI, and a TCP reset when no filter
 chain matches.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """A fake Kubernetes API server good enough for the real `kubectl` (1.20 .. 1.32).
 
 Read-only.  Serves legacy discovery (/api, /api/v1, /apis, /apis/G, /apis/G/V),

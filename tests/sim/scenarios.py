@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Scenario definitions: what the fake cluster, ingress and management API hold.
 
 A scenario is a small spec (SPECS below) turned by build() into

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # E_* variables are set by load_env (eval of env.json):
 # shellcheck disable=SC2154
 # Self-test of the simulated Apigee environment: brings up every scenario, runs the

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Simulated Apigee hybrid / Apigee X environment for tests and the README demo.
 
   sim.py list                                        scenarios and what they hold
