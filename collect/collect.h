@@ -68,7 +68,7 @@ struct collect_options {
 	struct strv only, skip;   /* --only / --skip source names */
 	bool list;                /* --list: print the sources, run nothing */
 	bool quiet;               /* --quiet: no summary */
-	char *capture_iface; /* --capture IFACE[:SECONDS] (owned), NULL = none */
+	char *capture_iface;      /* --capture IFACE[:SECONDS] (owned), NULL = none */
 	long capture_seconds;
 };
 
