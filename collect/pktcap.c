@@ -312,9 +312,13 @@ static int finish(struct run *x, const struct strv *argv, struct error *err)
 	return rc;
 }
 
+/* --immediate-mode: libpcap hands each packet over as it comes; without it, packets
+ * wait in the kernel's ring until a block fills or its timeout passes, and the
+ * probes' few packets are still there when tcpdump is stopped. */
 static int push_args(struct strv *argv, const char *iface, const char *filter)
 {
-	const char *args[] = { "tcpdump", "-i", iface, "-U", "-n", "-s", "0", "-w", "-", filter };
+	const char *args[] = { "tcpdump", "-i", iface, "--immediate-mode", "-U", "-n", "-s", "0",
+		               "-w",      "-",  filter };
 	int rc = 0;
 
 	for (size_t i = 0; rc == 0 && i < sizeof(args) / sizeof(args[0]); i++)

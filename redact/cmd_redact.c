@@ -281,7 +281,7 @@ int cmd_redact(int argc, char **argv, struct context *ctx)
 {
 	struct redact_options ro = { 0 };
 	struct redact_bundle_options bo = { .notice = on_notice };
-	struct redact_bundle_result res;
+	struct redact_bundle_result res = { 0 };
 	struct error err = ERROR_INIT;
 	struct redactor *r = NULL;
 	struct cli_progress progress;

@@ -45,6 +45,8 @@ SCHEMAS_OF = {
     "probes.schema.json": "collect",
     "redact-rules.schema.json": "tests/meson.build redact-rules-schema",
     "tls-facts.schema.json": "shared definitions (through the others)",
+    "diff.schema.json": "tests/run_diff_fixtures.py",
+    "fleet-line.schema.json": "tests/test_fleet_jsonl.py",
 }
 # the "kind"/"format" of a document -> its schema
 KIND_SCHEMA = {
