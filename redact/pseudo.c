@@ -1352,6 +1352,44 @@ static int try_ip4(struct scan *sc, size_t i, size_t e, size_t *ret_next)
 	return 0;
 }
 
+/* Past a JSON quote at q ('"' or, inside an escaped string, '\"'); 0 if none. */
+static size_t json_quote_end(const struct scan *sc, size_t q)
+{
+	if (q < sc->n && sc->in[q] == '"')
+		return q + 1;
+	if (q + 1 < sc->n && sc->in[q] == '\\' && sc->in[q + 1] == '"')
+		return q + 2;
+	return 0;
+}
+
+/* The common name a certificate facts document gives beside its subject
+ * ("common_name": "Acme Internal CA"): the same token as the subject's CN. */
+static int try_cn_member(struct scan *sc, size_t i, size_t e, size_t *ret_next)
+{
+	size_t q, next;
+
+	*ret_next = 0;
+	if (!((e - i == 4 && i >= 7 && memcmp(sc->in + i - 7, "common_name", 11) == 0) ||
+	      (e - i == 10 && memcmp(sc->in + i, "commonName", 10) == 0)))
+		return 0;
+	if (!(q = json_quote_end(sc, e)))
+		return 0;
+	while (q < sc->n && sc->in[q] == ' ')
+		q++;
+	if (!(q < sc->n && sc->in[q] == ':'))
+		return 0;
+	q++;
+	while (q < sc->n && sc->in[q] == ' ')
+		q++;
+	if (!(q = json_quote_end(sc, q)))
+		return 0;
+	/* dn_value() reads the value after the character at its 'eq' */
+	if (dn_value(sc, q - 1, &next) < 0)
+		return -ENOMEM;
+	*ret_next = next > q ? next : q;
+	return 0;
+}
+
 /* O=Acme, CN = name */
 static int try_dn(struct scan *sc, size_t i, size_t e, size_t *ret_next)
 {
@@ -1359,6 +1397,8 @@ static int try_dn(struct scan *sc, size_t i, size_t e, size_t *ret_next)
 	int rc;
 
 	*ret_next = 0;
+	if ((rc = try_cn_member(sc, i, e, ret_next)) < 0 || *ret_next)
+		return rc;
 	if (!(e - i <= 12 && dn_attr(sc->in + i, e - i)))
 		return 0;
 	while (q < sc->n && sc->in[q] == ' ')

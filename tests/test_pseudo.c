@@ -356,6 +356,30 @@ static void test_pseudo__embedded_certificates_keep_facts(void **state)
 
 /* What looks like an address, a host or a fingerprint but is a version, a Java
  * class, an ID or a digest stays; an x509 -text SAN line changes like the rest. */
+/* A facts document's common_name gets the token of the subject's CN, in plain
+ * and in JSON-escaped text; a host name there is left to the host rule. */
+static void test_pseudo__facts_common_name(void **state)
+{
+	struct redactor *r = new_pseudo(NULL);
+	char *out, *esc;
+
+	(void)state;
+	out = red(r, "c.json",
+	          "{\"subject\": \"O = Customer Corp, CN = Customer Corp Internal CA\",\n"
+	          " \"common_name\": \"Customer Corp Internal CA\"}\n");
+	assert_null(strstr(out, "Customer Corp"));
+	assert_non_null(strstr(out, "\"common_name\": \"name"));
+	esc = red(r, "d.json",
+	          "{\"doc\": \"{\\\"common_name\\\": \\\"Customer Corp Internal CA\\\"}\"}\n");
+	assert_null(strstr(esc, "Customer Corp"));
+	free(esc);
+	free(out);
+	out = red(r, "e.json", "{\"common_name\": \"api.corp-shop.com\"}\n");
+	assert_null(strstr(out, "corp-shop"));
+	free(out);
+	redactor_free(r);
+}
+
 static void test_pseudo__false_rewrites(void **state)
 {
 	struct redactor *r = new_pseudo(NULL);
@@ -504,6 +528,7 @@ int main(void)
 		cmocka_unit_test(test_pseudo__certificates_dropped),
 		cmocka_unit_test(test_pseudo__embedded_certificates_keep_facts),
 		cmocka_unit_test(test_pseudo__false_rewrites),
+		cmocka_unit_test(test_pseudo__facts_common_name),
 		cmocka_unit_test(test_pseudo__map_round_trip),
 		cmocka_unit_test(test_pseudo__many_mappings_stay_fast),
 	};
