@@ -894,6 +894,38 @@ void sink_stream_abort(struct sink_stream *st)
 	free(st);
 }
 
+/* The documents the redaction of a stream made beside it (a capture's certificate
+ * facts, redacted already, under their output names): staged as members of their
+ * own with the stream's source. Called with s->mu held. 0, or -ENOMEM. */
+static int stage_sides(struct sink *s, const struct member_out *m)
+{
+	struct buf data;
+	char *name;
+	int r = 0;
+
+	while (s->r && redactor_take_side(s->r, &name, &data) == 1) {
+		json_t *entry = r == 0 && !path_taken(s, name) ? make_entry(s, m) : NULL;
+		struct staged *sg = entry ? staged_add(s) : NULL;
+
+		if (!sg) {
+			if (entry)
+				r = -ENOMEM;
+			json_decref(entry);
+			free(name);
+			buf_release(&data);
+			continue;
+		}
+		sg->entry = entry;
+		sg->path = name;
+		sg->orig_path = strdup(name);
+		sg->data = data;
+		sg->present = true;
+		if (!sg->orig_path)
+			r = -ENOMEM;
+	}
+	return r;
+}
+
 int sink_stream_end(struct sink_stream *st, const struct member_out *m, struct error *err)
 {
 	struct sink *s = st->s;
@@ -960,6 +992,10 @@ int sink_stream_end(struct sink_stream *st, const struct member_out *m, struct e
 		error_set(err, -ENOMEM, st->path, 0, "out of memory");
 		set_fatal(s, err);
 		r = -ENOMEM;
+	}
+	if (r == 0 && (r = stage_sides(s, m)) < 0) {
+		error_set(err, r, st->path, 0, "out of memory");
+		set_fatal(s, err);
 	}
 out:
 	pthread_mutex_unlock(&s->mu);

@@ -202,6 +202,26 @@ def hostile(binary, work):
           p.stderr.decode()[-300:])
 
 
+def collected(binary, work, cap):
+    """collect --attach of a capture with --pseudonymize: the certificate facts the
+    redaction makes beside it are members of the collected bundle too."""
+    out = os.path.join(work, "collected.tar.gz")
+    p = run(binary, "collect", "--offline", "--only", "attachments", "--pseudonymize",
+            "--attach", cap, "-o", out)
+    check(p.returncode == 0 and os.path.exists(out),
+          "collect --attach CAPTURE --pseudonymize: exit 0", p.stderr.decode()[-500:])
+    if not os.path.exists(out):
+        return
+    m = members(out)
+    check(any(k.endswith(".certs.json") for k in m),
+          "collect --pseudonymize: certificate facts beside the attached capture", sorted(m))
+    got = verdicts(binary, out)
+    check(got.get("PCAP-003", ("",))[0] == "fail",
+          "collect --pseudonymize: PCAP-003 judged from the facts", str(got.get("PCAP-003")))
+    v = subprocess.run([binary, "verify", out], capture_output=True, text=True, timeout=120)
+    check(v.returncode == 0, "collect --pseudonymize: the bundle verifies", v.stdout[-500:])
+
+
 def main():
     binary = os.path.abspath(sys.argv[1])
     work = tempfile.mkdtemp(prefix="pcap-redact-")
@@ -244,6 +264,7 @@ def main():
             caps = tshark_checks(work, out, label, bool(extra))
             if extra and caps:
                 same_token(work, caps, out)
+        collected(binary, work, os.path.join(b, "captures", "ingress.pcap"))
         hostile(binary, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
