@@ -47,6 +47,7 @@ SCHEMAS_OF = {
     "tls-facts.schema.json": "shared definitions (through the others)",
     "diff.schema.json": "tests/run_diff_fixtures.py",
     "fleet-line.schema.json": "tests/test_fleet_jsonl.py",
+    "capture-certs.schema.json": "tests/pcap/test_pcap_redact.py",
 }
 # the "kind"/"format" of a document -> its schema
 KIND_SCHEMA = {

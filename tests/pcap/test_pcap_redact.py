@@ -31,8 +31,12 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, ".."))
 import pcapgen  # noqa: E402
 import record  # noqa: E402
+import validate_schema  # noqa: E402
+
+SCHEMAS = os.path.join(HERE, "..", "..", "schemas")
 
 FAILS = []
 CLIENT, SERVER, CLIENT6, SERVER6 = "10.138.0.28", "10.138.1.5", "fd12:3456::28", "fd12:3456::5"
@@ -202,6 +206,18 @@ def hostile(binary, work):
           p.stderr.decode()[-300:])
 
 
+def facts_valid(m):
+    """Every capture certificate facts document is valid against its schema."""
+    v = validate_schema.try_validator(os.path.join(SCHEMAS, "capture-certs.schema.json"))
+    if v is None:
+        print("skip capture-certs schema: python3-jsonschema is not installed")
+        return
+    for k, data in m.items():
+        if k.endswith(".certs.json"):
+            errs = validate_schema.errors_of(v, json.loads(data))
+            check(not errs, "%s is valid against capture-certs.schema.json" % k, errs[:5])
+
+
 def collected(binary, work, cap):
     """collect --attach of a capture with --pseudonymize: the certificate facts the
     redaction makes beside it are members of the collected bundle too."""
@@ -261,6 +277,7 @@ def main():
                           "pseudonymized: address bytes %s in no capture" % s.hex())
                 check(any(k.endswith(".certs.json") for k in m),
                       "pseudonymized: certificate facts beside the captures")
+                facts_valid(m)
             caps = tshark_checks(work, out, label, bool(extra))
             if extra and caps:
                 same_token(work, caps, out)
