@@ -314,11 +314,16 @@ static int finish(struct run *x, const struct strv *argv, struct error *err)
 
 /* --immediate-mode: libpcap hands each packet over as it comes; without it, packets
  * wait in the kernel's ring until a block fills or its timeout passes, and the
- * probes' few packets are still there when tcpdump is stopped. */
+ * probes' few packets are still there when tcpdump is stopped. In that mode the
+ * ring has one slot per packet of the snapshot length (256 KiB with -s 0): the
+ * default 2 MiB held 8 packets, and a burst of the parallel probes lost some.
+ * -B 32768 (KiB) gives 128 slots. */
 static int push_args(struct strv *argv, const char *iface, const char *filter)
 {
-	const char *args[] = { "tcpdump", "-i", iface, "--immediate-mode", "-U", "-n", "-s", "0",
-		               "-w",      "-",  filter };
+	const char *args[] = { "tcpdump", "-i",    iface, "--immediate-mode",
+		               "-B",      "32768", "-U",  "-n",
+		               "-s",      "0",     "-w",  "-",
+		               filter };
 	int rc = 0;
 
 	for (size_t i = 0; rc == 0 && i < sizeof(args) / sizeof(args[0]); i++)
