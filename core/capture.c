@@ -605,12 +605,12 @@ static unsigned family_to_ethertype(uint32_t fam)
 	return 0;
 }
 
-/* Link layer: the ethertype and where the network header starts; 0 = unknown. */
-static unsigned link_decode(int dlt, const uint8_t *p, size_t n, size_t *ret_off)
+unsigned capture_link(int dlt, const uint8_t *p, size_t n, size_t *ret_off)
 {
 	size_t off;
 	unsigned et;
 
+	*ret_off = 0;
 	switch (dlt) {
 	case DLT_EN10MB:
 		if (n < 14)
@@ -668,7 +668,7 @@ static int frame_decode(struct scan *s, int dlt, const struct pcap_pkthdr *h, co
 	int64_t usec = h->ts.tv_usec < 0 || h->ts.tv_usec >= 1000000 ? 0 : h->ts.tv_usec;
 	int64_t us = sec * 1000000 + usec;
 	size_t off = 0;
-	unsigned et = link_decode(dlt, p, h->caplen, &off);
+	unsigned et = capture_link(dlt, p, h->caplen, &off);
 	int r;
 
 	s->st.packets++;

@@ -76,4 +76,9 @@ void capcert_list_release(struct capcert_list *l);
 /* "2026-12-03T09:22:01.123456Z" */
 void capture_time_text(int64_t us, char *out, size_t size);
 
+/* The link header of a frame of link type dlt (Ethernet with VLAN tags, Linux
+ * cooked SLL/SLL2, BSD loopback, raw IP): the ethertype after it (0 = not IP, or
+ * too short) and in *ret_off where the network header starts (0 when unknown). */
+unsigned capture_link(int dlt, const uint8_t *p, size_t n, size_t *ret_off);
+
 #endif

@@ -170,64 +170,6 @@ static unsigned ep_hash(const struct ep *a, const struct ep *b)
 
 /* ---- decoding (both passes) ------------------------------------------------------------- */
 
-/* The link header: its length and the ethertype after it (0 = not IP or unknown). */
-static unsigned link_len(int dlt, const uint8_t *p, size_t n, size_t *ret_off)
-{
-	unsigned et;
-	size_t off;
-
-	*ret_off = 0;
-	switch (dlt) {
-	case DLT_EN10MB:
-		if (n < 14)
-			return 0;
-		et = (unsigned)p[12] << 8 | p[13];
-		off = 14;
-		for (int i = 0; i < 4 && (et == 0x8100 || et == 0x88a8 || et == 0x9100); i++) {
-			if (off + 4 > n)
-				return 0;
-			et = (unsigned)p[off + 2] << 8 | p[off + 3];
-			off += 4;
-		}
-		*ret_off = off;
-		return et;
-	case DLT_LINUX_SLL:
-		if (n < 16)
-			return 0;
-		*ret_off = 16;
-		return (unsigned)p[14] << 8 | p[15];
-	case DLT_LINUX_SLL2:
-		if (n < 20)
-			return 0;
-		*ret_off = 20;
-		return (unsigned)p[0] << 8 | p[1];
-	case DLT_NULL:
-	case DLT_LOOP: {
-		uint32_t be, le;
-
-		if (n < 4)
-			return 0;
-		*ret_off = 4;
-		be = rd32(p);
-		le = (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
-		if (be == 2 || le == 2)
-			return 0x0800;
-		if (be == 10 || be == 24 || be == 28 || be == 30 || le == 10 || le == 24 ||
-		    le == 28 || le == 30)
-			return 0x86dd;
-		return 0;
-	}
-	case DLT_RAW:
-	case DLT_IPV4:
-	case DLT_IPV6:
-		if (n < 1)
-			return 0;
-		return (p[0] >> 4) == 4 ? 0x0800 : (p[0] >> 4) == 6 ? 0x86dd : 0;
-	default:
-		return 0;
-	}
-}
-
 static bool dlt_known(int dlt)
 {
 	return dlt == DLT_EN10MB || dlt == DLT_LINUX_SLL || dlt == DLT_LINUX_SLL2 ||
@@ -329,7 +271,7 @@ static bool tcp_parse(const uint8_t *ip, size_t n, const struct ipk *ik, struct 
 static bool frame_tcp(int dlt, const uint8_t *p, size_t n, struct tcpk *k)
 {
 	size_t off;
-	unsigned et = link_len(dlt, p, n, &off);
+	unsigned et = capture_link(dlt, p, n, &off);
 	struct ipk ik;
 
 	return et && ip_parse(et, p + off, n - off, &ik) && tcp_parse(p + off, n - off, &ik, k);
@@ -845,7 +787,7 @@ static void frame_out(struct job *j, uint32_t fv, const struct pcap_pkthdr *h, c
                       struct frame_out *fo)
 {
 	size_t off;
-	unsigned et = link_len(j->dlt, in, h->caplen, &off);
+	unsigned et = capture_link(j->dlt, in, h->caplen, &off);
 	size_t ipn;
 
 	fo->n = 0;
