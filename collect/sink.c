@@ -25,6 +25,7 @@
 
 #include "archive_out.h"
 #include "error.h"
+#include "fdio.h"
 #include "redact.h"
 #include "run.h"
 #include "text.h"
@@ -615,23 +616,6 @@ static int stage_fd(struct sink *s, struct error *err)
 	return fd;
 }
 
-static int write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Replace protected literals in b. Lock held. */
 static int replace_literals(struct sink *s, struct buf *b)
 {
@@ -758,7 +742,7 @@ int sink_emit(struct sink *s, const struct member_out *m)
 			st->fd = -1;
 			goto fail;
 		}
-		r = write_all(st->fd, red.data, red.len);
+		r = fd_write_all(st->fd, red.data, red.len);
 		if (r < 0) {
 			error_set(&e, r, s->staging_dir, 0, "cannot stage '%s': %s", m->path,
 			          strerror(-r));
@@ -813,7 +797,7 @@ static int stream_out(void *userdata, const void *data, size_t len)
 			st->tail.len = keep;
 		}
 	}
-	r = write_all(st->fd, data, len);
+	r = fd_write_all(st->fd, data, len);
 	if (r < 0)
 		return st->error = r;
 	st->size += len;

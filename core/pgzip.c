@@ -11,6 +11,7 @@
 
 #include <zlib.h>
 
+#include "fdio.h"
 #include "banned.h"
 
 #define PGZIP_DICT 32768u
@@ -61,23 +62,6 @@ struct pgzip {
 	uint32_t crc;
 	uint64_t total_in, total_out;
 };
-
-static int write_all(int fd, const void *data, size_t len)
-{
-	const unsigned char *p = data;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 /* ---- the workers ------------------------------------------------------------------- */
 
@@ -162,7 +146,7 @@ static int drain_one(struct pgzip *z, bool wait)
 		return 0;
 	if (s->err < 0)
 		return s->err;
-	rc = write_all(z->fd, s->out, s->out_len);
+	rc = fd_write_all(z->fd, s->out, s->out_len);
 	if (rc < 0)
 		return rc;
 	z->crc = (uint32_t)crc32_combine(z->crc, s->crc, (z_off_t)s->in_len);
@@ -245,7 +229,7 @@ int pgzip_finish(struct pgzip *z)
 		trailer[i] = (unsigned char)(z->crc >> (8 * i));
 		trailer[4 + i] = (unsigned char)(z->total_in >> (8 * i));
 	}
-	rc = write_all(z->fd, trailer, sizeof(trailer));
+	rc = fd_write_all(z->fd, trailer, sizeof(trailer));
 	if (rc < 0)
 		return z->err = rc;
 	z->total_out += sizeof(trailer);
@@ -365,7 +349,7 @@ int pgzip_open(int fd, int level, int threads, struct pgzip **ret)
 	if (rc == 0)
 		rc = start_workers(z);
 	if (rc == 0)
-		rc = write_all(fd, header, sizeof(header));
+		rc = fd_write_all(fd, header, sizeof(header));
 	if (rc < 0) {
 		pgzip_free(z);
 		return rc;

@@ -20,6 +20,7 @@
 
 #include "capture.h"
 #include "error.h"
+#include "fdio.h"
 #include "redact_internal.h"
 #include "tcpflow.h"
 #include "tlsparse.h"
@@ -1089,23 +1090,6 @@ static int tmp_fd(void)
 	return fd;
 }
 
-static int write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int pcap_redact_begin(struct redact_stream *s, bool gzip, struct pcap_redact **ret)
 {
 	struct pcap_redact *c = calloc(1, sizeof(*c));
@@ -1145,7 +1129,7 @@ static int inflate_to(struct pcap_redact *c, const void *data, size_t len)
 		c->z.next_out = out;
 		c->z.avail_out = sizeof(out);
 		zr = inflate(&c->z, Z_NO_FLUSH);
-		if ((rc = write_all(c->fd, out, sizeof(out) - c->z.avail_out)) < 0)
+		if ((rc = fd_write_all(c->fd, out, sizeof(out) - c->z.avail_out)) < 0)
 			return rc;
 		if (zr == Z_STREAM_END)
 			c->z_end = true; /* what follows (another member, junk) is not read */
@@ -1163,7 +1147,7 @@ int pcap_redact_write(struct pcap_redact *c, const void *data, size_t len)
 
 	if (c->error)
 		return c->error;
-	rc = c->gzip ? inflate_to(c, data, len) : write_all(c->fd, data, len);
+	rc = c->gzip ? inflate_to(c, data, len) : fd_write_all(c->fd, data, len);
 	if (rc < 0)
 		c->error = rc;
 	return rc;

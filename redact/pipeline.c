@@ -17,6 +17,7 @@
 #include "buf.h"
 #include "cleanup.h"
 #include "error.h"
+#include "fdio.h"
 #include "strset.h"
 #include "banned.h"
 
@@ -261,23 +262,6 @@ static bool container_magic(const unsigned char *h, size_t n)
 	return false;
 }
 
-static int write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int start_container(struct member_feed *f)
 {
 	snprintf(f->raw_path, sizeof(f->raw_path), "%s/nested.XXXXXX", f->j->tmpdir);
@@ -287,7 +271,7 @@ static int start_container(struct member_feed *f)
 		return -errno;
 	}
 	f->state = FEED_CONTAINER;
-	return write_all(f->raw_fd, f->head, f->n_head);
+	return fd_write_all(f->raw_fd, f->head, f->n_head);
 }
 
 /* The head is complete (or the member ended): choose. */
@@ -319,7 +303,7 @@ static int feed_redactor(void *userdata, const void *data, size_t len)
 	if (!len)
 		return 0;
 	if (f->state == FEED_CONTAINER)
-		return write_all(f->raw_fd, data, len);
+		return fd_write_all(f->raw_fd, data, len);
 	return redact_stream_write(f->s, data, len, on_output, f->j);
 }
 
