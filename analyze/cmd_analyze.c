@@ -145,42 +145,6 @@ static int parse_check_arg(struct strv *ids, const char *arg)
 	}
 }
 
-/* A temp file next to path ("DIR/.BASE.XXXXXX"), mode 0666 & ~umask as for any
- * created file. */
-static int open_temp(const char *path, char **ret_tmp, FILE **ret_f)
-{
-	const char *slash = strrchr(path, '/');
-	struct buf tmp = BUF_INIT;
-	mode_t mask;
-	int fd, r;
-	FILE *f;
-
-	if (slash)
-		r = buf_printf(&tmp, "%.*s/.%s.XXXXXX", (int)(slash - path), path, slash + 1);
-	else
-		r = buf_printf(&tmp, ".%s.XXXXXX", path);
-	if (r < 0)
-		return r;
-	fd = mkostemp(tmp.data, O_CLOEXEC);
-	if (fd < 0) {
-		r = -errno;
-		buf_release(&tmp);
-		return r;
-	}
-	mask = umask(0);
-	umask(mask);
-	if (fchmod(fd, 0666 & ~mask) < 0 || !(f = fdopen(fd, "w"))) {
-		r = -errno;
-		close(fd);
-		unlink(tmp.data);
-		buf_release(&tmp);
-		return r;
-	}
-	*ret_f = f;
-	*ret_tmp = buf_detach(&tmp, NULL);
-	return 0;
-}
-
 static void print_write_error(const char *path, int r)
 {
 	char safe[1024];
@@ -198,7 +162,7 @@ static int write_atomic(const char *path, const struct bundle *b, const struct f
 	FILE *f = NULL;
 	int r;
 
-	r = open_temp(path, &tmp, &f);
+	r = analyze_open_temp(path, &tmp, &f);
 	if (r < 0) {
 		print_write_error(path, r);
 		return r;

@@ -56,39 +56,11 @@ static void print_note(const char *folder, const char *entry)
 
 static int out_open(struct jsonl_out *o, const char *path)
 {
-	const char *slash;
-	struct buf tmp = BUF_INIT;
-	mode_t mask;
-	int fd, r;
-
 	o->path = path;
 	o->f = stdout;
 	if (!path)
 		return 0;
-	slash = strrchr(path, '/');
-	if (slash)
-		r = buf_printf(&tmp, "%.*s/.%s.XXXXXX", (int)(slash - path), path, slash + 1);
-	else
-		r = buf_printf(&tmp, ".%s.XXXXXX", path);
-	if (r < 0)
-		return r;
-	fd = mkostemp(tmp.data, O_CLOEXEC);
-	if (fd < 0) {
-		r = -errno;
-		buf_release(&tmp);
-		return r;
-	}
-	mask = umask(0);
-	umask(mask);
-	if (fchmod(fd, 0666 & ~mask) < 0 || !(o->f = fdopen(fd, "w"))) {
-		r = -errno;
-		close(fd);
-		unlink(tmp.data);
-		buf_release(&tmp);
-		return r;
-	}
-	o->tmp = buf_detach(&tmp, NULL);
-	return 0;
+	return analyze_open_temp(path, &o->tmp, &o->f);
 }
 
 /* Finish the output: rename the temp file into place when all went well (ok),

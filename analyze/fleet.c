@@ -7,13 +7,16 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 
 #include "archive_in.h"
+#include "buf.h"
 #include "bundle.h"
 #include "checks.h"
 #include "commands.h"
@@ -91,6 +94,40 @@ int analyze_redact_findings(struct findings *fs)
 	}
 	redactor_free(r);
 	return rc;
+}
+
+int analyze_open_temp(const char *path, char **ret_tmp, FILE **ret_f)
+{
+	const char *slash = strrchr(path, '/');
+	struct buf tmp = BUF_INIT;
+	mode_t mask;
+	int fd, r;
+	FILE *f;
+
+	if (slash)
+		r = buf_printf(&tmp, "%.*s/.%s.XXXXXX", (int)(slash - path), path, slash + 1);
+	else
+		r = buf_printf(&tmp, ".%s.XXXXXX", path);
+	if (r < 0)
+		return r;
+	fd = mkostemp(tmp.data, O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		buf_release(&tmp);
+		return r;
+	}
+	mask = umask(0);
+	umask(mask);
+	if (fchmod(fd, 0666 & ~mask) < 0 || !(f = fdopen(fd, "w"))) {
+		r = -errno;
+		close(fd);
+		unlink(tmp.data);
+		buf_release(&tmp);
+		return r;
+	}
+	*ret_f = f;
+	*ret_tmp = buf_detach(&tmp, NULL);
+	return 0;
 }
 
 int analyze_one(const char *input, const struct analyze_one_options *o, struct analyze_one *ret,

@@ -98,4 +98,8 @@ int analyze_jsonl(int argc, char **argv, const char *output, const struct strv *
  * tickets, and loose files are not redacted. 0, or -ENOMEM. */
 int analyze_redact_findings(struct findings *fs);
 
+/* A temp file beside path (".NAME.XXXXXX", mode 0666 & ~umask) to be renamed onto
+ * it when complete: *ret_tmp (free) and *ret_f. 0, or -errno. */
+int analyze_open_temp(const char *path, char **ret_tmp, FILE **ret_f);
+
 #endif
