@@ -205,8 +205,7 @@ static void put_header(const struct text_ctx *t, const struct report_view *v)
 	else
 		fprintf(t->out, "apigee-bundle analysis\n");
 	fprintf(t->out, "Input:      ");
-	report_put(t->out, v->input, ESC_TEXT);
-	fputc('\n', t->out);
+	put_wrapped(t, v->input, 12, 12); /* a long path goes on under itself */
 	if (b) {
 		if (b->is_collected)
 			r = buf_printf(&line, "collected by apigee-bundle%s%s",

@@ -155,6 +155,18 @@ def main():
     for cols in (50, 120):
         out = run(binary, inp, columns=cols).stdout
         check(widest(out) <= cols, f"COLUMNS={cols}: fits (widest {widest(out)})")
+    # the input's own path is no excuse: a long one goes on under itself, whole
+    with tempfile.TemporaryDirectory() as tmp:
+        deep = os.path.join(tmp, "a-rather-long-folder-name-for-support-case-0123456789",
+                            "bundle-of-the-ingress-gateway")
+        os.makedirs(os.path.dirname(deep))
+        os.symlink(os.path.abspath(inp), deep)
+        for cols in (50, 80):
+            out = run(binary, deep, columns=cols).stdout
+            check(widest(out) <= cols, f"long input path, COLUMNS={cols}: fits "
+                  f"(widest {widest(out)})")
+            check(b"bundle-of-the-ingress-gateway" in out.replace(b"\n" + b" " * 12, b""),
+                  f"long input path, COLUMNS={cols}: the path is all there")
     out = on_pty(binary, inp, 64)
     check(b"Diagnosis" in out, "pty: the report was written")
     plain = out.decode(errors="replace")
