@@ -4,8 +4,11 @@
  * turned into certificate/key facts and wiped), ingress gateway and watcher pods,
  * services and container logs.
  *
- * Phase 1 runs the independent commands on a small worker pool; phase 2 (describe
- * per route, logs per container) needs the names phase 1 found. When even
+ * The commands run on a pool of o->parallel workers fed by a queue: the JSON lists
+ * come first, in one `kubectl get` whose List is split back into one member per
+ * kind (one get per kind when it fails: a kind not served, forbidden, a timeout);
+ * a describe per route and the logs per container are queued as soon as the
+ * list that names them is in, never after the other commands. When even
  * `kubectl version` times out the API server is taken as unreachable and the
  * commands not started yet are skipped instead of each waiting for the full
  * timeout again. */
@@ -38,9 +41,19 @@ struct kube {
 	struct buf pods_json;
 	struct buf services_json;
 
-	/* phase 2 work */
+	/* work that follows from the lists */
 	struct strv describe_routes;
 	struct strv log_pods, log_containers; /* parallel vectors */
+
+	/* the job queue (mu): jobs may add jobs (a describe per route listed) */
+	pthread_cond_t cv;
+	struct kjob *q;
+	size_t q_head, q_n, q_cap;
+	unsigned running;
+	bool routes_done, services_done;
+	struct kube_facts *facts;
+	void (*facts_ready)(void *ud);
+	void *facts_ud;
 };
 
 /* ---- helpers ----------------------------------------------------------------------------- */
@@ -509,6 +522,35 @@ static void wipe_secret_values(json_t *list)
 	}
 }
 
+static bool kind_is(json_t *obj, const char *kind)
+{
+	const char *k = json_string_value(json_object_get(obj, "kind"));
+
+	return k && strcmp(k, kind) == 0;
+}
+
+/* The apigee-bundle/secrets/v1 document of the Secrets among items (kind NULL:
+ * every item is one). */
+static json_t *secrets_doc(struct kube *k, json_t *items, const char *kind)
+{
+	json_t *doc = json_pack("{s:s,s:s,s:[]}", "kind", "apigee-bundle/secrets/v1", "namespace",
+	                        k->o->ns, "items");
+	json_t *it, *dst = json_object_get(doc, "items");
+	size_t i;
+
+	json_array_foreach(items, i, it)
+	{
+		json_t *item;
+
+		if (kind && !kind_is(it, kind))
+			continue;
+		item = secret_item(it);
+		if (item)
+			json_array_append_new(dst, item);
+	}
+	return doc;
+}
+
 static void job_secrets(struct kube *k)
 {
 	struct strv argv = STRV_INIT;
@@ -541,20 +583,7 @@ static void job_secrets(struct kube *k)
 			reason = strdup("kubectl printed no Secret list");
 		}
 	}
-	doc = json_pack("{s:s,s:s,s:[]}", "kind", "apigee-bundle/secrets/v1", "namespace", k->o->ns,
-	                "items");
-	if (oc == OUTCOME_OK && doc) {
-		json_t *it, *dst = json_object_get(doc, "items");
-		size_t i;
-
-		json_array_foreach(json_object_get(list, "items"), i, it)
-		{
-			json_t *item = secret_item(it);
-
-			if (item)
-				json_array_append_new(dst, item);
-		}
-	}
+	doc = secrets_doc(k, oc == OUTCOME_OK ? json_object_get(list, "items") : NULL, NULL);
 	if (doc) {
 		char *text = oc == OUTCOME_OK ? json_dumps(doc, JSON_INDENT(2)) : NULL;
 		struct member_out m = {
@@ -685,62 +714,6 @@ static void job_services(struct kube *k)
 		buf_release(&out);
 }
 
-enum phase1_job {
-	JOB_VERSION,
-	JOB_ROUTES_JSON,
-	JOB_ROUTES_TABLE,
-	JOB_ROUTECONFIGS,
-	JOB_SECRETS,
-	JOB_SECRETS_TABLE,
-	JOB_PODS,
-	JOB_PODS_TABLE,
-	JOB_SERVICES,
-	JOB_SERVICES_TABLE,
-	JOB__MAX,
-};
-
-static void phase1(void *ud, size_t i)
-{
-	struct kube *k = ud;
-
-	switch ((enum phase1_job)i) {
-	case JOB_VERSION:
-		kubectl(k, "kubernetes/version.json", NULL, "version", "-o", "json", NULL);
-		break;
-	case JOB_ROUTES_JSON:
-		job_routes_json(k);
-		break;
-	case JOB_ROUTES_TABLE:
-		kubectl(k, "kubernetes/apigeeroutes.txt", NULL, "get", "apigeeroutes", NULL);
-		break;
-	case JOB_ROUTECONFIGS:
-		kubectl(k, "kubernetes/apigeerouteconfigs.json", NULL, "get", "apigeerouteconfigs",
-		        "-o", "json", NULL);
-		break;
-	case JOB_SECRETS:
-		job_secrets(k);
-		break;
-	case JOB_SECRETS_TABLE:
-		kubectl(k, "kubernetes/secrets.txt", NULL, "get", "secrets", NULL);
-		break;
-	case JOB_PODS:
-		job_pods(k);
-		break;
-	case JOB_PODS_TABLE:
-		kubectl(k, "kubernetes/pods.txt", NULL, "get", "pods", "-o", "wide", "-l",
-		        "app in (apigee-ingressgateway,apigee-watcher)", NULL);
-		break;
-	case JOB_SERVICES:
-		job_services(k);
-		break;
-	case JOB_SERVICES_TABLE:
-		kubectl(k, "kubernetes/services.txt", NULL, "get", "services", NULL);
-		break;
-	default:
-		break;
-	}
-}
-
 /* ---- phase 2: describe and logs ------------------------------------------------------- */
 
 static void job_describe(struct kube *k, const char *route)
@@ -829,17 +802,6 @@ out:
 	free(reason);
 	buf_release(&errbuf);
 	strv_release(&argv);
-}
-
-static void phase2(void *ud, size_t i)
-{
-	struct kube *k = ud;
-
-	if (i < k->describe_routes.n)
-		job_describe(k, k->describe_routes.v[i]);
-	else if (i - k->describe_routes.n < k->log_pods.n)
-		job_logs(k, k->log_pods.v[i - k->describe_routes.n],
-		         k->log_containers.v[i - k->describe_routes.n]);
 }
 
 /* Names of the routes, their non-wildcard host names. */
@@ -954,8 +916,357 @@ void kube_facts_release(struct kube_facts *f)
 	strv_release(&f->ingress_addrs);
 }
 
+/* ---- the lists in one kubectl get ---------------------------------------------------- */
+
+/* The kinds of the combined get and the member each becomes; pods are the
+ * ingress gateway and watcher pods (as `-l app in (...)`), all pods when none is
+ * labelled so; the Secrets become facts only. */
+#define LISTS_RESOURCES "apigeeroutes,apigeerouteconfigs,secrets,services,pods"
+#define PODS_SELECTOR "app in (apigee-ingressgateway,apigee-watcher)"
+
+static const struct {
+	const char *kind;
+	const char *path;
+} list_members[] = {
+	{ "ApigeeRoute", "kubernetes/apigeeroutes.json" },
+	{ "ApigeeRouteConfig", "kubernetes/apigeerouteconfigs.json" },
+	{ "Service", "kubernetes/services.json" },
+	{ "Pod", "kubernetes/pods.json" },
+};
+
+static bool pod_selected(json_t *pod)
+{
+	const char *app = label_app(pod);
+
+	return app &&
+	       (strcmp(app, "apigee-ingressgateway") == 0 || strcmp(app, "apigee-watcher") == 0);
+}
+
+/* A List of the items of one kind, as `kubectl get KIND -o json` prints it: keys
+ * sorted, 4-space indent, and Go's escapes of <, >, &, U+2028 and U+2029. */
+static int list_text(json_t *items, const char *kind, bool pods, struct buf *ret)
+{
+	json_t *list = json_pack("{s:s,s:[],s:s,s:{s:s}}", "apiVersion", "v1", "items", "kind",
+	                         "List", "metadata", "resourceVersion", "");
+	json_t *dst = json_object_get(list, "items"), *it;
+	char *text;
+	size_t i;
+	int r = 0;
+
+	if (!list)
+		return -ENOMEM;
+	json_array_foreach(items, i, it) if (kind_is(it, kind) && (!pods || pod_selected(it)))
+	        json_array_append(dst, it);
+	if (pods && json_array_size(dst) == 0)
+		json_array_foreach(items, i, it) if (kind_is(it, kind)) json_array_append(dst, it);
+	text = json_dumps(list, JSON_INDENT(4) | JSON_SORT_KEYS);
+	json_decref(list);
+	if (!text)
+		return -ENOMEM;
+	for (const char *c = text; *c && r == 0; c++) {
+		if (*c == '<' || *c == '>' || *c == '&')
+			r = buf_printf(ret, "\\u%04x", (unsigned)*c);
+		else if ((unsigned char)c[0] == 0xe2 && (unsigned char)c[1] == 0x80 &&
+		         ((unsigned char)c[2] == 0xa8 || (unsigned char)c[2] == 0xa9)) {
+			r = buf_printf(ret, "\\u%04x", 0x2000u | ((unsigned char)c[2] & 0x2fu));
+			c += 2;
+		} else
+			r = buf_append(ret, c, 1);
+	}
+	if (r == 0)
+		r = buf_append(ret, "\n", 1);
+	free(text);
+	return r < 0 ? -ENOMEM : 0;
+}
+
+/* Split the combined List into today's members. 0, or -1 when the output is not
+ * a List (the caller then falls back to one get per kind). */
+static int lists_split(struct kube *k, json_t *list, const struct strv *argv,
+                       const struct run_result *res, const char *stderr_text)
+{
+	json_t *items = json_object_get(list, "items");
+	struct buf texts[4];
+	int r = 0;
+
+	if (!json_is_array(items))
+		return -1;
+	for (size_t i = 0; i < 4; i++)
+		buf_init(&texts[i], COLLECT_MAX_JSON);
+	for (size_t i = 0; i < 4 && r == 0; i++)
+		r = list_text(items, list_members[i].kind, i == 3, &texts[i]);
+	for (size_t i = 0; i < 4 && r == 0; i++) {
+		struct member_out m = {
+			.path = list_members[i].path,
+			.data = texts[i].data,
+			.len = texts[i].len,
+			.source = MEMBER_SRC_COMMAND,
+			.argv = argv,
+			.outcome = OUTCOME_OK,
+			.exit_status = res->exit_status,
+			.duration_ms = res->duration_ms,
+			.stderr_text = stderr_text,
+		};
+
+		sink_emit(k->s, &m);
+	}
+	if (r == 0) {
+		json_t *doc = secrets_doc(k, items, "Secret");
+		char *text = doc ? json_dumps(doc, JSON_INDENT(2)) : NULL;
+		struct member_out m = {
+			.path = "kubernetes/secrets.json",
+			.data = text,
+			.len = text ? strlen(text) : 0,
+			.source = MEMBER_SRC_COMMAND,
+			.argv = argv,
+			.outcome = text ? OUTCOME_OK : OUTCOME_FAILED,
+			.exit_status = res->exit_status,
+			.duration_ms = res->duration_ms,
+			.error = text ? NULL : "out of memory",
+			.stderr_text = stderr_text,
+		};
+
+		sink_emit(k->s, &m);
+		free(text);
+		json_decref(doc);
+		k->routes_json = texts[0];
+		k->services_json = texts[2];
+		k->pods_json = texts[3];
+		buf_init(&texts[0], 0);
+		buf_init(&texts[2], 0);
+		buf_init(&texts[3], 0);
+	}
+	for (size_t i = 0; i < 4; i++)
+		buf_release(&texts[i]);
+	return r < 0 ? -1 : 0;
+}
+
+/* One `kubectl get` for the lists. Its stdout holds Secret values: it is read into
+ * memory that is wiped. false: it failed (a kind not served, forbidden, timed
+ * out); nothing was recorded and the caller gets each kind on its own. */
+static bool job_lists(struct kube *k)
+{
+	const char *name = "kubectl get " LISTS_RESOURCES " -o json (secrets: facts only)";
+	struct strv argv = STRV_INIT;
+	struct secure_buf out = { NULL, 0, 0, COLLECT_MAX_JSON };
+	struct buf errbuf = BUF_INIT;
+	struct run_result res;
+	char *reason = NULL, why[200];
+	json_t *list = NULL;
+	bool ok = false;
+
+	if (kube_is_unreachable(k, why, sizeof(why)))
+		return false;
+	if (kubectl_argv(k->o, &argv) < 0 || strv_push(&argv, "get") < 0 ||
+	    strv_push(&argv, LISTS_RESOURCES) < 0 || strv_push(&argv, "-o") < 0 ||
+	    strv_push(&argv, "json") < 0)
+		goto out;
+	sink_begin(k->s, name);
+	if (run_one(k->o, k->s, &argv, NULL, &errbuf, &res, secure_append, &out, &reason) ==
+	    OUTCOME_OK) {
+		list = json_loadb(out.data ? out.data : "", out.len, 0, NULL);
+		ok = list && lists_split(k, list, &argv, &res, errbuf.data) == 0;
+	}
+	if (ok)
+		sink_source_ex(k->s, name, OUTCOME_OK, NULL, res.duration_ms, false);
+	else
+		sink_end(k->s, name);
+out:
+	if (list) {
+		wipe_secret_values(list);
+		json_decref(list);
+	}
+	secure_release(&out);
+	buf_release(&errbuf);
+	strv_release(&argv);
+	free(reason);
+	return ok;
+}
+
+/* ---- the job queue ------------------------------------------------------------------ */
+
+enum kjob_type {
+	KJ_LISTS, /* the combined get; when it fails: the five below */
+	KJ_ROUTES_JSON,
+	KJ_ROUTECONFIGS,
+	KJ_SECRETS,
+	KJ_PODS,
+	KJ_SERVICES,
+	KJ_VERSION,
+	KJ_ROUTES_TABLE,
+	KJ_SECRETS_TABLE,
+	KJ_PODS_TABLE,
+	KJ_SERVICES_TABLE,
+	KJ_DESCRIBE, /* i: describe_routes */
+	KJ_LOGS,     /* i: log_pods / log_containers */
+};
+
+struct kjob {
+	enum kjob_type t;
+	size_t i;
+};
+
+/* Add a job. mu held. */
+static void kq_push(struct kube *k, enum kjob_type t, size_t i)
+{
+	if (k->q_n == k->q_cap) {
+		size_t ncap = k->q_cap ? k->q_cap * 2 : 32;
+		struct kjob *nq = realloc(k->q, ncap * sizeof(*nq));
+
+		if (!nq)
+			return; /* out of memory: the job is lost, as the strv_push would be */
+		k->q = nq;
+		k->q_cap = ncap;
+	}
+	k->q[k->q_n].t = t;
+	k->q[k->q_n].i = i;
+	k->q_n++;
+	pthread_cond_broadcast(&k->cv);
+}
+
+static void routes_done(struct kube *k)
+{
+	bool ready;
+
+	scan_routes(k, k->facts);
+	pthread_mutex_lock(&k->mu);
+	for (size_t i = 0; i < k->describe_routes.n; i++)
+		kq_push(k, KJ_DESCRIBE, i);
+	k->routes_done = true;
+	ready = k->services_done;
+	pthread_mutex_unlock(&k->mu);
+	if (ready && k->facts_ready)
+		k->facts_ready(k->facts_ud);
+}
+
+static void services_done(struct kube *k)
+{
+	bool ready;
+
+	scan_services(k, k->facts);
+	pthread_mutex_lock(&k->mu);
+	k->services_done = true;
+	ready = k->routes_done;
+	pthread_mutex_unlock(&k->mu);
+	if (ready && k->facts_ready)
+		k->facts_ready(k->facts_ud);
+}
+
+static void pods_done(struct kube *k)
+{
+	scan_pods(k);
+	pthread_mutex_lock(&k->mu);
+	for (size_t i = 0; i < k->log_pods.n; i++)
+		kq_push(k, KJ_LOGS, i);
+	pthread_mutex_unlock(&k->mu);
+}
+
+static void run_lists(struct kube *k)
+{
+	static const enum kjob_type per_kind[] = { KJ_ROUTES_JSON, KJ_SERVICES, KJ_PODS, KJ_SECRETS,
+		                                   KJ_ROUTECONFIGS };
+
+	if (job_lists(k)) {
+		services_done(k);
+		routes_done(k);
+		pods_done(k);
+		return;
+	}
+	pthread_mutex_lock(&k->mu);
+	for (size_t i = 0; i < sizeof(per_kind) / sizeof(per_kind[0]); i++)
+		kq_push(k, per_kind[i], 0);
+	pthread_mutex_unlock(&k->mu);
+}
+
+static void run_table(struct kube *k, enum kjob_type t)
+{
+	switch (t) {
+	case KJ_VERSION:
+		kubectl(k, "kubernetes/version.json", NULL, "version", "-o", "json", NULL);
+		break;
+	case KJ_ROUTES_TABLE:
+		kubectl(k, "kubernetes/apigeeroutes.txt", NULL, "get", "apigeeroutes", NULL);
+		break;
+	case KJ_SECRETS_TABLE:
+		kubectl(k, "kubernetes/secrets.txt", NULL, "get", "secrets", NULL);
+		break;
+	case KJ_PODS_TABLE:
+		kubectl(k, "kubernetes/pods.txt", NULL, "get", "pods", "-o", "wide", "-l",
+		        PODS_SELECTOR, NULL);
+		break;
+	case KJ_SERVICES_TABLE:
+		kubectl(k, "kubernetes/services.txt", NULL, "get", "services", NULL);
+		break;
+	default:
+		break;
+	}
+}
+
+static void run_job(struct kube *k, struct kjob j)
+{
+	switch (j.t) {
+	case KJ_LISTS:
+		run_lists(k);
+		break;
+	case KJ_ROUTES_JSON:
+		job_routes_json(k);
+		routes_done(k);
+		break;
+	case KJ_ROUTECONFIGS:
+		kubectl(k, "kubernetes/apigeerouteconfigs.json", NULL, "get", "apigeerouteconfigs",
+		        "-o", "json", NULL);
+		break;
+	case KJ_SECRETS:
+		job_secrets(k);
+		break;
+	case KJ_PODS:
+		job_pods(k);
+		pods_done(k);
+		break;
+	case KJ_SERVICES:
+		job_services(k);
+		services_done(k);
+		break;
+	case KJ_DESCRIBE:
+		job_describe(k, k->describe_routes.v[j.i]);
+		break;
+	case KJ_LOGS:
+		job_logs(k, k->log_pods.v[j.i], k->log_containers.v[j.i]);
+		break;
+	default:
+		run_table(k, j.t);
+		break;
+	}
+}
+
+/* A worker: take jobs until the queue is empty and no running job can add more;
+ * once interrupted, start none. */
+static void kq_worker(void *ud, size_t unused)
+{
+	struct kube *k = ud;
+
+	(void)unused;
+	pthread_mutex_lock(&k->mu);
+	for (;;) {
+		struct kjob j;
+
+		while (k->q_head == k->q_n && k->running > 0)
+			pthread_cond_wait(&k->cv, &k->mu);
+		if (k->q_head == k->q_n || (k->o->cancel && *k->o->cancel))
+			break;
+		j = k->q[k->q_head++];
+		k->running++;
+		pthread_mutex_unlock(&k->mu);
+		run_job(k, j);
+		pthread_mutex_lock(&k->mu);
+		k->running--;
+		pthread_cond_broadcast(&k->cv);
+	}
+	pthread_cond_broadcast(&k->cv);
+	pthread_mutex_unlock(&k->mu);
+}
+
 int collect_kube(const struct collect_options *o, struct sink *s, struct kube_facts *ret_facts,
-                 struct error *err)
+                 void (*facts_ready)(void *ud), void *ud, struct error *err)
 {
 	static const char *const names[] = {
 		"kubectl version",
@@ -969,6 +1280,11 @@ int collect_kube(const struct collect_options *o, struct sink *s, struct kube_fa
 		"kubectl get services -o json",
 		"kubectl get services",
 	};
+	/* the combined get first: the describes and logs follow from it */
+	static const enum kjob_type first[] = {
+		KJ_LISTS,         KJ_VERSION,    KJ_ROUTES_TABLE,
+		KJ_SECRETS_TABLE, KJ_PODS_TABLE, KJ_SERVICES_TABLE
+	};
 	struct kube k = { 0 };
 	int r;
 
@@ -980,16 +1296,15 @@ int collect_kube(const struct collect_options *o, struct sink *s, struct kube_fa
 	}
 	k.o = o;
 	k.s = s;
+	k.facts = ret_facts;
+	k.facts_ready = facts_ready;
+	k.facts_ud = ud;
 	pthread_mutex_init(&k.mu, NULL);
-
-	r = run_parallel(JOB__MAX, o->parallel, phase1, &k, o->cancel);
-	if (r == 0 && !(o->cancel && *o->cancel)) {
-		scan_routes(&k, ret_facts);
-		scan_pods(&k);
-		scan_services(&k, ret_facts);
-		r = run_parallel(k.describe_routes.n + k.log_pods.n, o->parallel, phase2, &k,
-		                 o->cancel);
-	}
+	pthread_cond_init(&k.cv, NULL);
+	for (size_t i = 0; i < sizeof(first) / sizeof(first[0]); i++)
+		kq_push(&k, first[i], 0);
+	/* at most o->parallel commands at once, whatever the size of the cluster */
+	r = run_parallel(o->parallel, o->parallel, kq_worker, &k, o->cancel);
 	if (r < 0)
 		error_set(err, r, NULL, 0, "cannot start worker threads");
 	buf_release(&k.routes_json);
@@ -998,6 +1313,8 @@ int collect_kube(const struct collect_options *o, struct sink *s, struct kube_fa
 	strv_release(&k.describe_routes);
 	strv_release(&k.log_pods);
 	strv_release(&k.log_containers);
+	free(k.q);
+	pthread_cond_destroy(&k.cv);
 	pthread_mutex_destroy(&k.mu);
 	return r;
 }

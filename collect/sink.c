@@ -361,6 +361,14 @@ static void running_remove(struct sink *s, const char *name)
 		}
 }
 
+void sink_end(struct sink *s, const char *name)
+{
+	pthread_mutex_lock(&s->mu);
+	running_remove(s, name);
+	draw_status(s);
+	pthread_mutex_unlock(&s->mu);
+}
+
 /* Redact a string that goes into the manifest (argv, URLs, reasons): pseudonyms
  * apply there too. Lock held. Returns a new json string or NULL. */
 static json_t *redacted_string(struct sink *s, const char *str)
