@@ -940,6 +940,72 @@ def fault_usage():
         check(p.returncode == 2, "usage: %s exit %d, want 2" % (argv, p.returncode))
 
 
+def kubectl_json(sim, *words):
+    """What `kubectl get ... -o json` prints against the sim, as collect runs it."""
+    p = subprocess.run(["kubectl", "--kubeconfig", sim.env["kubeconfig"], "-n", sim.env["namespace"]]
+                       + list(words) + ["-o", "json"], capture_output=True, timeout=60, env=child_env(sim))
+    return p.stdout if p.returncode == 0 else None
+
+
+def combined_lists():
+    """The JSON lists come from one `kubectl get a,b,c -o json` split back into one member per
+    kind: each member holds the very bytes a get of that kind alone prints (pods: the ingress
+    gateway and watcher pods, as `-l app in (...)` selects them)."""
+    log("== combined kubectl get: the same members as one get per kind")
+    with Sim("demo-broken") as sim:
+        rc, err, bundle, dt = collect(sim)
+        check(rc == 0, "combined: collect exit %d: %s" % (rc, err[-800:]))
+        if not os.path.exists(bundle):
+            return
+        mem = members(bundle)
+        arts = {a["path"]: a for a in manifest(bundle)["artifacts"]}
+        for path, words in (("kubernetes/apigeeroutes.json", ["get", "apigeeroutes"]),
+                            ("kubernetes/apigeerouteconfigs.json", ["get", "apigeerouteconfigs"]),
+                            ("kubernetes/services.json", ["get", "services"]),
+                            ("kubernetes/pods.json",
+                             ["get", "pods", "-l", "app in (apigee-ingressgateway,apigee-watcher)"])):
+            want = kubectl_json(sim, *words)
+            check(want is not None and mem.get(path) == want,
+                  "combined: %s differs from `kubectl %s -o json`" % (path, " ".join(words)))
+            argv = (arts.get(path) or {}).get("source", {}).get("argv", [])
+            check(any("," in w and "apigeeroutes" in w for w in argv),
+                  "combined: %s not from the combined get: %s" % (path, argv))
+        sec = json.loads(mem.get("kubernetes/secrets.json", b"{}"))
+        check(sec.get("kind") == "apigee-bundle/secrets/v1" and len(sec.get("items", [])) >= 1,
+              "combined: secrets.json %s" % str(sec)[:300])
+        blob = b"".join(mem.values())
+        check(b"PRIVATE KEY" not in blob, "combined: a private key in the bundle")
+
+
+def fault_kube_unserved():
+    """A kind the cluster does not serve (ApigeeRouteConfig CRD not installed) makes the combined
+    get fail as a whole: collect falls back to one get per kind, and the unserved kind comes out
+    as it always did (collected, "resource type not served by this cluster", no member)."""
+    log("== fault: a kind not served -> one get per kind")
+    with Sim("healthy", extra=["--kube-unserved", "apigeerouteconfigs"]) as sim:
+        rc, err, bundle, dt = collect(sim)
+        check(rc == 0, "unserved: collect exit %d, want 0: %s" % (rc, err[-800:]))
+        if not os.path.exists(bundle):
+            return
+        man = manifest(bundle)
+        mem = members(bundle)
+        src = sources(man)
+        s = src.get("kubectl get apigeerouteconfigs -o json")
+        check(s is not None and s["status"] == "collected" and
+              s.get("reason") == "resource type not served by this cluster",
+              "unserved: apigeerouteconfigs source %s" % s)
+        check("kubernetes/apigeerouteconfigs.json" not in mem, "unserved: a member for an unserved kind")
+        check(not any("apigeeroutes," in n for n in src),
+              "unserved: the failed combined get is recorded as a source: %s" % sorted(src))
+        arts = {a["path"]: a for a in man["artifacts"]}
+        for path, kind in (("kubernetes/apigeeroutes.json", "apigeeroutes"),
+                           ("kubernetes/services.json", "services"), ("kubernetes/pods.json", "pods"),
+                           ("kubernetes/secrets.json", "secrets")):
+            argv = (arts.get(path) or {}).get("source", {}).get("argv", [])
+            check(path in mem and kind in argv, "unserved: %s from %s" % (path, argv))
+        check(verify(sim, bundle)[0] == 0, "unserved: verify failed")
+
+
 def main():
     global BIN
     if len(sys.argv) < 2:
@@ -958,6 +1024,7 @@ def main():
               ("kubectl-missing", fault_kubectl_missing),
               ("kubectl-stderr-secret", fault_kubectl_stderr_secret),
               ("kube-hang", fault_kube_hang),
+              ("combined-lists", combined_lists), ("kube-unserved", fault_kube_unserved),
               ("api-401", lambda: fault_api("api-401", 401)),
               ("api-500", lambda: fault_api("api-500", 500)),
               ("api-garbage", lambda: fault_api("api-garbage", None)),
