@@ -26,6 +26,7 @@
 
 #include "error.h"
 #include "run.h"
+#include "text.h"
 #include "base64.h"
 #include "banned.h"
 
@@ -727,6 +728,124 @@ static void job_describe(struct kube *k, const char *route)
 	free(safe);
 }
 
+/* Routes per `kubectl describe apigeeroute A B ...` (a bounded command line). */
+#define DESCRIBE_SET_MAX 32
+
+/* Does describe text start at p with the route's "Name:" line? */
+static bool describe_names(const char *p, const char *end, const char *route)
+{
+	size_t rl = strlen(route);
+
+	if ((size_t)(end - p) < 5 || memcmp(p, "Name:", 5) != 0)
+		return false;
+	for (p += 5; p < end && (*p == ' ' || *p == '\t'); p++)
+		;
+	return (size_t)(end - p) > rl && memcmp(p, route, rl) == 0 && p[rl] == '\n';
+}
+
+/* kubectl prints the objects of one describe in the order asked, each text
+ * ending in a newline, separated by two more. off[i]..off[i+1] (n+1 offsets)
+ * get each route's text as its own describe would print it; false when the
+ * output does not split so. */
+static bool describe_split(const struct buf *out, char *const *routes, size_t n, size_t *off,
+                           size_t *end)
+{
+	const char *t = out->data ? out->data : "", *stop = t + out->len;
+	size_t pos = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *p = t + pos;
+
+		if (!describe_names(p, stop, routes[i]))
+			return false;
+		off[i] = pos;
+		if (i + 1 == n) {
+			end[i] = out->len;
+			break;
+		}
+		for (;;) {
+			const char *sep = text_find(p, (size_t)(stop - p), "\n\n\nName:");
+
+			if (!sep)
+				return false;
+			if (describe_names(sep + 3, stop, routes[i + 1])) {
+				end[i] = (size_t)(sep - t) + 1;
+				pos = (size_t)(sep - t) + 3;
+				break;
+			}
+			p = sep + 3;
+		}
+	}
+	return true;
+}
+
+/* One describe for up to DESCRIBE_SET_MAX routes from describe_routes[first],
+ * split back into one member per route. false: it failed or did not split
+ * (nothing recorded); the caller describes each route on its own. */
+static bool job_describe_set(struct kube *k, size_t first, size_t n)
+{
+	struct strv argv = STRV_INIT;
+	struct buf out = BUF_INIT, errbuf = BUF_INIT;
+	struct run_result res;
+	size_t off[DESCRIBE_SET_MAX], end[DESCRIBE_SET_MAX];
+	char *name = NULL, *reason = NULL, why[200];
+	bool ok = false;
+
+	if (kube_is_unreachable(k, why, sizeof(why)) || kubectl_argv(k->o, &argv) < 0 ||
+	    strv_push(&argv, "describe") < 0 || strv_push(&argv, "apigeeroute") < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		if (strv_push(&argv, k->describe_routes.v[first + i]) < 0)
+			goto out;
+	name = display_name(&argv, common_args(k->o));
+	if (!name)
+		goto out;
+	sink_begin(k->s, name);
+	if (run_one(k->o, k->s, &argv, &out, &errbuf, &res, NULL, NULL, &reason) == OUTCOME_OK &&
+	    describe_split(&out, k->describe_routes.v + first, n, off, end)) {
+		ok = true;
+		for (size_t i = 0; i < n; i++) {
+			char *safe = safe_component(k->describe_routes.v[first + i]), *path = NULL;
+			struct member_out m = {
+				.data = out.data + off[i],
+				.len = end[i] - off[i],
+				.source = MEMBER_SRC_COMMAND,
+				.argv = &argv,
+				.outcome = OUTCOME_OK,
+				.exit_status = res.exit_status,
+				.duration_ms = res.duration_ms,
+				.stderr_text = errbuf.data,
+			};
+
+			if (safe &&
+			    asprintf(&path, "kubernetes/describe/apigeeroute-%s.txt", safe) >= 0) {
+				m.path = path;
+				sink_emit(k->s, &m);
+				free(path);
+			}
+			free(safe);
+		}
+	}
+	if (ok) {
+		char *full = NULL;
+
+		sink_end(k->s, name);
+		if (asprintf(&full, "kubectl %s", name) >= 0) {
+			sink_source_ex(k->s, full, OUTCOME_OK, NULL, res.duration_ms, false);
+			free(full);
+		}
+	} else {
+		sink_end(k->s, name);
+	}
+out:
+	free(name);
+	free(reason);
+	buf_release(&out);
+	buf_release(&errbuf);
+	strv_release(&argv);
+	return ok;
+}
+
 static void job_logs(struct kube *k, const char *pod, const char *container)
 {
 	const struct collect_options *o = k->o;
@@ -1096,8 +1215,9 @@ enum kjob_type {
 	KJ_SECRETS_TABLE,
 	KJ_PODS_TABLE,
 	KJ_SERVICES_TABLE,
-	KJ_DESCRIBE, /* i: describe_routes */
-	KJ_LOGS,     /* i: log_pods / log_containers */
+	KJ_DESCRIBE,     /* i: describe_routes */
+	KJ_DESCRIBE_SET, /* i: the first of up to DESCRIBE_SET_MAX describe_routes */
+	KJ_LOGS,         /* i: log_pods / log_containers */
 };
 
 struct kjob {
@@ -1129,8 +1249,9 @@ static void routes_done(struct kube *k)
 
 	scan_routes(k, k->facts);
 	pthread_mutex_lock(&k->mu);
-	for (size_t i = 0; i < k->describe_routes.n; i++)
-		kq_push(k, KJ_DESCRIBE, i);
+	/* one route: its own describe; more: one describe per set */
+	for (size_t i = 0; i < k->describe_routes.n; i += DESCRIBE_SET_MAX)
+		kq_push(k, k->describe_routes.n > 1 ? KJ_DESCRIBE_SET : KJ_DESCRIBE, i);
 	k->routes_done = true;
 	ready = k->services_done;
 	pthread_mutex_unlock(&k->mu);
@@ -1157,6 +1278,20 @@ static void pods_done(struct kube *k)
 	pthread_mutex_lock(&k->mu);
 	for (size_t i = 0; i < k->log_pods.n; i++)
 		kq_push(k, KJ_LOGS, i);
+	pthread_mutex_unlock(&k->mu);
+}
+
+static void describe_set(struct kube *k, size_t first)
+{
+	size_t n = k->describe_routes.n - first;
+
+	if (n > DESCRIBE_SET_MAX)
+		n = DESCRIBE_SET_MAX;
+	if (job_describe_set(k, first, n))
+		return;
+	pthread_mutex_lock(&k->mu);
+	for (size_t i = 0; i < n; i++)
+		kq_push(k, KJ_DESCRIBE, first + i);
 	pthread_mutex_unlock(&k->mu);
 }
 
@@ -1228,6 +1363,9 @@ static void run_job(struct kube *k, struct kjob j)
 		break;
 	case KJ_DESCRIBE:
 		job_describe(k, k->describe_routes.v[j.i]);
+		break;
+	case KJ_DESCRIBE_SET:
+		describe_set(k, j.i);
 		break;
 	case KJ_LOGS:
 		job_logs(k, k->log_pods.v[j.i], k->log_containers.v[j.i]);

@@ -970,6 +970,20 @@ def combined_lists():
             argv = (arts.get(path) or {}).get("source", {}).get("argv", [])
             check(any("," in w and "apigeeroutes" in w for w in argv),
                   "combined: %s not from the combined get: %s" % (path, argv))
+        # one describe for the routes, split back: each route's text as its own describe prints
+        # it (event ages move on between the two runs: compared without them)
+        def no_ages(b):
+            return re.sub(rb"[ ]+", b" ", re.sub(rb"\b[0-9]+[smhd]([0-9]+[smh])?\b", b"AGE", b or b""))
+        routes = [i["metadata"]["name"] for i in json.loads(mem.get("kubernetes/apigeeroutes.json", b"{}"))["items"]]
+        check(len(routes) >= 2, "combined: routes %s" % routes)
+        for r in routes:
+            path = "kubernetes/describe/apigeeroute-%s.txt" % r
+            p = subprocess.run(["kubectl", "--kubeconfig", sim.env["kubeconfig"], "-n", sim.env["namespace"],
+                                "describe", "apigeeroute", r], capture_output=True, timeout=60, env=child_env(sim))
+            check(no_ages(mem.get(path)) == no_ages(p.stdout),
+                  "combined: %s differs from `kubectl describe apigeeroute %s`" % (path, r))
+            argv = (arts.get(path) or {}).get("source", {}).get("argv", [])
+            check(all(x in argv for x in routes), "combined: %s not from one describe: %s" % (path, argv))
         sec = json.loads(mem.get("kubernetes/secrets.json", b"{}"))
         check(sec.get("kind") == "apigee-bundle/secrets/v1" and len(sec.get("items", [])) >= 1,
               "combined: secrets.json %s" % str(sec)[:300])
