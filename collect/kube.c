@@ -45,6 +45,7 @@ struct kube {
 	/* work that follows from the lists */
 	struct strv describe_routes;
 	struct strv log_pods, log_containers; /* parallel vectors */
+	bool *log_labelled; /* per log_pods entry: its pod is selected by LOGS_SELECTOR */
 
 	/* the job queue (mu): jobs may add jobs (a describe per route listed) */
 	pthread_cond_t cv;
@@ -951,6 +952,17 @@ static void scan_routes(struct kube *k, struct kube_facts *f)
 	json_decref(j);
 }
 
+/* The pods `kubectl logs -l LOGS_SELECTOR` selects. */
+#define LOGS_SELECTOR "app in (apigee-ingressgateway,apigee-watcher,istio-ingressgateway)"
+static bool log_selected(json_t *pod)
+{
+	const char *app = label_app(pod);
+
+	return app &&
+	       (strcmp(app, "apigee-ingressgateway") == 0 || strcmp(app, "apigee-watcher") == 0 ||
+	        strcmp(app, "istio-ingressgateway") == 0);
+}
+
 static void scan_pods(struct kube *k)
 {
 	json_t *j =
@@ -968,9 +980,21 @@ static void scan_pods(struct kube *k)
 		{
 			const char *cn = json_string_value(json_object_get(c, "name"));
 
-			if (cn) {
-				strv_push(&k->log_pods, pod);
-				strv_push(&k->log_containers, cn);
+			if (cn && strv_push(&k->log_pods, pod) == 0 &&
+			    strv_push(&k->log_containers, cn) == 0) {
+				bool *nl = realloc(k->log_labelled,
+				                   k->log_pods.n * sizeof(*k->log_labelled));
+
+				if (nl) {
+					k->log_labelled = nl;
+					nl[k->log_pods.n - 1] = log_selected(it);
+				} else {
+					/* without the flag the pod is not in the set: its own job */
+					k->log_pods.n--;
+					free(k->log_pods.v[k->log_pods.n]);
+					k->log_containers.n--;
+					free(k->log_containers.v[k->log_containers.n]);
+				}
 			}
 		}
 	}
@@ -1033,6 +1057,258 @@ void kube_facts_release(struct kube_facts *f)
 		return;
 	strv_release(&f->route_hosts);
 	strv_release(&f->ingress_addrs);
+}
+
+/* ---- the job queue ------------------------------------------------------------------ */
+
+enum kjob_type {
+	KJ_LISTS, /* the combined get; when it fails: the five below */
+	KJ_ROUTES_JSON,
+	KJ_ROUTECONFIGS,
+	KJ_SECRETS,
+	KJ_PODS,
+	KJ_SERVICES,
+	KJ_VERSION,
+	KJ_ROUTES_TABLE,
+	KJ_SECRETS_TABLE,
+	KJ_PODS_TABLE,
+	KJ_SERVICES_TABLE,
+	KJ_DESCRIBE,     /* i: describe_routes */
+	KJ_DESCRIBE_SET, /* i: the first of up to DESCRIBE_SET_MAX describe_routes */
+	KJ_LOGS,         /* i: log_pods / log_containers */
+	KJ_LOGS_SET,     /* the labelled containers in one kubectl logs */
+};
+
+struct kjob {
+	enum kjob_type t;
+	size_t i;
+};
+
+/* Add a job. mu held. */
+static void kq_push(struct kube *k, enum kjob_type t, size_t i)
+{
+	if (k->q_n == k->q_cap) {
+		size_t ncap = k->q_cap ? k->q_cap * 2 : 32;
+		struct kjob *nq = realloc(k->q, ncap * sizeof(*nq));
+
+		if (!nq)
+			return; /* out of memory: the job is lost, as the strv_push would be */
+		k->q = nq;
+		k->q_cap = ncap;
+	}
+	k->q[k->q_n].t = t;
+	k->q[k->q_n].i = i;
+	k->q_n++;
+	pthread_cond_broadcast(&k->cv);
+}
+
+/* ---- the logs in one kubectl logs -l ... --prefix ----------------------------------- */
+
+/* Containers per `kubectl logs -l`: each is a staged stream held open meanwhile. */
+#define LOGS_SET_MAX 64
+
+/* The demultiplexer of `kubectl logs --prefix` output: every line starts with
+ * "[pod/POD/CONTAINER] " (kubectl writes prefix and line in one write, one
+ * container after the other); the rest of the line goes to that container's
+ * stream. Lines of containers not in the set (init containers) are dropped. */
+struct logs_demux {
+	struct kube *k;
+	size_t n;
+	size_t idx[LOGS_SET_MAX]; /* log_pods index of each stream */
+	struct sink_stream *st[LOGS_SET_MAX];
+	uint64_t bytes[LOGS_SET_MAX];
+	char prefix[600];
+	size_t plen;
+	int cur; /* stream of the line being read; -1: dropped; -2: at a line start */
+};
+
+/* "[pod/POD/CONTAINER] " -> the stream, -1 when not in the set, -2 malformed. */
+static int demux_target(const struct logs_demux *d)
+{
+	const char *p = d->prefix, *end = d->prefix + d->plen - 2, *slash;
+
+	if (d->plen < 9 || memcmp(p, "[pod/", 5) != 0)
+		return -2;
+	p += 5;
+	slash = memchr(p, '/', (size_t)(end - p));
+	if (!slash)
+		return -2;
+	for (size_t i = 0; i < d->n; i++) {
+		const char *pod = d->k->log_pods.v[d->idx[i]],
+		           *c = d->k->log_containers.v[d->idx[i]];
+
+		if (strlen(pod) == (size_t)(slash - p) &&
+		    memcmp(pod, p, (size_t)(slash - p)) == 0 &&
+		    strlen(c) == (size_t)(end - slash - 1) && memcmp(c, slash + 1, strlen(c)) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+static int demux_write(void *ud, const void *data, size_t len)
+{
+	struct logs_demux *d = ud;
+	const char *p = data, *end = p + len;
+
+	while (p < end) {
+		if (d->cur == -2) {
+			/* the prefix, up to "] " */
+			while (p < end && !(d->plen >= 2 && d->prefix[d->plen - 2] == ']' &&
+			                    d->prefix[d->plen - 1] == ' ')) {
+				if (*p == '\n' || d->plen + 1 >= sizeof(d->prefix))
+					return -EPROTO;
+				d->prefix[d->plen++] = *p++;
+			}
+			if (d->plen < 2 || d->prefix[d->plen - 2] != ']' ||
+			    d->prefix[d->plen - 1] != ' ')
+				break;
+			d->cur = demux_target(d);
+			d->plen = 0;
+			if (d->cur == -2)
+				return -EPROTO;
+			continue;
+		}
+		{
+			const char *nl = memchr(p, '\n', (size_t)(end - p));
+			size_t n = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+
+			if (d->cur >= 0) {
+				int r = sink_stream_write(d->st[d->cur], p, n);
+
+				if (r < 0)
+					return r;
+				d->bytes[d->cur] += n;
+			}
+			p += n;
+			if (nl)
+				d->cur = -2;
+		}
+	}
+	return 0;
+}
+
+static char *log_path(const char *pod, const char *container)
+{
+	char *sp = safe_component(pod), *sc = safe_component(container), *path = NULL;
+
+	if (sp && sc && asprintf(&path, "kubernetes/logs/%s/%s.log", sp, sc) < 0)
+		path = NULL;
+	free(sp);
+	free(sc);
+	return path;
+}
+
+static int logs_argv(const struct collect_options *o, struct strv *argv)
+{
+	char tail[32];
+	int r;
+
+	snprintf(tail, sizeof(tail), "--tail=%ld", o->log_lines);
+	r = kubectl_argv(o, argv);
+	if (r == 0 &&
+	    (strv_push(argv, "logs") < 0 || strv_push(argv, "-l") < 0 ||
+	     strv_push(argv, LOGS_SELECTOR) < 0 || strv_push(argv, "--all-containers") < 0 ||
+	     strv_push(argv, "--prefix") < 0 || strv_push(argv, tail) < 0))
+		r = -ENOMEM;
+	if (r == 0 && o->since) {
+		char *s = NULL;
+
+		if (asprintf(&s, "--since=%s", o->since) < 0 || strv_push(argv, s) < 0)
+			r = -ENOMEM;
+		free(s);
+	}
+	return r;
+}
+
+/* Finish the streams of a logs set that succeeded: a container that printed
+ * nothing gets its own `kubectl logs` (an empty log, or a pod gone since the
+ * list: that one says which). Returns how many were recorded. */
+static size_t logs_set_end(struct logs_demux *d, const struct strv *argv,
+                           const struct run_result *res, const char *stderr_text)
+{
+	size_t done = 0;
+
+	for (size_t i = 0; i < d->n; i++) {
+		char *path =
+		        log_path(d->k->log_pods.v[d->idx[i]], d->k->log_containers.v[d->idx[i]]);
+		struct error err = ERROR_INIT;
+		struct member_out m = {
+			.path = path,
+			.source = MEMBER_SRC_COMMAND,
+			.argv = argv,
+			.outcome = OUTCOME_OK,
+			.exit_status = res->exit_status,
+			.duration_ms = res->duration_ms,
+			.stderr_text = stderr_text,
+		};
+
+		if (d->bytes[i] && path) {
+			/* a staging failure is the sink's (no bundle): no retry */
+			sink_stream_end(d->st[i], &m, &err);
+			d->st[i] = NULL;
+			done++;
+		} else {
+			sink_stream_abort(d->st[i]);
+			d->st[i] = NULL;
+			pthread_mutex_lock(&d->k->mu);
+			kq_push(d->k, KJ_LOGS, d->idx[i]);
+			pthread_mutex_unlock(&d->k->mu);
+		}
+		free(path);
+	}
+	return done;
+}
+
+/* The logs of the labelled containers in one `kubectl logs -l ... --prefix`,
+ * each into its own member. false: it failed (nothing recorded, the streams
+ * dropped); the caller runs one `kubectl logs` per container. */
+static bool job_logs_set(struct kube *k, struct logs_demux *d)
+{
+	struct strv argv = STRV_INIT;
+	struct buf errbuf = BUF_INIT;
+	struct run_result res;
+	struct error err = ERROR_INIT;
+	const char *name = "kubectl logs -l " LOGS_SELECTOR " --all-containers --prefix";
+	char *reason = NULL, why[200];
+	bool ok = false;
+	size_t opened = 0;
+
+	if (kube_is_unreachable(k, why, sizeof(why)) || logs_argv(k->o, &argv) < 0)
+		goto out;
+	for (; opened < d->n; opened++) {
+		char *path = log_path(k->log_pods.v[d->idx[opened]],
+		                      k->log_containers.v[d->idx[opened]]);
+		int r = path ? sink_stream_begin(k->s, path, &d->st[opened], &err) : -ENOMEM;
+
+		free(path);
+		if (r < 0)
+			goto out;
+	}
+	sink_begin(k->s, name);
+	d->cur = -2;
+	ok = run_one(k->o, k->s, &argv, NULL, &errbuf, &res, demux_write, d, &reason) ==
+	             OUTCOME_OK &&
+	     d->cur == -2;
+	sink_end(k->s, name);
+	if (ok) {
+		size_t done = logs_set_end(d, &argv, &res, errbuf.data);
+		char *full = NULL;
+
+		opened = 0;
+		if (done && asprintf(&full, "%s (%zu containers)", name, done) >= 0) {
+			sink_source_ex(k->s, full, OUTCOME_OK, NULL, res.duration_ms, false);
+			free(full);
+		}
+	}
+out:
+	for (size_t i = 0; i < opened; i++) {
+		sink_stream_abort(d->st[i]);
+		d->st[i] = NULL;
+	}
+	free(reason);
+	buf_release(&errbuf);
+	strv_release(&argv);
+	return ok;
 }
 
 /* ---- the lists in one kubectl get ---------------------------------------------------- */
@@ -1201,48 +1477,6 @@ out:
 	return ok;
 }
 
-/* ---- the job queue ------------------------------------------------------------------ */
-
-enum kjob_type {
-	KJ_LISTS, /* the combined get; when it fails: the five below */
-	KJ_ROUTES_JSON,
-	KJ_ROUTECONFIGS,
-	KJ_SECRETS,
-	KJ_PODS,
-	KJ_SERVICES,
-	KJ_VERSION,
-	KJ_ROUTES_TABLE,
-	KJ_SECRETS_TABLE,
-	KJ_PODS_TABLE,
-	KJ_SERVICES_TABLE,
-	KJ_DESCRIBE,     /* i: describe_routes */
-	KJ_DESCRIBE_SET, /* i: the first of up to DESCRIBE_SET_MAX describe_routes */
-	KJ_LOGS,         /* i: log_pods / log_containers */
-};
-
-struct kjob {
-	enum kjob_type t;
-	size_t i;
-};
-
-/* Add a job. mu held. */
-static void kq_push(struct kube *k, enum kjob_type t, size_t i)
-{
-	if (k->q_n == k->q_cap) {
-		size_t ncap = k->q_cap ? k->q_cap * 2 : 32;
-		struct kjob *nq = realloc(k->q, ncap * sizeof(*nq));
-
-		if (!nq)
-			return; /* out of memory: the job is lost, as the strv_push would be */
-		k->q = nq;
-		k->q_cap = ncap;
-	}
-	k->q[k->q_n].t = t;
-	k->q[k->q_n].i = i;
-	k->q_n++;
-	pthread_cond_broadcast(&k->cv);
-}
-
 static void routes_done(struct kube *k)
 {
 	bool ready;
@@ -1272,13 +1506,44 @@ static void services_done(struct kube *k)
 		k->facts_ready(k->facts_ud);
 }
 
+/* The labelled containers (two or more, at most LOGS_SET_MAX) in one logs set;
+ * the others each on their own. */
 static void pods_done(struct kube *k)
 {
+	size_t labelled = 0;
+
 	scan_pods(k);
+	for (size_t i = 0; i < k->log_pods.n; i++)
+		labelled += k->log_labelled[i];
+	pthread_mutex_lock(&k->mu);
+	if (labelled >= 2 && labelled <= LOGS_SET_MAX)
+		kq_push(k, KJ_LOGS_SET, 0);
+	for (size_t i = 0; i < k->log_pods.n; i++)
+		if (!(labelled >= 2 && labelled <= LOGS_SET_MAX && k->log_labelled[i]))
+			kq_push(k, KJ_LOGS, i);
+	pthread_mutex_unlock(&k->mu);
+}
+
+static void logs_set(struct kube *k)
+{
+	struct logs_demux *d = calloc(1, sizeof(*d));
+
+	if (d) {
+		d->k = k;
+		for (size_t i = 0; i < k->log_pods.n; i++)
+			if (k->log_labelled[i])
+				d->idx[d->n++] = i;
+		if (job_logs_set(k, d)) {
+			free(d);
+			return;
+		}
+	}
 	pthread_mutex_lock(&k->mu);
 	for (size_t i = 0; i < k->log_pods.n; i++)
-		kq_push(k, KJ_LOGS, i);
+		if (k->log_labelled[i])
+			kq_push(k, KJ_LOGS, i);
 	pthread_mutex_unlock(&k->mu);
+	free(d);
 }
 
 static void describe_set(struct kube *k, size_t first)
@@ -1367,6 +1632,9 @@ static void run_job(struct kube *k, struct kjob j)
 	case KJ_DESCRIBE_SET:
 		describe_set(k, j.i);
 		break;
+	case KJ_LOGS_SET:
+		logs_set(k);
+		break;
 	case KJ_LOGS:
 		job_logs(k, k->log_pods.v[j.i], k->log_containers.v[j.i]);
 		break;
@@ -1451,6 +1719,7 @@ int collect_kube(const struct collect_options *o, struct sink *s, struct kube_fa
 	strv_release(&k.describe_routes);
 	strv_release(&k.log_pods);
 	strv_release(&k.log_containers);
+	free(k.log_labelled);
 	free(k.q);
 	pthread_cond_destroy(&k.cv);
 	pthread_mutex_destroy(&k.mu);

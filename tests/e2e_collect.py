@@ -984,6 +984,21 @@ def combined_lists():
                   "combined: %s differs from `kubectl describe apigeeroute %s`" % (path, r))
             argv = (arts.get(path) or {}).get("source", {}).get("argv", [])
             check(all(x in argv for x in routes), "combined: %s not from one describe: %s" % (path, argv))
+        # one `kubectl logs -l ... --prefix` for the gateway and watcher containers, split back by
+        # prefix: each member is what `kubectl logs POD -c C` prints (the ingress appends live:
+        # the later run may have more lines at the end)
+        logs = [p for p in mem if p.startswith("kubernetes/logs/")]
+        check(len(logs) >= 3, "combined: logs %s" % logs)
+        for path in logs:
+            pod, cont = path[len("kubernetes/logs/"):-len(".log")].split("/")
+            p = subprocess.run(["kubectl", "--kubeconfig", sim.env["kubeconfig"], "-n", sim.env["namespace"],
+                                "logs", pod, "-c", cont, "--tail=10000"], capture_output=True, timeout=60,
+                               env=child_env(sim))
+            got = mem[path]
+            check(got and got.endswith(b"\n") and p.stdout.startswith(got) and b"[pod/" not in got,
+                  "combined: %s is not what `kubectl logs %s -c %s` prints" % (path, pod, cont))
+            argv = (arts.get(path) or {}).get("source", {}).get("argv", [])
+            check("--prefix" in argv, "combined: %s not from the one logs command: %s" % (path, argv))
         sec = json.loads(mem.get("kubernetes/secrets.json", b"{}"))
         check(sec.get("kind") == "apigee-bundle/secrets/v1" and len(sec.get("items", [])) >= 1,
               "combined: secrets.json %s" % str(sec)[:300])
@@ -1020,6 +1035,32 @@ def fault_kube_unserved():
         check(verify(sim, bundle)[0] == 0, "unserved: verify failed")
 
 
+def fault_log_hang():
+    """One container's log never answers: the one `kubectl logs -l` times out as a whole, and each
+    container's log is then fetched on its own: that one is recorded as timed out, the others are
+    collected as always."""
+    log("== fault: one container's log hangs -> one kubectl logs per container")
+    pod = "apigee-ingressgateway-ext-ingress-myorg-8f2c412-dvrcp"  # tests/sim/scenarios.py
+    with Sim("healthy", extra=["--kube-hang", "/api/v1/namespaces/apigee/pods/%s/log" % pod]) as sim:
+        pod = sim.env["ingress_pods"][0]
+        args = list(sim.env["collect_args"])
+        args[args.index("--timeout") + 1] = "3"
+        rc, err, bundle, dt = collect(sim, args=args)
+        check(rc == 4, "log-hang: exit %d, want 4: %s" % (rc, err[-500:]))
+        if not os.path.exists(bundle):
+            return
+        man = manifest(bundle)
+        mem = members(bundle)
+        timed = [s["name"] for s in man["sources"] if s.get("timed_out")]
+        check(any(n.startswith("kubectl logs %s -c" % pod) for n in timed) and
+              not any("--prefix" in n for n in timed), "log-hang: timed out sources %s" % timed)
+        logs = {p: a for p, a in ((a["path"], a) for a in man["artifacts"]) if p.startswith("kubernetes/logs/")}
+        others = [p for p in logs if ("/%s/" % pod) not in p]
+        check(len(others) >= 2 and all(p in mem and "--prefix" not in logs[p]["source"]["argv"] for p in others),
+              "log-hang: the other logs %s" % {p: (p in mem, logs[p]["source"]["argv"][-4:]) for p in others})
+        check(verify(sim, bundle)[0] == 0, "log-hang: verify failed")
+
+
 def main():
     global BIN
     if len(sys.argv) < 2:
@@ -1039,6 +1080,7 @@ def main():
               ("kubectl-stderr-secret", fault_kubectl_stderr_secret),
               ("kube-hang", fault_kube_hang),
               ("combined-lists", combined_lists), ("kube-unserved", fault_kube_unserved),
+              ("log-hang", fault_log_hang),
               ("api-401", lambda: fault_api("api-401", 401)),
               ("api-500", lambda: fault_api("api-500", 500)),
               ("api-garbage", lambda: fault_api("api-garbage", None)),
