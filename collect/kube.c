@@ -1073,6 +1073,7 @@ enum kjob_type {
 	KJ_SECRETS_TABLE,
 	KJ_PODS_TABLE,
 	KJ_SERVICES_TABLE,
+	KJ_TABLES,       /* routes, secrets and services tables in one get; else the three above */
 	KJ_DESCRIBE,     /* i: describe_routes */
 	KJ_DESCRIBE_SET, /* i: the first of up to DESCRIBE_SET_MAX describe_routes */
 	KJ_LOGS,         /* i: log_pods / log_containers */
@@ -1577,6 +1578,194 @@ static void run_lists(struct kube *k)
 	pthread_mutex_unlock(&k->mu);
 }
 
+/* ---- the tables in one kubectl get ---------------------------------------------------- */
+
+/* The tables one get prints for several kinds: one table per kind, separated by
+ * an empty line, every NAME cell prefixed with "KIND/". */
+#define TABLES_RESOURCES "apigeeroutes,secrets,services"
+
+static const struct {
+	const char *singular; /* the "KIND" of the NAME prefix, before any ".group" */
+	const char *path;
+} table_members[] = {
+	{ "apigeeroute", "kubernetes/apigeeroutes.txt" },
+	{ "secret", "kubernetes/secrets.txt" },
+	{ "service", "kubernetes/services.txt" },
+};
+#define N_TABLES (sizeof(table_members) / sizeof(table_members[0]))
+
+static int table_kind(const char *p, size_t n)
+{
+	for (size_t i = 0; i < N_TABLES; i++) {
+		size_t l = strlen(table_members[i].singular);
+
+		if (n >= l && memcmp(p, table_members[i].singular, l) == 0 &&
+		    (n == l || p[l] == '.'))
+			return (int)i;
+	}
+	return -1;
+}
+
+struct table_scan {
+	size_t w;    /* where the second column starts (the header's length if none) */
+	size_t name; /* the widest NAME cell without its prefix */
+	int kind;
+};
+
+/* One row of a table: the NAME cell is "KIND/name" of the table's kind. */
+static bool table_row(const char *r, size_t len, struct table_scan *t)
+{
+	size_t cell = len < t->w ? len : t->w;
+	const char *sp = memchr(r, ' ', cell), *slash = memchr(r, '/', cell);
+	size_t clen = sp ? (size_t)(sp - r) : cell;
+	int kind;
+
+	if (!slash || (size_t)(slash - r) >= clen || (len > t->w && r[t->w - 1] != ' '))
+		return false;
+	kind = table_kind(r, (size_t)(slash - r));
+	if (kind < 0 || (t->kind >= 0 && kind != t->kind))
+		return false;
+	t->kind = kind;
+	if (clen - (size_t)(slash - r) - 1 > t->name)
+		t->name = clen - (size_t)(slash - r) - 1;
+	return true;
+}
+
+static int put_row(struct buf *b, const char *cell, size_t clen, size_t width, const char *rest,
+                   size_t rlen)
+{
+	if (buf_append(b, cell, clen) < 0)
+		return -ENOMEM;
+	for (size_t i = clen; rlen && i < width; i++)
+		if (buf_append(b, " ", 1) < 0)
+			return -ENOMEM;
+	if (buf_append(b, rest, rlen) < 0 || buf_append(b, "\n", 1) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+/* The table in [p, end) (whole lines) as a get of its kind alone prints it: NAME
+ * cells without "KIND/", the column as wide as kubectl's tabwriter makes it then
+ * (widest cell + 3, at least 6). Its kind, or -1 when it is not such a table. */
+static int table_one(const char *p, const char *end, struct buf *ret)
+{
+	const char *nl = memchr(p, '\n', (size_t)(end - p));
+	struct table_scan t = { 4, 4, -1 };
+	size_t width;
+
+	if (!nl || nl - p < 4 || memcmp(p, "NAME", 4) != 0)
+		return -1;
+	while (p + t.w < nl && p[t.w] == ' ')
+		t.w++;
+	for (const char *r = nl + 1; r < end;) {
+		const char *rn = memchr(r, '\n', (size_t)(end - r));
+
+		if (!rn || !table_row(r, (size_t)(rn - r), &t))
+			return -1;
+		r = rn + 1;
+	}
+	if (t.kind < 0)
+		return -1;
+	width = t.name + 3 < 6 ? 6 : t.name + 3;
+	if (put_row(ret, "NAME", 4, width, p + t.w, (size_t)(nl - p) - t.w) < 0)
+		return -1;
+	for (const char *r = nl + 1; r < end;) {
+		const char *rn = memchr(r, '\n', (size_t)(end - r));
+		size_t len = (size_t)(rn - r), cell = len < t.w ? len : t.w;
+		const char *slash = memchr(r, '/', cell), *sp = memchr(r, ' ', cell);
+		size_t clen = (sp ? (size_t)(sp - r) : cell) - (size_t)(slash - r) - 1;
+
+		if (put_row(ret, slash + 1, clen, width, r + cell, len - cell) < 0)
+			return -1;
+		r = rn + 1;
+	}
+	return t.kind;
+}
+
+/* Split the tables: 0, or -1 when the output is not one table per kind. */
+static int tables_split(const struct buf *out, struct buf *tables)
+{
+	const char *p = out->data ? out->data : "", *end = p + out->len;
+	bool seen[N_TABLES] = { false };
+
+	while (p < end) {
+		const char *sep = text_find(p, (size_t)(end - p), "\n\n");
+		const char *bend = sep ? sep + 1 : end;
+		struct buf one = BUF_INIT;
+		int kind = table_one(p, bend, &one);
+
+		if (kind < 0 || seen[kind]) {
+			buf_release(&one);
+			return -1;
+		}
+		seen[kind] = true;
+		tables[kind] = one;
+		p = sep ? sep + 2 : end;
+	}
+	return 0;
+}
+
+/* One `kubectl get` for the tables of routes, secrets and services. false: it
+ * failed or did not split (nothing recorded); the caller gets each on its own.
+ * A kind without objects has no table: its member is empty, as its own get
+ * prints nothing on stdout then. */
+static bool job_tables(struct kube *k)
+{
+	const char *name = "kubectl get " TABLES_RESOURCES;
+	struct strv argv = STRV_INIT;
+	struct buf out = BUF_INIT, errbuf = BUF_INIT, tables[N_TABLES];
+	struct run_result res;
+	char *reason = NULL, why[200];
+	bool ok = false;
+
+	for (size_t i = 0; i < N_TABLES; i++)
+		buf_init(&tables[i], COLLECT_MAX_JSON);
+	if (kube_is_unreachable(k, why, sizeof(why)) || kubectl_argv(k->o, &argv) < 0 ||
+	    strv_push(&argv, "get") < 0 || strv_push(&argv, TABLES_RESOURCES) < 0)
+		goto out;
+	sink_begin(k->s, name);
+	ok = run_one(k->o, k->s, &argv, &out, &errbuf, &res, NULL, NULL, &reason) == OUTCOME_OK &&
+	     tables_split(&out, tables) == 0;
+	for (size_t i = 0; ok && i < N_TABLES; i++) {
+		struct member_out m = {
+			.path = table_members[i].path,
+			.data = tables[i].data,
+			.len = tables[i].len,
+			.source = MEMBER_SRC_COMMAND,
+			.argv = &argv,
+			.outcome = OUTCOME_OK,
+			.exit_status = res.exit_status,
+			.duration_ms = res.duration_ms,
+			.stderr_text = errbuf.data,
+		};
+
+		sink_emit(k->s, &m);
+	}
+	if (ok)
+		sink_source_ex(k->s, name, OUTCOME_OK, NULL, res.duration_ms, false);
+	else
+		sink_end(k->s, name);
+out:
+	for (size_t i = 0; i < N_TABLES; i++)
+		buf_release(&tables[i]);
+	free(reason);
+	buf_release(&out);
+	buf_release(&errbuf);
+	strv_release(&argv);
+	return ok;
+}
+
+static void run_tables(struct kube *k)
+{
+	if (job_tables(k))
+		return;
+	pthread_mutex_lock(&k->mu);
+	kq_push(k, KJ_ROUTES_TABLE, 0);
+	kq_push(k, KJ_SECRETS_TABLE, 0);
+	kq_push(k, KJ_SERVICES_TABLE, 0);
+	pthread_mutex_unlock(&k->mu);
+}
+
 static void run_table(struct kube *k, enum kjob_type t)
 {
 	switch (t) {
@@ -1606,6 +1795,9 @@ static void run_job(struct kube *k, struct kjob j)
 	switch (j.t) {
 	case KJ_LISTS:
 		run_lists(k);
+		break;
+	case KJ_TABLES:
+		run_tables(k);
 		break;
 	case KJ_ROUTES_JSON:
 		job_routes_json(k);
@@ -1687,10 +1879,7 @@ int collect_kube(const struct collect_options *o, struct sink *s, struct kube_fa
 		"kubectl get services",
 	};
 	/* the combined get first: the describes and logs follow from it */
-	static const enum kjob_type first[] = {
-		KJ_LISTS,         KJ_VERSION,    KJ_ROUTES_TABLE,
-		KJ_SECRETS_TABLE, KJ_PODS_TABLE, KJ_SERVICES_TABLE
-	};
+	static const enum kjob_type first[] = { KJ_LISTS, KJ_VERSION, KJ_TABLES, KJ_PODS_TABLE };
 	struct kube k = { 0 };
 	int r;
 

@@ -970,6 +970,15 @@ def combined_lists():
             argv = (arts.get(path) or {}).get("source", {}).get("argv", [])
             check(any("," in w and "apigeeroutes" in w for w in argv),
                   "combined: %s not from the combined get: %s" % (path, argv))
+        # the tables of routes, secrets and services in one get, split back and re-aligned
+        for path, kind in (("kubernetes/apigeeroutes.txt", "apigeeroutes"), ("kubernetes/secrets.txt", "secrets"),
+                           ("kubernetes/services.txt", "services")):
+            p = subprocess.run(["kubectl", "--kubeconfig", sim.env["kubeconfig"], "-n", sim.env["namespace"],
+                                "get", kind], capture_output=True, timeout=60, env=child_env(sim))
+            check(p.returncode == 0 and mem.get(path) == p.stdout,
+                  "combined: %s differs from `kubectl get %s`:\n%s\n%s" % (path, kind, mem.get(path), p.stdout))
+            argv = (arts.get(path) or {}).get("source", {}).get("argv", [])
+            check("apigeeroutes,secrets,services" in argv, "combined: %s not from one get: %s" % (path, argv))
         # one describe for the routes, split back: each route's text as its own describe prints
         # it (event ages move on between the two runs: compared without them)
         def no_ages(b):
@@ -1024,7 +1033,7 @@ def fault_kube_unserved():
               s.get("reason") == "resource type not served by this cluster",
               "unserved: apigeerouteconfigs source %s" % s)
         check("kubernetes/apigeerouteconfigs.json" not in mem, "unserved: a member for an unserved kind")
-        check(not any("apigeeroutes," in n for n in src),
+        check(not any("apigeeroutes,apigeerouteconfigs" in n for n in src),
               "unserved: the failed combined get is recorded as a source: %s" % sorted(src))
         arts = {a["path"]: a for a in man["artifacts"]}
         for path, kind in (("kubernetes/apigeeroutes.json", "apigeeroutes"),
