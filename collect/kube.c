@@ -26,6 +26,7 @@
 
 #include "error.h"
 #include "run.h"
+#include "kube_split.h"
 #include "text.h"
 #include "base64.h"
 #include "banned.h"
@@ -524,13 +525,6 @@ static void wipe_secret_values(json_t *list)
 	}
 }
 
-static bool kind_is(json_t *obj, const char *kind)
-{
-	const char *k = json_string_value(json_object_get(obj, "kind"));
-
-	return k && strcmp(k, kind) == 0;
-}
-
 /* The apigee-bundle/secrets/v1 document of the Secrets among items (kind NULL:
  * every item is one). */
 static json_t *secrets_doc(struct kube *k, json_t *items, const char *kind)
@@ -544,7 +538,7 @@ static json_t *secrets_doc(struct kube *k, json_t *items, const char *kind)
 	{
 		json_t *item;
 
-		if (kind && !kind_is(it, kind))
+		if (kind && !kube_kind_is(it, kind))
 			continue;
 		item = secret_item(it);
 		if (item)
@@ -620,12 +614,6 @@ out:
 
 /* ---- pods, services, routes ------------------------------------------------------------- */
 
-static const char *label_app(json_t *obj)
-{
-	return json_string_value(json_object_get(
-	        json_object_get(json_object_get(obj, "metadata"), "labels"), "app"));
-}
-
 static const char *obj_name(json_t *obj)
 {
 	return json_string_value(json_object_get(json_object_get(obj, "metadata"), "name"));
@@ -633,7 +621,7 @@ static const char *obj_name(json_t *obj)
 
 static bool is_gateway_or_watcher(json_t *pod)
 {
-	const char *app = label_app(pod), *name = obj_name(pod);
+	const char *app = kube_label_app(pod), *name = obj_name(pod);
 
 	if (app && (strcmp(app, "apigee-ingressgateway") == 0 ||
 	            strcmp(app, "apigee-watcher") == 0 || strcmp(app, "istio-ingressgateway") == 0))
@@ -732,54 +720,6 @@ static void job_describe(struct kube *k, const char *route)
 /* Routes per `kubectl describe apigeeroute A B ...` (a bounded command line). */
 #define DESCRIBE_SET_MAX 32
 
-/* Does describe text start at p with the route's "Name:" line? */
-static bool describe_names(const char *p, const char *end, const char *route)
-{
-	size_t rl = strlen(route);
-
-	if ((size_t)(end - p) < 5 || memcmp(p, "Name:", 5) != 0)
-		return false;
-	for (p += 5; p < end && (*p == ' ' || *p == '\t'); p++)
-		;
-	return (size_t)(end - p) > rl && memcmp(p, route, rl) == 0 && p[rl] == '\n';
-}
-
-/* kubectl prints the objects of one describe in the order asked, each text
- * ending in a newline, separated by two more. off[i]..off[i+1] (n+1 offsets)
- * get each route's text as its own describe would print it; false when the
- * output does not split so. */
-static bool describe_split(const struct buf *out, char *const *routes, size_t n, size_t *off,
-                           size_t *end)
-{
-	const char *t = out->data ? out->data : "", *stop = t + out->len;
-	size_t pos = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		const char *p = t + pos;
-
-		if (!describe_names(p, stop, routes[i]))
-			return false;
-		off[i] = pos;
-		if (i + 1 == n) {
-			end[i] = out->len;
-			break;
-		}
-		for (;;) {
-			const char *sep = text_find(p, (size_t)(stop - p), "\n\n\nName:");
-
-			if (!sep)
-				return false;
-			if (describe_names(sep + 3, stop, routes[i + 1])) {
-				end[i] = (size_t)(sep - t) + 1;
-				pos = (size_t)(sep - t) + 3;
-				break;
-			}
-			p = sep + 3;
-		}
-	}
-	return true;
-}
-
 /* One describe for up to DESCRIBE_SET_MAX routes from describe_routes[first],
  * split back into one member per route. false: it failed or did not split
  * (nothing recorded); the caller describes each route on its own. */
@@ -803,7 +743,7 @@ static bool job_describe_set(struct kube *k, size_t first, size_t n)
 		goto out;
 	sink_begin(k->s, name);
 	if (run_one(k->o, k->s, &argv, &out, &errbuf, &res, NULL, NULL, &reason) == OUTCOME_OK &&
-	    describe_split(&out, k->describe_routes.v + first, n, off, end)) {
+	    kube_describe_split(&out, k->describe_routes.v + first, n, off, end)) {
 		ok = true;
 		for (size_t i = 0; i < n; i++) {
 			char *safe = safe_component(k->describe_routes.v[first + i]), *path = NULL;
@@ -956,7 +896,7 @@ static void scan_routes(struct kube *k, struct kube_facts *f)
 #define LOGS_SELECTOR "app in (apigee-ingressgateway,apigee-watcher,istio-ingressgateway)"
 static bool log_selected(json_t *pod)
 {
-	const char *app = label_app(pod);
+	const char *app = kube_label_app(pod);
 
 	return app &&
 	       (strcmp(app, "apigee-ingressgateway") == 0 || strcmp(app, "apigee-watcher") == 0 ||
@@ -1012,7 +952,7 @@ static void scan_services(struct kube *k, struct kube_facts *f)
 
 	json_array_foreach(json_object_get(j, "items"), i, it)
 	{
-		const char *app = label_app(it), *name = obj_name(it);
+		const char *app = kube_label_app(it), *name = obj_name(it);
 		json_t *spec = json_object_get(it, "spec");
 		json_int_t port = 0;
 
@@ -1106,87 +1046,6 @@ static void kq_push(struct kube *k, enum kjob_type t, size_t i)
 /* ---- the logs in one kubectl logs -l ... --prefix ----------------------------------- */
 
 /* Containers per `kubectl logs -l`: each is a staged stream held open meanwhile. */
-#define LOGS_SET_MAX 64
-
-/* The demultiplexer of `kubectl logs --prefix` output: every line starts with
- * "[pod/POD/CONTAINER] " (kubectl writes prefix and line in one write, one
- * container after the other); the rest of the line goes to that container's
- * stream. Lines of containers not in the set (init containers) are dropped. */
-struct logs_demux {
-	struct kube *k;
-	size_t n;
-	size_t idx[LOGS_SET_MAX]; /* log_pods index of each stream */
-	struct sink_stream *st[LOGS_SET_MAX];
-	uint64_t bytes[LOGS_SET_MAX];
-	char prefix[600];
-	size_t plen;
-	int cur; /* stream of the line being read; -1: dropped; -2: at a line start */
-};
-
-/* "[pod/POD/CONTAINER] " -> the stream, -1 when not in the set, -2 malformed. */
-static int demux_target(const struct logs_demux *d)
-{
-	const char *p = d->prefix, *end = d->prefix + d->plen - 2, *slash;
-
-	if (d->plen < 9 || memcmp(p, "[pod/", 5) != 0)
-		return -2;
-	p += 5;
-	slash = memchr(p, '/', (size_t)(end - p));
-	if (!slash)
-		return -2;
-	for (size_t i = 0; i < d->n; i++) {
-		const char *pod = d->k->log_pods.v[d->idx[i]],
-		           *c = d->k->log_containers.v[d->idx[i]];
-
-		if (strlen(pod) == (size_t)(slash - p) &&
-		    memcmp(pod, p, (size_t)(slash - p)) == 0 &&
-		    strlen(c) == (size_t)(end - slash - 1) && memcmp(c, slash + 1, strlen(c)) == 0)
-			return (int)i;
-	}
-	return -1;
-}
-
-static int demux_write(void *ud, const void *data, size_t len)
-{
-	struct logs_demux *d = ud;
-	const char *p = data, *end = p + len;
-
-	while (p < end) {
-		if (d->cur == -2) {
-			/* the prefix, up to "] " */
-			while (p < end && !(d->plen >= 2 && d->prefix[d->plen - 2] == ']' &&
-			                    d->prefix[d->plen - 1] == ' ')) {
-				if (*p == '\n' || d->plen + 1 >= sizeof(d->prefix))
-					return -EPROTO;
-				d->prefix[d->plen++] = *p++;
-			}
-			if (d->plen < 2 || d->prefix[d->plen - 2] != ']' ||
-			    d->prefix[d->plen - 1] != ' ')
-				break;
-			d->cur = demux_target(d);
-			d->plen = 0;
-			if (d->cur == -2)
-				return -EPROTO;
-			continue;
-		}
-		{
-			const char *nl = memchr(p, '\n', (size_t)(end - p));
-			size_t n = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
-
-			if (d->cur >= 0) {
-				int r = sink_stream_write(d->st[d->cur], p, n);
-
-				if (r < 0)
-					return r;
-				d->bytes[d->cur] += n;
-			}
-			p += n;
-			if (nl)
-				d->cur = -2;
-		}
-	}
-	return 0;
-}
 
 static char *log_path(const char *pod, const char *container)
 {
@@ -1224,12 +1083,27 @@ static int logs_argv(const struct collect_options *o, struct strv *argv)
 /* Finish the streams of a logs set that succeeded: a container that printed
  * nothing gets its own `kubectl logs` (an empty log, or a pod gone since the
  * list: that one says which). Returns how many were recorded. */
-static size_t logs_set_end(struct logs_demux *d, const struct strv *argv,
+/* The containers of one `kubectl logs -l ... --prefix`: a staged stream each. */
+struct logs_set {
+	struct kube *k;
+	size_t idx[KUBE_DEMUX_MAX]; /* log_pods index of each container */
+	struct sink_stream *st[KUBE_DEMUX_MAX];
+	struct kube_demux dm;
+};
+
+static int logs_set_write(void *ud, size_t i, const void *data, size_t len)
+{
+	struct logs_set *d = ud;
+
+	return sink_stream_write(d->st[i], data, len);
+}
+
+static size_t logs_set_end(struct logs_set *d, const struct strv *argv,
                            const struct run_result *res, const char *stderr_text)
 {
 	size_t done = 0;
 
-	for (size_t i = 0; i < d->n; i++) {
+	for (size_t i = 0; i < d->dm.n; i++) {
 		char *path =
 		        log_path(d->k->log_pods.v[d->idx[i]], d->k->log_containers.v[d->idx[i]]);
 		struct error err = ERROR_INIT;
@@ -1243,7 +1117,7 @@ static size_t logs_set_end(struct logs_demux *d, const struct strv *argv,
 			.stderr_text = stderr_text,
 		};
 
-		if (d->bytes[i] && path) {
+		if (d->dm.bytes[i] && path) {
 			/* a staging failure is the sink's (no bundle): no retry */
 			sink_stream_end(d->st[i], &m, &err);
 			d->st[i] = NULL;
@@ -1263,7 +1137,7 @@ static size_t logs_set_end(struct logs_demux *d, const struct strv *argv,
 /* The logs of the labelled containers in one `kubectl logs -l ... --prefix`,
  * each into its own member. false: it failed (nothing recorded, the streams
  * dropped); the caller runs one `kubectl logs` per container. */
-static bool job_logs_set(struct kube *k, struct logs_demux *d)
+static bool job_logs_set(struct kube *k, struct logs_set *d)
 {
 	struct strv argv = STRV_INIT;
 	struct buf errbuf = BUF_INIT;
@@ -1276,7 +1150,7 @@ static bool job_logs_set(struct kube *k, struct logs_demux *d)
 
 	if (kube_is_unreachable(k, why, sizeof(why)) || logs_argv(k->o, &argv) < 0)
 		goto out;
-	for (; opened < d->n; opened++) {
+	for (; opened < d->dm.n; opened++) {
 		char *path = log_path(k->log_pods.v[d->idx[opened]],
 		                      k->log_containers.v[d->idx[opened]]);
 		int r = path ? sink_stream_begin(k->s, path, &d->st[opened], &err) : -ENOMEM;
@@ -1286,10 +1160,10 @@ static bool job_logs_set(struct kube *k, struct logs_demux *d)
 			goto out;
 	}
 	sink_begin(k->s, name);
-	d->cur = -2;
-	ok = run_one(k->o, k->s, &argv, NULL, &errbuf, &res, demux_write, d, &reason) ==
+	kube_demux_init(&d->dm);
+	ok = run_one(k->o, k->s, &argv, NULL, &errbuf, &res, kube_demux_write, &d->dm, &reason) ==
 	             OUTCOME_OK &&
-	     d->cur == -2;
+	     kube_demux_finished(&d->dm);
 	sink_end(k->s, name);
 	if (ok) {
 		size_t done = logs_set_end(d, &argv, &res, errbuf.data);
@@ -1330,51 +1204,6 @@ static const struct {
 	{ "Pod", "kubernetes/pods.json" },
 };
 
-static bool pod_selected(json_t *pod)
-{
-	const char *app = label_app(pod);
-
-	return app &&
-	       (strcmp(app, "apigee-ingressgateway") == 0 || strcmp(app, "apigee-watcher") == 0);
-}
-
-/* A List of the items of one kind, as `kubectl get KIND -o json` prints it: keys
- * sorted, 4-space indent, and Go's escapes of <, >, &, U+2028 and U+2029. */
-static int list_text(json_t *items, const char *kind, bool pods, struct buf *ret)
-{
-	json_t *list = json_pack("{s:s,s:[],s:s,s:{s:s}}", "apiVersion", "v1", "items", "kind",
-	                         "List", "metadata", "resourceVersion", "");
-	json_t *dst = json_object_get(list, "items"), *it;
-	char *text;
-	size_t i;
-	int r = 0;
-
-	if (!list)
-		return -ENOMEM;
-	json_array_foreach(items, i, it) if (kind_is(it, kind) && (!pods || pod_selected(it)))
-	        json_array_append(dst, it);
-	if (pods && json_array_size(dst) == 0)
-		json_array_foreach(items, i, it) if (kind_is(it, kind)) json_array_append(dst, it);
-	text = json_dumps(list, JSON_INDENT(4) | JSON_SORT_KEYS);
-	json_decref(list);
-	if (!text)
-		return -ENOMEM;
-	for (const char *c = text; *c && r == 0; c++) {
-		if (*c == '<' || *c == '>' || *c == '&')
-			r = buf_printf(ret, "\\u%04x", (unsigned)*c);
-		else if ((unsigned char)c[0] == 0xe2 && (unsigned char)c[1] == 0x80 &&
-		         ((unsigned char)c[2] == 0xa8 || (unsigned char)c[2] == 0xa9)) {
-			r = buf_printf(ret, "\\u%04x", 0x2000u | ((unsigned char)c[2] & 0x2fu));
-			c += 2;
-		} else
-			r = buf_append(ret, c, 1);
-	}
-	if (r == 0)
-		r = buf_append(ret, "\n", 1);
-	free(text);
-	return r < 0 ? -ENOMEM : 0;
-}
-
 /* Split the combined List into today's members. 0, or -1 when the output is not
  * a List (the caller then falls back to one get per kind). */
 static int lists_split(struct kube *k, json_t *list, const struct strv *argv,
@@ -1389,7 +1218,7 @@ static int lists_split(struct kube *k, json_t *list, const struct strv *argv,
 	for (size_t i = 0; i < 4; i++)
 		buf_init(&texts[i], COLLECT_MAX_JSON);
 	for (size_t i = 0; i < 4 && r == 0; i++)
-		r = list_text(items, list_members[i].kind, i == 3, &texts[i]);
+		r = kube_list_text(items, list_members[i].kind, i == 3, &texts[i]);
 	for (size_t i = 0; i < 4 && r == 0; i++) {
 		struct member_out m = {
 			.path = list_members[i].path,
@@ -1507,7 +1336,7 @@ static void services_done(struct kube *k)
 		k->facts_ready(k->facts_ud);
 }
 
-/* The labelled containers (two or more, at most LOGS_SET_MAX) in one logs set;
+/* The labelled containers (two or more, at most KUBE_DEMUX_MAX) in one logs set;
  * the others each on their own. */
 static void pods_done(struct kube *k)
 {
@@ -1517,23 +1346,28 @@ static void pods_done(struct kube *k)
 	for (size_t i = 0; i < k->log_pods.n; i++)
 		labelled += k->log_labelled[i];
 	pthread_mutex_lock(&k->mu);
-	if (labelled >= 2 && labelled <= LOGS_SET_MAX)
+	if (labelled >= 2 && labelled <= KUBE_DEMUX_MAX)
 		kq_push(k, KJ_LOGS_SET, 0);
 	for (size_t i = 0; i < k->log_pods.n; i++)
-		if (!(labelled >= 2 && labelled <= LOGS_SET_MAX && k->log_labelled[i]))
+		if (!(labelled >= 2 && labelled <= KUBE_DEMUX_MAX && k->log_labelled[i]))
 			kq_push(k, KJ_LOGS, i);
 	pthread_mutex_unlock(&k->mu);
 }
 
 static void logs_set(struct kube *k)
 {
-	struct logs_demux *d = calloc(1, sizeof(*d));
+	struct logs_set *d = calloc(1, sizeof(*d));
 
 	if (d) {
 		d->k = k;
+		d->dm.write = logs_set_write;
+		d->dm.ud = d;
 		for (size_t i = 0; i < k->log_pods.n; i++)
-			if (k->log_labelled[i])
-				d->idx[d->n++] = i;
+			if (k->log_labelled[i]) {
+				d->idx[d->dm.n] = i;
+				d->dm.pods[d->dm.n] = k->log_pods.v[i];
+				d->dm.containers[d->dm.n++] = k->log_containers.v[i];
+			}
 		if (job_logs_set(k, d)) {
 			free(d);
 			return;
@@ -1582,128 +1416,6 @@ static void run_lists(struct kube *k)
 
 /* The tables one get prints for several kinds: one table per kind, separated by
  * an empty line, every NAME cell prefixed with "KIND/". */
-#define TABLES_RESOURCES "apigeeroutes,secrets,services"
-
-static const struct {
-	const char *singular; /* the "KIND" of the NAME prefix, before any ".group" */
-	const char *path;
-} table_members[] = {
-	{ "apigeeroute", "kubernetes/apigeeroutes.txt" },
-	{ "secret", "kubernetes/secrets.txt" },
-	{ "service", "kubernetes/services.txt" },
-};
-#define N_TABLES (sizeof(table_members) / sizeof(table_members[0]))
-
-static int table_kind(const char *p, size_t n)
-{
-	for (size_t i = 0; i < N_TABLES; i++) {
-		size_t l = strlen(table_members[i].singular);
-
-		if (n >= l && memcmp(p, table_members[i].singular, l) == 0 &&
-		    (n == l || p[l] == '.'))
-			return (int)i;
-	}
-	return -1;
-}
-
-struct table_scan {
-	size_t w;    /* where the second column starts (the header's length if none) */
-	size_t name; /* the widest NAME cell without its prefix */
-	int kind;
-};
-
-/* One row of a table: the NAME cell is "KIND/name" of the table's kind. */
-static bool table_row(const char *r, size_t len, struct table_scan *t)
-{
-	size_t cell = len < t->w ? len : t->w;
-	const char *sp = memchr(r, ' ', cell), *slash = memchr(r, '/', cell);
-	size_t clen = sp ? (size_t)(sp - r) : cell;
-	int kind;
-
-	if (!slash || (size_t)(slash - r) >= clen || (len > t->w && r[t->w - 1] != ' '))
-		return false;
-	kind = table_kind(r, (size_t)(slash - r));
-	if (kind < 0 || (t->kind >= 0 && kind != t->kind))
-		return false;
-	t->kind = kind;
-	if (clen - (size_t)(slash - r) - 1 > t->name)
-		t->name = clen - (size_t)(slash - r) - 1;
-	return true;
-}
-
-static int put_row(struct buf *b, const char *cell, size_t clen, size_t width, const char *rest,
-                   size_t rlen)
-{
-	if (buf_append(b, cell, clen) < 0)
-		return -ENOMEM;
-	for (size_t i = clen; rlen && i < width; i++)
-		if (buf_append(b, " ", 1) < 0)
-			return -ENOMEM;
-	if (buf_append(b, rest, rlen) < 0 || buf_append(b, "\n", 1) < 0)
-		return -ENOMEM;
-	return 0;
-}
-
-/* The table in [p, end) (whole lines) as a get of its kind alone prints it: NAME
- * cells without "KIND/", the column as wide as kubectl's tabwriter makes it then
- * (widest cell + 3, at least 6). Its kind, or -1 when it is not such a table. */
-static int table_one(const char *p, const char *end, struct buf *ret)
-{
-	const char *nl = memchr(p, '\n', (size_t)(end - p));
-	struct table_scan t = { 4, 4, -1 };
-	size_t width;
-
-	if (!nl || nl - p < 4 || memcmp(p, "NAME", 4) != 0)
-		return -1;
-	while (p + t.w < nl && p[t.w] == ' ')
-		t.w++;
-	for (const char *r = nl + 1; r < end;) {
-		const char *rn = memchr(r, '\n', (size_t)(end - r));
-
-		if (!rn || !table_row(r, (size_t)(rn - r), &t))
-			return -1;
-		r = rn + 1;
-	}
-	if (t.kind < 0)
-		return -1;
-	width = t.name + 3 < 6 ? 6 : t.name + 3;
-	if (put_row(ret, "NAME", 4, width, p + t.w, (size_t)(nl - p) - t.w) < 0)
-		return -1;
-	for (const char *r = nl + 1; r < end;) {
-		const char *rn = memchr(r, '\n', (size_t)(end - r));
-		size_t len = (size_t)(rn - r), cell = len < t.w ? len : t.w;
-		const char *slash = memchr(r, '/', cell), *sp = memchr(r, ' ', cell);
-		size_t clen = (sp ? (size_t)(sp - r) : cell) - (size_t)(slash - r) - 1;
-
-		if (put_row(ret, slash + 1, clen, width, r + cell, len - cell) < 0)
-			return -1;
-		r = rn + 1;
-	}
-	return t.kind;
-}
-
-/* Split the tables: 0, or -1 when the output is not one table per kind. */
-static int tables_split(const struct buf *out, struct buf *tables)
-{
-	const char *p = out->data ? out->data : "", *end = p + out->len;
-	bool seen[N_TABLES] = { false };
-
-	while (p < end) {
-		const char *sep = text_find(p, (size_t)(end - p), "\n\n");
-		const char *bend = sep ? sep + 1 : end;
-		struct buf one = BUF_INIT;
-		int kind = table_one(p, bend, &one);
-
-		if (kind < 0 || seen[kind]) {
-			buf_release(&one);
-			return -1;
-		}
-		seen[kind] = true;
-		tables[kind] = one;
-		p = sep ? sep + 2 : end;
-	}
-	return 0;
-}
 
 /* One `kubectl get` for the tables of routes, secrets and services. false: it
  * failed or did not split (nothing recorded); the caller gets each on its own.
@@ -1711,24 +1423,24 @@ static int tables_split(const struct buf *out, struct buf *tables)
  * prints nothing on stdout then. */
 static bool job_tables(struct kube *k)
 {
-	const char *name = "kubectl get " TABLES_RESOURCES;
+	const char *name = "kubectl get " KUBE_TABLES_RESOURCES;
 	struct strv argv = STRV_INIT;
-	struct buf out = BUF_INIT, errbuf = BUF_INIT, tables[N_TABLES];
+	struct buf out = BUF_INIT, errbuf = BUF_INIT, tables[KUBE_N_TABLES];
 	struct run_result res;
 	char *reason = NULL, why[200];
 	bool ok = false;
 
-	for (size_t i = 0; i < N_TABLES; i++)
+	for (size_t i = 0; i < KUBE_N_TABLES; i++)
 		buf_init(&tables[i], COLLECT_MAX_JSON);
 	if (kube_is_unreachable(k, why, sizeof(why)) || kubectl_argv(k->o, &argv) < 0 ||
-	    strv_push(&argv, "get") < 0 || strv_push(&argv, TABLES_RESOURCES) < 0)
+	    strv_push(&argv, "get") < 0 || strv_push(&argv, KUBE_TABLES_RESOURCES) < 0)
 		goto out;
 	sink_begin(k->s, name);
 	ok = run_one(k->o, k->s, &argv, &out, &errbuf, &res, NULL, NULL, &reason) == OUTCOME_OK &&
-	     tables_split(&out, tables) == 0;
-	for (size_t i = 0; ok && i < N_TABLES; i++) {
+	     kube_tables_split(&out, tables) == 0;
+	for (size_t i = 0; ok && i < KUBE_N_TABLES; i++) {
 		struct member_out m = {
-			.path = table_members[i].path,
+			.path = kube_table_path(i),
 			.data = tables[i].data,
 			.len = tables[i].len,
 			.source = MEMBER_SRC_COMMAND,
@@ -1746,7 +1458,7 @@ static bool job_tables(struct kube *k)
 	else
 		sink_end(k->s, name);
 out:
-	for (size_t i = 0; i < N_TABLES; i++)
+	for (size_t i = 0; i < KUBE_N_TABLES; i++)
 		buf_release(&tables[i]);
 	free(reason);
 	buf_release(&out);
