@@ -19,7 +19,7 @@ with --baseline when given: A B A B ...) and prints, per binary, medians of:
   procs      process starts (successful execve, one strace -f run, not timed;
              kubectl here is a dispatcher that execs the versioned kubectl:
              two execs per kubectl command)
-  commands   the commands the manifest records (artifacts of type command)
+  commands   the distinct commands the manifest records (argv of its artifacts)
 
 Exits 1 when the ratio of --bin misses the goal, 2 on a setup error. The run
 needs kubectl (exit 77 without it, as the e2e tests). Never run by CI.
@@ -92,7 +92,7 @@ def one_run(binary, env, out, jobs):
     man = manifest(out)
     timed = [s for s in man["sources"] if "duration_ms" in s]
     slow = max(timed, key=lambda s: s["duration_ms"]) if timed else {"name": "-", "duration_ms": 0}
-    commands = sum(1 for a in man["artifacts"] if a["source"].get("type") == "command")
+    commands = len({tuple(a["source"]["argv"]) for a in man["artifacts"] if a["source"].get("type") == "command"})
     os.unlink(out)
     return wall, cpu, slow["duration_ms"] / 1000.0, slow["name"], commands
 

@@ -53,7 +53,14 @@ struct kube {
 	struct kjob *q;
 	size_t q_head, q_n, q_cap;
 	unsigned running;
-	bool routes_done, services_done;
+	bool routes_done, services_done, pods_scanned;
+	/* started with the lists, matched with them once both are in */
+	struct logs_set *logs_all;
+	bool logs_all_done;
+	struct buf describe_all, describe_all_err;
+	struct strv describe_all_argv;
+	struct run_result describe_all_res;
+	bool describe_all_ok, describe_all_done;
 	struct kube_facts *facts;
 	void (*facts_ready)(void *ud);
 	void *facts_ud;
@@ -1017,7 +1024,8 @@ enum kjob_type {
 	KJ_DESCRIBE,     /* i: describe_routes */
 	KJ_DESCRIBE_SET, /* i: the first of up to DESCRIBE_SET_MAX describe_routes */
 	KJ_LOGS,         /* i: log_pods / log_containers */
-	KJ_LOGS_SET,     /* the labelled containers in one kubectl logs */
+	KJ_LOGS_ALL,     /* every labelled container in one kubectl logs -l */
+	KJ_DESCRIBE_ALL, /* every route in one kubectl describe */
 };
 
 struct kjob {
@@ -1080,13 +1088,14 @@ static int logs_argv(const struct collect_options *o, struct strv *argv)
 	return r;
 }
 
-/* Finish the streams of a logs set that succeeded: a container that printed
- * nothing gets its own `kubectl logs` (an empty log, or a pod gone since the
- * list: that one says which). Returns how many were recorded. */
-/* The containers of one `kubectl logs -l ... --prefix`: a staged stream each. */
+/* The containers of the one `kubectl logs -l ... --prefix`, started with the
+ * lists (it needs none of them): a staged stream for each container seen. */
 struct logs_set {
 	struct kube *k;
-	size_t idx[KUBE_DEMUX_MAX]; /* log_pods index of each container */
+	struct strv argv;
+	struct buf err;
+	struct run_result res;
+	bool ok;
 	struct sink_stream *st[KUBE_DEMUX_MAX];
 	struct kube_demux dm;
 };
@@ -1098,92 +1107,118 @@ static int logs_set_write(void *ud, size_t i, const void *data, size_t len)
 	return sink_stream_write(d->st[i], data, len);
 }
 
-static size_t logs_set_end(struct logs_set *d, const struct strv *argv,
-                           const struct run_result *res, const char *stderr_text)
+static int logs_set_open(void *ud, size_t i)
 {
+	struct logs_set *d = ud;
+	struct error err = ERROR_INIT;
+	char *path = log_path(d->dm.pods[i], d->dm.containers[i]);
+	int r = path ? sink_stream_begin(d->k->s, path, &d->st[i], &err) : -ENOMEM;
+
+	free(path);
+	return r;
+}
+
+static void logs_set_free(struct logs_set *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->dm.n; i++)
+		sink_stream_abort(d->st[i]);
+	strv_release(&d->argv);
+	buf_release(&d->err);
+	free(d);
+}
+
+#define LOGS_NAME "kubectl logs -l " LOGS_SELECTOR " --all-containers --prefix"
+
+static void logs_reconcile(struct kube *k);
+
+/* The logs of every labelled container in one command, demultiplexed by prefix
+ * into one stream per container; kept until the pod list says which are wanted. */
+static void job_logs_all(struct kube *k)
+{
+	struct logs_set *d = calloc(1, sizeof(*d));
+	char *reason = NULL, why[200];
+	bool both;
+
+	if (d && !kube_is_unreachable(k, why, sizeof(why)) && logs_argv(k->o, &d->argv) == 0) {
+		d->k = k;
+		d->dm.write = logs_set_write;
+		d->dm.open = logs_set_open;
+		d->dm.ud = d;
+		kube_demux_init(&d->dm);
+		sink_begin(k->s, LOGS_NAME);
+		d->ok = run_one(k->o, k->s, &d->argv, NULL, &d->err, &d->res, kube_demux_write,
+		                &d->dm, &reason) == OUTCOME_OK &&
+		        kube_demux_finished(&d->dm);
+		sink_end(k->s, LOGS_NAME);
+	}
+	free(reason);
+	pthread_mutex_lock(&k->mu);
+	k->logs_all = d;
+	k->logs_all_done = true;
+	both = k->pods_scanned;
+	pthread_mutex_unlock(&k->mu);
+	if (both)
+		logs_reconcile(k);
+}
+
+static int logs_find(const struct logs_set *d, const char *pod, const char *container)
+{
+	for (size_t j = 0; d && d->ok && j < d->dm.n; j++)
+		if (strcmp(d->dm.pods[j], pod) == 0 && strcmp(d->dm.containers[j], container) == 0)
+			return (int)j;
+	return -1;
+}
+
+/* Once both the logs and the pod list are in: each labelled container of the list
+ * whose log came gets its member; one that printed nothing (an empty log, or a pod
+ * gone since: its own command says which), or all of them when the command
+ * failed, gets its own `kubectl logs` as before. Containers not in the list (init
+ * containers, pods made since) are dropped. */
+static void logs_reconcile(struct kube *k)
+{
+	struct logs_set *d = k->logs_all;
 	size_t done = 0;
 
-	for (size_t i = 0; i < d->dm.n; i++) {
-		char *path =
-		        log_path(d->k->log_pods.v[d->idx[i]], d->k->log_containers.v[d->idx[i]]);
-		struct error err = ERROR_INIT;
-		struct member_out m = {
-			.path = path,
-			.source = MEMBER_SRC_COMMAND,
-			.argv = argv,
-			.outcome = OUTCOME_OK,
-			.exit_status = res->exit_status,
-			.duration_ms = res->duration_ms,
-			.stderr_text = stderr_text,
-		};
+	for (size_t i = 0; i < k->log_pods.n; i++) {
+		int j = k->log_labelled[i] ? logs_find(d, k->log_pods.v[i], k->log_containers.v[i])
+		                           : -2;
+		char *path = j >= 0 ? log_path(k->log_pods.v[i], k->log_containers.v[i]) : NULL;
 
-		if (d->dm.bytes[i] && path) {
+		if (j >= 0 && d->dm.bytes[j] && d->st[j] && path) {
+			struct error err = ERROR_INIT;
+			struct member_out m = {
+				.path = path,
+				.source = MEMBER_SRC_COMMAND,
+				.argv = &d->argv,
+				.outcome = OUTCOME_OK,
+				.exit_status = d->res.exit_status,
+				.duration_ms = d->res.duration_ms,
+				.stderr_text = d->err.data,
+			};
+
 			/* a staging failure is the sink's (no bundle): no retry */
-			sink_stream_end(d->st[i], &m, &err);
-			d->st[i] = NULL;
+			sink_stream_end(d->st[j], &m, &err);
+			d->st[j] = NULL;
 			done++;
-		} else {
-			sink_stream_abort(d->st[i]);
-			d->st[i] = NULL;
-			pthread_mutex_lock(&d->k->mu);
-			kq_push(d->k, KJ_LOGS, d->idx[i]);
-			pthread_mutex_unlock(&d->k->mu);
+		} else if (j != -2) {
+			pthread_mutex_lock(&k->mu);
+			kq_push(k, KJ_LOGS, i);
+			pthread_mutex_unlock(&k->mu);
 		}
 		free(path);
 	}
-	return done;
-}
-
-/* The logs of the labelled containers in one `kubectl logs -l ... --prefix`,
- * each into its own member. false: it failed (nothing recorded, the streams
- * dropped); the caller runs one `kubectl logs` per container. */
-static bool job_logs_set(struct kube *k, struct logs_set *d)
-{
-	struct strv argv = STRV_INIT;
-	struct buf errbuf = BUF_INIT;
-	struct run_result res;
-	struct error err = ERROR_INIT;
-	const char *name = "kubectl logs -l " LOGS_SELECTOR " --all-containers --prefix";
-	char *reason = NULL, why[200];
-	bool ok = false;
-	size_t opened = 0;
-
-	if (kube_is_unreachable(k, why, sizeof(why)) || logs_argv(k->o, &argv) < 0)
-		goto out;
-	for (; opened < d->dm.n; opened++) {
-		char *path = log_path(k->log_pods.v[d->idx[opened]],
-		                      k->log_containers.v[d->idx[opened]]);
-		int r = path ? sink_stream_begin(k->s, path, &d->st[opened], &err) : -ENOMEM;
-
-		free(path);
-		if (r < 0)
-			goto out;
-	}
-	sink_begin(k->s, name);
-	kube_demux_init(&d->dm);
-	ok = run_one(k->o, k->s, &argv, NULL, &errbuf, &res, kube_demux_write, &d->dm, &reason) ==
-	             OUTCOME_OK &&
-	     kube_demux_finished(&d->dm);
-	sink_end(k->s, name);
-	if (ok) {
-		size_t done = logs_set_end(d, &argv, &res, errbuf.data);
+	if (done) {
 		char *full = NULL;
 
-		opened = 0;
-		if (done && asprintf(&full, "%s (%zu containers)", name, done) >= 0) {
-			sink_source_ex(k->s, full, OUTCOME_OK, NULL, res.duration_ms, false);
+		if (asprintf(&full, "%s (%zu containers)", LOGS_NAME, done) >= 0) {
+			sink_source_ex(k->s, full, OUTCOME_OK, NULL, d->res.duration_ms, false);
 			free(full);
 		}
 	}
-out:
-	for (size_t i = 0; i < opened; i++) {
-		sink_stream_abort(d->st[i]);
-		d->st[i] = NULL;
-	}
-	free(reason);
-	buf_release(&errbuf);
-	strv_release(&argv);
-	return ok;
+	logs_set_free(d);
+	k->logs_all = NULL;
 }
 
 /* ---- the lists in one kubectl get ---------------------------------------------------- */
@@ -1307,20 +1342,22 @@ out:
 	return ok;
 }
 
+static void describe_reconcile(struct kube *k);
+
 static void routes_done(struct kube *k)
 {
-	bool ready;
+	bool ready, both;
 
 	scan_routes(k, k->facts);
 	pthread_mutex_lock(&k->mu);
-	/* one route: its own describe; more: one describe per set */
-	for (size_t i = 0; i < k->describe_routes.n; i += DESCRIBE_SET_MAX)
-		kq_push(k, k->describe_routes.n > 1 ? KJ_DESCRIBE_SET : KJ_DESCRIBE, i);
 	k->routes_done = true;
 	ready = k->services_done;
+	both = k->describe_all_done;
 	pthread_mutex_unlock(&k->mu);
 	if (ready && k->facts_ready)
 		k->facts_ready(k->facts_ud);
+	if (both)
+		describe_reconcile(k);
 }
 
 static void services_done(struct kube *k)
@@ -1336,49 +1373,90 @@ static void services_done(struct kube *k)
 		k->facts_ready(k->facts_ud);
 }
 
-/* The labelled containers (two or more, at most KUBE_DEMUX_MAX) in one logs set;
- * the others each on their own. */
+/* The containers of pods that LOGS_SELECTOR does not select (named like a
+ * gateway only) each get their own `kubectl logs`; the others come from the one
+ * logs command (logs_reconcile). */
 static void pods_done(struct kube *k)
 {
-	size_t labelled = 0;
+	bool both;
 
 	scan_pods(k);
-	for (size_t i = 0; i < k->log_pods.n; i++)
-		labelled += k->log_labelled[i];
 	pthread_mutex_lock(&k->mu);
-	if (labelled >= 2 && labelled <= KUBE_DEMUX_MAX)
-		kq_push(k, KJ_LOGS_SET, 0);
 	for (size_t i = 0; i < k->log_pods.n; i++)
-		if (!(labelled >= 2 && labelled <= KUBE_DEMUX_MAX && k->log_labelled[i]))
+		if (!k->log_labelled[i])
 			kq_push(k, KJ_LOGS, i);
+	k->pods_scanned = true;
+	both = k->logs_all_done;
 	pthread_mutex_unlock(&k->mu);
+	if (both)
+		logs_reconcile(k);
 }
 
-static void logs_set(struct kube *k)
+/* `kubectl describe apigeeroute` of every route, started with the lists. */
+static void job_describe_all(struct kube *k)
 {
-	struct logs_set *d = calloc(1, sizeof(*d));
+	char *reason = NULL, why[200];
+	bool both;
 
-	if (d) {
-		d->k = k;
-		d->dm.write = logs_set_write;
-		d->dm.ud = d;
-		for (size_t i = 0; i < k->log_pods.n; i++)
-			if (k->log_labelled[i]) {
-				d->idx[d->dm.n] = i;
-				d->dm.pods[d->dm.n] = k->log_pods.v[i];
-				d->dm.containers[d->dm.n++] = k->log_containers.v[i];
-			}
-		if (job_logs_set(k, d)) {
-			free(d);
-			return;
-		}
+	if (!kube_is_unreachable(k, why, sizeof(why)) &&
+	    kubectl_argv(k->o, &k->describe_all_argv) == 0 &&
+	    strv_push(&k->describe_all_argv, "describe") == 0 &&
+	    strv_push(&k->describe_all_argv, "apigeeroute") == 0) {
+		sink_begin(k->s, "kubectl describe apigeeroute");
+		k->describe_all_ok = run_one(k->o, k->s, &k->describe_all_argv, &k->describe_all,
+		                             &k->describe_all_err, &k->describe_all_res, NULL, NULL,
+		                             &reason) == OUTCOME_OK;
+		sink_end(k->s, "kubectl describe apigeeroute");
 	}
+	free(reason);
 	pthread_mutex_lock(&k->mu);
-	for (size_t i = 0; i < k->log_pods.n; i++)
-		if (k->log_labelled[i])
-			kq_push(k, KJ_LOGS, i);
+	k->describe_all_done = true;
+	both = k->routes_done;
 	pthread_mutex_unlock(&k->mu);
-	free(d);
+	if (both)
+		describe_reconcile(k);
+}
+
+/* Once both the describe of every route and the route list are in: split it, one
+ * member per listed route, when it names exactly the listed routes in their
+ * order; else (a route made or gone in between, a failure) describe the listed
+ * routes by name, as sets. */
+static void describe_reconcile(struct kube *k)
+{
+	size_t n = k->describe_routes.n;
+	size_t *off = n ? calloc(2 * n, sizeof(*off)) : NULL;
+	bool ok = off && k->describe_all_ok &&
+	          kube_describe_split(&k->describe_all, k->describe_routes.v, n, off, off + n);
+
+	for (size_t i = 0; ok && i < n; i++) {
+		char *safe = safe_component(k->describe_routes.v[i]), *path = NULL;
+		struct member_out m = {
+			.data = k->describe_all.data + off[i],
+			.len = off[n + i] - off[i],
+			.source = MEMBER_SRC_COMMAND,
+			.argv = &k->describe_all_argv,
+			.outcome = OUTCOME_OK,
+			.exit_status = k->describe_all_res.exit_status,
+			.duration_ms = k->describe_all_res.duration_ms,
+			.stderr_text = k->describe_all_err.data,
+		};
+
+		if (safe && asprintf(&path, "kubernetes/describe/apigeeroute-%s.txt", safe) >= 0) {
+			m.path = path;
+			sink_emit(k->s, &m);
+			free(path);
+		}
+		free(safe);
+	}
+	if (ok)
+		sink_source_ex(k->s, "kubectl describe apigeeroute", OUTCOME_OK, NULL,
+		               k->describe_all_res.duration_ms, false);
+	pthread_mutex_lock(&k->mu);
+	/* one route: its own describe; more: one describe per set */
+	for (size_t i = 0; !ok && i < n; i += DESCRIBE_SET_MAX)
+		kq_push(k, n > 1 ? KJ_DESCRIBE_SET : KJ_DESCRIBE, i);
+	pthread_mutex_unlock(&k->mu);
+	free(off);
 }
 
 static void describe_set(struct kube *k, size_t first)
@@ -1536,8 +1614,11 @@ static void run_job(struct kube *k, struct kjob j)
 	case KJ_DESCRIBE_SET:
 		describe_set(k, j.i);
 		break;
-	case KJ_LOGS_SET:
-		logs_set(k);
+	case KJ_LOGS_ALL:
+		job_logs_all(k);
+		break;
+	case KJ_DESCRIBE_ALL:
+		job_describe_all(k);
 		break;
 	case KJ_LOGS:
 		job_logs(k, k->log_pods.v[j.i], k->log_containers.v[j.i]);
@@ -1591,7 +1672,10 @@ int collect_kube(const struct collect_options *o, struct sink *s, struct kube_fa
 		"kubectl get services",
 	};
 	/* the combined get first: the describes and logs follow from it */
-	static const enum kjob_type first[] = { KJ_LISTS, KJ_VERSION, KJ_TABLES, KJ_PODS_TABLE };
+	/* every first-level command at once: the lists, and the logs and describes
+	 * (those are matched with the lists afterwards), then the tables */
+	static const enum kjob_type first[] = { KJ_LISTS,  KJ_LOGS_ALL, KJ_DESCRIBE_ALL,
+		                                KJ_TABLES, KJ_VERSION,  KJ_PODS_TABLE };
 	struct kube k = { 0 };
 	int r;
 
@@ -1621,6 +1705,10 @@ int collect_kube(const struct collect_options *o, struct sink *s, struct kube_fa
 	strv_release(&k.log_pods);
 	strv_release(&k.log_containers);
 	free(k.log_labelled);
+	logs_set_free(k.logs_all); /* interrupted before the pod list came */
+	buf_release(&k.describe_all);
+	buf_release(&k.describe_all_err);
+	strv_release(&k.describe_all_argv);
 	free(k.q);
 	pthread_cond_destroy(&k.cv);
 	pthread_mutex_destroy(&k.mu);

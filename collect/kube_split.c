@@ -261,9 +261,11 @@ void kube_demux_init(struct kube_demux *d)
 }
 
 /* "[pod/POD/CONTAINER] " -> the stream, -1 when not in the set, -2 malformed. */
-static int demux_target(const struct kube_demux *d)
+static int demux_target(struct kube_demux *d)
 {
 	const char *p = d->prefix, *end = d->prefix + d->plen - 2, *slash;
+	size_t pl, cl;
+	int r;
 
 	if (d->plen < 9 || memcmp(p, "[pod/", 5) != 0)
 		return -2;
@@ -271,15 +273,28 @@ static int demux_target(const struct kube_demux *d)
 	slash = memchr(p, '/', (size_t)(end - p));
 	if (!slash)
 		return -2;
-	for (size_t i = 0; i < d->n; i++) {
-		const char *pod = d->pods[i], *c = d->containers[i];
-
-		if (strlen(pod) == (size_t)(slash - p) &&
-		    memcmp(pod, p, (size_t)(slash - p)) == 0 &&
-		    strlen(c) == (size_t)(end - slash - 1) && memcmp(c, slash + 1, strlen(c)) == 0)
+	pl = (size_t)(slash - p);
+	cl = (size_t)(end - slash - 1);
+	for (size_t i = 0; i < d->n; i++)
+		if (strlen(d->pods[i]) == pl && memcmp(d->pods[i], p, pl) == 0 &&
+		    strlen(d->containers[i]) == cl && memcmp(d->containers[i], slash + 1, cl) == 0)
 			return (int)i;
+	/* a container seen first: learnt when there is room and an open() */
+	if (!d->open || d->n >= KUBE_DEMUX_MAX || pl == 0 || pl >= sizeof(d->pod_names[0]) ||
+	    cl == 0 || cl >= sizeof(d->container_names[0]))
+		return -1;
+	memcpy(d->pod_names[d->n], p, pl);
+	d->pod_names[d->n][pl] = '\0';
+	memcpy(d->container_names[d->n], slash + 1, cl);
+	d->container_names[d->n][cl] = '\0';
+	d->pods[d->n] = d->pod_names[d->n];
+	d->containers[d->n] = d->container_names[d->n];
+	r = d->open(d->ud, d->n);
+	if (r < 0) {
+		d->error = r;
+		return -3;
 	}
-	return -1;
+	return (int)d->n++;
 }
 
 int kube_demux_write(void *ud, const void *data, size_t len)
@@ -303,6 +318,8 @@ int kube_demux_write(void *ud, const void *data, size_t len)
 			d->plen = 0;
 			if (d->cur == -2)
 				return -EPROTO;
+			if (d->cur == -3)
+				return d->error;
 			continue;
 		}
 		{

@@ -51,19 +51,26 @@ const char *kube_table_path(size_t i);
 /* `kubectl logs -l SELECTOR --all-containers --prefix`: every line starts with
  * "[pod/POD/CONTAINER] " (kubectl writes prefix and line in one write, and the
  * containers one after the other); the rest of the line goes to that
- * container's output, write(ud, i, ...) for container i of pods/containers.
- * Lines of containers not listed (init containers) are dropped. */
+ * container's output, write(ud, i, ...) for container i of pods/containers. */
 #define KUBE_DEMUX_MAX 64
 struct kube_demux {
 	size_t n;
 	const char *pods[KUBE_DEMUX_MAX];
 	const char *containers[KUBE_DEMUX_MAX];
 	int (*write)(void *ud, size_t i, const void *data, size_t len);
+	/* NULL: lines of containers not listed are dropped; else a container seen
+	 * first becomes entry n (names copied below; at most KUBE_DEMUX_MAX, then
+	 * dropped) and open(ud, n) is called before its first write (negative:
+	 * the output is refused with that error) */
+	int (*open)(void *ud, size_t i);
 	void *ud;
+	char pod_names[KUBE_DEMUX_MAX][254];
+	char container_names[KUBE_DEMUX_MAX][64];
 	uint64_t bytes[KUBE_DEMUX_MAX]; /* written to each */
 	char prefix[600];
 	size_t plen;
-	int cur; /* container of the line being read; -1: dropped; -2: at a line start */
+	int cur;   /* container of the line being read; -1: dropped; -2: at a line start */
+	int error; /* what open() returned */
 };
 /* Start (after filling n, pods, containers, write, ud). */
 void kube_demux_init(struct kube_demux *d);
