@@ -35,7 +35,9 @@ struct run_result;
 #define COLLECT_DEFAULT_NAMESPACE "apigee"
 #define COLLECT_DEFAULT_LOG_LINES 10000
 #define COLLECT_DEFAULT_TIMEOUT_S 30
-#define COLLECT_DEFAULT_PARALLEL 4
+/* kubectl commands at once: the six first-level ones (lists, logs, describe,
+ * tables, version, pod table) all start together; fallbacks queue behind them */
+#define COLLECT_DEFAULT_PARALLEL 6
 #define COLLECT_MAX_JSON (64u << 20)       /* kubectl JSON held in memory */
 #define COLLECT_MEMBER_SPILL (1u << 20)    /* staged members above this go to a file */
 #define COLLECT_MAX_STDERR_KEPT 2048       /* stderr bytes kept in the manifest */

@@ -4,11 +4,17 @@
  * turned into certificate/key facts and wiped), ingress gateway and watcher pods,
  * services and container logs.
  *
- * The commands run on a pool of o->parallel workers fed by a queue: the JSON lists
- * come first, in one `kubectl get` whose List is split back into one member per
- * kind (one get per kind when it fails: a kind not served, forbidden, a timeout);
- * a describe per route and the logs per container are queued as soon as the
- * list that names them is in, never after the other commands. When even
+ * Few processes (kube_split.c splits their output back into one member per
+ * object, byte for byte what one command per object prints): one `kubectl get`
+ * for the JSON lists of every kind, one for the tables of routes, secrets and
+ * services, one `kubectl describe apigeeroute` of every route, one `kubectl logs
+ * -l ... --all-containers --prefix` for the gateway and watcher containers, plus
+ * version and the pod table. All six start at once on a pool of o->parallel
+ * workers fed by a queue; the describes and logs are matched with the lists once
+ * both are in. Whatever fails or does not split as expected (a kind not served,
+ * forbidden, a timeout, a route made in between, an empty log) is done again
+ * the old way, one command per kind / route / container, so each outcome is
+ * recorded as before. When even
  * `kubectl version` times out the API server is taken as unreachable and the
  * commands not started yet are skipped instead of each waiting for the full
  * timeout again. */
