@@ -615,10 +615,17 @@ static const struct {
 	const char *lines[10];
 } source_commands[] = {
 	{ "kubectl",
-	  { "K version -o json", "K get pods -o json", "K get apigeeroutes -o json",
-	    "K get services -o json", "K get apigeerouteconfigs -o json", "K get secrets",
-	    "K describe apigeeroute ROUTE  (each route)",
-	    "K logs POD -c CONTAINER --tail=N  (ingress gateway and watcher pods)", NULL } },
+	  { "K version -o json",
+	    "K get apigeeroutes,apigeerouteconfigs,secrets,services,pods -o json  (one member per "
+	    "kind; secrets: facts only)",
+	    "K get apigeeroutes,secrets,services  (one table per kind)",
+	    "K get pods -o wide -l app in (apigee-ingressgateway,apigee-watcher)",
+	    "K describe apigeeroute  (one member per route)",
+	    "K logs -l app in (apigee-ingressgateway,apigee-watcher,istio-ingressgateway) "
+	    "--all-containers --prefix --tail=N  (one member per container)",
+	    "K get KIND / describe apigeeroute ROUTE / logs POD -c CONTAINER  (one at a time, "
+	    "where one of the above fails)",
+	    NULL } },
 	{ "overrides", { "read each --overrides file and its sslCertPath/sslKeyPath", NULL } },
 	{ "management API",
 	  { "A", "A/instances", "A/envgroups", "A/instances/NAME/attachments  (each instance)",
