@@ -23,6 +23,8 @@ limit; --judge picks which one the goals apply to, wall by default). Rows:
   sos        sos clean --batch on the smallest bundle (Debian sosreport), if installed:
              printed as a ratio, no goal
   memory     analyze peak RSS <= 64 MB, redact <= 128 MB
+  collect    collect against the simulated cluster (bench/bench_collect.py): wall time
+             over its slowest source's (goal <= 1.3x), CPU seconds, process starts
 
 Exits 1 when a goal is missed (ratio >= 0.8 for analyze/redact/pseudo, the
 many-members bound, the RSS bounds, and with both 1024 and 4096 sizes: the 4 GB
@@ -164,7 +166,7 @@ def main():
     ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--bin", help="use this binary (implies --no-build)")
     ap.add_argument("--work", default=os.path.join(os.environ.get("TMPDIR", "/tmp"), "apigee-bundle-bench"))
-    ap.add_argument("--skip", default="", help="rows to leave out: analyze,redact,pseudo,zstd,many,sos")
+    ap.add_argument("--skip", default="", help="rows to leave out: analyze,redact,pseudo,zstd,many,sos,collect")
     ap.add_argument("--sos-timeout", type=int, default=1800)
     ap.add_argument("--judge", choices=("wall", "cpu"), default="wall",
                     help="which ratio the goals apply to (cpu: on a machine shared with other jobs)")
@@ -232,6 +234,13 @@ def main():
                 failures.append("%s: 4 GB takes %.2fx the 1 GB time" % (name, f))
     if "sos" not in skip:
         sos_row(binary, bundle(a.work, min(sizes)), a)
+    if "collect" not in skip:
+        # collect against the simulated cluster (bench/bench_collect.py): exit 1 = goal missed
+        print("\ncollect (bench/bench_collect.py):", flush=True)
+        rc = subprocess.run([sys.executable, os.path.join(HERE, "bench_collect.py"), "--bin", binary,
+                             "--runs", str(max(a.runs, 5))]).returncode
+        if rc == 1:
+            failures.append("collect: wall / slowest source above 1.3x")
     if failures:
         print("\nMISSED:\n  " + "\n  ".join(failures))
         return 1

@@ -120,8 +120,8 @@ static const struct cli_option collect_options_table[] = {
 	  NULL },
 	{ "instance", 0, OPT_INSTANCE, "NAME", CLI_REPEAT,
 	  "instance to query; repeatable (default: all the API lists)", NULL },
-	{ "jobs", 0, OPT_JOBS, "N", 0, "sources and commands run at once, 1 to 32 (default 4)",
-	  NULL },
+	{ "jobs", 0, OPT_JOBS, "N", 0,
+	  "commands run at once per source (kubectl, gcloud), 1 to 32 (default 6)", NULL },
 	{ "kubeconfig", 0, OPT_KUBECONFIG, "FILE", 0, "passed to kubectl", "file" },
 	{ "kubectl", 0, OPT_KUBECTL, "PATH", 0,
 	  "kubectl to run (default: from PATH; a PATH that does not exist is a usage error)",
@@ -293,14 +293,22 @@ struct run_state {
 	struct kube_facts kf;
 	struct strv api_hosts;
 	struct gcloud_facts gf;
-	struct pktcap_sync cap; /* --capture and the probes */
+	struct pktcap_sync cap;     /* --capture and the probes */
+	struct collect_facts facts; /* which of kf, api_hosts, gf are complete */
 };
+
+static void kube_facts_ready(void *ud)
+{
+	struct run_state *st = ud;
+
+	collect_facts_provide(&st->facts, COLLECT_FACT_KUBE);
+}
 
 static int src_kube(void *ud, struct error *err)
 {
 	struct run_state *st = ud;
 
-	return collect_kube(st->o, st->s, &st->kf, err);
+	return collect_kube(st->o, st->s, &st->kf, kube_facts_ready, st, err);
 }
 
 static int src_overrides(void *ud, struct error *err)
@@ -378,7 +386,31 @@ static bool targeted(const struct collect_options *o, const char *name)
 	return false;
 }
 
-/* Probe targets: explicit ones, else what phase 1 found. With --project the env
+/* The facts probe_targets() reads with these options: the routes' host names and
+ * the ingress service unless --host / --ingress name the targets; the env groups'
+ * host names unless --host names them (and no --project). */
+static unsigned probe_needs(const void *ud)
+{
+	const struct run_state *st = ud;
+	const struct collect_options *o = st->o;
+	unsigned need = 0;
+
+	if (o->offline)
+		return 0;
+	if (!o->hosts.n || !o->ingress.n)
+		need |= COLLECT_FACT_KUBE;
+	if (!o->hosts.n || o->project)
+		need |= COLLECT_FACT_API;
+	return need;
+}
+
+static unsigned gcloud_network_needs(const void *ud)
+{
+	(void)ud;
+	return COLLECT_FACT_API | COLLECT_FACT_GCLOUD;
+}
+
+/* Probe targets: explicit ones, else what the other sources found. With --project the env
  * groups' host names are the load balancer's: they are probed as well (by DNS, unless
  * a --host or --resolve names them already). */
 static void probe_targets(const struct run_state *st, struct strv *hosts, struct strv *ingress)
@@ -488,18 +520,19 @@ static int src_capture(void *ud, struct error *err)
 	return r;
 }
 
-/* The one list of the collector's sources: phase 1 runs in parallel; phase 2 needs
- * what phase 1 found (probe targets, the authorized network). A source that returns
- * an error is reported and marked failed in the manifest by collect_run_sources. */
+/* The one list of the collector's sources, all started at once; a source that
+ * needs what another finds (probe targets, the authorized network) waits for
+ * those facts only, and providers come first. A source that returns an error is
+ * reported and marked failed in the manifest by collect_run_sources. */
 static const struct collect_source source_table[] = {
-	{ "kubectl", COLLECT_PHASE_GATHER, src_kube },
-	{ "overrides", COLLECT_PHASE_GATHER, src_overrides },
-	{ "management API", COLLECT_PHASE_GATHER, src_api },
-	{ "gcloud", COLLECT_PHASE_GATHER, src_gcloud },
-	{ "attachments", COLLECT_PHASE_GATHER, src_attachments },
-	{ "gcloud network", COLLECT_PHASE_AFTER, src_gcloud_network },
-	{ "TLS probes", COLLECT_PHASE_AFTER, src_probes },
-	{ "packet capture", COLLECT_PHASE_AFTER, src_capture },
+	{ "kubectl", COLLECT_PHASE_GATHER, src_kube, COLLECT_FACT_KUBE, NULL },
+	{ "overrides", COLLECT_PHASE_GATHER, src_overrides, 0, NULL },
+	{ "management API", COLLECT_PHASE_GATHER, src_api, COLLECT_FACT_API, NULL },
+	{ "gcloud", COLLECT_PHASE_GATHER, src_gcloud, COLLECT_FACT_GCLOUD, NULL },
+	{ "attachments", COLLECT_PHASE_GATHER, src_attachments, 0, NULL },
+	{ "gcloud network", COLLECT_PHASE_AFTER, src_gcloud_network, 0, gcloud_network_needs },
+	{ "TLS probes", COLLECT_PHASE_AFTER, src_probes, 0, probe_needs },
+	{ "packet capture", COLLECT_PHASE_AFTER, src_capture, 0, probe_needs },
 };
 
 #define N_SOURCES (sizeof(source_table) / sizeof(source_table[0]))
@@ -582,10 +615,17 @@ static const struct {
 	const char *lines[10];
 } source_commands[] = {
 	{ "kubectl",
-	  { "K version -o json", "K get pods -o json", "K get apigeeroutes -o json",
-	    "K get services -o json", "K get apigeerouteconfigs -o json", "K get secrets",
-	    "K describe apigeeroute ROUTE  (each route)",
-	    "K logs POD -c CONTAINER --tail=N  (ingress gateway and watcher pods)", NULL } },
+	  { "K version -o json",
+	    "K get apigeeroutes,apigeerouteconfigs,secrets,services,pods -o json  (one member per "
+	    "kind; secrets: facts only)",
+	    "K get apigeeroutes,secrets,services  (one table per kind)",
+	    "K get pods -o wide -l app in (apigee-ingressgateway,apigee-watcher)",
+	    "K describe apigeeroute  (one member per route)",
+	    "K logs -l app in (apigee-ingressgateway,apigee-watcher,istio-ingressgateway) "
+	    "--all-containers --prefix --tail=N  (one member per container)",
+	    "K get KIND / describe apigeeroute ROUTE / logs POD -c CONTAINER  (one at a time, "
+	    "where one of the above fails)",
+	    NULL } },
 	{ "overrides", { "read each --overrides file and its sslCertPath/sslKeyPath", NULL } },
 	{ "management API",
 	  { "A", "A/instances", "A/envgroups", "A/instances/NAME/attachments  (each instance)",
@@ -665,9 +705,10 @@ static int list_sources(const struct collect_options *o)
 
 		source_key(name, k, sizeof(k));
 		printf("%-15s %s%s\n", k, off ? "skipped: " : "would run",
-		       off                                            ? off
-		       : source_table[i].phase == COLLECT_PHASE_AFTER ? " (after the first phase)"
-		                                                      : "");
+		       off ? off
+		       : source_table[i].phase == COLLECT_PHASE_AFTER
+		               ? " (once the facts it needs are known)"
+		               : "");
 		for (size_t j = 0; j < sizeof(source_commands) / sizeof(source_commands[0]); j++)
 			if (strcmp(source_commands[j].source, name) == 0)
 				for (size_t l = 0; source_commands[j].lines[l]; l++)
@@ -1084,6 +1125,7 @@ static int collect_run(struct collect_options *o, const char *token_file, bool t
 
 	memset(&st, 0, sizeof(st));
 	pktcap_sync_init(&st.cap);
+	collect_facts_init(&st.facts);
 	/* the collection time is the bundle's time (checks judge expiry by it) */
 	now_utc(start, sizeof(start));
 	mtime = (int64_t)time(NULL);
@@ -1118,8 +1160,8 @@ static int collect_run(struct collect_options *o, const char *token_file, bool t
 		else
 			sink_source_ex(s, source_table[i].name, OUTCOME_SKIPPED,
 			               "not selected (--only/--skip)", -1, true);
-	for (unsigned phase = 0; phase < COLLECT_PHASE__MAX && !interrupted; phase++)
-		collect_run_sources(selected, n_selected, phase, &st, s, &interrupted);
+	if (!interrupted)
+		collect_run_sources(selected, n_selected, &st, &st.facts, s, &interrupted);
 	now_utc(end, sizeof(end));
 	collection = json_pack("{s:s,s:s,s:o,s:I}", "start", start, "end", end, "options",
 	                       options_json(o, token_source), "duration_ms",
@@ -1134,6 +1176,7 @@ out:
 	strv_release(&st.api_hosts);
 	gcloud_facts_release(&st.gf);
 	pktcap_sync_release(&st.cap);
+	collect_facts_release(&st.facts);
 	wipe_buf(&token);
 	free(staging);
 	return ret;

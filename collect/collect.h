@@ -5,9 +5,10 @@
  *
  * One collection, as cmd_collect.c runs it:
  *   1. sink_new() -- the redactor, the staging area next to the output file;
- *   2. phase 1 in parallel: collect_kube(), collect_overrides(), collect_api(),
+ *   2. every source at once: collect_kube(), collect_overrides(), collect_api(),
  *      collect_gcloud(), collect_attachments(); each emits members and outcomes;
- *   3. phase 2: collect_probes() on the targets gathered in phase 1;
+ *      collect_probes() and collect_gcloud_network() as soon as the facts they
+ *      need (probe targets, networks) are known;
  *   4. sink_finish() -- members sorted by path, then redaction.json, then
  *      manifest.json, written atomically; or nothing at all when a leak was found
  *      or the run was interrupted;
@@ -17,6 +18,7 @@
 #ifndef COLLECT_COLLECT_H
 #define COLLECT_COLLECT_H
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -33,7 +35,9 @@ struct run_result;
 #define COLLECT_DEFAULT_NAMESPACE "apigee"
 #define COLLECT_DEFAULT_LOG_LINES 10000
 #define COLLECT_DEFAULT_TIMEOUT_S 30
-#define COLLECT_DEFAULT_PARALLEL 4
+/* kubectl commands at once: the six first-level ones (lists, logs, describe,
+ * tables, version, pod table) all start together; fallbacks queue behind them */
+#define COLLECT_DEFAULT_PARALLEL 6
 #define COLLECT_MAX_JSON (64u << 20)       /* kubectl JSON held in memory */
 #define COLLECT_MEMBER_SPILL (1u << 20)    /* staged members above this go to a file */
 #define COLLECT_MAX_STDERR_KEPT 2048       /* stderr bytes kept in the manifest */
@@ -74,27 +78,54 @@ struct collect_options {
 
 /* ---- the source table (run_sources.c) -------------------------------------------- */
 
-/* The collector's sources run from one table (cmd_collect.c): phase by phase, the
- * sources of a phase in parallel. A source records its own members and outcomes in
- * the sink; when it cannot run at all it returns a negative errno with err set, and
- * collect_run_sources then marks it failed in the manifest with err's message,
- * which the sink also prints as the source's progress line. */
+/* The collector's sources run from one table (cmd_collect.c), all at once: a
+ * source waits only for the facts it needs from another (probe targets from the
+ * routes, the authorized network from gcloud), never for a whole phase. A source
+ * records its own members and outcomes in the sink; when it cannot run at all it
+ * returns a negative errno with err set, and collect_run_sources then marks it
+ * failed in the manifest with err's message, which the sink also prints as the
+ * source's progress line. */
 enum collect_phase {
 	COLLECT_PHASE_GATHER = 0, /* independent sources */
-	COLLECT_PHASE_AFTER,      /* sources that need what the first phase found */
+	COLLECT_PHASE_AFTER,      /* sources that need what others find (see needs) */
 	COLLECT_PHASE__MAX,
 };
 
-struct collect_source {
-	const char *name;
-	enum collect_phase phase;
-	int (*run)(void *state, struct error *err);
+/* Facts one source hands to others (bits). */
+enum collect_fact {
+	COLLECT_FACT_KUBE = 1u << 0,   /* route host names, ingress addresses */
+	COLLECT_FACT_API = 1u << 1,    /* env group host names, api/organization.json */
+	COLLECT_FACT_GCLOUD = 1u << 2, /* the networks of the proxy templates */
 };
 
-/* Run the sources of table whose phase is phase, in parallel; returns the number
- * of sources that failed. */
-unsigned collect_run_sources(const struct collect_source *table, size_t n, enum collect_phase phase,
-                             void *state, struct sink *s, const volatile sig_atomic_t *cancel);
+/* Which facts are ready: a source waits for the ones it needs. */
+struct collect_facts {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	unsigned ready;
+};
+void collect_facts_init(struct collect_facts *f);
+void collect_facts_release(struct collect_facts *f);
+/* Mark facts ready (a source may say so before it ends: kubectl once it listed
+ * the routes and services, before the logs). */
+void collect_facts_provide(struct collect_facts *f, unsigned facts);
+void collect_facts_wait(struct collect_facts *f, unsigned facts);
+
+struct collect_source {
+	const char *name;
+	enum collect_phase phase; /* GATHER sources come first in the table */
+	int (*run)(void *state, struct error *err);
+	unsigned provides; /* facts ready at the latest when run() returns */
+	/* the facts it needs with these options (NULL: none); waited for before run() */
+	unsigned (*needs)(const void *state);
+};
+
+/* Run the n sources of table at once (one thread each), every source after the
+ * facts it needs; facts that no source of the table provides count as ready.
+ * Returns the number of sources that failed. */
+unsigned collect_run_sources(const struct collect_source *table, size_t n, void *state,
+                             struct collect_facts *facts, struct sink *s,
+                             const volatile sig_atomic_t *cancel);
 
 /* ---- the sink's life cycle (sink.c) ------------------------------------------------ */
 
@@ -120,6 +151,8 @@ void sink_free(struct sink *s);
 
 /* A source started (live status line on a TTY). */
 void sink_begin(struct sink *s, const char *name);
+/* A started step ended without an outcome of its own (another step records it). */
+void sink_end(struct sink *s, const char *name);
 /* sink_source() with the duration shown, and user_disabled for sources switched
  * off on purpose (--offline, no --project): recorded as skipped, not counted for
  * the exit status. duration_ms < 0: unknown. */
@@ -167,9 +200,12 @@ struct kube_facts {
 void kube_facts_release(struct kube_facts *f);
 
 /* kubectl sources (kube.c): version, routes, route configs, describe, secrets
- * (facts only), pods, services, logs. Missing kubectl: every source skipped. */
+ * (facts only), pods, services, logs. Missing kubectl: every source skipped.
+ * The JSON lists come from one `kubectl get KIND,KIND,... -o json`, split back
+ * into one member per kind (per-kind gets when it fails). facts_ready (may be
+ * NULL) is called once ret_facts is complete, before the describes and logs. */
 int collect_kube(const struct collect_options *o, struct sink *s, struct kube_facts *ret_facts,
-                 struct error *err);
+                 void (*facts_ready)(void *ud), void *ud, struct error *err);
 
 /* --overrides files (overrides.c): stored redacted, TLS facts of the files named by
  * sslCertPath/sslKeyPath, chains kept when public. ret_org (may be NULL) gets the

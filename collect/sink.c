@@ -72,6 +72,7 @@ struct sink {
 	int fatal;
 	struct error fatal_err;
 	unsigned literal_hits;
+	int64_t t0; /* run_now_ms() at sink_new: the sources' start_ms/end_ms count from it */
 };
 
 struct wait_span {
@@ -134,6 +135,7 @@ int sink_new(const struct sink_options *o, struct sink **ret, struct error *err)
 	s->tty = o->tty;
 	s->verbose = o->verbose;
 	s->cancel = o->cancel;
+	s->t0 = run_now_ms();
 	s->staging_dir = strdup(o->staging_dir ? o->staging_dir : ".");
 	s->sources = json_array();
 	if (!s->staging_dir || !s->sources) {
@@ -359,6 +361,14 @@ static void running_remove(struct sink *s, const char *name)
 		}
 }
 
+void sink_end(struct sink *s, const char *name)
+{
+	pthread_mutex_lock(&s->mu);
+	running_remove(s, name);
+	draw_status(s);
+	pthread_mutex_unlock(&s->mu);
+}
+
 /* Redact a string that goes into the manifest (argv, URLs, reasons): pseudonyms
  * apply there too. Lock held. Returns a new json string or NULL. */
 static json_t *redacted_string(struct sink *s, const char *str)
@@ -408,6 +418,17 @@ void sink_source_ex(struct sink *s, const char *name, enum outcome o, const char
 			json_object_set_new(e, "reason", json_incref(rreason));
 		if (duration_ms >= 0)
 			json_object_set_new(e, "duration_ms", json_integer(duration_ms));
+		/* when, in ms since the collection started: what ran at once, and what
+		 * waited for what (the critical path) */
+		{
+			int64_t end = run_now_ms() - s->t0;
+
+			if (duration_ms >= 0)
+				json_object_set_new(
+				        e, "start_ms",
+				        json_integer(end > duration_ms ? end - duration_ms : 0));
+			json_object_set_new(e, "end_ms", json_integer(end));
+		}
 		if (o == OUTCOME_TIMEOUT)
 			json_object_set_new(e, "timed_out", json_true());
 		if (user_disabled)

@@ -940,6 +940,136 @@ def fault_usage():
         check(p.returncode == 2, "usage: %s exit %d, want 2" % (argv, p.returncode))
 
 
+def kubectl_json(sim, *words):
+    """What `kubectl get ... -o json` prints against the sim, as collect runs it."""
+    p = subprocess.run(["kubectl", "--kubeconfig", sim.env["kubeconfig"], "-n", sim.env["namespace"]]
+                       + list(words) + ["-o", "json"], capture_output=True, timeout=60, env=child_env(sim))
+    return p.stdout if p.returncode == 0 else None
+
+
+def combined_lists():
+    """The JSON lists come from one `kubectl get a,b,c -o json` split back into one member per
+    kind: each member holds the very bytes a get of that kind alone prints (pods: the ingress
+    gateway and watcher pods, as `-l app in (...)` selects them)."""
+    log("== combined kubectl get: the same members as one get per kind")
+    with Sim("demo-broken") as sim:
+        rc, err, bundle, dt = collect(sim)
+        check(rc == 0, "combined: collect exit %d: %s" % (rc, err[-800:]))
+        if not os.path.exists(bundle):
+            return
+        mem = members(bundle)
+        arts = {a["path"]: a for a in manifest(bundle)["artifacts"]}
+        for path, words in (("kubernetes/apigeeroutes.json", ["get", "apigeeroutes"]),
+                            ("kubernetes/apigeerouteconfigs.json", ["get", "apigeerouteconfigs"]),
+                            ("kubernetes/services.json", ["get", "services"]),
+                            ("kubernetes/pods.json",
+                             ["get", "pods", "-l", "app in (apigee-ingressgateway,apigee-watcher)"])):
+            want = kubectl_json(sim, *words)
+            check(want is not None and mem.get(path) == want,
+                  "combined: %s differs from `kubectl %s -o json`" % (path, " ".join(words)))
+            argv = (arts.get(path) or {}).get("source", {}).get("argv", [])
+            check(any("," in w and "apigeeroutes" in w for w in argv),
+                  "combined: %s not from the combined get: %s" % (path, argv))
+        # the tables of routes, secrets and services in one get, split back and re-aligned
+        for path, kind in (("kubernetes/apigeeroutes.txt", "apigeeroutes"), ("kubernetes/secrets.txt", "secrets"),
+                           ("kubernetes/services.txt", "services")):
+            p = subprocess.run(["kubectl", "--kubeconfig", sim.env["kubeconfig"], "-n", sim.env["namespace"],
+                                "get", kind], capture_output=True, timeout=60, env=child_env(sim))
+            check(p.returncode == 0 and mem.get(path) == p.stdout,
+                  "combined: %s differs from `kubectl get %s`:\n%s\n%s" % (path, kind, mem.get(path), p.stdout))
+            argv = (arts.get(path) or {}).get("source", {}).get("argv", [])
+            check("apigeeroutes,secrets,services" in argv, "combined: %s not from one get: %s" % (path, argv))
+        # one describe of every route (started with the lists), split back by the route list: each
+        # route's text as its own describe prints it (event ages move on: compared without them)
+        def no_ages(b):
+            return re.sub(rb"[ ]+", b" ", re.sub(rb"\b[0-9]+[smhd]([0-9]+[smh])?\b", b"AGE", b or b""))
+        routes = [i["metadata"]["name"] for i in json.loads(mem.get("kubernetes/apigeeroutes.json", b"{}"))["items"]]
+        check(len(routes) >= 2, "combined: routes %s" % routes)
+        for r in routes:
+            path = "kubernetes/describe/apigeeroute-%s.txt" % r
+            p = subprocess.run(["kubectl", "--kubeconfig", sim.env["kubeconfig"], "-n", sim.env["namespace"],
+                                "describe", "apigeeroute", r], capture_output=True, timeout=60, env=child_env(sim))
+            check(no_ages(mem.get(path)) == no_ages(p.stdout),
+                  "combined: %s differs from `kubectl describe apigeeroute %s`" % (path, r))
+            argv = (arts.get(path) or {}).get("source", {}).get("argv", [])
+            check(argv[-2:] == ["describe", "apigeeroute"], "combined: %s not from one describe: %s" % (path, argv))
+        # one `kubectl logs -l ... --prefix` for the gateway and watcher containers, split back by
+        # prefix: each member is what `kubectl logs POD -c C` prints (the ingress appends live:
+        # the later run may have more lines at the end)
+        logs = [p for p in mem if p.startswith("kubernetes/logs/")]
+        check(len(logs) >= 3, "combined: logs %s" % logs)
+        for path in logs:
+            pod, cont = path[len("kubernetes/logs/"):-len(".log")].split("/")
+            p = subprocess.run(["kubectl", "--kubeconfig", sim.env["kubeconfig"], "-n", sim.env["namespace"],
+                                "logs", pod, "-c", cont, "--tail=10000"], capture_output=True, timeout=60,
+                               env=child_env(sim))
+            got = mem[path]
+            check(got and got.endswith(b"\n") and p.stdout.startswith(got) and b"[pod/" not in got,
+                  "combined: %s is not what `kubectl logs %s -c %s` prints" % (path, pod, cont))
+            argv = (arts.get(path) or {}).get("source", {}).get("argv", [])
+            check("--prefix" in argv, "combined: %s not from the one logs command: %s" % (path, argv))
+        sec = json.loads(mem.get("kubernetes/secrets.json", b"{}"))
+        check(sec.get("kind") == "apigee-bundle/secrets/v1" and len(sec.get("items", [])) >= 1,
+              "combined: secrets.json %s" % str(sec)[:300])
+        blob = b"".join(mem.values())
+        check(b"PRIVATE KEY" not in blob, "combined: a private key in the bundle")
+
+
+def fault_kube_unserved():
+    """A kind the cluster does not serve (ApigeeRouteConfig CRD not installed) makes the combined
+    get fail as a whole: collect falls back to one get per kind, and the unserved kind comes out
+    as it always did (collected, "resource type not served by this cluster", no member)."""
+    log("== fault: a kind not served -> one get per kind")
+    with Sim("healthy", extra=["--kube-unserved", "apigeerouteconfigs"]) as sim:
+        rc, err, bundle, dt = collect(sim)
+        check(rc == 0, "unserved: collect exit %d, want 0: %s" % (rc, err[-800:]))
+        if not os.path.exists(bundle):
+            return
+        man = manifest(bundle)
+        mem = members(bundle)
+        src = sources(man)
+        s = src.get("kubectl get apigeerouteconfigs -o json")
+        check(s is not None and s["status"] == "collected" and
+              s.get("reason") == "resource type not served by this cluster",
+              "unserved: apigeerouteconfigs source %s" % s)
+        check("kubernetes/apigeerouteconfigs.json" not in mem, "unserved: a member for an unserved kind")
+        check(not any("apigeeroutes,apigeerouteconfigs" in n for n in src),
+              "unserved: the failed combined get is recorded as a source: %s" % sorted(src))
+        arts = {a["path"]: a for a in man["artifacts"]}
+        for path, kind in (("kubernetes/apigeeroutes.json", "apigeeroutes"),
+                           ("kubernetes/services.json", "services"), ("kubernetes/pods.json", "pods"),
+                           ("kubernetes/secrets.json", "secrets")):
+            argv = (arts.get(path) or {}).get("source", {}).get("argv", [])
+            check(path in mem and kind in argv, "unserved: %s from %s" % (path, argv))
+        check(verify(sim, bundle)[0] == 0, "unserved: verify failed")
+
+
+def fault_log_hang():
+    """One container's log never answers: the one `kubectl logs -l` times out as a whole, and each
+    container's log is then fetched on its own: that one is recorded as timed out, the others are
+    collected as always."""
+    log("== fault: one container's log hangs -> one kubectl logs per container")
+    pod = "apigee-ingressgateway-ext-ingress-myorg-8f2c412-dvrcp"  # tests/sim/scenarios.py
+    with Sim("healthy", extra=["--kube-hang", "/api/v1/namespaces/apigee/pods/%s/log" % pod]) as sim:
+        pod = sim.env["ingress_pods"][0]
+        args = list(sim.env["collect_args"])
+        args[args.index("--timeout") + 1] = "8"  # short, yet kubectl version answers under load
+        rc, err, bundle, dt = collect(sim, args=args)
+        check(rc == 4, "log-hang: exit %d, want 4: %s" % (rc, err[-500:]))
+        if not os.path.exists(bundle):
+            return
+        man = manifest(bundle)
+        mem = members(bundle)
+        timed = [s["name"] for s in man["sources"] if s.get("timed_out")]
+        check(any(n.startswith("kubectl logs %s -c" % pod) for n in timed) and
+              not any("--prefix" in n for n in timed), "log-hang: timed out sources %s" % timed)
+        logs = {p: a for p, a in ((a["path"], a) for a in man["artifacts"]) if p.startswith("kubernetes/logs/")}
+        others = [p for p in logs if ("/%s/" % pod) not in p]
+        check(len(others) >= 2 and all(p in mem and "--prefix" not in logs[p]["source"]["argv"] for p in others),
+              "log-hang: the other logs %s" % {p: (p in mem, logs[p]["source"]["argv"][-4:]) for p in others})
+        check(verify(sim, bundle)[0] == 0, "log-hang: verify failed")
+
+
 def main():
     global BIN
     if len(sys.argv) < 2:
@@ -958,6 +1088,8 @@ def main():
               ("kubectl-missing", fault_kubectl_missing),
               ("kubectl-stderr-secret", fault_kubectl_stderr_secret),
               ("kube-hang", fault_kube_hang),
+              ("combined-lists", combined_lists), ("kube-unserved", fault_kube_unserved),
+              ("log-hang", fault_log_hang),
               ("api-401", lambda: fault_api("api-401", 401)),
               ("api-500", lambda: fault_api("api-500", 500)),
               ("api-garbage", lambda: fault_api("api-garbage", None)),

@@ -56,11 +56,17 @@ static int src_later(void *ud, struct error *err)
 	return error_set(err, -EPERM, NULL, 0, "phase two broke");
 }
 
+static unsigned needs_api(const void *ud)
+{
+	(void)ud;
+	return COLLECT_FACT_API;
+}
+
 static const struct collect_source table[] = {
-	{ "fine", COLLECT_PHASE_GATHER, src_ok },
-	{ "early", COLLECT_PHASE_GATHER, src_fails_early },
-	{ "silent", COLLECT_PHASE_GATHER, src_fails_silently },
-	{ "later", COLLECT_PHASE_AFTER, src_later },
+	{ "fine", COLLECT_PHASE_GATHER, src_ok, COLLECT_FACT_API, NULL },
+	{ "early", COLLECT_PHASE_GATHER, src_fails_early, 0, NULL },
+	{ "silent", COLLECT_PHASE_GATHER, src_fails_silently, 0, NULL },
+	{ "later", COLLECT_PHASE_AFTER, src_later, 0, needs_api },
 };
 
 /* manifest.json of the archive at path, parsed. */
@@ -114,6 +120,7 @@ static void test_collect__failing_source_reported_and_marked(void **state)
 	struct redact_options ro = { 0 };
 	struct redactor *red = NULL;
 	json_t *man, *coll, *e;
+	struct collect_facts facts;
 	unsigned failed = 0;
 
 	(void)state;
@@ -124,8 +131,9 @@ static void test_collect__failing_source_reported_and_marked(void **state)
 	so.staging_dir = dir;
 	so.progress = pf;
 	assert_int_equal(sink_new(&so, &s, &err), 0);
-	for (int phase = 0; phase < COLLECT_PHASE__MAX; phase++)
-		failed += collect_run_sources(table, 4, (enum collect_phase)phase, s, s, NULL);
+	collect_facts_init(&facts);
+	failed = collect_run_sources(table, 4, s, &facts, s, NULL);
+	collect_facts_release(&facts);
 	assert_int_equal(failed, 3);
 	fclose(pf);
 	/* stderr (the progress stream) names each failing source and its message */
@@ -133,6 +141,8 @@ static void test_collect__failing_source_reported_and_marked(void **state)
 	        strstr(progress, "early ... failed: cannot start: the staging disk is gone"));
 	assert_non_null(strstr(progress, "silent ... failed: Cannot allocate memory"));
 	assert_non_null(strstr(progress, "later ... failed: phase two broke"));
+	/* "later" needs what "fine" provides: it ran after it */
+	assert_true(strstr(progress, "fine source ... ok") < strstr(progress, "later ... failed"));
 
 	snprintf(out, sizeof(out), "%s/b.tar.gz", dir);
 	coll = json_pack("{s:s,s:s,s:{}}", "start", "2026-01-01T00:00:00Z", "end",

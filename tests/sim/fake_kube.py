@@ -13,7 +13,7 @@ State comes from a JSON document (see scenarios.py / kube_state()):
   {"token": "...", "version": {...}, "age_now": "RFC3339", "served_groups": [...],
    "objects": {"<plural>": [obj, ...]},
    "logs": {"NS/POD/CONTAINER": {"file": PATH} | {"lines": [[epoch, text], ...]}},
-   "hang": ["/path/prefix", ...],
+   "hang": ["/path/prefix", ...], "unserved": ["apigeerouteconfigs", ...],
    "request_log": PATH}
 
 Standalone:  python3 fake_kube.py --state kube-state.json [--tls-cert C --tls-key K | --no-auth]
@@ -310,12 +310,14 @@ class KubeState:
         self.objects = state.get("objects", {})
         self.served_groups = set(state.get("served_groups", [APIGEE_GV]))
         self.hang = list(state.get("hang", []))
+        # resources left out of discovery and answering 404 (a CRD not installed)
+        self.unserved = set(state.get("unserved", []))
         self.tables = Tables(state.get("age_now"))
         self.list_rv = str(state.get("list_resource_version", "424242"))
 
     def served(self, plural):
         g = RESOURCES[plural]["group"]
-        return g == "" or g in self.served_groups
+        return plural not in self.unserved and (g == "" or g in self.served_groups)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -477,7 +479,7 @@ class Handler(BaseHTTPRequestHandler):
     def resource_list(self, gv):
         res = []
         for plural, r in RESOURCES.items():
-            if gv_of(plural) != gv:
+            if gv_of(plural) != gv or plural in self.server.state.unserved:
                 continue
             e = {"name": plural, "singularName": r["singular"], "namespaced": r["namespaced"], "kind": r["kind"],
                  "verbs": list(ALL_VERBS)}

@@ -148,6 +148,8 @@ def up(a, ready_cb):
     B = scenarios.build(a.scenario, wd, ports, pki, t0=t0, api_fault=a.api_fault, kube_hang=a.kube_hang)
     mat = B.material
 
+    if a.kube_unserved:
+        B.kube_state["unserved"] = list(a.kube_unserved)
     kube_scheme = "https"
     if a.kube_http:
         # kubectl never sends a bearer token over plain http, so the token is not enforced then
@@ -473,6 +475,8 @@ def main(argv=None):
                                            "hang"], help="inject this fault on every management API path")
     u.add_argument("--kube-hang", action="append", default=[], metavar="PATH_PREFIX",
                    help="Kubernetes API paths that never answer (repeatable)")
+    u.add_argument("--kube-unserved", action="append", default=[], metavar="PLURAL",
+                   help="a resource (e.g. apigeerouteconfigs) left out of discovery, its paths 404 (repeatable)")
     u.add_argument("--kube-http", action="store_true",
                    help="serve the Kubernetes API over plain HTTP without auth (default: HTTPS + bearer token)")
     u.set_defaults(func=cmd_up)
