@@ -743,6 +743,7 @@ int textscan_begin(struct bundle *b, const char *artifact, struct textscan **ret
 int textscan_line(struct textscan *ts, const char *line, size_t len, unsigned lineno)
 {
 	struct ts_tok body, prefix_time, json, t;
+	struct text_pairs pairs;
 	int r;
 
 	if (!ts || (!line && len))
@@ -775,10 +776,12 @@ int textscan_line(struct textscan *ts, const char *line, size_t len, unsigned li
 	r = watcher_missing(ts, line, len, lineno);
 	if (r < 0)
 		return r;
-	r = client_scan_line(ts->client, line, len, lineno);
+	/* the transcript scanners ask each line for dozens of needles */
+	text_pairs_init(&pairs, line, len);
+	r = client_scan_line(ts->client, line, len, lineno, &pairs);
 	if (r < 0)
 		return r;
-	r = ossl_scan_line(ts->ossl, line, len, lineno);
+	r = ossl_scan_line(ts->ossl, line, len, lineno, &pairs);
 	if (r < 0)
 		return r;
 	return k8s_scan_line(ts->k8s, line, len, lineno);

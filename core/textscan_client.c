@@ -86,6 +86,7 @@ struct client_scan {
 	struct ts_kinds *kinds;
 	struct curl_state curl;
 	struct sclient_state sc;
+	const struct text_pairs *tp; /* of the line being scanned (client_scan_line) */
 };
 
 /* ---- small matching helpers ----------------------------------------------- */
@@ -98,6 +99,17 @@ static const char *find(const char *s, size_t n, const char *needle)
 static bool has(const char *s, size_t n, const char *needle)
 {
 	return text_find(s, n, needle) != NULL;
+}
+
+/* find() within the line of tp, without searching when it cannot be there */
+static const char *pfind(const struct text_pairs *tp, const char *s, size_t n, const char *needle)
+{
+	return text_pairs_may_have(tp, needle) ? text_find(s, n, needle) : NULL;
+}
+
+static bool phas(const struct text_pairs *tp, const char *s, size_t n, const char *needle)
+{
+	return pfind(tp, s, n, needle) != NULL;
 }
 
 static bool is_digit(char c)
@@ -726,7 +738,8 @@ static int verify_text(struct curl_trace *t, const struct sig *sg, const char *m
 	return set_msg(&t->verify_error, p, end);
 }
 
-static void curl_library(struct curl_state *c, const char *s, size_t n, int *r)
+static void curl_library(struct curl_state *c, const char *s, size_t n, const struct text_pairs *tp,
+                         int *r)
 {
 	static const struct {
 		const char *needle;
@@ -761,7 +774,7 @@ static void curl_library(struct curl_state *c, const char *s, size_t n, int *r)
 	if (*r < 0 || c->lib_sure)
 		return;
 	for (size_t i = 0; i < ELEMENTSOF(libs); i++) {
-		if (!has(s, n, libs[i].needle))
+		if (!phas(tp, s, n, libs[i].needle))
 			continue;
 		if (libs[i].sure || !c->t.tls_library) {
 			*r = ts_set_str(&c->t.tls_library, libs[i].name, strlen(libs[i].name), 32);
@@ -771,7 +784,7 @@ static void curl_library(struct curl_state *c, const char *s, size_t n, int *r)
 	}
 	/* "error:0A000410:SSL routines" is how OpenSSL (and its forks) report */
 	if (!c->t.tls_library) {
-		const char *p = find(s, n, "error:");
+		const char *p = pfind(tp, s, n, "error:");
 
 		if (p && (size_t)(s + n - p) > 15 && p[14] == ':') {
 			bool hex = true;
@@ -793,7 +806,7 @@ static bool curl_http(struct client_scan *cs, const char *line, size_t len, cons
 	bool seen = false;
 
 	/* "< HTTP/2 503" anywhere (flattened), or a bare status line (curl -i) */
-	while ((p = find(p, (size_t)(end - p), "< HTTP/"))) {
+	while ((p = pfind(cs->tp, p, (size_t)(end - p), "< HTTP/"))) {
 		int st = http_status_at(p + 2, end);
 
 		if (st) {
@@ -821,7 +834,7 @@ static bool curl_http(struct client_scan *cs, const char *line, size_t len, cons
 		seen = true;
 		curl_where(cs, WL_STATUS, false, line, len, (size_t)(s - line), lineno, r);
 	}
-	if (has(s, n, "Server Error")) {
+	if (phas(cs->tp, s, n, "Server Error")) {
 		const char *title = find(s, n, "<title>");
 
 		c->server_error = true;
@@ -834,7 +847,7 @@ static bool curl_http(struct client_scan *cs, const char *line, size_t len, cons
 			           r);
 		}
 	}
-	if (has(s, n, "30 seconds") && text_find_ci(s, n, "try again in 30 seconds")) {
+	if (phas(cs->tp, s, n, "30 seconds") && text_find_ci(s, n, "try again in 30 seconds")) {
 		c->try_again = true;
 		seen = true;
 	}
@@ -843,7 +856,8 @@ static bool curl_http(struct client_scan *cs, const char *line, size_t len, cons
 
 static bool curl_apply_sigs(struct client_scan *cs, const char *line, size_t len, const char *s,
                             size_t n, unsigned lineno, int *r);
-static bool curl_target(struct curl_state *c, const char *s, size_t n, int *r);
+static bool curl_target(struct curl_state *c, const char *s, size_t n, const struct text_pairs *tp,
+                        int *r);
 
 /* "*  subject: CN=...", "*  issuer: ...", "*  expire date: ..." of curl -v: the
  * served leaf as the client saw it (kept for TLS-007 and the chain checks). */
@@ -921,15 +935,15 @@ static bool curl_classify(struct client_scan *cs, const char *line, size_t len, 
 
 	if (curl_apply_sigs(cs, line, len, s, n, lineno, r))
 		seen = true;
-	curl_library(c, s, n, r);
-	if (curl_target(c, s, n, r))
+	curl_library(c, s, n, cs->tp, r);
+	if (curl_target(c, s, n, cs->tp, r))
 		seen = true;
 	if (curl_cert_line(c, s, n))
 		seen = true;
-	if (has(s, n, "Issue another request") || has(s, n, "Following redirect"))
+	if (phas(cs->tp, s, n, "Issue another request") || phas(cs->tp, s, n, "Following redirect"))
 		c->closed = false;
-	if (has(s, n, "Closing connection") || has(s, n, "closing connection") ||
-	    has(s, n, "left intact"))
+	if (phas(cs->tp, s, n, "Closing connection") || phas(cs->tp, s, n, "closing connection") ||
+	    phas(cs->tp, s, n, "left intact"))
 		c->closed = true;
 	return seen;
 }
@@ -944,7 +958,7 @@ static bool curl_apply_sigs(struct client_scan *cs, const char *line, size_t len
 
 	for (size_t i = 0; i < ELEMENTSOF(curl_sigs) && *r >= 0; i++) {
 		const struct sig *sg = &curl_sigs[i];
-		const char *m = find(s, n, sg->needle);
+		const char *m = pfind(cs->tp, s, n, sg->needle);
 
 		if (!m)
 			continue;
@@ -990,8 +1004,8 @@ static bool curl_apply_sigs(struct client_scan *cs, const char *line, size_t len
 		if (sg->kind != SK_VERIFY_SOFT)
 			curl_where(cs, WL_ERROR, false, line, len, (size_t)(m - line), lineno, r);
 	}
-	p = find_number_word(s, n, "errno 104");
-	if (!p)
+	p = text_pairs_may_have(cs->tp, "errno ") ? find_number_word(s, n, "errno 104") : NULL;
+	if (!p && text_pairs_may_have(cs->tp, "errno "))
 		p = find_number_word(s, n, "errno 54");
 	if (p) {
 		c->t.symptoms |= CURL_SYM_RESET;
@@ -1002,13 +1016,14 @@ static bool curl_apply_sigs(struct client_scan *cs, const char *line, size_t len
 }
 
 /* The target, when the command line did not say. */
-static bool curl_target(struct curl_state *c, const char *s, size_t n, int *r)
+static bool curl_target(struct curl_state *c, const char *s, size_t n, const struct text_pairs *tp,
+                        int *r)
 {
 	const char *end = s + n, *p;
 	struct ts_tok rest;
 	bool seen = false;
 
-	if ((p = find(s, n, "Connected to ")) && !c->t.host) {
+	if ((p = pfind(tp, s, n, "Connected to ")) && !c->t.host) {
 		const char *h = p + 13, *e = h;
 
 		while (e < end && *e != ' ' && *e != '(' && *e != '\t')
@@ -1026,7 +1041,7 @@ static bool curl_target(struct curl_state *c, const char *s, size_t n, int *r)
 		if (e > h && *r >= 0)
 			*r = ts_set_str(&c->t.host, h, (size_t)(e - h), 255);
 	}
-	if (!c->t.host && (p = find(s, n, "in connection to "))) {
+	if (!c->t.host && (p = pfind(tp, s, n, "in connection to "))) {
 		const char *h = p + 17, *e = h;
 
 		while (e < end && *e != ' ' && *e != ':')
@@ -1034,7 +1049,7 @@ static bool curl_target(struct curl_state *c, const char *s, size_t n, int *r)
 		if (e > h && *r >= 0)
 			*r = ts_set_str(&c->t.host, h, (size_t)(e - h), 255);
 	}
-	if (has(s, n, "using IP address, SNI is not supported")) {
+	if (phas(tp, s, n, "using IP address, SNI is not supported")) {
 		c->t.ip_literal = true;
 		seen = true;
 	}
@@ -1689,17 +1704,23 @@ static bool trace_line(const char *line, size_t len, char *buf, size_t size, siz
 	return true;
 }
 
-int client_scan_line(struct client_scan *cs, const char *line, size_t len, unsigned lineno)
+int client_scan_line(struct client_scan *cs, const char *line, size_t len, unsigned lineno,
+                     const struct text_pairs *tp)
 {
 	char buf[4096];
+	struct text_pairs rewritten;
 	size_t blen;
 	int r;
 
 	if (trace_line(line, len, buf, sizeof(buf), &blen)) {
 		line = buf;
 		len = blen;
+		text_pairs_init(&rewritten, line, len);
+		tp = &rewritten;
 	}
+	cs->tp = tp;
 	r = curl_line(cs, line, len, lineno);
+	cs->tp = NULL;
 
 	if (r < 0)
 		return r;
