@@ -104,7 +104,7 @@ static bool has(const char *s, size_t n, const char *needle)
 /* find() within the line of tp, without searching when it cannot be there */
 static const char *pfind(const struct text_pairs *tp, const char *s, size_t n, const char *needle)
 {
-	return text_pairs_may_have(tp, needle) ? text_find(s, n, needle) : NULL;
+	return !tp || text_pairs_may_have(tp, needle) ? text_find(s, n, needle) : NULL;
 }
 
 static bool phas(const struct text_pairs *tp, const char *s, size_t n, const char *needle)
@@ -176,12 +176,12 @@ static void free_sclient_trace(struct sclient_trace *t)
 }
 
 /* Any kubectl / gcloud / apigeectl / helm command line ends open transcripts. */
-static bool other_command(const char *s, size_t n)
+static bool other_command(const char *s, size_t n, const struct text_pairs *tp)
 {
 	static const char *const cmds[] = { "kubectl ", "gcloud ", "apigeectl ", "helm " };
 
 	for (size_t i = 0; i < ELEMENTSOF(cmds); i++)
-		if (has(s, n, cmds[i]))
+		if (phas(tp, s, n, cmds[i]))
 			return true;
 	return false;
 }
@@ -201,12 +201,13 @@ static bool quoted_in_prose(const char *p, const char *q, const char *end)
 }
 
 /* Find a `curl ...` command; *ret_args = offset just after "curl" / "curl.exe". */
-static bool find_curl_command(const char *s, size_t n, size_t *ret_args)
+static bool find_curl_command(const char *s, size_t n, const struct text_pairs *tp,
+                              size_t *ret_args)
 {
 	static const char pre[] = " \t$>/`'\"(:;|&]";
 	const char *end = s + n, *p = s;
 
-	while ((p = text_find(p, (size_t)(end - p), "curl"))) {
+	while ((p = pfind(tp, p, (size_t)(end - p), "curl"))) {
 		const char *q = p + 4;
 		bool pre_ok = p == s || (p[-1] && memchr(pre, p[-1], sizeof(pre) - 1));
 		const char *cur;
@@ -411,13 +412,14 @@ static bool curl_message(const char *s, size_t n)
 }
 
 /* "curl: (NN) ...", "cURL error NN: ...", "(NN) Failed ..." at the line start. */
-static bool find_exit(const char *s, size_t n, int *ret_code, size_t *ret_at)
+static bool find_exit(const char *s, size_t n, const struct text_pairs *tp, int *ret_code,
+                      size_t *ret_at)
 {
 	const char *end = s + n, *p;
 	uint64_t v;
 	size_t used;
 
-	p = find(s, n, "curl: (");
+	p = pfind(tp, s, n, "curl: (");
 	if (p && ts_parse_uint(p + 7, (size_t)(end - p - 7), 999, &v, &used) &&
 	    p + 7 + used < end && p[7 + used] == ')') {
 		*ret_code = (int)v;
@@ -431,7 +433,7 @@ static bool find_exit(const char *s, size_t n, int *ret_code, size_t *ret_at)
 		*ret_at = 0;
 		return true;
 	}
-	p = find(s, n, "cURL error ");
+	p = pfind(tp, s, n, "cURL error ");
 	if (p && ts_parse_uint(p + 11, (size_t)(end - p - 11), 999, &v, &used)) {
 		*ret_code = (int)v;
 		*ret_at = (size_t)(p - s);
@@ -918,7 +920,7 @@ static bool curl_classify(struct client_scan *cs, const char *line, size_t len, 
 	if (curl_http(cs, line, len, s, n, lineno, r))
 		seen = true;
 
-	if (find_exit(s, n, &code, &at)) {
+	if (find_exit(s, n, cs->tp, &code, &at)) {
 		if (c->t.exit_code < 0)
 			c->t.exit_code = code;
 		curl_where(cs, WL_EXIT, false, line, len, (size_t)(s - line) + at, lineno, r);
@@ -1149,7 +1151,7 @@ static int curl_line(struct client_scan *cs, const char *line, size_t len, unsig
 	int r = 0, code;
 	bool recognised, another;
 
-	if (find_curl_command(s, n, &args)) {
+	if (find_curl_command(s, n, cs->tp, &args)) {
 		r = curl_begin(cs);
 		if (r < 0)
 			return r;
@@ -1169,25 +1171,26 @@ static int curl_line(struct client_scan *cs, const char *line, size_t len, unsig
 	another = c->active && c->response && !c->request && status_line(s, n);
 	if (c->active && !c->closed && !c->ended && c->t.exit_code < 0 && !another) {
 		/* inside an open transcript */
-	} else if (c->active && !c->ended && c->t.exit_code < 0 && find_exit(s, n, &code, &at)) {
+	} else if (c->active && !c->ended && c->t.exit_code < 0 &&
+	           find_exit(s, n, cs->tp, &code, &at)) {
 		/* the summary line after "* Closing connection" */
-	} else if (another || find_exit(s, n, &code, &at) ||
+	} else if (another || find_exit(s, n, cs->tp, &code, &at) ||
 	           curl_start_signal(s, n, c->active && !c->ended && c->t.exit_code < 0)) {
 		r = curl_begin(cs);
 		if (r < 0)
 			return r;
 	} else {
-		if (c->active && other_command(s, n))
+		if (c->active && other_command(s, n, cs->tp))
 			c->ended = true;
 		return 0;
 	}
-	if (other_command(s, n)) {
+	if (other_command(s, n, cs->tp)) {
 		c->ended = true;
 		return 0;
 	}
-	recognised =
-	        curl_classify(cs, line, len, s, n, lineno, c->response,
-	                      curl_start_signal(s, n, false) || find_exit(s, n, &code, &at), &r);
+	recognised = curl_classify(
+	        cs, line, len, s, n, lineno, c->response,
+	        curl_start_signal(s, n, false) || find_exit(s, n, cs->tp, &code, &at), &r);
 	if (recognised) {
 		c->evidence++;
 		c->idle = 0;
@@ -1620,7 +1623,7 @@ static int sclient_line(struct client_scan *cs, const char *line, size_t len, un
 	size_t n = tl.n;
 	int r = 0;
 
-	p = find(s, n, "s_client");
+	p = pfind(cs->tp, s, n, "s_client");
 	if (p && p + 8 <= s + n && (p + 8 == s + n || p[8] == ' ' || p[8] == '\t') &&
 	    (p == s || p[-1] == ' ' || p[-1] == '\t')) {
 		r = sclient_begin(cs);
@@ -1634,7 +1637,7 @@ static int sclient_line(struct client_scan *cs, const char *line, size_t len, un
 			sc->evidence++;
 		return r;
 	}
-	if (has(s, n, "CONNECTED(") || sclient_connecting(s, n) ||
+	if (phas(cs->tp, s, n, "CONNECTED(") || sclient_connecting(s, n) ||
 	    (!sc->active && sclient_fragment_start(s, n))) {
 		if (!sc->active || sc->connected || sc->finished) {
 			r = sclient_begin(cs);
@@ -1644,7 +1647,7 @@ static int sclient_line(struct client_scan *cs, const char *line, size_t len, un
 	} else if (!sc->active || sc->finished) {
 		return 0;
 	}
-	if (other_command(s, n) || find_curl_command(s, n, &(size_t){ 0 })) {
+	if (other_command(s, n, cs->tp) || find_curl_command(s, n, cs->tp, &(size_t){ 0 })) {
 		sc->finished = true;
 		return 0;
 	}
@@ -1720,11 +1723,10 @@ int client_scan_line(struct client_scan *cs, const char *line, size_t len, unsig
 	}
 	cs->tp = tp;
 	r = curl_line(cs, line, len, lineno);
+	if (r >= 0)
+		r = sclient_line(cs, line, len, lineno);
 	cs->tp = NULL;
-
-	if (r < 0)
-		return r;
-	return sclient_line(cs, line, len, lineno);
+	return r;
 }
 
 int client_scan_end(struct client_scan *cs)
