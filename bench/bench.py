@@ -70,12 +70,12 @@ def build(build_dir):
     return os.path.join(build_dir, "apigee-bundle")
 
 
-def bundle(work, size):
-    path = os.path.join(work, "bundle-%d.tar.gz" % size)
+def bundle(work, size, mix="realistic"):
+    path = os.path.join(work, "bundle-%d%s.tar.gz" % (size, "" if mix == "realistic" else "-" + mix))
     if not os.path.exists(path):
         print("generating %s ..." % path, flush=True)
         subprocess.run([sys.executable, os.path.join(HERE, "gen_bundle.py"), str(size), path + ".part",
-                        "--seed", "1"], check=True, stdout=subprocess.DEVNULL)
+                        "--seed", "1", "--mix", mix], check=True, stdout=subprocess.DEVNULL)
         os.rename(path + ".part", path)
     return path
 
@@ -168,6 +168,8 @@ def main():
     ap.add_argument("--work", default=os.path.join(os.environ.get("TMPDIR", "/tmp"), "apigee-bundle-bench"))
     ap.add_argument("--skip", default="", help="rows to leave out: analyze,redact,pseudo,zstd,many,sos,collect")
     ap.add_argument("--sos-timeout", type=int, default=1800)
+    ap.add_argument("--mix", choices=("realistic", "envoy"), default="realistic",
+                    help="the generated bundles' mix (gen_bundle.py --mix; envoy: the access-log bundle)")
     ap.add_argument("--judge", choices=("wall", "cpu"), default="wall",
                     help="which ratio the goals apply to (cpu: on a machine shared with other jobs)")
     a = ap.parse_args()
@@ -184,7 +186,7 @@ def main():
     bsdtar = shutil.which("bsdtar")
     rows = []
     for size in sizes:
-        b = bundle(a.work, size)
+        b = bundle(a.work, size, a.mix)
         mb = uncompressed_mb(b)
         what = "%d MB bundle (%.0f MB tar.gz)" % (size, os.path.getsize(b) / 1048576.0)
         gz_floor = (["sh", "-c", "gzip -dc '%s' | gzip -1 > '%s'" % (b, floor_out)], False)

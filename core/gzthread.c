@@ -13,7 +13,11 @@
 #include <unistd.h>
 
 #include <archive.h>
+#ifdef APIGEE_BUNDLE_ISAL
+#include <isa-l/igzip_lib.h>
+#else
 #include <zlib.h>
+#endif
 
 #include "banned.h"
 
@@ -39,7 +43,112 @@ struct gzthread {
 	char msg[160];     /* in libarchive's words */
 	uint64_t packed;   /* compressed bytes read */
 	unsigned char *in; /* the inflater's input buffer */
+	/* the unread part of it (the inflater thread's) */
+	unsigned char *next_in;
+	size_t avail_in;
 };
+
+/* ---- the inflater: ISA-L's igzip when built with it, zlib otherwise ---------------------
+ * inf_step() inflates from g->next_in into out, like libarchive's gzip filter:
+ * the trailer's CRC and length are not held against the data (a wrong one ends
+ * the member, nothing more). */
+
+enum inf_result {
+	INF_MORE, /* input used up or output full */
+	INF_END,  /* the member ended */
+	INF_FAIL, /* bad data */
+};
+
+#ifdef APIGEE_BUNDLE_ISAL
+
+struct inflater {
+	struct inflate_state st;
+};
+
+static int inf_init(struct inflater *f)
+{
+	isal_inflate_init(&f->st);
+	f->st.crc_flag = ISAL_GZIP;
+	return 0;
+}
+
+static void inf_reset(struct inflater *f)
+{
+	isal_inflate_reset(&f->st);
+	f->st.crc_flag = ISAL_GZIP;
+}
+
+static void inf_end(struct inflater *f)
+{
+	(void)f;
+}
+
+static enum inf_result inf_step(struct inflater *f, struct gzthread *g, unsigned char *out,
+                                size_t *len, size_t size)
+{
+	int r;
+
+	f->st.next_in = g->next_in;
+	f->st.avail_in = (uint32_t)g->avail_in;
+	f->st.next_out = out + *len;
+	f->st.avail_out = (uint32_t)(size - *len);
+	r = isal_inflate(&f->st);
+	g->next_in = f->st.next_in;
+	g->avail_in = f->st.avail_in;
+	*len = size - f->st.avail_out;
+	if (r == ISAL_INCORRECT_CHECKSUM && f->st.block_state == ISAL_BLOCK_FINISH)
+		return INF_END;
+	if (r != ISAL_DECOMP_OK && r != ISAL_END_INPUT && r != ISAL_OUT_OVERFLOW)
+		return INF_FAIL;
+	return f->st.block_state == ISAL_BLOCK_FINISH ? INF_END : INF_MORE;
+}
+
+#else
+
+struct inflater {
+	z_stream strm;
+};
+
+static int inf_init(struct inflater *f)
+{
+	memset(&f->strm, 0, sizeof(f->strm));
+	return inflateInit2(&f->strm, 16 + 15) == Z_OK ? 0 : -ENOMEM;
+}
+
+static void inf_reset(struct inflater *f)
+{
+	inflateReset(&f->strm);
+}
+
+static void inf_end(struct inflater *f)
+{
+	inflateEnd(&f->strm);
+}
+
+static enum inf_result inf_step(struct inflater *f, struct gzthread *g, unsigned char *out,
+                                size_t *len, size_t size)
+{
+	z_stream *strm = &f->strm;
+	int zr;
+
+	strm->next_in = g->next_in;
+	strm->avail_in = (uInt)g->avail_in;
+	strm->next_out = out + *len;
+	strm->avail_out = (uInt)(size - *len);
+	zr = inflate(strm, Z_NO_FLUSH);
+	g->next_in = strm->next_in;
+	g->avail_in = strm->avail_in;
+	*len = size - strm->avail_out;
+	if (zr == Z_DATA_ERROR && strm->msg &&
+	    (strcmp(strm->msg, "incorrect data check") == 0 ||
+	     strcmp(strm->msg, "incorrect length check") == 0))
+		return INF_END;
+	if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR)
+		return INF_FAIL;
+	return zr == Z_STREAM_END ? INF_END : INF_MORE;
+}
+
+#endif
 
 /* ---- the inflating thread ------------------------------------------------------------- */
 
@@ -76,8 +185,8 @@ static void finish(struct gzthread *g, int err, const char *msg)
 	pthread_mutex_unlock(&g->lock);
 }
 
-/* Fill strm's input; 0 at the end of the file, <0 on a read error. */
-static ssize_t refill(struct gzthread *g, z_stream *strm)
+/* Fill the inflater's input; 0 at the end of the file, <0 on a read error. */
+static ssize_t refill(struct gzthread *g)
 {
 	ssize_t n;
 
@@ -85,8 +194,8 @@ static ssize_t refill(struct gzthread *g, z_stream *strm)
 		n = read(g->fd, g->in, GZTHREAD_IN);
 	while (n < 0 && errno == EINTR);
 	if (n > 0) {
-		strm->next_in = g->in;
-		strm->avail_in = (uInt)n;
+		g->next_in = g->in;
+		g->avail_in = (size_t)n;
 		pthread_mutex_lock(&g->lock);
 		g->packed += (uint64_t)n;
 		pthread_mutex_unlock(&g->lock);
@@ -95,47 +204,48 @@ static ssize_t refill(struct gzthread *g, z_stream *strm)
 }
 
 /* After a member: another one follows (1), or the end (0). */
-static int next_member(struct gzthread *g, z_stream *strm)
+static int next_member(struct gzthread *g, struct inflater *f)
 {
-	if (!strm->avail_in && refill(g, strm) <= 0)
+	if (!g->avail_in && refill(g) <= 0)
 		return 0;
-	if (strm->avail_in < 2 && strm->next_in[0] == 0x1f) {
+	if (g->avail_in < 2 && g->next_in[0] == 0x1f) {
 		/* the magic split over two reads: keep the first byte */
-		unsigned char first = strm->next_in[0];
+		unsigned char first = g->next_in[0];
 
-		if (refill(g, strm) <= 0)
+		if (refill(g) <= 0)
 			return 0;
-		if (strm->next_in[0] != 0x8b)
+		if (g->next_in[0] != 0x8b)
 			return 0;
 		/* inflate resumes from a buffer holding both bytes */
-		memmove(g->in + 1, strm->next_in, strm->avail_in);
+		memmove(g->in + 1, g->next_in, g->avail_in);
 		g->in[0] = first;
-		strm->next_in = g->in;
-		strm->avail_in++;
+		g->next_in = g->in;
+		g->avail_in++;
 	}
-	if (strm->avail_in < 2 || strm->next_in[0] != 0x1f || strm->next_in[1] != 0x8b)
+	if (g->avail_in < 2 || g->next_in[0] != 0x1f || g->next_in[1] != 0x8b)
 		return 0;
-	return inflateReset(strm) == Z_OK;
+	inf_reset(f);
+	return 1;
 }
 
 static void *inflater_main(void *arg)
 {
 	struct gzthread *g = arg;
-	z_stream strm;
+	struct inflater *f = malloc(sizeof(*f));
 	struct gzslot *s = NULL;
-	int zr = Z_OK;
+	enum inf_result ir;
 	ssize_t n;
 
-	memset(&strm, 0, sizeof(strm));
-	if (inflateInit2(&strm, 16 + 15) != Z_OK) {
+	if (!f || inf_init(f) < 0) {
+		free(f);
 		finish(g, ENOMEM, "out of memory");
 		return NULL;
 	}
 	for (;;) {
 		if (!s && !(s = free_slot(g)))
 			break;
-		if (!strm.avail_in) {
-			n = refill(g, &strm);
+		if (!g->avail_in) {
+			n = refill(g);
 			if (n <= 0) {
 				/* libarchive drops the block it was filling: so do we */
 				finish(g, n < 0 ? (int)-n : EINVAL,
@@ -143,18 +253,9 @@ static void *inflater_main(void *arg)
 				break;
 			}
 		}
-		strm.next_out = s->data + s->len;
-		strm.avail_out = (uInt)(GZTHREAD_BLOCK - s->len);
-		zr = inflate(&strm, Z_NO_FLUSH);
-		s->len = GZTHREAD_BLOCK - strm.avail_out;
-		/* libarchive skips the trailer unchecked: a wrong CRC or length ends the
-		 * member, nothing more */
-		if (zr == Z_DATA_ERROR && strm.msg &&
-		    (strcmp(strm.msg, "incorrect data check") == 0 ||
-		     strcmp(strm.msg, "incorrect length check") == 0))
-			zr = Z_STREAM_END;
-		if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR) {
-			/* libarchive's words, whatever zlib's reason */
+		ir = inf_step(f, g, s->data, &s->len, GZTHREAD_BLOCK);
+		if (ir == INF_FAIL) {
+			/* libarchive's words, whatever the inflater's reason */
 			finish(g, EINVAL, "gzip decompression failed");
 			break;
 		}
@@ -162,14 +263,15 @@ static void *inflater_main(void *arg)
 			publish(g, s);
 			s = NULL;
 		}
-		if (zr == Z_STREAM_END && !next_member(g, &strm)) {
+		if (ir == INF_END && !next_member(g, f)) {
 			if (s && s->len)
 				publish(g, s);
 			finish(g, 0, NULL);
 			break;
 		}
 	}
-	inflateEnd(&strm);
+	inf_end(f);
+	free(f);
 	return NULL;
 }
 

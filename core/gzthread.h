@@ -3,10 +3,10 @@
  *
  * libarchive's gzip filter inflates on the thread that parses the tar and
  * scans / redacts the members. For a gzip file, gzthread_open() instead starts a
- * thread that reads and inflates it (zlib; concatenated gzip members followed;
- * anything after the last member is ignored, as libarchive does) into a bounded
- * queue of GZTHREAD_SLOTS blocks of GZTHREAD_BLOCK bytes, and opens the archive
- * on that inflated stream (archive_read_open with our read callback): libarchive
+ * thread that reads and inflates it (ISA-L's igzip when built with it, else zlib;
+ * concatenated gzip members followed; anything after the last member is ignored,
+ * as libarchive does) into a bounded queue of GZTHREAD_SLOTS blocks of
+ * GZTHREAD_BLOCK bytes, and opens the archive on that inflated stream (archive_read_open with our read callback): libarchive
  * still recognises the format (tar, cpio, ... even a second compression layer);
  * decompression and analysis run on two cores. Bad or truncated data is an
  * archive error in libarchive's words ("truncated gzip input", "gzip decompression

@@ -77,7 +77,7 @@ const char *text_find(const char *hay, size_t len, const char *needle)
 		p = memchr(p, needle[0], (size_t)(end - p));
 		if (!p)
 			return NULL;
-		if (memcmp(p + 1, needle + 1, nl - 1) == 0)
+		if (nl == 1 || (p[1] == needle[1] && memcmp(p + 2, needle + 2, nl - 2) == 0))
 			return p;
 	}
 	return NULL;
@@ -100,10 +100,26 @@ const char *text_find_ci(const char *hay, size_t len, const char *needle)
 	return NULL;
 }
 
+void text_pairs_init(struct text_pairs *tp, const char *s, size_t len)
+{
+	memset(tp, 0, sizeof(*tp));
+	for (size_t i = 1; i < len; i++) {
+		unsigned h = text_pair_hash((unsigned char)s[i - 1], (unsigned char)s[i]);
+
+		tp->bits[h >> 6] |= 1ull << (h & 63);
+	}
+}
+
 bool text_starts_with(const char *s, size_t len, const char *prefix)
 {
-	size_t pl = strlen(prefix);
+	size_t pl;
 
+	/* most calls fail on the first byte: no strlen for them */
+	if (!prefix[0])
+		return true;
+	if (!len || s[0] != prefix[0])
+		return false;
+	pl = strlen(prefix);
 	return len >= pl && memcmp(s, prefix, pl) == 0;
 }
 

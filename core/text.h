@@ -22,6 +22,39 @@ const char *text_find_ci(const char *hay, size_t len, const char *needle);
 
 bool text_starts_with(const char *s, size_t len, const char *prefix);
 
+/* The byte pairs of a line, case folded (a 4096-bit set): a scanner that asks a
+ * line for dozens of needles first rules out those with a pair the line lacks,
+ * without searching. text_pairs_may_have() is false only when neither needle
+ * nor any case variant of it occurs in the line or any part of it, so
+ *   if (text_pairs_may_have(&tp, n) && text_find(part_of_line, len, n))
+ * gives the same answer as text_find() alone, also for text_find_ci(). */
+struct text_pairs {
+	uint64_t bits[64];
+};
+
+void text_pairs_init(struct text_pairs *tp, const char *s, size_t len);
+
+/* 6 bits of each byte with ASCII case folded ('A' and 'a' hash alike) */
+static inline unsigned text_pair_hash(unsigned char a, unsigned char b)
+{
+	return (((a | 0x20u) & 0x3fu) << 6) | ((b | 0x20u) & 0x3fu);
+}
+
+static inline bool text_pairs_may_have(const struct text_pairs *tp, const char *needle)
+{
+	const unsigned char *p = (const unsigned char *)needle;
+
+	if (!p[0])
+		return true;
+	for (; p[1]; p++) {
+		unsigned h = text_pair_hash(p[0], p[1]);
+
+		if (!(tp->bits[h >> 6] & (1ull << (h & 63))))
+			return false;
+	}
+	return true;
+}
+
 /* Trim ASCII white space (including \r) from both ends; returns the new start and
  * stores the new length. */
 const char *text_trim(const char *s, size_t len, size_t *ret_len);

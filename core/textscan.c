@@ -214,11 +214,54 @@ static bool json_peek(const char *p, size_t n, const char *quoted_key, struct ts
 
 /* ---- access log ------------------------------------------------------------------ */
 
-static bool access_json_keys(const char *p, size_t n)
+/* The quoted keys that tell a JSON log line's kind, found in one pass over its
+ * quotes (the same answer as searching for each "key" in turn). */
+enum json_key_bits {
+	JK_STATUS_DETAILS = 1u << 0,
+	JK_SNI_HOST = 1u << 1,
+	JK_FLAGS = 1u << 2,
+	JK_START_TIME = 1u << 3,
+	JK_REMOTE_ADDRESS = 1u << 4,
+	JK_LEVEL = 1u << 5,
+	JK_MSG = 1u << 6,
+};
+
+static bool access_json_keys(unsigned keys)
 {
-	return has(p, n, "\"status_details\"") || has(p, n, "\"sni_host\"") ||
-	       has(p, n, "\"upstream_response_flags\"") ||
-	       (has(p, n, "\"start_time\"") && has(p, n, "\"remote_address\""));
+	return (keys & (JK_STATUS_DETAILS | JK_SNI_HOST | JK_FLAGS)) ||
+	       ((keys & JK_START_TIME) && (keys & JK_REMOTE_ADDRESS));
+}
+
+/* The keys seen, up to the first that makes it an access-log entry (the others
+ * matter only when it is not one). */
+static unsigned json_keys_seen(const char *p, size_t n)
+{
+	static const struct {
+		const char *quoted;
+		unsigned bit;
+	} keys[] = {
+		{ "\"status_details\"", JK_STATUS_DETAILS },
+		{ "\"sni_host\"", JK_SNI_HOST },
+		{ "\"upstream_response_flags\"", JK_FLAGS },
+		{ "\"start_time\"", JK_START_TIME },
+		{ "\"remote_address\"", JK_REMOTE_ADDRESS },
+		{ "\"level\"", JK_LEVEL },
+		{ "\"msg\"", JK_MSG },
+	};
+	const char *end = p + n, *q = p;
+	unsigned seen = 0;
+
+	while (q < end && (q = memchr(q, '"', (size_t)(end - q)))) {
+		size_t left = (size_t)(end - q);
+
+		for (size_t i = 0; i < ELEMENTSOF(keys) && left > 1; i++)
+			if (q[1] == keys[i].quoted[1] && text_starts_with(q, left, keys[i].quoted))
+				seen |= keys[i].bit;
+		if (access_json_keys(seen))
+			break;
+		q++;
+	}
+	return seen;
 }
 
 /* "[2022-10-12T05:43:16.541Z] \"..." (Envoy / Istio text format) */
@@ -343,45 +386,194 @@ static int access_reject(struct textscan *ts, const char *line, size_t len, unsi
 	return 0;
 }
 
-/* A filter_chain_not_found JSON entry: parse it properly. */
+/* ---- the fields of a rejected JSON entry ------------------------------------------------
+ * A filter_chain_not_found entry is read for four fields. Envoy writes a flat object
+ * of plain ASCII strings (and numbers): flat_json() reads such a line in one pass,
+ * and says "not sure" (0) for anything else -- an escape, a nested value, a
+ * non-ASCII or control byte, a fraction, anything jansson might judge otherwise --
+ * and jansson reads those. Both fill the same struct rej_fields. */
+
+enum rej_key {
+	RK_STATUS_DETAILS,
+	RK_SNI_HOST,
+	RK_START_TIME,
+	RK_REMOTE_ADDRESS,
+	RK__MAX
+};
+
+static const char *const rej_key_names[RK__MAX] = { "status_details", "sni_host", "start_time",
+	                                            "remote_address" };
+
+enum rej_type {
+	RT_ABSENT = 0,
+	RT_STRING,
+	RT_NULL,
+	RT_OTHER, /* a number, a boolean, an object or an array */
+};
+
+struct rej_fields {
+	enum rej_type type[RK__MAX];
+	struct ts_tok str[RK__MAX]; /* RT_STRING: the contents */
+};
+
+static const char *flat_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	return p;
+}
+
+/* A string without escapes of printable ASCII at p ('"'): the byte after it, or
+ * NULL when not sure. */
+static const char *flat_string(const char *p, const char *end, struct ts_tok *ret)
+{
+	const char *q = p + 1;
+
+	while (q < end && *q != '"') {
+		if (*q < 0x20 || *q > 0x7e || *q == '\\')
+			return NULL;
+		q++;
+	}
+	if (q >= end)
+		return NULL;
+	ret->p = p + 1;
+	ret->n = (size_t)(q - p - 1);
+	return q + 1;
+}
+
+/* null, true, false or an integer of at most 18 digits: the byte after it, or NULL. */
+static const char *flat_bare(const char *p, const char *end, enum rej_type *ret)
+{
+	static const char *const words[] = { "null", "true", "false" };
+	const char *q = p;
+	size_t digits = 0;
+
+	for (size_t i = 0; i < ELEMENTSOF(words); i++)
+		if (text_starts_with(p, (size_t)(end - p), words[i])) {
+			*ret = i == 0 ? RT_NULL : RT_OTHER;
+			return p + strlen(words[i]);
+		}
+	if (q < end && *q == '-')
+		q++;
+	while (q + digits < end && is_digit(q[digits]))
+		digits++;
+	if (!digits || digits > 18 || (digits > 1 && q[0] == '0'))
+		return NULL;
+	*ret = RT_OTHER;
+	return q + digits;
+}
+
+/* One "key": value; the byte after it, or NULL when not sure. */
+static const char *flat_member(const char *p, const char *end, struct rej_fields *f)
+{
+	struct ts_tok key, str = { NULL, 0 };
+	enum rej_type type = RT_STRING;
+
+	if (p >= end || *p != '"' || !(p = flat_string(p, end, &key)))
+		return NULL;
+	p = flat_ws(p, end);
+	if (p >= end || *p != ':')
+		return NULL;
+	p = flat_ws(p + 1, end);
+	if (p < end && *p == '"')
+		p = flat_string(p, end, &str);
+	else
+		p = flat_bare(p, end, &type);
+	if (!p)
+		return NULL;
+	for (size_t k = 0; k < RK__MAX; k++)
+		if (ts_tok_eq(key, rej_key_names[k])) {
+			/* a repeated key: the last one counts, as in jansson */
+			f->type[k] = type;
+			f->str[k] = str;
+		}
+	return flat_ws(p, end);
+}
+
+/* 1: json (from '{' to its last byte '}') is a flat object, its fields in *f;
+ * 0: not sure. */
+static int flat_json(struct ts_tok json, struct rej_fields *f)
+{
+	const char *p = json.p, *end = json.p + json.n;
+
+	memset(f, 0, sizeof(*f));
+	if (json.n < 2 || p[0] != '{' || end[-1] != '}')
+		return 0;
+	p = flat_ws(p + 1, end);
+	if (p < end && *p == '}')
+		return p + 1 == end;
+	for (;;) {
+		p = flat_member(p, end, f);
+		if (!p || p >= end)
+			return 0;
+		if (*p == '}')
+			return p + 1 == end;
+		if (*p != ',')
+			return 0;
+		p = flat_ws(p + 1, end);
+	}
+}
+
+/* The same fields from jansson's object (valid while it lives). */
+static void json_fields(const json_t *j, struct rej_fields *f)
+{
+	memset(f, 0, sizeof(*f));
+	for (size_t k = 0; k < RK__MAX; k++) {
+		const json_t *v = json_object_get(j, rej_key_names[k]);
+
+		if (!v)
+			continue;
+		if (json_is_string(v)) {
+			f->type[k] = RT_STRING;
+			f->str[k].p = json_string_value(v);
+			f->str[k].n = json_string_length(v);
+		} else {
+			f->type[k] = json_is_null(v) ? RT_NULL : RT_OTHER;
+		}
+	}
+}
+
+static int access_fields_reject(struct textscan *ts, const struct rej_fields *f, const char *line,
+                                size_t len, unsigned lineno)
+{
+	struct ts_tok none = { NULL, 0 };
+	const struct ts_tok *sni = &f->str[RK_SNI_HOST];
+	bool nonsni;
+
+	if (f->type[RK_STATUS_DETAILS] != RT_STRING ||
+	    !ts_tok_eq(f->str[RK_STATUS_DETAILS], "filter_chain_not_found"))
+		return 0;
+	nonsni = f->type[RK_SNI_HOST] == RT_ABSENT || f->type[RK_SNI_HOST] == RT_NULL ||
+	         (f->type[RK_SNI_HOST] == RT_STRING && (sni->n == 0 || ts_tok_eq(*sni, "-")));
+	if (!nonsni) {
+		ts->b->access.fcnf_with_sni++;
+		return 0;
+	}
+	return access_reject(ts, line, len, lineno,
+	                     f->type[RK_START_TIME] == RT_STRING ? f->str[RK_START_TIME] : none,
+	                     f->type[RK_REMOTE_ADDRESS] == RT_STRING ? f->str[RK_REMOTE_ADDRESS]
+	                                                             : none);
+}
+
+/* A filter_chain_not_found JSON entry: read its fields (flat_json, else jansson). */
 static int access_json_reject(struct textscan *ts, struct ts_tok json, const char *line, size_t len,
                               unsigned lineno)
 {
-	struct ts_tok start = { NULL, 0 }, remote = { NULL, 0 };
-	json_t *j, *sd, *sni, *st, *ra;
-	bool nonsni;
+	struct rej_fields f;
+	json_t *j;
 	int r = 0;
 
+	if (flat_json(json, &f))
+		return access_fields_reject(ts, &f, line, len, lineno);
 	if (!json_depth_ok(json.p, json.n, BUNDLE_MAX_DEPTH))
 		return 0;
 	j = json_loadb(json.p, json.n, 0, NULL);
 	if (!j)
 		return 0;
-	if (!json_is_object(j))
-		goto out;
-	sd = json_object_get(j, "status_details");
-	if (!json_is_string(sd) || strcmp(json_string_value(sd), "filter_chain_not_found") != 0)
-		goto out;
-	sni = json_object_get(j, "sni_host");
-	nonsni = !sni || json_is_null(sni) ||
-	         (json_is_string(sni) &&
-	          (json_string_length(sni) == 0 || strcmp(json_string_value(sni), "-") == 0));
-	if (!nonsni) {
-		ts->b->access.fcnf_with_sni++;
-		goto out;
+	if (json_is_object(j)) {
+		json_fields(j, &f);
+		r = access_fields_reject(ts, &f, line, len, lineno);
 	}
-	st = json_object_get(j, "start_time");
-	if (json_is_string(st)) {
-		start.p = json_string_value(st);
-		start.n = json_string_length(st);
-	}
-	ra = json_object_get(j, "remote_address");
-	if (json_is_string(ra)) {
-		remote.p = json_string_value(ra);
-		remote.n = json_string_length(ra);
-	}
-	r = access_reject(ts, line, len, lineno, start, remote);
-out:
 	json_decref(j);
 	return r;
 }
@@ -522,7 +714,7 @@ static int pretty_line(struct textscan *ts, const char *line, size_t len, unsign
 		/* "}," closes an entry of a pasted array */
 		if (json.n && json.p[json.n - 1] == ',')
 			json.n--;
-		if (!access_json_keys(json.p, json.n))
+		if (!access_json_keys(json_keys_seen(json.p, json.n)))
 			return 0;
 		r = access_json_entry(ts, json, none, json.p, json.n, ts->pretty_line);
 	}
@@ -743,6 +935,7 @@ int textscan_begin(struct bundle *b, const char *artifact, struct textscan **ret
 int textscan_line(struct textscan *ts, const char *line, size_t len, unsigned lineno)
 {
 	struct ts_tok body, prefix_time, json, t;
+	struct text_pairs pairs;
 	int r;
 
 	if (!ts || (!line && len))
@@ -760,9 +953,11 @@ int textscan_line(struct textscan *ts, const char *line, size_t len, unsigned li
 	/* access-log and zap entries are nothing else: the cheap, common path */
 	body = strip_prefix(line, len, &prefix_time);
 	if (body.n && json_body(body, &json)) {
-		if (access_json_keys(json.p, json.n))
+		unsigned keys = json_keys_seen(json.p, json.n);
+
+		if (access_json_keys(keys))
 			return access_json_entry(ts, json, prefix_time, line, len, lineno);
-		if (has(json.p, json.n, "\"level\"") && has(json.p, json.n, "\"msg\"")) {
+		if ((keys & JK_LEVEL) && (keys & JK_MSG)) {
 			watcher_zap_json(ts, json);
 			return watcher_missing(ts, line, len, lineno);
 		}
@@ -775,10 +970,12 @@ int textscan_line(struct textscan *ts, const char *line, size_t len, unsigned li
 	r = watcher_missing(ts, line, len, lineno);
 	if (r < 0)
 		return r;
-	r = client_scan_line(ts->client, line, len, lineno);
+	/* the transcript scanners ask each line for dozens of needles */
+	text_pairs_init(&pairs, line, len);
+	r = client_scan_line(ts->client, line, len, lineno, &pairs);
 	if (r < 0)
 		return r;
-	r = ossl_scan_line(ts->ossl, line, len, lineno);
+	r = ossl_scan_line(ts->ossl, line, len, lineno, &pairs);
 	if (r < 0)
 		return r;
 	return k8s_scan_line(ts->k8s, line, len, lineno);

@@ -86,6 +86,7 @@ struct client_scan {
 	struct ts_kinds *kinds;
 	struct curl_state curl;
 	struct sclient_state sc;
+	const struct text_pairs *tp; /* of the line being scanned (client_scan_line) */
 };
 
 /* ---- small matching helpers ----------------------------------------------- */
@@ -98,6 +99,17 @@ static const char *find(const char *s, size_t n, const char *needle)
 static bool has(const char *s, size_t n, const char *needle)
 {
 	return text_find(s, n, needle) != NULL;
+}
+
+/* find() within the line of tp, without searching when it cannot be there */
+static const char *pfind(const struct text_pairs *tp, const char *s, size_t n, const char *needle)
+{
+	return !tp || text_pairs_may_have(tp, needle) ? text_find(s, n, needle) : NULL;
+}
+
+static bool phas(const struct text_pairs *tp, const char *s, size_t n, const char *needle)
+{
+	return pfind(tp, s, n, needle) != NULL;
 }
 
 static bool is_digit(char c)
@@ -164,12 +176,12 @@ static void free_sclient_trace(struct sclient_trace *t)
 }
 
 /* Any kubectl / gcloud / apigeectl / helm command line ends open transcripts. */
-static bool other_command(const char *s, size_t n)
+static bool other_command(const char *s, size_t n, const struct text_pairs *tp)
 {
 	static const char *const cmds[] = { "kubectl ", "gcloud ", "apigeectl ", "helm " };
 
 	for (size_t i = 0; i < ELEMENTSOF(cmds); i++)
-		if (has(s, n, cmds[i]))
+		if (phas(tp, s, n, cmds[i]))
 			return true;
 	return false;
 }
@@ -189,12 +201,13 @@ static bool quoted_in_prose(const char *p, const char *q, const char *end)
 }
 
 /* Find a `curl ...` command; *ret_args = offset just after "curl" / "curl.exe". */
-static bool find_curl_command(const char *s, size_t n, size_t *ret_args)
+static bool find_curl_command(const char *s, size_t n, const struct text_pairs *tp,
+                              size_t *ret_args)
 {
 	static const char pre[] = " \t$>/`'\"(:;|&]";
 	const char *end = s + n, *p = s;
 
-	while ((p = text_find(p, (size_t)(end - p), "curl"))) {
+	while ((p = pfind(tp, p, (size_t)(end - p), "curl"))) {
 		const char *q = p + 4;
 		bool pre_ok = p == s || (p[-1] && memchr(pre, p[-1], sizeof(pre) - 1));
 		const char *cur;
@@ -399,13 +412,14 @@ static bool curl_message(const char *s, size_t n)
 }
 
 /* "curl: (NN) ...", "cURL error NN: ...", "(NN) Failed ..." at the line start. */
-static bool find_exit(const char *s, size_t n, int *ret_code, size_t *ret_at)
+static bool find_exit(const char *s, size_t n, const struct text_pairs *tp, int *ret_code,
+                      size_t *ret_at)
 {
 	const char *end = s + n, *p;
 	uint64_t v;
 	size_t used;
 
-	p = find(s, n, "curl: (");
+	p = pfind(tp, s, n, "curl: (");
 	if (p && ts_parse_uint(p + 7, (size_t)(end - p - 7), 999, &v, &used) &&
 	    p + 7 + used < end && p[7 + used] == ')') {
 		*ret_code = (int)v;
@@ -419,7 +433,7 @@ static bool find_exit(const char *s, size_t n, int *ret_code, size_t *ret_at)
 		*ret_at = 0;
 		return true;
 	}
-	p = find(s, n, "cURL error ");
+	p = pfind(tp, s, n, "cURL error ");
 	if (p && ts_parse_uint(p + 11, (size_t)(end - p - 11), 999, &v, &used)) {
 		*ret_code = (int)v;
 		*ret_at = (size_t)(p - s);
@@ -726,7 +740,8 @@ static int verify_text(struct curl_trace *t, const struct sig *sg, const char *m
 	return set_msg(&t->verify_error, p, end);
 }
 
-static void curl_library(struct curl_state *c, const char *s, size_t n, int *r)
+static void curl_library(struct curl_state *c, const char *s, size_t n, const struct text_pairs *tp,
+                         int *r)
 {
 	static const struct {
 		const char *needle;
@@ -761,7 +776,7 @@ static void curl_library(struct curl_state *c, const char *s, size_t n, int *r)
 	if (*r < 0 || c->lib_sure)
 		return;
 	for (size_t i = 0; i < ELEMENTSOF(libs); i++) {
-		if (!has(s, n, libs[i].needle))
+		if (!phas(tp, s, n, libs[i].needle))
 			continue;
 		if (libs[i].sure || !c->t.tls_library) {
 			*r = ts_set_str(&c->t.tls_library, libs[i].name, strlen(libs[i].name), 32);
@@ -771,7 +786,7 @@ static void curl_library(struct curl_state *c, const char *s, size_t n, int *r)
 	}
 	/* "error:0A000410:SSL routines" is how OpenSSL (and its forks) report */
 	if (!c->t.tls_library) {
-		const char *p = find(s, n, "error:");
+		const char *p = pfind(tp, s, n, "error:");
 
 		if (p && (size_t)(s + n - p) > 15 && p[14] == ':') {
 			bool hex = true;
@@ -793,7 +808,7 @@ static bool curl_http(struct client_scan *cs, const char *line, size_t len, cons
 	bool seen = false;
 
 	/* "< HTTP/2 503" anywhere (flattened), or a bare status line (curl -i) */
-	while ((p = find(p, (size_t)(end - p), "< HTTP/"))) {
+	while ((p = pfind(cs->tp, p, (size_t)(end - p), "< HTTP/"))) {
 		int st = http_status_at(p + 2, end);
 
 		if (st) {
@@ -821,7 +836,7 @@ static bool curl_http(struct client_scan *cs, const char *line, size_t len, cons
 		seen = true;
 		curl_where(cs, WL_STATUS, false, line, len, (size_t)(s - line), lineno, r);
 	}
-	if (has(s, n, "Server Error")) {
+	if (phas(cs->tp, s, n, "Server Error")) {
 		const char *title = find(s, n, "<title>");
 
 		c->server_error = true;
@@ -834,7 +849,7 @@ static bool curl_http(struct client_scan *cs, const char *line, size_t len, cons
 			           r);
 		}
 	}
-	if (has(s, n, "30 seconds") && text_find_ci(s, n, "try again in 30 seconds")) {
+	if (phas(cs->tp, s, n, "30 seconds") && text_find_ci(s, n, "try again in 30 seconds")) {
 		c->try_again = true;
 		seen = true;
 	}
@@ -843,7 +858,8 @@ static bool curl_http(struct client_scan *cs, const char *line, size_t len, cons
 
 static bool curl_apply_sigs(struct client_scan *cs, const char *line, size_t len, const char *s,
                             size_t n, unsigned lineno, int *r);
-static bool curl_target(struct curl_state *c, const char *s, size_t n, int *r);
+static bool curl_target(struct curl_state *c, const char *s, size_t n, const struct text_pairs *tp,
+                        int *r);
 
 /* "*  subject: CN=...", "*  issuer: ...", "*  expire date: ..." of curl -v: the
  * served leaf as the client saw it (kept for TLS-007 and the chain checks). */
@@ -904,7 +920,7 @@ static bool curl_classify(struct client_scan *cs, const char *line, size_t len, 
 	if (curl_http(cs, line, len, s, n, lineno, r))
 		seen = true;
 
-	if (find_exit(s, n, &code, &at)) {
+	if (find_exit(s, n, cs->tp, &code, &at)) {
 		if (c->t.exit_code < 0)
 			c->t.exit_code = code;
 		curl_where(cs, WL_EXIT, false, line, len, (size_t)(s - line) + at, lineno, r);
@@ -921,15 +937,15 @@ static bool curl_classify(struct client_scan *cs, const char *line, size_t len, 
 
 	if (curl_apply_sigs(cs, line, len, s, n, lineno, r))
 		seen = true;
-	curl_library(c, s, n, r);
-	if (curl_target(c, s, n, r))
+	curl_library(c, s, n, cs->tp, r);
+	if (curl_target(c, s, n, cs->tp, r))
 		seen = true;
 	if (curl_cert_line(c, s, n))
 		seen = true;
-	if (has(s, n, "Issue another request") || has(s, n, "Following redirect"))
+	if (phas(cs->tp, s, n, "Issue another request") || phas(cs->tp, s, n, "Following redirect"))
 		c->closed = false;
-	if (has(s, n, "Closing connection") || has(s, n, "closing connection") ||
-	    has(s, n, "left intact"))
+	if (phas(cs->tp, s, n, "Closing connection") || phas(cs->tp, s, n, "closing connection") ||
+	    phas(cs->tp, s, n, "left intact"))
 		c->closed = true;
 	return seen;
 }
@@ -944,7 +960,7 @@ static bool curl_apply_sigs(struct client_scan *cs, const char *line, size_t len
 
 	for (size_t i = 0; i < ELEMENTSOF(curl_sigs) && *r >= 0; i++) {
 		const struct sig *sg = &curl_sigs[i];
-		const char *m = find(s, n, sg->needle);
+		const char *m = pfind(cs->tp, s, n, sg->needle);
 
 		if (!m)
 			continue;
@@ -990,8 +1006,8 @@ static bool curl_apply_sigs(struct client_scan *cs, const char *line, size_t len
 		if (sg->kind != SK_VERIFY_SOFT)
 			curl_where(cs, WL_ERROR, false, line, len, (size_t)(m - line), lineno, r);
 	}
-	p = find_number_word(s, n, "errno 104");
-	if (!p)
+	p = text_pairs_may_have(cs->tp, "errno ") ? find_number_word(s, n, "errno 104") : NULL;
+	if (!p && text_pairs_may_have(cs->tp, "errno "))
 		p = find_number_word(s, n, "errno 54");
 	if (p) {
 		c->t.symptoms |= CURL_SYM_RESET;
@@ -1002,13 +1018,14 @@ static bool curl_apply_sigs(struct client_scan *cs, const char *line, size_t len
 }
 
 /* The target, when the command line did not say. */
-static bool curl_target(struct curl_state *c, const char *s, size_t n, int *r)
+static bool curl_target(struct curl_state *c, const char *s, size_t n, const struct text_pairs *tp,
+                        int *r)
 {
 	const char *end = s + n, *p;
 	struct ts_tok rest;
 	bool seen = false;
 
-	if ((p = find(s, n, "Connected to ")) && !c->t.host) {
+	if ((p = pfind(tp, s, n, "Connected to ")) && !c->t.host) {
 		const char *h = p + 13, *e = h;
 
 		while (e < end && *e != ' ' && *e != '(' && *e != '\t')
@@ -1026,7 +1043,7 @@ static bool curl_target(struct curl_state *c, const char *s, size_t n, int *r)
 		if (e > h && *r >= 0)
 			*r = ts_set_str(&c->t.host, h, (size_t)(e - h), 255);
 	}
-	if (!c->t.host && (p = find(s, n, "in connection to "))) {
+	if (!c->t.host && (p = pfind(tp, s, n, "in connection to "))) {
 		const char *h = p + 17, *e = h;
 
 		while (e < end && *e != ' ' && *e != ':')
@@ -1034,7 +1051,7 @@ static bool curl_target(struct curl_state *c, const char *s, size_t n, int *r)
 		if (e > h && *r >= 0)
 			*r = ts_set_str(&c->t.host, h, (size_t)(e - h), 255);
 	}
-	if (has(s, n, "using IP address, SNI is not supported")) {
+	if (phas(tp, s, n, "using IP address, SNI is not supported")) {
 		c->t.ip_literal = true;
 		seen = true;
 	}
@@ -1134,7 +1151,7 @@ static int curl_line(struct client_scan *cs, const char *line, size_t len, unsig
 	int r = 0, code;
 	bool recognised, another;
 
-	if (find_curl_command(s, n, &args)) {
+	if (find_curl_command(s, n, cs->tp, &args)) {
 		r = curl_begin(cs);
 		if (r < 0)
 			return r;
@@ -1154,25 +1171,26 @@ static int curl_line(struct client_scan *cs, const char *line, size_t len, unsig
 	another = c->active && c->response && !c->request && status_line(s, n);
 	if (c->active && !c->closed && !c->ended && c->t.exit_code < 0 && !another) {
 		/* inside an open transcript */
-	} else if (c->active && !c->ended && c->t.exit_code < 0 && find_exit(s, n, &code, &at)) {
+	} else if (c->active && !c->ended && c->t.exit_code < 0 &&
+	           find_exit(s, n, cs->tp, &code, &at)) {
 		/* the summary line after "* Closing connection" */
-	} else if (another || find_exit(s, n, &code, &at) ||
+	} else if (another || find_exit(s, n, cs->tp, &code, &at) ||
 	           curl_start_signal(s, n, c->active && !c->ended && c->t.exit_code < 0)) {
 		r = curl_begin(cs);
 		if (r < 0)
 			return r;
 	} else {
-		if (c->active && other_command(s, n))
+		if (c->active && other_command(s, n, cs->tp))
 			c->ended = true;
 		return 0;
 	}
-	if (other_command(s, n)) {
+	if (other_command(s, n, cs->tp)) {
 		c->ended = true;
 		return 0;
 	}
-	recognised =
-	        curl_classify(cs, line, len, s, n, lineno, c->response,
-	                      curl_start_signal(s, n, false) || find_exit(s, n, &code, &at), &r);
+	recognised = curl_classify(
+	        cs, line, len, s, n, lineno, c->response,
+	        curl_start_signal(s, n, false) || find_exit(s, n, cs->tp, &code, &at), &r);
 	if (recognised) {
 		c->evidence++;
 		c->idle = 0;
@@ -1605,7 +1623,7 @@ static int sclient_line(struct client_scan *cs, const char *line, size_t len, un
 	size_t n = tl.n;
 	int r = 0;
 
-	p = find(s, n, "s_client");
+	p = pfind(cs->tp, s, n, "s_client");
 	if (p && p + 8 <= s + n && (p + 8 == s + n || p[8] == ' ' || p[8] == '\t') &&
 	    (p == s || p[-1] == ' ' || p[-1] == '\t')) {
 		r = sclient_begin(cs);
@@ -1619,7 +1637,7 @@ static int sclient_line(struct client_scan *cs, const char *line, size_t len, un
 			sc->evidence++;
 		return r;
 	}
-	if (has(s, n, "CONNECTED(") || sclient_connecting(s, n) ||
+	if (phas(cs->tp, s, n, "CONNECTED(") || sclient_connecting(s, n) ||
 	    (!sc->active && sclient_fragment_start(s, n))) {
 		if (!sc->active || sc->connected || sc->finished) {
 			r = sclient_begin(cs);
@@ -1629,7 +1647,7 @@ static int sclient_line(struct client_scan *cs, const char *line, size_t len, un
 	} else if (!sc->active || sc->finished) {
 		return 0;
 	}
-	if (other_command(s, n) || find_curl_command(s, n, &(size_t){ 0 })) {
+	if (other_command(s, n, cs->tp) || find_curl_command(s, n, cs->tp, &(size_t){ 0 })) {
 		sc->finished = true;
 		return 0;
 	}
@@ -1689,21 +1707,26 @@ static bool trace_line(const char *line, size_t len, char *buf, size_t size, siz
 	return true;
 }
 
-int client_scan_line(struct client_scan *cs, const char *line, size_t len, unsigned lineno)
+int client_scan_line(struct client_scan *cs, const char *line, size_t len, unsigned lineno,
+                     const struct text_pairs *tp)
 {
 	char buf[4096];
+	struct text_pairs rewritten;
 	size_t blen;
 	int r;
 
 	if (trace_line(line, len, buf, sizeof(buf), &blen)) {
 		line = buf;
 		len = blen;
+		text_pairs_init(&rewritten, line, len);
+		tp = &rewritten;
 	}
+	cs->tp = tp;
 	r = curl_line(cs, line, len, lineno);
-
-	if (r < 0)
-		return r;
-	return sclient_line(cs, line, len, lineno);
+	if (r >= 0)
+		r = sclient_line(cs, line, len, lineno);
+	cs->tp = NULL;
+	return r;
 }
 
 int client_scan_end(struct client_scan *cs)

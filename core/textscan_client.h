@@ -15,12 +15,15 @@
 
 struct bundle;
 struct client_scan;
+struct text_pairs;
 struct ts_kinds;
 
 /* artifact and kinds are borrowed and must outlive the scanner. */
 int client_scan_new(struct bundle *b, const char *artifact, struct ts_kinds *kinds,
                     struct client_scan **ret);
-int client_scan_line(struct client_scan *cs, const char *line, size_t len, unsigned lineno);
+/* tp: text_pairs_init() of the line (needles it cannot have are not searched) */
+int client_scan_line(struct client_scan *cs, const char *line, size_t len, unsigned lineno,
+                     const struct text_pairs *tp);
 int client_scan_end(struct client_scan *cs);
 void client_scan_free(struct client_scan *cs);
 

@@ -130,10 +130,13 @@ static int flush(struct ossl_scan *os)
 	return r;
 }
 
-static void note_reason(struct ossl_scan *os, const char *line, size_t len)
+static void note_reason(struct ossl_scan *os, const char *line, size_t len,
+                        const struct text_pairs *tp)
 {
 	for (size_t i = 0; i < ELEMENTSOF(reasons); i++) {
-		const char *hit = text_find_ci(line, len, reasons[i].text);
+		const char *hit = text_pairs_may_have(tp, reasons[i].text)
+		                          ? text_find_ci(line, len, reasons[i].text)
+		                          : NULL;
 		size_t n;
 
 		if (!hit)
@@ -149,14 +152,17 @@ static void note_reason(struct ossl_scan *os, const char *line, size_t len)
 	}
 }
 
-int ossl_scan_line(struct ossl_scan *os, const char *line, size_t len, unsigned lineno)
+int ossl_scan_line(struct ossl_scan *os, const char *line, size_t len, unsigned lineno,
+                   const struct text_pairs *tp)
 {
 	size_t tl;
 	const char *t = text_trim(line, len, &tl);
 	int r;
 
 	for (size_t i = 0; i < ELEMENTSOF(headers); i++) {
-		const char *hit = text_find_ci(t, tl, headers[i].text);
+		const char *hit = text_pairs_may_have(tp, headers[i].text)
+		                          ? text_find_ci(t, tl, headers[i].text)
+		                          : NULL;
 
 		if (!hit)
 			continue;
@@ -168,15 +174,16 @@ int ossl_scan_line(struct ossl_scan *os, const char *line, size_t len, unsigned 
 		text_escape(hit, (size_t)(t + tl - hit), os->header, sizeof(os->header));
 		os->reason_lines = 0;
 		/* OpenSSL 3 may give the reason on the same line */
-		note_reason(os, hit, (size_t)(t + tl - hit));
+		note_reason(os, hit, (size_t)(t + tl - hit), tp);
 		return 0;
 	}
 	if (os->what == OSSL_NONE)
 		return 0;
 	if (tl == 0 || ++os->reason_lines > OSSL_REASON_LINES)
 		return flush(os);
-	if (text_find_ci(t, tl, "error:") || text_find_ci(t, tl, "routines"))
-		note_reason(os, t, tl);
+	if ((text_pairs_may_have(tp, "error:") && text_find_ci(t, tl, "error:")) ||
+	    (text_pairs_may_have(tp, "routines") && text_find_ci(t, tl, "routines")))
+		note_reason(os, t, tl, tp);
 	return 0;
 }
 

@@ -13,11 +13,14 @@
 
 struct bundle;
 struct ossl_scan;
+struct text_pairs;
 struct ts_kinds;
 
 int ossl_scan_new(struct bundle *b, const char *artifact, struct ts_kinds *kinds,
                   struct ossl_scan **ret);
-int ossl_scan_line(struct ossl_scan *os, const char *line, size_t len, unsigned lineno);
+/* tp: text_pairs_init() of the line (needles it cannot have are not searched) */
+int ossl_scan_line(struct ossl_scan *os, const char *line, size_t len, unsigned lineno,
+                   const struct text_pairs *tp);
 int ossl_scan_end(struct ossl_scan *os);
 void ossl_scan_free(struct ossl_scan *os);
 

@@ -5,7 +5,7 @@
 set -eu
 
 pkgs="meson ninja-build pkg-config gcc libc6-dev make clang-format pmccabe libarchive-dev libyaml-dev
-libjansson-dev libcurl4-openssl-dev libssl-dev libcmocka-dev libpcap-dev zlib1g-dev tcpdump tshark python3
+libjansson-dev libcurl4-openssl-dev libssl-dev libcmocka-dev libpcap-dev zlib1g-dev libisal-dev tcpdump tshark python3
 python3-jsonschema openssl curl zstd gzip ca-certificates chromium"
 # the fleet script's test: GNU parallel, and python3-yaml to read examples/fleet/job.yaml
 pkgs="$pkgs parallel python3-yaml"

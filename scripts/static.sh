@@ -226,7 +226,7 @@ reconf=""
 [ -z "$reconf" ] || run meson configure --clearcache "$app"
 say "configure apigee-bundle"
 run meson setup $reconf "$app" -Dtests=disabled -Dbuildtype=release -Dprefer_static=true \
-	-Ddefault_library=static -Db_pie=false -Dc_link_args=-static
+	-Ddefault_library=static -Db_pie=false -Dc_link_args=-static -Disal=disabled
 say "build apigee-bundle"
 start=$(date +%s)
 run ninja -C "$app" -j "$jobs" apigee-bundle

@@ -16,6 +16,7 @@
 
 #include "bundle.h"
 #include "model.h"
+#include "text.h"
 #include "textscan.h"
 #include "banned.h"
 
@@ -1299,9 +1300,44 @@ static void test_textscan__free_without_end(void **state)
 	bundle_free(b);
 }
 
+/* text_pairs_may_have() never rules out a needle that text_find() or
+ * text_find_ci() finds in the line or in any part of it. */
+static void test_textscan__pairs_never_rule_out_a_match(void **state)
+{
+	static const char alphabet[] = "aAbBcC:-_ \t\"*<>0123456789\xc3\xa9\x01";
+	static const char *const needles[] = { "ab",  "Ab",    "aBc", "c:",   "* ",    "< H",
+		                               "0 1", "\"a\"", "-_",  "\xc3", "\x01:", "b" };
+	uint32_t seed = 12345;
+	char line[64];
+
+	(void)state;
+	for (int round = 0; round < 20000; round++) {
+		struct text_pairs tp;
+		size_t n = 0;
+
+		seed = seed * 1103515245u + 12345u;
+		n = (seed >> 16) % sizeof(line);
+		for (size_t i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			line[i] = alphabet[(seed >> 16) % (sizeof(alphabet) - 1)];
+		}
+		text_pairs_init(&tp, line, n);
+		for (size_t k = 0; k < sizeof(needles) / sizeof(needles[0]); k++) {
+			size_t from = n ? (seed >> 8) % (n + 1) : 0;
+
+			if (text_pairs_may_have(&tp, needles[k]))
+				continue;
+			assert_null(text_find(line, n, needles[k]));
+			assert_null(text_find_ci(line, n, needles[k]));
+			assert_null(text_find(line + from, n - from, needles[k]));
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_textscan__pairs_never_rule_out_a_match),
 		cmocka_unit_test(test_textscan__access_apigee_json),
 		cmocka_unit_test(test_textscan__access_seed_null_sni),
 		cmocka_unit_test(test_textscan__access_prefixes_and_crlf),
