@@ -632,11 +632,20 @@ static int http_status(const json_t *req)
 	return 0;
 }
 
+/* ", HTTP 403", or nothing when the entry has no status */
+static const char *status_text(int status, char buf[16])
+{
+	if (status <= 0)
+		return "";
+	snprintf(buf, 16, ", HTTP %d", status);
+	return buf;
+}
+
 static int armor_deny(struct bundle *b, struct artifact *a, const json_t *o, const char *ptr,
                       const char *policy, int status)
 {
 	struct gcp_log_stats *l = &b->gcp.logs;
-	char ex[256];
+	char ex[256], fp[512], http[16];
 
 	l->armor_deny++;
 	if (status == 403)
@@ -649,10 +658,11 @@ static int armor_deny(struct bundle *b, struct artifact *a, const json_t *o, con
 		l->deny_other++;
 	if (policy && strv_push_unique(&l->policies, policy) < 0)
 		return -ENOMEM;
-	snprintf(ex, sizeof(ex), "%s DENY, HTTP %d%s%s", policy ? policy : "security policy",
-	         status, json_str(o, "timestamp") ? " at " : "",
+	snprintf(ex, sizeof(ex), "%s DENY%s%s%s", policy ? policy : "security policy",
+	         status_text(status, http), json_str(o, "timestamp") ? " at " : "",
 	         json_str(o, "timestamp") ? json_str(o, "timestamp") : "");
-	add_sample(l->deny_samples, &l->n_deny_samples, a, ptr, o, ex);
+	snprintf(fp, sizeof(fp), "%s/jsonPayload", ptr ? ptr : "");
+	add_sample(l->deny_samples, &l->n_deny_samples, a, fp, o, ex);
 	return 0;
 }
 
@@ -683,12 +693,14 @@ static int log_entry(struct bundle *b, struct artifact *a, const json_t *o, cons
 	if (deny && armor_deny(b, a, o, ptr, policy, status) < 0)
 		return -ENOMEM;
 	if (details && strcmp(details, "failed_to_pick_backend") == 0) {
-		char ex[256];
+		char ex[256], http[16], fp[512];
 
 		l->no_backend++;
-		snprintf(ex, sizeof(ex), "statusDetails failed_to_pick_backend, HTTP %d%s%s",
-		         status, ts ? " at " : "", ts ? ts : "");
-		add_sample(l->nb_samples, &l->n_nb_samples, a, ptr, o, ex);
+
+		snprintf(ex, sizeof(ex), "statusDetails failed_to_pick_backend%s%s%s",
+		         status_text(status, http), ts ? " at " : "", ts ? ts : "");
+		snprintf(fp, sizeof(fp), "%s/jsonPayload/statusDetails", ptr ? ptr : "");
+		add_sample(l->nb_samples, &l->n_nb_samples, a, fp, o, ex);
 	}
 	if (hc) {
 		const char *st = json_str(hc, "healthState");

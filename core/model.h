@@ -199,6 +199,7 @@ struct access_log_stats {
 	uint64_t not_ingress;
 	char not_ingress_local[64]; /* the first such line's local address */
 	char not_ingress_file[128]; /* and its file */
+	uint64_t other_entries;     /* entries whose listener is known and not the ingress's */
 };
 
 struct watcher_missing {
@@ -287,8 +288,9 @@ struct sclient_trace {
 	struct loc where;
 	enum verify_class verify_class; /* from verify_code */
 	enum trust_source trust;
-	char host[256];        /* -servername, else the host of -connect */
-	char leaf_issuer[256]; /* depth 0 "i:" / "issuer=" */
+	const char *no_sni_why; /* static text: why this run sent no SNI; NULL = unknown */
+	char host[256];         /* -servername, else the host of -connect */
+	char leaf_issuer[256];  /* depth 0 "i:" / "issuer=" */
 };
 
 enum probe_outcome {

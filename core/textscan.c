@@ -94,9 +94,22 @@ static void copy_cstr(char *dst, size_t size, const char *p, size_t n)
 
 /* Skip a `kubectl logs --prefix` "[pod/x/c] " and an RFC 3339 timestamp
  * (--timestamps); *ret_time gets the timestamp when there is one. */
+/* A line copied from a terminal pane (k9s, a TUI table): "│ TEXT   │   │". */
+static struct ts_tok strip_pane(struct ts_tok b)
+{
+	static const char bar[] = "\xe2\x94\x82"; /* U+2502 */
+
+	if (!text_starts_with(b.p, b.n, bar))
+		return b;
+	b = ts_trim(b.p + 3, b.n - 3);
+	while (b.n >= 3 && memcmp(b.p + b.n - 3, bar, 3) == 0)
+		b = ts_trim(b.p, b.n - 3);
+	return b;
+}
+
 static struct ts_tok strip_prefix(const char *line, size_t len, struct ts_tok *ret_time)
 {
-	struct ts_tok b = { line, len };
+	struct ts_tok b = strip_pane((struct ts_tok){ line, len });
 
 	ret_time->p = NULL;
 	ret_time->n = 0;
@@ -214,11 +227,25 @@ static bool json_peek(const char *p, size_t n, const char *quoted_key, struct ts
 
 /* ---- access log ------------------------------------------------------------------ */
 
+/* Apigee's ingress format (status_details, sni_host, upstream_response_flags,
+ * remote_address) and Istio's / Envoy's default JSON format (response_code_details,
+ * requested_server_name, response_flags, downstream_remote_address). */
 static bool access_json_keys(const char *p, size_t n)
 {
 	return has(p, n, "\"status_details\"") || has(p, n, "\"sni_host\"") ||
-	       has(p, n, "\"upstream_response_flags\"") ||
-	       (has(p, n, "\"start_time\"") && has(p, n, "\"remote_address\""));
+	       has(p, n, "\"upstream_response_flags\"") || has(p, n, "\"response_code_details\"") ||
+	       has(p, n, "\"requested_server_name\"") ||
+	       (has(p, n, "\"start_time\"") && has(p, n, "remote_address\""));
+}
+
+/* The first of keys[] that the object has. */
+static json_t *json_get_any(json_t *j, const char *const *keys)
+{
+	json_t *v = NULL;
+
+	for (; *keys && !v; keys++)
+		v = json_object_get(j, *keys);
+	return v;
 }
 
 /* "[2022-10-12T05:43:16.541Z] \"..." (Envoy / Istio text format) */
@@ -343,12 +370,86 @@ static int access_reject(struct textscan *ts, const char *line, size_t len, unsi
 	return 0;
 }
 
+/* Is an access-log line the Apigee ingress's? The pod or file names the ingress
+ * gateway (apigee-ingressgateway; istio-ingressgateway up to hybrid 1.7), or the
+ * listener (LOCAL address) is on 443 / 8443. A sidecar's listener (a database on
+ * 27017, ...) is another workload: its lines say nothing about the ingress. */
+static bool ingress_port(struct ts_tok local)
+{
+	const char *colon = NULL;
+	struct ts_tok port;
+
+	for (size_t i = 0; i < local.n; i++)
+		if (local.p[i] == ':')
+			colon = local.p + i;
+	if (!colon)
+		return false;
+	port = (struct ts_tok){ colon + 1, (size_t)(local.p + local.n - colon - 1) };
+	return ts_tok_eq(port, "443") || ts_tok_eq(port, "8443");
+}
+
+static bool is_ingress_listener(const struct textscan *ts, const char *line, size_t len,
+                                struct ts_tok local)
+{
+	return ingress_port(local) || text_find(line, len, "ingressgateway") ||
+	       (ts->artifact && strstr(ts->artifact, "ingressgateway"));
+}
+
+/* An entry of another workload's listener (known LOCAL address, not the ingress). */
+static void other_entry(struct textscan *ts, const char *line, size_t len, struct ts_tok local)
+{
+	size_t digits = 0;
+
+	/* only an ADDRESS:PORT: another text format's word there says nothing */
+	while (digits < local.n && is_digit(local.p[local.n - 1 - digits]))
+		digits++;
+	if (!digits || digits >= local.n || local.p[local.n - 1 - digits] != ':')
+		return;
+	if (!is_ingress_listener(ts, line, len, local))
+		ts->b->access.other_entries++;
+}
+
+/* A filter_chain_not_found line set aside: not the ingress's listener. */
+static void not_ingress(struct textscan *ts, struct ts_tok local)
+{
+	struct access_log_stats *a = &ts->b->access;
+
+	if (!a->not_ingress++) {
+		copy_cstr(a->not_ingress_local, sizeof(a->not_ingress_local), local.p, local.n);
+		copy_cstr(a->not_ingress_file, sizeof(a->not_ingress_file), ts->artifact,
+		          strlen(ts->artifact));
+	}
+}
+
+/* The k-th word from the end of a line (0 = the last), scanning only its tail. */
+static struct ts_tok tail_word(struct ts_tok body, unsigned k)
+{
+	const char *e = body.p + body.n;
+
+	for (;;) {
+		const char *w;
+
+		while (e > body.p && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		w = e;
+		while (w > body.p && w[-1] != ' ' && w[-1] != '\t')
+			w--;
+		if (!k-- || w == body.p)
+			return (struct ts_tok){ w, (size_t)(e - w) };
+		e = w;
+	}
+}
+
 /* A filter_chain_not_found JSON entry: parse it properly. */
 static int access_json_reject(struct textscan *ts, struct ts_tok json, const char *line, size_t len,
                               unsigned lineno)
 {
+	static const char *const k_details[] = { "status_details", "response_code_details", NULL };
+	static const char *const k_sni[] = { "sni_host", "requested_server_name", NULL };
+	static const char *const k_remote[] = { "remote_address", "downstream_remote_address",
+		                                "downstream_direct_remote_address", NULL };
 	struct ts_tok start = { NULL, 0 }, remote = { NULL, 0 };
-	json_t *j, *sd, *sni, *st, *ra;
+	json_t *j, *sd, *sni, *st, *ra, *la;
 	bool nonsni;
 	int r = 0;
 
@@ -359,10 +460,17 @@ static int access_json_reject(struct textscan *ts, struct ts_tok json, const cha
 		return 0;
 	if (!json_is_object(j))
 		goto out;
-	sd = json_object_get(j, "status_details");
+	sd = json_get_any(j, k_details);
 	if (!json_is_string(sd) || strcmp(json_string_value(sd), "filter_chain_not_found") != 0)
 		goto out;
-	sni = json_object_get(j, "sni_host");
+	la = json_object_get(j, "downstream_local_address");
+	if (json_is_string(la) && !is_ingress_listener(ts, line, len,
+	                                               (struct ts_tok){ json_string_value(la),
+	                                                                json_string_length(la) })) {
+		not_ingress(ts, (struct ts_tok){ json_string_value(la), json_string_length(la) });
+		goto out;
+	}
+	sni = json_get_any(j, k_sni);
 	nonsni = !sni || json_is_null(sni) ||
 	         (json_is_string(sni) &&
 	          (json_string_length(sni) == 0 || strcmp(json_string_value(sni), "-") == 0));
@@ -375,7 +483,7 @@ static int access_json_reject(struct textscan *ts, struct ts_tok json, const cha
 		start.p = json_string_value(st);
 		start.n = json_string_length(st);
 	}
-	ra = json_object_get(j, "remote_address");
+	ra = json_get_any(j, k_remote);
 	if (json_is_string(ra)) {
 		remote.p = json_string_value(ra);
 		remote.n = json_string_length(ra);
@@ -400,32 +508,11 @@ static int access_json_entry(struct textscan *ts, struct ts_tok json, struct ts_
 		access_time(ts, v);
 	else
 		access_time(ts, prefix_time);
+	if (json_peek(json.p, json.n, "\"downstream_local_address\"", &v, &is_str) && is_str)
+		other_entry(ts, line, len, v);
 	if (!has(json.p, json.n, "filter_chain_not_found"))
 		return 0;
 	return access_json_reject(ts, json, line, len, lineno);
-}
-
-/* Is a text-format line the Apigee ingress's? The pod or file names the ingress
- * gateway (apigee-ingressgateway; istio-ingressgateway up to hybrid 1.7), or the
- * listener (LOCAL address) is on 443 / 8443. A sidecar's listener (a database on
- * 27017, ...) is another workload: its lines say nothing about the ingress. */
-static bool is_ingress_listener(const struct textscan *ts, const char *line, size_t len,
-                                struct ts_tok local)
-{
-	const char *colon = NULL;
-
-	if (text_find(line, len, "ingressgateway") ||
-	    (ts->artifact && strstr(ts->artifact, "ingressgateway")))
-		return true;
-	for (size_t i = 0; i < local.n; i++)
-		if (local.p[i] == ':')
-			colon = local.p + i;
-	if (!colon)
-		return false;
-	return ts_tok_eq((struct ts_tok){ colon + 1, (size_t)(local.p + local.n - colon - 1) },
-	                 "443") ||
-	       ts_tok_eq((struct ts_tok){ colon + 1, (size_t)(local.p + local.n - colon - 1) },
-	                 "8443");
 }
 
 /* Envoy/Istio text format: the rejected non-SNI handshake is
@@ -441,6 +528,7 @@ static int access_text_entry(struct textscan *ts, struct ts_tok body, struct ts_
 	ts->b->access.entries++;
 	ts_kinds_note(&ts->kinds, ART_ACCESS_LOG, 1);
 	access_time(ts, t);
+	other_entry(ts, line, len, tail_word(body, 3));
 	if (!has(body.p, body.n, "filter_chain_not_found"))
 		return 0;
 	while (ts_next_word(&cur, end, &w)) {
@@ -456,14 +544,7 @@ static int access_text_entry(struct textscan *ts, struct ts_tok body, struct ts_
 		return 0;
 	/* LOCAL REMOTE SNI ROUTE are the last four words */
 	if (!is_ingress_listener(ts, line, len, last[0])) {
-		struct access_log_stats *a = &ts->b->access;
-
-		if (!a->not_ingress++) {
-			copy_cstr(a->not_ingress_local, sizeof(a->not_ingress_local), last[0].p,
-			          last[0].n);
-			copy_cstr(a->not_ingress_file, sizeof(a->not_ingress_file), ts->artifact,
-			          strlen(ts->artifact));
-		}
+		not_ingress(ts, last[0]);
 		return 0;
 	}
 	if (!ts_tok_eq(last[2], "-") && !ts_tok_eq(last[2], "\"-\"") &&

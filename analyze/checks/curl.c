@@ -104,7 +104,7 @@ static int curl_check(const struct bundle *b, struct finding *f, const struct cu
 	const struct curl_trace *first = NULL;
 	const struct sclient_trace *first_s = NULL;
 	const char *detail;
-	char lib[160] = "";
+	char lib[160] = "", alert[96];
 
 	for (size_t i = 0; i < b->n_curls; i++) {
 		const struct curl_trace *t = &b->curls[i];
@@ -156,7 +156,13 @@ static int curl_check(const struct bundle *b, struct finding *f, const struct cu
 		finding_relate(f, *r);
 	if (first && first->tls_library)
 		snprintf(lib, sizeof(lib), ", %s", first->tls_library);
-	detail = first ? trace_detail(first, rule) : (first_s ? first_s->where.excerpt : NULL);
+	if (!first && first_s && rule->sclient_alert && first_s->alert) {
+		snprintf(alert, sizeof(alert), "alert: %s", first_s->alert);
+		detail = alert;
+	} else {
+		detail = first ? trace_detail(first, rule)
+		               : (first_s ? first_s->where.excerpt : NULL);
+	}
 	if (rule->symptom == CURL_SYM_CONNECT) {
 		if (first && first->exit_code >= 0)
 			finding_set(
@@ -186,6 +192,17 @@ static int curl_check(const struct bundle *b, struct finding *f, const struct cu
 		             "%zu of them connected to an IP address or without a server name, "
 		             "so no SNI was sent: see the SNI checks",
 		             ip_hits);
+	if (rule->symptom == CURL_SYM_ALERT && ip_hits) {
+		/* a server that requires SNI answers a ClientHello without it with an alert
+		 * (handshake_failure, unrecognized_name) instead of a reset */
+		finding_note(f,
+		             "%zu of them sent no SNI (an IP address or a client that sends none "
+		             "by default): a server that requires SNI refuses such handshakes with "
+		             "an alert: see the SNI checks",
+		             ip_hits);
+		finding_relate(f, "SNI-002");
+		finding_relate(f, "SNI-003");
+	}
 	return 0;
 }
 

@@ -162,7 +162,8 @@ static int sni_001(const struct bundle *b, const struct findings *prior, struct 
 		        "ingress (no ingressgateway pod, listener %s is not on 443/8443, first "
 		        "in %s)",
 		        s->not_ingress, s->not_ingress_local, s->not_ingress_file);
-	if (s->nonsni_reject == 0 && s->not_ingress && s->not_ingress >= s->entries) {
+	if (s->nonsni_reject == 0 && (s->not_ingress || s->other_entries) &&
+	    (s->not_ingress >= s->entries || s->other_entries >= s->entries)) {
 		/* every line read belongs to another workload */
 		finding_skip(f, "ingress gateway access logs (the lines read are other workloads')",
 		             "kubectl -n apigee logs -l app=apigee-ingressgateway --all-containers "
@@ -219,6 +220,7 @@ static int sni_002(const struct bundle *b, const struct findings *prior, struct 
 {
 	size_t fails = 0, passes = 0, both_fail = 0, judged = 0;
 	const char *served = NULL, *first_addr = NULL;
+	bool why_noted = false;
 
 	(void)prior;
 	/* 1. the collector's probes */
@@ -280,6 +282,11 @@ static int sni_002(const struct bundle *b, const struct findings *prior, struct 
 			if (!first_addr)
 				first_addr = s->target;
 			finding_evidence(f, &s->where, NULL);
+			if (s->no_sni_why && !why_noted) {
+				finding_note(f, "no SNI in the s_client run against %s: %s",
+				             s->target ? s->target : s->host, s->no_sni_why);
+				why_noted = true;
+			}
 		}
 	}
 	/* 3. packet captures: ClientHellos without SNI and what answered them */
@@ -504,6 +511,7 @@ static int sni_005(const struct bundle *b, const struct findings *prior, struct 
 		                    "overrides.yaml to the input)");
 		return 0;
 	}
+	check_note_unreadable(b, f, HINT_OVERRIDES);
 	if (!w) {
 		if (route_knowledge(b) != ROUTES_COMPLETE && !any_wildcard(b)) {
 			skip_routes(b, f, route_knowledge(b));
@@ -660,6 +668,7 @@ static int sni_006(const struct bundle *b, const struct findings *prior, struct 
 		                    "overrides.yaml to the input)");
 		return 0;
 	}
+	check_note_unreadable(b, f, HINT_OVERRIDES);
 	for (size_t i = 0; i < b->n_vhosts; i++) {
 		const struct vhost *v = &b->vhosts[i];
 

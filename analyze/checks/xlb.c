@@ -56,6 +56,21 @@ static bool is_hybrid(const struct bundle *b)
 	return !b->gcp.seen && b->n_instances == 0 && (b->overrides_seen || b->n_routes > 0);
 }
 
+/* Evidence at a field of the organization document: "/environments" under the
+ * pointer of the organization object (the document root, or an item of a list). */
+static void org_evidence(struct finding *f, const struct bundle *b, const char *field,
+                         const char *excerpt)
+{
+	char ptr[256];
+
+	if (!b->org.where.artifact)
+		return;
+	snprintf(ptr, sizeof(ptr), "%s/%s", b->org.where.pointer ? b->org.where.pointer : "",
+	         field);
+	finding_evidence_at(f, b->org.where.artifact, b->org.where.line, ptr,
+	                    excerpt ? excerpt : b->org.where.excerpt);
+}
+
 static bool has_psc(const struct bundle *b)
 {
 	for (size_t i = 0; i < b->gcp.n_backends; i++)
@@ -497,12 +512,19 @@ static int xlb_004(const struct bundle *b, const struct findings *prior, struct 
 	if (why.len)
 		finding_set(f, STATUS_FAIL, "the load balancer finds no healthy backend: %s",
 		            why.data);
-	else if (healthy || l->lb_admitted)
+	else if (healthy && l->lb_admitted)
 		finding_set(f, STATUS_PASS,
 		            "%zu backend member(s) HEALTHY, %llu load balancer request log entr%s "
 		            "(not denied by a security policy) without failed_to_pick_backend",
 		            healthy, (unsigned long long)l->lb_admitted,
 		            l->lb_admitted == 1 ? "y" : "ies");
+	else if (healthy)
+		finding_set(f, STATUS_PASS, "%zu backend member(s) HEALTHY", healthy);
+	else if (l->lb_admitted)
+		finding_set(f, STATUS_PASS,
+		            "%llu load balancer request log entr%s (not denied by a security "
+		            "policy) without failed_to_pick_backend",
+		            (unsigned long long)l->lb_admitted, l->lb_admitted == 1 ? "y" : "ies");
 	else if (l->lb_requests)
 		skip_missing(f,
 		             "backend health JSON (backend-services get-health) or load balancer "
@@ -844,7 +866,7 @@ static int xlb_007(const struct bundle *b, const struct findings *prior, struct 
 		            "the network peered with servicenetworking is not the organization's "
 		            "authorizedNetwork %s",
 		            an);
-		finding_evidence(f, &b->org.where, NULL);
+		org_evidence(f, b, "authorizedNetwork", an);
 	} else if (on_auth && inactive) {
 		finding_set(f, STATUS_WARN,
 		            "authorizedNetwork %s is peered with servicenetworking but the peering "
@@ -857,7 +879,7 @@ static int xlb_007(const struct bundle *b, const struct findings *prior, struct 
 		finding_set(f, STATUS_FAIL,
 		            "authorizedNetwork %s has no servicenetworking-googleapis-com peering",
 		            an);
-		finding_evidence(f, &b->org.where, NULL);
+		org_evidence(f, b, "authorizedNetwork", an);
 	} else {
 		skip_missing(
 		        f,
@@ -899,7 +921,7 @@ static int xlb_008(const struct bundle *b, const struct findings *prior, struct 
 		finding_set(f, STATUS_FAIL,
 		            "%zu apigee-proxy network interface(s) are not on authorizedNetwork %s",
 		            bad, an);
-		finding_evidence(f, &b->org.where, NULL);
+		org_evidence(f, b, "authorizedNetwork", an);
 	} else if (judged) {
 		finding_set(f, STATUS_PASS,
 		            "%zu apigee-proxy template/instance(s) are on authorizedNetwork %s",
@@ -1008,7 +1030,7 @@ static int xlb_009(const struct bundle *b, const struct findings *prior, struct 
 		            "%zu instance(s) lack an attachment for an environment of %s, e.g. %s: "
 		            "requests routed to it get HTTP 503",
 		            bad, from, first);
-		finding_evidence(f, &b->org.where, NULL);
+		org_evidence(f, b, "environments", NULL);
 	} else if (judged) {
 		_cleanup_free_ char *list = strv_join(&envs, ", ");
 
