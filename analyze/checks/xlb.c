@@ -161,7 +161,8 @@ static bool lb_cert_in_use(const struct bundle *b, const struct gcp_sslcert *c)
 
 struct x1 {
 	size_t judged, bad, warn;
-	struct strv names; /* names the judged certificates cover (SAN / managed domains) */
+	unsigned domain_notes; /* bit per x1_domain_why row already noted */
+	struct strv names;     /* names the judged certificates cover (SAN / managed domains) */
 	const struct cert_rec *leaves[64];
 	size_t n_leaves;
 };
@@ -190,11 +191,40 @@ static void x1_expiry(const struct bundle *b, struct finding *f, struct x1 *t, c
 	}
 }
 
+/* What a managed certificate's failed domain status asks of the customer. */
+static void x1_domain_why(struct finding *f, struct x1 *t, const struct gcp_sslcert *c)
+{
+	static const struct {
+		const char *state;
+		const char *why;
+	} rows[] = {
+		{ "=FAILED_NOT_VISIBLE",
+		  "FAILED_NOT_VISIBLE: the domain's DNS A/AAAA record does not resolve to the load "
+		  "balancer's forwarding-rule IP (or the proxy does not serve 443 yet); point the "
+		  "record there, provisioning then retries by itself" },
+		{ "=FAILED_CAA_",
+		  "FAILED_CAA_CHECKING/FAILED_CAA_FORBIDDEN: the domain's CAA records do not allow "
+		  "pki.goog (or letsencrypt.org) to issue; add a CAA record for them" },
+		{ "=FAILED_RATE_LIMITED",
+		  "FAILED_RATE_LIMITED: the certificate authority's rate limit was hit; wait, or "
+		  "ask Google Cloud support" },
+	};
+
+	for (size_t i = 0; i < c->domain_status.n; i++)
+		for (size_t k = 0; k < sizeof(rows) / sizeof(rows[0]); k++)
+			if (strstr(c->domain_status.v[i], rows[k].state) &&
+			    !(t->domain_notes & (1u << k))) {
+				t->domain_notes |= 1u << k;
+				finding_note(f, "%s", rows[k].why);
+			}
+}
+
 static int x1_managed(struct finding *f, struct x1 *t, const struct gcp_sslcert *c)
 {
 	_cleanup_free_ char *ds = strv_join(&c->domain_status, ", ");
 	char ex[512];
 
+	x1_domain_why(f, t, c);
 	if (strcmp(c->managed_status, "ACTIVE") != 0) {
 		t->bad++;
 		snprintf(ex, sizeof(ex), "managed certificate %s is %s%s%s",
