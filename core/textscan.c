@@ -54,6 +54,7 @@ struct textscan {
 
 	/* access log */
 	uint64_t access_entries;
+	bool json_local;    /* entries carry downstream_local_address (Istio's JSON keys) */
 	char last_time[40]; /* newest start time of the member's entries */
 	struct buf pretty;  /* a pretty-printed JSON entry being gathered */
 	bool pretty_active;
@@ -395,8 +396,10 @@ static bool is_ingress_listener(const struct textscan *ts, const char *line, siz
 	       (ts->artifact && strstr(ts->artifact, "ingressgateway"));
 }
 
-/* An entry of another workload's listener (known LOCAL address, not the ingress). */
-static void other_entry(struct textscan *ts, const char *line, size_t len, struct ts_tok local)
+/* An entry of another workload's listener (known LOCAL address, not the ingress).
+ * Only the line's prefix (a `kubectl logs --prefix` pod name) is searched: this
+ * runs for every entry. */
+static void other_entry(struct textscan *ts, const char *line, size_t prefix, struct ts_tok local)
 {
 	size_t digits = 0;
 
@@ -405,7 +408,7 @@ static void other_entry(struct textscan *ts, const char *line, size_t len, struc
 		digits++;
 	if (!digits || digits >= local.n || local.p[local.n - 1 - digits] != ':')
 		return;
-	if (!is_ingress_listener(ts, line, len, local))
+	if (!is_ingress_listener(ts, line, prefix, local))
 		ts->b->access.other_entries++;
 }
 
@@ -508,8 +511,14 @@ static int access_json_entry(struct textscan *ts, struct ts_tok json, struct ts_
 		access_time(ts, v);
 	else
 		access_time(ts, prefix_time);
-	if (json_peek(json.p, json.n, "\"downstream_local_address\"", &v, &is_str) && is_str)
-		other_entry(ts, line, len, v);
+	/* Istio's key; the formats of one file do not change: looked for on its first
+	 * entry, then only if that one had it */
+	if ((ts->access_entries == 1 || ts->json_local) &&
+	    json_peek(json.p, json.n, "\"downstream_local_address\"", &v, &is_str) && is_str) {
+		ts->json_local = true;
+		other_entry(ts, line, (size_t)(json.p - line) < len ? (size_t)(json.p - line) : 0,
+		            v);
+	}
 	if (!has(json.p, json.n, "filter_chain_not_found"))
 		return 0;
 	return access_json_reject(ts, json, line, len, lineno);
@@ -528,7 +537,7 @@ static int access_text_entry(struct textscan *ts, struct ts_tok body, struct ts_
 	ts->b->access.entries++;
 	ts_kinds_note(&ts->kinds, ART_ACCESS_LOG, 1);
 	access_time(ts, t);
-	other_entry(ts, line, len, tail_word(body, 3));
+	other_entry(ts, line, (size_t)(body.p - line), tail_word(body, 3));
 	if (!has(body.p, body.n, "filter_chain_not_found"))
 		return 0;
 	while (ts_next_word(&cur, end, &w)) {

@@ -402,10 +402,9 @@ static int curl_parse_command(struct curl_state *c, const char *s, const char *e
 static bool curl_message(const char *s, size_t n)
 {
 	static const char *const words[] = {
-		"Failed to",  "Could not",    "Couldn't",     "SSL",
-		"schannel",   "Recv failure", "Send failure", "timed out",
-		"Connection", "error:",       "Empty reply",  "OpenSSL",
-		"LibreSSL",   "Timeout was",  "certificate",  "gnutls",
+		"Failed to",    "Could not",    "Couldn't",  "SSL",         "schannel",
+		"Recv failure", "Send failure", "timed out", "Connection",  "error:",
+		"Empty reply",  "OpenSSL",      "LibreSSL",  "Timeout was", "gnutls_",
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(words); i++)
@@ -604,7 +603,8 @@ static bool curl_start_signal(const char *s, size_t n, bool strong_only)
 	if (text_starts_with(s, n, "Error in curl"))
 		return true;
 	/* libcurl tools (git) print curl's message after the URL */
-	if (has(s, n, "unable to access 'http") && curl_message(s, n))
+	if (has(s, n, "unable to access 'http") &&
+	    (curl_message(s, n) || has(s, n, "certificate verification failed")))
 		return true;
 	if (strong_only)
 		return false;
