@@ -273,6 +273,7 @@ struct curl_trace {
 	char leaf_subject[256];  /* "*  subject: ..." of the served certificate */
 	char leaf_issuer[256];   /* "*  issuer: ..." */
 	char leaf_not_after[40]; /* "*  expire date: ..." */
+	bool cert_requested;     /* the server asked for a client certificate (Request CERT) */
 };
 
 struct sclient_trace {
@@ -291,6 +292,7 @@ struct sclient_trace {
 	const char *no_sni_why; /* static text: why this run sent no SNI; NULL = unknown */
 	char host[256];         /* -servername, else the host of -connect */
 	char leaf_issuer[256];  /* depth 0 "i:" / "issuer=" */
+	bool cert_requested;    /* "Client Certificate Types" / acceptable client CA names */
 };
 
 enum probe_outcome {

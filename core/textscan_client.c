@@ -990,6 +990,11 @@ static bool curl_classify(struct client_scan *cs, const char *line, size_t len, 
 		seen = true;
 	if (curl_cert_line(c, s, n))
 		seen = true;
+	/* "* TLSv1.2 (IN), TLS handshake, Request CERT (13):": CertificateRequest */
+	if (has(s, n, "Request CERT")) {
+		c->t.cert_requested = true;
+		seen = true;
+	}
 	if (has(s, n, "Issue another request") || has(s, n, "Following redirect"))
 		c->closed = false;
 	if (has(s, n, "Closing connection") || has(s, n, "closing connection") ||
@@ -1715,6 +1720,13 @@ static bool sclient_classify(struct client_scan *cs, const char *line, size_t le
 		seen = true;
 	if (sclient_version(sc, s, n))
 		seen = true;
+	/* printed only when the server sent a CertificateRequest */
+	if (has(s, n, "Client Certificate Types:") ||
+	    text_starts_with(s, n, "Requested Signature Algorithms:") ||
+	    has(s, n, "Acceptable client certificate CA names")) {
+		t->cert_requested = true;
+		seen = true;
+	}
 	if (ts_tok_eq(ts_trim(s, n), "DONE") || ts_tok_eq(ts_trim(s, n), "closed"))
 		sc->finished = true;
 	return seen;
