@@ -15,6 +15,7 @@
 #include "cleanup.h"
 #include "ingest.h"
 #include "text.h"
+#include "textscan.h"
 #include "yamljson.h"
 #include "banned.h"
 
@@ -632,11 +633,20 @@ static int http_status(const json_t *req)
 	return 0;
 }
 
+/* ", HTTP 403", or nothing when the entry has no status */
+static const char *status_text(int status, char buf[16])
+{
+	if (status <= 0)
+		return "";
+	snprintf(buf, 16, ", HTTP %d", status);
+	return buf;
+}
+
 static int armor_deny(struct bundle *b, struct artifact *a, const json_t *o, const char *ptr,
                       const char *policy, int status)
 {
 	struct gcp_log_stats *l = &b->gcp.logs;
-	char ex[256];
+	char ex[256], fp[512], http[16];
 
 	l->armor_deny++;
 	if (status == 403)
@@ -649,14 +659,72 @@ static int armor_deny(struct bundle *b, struct artifact *a, const json_t *o, con
 		l->deny_other++;
 	if (policy && strv_push_unique(&l->policies, policy) < 0)
 		return -ENOMEM;
-	snprintf(ex, sizeof(ex), "%s DENY, HTTP %d%s%s", policy ? policy : "security policy",
-	         status, json_str(o, "timestamp") ? " at " : "",
+	snprintf(ex, sizeof(ex), "%s DENY%s%s%s", policy ? policy : "security policy",
+	         status_text(status, http), json_str(o, "timestamp") ? " at " : "",
 	         json_str(o, "timestamp") ? json_str(o, "timestamp") : "");
-	add_sample(l->deny_samples, &l->n_deny_samples, a, ptr, o, ex);
+	snprintf(fp, sizeof(fp), "%s/jsonPayload", ptr ? ptr : "");
+	add_sample(l->deny_samples, &l->n_deny_samples, a, fp, o, ex);
 	return 0;
 }
 
-static int log_entry(struct bundle *b, struct artifact *a, const json_t *o, const char *ptr)
+static int point_at(struct loc *l, const char *ptr)
+{
+	if (l->pointer || !ptr || !*ptr)
+		return 0;
+	l->pointer = strdup(ptr);
+	return l->pointer ? 0 : -ENOMEM;
+}
+
+/* A container's log line exported from Cloud Logging (resource.type k8s_container:
+ * the ingress gateway's access log, the watcher's log) goes to the text scanners as
+ * `kubectl logs --prefix` would have printed it, so the same checks read it; the
+ * samples it gives point at the entry. */
+static int container_entry(struct bundle *b, struct artifact *a, const json_t *o, const char *ptr,
+                           struct textscan **ts)
+{
+	const json_t *res = json_object_get(o, "resource");
+	const json_t *labels = json_object_get(res, "labels");
+	const char *type = json_str(res, "type"), *text = json_str(o, "textPayload");
+	const json_t *jp = json_object_get(o, "jsonPayload");
+	_cleanup_free_ char *dump = NULL;
+	struct buf line = BUF_INIT;
+	size_t before = b->access.n_samples, before_w = b->watcher.n_missing, prefix;
+	int r = 0;
+
+	if (!type || strcmp(type, "k8s_container") != 0)
+		return 0;
+	if (!text && json_is_object(jp))
+		text = dump = json_dumps(jp, JSON_COMPACT);
+	if (!text)
+		return 0;
+	if (!*ts && (r = textscan_begin(b, a->path, ts)) < 0)
+		return r;
+	if (buf_printf(&line, "[pod/%s/%s] ",
+	               json_str(labels, "pod_name") ? json_str(labels, "pod_name") : "?",
+	               json_str(labels, "container_name") ? json_str(labels, "container_name")
+	                                                  : "?") < 0)
+		return -ENOMEM;
+	prefix = line.len;
+	for (const char *p = text; *p && r >= 0;) {
+		size_t n = strcspn(p, "\n");
+
+		line.len = prefix;
+		if (buf_append(&line, p, n) < 0)
+			r = -ENOMEM;
+		else
+			r = textscan_line(*ts, line.data, line.len, yamljson_line(o));
+		p += n + (p[n] == '\n');
+	}
+	buf_release(&line);
+	for (size_t i = before; r >= 0 && i < b->access.n_samples; i++)
+		r = point_at(&b->access.samples[i], ptr);
+	for (size_t i = before_w; r >= 0 && i < b->watcher.n_missing; i++)
+		r = point_at(&b->watcher.missing[i].first, ptr);
+	return r;
+}
+
+static int log_entry(struct bundle *b, struct artifact *a, const json_t *o, const char *ptr,
+                     struct textscan **scan)
 {
 	struct gcp_log_stats *l = &b->gcp.logs;
 	const json_t *jp = json_object_get(o, "jsonPayload"),
@@ -683,12 +751,14 @@ static int log_entry(struct bundle *b, struct artifact *a, const json_t *o, cons
 	if (deny && armor_deny(b, a, o, ptr, policy, status) < 0)
 		return -ENOMEM;
 	if (details && strcmp(details, "failed_to_pick_backend") == 0) {
-		char ex[256];
+		char ex[256], http[16], fp[512];
 
 		l->no_backend++;
-		snprintf(ex, sizeof(ex), "statusDetails failed_to_pick_backend, HTTP %d%s%s",
-		         status, ts ? " at " : "", ts ? ts : "");
-		add_sample(l->nb_samples, &l->n_nb_samples, a, ptr, o, ex);
+
+		snprintf(ex, sizeof(ex), "statusDetails failed_to_pick_backend%s%s%s",
+		         status_text(status, http), ts ? " at " : "", ts ? ts : "");
+		snprintf(fp, sizeof(fp), "%s/jsonPayload/statusDetails", ptr ? ptr : "");
+		add_sample(l->nb_samples, &l->n_nb_samples, a, fp, o, ex);
 	}
 	if (hc) {
 		const char *st = json_str(hc, "healthState");
@@ -705,7 +775,7 @@ static int log_entry(struct bundle *b, struct artifact *a, const json_t *o, cons
 			add_sample(l->hc_samples, &l->n_hc_samples, a, ptr, o, ex);
 		}
 	}
-	return 1;
+	return container_entry(b, a, o, ptr, scan) < 0 ? -ENOMEM : 1;
 }
 
 /* ---- dispatch ------------------------------------------------------------------------------ */
@@ -851,19 +921,34 @@ static int items(struct bundle *b, struct artifact *a, const json_t *it, const c
 	return any;
 }
 
+static int end_scan(struct textscan *ts, int r)
+{
+	if (!ts)
+		return r < 0 ? r : 1;
+	if (r < 0) {
+		textscan_free(ts);
+		return r;
+	}
+	r = textscan_end(ts, NULL);
+	return r < 0 ? r : 1;
+}
+
 static int entries(struct bundle *b, struct artifact *a, const json_t *arr, const char *ptr)
 {
 	json_t *v;
 	size_t i;
 	char p[PTR_MAX];
 
+	struct textscan *ts = NULL;
+	int r = 0;
+
 	json_array_foreach(arr, i, v)
 	{
 		snprintf(p, sizeof(p), "%s/%zu", ptr, i);
-		if (is_log_entry(v) && log_entry(b, a, v, p) < 0)
-			return -ENOMEM;
+		if (is_log_entry(v) && (r = log_entry(b, a, v, p, &ts)) < 0)
+			break;
 	}
-	return 1;
+	return end_scan(ts, r);
 }
 
 static int gcp_object(struct bundle *b, struct artifact *a, const json_t *o, const char *ptr)
@@ -873,8 +958,11 @@ static int gcp_object(struct bundle *b, struct artifact *a, const json_t *o, con
 
 	if (!json_is_object(o))
 		return 0;
-	if (is_log_entry(o))
-		return log_entry(b, a, o, ptr);
+	if (is_log_entry(o)) {
+		struct textscan *ts = NULL;
+
+		return end_scan(ts, log_entry(b, a, o, ptr, &ts));
+	}
 	if (json_is_array(json_object_get(o, "entries")) &&
 	    is_log_entry(json_array_get(json_object_get(o, "entries"), 0))) {
 		snprintf(p, sizeof(p), "%s/entries", ptr);

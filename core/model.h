@@ -199,6 +199,7 @@ struct access_log_stats {
 	uint64_t not_ingress;
 	char not_ingress_local[64]; /* the first such line's local address */
 	char not_ingress_file[128]; /* and its file */
+	uint64_t other_entries;     /* entries whose listener is known and not the ingress's */
 };
 
 struct watcher_missing {
@@ -272,6 +273,7 @@ struct curl_trace {
 	char leaf_subject[256];  /* "*  subject: ..." of the served certificate */
 	char leaf_issuer[256];   /* "*  issuer: ..." */
 	char leaf_not_after[40]; /* "*  expire date: ..." */
+	bool cert_requested;     /* the server asked for a client certificate (Request CERT) */
 };
 
 struct sclient_trace {
@@ -287,8 +289,10 @@ struct sclient_trace {
 	struct loc where;
 	enum verify_class verify_class; /* from verify_code */
 	enum trust_source trust;
-	char host[256];        /* -servername, else the host of -connect */
-	char leaf_issuer[256]; /* depth 0 "i:" / "issuer=" */
+	const char *no_sni_why; /* static text: why this run sent no SNI; NULL = unknown */
+	char host[256];         /* -servername, else the host of -connect */
+	char leaf_issuer[256];  /* depth 0 "i:" / "issuer=" */
+	bool cert_requested;    /* "Client Certificate Types" / acceptable client CA names */
 };
 
 enum probe_outcome {

@@ -54,6 +54,7 @@ struct textscan {
 
 	/* access log */
 	uint64_t access_entries;
+	bool json_local;    /* entries carry downstream_local_address (Istio's JSON keys) */
 	char last_time[40]; /* newest start time of the member's entries */
 	struct buf pretty;  /* a pretty-printed JSON entry being gathered */
 	bool pretty_active;
@@ -94,9 +95,22 @@ static void copy_cstr(char *dst, size_t size, const char *p, size_t n)
 
 /* Skip a `kubectl logs --prefix` "[pod/x/c] " and an RFC 3339 timestamp
  * (--timestamps); *ret_time gets the timestamp when there is one. */
+/* A line copied from a terminal pane (k9s, a TUI table): "│ TEXT   │   │". */
+static struct ts_tok strip_pane(struct ts_tok b)
+{
+	static const char bar[] = "\xe2\x94\x82"; /* U+2502 */
+
+	if (!text_starts_with(b.p, b.n, bar))
+		return b;
+	b = ts_trim(b.p + 3, b.n - 3);
+	while (b.n >= 3 && memcmp(b.p + b.n - 3, bar, 3) == 0)
+		b = ts_trim(b.p, b.n - 3);
+	return b;
+}
+
 static struct ts_tok strip_prefix(const char *line, size_t len, struct ts_tok *ret_time)
 {
-	struct ts_tok b = { line, len };
+	struct ts_tok b = strip_pane((struct ts_tok){ line, len });
 
 	ret_time->p = NULL;
 	ret_time->n = 0;
@@ -226,6 +240,10 @@ enum json_key_bits {
 	JK_MSG = 1u << 6,
 };
 
+/* Apigee's ingress format (status_details, sni_host, upstream_response_flags,
+ * remote_address) and Istio's / Envoy's default JSON format (response_code_details,
+ * requested_server_name, response_flags, downstream_remote_address). */
+
 static bool access_json_keys(unsigned keys)
 {
 	return (keys & (JK_STATUS_DETAILS | JK_SNI_HOST | JK_FLAGS)) ||
@@ -241,10 +259,14 @@ static unsigned json_keys_seen(const char *p, size_t n)
 		unsigned bit;
 	} keys[] = {
 		{ "\"status_details\"", JK_STATUS_DETAILS },
+		{ "\"response_code_details\"", JK_STATUS_DETAILS },
 		{ "\"sni_host\"", JK_SNI_HOST },
+		{ "\"requested_server_name\"", JK_SNI_HOST },
 		{ "\"upstream_response_flags\"", JK_FLAGS },
 		{ "\"start_time\"", JK_START_TIME },
 		{ "\"remote_address\"", JK_REMOTE_ADDRESS },
+		{ "\"downstream_remote_address\"", JK_REMOTE_ADDRESS },
+		{ "\"downstream_direct_remote_address\"", JK_REMOTE_ADDRESS },
 		{ "\"level\"", JK_LEVEL },
 		{ "\"msg\"", JK_MSG },
 	};
@@ -386,6 +408,78 @@ static int access_reject(struct textscan *ts, const char *line, size_t len, unsi
 	return 0;
 }
 
+/* Is an access-log line the Apigee ingress's? The pod or file names the ingress
+ * gateway (apigee-ingressgateway; istio-ingressgateway up to hybrid 1.7), or the
+ * listener (LOCAL address) is on 443 / 8443. A sidecar's listener (a database on
+ * 27017, ...) is another workload: its lines say nothing about the ingress. */
+static bool ingress_port(struct ts_tok local)
+{
+	const char *colon = NULL;
+	struct ts_tok port;
+
+	for (size_t i = 0; i < local.n; i++)
+		if (local.p[i] == ':')
+			colon = local.p + i;
+	if (!colon)
+		return false;
+	port = (struct ts_tok){ colon + 1, (size_t)(local.p + local.n - colon - 1) };
+	return ts_tok_eq(port, "443") || ts_tok_eq(port, "8443");
+}
+
+static bool is_ingress_listener(const struct textscan *ts, const char *line, size_t len,
+                                struct ts_tok local)
+{
+	return ingress_port(local) || text_find(line, len, "ingressgateway") ||
+	       (ts->artifact && strstr(ts->artifact, "ingressgateway"));
+}
+
+/* An entry of another workload's listener (known LOCAL address, not the ingress).
+ * Only the line's prefix (a `kubectl logs --prefix` pod name) is searched: this
+ * runs for every entry. */
+static void other_entry(struct textscan *ts, const char *line, size_t prefix, struct ts_tok local)
+{
+	size_t digits = 0;
+
+	/* only an ADDRESS:PORT: another text format's word there says nothing */
+	while (digits < local.n && is_digit(local.p[local.n - 1 - digits]))
+		digits++;
+	if (!digits || digits >= local.n || local.p[local.n - 1 - digits] != ':')
+		return;
+	if (!is_ingress_listener(ts, line, prefix, local))
+		ts->b->access.other_entries++;
+}
+
+/* A filter_chain_not_found line set aside: not the ingress's listener. */
+static void not_ingress(struct textscan *ts, struct ts_tok local)
+{
+	struct access_log_stats *a = &ts->b->access;
+
+	if (!a->not_ingress++) {
+		copy_cstr(a->not_ingress_local, sizeof(a->not_ingress_local), local.p, local.n);
+		copy_cstr(a->not_ingress_file, sizeof(a->not_ingress_file), ts->artifact,
+		          strlen(ts->artifact));
+	}
+}
+
+/* The k-th word from the end of a line (0 = the last), scanning only its tail. */
+static struct ts_tok tail_word(struct ts_tok body, unsigned k)
+{
+	const char *e = body.p + body.n;
+
+	for (;;) {
+		const char *w;
+
+		while (e > body.p && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		w = e;
+		while (w > body.p && w[-1] != ' ' && w[-1] != '\t')
+			w--;
+		if (!k-- || w == body.p)
+			return (struct ts_tok){ w, (size_t)(e - w) };
+		e = w;
+	}
+}
+
 /* ---- the fields of a rejected JSON entry ------------------------------------------------
  * A filter_chain_not_found entry is read for four fields. Envoy writes a flat object
  * of plain ASCII strings (and numbers): flat_json() reads such a line in one pass,
@@ -395,14 +489,30 @@ static int access_reject(struct textscan *ts, const char *line, size_t len, unsi
 
 enum rej_key {
 	RK_STATUS_DETAILS,
+	RK_RESPONSE_CODE_DETAILS,
 	RK_SNI_HOST,
+	RK_REQUESTED_SERVER_NAME,
 	RK_START_TIME,
 	RK_REMOTE_ADDRESS,
+	RK_DOWNSTREAM_REMOTE_ADDRESS,
+	RK_DOWNSTREAM_DIRECT_REMOTE_ADDRESS,
+	RK_DOWNSTREAM_LOCAL_ADDRESS,
 	RK__MAX
 };
 
-static const char *const rej_key_names[RK__MAX] = { "status_details", "sni_host", "start_time",
-	                                            "remote_address" };
+/* Apigee's ingress keys first, then Istio's / Envoy's default JSON format: of the
+ * keys for one field, the first one the entry has counts (rej_pick). */
+static const char *const rej_key_names[RK__MAX] = {
+	"status_details",
+	"response_code_details",
+	"sni_host",
+	"requested_server_name",
+	"start_time",
+	"remote_address",
+	"downstream_remote_address",
+	"downstream_direct_remote_address",
+	"downstream_local_address",
+};
 
 enum rej_type {
 	RT_ABSENT = 0,
@@ -533,26 +643,47 @@ static void json_fields(const json_t *j, struct rej_fields *f)
 	}
 }
 
+/* The first of the keys from..to that the entry has (RK__MAX: none). */
+static enum rej_key rej_pick(const struct rej_fields *f, enum rej_key from, enum rej_key to)
+{
+	for (enum rej_key k = from; k <= to; k++)
+		if (f->type[k] != RT_ABSENT)
+			return k;
+	return RK__MAX;
+}
+
+static struct ts_tok rej_string(const struct rej_fields *f, enum rej_key k)
+{
+	struct ts_tok none = { NULL, 0 };
+
+	return k < RK__MAX && f->type[k] == RT_STRING ? f->str[k] : none;
+}
+
 static int access_fields_reject(struct textscan *ts, const struct rej_fields *f, const char *line,
                                 size_t len, unsigned lineno)
 {
-	struct ts_tok none = { NULL, 0 };
-	const struct ts_tok *sni = &f->str[RK_SNI_HOST];
+	enum rej_key details = rej_pick(f, RK_STATUS_DETAILS, RK_RESPONSE_CODE_DETAILS);
+	enum rej_key sni = rej_pick(f, RK_SNI_HOST, RK_REQUESTED_SERVER_NAME);
+	enum rej_key remote = rej_pick(f, RK_REMOTE_ADDRESS, RK_DOWNSTREAM_DIRECT_REMOTE_ADDRESS);
+	struct ts_tok local = rej_string(f, RK_DOWNSTREAM_LOCAL_ADDRESS);
 	bool nonsni;
 
-	if (f->type[RK_STATUS_DETAILS] != RT_STRING ||
-	    !ts_tok_eq(f->str[RK_STATUS_DETAILS], "filter_chain_not_found"))
+	if (details == RK__MAX || f->type[details] != RT_STRING ||
+	    !ts_tok_eq(f->str[details], "filter_chain_not_found"))
 		return 0;
-	nonsni = f->type[RK_SNI_HOST] == RT_ABSENT || f->type[RK_SNI_HOST] == RT_NULL ||
-	         (f->type[RK_SNI_HOST] == RT_STRING && (sni->n == 0 || ts_tok_eq(*sni, "-")));
+	if (f->type[RK_DOWNSTREAM_LOCAL_ADDRESS] == RT_STRING &&
+	    !is_ingress_listener(ts, line, len, local)) {
+		not_ingress(ts, local);
+		return 0;
+	}
+	nonsni = sni == RK__MAX || f->type[sni] == RT_NULL ||
+	         (f->type[sni] == RT_STRING && (f->str[sni].n == 0 || ts_tok_eq(f->str[sni], "-")));
 	if (!nonsni) {
 		ts->b->access.fcnf_with_sni++;
 		return 0;
 	}
-	return access_reject(ts, line, len, lineno,
-	                     f->type[RK_START_TIME] == RT_STRING ? f->str[RK_START_TIME] : none,
-	                     f->type[RK_REMOTE_ADDRESS] == RT_STRING ? f->str[RK_REMOTE_ADDRESS]
-	                                                             : none);
+	return access_reject(ts, line, len, lineno, rej_string(f, RK_START_TIME),
+	                     rej_string(f, remote));
 }
 
 /* A filter_chain_not_found JSON entry: read its fields (flat_json, else jansson). */
@@ -592,32 +723,17 @@ static int access_json_entry(struct textscan *ts, struct ts_tok json, struct ts_
 		access_time(ts, v);
 	else
 		access_time(ts, prefix_time);
+	/* Istio's key; the formats of one file do not change: looked for on its first
+	 * entry, then only if that one had it */
+	if ((ts->access_entries == 1 || ts->json_local) &&
+	    json_peek(json.p, json.n, "\"downstream_local_address\"", &v, &is_str) && is_str) {
+		ts->json_local = true;
+		other_entry(ts, line, (size_t)(json.p - line) < len ? (size_t)(json.p - line) : 0,
+		            v);
+	}
 	if (!has(json.p, json.n, "filter_chain_not_found"))
 		return 0;
 	return access_json_reject(ts, json, line, len, lineno);
-}
-
-/* Is a text-format line the Apigee ingress's? The pod or file names the ingress
- * gateway (apigee-ingressgateway; istio-ingressgateway up to hybrid 1.7), or the
- * listener (LOCAL address) is on 443 / 8443. A sidecar's listener (a database on
- * 27017, ...) is another workload: its lines say nothing about the ingress. */
-static bool is_ingress_listener(const struct textscan *ts, const char *line, size_t len,
-                                struct ts_tok local)
-{
-	const char *colon = NULL;
-
-	if (text_find(line, len, "ingressgateway") ||
-	    (ts->artifact && strstr(ts->artifact, "ingressgateway")))
-		return true;
-	for (size_t i = 0; i < local.n; i++)
-		if (local.p[i] == ':')
-			colon = local.p + i;
-	if (!colon)
-		return false;
-	return ts_tok_eq((struct ts_tok){ colon + 1, (size_t)(local.p + local.n - colon - 1) },
-	                 "443") ||
-	       ts_tok_eq((struct ts_tok){ colon + 1, (size_t)(local.p + local.n - colon - 1) },
-	                 "8443");
 }
 
 /* Envoy/Istio text format: the rejected non-SNI handshake is
@@ -633,6 +749,7 @@ static int access_text_entry(struct textscan *ts, struct ts_tok body, struct ts_
 	ts->b->access.entries++;
 	ts_kinds_note(&ts->kinds, ART_ACCESS_LOG, 1);
 	access_time(ts, t);
+	other_entry(ts, line, (size_t)(body.p - line), tail_word(body, 3));
 	if (!has(body.p, body.n, "filter_chain_not_found"))
 		return 0;
 	while (ts_next_word(&cur, end, &w)) {
@@ -648,14 +765,7 @@ static int access_text_entry(struct textscan *ts, struct ts_tok body, struct ts_
 		return 0;
 	/* LOCAL REMOTE SNI ROUTE are the last four words */
 	if (!is_ingress_listener(ts, line, len, last[0])) {
-		struct access_log_stats *a = &ts->b->access;
-
-		if (!a->not_ingress++) {
-			copy_cstr(a->not_ingress_local, sizeof(a->not_ingress_local), last[0].p,
-			          last[0].n);
-			copy_cstr(a->not_ingress_file, sizeof(a->not_ingress_file), ts->artifact,
-			          strlen(ts->artifact));
-		}
+		not_ingress(ts, last[0]);
 		return 0;
 	}
 	if (!ts_tok_eq(last[2], "-") && !ts_tok_eq(last[2], "\"-\"") &&

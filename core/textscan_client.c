@@ -59,6 +59,7 @@ struct curl_state {
 	bool server_error, try_again;
 	bool ca_given;     /* --cacert / --capath on the command line */
 	bool verify_ok;    /* "SSL certificate verify ok" */
+	bool continued;    /* the command line ended with a continuation (\ ^ `) */
 	unsigned evidence; /* recognised lines besides the command */
 	unsigned idle;
 	enum where_level level;
@@ -69,15 +70,28 @@ struct sclient_state {
 	bool active;
 	bool connected;
 	bool finished;
-	bool after_leaf; /* the depth 0 "s:" line was the last one: "i:" is its issuer */
-	bool servername; /* -servername on the command line */
-	bool in_hello;   /* reading the hex dump of a -msg ClientHello */
+	bool after_leaf;   /* the depth 0 "s:" line was the last one: "i:" is its issuer */
+	bool servername;   /* -servername on the command line */
+	bool command;      /* the s_client command line was seen */
+	bool old_openssl;  /* OpenSSL before 1.1.1: no SNI unless -servername */
+	size_t read_bytes; /* "SSL handshake has read N bytes" */
+	bool in_hello;     /* reading the hex dump of a -msg ClientHello */
 	unsigned char hello[2048];
 	size_t hello_n;
 	unsigned evidence;
 	unsigned idle;
 	enum where_level level;
 	struct sclient_trace t;
+};
+
+/* A "<title>403 Forbidden</title>" line waiting for the Google front end's page
+ * markers on the next lines (the page as received spans several lines). */
+struct gfe_title {
+	int status; /* 0 = none pending */
+	unsigned lineno;
+	unsigned age;
+	size_t at;
+	char line[256];
 };
 
 struct client_scan {
@@ -87,6 +101,7 @@ struct client_scan {
 	struct curl_state curl;
 	struct sclient_state sc;
 	const struct text_pairs *tp; /* of the line being scanned (client_scan_line) */
+	struct gfe_title gfe;
 };
 
 /* ---- small matching helpers ----------------------------------------------- */
@@ -402,7 +417,7 @@ static bool curl_message(const char *s, size_t n)
 	static const char *const words[] = {
 		"Failed to",    "Could not",    "Couldn't",  "SSL",         "schannel",
 		"Recv failure", "Send failure", "timed out", "Connection",  "error:",
-		"Empty reply",  "OpenSSL",      "LibreSSL",  "Timeout was",
+		"Empty reply",  "OpenSSL",      "LibreSSL",  "Timeout was", "gnutls_",
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(words); i++)
@@ -523,6 +538,11 @@ static const char *status_line(const char *s, size_t n)
 {
 	const char *end = s + n, *p = s;
 
+	/* Go's log prefix of a client's HTTP dump (crane --verbose, ...):
+	 * "2023/03/14 08:29:22 HTTP/2.0 403 Forbidden" */
+	if (n > 20 && is_digit(s[0]) && s[4] == '/' && s[7] == '/' && s[10] == ' ' &&
+	    s[13] == ':' && s[19] == ' ' && text_starts_with(s + 20, n - 20, "HTTP/"))
+		return http_status_at(s + 20, end) ? s + 20 : NULL;
 	if (text_starts_with(s, n, "HTTP/"))
 		return http_status_at(s, end) ? s : NULL;
 	if (!via_google(s, n))
@@ -597,7 +617,8 @@ static bool curl_start_signal(const char *s, size_t n, bool strong_only)
 	if (text_starts_with(s, n, "Error in curl"))
 		return true;
 	/* libcurl tools (git) print curl's message after the URL */
-	if (has(s, n, "unable to access 'http") && curl_message(s, n))
+	if (has(s, n, "unable to access 'http") &&
+	    (curl_message(s, n) || has(s, n, "certificate verification failed")))
 		return true;
 	if (strong_only)
 		return false;
@@ -628,6 +649,8 @@ enum sig_text {
 	ST_AFTER,      /* the text after the needle */
 	ST_FROM,       /* the text from the needle on */
 	ST_FROM_QUOTE, /* from the needle to the quote closing "host name '...'" */
+	ST_FAILED,     /* from after the "failed: " before the needle (Schannel codes whose
+	                  text is localized), else from the needle */
 };
 
 struct sig {
@@ -663,6 +686,18 @@ static const struct sig curl_sigs[] = {
 	{ "tlsv13 alert ", SK_ALERT, ST_NONE },
 	{ "sslv3 alert ", SK_ALERT, ST_NONE },
 	{ "SSL_ERROR_NO_CYPHER_OVERLAP", SK_ALERT, ST_NONE },
+	/* BoringSSL's upper-case reason codes */
+	{ "SSLV3_ALERT_", SK_ALERT, ST_NONE },
+	{ "TLSV1_ALERT_", SK_ALERT, ST_NONE },
+	/* GnuTLS, wolfSSL, mbedTLS builds of curl */
+	{ "A TLS fatal alert has been received", SK_ALERT, ST_NONE },
+	{ "revcd alert fatal error", SK_ALERT, ST_NONE },
+	{ "A fatal alert message was received from our peer", SK_ALERT, ST_NONE },
+	{ "Error in the pull function", SK_RESET_RECV, ST_NONE },
+	{ "The TLS connection was non-properly terminated", SK_RESET_RECV, ST_NONE },
+	/* Schannel HRESULTs: the text after them is in the system's language */
+	{ "(0x80090326)", SK_ALERT, ST_NONE }, /* SEC_E_ILLEGAL_MESSAGE */
+	{ "(0x80090331)", SK_ALERT, ST_NONE }, /* SEC_E_ALGORITHM_MISMATCH */
 	{ "SSL certificate problem: ", SK_VERIFY, ST_AFTER },
 	{ "no alternative certificate subject name matches", SK_VERIFY, ST_FROM_QUOTE },
 	{ "certificate subject name '", SK_VERIFY, ST_FROM_QUOTE },
@@ -684,6 +719,26 @@ static const struct sig curl_sigs[] = {
 	{ "Peer's Certificate issuer is not recognized", SK_VERIFY, ST_FROM },
 	{ "Peer's Certificate has expired", SK_VERIFY, ST_FROM },
 	{ "SSL_ERROR_BAD_CERT_DOMAIN", SK_VERIFY, ST_FROM },
+	/* GnuTLS builds (Debian/Ubuntu curl, git) */
+	{ "server certificate verification failed", SK_VERIFY, ST_FROM },
+	{ "server verification failed", SK_VERIFY, ST_FROM },
+	{ "certificate subject name (", SK_VERIFY, ST_FROM },
+	{ "server certificate expiration date has passed", SK_VERIFY, ST_FROM },
+	{ "server certificate activation date is in the future", SK_VERIFY, ST_FROM },
+	{ "The certificate is NOT trusted", SK_VERIFY, ST_FROM },
+	{ "X509 - Certificate verification failed", SK_VERIFY, ST_FROM },
+	{ "CERTIFICATE_VERIFY_FAILED", SK_VERIFY, ST_FROM },
+	/* Schannel HRESULTs of certificate problems (localized text after them) */
+	{ "(0x80090325)", SK_VERIFY, ST_FAILED }, /* SEC_E_UNTRUSTED_ROOT */
+	{ "(0x80090328)", SK_VERIFY, ST_FAILED }, /* SEC_E_CERT_EXPIRED */
+	{ "(0x80090322)", SK_VERIFY, ST_FAILED }, /* SEC_E_WRONG_PRINCIPAL */
+	{ "(0x80090327)", SK_VERIFY, ST_FAILED }, /* SEC_E_CERT_UNKNOWN */
+	{ "(0x800B0101)", SK_VERIFY, ST_FAILED }, /* CERT_E_EXPIRED */
+	{ "(0x800B0109)", SK_VERIFY, ST_FAILED }, /* CERT_E_UNTRUSTEDROOT */
+	{ "(0x800B010A)", SK_VERIFY, ST_FAILED }, /* CERT_E_CHAINING */
+	{ "(0x800B010F)", SK_VERIFY, ST_FAILED }, /* CERT_E_CN_NO_MATCH */
+	{ "(0x80092012)", SK_VERIFY, ST_FAILED }, /* CRYPT_E_NO_REVOCATION_CHECK */
+	{ "(0x80092013)", SK_VERIFY, ST_FAILED }, /* CRYPT_E_REVOCATION_OFFLINE */
 	{ "SSL certificate verify result: ", SK_VERIFY_SOFT, ST_AFTER },
 	{ "Could not resolve host", SK_CONNECT, ST_FROM },
 	{ "Could not resolve proxy", SK_CONNECT, ST_FROM },
@@ -698,6 +753,7 @@ static const struct sig curl_sigs[] = {
 	{ "Failed to connect to", SK_CONNECT, ST_FROM },
 	{ "SSL connection using", SK_HANDSHAKE, ST_NONE },
 	{ "SSL certificate verify ok", SK_HANDSHAKE, ST_NONE },
+	{ "server certificate verification OK", SK_HANDSHAKE, ST_NONE }, /* GnuTLS */
 	{ "SSL_read", SK_HANDSHAKE, ST_NONE }, /* application data: the handshake is done */
 };
 
@@ -715,12 +771,20 @@ static void curl_where(struct client_scan *cs, enum where_level level, bool repl
 }
 
 /* Text of a verify failure per enum sig_text. */
-static int verify_text(struct curl_trace *t, const struct sig *sg, const char *m, const char *end)
+static int verify_text(struct curl_trace *t, const struct sig *sg, const char *s, const char *m,
+                       const char *end)
 {
 	const char *p = m;
 
 	if (sg->text == ST_AFTER)
 		p = m + strlen(sg->needle);
+	if (sg->text == ST_FAILED) {
+		const char *q = find(s, (size_t)(m - s), "failed: ");
+
+		/* "... failed: Unknown error (0x80092013) - <localized text>" */
+		if (q)
+			p = q + 8;
+	}
 	if (sg->text == ST_FROM_QUOTE) {
 		const char *q = find(m, (size_t)(end - m), "host name '");
 		size_t skip = 11;
@@ -942,6 +1006,11 @@ static bool curl_classify(struct client_scan *cs, const char *line, size_t len, 
 		seen = true;
 	if (curl_cert_line(c, s, n))
 		seen = true;
+	/* "* TLSv1.2 (IN), TLS handshake, Request CERT (13):": CertificateRequest */
+	if (phas(cs->tp, s, n, "Request CERT")) {
+		c->t.cert_requested = true;
+		seen = true;
+	}
 	if (phas(cs->tp, s, n, "Issue another request") || phas(cs->tp, s, n, "Following redirect"))
 		c->closed = false;
 	if (phas(cs->tp, s, n, "Closing connection") || phas(cs->tp, s, n, "closing connection") ||
@@ -984,10 +1053,10 @@ static bool curl_apply_sigs(struct client_scan *cs, const char *line, size_t len
 			if (has(s, n, "SSL certificate verify result"))
 				continue;
 			c->t.symptoms |= CURL_SYM_VERIFY;
-			*r = verify_text(&c->t, sg, m, end);
+			*r = verify_text(&c->t, sg, s, m, end);
 			break;
 		case SK_VERIFY_SOFT:
-			*r = verify_text(&c->t, sg, m, end);
+			*r = verify_text(&c->t, sg, s, m, end);
 			break;
 		case SK_CONNECT:
 			c->t.symptoms |= CURL_SYM_CONNECT;
@@ -995,7 +1064,8 @@ static bool curl_apply_sigs(struct client_scan *cs, const char *line, size_t len
 			break;
 		case SK_HANDSHAKE:
 			c->handshake = true;
-			if (has(m, (size_t)(end - m), "SSL certificate verify ok"))
+			if (has(m, (size_t)(end - m), "SSL certificate verify ok") ||
+			    has(m, (size_t)(end - m), "certificate verification OK"))
 				c->verify_ok = true;
 			curl_where(cs, WL_HANDSHAKE, false, line, len, (size_t)(m - line), lineno,
 			           r);
@@ -1051,11 +1121,36 @@ static bool curl_target(struct curl_state *c, const char *s, size_t n, const str
 		if (e > h && *r >= 0)
 			*r = ts_set_str(&c->t.host, h, (size_t)(e - h), 255);
 	}
+	/* git and other libcurl tools: "unable to access 'https://host/repo/': ..." */
+	if (!c->t.host && (p = find(s, n, "unable to access '"))) {
+		const char *u = p + 18, *e = memchr(u, '\'', (size_t)(end - u));
+		struct ts_tok h = url_host((struct ts_tok){ u, e ? (size_t)(e - u) : 0 });
+
+		if (h.n && *r >= 0)
+			*r = ts_set_str(&c->t.host, h.p, h.n, 255);
+	}
 	if (phas(tp, s, n, "using IP address, SNI is not supported")) {
 		c->t.ip_literal = true;
 		seen = true;
 	}
 	return seen;
+}
+
+/* "... does not match target host name 'api.example.com'": the host, when the
+ * transcript showed no command and no "Connected to" line. */
+static void host_from_message(struct curl_trace *t, int *r)
+{
+	const char *m = t->verify_error, *end = m + strlen(m), *q, *close;
+
+	q = find(m, (size_t)(end - m), "host name '");
+	if (!q)
+		q = find(m, (size_t)(end - m), "hostname '");
+	if (!q)
+		return;
+	q = (const char *)memchr(q, '\'', (size_t)(end - q)) + 1;
+	close = memchr(q, '\'', (size_t)(end - q));
+	if (close && close > q)
+		*r = ts_set_str(&t->host, q, (size_t)(close - q), 255);
 }
 
 static int curl_flush(struct client_scan *cs)
@@ -1107,6 +1202,10 @@ static int curl_flush(struct client_scan *cs)
 		t->symptoms |= CURL_SYM_HTTP403_404;
 	if (c->handshake || t->http_status)
 		t->symptoms |= CURL_SYM_OK;
+	if (!t->host && t->verify_error)
+		host_from_message(t, &r);
+	if (r < 0)
+		goto out;
 	if (t->host && text_is_ip_literal(t->host))
 		t->ip_literal = true;
 	t->tls = c->handshake || t->verify_error ||
@@ -1142,6 +1241,75 @@ static int curl_begin(struct client_scan *cs)
 	return r;
 }
 
+static int curl_begin(struct client_scan *cs);
+
+/* A command line continued on the next one: bash "\", cmd.exe "^", PowerShell "`". */
+static bool continuation(const char *s, size_t n)
+{
+	return n >= 2 && (s[n - 1] == '\\' || s[n - 1] == '^' || s[n - 1] == '`') &&
+	       (s[n - 2] == ' ' || s[n - 2] == '\t');
+}
+
+/* The Google front end's own error page ("<title>403 Forbidden</title>", then
+ * "<body text=#000000 bgcolor=#ffffff>" and "<h1>Error: Forbidden</h1>"), saved by
+ * a plain curl or pasted alone, over several lines: the status of its title once
+ * the markers confirm the page. 1 when a confirmed page should open a transcript. */
+static int gfe_page_line(struct client_scan *cs, const char *s, size_t n, unsigned lineno)
+{
+	struct gfe_title *g = &cs->gfe;
+	const char *p = find(s, n, "<title>");
+	uint64_t v;
+	size_t used;
+
+	if (p && ts_parse_uint(p + 7, (size_t)(s + n - p - 7), 999, &v, &used) && used == 3 &&
+	    v >= 400 && p + 10 < s + n && p[10] == ' ') {
+		size_t keep = n < sizeof(g->line) ? n : sizeof(g->line) - 1;
+
+		memcpy(g->line, s, keep);
+		g->line[keep] = '\0';
+		g->status = (int)v;
+		g->lineno = lineno;
+		g->age = 0;
+		g->at = (size_t)(p - s) < keep ? (size_t)(p - s) : 0;
+		/* the whole page flattened onto one line */
+		if (!has(p, (size_t)(s + n - p), "bgcolor=#ffffff") ||
+		    !has(p, (size_t)(s + n - p), "<h1>Error: "))
+			return 0;
+	} else if (!g->status) {
+		return 0;
+	} else if (++g->age > 6) {
+		g->status = 0;
+		return 0;
+	} else if (!has(s, n, "bgcolor=#ffffff") && !has(s, n, "<h1>Error: ")) {
+		return 0;
+	}
+	return 1;
+}
+
+static int gfe_page_apply(struct client_scan *cs)
+{
+	struct curl_state *c = &cs->curl;
+	struct gfe_title *g = &cs->gfe;
+	int r = 0;
+
+	/* the page belongs to the open transcript unless that one has another status */
+	if (!c->active || c->ended || c->t.exit_code >= 0 ||
+	    (c->t.http_status && c->t.http_status != g->status)) {
+		r = curl_begin(cs);
+		if (r < 0)
+			return r;
+	}
+	c->t.via_google = true;
+	c->evidence++;
+	if (!c->t.http_status) {
+		c->t.http_status = g->status;
+		c->response = true;
+		curl_where(cs, WL_STATUS, false, g->line, strlen(g->line), g->at, g->lineno, &r);
+	}
+	g->status = 0;
+	return r;
+}
+
 static int curl_line(struct client_scan *cs, const char *line, size_t len, unsigned lineno)
 {
 	struct curl_state *c = &cs->curl;
@@ -1151,6 +1319,16 @@ static int curl_line(struct client_scan *cs, const char *line, size_t len, unsig
 	int r = 0, code;
 	bool recognised, another;
 
+	if (gfe_page_line(cs, s, n, lineno)) {
+		r = gfe_page_apply(cs);
+		if (r < 0)
+			return r;
+	}
+	if (c->active && c->continued) {
+		/* "curl --cacert ca.pem \" then "  https://host/path" */
+		c->continued = continuation(s, n);
+		return c->t.url ? 0 : curl_parse_command(c, s, s + n);
+	}
 	if (find_curl_command(s, n, cs->tp, &args)) {
 		r = curl_begin(cs);
 		if (r < 0)
@@ -1159,6 +1337,7 @@ static int curl_line(struct client_scan *cs, const char *line, size_t len, unsig
 		r = curl_parse_command(c, s + args, s + n);
 		if (r < 0)
 			return r;
+		c->continued = continuation(s, n);
 		curl_where(cs, WL_ANY, false, line, len, (size_t)(s - line), lineno, &r);
 		/* a flattened transcript may follow the command on the same line */
 		recognised =
@@ -1219,10 +1398,24 @@ static int sclient_flush(struct client_scan *cs)
 	struct sclient_state *sc = &cs->sc;
 	struct sclient_trace *t = &sc->t;
 	struct sclient_trace *slot;
+	int r = 0;
 
 	if (!sc->active)
 		goto out;
 	t->verify_class = verify_class_from_code(t->verify_code);
+	if (sc->old_openssl && sc->command && !sc->servername && !t->noservername) {
+		t->noservername = true;
+		t->no_sni_why = "OpenSSL before 1.1.1 sends no SNI without -servername";
+	}
+	/* nothing but one alert record came back (5-byte header + 2): an alert the
+	 * output does not name, not a reset */
+	if (t->no_peer_cert && !t->got_cert && !t->alert && !t->reset && sc->read_bytes == 7) {
+		static const char what[] = "not named (one 7-byte alert record read)";
+
+		r = ts_set_str(&t->alert, what, sizeof(what) - 1, 64);
+		if (r < 0)
+			goto out;
+	}
 	if (sc->connected || t->no_peer_cert || t->got_cert || t->reset || t->alert ||
 	    t->verify_code >= 0) {
 		slot = bundle_add_sclient(cs->b);
@@ -1236,7 +1429,7 @@ out:
 	free_sclient_trace(t);
 	memset(sc, 0, sizeof(*sc));
 	sc->t.verify_code = -1;
-	return 0;
+	return r;
 }
 
 static int sclient_begin(struct client_scan *cs)
@@ -1256,6 +1449,17 @@ static void copy_tok(char *dst, size_t size, struct ts_tok t)
 		t.n = size - 1;
 	memcpy(dst, t.p, t.n);
 	dst[t.n] = '\0';
+}
+
+/* "host:443", "[v6]:443": a name or address, a colon, digits */
+static bool host_port(struct ts_tok w)
+{
+	size_t digits = 0;
+
+	while (digits < w.n && is_digit(w.p[w.n - 1 - digits]))
+		digits++;
+	return digits && digits + 1 < w.n && w.p[w.n - 1 - digits] == ':' &&
+	       !memchr(w.p, '/', w.n) && !memchr(w.p, '=', w.n);
 }
 
 static int sclient_parse_command(struct sclient_state *sc, const char *s, const char *end)
@@ -1282,6 +1486,10 @@ static int sclient_parse_command(struct sclient_state *sc, const char *s, const 
 			sc->t.trust = TRUST_CA_GIVEN;
 		} else if (ts_tok_eq(w, "-noservername") || ts_tok_eq(w, "--noservername")) {
 			noservername = true;
+		} else if (ts_tok_eq(w, "-proxy") || ts_tok_eq(w, "-bind")) {
+			ts_next_word(&cur, end, &w);
+		} else if (!target.p && w.p[0] != '-' && host_port(ts_unquote(w))) {
+			target = ts_unquote(w); /* OpenSSL 3: s_client [host:port] */
 		}
 	}
 	if (target.p && target.n) {
@@ -1303,14 +1511,23 @@ static int sclient_parse_command(struct sclient_state *sc, const char *s, const 
 		           !memchr(colon + 1, ':', h.n - (size_t)(colon + 1 - h.p))) {
 			h.n = (size_t)(colon - h.p);
 		}
-		if (tok_is_ip(h) && !servername)
+		if (tok_is_ip(h) && !servername) {
 			noservername = true;
+			sc->t.no_sni_why = "s_client sends no SNI to an IP address";
+		} else if (!servername && !noservername && h.n && !memchr(h.p, '.', h.n)) {
+			/* s_client (1.1.1+) sends SNI only for a name with a dot */
+			noservername = true;
+			sc->t.no_sni_why = "s_client sends no SNI for a host name without a dot";
+		}
 		copy_tok(sc->t.host, sizeof(sc->t.host), h);
 	}
 	if (sni.p && sni.n)
 		copy_tok(sc->t.host, sizeof(sc->t.host), sni);
+	if (noservername && !sc->t.no_sni_why)
+		sc->t.no_sni_why = "-noservername";
 	sc->t.noservername = noservername;
 	sc->servername = servername;
+	sc->command = true;
 	return 0;
 }
 
@@ -1394,6 +1611,7 @@ static size_t subject_len(const char *p, const char *end)
 }
 
 static bool sclient_hello(struct sclient_state *sc, const char *s, size_t n);
+static bool sclient_version(struct sclient_state *sc, const char *s, size_t n);
 
 /* The leaf's issuer: the "i:" line after " 0 s:", or the first "issuer=". */
 static bool sclient_issuer(struct sclient_state *sc, const char *s, size_t n)
@@ -1518,9 +1736,43 @@ static bool sclient_classify(struct client_scan *cs, const char *line, size_t le
 		seen = true;
 	if (sclient_hello(sc, s, n))
 		seen = true;
+	if (sclient_version(sc, s, n))
+		seen = true;
+	/* printed only when the server sent a CertificateRequest */
+	if (has(s, n, "Client Certificate Types:") ||
+	    text_starts_with(s, n, "Requested Signature Algorithms:") ||
+	    has(s, n, "Acceptable client certificate CA names")) {
+		t->cert_requested = true;
+		seen = true;
+	}
 	if (ts_tok_eq(ts_trim(s, n), "DONE") || ts_tok_eq(ts_trim(s, n), "closed"))
 		sc->finished = true;
 	return seen;
+}
+
+/* Signs of the s_client build: OpenSSL 1.0.x (its "ssl23_"/"s23_" functions and
+ * files), a 1.0.x / 1.1.0 source path or version line. Those send no SNI without
+ * -servername. And "SSL handshake has read N bytes". */
+static bool sclient_version(struct sclient_state *sc, const char *s, size_t n)
+{
+	static const char *const old[] = { ":ssl23_",       ":SSL23_",       ":s23_",
+		                           "openssl-1.0.",  "openssl-1.1.0", "OpenSSL 1.0.",
+		                           "OpenSSL 1.1.0", "OpenSSL 0.9." };
+	const char *p;
+	uint64_t v;
+	size_t used;
+
+	for (size_t i = 0; i < ELEMENTSOF(old); i++)
+		if (has(s, n, old[i])) {
+			sc->old_openssl = true;
+			break;
+		}
+	p = find(s, n, "SSL handshake has read ");
+	if (p && ts_parse_uint(p + 23, (size_t)(s + n - p - 23), UINT32_MAX, &v, &used)) {
+		sc->read_bytes = (size_t)v;
+		return true;
+	}
+	return false;
 }
 
 /* OpenSSL 3.2+ "Connecting to 1.2.3.4" (not wget's "Connecting to h (h)|ip|:443... "). */
@@ -1599,8 +1851,10 @@ static bool sclient_hello(struct sclient_state *sc, const char *s, size_t n)
 		return true;
 	}
 	sc->in_hello = false;
-	if (!sc->servername && hello_has_sni(sc->hello, sc->hello_n) == 0)
+	if (!sc->servername && hello_has_sni(sc->hello, sc->hello_n) == 0) {
 		sc->t.noservername = true;
+		sc->t.no_sni_why = "its ClientHello (-msg) has no server_name extension";
+	}
 	return false;
 }
 

@@ -91,6 +91,21 @@ enum verify_class verify_class_from_text(const char *text)
 		{ "CERT_E_CHAINING", VERIFY_MISSING_ISSUER },
 		{ "SEC_E_WRONG_PRINCIPAL", VERIFY_HOST_MISMATCH },
 		{ "CERT_E_CN_NO_MATCH", VERIFY_HOST_MISMATCH },
+		/* Schannel HRESULTs, whatever language the text after them is in */
+		{ "0x80090328", VERIFY_VALIDITY },       /* SEC_E_CERT_EXPIRED */
+		{ "0x800B0101", VERIFY_VALIDITY },       /* CERT_E_EXPIRED */
+		{ "0x80090325", VERIFY_UNTRUSTED_ROOT }, /* SEC_E_UNTRUSTED_ROOT */
+		{ "0x800B0109", VERIFY_UNTRUSTED_ROOT }, /* CERT_E_UNTRUSTEDROOT */
+		{ "0x800B010A", VERIFY_MISSING_ISSUER }, /* CERT_E_CHAINING */
+		{ "0x80090322", VERIFY_HOST_MISMATCH },  /* SEC_E_WRONG_PRINCIPAL */
+		{ "0x800B010F", VERIFY_HOST_MISMATCH },  /* CERT_E_CN_NO_MATCH */
+		/* GnuTLS (Debian/Ubuntu curl and git) */
+		{ "chain uses expired certificate", VERIFY_VALIDITY },
+		{ "uses not yet valid certificate", VERIFY_VALIDITY },
+		{ "expiration date has passed", VERIFY_VALIDITY },
+		{ "activation date is in the future", VERIFY_VALIDITY },
+		{ "certificate issuer is unknown", VERIFY_MISSING_ISSUER },
+		{ "name in the certificate does not match", VERIFY_HOST_MISMATCH },
 		/* Secure Transport (macOS curl) */
 		{ "Certificate chain had an expired certificate", VERIFY_VALIDITY },
 		{ "Untrusted root certificate", VERIFY_UNTRUSTED_ROOT },

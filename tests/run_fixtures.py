@@ -16,6 +16,7 @@ A case folder holds
                                                             any of)
                       "no_fail": true,                     (optional: no check may fail)
                       "summary_contains": {"ID": "text"},  (optional)
+                      "notes_contain": {"ID": "text"},     (optional: a finding's notes)
                       "warnings_contain": ["text", ...],   (optional)
                       "generate": {...},                   (optional, see below)
                       "archive": "tar.gz" | "truncated-tar.gz"   (optional)
@@ -395,6 +396,10 @@ def check_case(binary, name, ids, update=False):
                 s = (findings.get(cid) or {}).get("summary") or ""
                 if text not in s:
                     problems.append("%s: summary %r lacks %r" % (cid, s, text))
+            for cid, text in sorted(exp.get("notes_contain", {}).items()):
+                notes = " | ".join((findings.get(cid) or {}).get("notes") or [])
+                if text not in notes:
+                    problems.append("%s: notes %r lack %r" % (cid, notes, text))
             warnings = " | ".join(doc.get("warnings") or [])
             for text in exp.get("warnings_contain", []):
                 if text not in warnings:

@@ -98,13 +98,48 @@ static bool handshake_reset(const struct curl_trace *t)
 	return !(t->url && strncmp(t->url, "http://", 7) == 0);
 }
 
+/* An alert after the server asked for a client certificate, or after it sent its own
+ * chain: the handshake failed on the client's side of the exchange, typically a
+ * client certificate that mutual TLS requires and the client did not send. */
+static void client_cert_note(const struct bundle *b, struct finding *f)
+{
+	size_t asked = 0, after_chain = 0;
+
+	for (size_t i = 0; i < b->n_curls; i++)
+		if ((b->curls[i].symptoms & CURL_SYM_ALERT) && b->curls[i].cert_requested)
+			asked++;
+	for (size_t i = 0; i < b->n_sclients; i++) {
+		const struct sclient_trace *s = &b->sclients[i];
+
+		if (!s->alert)
+			continue;
+		if (s->cert_requested)
+			asked++;
+		else if (s->got_cert)
+			after_chain++;
+	}
+	if (asked)
+		finding_note(f,
+		             "%zu of them: the server asked for a client certificate before the "
+		             "alert: mutual TLS (a ca.crt in the virtual host's secret); give the "
+		             "client its certificate (curl --cert/--key, s_client -cert/-key)",
+		             asked);
+	if (after_chain)
+		finding_note(f,
+		             "%zu of them: the alert came after the server's certificate chain, so "
+		             "the server found its certificate for the name: look at what the "
+		             "client sent next (a client certificate mutual TLS requires, "
+		             "signature algorithms)",
+		             after_chain);
+}
+
 static int curl_check(const struct bundle *b, struct finding *f, const struct curl_rule *rule)
 {
 	size_t traces = 0, hits = 0, ip_hits = 0;
 	const struct curl_trace *first = NULL;
 	const struct sclient_trace *first_s = NULL;
 	const char *detail;
-	char lib[160] = "";
+	char lib[160] = "", alert[96];
 
 	for (size_t i = 0; i < b->n_curls; i++) {
 		const struct curl_trace *t = &b->curls[i];
@@ -156,7 +191,13 @@ static int curl_check(const struct bundle *b, struct finding *f, const struct cu
 		finding_relate(f, *r);
 	if (first && first->tls_library)
 		snprintf(lib, sizeof(lib), ", %s", first->tls_library);
-	detail = first ? trace_detail(first, rule) : (first_s ? first_s->where.excerpt : NULL);
+	if (!first && first_s && rule->sclient_alert && first_s->alert) {
+		snprintf(alert, sizeof(alert), "alert: %s", first_s->alert);
+		detail = alert;
+	} else {
+		detail = first ? trace_detail(first, rule)
+		               : (first_s ? first_s->where.excerpt : NULL);
+	}
 	if (rule->symptom == CURL_SYM_CONNECT) {
 		if (first && first->exit_code >= 0)
 			finding_set(
@@ -186,6 +227,19 @@ static int curl_check(const struct bundle *b, struct finding *f, const struct cu
 		             "%zu of them connected to an IP address or without a server name, "
 		             "so no SNI was sent: see the SNI checks",
 		             ip_hits);
+	if (rule->symptom == CURL_SYM_ALERT)
+		client_cert_note(b, f);
+	if (rule->symptom == CURL_SYM_ALERT && ip_hits) {
+		/* a server that requires SNI answers a ClientHello without it with an alert
+		 * (handshake_failure, unrecognized_name) instead of a reset */
+		finding_note(f,
+		             "%zu of them sent no SNI (an IP address or a client that sends none "
+		             "by default): a server that requires SNI refuses such handshakes with "
+		             "an alert: see the SNI checks",
+		             ip_hits);
+		finding_relate(f, "SNI-002");
+		finding_relate(f, "SNI-003");
+	}
 	return 0;
 }
 

@@ -35,6 +35,7 @@
 #include "cleanup.h"
 #include "findings.h"
 #include "model.h"
+#include "text.h"
 #include "common.h"
 #include "pcap.h"
 #include "banned.h"
@@ -162,7 +163,8 @@ static int sni_001(const struct bundle *b, const struct findings *prior, struct 
 		        "ingress (no ingressgateway pod, listener %s is not on 443/8443, first "
 		        "in %s)",
 		        s->not_ingress, s->not_ingress_local, s->not_ingress_file);
-	if (s->nonsni_reject == 0 && s->not_ingress && s->not_ingress >= s->entries) {
+	if (s->nonsni_reject == 0 && (s->not_ingress || s->other_entries) &&
+	    (s->not_ingress >= s->entries || s->other_entries >= s->entries)) {
 		/* every line read belongs to another workload */
 		finding_skip(f, "ingress gateway access logs (the lines read are other workloads')",
 		             "kubectl -n apigee logs -l app=apigee-ingressgateway --all-containers "
@@ -219,6 +221,7 @@ static int sni_002(const struct bundle *b, const struct findings *prior, struct 
 {
 	size_t fails = 0, passes = 0, both_fail = 0, judged = 0;
 	const char *served = NULL, *first_addr = NULL;
+	bool why_noted = false;
 
 	(void)prior;
 	/* 1. the collector's probes */
@@ -280,6 +283,11 @@ static int sni_002(const struct bundle *b, const struct findings *prior, struct 
 			if (!first_addr)
 				first_addr = s->target;
 			finding_evidence(f, &s->where, NULL);
+			if (s->no_sni_why && !why_noted) {
+				finding_note(f, "no SNI in the s_client run against %s: %s",
+				             s->target ? s->target : s->host, s->no_sni_why);
+				why_noted = true;
+			}
 		}
 	}
 	/* 3. packet captures: ClientHellos without SNI and what answered them */
@@ -398,6 +406,29 @@ static bool non_sni_known(const struct route *r)
 	return (r->sources & (ROUTE_SRC_JSON | ROUTE_SRC_DESCRIBE)) || r->non_sni != TRI_ABSENT;
 }
 
+/* A credentialName copied from a template and never filled in ("<CREDENTIAL_NAME>",
+ * "${TLS_SECRET}", "$TLS_SECRET", "YOUR_SECRET"): no such secret exists, so the
+ * route has no certificate to give non-SNI clients. */
+static bool is_placeholder(const char *v)
+{
+	size_t n = strlen(v);
+
+	return (n > 2 && v[0] == '<' && v[n - 1] == '>') || v[0] == '$' || strstr(v, "{{") ||
+	       text_find_ci(v, n, "your_") || text_find_ci(v, n, "your-") ||
+	       strstr(v, "CREDENTIAL_NAME");
+}
+
+static void placeholder_note(struct finding *f, const struct route *r)
+{
+	for (size_t k = 0; k < r->credential_names.n; k++)
+		if (is_placeholder(r->credential_names.v[k]))
+			finding_note(f,
+			             "wildcard route %s names credentialName %s, a template "
+			             "placeholder: put the name of the TLS secret of the default "
+			             "certificate there, or non-SNI clients get no certificate",
+			             r->name, r->credential_names.v[k]);
+}
+
 static int sni_004(const struct bundle *b, const struct findings *prior, struct finding *f)
 {
 	size_t wild = 0, bad = 0, unknown = 0;
@@ -447,8 +478,10 @@ static int sni_004(const struct bundle *b, const struct findings *prior, struct 
 		finding_set(f, STATUS_PASS,
 		            "%zu wildcard route(s), each with enableNonSniClient: true", wild);
 		for (size_t i = 0; i < b->n_routes; i++)
-			if (route_is_wildcard(&b->routes[i]))
+			if (route_is_wildcard(&b->routes[i])) {
 				finding_evidence(f, &b->routes[i].where, NULL);
+				placeholder_note(f, &b->routes[i]);
+			}
 		return 0;
 	}
 	if (route_knowledge(b) == ROUTES_COMPLETE) {
@@ -509,12 +542,14 @@ static int sni_005(const struct bundle *b, const struct findings *prior, struct 
 			skip_routes(b, f, route_knowledge(b));
 			return 0;
 		}
+		check_note_unreadable(b, f, HINT_OVERRIDES);
 		finding_set(
 		        f, STATUS_PASS,
 		        "no wildcard route with enableNonSniClient: true exists, so there is none "
 		        "to list (see SNI-003/SNI-004)");
 		return 0;
 	}
+	check_note_unreadable(b, f, HINT_OVERRIDES);
 	for (size_t i = 0; i < b->n_vhosts; i++) {
 		const struct vhost *v = &b->vhosts[i];
 
@@ -660,6 +695,7 @@ static int sni_006(const struct bundle *b, const struct findings *prior, struct 
 		                    "overrides.yaml to the input)");
 		return 0;
 	}
+	check_note_unreadable(b, f, HINT_OVERRIDES);
 	for (size_t i = 0; i < b->n_vhosts; i++) {
 		const struct vhost *v = &b->vhosts[i];
 

@@ -950,12 +950,21 @@ static size_t collect_vruns(const struct bundle *b, struct vrun *runs, size_t ca
 
 #define TLS008_MAX_RUNS 256
 
+/* The client could not learn whether the certificate was revoked (Schannel's
+ * CRYPT_E_NO_REVOCATION_CHECK / CRYPT_E_REVOCATION_OFFLINE, whatever the language). */
+static bool is_revocation(const char *text)
+{
+	return text && (text_find_ci(text, strlen(text), "revocation") ||
+	                strstr(text, "0x80092012") || strstr(text, "0x80092013"));
+}
+
 static int tls_008(const struct bundle *b, const struct findings *prior, struct finding *f)
 {
 	struct vrun runs[TLS008_MAX_RUNS];
 	size_t n = collect_vruns(b, runs, TLS008_MAX_RUNS);
 	size_t ok = 0, broken = 0, explained = 0, private_root = 0, elsewhere = 0, other = 0;
-	const char *first = NULL;
+	size_t revocation = 0;
+	const char *first = NULL, *first_rev = NULL, *first_broken = NULL;
 
 	(void)prior;
 	for (size_t i = 0; i < n; i++) {
@@ -966,7 +975,10 @@ static int tls_008(const struct bundle *b, const struct findings *prior, struct 
 			ok++;
 			continue;
 		}
-		snprintf(ex, sizeof(ex), "%s%s: %s (%s)", v->host ? v->host : "?",
+		if (is_revocation(v->text))
+			revocation++;
+		snprintf(ex, sizeof(ex), "%s%s: %s (%s)",
+		         v->host && *v->host ? v->host : "(host not shown)",
 		         v->trust == TRUST_CA_GIVEN ? " with a given CA"
 		         : v->trust == TRUST_NONE   ? " (-k: result ignored)"
 		                                    : " with the default trust store",
@@ -978,17 +990,24 @@ static int tls_008(const struct bundle *b, const struct findings *prior, struct 
 			continue;
 		}
 		finding_evidence(f, v->where, ex);
+		if (is_revocation(v->text)) {
+			other++; /* the client's revocation check, not the chain */
+			if (!first_rev)
+				first_rev = v->text;
+			continue;
+		}
 		if (!first)
 			first = v->text;
 		switch (v->cls) {
 		case VERIFY_MISSING_ISSUER:
-			broken++;
+			if (!broken++)
+				first_broken = v->text;
 			break;
 		case VERIFY_UNTRUSTED_ROOT:
-			if (v->trust == TRUST_CA_GIVEN)
-				broken++;
-			else
+			if (v->trust != TRUST_CA_GIVEN)
 				private_root++;
+			else if (!broken++)
+				first_broken = v->text;
 			break;
 		case VERIFY_VALIDITY:
 		case VERIFY_HOST_MISMATCH:
@@ -1004,12 +1023,16 @@ static int tls_008(const struct bundle *b, const struct findings *prior, struct 
 		        "capture)";
 	if (broken) {
 		finding_set(f, STATUS_FAIL, "%zu served chain(s) do not verify: %s", broken,
-		            first ? first : "?");
+		            first_broken ? first_broken
+		            : first      ? first
+		                         : "?");
 		finding_note(f, "the chain lacks its issuer for the trust the client used; if the "
 		                "ingress uses a private CA, verify with -CAfile / --cacert (the "
 		                "collector: --cacert); a missing intermediate must be added to the "
 		                "certificate file");
 	} else if (private_root || other || elsewhere) {
+		if (!first)
+			first = first_rev;
 		f->severity = SEVERITY_LOW;
 		finding_set(f, STATUS_WARN, "%zu served chain(s) did not verify: %s",
 		            private_root + other + elsewhere, first ? first : "?");
@@ -1035,6 +1058,14 @@ static int tls_008(const struct bundle *b, const struct findings *prior, struct 
 		check_skip_or_error(b, f, HINT_PROBES, "a TLS probe with chain verification",
 		                    HINT_PROBE);
 	}
+	if (revocation)
+		finding_note(
+		        f,
+		        "%zu run(s) failed because the client could not check revocation "
+		        "(the CRL / OCSP server of the issuer was unreachable from it): a "
+		        "client-side network or policy matter, not the served chain; let the "
+		        "client reach those URLs (curl --ssl-no-revoke on Windows confirms it)",
+		        revocation);
 	return 0;
 }
 

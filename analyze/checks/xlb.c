@@ -56,6 +56,21 @@ static bool is_hybrid(const struct bundle *b)
 	return !b->gcp.seen && b->n_instances == 0 && (b->overrides_seen || b->n_routes > 0);
 }
 
+/* Evidence at a field of the organization document: "/environments" under the
+ * pointer of the organization object (the document root, or an item of a list). */
+static void org_evidence(struct finding *f, const struct bundle *b, const char *field,
+                         const char *excerpt)
+{
+	char ptr[256];
+
+	if (!b->org.where.artifact)
+		return;
+	snprintf(ptr, sizeof(ptr), "%s/%s", b->org.where.pointer ? b->org.where.pointer : "",
+	         field);
+	finding_evidence_at(f, b->org.where.artifact, b->org.where.line, ptr,
+	                    excerpt ? excerpt : b->org.where.excerpt);
+}
+
 static bool has_psc(const struct bundle *b)
 {
 	for (size_t i = 0; i < b->gcp.n_backends; i++)
@@ -146,7 +161,8 @@ static bool lb_cert_in_use(const struct bundle *b, const struct gcp_sslcert *c)
 
 struct x1 {
 	size_t judged, bad, warn;
-	struct strv names; /* names the judged certificates cover (SAN / managed domains) */
+	unsigned domain_notes; /* bit per x1_domain_why row already noted */
+	struct strv names;     /* names the judged certificates cover (SAN / managed domains) */
 	const struct cert_rec *leaves[64];
 	size_t n_leaves;
 };
@@ -175,11 +191,40 @@ static void x1_expiry(const struct bundle *b, struct finding *f, struct x1 *t, c
 	}
 }
 
+/* What a managed certificate's failed domain status asks of the customer. */
+static void x1_domain_why(struct finding *f, struct x1 *t, const struct gcp_sslcert *c)
+{
+	static const struct {
+		const char *state;
+		const char *why;
+	} rows[] = {
+		{ "=FAILED_NOT_VISIBLE",
+		  "FAILED_NOT_VISIBLE: the domain's DNS A/AAAA record does not resolve to the load "
+		  "balancer's forwarding-rule IP (or the proxy does not serve 443 yet); point the "
+		  "record there, provisioning then retries by itself" },
+		{ "=FAILED_CAA_",
+		  "FAILED_CAA_CHECKING/FAILED_CAA_FORBIDDEN: the domain's CAA records do not allow "
+		  "pki.goog (or letsencrypt.org) to issue; add a CAA record for them" },
+		{ "=FAILED_RATE_LIMITED",
+		  "FAILED_RATE_LIMITED: the certificate authority's rate limit was hit; wait, or "
+		  "ask Google Cloud support" },
+	};
+
+	for (size_t i = 0; i < c->domain_status.n; i++)
+		for (size_t k = 0; k < sizeof(rows) / sizeof(rows[0]); k++)
+			if (strstr(c->domain_status.v[i], rows[k].state) &&
+			    !(t->domain_notes & (1u << k))) {
+				t->domain_notes |= 1u << k;
+				finding_note(f, "%s", rows[k].why);
+			}
+}
+
 static int x1_managed(struct finding *f, struct x1 *t, const struct gcp_sslcert *c)
 {
 	_cleanup_free_ char *ds = strv_join(&c->domain_status, ", ");
 	char ex[512];
 
+	x1_domain_why(f, t, c);
 	if (strcmp(c->managed_status, "ACTIVE") != 0) {
 		t->bad++;
 		snprintf(ex, sizeof(ex), "managed certificate %s is %s%s%s",
@@ -497,12 +542,19 @@ static int xlb_004(const struct bundle *b, const struct findings *prior, struct 
 	if (why.len)
 		finding_set(f, STATUS_FAIL, "the load balancer finds no healthy backend: %s",
 		            why.data);
-	else if (healthy || l->lb_admitted)
+	else if (healthy && l->lb_admitted)
 		finding_set(f, STATUS_PASS,
 		            "%zu backend member(s) HEALTHY, %llu load balancer request log entr%s "
 		            "(not denied by a security policy) without failed_to_pick_backend",
 		            healthy, (unsigned long long)l->lb_admitted,
 		            l->lb_admitted == 1 ? "y" : "ies");
+	else if (healthy)
+		finding_set(f, STATUS_PASS, "%zu backend member(s) HEALTHY", healthy);
+	else if (l->lb_admitted)
+		finding_set(f, STATUS_PASS,
+		            "%llu load balancer request log entr%s (not denied by a security "
+		            "policy) without failed_to_pick_backend",
+		            (unsigned long long)l->lb_admitted, l->lb_admitted == 1 ? "y" : "ies");
 	else if (l->lb_requests)
 		skip_missing(f,
 		             "backend health JSON (backend-services get-health) or load balancer "
@@ -844,7 +896,7 @@ static int xlb_007(const struct bundle *b, const struct findings *prior, struct 
 		            "the network peered with servicenetworking is not the organization's "
 		            "authorizedNetwork %s",
 		            an);
-		finding_evidence(f, &b->org.where, NULL);
+		org_evidence(f, b, "authorizedNetwork", an);
 	} else if (on_auth && inactive) {
 		finding_set(f, STATUS_WARN,
 		            "authorizedNetwork %s is peered with servicenetworking but the peering "
@@ -857,7 +909,7 @@ static int xlb_007(const struct bundle *b, const struct findings *prior, struct 
 		finding_set(f, STATUS_FAIL,
 		            "authorizedNetwork %s has no servicenetworking-googleapis-com peering",
 		            an);
-		finding_evidence(f, &b->org.where, NULL);
+		org_evidence(f, b, "authorizedNetwork", an);
 	} else {
 		skip_missing(
 		        f,
@@ -899,7 +951,7 @@ static int xlb_008(const struct bundle *b, const struct findings *prior, struct 
 		finding_set(f, STATUS_FAIL,
 		            "%zu apigee-proxy network interface(s) are not on authorizedNetwork %s",
 		            bad, an);
-		finding_evidence(f, &b->org.where, NULL);
+		org_evidence(f, b, "authorizedNetwork", an);
 	} else if (judged) {
 		finding_set(f, STATUS_PASS,
 		            "%zu apigee-proxy template/instance(s) are on authorizedNetwork %s",
@@ -1008,7 +1060,7 @@ static int xlb_009(const struct bundle *b, const struct findings *prior, struct 
 		            "%zu instance(s) lack an attachment for an environment of %s, e.g. %s: "
 		            "requests routed to it get HTTP 503",
 		            bad, from, first);
-		finding_evidence(f, &b->org.where, NULL);
+		org_evidence(f, b, "environments", NULL);
 	} else if (judged) {
 		_cleanup_free_ char *list = strv_join(&envs, ", ");
 
