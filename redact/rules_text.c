@@ -1201,17 +1201,25 @@ static size_t shape_gcp_token(const char *in, size_t n, size_t i, int *ret_rule)
 	return e - i;
 }
 
+/* Only blanks before in[i] on its line. */
+static bool line_start(const char *in, size_t i)
+{
+	while (i > 0 && (in[i - 1] == ' ' || in[i - 1] == '\t'))
+		i--;
+	return i == 0;
+}
+
 /* base64 of a JSON document (a service-account key file) */
 static size_t shape_b64_json(const char *in, size_t n, size_t i, int *ret_rule)
 {
 	unsigned char dec[384];
 	size_t e = run_of(in, n, i, CC_B64, NULL), d;
 
-	/* a long run, or a whole line of base64 wrapped at 60..76+ columns */
-	if (e - i < 100 && !(e == n && e - i >= 60 && (e - i) % 4 == 0))
+	/* a long run, or a whole line of base64 wrapped at 32..76+ columns */
+	if (e - i < 100 && !(e == n && e - i >= 32 && (e - i) % 4 == 0 && line_start(in, i)))
 		return 0;
 	d = base64_decode_prefix(in + i, e - i, dec, sizeof(dec));
-	if (!mem_has(dec, d, "service_account") && !mem_has(dec, d, "private_key"))
+	if (!mem_has(dec, d, "service_acc") && !mem_has(dec, d, "private_key"))
 		return 0;
 	*ret_rule = RULE_BASE64_SA_JSON;
 	return e - i;
@@ -1479,11 +1487,14 @@ static size_t shape_at(struct redact_stream *s, const char *in, size_t n, size_t
 		return shape_jwt(in, n, i, ret_rule);
 	case 'A':
 		len = shape_google_api_key(in, n, i, ret_rule);
-		return len ? len : shape_aws_key(in, n, i, ret_rule);
+		if (!len)
+			len = shape_aws_key(in, n, i, ret_rule);
+		return len ? len : redact_vendor_shape(in, n, i, ret_rule);
 	case 'L':
 		return shape_b64_pem(s, in, n, i, ret_rule, ret_label);
 	case 'H':
-		return shape_b64_gzip(s, in, n, i, ret_rule, ret_label);
+		len = shape_b64_gzip(s, in, n, i, ret_rule, ret_label);
+		return len ? len : redact_vendor_shape(in, n, i, ret_rule);
 	default:
 		return redact_vendor_shape(in, n, i, ret_rule);
 	}
@@ -1829,7 +1840,14 @@ static bool b64_line(const char *in, size_t n)
 
 /* ---- values split over lines ---------------------------------------------------------- */
 
-#define WRAP_MIN 60 /* a line this long that ends inside a secret may be wrapped */
+#define WRAP_MIN 60    /* a terminal's width: any token run on the next line goes on */
+#define WRAP_NARROW 32 /* a hard wrap (fold, base64 -w, a mail client) from this width */
+
+enum wrap_kind {
+	WRAP_TOKEN = 0,  /* one run of token characters */
+	WRAP_HEADER = 1, /* a header value: a Cookie list, a scheme and credentials */
+	WRAP_SET_COOKIE = 2,
+};
 
 static bool trace_prefix(const char *in, size_t n)
 {
@@ -1839,9 +1857,109 @@ static bool trace_prefix(const char *in, size_t n)
 	       cc_is((unsigned char)in[3], CC_HEX) && in[4] == ':' && in[5] == ' ';
 }
 
-/* The line after a long line whose secret ran to its end: when it is one run of
- * token characters (after a trace offset or indentation), it is the rest. */
-static int wrapped_rest(struct redact_stream *s, const char *in, size_t n, struct buf *out)
+static bool wrap_trailer(char c)
+{
+	return c == '"' || c == '\'' || c == ',' || c == ';' || c == ' ' || c == '\t' || c == '\r';
+}
+
+/* Does the line end with a marker (closing quotes and separators after it)? */
+static bool ends_in_marker(const char *p, size_t n)
+{
+	while (n && wrap_trailer(p[n - 1]))
+		n--;
+	if (!n || p[n - 1] != '>')
+		return false;
+	for (size_t k = n - 1; k > 0 && n - k < 96; k--)
+		if (p[k - 1] == '<')
+			return redact_marker_at(p + k - 1, n - k + 1) == n - k + 1;
+	return false;
+}
+
+/* "Name: value" with a credential header name (after blanks, a trace offset or
+ * curl -v's "> "): its wrap kind, WRAP_TOKEN when the line is no such header. */
+static enum wrap_kind header_line_kind(struct redact_stream *s, const char *in, size_t n)
+{
+	size_t k = trace_prefix(in, n) ? 6 : 0, b;
+
+	while (k < n && (in[k] == ' ' || in[k] == '\t'))
+		k++;
+	if (k + 1 < n && (in[k] == '>' || in[k] == '<') && in[k + 1] == ' ')
+		k += 2;
+	b = k;
+	while (k < n && cc_is((unsigned char)in[k], CC_KEY))
+		k++;
+	if (k == b || k >= n || in[k] != ':')
+		return WRAP_TOKEN;
+	if (redact_key_eq_ci(in + b, k - b, "set-cookie"))
+		return WRAP_SET_COOKIE;
+	if (header_name_low_ci(in + b, k - b) ||
+	    stream_key_class(s, in + b, k - b, false) == KEY_AUTH)
+		return WRAP_HEADER;
+	return WRAP_TOKEN;
+}
+
+/* After the stage's work on a whole line: a line of at least WRAP_NARROW
+ * characters (as read) that ends in a marker may go on in the next line. */
+static void wrap_arm(struct redact_stream *s, const char *in, size_t n, const char *o, size_t on,
+                     const struct piece *pc)
+{
+	if (pc->partial || pc->cont || s->raw_len < WRAP_NARROW || !ends_in_marker(o, on))
+		return;
+	s->wrap_width = s->raw_len;
+	s->wrap_kind = (uint8_t)header_line_kind(s, in, n);
+}
+
+/* A piece of a token that is no plain word: a digit, both cases, or a base64
+ * symbol (the short last piece of a narrow wrap; "done" or "---" is not one). */
+static bool token_piece(const char *p, size_t n)
+{
+	bool up = false, low = false;
+
+	for (size_t k = 0; k < n; k++) {
+		if ((p[k] >= '0' && p[k] <= '9') || p[k] == '+' || p[k] == '/' || p[k] == '=' ||
+		    p[k] == '_')
+			return true;
+		up |= p[k] >= 'A' && p[k] <= 'Z';
+		low |= p[k] >= 'a' && p[k] <= 'z';
+	}
+	return up && low;
+}
+
+/* A header value wrapped onto this line: a Cookie list (blanks only after a
+ * ';'), the rest of the credentials, or of a Set-Cookie value up to its first
+ * ';' (the attributes stay). */
+static int header_rest(struct redact_stream *s, const char *in, size_t n, size_t width,
+                       enum wrap_kind kind, struct buf *out)
+{
+	size_t p = 0, e = n;
+	const char *semi = NULL;
+
+	while (p < n && (in[p] == ' ' || in[p] == '\t'))
+		p++;
+	while (e > p && (in[e - 1] == ' ' || in[e - 1] == '\t' || in[e - 1] == '\r'))
+		e--;
+	if (kind == WRAP_SET_COOKIE && (semi = memchr(in + p, ';', e - p)) != NULL)
+		e = (size_t)(semi - in);
+	if (e == p || redact_marker_at(in + p, e - p))
+		return STAGE_UNCHANGED;
+	for (size_t k = p; k < e; k++)
+		if ((in[k] == ' ' || in[k] == '\t') && in[k - 1] != ';')
+			return STAGE_UNCHANGED; /* words: not the rest of a header value */
+	if (buf_append(out, in, p) < 0 ||
+	    redact_emit(s, RULE_WRAPPED_TOKEN, in + p, e - p, NULL, out) < 0)
+		return -ENOMEM;
+	if (!semi && n >= width) {
+		s->wrap_width = (uint32_t)width;
+		s->wrap_kind = (uint8_t)kind;
+	}
+	return buf_append(out, in + e, n - e);
+}
+
+/* The line after a line whose secret ran to its end, width characters wide:
+ * when it is one run of token characters (after a trace offset or indentation)
+ * no longer than that line, it is the rest; a full-width piece may go on. */
+static int wrapped_rest(struct redact_stream *s, const char *in, size_t n, size_t width,
+                        enum wrap_kind kind, struct buf *out)
 {
 	size_t p = trace_prefix(in, n) ? 6 : 0, e, t;
 
@@ -1853,19 +1971,27 @@ static int wrapped_rest(struct redact_stream *s, const char *in, size_t n, struc
 		if (buf_append(out, in, p) < 0 ||
 		    redact_emit(s, RULE_WRAPPED_TOKEN, in + p, n - p, NULL, out) < 0)
 			return -ENOMEM;
-		s->wrap_cont = n >= WRAP_MIN;
+		if (n >= WRAP_MIN)
+			s->wrap_width = (uint32_t)n;
 		return 0;
 	}
+	if (width < WRAP_MIN && n > width)
+		return STAGE_UNCHANGED; /* a hard wrap's pieces are never wider */
+	if (kind != WRAP_TOKEN)
+		return header_rest(s, in, n, width, kind, out);
 	e = run_of(in, n, p, CC_B64 | CC_B64URL, ".~%");
 	if (e == p || redact_marker_at(in + p, n - p))
 		return STAGE_UNCHANGED;
 	for (t = e; t < n; t++)
-		if (!strchr("\"',; \t\r", in[t]))
+		if (!wrap_trailer(in[t]))
 			return STAGE_UNCHANGED;
+	if (n < width && !token_piece(in + p, e - p))
+		return STAGE_UNCHANGED;
 	if (buf_append(out, in, p) < 0 ||
 	    redact_emit(s, RULE_WRAPPED_TOKEN, in + p, e - p, NULL, out) < 0)
 		return -ENOMEM;
-	s->wrap_cont = e == n && n >= WRAP_MIN;
+	if (e == n && (n >= WRAP_MIN || n >= width))
+		s->wrap_width = (uint32_t)width;
 	return buf_append(out, in + e, n - e);
 }
 
@@ -1875,9 +2001,11 @@ static int line_pending(struct redact_stream *s, const char *in, size_t n, struc
 {
 	int rc;
 
-	if (s->wrap_cont) {
-		s->wrap_cont = false;
-		rc = wrapped_rest(s, in, n, out);
+	if (s->wrap_width) {
+		size_t width = s->wrap_width;
+
+		s->wrap_width = 0;
+		rc = wrapped_rest(s, in, n, width, (enum wrap_kind)s->wrap_kind, out);
 		if (rc != STAGE_UNCHANGED)
 			return rc;
 	}
@@ -2147,8 +2275,11 @@ static int text_step(struct redact_stream *s, const char *in, size_t n, const st
 	case 'I':
 	case 'p':
 	case 'P':
-	case '@':
-		return text_word(s, in, n, w, out);
+	case '@': {
+		int rc = text_word(s, in, n, w, out);
+
+		return rc == 0 && redact_vendor_first(c) ? text_shape(s, in, n, pc, w, out) : rc;
+	}
 	case 'y':
 	case 'e':
 	case 'A':
@@ -2163,7 +2294,7 @@ static int text_step(struct redact_stream *s, const char *in, size_t n, const st
 	case 'H':
 		return text_shape(s, in, n, pc, w, out);
 	default:
-		return 0;
+		return redact_vendor_first(c) ? text_shape(s, in, n, pc, w, out) : 0;
 	}
 }
 
@@ -2217,9 +2348,12 @@ int stage_text(struct redact_stream *s, const char *in, size_t n, const struct p
 		if (rc == 0)
 			w.i++;
 	}
-	if (w.last_end == n && n >= WRAP_MIN && !pc->partial)
-		s->wrap_cont = true;
-	if (w.start == 0 && out->len == 0)
+	if (w.start == 0 && out->len == 0) {
+		wrap_arm(s, in, n, in, n, pc);
 		return STAGE_UNCHANGED;
-	return buf_append(out, in + w.start, n - w.start);
+	}
+	rc = buf_append(out, in + w.start, n - w.start);
+	if (rc == 0)
+		wrap_arm(s, in, n, out->data, out->len, pc);
+	return rc;
 }
