@@ -377,9 +377,39 @@ static int xml_pending_line(struct redact_stream *s, const char *in, size_t n, s
 
 /* ---- the line as a whole ------------------------------------------------------------------ */
 
+/* ---- PuTTY key files: "Private-Lines: N", then N lines of the key ---------------- */
+
+static int ppk_line(struct redact_stream *s, const char *in, size_t n, struct buf *out)
+{
+	size_t e = n;
+
+	if (s->ppk_lines > 0) {
+		s->ppk_lines--;
+		while (e > 0 && blank(in[e - 1]))
+			e--;
+		if (e == 0 || redact_marker_at(in, e) == e)
+			return STAGE_UNCHANGED;
+		if (redact_emit(s, RULE_FILE_FORMAT, in, e, "private key", out) < 0)
+			return -ENOMEM;
+		return buf_append(out, in + e, n - e);
+	}
+	if (n > 15 && memcmp(in, "Private-Lines:", 14) == 0) {
+		unsigned long v = strtoul(in + 14, NULL, 10);
+
+		s->ppk_lines = (uint8_t)(v > 255 ? 255 : v);
+	}
+	return STAGE_UNCHANGED;
+}
+
 int stage_format_line(struct redact_stream *s, const char *in, size_t n, struct buf *out)
 {
 	int rc;
+
+	if (s->ppk_lines > 0 || (n > 15 && in[0] == 'P')) {
+		rc = ppk_line(s, in, n, out);
+		if (rc != STAGE_UNCHANGED)
+			return rc;
+	}
 
 	if (s->xml_pending > 0) {
 		rc = xml_pending_line(s, in, n, out);
@@ -435,7 +465,10 @@ struct vendor_prefix {
 	int16_t rule;
 };
 
-#define VP(p, mn, mx, c, f, r) { p, mn, mx, c, f, r }
+#define VP(p, mn, mx, c, f, r)     \
+	{                          \
+		p, mn, mx, c, f, r \
+	}
 
 static const struct vendor_prefix vendor_prefixes[] = {
 	/* GitHub */
@@ -520,10 +553,10 @@ static const struct vendor_prefix vendor_prefixes[] = {
 /* The first characters of the prefixes above (the line walk asks before it
  * looks further); test_redact checks that every prefix is covered. */
 static const bool vendor_first[256] = {
-	['g'] = true, ['x'] = true, ['s'] = true, ['r'] = true, ['w'] = true, ['G'] = true,
-	['n'] = true, ['p'] = true, ['d'] = true, ['h'] = true, ['A'] = true, ['H'] = true,
-	['k'] = true, ['P'] = true, ['N'] = true, ['l'] = true, ['C'] = true, ['1'] = true,
-	['S'] = true, ['T'] = true,
+	['g'] = true, ['x'] = true, ['s'] = true, ['r'] = true, ['w'] = true,
+	['G'] = true, ['n'] = true, ['p'] = true, ['d'] = true, ['h'] = true,
+	['A'] = true, ['H'] = true, ['k'] = true, ['P'] = true, ['N'] = true,
+	['l'] = true, ['C'] = true, ['1'] = true, ['S'] = true, ['T'] = true,
 };
 
 bool redact_vendor_first(unsigned char c)

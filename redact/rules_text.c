@@ -896,17 +896,43 @@ static bool in_list(const char *key, size_t len, const char *const *list)
 static int url_userinfo(struct redact_stream *s, const char *in, size_t n, size_t i,
                         struct buf *out, size_t *ret_used)
 {
-	size_t at = i + 1;
+	size_t k = i + 1, at = 0;
 
-	while (at < n && !cc_is((unsigned char)in[at], CC_DELIM) && in[at] != '/' && in[at] != '@')
-		at++;
-	if (at < n && in[at] == '@' && at > i + 1) {
+	/* the password may hold '@' ';' '&' unencoded: up to the last '@' before
+	 * the path, a blank or a quote */
+	for (; k < n && k - i < 512; k++) {
+		char c = in[k];
+
+		if (c == '/' || c == ' ' || c == '\t' || c == '"' || c == '\'' || c == '<' ||
+		    c == '>' || c == '\\' || c == '?' || c == '#')
+			break;
+		if (c == '@')
+			at = k;
+	}
+	if (at > i + 1) {
 		if (buf_putc(out, ':') < 0 ||
 		    redact_emit(s, RULE_CREDENTIAL_KV, in + i + 1, at - i - 1, NULL, out) < 0)
 			return -ENOMEM;
 		*ret_used = at - i;
 	}
 	return 0;
+}
+
+/* in[i] is ':' after the user of a URL's user information ("scheme://USER:"):
+ * the user holds no blank, quote or '/' ("ldaps://cn=admin,dc=x:pw@h"). */
+static bool url_user_before(const char *in, size_t i)
+{
+	size_t k = i;
+
+	while (k > 0 && i - k < 256) {
+		char c = in[k - 1];
+
+		if (c == '/' || c == ' ' || c == '\t' || c == '"' || c == '\'' || c == '@' ||
+		    c == '<' || c == '>')
+			break;
+		k--;
+	}
+	return k < i && k >= 2 && in[k - 1] == '/' && in[k - 2] == '/';
 }
 
 /* The key's class and the rule that replaces its value; false when the value
@@ -1148,12 +1174,12 @@ static int kv_rule(struct redact_stream *s, const char *in, size_t n, size_t i,
 		return 0;
 	if (sep == ':' && i >= 2 && in[i - 1] == '/' && in[i - 2] == '/')
 		return url_userinfo(s, in, n, i, out, ret_used); /* redis://:password@host */
+	if (sep == ':' && url_user_before(in, i))
+		return url_userinfo(s, in, n, i, out, ret_used); /* scheme://user:password@ */
 	if (!kv_key(in, i, sep, &kv))
 		return 0;
 	if (redact_key_eq_ci(kv.key, kv.key_len, "name"))
 		note_name(s, in, n, i);
-	if (sep == ':' && kv.key > in + 1 && kv.key[-1] == '/' && kv.key[-2] == '/')
-		return url_userinfo(s, in, n, i, out, ret_used);
 	if (!kv_classify(s, &kv, sep, &cls, &rule))
 		return 0;
 	if (!kv_value_at(in, n, i, &kv, rule, &val))
@@ -1961,11 +1987,10 @@ static int header_rest(struct redact_stream *s, const char *in, size_t n, size_t
 static int wrapped_rest(struct redact_stream *s, const char *in, size_t n, size_t width,
                         enum wrap_kind kind, struct buf *out)
 {
-	size_t p = trace_prefix(in, n) ? 6 : 0, e, t;
+	bool trace = trace_prefix(in, n);
+	size_t p = trace ? 6 : 0, e, t;
 
-	while (p < n && (in[p] == ' ' || in[p] == '\t'))
-		p++;
-	if (p == 6 && p < n && !redact_marker_at(in + p, n - p)) {
+	if (trace && p < n && !redact_marker_at(in + p, n - p)) {
 		/* curl --trace-ascii cuts a header line every 64 bytes: the whole data
 		 * of the next line is the rest of the value (Cookie lists have blanks) */
 		if (buf_append(out, in, p) < 0 ||
@@ -1975,6 +2000,8 @@ static int wrapped_rest(struct redact_stream *s, const char *in, size_t n, size_
 			s->wrap_width = (uint32_t)n;
 		return 0;
 	}
+	while (p < n && (in[p] == ' ' || in[p] == '\t'))
+		p++;
 	if (width < WRAP_MIN && n > width)
 		return STAGE_UNCHANGED; /* a hard wrap's pieces are never wider */
 	if (kind != WRAP_TOKEN)
@@ -1995,12 +2022,201 @@ static int wrapped_rest(struct redact_stream *s, const char *in, size_t n, size_
 	return buf_append(out, in + e, n - e);
 }
 
+/* ---- curl --trace hex dumps --------------------------------------------------------- */
+
+/* "0040: 2f 38 2e 35 2e 30 0d 0a 41 75 74 68 6f 72 69 7a /8.5.0..Authoriz": an
+ * offset, up to 16 bytes in hex, their text ('.' for what does not print). A
+ * header value runs over several such lines; the bytes go through a small state
+ * machine that knows the header vocabulary and form parameters. */
+#define TRACE_WIDTH 16
+#define TRACE_TEXT (6 + 3 * TRACE_WIDTH) /* where the text column starts */
+
+enum trace_state {
+	TRACE_NAME = 0, /* a header or parameter name is being read */
+	TRACE_PLAIN,    /* a value that stays, to the end of its line */
+	TRACE_SCHEME,   /* an Authorization scheme word ("Bearer"): stays */
+	TRACE_SECRET,   /* a header value: secret to the end of its line */
+	TRACE_FORM,     /* a form / query value: secret to '&' or a blank */
+};
+
+static bool hex_pair(const char *p, unsigned char *ret)
+{
+	int v = 0;
+
+	for (int k = 0; k < 2; k++) {
+		char c = p[k];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= c - '0';
+		else if (c >= 'a' && c <= 'f')
+			v |= c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			v |= c - 'A' + 10;
+		else
+			return false;
+	}
+	*ret = (unsigned char)v;
+	return true;
+}
+
+/* The bytes of a hex dump line, their count (0 when the line is not one). */
+static size_t trace_hex_bytes(const char *in, size_t n, unsigned char *b)
+{
+	size_t k = 0, p = 6;
+
+	while (k < TRACE_WIDTH && p + 3 <= n && in[p + 2] == ' ' && hex_pair(in + p, &b[k])) {
+		k++;
+		p += 3;
+	}
+	if (k == 0 || n != TRACE_TEXT + k)
+		return 0;
+	for (; p < TRACE_TEXT; p++)
+		if (in[p] != ' ')
+			return 0;
+	for (size_t c = 0; c < k; c++) {
+		char want = b[c] >= 0x20 && b[c] < 0x7f ? (char)b[c] : '.';
+
+		if (in[TRACE_TEXT + c] != want)
+			return 0;
+	}
+	return k;
+}
+
+/* The name read so far ends at c (':' or '='): the state for its value. */
+static enum trace_state trace_name_end(struct redact_stream *s, char c)
+{
+	const char *nm = s->trace_name;
+	size_t len = s->trace_name_len;
+	enum key_class cls;
+
+	s->trace_name_len = 0;
+	if (len == 0)
+		return TRACE_PLAIN;
+	if (c == '=')
+		return in_list(nm, len, query_names) ||
+		                       stream_key_class(s, nm, len, true) == KEY_SECRET
+		               ? TRACE_FORM
+		               : TRACE_NAME;
+	cls = stream_key_class(s, nm, len, false);
+	if (cls == KEY_AUTH)
+		return TRACE_SCHEME;
+	return header_name_low_ci(nm, len) ? TRACE_SECRET : TRACE_PLAIN;
+}
+
+/* One byte through the state machine: is it secret? */
+static bool trace_byte(struct redact_stream *s, unsigned char c)
+{
+	enum trace_state st = (enum trace_state)s->trace_state;
+
+	if (c == '\r' || c == '\n') {
+		s->trace_state = TRACE_NAME;
+		s->trace_name_len = 0;
+		return false;
+	}
+	switch (st) {
+	case TRACE_NAME:
+		if (c == ':' || c == '=')
+			s->trace_state = (uint8_t)trace_name_end(s, (char)c);
+		else if (cc_is(c, CC_KEY) && s->trace_name_len < sizeof(s->trace_name))
+			s->trace_name[s->trace_name_len++] = (char)c;
+		else
+			s->trace_name_len = 0;
+		return false;
+	case TRACE_SCHEME:
+		/* blanks, the scheme word, one blank: they stay */
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')) {
+			s->trace_name_len = 1;
+			return false;
+		}
+		if (c == ' ' && s->trace_name_len == 0)
+			return false;
+		s->trace_state = TRACE_SECRET;
+		return c != ' ';
+	case TRACE_SECRET:
+		return c != ' ' || s->trace_name_len++ > 0; /* the blank after ':' stays */
+	case TRACE_FORM:
+		if (c == '&' || c == ' ' || c == '"') {
+			s->trace_state = TRACE_NAME;
+			s->trace_name_len = 0;
+			return false;
+		}
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The hex and text columns of bytes [a, e), secret ones as one marker per run. */
+static int trace_columns(struct redact_stream *s, const unsigned char *b, const bool *sec, size_t k,
+                         int rule, struct buf *out, bool text)
+{
+	for (size_t c = 0; c < k;) {
+		size_t e = c;
+		char m[64];
+		size_t ml;
+
+		if (!sec[c]) {
+			char h[4];
+
+			if (text)
+				h[0] = b[c] >= 0x20 && b[c] < 0x7f ? (char)b[c] : '.';
+			else
+				snprintf(h, sizeof(h), "%02x ", b[c]);
+			if (buf_append(out, h, text ? 1 : 3) < 0)
+				return -ENOMEM;
+			c++;
+			continue;
+		}
+		while (e < k && sec[e])
+			e++;
+		ml = redact_marker(s->r, b + c, e - c, NULL, m);
+		if (buf_append(out, m, ml) < 0 || (!text && buf_putc(out, ' ') < 0))
+			return -ENOMEM;
+		c = e;
+	}
+	(void)rule;
+	return 0;
+}
+
+/* A hex dump line: rewritten when some of its bytes are secret (0), else
+ * STAGE_UNCHANGED; a line that is no hex dump line ends the dump. */
+static int trace_hex_line(struct redact_stream *s, const char *in, size_t n, struct buf *out)
+{
+	unsigned char b[TRACE_WIDTH];
+	bool sec[TRACE_WIDTH], any = false;
+	size_t k = trace_prefix(in, n) ? trace_hex_bytes(in, n, b) : 0;
+	int rule;
+
+	if (!k) {
+		s->trace_state = TRACE_NAME;
+		s->trace_name_len = 0;
+		return STAGE_UNCHANGED;
+	}
+	s->wrap_width = 0;
+	for (size_t c = 0; c < k; c++)
+		any |= sec[c] = trace_byte(s, b[c]);
+	if (!any)
+		return STAGE_UNCHANGED;
+	rule = s->trace_state == TRACE_FORM ? RULE_QUERY_PARAM : RULE_HTTP_HEADER;
+	if (!redact_fire(s, rule))
+		return STAGE_UNCHANGED;
+	if (buf_append(out, in, 6) < 0 || trace_columns(s, b, sec, k, rule, out, false) < 0)
+		return -ENOMEM;
+	return trace_columns(s, b, sec, k, rule, out, true);
+}
+
 /* Before the rules: what an earlier line left pending. STAGE_UNCHANGED when the
  * line goes through the rules. */
 static int line_pending(struct redact_stream *s, const char *in, size_t n, struct buf *out)
 {
 	int rc;
 
+	if (n >= TRACE_TEXT + 1 || s->trace_state != TRACE_NAME || s->trace_name_len) {
+		rc = trace_hex_line(s, in, n, out);
+		if (rc != STAGE_UNCHANGED)
+			return rc;
+	}
 	if (s->wrap_width) {
 		size_t width = s->wrap_width;
 
@@ -2162,6 +2378,8 @@ static int text_shape(struct redact_stream *s, const char *in, size_t n, const s
 			return -ENOMEM;
 		if (rule == RULE_CERT_DROPPED)
 			s->dropped_certificates++;
+		if (rule == RULE_AWS_ACCESS_KEY)
+			s->aws_hunt = 2; /* its secret key may follow: this line and the next */
 		if ((rule == RULE_BASE64_PRIVATE_KEY || rule == RULE_CERT_DROPPED ||
 		     rule == RULE_BASE64_SA_JSON) &&
 		    i + len == n && !pc->partial)
@@ -2239,6 +2457,20 @@ static int text_word(struct redact_stream *s, const char *in, size_t n, struct t
 	}
 }
 
+/* An AWS secret access key near its key id: 40 random base64 characters. */
+static size_t aws_secret_at(const char *in, size_t n, size_t i)
+{
+	size_t e;
+
+	if (!b64_starts(in, i) || n - i < 40)
+		return 0;
+	e = run_of(in, n, i, CC_B64, NULL);
+	if (e - i != 40 || memchr(in + i, '=', 40) ||
+	    (e < n && cc_is((unsigned char)in[e], CC_B64URL)))
+		return 0;
+	return redact_high_entropy(in + i, 40) ? 40 : 0;
+}
+
 /* One step at w->i: 1 when it moved w->i itself, 2 when the rest of the line is
  * dropped, 0 to go on with the next byte. */
 static int text_step(struct redact_stream *s, const char *in, size_t n, const struct piece *pc,
@@ -2248,6 +2480,8 @@ static int text_step(struct redact_stream *s, const char *in, size_t n, const st
 	size_t used;
 	int err;
 
+	if (s->aws_hunt && cc_is(c, CC_B64) && (used = aws_secret_at(in, n, w->i)) > 0)
+		return text_value(s, in, n, w->i, used, RULE_HIGH_ENTROPY, w, out);
 	switch (c) {
 	case '<':
 		used = redact_marker_at(in + w->i, n - w->i);
@@ -2334,6 +2568,8 @@ int stage_text(struct redact_stream *s, const char *in, size_t n, const struct p
 	if (!pc->cont) {
 		if (s->name_pending)
 			s->name_pending--;
+		if (s->aws_hunt)
+			s->aws_hunt--;
 		rc = line_pending(s, in, n, out);
 		if (rc != STAGE_UNCHANGED)
 			return rc;
