@@ -918,6 +918,14 @@ static int url_userinfo(struct redact_stream *s, const char *in, size_t n, size_
 	return 0;
 }
 
+/* in[0..k) ends with "//" or, in a JSON string, "\/\/". */
+static bool slashes_before(const char *in, size_t k)
+{
+	if (k >= 2 && in[k - 1] == '/' && in[k - 2] == '/')
+		return true;
+	return k >= 4 && memcmp(in + k - 4, "\\/\\/", 4) == 0;
+}
+
 /* in[i] is ':' after the user of a URL's user information ("scheme://USER:"):
  * the user holds no blank, quote or '/' ("ldaps://cn=admin,dc=x:pw@h"). */
 static bool url_user_before(const char *in, size_t i)
@@ -932,7 +940,7 @@ static bool url_user_before(const char *in, size_t i)
 			break;
 		k--;
 	}
-	return k < i && k >= 2 && in[k - 1] == '/' && in[k - 2] == '/';
+	return k < i && slashes_before(in, k);
 }
 
 /* The key's class and the rule that replaces its value; false when the value
@@ -1172,7 +1180,7 @@ static int kv_rule(struct redact_stream *s, const char *in, size_t n, size_t i,
 	*ret_used = 0;
 	if (sep == ':' && s->kv_skip && i + 1 == s->kv_skip)
 		return 0;
-	if (sep == ':' && i >= 2 && in[i - 1] == '/' && in[i - 2] == '/')
+	if (sep == ':' && slashes_before(in, i))
 		return url_userinfo(s, in, n, i, out, ret_used); /* redis://:password@host */
 	if (sep == ':' && url_user_before(in, i))
 		return url_userinfo(s, in, n, i, out, ret_used); /* scheme://user:password@ */
