@@ -543,8 +543,10 @@ static const struct vendor_prefix vendor_prefixes[] = {
 	VP("CFPAT-", 40, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
 	VP("sq0csp-", 22, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
 	VP("sq0atp-", 22, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
-	/* Google: OAuth refresh tokens, Cloud Storage HMAC access ids */
+	/* Google: OAuth refresh tokens, OAuth client secrets, Cloud Storage HMAC
+	 * access ids */
 	VP("1//", 40, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
+	VP("GOCSPX-", 24, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
 	VP("GOOG1", 50, 0, CC_ALNUM, 0, RULE_VENDOR_TOKEN),
 	/* age secret keys (Bech32, upper case) */
 	VP("AGE-SECRET-KEY-1", 50, 0, CC_ALNUM, 0, RULE_VENDOR_TOKEN),
@@ -596,6 +598,29 @@ static size_t vendor_row(const struct vendor_prefix *v, const char *in, size_t n
 	return e - i;
 }
 
+/* An Azure AD client secret: three characters, a digit, "Q~", 31..34 more
+ * ([A-Za-z0-9_~.-]). */
+static size_t azure_ad_secret(const char *in, size_t n, size_t i)
+{
+	size_t e;
+
+	if (n - i < 37 || in[i + 4] != 'Q' || in[i + 5] != '~' || in[i + 3] < '0' ||
+	    in[i + 3] > '9')
+		return 0;
+	for (size_t k = i; k < i + 3; k++)
+		if (!cc_is((unsigned char)in[k], CC_B64URL) && in[k] != '~' && in[k] != '.')
+			return 0;
+	e = run_cls(in, n, i + 6, CC_B64URL, "~.");
+	if (e - i - 6 < 31 || e - i - 6 > 34 || !body_mixed(in + i + 6, e - i - 6))
+		return 0;
+	return e - i;
+}
+
+bool redact_vendor_infix(const char *in, size_t n, size_t i)
+{
+	return n - i >= 37 && in[i + 5] == '~' && in[i + 4] == 'Q';
+}
+
 size_t redact_vendor_shape(const char *in, size_t n, size_t i, int *ret_rule)
 {
 	size_t len = 0;
@@ -603,6 +628,12 @@ size_t redact_vendor_shape(const char *in, size_t n, size_t i, int *ret_rule)
 	if (i > 0 && cc_is((unsigned char)in[i - 1], CC_ALNUM))
 		return 0;
 	*ret_rule = -1;
+	if (redact_vendor_infix(in, n, i) &&
+	    (i == 0 || !cc_is((unsigned char)in[i - 1], CC_B64URL)) &&
+	    (len = azure_ad_secret(in, n, i)) > 0) {
+		*ret_rule = RULE_VENDOR_TOKEN;
+		return len;
+	}
 	if (!vendor_first[(unsigned char)in[i]])
 		return 0;
 	for (size_t k = 0; k < sizeof(vendor_prefixes) / sizeof(vendor_prefixes[0]); k++) {

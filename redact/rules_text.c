@@ -2017,11 +2017,17 @@ static int wrapped_rest(struct redact_stream *s, const char *in, size_t n, size_
 	e = run_of(in, n, p, CC_B64 | CC_B64URL, ".~%");
 	if (e == p || redact_marker_at(in + p, n - p))
 		return STAGE_UNCHANGED;
-	for (t = e; t < n; t++)
-		if (!wrap_trailer(in[t]))
+	if (e < n && (in[e] == '&' || in[e] == '"' || in[e] == '\'' || in[e] == ';')) {
+		/* the rest of a query value or quoted string, then more of the line */
+		if (!token_piece(in + p, e - p))
 			return STAGE_UNCHANGED;
-	if (n < width && !token_piece(in + p, e - p))
-		return STAGE_UNCHANGED;
+	} else {
+		for (t = e; t < n; t++)
+			if (!wrap_trailer(in[t]))
+				return STAGE_UNCHANGED;
+		if (n < width && !token_piece(in + p, e - p))
+			return STAGE_UNCHANGED;
+	}
 	if (buf_append(out, in, p) < 0 ||
 	    redact_emit(s, RULE_WRAPPED_TOKEN, in + p, e - p, NULL, out) < 0)
 		return -ENOMEM;
@@ -2370,7 +2376,10 @@ static int text_shape(struct redact_stream *s, const char *in, size_t n, const s
 	const char *label;
 	int rule;
 
-	len = shape_at(s, in, n, i, &rule, &label);
+	label = NULL;
+	len = redact_vendor_infix(in, n, i) ? redact_vendor_shape(in, n, i, &rule) : 0;
+	if (!len)
+		len = shape_at(s, in, n, i, &rule, &label);
 	if (!len)
 		return 0;
 	if (walk_flush(in, w, i, out) < 0)
@@ -2490,6 +2499,12 @@ static int text_step(struct redact_stream *s, const char *in, size_t n, const st
 
 	if (s->aws_hunt && cc_is(c, CC_B64) && (used = aws_secret_at(in, n, w->i)) > 0)
 		return text_value(s, in, n, w->i, used, RULE_HIGH_ENTROPY, w, out);
+	if (redact_vendor_infix(in, n, w->i)) {
+		/* a token known by a fixed infix (an Azure AD secret's "Q~") */
+		err = text_shape(s, in, n, pc, w, out);
+		if (err != 0)
+			return err;
+	}
 	switch (c) {
 	case '<':
 		used = redact_marker_at(in + w->i, n - w->i);
