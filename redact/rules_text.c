@@ -1433,6 +1433,55 @@ static size_t shape_b64_pem(struct redact_stream *s, const char *in, size_t n, s
 	return 0;
 }
 
+/* DER that starts like a private key (PKCS#1, PKCS#8, SEC1, PKCS#12, encrypted
+ * PKCS#8): SEQUENCE { INTEGER version, INTEGER | SEQUENCE | OCTET STRING ... } or
+ * SEQUENCE { SEQUENCE { OID pkcs5 / pkcs12 PBE } }. A certificate (SEQUENCE {
+ * SEQUENCE { [0] ...), a public key or a CSR is none. */
+static bool der_private_prefix(const unsigned char *d, size_t n)
+{
+	static const unsigned char pkcs5[] = { 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x05 };
+	static const unsigned char pkcs12[] = { 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x0c };
+	size_t p, q;
+
+	if (n < 16 || d[0] != 0x30 || (d[1] >= 0x80 && d[1] != 0x81 && d[1] != 0x82))
+		return false;
+	p = d[1] < 0x80 ? 2 : d[1] == 0x81 ? 3 : 4;
+	if (d[p] == 0x02 && d[p + 1] == 0x01) {
+		unsigned char v = d[p + 2], t = d[p + 3];
+
+		return (v == 0 && (t == 0x02 || t == 0x30)) ||
+		       (v == 1 && (t == 0x04 || t == 0x30)) || (v == 3 && t == 0x30);
+	}
+	if (d[p] != 0x30 || (d[p + 1] >= 0x80 && d[p + 1] != 0x81))
+		return false;
+	q = p + (d[p + 1] < 0x80 ? 2 : 3);
+	if (q + 2 + sizeof(pkcs5) > n || d[q] != 0x06 || d[q + 1] < 9)
+		return false;
+	return memcmp(d + q + 2, pkcs5, sizeof(pkcs5)) == 0 ||
+	       memcmp(d + q + 2, pkcs12, sizeof(pkcs12)) == 0;
+}
+
+/* MII… without its PEM lines: the base64 of a DER private key, on one line or
+ * the first line of a wrapped body (32 columns or more). */
+static size_t shape_b64_der_key(struct redact_stream *s, const char *in, size_t n, size_t i,
+                                int *ret_rule, const char **ret_label)
+{
+	unsigned char dec[24];
+	size_t e, d;
+
+	if (n - i < 32 || !b64_starts(in, i))
+		return 0;
+	e = run_of(in, n, i, CC_B64, NULL);
+	if (e - i < 32 || (e < n && cc_is((unsigned char)in[e], CC_B64URL)))
+		return 0;
+	d = base64_decode_prefix(in + i, 32, dec, sizeof(dec));
+	if (!der_private_prefix(dec, d))
+		return 0;
+	*ret_rule = RULE_BASE64_PRIVATE_KEY;
+	*ret_label = "private key";
+	return e - i;
+}
+
 #define B64_GZIP_MAX (4u << 20)      /* base64 characters of a gzip looked into */
 #define B64_GZIP_OUT_MAX (16u << 20) /* bytes it may decompress to */
 
@@ -1526,6 +1575,8 @@ static size_t shape_at(struct redact_stream *s, const char *in, size_t n, size_t
 		return len ? len : redact_vendor_shape(in, n, i, ret_rule);
 	case 'L':
 		return shape_b64_pem(s, in, n, i, ret_rule, ret_label);
+	case 'M':
+		return shape_b64_der_key(s, in, n, i, ret_rule, ret_label);
 	case 'H':
 		len = shape_b64_gzip(s, in, n, i, ret_rule, ret_label);
 		return len ? len : redact_vendor_shape(in, n, i, ret_rule);
@@ -2549,6 +2600,7 @@ static int text_step(struct redact_stream *s, const char *in, size_t n, const st
 	case 'S':
 	case 'T':
 	case 'H':
+	case 'M':
 		return text_shape(s, in, n, pc, w, out);
 	default:
 		return redact_vendor_first(c) ? text_shape(s, in, n, pc, w, out) : 0;

@@ -536,6 +536,15 @@ static const struct text_case {
 	  "FAKEfakeFAKEfake0064FAKE", NULL },
 	{ "k.ppk", "Private-Lines: 1\nFAKEfakeFAKEfake0065==\nPrivate-MAC: x\n", "FAKEfake0065",
 	  "Private-Lines: 1" },
+	/* bare base64 DER: a private key goes, a certificate or public key stays */
+	{ "k.txt", "key:\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQFAKE\nok\n",
+	  "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC", "\nok\n" },
+	{ "k.txt", "ec MHcCAQEEIFAKEfakeFAKEfakeFAKEfakeFAKEfakeFAKEfake0074oAoGCCqGSM49\n",
+	  "FAKEfake0074", "ec " },
+	{ "c.txt", "MIIDGTCCAgGgAwIBAgIUN+KN7L+ojiEDMR1uszFHxGlE3NIwDQYJKoZIhvcNAQEL\n", NULL,
+	  "MIIDGTCCAgGgAwIBAgIUN+KN7L+ojiEDMR1uszFHxGlE3NIwDQYJKoZIhvcNAQEL" },
+	{ "c.txt", "pub MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAwZI3R8j7HGHNvAXvnm\n", NULL,
+	  "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAwZI3R8j7HGHNvAXvnm" },
 };
 
 static void test_redact__text_shapes(void **state)
