@@ -357,7 +357,10 @@ size_t redact_vendor_shape(const char *in, size_t n, size_t i, int *ret_rule);
 /* Can a vendor token prefix start with c? (the line walk's trigger) */
 bool redact_vendor_first(unsigned char c);
 /* Does a token with a fixed infix (an Azure AD secret's "Q~") start at in[i]? */
-bool redact_vendor_infix(const char *in, size_t n, size_t i);
+static inline bool redact_vendor_infix(const char *in, size_t n, size_t i)
+{
+	return n - i >= 37 && in[i + 5] == '~' && in[i + 4] == 'Q';
+}
 /* Every prefix of the vendor table starts with a character redact_vendor_first()
  * takes (unit tests). */
 bool redact_vendor_table_ok(void);

@@ -459,41 +459,33 @@ enum {
 
 struct vendor_prefix {
 	const char *prefix;
+	uint8_t plen;
 	uint8_t min, max; /* body length; max 0 = unbounded */
 	uint8_t cls;      /* CC_ALNUM, CC_B64URL, CC_HEX or an | of them */
 	uint8_t flags;
 	int16_t rule;
 };
 
-#define VP(p, mn, mx, c, f, r)     \
-	{                          \
-		p, mn, mx, c, f, r \
+#define VP(p, mn, mx, c, f, r)                    \
+	{                                         \
+		p, sizeof(p) - 1, mn, mx, c, f, r \
 	}
 
 static const struct vendor_prefix vendor_prefixes[] = {
-	/* GitHub */
+	/* grouped by the first character (vendor_start[] points at each group):
+	 * GitHub ghp_ gho_ ghu_ ghs_ ghr_ github_pat_; GitLab gl*- and GR1348941;
+	 * Grafana glsa_ glc_; Slack xox?- xapp-; Stripe sk_/rk_ live and test keys,
+	 * whsec_; npm; PyPI; Docker Hub; Hugging Face; HashiCorp Vault hvs. hvb. hvr.
+	 * and legacy s.<24>; OpenAI-style sk- (sk-proj-, sk-ant-); Atlassian;
+	 * DigitalOcean; Shopify; Heroku; Mailgun; Postman; New Relic; Databricks;
+	 * Linear; Contentful; Square; Google refresh tokens, OAuth client secrets,
+	 * Cloud Storage HMAC ids; age secret keys */
 	VP("github_pat_", 40, 0, CC_B64URL, 0, RULE_GITHUB_TOKEN),
 	VP("ghp_", 30, 0, CC_ALNUM, 0, RULE_GITHUB_TOKEN),
 	VP("gho_", 30, 0, CC_ALNUM, 0, RULE_GITHUB_TOKEN),
 	VP("ghu_", 30, 0, CC_ALNUM, 0, RULE_GITHUB_TOKEN),
 	VP("ghs_", 30, 0, CC_ALNUM, 0, RULE_GITHUB_TOKEN),
 	VP("ghr_", 30, 0, CC_ALNUM, 0, RULE_GITHUB_TOKEN),
-	/* Slack (xoxa- xoxb- xoxe- xoxo- xoxp- xoxr- xoxs-, app tokens) */
-	VP("xoxa-", 20, 0, CC_B64URL, 0, RULE_SLACK_TOKEN),
-	VP("xoxb-", 20, 0, CC_B64URL, 0, RULE_SLACK_TOKEN),
-	VP("xoxe-", 20, 0, CC_B64URL, 0, RULE_SLACK_TOKEN),
-	VP("xoxo-", 20, 0, CC_B64URL, 0, RULE_SLACK_TOKEN),
-	VP("xoxp-", 20, 0, CC_B64URL, 0, RULE_SLACK_TOKEN),
-	VP("xoxr-", 20, 0, CC_B64URL, 0, RULE_SLACK_TOKEN),
-	VP("xoxs-", 20, 0, CC_B64URL, 0, RULE_SLACK_TOKEN),
-	VP("xapp-", 20, 0, CC_B64URL, 0, RULE_SLACK_TOKEN),
-	/* Stripe */
-	VP("sk_live_", 16, 0, CC_ALNUM, 0, RULE_STRIPE_KEY),
-	VP("sk_test_", 16, 0, CC_ALNUM, 0, RULE_STRIPE_KEY),
-	VP("rk_live_", 16, 0, CC_ALNUM, 0, RULE_STRIPE_KEY),
-	VP("rk_test_", 16, 0, CC_ALNUM, 0, RULE_STRIPE_KEY),
-	VP("whsec_", 16, 0, CC_ALNUM, 0, RULE_STRIPE_KEY),
-	/* GitLab: personal / project / group, deploy, runner, trigger, feed, ... */
 	VP("glpat-", 20, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
 	VP("gldt-", 20, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
 	VP("glrt-", 20, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
@@ -506,64 +498,67 @@ static const struct vendor_prefix vendor_prefixes[] = {
 	VP("glsoat-", 20, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
 	VP("gloas-", 20, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
 	VP("glffct-", 20, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
-	VP("GR1348941", 20, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
-	/* npm, PyPI, Docker Hub, Hugging Face */
-	VP("npm_", 36, 0, CC_ALNUM, 0, RULE_VENDOR_TOKEN),
-	VP("pypi-AgE", 40, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
-	VP("dckr_pat_", 20, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
-	VP("dckr_oat_", 20, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
-	VP("hf_", 30, 0, CC_ALNUM, VP_MIXED, RULE_VENDOR_TOKEN),
-	/* HashiCorp Vault: service, batch, recovery tokens; legacy s.<24> */
-	VP("hvs.", 24, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
-	VP("hvb.", 24, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
-	VP("hvr.", 24, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
+	VP("glsa_", 32, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
+	VP("glc_", 32, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
+	VP("xoxa-", 20, 0, CC_B64URL, 0, RULE_SLACK_TOKEN),
+	VP("xoxb-", 20, 0, CC_B64URL, 0, RULE_SLACK_TOKEN),
+	VP("xoxe-", 20, 0, CC_B64URL, 0, RULE_SLACK_TOKEN),
+	VP("xoxo-", 20, 0, CC_B64URL, 0, RULE_SLACK_TOKEN),
+	VP("xoxp-", 20, 0, CC_B64URL, 0, RULE_SLACK_TOKEN),
+	VP("xoxr-", 20, 0, CC_B64URL, 0, RULE_SLACK_TOKEN),
+	VP("xoxs-", 20, 0, CC_B64URL, 0, RULE_SLACK_TOKEN),
+	VP("xapp-", 20, 0, CC_B64URL, 0, RULE_SLACK_TOKEN),
+	VP("sk_live_", 16, 0, CC_ALNUM, 0, RULE_STRIPE_KEY),
+	VP("sk_test_", 16, 0, CC_ALNUM, 0, RULE_STRIPE_KEY),
 	VP("s.", 24, 24, CC_ALNUM, VP_MIXED | VP_EXACT, RULE_VENDOR_TOKEN),
-	/* OpenAI-style sk-… (sk-proj-…, sk-ant-…, sk-svcacct-…) */
 	VP("sk-", 32, 0, CC_B64URL, VP_MIXED, RULE_VENDOR_TOKEN),
-	/* Atlassian API tokens */
-	VP("ATATT3", 100, 0, CC_B64URL | CC_B64, 0, RULE_VENDOR_TOKEN),
-	VP("ATCTT3", 100, 0, CC_B64URL | CC_B64, 0, RULE_VENDOR_TOKEN),
-	/* DigitalOcean, Shopify, Heroku, Mailgun, Grafana, Postman, New Relic,
-	 * Databricks, Linear, Contentful, Square */
-	VP("dop_v1_", 64, 0, CC_HEX, 0, RULE_VENDOR_TOKEN),
-	VP("doo_v1_", 64, 0, CC_HEX, 0, RULE_VENDOR_TOKEN),
-	VP("dor_v1_", 64, 0, CC_HEX, 0, RULE_VENDOR_TOKEN),
 	VP("shpat_", 32, 0, CC_HEX, 0, RULE_VENDOR_TOKEN),
 	VP("shpca_", 32, 0, CC_HEX, 0, RULE_VENDOR_TOKEN),
 	VP("shppa_", 32, 0, CC_HEX, 0, RULE_VENDOR_TOKEN),
 	VP("shpss_", 32, 0, CC_HEX, 0, RULE_VENDOR_TOKEN),
-	VP("HRKU-", 30, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
-	VP("key-", 32, 32, CC_HEX, VP_EXACT, RULE_VENDOR_TOKEN),
-	VP("glsa_", 32, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
-	VP("glc_", 32, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
-	VP("PMAK-", 50, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
-	VP("NRAK-", 27, 0, CC_ALNUM, 0, RULE_VENDOR_TOKEN),
-	VP("dapi", 32, 32, CC_HEX, VP_EXACT, RULE_VENDOR_TOKEN),
-	VP("lin_api_", 40, 0, CC_ALNUM, 0, RULE_VENDOR_TOKEN),
-	VP("CFPAT-", 40, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
 	VP("sq0csp-", 22, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
 	VP("sq0atp-", 22, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
-	/* Google: OAuth refresh tokens, OAuth client secrets, Cloud Storage HMAC
-	 * access ids */
-	VP("1//", 40, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
+	VP("rk_live_", 16, 0, CC_ALNUM, 0, RULE_STRIPE_KEY),
+	VP("rk_test_", 16, 0, CC_ALNUM, 0, RULE_STRIPE_KEY),
+	VP("whsec_", 16, 0, CC_ALNUM, 0, RULE_STRIPE_KEY),
+	VP("GR1348941", 20, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
 	VP("GOCSPX-", 24, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
 	VP("GOOG1", 50, 0, CC_ALNUM, 0, RULE_VENDOR_TOKEN),
-	/* age secret keys (Bech32, upper case) */
+	VP("npm_", 36, 0, CC_ALNUM, 0, RULE_VENDOR_TOKEN),
+	VP("pypi-AgE", 40, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
+	VP("dckr_pat_", 20, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
+	VP("dckr_oat_", 20, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
+	VP("dop_v1_", 64, 0, CC_HEX, 0, RULE_VENDOR_TOKEN),
+	VP("doo_v1_", 64, 0, CC_HEX, 0, RULE_VENDOR_TOKEN),
+	VP("dor_v1_", 64, 0, CC_HEX, 0, RULE_VENDOR_TOKEN),
+	VP("dapi", 32, 32, CC_HEX, VP_EXACT, RULE_VENDOR_TOKEN),
+	VP("hf_", 30, 0, CC_ALNUM, VP_MIXED, RULE_VENDOR_TOKEN),
+	VP("hvs.", 24, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
+	VP("hvb.", 24, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
+	VP("hvr.", 24, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
+	VP("ATATT3", 100, 0, CC_B64URL | CC_B64, 0, RULE_VENDOR_TOKEN),
+	VP("ATCTT3", 100, 0, CC_B64URL | CC_B64, 0, RULE_VENDOR_TOKEN),
 	VP("AGE-SECRET-KEY-1", 50, 0, CC_ALNUM, 0, RULE_VENDOR_TOKEN),
+	VP("HRKU-", 30, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
+	VP("key-", 32, 32, CC_HEX, VP_EXACT, RULE_VENDOR_TOKEN),
+	VP("PMAK-", 50, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
+	VP("NRAK-", 27, 0, CC_ALNUM, 0, RULE_VENDOR_TOKEN),
+	VP("lin_api_", 40, 0, CC_ALNUM, 0, RULE_VENDOR_TOKEN),
+	VP("CFPAT-", 40, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
+	VP("1//", 40, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
 };
 
-/* The first characters of the prefixes above (the line walk asks before it
- * looks further); test_redact checks that every prefix is covered. */
-static const bool vendor_first[256] = {
-	['g'] = true, ['x'] = true, ['s'] = true, ['r'] = true, ['w'] = true,
-	['G'] = true, ['n'] = true, ['p'] = true, ['d'] = true, ['h'] = true,
-	['A'] = true, ['H'] = true, ['k'] = true, ['P'] = true, ['N'] = true,
-	['l'] = true, ['C'] = true, ['1'] = true, ['S'] = true, ['T'] = true,
+/* The first row of each first character's group, + 1 (0: no prefix starts with
+ * it); test_redact checks it against the table. */
+static const uint8_t vendor_start[256] = {
+	['g'] = 1,  ['x'] = 21, ['s'] = 29, ['r'] = 39, ['w'] = 41, ['G'] = 42,
+	['n'] = 45, ['p'] = 46, ['d'] = 47, ['h'] = 53, ['A'] = 57, ['H'] = 60,
+	['k'] = 61, ['P'] = 62, ['N'] = 63, ['l'] = 64, ['C'] = 65, ['1'] = 66,
 };
 
 bool redact_vendor_first(unsigned char c)
 {
-	return vendor_first[c];
+	return vendor_start[c] != 0;
 }
 
 static bool body_mixed(const char *b, size_t n)
@@ -581,9 +576,9 @@ static bool body_mixed(const char *b, size_t n)
 /* One row at in[i]: the token's length, 0 if it does not match. */
 static size_t vendor_row(const struct vendor_prefix *v, const char *in, size_t n, size_t i)
 {
-	size_t plen = strlen(v->prefix), e, body;
+	size_t plen = v->plen, e, body;
 
-	if (n - i <= plen || memcmp(in + i, v->prefix, plen) != 0)
+	if (n - i <= plen || in[i + 1] != v->prefix[1] || memcmp(in + i, v->prefix, plen) != 0)
 		return 0;
 	e = run_cls(in, n, i + plen, v->cls, NULL);
 	body = e - i - plen;
@@ -616,11 +611,6 @@ static size_t azure_ad_secret(const char *in, size_t n, size_t i)
 	return e - i;
 }
 
-bool redact_vendor_infix(const char *in, size_t n, size_t i)
-{
-	return n - i >= 37 && in[i + 5] == '~' && in[i + 4] == 'Q';
-}
-
 size_t redact_vendor_shape(const char *in, size_t n, size_t i, int *ret_rule)
 {
 	size_t len = 0;
@@ -634,14 +624,13 @@ size_t redact_vendor_shape(const char *in, size_t n, size_t i, int *ret_rule)
 		*ret_rule = RULE_VENDOR_TOKEN;
 		return len;
 	}
-	if (!vendor_first[(unsigned char)in[i]])
-		return 0;
-	for (size_t k = 0; k < sizeof(vendor_prefixes) / sizeof(vendor_prefixes[0]); k++) {
-		if (vendor_prefixes[k].prefix[0] != in[i])
-			continue;
-		len = vendor_row(&vendor_prefixes[k], in, n, i);
+	for (size_t k = vendor_start[(unsigned char)in[i]];
+	     k && k <= sizeof(vendor_prefixes) / sizeof(vendor_prefixes[0]) &&
+	     vendor_prefixes[k - 1].prefix[0] == in[i];
+	     k++) {
+		len = vendor_row(&vendor_prefixes[k - 1], in, n, i);
 		if (len) {
-			*ret_rule = vendor_prefixes[k].rule;
+			*ret_rule = vendor_prefixes[k - 1].rule;
 			return len;
 		}
 	}
@@ -678,9 +667,20 @@ size_t redact_vendor_shape(const char *in, size_t n, size_t i, int *ret_rule)
  * (unit tests). */
 bool redact_vendor_table_ok(void)
 {
-	for (size_t k = 0; k < sizeof(vendor_prefixes) / sizeof(vendor_prefixes[0]); k++)
-		if (!vendor_first[(unsigned char)vendor_prefixes[k].prefix[0]])
+	for (size_t k = 0; k < sizeof(vendor_prefixes) / sizeof(vendor_prefixes[0]); k++) {
+		unsigned char c = (unsigned char)vendor_prefixes[k].prefix[0];
+		size_t g = vendor_start[c];
+
+		/* the group of c starts at g - 1 and holds every row up to k */
+		if (g == 0 || g - 1 > k ||
+		    vendor_prefixes[k].plen != strlen(vendor_prefixes[k].prefix))
 			return false;
+		for (size_t j = g - 1; j <= k; j++)
+			if ((unsigned char)vendor_prefixes[j].prefix[0] != c)
+				return false;
+		if (g >= 2 && (unsigned char)vendor_prefixes[g - 2].prefix[0] == c)
+			return false;
+	}
 	return true;
 }
 

@@ -2539,6 +2539,13 @@ static size_t aws_secret_at(const char *in, size_t n, size_t i)
 	return redact_high_entropy(in + i, 40) ? 40 : 0;
 }
 
+/* A word starts at in[i] with the first character of a vendor token prefix. */
+static bool vendor_word(const char *in, size_t i)
+{
+	return (i == 0 || !cc_is((unsigned char)in[i - 1], CC_ALNUM)) &&
+	       redact_vendor_first((unsigned char)in[i]);
+}
+
 /* One step at w->i: 1 when it moved w->i itself, 2 when the rest of the line is
  * dropped, 0 to go on with the next byte. */
 static int text_step(struct redact_stream *s, const char *in, size_t n, const struct piece *pc,
@@ -2586,7 +2593,7 @@ static int text_step(struct redact_stream *s, const char *in, size_t n, const st
 	case '@': {
 		int rc = text_word(s, in, n, w, out);
 
-		return rc == 0 && redact_vendor_first(c) ? text_shape(s, in, n, pc, w, out) : rc;
+		return rc == 0 && vendor_word(in, w->i) ? text_shape(s, in, n, pc, w, out) : rc;
 	}
 	case 'y':
 	case 'e':
@@ -2601,8 +2608,13 @@ static int text_step(struct redact_stream *s, const char *in, size_t n, const st
 	case 'T':
 	case 'H':
 	case 'M':
+		/* every shape starts a word (none goes on from a letter or digit) */
+		if (w->i > 0 && cc_is((unsigned char)in[w->i - 1], CC_ALNUM))
+			return 0;
 		return text_shape(s, in, n, pc, w, out);
 	default:
+		if (w->i > 0 && cc_is((unsigned char)in[w->i - 1], CC_ALNUM))
+			return 0;
 		return redact_vendor_first(c) ? text_shape(s, in, n, pc, w, out) : 0;
 	}
 }
