@@ -2093,8 +2093,7 @@ static int wrapped_rest(struct redact_stream *s, const char *in, size_t n, size_
  * offset, up to 16 bytes in hex, their text ('.' for what does not print). A
  * header value runs over several such lines; the bytes go through a small state
  * machine that knows the header vocabulary and form parameters. */
-#define TRACE_WIDTH 16
-#define TRACE_TEXT (6 + 3 * TRACE_WIDTH) /* where the text column starts */
+#define TRACE_MAX 32 /* bytes of one dump line (16 in every tool's default) */
 
 enum trace_state {
 	TRACE_NAME = 0, /* a header or parameter name is being read */
@@ -2125,27 +2124,85 @@ static bool hex_pair(const char *p, unsigned char *ret)
 	return true;
 }
 
-/* The bytes of a hex dump line, their count (0 when the line is not one). */
-static size_t trace_hex_bytes(const char *in, size_t n, unsigned char *b)
+static bool dump_text_is(const char *t, const unsigned char *b, size_t m)
 {
-	size_t k = 0, p = 6;
+	for (size_t c = 0; c < m; c++)
+		if (t[c] != (b[c] >= 0x20 && b[c] < 0x7f ? (char)b[c] : '.'))
+			return false;
+	return true;
+}
 
-	while (k < TRACE_WIDTH && p + 3 <= n && in[p + 2] == ' ' && hex_pair(in + p, &b[k])) {
-		k++;
-		p += 3;
+/* The hex area of a dump line from in[q]: tokens of 2 or 4 hex digits apart by
+ * one or two blanks. Their bytes go to b; ends[] / counts[] say where each token
+ * ends and how many bytes came up to it. The number of tokens. */
+static size_t dump_tokens(const char *in, size_t n, size_t q, unsigned char *b, size_t *ends,
+                          size_t *counts)
+{
+	size_t ntok = 0, k = 0;
+
+	while (q < n && ntok < TRACE_MAX) {
+		size_t sp = q, t;
+
+		while (q < n && in[q] == ' ')
+			q++;
+		if (q - sp > 2 || q >= n)
+			break;
+		for (t = q; t < n && cc_is((unsigned char)in[t], CC_HEX); t++)
+			;
+		if (t == q || (t - q) % 2 || t - q > 4 || (t < n && in[t] != ' ') ||
+		    k + (t - q) / 2 > TRACE_MAX)
+			break;
+		for (size_t h = q; h < t; h += 2)
+			hex_pair(in + h, &b[k++]);
+		ends[ntok] = t;
+		counts[ntok++] = k;
+		q = t;
 	}
-	if (k == 0 || n != TRACE_TEXT + k)
+	return ntok;
+}
+
+/* A hex dump line: curl --trace ("0040: 2f 38 2e ... /8.5.0..Authoriz"), xxd
+ * ("00000040: 2f38 2e35 ...  /8.5..."), tcpdump -X ("\t0x0040:  2f38 2e35 ...
+ * /8.5"), hexdump -C ("00000040  2f 38 2e 35 ...  |/8.5...|"): its bytes (0 when
+ * the line is no such line), where the hex area starts and the text column. */
+static size_t trace_hex_bytes(const char *in, size_t n, unsigned char *b, size_t *ret_hex,
+                              size_t *ret_text)
+{
+	size_t p = 0, q, ends[TRACE_MAX], counts[TRACE_MAX], ntok;
+
+	while (p < n && (in[p] == ' ' || in[p] == '\t'))
+		p++;
+	if (n - p > 2 && in[p] == '0' && in[p + 1] == 'x')
+		p += 2;
+	for (q = p; q < n && cc_is((unsigned char)in[q], CC_HEX); q++)
+		;
+	if (q - p < 4 || q - p > 8)
 		return 0;
-	for (; p < TRACE_TEXT; p++)
-		if (in[p] != ' ')
-			return 0;
-	for (size_t c = 0; c < k; c++) {
-		char want = b[c] >= 0x20 && b[c] < 0x7f ? (char)b[c] : '.';
+	if (q < n && in[q] == ':')
+		q++;
+	if (q >= n || in[q] != ' ')
+		return 0;
+	*ret_hex = q + 1;
+	ntok = dump_tokens(in, n, q, b, ends, counts);
+	/* the longest run of tokens whose text column follows */
+	for (size_t j = ntok; j-- > 0;) {
+		size_t e = n, m = counts[j], t, k;
+		bool bar = e > 0 && in[e - 1] == '|';
 
-		if (in[TRACE_TEXT + c] != want)
-			return 0;
+		e -= bar;
+		if (e < ends[j] + 1 + bar + m)
+			continue;
+		t = e - m;
+		if (bar && in[--t] != '|')
+			continue;
+		for (k = ends[j]; k < t && in[k] == ' '; k++)
+			;
+		if (k == t && dump_text_is(in + e - m, b, m)) {
+			*ret_text = e - m;
+			return m;
+		}
 	}
-	return k;
+	return 0;
 }
 
 /* The name read so far ends at c (':' or '='): the state for its value. */
@@ -2248,9 +2305,9 @@ static int trace_columns(struct redact_stream *s, const unsigned char *b, const 
  * STAGE_UNCHANGED; a line that is no hex dump line ends the dump. */
 static int trace_hex_line(struct redact_stream *s, const char *in, size_t n, struct buf *out)
 {
-	unsigned char b[TRACE_WIDTH];
-	bool sec[TRACE_WIDTH], any = false;
-	size_t k = trace_prefix(in, n) ? trace_hex_bytes(in, n, b) : 0;
+	unsigned char b[TRACE_MAX];
+	bool sec[TRACE_MAX], any = false;
+	size_t hex = 0, text = 0, k = trace_hex_bytes(in, n, b, &hex, &text);
 	int rule;
 
 	if (!k) {
@@ -2266,7 +2323,8 @@ static int trace_hex_line(struct redact_stream *s, const char *in, size_t n, str
 	rule = s->trace_state == TRACE_FORM ? RULE_QUERY_PARAM : RULE_HTTP_HEADER;
 	if (!redact_fire(s, rule))
 		return STAGE_UNCHANGED;
-	if (buf_append(out, in, 6) < 0 || trace_columns(s, b, sec, k, rule, out, false) < 0)
+	(void)text;
+	if (buf_append(out, in, hex) < 0 || trace_columns(s, b, sec, k, rule, out, false) < 0)
 		return -ENOMEM;
 	return trace_columns(s, b, sec, k, rule, out, true);
 }
@@ -2277,7 +2335,7 @@ static int line_pending(struct redact_stream *s, const char *in, size_t n, struc
 {
 	int rc;
 
-	if (n >= TRACE_TEXT + 1 || s->trace_state != TRACE_NAME || s->trace_name_len) {
+	if (n >= 12 || s->trace_state != TRACE_NAME || s->trace_name_len) {
 		rc = trace_hex_line(s, in, n, out);
 		if (rc != STAGE_UNCHANGED)
 			return rc;

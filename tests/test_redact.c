@@ -611,6 +611,13 @@ static void test_redact__wrapped_shapes(void **state)
 	assert_redacted(out, "46 4b 37 33");
 	assert_has(out, "0010: 65 61 72 65 72 20 <redacted:");
 	free(out);
+	/* the same in xxd's layout: 2-byte groups, two blanks before the text */
+	out = red("x.txt", "00000000: 4175 7468 6f72 697a 6174 696f 6e3a 2042  Authorization: B\n"
+	                   "00000010: 6561 7265 7220 464b 3735 6661 6b65 0d0a  earer FK75fake..\n");
+	assert_redacted(out, "FK75fake");
+	assert_redacted(out, "464b 3735");
+	assert_has(out, "00000000: 4175 7468");
+	free(out);
 }
 
 /* A JWT and a token wrapped over lines, a trace split: the continuation goes too. */
