@@ -65,6 +65,7 @@ const struct rule_def redact_builtin_rules[RULE__BUILTIN_MAX] = {
 	[RULE_PSEUDO_FINGERPRINT] = { "pseudonym-fingerprint", "pseudonym" },
 	[RULE_DER_PRIVATE_KEY] = { "der-private-key", "value-shape" },
 	[RULE_BASE64_GZIP] = { "base64-gzip-with-secrets", "value-shape" },
+	[RULE_VENDOR_TOKEN] = { "vendor-token", "value-shape" },
 };
 
 /* ---- markers ------------------------------------------------------------------- */
@@ -565,8 +566,10 @@ static int run_line(struct redact_stream *s, const char *in, size_t n, const str
 		}                                                 \
 	} while (0)
 
-	if (!pc->cont)
+	if (!pc->cont) {
 		s->lineno++;
+		s->raw_len = n < UINT32_MAX ? (uint32_t)n : UINT32_MAX;
+	}
 	s->kv_skip = 0;
 	if (s->pem_state != 0 || (n >= 5 && memmem(in, n, "-----", 5))) {
 		buf_reset(bufs[k]);

@@ -86,6 +86,7 @@ enum rule_id {
 	RULE_PSEUDO_FINGERPRINT,
 	RULE_DER_PRIVATE_KEY, /* DER / PKCS#12 member: dropped whole */
 	RULE_BASE64_GZIP,     /* base64 of gzip (ConfigMap binaryData) holding secrets */
+	RULE_VENDOR_TOKEN,    /* a token prefix with a public format (glpat-, npm_, hvs., ...) */
 	RULE__BUILTIN_MAX,
 	RULE__INVALID = -22,
 };
@@ -259,7 +260,6 @@ struct redact_stream {
 	bool b64_key_cont; /* the lines after a base64 private key that are base64 */
 	bool drop_line;    /* stage 3 removed the whole line (and its line break) */
 	enum member_format fmt;
-	bool wrap_cont;       /* a secret was replaced up to the end of a long line */
 	bool flag_pending;    /* a password flag ended the line: its value is next */
 	int xml_pending;      /* lines left in which an XML text value is a credential */
 	int xml_pending_cls;  /* enum key_class of that value */
@@ -270,6 +270,20 @@ struct redact_stream {
 	bool b64_pem_wrap;
 	uint8_t b64_tail_n;
 	unsigned char b64_tail[16];
+	/* an AWS access key id was seen: its secret key may follow on this line or
+	 * the next (lines left) */
+	uint8_t aws_hunt;
+	/* PuTTY key file: "Private-Lines: N" lines left */
+	uint8_t ppk_lines;
+	/* a value wrapped over lines: the width of the line it began on (the line
+	 * as read), and whether it is a header value that may hold blanks */
+	uint32_t raw_len; /* the current line as read */
+	uint32_t wrap_width;
+	uint8_t wrap_kind; /* 0 a token, 1 a header value, 2 a Set-Cookie value */
+	/* curl --trace hex dump: where the bytes are in the header being dumped */
+	uint8_t trace_state; /* enum in rules_text.c */
+	uint8_t trace_name_len;
+	char trace_name[64];
 
 	/* the member's first REDACT_LOOK_MAX bytes (as fed, after UTF-16 decoding) and
 	 * where the current line starts in them: to look ahead for the kind of an
@@ -340,6 +354,16 @@ int stage_format_line(struct redact_stream *s, const char *in, size_t n, struct 
 size_t redact_xml_element(struct redact_stream *s, const char *in, size_t n, size_t i,
                           struct buf *out, int *ret_err);
 size_t redact_vendor_shape(const char *in, size_t n, size_t i, int *ret_rule);
+/* Can a vendor token prefix start with c? (the line walk's trigger) */
+bool redact_vendor_first(unsigned char c);
+/* Does a token with a fixed infix (an Azure AD secret's "Q~") start at in[i]? */
+static inline bool redact_vendor_infix(const char *in, size_t n, size_t i)
+{
+	return n - i >= 37 && in[i + 5] == '~' && in[i + 4] == 'Q';
+}
+/* Every prefix of the vendor table starts with a character redact_vendor_first()
+ * takes (unit tests). */
+bool redact_vendor_table_ok(void);
 /* rules_text.c: a token shape (JWT, ya29., AIza…, AKIA…) at in[i] of a member name. */
 size_t redact_name_shape(struct redactor *r, const char *in, size_t n, size_t i);
 

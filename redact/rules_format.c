@@ -8,9 +8,10 @@
  *   - XML elements: <Password>…</Password>, <Header name="Authorization">Basic
  *     …</Header>, <Entry name="db_password"><Value>…</Value> (the element or its
  *     name attribute judged by the key vocabulary of redact_key_class());
- *   - vendor token shapes: GitHub (ghp_ gho_ ghu_ ghs_ ghr_ github_pat_), Slack
- *     (xox?- tokens, hooks.slack.com/services/T… paths), Stripe (sk_/rk_ live and
- *     test keys, whsec_), SendGrid (SG.x.y);
+ *   - vendor token shapes: one table of the token prefixes with a public format
+ *     (GitHub, Slack, Stripe, GitLab, npm, PyPI, Docker Hub, Vault, OpenAI-style
+ *     sk-, Atlassian, DigitalOcean, Shopify, Heroku, Mailgun, Google refresh
+ *     tokens, age keys, ...), Slack webhook paths, SendGrid (SG.x.y);
  *   - credentials in member names (redact_name_secrets()).
  *
  * The key vocabulary stays in rules_text.c: these rules only ask it. */
@@ -376,9 +377,39 @@ static int xml_pending_line(struct redact_stream *s, const char *in, size_t n, s
 
 /* ---- the line as a whole ------------------------------------------------------------------ */
 
+/* ---- PuTTY key files: "Private-Lines: N", then N lines of the key ---------------- */
+
+static int ppk_line(struct redact_stream *s, const char *in, size_t n, struct buf *out)
+{
+	size_t e = n;
+
+	if (s->ppk_lines > 0) {
+		s->ppk_lines--;
+		while (e > 0 && blank(in[e - 1]))
+			e--;
+		if (e == 0 || redact_marker_at(in, e) == e)
+			return STAGE_UNCHANGED;
+		if (redact_emit(s, RULE_FILE_FORMAT, in, e, "private key", out) < 0)
+			return -ENOMEM;
+		return buf_append(out, in + e, n - e);
+	}
+	if (n > 15 && memcmp(in, "Private-Lines:", 14) == 0) {
+		unsigned long v = strtoul(in + 14, NULL, 10);
+
+		s->ppk_lines = (uint8_t)(v > 255 ? 255 : v);
+	}
+	return STAGE_UNCHANGED;
+}
+
 int stage_format_line(struct redact_stream *s, const char *in, size_t n, struct buf *out)
 {
 	int rc;
+
+	if (s->ppk_lines > 0 || (n > 15 && in[0] == 'P')) {
+		rc = ppk_line(s, in, n, out);
+		if (rc != STAGE_UNCHANGED)
+			return rc;
+	}
 
 	if (s->xml_pending > 0) {
 		rc = xml_pending_line(s, in, n, out);
@@ -419,16 +450,165 @@ static bool starts(const char *in, size_t n, size_t i, const char *w)
 	return n - i >= m && memcmp(in + i, w, m) == 0;
 }
 
-/* A prefix and its body: at least min body characters, or a body cut by the end
- * of the line (a wrapped token) of at least 8. */
-static size_t prefixed(const char *in, size_t n, size_t i, size_t plen, size_t min, uint8_t cls,
-                       const char *extra)
-{
-	size_t e = run_cls(in, n, i + plen, cls, extra);
+/* The token prefixes with a public format: one row per prefix, the body that
+ * follows it (characters, bounds) and the rule that counts it. */
+enum {
+	VP_MIXED = 1, /* the body must mix upper case, lower case and digits */
+	VP_EXACT = 2, /* the body is exactly max characters */
+};
 
-	if (e - i - plen >= min || (e == n && e - i - plen >= 8))
-		return e - i;
-	return 0;
+struct vendor_prefix {
+	const char *prefix;
+	uint8_t plen;
+	uint8_t min, max; /* body length; max 0 = unbounded */
+	uint8_t cls;      /* CC_ALNUM, CC_B64URL, CC_HEX or an | of them */
+	uint8_t flags;
+	int16_t rule;
+};
+
+#define VP(p, mn, mx, c, f, r)                    \
+	{                                         \
+		p, sizeof(p) - 1, mn, mx, c, f, r \
+	}
+
+static const struct vendor_prefix vendor_prefixes[] = {
+	/* grouped by the first character (vendor_start[] points at each group):
+	 * GitHub ghp_ gho_ ghu_ ghs_ ghr_ github_pat_; GitLab gl*- and GR1348941;
+	 * Grafana glsa_ glc_; Slack xox?- xapp-; Stripe sk_/rk_ live and test keys,
+	 * whsec_; npm; PyPI; Docker Hub; Hugging Face; HashiCorp Vault hvs. hvb. hvr.
+	 * and legacy s.<24>; OpenAI-style sk- (sk-proj-, sk-ant-); Atlassian;
+	 * DigitalOcean; Shopify; Heroku; Mailgun; Postman; New Relic; Databricks;
+	 * Linear; Contentful; Square; Google refresh tokens, OAuth client secrets,
+	 * Cloud Storage HMAC ids; age secret keys */
+	VP("github_pat_", 40, 0, CC_B64URL, 0, RULE_GITHUB_TOKEN),
+	VP("ghp_", 30, 0, CC_ALNUM, 0, RULE_GITHUB_TOKEN),
+	VP("gho_", 30, 0, CC_ALNUM, 0, RULE_GITHUB_TOKEN),
+	VP("ghu_", 30, 0, CC_ALNUM, 0, RULE_GITHUB_TOKEN),
+	VP("ghs_", 30, 0, CC_ALNUM, 0, RULE_GITHUB_TOKEN),
+	VP("ghr_", 30, 0, CC_ALNUM, 0, RULE_GITHUB_TOKEN),
+	VP("glpat-", 20, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
+	VP("gldt-", 20, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
+	VP("glrt-", 20, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
+	VP("glrtr-", 20, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
+	VP("glptt-", 20, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
+	VP("glft-", 20, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
+	VP("glimt-", 20, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
+	VP("glagent-", 20, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
+	VP("glcbt-", 20, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
+	VP("glsoat-", 20, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
+	VP("gloas-", 20, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
+	VP("glffct-", 20, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
+	VP("glsa_", 32, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
+	VP("glc_", 32, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
+	VP("xoxa-", 20, 0, CC_B64URL, 0, RULE_SLACK_TOKEN),
+	VP("xoxb-", 20, 0, CC_B64URL, 0, RULE_SLACK_TOKEN),
+	VP("xoxe-", 20, 0, CC_B64URL, 0, RULE_SLACK_TOKEN),
+	VP("xoxo-", 20, 0, CC_B64URL, 0, RULE_SLACK_TOKEN),
+	VP("xoxp-", 20, 0, CC_B64URL, 0, RULE_SLACK_TOKEN),
+	VP("xoxr-", 20, 0, CC_B64URL, 0, RULE_SLACK_TOKEN),
+	VP("xoxs-", 20, 0, CC_B64URL, 0, RULE_SLACK_TOKEN),
+	VP("xapp-", 20, 0, CC_B64URL, 0, RULE_SLACK_TOKEN),
+	VP("sk_live_", 16, 0, CC_ALNUM, 0, RULE_STRIPE_KEY),
+	VP("sk_test_", 16, 0, CC_ALNUM, 0, RULE_STRIPE_KEY),
+	VP("s.", 24, 24, CC_ALNUM, VP_MIXED | VP_EXACT, RULE_VENDOR_TOKEN),
+	VP("sk-", 32, 0, CC_B64URL, VP_MIXED, RULE_VENDOR_TOKEN),
+	VP("shpat_", 32, 0, CC_HEX, 0, RULE_VENDOR_TOKEN),
+	VP("shpca_", 32, 0, CC_HEX, 0, RULE_VENDOR_TOKEN),
+	VP("shppa_", 32, 0, CC_HEX, 0, RULE_VENDOR_TOKEN),
+	VP("shpss_", 32, 0, CC_HEX, 0, RULE_VENDOR_TOKEN),
+	VP("sq0csp-", 22, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
+	VP("sq0atp-", 22, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
+	VP("rk_live_", 16, 0, CC_ALNUM, 0, RULE_STRIPE_KEY),
+	VP("rk_test_", 16, 0, CC_ALNUM, 0, RULE_STRIPE_KEY),
+	VP("whsec_", 16, 0, CC_ALNUM, 0, RULE_STRIPE_KEY),
+	VP("GR1348941", 20, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
+	VP("GOCSPX-", 24, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
+	VP("GOOG1", 50, 0, CC_ALNUM, 0, RULE_VENDOR_TOKEN),
+	VP("npm_", 36, 0, CC_ALNUM, 0, RULE_VENDOR_TOKEN),
+	VP("pypi-AgE", 40, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
+	VP("dckr_pat_", 20, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
+	VP("dckr_oat_", 20, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
+	VP("dop_v1_", 64, 0, CC_HEX, 0, RULE_VENDOR_TOKEN),
+	VP("doo_v1_", 64, 0, CC_HEX, 0, RULE_VENDOR_TOKEN),
+	VP("dor_v1_", 64, 0, CC_HEX, 0, RULE_VENDOR_TOKEN),
+	VP("dapi", 32, 32, CC_HEX, VP_EXACT, RULE_VENDOR_TOKEN),
+	VP("hf_", 30, 0, CC_ALNUM, VP_MIXED, RULE_VENDOR_TOKEN),
+	VP("hvs.", 24, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
+	VP("hvb.", 24, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
+	VP("hvr.", 24, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
+	VP("ATATT3", 100, 0, CC_B64URL | CC_B64, 0, RULE_VENDOR_TOKEN),
+	VP("ATCTT3", 100, 0, CC_B64URL | CC_B64, 0, RULE_VENDOR_TOKEN),
+	VP("AGE-SECRET-KEY-1", 50, 0, CC_ALNUM, 0, RULE_VENDOR_TOKEN),
+	VP("HRKU-", 30, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
+	VP("key-", 32, 32, CC_HEX, VP_EXACT, RULE_VENDOR_TOKEN),
+	VP("PMAK-", 50, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
+	VP("NRAK-", 27, 0, CC_ALNUM, 0, RULE_VENDOR_TOKEN),
+	VP("lin_api_", 40, 0, CC_ALNUM, 0, RULE_VENDOR_TOKEN),
+	VP("CFPAT-", 40, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
+	VP("1//", 40, 0, CC_B64URL, 0, RULE_VENDOR_TOKEN),
+};
+
+/* The first row of each first character's group, + 1 (0: no prefix starts with
+ * it); test_redact checks it against the table. */
+static const uint8_t vendor_start[256] = {
+	['g'] = 1,  ['x'] = 21, ['s'] = 29, ['r'] = 39, ['w'] = 41, ['G'] = 42,
+	['n'] = 45, ['p'] = 46, ['d'] = 47, ['h'] = 53, ['A'] = 57, ['H'] = 60,
+	['k'] = 61, ['P'] = 62, ['N'] = 63, ['l'] = 64, ['C'] = 65, ['1'] = 66,
+};
+
+bool redact_vendor_first(unsigned char c)
+{
+	return vendor_start[c] != 0;
+}
+
+static bool body_mixed(const char *b, size_t n)
+{
+	bool up = false, low = false, dig = false;
+
+	for (size_t k = 0; k < n; k++) {
+		up |= b[k] >= 'A' && b[k] <= 'Z';
+		low |= b[k] >= 'a' && b[k] <= 'z';
+		dig |= b[k] >= '0' && b[k] <= '9';
+	}
+	return up && low && dig;
+}
+
+/* One row at in[i]: the token's length, 0 if it does not match. */
+static size_t vendor_row(const struct vendor_prefix *v, const char *in, size_t n, size_t i)
+{
+	size_t plen = v->plen, e, body;
+
+	if (n - i <= plen || in[i + 1] != v->prefix[1] || memcmp(in + i, v->prefix, plen) != 0)
+		return 0;
+	e = run_cls(in, n, i + plen, v->cls, NULL);
+	body = e - i - plen;
+	if (v->flags & VP_EXACT) {
+		if (body != v->max || (e < n && cc_is((unsigned char)in[e], CC_ALNUM)))
+			return 0;
+	} else if (!(body >= v->min || (e == n && body >= 8))) {
+		return 0;
+	}
+	if ((v->flags & VP_MIXED) && !body_mixed(in + i + plen, body))
+		return 0;
+	return e - i;
+}
+
+/* An Azure AD client secret: three characters, a digit, "Q~", 31..34 more
+ * ([A-Za-z0-9_~.-]). */
+static size_t azure_ad_secret(const char *in, size_t n, size_t i)
+{
+	size_t e;
+
+	if (n - i < 37 || in[i + 4] != 'Q' || in[i + 5] != '~' || in[i + 3] < '0' ||
+	    in[i + 3] > '9')
+		return 0;
+	for (size_t k = i; k < i + 3; k++)
+		if (!cc_is((unsigned char)in[k], CC_B64URL) && in[k] != '~' && in[k] != '.')
+			return 0;
+	e = run_cls(in, n, i + 6, CC_B64URL, "~.");
+	if (e - i - 6 < 31 || e - i - 6 > 34 || !body_mixed(in + i + 6, e - i - 6))
+		return 0;
+	return e - i;
 }
 
 size_t redact_vendor_shape(const char *in, size_t n, size_t i, int *ret_rule)
@@ -438,22 +618,23 @@ size_t redact_vendor_shape(const char *in, size_t n, size_t i, int *ret_rule)
 	if (i > 0 && cc_is((unsigned char)in[i - 1], CC_ALNUM))
 		return 0;
 	*ret_rule = -1;
+	if (redact_vendor_infix(in, n, i) &&
+	    (i == 0 || !cc_is((unsigned char)in[i - 1], CC_B64URL)) &&
+	    (len = azure_ad_secret(in, n, i)) > 0) {
+		*ret_rule = RULE_VENDOR_TOKEN;
+		return len;
+	}
+	for (size_t k = vendor_start[(unsigned char)in[i]];
+	     k && k <= sizeof(vendor_prefixes) / sizeof(vendor_prefixes[0]) &&
+	     vendor_prefixes[k - 1].prefix[0] == in[i];
+	     k++) {
+		len = vendor_row(&vendor_prefixes[k - 1], in, n, i);
+		if (len) {
+			*ret_rule = vendor_prefixes[k - 1].rule;
+			return len;
+		}
+	}
 	switch (in[i]) {
-	case 'g':
-		if (starts(in, n, i, "github_pat_"))
-			len = prefixed(in, n, i, 11, 40, CC_ALNUM, "_");
-		else if (n - i > 4 && in[i + 1] == 'h' && strchr("pousr", in[i + 2]) &&
-		         in[i + 3] == '_')
-			len = prefixed(in, n, i, 4, 30, CC_ALNUM, NULL);
-		*ret_rule = RULE_GITHUB_TOKEN;
-		break;
-	case 'x':
-		if ((n - i > 5 && starts(in, n, i, "xox") && strchr("abposr", in[i + 3]) &&
-		     in[i + 4] == '-') ||
-		    starts(in, n, i, "xapp-"))
-			len = prefixed(in, n, i, 5, 20, CC_ALNUM, "-");
-		*ret_rule = RULE_SLACK_TOKEN;
-		break;
 	case 'T':
 		/* hooks.slack.com/services/T…/B…/…: the path is the credential */
 		if (i >= 25 && memcmp(in + i - 25, "hooks.slack.com/services/", 25) == 0) {
@@ -463,18 +644,6 @@ size_t redact_vendor_shape(const char *in, size_t n, size_t i, int *ret_rule)
 				len = e - i;
 		}
 		*ret_rule = RULE_SLACK_WEBHOOK;
-		break;
-	case 's':
-	case 'r':
-		if (starts(in + i + 1, n - i - 1, 0, "k_live_") ||
-		    starts(in + i + 1, n - i - 1, 0, "k_test_"))
-			len = prefixed(in, n, i, 8, 16, CC_ALNUM, NULL);
-		*ret_rule = RULE_STRIPE_KEY;
-		break;
-	case 'w':
-		if (starts(in, n, i, "whsec_"))
-			len = prefixed(in, n, i, 6, 16, CC_ALNUM, NULL);
-		*ret_rule = RULE_STRIPE_KEY;
 		break;
 	case 'S':
 		if (starts(in, n, i, "SG.")) {
@@ -492,6 +661,27 @@ size_t redact_vendor_shape(const char *in, size_t n, size_t i, int *ret_rule)
 		break;
 	}
 	return len;
+}
+
+/* The first character of every vendor prefix is one redact_vendor_first() takes
+ * (unit tests). */
+bool redact_vendor_table_ok(void)
+{
+	for (size_t k = 0; k < sizeof(vendor_prefixes) / sizeof(vendor_prefixes[0]); k++) {
+		unsigned char c = (unsigned char)vendor_prefixes[k].prefix[0];
+		size_t g = vendor_start[c];
+
+		/* the group of c starts at g - 1 and holds every row up to k */
+		if (g == 0 || g - 1 > k ||
+		    vendor_prefixes[k].plen != strlen(vendor_prefixes[k].prefix))
+			return false;
+		for (size_t j = g - 1; j <= k; j++)
+			if ((unsigned char)vendor_prefixes[j].prefix[0] != c)
+				return false;
+		if (g >= 2 && (unsigned char)vendor_prefixes[g - 2].prefix[0] == c)
+			return false;
+	}
+	return true;
 }
 
 /* ---- member names ---------------------------------------------------------------------------- */

@@ -896,17 +896,51 @@ static bool in_list(const char *key, size_t len, const char *const *list)
 static int url_userinfo(struct redact_stream *s, const char *in, size_t n, size_t i,
                         struct buf *out, size_t *ret_used)
 {
-	size_t at = i + 1;
+	size_t k = i + 1, at = 0;
 
-	while (at < n && !cc_is((unsigned char)in[at], CC_DELIM) && in[at] != '/' && in[at] != '@')
-		at++;
-	if (at < n && in[at] == '@' && at > i + 1) {
+	/* the password may hold '@' ';' '&' unencoded: up to the last '@' before
+	 * the path, a blank or a quote */
+	for (; k < n && k - i < 512; k++) {
+		char c = in[k];
+
+		if (c == '/' || c == ' ' || c == '\t' || c == '"' || c == '\'' || c == '<' ||
+		    c == '>' || c == '\\' || c == '?' || c == '#')
+			break;
+		if (c == '@')
+			at = k;
+	}
+	if (at > i + 1) {
 		if (buf_putc(out, ':') < 0 ||
 		    redact_emit(s, RULE_CREDENTIAL_KV, in + i + 1, at - i - 1, NULL, out) < 0)
 			return -ENOMEM;
 		*ret_used = at - i;
 	}
 	return 0;
+}
+
+/* in[0..k) ends with "//" or, in a JSON string, "\/\/". */
+static bool slashes_before(const char *in, size_t k)
+{
+	if (k >= 2 && in[k - 1] == '/' && in[k - 2] == '/')
+		return true;
+	return k >= 4 && memcmp(in + k - 4, "\\/\\/", 4) == 0;
+}
+
+/* in[i] is ':' after the user of a URL's user information ("scheme://USER:"):
+ * the user holds no blank, quote or '/' ("ldaps://cn=admin,dc=x:pw@h"). */
+static bool url_user_before(const char *in, size_t i)
+{
+	size_t k = i;
+
+	while (k > 0 && i - k < 256) {
+		char c = in[k - 1];
+
+		if (c == '/' || c == ' ' || c == '\t' || c == '"' || c == '\'' || c == '@' ||
+		    c == '<' || c == '>')
+			break;
+		k--;
+	}
+	return k < i && slashes_before(in, k);
 }
 
 /* The key's class and the rule that replaces its value; false when the value
@@ -1146,14 +1180,14 @@ static int kv_rule(struct redact_stream *s, const char *in, size_t n, size_t i,
 	*ret_used = 0;
 	if (sep == ':' && s->kv_skip && i + 1 == s->kv_skip)
 		return 0;
-	if (sep == ':' && i >= 2 && in[i - 1] == '/' && in[i - 2] == '/')
+	if (sep == ':' && slashes_before(in, i))
 		return url_userinfo(s, in, n, i, out, ret_used); /* redis://:password@host */
+	if (sep == ':' && url_user_before(in, i))
+		return url_userinfo(s, in, n, i, out, ret_used); /* scheme://user:password@ */
 	if (!kv_key(in, i, sep, &kv))
 		return 0;
 	if (redact_key_eq_ci(kv.key, kv.key_len, "name"))
 		note_name(s, in, n, i);
-	if (sep == ':' && kv.key > in + 1 && kv.key[-1] == '/' && kv.key[-2] == '/')
-		return url_userinfo(s, in, n, i, out, ret_used);
 	if (!kv_classify(s, &kv, sep, &cls, &rule))
 		return 0;
 	if (!kv_value_at(in, n, i, &kv, rule, &val))
@@ -1201,17 +1235,25 @@ static size_t shape_gcp_token(const char *in, size_t n, size_t i, int *ret_rule)
 	return e - i;
 }
 
+/* Only blanks before in[i] on its line. */
+static bool line_start(const char *in, size_t i)
+{
+	while (i > 0 && (in[i - 1] == ' ' || in[i - 1] == '\t'))
+		i--;
+	return i == 0;
+}
+
 /* base64 of a JSON document (a service-account key file) */
 static size_t shape_b64_json(const char *in, size_t n, size_t i, int *ret_rule)
 {
 	unsigned char dec[384];
 	size_t e = run_of(in, n, i, CC_B64, NULL), d;
 
-	/* a long run, or a whole line of base64 wrapped at 60..76+ columns */
-	if (e - i < 100 && !(e == n && e - i >= 60 && (e - i) % 4 == 0))
+	/* a long run, or a whole line of base64 wrapped at 32..76+ columns */
+	if (e - i < 100 && !(e == n && e - i >= 32 && (e - i) % 4 == 0 && line_start(in, i)))
 		return 0;
 	d = base64_decode_prefix(in + i, e - i, dec, sizeof(dec));
-	if (!mem_has(dec, d, "service_account") && !mem_has(dec, d, "private_key"))
+	if (!mem_has(dec, d, "service_acc") && !mem_has(dec, d, "private_key"))
 		return 0;
 	*ret_rule = RULE_BASE64_SA_JSON;
 	return e - i;
@@ -1391,6 +1433,55 @@ static size_t shape_b64_pem(struct redact_stream *s, const char *in, size_t n, s
 	return 0;
 }
 
+/* DER that starts like a private key (PKCS#1, PKCS#8, SEC1, PKCS#12, encrypted
+ * PKCS#8): SEQUENCE { INTEGER version, INTEGER | SEQUENCE | OCTET STRING ... } or
+ * SEQUENCE { SEQUENCE { OID pkcs5 / pkcs12 PBE } }. A certificate (SEQUENCE {
+ * SEQUENCE { [0] ...), a public key or a CSR is none. */
+static bool der_private_prefix(const unsigned char *d, size_t n)
+{
+	static const unsigned char pkcs5[] = { 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x05 };
+	static const unsigned char pkcs12[] = { 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x0c };
+	size_t p, q;
+
+	if (n < 16 || d[0] != 0x30 || (d[1] >= 0x80 && d[1] != 0x81 && d[1] != 0x82))
+		return false;
+	p = d[1] < 0x80 ? 2 : d[1] == 0x81 ? 3 : 4;
+	if (d[p] == 0x02 && d[p + 1] == 0x01) {
+		unsigned char v = d[p + 2], t = d[p + 3];
+
+		return (v == 0 && (t == 0x02 || t == 0x30)) ||
+		       (v == 1 && (t == 0x04 || t == 0x30)) || (v == 3 && t == 0x30);
+	}
+	if (d[p] != 0x30 || (d[p + 1] >= 0x80 && d[p + 1] != 0x81))
+		return false;
+	q = p + (d[p + 1] < 0x80 ? 2 : 3);
+	if (q + 2 + sizeof(pkcs5) > n || d[q] != 0x06 || d[q + 1] < 9)
+		return false;
+	return memcmp(d + q + 2, pkcs5, sizeof(pkcs5)) == 0 ||
+	       memcmp(d + q + 2, pkcs12, sizeof(pkcs12)) == 0;
+}
+
+/* MII… without its PEM lines: the base64 of a DER private key, on one line or
+ * the first line of a wrapped body (32 columns or more). */
+static size_t shape_b64_der_key(struct redact_stream *s, const char *in, size_t n, size_t i,
+                                int *ret_rule, const char **ret_label)
+{
+	unsigned char dec[24];
+	size_t e, d;
+
+	if (n - i < 32 || !b64_starts(in, i))
+		return 0;
+	e = run_of(in, n, i, CC_B64, NULL);
+	if (e - i < 32 || (e < n && cc_is((unsigned char)in[e], CC_B64URL)))
+		return 0;
+	d = base64_decode_prefix(in + i, 32, dec, sizeof(dec));
+	if (!der_private_prefix(dec, d))
+		return 0;
+	*ret_rule = RULE_BASE64_PRIVATE_KEY;
+	*ret_label = "private key";
+	return e - i;
+}
+
 #define B64_GZIP_MAX (4u << 20)      /* base64 characters of a gzip looked into */
 #define B64_GZIP_OUT_MAX (16u << 20) /* bytes it may decompress to */
 
@@ -1479,11 +1570,16 @@ static size_t shape_at(struct redact_stream *s, const char *in, size_t n, size_t
 		return shape_jwt(in, n, i, ret_rule);
 	case 'A':
 		len = shape_google_api_key(in, n, i, ret_rule);
-		return len ? len : shape_aws_key(in, n, i, ret_rule);
+		if (!len)
+			len = shape_aws_key(in, n, i, ret_rule);
+		return len ? len : redact_vendor_shape(in, n, i, ret_rule);
 	case 'L':
 		return shape_b64_pem(s, in, n, i, ret_rule, ret_label);
+	case 'M':
+		return shape_b64_der_key(s, in, n, i, ret_rule, ret_label);
 	case 'H':
-		return shape_b64_gzip(s, in, n, i, ret_rule, ret_label);
+		len = shape_b64_gzip(s, in, n, i, ret_rule, ret_label);
+		return len ? len : redact_vendor_shape(in, n, i, ret_rule);
 	default:
 		return redact_vendor_shape(in, n, i, ret_rule);
 	}
@@ -1829,7 +1925,14 @@ static bool b64_line(const char *in, size_t n)
 
 /* ---- values split over lines ---------------------------------------------------------- */
 
-#define WRAP_MIN 60 /* a line this long that ends inside a secret may be wrapped */
+#define WRAP_MIN 60    /* a terminal's width: any token run on the next line goes on */
+#define WRAP_NARROW 32 /* a hard wrap (fold, base64 -w, a mail client) from this width */
+
+enum wrap_kind {
+	WRAP_TOKEN = 0,  /* one run of token characters */
+	WRAP_HEADER = 1, /* a header value: a Cookie list, a scheme and credentials */
+	WRAP_SET_COOKIE = 2,
+};
 
 static bool trace_prefix(const char *in, size_t n)
 {
@@ -1839,34 +1942,391 @@ static bool trace_prefix(const char *in, size_t n)
 	       cc_is((unsigned char)in[3], CC_HEX) && in[4] == ':' && in[5] == ' ';
 }
 
-/* The line after a long line whose secret ran to its end: when it is one run of
- * token characters (after a trace offset or indentation), it is the rest. */
-static int wrapped_rest(struct redact_stream *s, const char *in, size_t n, struct buf *out)
+static bool wrap_trailer(char c)
 {
-	size_t p = trace_prefix(in, n) ? 6 : 0, e, t;
+	return c == '"' || c == '\'' || c == ',' || c == ';' || c == ' ' || c == '\t' || c == '\r';
+}
+
+/* Does the line end with a marker (closing quotes and separators after it)? */
+static bool ends_in_marker(const char *p, size_t n)
+{
+	while (n && wrap_trailer(p[n - 1]))
+		n--;
+	if (!n || p[n - 1] != '>')
+		return false;
+	for (size_t k = n - 1; k > 0 && n - k < 96; k--)
+		if (p[k - 1] == '<')
+			return redact_marker_at(p + k - 1, n - k + 1) == n - k + 1;
+	return false;
+}
+
+/* "Name: value" with a credential header name (after blanks, a trace offset or
+ * curl -v's "> "): its wrap kind, WRAP_TOKEN when the line is no such header. */
+static enum wrap_kind header_line_kind(struct redact_stream *s, const char *in, size_t n)
+{
+	size_t k = trace_prefix(in, n) ? 6 : 0, b;
+
+	while (k < n && (in[k] == ' ' || in[k] == '\t'))
+		k++;
+	if (k + 1 < n && (in[k] == '>' || in[k] == '<') && in[k + 1] == ' ')
+		k += 2;
+	b = k;
+	while (k < n && cc_is((unsigned char)in[k], CC_KEY))
+		k++;
+	if (k == b || k >= n || in[k] != ':')
+		return WRAP_TOKEN;
+	if (redact_key_eq_ci(in + b, k - b, "set-cookie"))
+		return WRAP_SET_COOKIE;
+	if (header_name_low_ci(in + b, k - b) ||
+	    stream_key_class(s, in + b, k - b, false) == KEY_AUTH)
+		return WRAP_HEADER;
+	return WRAP_TOKEN;
+}
+
+/* After the stage's work on a whole line: a line of at least WRAP_NARROW
+ * characters (as read) that ends in a marker may go on in the next line. */
+static void wrap_arm(struct redact_stream *s, const char *in, size_t n, const char *o, size_t on,
+                     const struct piece *pc)
+{
+	if (pc->partial || pc->cont || s->raw_len < WRAP_NARROW || !ends_in_marker(o, on))
+		return;
+	s->wrap_width = s->raw_len;
+	s->wrap_kind = (uint8_t)header_line_kind(s, in, n);
+}
+
+/* A piece of a token that is no plain word: a digit, both cases, or a base64
+ * symbol (the short last piece of a narrow wrap; "done" or "---" is not one). */
+static bool token_piece(const char *p, size_t n)
+{
+	bool up = false, low = false;
+
+	for (size_t k = 0; k < n; k++) {
+		if ((p[k] >= '0' && p[k] <= '9') || p[k] == '+' || p[k] == '/' || p[k] == '=' ||
+		    p[k] == '_')
+			return true;
+		up |= p[k] >= 'A' && p[k] <= 'Z';
+		low |= p[k] >= 'a' && p[k] <= 'z';
+	}
+	return up && low;
+}
+
+/* A header value wrapped onto this line: a Cookie list (blanks only after a
+ * ';'), the rest of the credentials, or of a Set-Cookie value up to its first
+ * ';' (the attributes stay). */
+static int header_rest(struct redact_stream *s, const char *in, size_t n, size_t width,
+                       enum wrap_kind kind, struct buf *out)
+{
+	size_t p = 0, e = n;
+	const char *semi = NULL;
 
 	while (p < n && (in[p] == ' ' || in[p] == '\t'))
 		p++;
-	if (p == 6 && p < n && !redact_marker_at(in + p, n - p)) {
+	while (e > p && (in[e - 1] == ' ' || in[e - 1] == '\t' || in[e - 1] == '\r'))
+		e--;
+	if (kind == WRAP_SET_COOKIE && (semi = memchr(in + p, ';', e - p)) != NULL)
+		e = (size_t)(semi - in);
+	if (e == p || redact_marker_at(in + p, e - p))
+		return STAGE_UNCHANGED;
+	for (size_t k = p; k < e; k++)
+		if ((in[k] == ' ' || in[k] == '\t') && in[k - 1] != ';')
+			return STAGE_UNCHANGED; /* words: not the rest of a header value */
+	if (buf_append(out, in, p) < 0 ||
+	    redact_emit(s, RULE_WRAPPED_TOKEN, in + p, e - p, NULL, out) < 0)
+		return -ENOMEM;
+	if (!semi && n >= width) {
+		s->wrap_width = (uint32_t)width;
+		s->wrap_kind = (uint8_t)kind;
+	}
+	return buf_append(out, in + e, n - e);
+}
+
+/* The line after a line whose secret ran to its end, width characters wide:
+ * when it is one run of token characters (after a trace offset or indentation)
+ * no longer than that line, it is the rest; a full-width piece may go on. */
+static int wrapped_rest(struct redact_stream *s, const char *in, size_t n, size_t width,
+                        enum wrap_kind kind, struct buf *out)
+{
+	bool trace = trace_prefix(in, n);
+	size_t p = trace ? 6 : 0, e, t;
+
+	if (trace && p < n && !redact_marker_at(in + p, n - p)) {
 		/* curl --trace-ascii cuts a header line every 64 bytes: the whole data
 		 * of the next line is the rest of the value (Cookie lists have blanks) */
 		if (buf_append(out, in, p) < 0 ||
 		    redact_emit(s, RULE_WRAPPED_TOKEN, in + p, n - p, NULL, out) < 0)
 			return -ENOMEM;
-		s->wrap_cont = n >= WRAP_MIN;
+		if (n >= WRAP_MIN)
+			s->wrap_width = (uint32_t)n;
 		return 0;
 	}
+	while (p < n && (in[p] == ' ' || in[p] == '\t'))
+		p++;
+	if (width < WRAP_MIN && n > width)
+		return STAGE_UNCHANGED; /* a hard wrap's pieces are never wider */
+	if (kind != WRAP_TOKEN)
+		return header_rest(s, in, n, width, kind, out);
 	e = run_of(in, n, p, CC_B64 | CC_B64URL, ".~%");
 	if (e == p || redact_marker_at(in + p, n - p))
 		return STAGE_UNCHANGED;
-	for (t = e; t < n; t++)
-		if (!strchr("\"',; \t\r", in[t]))
+	if (e < n && (in[e] == '&' || in[e] == '"' || in[e] == '\'' || in[e] == ';')) {
+		/* the rest of a query value or quoted string, then more of the line */
+		if (!token_piece(in + p, e - p))
 			return STAGE_UNCHANGED;
+	} else {
+		for (t = e; t < n; t++)
+			if (!wrap_trailer(in[t]))
+				return STAGE_UNCHANGED;
+		if (n < width && !token_piece(in + p, e - p))
+			return STAGE_UNCHANGED;
+	}
 	if (buf_append(out, in, p) < 0 ||
 	    redact_emit(s, RULE_WRAPPED_TOKEN, in + p, e - p, NULL, out) < 0)
 		return -ENOMEM;
-	s->wrap_cont = e == n && n >= WRAP_MIN;
+	if (e == n && (n >= WRAP_MIN || n >= width))
+		s->wrap_width = (uint32_t)width;
 	return buf_append(out, in + e, n - e);
+}
+
+/* ---- curl --trace hex dumps --------------------------------------------------------- */
+
+/* "0040: 2f 38 2e 35 2e 30 0d 0a 41 75 74 68 6f 72 69 7a /8.5.0..Authoriz": an
+ * offset, up to 16 bytes in hex, their text ('.' for what does not print). A
+ * header value runs over several such lines; the bytes go through a small state
+ * machine that knows the header vocabulary and form parameters. */
+#define TRACE_MAX 32 /* bytes of one dump line (16 in every tool's default) */
+
+enum trace_state {
+	TRACE_NAME = 0, /* a header or parameter name is being read */
+	TRACE_PLAIN,    /* a value that stays, to the end of its line */
+	TRACE_SCHEME,   /* an Authorization scheme word ("Bearer"): stays */
+	TRACE_SECRET,   /* a header value: secret to the end of its line */
+	TRACE_FORM,     /* a form / query value: secret to '&' or a blank */
+};
+
+static bool hex_pair(const char *p, unsigned char *ret)
+{
+	int v = 0;
+
+	for (int k = 0; k < 2; k++) {
+		char c = p[k];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= c - '0';
+		else if (c >= 'a' && c <= 'f')
+			v |= c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			v |= c - 'A' + 10;
+		else
+			return false;
+	}
+	*ret = (unsigned char)v;
+	return true;
+}
+
+static bool dump_text_is(const char *t, const unsigned char *b, size_t m)
+{
+	for (size_t c = 0; c < m; c++)
+		if (t[c] != (b[c] >= 0x20 && b[c] < 0x7f ? (char)b[c] : '.'))
+			return false;
+	return true;
+}
+
+/* The hex area of a dump line from in[q]: tokens of 2 or 4 hex digits apart by
+ * one or two blanks. Their bytes go to b; ends[] / counts[] say where each token
+ * ends and how many bytes came up to it. The number of tokens. */
+static size_t dump_tokens(const char *in, size_t n, size_t q, unsigned char *b, size_t *ends,
+                          size_t *counts)
+{
+	size_t ntok = 0, k = 0;
+
+	while (q < n && ntok < TRACE_MAX) {
+		size_t sp = q, t;
+
+		while (q < n && in[q] == ' ')
+			q++;
+		if (q - sp > 2 || q >= n)
+			break;
+		for (t = q; t < n && cc_is((unsigned char)in[t], CC_HEX); t++)
+			;
+		if (t == q || (t - q) % 2 || t - q > 4 || (t < n && in[t] != ' ') ||
+		    k + (t - q) / 2 > TRACE_MAX)
+			break;
+		for (size_t h = q; h < t; h += 2)
+			hex_pair(in + h, &b[k++]);
+		ends[ntok] = t;
+		counts[ntok++] = k;
+		q = t;
+	}
+	return ntok;
+}
+
+/* A hex dump line: curl --trace ("0040: 2f 38 2e ... /8.5.0..Authoriz"), xxd
+ * ("00000040: 2f38 2e35 ...  /8.5..."), tcpdump -X ("\t0x0040:  2f38 2e35 ...
+ * /8.5"), hexdump -C ("00000040  2f 38 2e 35 ...  |/8.5...|"): its bytes (0 when
+ * the line is no such line), where the hex area starts and the text column. */
+static size_t trace_hex_bytes(const char *in, size_t n, unsigned char *b, size_t *ret_hex,
+                              size_t *ret_text)
+{
+	size_t p = 0, q, ends[TRACE_MAX], counts[TRACE_MAX], ntok;
+
+	while (p < n && (in[p] == ' ' || in[p] == '\t'))
+		p++;
+	if (n - p > 2 && in[p] == '0' && in[p + 1] == 'x')
+		p += 2;
+	for (q = p; q < n && cc_is((unsigned char)in[q], CC_HEX); q++)
+		;
+	if (q - p < 4 || q - p > 8)
+		return 0;
+	if (q < n && in[q] == ':')
+		q++;
+	if (q >= n || in[q] != ' ')
+		return 0;
+	*ret_hex = q + 1;
+	ntok = dump_tokens(in, n, q, b, ends, counts);
+	/* the longest run of tokens whose text column follows */
+	for (size_t j = ntok; j-- > 0;) {
+		size_t e = n, m = counts[j], t, k;
+		bool bar = e > 0 && in[e - 1] == '|';
+
+		e -= bar;
+		if (e < ends[j] + 1 + bar + m)
+			continue;
+		t = e - m;
+		if (bar && in[--t] != '|')
+			continue;
+		for (k = ends[j]; k < t && in[k] == ' '; k++)
+			;
+		if (k == t && dump_text_is(in + e - m, b, m)) {
+			*ret_text = e - m;
+			return m;
+		}
+	}
+	return 0;
+}
+
+/* The name read so far ends at c (':' or '='): the state for its value. */
+static enum trace_state trace_name_end(struct redact_stream *s, char c)
+{
+	const char *nm = s->trace_name;
+	size_t len = s->trace_name_len;
+	enum key_class cls;
+
+	s->trace_name_len = 0;
+	if (len == 0)
+		return TRACE_PLAIN;
+	if (c == '=')
+		return in_list(nm, len, query_names) ||
+		                       stream_key_class(s, nm, len, true) == KEY_SECRET
+		               ? TRACE_FORM
+		               : TRACE_NAME;
+	cls = stream_key_class(s, nm, len, false);
+	if (cls == KEY_AUTH)
+		return TRACE_SCHEME;
+	return header_name_low_ci(nm, len) ? TRACE_SECRET : TRACE_PLAIN;
+}
+
+/* One byte through the state machine: is it secret? */
+static bool trace_byte(struct redact_stream *s, unsigned char c)
+{
+	enum trace_state st = (enum trace_state)s->trace_state;
+
+	if (c == '\r' || c == '\n') {
+		s->trace_state = TRACE_NAME;
+		s->trace_name_len = 0;
+		return false;
+	}
+	switch (st) {
+	case TRACE_NAME:
+		if (c == ':' || c == '=')
+			s->trace_state = (uint8_t)trace_name_end(s, (char)c);
+		else if (cc_is(c, CC_KEY) && s->trace_name_len < sizeof(s->trace_name))
+			s->trace_name[s->trace_name_len++] = (char)c;
+		else
+			s->trace_name_len = 0;
+		return false;
+	case TRACE_SCHEME:
+		/* blanks, the scheme word, one blank: they stay */
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')) {
+			s->trace_name_len = 1;
+			return false;
+		}
+		if (c == ' ' && s->trace_name_len == 0)
+			return false;
+		s->trace_state = TRACE_SECRET;
+		return c != ' ';
+	case TRACE_SECRET:
+		return c != ' ' || s->trace_name_len++ > 0; /* the blank after ':' stays */
+	case TRACE_FORM:
+		if (c == '&' || c == ' ' || c == '"') {
+			s->trace_state = TRACE_NAME;
+			s->trace_name_len = 0;
+			return false;
+		}
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The hex and text columns of bytes [a, e), secret ones as one marker per run. */
+static int trace_columns(struct redact_stream *s, const unsigned char *b, const bool *sec, size_t k,
+                         int rule, struct buf *out, bool text)
+{
+	for (size_t c = 0; c < k;) {
+		size_t e = c;
+		char m[64];
+		size_t ml;
+
+		if (!sec[c]) {
+			char h[4];
+
+			if (text)
+				h[0] = b[c] >= 0x20 && b[c] < 0x7f ? (char)b[c] : '.';
+			else
+				snprintf(h, sizeof(h), "%02x ", b[c]);
+			if (buf_append(out, h, text ? 1 : 3) < 0)
+				return -ENOMEM;
+			c++;
+			continue;
+		}
+		while (e < k && sec[e])
+			e++;
+		ml = redact_marker(s->r, b + c, e - c, NULL, m);
+		if (buf_append(out, m, ml) < 0 || (!text && buf_putc(out, ' ') < 0))
+			return -ENOMEM;
+		c = e;
+	}
+	(void)rule;
+	return 0;
+}
+
+/* A hex dump line: rewritten when some of its bytes are secret (0), else
+ * STAGE_UNCHANGED; a line that is no hex dump line ends the dump. */
+static int trace_hex_line(struct redact_stream *s, const char *in, size_t n, struct buf *out)
+{
+	unsigned char b[TRACE_MAX];
+	bool sec[TRACE_MAX], any = false;
+	size_t hex = 0, text = 0, k = trace_hex_bytes(in, n, b, &hex, &text);
+	int rule;
+
+	if (!k) {
+		s->trace_state = TRACE_NAME;
+		s->trace_name_len = 0;
+		return STAGE_UNCHANGED;
+	}
+	s->wrap_width = 0;
+	for (size_t c = 0; c < k; c++)
+		any |= sec[c] = trace_byte(s, b[c]);
+	if (!any)
+		return STAGE_UNCHANGED;
+	rule = s->trace_state == TRACE_FORM ? RULE_QUERY_PARAM : RULE_HTTP_HEADER;
+	if (!redact_fire(s, rule))
+		return STAGE_UNCHANGED;
+	(void)text;
+	if (buf_append(out, in, hex) < 0 || trace_columns(s, b, sec, k, rule, out, false) < 0)
+		return -ENOMEM;
+	return trace_columns(s, b, sec, k, rule, out, true);
 }
 
 /* Before the rules: what an earlier line left pending. STAGE_UNCHANGED when the
@@ -1875,9 +2335,16 @@ static int line_pending(struct redact_stream *s, const char *in, size_t n, struc
 {
 	int rc;
 
-	if (s->wrap_cont) {
-		s->wrap_cont = false;
-		rc = wrapped_rest(s, in, n, out);
+	if (n >= 12 || s->trace_state != TRACE_NAME || s->trace_name_len) {
+		rc = trace_hex_line(s, in, n, out);
+		if (rc != STAGE_UNCHANGED)
+			return rc;
+	}
+	if (s->wrap_width) {
+		size_t width = s->wrap_width;
+
+		s->wrap_width = 0;
+		rc = wrapped_rest(s, in, n, width, (enum wrap_kind)s->wrap_kind, out);
 		if (rc != STAGE_UNCHANGED)
 			return rc;
 	}
@@ -2018,7 +2485,10 @@ static int text_shape(struct redact_stream *s, const char *in, size_t n, const s
 	const char *label;
 	int rule;
 
-	len = shape_at(s, in, n, i, &rule, &label);
+	label = NULL;
+	len = redact_vendor_infix(in, n, i) ? redact_vendor_shape(in, n, i, &rule) : 0;
+	if (!len)
+		len = shape_at(s, in, n, i, &rule, &label);
 	if (!len)
 		return 0;
 	if (walk_flush(in, w, i, out) < 0)
@@ -2034,6 +2504,8 @@ static int text_shape(struct redact_stream *s, const char *in, size_t n, const s
 			return -ENOMEM;
 		if (rule == RULE_CERT_DROPPED)
 			s->dropped_certificates++;
+		if (rule == RULE_AWS_ACCESS_KEY)
+			s->aws_hunt = 2; /* its secret key may follow: this line and the next */
 		if ((rule == RULE_BASE64_PRIVATE_KEY || rule == RULE_CERT_DROPPED ||
 		     rule == RULE_BASE64_SA_JSON) &&
 		    i + len == n && !pc->partial)
@@ -2111,6 +2583,27 @@ static int text_word(struct redact_stream *s, const char *in, size_t n, struct t
 	}
 }
 
+/* An AWS secret access key near its key id: 40 random base64 characters. */
+static size_t aws_secret_at(const char *in, size_t n, size_t i)
+{
+	size_t e;
+
+	if (!b64_starts(in, i) || n - i < 40)
+		return 0;
+	e = run_of(in, n, i, CC_B64, NULL);
+	if (e - i != 40 || memchr(in + i, '=', 40) ||
+	    (e < n && cc_is((unsigned char)in[e], CC_B64URL)))
+		return 0;
+	return redact_high_entropy(in + i, 40) ? 40 : 0;
+}
+
+/* A word starts at in[i] with the first character of a vendor token prefix. */
+static bool vendor_word(const char *in, size_t i)
+{
+	return (i == 0 || !cc_is((unsigned char)in[i - 1], CC_ALNUM)) &&
+	       redact_vendor_first((unsigned char)in[i]);
+}
+
 /* One step at w->i: 1 when it moved w->i itself, 2 when the rest of the line is
  * dropped, 0 to go on with the next byte. */
 static int text_step(struct redact_stream *s, const char *in, size_t n, const struct piece *pc,
@@ -2120,6 +2613,14 @@ static int text_step(struct redact_stream *s, const char *in, size_t n, const st
 	size_t used;
 	int err;
 
+	if (s->aws_hunt && cc_is(c, CC_B64) && (used = aws_secret_at(in, n, w->i)) > 0)
+		return text_value(s, in, n, w->i, used, RULE_HIGH_ENTROPY, w, out);
+	if (redact_vendor_infix(in, n, w->i)) {
+		/* a token known by a fixed infix (an Azure AD secret's "Q~") */
+		err = text_shape(s, in, n, pc, w, out);
+		if (err != 0)
+			return err;
+	}
 	switch (c) {
 	case '<':
 		used = redact_marker_at(in + w->i, n - w->i);
@@ -2147,8 +2648,11 @@ static int text_step(struct redact_stream *s, const char *in, size_t n, const st
 	case 'I':
 	case 'p':
 	case 'P':
-	case '@':
-		return text_word(s, in, n, w, out);
+	case '@': {
+		int rc = text_word(s, in, n, w, out);
+
+		return rc == 0 && vendor_word(in, w->i) ? text_shape(s, in, n, pc, w, out) : rc;
+	}
 	case 'y':
 	case 'e':
 	case 'A':
@@ -2161,9 +2665,15 @@ static int text_step(struct redact_stream *s, const char *in, size_t n, const st
 	case 'S':
 	case 'T':
 	case 'H':
+	case 'M':
+		/* every shape starts a word (none goes on from a letter or digit) */
+		if (w->i > 0 && cc_is((unsigned char)in[w->i - 1], CC_ALNUM))
+			return 0;
 		return text_shape(s, in, n, pc, w, out);
 	default:
-		return 0;
+		if (w->i > 0 && cc_is((unsigned char)in[w->i - 1], CC_ALNUM))
+			return 0;
+		return redact_vendor_first(c) ? text_shape(s, in, n, pc, w, out) : 0;
 	}
 }
 
@@ -2203,6 +2713,8 @@ int stage_text(struct redact_stream *s, const char *in, size_t n, const struct p
 	if (!pc->cont) {
 		if (s->name_pending)
 			s->name_pending--;
+		if (s->aws_hunt)
+			s->aws_hunt--;
 		rc = line_pending(s, in, n, out);
 		if (rc != STAGE_UNCHANGED)
 			return rc;
@@ -2217,9 +2729,12 @@ int stage_text(struct redact_stream *s, const char *in, size_t n, const struct p
 		if (rc == 0)
 			w.i++;
 	}
-	if (w.last_end == n && n >= WRAP_MIN && !pc->partial)
-		s->wrap_cont = true;
-	if (w.start == 0 && out->len == 0)
+	if (w.start == 0 && out->len == 0) {
+		wrap_arm(s, in, n, in, n, pc);
 		return STAGE_UNCHANGED;
-	return buf_append(out, in + w.start, n - w.start);
+	}
+	rc = buf_append(out, in + w.start, n - w.start);
+	if (rc == 0)
+		wrap_arm(s, in, n, out->data, out->len, pc);
+	return rc;
 }

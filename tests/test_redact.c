@@ -17,6 +17,7 @@
 
 #include "error.h"
 #include "redact.h"
+#include "redact_internal.h"
 #include "banned.h"
 
 static struct redactor *R;
@@ -512,6 +513,38 @@ static const struct text_case {
 	  "[]string{\"Bearer " },
 	{ "s.xml", "<property name=\"trustStorePassword\" value=\"fk-Xa-49\"/>\n", "fk-Xa-49",
 	  "<property name=\"trustStorePassword\" value=\"" },
+	/* the vendor prefix table: one row per family, and look-alikes that stay */
+	{ "ci.log", "use glpat-FAKEfake0054FAKEfake now\n", "FAKEfake0054FAKEfake", "use " },
+	{ "ci.log", "x npm_FAKEfakeFAKEfakeFAKEfake0055FAKEfake y\n", "FAKEfake0055", " y" },
+	{ "ci.log", "x pypi-AgEIcHlwaS5vcmcFAKEfakeFAKEfakeFAKEfake0056FAKEfakeFAKE y\n",
+	  "FAKEfake0056", " y" },
+	{ "ci.log", "VAULT hvs.FAKEfakeFAKEfakeFAKE0057fake y\n", "FAKEfakeFAKE0057", " y" },
+	{ "ci.log", "lease s.FAKEfakeFAKEfake0058FAKE y\n", "FAKEfake0058", " y" },
+	{ "ci.log", "k sk-FAKEfakeFAKEfakeFAKEfake0059FAKEfake y\n", "FAKEfake0059", " y" },
+	{ "ci.log", "pip install sk-learn; a key-value store; s.example.com; task-0123456789\n",
+	  NULL, "pip install sk-learn; a key-value store; s.example.com; task-0123456789" },
+	{ "ci.log", "mg key-0123456789abcdef0123456789abcdef y\n", "0123456789abcdef0123", " y" },
+	{ "ci.log", "rt 1//0FAKEfakeFAKEfakeFAKEfakeFAKEfake0061FAKEfake y\n", "FAKEfake0061",
+	  " y" },
+	{ "ci.log", "AGE-SECRET-KEY-1QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7LQPZRY9X8GF2TVDW0S3JN54KH\n",
+	  "QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L", NULL },
+	/* URL user information after any user; an AWS secret key beside its id */
+	{ "u.txt", "ldaps://cn=admin,dc=x:fk-Ld-62@ldap.test:636\n", "fk-Ld-62", "@ldap.test:636" },
+	{ "u.txt", "smtp://m:fk;Sm@63@smtp.test/\n", "fk;Sm@63", "@smtp.test/" },
+	{ "u.txt", "see https://h.test:8443/a/b@c ok\n", NULL, "https://h.test:8443/a/b@c ok" },
+	{ "k.csv", "AKIAFAKEFAKEFAKE0064,FAKEfakeFAKEfake0064FAKEfakeFAKEfake00/+\n",
+	  "FAKEfakeFAKEfake0064FAKE", NULL },
+	{ "k.ppk", "Private-Lines: 1\nFAKEfakeFAKEfake0065==\nPrivate-MAC: x\n", "FAKEfake0065",
+	  "Private-Lines: 1" },
+	/* bare base64 DER: a private key goes, a certificate or public key stays */
+	{ "k.txt", "key:\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQFAKE\nok\n",
+	  "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC", "\nok\n" },
+	{ "k.txt", "ec MHcCAQEEIFAKEfakeFAKEfakeFAKEfakeFAKEfakeFAKEfake0074oAoGCCqGSM49\n",
+	  "FAKEfake0074", "ec " },
+	{ "c.txt", "MIIDGTCCAgGgAwIBAgIUN+KN7L+ojiEDMR1uszFHxGlE3NIwDQYJKoZIhvcNAQEL\n", NULL,
+	  "MIIDGTCCAgGgAwIBAgIUN+KN7L+ojiEDMR1uszFHxGlE3NIwDQYJKoZIhvcNAQEL" },
+	{ "c.txt", "pub MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAwZI3R8j7HGHNvAXvnm\n", NULL,
+	  "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAwZI3R8j7HGHNvAXvnm" },
 };
 
 static void test_redact__text_shapes(void **state)
@@ -529,6 +562,62 @@ static void test_redact__text_shapes(void **state)
 		}
 		free(out);
 	}
+}
+
+/* Every prefix of the vendor table is reached by the line walk's trigger. */
+static void test_redact__vendor_table(void **state)
+{
+	(void)state;
+	assert_true(redact_vendor_table_ok());
+}
+
+/* Wraps narrower than a terminal, header values with blanks, a curl --trace hex
+ * dump: the continuation goes, what follows stays. */
+static void test_redact__wrapped_shapes(void **state)
+{
+	char *out;
+
+	(void)state;
+	/* a bearer header folded at 40 columns */
+	out = red("m.txt", "Authorization: Bearer FAKEfakeFAKEfak066\n"
+	                   "FAKEfakeFAKEfake0067FAKEfakeFAKEfake0067\n"
+	                   "FAKEfake0068\nend\n");
+	assert_redacted(out, "fak066");
+	assert_redacted(out, "FAKEfake0067");
+	assert_redacted(out, "FAKEfake0068");
+	assert_has(out, "\nend\n");
+	free(out);
+	/* a Cookie list wrapped at 80: the next line holds more cookies */
+	out = red("h.txt",
+	          "Cookie: JSESSIONID=FAKEfakeFAKEfake0069; XSRF-TOKEN=FAKEfakeFAKEfakeFAKE0070\n"
+	          "fake0070; sid=FAKEfake0071; theme=dark\n"
+	          "2026-11-30 INFO done in 12 ms\n");
+	assert_redacted(out, "FAKEfake0071");
+	assert_redacted(out, "fake0070");
+	assert_has(out, "2026-11-30 INFO done in 12 ms");
+	free(out);
+	/* a long JSON value that ended its line: the next member is no continuation */
+	out = red("j.json", "{\n      \"d\": \"FAKEfakeFAKEfake0072FAKEfakeFAKEfake0072FAKE\",\n"
+	                    "      \"e\": \"AQAB\"\n}\n");
+	assert_redacted(out, "FAKEfake0072");
+	assert_has(out, "\"e\": \"AQAB\"");
+	free(out);
+	/* curl --trace: "Authorization: Bearer FK73fake" over two hex lines */
+	out = red("t.txt",
+	          "=> Send header, 32 bytes (0x20)\n"
+	          "0000: 41 75 74 68 6f 72 69 7a 61 74 69 6f 6e 3a 20 42 Authorization: B\n"
+	          "0010: 65 61 72 65 72 20 46 4b 37 33 66 61 6b 65 0d 0a earer FK73fake..\n");
+	assert_redacted(out, "FK73fake");
+	assert_redacted(out, "46 4b 37 33");
+	assert_has(out, "0010: 65 61 72 65 72 20 <redacted:");
+	free(out);
+	/* the same in xxd's layout: 2-byte groups, two blanks before the text */
+	out = red("x.txt", "00000000: 4175 7468 6f72 697a 6174 696f 6e3a 2042  Authorization: B\n"
+	                   "00000010: 6561 7265 7220 464b 3735 6661 6b65 0d0a  earer FK75fake..\n");
+	assert_redacted(out, "FK75fake");
+	assert_redacted(out, "464b 3735");
+	assert_has(out, "00000000: 4175 7468");
+	free(out);
 }
 
 /* A JWT and a token wrapped over lines, a trace split: the continuation goes too. */
@@ -1066,6 +1155,8 @@ int main(void)
 		cmocka_unit_test(test_redact__json_members),
 		cmocka_unit_test(test_redact__json_log_lines_with_prefixes),
 		cmocka_unit_test(test_redact__text_shapes),
+		cmocka_unit_test(test_redact__vendor_table),
+		cmocka_unit_test(test_redact__wrapped_shapes),
 		cmocka_unit_test(test_redact__wrapped_values),
 		cmocka_unit_test(test_redact__member_names),
 		cmocka_unit_test(test_redact__kubectl_secret_json),
