@@ -229,11 +229,11 @@ static bool json_members(const char *p, size_t n)
 		NULL,
 	};
 
-	for (size_t i = 0; i < n; i++) {
-		size_t b, e, v, ve;
+	for (const char *q = p; (q = memchr(q, '"', n - (size_t)(q - p))); q++) {
+		size_t i = (size_t)(q - p), b, e, v, ve;
 		bool esc;
 
-		if (p[i] != '"' || i + 1 >= n)
+		if (i + 1 >= n)
 			continue;
 		switch (p[i + 1] | 0x20) { /* the first letters of the names */
 		case 'p':
