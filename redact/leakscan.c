@@ -25,6 +25,7 @@
 #include "redact.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -546,19 +547,24 @@ static bool bad_scalar(const json_t *v)
 	return json_is_number(v);
 }
 
+/* Keys whose values are credentials (any case), and keys ending in
+ * CREDENTIAL_SUFFIX; doc_may_hold() looks for these same words. */
+static const char *const credential_keys[] = {
+	"password",   "passwd",       "axHashSalt", "client_secret", "clientSecret", "private_key",
+	"privateKey", "plainTextDEK", NULL,
+};
+#define CREDENTIAL_SUFFIX "encryptionkey"
+
 static bool credential_key(const char *k)
 {
-	static const char *const keys[] = {
-		"password",      "passwd",       "axHashSalt",
-		"client_secret", "clientSecret", "private_key",
-		"privateKey",    "plainTextDEK", NULL,
-	};
+	const char *const *keys = credential_keys;
 	size_t n = strlen(k);
 
 	for (const char *const *x = keys; *x; x++)
 		if (strcasecmp(k, *x) == 0)
 			return true;
-	return n >= 13 && strcasecmp(k + n - 13, "encryptionkey") == 0;
+	return n >= strlen(CREDENTIAL_SUFFIX) &&
+	       strcasecmp(k + n - strlen(CREDENTIAL_SUFFIX), CREDENTIAL_SUFFIX) == 0;
 }
 
 /* The annotation kubectl apply leaves on a Secret holds the whole Secret again. */
@@ -633,39 +639,48 @@ static void walk(struct walk *w, const json_t *v, unsigned depth)
 	}
 }
 
-/* Can walk() find anything in these bytes? Every key it reports on, and the
- * "Secret" kind, holds one of these words (ASCII, any case); a document without
- * any of them, without escapes (a key written "pass\u0077ord") and without a NUL
- * or a UTF-16 byte order mark (text the words cannot be seen in) is not parsed:
- * the parse is the most expensive part of the scan. */
+/* Can walk() find anything in these bytes? Every key it reports on is one of
+ * credential_keys or ends in CREDENTIAL_SUFFIX, and the "Secret" kind holds
+ * "secret" (ASCII, any case); a document without any of them, without escapes (a
+ * key written "pass\u0077ord") and without a NUL or a UTF-16 byte order mark
+ * (text the words cannot be seen in) is not parsed: the parse is the most
+ * expensive part of the scan. */
 static bool doc_may_hold(const char *p, size_t n)
 {
-	static const char *const words[] = { "secret",     "passw",        "private",
-		                             "axhashsalt", "plaintextdek", "encryptionkey" };
+	const char *words[32];
+	size_t nw = 0, shortest = SIZE_MAX;
 	/* bit k: word k may start here (first letter) / go on here (second letter) */
-	static const unsigned char first[256] = {
-		['s'] = 1, ['S'] = 1, ['p'] = 2 | 4 | 16, ['P'] = 2 | 4 | 16,
-		['a'] = 8, ['A'] = 8, ['e'] = 32,         ['E'] = 32,
-	};
-	static const unsigned char second[256] = {
-		['e'] = 1, ['E'] = 1, ['a'] = 2,  ['A'] = 2,  ['r'] = 4,  ['R'] = 4,
-		['x'] = 8, ['X'] = 8, ['l'] = 16, ['L'] = 16, ['n'] = 32, ['N'] = 32,
-	};
+	uint32_t first[256] = { 0 }, second[256] = { 0 };
 	const unsigned char *u = (const unsigned char *)p;
 
 	if (n >= 2 && ((u[0] == 0xff && u[1] == 0xfe) || (u[0] == 0xfe && u[1] == 0xff)))
 		return true;
 	if (memchr(p, '\\', n) || memchr(p, '\0', n))
 		return true;
-	for (size_t i = 0; i + 5 <= n; i++) {
-		unsigned bits;
+	words[nw++] = "secret";
+	words[nw++] = CREDENTIAL_SUFFIX;
+	for (const char *const *k = credential_keys; *k && nw < 32; k++)
+		words[nw++] = *k;
+	for (size_t k = 0; k < nw; k++) {
+		unsigned char c0 = (unsigned char)words[k][0], c1 = (unsigned char)words[k][1];
 
-		while (i + 5 <= n && !first[u[i]])
+		first[c0 | 0x20] |= 1u << k;
+		first[c0 & ~0x20u] |= 1u << k;
+		second[c1 | 0x20] |= 1u << k;
+		second[c1 & ~0x20u] |= 1u << k;
+		if (strlen(words[k]) < shortest)
+			shortest = strlen(words[k]);
+	}
+	if (shortest < 2)
+		return true;
+	for (size_t i = 0; i + shortest <= n; i++) {
+		uint32_t bits;
+
+		while (i + shortest <= n && !first[u[i]])
 			i++;
-		if (i + 5 > n)
+		if (i + shortest > n)
 			break;
 		bits = first[u[i]] & second[u[i + 1]];
-
 		for (size_t k = 0; bits; k++, bits >>= 1) {
 			size_t m = strlen(words[k]);
 
