@@ -25,6 +25,7 @@
 #include "redact.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -229,12 +230,24 @@ static bool json_members(const char *p, size_t n)
 		NULL,
 	};
 
-	for (size_t i = 0; i < n; i++) {
-		size_t b, e, v, ve;
+	for (const char *q = p; (q = memchr(q, '"', n - (size_t)(q - p))); q++) {
+		size_t i = (size_t)(q - p), b, e, v, ve;
 		bool esc;
 
-		if (p[i] != '"')
+		if (i + 1 >= n)
 			continue;
+		switch (p[i + 1] | 0x20) { /* the first letters of the names */
+		case 'p':
+		case 't':
+		case 's':
+		case 'a':
+		case 'r':
+		case 'c':
+		case 'i':
+			break;
+		default:
+			continue;
+		}
 		esc = i > 0 && p[i - 1] == '\\';
 		b = i + 1;
 		for (e = b; e < n && e - b < 20 && (is_tok((unsigned char)p[e])); e++)
@@ -431,61 +444,85 @@ static bool underscore_token(const char *p, size_t n, size_t i)
 	       tok_run(p, n, i + 6, 16, NULL);
 }
 
-/* GitHub, Slack (xoxb-…), Stripe (sk_live_…) and SendGrid (SG.….…) tokens: one
- * pass over the line, looking at '_', '-' and '.' */
+static bool slack_token(const char *p, size_t n, size_t i)
+{
+	return i >= 4 && memcmp(p + i - 4, "xox", 3) == 0 && one_of(p[i - 1], "bpaosr") &&
+	       starts_word(p, i - 4) && tok_run(p, n, i + 1, 20, "-");
+}
+
+static bool sendgrid_key(const char *p, size_t n, size_t i)
+{
+	size_t k = i + 1;
+
+	if (!(p[i - 2] == 'S' && p[i - 1] == 'G' && starts_word(p, i - 2)))
+		return false;
+	while (k < n && (alnum(p[k]) || p[k] == '-' || p[k] == '_'))
+		k++;
+	return k - i - 1 >= 20 && k < n && p[k] == '.' && tok_run(p, n, k + 1, 40, "-_");
+}
+
+/* GitHub, Slack (xoxb-…), Stripe (sk_live_…) and SendGrid (SG.….…) tokens:
+ * looked for at each '_', '-' and '.' from the third byte on (memchr) */
 static bool vendor_token(const char *p, size_t n)
 {
-	for (size_t i = 2; i < n; i++) {
-		switch (p[i]) {
-		case '_':
-			if (underscore_token(p, n, i))
-				return true;
-			break;
-		case '-':
-			if (i >= 4 && memcmp(p + i - 4, "xox", 3) == 0 &&
-			    one_of(p[i - 1], "bpaosr") && starts_word(p, i - 4) &&
-			    tok_run(p, n, i + 1, 20, "-"))
-				return true;
-			break;
-		case '.':
-			if (p[i - 2] == 'S' && p[i - 1] == 'G' && starts_word(p, i - 2)) {
-				size_t k = i + 1;
+	static const struct {
+		char c;
+		bool (*at)(const char *p, size_t n, size_t i);
+	} seps[] = { { '_', underscore_token }, { '-', slack_token }, { '.', sendgrid_key } };
 
-				while (k < n && (alnum(p[k]) || p[k] == '-' || p[k] == '_'))
-					k++;
-				if (k - i - 1 >= 20 && k < n && p[k] == '.' &&
-				    tok_run(p, n, k + 1, 40, "-_"))
-					return true;
-			}
-			break;
-		default:
-			break;
-		}
-	}
+	if (n < 3)
+		return false;
+	for (size_t k = 0; k < sizeof(seps) / sizeof(seps[0]); k++)
+		for (const char *a = p + 2; (a = memchr(a, seps[k].c, n - (size_t)(a - p))); a++)
+			if (seps[k].at(p, n, (size_t)(a - p)))
+				return true;
 	return false;
 }
 
-/* The never-list, in the order the kinds are reported. */
+/* The never-list, in the order the kinds are reported. A kind with an anchor
+ * cannot be found in a line that does not hold the anchor (a string its every
+ * hit contains): the line is first searched for the anchor's rarest byte
+ * (anchor[rare], memchr), and the kind's search runs only where the anchor is.
+ * A kind without an anchor runs on every line. */
 static const struct {
 	const char *kind;
 	bool (*found)(const char *p, size_t n);
+	const char *anchor;
+	unsigned char rare;
 } text_kinds[] = {
-	{ "PEM private key", pem_private_key },
-	{ "access token (ya29.)", gcp_access_token },
-	{ "JWT", jwt },
-	{ "base64 PEM private key", b64_pem_private_key },
-	{ "Google API key", google_api_key },
-	{ "AWS access key id", aws_access_key },
-	{ "vendor token (GitHub, Slack, Stripe, SendGrid)", vendor_token },
-	{ "credential header value", header_values },
-	{ "credential JSON member", json_members },
+	{ "PEM private key", pem_private_key, "PRIVATE KEY", 3 },
+	{ "access token (ya29.)", gcp_access_token, "ya29.", 0 },
+	{ "JWT", jwt, "eyJ", 2 },
+	{ "base64 PEM private key", b64_pem_private_key, "LS0tLS1CRUdJTi", 11 },
+	{ "Google API key", google_api_key, "AIza", 3 },
+	{ "AWS access key id", aws_access_key, NULL, 0 },
+	{ "vendor token (GitHub, Slack, Stripe, SendGrid)", vendor_token, NULL, 0 },
+	{ "credential header value", header_values, NULL, 0 },
+	{ "credential JSON member", json_members, NULL, 0 },
 };
+
+/* Does p[0..n) hold anchor? Found from its rare byte. */
+static bool has_anchor(const char *p, size_t n, const char *anchor, size_t rare)
+{
+	size_t m = strlen(anchor);
+	char c = anchor[rare];
+
+	if (n < m)
+		return false;
+	for (const char *at = p + rare; (at = memchr(at, c, n - m + 1 - (size_t)(at - p - rare)));
+	     at++)
+		if (memcmp(at - rare, anchor, m) == 0)
+			return true;
+	return false;
+}
 
 /* Every kind found in a line, once each. */
 static void scan_text(struct leak_scan *s, const char *p, size_t n, unsigned line)
 {
 	for (size_t i = 0; i < sizeof(text_kinds) / sizeof(text_kinds[0]); i++)
-		if (text_kinds[i].found(p, n))
+		if ((!text_kinds[i].anchor ||
+		     has_anchor(p, n, text_kinds[i].anchor, text_kinds[i].rare)) &&
+		    text_kinds[i].found(p, n))
 			add_hit(s, text_kinds[i].kind, line);
 }
 
@@ -510,19 +547,24 @@ static bool bad_scalar(const json_t *v)
 	return json_is_number(v);
 }
 
+/* Keys whose values are credentials (any case), and keys ending in
+ * CREDENTIAL_SUFFIX; doc_may_hold() looks for these same words. */
+static const char *const credential_keys[] = {
+	"password",   "passwd",       "axHashSalt", "client_secret", "clientSecret", "private_key",
+	"privateKey", "plainTextDEK", NULL,
+};
+#define CREDENTIAL_SUFFIX "encryptionkey"
+
 static bool credential_key(const char *k)
 {
-	static const char *const keys[] = {
-		"password",      "passwd",       "axHashSalt",
-		"client_secret", "clientSecret", "private_key",
-		"privateKey",    "plainTextDEK", NULL,
-	};
+	const char *const *keys = credential_keys;
 	size_t n = strlen(k);
 
 	for (const char *const *x = keys; *x; x++)
 		if (strcasecmp(k, *x) == 0)
 			return true;
-	return n >= 13 && strcasecmp(k + n - 13, "encryptionkey") == 0;
+	return n >= strlen(CREDENTIAL_SUFFIX) &&
+	       strcasecmp(k + n - strlen(CREDENTIAL_SUFFIX), CREDENTIAL_SUFFIX) == 0;
 }
 
 /* The annotation kubectl apply leaves on a Secret holds the whole Secret again. */
@@ -597,13 +639,65 @@ static void walk(struct walk *w, const json_t *v, unsigned depth)
 	}
 }
 
+/* Can walk() find anything in these bytes? Every key it reports on is one of
+ * credential_keys or ends in CREDENTIAL_SUFFIX, and the "Secret" kind holds
+ * "secret" (ASCII, any case); a document without any of them, without escapes (a
+ * key written "pass\u0077ord") and without a NUL or a UTF-16 byte order mark
+ * (text the words cannot be seen in) is not parsed: the parse is the most
+ * expensive part of the scan. */
+static bool doc_may_hold(const char *p, size_t n)
+{
+	const char *words[32];
+	size_t nw = 0, shortest = SIZE_MAX;
+	/* bit k: word k may start here (first letter) / go on here (second letter) */
+	uint32_t first[256] = { 0 }, second[256] = { 0 };
+	const unsigned char *u = (const unsigned char *)p;
+
+	if (n >= 2 && ((u[0] == 0xff && u[1] == 0xfe) || (u[0] == 0xfe && u[1] == 0xff)))
+		return true;
+	if (memchr(p, '\\', n) || memchr(p, '\0', n))
+		return true;
+	words[nw++] = "secret";
+	words[nw++] = CREDENTIAL_SUFFIX;
+	for (const char *const *k = credential_keys; *k && nw < 32; k++)
+		words[nw++] = *k;
+	for (size_t k = 0; k < nw; k++) {
+		unsigned char c0 = (unsigned char)words[k][0], c1 = (unsigned char)words[k][1];
+
+		first[c0 | 0x20] |= 1u << k;
+		first[c0 & ~0x20u] |= 1u << k;
+		second[c1 | 0x20] |= 1u << k;
+		second[c1 & ~0x20u] |= 1u << k;
+		if (strlen(words[k]) < shortest)
+			shortest = strlen(words[k]);
+	}
+	if (shortest < 2)
+		return true;
+	for (size_t i = 0; i + shortest <= n; i++) {
+		uint32_t bits;
+
+		while (i + shortest <= n && !first[u[i]])
+			i++;
+		if (i + shortest > n)
+			break;
+		bits = first[u[i]] & second[u[i + 1]];
+		for (size_t k = 0; bits; k++, bits >>= 1) {
+			size_t m = strlen(words[k]);
+
+			if ((bits & 1) && m <= n - i && strncasecmp(p + i, words[k], m) == 0)
+				return true;
+		}
+	}
+	return false;
+}
+
 static void scan_doc(struct leak_scan *s)
 {
 	struct error e = ERROR_INIT;
 	json_t *docs = NULL;
 	struct walk w = { 0, s };
 
-	if (s->doc_off || s->doc.len == 0)
+	if (s->doc_off || s->doc.len == 0 || !doc_may_hold(s->doc.data, s->doc.len))
 		return;
 	if (yamljson_parse((const uint8_t *)s->doc.data, s->doc.len, "member", &docs, &e) < 0)
 		return;

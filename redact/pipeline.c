@@ -18,6 +18,7 @@
 #include "cleanup.h"
 #include "error.h"
 #include "fdio.h"
+#include "manifest_out.h"
 #include "strset.h"
 #include "banned.h"
 
@@ -42,7 +43,7 @@ struct job {
 	size_t wlen;
 	uint64_t spill_size;
 	struct leak_scan *scan;
-	struct buf manifest;  /* input manifest.json, raw */
+	int manifest_fd;      /* input manifest.json, raw, in a temp file (-1: none) */
 	struct buf redaction; /* input redaction.json, raw */
 	bool have_manifest, have_redaction;
 	struct strset seen; /* output names written */
@@ -579,6 +580,43 @@ static int nested(struct job *j, const char *raw, const char *rel, unsigned dept
 	return rc;
 }
 
+static int to_fd(void *userdata, const void *data, size_t len)
+{
+	return fd_write_all(*(int *)userdata, data, len);
+}
+
+/* A temp file in the job's folder, unlinked at once. */
+static int temp_fd(struct job *j)
+{
+	char path[600];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/manifest.XXXXXX", j->tmpdir);
+	fd = mkstemp(path);
+	if (fd < 0)
+		return -errno;
+	unlink(path);
+	return fd;
+}
+
+/* The input manifest goes to a temp file (a collector's manifest lists every
+ * member: held in memory it would grow with their number). */
+static int keep_manifest(struct job *j, struct archive_in *in, struct error *err)
+{
+	int rc;
+
+	if (j->manifest_fd >= 0)
+		close(j->manifest_fd);
+	j->manifest_fd = temp_fd(j);
+	if (j->manifest_fd < 0)
+		return error_set(err, j->manifest_fd, "manifest.json", 0,
+		                 "cannot make a temp file: %s", strerror(-j->manifest_fd));
+	rc = archive_in_feed(in, to_fd, &j->manifest_fd, err);
+	if (rc < 0)
+		return error_set(err, rc, "manifest.json", 0, "cannot read '%s'", "manifest.json");
+	return 0;
+}
+
 /* manifest.json and redaction.json of the input are kept aside for the end */
 static int side_member(struct job *j, struct archive_in *in, const char *rel, bool *ret_taken,
                        struct error *err)
@@ -588,8 +626,9 @@ static int side_member(struct job *j, struct archive_in *in, const char *rel, bo
 
 	*ret_taken = false;
 	if (strcmp(rel, "manifest.json") == 0) {
-		b = &j->manifest;
+		*ret_taken = true;
 		j->have_manifest = true;
+		return keep_manifest(j, in, err);
 	} else if (strcmp(rel, "redaction.json") == 0) {
 		b = &j->redaction;
 		j->have_redaction = true;
@@ -823,83 +862,127 @@ static int write_redaction(struct job *j, struct error *err)
 	return rc;
 }
 
+/* Writes to a file through a buffer (the redactor hands on line by line). */
+struct fd_out {
+	int fd;
+	struct buf b;
+};
+
+static int to_fd_buffered(void *userdata, const void *data, size_t len)
+{
+	struct fd_out *o = userdata;
+	int rc = buf_append(&o->b, data, len);
+
+	if (rc == 0 && o->b.len >= sizeof(((struct job *)NULL)->wbuf)) {
+		rc = fd_write_all(o->fd, o->b.data, o->b.len);
+		buf_reset(&o->b);
+	}
+	return rc;
+}
+
+/* The input manifest, redacted like any member (argv, URLs, host names), into a
+ * temp file; the fd or -errno. */
+static int redact_manifest(struct job *j)
+{
+	struct redact_stream *s = NULL;
+	char chunk[65536];
+	int fd = temp_fd(j), rc;
+	struct fd_out o = { .fd = fd };
+	ssize_t got;
+
+	if (fd < 0)
+		return fd;
+	rc = lseek(j->manifest_fd, 0, SEEK_SET) < 0 ? -errno : 0;
+	if (rc == 0)
+		rc = redact_stream_begin(j->r, "manifest.json", &s);
+	while (rc == 0 && (got = read(j->manifest_fd, chunk, sizeof(chunk))) != 0) {
+		if (got < 0 && errno == EINTR)
+			continue;
+		rc = got < 0 ? -errno
+		             : redact_stream_write(s, chunk, (size_t)got, to_fd_buffered, &o);
+	}
+	if (s) {
+		int end = redact_stream_end(s, to_fd_buffered, &o);
+
+		rc = rc < 0 ? rc : end;
+	}
+	if (rc == 0 && o.b.len)
+		rc = fd_write_all(fd, o.b.data, o.b.len);
+	buf_release(&o.b);
+	if (rc < 0) {
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+static bool in_output(void *userdata, const char *path)
+{
+	const struct job *j = userdata;
+
+	return strset_contains(&j->seen, path);
+}
+
+/* The redacted text (fd) as it is: not a manifest of ours. */
+static int copy_as_is(struct job *j, int fd)
+{
+	char chunk[65536];
+	ssize_t got;
+	int rc = lseek(fd, 0, SEEK_SET) < 0 ? -errno : 0;
+
+	while (rc == 0 && (got = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (got < 0 && errno == EINTR)
+			continue;
+		rc = got < 0 ? -errno : on_output(j, chunk, (size_t)got);
+	}
+	return rc;
+}
+
+/* manifest.json with the output's sizes and digests, streamed through the spill
+ * and the leak scan like a member (manifest_out.c). */
 static int write_manifest(struct job *j, struct error *err)
 {
-	struct buf red = BUF_INIT;
-	json_error_t jerr;
-	json_t *m = NULL, *arts, *it, *index = NULL;
 	const struct archive_out_member *mem;
-	size_t n, i;
-	char *text = NULL;
-	int rc;
+	struct manifest_out mo = { .in_output = in_output,
+		                   .userdata = j,
+		                   .max_value = SIDE_DOC_MAX };
+	bool leaked = j->res->leaked;
+	int fd = redact_manifest(j), rc;
 
-	/* the manifest is redacted like any member (argv, URLs, host names) */
-	rc = redact_buffer(j->r, "manifest.json", j->manifest.data ? j->manifest.data : "",
-	                   j->manifest.len, &red, err);
-	if (rc < 0)
-		return rc;
-	m = json_loadb(red.data ? red.data : "", red.len, 0, &jerr);
-	if (!m || !json_is_object(m)) {
+	if (fd < 0)
+		return error_set(err, fd, "manifest.json", 0, "cannot redact 'manifest.json': %s",
+		                 strerror(-fd));
+	mem = archive_out_members(j->ao, &mo.n_members);
+	mo.members = mem;
+	rc = spill_reset(j);
+	if (rc == 0)
+		rc = leak_scan_begin("manifest.json", &j->scan);
+	if (rc == 0)
+		rc = manifest_out_write(&mo, fd, on_output, j);
+	if (rc == 1) {
 		/* not ours: keep it as redacted text */
-		rc = add_doc(j, "manifest.json", red.data ? red.data : "", red.len, err);
-		goto out;
+		leak_scan_end(j->scan, NULL);
+		j->scan = NULL;
+		rc = spill_reset(j);
+		if (rc == 0)
+			rc = leak_scan_begin("manifest.json", &j->scan);
+		if (rc == 0)
+			rc = copy_as_is(j, fd);
 	}
-	arts = json_object_get(m, "artifacts");
-	if (!json_is_array(arts)) {
-		arts = json_array();
-		json_object_set_new(m, "artifacts", arts);
-	}
-	/* path -> its first artifact entry: one lookup per member, not a scan */
-	index = json_object();
-	if (!index) {
-		rc = error_set(err, -ENOMEM, "manifest.json", 0, "out of memory");
-		goto out;
-	}
-	json_array_foreach(arts, i, it)
-	{
-		const char *p = json_string_value(json_object_get(it, "path"));
-
-		if (p && !json_object_get(index, p))
-			json_object_set(index, p, it);
-	}
-	mem = archive_out_members(j->ao, &n);
-	for (size_t k = 0; k < n; k++) {
-		json_t *found = json_object_get(index, mem[k].path);
-
-		if (!found) {
-			found = json_pack("{s:s,s:{s:s},s:s}", "path", mem[k].path, "source",
-			                  "type", "collector", "status", "ok");
-			if (!found || json_array_append_new(arts, found) < 0) {
-				rc = error_set(err, -ENOMEM, "manifest.json", 0, "out of memory");
-				goto out;
-			}
-			json_object_set(index, mem[k].path, found);
-		}
-		json_object_set_new(found, "size", json_integer((json_int_t)mem[k].size));
-		json_object_set_new(found, "sha256", json_string(mem[k].sha256));
-	}
-	/* entries whose member is not in the output any more lose their hash */
-	json_array_foreach(arts, i, it)
-	{
-		const char *p = json_string_value(json_object_get(it, "path"));
-
-		if (p && json_object_get(it, "sha256") && !strset_contains(&j->seen, p)) {
-			json_object_del(it, "sha256");
-			json_object_del(it, "size");
-		}
-	}
-	text = json_dumps(m, JSON_INDENT(2));
-	if (!text) {
-		rc = error_set(err, -ENOMEM, "manifest.json", 0, "out of memory");
-		goto out;
-	}
-	rc = add_doc(j, "manifest.json", text, strlen(text), err);
-out:
-	free(text);
-	json_decref(index);
-	json_decref(m);
-	buf_release(&red);
-	return rc;
+	close(fd);
+	if (rc == 0 && j->in_file)
+		rc = spill_flush(j);
+	if (j->scan)
+		end_scan(j, "manifest.json");
+	if (rc < 0)
+		return error_set(err, rc, "manifest.json", 0, "cannot write 'manifest.json': %s",
+		                 strerror(-rc));
+	if (j->res->leaked && !leaked)
+		return 0;
+	if (j->in_file)
+		return archive_out_add_fd(j->ao, "manifest.json", j->spill_fd, err);
+	return archive_out_add(j->ao, "manifest.json", j->mem.data ? j->mem.data : "", j->mem.len,
+	                       err);
 }
 
 /* ---- the whole ------------------------------------------------------------------------- */
@@ -915,7 +998,8 @@ static void job_release(struct job *j)
 	if (j->tmpdir[0])
 		rmdir(j->tmpdir);
 	buf_release(&j->mem);
-	buf_release(&j->manifest);
+	if (j->manifest_fd >= 0)
+		close(j->manifest_fd);
 	buf_release(&j->redaction);
 	strset_release(&j->seen);
 	free(j->top_in);
@@ -993,6 +1077,7 @@ int redact_bundle(struct redactor *r, const struct redact_bundle_options *opts,
 	j.r = r;
 	j.res = ret;
 	j.spill_fd = -1;
+	j.manifest_fd = -1;
 	if (!opts->dry_run && !opts->out)
 		return error_set(err, -EINVAL, NULL, 0, "no output named");
 	rc = job_init(&j, err);

@@ -539,7 +539,23 @@ static int emit(struct redact_stream *s, const void *data, size_t len)
 	return s->out(s->userdata, data, len);
 }
 
-/* Run one line or piece through the stages and write the result. */
+/* Does the line hold "-----" (a PEM boundary)? Found from each '-' (memchr). */
+static bool has_dashes(const char *p, size_t n)
+{
+	for (const char *a = p; n >= 5 && (a = memchr(a, '-', n - 4 - (size_t)(a - p)));) {
+		size_t k = 1;
+
+		while (k < 5 && a[k] == '-')
+			k++;
+		if (k == 5)
+			return true;
+		a += k;
+		if ((size_t)(a - p) > n - 5)
+			return false;
+	}
+	return false;
+}
+
 /* Run one line or piece through the stages and write the result. A stage that
  * returns STAGE_UNCHANGED appended nothing: its input goes on as it is, so a line
  * nothing applies to is not copied from buffer to buffer. */
@@ -571,7 +587,7 @@ static int run_line(struct redact_stream *s, const char *in, size_t n, const str
 		s->raw_len = n < UINT32_MAX ? (uint32_t)n : UINT32_MAX;
 	}
 	s->kv_skip = 0;
-	if (s->pem_state != 0 || (n >= 5 && memmem(in, n, "-----", 5))) {
+	if (s->pem_state != 0 || has_dashes(in, n)) {
 		buf_reset(bufs[k]);
 		rc = stage_pem(s, in, n, pc, bufs[k], &consumed);
 		if (rc < 0 || consumed)

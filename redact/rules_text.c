@@ -2604,6 +2604,60 @@ static bool vendor_word(const char *in, size_t i)
 	       redact_vendor_first((unsigned char)in[i]);
 }
 
+/* The bytes a step starts at, by what they start: text_step() dispatches on this
+ * table and stage_text() skips every other byte in a tight loop (a new kind of
+ * step needs its bytes here; the vendor token prefixes, AWS secrets and infix
+ * tokens are looked for by text_may_start() too). */
+enum text_step_kind {
+	STEP_NONE = 0,
+	STEP_ANGLE, /* a marker or an XML element */
+	STEP_KV,    /* after ':' '=' ',' or an encoded '=' */
+	STEP_WORD,  /* a flag, SQL or Oracle password */
+	STEP_SHAPE, /* a value shape (JWT, ya29., AIza, vendor tokens, ...) */
+};
+static const unsigned char text_step_kind[256] = {
+	['<'] = STEP_ANGLE, [':'] = STEP_KV,    ['='] = STEP_KV,    [','] = STEP_KV,
+	['%'] = STEP_KV,    ['\\'] = STEP_KV,   ['-'] = STEP_WORD,  ['i'] = STEP_WORD,
+	['I'] = STEP_WORD,  ['p'] = STEP_WORD,  ['P'] = STEP_WORD,  ['@'] = STEP_WORD,
+	['y'] = STEP_SHAPE, ['e'] = STEP_SHAPE, ['A'] = STEP_SHAPE, ['L'] = STEP_SHAPE,
+	['g'] = STEP_SHAPE, ['x'] = STEP_SHAPE, ['s'] = STEP_SHAPE, ['r'] = STEP_SHAPE,
+	['w'] = STEP_SHAPE, ['S'] = STEP_SHAPE, ['T'] = STEP_SHAPE, ['H'] = STEP_SHAPE,
+	['M'] = STEP_SHAPE,
+};
+
+static int text_angle(struct redact_stream *s, const char *in, size_t n, struct text_walk *w,
+                      struct buf *out)
+{
+	size_t used = redact_marker_at(in + w->i, n - w->i);
+	int err;
+
+	if (used) {
+		w->i += used;
+		return 1;
+	}
+	if (w->i + 1 >= n || !((in[w->i + 1] >= 'A' && in[w->i + 1] <= 'Z') ||
+	                       (in[w->i + 1] >= 'a' && in[w->i + 1] <= 'z')))
+		return 0;
+	if (walk_flush(in, w, w->i, out) < 0)
+		return -ENOMEM;
+	used = redact_xml_element(s, in, n, w->i, out, &err);
+	if (err < 0)
+		return err;
+	return used ? walk_replaced(w, w->i + used) : 0;
+}
+
+/* Can a step start at in[i]? stage_text() skips the bytes where none can. */
+static bool text_may_start(const struct redact_stream *s, const char *in, size_t n, size_t i)
+{
+	unsigned char c = (unsigned char)in[i];
+
+	if (text_step_kind[c] || redact_vendor_infix(in, n, i))
+		return true;
+	if (s->aws_hunt && cc_is(c, CC_B64))
+		return true;
+	return redact_vendor_first(c) && (i == 0 || !cc_is((unsigned char)in[i - 1], CC_ALNUM));
+}
+
 /* One step at w->i: 1 when it moved w->i itself, 2 when the rest of the line is
  * dropped, 0 to go on with the next byte. */
 static int text_step(struct redact_stream *s, const char *in, size_t n, const struct piece *pc,
@@ -2621,51 +2675,17 @@ static int text_step(struct redact_stream *s, const char *in, size_t n, const st
 		if (err != 0)
 			return err;
 	}
-	switch (c) {
-	case '<':
-		used = redact_marker_at(in + w->i, n - w->i);
-		if (used) {
-			w->i += used;
-			return 1;
-		}
-		if (w->i + 1 >= n || !((in[w->i + 1] >= 'A' && in[w->i + 1] <= 'Z') ||
-		                       (in[w->i + 1] >= 'a' && in[w->i + 1] <= 'z')))
-			return 0;
-		if (walk_flush(in, w, w->i, out) < 0)
-			return -ENOMEM;
-		used = redact_xml_element(s, in, n, w->i, out, &err);
-		if (err < 0)
-			return err;
-		return used ? walk_replaced(w, w->i + used) : 0;
-	case ':':
-	case '=':
-	case ',':
-	case '%':
-	case '\\':
+	switch (text_step_kind[c]) {
+	case STEP_ANGLE:
+		return text_angle(s, in, n, w, out);
+	case STEP_KV:
 		return text_kv(s, in, n, pc, w, out);
-	case '-':
-	case 'i':
-	case 'I':
-	case 'p':
-	case 'P':
-	case '@': {
+	case STEP_WORD: {
 		int rc = text_word(s, in, n, w, out);
 
 		return rc == 0 && vendor_word(in, w->i) ? text_shape(s, in, n, pc, w, out) : rc;
 	}
-	case 'y':
-	case 'e':
-	case 'A':
-	case 'L':
-	case 'g':
-	case 'x':
-	case 's':
-	case 'r':
-	case 'w':
-	case 'S':
-	case 'T':
-	case 'H':
-	case 'M':
+	case STEP_SHAPE:
 		/* every shape starts a word (none goes on from a letter or digit) */
 		if (w->i > 0 && cc_is((unsigned char)in[w->i - 1], CC_ALNUM))
 			return 0;
@@ -2721,6 +2741,11 @@ int stage_text(struct redact_stream *s, const char *in, size_t n, const struct p
 		buf_reset(out);
 	}
 	while (w.i < n) {
+		/* the bytes no step starts at, skipped in a tight loop */
+		while (w.i < n && !text_may_start(s, in, n, w.i))
+			w.i++;
+		if (w.i == n)
+			break;
 		rc = text_step(s, in, n, pc, &w, out);
 		if (rc < 0)
 			return rc;

@@ -296,6 +296,30 @@ static void test_leakscan__no_spurious_refusals(void **state)
 	}
 }
 
+/* The document walk is skipped only when no key it reports on can be in the
+ * bytes; escapes and UTF-16 still get the parse, and the anchored line kinds are
+ * found wherever their anchor sits (start, end, more than once). */
+static void test_leakscan__prefilters_miss_nothing(void **state)
+{
+	(void)state;
+	expect_hit("kind: Secret\ndata:\n  a: aGVsbG8=\n", "Kubernetes Secret", 0);
+	expect_hit("{\"kind\": \"Se\\u0063ret\", \"data\": {\"a\": \"aGVsbG8=\"}}\n",
+	           "Kubernetes Secret", 0);
+	expect_hit("db:\n  \"pass\\u0077ord\": hunter2\n", "credential value", 0);
+	expect_hit("x:\n  PLAINTEXTDEK: abcdef\n", "credential value", 0);
+	expect_hit("x:\n  kvmEncryptionKey: abcdef\n", "credential value", 0);
+	expect_clean("kind: ConfigMap\ndata:\n  a: aGVsbG8=\n");
+	expect_hit("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.sig", "JWT", 1);
+	expect_hit("eyJ eyJ eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.sig", "JWT", 1);
+	expect_hit("ya29.a0AfH6SMBxyzxyzxyz", "ya29", 1);
+	expect_hit("AIzaSyFAKEfakeFAKEfakeFAKEfakeFAKE12345", "Google API key", 1);
+	expect_hit("-----BEGIN PGP PRIVATE KEY BLOCK-----", "PEM private key", 1);
+	expect_hit("s=xoxb-123456789012-abcdefghijklmnopqrst", "vendor", 1);
+	expect_hit("SG.abcdefghijklmnopqrstuv.abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP", "vendor",
+	           1);
+	expect_clean("AIz ya29 eyJ LS0t PRIVATE KEY\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -306,6 +330,7 @@ int main(void)
 		cmocka_unit_test(test_leakscan__gzip_members),
 		cmocka_unit_test(test_leakscan__lists_every_hit),
 		cmocka_unit_test(test_leakscan__no_spurious_refusals),
+		cmocka_unit_test(test_leakscan__prefilters_miss_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
