@@ -19,6 +19,7 @@
 #include "error.h"
 #include "fdio.h"
 #include "strset.h"
+#include "text.h"
 #include "banned.h"
 
 #define SPILL_MEM_MAX (8u << 20)
@@ -48,6 +49,12 @@ struct job {
 	struct strset seen; /* output names written */
 	struct stat map_st, out_st;
 	bool have_map_st, have_out_st;
+	/* the running totals of the bounds: the input and everything nested in it */
+	struct archive_in_budget budget;
+	/* the last member ended early (a truncated gzip inside the input): why */
+	struct error cut;
+	/* redaction.json "truncated": every such member; NULL = none */
+	json_t *truncated;
 };
 
 /* ---- spill: where a redacted member waits for its tar header ---------------------- */
@@ -201,9 +208,14 @@ static int open_input(struct job *j, struct archive_in **ret, struct error *err)
 	struct archive_in_limits lim = { .max_total = j->o->max_total,
 		                         .max_member = j->o->max_member,
 		                         .max_ratio = j->o->max_ratio,
+		                         .max_members = j->o->max_members,
+		                         .budget = &j->budget,
 		                         .progress = j->o->progress,
 		                         .progress_userdata = j->o->progress_userdata };
-	int rc = archive_in_open(j->o->in, ARCHIVE_IN_LOOSE_FILE, &lim, ret, err);
+	int rc;
+
+	memset(&j->budget, 0, sizeof(j->budget)); /* each pass counts from the start */
+	rc = archive_in_open(j->o->in, ARCHIVE_IN_LOOSE_FILE, &lim, ret, err);
 
 	if (rc == 0)
 		j->kind = archive_in_kind(*ret);
@@ -384,6 +396,13 @@ static int redact_member(struct job *j, struct archive_in *in, const char *rel, 
 		return error_set(err, rc, rel, 0, "cannot redact '%s'", rel);
 	}
 	rc = archive_in_feed(in, feed_redactor, &f, &rerr);
+	if (rc == -EIO && depth > 0 && archive_in_kind(in) == ARCHIVE_IN_LOOSE &&
+	    f.state != FEED_CONTAINER) {
+		/* a compressed file inside the input that ends early: what was inflated
+		 * is kept, redacted; the caller names it (j->cut) */
+		j->cut = rerr;
+		rc = 0;
+	}
 	if (rc == 0 && f.state == FEED_SNIFF)
 		rc = decide_feed(&f);
 	if (f.raw_fd >= 0) {
@@ -513,11 +532,38 @@ static void refuse(struct job *j, const char *rel, const char *why)
 	note_leak(j, name ? name : rel, &hit);
 }
 
+/* The compressed file rel ended early (j->cut says where); what was inflated went
+ * out, redacted, as inner: said on stderr, in redaction.json and in the manifest. */
+static int note_truncated(struct job *j, const char *rel, const char *inner, struct error *err)
+{
+	_cleanup_free_ char *src = redact_member_name(j->r, rel),
+	                    *out = redact_member_name(j->r, inner);
+	char esc_src[600], esc_out[600], msg[1800];
+	json_t *e;
+
+	if (!src || !out)
+		return error_set(err, -ENOMEM, rel, 0, "out of memory");
+	text_escape(src, strlen(src), esc_src, sizeof(esc_src));
+	text_escape(out, strlen(out), esc_out, sizeof(esc_out));
+	snprintf(msg, sizeof(msg), "'%s' is %s; what was inflated is kept, redacted, as '%s'",
+	         esc_src, j->cut.message, esc_out);
+	notice(j, REDACT_NOTICE_TRUNCATED, msg);
+	if (j->o->dry_run)
+		return 0;
+	if (!j->truncated && !(j->truncated = json_array()))
+		return error_set(err, -ENOMEM, rel, 0, "out of memory");
+	e = json_pack("{s:s,s:s,s:s}", "member", out, "source", src, "error", j->cut.message);
+	if (!e || json_array_append_new(j->truncated, e) < 0)
+		return error_set(err, -ENOMEM, rel, 0, "out of memory");
+	return 0;
+}
+
 static int nested_member(struct job *j, struct archive_in *in, const struct archive_in_member *m,
                          const char *rel, unsigned depth, struct error *err)
 {
 	_cleanup_free_ char *clean = NULL, *inner = NULL;
 	struct buf b = BUF_INIT;
+	int rc;
 
 	if (m->type != ARCHIVE_IN_FILE)
 		return 0; /* links, devices: never followed, as in the input */
@@ -535,7 +581,11 @@ static int nested_member(struct job *j, struct archive_in *in, const struct arch
 	}
 	if (!inner)
 		return error_set(err, -ENOMEM, rel, 0, "out of memory");
-	return do_member(j, in, inner, depth, err);
+	error_reset(&j->cut);
+	rc = do_member(j, in, inner, depth, err);
+	if (rc == 0 && j->cut.code)
+		rc = note_truncated(j, rel, inner, err);
+	return rc;
 }
 
 /* The container rel (its bytes in the temp file raw, removed here), member by
@@ -546,10 +596,14 @@ static int nested(struct job *j, const char *raw, const char *rel, unsigned dept
 {
 	struct archive_in_limits lim = { .max_total = j->o->max_total,
 		                         .max_member = j->o->max_member,
-		                         .max_ratio = j->o->max_ratio };
+		                         .max_ratio = j->o->max_ratio,
+		                         .max_members = j->o->max_members,
+		                         .budget = &j->budget,
+		                         .nested = true };
 	struct archive_in *in = NULL;
 	const struct archive_in_member *m;
 	struct error e = ERROR_INIT;
+	bool named;
 	int h, rc = 0;
 
 	if (depth > NESTED_DEPTH_MAX) {
@@ -566,6 +620,7 @@ static int nested(struct job *j, const char *raw, const char *rel, unsigned dept
 	}
 	while (rc == 0 && (h = archive_in_next(in, &m, &e)) == 1)
 		rc = nested_member(j, in, m, rel, depth, &e);
+	named = rc < 0; /* a member's error names it; the reader's names a path inside */
 	if (rc == 0 && h < 0)
 		rc = h;
 	archive_in_free(in);
@@ -574,7 +629,16 @@ static int nested(struct job *j, const char *raw, const char *rel, unsigned dept
 		refuse(j, rel, "unreadable (truncated, corrupt or encrypted)");
 		return 0;
 	}
-	if (rc < 0 && err != &e)
+	if (rc == -ERANGE && e.code && !named) {
+		/* a bound of the whole input: named by the container it was hit in */
+		char esc[600], where[600];
+
+		text_escape(rel, strlen(rel), esc, sizeof(esc));
+		text_escape(e.source, strlen(e.source), where, sizeof(where));
+		return error_set(err, rc, rel, 0, "'%s' (at '%s' inside it): %s", esc, where,
+		                 e.message);
+	}
+	if (rc < 0 && e.code)
 		*err = e;
 	return rc;
 }
@@ -734,6 +798,8 @@ static json_t *merged_report(struct job *j)
 	json_error_t jerr;
 	size_t i;
 
+	if (rep && j->truncated)
+		json_object_set(rep, "truncated", j->truncated);
 	if (!rep || !j->have_redaction)
 		return rep;
 	old = json_loadb(j->redaction.data ? j->redaction.data : "", j->redaction.len, 0, &jerr);
@@ -779,6 +845,13 @@ static json_t *merged_report(struct job *j)
 			                     json_integer_value(c)));
 		}
 	}
+	if (json_is_array(json_object_get(old, "truncated"))) {
+		json_t *t = json_object_get(rep, "truncated");
+
+		if (!t)
+			json_object_set_new(rep, "truncated", (t = json_array()));
+		json_array_extend(t, json_object_get(old, "truncated"));
+	}
 	if (json_is_integer(json_object_get(old, "dropped_certificates")))
 		json_object_set_new(
 		        rep, "dropped_certificates",
@@ -821,6 +894,24 @@ static int write_redaction(struct job *j, struct error *err)
 	if (rc == 0)
 		rc = strset_add(&j->seen, "redaction.json") < 0 ? -ENOMEM : 0;
 	return rc;
+}
+
+/* A member that was cut short (a truncated gzip inside the input) says so. */
+static void mark_truncated(const struct job *j, json_t *artifact, const char *path)
+{
+	size_t i;
+	json_t *t;
+
+	json_array_foreach(j->truncated, i, t)
+	{
+		const char *m = json_string_value(json_object_get(t, "member"));
+
+		if (m && strcmp(m, path) == 0) {
+			json_object_set_new(artifact, "truncated", json_true());
+			json_object_set(artifact, "error", json_object_get(t, "error"));
+			return;
+		}
+	}
 }
 
 static int write_manifest(struct job *j, struct error *err)
@@ -877,6 +968,7 @@ static int write_manifest(struct job *j, struct error *err)
 		}
 		json_object_set_new(found, "size", json_integer((json_int_t)mem[k].size));
 		json_object_set_new(found, "sha256", json_string(mem[k].sha256));
+		mark_truncated(j, found, mem[k].path);
 	}
 	/* entries whose member is not in the output any more lose their hash */
 	json_array_foreach(arts, i, it)
@@ -919,6 +1011,7 @@ static void job_release(struct job *j)
 	buf_release(&j->redaction);
 	strset_release(&j->seen);
 	free(j->top_in);
+	json_decref(j->truncated);
 }
 
 static int job_init(struct job *j, struct error *err)

@@ -14,17 +14,26 @@ case.json:
     and writes nothing: an unreadable zip and an archive nested four deep;
   - a line cut of the leak scan (1 MiB) that falls inside a marker refuses
     nothing;
-  - analyze on loose files prints no secret that a check quotes, in any format.
+  - analyze on loose files prints no secret that a check quotes, in any format;
+  - the bounds (--max-ratio, --max-total-bytes, --max-members) are running totals
+    over the whole input, nested archives and gzip'd members included: a bomb
+    split over many nested archives, each under the bounds alone, is stopped, and
+    the message names the member, the bound and the option that raises it;
+  - a gzip'd member cut short inside the input: analyze and redact say
+    "truncated", the member and the byte; redact keeps what was inflated,
+    redacted, and names it in redaction.json and the manifest.
 
 usage: redact_containers.py APIGEE_BUNDLE
 """
 import gzip
 import io
+import json
 import os
 import subprocess
 import sys
 import tarfile
 import tempfile
+import time
 import zipfile
 
 FAILS = []
@@ -157,6 +166,98 @@ def report(binary, tmp):
         check("redacted:" in out, "analyze --format %s shows the markers" % fmt)
 
 
+def split_bombs(binary, tmp):
+    """Bombs split over many nested archives or gzip'd members, each one under the
+    bounds alone (40 MiB of one letter: below the ratio's 64 MiB floor)."""
+    zeros = gzip.compress(b"A" * (40 << 20), 1, mtime=0)
+    tar_of_zeros = targz({"zeros.bin": b"A" * (40 << 20)})
+    for label, name, blob in (("nested tar.gz", "part%02d.tar.gz", tar_of_zeros),
+                              ("gzip'd members", "part%02d.log.gz", zeros)):
+        inp = os.path.join(tmp, "split-" + name[-6:].replace(".", ""))
+        for i in range(50):
+            write(os.path.join(inp, name % i), blob)
+        out = os.path.join(tmp, "split.tar.gz")
+        t0 = time.monotonic()
+        r = run(binary, "redact", inp, "-o", out)
+        t = time.monotonic() - t0
+        err = r.stderr.decode(errors="replace")
+        print("# redact, 50 %s of 40 MiB of zeros: %.1f s" % (label, t))
+        check(r.returncode == 1 and "--max-ratio" in err and "part0" in err,
+              "redact stops a bomb split over %s, naming the member and --max-ratio: %s"
+              % (label, err[-300:]))
+        check(not os.path.exists(out), "redact: nothing written for the split bomb")
+        t0 = time.monotonic()
+        r = run(binary, "analyze", inp)
+        t = time.monotonic() - t0
+        err = r.stderr.decode(errors="replace")
+        print("# analyze, 50 %s of 40 MiB of zeros: %.1f s" % (label, t))
+        if name.endswith(".log.gz"):
+            check(r.returncode == 3 and "--max-ratio" in err and "part0" in err,
+                  "analyze stops a bomb split over %s: %s" % (label, err[-300:]))
+        # the total bound too, raised ratio
+        r = run(binary, "redact", "--max-ratio", "100000", "--max-total-bytes", "100M",
+                inp, "-o", out)
+        err = r.stderr.decode(errors="replace")
+        check(r.returncode == 1 and "--max-total-bytes" in err and "100 MiB" in err,
+              "redact --max-total-bytes counts %s in: %s" % (label, err[-300:]))
+    # members: three nested tars of 600 members under --max-members 1000
+    inp = os.path.join(tmp, "split-members")
+    many = targz({"m%04d.txt" % k: b"x\n" for k in range(600)})
+    for i in range(3):
+        write(os.path.join(inp, "many%d.tar.gz" % i), many)
+    out = os.path.join(tmp, "members.tar.gz")
+    r = run(binary, "redact", "--max-members", "1000", inp, "-o", out)
+    err = r.stderr.decode(errors="replace")
+    check(r.returncode == 1 and "--max-members" in err and "many1.tar.gz" in err,
+          "redact --max-members counts the members of nested archives: %s" % err[-300:])
+    r = run(binary, "redact", "--max-members", "5000", inp, "-o", out)
+    check(r.returncode == 0, "redact --max-members 5000 raises it")
+
+
+def truncated_gzip(binary, tmp):
+    """logs/x.log.gz cut in half, in a folder and inside a tar."""
+    text = "".join("2026-12-01T10:00:%02dZ GET /v1/orders/%d 200 Authorization: Bearer "
+                   "ya29.TRUNCfakeToken%06d\n" % (i % 60, i, i) for i in range(40000)).encode()
+    z = gzip.compress(text, mtime=0)
+    half = z[: len(z) // 2]
+    folder = os.path.join(tmp, "trunc")
+    write(os.path.join(folder, "logs/x.log.gz"), half)
+    write(os.path.join(folder, "manifest.json"), json.dumps(
+        {"format": "apigee-bundle/manifest/v1", "artifacts": [
+            {"path": "logs/x.log.gz", "source": {"type": "collector"}, "status": "ok"}]}))
+    tgz = os.path.join(tmp, "trunc-in.tar.gz")
+    with open(tgz, "wb") as f:
+        f.write(targz({"b/logs/x.log.gz": half, "b/notes.txt": b"fine\n"}))
+    for label, inp in (("folder", folder), ("tar.gz", tgz)):
+        r = run(binary, "analyze", inp)
+        out = " ".join(r.stdout.decode(errors="replace").split())  # unwrapped
+        check("x.log.gz" in out and "truncated" in out and "byte %d" % len(half) in out,
+              "analyze (%s) says the gzip'd member is truncated, and where: %s"
+              % (label, out[out.find("could not be read"):][:300]))
+        out = os.path.join(tmp, "trunc-%s.tar.gz" % label.replace(".", ""))
+        r = run(binary, "redact", inp, "-o", out)
+        err = r.stderr.decode(errors="replace")
+        check(r.returncode == 0, "redact (%s) writes the bundle: %s" % (label, err[-300:]))
+        if r.returncode != 0:
+            continue
+        check("x.log.gz" in err and "truncated" in err and "byte %d" % len(half) in err,
+              "redact (%s) says the member is truncated, and where: %s" % (label, err))
+        m = members(out)
+        log = m.get("logs/x.log", b"")
+        check(len(log) > 100000 and b"TRUNCfake" not in log and b"GET /v1/orders/1 " in log,
+              "redact (%s) keeps what was inflated, redacted (%d bytes)" % (label, len(log)))
+        rep = json.loads(m.get("redaction.json", b"{}"))
+        t = rep.get("truncated", [])
+        check(len(t) == 1 and t[0]["member"] == "logs/x.log" and
+              t[0]["source"] == "logs/x.log.gz" and "truncated" in t[0]["error"],
+              "redaction.json (%s) names the truncated member: %s" % (label, t))
+        if label == "folder":
+            man = json.loads(m.get("manifest.json", b"{}"))
+            e = [a for a in man.get("artifacts", []) if a.get("path") == "logs/x.log"]
+            check(len(e) == 1 and e[0].get("truncated") is True and "truncated" in e[0].get("error", ""),
+                  "the manifest marks the member truncated: %s" % e)
+
+
 def main():
     binary = os.path.abspath(sys.argv[1])
     with tempfile.TemporaryDirectory() as tmp:
@@ -164,6 +265,8 @@ def main():
         refusals(binary, tmp)
         marker_at_cut(binary, tmp)
         report(binary, tmp)
+        split_bombs(binary, tmp)
+        truncated_gzip(binary, tmp)
     if FAILS:
         print("%d failure(s)" % len(FAILS))
         sys.exit(1)
