@@ -182,10 +182,9 @@ static bool ends_with(const char *s, const char *suffix)
 	return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-static bool learnable(const char *rel, int64_t size)
+static bool learnable(const char *rel)
 {
-	return size >= 0 && size <= (int64_t)LEARN_MAX &&
-	       (ends_with(rel, ".yaml") || ends_with(rel, ".yml") || ends_with(rel, ".json"));
+	return ends_with(rel, ".yaml") || ends_with(rel, ".yml") || ends_with(rel, ".json");
 }
 
 /* The output archive and the pseudonym map, when they lie inside a folder input. */
@@ -690,6 +689,140 @@ static void guess_top(struct top_guess *t, const char *rel)
 	}
 }
 
+/* Pass 1 reads a member's head: the small YAML/JSON documents are learned, the
+ * compressed files and archives inside the input opened as the main pass opens
+ * them (a name only seen inside a nested zip is learned too), anything else is
+ * not read on. */
+struct learn_feed {
+	struct job *j;
+	const char *rel;
+	bool doc;   /* a name to learn from, while it stays within LEARN_MAX */
+	int raw_fd; /* a container, spooled */
+	char raw_path[600];
+	struct buf head; /* the first HEAD_MAX bytes, then the document */
+};
+
+#define LEARN_STOP (-ECANCELED) /* nothing more to read in this member */
+
+/* Spool the container's bytes so far to a temp file; the rest follows there. */
+static int learn_spool(struct learn_feed *f)
+{
+	snprintf(f->raw_path, sizeof(f->raw_path), "%s/nested.XXXXXX", f->j->tmpdir);
+	f->raw_fd = mkstemp(f->raw_path);
+	if (f->raw_fd < 0) {
+		f->raw_path[0] = '\0';
+		return -errno;
+	}
+	return fd_write_all(f->raw_fd, f->head.data, f->head.len);
+}
+
+static int learn_feed(void *userdata, const void *data, size_t len)
+{
+	struct learn_feed *f = userdata;
+	bool deciding = f->head.len < HEAD_MAX;
+
+	if (f->raw_fd >= 0)
+		return fd_write_all(f->raw_fd, data, len);
+	if (!deciding && (!f->doc || f->head.len + len > LEARN_MAX)) {
+		f->doc = false; /* larger than a document worth learning from */
+		return LEARN_STOP;
+	}
+	if (buf_append(&f->head, data, len) < 0)
+		return -ENOMEM;
+	if (!deciding || f->head.len < HEAD_MAX)
+		return 0;
+	if (container_magic((const unsigned char *)f->head.data, f->head.len))
+		return learn_spool(f);
+	if (!f->doc || f->head.len > LEARN_MAX) {
+		f->doc = false;
+		return LEARN_STOP;
+	}
+	return 0;
+}
+
+static int learn_nested(struct job *j, const char *raw, const char *rel, unsigned depth,
+                        struct error *err);
+
+/* The current member (input name rel): learned from, or opened when it is a
+ * container. <0 only for a bound hit or out of memory (err set). */
+static int learn_member(struct job *j, struct archive_in *in, const char *rel, unsigned depth,
+                        struct error *err)
+{
+	struct learn_feed f = { .j = j, .rel = rel, .doc = learnable(rel), .raw_fd = -1 };
+	struct error rerr = ERROR_INIT;
+	int rc;
+
+	buf_init(&f.head, 0);
+	rc = archive_in_feed(in, learn_feed, &f, &rerr);
+	if (rc == LEARN_STOP || rc == -EIO)
+		rc = 0; /* read no further; a read error is the main pass's to tell */
+	if (rc == 0 && f.raw_fd < 0 && f.head.len < HEAD_MAX &&
+	    container_magic((const unsigned char *)f.head.data, f.head.len))
+		rc = learn_spool(&f); /* a container shorter than HEAD_MAX */
+	if (f.raw_fd >= 0) {
+		if (close(f.raw_fd) < 0 && rc == 0)
+			rc = -errno;
+		if (rc == 0)
+			rc = learn_nested(j, f.raw_path, rel, depth + 1, &rerr);
+		unlink(f.raw_path);
+	} else if (rc == 0 && f.doc && f.head.len) {
+		redactor_learn(j->r, rel, f.head.data, f.head.len);
+	}
+	buf_release(&f.head);
+	if (rc < 0 && rerr.code)
+		*err = rerr;
+	else if (rc < 0)
+		error_set(err, rc, rel, 0, "cannot read '%s': %s", rel, strerror(-rc));
+	return rc;
+}
+
+/* A container inside the input, for pass 1: under the same bounds as the main
+ * pass; one that cannot be read or is nested too deep is left to the main pass. */
+static int learn_nested(struct job *j, const char *raw, const char *rel, unsigned depth,
+                        struct error *err)
+{
+	struct archive_in_limits lim = { .max_total = j->o->max_total,
+		                         .max_member = j->o->max_member,
+		                         .max_ratio = j->o->max_ratio,
+		                         .max_members = j->o->max_members,
+		                         .budget = &j->budget,
+		                         .nested = true };
+	struct archive_in *in = NULL;
+	const struct archive_in_member *m;
+	struct error e = ERROR_INIT;
+	int h = 0, rc;
+
+	if (depth > NESTED_DEPTH_MAX ||
+	    archive_in_open(raw, ARCHIVE_IN_LOOSE_FILE, &lim, &in, &e) < 0)
+		return 0;
+	rc = 0;
+	while (rc == 0 && (h = archive_in_next(in, &m, &e)) == 1) {
+		_cleanup_free_ char *inner = NULL, *clean = NULL;
+		struct buf b = BUF_INIT;
+
+		if (m->type != ARCHIVE_IN_FILE)
+			continue;
+		if (archive_in_kind(in) != ARCHIVE_IN_ARCHIVE) {
+			inner = decompressed_name(rel);
+		} else {
+			clean = archive_in_unsafe_name(m->path) ? NULL
+			                                        : archive_in_clean_path(m->path);
+			if (!clean)
+				continue;
+			if (buf_printf(&b, "%s/%s", rel, clean) == 0)
+				inner = buf_detach(&b, NULL);
+			buf_release(&b);
+		}
+		rc = inner ? learn_member(j, in, inner, depth, err) : -ENOMEM;
+	}
+	archive_in_free(in);
+	if (rc == 0 && h == -ERANGE) {
+		*err = e;
+		rc = h;
+	}
+	return rc == -ENOMEM ? error_set(err, rc, rel, 0, "out of memory") : rc;
+}
+
 /* Pass 1 (--pseudonymize): the names to learn; for an archive also the common top
  * folder and the newest time. */
 static int prepass(struct job *j, struct error *err)
@@ -715,17 +848,14 @@ static int prepass(struct job *j, struct error *err)
 				j->mtime = m->mtime;
 			guess_top(&t, rel);
 		}
-		if (learnable(rel, m->size)) {
-			struct buf b = BUF_INIT;
-			struct error lerr = ERROR_INIT;
-
-			buf_init(&b, LEARN_MAX);
-			if (archive_in_read_all(in, &b, LEARN_MAX, &lerr) != -EIO)
-				redactor_learn(j->r, rel, b.data, b.len);
-			buf_release(&b);
-		}
+		if ((rc = learn_member(j, in, rel, 0, err)) < 0)
+			break;
 	}
 	archive_in_free(in);
+	if (rc < 0) {
+		free(t.top);
+		return rc;
+	}
 	j->top_in = strdup(j->kind == ARCHIVE_IN_ARCHIVE && t.common && t.top ? t.top : "");
 	free(t.top);
 	if (h < 0)

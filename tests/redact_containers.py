@@ -19,6 +19,8 @@ case.json:
     over the whole input, nested archives and gzip'd members included: a bomb
     split over many nested archives, each under the bounds alone, is stopped, and
     the message names the member, the bound and the option that raises it;
+  - --pseudonymize learns org and project names from documents inside nested
+    zip/tar archives and gzip'd members, so that the same names elsewhere go too;
   - a gzip'd member cut short inside the input: analyze and redact say
     "truncated", the member and the byte; redact keeps what was inflated,
     redacted, and names it in redaction.json and the manifest.
@@ -258,6 +260,37 @@ def truncated_gzip(binary, tmp):
                   "the manifest marks the member truncated: %s" % e)
 
 
+def pseudonymize_nested(binary, tmp):
+    """An org and a project named only inside a zip (overrides.yaml) and a gzip'd
+    tar (an org document): learned, and gone from every member."""
+    inp = os.path.join(tmp, "pseudo-nested")
+    org, project = "acmefakeorg4711", "fakeproj-nested-0815"
+    write(os.path.join(inp, "notes.txt"),
+          "ticket: org %s fails on project %s since Monday\n" % (org, project))
+    write(os.path.join(inp, "logs/runtime.log"),
+          "2026-12-01T10:00:00Z org=%s env=prod proxy deployed\n" % org)
+    zb = io.BytesIO()
+    with zipfile.ZipFile(zb, "w") as z:
+        z.writestr("conf/overrides.yaml", "org: %s\ninstanceID: fake-instance\n"
+                   "virtualhosts:\n  - name: default\n" % org)
+    write(os.path.join(inp, "hybrid-config.zip"), zb.getvalue())
+    write(os.path.join(inp, "api/dump.tar.gz"), targz({
+        "dump/organization.json": json.dumps(
+            {"name": "other-fake-org", "runtimeType": "HYBRID", "projectId": project}).encode()}))
+    out = os.path.join(tmp, "pseudo-nested.tar.gz")
+    r = run(binary, "redact", "--pseudonymize", inp, "-o", out)
+    check(r.returncode == 0, "redact --pseudonymize with nested documents: %s"
+          % r.stderr.decode(errors="replace")[-300:])
+    if r.returncode != 0:
+        return
+    m = members(out)
+    for name in (org, project):
+        where = sorted(k for k, v in m.items() if name.encode() in v or name in k)
+        check(not where, "--pseudonymize learns '%s' from inside a nested archive: still in %s"
+              % (name, where))
+    check(b"fails on project" in m.get("notes.txt", b""), "the text around the names stays")
+
+
 def main():
     binary = os.path.abspath(sys.argv[1])
     with tempfile.TemporaryDirectory() as tmp:
@@ -265,6 +298,7 @@ def main():
         refusals(binary, tmp)
         marker_at_cut(binary, tmp)
         report(binary, tmp)
+        pseudonymize_nested(binary, tmp)
         split_bombs(binary, tmp)
         truncated_gzip(binary, tmp)
     if FAILS:
