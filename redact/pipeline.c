@@ -428,6 +428,9 @@ static int redact_member(struct job *j, struct archive_in *in, const char *rel, 
 		rc = spill_flush(j);
 	if (!j->o->dry_run)
 		end_scan(j, name);
+	if (rc < 0 && !rerr.message[0] &&
+	    redactor_take_why(j->r, rel, rerr.message, sizeof(rerr.message)))
+		rerr.code = rc; /* a stage said why (a refused capture: frame and byte) */
 	if (rc < 0)
 		return error_set(err, rc, rel, 0, "cannot redact '%s': %s", rel,
 		                 rerr.message[0] ? rerr.message
@@ -981,6 +984,19 @@ static json_t *merged_report(struct job *j)
 		if (!t)
 			json_object_set_new(rep, "truncated", (t = json_array()));
 		json_array_extend(t, json_object_get(old, "truncated"));
+	}
+	if (json_is_object(json_object_get(old, "capture_cut"))) {
+		static const char *const keys[] = { "captures", "frames", "bytes" };
+		json_t *o = json_object_get(old, "capture_cut"),
+		       *n = json_object_get(rep, "capture_cut");
+
+		if (!n)
+			json_object_set_new(rep, "capture_cut", (n = json_object()));
+		for (size_t k = 0; k < 3; k++)
+			json_object_set_new(
+			        n, keys[k],
+			        json_integer(json_integer_value(json_object_get(n, keys[k])) +
+			                     json_integer_value(json_object_get(o, keys[k]))));
 	}
 	if (json_is_integer(json_object_get(old, "dropped_certificates")))
 		json_object_set_new(

@@ -389,6 +389,11 @@ json_t *redactor_report_json(const struct redactor *r)
 	json_object_set_new(doc, "pseudonymized", json_boolean(r->pseudo != NULL));
 	json_object_set_new(doc, "dropped_certificates",
 	                    json_integer((json_int_t)r->dropped_certificates));
+	if (r->captures)
+		json_object_set_new(doc, "capture_cut",
+		                    json_pack("{s:I,s:I,s:I}", "captures", (json_int_t)r->captures,
+		                              "frames", (json_int_t)r->capture_frames_cut, "bytes",
+		                              (json_int_t)r->capture_bytes_cut));
 	pthread_mutex_unlock(&rw->lock);
 	return doc;
 }

@@ -82,6 +82,11 @@ char *redact_member_name(struct redactor *r, const char *member);
  * 0 when there is none. Ask after each member. */
 int redactor_take_side(struct redactor *r, char **ret_name, struct buf *ret_data);
 
+/* Why the redaction of member (input name) failed, when a stage said more than an
+ * errno (a refused packet capture: the frame and byte); 1 and the text into out,
+ * taken off the redactor; 0 when none. */
+int redactor_take_why(struct redactor *r, const char *member, char *out, size_t size);
+
 /* redaction.json (new reference). */
 struct json_t *redactor_report_json(const struct redactor *r);
 

@@ -191,6 +191,10 @@ struct redactor {
 	struct json_t *counts; /* array: per rule an object {member: count} */
 	uint64_t dropped_certificates;
 	struct redact_side *side; /* members made beside others (pcap_redact.c) */
+	/* packet captures (pcap_redact.c): what was cut, for redaction.json, and why a
+	 * capture was refused, for the caller's message */
+	uint64_t captures, capture_frames_cut, capture_bytes_cut;
+	struct redact_why *why;
 };
 
 /* Free what redactor_take_side() was not asked for (pcap_redact.c). */
@@ -200,6 +204,7 @@ struct json_state;
 struct yaml_state;
 struct pcap_redact;
 struct redact_side;
+struct redact_why;
 
 enum stream_mode {
 	STREAM_SNIFF = 0,
