@@ -240,6 +240,11 @@ struct member_feed {
 	struct job *j;
 	struct redact_stream *s;
 	enum feed_state state;
+	/* FEED_REDACT: the member is held (memory up to SPILL_MEM_MAX, then an
+	 * unlinked temp file) while the redactor's kind look-ahead reads it whole
+	 * (redact_stream_prefeed()), then redacted from there */
+	struct buf hold;
+	int hold_fd;
 	unsigned depth; /* 0: a member of the input */
 	unsigned char head[HEAD_MAX];
 	size_t n_head;
@@ -285,13 +290,68 @@ static int start_container(struct member_feed *f)
 	return fd_write_all(f->raw_fd, f->head, f->n_head);
 }
 
+/* A text member's bytes: to the kind look-ahead, and held for the redaction. */
+static int hold_write(struct member_feed *f, const void *data, size_t len)
+{
+	int rc = redact_stream_prefeed(f->s, data, len);
+
+	if (rc < 0)
+		return rc;
+	if (f->hold_fd < 0 && f->hold.len + len <= SPILL_MEM_MAX)
+		return buf_append(&f->hold, data, len);
+	if (f->hold_fd < 0) {
+		char path[600];
+
+		snprintf(path, sizeof(path), "%s/hold.XXXXXX", f->j->tmpdir);
+		if ((f->hold_fd = mkstemp(path)) < 0)
+			return -errno;
+		unlink(path);
+		if ((rc = fd_write_all(f->hold_fd, f->hold.data, f->hold.len)) < 0)
+			return rc;
+		buf_release(&f->hold);
+	}
+	return fd_write_all(f->hold_fd, data, len);
+}
+
+/* The member was read whole: redact what was held. */
+static int hold_replay(struct member_feed *f)
+{
+	int rc = redact_stream_prefeed_end(f->s);
+	char *chunk;
+
+	if (rc < 0)
+		return rc;
+	if (f->hold_fd < 0)
+		return f->hold.len ? redact_stream_write(f->s, f->hold.data, f->hold.len, on_output,
+		                                         f->j)
+		                   : 0;
+	if (lseek(f->hold_fd, 0, SEEK_SET) < 0)
+		return -errno;
+	chunk = malloc(ARCHIVE_IN_CHUNK);
+	if (!chunk)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t n = read(f->hold_fd, chunk, ARCHIVE_IN_CHUNK);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		rc = n < 0 ? -errno : 0;
+		if (n > 0)
+			rc = redact_stream_write(f->s, chunk, (size_t)n, on_output, f->j);
+		if (n <= 0 || rc < 0)
+			break;
+	}
+	free(chunk);
+	return rc;
+}
+
 /* The head is complete (or the member ended): choose. */
 static int decide_feed(struct member_feed *f)
 {
 	if (container_magic(f->head, f->n_head))
 		return start_container(f);
 	f->state = FEED_REDACT;
-	return redact_stream_write(f->s, f->head, f->n_head, on_output, f->j);
+	return hold_write(f, f->head, f->n_head);
 }
 
 static int feed_redactor(void *userdata, const void *data, size_t len)
@@ -315,7 +375,7 @@ static int feed_redactor(void *userdata, const void *data, size_t len)
 		return 0;
 	if (f->state == FEED_CONTAINER)
 		return fd_write_all(f->raw_fd, data, len);
-	return redact_stream_write(f->s, data, len, on_output, f->j);
+	return hold_write(f, data, len);
 }
 
 static int discard(void *userdata, const void *data, size_t len)
@@ -380,7 +440,7 @@ void redact_bundle_result_release(struct redact_bundle_result *res)
 static int redact_member(struct job *j, struct archive_in *in, const char *rel, const char *name,
                          unsigned depth, char *ret_raw, struct error *err)
 {
-	struct member_feed f = { .j = j, .depth = depth, .raw_fd = -1 };
+	struct member_feed f = { .j = j, .depth = depth, .raw_fd = -1, .hold_fd = -1 };
 	struct error rerr = ERROR_INIT;
 	int rc;
 
@@ -404,6 +464,11 @@ static int redact_member(struct job *j, struct archive_in *in, const char *rel, 
 	}
 	if (rc == 0 && f.state == FEED_SNIFF)
 		rc = decide_feed(&f);
+	if (rc == 0 && f.state == FEED_REDACT)
+		rc = hold_replay(&f);
+	buf_release(&f.hold);
+	if (f.hold_fd >= 0)
+		close(f.hold_fd);
 	if (f.raw_fd >= 0) {
 		/* a container: nothing went to the redactor */
 		redact_stream_end(f.s, discard, NULL);

@@ -205,6 +205,7 @@ struct yaml_state;
 struct pcap_redact;
 struct redact_side;
 struct redact_why;
+struct kindscan;
 
 enum stream_mode {
 	STREAM_SNIFF = 0,
@@ -282,6 +283,10 @@ struct redact_stream {
 	struct buf look;
 	uint64_t fed;
 	uint64_t line_off;
+	/* the whole member read before (redact_stream_prefeed()): the answers of the
+	 * look-ahead for any size; NULL = the window above only */
+	struct kindscan *ks;
+	struct utf16_dec ks_dec;
 
 	/* a small direct-mapped cache of key classes */
 	struct {

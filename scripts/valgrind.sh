@@ -25,6 +25,8 @@ ninja -C "$build"
 logs="$build/valgrind-logs"
 rm -rf "$logs"
 mkdir -p "$logs"
+# tests that wait on the network stretch their timeouts by this (tests/test_probe.c)
+export TEST_TIMEOUT_SCALE=${TEST_TIMEOUT_SCALE:-10}
 vgopts="--error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite --child-silent-after-fork=yes -q ${VALGRIND_OPTS:-}"
 wrap="$build/valgrind-wrap"
 mkdir -p "$wrap"

@@ -21,6 +21,9 @@ case.json:
     the message names the member, the bound and the option that raises it;
   - --pseudonymize learns org and project names from documents inside nested
     zip/tar archives and gzip'd members, so that the same names elsewhere go too;
+  - kubectl's sorted keys put a ConfigMap's data before its kind: a ConfigMap
+    list of more than 1 MiB (YAML and JSON, loose and in a tar.gz) keeps every
+    value, a Secret list of the same shape loses every one;
   - a gzip'd member cut short inside the input: analyze and redact say
     "truncated", the member and the byte; redact keeps what was inflated,
     redacted, and names it in redaction.json and the manifest.
@@ -291,6 +294,59 @@ def pseudonymize_nested(binary, tmp):
     check(b"fails on project" in m.get("notes.txt", b""), "the text around the names stays")
 
 
+def kubectl_lists(binary, tmp):
+    """Lists of 2 items of 700 KiB of data each, the kind after the data (kubectl's
+    sorted keys), YAML and JSON: ConfigMap values stay, Secret values go, whatever
+    the size and wherever a chunk of the reader ends."""
+    def items(kind, prefix):
+        out = []
+        for i in range(2):
+            data = {"key%05d" % k: "%s%d-%05d-%s" % (prefix, i, k, "x" * 40) for k in range(11000)}
+            out.append({"apiVersion": "v1", "data": data, "kind": kind,
+                        "metadata": {"name": "item-%d" % i, "namespace": "apigee"}})
+        return out
+
+    def yaml_list(its):
+        lines = ["apiVersion: v1", "items:"]
+        for it in its:
+            lines.append("- apiVersion: v1")
+            lines.append("  data:")
+            lines += ["    %s: %s" % kv for kv in it["data"].items()]
+            lines += ["  kind: %s" % it["kind"], "  metadata:",
+                      "    name: %s" % it["metadata"]["name"], "    namespace: apigee"]
+        lines += ["kind: List", "metadata:", '  resourceVersion: ""']
+        return "\n".join(lines) + "\n"
+
+    inp = os.path.join(tmp, "lists")
+    files = {}
+    for kind, prefix in (("ConfigMap", "CMKEEPfake"), ("Secret", "U0VDUkVUZmFrZQfake")):
+        its = items(kind, prefix)
+        files["%s.yaml" % kind.lower()] = yaml_list(its).encode()
+        files["%s.json" % kind.lower()] = json.dumps(
+            {"apiVersion": "v1", "items": its, "kind": "List"}, indent=4, sort_keys=True).encode()
+    for name, data in files.items():
+        check(len(data) > (1 << 20), "%s is larger than 1 MiB (%d bytes)" % (name, len(data)))
+        write(os.path.join(inp, name), data)
+    tgz = os.path.join(tmp, "lists.tar.gz")
+    with open(tgz, "wb") as f:
+        f.write(targz({"b/" + k: v for k, v in files.items()}))
+    for label, src in (("folder", inp), ("tar.gz", tgz)):
+        out = os.path.join(tmp, "lists-out.tar.gz")
+        r = run(binary, "redact", src, "-o", out)
+        check(r.returncode == 0, "redact the lists (%s): %s" % (label, r.stderr.decode(errors="replace")[-300:]))
+        if r.returncode != 0:
+            continue
+        m = members(out)
+        for fmt in ("yaml", "json"):
+            cm, sec = m.get("configmap." + fmt, b""), m.get("secret." + fmt, b"")
+            kept = cm.count(b"CMKEEPfake")
+            check(kept == 22000, "%s: every ConfigMap value of the %s list stays (%d of 22000)"
+                  % (label, fmt, kept))
+            left = sec.count(b"U0VDUkVUZmFrZQfake")
+            check(left == 0 and sec.count(b"<redacted:") >= 22000,
+                  "%s: every Secret value of the %s list goes (%d left)" % (label, fmt, left))
+
+
 def main():
     binary = os.path.abspath(sys.argv[1])
     with tempfile.TemporaryDirectory() as tmp:
@@ -299,6 +355,7 @@ def main():
         marker_at_cut(binary, tmp)
         report(binary, tmp)
         pseudonymize_nested(binary, tmp)
+        kubectl_lists(binary, tmp)
         split_bombs(binary, tmp)
         truncated_gzip(binary, tmp)
     if FAILS:

@@ -356,6 +356,16 @@ struct run {
 	json_t *doc; /* probes.json */
 };
 
+/* TEST_TIMEOUT_SCALE=N (scripts/valgrind.sh) stretches the probe timeouts: under
+ * valgrind a handshake takes seconds. */
+static long scaled(long timeout_s)
+{
+	const char *e = getenv("TEST_TIMEOUT_SCALE");
+	long k = e ? strtol(e, NULL, 10) : 1;
+
+	return timeout_s * (k >= 1 && k <= 100 ? k : 1);
+}
+
 static struct run run_probes(const char *host, const char *resolve, const char *ingress,
                              bool cacert, long timeout_s)
 {
@@ -364,7 +374,7 @@ static struct run run_probes(const char *host, const char *resolve, const char *
 		                   .resolves = &res,
 		                   .ingress = &ing,
 		                   .cacert = cacert ? pki.cafile : NULL,
-		                   .timeout_s = timeout_s };
+		                   .timeout_s = scaled(timeout_s) };
 	struct error err = ERROR_INIT;
 	struct run r = { calloc(1, sizeof(struct sink)), NULL };
 	const struct rec_member *m;
