@@ -190,9 +190,19 @@ static void reset_close(int c)
 	close(c);
 }
 
+/* TEST_TIMEOUT_SCALE=N (scripts/valgrind.sh) stretches the probe timeouts: under
+ * valgrind a handshake takes seconds. */
+static long scaled(long timeout_s)
+{
+	const char *e = getenv("TEST_TIMEOUT_SCALE");
+	long k = e ? strtol(e, NULL, 10) : 1;
+
+	return timeout_s * (k >= 1 && k <= 100 ? k : 1);
+}
+
 static void serve_conn(struct tls_server *sv, int c)
 {
-	struct timeval tv = { 10, 0 };
+	struct timeval tv = { scaled(10), 0 };
 	char req[4096];
 	size_t n = 0;
 	SSL *ssl;
@@ -355,16 +365,6 @@ struct run {
 	struct sink *s;
 	json_t *doc; /* probes.json */
 };
-
-/* TEST_TIMEOUT_SCALE=N (scripts/valgrind.sh) stretches the probe timeouts: under
- * valgrind a handshake takes seconds. */
-static long scaled(long timeout_s)
-{
-	const char *e = getenv("TEST_TIMEOUT_SCALE");
-	long k = e ? strtol(e, NULL, 10) : 1;
-
-	return timeout_s * (k >= 1 && k <= 100 ? k : 1);
-}
 
 static struct run run_probes(const char *host, const char *resolve, const char *ingress,
                              bool cacert, long timeout_s)
@@ -716,7 +716,7 @@ static void test_probe__ingress_sni_pairs(void **state)
 		                   .resolves = &res,
 		                   .ingress = &ing,
 		                   .cacert = pki.cafile,
-		                   .timeout_s = 5 };
+		                   .timeout_s = scaled(5) };
 	struct error err = ERROR_INIT;
 	struct sink *s = calloc(1, sizeof(*s));
 
