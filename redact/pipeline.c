@@ -15,6 +15,7 @@
 #include "archive_in.h"
 #include "archive_out.h"
 #include "buf.h"
+#include "capture.h"
 #include "cleanup.h"
 #include "error.h"
 #include "fdio.h"
@@ -245,6 +246,7 @@ struct member_feed {
 	 * (redact_stream_prefeed()), then redacted from there */
 	struct buf hold;
 	int hold_fd;
+	bool direct;    /* a packet capture: straight to the redactor (it spools it itself) */
 	unsigned depth; /* 0: a member of the input */
 	unsigned char head[HEAD_MAX];
 	size_t n_head;
@@ -293,9 +295,11 @@ static int start_container(struct member_feed *f)
 /* A text member's bytes: to the kind look-ahead, and held for the redaction. */
 static int hold_write(struct member_feed *f, const void *data, size_t len)
 {
-	int rc = redact_stream_prefeed(f->s, data, len);
+	int rc;
 
-	if (rc < 0)
+	if (f->direct)
+		return redact_stream_write(f->s, data, len, on_output, f->j);
+	if ((rc = redact_stream_prefeed(f->s, data, len)) < 0)
 		return rc;
 	if (f->hold_fd < 0 && f->hold.len + len <= SPILL_MEM_MAX)
 		return buf_append(&f->hold, data, len);
@@ -316,10 +320,10 @@ static int hold_write(struct member_feed *f, const void *data, size_t len)
 /* The member was read whole: redact what was held. */
 static int hold_replay(struct member_feed *f)
 {
-	int rc = redact_stream_prefeed_end(f->s);
+	int rc = f->direct ? 0 : redact_stream_prefeed_end(f->s);
 	char *chunk;
 
-	if (rc < 0)
+	if (rc < 0 || f->direct)
 		return rc;
 	if (f->hold_fd < 0)
 		return f->hold.len ? redact_stream_write(f->s, f->hold.data, f->hold.len, on_output,
@@ -351,6 +355,7 @@ static int decide_feed(struct member_feed *f)
 	if (container_magic(f->head, f->n_head))
 		return start_container(f);
 	f->state = FEED_REDACT;
+	f->direct = capture_sniff(f->head, f->n_head) != CAPTURE_NONE;
 	return hold_write(f, f->head, f->n_head);
 }
 
