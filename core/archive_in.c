@@ -158,7 +158,8 @@ static int walk_one(struct archive_in *in, const char *rel, unsigned depth, stru
 		r = walk_child(in, child.data, depth, err);
 	}
 	if (r == -ERANGE && !err->message[0])
-		error_set(err, r, in->path, 0, "more than %zu files", in->max_members);
+		error_set(err, r, in->path, 0,
+		          "more than %zu files; --max-members raises the bound", in->max_members);
 	return r;
 }
 
