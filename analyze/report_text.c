@@ -204,9 +204,12 @@ static void put_header(const struct text_ctx *t, const struct report_view *v)
 		fprintf(t->out, "%sapigee-bundle analysis%s\n", SGR_BOLD, SGR_RESET);
 	else
 		fprintf(t->out, "apigee-bundle analysis\n");
+	/* a long path is cut to the width, as evidence lines are */
 	fprintf(t->out, "Input:      ");
-	report_put(t->out, v->input, ESC_TEXT);
+	if (report_escape(&line, v->input ? v->input : "", ESC_TEXT) == 0)
+		put_cut(t, line.data ? line.data : "", t->width > 24 ? t->width - 12 : 12);
 	fputc('\n', t->out);
+	buf_reset(&line);
 	if (b) {
 		if (b->is_collected)
 			r = buf_printf(&line, "collected by apigee-bundle%s%s",
