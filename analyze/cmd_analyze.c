@@ -36,6 +36,7 @@ enum {
 	OPT_MAX_TOTAL = 0x100,
 	OPT_MAX_MEMBER,
 	OPT_MAX_RATIO,
+	OPT_MAX_MEMBERS,
 	OPT_ONLY_PROBLEMS,
 };
 
@@ -51,12 +52,16 @@ static const struct cli_option analyze_options[] = {
 	  "text|json|html|markdown|jsonl" },
 	{ "max-member-bytes", 0, OPT_MAX_MEMBER, "N", 0,
 	  "stop when one member expands beyond N bytes (K, M, G, T suffixes; default 16G)", NULL },
+	{ "max-members", 0, OPT_MAX_MEMBERS, "N", 0, "stop after N members (default 200000)",
+	  NULL },
 	{ "max-ratio", 0, OPT_MAX_RATIO, "N", 0,
-	  "stop when compressed input expands more than N:1 (after the first 64 MiB; default "
-	  "200)",
+	  "stop when compressed input expands more than N:1, gzip'd members inside it included "
+	  "(after the first 64 MiB; default 200)",
 	  NULL },
 	{ "max-total-bytes", 0, OPT_MAX_TOTAL, "N", 0,
-	  "stop when the input expands beyond N bytes (K, M, G, T suffixes; default 256G)", NULL },
+	  "stop when the input expands beyond N bytes, gzip'd members inside it included (K, M, "
+	  "G, T suffixes; default 256G)",
+	  NULL },
 	{ "only-problems", 0, OPT_ONLY_PROBLEMS, NULL, 0,
 	  "show only checks that fail, warn or could not read their input (text, markdown, "
 	  "html; json keeps all)",
@@ -222,7 +227,7 @@ static void print_open_error(const char *input, const struct error *err)
 	fputc('\n', stderr);
 }
 
-/* --max-total-bytes, --max-member-bytes, --max-ratio (core/archive_in.h) */
+/* --max-total-bytes, --max-member-bytes, --max-ratio, --max-members (core/archive_in.h) */
 static int limit_option(struct bundle_options *bo, int opt, const char *value)
 {
 	uint64_t v;
@@ -234,7 +239,9 @@ static int limit_option(struct bundle_options *bo, int opt, const char *value)
 		bo->max_total_bytes = v;
 	else if (opt == OPT_MAX_MEMBER)
 		bo->max_member_bytes = v;
-	else if (v <= UINT32_MAX)
+	else if (opt == OPT_MAX_MEMBERS && v <= SIZE_MAX)
+		bo->max_members = (size_t)v;
+	else if (opt == OPT_MAX_RATIO && v <= UINT32_MAX)
 		bo->max_ratio = (unsigned)v;
 	else
 		return -ERANGE;
@@ -312,7 +319,7 @@ int cmd_analyze(int argc, char **argv, struct context *ctx)
 		case OPT_ONLY_PROBLEMS:
 			ro.only_problems = true;
 			break;
-		default: /* OPT_MAX_TOTAL, OPT_MAX_MEMBER, OPT_MAX_RATIO */
+		default: /* OPT_MAX_TOTAL, OPT_MAX_MEMBER, OPT_MAX_RATIO, OPT_MAX_MEMBERS */
 			if (limit_option(&bo, c, optarg) < 0) {
 				ret = cli_usage_error(
 				        &cli_analyze,

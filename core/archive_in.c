@@ -40,10 +40,13 @@ struct walk_entry {
 struct archive_in {
 	enum archive_in_kind kind;
 	char *path;
-	uint64_t max_total, total;
+	uint64_t max_total;
 	uint64_t max_member, member_bytes;
 	unsigned max_ratio;
 	size_t max_members, count;
+	struct archive_in_budget own, *bud; /* bud: lim->budget or &own */
+	bool nested;                        /* bytes count into bud->total only */
+	uint64_t total;                     /* this reader's own uncompressed bytes */
 	/* archives and loose files */
 	struct archive *a;
 	bool peeked; /* the first header was read by the probe */
@@ -155,7 +158,8 @@ static int walk_one(struct archive_in *in, const char *rel, unsigned depth, stru
 		r = walk_child(in, child.data, depth, err);
 	}
 	if (r == -ERANGE && !err->message[0])
-		error_set(err, r, in->path, 0, "more than %zu files", in->max_members);
+		error_set(err, r, in->path, 0,
+		          "more than %zu files; --max-members raises the bound", in->max_members);
 	return r;
 }
 
@@ -194,6 +198,7 @@ static int folder_next(struct archive_in *in, const struct archive_in_member **r
 			in->cur.open_errno = errno;
 	}
 	in->count++;
+	in->bud->members++;
 	*ret = &in->cur;
 	return 1;
 }
@@ -352,8 +357,10 @@ static int archive_next(struct archive_in *in, const struct archive_in_member **
 	snprintf(in->last, sizeof(in->last), "%s", in->cur.path);
 	in->cur.size = archive_entry_size_is_set(in->entry) ? archive_entry_size(in->entry) : -1;
 	in->cur.mtime = archive_entry_mtime(in->entry);
-	if (in->cur.type != ARCHIVE_IN_DIR && ++in->count > in->max_members)
-		return error_set(err, -ERANGE, in->path, 0, "more than %zu members",
+	if (in->cur.type != ARCHIVE_IN_DIR && (++in->count, ++in->bud->members > in->max_members))
+		return error_set(err, -ERANGE, in->nested ? in->cur.path : in->path, 0,
+		                 "more than %zu members in all (an archive bomb?); --max-members "
+		                 "raises the bound",
 		                 in->max_members);
 	*ret = &in->cur;
 	return 1;
@@ -370,6 +377,7 @@ static int loose_next(struct archive_in *in, const struct archive_in_member **re
 	in->cur.size = -1;
 	in->cur.mtime = archive_entry_mtime(in->entry);
 	in->count++;
+	in->bud->members++;
 	*ret = &in->cur;
 	return 1;
 }
@@ -395,6 +403,8 @@ int archive_in_open(const char *path, unsigned flags, const struct archive_in_li
 	in->max_member = lim && lim->max_member ? lim->max_member : ARCHIVE_IN_MAX_MEMBER;
 	in->max_ratio = lim && lim->max_ratio ? lim->max_ratio : ARCHIVE_IN_MAX_RATIO;
 	in->max_members = lim && lim->max_members ? lim->max_members : ARCHIVE_IN_MAX_MEMBERS;
+	in->bud = lim && lim->budget ? lim->budget : &in->own;
+	in->nested = lim && lim->nested;
 	in->progress = lim ? lim->progress : NULL;
 	in->progress_userdata = lim ? lim->progress_userdata : NULL;
 	in->input_size = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
@@ -478,7 +488,10 @@ static void report_progress(struct archive_in *in, const struct archive_in_membe
 
 int archive_in_next(struct archive_in *in, const struct archive_in_member **ret, struct error *err)
 {
-	int r = next_member(in, ret, err);
+	int r;
+
+	in->member_bytes = 0;
+	r = next_member(in, ret, err);
 
 	if (r == 1 && in->progress && (*ret)->type != ARCHIVE_IN_DIR)
 		report_progress(in, *ret);
@@ -523,33 +536,67 @@ static const char *size_text(uint64_t n, char *out, size_t size)
 	return out;
 }
 
-/* The bounds, after more bytes came out of the current member. */
+uint64_t archive_in_packed_bytes(const struct archive_in *in)
+{
+	int64_t n;
+
+	if (in->kind == ARCHIVE_IN_FOLDER)
+		return in->total;
+	if (in->gz)
+		return gzthread_packed_bytes(in->gz);
+	n = in->a ? archive_filter_bytes(in->a, -1) : 0;
+	return n > 0 ? (uint64_t)n : 0;
+}
+
+/* The bounds, after more bytes came out of the current member. The total and the
+ * ratio are those of the whole input, nested readers included (in->bud). */
 static int check_limits(struct archive_in *in, struct error *err)
 {
-	char a[32], b[32];
-	uint64_t packed;
+	const struct archive_in_budget *b = in->bud;
+	char x[32], y[32];
 
-	if (in->total > in->max_total)
+	if (!in->nested)
+		in->bud->packed = archive_in_packed_bytes(in);
+	if (b->total > in->max_total)
 		return error_set(err, -ERANGE, in->cur.path, 0,
-		                 "the input expands beyond %s (a decompression bomb?); "
+		                 "the input expands beyond %s in all (a decompression bomb?); "
 		                 "--max-total-bytes raises the bound",
-		                 size_text(in->max_total, a, sizeof(a)));
+		                 size_text(in->max_total, x, sizeof(x)));
 	if (in->member_bytes > in->max_member)
 		return error_set(err, -ERANGE, in->cur.path, 0,
 		                 "the member expands beyond %s (a decompression bomb?); "
 		                 "--max-member-bytes raises the bound",
-		                 size_text(in->max_member, a, sizeof(a)));
-	if (in->kind == ARCHIVE_IN_FOLDER || in->total <= ARCHIVE_IN_RATIO_FLOOR)
+		                 size_text(in->max_member, x, sizeof(x)));
+	if (b->total <= ARCHIVE_IN_RATIO_FLOOR || !b->packed ||
+	    b->total / b->packed < in->max_ratio)
 		return 0;
-	packed = in->gz ? gzthread_packed_bytes(in->gz) : (uint64_t)archive_filter_bytes(in->a, -1);
-	if (packed && in->total / packed >= in->max_ratio)
-		return error_set(err, -ERANGE, in->cur.path, 0,
-		                 "%s came out of %s: compressed more than %u:1 (a decompression "
-		                 "bomb?); --max-ratio raises the bound",
-		                 size_text(in->total & ~((UINT64_C(1) << 20) - 1), a, sizeof(a)),
-		                 size_text(packed & ~((UINT64_C(1) << 10) - 1), b, sizeof(b)),
-		                 in->max_ratio);
-	return 0;
+	return error_set(err, -ERANGE, in->cur.path, 0,
+	                 "%s came out of %s of input: compressed more than %u:1 in all (a "
+	                 "decompression bomb?); --max-ratio raises the bound",
+	                 size_text(b->total & ~((UINT64_C(1) << 20) - 1), x, sizeof(x)),
+	                 size_text(b->packed & ~((UINT64_C(1) << 10) - 1), y, sizeof(y)),
+	                 in->max_ratio);
+}
+
+int archive_in_account(struct archive_in *in, uint64_t n, struct error *err)
+{
+	in->bud->total += n;
+	in->member_bytes += n;
+	return check_limits(in, err);
+}
+
+/* A read error of the current member: where, in its bytes and in the input's. */
+static int feed_error(struct archive_in *in, int saved_errno, struct error *err)
+{
+	if (in->kind == ARCHIVE_IN_FOLDER)
+		return error_set(err, -EIO, in->cur.path, 0, "cannot read after %llu bytes: %s",
+		                 (unsigned long long)in->member_bytes, read_error(in, saved_errno));
+	return error_set(err, -EIO, in->cur.path, 0,
+	                 "truncated or corrupt after %llu bytes, near byte %llu of the %s: %s",
+	                 (unsigned long long)in->member_bytes,
+	                 (unsigned long long)archive_in_packed_bytes(in),
+	                 in->kind == ARCHIVE_IN_LOOSE ? "compressed file" : "archive",
+	                 read_error(in, saved_errno));
 }
 
 int archive_in_feed(struct archive_in *in, archive_in_feed_fn fn, void *userdata, struct error *err)
@@ -561,12 +608,9 @@ int archive_in_feed(struct archive_in *in, archive_in_feed_fn fn, void *userdata
 		if (n == 0)
 			return 0;
 		if (n < 0)
-			return error_set(err, -EIO, in->cur.path, 0, "%s after %llu bytes: %s",
-			                 in->kind == ARCHIVE_IN_FOLDER ? "cannot read"
-			                                               : "truncated or corrupt",
-			                 (unsigned long long)in->member_bytes,
-			                 read_error(in, errno));
+			return feed_error(in, errno, err);
 		in->total += (uint64_t)n;
+		in->bud->total += (uint64_t)n;
 		in->member_bytes += (uint64_t)n;
 		if ((r = check_limits(in, err)) < 0)
 			return r;

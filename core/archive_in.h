@@ -67,13 +67,27 @@ struct archive_in_progress {
 };
 typedef void (*archive_in_progress_fn)(void *userdata, const struct archive_in_progress *p);
 
+/* The running totals the bounds judge, shared by the input and every compressed
+ * file or archive read inside it (redact opens those, analyze inflates gzip'd
+ * members), so that a bomb split over many nested archives is stopped too. */
+struct archive_in_budget {
+	uint64_t total;  /* uncompressed bytes out of every reader and decoder */
+	uint64_t packed; /* bytes of the input itself read so far (the ratio's base) */
+	size_t members;  /* members of every reader */
+};
+
 /* The bounds on what an input may expand to; each error names the bound and the
  * command-line option that raises it (the same in analyze and redact). */
 struct archive_in_limits {
-	uint64_t max_total;              /* 0 = ARCHIVE_IN_MAX_TOTAL (--max-total-bytes) */
-	uint64_t max_member;             /* 0 = ARCHIVE_IN_MAX_MEMBER (--max-member-bytes) */
-	unsigned max_ratio;              /* 0 = ARCHIVE_IN_MAX_RATIO (--max-ratio) */
-	size_t max_members;              /* 0 = ARCHIVE_IN_MAX_MEMBERS */
+	uint64_t max_total;  /* 0 = ARCHIVE_IN_MAX_TOTAL (--max-total-bytes) */
+	uint64_t max_member; /* 0 = ARCHIVE_IN_MAX_MEMBER (--max-member-bytes) */
+	unsigned max_ratio;  /* 0 = ARCHIVE_IN_MAX_RATIO (--max-ratio) */
+	size_t max_members;  /* 0 = ARCHIVE_IN_MAX_MEMBERS (--max-members) */
+	/* the running totals to add to; NULL = this reader's own. A reader with
+	 * nested set reads something inside the input (a temp file): its bytes count
+	 * into budget->total, never into budget->packed. */
+	struct archive_in_budget *budget;
+	bool nested;
 	archive_in_progress_fn progress; /* after each member; NULL = none */
 	void *progress_userdata;
 };
@@ -122,6 +136,15 @@ int archive_in_next(struct archive_in *in, const struct archive_in_member **ret,
  * cannot go on), or fn's own negative value (err not touched). */
 int archive_in_feed(struct archive_in *in, archive_in_feed_fn fn, void *userdata,
                     struct error *err);
+
+/* n more bytes came out of the current member by a decoder of the caller's (a
+ * gzip'd member inflated): counted into the bounds as if read. 0, or -ERANGE with
+ * err naming the member and the bound. */
+int archive_in_account(struct archive_in *in, uint64_t n, struct error *err);
+
+/* Bytes of the compressed (or folder) data read so far by this reader: where a
+ * truncated or corrupt member ends. */
+uint64_t archive_in_packed_bytes(const struct archive_in *in);
 
 /* The current member whole into a buffer of at most max bytes (-ERANGE beyond). */
 struct buf;

@@ -17,6 +17,7 @@
 #include "archive_in.h"
 #include "cleanup.h"
 #include "error.h"
+#include "gunzip.h"
 #include "gcp.h"
 #include "ingest.h"
 #include "text.h"
@@ -376,7 +377,7 @@ static int add_artifact(struct bundle *b, const char *path, size_t *ret_index)
 {
 	struct artifact *a;
 
-	if (b->n_artifacts >= BUNDLE_MAX_MEMBERS)
+	if (b->n_artifacts > b->max_members) /* one more: "(archive)", a damaged tail */
 		return -ERANGE;
 	if (b->n_artifacts == b->cap_artifacts) {
 		size_t ncap = b->cap_artifacts ? b->cap_artifacts * 2 : 64;
@@ -418,11 +419,26 @@ static void artifact_fail(struct bundle *b, size_t ai, const char *why)
 }
 
 /* The member being ingested; md hashes a member named manifest.json as it is read,
- * so that the bundle's identity (b->manifest_sha256) needs no second pass. */
+ * so that the bundle's identity (b->manifest_sha256) needs no second pass. A
+ * gzip'd member (x.log.gz) is inflated on the way (core/gunzip.h), its bytes
+ * counted into the input's bounds. */
 struct feed {
 	struct ingest *ing;
 	EVP_MD_CTX *md;
+	struct archive_in *in;
+	struct error *err; /* a bound hit while inflating */
+	bool first;        /* the first chunk decides: gzip or not */
+	bool gz;
+	struct gunzip g;
 };
+
+static int feed_inflated(void *userdata, const void *data, size_t len)
+{
+	struct feed *f = userdata;
+	int r = archive_in_account(f->in, len, f->err);
+
+	return r < 0 ? r : ingest_feed(f->ing, data, len);
+}
 
 static int feed_ingest(void *userdata, const void *data, size_t len)
 {
@@ -432,7 +448,39 @@ static int feed_ingest(void *userdata, const void *data, size_t len)
 		EVP_MD_CTX_free(f->md);
 		f->md = NULL;
 	}
+	if (f->first) {
+		f->first = false;
+		if (gunzip_magic(data, len)) {
+			if (gunzip_init(&f->g) < 0)
+				return -ENOMEM;
+			f->gz = true;
+		}
+	}
+	if (f->gz)
+		return gunzip_feed(&f->g, data, len, feed_inflated, f);
 	return ingest_feed(f->ing, data, len);
+}
+
+/* A gzip'd member that ends early or breaks: what was inflated was read; where
+ * it ends is the news. */
+static void gunzip_verdict(struct bundle *b, size_t ai, struct gunzip *g)
+{
+	enum gunzip_state st = gunzip_end(g);
+	char why[300];
+
+	if (st == GUNZIP_TRUNCATED)
+		snprintf(why, sizeof(why),
+		         "truncated gzip: the data ends at byte %llu, inside a gzip member; the "
+		         "%llu bytes inflated up to there were read",
+		         (unsigned long long)g->packed_in, (unsigned long long)g->inflated);
+	else if (st == GUNZIP_CORRUPT)
+		snprintf(why, sizeof(why),
+		         "corrupt gzip at byte %llu (%s); the %llu bytes inflated up to there were "
+		         "read",
+		         (unsigned long long)g->bad_at, g->why, (unsigned long long)g->inflated);
+	else
+		return;
+	artifact_fail(b, ai, why);
 }
 
 /* manifest.json at the top or in the one top folder of a collected bundle */
@@ -473,7 +521,7 @@ static int ingest_member(struct bundle *b, struct archive_in *in, size_t ai, boo
 {
 	struct error rerr = ERROR_INIT;
 	struct ingest *ing = NULL;
-	struct feed f;
+	struct feed f = { .in = in, .err = &rerr, .first = true };
 	int r;
 
 	r = ingest_begin(b, ai, &ing);
@@ -485,6 +533,7 @@ static int ingest_member(struct bundle *b, struct archive_in *in, size_t ai, boo
 	if (r != 0)
 		EVP_MD_CTX_free(TAKE_PTR(f.md));
 	if (r == -EIO) {
+		gunzip_release(&f.g);
 		if (archive_in_kind(in) == ARCHIVE_IN_LOOSE && archive_in_compressed(in)) {
 			ingest_end(ing);
 			ingest_free(ing);
@@ -498,6 +547,7 @@ static int ingest_member(struct bundle *b, struct archive_in *in, size_t ai, boo
 		return r;
 	}
 	if (r < 0) {
+		gunzip_release(&f.g);
 		if (rerr.message[0])
 			*err = rerr;
 		ingest_free(ing);
@@ -505,6 +555,9 @@ static int ingest_member(struct bundle *b, struct archive_in *in, size_t ai, boo
 	}
 	r = ingest_end(ing);
 	ingest_free(ing);
+	if (f.gz)
+		gunzip_verdict(b, ai, &f.g);
+	gunzip_release(&f.g);
 	manifest_digest(b, &b->artifacts[ai], f.md);
 	return r;
 }
@@ -525,8 +578,10 @@ static int read_member(struct bundle *b, struct archive_in *in, const struct arc
 		snprintf(name, sizeof(name), "%s", m->path);
 	r = add_artifact(b, name, &ai);
 	if (r < 0)
-		return r == -ERANGE ? error_set(err, r, b->input, 0, "too many members (limit %d)",
-		                                BUNDLE_MAX_MEMBERS)
+		return r == -ERANGE ? error_set(err, r, b->input, 0,
+		                                "more than %zu members; --max-members raises the "
+		                                "bound",
+		                                b->max_members)
 		                    : r;
 	if (archive_in_unsafe_name(m->path)) {
 		/* it would land outside the folder if unpacked: say so, read nothing */
@@ -611,7 +666,7 @@ static int read_input(struct bundle *b, const struct bundle_options *opts, struc
 		                                           : BUNDLE_MAX_TOTAL_BYTES,
 		.max_member = opts ? opts->max_member_bytes : 0,
 		.max_ratio = opts ? opts->max_ratio : 0,
-		.max_members = BUNDLE_MAX_MEMBERS,
+		.max_members = b->max_members,
 		.progress = opts ? opts->progress : NULL,
 		.progress_userdata = opts ? opts->progress_userdata : NULL,
 	};
@@ -669,6 +724,7 @@ int bundle_open(const char *path, const struct bundle_options *opts, struct bund
 		free(b);
 		return -ENOMEM;
 	}
+	b->max_members = opts && opts->max_members ? opts->max_members : BUNDLE_MAX_MEMBERS;
 	if (S_ISDIR(st.st_mode) || S_ISREG(st.st_mode))
 		r = read_input(b, opts, err);
 	else

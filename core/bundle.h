@@ -36,6 +36,7 @@ struct bundle_options {
 	uint64_t max_total_bytes;  /* 0 = BUNDLE_MAX_TOTAL_BYTES */
 	uint64_t max_member_bytes; /* 0 = ARCHIVE_IN_MAX_MEMBER (core/archive_in.h) */
 	unsigned max_ratio;        /* 0 = ARCHIVE_IN_MAX_RATIO */
+	size_t max_members;        /* 0 = BUNDLE_MAX_MEMBERS (--max-members) */
 	/* after each member read (a progress line); NULL = none */
 	void (*progress)(void *userdata, const struct archive_in_progress *p);
 	void *progress_userdata;
@@ -44,6 +45,7 @@ struct bundle_options {
 struct bundle {
 	char *input; /* the path given */
 	bool is_archive;
+	size_t max_members;       /* members read at most (bundle_options) */
 	bool is_collected;        /* has a manifest.json of ours */
 	char manifest_sha256[65]; /* of that manifest.json as read, hex; "" = none */
 	char *top;                /* top folder of a collected bundle ("" if none) */

@@ -160,6 +160,26 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
+/* A program that is not there is told by its errno before spawning: not every
+ * posix_spawnp reports a failed exec (under valgrind, or where it is fork + exec,
+ * the child just exits 127). 0 or an errno. */
+static int spawn_check(const struct child_process *cmd)
+{
+	const char *p = cmd->argv.v[0];
+	char *found;
+	bool ok;
+
+	if (strchr(p, '/')) {
+		if (p[0] != '/' && cmd->cwd)
+			return 0; /* relative to the child's folder: posix_spawnp says */
+		return access(p, X_OK) == 0 ? 0 : errno;
+	}
+	found = run_find_program(p);
+	ok = found != NULL;
+	free(found);
+	return ok ? 0 : ENOENT;
+}
+
 static int spawn(const struct child_process *cmd, int out_w, int err_w, pid_t *ret_pid)
 {
 	posix_spawn_file_actions_t fa;
@@ -168,6 +188,8 @@ static int spawn(const struct child_process *cmd, int out_w, int err_w, pid_t *r
 	char **env;
 	int r;
 
+	if ((r = spawn_check(cmd)) != 0)
+		return r;
 	env = build_env(&cmd->env_extra);
 	if (!env)
 		return ENOMEM;

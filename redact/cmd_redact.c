@@ -104,7 +104,7 @@ static int small_number(const char *s, int *ret)
 	return 0;
 }
 
-/* --max-total-bytes (0), --max-member-bytes (1), --max-ratio (2) */
+/* --max-total-bytes (0), --max-member-bytes (1), --max-ratio (2), --max-members (3) */
 static int limit_option(struct redact_bundle_options *bo, int which, const char *value)
 {
 	uint64_t v;
@@ -116,7 +116,9 @@ static int limit_option(struct redact_bundle_options *bo, int which, const char 
 		bo->max_total = v;
 	else if (which == 1)
 		bo->max_member = v;
-	else if (v <= UINT32_MAX)
+	else if (which == 3 && v <= SIZE_MAX)
+		bo->max_members = (size_t)v;
+	else if (which == 2 && v <= UINT32_MAX)
 		bo->max_ratio = (unsigned)v;
 	else
 		return -ERANGE;
@@ -128,6 +130,10 @@ static void on_notice(void *userdata, enum redact_notice what, const char *membe
 	char esc[1100];
 
 	(void)userdata;
+	if (what == REDACT_NOTICE_TRUNCATED) {
+		fprintf(stderr, "apigee-bundle redact: %s\n", member);
+		return;
+	}
 	if (what == REDACT_NOTICE_NOT_FILE) {
 		fprintf(stderr, "apigee-bundle redact: skipping %s: not followed\n", member);
 		return;
@@ -148,6 +154,7 @@ enum {
 	OPT_MAX_TOTAL,
 	OPT_MAX_MEMBER,
 	OPT_MAX_RATIO,
+	OPT_MAX_MEMBERS,
 	OPT_LEVEL,
 	OPT_THREADS,
 };
@@ -164,11 +171,18 @@ static const struct cli_option redact_options[] = {
 	  "file" },
 	{ "max-member-bytes", 0, OPT_MAX_MEMBER, "N", 0,
 	  "bound on what one member may expand to (K, M, G, T suffixes; default 16G)", NULL },
+	{ "max-members", 0, OPT_MAX_MEMBERS, "N", 0,
+	  "bound on the number of members, those of archives inside the input included (default "
+	  "200000)",
+	  NULL },
 	{ "max-ratio", 0, OPT_MAX_RATIO, "N", 0,
-	  "bound on the expansion of compressed input (N:1 after the first 64 MiB; default 200)",
+	  "bound on the expansion of compressed input, nested archives and compressed files "
+	  "included (N:1 after the first 64 MiB; default 200)",
 	  NULL },
 	{ "max-total-bytes", 0, OPT_MAX_TOTAL, "N", 0,
-	  "bound on what the whole input may expand to (K, M, G, T suffixes; default 256G)", NULL },
+	  "bound on what the whole input may expand to, nested archives and compressed files "
+	  "included (K, M, G, T suffixes; default 256G)",
+	  NULL },
 	{ "output", 'o', 'o', "FILE", 0,
 	  "the archive to write (atomically; .tar.gz, .tar.zst or .tar by its name); - writes a "
 	  "tar.gz to standard output",
@@ -249,7 +263,7 @@ static int parse_redact(int argc, char **argv, struct context *ctx, struct redac
 				c = CLI_USAGE;
 			}
 			break;
-		default: /* OPT_MAX_TOTAL, OPT_MAX_MEMBER, OPT_MAX_RATIO */
+		default: /* OPT_MAX_TOTAL, OPT_MAX_MEMBER, OPT_MAX_RATIO, OPT_MAX_MEMBERS */
 			if (limit_option(bo, c - OPT_MAX_TOTAL, optarg) < 0) {
 				c = CLI_USAGE;
 				cli_usage_error(

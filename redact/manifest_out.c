@@ -225,6 +225,8 @@ static int entry(struct entries *e, struct writer *w, json_t *it)
 		e->used[k] = true;
 		if ((rc = set_digest(it, &e->o->members[k])) < 0)
 			return rc;
+		if (e->o->annotate && (rc = e->o->annotate(e->o->userdata, it, p)) < 0)
+			return rc;
 	} else if (p && json_object_get(it, "sha256") && !e->o->in_output(e->o->userdata, p)) {
 		json_object_del(it, "sha256");
 		json_object_del(it, "size");

@@ -6,7 +6,8 @@
  * the end. The text is what json_dumps(JSON_INDENT(2)) makes of the whole
  * document updated the same way:
  *
- *   - the first entry naming an output member gets its size and sha256;
+ *   - the first entry naming an output member gets its size and sha256 (and
+ *     what annotate() adds);
  *   - an entry with a sha256 whose path is not in the output loses size and
  *     sha256;
  *   - every output member without an entry gets {"path", "source": {"type":
@@ -21,6 +22,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "archive_out.h"
 #include "redact.h"
 
@@ -30,6 +33,8 @@ struct manifest_out {
 	/* is this path a member of the output (also one made after the list)? */
 	bool (*in_output)(void *userdata, const char *path);
 	void *userdata;
+	/* optional: more facts on the entry of an output member (after its digest) */
+	int (*annotate)(void *userdata, json_t *entry, const char *path);
 	size_t max_value; /* bytes one JSON value may take */
 };
 

@@ -830,7 +830,8 @@ static pcap_t *open_in(int fd, struct pcap_redact_result *res)
 	pc = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, errbuf);
 	if (!pc) {
 		fclose(f);
-		snprintf(res->error, sizeof(res->error), "not a readable capture: %s", errbuf);
+		snprintf(res->error, sizeof(res->error),
+		         "not a readable capture: %s (its file header, at byte 0)", errbuf);
 	}
 	return pc;
 }
@@ -845,12 +846,22 @@ static int64_t frame_us(const struct pcap_pkthdr *h)
 	return sec * 1000000 + nsec / 1000;
 }
 
+/* Where the next frame starts in the capture (inflated when it was gzip'd). */
+static long long frame_offset(pcap_t *pc)
+{
+	FILE *f = pcap_file(pc);
+	long off = f ? ftell(f) : -1;
+
+	return (long long)off;
+}
+
 static int pass1(struct job *j, int fd)
 {
 	pcap_t *pc = open_in(fd, j->res);
 	struct pcap_pkthdr *h;
 	const u_char *data;
 	uint64_t frame = 0;
+	long long at = 0;
 	int r, rc = 0;
 
 	if (!pc)
@@ -859,19 +870,23 @@ static int pass1(struct job *j, int fd)
 	if (!dlt_known(j->dlt)) {
 		/* nothing of a frame we cannot decode may pass */
 		snprintf(j->res->error, sizeof(j->res->error),
-		         "link type %s (%d) cannot be redacted",
+		         "link type %s (%d) cannot be redacted (frame 1, at byte %lld of the "
+		         "capture, and every frame after it)",
 		         pcap_datalink_val_to_name(j->dlt) ? pcap_datalink_val_to_name(j->dlt)
 		                                           : "?",
-		         j->dlt);
+		         j->dlt, frame_offset(pc));
 		pcap_close(pc);
 		return -EPROTONOSUPPORT;
 	}
-	while (rc == 0 && (r = pcap_next_ex(pc, &h, &data)) == 1) {
+	while (rc == 0 && (at = frame_offset(pc), r = pcap_next_ex(pc, &h, &data)) == 1) {
 		struct tcpk k;
 
 		if (++frame > PCAP_REDACT_MAX_FRAMES) {
-			snprintf(j->res->error, sizeof(j->res->error),
-			         "more than %u frames: not redacted", PCAP_REDACT_MAX_FRAMES);
+			snprintf(
+			        j->res->error, sizeof(j->res->error),
+			        "frame %llu, at byte %lld of the capture: more than %u frames, not "
+			        "redacted",
+			        (unsigned long long)frame, at, PCAP_REDACT_MAX_FRAMES);
 			rc = -EFBIG;
 			break;
 		}
@@ -892,8 +907,9 @@ static int pass1(struct job *j, int fd)
 	}
 	if (rc == 0 && r == PCAP_ERROR) {
 		j->res->st.truncated = true;
-		snprintf(j->res->error, sizeof(j->res->error), "after frame %llu: %s",
-		         (unsigned long long)frame, pcap_geterr(pc));
+		snprintf(j->res->error, sizeof(j->res->error),
+		         "after frame %llu, at byte %lld of the capture: %s",
+		         (unsigned long long)frame, at, pcap_geterr(pc));
 	}
 	pcap_close(pc);
 	return rc;
@@ -940,6 +956,7 @@ static int pass2(struct job *j, int fd_in, int fd_out, bool nano)
 		j->res->st.frames++;
 		j->res->st.bytes_in += h->caplen;
 		j->res->st.frames_cut += fo.cut;
+		j->res->st.bytes_cut += h->caplen > fo.n ? h->caplen - fo.n : 0;
 		j->res->st.pseudo_addr += fo.pseudo;
 		oh.caplen = (bpf_u_int32)fo.n;
 		if (fo.whole)
@@ -1241,6 +1258,53 @@ static void count_result(struct pcap_redact *c, const struct pcap_redact_result 
 	s->counts[RULE_PSEUDO_HOST] += res->st.pseudo_sni;
 	s->counts[RULE_CERT_DROPPED] += res->st.certs;
 	s->dropped_certificates += res->st.certs;
+	pthread_mutex_lock(&s->r->lock);
+	s->r->captures++;
+	s->r->capture_frames_cut += res->st.frames_cut;
+	s->r->capture_bytes_cut += res->st.bytes_cut;
+	pthread_mutex_unlock(&s->r->lock);
+}
+
+struct redact_why {
+	struct redact_why *next;
+	char *member;
+	char text[320];
+};
+
+/* A refused capture: why, for the caller (redactor_take_why()). */
+static void note_why(struct redact_stream *s, const char *text)
+{
+	struct redact_why *w = calloc(1, sizeof(*w));
+
+	if (!w || !(w->member = strdup(s->member))) {
+		free(w);
+		return; /* the errno still tells */
+	}
+	snprintf(w->text, sizeof(w->text), "%s", text);
+	pthread_mutex_lock(&s->r->lock);
+	w->next = s->r->why;
+	s->r->why = w;
+	pthread_mutex_unlock(&s->r->lock);
+}
+
+int redactor_take_why(struct redactor *r, const char *member, char *out, size_t size)
+{
+	struct redact_why **p, *w = NULL;
+
+	pthread_mutex_lock(&r->lock);
+	for (p = &r->why; *p; p = &(*p)->next)
+		if (strcmp((*p)->member, member) == 0) {
+			w = *p;
+			*p = w->next;
+			break;
+		}
+	pthread_mutex_unlock(&r->lock);
+	if (!w)
+		return 0;
+	snprintf(out, size, "%s", w->text);
+	free(w->member);
+	free(w);
+	return 1;
 }
 
 int pcap_redact_end(struct pcap_redact *c)
@@ -1262,6 +1326,12 @@ int pcap_redact_end(struct pcap_redact *c)
 	if (rc == -EINVAL || rc == -EFBIG)
 		rc = -EBADMSG; /* not a capture after all: nothing of it may pass */
 	/* -EPROTONOSUPPORT: a link type we do not decode; refused as well */
+	if ((rc == -EBADMSG || rc == -EPROTONOSUPPORT) && res.error[0]) {
+		char why[320];
+
+		snprintf(why, sizeof(why), "capture refused, nothing of it written: %s", res.error);
+		note_why(c->s, why);
+	}
 	if (out >= 0)
 		close(out);
 	pcap_redact_result_release(&res);
@@ -1305,5 +1375,12 @@ void redactor_free_sides(struct redactor *r)
 	while (redactor_take_side(r, &name, &b) == 1) {
 		free(name);
 		buf_release(&b);
+	}
+	while (r->why) {
+		struct redact_why *w = r->why;
+
+		r->why = w->next;
+		free(w->member);
+		free(w);
 	}
 }

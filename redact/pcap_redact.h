@@ -53,6 +53,7 @@ struct pcap_redact;
 struct pcap_redact_stats {
 	uint64_t frames;
 	uint64_t frames_cut; /* frames that lost payload */
+	uint64_t bytes_cut;  /* captured bytes removed (payload, snap length) */
 	uint64_t bytes_in;   /* captured bytes of all frames */
 	uint64_t bytes_out;
 	uint64_t conns;       /* TCP connections followed */

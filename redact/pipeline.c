@@ -15,11 +15,13 @@
 #include "archive_in.h"
 #include "archive_out.h"
 #include "buf.h"
+#include "capture.h"
 #include "cleanup.h"
 #include "error.h"
 #include "fdio.h"
 #include "manifest_out.h"
 #include "strset.h"
+#include "text.h"
 #include "banned.h"
 
 #define SPILL_MEM_MAX (8u << 20)
@@ -49,6 +51,12 @@ struct job {
 	struct strset seen; /* output names written */
 	struct stat map_st, out_st;
 	bool have_map_st, have_out_st;
+	/* the running totals of the bounds: the input and everything nested in it */
+	struct archive_in_budget budget;
+	/* the last member ended early (a truncated gzip inside the input): why */
+	struct error cut;
+	/* redaction.json "truncated": every such member; NULL = none */
+	json_t *truncated;
 };
 
 /* ---- spill: where a redacted member waits for its tar header ---------------------- */
@@ -176,10 +184,9 @@ static bool ends_with(const char *s, const char *suffix)
 	return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-static bool learnable(const char *rel, int64_t size)
+static bool learnable(const char *rel)
 {
-	return size >= 0 && size <= (int64_t)LEARN_MAX &&
-	       (ends_with(rel, ".yaml") || ends_with(rel, ".yml") || ends_with(rel, ".json"));
+	return ends_with(rel, ".yaml") || ends_with(rel, ".yml") || ends_with(rel, ".json");
 }
 
 /* The output archive and the pseudonym map, when they lie inside a folder input. */
@@ -202,9 +209,14 @@ static int open_input(struct job *j, struct archive_in **ret, struct error *err)
 	struct archive_in_limits lim = { .max_total = j->o->max_total,
 		                         .max_member = j->o->max_member,
 		                         .max_ratio = j->o->max_ratio,
+		                         .max_members = j->o->max_members,
+		                         .budget = &j->budget,
 		                         .progress = j->o->progress,
 		                         .progress_userdata = j->o->progress_userdata };
-	int rc = archive_in_open(j->o->in, ARCHIVE_IN_LOOSE_FILE, &lim, ret, err);
+	int rc;
+
+	memset(&j->budget, 0, sizeof(j->budget)); /* each pass counts from the start */
+	rc = archive_in_open(j->o->in, ARCHIVE_IN_LOOSE_FILE, &lim, ret, err);
 
 	if (rc == 0)
 		j->kind = archive_in_kind(*ret);
@@ -230,6 +242,12 @@ struct member_feed {
 	struct job *j;
 	struct redact_stream *s;
 	enum feed_state state;
+	/* FEED_REDACT: the member is held (memory up to SPILL_MEM_MAX, then an
+	 * unlinked temp file) while the redactor's kind look-ahead reads it whole
+	 * (redact_stream_prefeed()), then redacted from there */
+	struct buf hold;
+	int hold_fd;
+	bool direct;    /* a packet capture: straight to the redactor (it spools it itself) */
 	unsigned depth; /* 0: a member of the input */
 	unsigned char head[HEAD_MAX];
 	size_t n_head;
@@ -275,13 +293,71 @@ static int start_container(struct member_feed *f)
 	return fd_write_all(f->raw_fd, f->head, f->n_head);
 }
 
+/* A text member's bytes: to the kind look-ahead, and held for the redaction. */
+static int hold_write(struct member_feed *f, const void *data, size_t len)
+{
+	int rc;
+
+	if (f->direct)
+		return redact_stream_write(f->s, data, len, on_output, f->j);
+	if ((rc = redact_stream_prefeed(f->s, data, len)) < 0)
+		return rc;
+	if (f->hold_fd < 0 && f->hold.len + len <= SPILL_MEM_MAX)
+		return buf_append(&f->hold, data, len);
+	if (f->hold_fd < 0) {
+		char path[600];
+
+		snprintf(path, sizeof(path), "%s/hold.XXXXXX", f->j->tmpdir);
+		if ((f->hold_fd = mkstemp(path)) < 0)
+			return -errno;
+		unlink(path);
+		if ((rc = fd_write_all(f->hold_fd, f->hold.data, f->hold.len)) < 0)
+			return rc;
+		buf_release(&f->hold);
+	}
+	return fd_write_all(f->hold_fd, data, len);
+}
+
+/* The member was read whole: redact what was held. */
+static int hold_replay(struct member_feed *f)
+{
+	int rc = f->direct ? 0 : redact_stream_prefeed_end(f->s);
+	char *chunk;
+
+	if (rc < 0 || f->direct)
+		return rc;
+	if (f->hold_fd < 0)
+		return f->hold.len ? redact_stream_write(f->s, f->hold.data, f->hold.len, on_output,
+		                                         f->j)
+		                   : 0;
+	if (lseek(f->hold_fd, 0, SEEK_SET) < 0)
+		return -errno;
+	chunk = malloc(ARCHIVE_IN_CHUNK);
+	if (!chunk)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t n = read(f->hold_fd, chunk, ARCHIVE_IN_CHUNK);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		rc = n < 0 ? -errno : 0;
+		if (n > 0)
+			rc = redact_stream_write(f->s, chunk, (size_t)n, on_output, f->j);
+		if (n <= 0 || rc < 0)
+			break;
+	}
+	free(chunk);
+	return rc;
+}
+
 /* The head is complete (or the member ended): choose. */
 static int decide_feed(struct member_feed *f)
 {
 	if (container_magic(f->head, f->n_head))
 		return start_container(f);
 	f->state = FEED_REDACT;
-	return redact_stream_write(f->s, f->head, f->n_head, on_output, f->j);
+	f->direct = capture_sniff(f->head, f->n_head) != CAPTURE_NONE;
+	return hold_write(f, f->head, f->n_head);
 }
 
 static int feed_redactor(void *userdata, const void *data, size_t len)
@@ -305,7 +381,7 @@ static int feed_redactor(void *userdata, const void *data, size_t len)
 		return 0;
 	if (f->state == FEED_CONTAINER)
 		return fd_write_all(f->raw_fd, data, len);
-	return redact_stream_write(f->s, data, len, on_output, f->j);
+	return hold_write(f, data, len);
 }
 
 static int discard(void *userdata, const void *data, size_t len)
@@ -370,7 +446,7 @@ void redact_bundle_result_release(struct redact_bundle_result *res)
 static int redact_member(struct job *j, struct archive_in *in, const char *rel, const char *name,
                          unsigned depth, char *ret_raw, struct error *err)
 {
-	struct member_feed f = { .j = j, .depth = depth, .raw_fd = -1 };
+	struct member_feed f = { .j = j, .depth = depth, .raw_fd = -1, .hold_fd = -1 };
 	struct error rerr = ERROR_INIT;
 	int rc;
 
@@ -385,8 +461,20 @@ static int redact_member(struct job *j, struct archive_in *in, const char *rel, 
 		return error_set(err, rc, rel, 0, "cannot redact '%s'", rel);
 	}
 	rc = archive_in_feed(in, feed_redactor, &f, &rerr);
+	if (rc == -EIO && depth > 0 && archive_in_kind(in) == ARCHIVE_IN_LOOSE &&
+	    f.state != FEED_CONTAINER) {
+		/* a compressed file inside the input that ends early: what was inflated
+		 * is kept, redacted; the caller names it (j->cut) */
+		j->cut = rerr;
+		rc = 0;
+	}
 	if (rc == 0 && f.state == FEED_SNIFF)
 		rc = decide_feed(&f);
+	if (rc == 0 && f.state == FEED_REDACT)
+		rc = hold_replay(&f);
+	buf_release(&f.hold);
+	if (f.hold_fd >= 0)
+		close(f.hold_fd);
 	if (f.raw_fd >= 0) {
 		/* a container: nothing went to the redactor */
 		redact_stream_end(f.s, discard, NULL);
@@ -411,6 +499,9 @@ static int redact_member(struct job *j, struct archive_in *in, const char *rel, 
 		rc = spill_flush(j);
 	if (!j->o->dry_run)
 		end_scan(j, name);
+	if (rc < 0 && !rerr.message[0] &&
+	    redactor_take_why(j->r, rel, rerr.message, sizeof(rerr.message)))
+		rerr.code = rc; /* a stage said why (a refused capture: frame and byte) */
 	if (rc < 0)
 		return error_set(err, rc, rel, 0, "cannot redact '%s': %s", rel,
 		                 rerr.message[0] ? rerr.message
@@ -514,11 +605,38 @@ static void refuse(struct job *j, const char *rel, const char *why)
 	note_leak(j, name ? name : rel, &hit);
 }
 
+/* The compressed file rel ended early (j->cut says where); what was inflated went
+ * out, redacted, as inner: said on stderr, in redaction.json and in the manifest. */
+static int note_truncated(struct job *j, const char *rel, const char *inner, struct error *err)
+{
+	_cleanup_free_ char *src = redact_member_name(j->r, rel),
+	                    *out = redact_member_name(j->r, inner);
+	char esc_src[600], esc_out[600], msg[1800];
+	json_t *e;
+
+	if (!src || !out)
+		return error_set(err, -ENOMEM, rel, 0, "out of memory");
+	text_escape(src, strlen(src), esc_src, sizeof(esc_src));
+	text_escape(out, strlen(out), esc_out, sizeof(esc_out));
+	snprintf(msg, sizeof(msg), "'%s' is %s; what was inflated is kept, redacted, as '%s'",
+	         esc_src, j->cut.message, esc_out);
+	notice(j, REDACT_NOTICE_TRUNCATED, msg);
+	if (j->o->dry_run)
+		return 0;
+	if (!j->truncated && !(j->truncated = json_array()))
+		return error_set(err, -ENOMEM, rel, 0, "out of memory");
+	e = json_pack("{s:s,s:s,s:s}", "member", out, "source", src, "error", j->cut.message);
+	if (!e || json_array_append_new(j->truncated, e) < 0)
+		return error_set(err, -ENOMEM, rel, 0, "out of memory");
+	return 0;
+}
+
 static int nested_member(struct job *j, struct archive_in *in, const struct archive_in_member *m,
                          const char *rel, unsigned depth, struct error *err)
 {
 	_cleanup_free_ char *clean = NULL, *inner = NULL;
 	struct buf b = BUF_INIT;
+	int rc;
 
 	if (m->type != ARCHIVE_IN_FILE)
 		return 0; /* links, devices: never followed, as in the input */
@@ -536,7 +654,11 @@ static int nested_member(struct job *j, struct archive_in *in, const struct arch
 	}
 	if (!inner)
 		return error_set(err, -ENOMEM, rel, 0, "out of memory");
-	return do_member(j, in, inner, depth, err);
+	error_reset(&j->cut);
+	rc = do_member(j, in, inner, depth, err);
+	if (rc == 0 && j->cut.code)
+		rc = note_truncated(j, rel, inner, err);
+	return rc;
 }
 
 /* The container rel (its bytes in the temp file raw, removed here), member by
@@ -547,10 +669,14 @@ static int nested(struct job *j, const char *raw, const char *rel, unsigned dept
 {
 	struct archive_in_limits lim = { .max_total = j->o->max_total,
 		                         .max_member = j->o->max_member,
-		                         .max_ratio = j->o->max_ratio };
+		                         .max_ratio = j->o->max_ratio,
+		                         .max_members = j->o->max_members,
+		                         .budget = &j->budget,
+		                         .nested = true };
 	struct archive_in *in = NULL;
 	const struct archive_in_member *m;
 	struct error e = ERROR_INIT;
+	bool named;
 	int h, rc = 0;
 
 	if (depth > NESTED_DEPTH_MAX) {
@@ -567,6 +693,7 @@ static int nested(struct job *j, const char *raw, const char *rel, unsigned dept
 	}
 	while (rc == 0 && (h = archive_in_next(in, &m, &e)) == 1)
 		rc = nested_member(j, in, m, rel, depth, &e);
+	named = rc < 0; /* a member's error names it; the reader's names a path inside */
 	if (rc == 0 && h < 0)
 		rc = h;
 	archive_in_free(in);
@@ -575,7 +702,16 @@ static int nested(struct job *j, const char *raw, const char *rel, unsigned dept
 		refuse(j, rel, "unreadable (truncated, corrupt or encrypted)");
 		return 0;
 	}
-	if (rc < 0 && err != &e)
+	if (rc == -ERANGE && e.code && !named) {
+		/* a bound of the whole input: named by the container it was hit in */
+		char esc[600], where[600];
+
+		text_escape(rel, strlen(rel), esc, sizeof(esc));
+		text_escape(e.source, strlen(e.source), where, sizeof(where));
+		return error_set(err, rc, rel, 0, "'%s' (at '%s' inside it): %s", esc, where,
+		                 e.message);
+	}
+	if (rc < 0 && e.code)
 		*err = e;
 	return rc;
 }
@@ -665,6 +801,140 @@ static void guess_top(struct top_guess *t, const char *rel)
 	}
 }
 
+/* Pass 1 reads a member's head: the small YAML/JSON documents are learned, the
+ * compressed files and archives inside the input opened as the main pass opens
+ * them (a name only seen inside a nested zip is learned too), anything else is
+ * not read on. */
+struct learn_feed {
+	struct job *j;
+	const char *rel;
+	bool doc;   /* a name to learn from, while it stays within LEARN_MAX */
+	int raw_fd; /* a container, spooled */
+	char raw_path[600];
+	struct buf head; /* the first HEAD_MAX bytes, then the document */
+};
+
+#define LEARN_STOP (-ECANCELED) /* nothing more to read in this member */
+
+/* Spool the container's bytes so far to a temp file; the rest follows there. */
+static int learn_spool(struct learn_feed *f)
+{
+	snprintf(f->raw_path, sizeof(f->raw_path), "%s/nested.XXXXXX", f->j->tmpdir);
+	f->raw_fd = mkstemp(f->raw_path);
+	if (f->raw_fd < 0) {
+		f->raw_path[0] = '\0';
+		return -errno;
+	}
+	return fd_write_all(f->raw_fd, f->head.data, f->head.len);
+}
+
+static int learn_feed(void *userdata, const void *data, size_t len)
+{
+	struct learn_feed *f = userdata;
+	bool deciding = f->head.len < HEAD_MAX;
+
+	if (f->raw_fd >= 0)
+		return fd_write_all(f->raw_fd, data, len);
+	if (!deciding && (!f->doc || f->head.len + len > LEARN_MAX)) {
+		f->doc = false; /* larger than a document worth learning from */
+		return LEARN_STOP;
+	}
+	if (buf_append(&f->head, data, len) < 0)
+		return -ENOMEM;
+	if (!deciding || f->head.len < HEAD_MAX)
+		return 0;
+	if (container_magic((const unsigned char *)f->head.data, f->head.len))
+		return learn_spool(f);
+	if (!f->doc || f->head.len > LEARN_MAX) {
+		f->doc = false;
+		return LEARN_STOP;
+	}
+	return 0;
+}
+
+static int learn_nested(struct job *j, const char *raw, const char *rel, unsigned depth,
+                        struct error *err);
+
+/* The current member (input name rel): learned from, or opened when it is a
+ * container. <0 only for a bound hit or out of memory (err set). */
+static int learn_member(struct job *j, struct archive_in *in, const char *rel, unsigned depth,
+                        struct error *err)
+{
+	struct learn_feed f = { .j = j, .rel = rel, .doc = learnable(rel), .raw_fd = -1 };
+	struct error rerr = ERROR_INIT;
+	int rc;
+
+	buf_init(&f.head, 0);
+	rc = archive_in_feed(in, learn_feed, &f, &rerr);
+	if (rc == LEARN_STOP || rc == -EIO)
+		rc = 0; /* read no further; a read error is the main pass's to tell */
+	if (rc == 0 && f.raw_fd < 0 && f.head.len < HEAD_MAX &&
+	    container_magic((const unsigned char *)f.head.data, f.head.len))
+		rc = learn_spool(&f); /* a container shorter than HEAD_MAX */
+	if (f.raw_fd >= 0) {
+		if (close(f.raw_fd) < 0 && rc == 0)
+			rc = -errno;
+		if (rc == 0)
+			rc = learn_nested(j, f.raw_path, rel, depth + 1, &rerr);
+		unlink(f.raw_path);
+	} else if (rc == 0 && f.doc && f.head.len) {
+		redactor_learn(j->r, rel, f.head.data, f.head.len);
+	}
+	buf_release(&f.head);
+	if (rc < 0 && rerr.code)
+		*err = rerr;
+	else if (rc < 0)
+		error_set(err, rc, rel, 0, "cannot read '%s': %s", rel, strerror(-rc));
+	return rc;
+}
+
+/* A container inside the input, for pass 1: under the same bounds as the main
+ * pass; one that cannot be read or is nested too deep is left to the main pass. */
+static int learn_nested(struct job *j, const char *raw, const char *rel, unsigned depth,
+                        struct error *err)
+{
+	struct archive_in_limits lim = { .max_total = j->o->max_total,
+		                         .max_member = j->o->max_member,
+		                         .max_ratio = j->o->max_ratio,
+		                         .max_members = j->o->max_members,
+		                         .budget = &j->budget,
+		                         .nested = true };
+	struct archive_in *in = NULL;
+	const struct archive_in_member *m;
+	struct error e = ERROR_INIT;
+	int h = 0, rc;
+
+	if (depth > NESTED_DEPTH_MAX ||
+	    archive_in_open(raw, ARCHIVE_IN_LOOSE_FILE, &lim, &in, &e) < 0)
+		return 0;
+	rc = 0;
+	while (rc == 0 && (h = archive_in_next(in, &m, &e)) == 1) {
+		_cleanup_free_ char *inner = NULL, *clean = NULL;
+		struct buf b = BUF_INIT;
+
+		if (m->type != ARCHIVE_IN_FILE)
+			continue;
+		if (archive_in_kind(in) != ARCHIVE_IN_ARCHIVE) {
+			inner = decompressed_name(rel);
+		} else {
+			clean = archive_in_unsafe_name(m->path) ? NULL
+			                                        : archive_in_clean_path(m->path);
+			if (!clean)
+				continue;
+			if (buf_printf(&b, "%s/%s", rel, clean) == 0)
+				inner = buf_detach(&b, NULL);
+			buf_release(&b);
+		}
+		rc = inner ? learn_member(j, in, inner, depth, err) : -ENOMEM;
+	}
+	archive_in_free(in);
+	if (rc == 0 && h == -ERANGE) {
+		*err = e;
+		rc = h;
+	}
+	return rc == -ENOMEM ? error_set(err, rc, rel, 0, "out of memory") : rc;
+}
+
 /* Pass 1 (--pseudonymize): the names to learn; for an archive also the common top
  * folder and the newest time. */
 static int prepass(struct job *j, struct error *err)
@@ -690,17 +960,14 @@ static int prepass(struct job *j, struct error *err)
 				j->mtime = m->mtime;
 			guess_top(&t, rel);
 		}
-		if (learnable(rel, m->size)) {
-			struct buf b = BUF_INIT;
-			struct error lerr = ERROR_INIT;
-
-			buf_init(&b, LEARN_MAX);
-			if (archive_in_read_all(in, &b, LEARN_MAX, &lerr) != -EIO)
-				redactor_learn(j->r, rel, b.data, b.len);
-			buf_release(&b);
-		}
+		if ((rc = learn_member(j, in, rel, 0, err)) < 0)
+			break;
 	}
 	archive_in_free(in);
+	if (rc < 0) {
+		free(t.top);
+		return rc;
+	}
 	j->top_in = strdup(j->kind == ARCHIVE_IN_ARCHIVE && t.common && t.top ? t.top : "");
 	free(t.top);
 	if (h < 0)
@@ -773,6 +1040,8 @@ static json_t *merged_report(struct job *j)
 	json_error_t jerr;
 	size_t i;
 
+	if (rep && j->truncated)
+		json_object_set(rep, "truncated", j->truncated);
 	if (!rep || !j->have_redaction)
 		return rep;
 	old = json_loadb(j->redaction.data ? j->redaction.data : "", j->redaction.len, 0, &jerr);
@@ -818,6 +1087,26 @@ static json_t *merged_report(struct job *j)
 			                     json_integer_value(c)));
 		}
 	}
+	if (json_is_array(json_object_get(old, "truncated"))) {
+		json_t *t = json_object_get(rep, "truncated");
+
+		if (!t)
+			json_object_set_new(rep, "truncated", (t = json_array()));
+		json_array_extend(t, json_object_get(old, "truncated"));
+	}
+	if (json_is_object(json_object_get(old, "capture_cut"))) {
+		static const char *const keys[] = { "captures", "frames", "bytes" };
+		json_t *o = json_object_get(old, "capture_cut"),
+		       *n = json_object_get(rep, "capture_cut");
+
+		if (!n)
+			json_object_set_new(rep, "capture_cut", (n = json_object()));
+		for (size_t k = 0; k < 3; k++)
+			json_object_set_new(
+			        n, keys[k],
+			        json_integer(json_integer_value(json_object_get(n, keys[k])) +
+			                     json_integer_value(json_object_get(o, keys[k]))));
+	}
 	if (json_is_integer(json_object_get(old, "dropped_certificates")))
 		json_object_set_new(
 		        rep, "dropped_certificates",
@@ -860,6 +1149,30 @@ static int write_redaction(struct job *j, struct error *err)
 	if (rc == 0)
 		rc = strset_add(&j->seen, "redaction.json") < 0 ? -ENOMEM : 0;
 	return rc;
+}
+
+/* A member that was cut short (a truncated gzip inside the input) says so
+ * (manifest_out annotate()). */
+static int mark_truncated(void *userdata, json_t *artifact, const char *path)
+{
+	const struct job *j = userdata;
+	size_t i;
+	json_t *t;
+
+	json_array_foreach(j->truncated, i, t)
+	{
+		const char *m = json_string_value(json_object_get(t, "member"));
+
+		if (m && strcmp(m, path) == 0) {
+			json_t *why = json_object_get(t, "error");
+
+			if (json_object_set_new(artifact, "truncated", json_true()) < 0 ||
+			    (why && json_object_set(artifact, "error", why) < 0))
+				return -ENOMEM;
+			return 0;
+		}
+	}
+	return 0;
 }
 
 /* Writes to a file through a buffer (the redactor hands on line by line). */
@@ -944,6 +1257,7 @@ static int write_manifest(struct job *j, struct error *err)
 {
 	const struct archive_out_member *mem;
 	struct manifest_out mo = { .in_output = in_output,
+		                   .annotate = mark_truncated,
 		                   .userdata = j,
 		                   .max_value = SIDE_DOC_MAX };
 	bool leaked = j->res->leaked;
@@ -1003,6 +1317,7 @@ static void job_release(struct job *j)
 	buf_release(&j->redaction);
 	strset_release(&j->seen);
 	free(j->top_in);
+	json_decref(j->truncated);
 }
 
 static int job_init(struct job *j, struct error *err)

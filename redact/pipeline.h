@@ -35,6 +35,9 @@ enum redact_notice {
 	REDACT_NOTICE_DUPLICATE,       /* a second member of the same name: skipped */
 	REDACT_NOTICE_NOT_FILE,        /* a link, device, fifo: skipped; the string is
 	                                * archive_in_describe()'s, already escaped */
+	REDACT_NOTICE_TRUNCATED,       /* a compressed file inside the input ends early:
+	                                * what was inflated is kept, redacted; the string
+	                                * is the whole message, already escaped */
 	REDACT_NOTICE__MAX,
 	REDACT_NOTICE__INVALID = -22,
 };
@@ -51,6 +54,7 @@ struct redact_bundle_options {
 	uint64_t max_total;   /* uncompressed input bytes; 0 = ARCHIVE_IN_MAX_TOTAL */
 	uint64_t max_member;  /* one member; 0 = ARCHIVE_IN_MAX_MEMBER */
 	unsigned max_ratio;   /* 0 = ARCHIVE_IN_MAX_RATIO */
+	size_t max_members;   /* input members, nested ones included; 0 = ARCHIVE_IN_MAX_MEMBERS */
 	int level;            /* compression level of out; 0 = the format's default */
 	int threads;          /* compression threads; 0 = one per online CPU */
 	redact_notice_fn notice;

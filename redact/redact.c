@@ -19,6 +19,7 @@
 #include "capture.h"
 #include "cleanup.h"
 #include "error.h"
+#include "kindscan.h"
 #include "pcap_redact.h"
 #include "redact_internal.h"
 #include "utf16.h"
@@ -390,6 +391,11 @@ json_t *redactor_report_json(const struct redactor *r)
 	json_object_set_new(doc, "pseudonymized", json_boolean(r->pseudo != NULL));
 	json_object_set_new(doc, "dropped_certificates",
 	                    json_integer((json_int_t)r->dropped_certificates));
+	if (r->captures)
+		json_object_set_new(doc, "capture_cut",
+		                    json_pack("{s:I,s:I,s:I}", "captures", (json_int_t)r->captures,
+		                              "frames", (json_int_t)r->capture_frames_cut, "bytes",
+		                              (json_int_t)r->capture_bytes_cut));
 	pthread_mutex_unlock(&rw->lock);
 	return doc;
 }
@@ -853,9 +859,39 @@ int redact_stream_write(struct redact_stream *s, const void *data, size_t len, r
 	return utf16_feed(&s->dec, data, len, write_decoded, s);
 }
 
+static int prefeed_decoded(void *userdata, const void *data, size_t len)
+{
+	return kindscan_feed(userdata, data, len);
+}
+
+int redact_stream_prefeed(struct redact_stream *s, const void *data, size_t len)
+{
+	int rc;
+
+	if (!s->ks) {
+		struct utf16_dec d = UTF16_DEC_INIT;
+
+		if ((rc = kindscan_new(&s->ks)) < 0)
+			return rc;
+		s->ks_dec = d;
+	}
+	return utf16_feed(&s->ks_dec, data, len, prefeed_decoded, s->ks);
+}
+
+int redact_stream_prefeed_end(struct redact_stream *s)
+{
+	int rc;
+
+	if (!s->ks)
+		return 0;
+	rc = utf16_end(&s->ks_dec, prefeed_decoded, s->ks);
+	return rc < 0 ? rc : kindscan_end(s->ks);
+}
+
 static void stream_free(struct redact_stream *s)
 {
 	pcap_redact_abort(s->cap);
+	kindscan_free(s->ks);
 	buf_release(&s->look);
 	buf_release(&s->line);
 	buf_release(&s->sniff);
@@ -1055,6 +1091,8 @@ bool redact_look_kind_not_secret(const struct redact_stream *s, int col)
 	size_t n = s->look.len, i = s->line_off < n ? (size_t)s->line_off : n;
 	const char *nl = memchr(d + i, '\n', n - i);
 
+	if (s->ks)
+		return kindscan_yaml(s->ks, s->line_off, col); /* the whole member was read */
 	if (!nl || col < 0)
 		return false;
 	for (i = (size_t)(nl - d) + 1; i < n;) {
@@ -1130,6 +1168,8 @@ bool redact_look_json_kind_not_secret(const struct redact_stream *s, size_t col)
 	const char *d = s->look.data ? s->look.data : "";
 	size_t n = s->look.len, i = (size_t)s->line_off + col;
 
+	if (s->ks)
+		return kindscan_json(s->ks, s->line_off + col); /* the whole member was read */
 	if (s->line_off + col >= n || d[i] != '{')
 		return false;
 	i = j_skip_value(d, n, i);

@@ -82,6 +82,19 @@ char *redact_member_name(struct redactor *r, const char *member);
  * 0 when there is none. Ask after each member. */
 int redactor_take_side(struct redactor *r, char **ret_name, struct buf *ret_data);
 
+/* Why the redaction of member (input name) failed, when a stage said more than an
+ * errno (a refused packet capture: the frame and byte); 1 and the text into out,
+ * taken off the redactor; 0 when none. */
+int redactor_take_why(struct redactor *r, const char *member, char *out, size_t size);
+
+/* Before redact_stream_write(): the member's bytes, all of them, read once so
+ * that the look-ahead for an object's kind (kubectl prints a ConfigMap's data
+ * before its kind) holds for a member of any size (redact/kindscan.h); then
+ * redact_stream_prefeed_end(). Optional: without it the look-ahead sees only
+ * what was written so far, up to REDACT_LOOK_MAX. 0 or -ENOMEM. */
+int redact_stream_prefeed(struct redact_stream *s, const void *data, size_t len);
+int redact_stream_prefeed_end(struct redact_stream *s);
+
 /* redaction.json (new reference). */
 struct json_t *redactor_report_json(const struct redactor *r);
 

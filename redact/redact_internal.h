@@ -192,6 +192,10 @@ struct redactor {
 	struct json_t *counts; /* array: per rule an object {member: count} */
 	uint64_t dropped_certificates;
 	struct redact_side *side; /* members made beside others (pcap_redact.c) */
+	/* packet captures (pcap_redact.c): what was cut, for redaction.json, and why a
+	 * capture was refused, for the caller's message */
+	uint64_t captures, capture_frames_cut, capture_bytes_cut;
+	struct redact_why *why;
 };
 
 /* Free what redactor_take_side() was not asked for (pcap_redact.c). */
@@ -201,6 +205,8 @@ struct json_state;
 struct yaml_state;
 struct pcap_redact;
 struct redact_side;
+struct redact_why;
+struct kindscan;
 
 enum stream_mode {
 	STREAM_SNIFF = 0,
@@ -291,6 +297,10 @@ struct redact_stream {
 	struct buf look;
 	uint64_t fed;
 	uint64_t line_off;
+	/* the whole member read before (redact_stream_prefeed()): the answers of the
+	 * look-ahead for any size; NULL = the window above only */
+	struct kindscan *ks;
+	struct utf16_dec ks_dec;
 
 	/* a small direct-mapped cache of key classes */
 	struct {

@@ -6,12 +6,14 @@
 #   - a compiled test (cmocka units, fuzz replays) runs as
 #     valgrind --error-exitcode=1 --leak-check=full (definite leaks; a forked
 #     child that fails to exec is not reported) TEST, with 40x its meson timeout;
-#   - a Python test that drives the binary gets, in place of the binary, a wrapper
-#     that runs it under valgrind with one log per process; any log with errors
-#     fails the test (the binary's own exit codes stay what the test expects).
-# Prints one line per test and the failures' logs; exits 1 on any failure.
+#   - a script test (Python, shell) that drives the binary gets, in place of the
+#     binary (meson gives it as ./apigee-bundle, run in the build folder), a
+#     wrapper that runs it under valgrind with one log per process; any log with
+#     errors fails the test (the binary's own exit codes stay what the test expects).
+# Prints one line per test and the failures' logs, then the count of tests run,
+# failed and the time; exits 1 on any failure.
 #
-# usage: scripts/valgrind.sh [SUITE...]     (environment: BUILD_DIR, VALGRIND_OPTS)
+# usage: scripts/valgrind.sh [SUITE|TEST...]  (environment: BUILD_DIR, VALGRIND_OPTS)
 set -eu
 cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build-valgrind}
@@ -23,6 +25,8 @@ ninja -C "$build"
 logs="$build/valgrind-logs"
 rm -rf "$logs"
 mkdir -p "$logs"
+# tests that wait on the network stretch their timeouts by this (tests/test_probe.c)
+export TEST_TIMEOUT_SCALE=${TEST_TIMEOUT_SCALE:-10}
 vgopts="--error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite --child-silent-after-fork=yes -q ${VALGRIND_OPTS:-}"
 wrap="$build/valgrind-wrap"
 mkdir -p "$wrap"
@@ -38,17 +42,19 @@ python3 - "$logs/tests.json" "$(pwd)/$build/apigee-bundle" "$(pwd)/$wrap/apigee-
 import glob, json, os, re, shlex, subprocess, sys, time
 
 tests, binary, wrapper, logs, vgopts = sys.argv[1:6]
-suites = set(sys.argv[6:])
-failed = []
+wanted = set(sys.argv[6:])
+build = os.path.dirname(binary)
+failed, ran, start = [], 0, time.monotonic()
 for t in json.load(open(tests)):
-    names = {s.split(":")[-1] for s in t["suite"]}
-    if suites and not names & suites:
+    names = {s.split(":")[-1] for s in t["suite"]} | {t["name"]}
+    if wanted and not names & wanted:
         continue
+    ran += 1
     cmd, env = t["cmd"], dict(os.environ, **t.get("env", {}))
-    cwd = t.get("workdir") or None
-    python = os.path.basename(cmd[0]).startswith("python")
-    if python:
-        cmd = [wrapper if c == binary else c for c in cmd]
+    cwd = t.get("workdir") or build  # meson runs a test in the build folder
+    script = not os.path.abspath(cmd[0]).startswith(build + "/")
+    if script:
+        cmd = [wrapper if os.path.normpath(os.path.join(cwd, c)) == binary else c for c in cmd]
     else:
         cmd = ["valgrind"] + shlex.split(vgopts) + \
             ["--log-file=%s/%s.%%p.log" % (os.path.abspath(logs), re.sub(r"\W", "_", t["name"]))] + cmd
@@ -73,6 +79,7 @@ for t in json.load(open(tests)):
             print(open(f).read()[-4000:])
         if not bad:
             print(out[-2000:])
-print("%d failure(s)%s" % (len(failed), (": " + ", ".join(failed)) if failed else ""))
+print("%d test(s) run under valgrind, %d failure(s)%s, %.0f s" %
+      (ran, len(failed), (": " + ", ".join(failed)) if failed else "", time.monotonic() - start))
 sys.exit(1 if failed else 0)
 EOF

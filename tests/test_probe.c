@@ -190,9 +190,19 @@ static void reset_close(int c)
 	close(c);
 }
 
+/* TEST_TIMEOUT_SCALE=N (scripts/valgrind.sh) stretches the probe timeouts: under
+ * valgrind a handshake takes seconds. */
+static long scaled(long timeout_s)
+{
+	const char *e = getenv("TEST_TIMEOUT_SCALE");
+	long k = e ? strtol(e, NULL, 10) : 1;
+
+	return timeout_s * (k >= 1 && k <= 100 ? k : 1);
+}
+
 static void serve_conn(struct tls_server *sv, int c)
 {
-	struct timeval tv = { 10, 0 };
+	struct timeval tv = { scaled(10), 0 };
 	char req[4096];
 	size_t n = 0;
 	SSL *ssl;
@@ -364,7 +374,7 @@ static struct run run_probes(const char *host, const char *resolve, const char *
 		                   .resolves = &res,
 		                   .ingress = &ing,
 		                   .cacert = cacert ? pki.cafile : NULL,
-		                   .timeout_s = timeout_s };
+		                   .timeout_s = scaled(timeout_s) };
 	struct error err = ERROR_INIT;
 	struct run r = { calloc(1, sizeof(struct sink)), NULL };
 	const struct rec_member *m;
@@ -706,7 +716,7 @@ static void test_probe__ingress_sni_pairs(void **state)
 		                   .resolves = &res,
 		                   .ingress = &ing,
 		                   .cacert = pki.cafile,
-		                   .timeout_s = 5 };
+		                   .timeout_s = scaled(5) };
 	struct error err = ERROR_INIT;
 	struct sink *s = calloc(1, sizeof(*s));
 

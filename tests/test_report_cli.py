@@ -68,6 +68,9 @@ def on_pty(binary, inp, cols):
     """Run analyze with stdout on a pseudo-terminal cols wide; return its output."""
     pid, fd = pty.fork()
     if pid == 0:
+        # the size set before the binary runs: the parent's ioctl below may come
+        # after the binary asked (a loaded machine, valgrind)
+        fcntl.ioctl(1, termios.TIOCSWINSZ, struct.pack("HHHH", 24, cols, 0, 0))
         os.execve(binary, [binary, "analyze", inp], env_for())
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, cols, 0, 0))
     out = b""

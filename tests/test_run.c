@@ -328,7 +328,10 @@ static void test_run__parallel(void **state)
 	dt = run_now_ms() - t0;
 	for (int i = 0; i < 8; i++)
 		assert_int_equal(p.done[i], 1);
-	assert_true(dt < 1800);
+	/* serial would be 2.4 s at least; the rest is room for a loaded machine and
+	 * valgrind, which runs one thread at a time (scripts/valgrind.sh) */
+	print_message("8 jobs of 0.3 s on 4 workers: %lld ms\n", (long long)dt);
+	assert_true(dt < 2300);
 }
 
 int main(void)

@@ -196,6 +196,8 @@ def hostile(binary, work):
     check(p.returncode != 0 and not os.path.exists(out + "2.tar.gz") and
           b"truncated.pcap" in p.stderr, "a capture libpcap cannot read is refused by name",
           p.stderr.decode()[-300:])
+    check(b"at byte 0" in p.stderr, "the refusal says where: the file header",
+          p.stderr.decode()[-300:])
     # a link type that is not decoded (NFC LLCP): refused, never passed through
     open(os.path.join(b, "truncated.pcap"), "wb").write(
         struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 245) +
@@ -203,6 +205,8 @@ def hostile(binary, work):
     p = run(binary, "redact", b, "-o", out + "3.tar.gz")
     check(p.returncode != 0 and not os.path.exists(out + "3.tar.gz") and
           b"truncated.pcap" in p.stderr, "a capture of an unknown link type is refused by name",
+          p.stderr.decode()[-300:])
+    check(b"frame 1, at byte 24" in p.stderr, "the refusal names the frame and its byte",
           p.stderr.decode()[-300:])
 
 
@@ -264,6 +268,12 @@ def main():
             print("     %s: %.2f s, captures %s bytes (original bundle %d bytes)" % (
                 label, dt, caps, orig_size))
             blob = b"".join(m.values())
+            rep = json.loads(next((v for k, v in m.items() if k.endswith("redaction.json")),
+                                  b"{}"))
+            cut = rep.get("capture_cut", {})
+            check(cut.get("captures", 0) >= 1 and cut.get("frames", 0) > 0 and
+                  cut.get("bytes", 0) > 0, "%s: redaction.json counts the cut capture payload"
+                  % label, str(cut))
             for s in SECRETS:
                 check(s.encode() not in blob, "%s: planted %s... in no byte" % (label, s[:12]))
             got = verdicts(binary, out)
