@@ -25,6 +25,7 @@
 #include "redact.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,7 +54,6 @@ struct leak_scan {
 	struct buf line;
 	unsigned line_no;
 	bool found;
-	struct leak_hit hits[LEAK_HITS_MAX]; /* the first ones, in order */
 	size_t n_hits;
 	size_t total_hits;
 	struct buf doc;
@@ -62,6 +62,8 @@ struct leak_scan {
 	z_stream z;
 	bool z_end;
 	uint64_t inflated;
+	/* last, not zeroed: only hits[0..n_hits) are read */
+	struct leak_hit hits[LEAK_HITS_MAX]; /* the first ones, in order */
 };
 
 static bool is_tok(unsigned char c)
@@ -709,11 +711,12 @@ static void scan_doc(struct leak_scan *s)
 
 int leak_scan_begin(const char *member, struct leak_scan **ret)
 {
-	struct leak_scan *s = calloc(1, sizeof(*s));
+	struct leak_scan *s = malloc(sizeof(*s));
 
 	(void)member;
 	if (!s)
 		return -ENOMEM;
+	memset(s, 0, offsetof(struct leak_scan, hits));
 	buf_init(&s->line, 0);
 	buf_init(&s->doc, 0);
 	s->line_no = 1;
