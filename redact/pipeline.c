@@ -204,15 +204,27 @@ static void notice(struct job *j, enum redact_notice what, const char *member)
 		j->o->notice(j->o->userdata, what, member);
 }
 
-static int open_input(struct job *j, struct archive_in **ret, struct error *err)
+/* The input's bounds, one budget over the input and everything nested in it;
+ * progress is reported for the input itself only. */
+static struct archive_in_limits job_limits(struct job *j, bool nested)
 {
 	struct archive_in_limits lim = { .max_total = j->o->max_total,
 		                         .max_member = j->o->max_member,
 		                         .max_ratio = j->o->max_ratio,
 		                         .max_members = j->o->max_members,
 		                         .budget = &j->budget,
-		                         .progress = j->o->progress,
-		                         .progress_userdata = j->o->progress_userdata };
+		                         .nested = nested };
+
+	if (!nested) {
+		lim.progress = j->o->progress;
+		lim.progress_userdata = j->o->progress_userdata;
+	}
+	return lim;
+}
+
+static int open_input(struct job *j, struct archive_in **ret, struct error *err)
+{
+	struct archive_in_limits lim = job_limits(j, false);
 	int rc;
 
 	memset(&j->budget, 0, sizeof(j->budget)); /* each pass counts from the start */
@@ -667,12 +679,7 @@ static int nested_member(struct job *j, struct archive_in *in, const struct arch
 static int nested(struct job *j, const char *raw, const char *rel, unsigned depth,
                   struct error *err)
 {
-	struct archive_in_limits lim = { .max_total = j->o->max_total,
-		                         .max_member = j->o->max_member,
-		                         .max_ratio = j->o->max_ratio,
-		                         .max_members = j->o->max_members,
-		                         .budget = &j->budget,
-		                         .nested = true };
+	struct archive_in_limits lim = job_limits(j, true);
 	struct archive_in *in = NULL;
 	const struct archive_in_member *m;
 	struct error e = ERROR_INIT;
@@ -893,12 +900,7 @@ static int learn_member(struct job *j, struct archive_in *in, const char *rel, u
 static int learn_nested(struct job *j, const char *raw, const char *rel, unsigned depth,
                         struct error *err)
 {
-	struct archive_in_limits lim = { .max_total = j->o->max_total,
-		                         .max_member = j->o->max_member,
-		                         .max_ratio = j->o->max_ratio,
-		                         .max_members = j->o->max_members,
-		                         .budget = &j->budget,
-		                         .nested = true };
+	struct archive_in_limits lim = job_limits(j, true);
 	struct archive_in *in = NULL;
 	const struct archive_in_member *m;
 	struct error e = ERROR_INIT;
