@@ -274,6 +274,13 @@ struct curl_trace {
 	char leaf_issuer[256];   /* "*  issuer: ..." */
 	char leaf_not_after[40]; /* "*  expire date: ..." */
 	bool cert_requested;     /* the server asked for a client certificate (Request CERT) */
+	/* realworld2: the served leaf's dates as the client printed them ("start date",
+	 * "expire date" of every TLS backend), 0 = not shown; the client's own date check;
+	 * the response's Date header (the server's clock when the transcript was taken) */
+	int64_t leaf_not_before_t, leaf_not_after_t;
+	unsigned leaf_dates_line; /* line of the "expire date", 0 = none */
+	bool dates_ok;
+	int64_t http_date;
 };
 
 struct sclient_trace {
@@ -293,6 +300,11 @@ struct sclient_trace {
 	char host[256];         /* -servername, else the host of -connect */
 	char leaf_issuer[256];  /* depth 0 "i:" / "issuer=" */
 	bool cert_requested;    /* "Client Certificate Types" / acceptable client CA names */
+	/* realworld2: OpenSSL 3 "v:NotBefore: ...; NotAfter: ..." of the leaf (0 = not
+	 * shown) and the session's "Start Time:" (0 = not shown) */
+	int64_t leaf_not_before_t, leaf_not_after_t;
+	unsigned leaf_dates_line; /* line of the "v:NotBefore", 0 = none */
+	int64_t start_time;
 };
 
 enum probe_outcome {

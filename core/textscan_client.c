@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "bundle.h"
 #include "cleanup.h"
@@ -60,6 +61,7 @@ struct curl_state {
 	bool ca_given;     /* --cacert / --capath on the command line */
 	bool verify_ok;    /* "SSL certificate verify ok" */
 	bool continued;    /* the command line ended with a continuation (\ ^ `) */
+	bool dates_failed; /* GnuTLS "expiration date FAILED" / "activation date FAILED" */
 	unsigned evidence; /* recognised lines besides the command */
 	unsigned idle;
 	enum where_level level;
@@ -864,6 +866,36 @@ static void curl_library(struct curl_state *c, const char *s, size_t n, const st
 	}
 }
 
+/* The response's Date header: "< Date: Thu, 08 Jun 2023 07:22:15 GMT" (-v),
+ * "date: ..." (HTTP/2, or curl -i), also inside a flattened response
+ * ("HTTP/2 503 date: ... via: 1.1 google"). The server's clock when the transcript
+ * was taken: it dates the certificate the client saw and the bundle. */
+static bool curl_date_header(struct client_scan *cs, const char *s, size_t n, bool status_here)
+{
+	struct curl_state *c = &cs->curl;
+	struct ts_tok h = ts_trim(s, n);
+	const char *p = NULL;
+	int64_t v;
+
+	if (!text_pairs_may_have(cs->tp, "date:"))
+		return false;
+	if (text_starts_with(h.p, h.n, "< "))
+		h = ts_trim(h.p + 2, h.n - 2);
+	if (h.n > 5 && strncasecmp(h.p, "date:", 5) == 0 &&
+	    (c->response || text_starts_with(s, n, "<")))
+		p = h.p + 5;
+	else if (status_here && (p = text_find_ci(s, n, " date: ")) &&
+	         !(p - s >= 6 && text_find_ci(p - 6, 6, "start")) &&
+	         !(p - s >= 6 && text_find_ci(p - 6, 6, "xpire")))
+		p += 7;
+	else
+		p = NULL;
+	if (!p || ts_parse_client_date(p, (size_t)(s + n - p), &v) < 0)
+		return false;
+	c->t.http_date = v;
+	return true;
+}
+
 static bool curl_http(struct client_scan *cs, const char *line, size_t len, const char *s, size_t n,
                       unsigned lineno, int *r)
 {
@@ -917,6 +949,8 @@ static bool curl_http(struct client_scan *cs, const char *line, size_t len, cons
 		c->try_again = true;
 		seen = true;
 	}
+	if (curl_date_header(cs, s, n, seen && c->response))
+		seen = true;
 	return seen;
 }
 
@@ -925,9 +959,61 @@ static bool curl_apply_sigs(struct client_scan *cs, const char *line, size_t len
 static bool curl_target(struct curl_state *c, const char *s, size_t n, const struct text_pairs *tp,
                         int *r);
 
+/* The leaf's validity as each TLS backend of curl prints it (-v):
+ *   OpenSSL, LibreSSL, NSS, GnuTLS   "*  start date: ..."   "*  expire date: ..."
+ *   curl's ASN.1 reader (Schannel, Secure Transport, GSKit; older curl)
+ *                                    "*    Start date: ..."  "*    Expire date: ..."
+ *   mbedTLS (cert info dump)         "* issued  on        : ..." "* expires on        : ..."
+ * The first date of each kind is the leaf's. GnuTLS also says whether it checked
+ * them: "server certificate expiration date OK". */
+static bool curl_cert_date(struct curl_state *c, struct ts_tok rest, unsigned lineno)
+{
+	static const struct {
+		const char *key;
+		bool after;
+	} keys[] = {
+		{ "start date", false }, { "expire date", true }, { "issued  on", false },
+		{ "issued on", false },  { "expires on", true },
+	};
+	struct curl_trace *t = &c->t;
+
+	if (text_find_ci(rest.p, rest.n, "expiration date ") ||
+	    text_find_ci(rest.p, rest.n, "activation date ")) {
+		/* GnuTLS: "... expiration date OK" / "... activation date FAILED" */
+		if (text_find(rest.p, rest.n, "date FAILED"))
+			c->dates_failed = true;
+		else if (text_find(rest.p, rest.n, "date OK"))
+			c->t.dates_ok = true;
+		c->t.dates_ok = c->t.dates_ok && !c->dates_failed;
+		return true;
+	}
+	for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
+		size_t kl = strlen(keys[i].key);
+		const char *colon, *q;
+		int64_t *dst = keys[i].after ? &t->leaf_not_after_t : &t->leaf_not_before_t;
+		int64_t v;
+
+		if (rest.n <= kl || strncasecmp(rest.p, keys[i].key, kl) != 0)
+			continue;
+		for (q = rest.p + kl; q < rest.p + rest.n && *q == ' '; q++)
+			;
+		colon = q < rest.p + rest.n && *q == ':' ? q : NULL;
+		if (!colon)
+			return false;
+		if (!*dst && ts_parse_client_date(colon + 1, (size_t)(rest.p + rest.n - colon - 1),
+		                                  &v) == 0) {
+			*dst = v ? v : 1;
+			if (keys[i].after)
+				t->leaf_dates_line = lineno;
+		}
+		return true;
+	}
+	return false;
+}
+
 /* "*  subject: CN=...", "*  issuer: ...", "*  expire date: ..." of curl -v: the
  * served leaf as the client saw it (kept for TLS-007 and the chain checks). */
-static bool curl_cert_line(struct curl_state *c, const char *s, size_t n)
+static bool curl_cert_line(struct curl_state *c, const char *s, size_t n, unsigned lineno)
 {
 	static const struct {
 		const char *key;
@@ -935,6 +1021,11 @@ static bool curl_cert_line(struct curl_state *c, const char *s, size_t n)
 		size_t size;
 	} keys[] = {
 		{ "subject: ", offsetof(struct curl_trace, leaf_subject),
+		  sizeof(((struct curl_trace *)0)->leaf_subject) },
+		/* curl's ASN.1 reader (Schannel, Secure Transport), mbedTLS */
+		{ "0 Subject: ", offsetof(struct curl_trace, leaf_subject),
+		  sizeof(((struct curl_trace *)0)->leaf_subject) },
+		{ "subject name      : ", offsetof(struct curl_trace, leaf_subject),
 		  sizeof(((struct curl_trace *)0)->leaf_subject) },
 		{ "issuer: ", offsetof(struct curl_trace, leaf_issuer),
 		  sizeof(((struct curl_trace *)0)->leaf_issuer) },
@@ -945,6 +1036,8 @@ static bool curl_cert_line(struct curl_state *c, const char *s, size_t n)
 
 	if (!verbose_rest(s, n, &rest))
 		return false;
+	if (curl_cert_date(c, rest, lineno) && !ts_tok_starts(rest, "expire date: "))
+		return true;
 	for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
 		char *dst = (char *)&c->t + keys[i].off;
 		struct ts_tok v;
@@ -1004,7 +1097,7 @@ static bool curl_classify(struct client_scan *cs, const char *line, size_t len, 
 	curl_library(c, s, n, cs->tp, r);
 	if (curl_target(c, s, n, cs->tp, r))
 		seen = true;
-	if (curl_cert_line(c, s, n))
+	if (curl_cert_line(c, s, n, lineno))
 		seen = true;
 	/* "* TLSv1.2 (IN), TLS handshake, Request CERT (13):": CertificateRequest */
 	if (phas(cs->tp, s, n, "Request CERT")) {
@@ -1096,10 +1189,15 @@ static bool curl_target(struct curl_state *c, const char *s, size_t n, const str
 	bool seen = false;
 
 	if ((p = pfind(tp, s, n, "Connected to ")) && !c->t.host) {
-		const char *h = p + 13, *e = h;
+		const char *h = p + 13, *e = h, *port;
 
 		while (e < end && *e != ' ' && *e != '(' && *e != '\t')
 			e++;
+		/* a name masked by whoever pasted it: "Connected to [Censored name] port 443" */
+		if (h < end && *h == '[' && e < end && *e == ' ' &&
+		    (port = find(h, (size_t)(end - h), " port ")) && port > e &&
+		    memchr(h, ']', (size_t)(port - h)))
+			e = (const char *)memchr(h, ']', (size_t)(port - h)) + 1;
 		if (e > h && *r >= 0)
 			*r = ts_set_str(&c->t.host, h, (size_t)(e - h), 255);
 		seen = true;
@@ -1216,6 +1314,8 @@ static int curl_flush(struct client_scan *cs)
 	else if (c->verify_ok)
 		t->verify_class = VERIFY_OK;
 
+	if (t->http_date)
+		bundle_note_time(cs->b, t->http_date);
 	slot = bundle_add_curl(cs->b);
 	if (slot) {
 		*slot = *t; /* ownership moves to the bundle */
@@ -1418,6 +1518,8 @@ static int sclient_flush(struct client_scan *cs)
 	}
 	if (sc->connected || t->no_peer_cert || t->got_cert || t->reset || t->alert ||
 	    t->verify_code >= 0) {
+		if (t->start_time)
+			bundle_note_time(cs->b, t->start_time);
 		slot = bundle_add_sclient(cs->b);
 		if (slot) {
 			*slot = *t; /* ownership moves to the bundle */
@@ -1644,6 +1746,36 @@ static bool sclient_issuer(struct sclient_state *sc, const char *s, size_t n)
 	return false;
 }
 
+/* "Start Time: 1554305653" of the SSL-Session block (seconds since the epoch, the
+ * client's clock at the handshake), and OpenSSL 3's validity line under each chain
+ * certificate, "v:NotBefore: Jun 20 16:17:11 2020 GMT; NotAfter: Sep 18 ... GMT"
+ * (the first one, after " 0 s:", is the leaf's). */
+static bool sclient_times(struct sclient_state *sc, const char *s, size_t n, unsigned lineno)
+{
+	struct sclient_trace *t = &sc->t;
+	const char *p, *end = s + n;
+	uint64_t v;
+	size_t used;
+	int64_t nb, na;
+
+	if ((p = find(s, n, "Start Time: ")) &&
+	    ts_parse_uint(p + 12, (size_t)(end - p - 12), UINT32_MAX, &v, &used)) {
+		t->start_time = (int64_t)v;
+		return true;
+	}
+	if (t->leaf_not_after_t || !(p = find(s, n, "v:NotBefore:")))
+		return false;
+	if (ts_parse_client_date(p + 12, (size_t)(end - p - 12), &nb) < 0)
+		return false;
+	p = find(p, (size_t)(end - p), "NotAfter:");
+	if (!p || ts_parse_client_date(p + 9, (size_t)(end - p - 9), &na) < 0)
+		return false;
+	t->leaf_not_before_t = nb ? nb : 1;
+	t->leaf_not_after_t = na ? na : 1;
+	t->leaf_dates_line = lineno;
+	return true;
+}
+
 static bool sclient_classify(struct client_scan *cs, const char *line, size_t len, const char *s,
                              size_t n, unsigned lineno, int *r)
 {
@@ -1733,6 +1865,8 @@ static bool sclient_classify(struct client_scan *cs, const char *line, size_t le
 		}
 	}
 	if (sclient_issuer(sc, s, n))
+		seen = true;
+	if (sclient_times(sc, s, n, lineno))
 		seen = true;
 	if (sclient_hello(sc, s, n))
 		seen = true;

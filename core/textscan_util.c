@@ -346,3 +346,147 @@ void ts_hashset_release(struct ts_hashset *s)
 	s->n = 0;
 	s->capped = false;
 }
+
+/* ---- client dates (realworld2) ------------------------------------------------ */
+
+struct cdate {
+	int year, mon, day, hour, min, sec; /* -1 = not seen */
+};
+
+static int month_of(const char *p, size_t n)
+{
+	static const char names[] = "janfebmaraprmayjunjulaugsepoctnovdec";
+	char m[3];
+
+	if (n < 3)
+		return -1;
+	for (size_t i = 0; i < 3; i++)
+		m[i] = (char)(p[i] | 0x20);
+	for (int i = 0; i < 12; i++)
+		if (memcmp(names + 3 * i, m, 3) == 0)
+			return i + 1;
+	return -1;
+}
+
+static bool digits(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] < '0' || p[i] > '9')
+			return false;
+	return n > 0;
+}
+
+static int num(const char *p, size_t n)
+{
+	int v = 0;
+
+	for (size_t i = 0; i < n; i++)
+		v = v * 10 + (p[i] - '0');
+	return v;
+}
+
+/* "17:05:45" (hours may be one digit) */
+static bool cdate_time(struct cdate *d, const char *p, size_t n)
+{
+	size_t h = n == 8 ? 2 : 1;
+
+	if ((n != 8 && n != 7) || p[h] != ':' || p[h + 3] != ':' || !digits(p, h) ||
+	    !digits(p + h + 1, 2) || !digits(p + h + 4, 2))
+		return false;
+	d->hour = num(p, h);
+	d->min = num(p + h + 1, 2);
+	d->sec = num(p + h + 4, 2);
+	return true;
+}
+
+/* "26-Jun-15" / "26-Jun-2015" (RFC 850) */
+static bool cdate_dashed(struct cdate *d, const char *p, size_t n)
+{
+	const char *a = memchr(p, '-', n), *b;
+	int m;
+
+	if (!a || a == p || !digits(p, (size_t)(a - p)) || (size_t)(a - p) > 2)
+		return false;
+	b = memchr(a + 1, '-', (size_t)(p + n - a - 1));
+	if (!b || (m = month_of(a + 1, (size_t)(b - a - 1))) < 0 ||
+	    !digits(b + 1, (size_t)(p + n - b - 1)))
+		return false;
+	d->day = num(p, (size_t)(a - p));
+	d->mon = m;
+	d->year = num(b + 1, (size_t)(p + n - b - 1));
+	if (d->year < 100)
+		d->year += d->year < 70 ? 2000 : 1900;
+	return true;
+}
+
+/* One word of a date; false when it cannot belong to one. */
+static bool cdate_word(struct cdate *d, const char *p, size_t n)
+{
+	int m;
+
+	if (n >= 7 && p[n - 3] == ':' && cdate_time(d, p, n))
+		return true;
+	if (digits(p, n) && n <= 2 && d->day < 0) {
+		d->day = num(p, n);
+		return true;
+	}
+	if (digits(p, n) && n == 4 && d->year < 0) {
+		d->year = num(p, n);
+		return true;
+	}
+	if (memchr(p, '-', n))
+		return cdate_dashed(d, p, n);
+	if ((m = month_of(p, n)) > 0 && n <= 9 && d->mon < 0) {
+		d->mon = m;
+		return true;
+	}
+	/* week days and the zone */
+	return n >= 3 && ((p[0] | 0x20) >= 'a' && (p[0] | 0x20) <= 'z');
+}
+
+static bool cdate_done(const struct cdate *d)
+{
+	return d->year >= 0 && d->mon > 0 && d->day > 0 && d->hour >= 0;
+}
+
+static int cdate_epoch(const struct cdate *d, int64_t *ret)
+{
+	/* days from civil (proleptic Gregorian), H. Hinnant's algorithm */
+	int y = d->year - (d->mon <= 2);
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t doy = (153 * (d->mon + (d->mon > 2 ? -3 : 9)) + 2) / 5 + d->day - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+
+	if (d->year < 1950 || d->year > 9999 || d->mon > 12 || d->day > 31 || d->hour > 23 ||
+	    d->min > 59 || d->sec > 60)
+		return -EINVAL;
+	*ret = (era * 146097 + doe - 719468) * 86400 + d->hour * 3600 + d->min * 60 + d->sec;
+	return 0;
+}
+
+int ts_parse_client_date(const char *s, size_t n, int64_t *ret)
+{
+	struct cdate d = { -1, -1, -1, -1, -1, -1 };
+	struct ts_tok t = ts_trim(s, n);
+	const char *p = t.p, *end = t.p + t.n;
+
+	/* ISO forms: "2019-09-04 00:00:00 GMT", "2019-09-04T00:00:00Z" */
+	if (t.n >= 19 && digits(t.p, 4) && t.p[4] == '-')
+		return text_parse_time(t.p, 19, ret);
+	while (p < end && !cdate_done(&d)) {
+		const char *w = p;
+
+		while (p < end && *p != ' ' && *p != ',' && *p != '\t' && *p != ';')
+			p++;
+		if (p > w && !cdate_word(&d, w, (size_t)(p - w)))
+			return -EINVAL;
+		while (p < end && (*p == ' ' || *p == ',' || *p == '\t'))
+			p++;
+		if (p < end && *p == ';')
+			break;
+	}
+	if (!cdate_done(&d))
+		return -EINVAL;
+	return cdate_epoch(&d, ret);
+}

@@ -92,4 +92,15 @@ struct ts_hashset {
 int ts_hashset_add(struct ts_hashset *s, const char *p, size_t n);
 void ts_hashset_release(struct ts_hashset *s);
 
+/* A certificate date or an HTTP Date header as clients print it, into seconds
+ * since the epoch (UTC):
+ *   "Sep  4 00:00:00 2019 GMT", "Sep 04 00:00:00 2019 GMT"  OpenSSL, LibreSSL, NSS
+ *   "Fri, 26 Jun 2015 17:05:45 GMT"          GnuTLS; HTTP Date (IMF-fixdate)
+ *   "2019-09-04 00:00:00 GMT", "2019-09-04T00:00:00Z"  curl's ASN.1 reader
+ *                                            (Schannel, Secure Transport), mbedTLS
+ *   "Friday, 26-Jun-15 17:05:45 GMT", "Fri Jun 26 17:05:45 2015"  old HTTP forms
+ * Text after the date (a "; NotAfter: ..." or the next header of a flattened
+ * paste) is ignored. 0, or -EINVAL when it is none of these. */
+int ts_parse_client_date(const char *s, size_t n, int64_t *ret);
+
 #endif

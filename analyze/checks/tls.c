@@ -502,12 +502,187 @@ static int tls_004(const struct bundle *b, const struct findings *prior, struct 
 
 /* ---- TLS-005 ---------------------------------------------------------------------------- */
 
+/* A certificate a client transcript showed: its dates ("start date" / "expire date" of
+ * curl -v, OpenSSL 3 s_client "v:NotBefore"), the transcript's own time (the response's
+ * Date header, s_client's Start Time) and whether the client checked the dates and
+ * accepted them (curl "SSL certificate verify ok", GnuTLS "expiration date OK",
+ * s_client "Verify return code: 0"). */
+struct shown_cert {
+	const char *tool, *host, *subject;
+	int64_t nb, na, own_time;
+	bool accepted;
+	enum verify_class verify;
+	const char *verify_text;
+	const struct loc *where;
+	unsigned dates_line; /* where the dates are, 0 = at where */
+};
+
+struct tls005_tally {
+	size_t judged, bad, soon, own_time, accepted_old;
+	const char *first_bad;
+	struct strv seen; /* fingerprints, "nb na" of shown dates, hosts with dates */
+};
+
+static const char *validity_verdict(int64_t at, int64_t nb, int64_t na)
+{
+	if (at < nb)
+		return "not yet valid";
+	if (at > na)
+		return "expired";
+	if (na - at < EXPIRY_WARN_SECONDS)
+		return "expires within 30 days";
+	return NULL;
+}
+
+static void tls_005_count(struct tls005_tally *t, const char *verdict, const char *subject)
+{
+	if (strcmp(verdict, "expires within 30 days") == 0) {
+		t->soon++;
+	} else {
+		t->bad++;
+		if (!t->first_bad)
+			t->first_bad = subject;
+	}
+}
+
+/* dates shown by a transcript */
+static int tls_005_dated(const struct bundle *b, struct finding *f, struct tls005_tally *t,
+                         const struct shown_cert *c)
+{
+	char key[64], nb[32], na[32], at[32], ex[1200];
+	int64_t ref = c->own_time ? c->own_time : b->collected_at;
+	const char *verdict = validity_verdict(ref, c->nb, c->na);
+
+	snprintf(key, sizeof(key), "%lld %lld", (long long)c->nb, (long long)c->na);
+	if (strv_contains(&t->seen, key))
+		return 0; /* the same certificate, judged already */
+	if (strv_push(&t->seen, key) < 0 || (c->host && strv_push(&t->seen, c->host) < 0))
+		return -ENOMEM;
+	t->judged++;
+	if (c->own_time)
+		t->own_time++;
+	if (!verdict)
+		return 0;
+	if (!c->own_time && c->accepted && strcmp(verdict, "expires within 30 days") != 0) {
+		/* the client found it valid when it ran: the transcript predates the
+		 * collection time, which says nothing about the certificate then */
+		t->accepted_old++;
+		return 0;
+	}
+	text_format_time(c->nb, nb, sizeof(nb));
+	text_format_time(c->na, na, sizeof(na));
+	text_format_time(ref, at, sizeof(at));
+	snprintf(ex, sizeof(ex), "certificate %s showed for %s: %s (%s), valid %s .. %s%s%s%s",
+	         c->tool, c->host ? c->host : "(host not shown)", verdict,
+	         c->subject && *c->subject ? c->subject : "subject not shown", nb, na,
+	         c->own_time ? ", at " : "", c->own_time ? at : "",
+	         c->own_time ? " (the transcript's own time)" : "");
+	if (c->dates_line && c->where->artifact)
+		finding_evidence_at(f, c->where->artifact, c->dates_line, NULL, ex);
+	else
+		finding_evidence(f, c->where, ex);
+	tls_005_count(t, verdict, c->subject && *c->subject ? c->subject : c->host);
+	return 0;
+}
+
+/* no dates shown, but the client said the certificate is out of its validity */
+static void tls_005_rejected(struct finding *f, struct tls005_tally *t, const struct shown_cert *c)
+{
+	char ex[1000];
+
+	if (c->verify != VERIFY_VALIDITY || (c->host && strv_contains(&t->seen, c->host)))
+		return;
+	t->judged++;
+	snprintf(ex, sizeof(ex),
+	         "%s for %s: the client found the certificate out of its validity: %s", c->tool,
+	         c->host ? c->host : "(host not shown)",
+	         c->verify_text ? c->verify_text : "certificate has expired");
+	finding_evidence(f, c->where, ex);
+	tls_005_count(t, "expired", c->host ? c->host : "the certificate a client rejected");
+}
+
+static int tls_005_shown(const struct bundle *b, struct finding *f, struct tls005_tally *t)
+{
+	int r = 0;
+
+	/* a transcript's dates equal to a certificate judged as a file are that file */
+	for (size_t i = 0; i < b->n_certs && r == 0; i++) {
+		char key[64];
+
+		if (!b->certs[i].parsed)
+			continue;
+		snprintf(key, sizeof(key), "%lld %lld", (long long)b->certs[i].facts.not_before,
+		         (long long)b->certs[i].facts.not_after);
+		r = strv_push_unique(&t->seen, key);
+	}
+	for (int pass = 0; pass < 2 && r >= 0; pass++) {
+		for (size_t i = 0; i < b->n_curls && r >= 0; i++) {
+			const struct curl_trace *c = &b->curls[i];
+			struct shown_cert sc = { "curl",
+				                 c->host,
+				                 c->leaf_subject,
+				                 c->leaf_not_before_t,
+				                 c->leaf_not_after_t,
+				                 c->http_date,
+				                 c->dates_ok || (c->verify_class == VERIFY_OK &&
+				                                 c->trust != TRUST_NONE),
+				                 c->verify_class,
+				                 c->verify_error,
+				                 &c->where,
+				                 c->leaf_dates_line };
+
+			if (pass == 0 && sc.nb && sc.na)
+				r = tls_005_dated(b, f, t, &sc);
+			else if (pass == 1 && !(sc.nb && sc.na))
+				tls_005_rejected(f, t, &sc);
+		}
+		for (size_t i = 0; i < b->n_sclients && r >= 0; i++) {
+			const struct sclient_trace *s = &b->sclients[i];
+			const char *host = s->host[0] ? s->host : s->target;
+			struct shown_cert sc = { "openssl s_client",
+				                 host,
+				                 s->leaf_subject,
+				                 s->leaf_not_before_t,
+				                 s->leaf_not_after_t,
+				                 s->start_time,
+				                 s->verify_class == VERIFY_OK && s->got_cert,
+				                 s->verify_class,
+				                 s->verify_text,
+				                 &s->where,
+				                 s->leaf_dates_line };
+
+			if (pass == 0 && sc.nb && sc.na)
+				r = tls_005_dated(b, f, t, &sc);
+			else if (pass == 1 && !(sc.nb && sc.na))
+				tls_005_rejected(f, t, &sc);
+		}
+	}
+	return r < 0 ? r : 0;
+}
+
+static void tls_005_notes(struct finding *f, const struct tls005_tally *t)
+{
+	if (t->own_time)
+		finding_note(f,
+		             "%zu certificate(s) shown by a transcript judged at that transcript's "
+		             "own time (its Date header or s_client Start Time)",
+		             t->own_time);
+	if (t->accepted_old)
+		finding_note(f,
+		             "%zu certificate(s) shown by a transcript are past their dates at the "
+		             "collection time, but the client checked the dates and accepted them "
+		             "when it ran: the transcript is older than the rest of the input; "
+		             "take it again to see what is served now",
+		             t->accepted_old);
+}
+
 static int tls_005(const struct bundle *b, const struct findings *prior, struct finding *f)
 {
 	struct strv seen = STRV_INIT;
 	size_t judged = 0, bad = 0, soon = 0;
 	char when[32];
 	const char *first_bad = NULL;
+	size_t accepted_old = 0;
 	int r = 0;
 
 	(void)prior;
@@ -528,12 +703,8 @@ static int tls_005(const struct bundle *b, const struct findings *prior, struct 
 			}
 		}
 		judged++;
-		if (b->collected_at < c->facts.not_before)
-			verdict = "not yet valid";
-		else if (b->collected_at > c->facts.not_after)
-			verdict = "expired";
-		else if (c->facts.not_after - b->collected_at < EXPIRY_WARN_SECONDS)
-			verdict = "expires within 30 days";
+		verdict =
+		        validity_verdict(b->collected_at, c->facts.not_before, c->facts.not_after);
 		if (!verdict)
 			continue;
 		cert_who(c, who, sizeof(who));
@@ -553,6 +724,22 @@ static int tls_005(const struct bundle *b, const struct findings *prior, struct 
 	strv_release(&seen);
 	if (r < 0)
 		return r;
+	{
+		struct tls005_tally t = { 0, 0, 0, 0, 0, NULL, STRV_INIT };
+
+		r = tls_005_shown(b, f, &t);
+		accepted_old = t.accepted_old;
+		judged += t.judged;
+		bad += t.bad;
+		soon += t.soon;
+		if (!first_bad)
+			first_bad = t.first_bad;
+		if (r == 0)
+			tls_005_notes(f, &t);
+		strv_release(&t.seen);
+		if (r < 0)
+			return r;
+	}
 	if (bad) {
 		finding_set(
 		        f, STATUS_FAIL,
@@ -564,6 +751,11 @@ static int tls_005(const struct bundle *b, const struct findings *prior, struct 
 		finding_set(f, STATUS_WARN,
 		            "%zu certificate(s) expire within 30 days of collection time %s (%s)",
 		            soon, when, time_source_text(b->time_source));
+	} else if (judged && accepted_old) {
+		finding_set(f, STATUS_PASS,
+		            "%zu certificate(s) judged, none out of its validity: %zu of them when "
+		            "the client that showed it checked it, before collection time %s (%s)",
+		            judged, accepted_old, when, time_source_text(b->time_source));
 	} else if (judged) {
 		finding_set(
 		        f, STATUS_PASS,
@@ -672,6 +864,10 @@ struct tls006_tally {
 	size_t pairs, uncovered;
 	struct strv done; /* "sha256 host" pairs already judged */
 	struct buf list;
+	/* from client transcripts (realworld2): a CN alone that does not cover the host
+	 * (SAN not shown), a default certificate served although SNI was sent, a name
+	 * mismatch for an IP address */
+	size_t cn_only, fallback, by_ip;
 };
 
 static int tls_006_cert(const struct bundle *b, const struct cert_rec *c, const struct strv *hosts,
@@ -704,9 +900,201 @@ static int tls_006_cert(const struct bundle *b, const struct cert_rec *c, const 
 	return 0;
 }
 
+/* ---- TLS-006 from client transcripts ----------------------------------------------------- */
+
+/* The last CN of a subject as clients print it: "C = US, CN = a.example.com" (OpenSSL
+ * 1.1+), "/C=US/CN=a.example.com" (OpenSSL 1.0), "C=US; CN=a.example.com" (curl),
+ * "CN=a.example.com,O=x" (GnuTLS). */
+static bool subject_cn(const char *subject, char *out, size_t size)
+{
+	const char *p = subject, *best = NULL;
+	bool slashes = subject[0] == '/';
+
+	for (; (p = strstr(p, "CN")); p += 2) {
+		const char *q = p + 2;
+
+		if (p > subject && !strchr(" ,;/", p[-1]))
+			continue;
+		while (*q == ' ')
+			q++;
+		if (*q == '=')
+			best = q + 1;
+	}
+	if (!best)
+		return false;
+	while (*best == ' ')
+		best++;
+	p = best;
+	while (*p && *p != ',' && *p != ';' && !(slashes && *p == '/'))
+		p++;
+	while (p > best && p[-1] == ' ')
+		p--;
+	if (p == best || (size_t)(p - best) >= size)
+		return false;
+	memcpy(out, best, (size_t)(p - best));
+	out[p - best] = '\0';
+	return true;
+}
+
+/* A server's default certificate: what it sends when the SNI name matches none of its
+ * certificates (badssl's "Fallback ... Unknown subdomain or no SNI", ingress-nginx's
+ * "Kubernetes Ingress Controller Fake Certificate", Traefik's "TRAEFIK DEFAULT CERT"),
+ * or a CN that is no DNS name at all. */
+static bool looks_like_fallback(const char *subject, const char *cn)
+{
+	static const char *const words[] = { "fallback",          "default", "fake certificate",
+		                             "unknown subdomain", "no sni",  "placeholder" };
+
+	for (size_t i = 0; i < ELEMENTSOF(words); i++)
+		if (text_find_ci(subject, strlen(subject), words[i]))
+			return true;
+	return *cn && !strchr(cn, '.') && strcasecmp(cn, "localhost") != 0;
+}
+
+/* letters, digits, '-', '_', '.', and '*' as a whole left-most label */
+static bool dns_name_like(const char *s)
+{
+	if (s[0] == '*' && s[1] == '.')
+		s += 2;
+	if (!*s || strlen(s) > 253)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_' || *s == '.'))
+			return false;
+	return true;
+}
+
+static void tls_006_list(struct tls006_tally *t, const char *host, const char *who)
+{
+	if (t->uncovered <= 3)
+		buf_printf(&t->list, "%s%s (%s)", t->uncovered > 1 ? "; " : "", host, who);
+}
+
+/* the client compared the names itself: curl 51/60, s_client -verify_hostname (62) */
+static void tls_006_mismatch(struct finding *f, struct tls006_tally *t, const char *tool,
+                             const char *host, bool ip, const char *text, const struct loc *where)
+{
+	char ex[1000];
+
+	if (ip) {
+		t->by_ip++;
+		return;
+	}
+	if (!dns_name_like(host))
+		return;
+	t->pairs++;
+	t->uncovered++;
+	snprintf(ex, sizeof(ex), "%s to %s: the served certificate does not cover it: %s", tool,
+	         host, text ? text : "host name mismatch");
+	finding_evidence(f, where, ex);
+	tls_006_list(t, host, tool);
+}
+
+/* only the subject was shown: judge its CN (the SAN list is not in the transcript) */
+static int tls_006_subject(struct finding *f, struct tls006_tally *t, const char *tool,
+                           const char *host, const char *subject, const struct loc *where)
+{
+	char cn[256], key[800], ex[1200];
+	struct cert_facts facts = { 0 };
+
+	/* a host or CN masked by whoever pasted it ("[Censored my DNS Name]") says nothing */
+	if (!subject_cn(subject, cn, sizeof(cn)) || !dns_name_like(host) ||
+	    (!dns_name_like(cn) && !looks_like_fallback(subject, "")))
+		return 0;
+	snprintf(key, sizeof(key), "shown %s %s", host, subject);
+	if (strv_contains(&t->done, key))
+		return 0;
+	if (strv_push(&t->done, key) < 0)
+		return -ENOMEM;
+	t->pairs++;
+	facts.common_name = cn;
+	if (cert_covers_host(&facts, host, NULL))
+		return 0;
+	if (looks_like_fallback(subject, cn)) {
+		t->uncovered++;
+		t->fallback++;
+		snprintf(ex, sizeof(ex),
+		         "%s sent SNI %s and got a default certificate that does not cover it "
+		         "(%s)",
+		         tool, host, subject);
+		finding_evidence(f, where, ex);
+		tls_006_list(t, host, "default certificate served");
+		return 0;
+	}
+	t->cn_only++;
+	snprintf(ex, sizeof(ex),
+	         "%s to %s got a certificate whose CN %s does not cover it (SAN not "
+	         "shown: %s)",
+	         tool, host, cn, subject);
+	finding_evidence(f, where, ex);
+	return 0;
+}
+
+static int tls_006_shown(const struct bundle *b, struct finding *f, struct tls006_tally *t)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < b->n_curls && r == 0; i++) {
+		const struct curl_trace *c = &b->curls[i];
+
+		if (!c->host)
+			continue;
+		if (c->verify_class == VERIFY_HOST_MISMATCH)
+			tls_006_mismatch(f, t, "curl", c->host, c->ip_literal, c->verify_error,
+			                 &c->where);
+		else if (c->leaf_subject[0] && !c->ip_literal &&
+		         !(c->verify_class == VERIFY_OK && c->trust != TRUST_NONE))
+			r = tls_006_subject(f, t, "curl", c->host, c->leaf_subject, &c->where);
+		else if (c->leaf_subject[0] && !c->ip_literal)
+			t->pairs++; /* curl verified the name itself */
+	}
+	for (size_t i = 0; i < b->n_sclients && r == 0; i++) {
+		const struct sclient_trace *s = &b->sclients[i];
+		const char *host = s->host[0] ? s->host : NULL;
+
+		if (!host || text_is_ip_literal(host))
+			continue;
+		if (s->verify_code == 62)
+			tls_006_mismatch(f, t, "openssl s_client", host, false, s->verify_text,
+			                 &s->where);
+		else if (s->leaf_subject && !s->noservername)
+			r = tls_006_subject(f, t, "openssl s_client", host, s->leaf_subject,
+			                    &s->where);
+	}
+	return r;
+}
+
+static void tls_006_notes(const struct bundle *b, struct finding *f, const struct tls006_tally *t)
+{
+	if (t->fallback)
+		finding_note(
+		        f,
+		        "%zu handshake(s) sent SNI and got the server's default certificate: "
+		        "nothing there serves that host name. On hybrid, add the host name to "
+		        "the env group (it becomes the ApigeeRoute's hostnames) and check that "
+		        "the env group's TLS secret exists (TLS-001); on Apigee X, give the load "
+		        "balancer a certificate for it (XLB-001) and point DNS at it",
+		        t->fallback);
+	if (t->cn_only)
+		finding_note(f,
+		             "%zu served certificate(s) were shown by subject only and its CN does "
+		             "not cover the host name; the SAN list decides: openssl s_client "
+		             "-connect HOST:443 -servername HOST | openssl x509 -noout -ext "
+		             "subjectAltName",
+		             t->cn_only);
+	if (t->by_ip)
+		finding_note(f,
+		             "%zu client(s) called an IP address and rejected the certificate for "
+		             "it: env group host names are DNS names; call the API by its host "
+		             "name (an IP address also sends no SNI: see SNI-002)",
+		             t->by_ip);
+	(void)b;
+}
+
 static int tls_006(const struct bundle *b, const struct findings *prior, struct finding *f)
 {
-	struct tls006_tally t = { 0, 0, STRV_INIT, BUF_INIT };
+	struct tls006_tally t = { 0, 0, STRV_INIT, BUF_INIT, 0, 0, 0 };
 	struct strv everyone = STRV_INIT;
 	bool loose_ok;
 	int r = 0;
@@ -743,6 +1131,10 @@ static int tls_006(const struct bundle *b, const struct findings *prior, struct 
 			r = tls_006_cert(b, c, &hosts, f, &t);
 		strv_release(&hosts);
 	}
+	if (r == 0)
+		r = tls_006_shown(b, f, &t);
+	if (r == 0)
+		tls_006_notes(b, f, &t);
 	if (r == 0) {
 		if (t.uncovered)
 			finding_set(
@@ -751,6 +1143,12 @@ static int tls_006(const struct bundle *b, const struct findings *prior, struct 
 			        "(RFC 6125 matching): %s%s",
 			        t.uncovered, t.list.data ? t.list.data : "",
 			        t.uncovered > 3 ? "; ..." : "");
+		else if (t.cn_only && (f->severity = SEVERITY_MEDIUM))
+			finding_set(
+			        f, STATUS_WARN,
+			        "%zu served certificate(s) name another host in their CN; the SAN "
+			        "list was not shown",
+			        t.cn_only);
 		else if (t.pairs)
 			finding_set(f, STATUS_PASS,
 			            "%zu certificate/host name pair(s) checked; each host name is "
