@@ -217,6 +217,39 @@ static bool same_target(const struct probe *x, const struct probe *y)
 	return x->address && y->address && strcmp(x->address, y->address) == 0;
 }
 
+/* curl to an IP address: curl sends no SNI for an IP literal (RFC 6066), so its
+ * handshake is a no-SNI handshake; a reset or an alert before it completed means no
+ * certificate came, a completed handshake or a verify result means one did. */
+static void sni_002_curls(const struct bundle *b, struct finding *f, size_t *fails, size_t *passes,
+                          const char **first_addr, bool *why_noted)
+{
+	for (size_t i = 0; i < b->n_curls; i++) {
+		const struct curl_trace *c = &b->curls[i];
+		bool got = c->symptoms & (CURL_SYM_OK | CURL_SYM_VERIFY);
+
+		if (!c->ip_literal || !c->tls)
+			continue;
+		if (got) {
+			(*passes)++;
+			finding_evidence(f, &c->where, NULL);
+			continue;
+		}
+		if (!(c->symptoms & (CURL_SYM_RESET | CURL_SYM_ALERT)) || c->exit_code == 56)
+			continue;
+		(*fails)++;
+		if (!*first_addr)
+			*first_addr = c->host;
+		finding_evidence(f, &c->where, NULL);
+		if (!*why_noted) {
+			finding_note(
+			        f,
+			        "no SNI in the curl call to %s: curl sends none to an IP address",
+			        c->host ? c->host : "an IP address");
+			*why_noted = true;
+		}
+	}
+}
+
 static int sni_002(const struct bundle *b, const struct findings *prior, struct finding *f)
 {
 	size_t fails = 0, passes = 0, both_fail = 0, judged = 0;
@@ -290,6 +323,9 @@ static int sni_002(const struct bundle *b, const struct findings *prior, struct 
 			}
 		}
 	}
+	/* 2b. curl calls to an IP address */
+	sni_002_curls(b, f, &fails, &passes, &first_addr, &why_noted);
+	judged = fails + passes + both_fail;
 	/* 3. packet captures: ClientHellos without SNI and what answered them */
 	{
 		size_t refused = 0, answered = 0;
