@@ -723,6 +723,28 @@ static int container_entry(struct bundle *b, struct artifact *a, const json_t *o
 	return r;
 }
 
+/* "health check from 35.191.0.1 to 10.0.0.2:443 (HTTPS): UNHEALTHY (TIMEOUT): Error:
+ * Timeout waiting for connect": probeResultText without its empty "HTTP response: , " */
+static void hc_excerpt(const json_t *hc, char *ex, size_t size)
+{
+	const char *text = json_str(hc, "probeResultText"), *detail;
+	const char *src = json_str(hc, "probeSourceIp"),
+	           *proto = json_str(hc, "healthCheckProtocol");
+	json_t *port = json_object_get(hc, "targetPort");
+	char at[32] = "";
+
+	if (text && strncmp(text, "HTTP response: , ", 17) == 0)
+		text += 17;
+	detail = json_str(hc, "detailedHealthState");
+	if (json_is_integer(port))
+		snprintf(at, sizeof(at), ":%lld", (long long)json_integer_value(port));
+	snprintf(ex, size, "health check %s%s%s %s%s%s%s%s: UNHEALTHY%s%s%s%s%s",
+	         src ? "from " : "", src ? src : "", src ? " to" : "of",
+	         json_str(hc, "targetIp") ? json_str(hc, "targetIp") : "?", at, proto ? " (" : "",
+	         proto ? proto : "", proto ? ")" : "", detail ? " (" : "", detail ? detail : "",
+	         detail ? ")" : "", text && *text ? ": " : "", text ? text : "");
+}
+
 static int log_entry(struct bundle *b, struct artifact *a, const json_t *o, const char *ptr,
                      struct textscan **scan)
 {
@@ -768,10 +790,7 @@ static int log_entry(struct bundle *b, struct artifact *a, const json_t *o, cons
 			char ex[256];
 
 			l->hc_unhealthy++;
-			snprintf(ex, sizeof(ex), "health check of %s: UNHEALTHY (%s)",
-			         json_str(hc, "targetIp") ? json_str(hc, "targetIp") : "?",
-			         json_str(hc, "probeResultText") ? json_str(hc, "probeResultText")
-			                                         : "");
+			hc_excerpt(hc, ex, sizeof(ex));
 			add_sample(l->hc_samples, &l->n_hc_samples, a, ptr, o, ex);
 		}
 	}

@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -149,12 +150,15 @@ static const struct cert_rec *lb_leaf(const struct bundle *b, const char *name)
 }
 
 /* the certificates the load balancer uses: those its HTTPS proxies name, else all */
+/* Served by some target HTTPS proxy: listed in its sslCertificates, unless the proxy
+ * uses a Certificate Manager map ("If set, sslCertificates will be ignored"). */
 static bool lb_cert_in_use(const struct bundle *b, const struct gcp_sslcert *c)
 {
 	if (b->gcp.n_proxies == 0)
 		return true;
 	for (size_t i = 0; i < b->gcp.n_proxies; i++)
-		if (c->name && strv_contains(&b->gcp.proxies[i].certs, c->name))
+		if (c->name && !b->gcp.proxies[i].certificate_map &&
+		    strv_contains(&b->gcp.proxies[i].certs, c->name))
 			return true;
 	return false;
 }
@@ -335,11 +339,12 @@ static int xlb_001(const struct bundle *b, const struct findings *prior, struct 
 		skip_missing(f, "the load balancer's certificates (gcloud compute ssl-certificates "
 		                "list/describe, target-https-proxies list)");
 	else if (t.bad)
-		finding_set(
-		        f, STATUS_FAIL,
-		        "%zu problem(s) with the %zu load balancer certificate(s) in use, judged "
-		        "at collection time against %zu env group host name(s)",
-		        t.bad, t.judged, hosts);
+		finding_set(f, STATUS_FAIL,
+		            "%zu problem(s) with the %zu load balancer certificate(s) in use%s",
+		            t.bad, t.judged,
+		            hosts ? " (validity at collection time, coverage of the env group host "
+		                    "names)"
+		                  : "");
 	else if (t.warn)
 		finding_set(f, STATUS_WARN,
 		            "%zu load balancer certificate(s) need attention soon (see evidence)",
@@ -356,9 +361,10 @@ static int xlb_001(const struct bundle *b, const struct findings *prior, struct 
 			finding_note(
 			        f,
 			        "target HTTPS proxy %s uses Certificate Manager map %s, which "
-			        "takes precedence over its sslCertificates; the map's certificates "
-			        "are not judged here (gcloud certificate-manager maps entries "
-			        "list)",
+			        "takes precedence over its sslCertificates (they are not served "
+			        "and "
+			        "not judged); the map's certificates are not in the input (gcloud "
+			        "certificate-manager maps entries list)",
 			        b->gcp.proxies[i].name ? b->gcp.proxies[i].name : "?",
 			        b->gcp.proxies[i].certificate_map);
 out:
@@ -441,12 +447,25 @@ static int xlb_003(const struct bundle *b, const struct findings *prior, struct 
 	if (l->armor_deny) {
 		_cleanup_free_ char *pol = strv_join(&l->policies, ", ");
 
+		struct buf codes = BUF_INIT;
+		const struct {
+			const char *name;
+			uint64_t n;
+		} by[] = { { "403", l->deny_403 },
+			   { "404", l->deny_404 },
+			   { "502", l->deny_502 },
+			   { "other", l->deny_other } };
+
+		for (size_t i = 0; i < ELEMENTSOF(by); i++)
+			if (by[i].n)
+				buf_printf(&codes, "%s%s x%llu", codes.data ? ", " : "", by[i].name,
+				           (unsigned long long)by[i].n);
 		finding_set(f, STATUS_FAIL,
 		            "%llu load balancer request(s) denied by Cloud Armor (policy %s); "
-		            "status codes: 403 x%llu, 404 x%llu, 502 x%llu, other x%llu",
+		            "status codes returned: %s",
 		            (unsigned long long)l->armor_deny, pol && *pol ? pol : "unnamed",
-		            (unsigned long long)l->deny_403, (unsigned long long)l->deny_404,
-		            (unsigned long long)l->deny_502, (unsigned long long)l->deny_other);
+		            codes.data ? codes.data : "not logged");
+		buf_release(&codes);
 		for (size_t i = 0; i < l->n_deny_samples; i++)
 			finding_evidence(f, &l->deny_samples[i], NULL);
 		return 0;
@@ -691,9 +710,12 @@ static size_t x5_target_check(const struct bundle *b, struct finding *f, const s
 	return bad;
 }
 
-/* allow rules for the health-check ranges that target something else: the usual mistake */
-static void x5_near_misses(const struct bundle *b, struct finding *f)
+/* allow rules for the health-check ranges that target something else: the usual mistake
+ * (the playbook: a MIG tagged other than gke-apigee-proxy needs its tag in the rule) */
+static void x5_near_misses(const struct bundle *b, struct finding *f, const char *vm_tags)
 {
+	bool noted = false;
+
 	for (size_t i = 0; i < b->gcp.n_rules; i++) {
 		const struct gcp_fw_rule *r = &b->gcp.rules[i];
 		_cleanup_free_ char *tags = NULL;
@@ -711,6 +733,17 @@ static void x5_near_misses(const struct bundle *b, struct finding *f)
 		         r->name ? r->name : "?", r->network ? gcp_short_name(r->network) : "?",
 		         r->disabled ? ", disabled" : "", tags ? tags : "?");
 		finding_evidence(f, &r->where, ex);
+		if (noted || r->disabled || !vm_tags)
+			continue;
+		noted = true;
+		finding_note(
+		        f,
+		        "rule %s admits the health checks only for target tag(s) %s, which the "
+		        "apigee-proxy instances do not carry (theirs: %s): add one of their "
+		        "tags to the rule's target tags, or add %s to the instance template's "
+		        "network tags and roll the managed instance group",
+		        r->name ? r->name : "?", tags ? tags : "?", *vm_tags ? vm_tags : "none",
+		        r->target_tags.v[0]);
 	}
 }
 
@@ -720,6 +753,7 @@ static int xlb_005(const struct bundle *b, const struct findings *prior, struct 
 	const struct strv def = { (char **)default_tag, 1, 0 };
 	struct strv allowing = STRV_INIT;
 	size_t targets = 0, bad = 0;
+	char *bad_tags = NULL; /* the tags of the first instance / template not admitted */
 
 	(void)prior;
 	if (skip_not_applicable(b, f, true))
@@ -746,8 +780,8 @@ static int xlb_005(const struct bundle *b, const struct findings *prior, struct 
 		targets++;
 		n = x5_target_check(b, f, &t, &allowing);
 		bad += n;
-		if (n)
-			finding_evidence(f, &v->where, label);
+		if (n && !bad_tags)
+			bad_tags = strdup(tl ? tl : "");
 	}
 	if (targets == 0) {
 		struct x5_target t = { "instances tagged " DEFAULT_PROXY_TAG, &def, NULL, NULL,
@@ -758,7 +792,7 @@ static int xlb_005(const struct bundle *b, const struct findings *prior, struct 
 		                "the default network tag " DEFAULT_PROXY_TAG);
 	}
 	if (bad) {
-		x5_near_misses(b, f);
+		x5_near_misses(b, f, bad_tags);
 		finding_set(f, STATUS_FAIL,
 		            "load balancer health checks (130.211.0.0/22, 35.191.0.0/16, tcp:443) "
 		            "cannot reach the apigee-proxy instances: %zu range/target pair(s) not "
@@ -772,6 +806,7 @@ static int xlb_005(const struct bundle *b, const struct findings *prior, struct 
 		            "apigee-proxy instances on tcp:443 (rule %s)",
 		            list ? list : "?");
 	}
+	free(bad_tags);
 	strv_release(&allowing);
 	return 0;
 }
