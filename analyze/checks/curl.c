@@ -138,7 +138,7 @@ static int curl_check(const struct bundle *b, struct finding *f, const struct cu
 	size_t traces = 0, hits = 0, ip_hits = 0;
 	const struct curl_trace *first = NULL;
 	const struct sclient_trace *first_s = NULL;
-	const char *detail;
+	const char *detail, *first_ev;
 	char lib[160] = "", alert[96];
 
 	for (size_t i = 0; i < b->n_curls; i++) {
@@ -198,6 +198,7 @@ static int curl_check(const struct bundle *b, struct finding *f, const struct cu
 		detail = first ? trace_detail(first, rule)
 		               : (first_s ? first_s->where.excerpt : NULL);
 	}
+	first_ev = f->n_evidence && f->evidence[0].excerpt ? f->evidence[0].excerpt : NULL;
 	if (rule->symptom == CURL_SYM_CONNECT) {
 		if (first && first->exit_code >= 0)
 			finding_set(
@@ -220,7 +221,8 @@ static int curl_check(const struct bundle *b, struct finding *f, const struct cu
 	else
 		finding_set(f, STATUS_FAIL, "%zu client transcript(s) %s%s%s%s", hits, rule->what,
 		            lib[0] ? " (" : "", lib[0] ? lib + 2 : "", lib[0] ? ")" : "");
-	if (detail && !(first && first->exit_code >= 0))
+	/* the detail, unless it only repeats the first evidence line */
+	if (detail && !(first && first->exit_code >= 0) && !(first_ev && strstr(first_ev, detail)))
 		finding_note(f, "%s", detail);
 	if (rule->symptom == CURL_SYM_RESET && ip_hits)
 		finding_note(f,
