@@ -1019,6 +1019,28 @@ static int wanted_envs(const struct bundle *b, struct strv *envs, const char **r
 	return 0;
 }
 
+/* Which host names reach a missing environment: the env groups it is attached to. */
+static void x9_affected_note(const struct bundle *b, struct finding *f, const char *instance,
+                             const struct strv *missing)
+{
+	for (size_t k = 0; k < missing->n; k++)
+		for (size_t i = 0; i < b->n_envgroups; i++) {
+			const struct api_envgroup *g = &b->envgroups[i];
+			_cleanup_free_ char *hosts = NULL;
+
+			if (!g->attachments_known ||
+			    !strv_contains(&g->attached_envs, missing->v[k]))
+				continue;
+			hosts = strv_join(&g->hostnames, ", ");
+			finding_note(
+			        f,
+			        "environment %s serves env group %s (%s): calls to those host "
+			        "names that reach instance %s get HTTP 503 until it is attached",
+			        missing->v[k], g->name ? g->name : "?",
+			        hosts && *hosts ? hosts : "no host names", instance);
+		}
+}
+
 static int xlb_009(const struct bundle *b, const struct findings *prior, struct finding *f)
 {
 	struct strv envs = STRV_INIT;
@@ -1088,6 +1110,7 @@ static int xlb_009(const struct bundle *b, const struct findings *prior, struct 
 		finding_evidence(
 		        f, in->attachments_where.artifact ? &in->attachments_where : &in->where,
 		        ex);
+		x9_affected_note(b, f, in->name, &missing);
 		strv_release(&missing);
 	}
 	if (bad) {
