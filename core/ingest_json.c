@@ -1658,12 +1658,21 @@ int ingest_finish(struct bundle *b)
 	struct pending *p = b->pending;
 
 	if (p) {
+		size_t unowned = 0;
+
 		apply_sources(b, p);
+		for (size_t i = 0; i < p->n_att; i++)
+			unowned += !attachment_owner(b, &b->artifacts[p->att[i].artifact]);
 		for (size_t i = 0; i < p->n_att; i++) {
 			struct pend_att *pa = &p->att[i];
 			struct api_instance *inst =
 			        attachment_owner(b, &b->artifacts[pa->artifact]);
 
+			/* one instance, one attachments list that names none (saved by hand
+			 * as "attachments.json"): it can only be that instance's */
+			if (!inst && unowned == 1 && p->n_att == 1 && b->n_instances == 1 &&
+			    !b->instances[0].attachments_known)
+				inst = &b->instances[0];
 			if (!inst)
 				continue;
 			inst->attachments_known = true;
