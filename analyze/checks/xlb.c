@@ -374,6 +374,60 @@ out:
 
 /* ---- XLB-002 ------------------------------------------------------------------------------ */
 
+/* Compare what a handshake for host got (leaf fingerprint sha) with the load balancer
+ * certificate that covers the name, else any: with no match the load balancer serves
+ * its first certificate. 0 = nothing to compare with, 1 = same, 2 = differs. */
+static int x2_compare(const struct bundle *b, struct finding *f, const char *host, const char *sha,
+                      const struct loc *where, const char *how)
+{
+	bool same = false, cand = false;
+	char ex[512];
+
+	for (int pass = 0; pass < 2 && !cand; pass++)
+		for (size_t k = 0; k < b->n_certs; k++) {
+			const struct cert_rec *c = &b->certs[k];
+
+			if (c->role != CERT_ROLE_LB || !c->parsed || c->chain_index != 0 ||
+			    (pass == 0 && !cert_covers_host(&c->facts, host, NULL)))
+				continue;
+			cand = true;
+			same |= strcmp(c->facts.sha256, sha) == 0;
+		}
+	if (!cand)
+		return 0;
+	if (same)
+		return 1;
+	snprintf(ex, sizeof(ex),
+	         "%s%s served SHA-256 %.16s..., not a configured load balancer "
+	         "certificate",
+	         host, how, sha);
+	finding_evidence(f, where, ex);
+	return 2;
+}
+
+/* The leaf PEM an `openssl s_client -showcerts` transcript printed (the playbook's
+ * step: compare it with the ssl-certificates PEM): the first certificate of a file that
+ * holds exactly one s_client run, which sent SNI and got a certificate. */
+static const struct cert_rec *sclient_pem_leaf(const struct bundle *b,
+                                               const struct sclient_trace *s)
+{
+	size_t runs = 0;
+
+	if (!s->got_cert || s->noservername || !s->host[0] || !s->where.artifact)
+		return NULL;
+	for (size_t i = 0; i < b->n_sclients; i++)
+		runs += b->sclients[i].where.artifact &&
+		        strcmp(b->sclients[i].where.artifact, s->where.artifact) == 0;
+	for (size_t k = 0; runs == 1 && k < b->n_certs; k++) {
+		const struct cert_rec *c = &b->certs[k];
+
+		if (c->role == CERT_ROLE_LOOSE && c->parsed && c->where.artifact &&
+		    strcmp(c->where.artifact, s->where.artifact) == 0)
+			return c->chain_index == 0 ? c : NULL;
+	}
+	return NULL;
+}
+
 static int xlb_002(const struct bundle *b, const struct findings *prior, struct finding *f)
 {
 	size_t compared = 0, differ = 0, lb = 0;
@@ -386,34 +440,24 @@ static int xlb_002(const struct bundle *b, const struct findings *prior, struct 
 		      b->certs[i].chain_index == 0;
 	for (size_t i = 0; lb && i < b->n_probes; i++) {
 		const struct probe *p = &b->probes[i];
-		bool same = false, cand = false;
-		char ex[512];
+		int v;
 
 		if (!p->sni || !p->got_cert || !p->leaf_sha256[0])
 			continue;
-		/* the certificate that covers the name, else any: with no match the load
-		 * balancer serves its first certificate */
-		for (int pass = 0; pass < 2 && !cand; pass++)
-			for (size_t k = 0; k < b->n_certs; k++) {
-				const struct cert_rec *c = &b->certs[k];
+		v = x2_compare(b, f, p->sni, p->leaf_sha256, &p->where, "");
+		compared += v > 0;
+		differ += v == 2;
+	}
+	for (size_t i = 0; lb && i < b->n_sclients; i++) {
+		const struct sclient_trace *s = &b->sclients[i];
+		const struct cert_rec *c = sclient_pem_leaf(b, s);
+		int v;
 
-				if (c->role != CERT_ROLE_LB || !c->parsed || c->chain_index != 0 ||
-				    (pass == 0 && !cert_covers_host(&c->facts, p->sni, NULL)))
-					continue;
-				cand = true;
-				same |= strcmp(c->facts.sha256, p->leaf_sha256) == 0;
-			}
-		if (!cand)
+		if (!c)
 			continue;
-		compared++;
-		if (same)
-			continue;
-		differ++;
-		snprintf(ex, sizeof(ex),
-		         "%s served SHA-256 %.16s..., not a configured load balancer "
-		         "certificate",
-		         p->sni, p->leaf_sha256);
-		finding_evidence(f, &p->where, ex);
+		v = x2_compare(b, f, s->host, c->facts.sha256, &c->where, " (openssl s_client)");
+		compared += v > 0;
+		differ += v == 2;
 	}
 	if (differ)
 		finding_set(f, STATUS_FAIL,
