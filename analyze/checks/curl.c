@@ -133,6 +133,70 @@ static void client_cert_note(const struct bundle *b, struct finding *f)
 		             after_chain);
 }
 
+/* "refused x2, timed out x2, DNS x1": what kept the clients from connecting; the
+ * number of different kinds */
+static size_t connect_kinds(const struct bundle *b, char *out, size_t size)
+{
+	static const struct {
+		const char *label, *words[3];
+	} kinds[] = {
+		{ "DNS", { "resolve", "Name or service not known", NULL } },
+		{ "refused", { "refused", "Couldn't connect", NULL } },
+		{ "timed out", { "timed out", "Timeout", NULL } },
+	};
+	size_t n[ELEMENTSOF(kinds) + 1] = { 0 }, distinct = 0, at = 0;
+
+	for (size_t i = 0; i < b->n_curls; i++) {
+		const char *e = b->curls[i].connect_error;
+		size_t k = 0;
+
+		if (!(b->curls[i].symptoms & CURL_SYM_CONNECT))
+			continue;
+		for (; e && k < ELEMENTSOF(kinds); k++)
+			if (strstr(e, kinds[k].words[0]) || strstr(e, kinds[k].words[1]))
+				break;
+		n[e ? k : ELEMENTSOF(kinds)]++;
+	}
+	out[0] = '\0';
+	for (size_t k = 0; k <= ELEMENTSOF(kinds); k++) {
+		if (!n[k])
+			continue;
+		distinct++;
+		at += (size_t)snprintf(out + at, at < size ? size - at : 0, "%s%s x%zu",
+		                       at ? ", " : "",
+		                       k < ELEMENTSOF(kinds) ? kinds[k].label : "other", n[k]);
+		if (at >= size)
+			break;
+	}
+	return distinct;
+}
+
+/* CURL-007's verdict: not a TLS problem, and what kind of connection failure */
+static void connect_summary(const struct bundle *b, struct finding *f,
+                            const struct curl_trace *first, const char *detail, size_t hits)
+{
+	char kinds[160];
+
+	if (connect_kinds(b, kinds, sizeof(kinds)) > 1)
+		finding_set(
+		        f, STATUS_FAIL,
+		        "not a TLS problem: the client could not connect in %zu transcript(s): %s",
+		        hits, kinds);
+	else if (first && first->exit_code >= 0)
+		finding_set(
+		        f, STATUS_FAIL,
+		        "not a TLS problem: the client could not connect (%s, curl exit %d) in %zu "
+		        "transcript(s)",
+		        detail ? detail : "connection failed", first->exit_code, hits);
+	else
+		finding_set(
+		        f, STATUS_FAIL,
+		        "not a TLS problem: the client could not connect (%s) in %zu transcript(s)",
+		        detail ? detail : "connection failed", hits);
+	finding_note(f, "check DNS, routing and firewalls between the client and the endpoint "
+	                "before looking at certificates");
+}
+
 static int curl_check(const struct bundle *b, struct finding *f, const struct curl_rule *rule)
 {
 	size_t traces = 0, hits = 0, ip_hits = 0;
@@ -200,19 +264,7 @@ static int curl_check(const struct bundle *b, struct finding *f, const struct cu
 	}
 	first_ev = f->n_evidence && f->evidence[0].excerpt ? f->evidence[0].excerpt : NULL;
 	if (rule->symptom == CURL_SYM_CONNECT) {
-		if (first && first->exit_code >= 0)
-			finding_set(
-			        f, STATUS_FAIL,
-			        "not a TLS problem: the client could not connect (%s, curl exit "
-			        "%d) in %zu transcript(s)",
-			        detail ? detail : "connection failed", first->exit_code, hits);
-		else
-			finding_set(f, STATUS_FAIL,
-			            "not a TLS problem: the client could not connect (%s) in %zu "
-			            "transcript(s)",
-			            detail ? detail : "connection failed", hits);
-		finding_note(f, "check DNS, routing and firewalls between the client and the "
-		                "endpoint before looking at certificates");
+		connect_summary(b, f, first, detail, hits);
 		return 0;
 	}
 	if (first && first->exit_code >= 0)
