@@ -938,17 +938,19 @@ static bool subject_cn(const char *subject, char *out, size_t size)
 
 /* A server's default certificate: what it sends when the SNI name matches none of its
  * certificates (badssl's "Fallback ... Unknown subdomain or no SNI", ingress-nginx's
- * "Kubernetes Ingress Controller Fake Certificate", Traefik's "TRAEFIK DEFAULT CERT"),
- * or a CN that is no DNS name at all. */
-static bool looks_like_fallback(const char *subject, const char *cn)
+ * "Kubernetes Ingress Controller Fake Certificate", Traefik's "TRAEFIK DEFAULT CERT"). */
+static bool looks_like_fallback(const char *subject)
 {
 	static const char *const words[] = { "fallback",          "default", "fake certificate",
 		                             "unknown subdomain", "no sni",  "placeholder" };
 
+	/* OpenSSL's placeholder organization of self-made certificates is no sign */
+	if (text_find_ci(subject, strlen(subject), "Default Company Ltd"))
+		return false;
 	for (size_t i = 0; i < ELEMENTSOF(words); i++)
 		if (text_find_ci(subject, strlen(subject), words[i]))
 			return true;
-	return *cn && !strchr(cn, '.') && strcasecmp(cn, "localhost") != 0;
+	return false;
 }
 
 /* letters, digits, '-', '_', '.', and '*' as a whole left-most label */
@@ -998,9 +1000,14 @@ static int tls_006_subject(struct finding *f, struct tls006_tally *t, const char
 	char cn[256], key[800], ex[1200];
 	struct cert_facts facts = { 0 };
 
-	/* a host or CN masked by whoever pasted it ("[Censored my DNS Name]") says nothing */
+	/* a host or CN masked by whoever pasted it ("[Censored my DNS Name]", a pseudonym
+	 * without a dot) says nothing; a CN that covers the host proves nothing either
+	 * while the SAN list is not shown */
 	if (!subject_cn(subject, cn, sizeof(cn)) || !dns_name_like(host) ||
-	    (!dns_name_like(cn) && !looks_like_fallback(subject, "")))
+	    ((!dns_name_like(cn) || !strchr(cn, '.')) && !looks_like_fallback(subject)))
+		return 0;
+	facts.common_name = cn;
+	if (cert_covers_host(&facts, host, NULL))
 		return 0;
 	snprintf(key, sizeof(key), "shown %s %s", host, subject);
 	if (strv_contains(&t->done, key))
@@ -1008,10 +1015,7 @@ static int tls_006_subject(struct finding *f, struct tls006_tally *t, const char
 	if (strv_push(&t->done, key) < 0)
 		return -ENOMEM;
 	t->pairs++;
-	facts.common_name = cn;
-	if (cert_covers_host(&facts, host, NULL))
-		return 0;
-	if (looks_like_fallback(subject, cn)) {
+	if (looks_like_fallback(subject)) {
 		t->uncovered++;
 		t->fallback++;
 		snprintf(ex, sizeof(ex),

@@ -405,27 +405,46 @@ static int x2_compare(const struct bundle *b, struct finding *f, const char *hos
 	return 2;
 }
 
-/* The leaf PEM an `openssl s_client -showcerts` transcript printed (the playbook's
- * step: compare it with the ssl-certificates PEM): the first certificate of a file that
- * holds exactly one s_client run, which sent SNI and got a certificate. */
-static const struct cert_rec *sclient_pem_leaf(const struct bundle *b,
-                                               const struct sclient_trace *s)
+/* A leaf a client transcript showed for host (curl -v "start date"/"expire date",
+ * OpenSSL 3 s_client "v:NotBefore/NotAfter"), against the load balancer certificate
+ * that covers the name, else any: a certificate with other validity dates is another
+ * certificate (seed 002 compares the two by hand). 0 = nothing to compare, 1 = same
+ * dates, 2 = differs. */
+static int x2_compare_dates(const struct bundle *b, struct finding *f, const char *tool,
+                            const char *host, int64_t nb, int64_t na, const struct loc *where,
+                            unsigned dates_line)
 {
-	size_t runs = 0;
+	const struct cert_rec *cand = NULL;
+	char ex[600], snb[32], sna[32], cnb[32], cna[32];
 
-	if (!s->got_cert || s->noservername || !s->host[0] || !s->where.artifact)
-		return NULL;
-	for (size_t i = 0; i < b->n_sclients; i++)
-		runs += b->sclients[i].where.artifact &&
-		        strcmp(b->sclients[i].where.artifact, s->where.artifact) == 0;
-	for (size_t k = 0; runs == 1 && k < b->n_certs; k++) {
-		const struct cert_rec *c = &b->certs[k];
+	if (!host || !nb || !na)
+		return 0;
+	for (int pass = 0; pass < 2 && !cand; pass++)
+		for (size_t k = 0; k < b->n_certs; k++) {
+			const struct cert_rec *c = &b->certs[k];
 
-		if (c->role == CERT_ROLE_LOOSE && c->parsed && c->where.artifact &&
-		    strcmp(c->where.artifact, s->where.artifact) == 0)
-			return c->chain_index == 0 ? c : NULL;
-	}
-	return NULL;
+			if (c->role != CERT_ROLE_LB || !c->parsed || c->chain_index != 0 ||
+			    (pass == 0 && !cert_covers_host(&c->facts, host, NULL)))
+				continue;
+			if (!cand || (c->facts.not_before == nb && c->facts.not_after == na))
+				cand = c;
+		}
+	if (!cand)
+		return 0;
+	if (cand->facts.not_before == nb && cand->facts.not_after == na)
+		return 1;
+	text_format_time(nb, snb, sizeof(snb));
+	text_format_time(na, sna, sizeof(sna));
+	text_format_time(cand->facts.not_before, cnb, sizeof(cnb));
+	text_format_time(cand->facts.not_after, cna, sizeof(cna));
+	snprintf(ex, sizeof(ex),
+	         "%s for %s got a certificate valid %s .. %s; the configured %s is valid %s .. %s",
+	         tool, host, snb, sna, cand->owner ? cand->owner : "certificate", cnb, cna);
+	if (dates_line && where->artifact)
+		finding_evidence_at(f, where->artifact, dates_line, NULL, ex);
+	else
+		finding_evidence(f, where, ex);
+	return 2;
 }
 
 static int xlb_002(const struct bundle *b, const struct findings *prior, struct finding *f)
@@ -450,12 +469,22 @@ static int xlb_002(const struct bundle *b, const struct findings *prior, struct 
 	}
 	for (size_t i = 0; lb && i < b->n_sclients; i++) {
 		const struct sclient_trace *s = &b->sclients[i];
-		const struct cert_rec *c = sclient_pem_leaf(b, s);
-		int v;
+		int v = s->noservername || !s->host[0]
+		                ? 0
+		                : x2_compare_dates(b, f, "openssl s_client", s->host,
+		                                   s->leaf_not_before_t, s->leaf_not_after_t,
+		                                   &s->where, s->leaf_dates_line);
 
-		if (!c)
-			continue;
-		v = x2_compare(b, f, s->host, c->facts.sha256, &c->where, " (openssl s_client)");
+		compared += v > 0;
+		differ += v == 2;
+	}
+	for (size_t i = 0; lb && i < b->n_curls; i++) {
+		const struct curl_trace *c = &b->curls[i];
+		int v = c->ip_literal ? 0
+		                      : x2_compare_dates(b, f, "curl", c->host,
+		                                         c->leaf_not_before_t, c->leaf_not_after_t,
+		                                         &c->where, c->leaf_dates_line);
+
 		compared += v > 0;
 		differ += v == 2;
 	}
