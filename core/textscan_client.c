@@ -102,6 +102,7 @@ struct client_scan {
 	struct sclient_state sc;
 	const struct text_pairs *tp; /* of the line being scanned (client_scan_line) */
 	struct gfe_title gfe;
+	uint32_t *sig_keys; /* two rare pairs of each curl_sigs needle (needle_keys) */
 };
 
 /* ---- small matching helpers ----------------------------------------------- */
@@ -125,6 +126,56 @@ static const char *pfind(const struct text_pairs *tp, const char *s, size_t n, c
 static bool phas(const struct text_pairs *tp, const char *s, size_t n, const char *needle)
 {
 	return pfind(tp, s, n, needle) != NULL;
+}
+
+/* How seldom a byte is in log text (a guess, for the pair filter below). */
+static unsigned byte_rarity(unsigned char c)
+{
+	if (c == ' ')
+		return 0;
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+		return strchr("etaoinsrhl", c | 0x20) ? 1 : 2;
+	return 3;
+}
+
+/* Two of the needle's byte pairs (text_pair_hash), the rarest: a line whose pair
+ * set lacks either cannot hold the needle, and two bit tests say so before
+ * text_pairs_may_have walks all its pairs. NEEDLE_NO_KEY: shorter than a pair. */
+#define NEEDLE_NO_KEY 0xffffu
+
+static uint32_t needle_keys(const char *needle)
+{
+	const unsigned char *p = (const unsigned char *)needle;
+	unsigned best[2] = { NEEDLE_NO_KEY, NEEDLE_NO_KEY }, score[2] = { 0, 0 };
+
+	for (size_t i = 0; p[i] && p[i + 1]; i++) {
+		unsigned sc = byte_rarity(p[i]) + byte_rarity(p[i + 1]) + 1;
+		unsigned h = text_pair_hash(p[i], p[i + 1]);
+
+		if (h == best[0] || h == best[1])
+			continue;
+		if (sc > score[0]) {
+			best[1] = best[0];
+			score[1] = score[0];
+			best[0] = h;
+			score[0] = sc;
+		} else if (sc > score[1]) {
+			best[1] = h;
+			score[1] = sc;
+		}
+	}
+	return best[0] | (uint32_t)best[1] << 16;
+}
+
+static bool pair_set(const struct text_pairs *tp, unsigned h)
+{
+	return h == NEEDLE_NO_KEY || (tp->bits[h >> 6] >> (h & 63)) & 1;
+}
+
+/* false only when the needle cannot be in the line of tp */
+static bool keys_may(const struct text_pairs *tp, const uint32_t *keys, size_t i)
+{
+	return !tp || !keys || (pair_set(tp, keys[i] & 0xffff) && pair_set(tp, keys[i] >> 16));
 }
 
 static bool is_digit(char c)
@@ -1029,7 +1080,8 @@ static bool curl_apply_sigs(struct client_scan *cs, const char *line, size_t len
 
 	for (size_t i = 0; i < ELEMENTSOF(curl_sigs) && *r >= 0; i++) {
 		const struct sig *sg = &curl_sigs[i];
-		const char *m = pfind(cs->tp, s, n, sg->needle);
+		const char *m =
+		        keys_may(cs->tp, cs->sig_keys, i) ? pfind(cs->tp, s, n, sg->needle) : NULL;
 
 		if (!m)
 			continue;
@@ -1928,6 +1980,13 @@ int client_scan_new(struct bundle *b, const char *artifact, struct ts_kinds *kin
 	cs->kinds = kinds;
 	cs->curl.t.exit_code = -1;
 	cs->sc.t.verify_code = -1;
+	cs->sig_keys = malloc(ELEMENTSOF(curl_sigs) * sizeof(*cs->sig_keys));
+	if (!cs->sig_keys) {
+		free(cs);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < ELEMENTSOF(curl_sigs); i++)
+		cs->sig_keys[i] = needle_keys(curl_sigs[i].needle);
 	*ret = cs;
 	return 0;
 }
@@ -1997,5 +2056,6 @@ void client_scan_free(struct client_scan *cs)
 		return;
 	free_curl_trace(&cs->curl.t);
 	free_sclient_trace(&cs->sc.t);
+	free(cs->sig_keys);
 	free(cs);
 }
