@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* A validating skim of Kubernetes JSON lists (see ingest_jsonlist.h). Two passes
- * over the bytes: the first validates and reads the top-level keys, the second
- * (only when the first says "a list") walks the items again and hands each to
- * the caller, so nothing grows with the number of items. */
+/* A validating skim of Kubernetes JSON lists (see ingest_jsonlist.h). The first
+ * pass validates, reads the top-level keys and keeps what it read of each item
+ * (up to JL_MAX_RECORDS of them); only a longer list is walked a second time to
+ * hand its items over, so memory does not grow with the number of items. */
 #include "ingest_jsonlist.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "banned.h"
@@ -13,6 +14,7 @@
 #define JL_MAX_DEPTH 128
 #define JL_MAX_INT_DIGITS 18 /* fits an int64 and a double without overflow */
 #define ONES 0x0101010101010101ull
+#define JL_MAX_RECORDS 16384 /* items kept from the first pass (1.5 MB) */
 
 enum jl_role {
 	R_SKIP = 0,
@@ -36,6 +38,11 @@ struct skim {
 	jl_item_fn fn; /* NULL in the validating pass */
 	void *userdata;
 	int fn_r;
+	/* the validating pass keeps the items it read, up to JL_MAX_RECORDS, so
+	 * that the second pass is needed only for lists longer than that */
+	struct jl_item *rec;
+	size_t n_rec, cap_rec;
+	bool rec_off;
 };
 
 static bool fail(struct skim *s)
@@ -343,7 +350,29 @@ static bool object(struct skim *s, unsigned depth, enum jl_role role)
 	}
 }
 
-/* One element of "items": read it, then hand it over (second pass). */
+static void keep(struct skim *s)
+{
+	if (s->n_rec == s->cap_rec) {
+		size_t cap = s->cap_rec ? s->cap_rec * 2 : 64;
+		struct jl_item *rec =
+		        cap <= JL_MAX_RECORDS ? realloc(s->rec, cap * sizeof(*rec)) : NULL;
+
+		if (!rec) {
+			/* too many, or no memory: the second pass reads them again */
+			free(s->rec);
+			s->rec = NULL;
+			s->n_rec = s->cap_rec = 0;
+			s->rec_off = true;
+			return;
+		}
+		s->rec = rec;
+		s->cap_rec = cap;
+	}
+	s->rec[s->n_rec++] = s->it;
+}
+
+/* One element of "items": read it, then keep it (first pass) or hand it over
+ * (second pass). */
 static bool item(struct skim *s, unsigned depth)
 {
 	memset(&s->it, 0, sizeof(s->it));
@@ -353,6 +382,8 @@ static bool item(struct skim *s, unsigned depth)
 	if (!value(s, depth, s->it.object ? R_ITEM : R_SKIP, NULL))
 		return false;
 	s->it.len = s->i - s->it.off;
+	if (!s->fn && !s->rec_off)
+		keep(s);
 	if (s->fn) {
 		s->fn_r = s->fn(s->d, &s->it, s->userdata);
 		if (s->fn_r < 0)
@@ -447,8 +478,18 @@ int jsonlist_walk(const char *d, size_t n, jl_item_fn fn, void *userdata)
 {
 	struct skim s = { .d = d, .n = n };
 
-	if (!pass(&s))
+	if (!pass(&s)) {
+		free(s.rec);
 		return 0;
+	}
+	if (!s.rec_off) {
+		int r = 0;
+
+		for (size_t k = 0; k < s.n_rec && r >= 0; k++)
+			r = fn ? fn(d, &s.rec[k], userdata) : 0;
+		free(s.rec);
+		return r < 0 ? r : 1;
+	}
 	s = (struct skim){ .d = d, .n = n, .fn = fn, .userdata = userdata };
 	if (!pass(&s))
 		return s.fn_r < 0 ? s.fn_r : 0;

@@ -102,7 +102,7 @@ struct client_scan {
 	struct sclient_state sc;
 	const struct text_pairs *tp; /* of the line being scanned (client_scan_line) */
 	struct gfe_title gfe;
-	uint32_t *sig_keys; /* two rare pairs of each curl_sigs needle (needle_keys) */
+	struct sig_index *sx; /* curl_sigs by byte pairs (sig_candidates) */
 };
 
 /* ---- small matching helpers ----------------------------------------------- */
@@ -165,17 +165,6 @@ static uint32_t needle_keys(const char *needle)
 		}
 	}
 	return best[0] | (uint32_t)best[1] << 16;
-}
-
-static bool pair_set(const struct text_pairs *tp, unsigned h)
-{
-	return h == NEEDLE_NO_KEY || (tp->bits[h >> 6] >> (h & 63)) & 1;
-}
-
-/* false only when the needle cannot be in the line of tp */
-static bool keys_may(const struct text_pairs *tp, const uint32_t *keys, size_t i)
-{
-	return !tp || !keys || (pair_set(tp, keys[i] & 0xffff) && pair_set(tp, keys[i] >> 16));
 }
 
 static bool is_digit(char c)
@@ -808,6 +797,86 @@ static const struct sig curl_sigs[] = {
 	{ "SSL_read", SK_HANDSHAKE, ST_NONE }, /* application data: the handshake is done */
 };
 
+/* curl_sigs by the two rarest byte pairs of each needle (needle_keys): one AND of
+ * the line's pair set (text_pairs) with the set of first keys finds the needles
+ * that may be in the line, so a curl line is not asked for all of them. */
+#define N_SIGS ELEMENTSOF(curl_sigs)
+#define SIG_WORDS ((N_SIGS + 63) / 64)
+
+struct sig_index {
+	uint64_t key1[64];          /* the needles' first keys, as a pair set */
+	uint64_t always[SIG_WORDS]; /* needles shorter than a pair */
+	uint32_t keys[N_SIGS];
+	uint8_t first[4096];  /* 1 + a needle with this first key, 0 = none */
+	uint8_t next[N_SIGS]; /* 1 + the next needle with the same first key */
+};
+
+_Static_assert(N_SIGS < 255, "curl_sigs indexes fit a byte");
+
+static struct sig_index *sig_index_new(void)
+{
+	struct sig_index *sx = calloc(1, sizeof(*sx));
+
+	if (!sx)
+		return NULL;
+	for (size_t i = 0; i < N_SIGS; i++) {
+		unsigned k1;
+
+		sx->keys[i] = needle_keys(curl_sigs[i].needle);
+		k1 = sx->keys[i] & 0xffff;
+		if (k1 == NEEDLE_NO_KEY) {
+			sx->always[i >> 6] |= 1ull << (i & 63);
+			continue;
+		}
+		sx->key1[k1 >> 6] |= 1ull << (k1 & 63);
+		sx->next[i] = sx->first[k1];
+		sx->first[k1] = (uint8_t)(i + 1);
+	}
+	return sx;
+}
+
+static bool pair_set(const struct text_pairs *tp, unsigned h)
+{
+	return h == NEEDLE_NO_KEY || (tp->bits[h >> 6] >> (h & 63)) & 1;
+}
+
+/* The needles that may be in the line of tp (all without tp). */
+static void sig_candidates(const struct sig_index *sx, const struct text_pairs *tp,
+                           uint64_t cand[SIG_WORDS])
+{
+	memcpy(cand, sx->always, sizeof(sx->always));
+	if (!tp) {
+		for (size_t i = 0; i < N_SIGS; i++)
+			cand[i >> 6] |= 1ull << (i & 63);
+		return;
+	}
+	for (size_t w = 0; w < 64; w++) {
+		uint64_t hit = tp->bits[w] & sx->key1[w];
+
+		while (hit) {
+			unsigned h = (unsigned)(w * 64) + (unsigned)__builtin_ctzll(hit);
+
+			hit &= hit - 1;
+			for (unsigned k = sx->first[h]; k; k = sx->next[k - 1])
+				if (pair_set(tp, sx->keys[k - 1] >> 16))
+					cand[(k - 1) >> 6] |= 1ull << ((k - 1) & 63);
+		}
+	}
+}
+
+/* The first candidate from index i on; N_SIGS when none. */
+static size_t next_sig(const uint64_t cand[SIG_WORDS], size_t i)
+{
+	while (i < N_SIGS) {
+		uint64_t m = cand[i >> 6] >> (i & 63);
+
+		if (m)
+			return i + (size_t)__builtin_ctzll(m);
+		i = (i | 63) + 1;
+	}
+	return N_SIGS;
+}
+
 static void curl_where(struct client_scan *cs, enum where_level level, bool replace_equal,
                        const char *line, size_t len, size_t at, unsigned lineno, int *r)
 {
@@ -1078,10 +1147,12 @@ static bool curl_apply_sigs(struct client_scan *cs, const char *line, size_t len
 	const char *end = s + n, *p;
 	bool seen = false;
 
-	for (size_t i = 0; i < ELEMENTSOF(curl_sigs) && *r >= 0; i++) {
+	uint64_t cand[SIG_WORDS];
+
+	sig_candidates(cs->sx, cs->tp, cand);
+	for (size_t i = next_sig(cand, 0); i < N_SIGS && *r >= 0; i = next_sig(cand, i + 1)) {
 		const struct sig *sg = &curl_sigs[i];
-		const char *m =
-		        keys_may(cs->tp, cs->sig_keys, i) ? pfind(cs->tp, s, n, sg->needle) : NULL;
+		const char *m = pfind(cs->tp, s, n, sg->needle);
 
 		if (!m)
 			continue;
@@ -1980,13 +2051,11 @@ int client_scan_new(struct bundle *b, const char *artifact, struct ts_kinds *kin
 	cs->kinds = kinds;
 	cs->curl.t.exit_code = -1;
 	cs->sc.t.verify_code = -1;
-	cs->sig_keys = malloc(ELEMENTSOF(curl_sigs) * sizeof(*cs->sig_keys));
-	if (!cs->sig_keys) {
+	cs->sx = sig_index_new();
+	if (!cs->sx) {
 		free(cs);
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < ELEMENTSOF(curl_sigs); i++)
-		cs->sig_keys[i] = needle_keys(curl_sigs[i].needle);
 	*ret = cs;
 	return 0;
 }
@@ -2056,6 +2125,6 @@ void client_scan_free(struct client_scan *cs)
 		return;
 	free_curl_trace(&cs->curl.t);
 	free_sclient_trace(&cs->sc.t);
-	free(cs->sig_keys);
+	free(cs->sx);
 	free(cs);
 }
