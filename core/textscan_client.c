@@ -133,9 +133,22 @@ static unsigned byte_rarity(unsigned char c)
 {
 	if (c == ' ')
 		return 0;
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
-		return strchr("etaoinsrhl", c | 0x20) ? 1 : 2;
-	return 3;
+	switch (c | 0x20) {
+	case 'e':
+	case 't':
+	case 'a':
+	case 'o':
+	case 'i':
+	case 'n':
+	case 's':
+	case 'r':
+	case 'h':
+	case 'l':
+		return 1;
+	default:
+		break;
+	}
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ? 2 : 3;
 }
 
 /* Two of the needle's byte pairs (text_pair_hash), the rarest: a line whose pair
@@ -638,7 +651,8 @@ static bool curl_start_signal(const char *s, size_t n, bool strong_only)
 
 	if (verbose_rest(s, n, &rest)) {
 		for (size_t i = 0; i < ELEMENTSOF(strong_starts); i++)
-			if (ts_tok_starts(rest, strong_starts[i]))
+			if (rest.n && rest.p[0] == strong_starts[i][0] &&
+			    ts_tok_starts(rest, strong_starts[i]))
 				return true;
 		if (ts_tok_starts(rest, "Host ") && has(rest.p, rest.n, " was resolved"))
 			return true;
@@ -647,7 +661,8 @@ static bool curl_start_signal(const char *s, size_t n, bool strong_only)
 		if (strong_only)
 			return false;
 		for (size_t i = 0; i < ELEMENTSOF(verbose_starts); i++)
-			if (ts_tok_starts(rest, verbose_starts[i]))
+			if (rest.n && rest.p[0] == verbose_starts[i][0] &&
+			    ts_tok_starts(rest, verbose_starts[i]))
 				return true;
 		/* "* (304) (OUT), TLS handshake, Client hello (1):" (macOS curl) */
 		if (rest.n && rest.p[0] == '(' && has(rest.p, rest.n, "TLS"))
@@ -1149,6 +1164,12 @@ static bool curl_apply_sigs(struct client_scan *cs, const char *line, size_t len
 
 	uint64_t cand[SIG_WORDS];
 
+	if (!cs->sx)
+		cs->sx = sig_index_new();
+	if (!cs->sx) {
+		*r = -ENOMEM;
+		return false;
+	}
 	sig_candidates(cs->sx, cs->tp, cand);
 	for (size_t i = next_sig(cand, 0); i < N_SIGS && *r >= 0; i = next_sig(cand, i + 1)) {
 		const struct sig *sg = &curl_sigs[i];
@@ -2051,11 +2072,6 @@ int client_scan_new(struct bundle *b, const char *artifact, struct ts_kinds *kin
 	cs->kinds = kinds;
 	cs->curl.t.exit_code = -1;
 	cs->sc.t.verify_code = -1;
-	cs->sx = sig_index_new();
-	if (!cs->sx) {
-		free(cs);
-		return -ENOMEM;
-	}
 	*ret = cs;
 	return 0;
 }
