@@ -645,12 +645,20 @@ struct skim_ctx {
 	struct artifact *a;
 };
 
-static bool skim_needs_tree(const char *doc, const struct jl_item *it)
+static bool skim_needs_tree(const char *doc, const struct jl_item *it, void *userdata)
 {
+	/* the kinds k8s_object reads beyond the metadata */
 	static const char *const used[] = { "ApigeeRoute", "ApigeeRouteConfig", "Secret", "Pod",
 		                            "Service" };
 
-	if (it->key_esc || it->kind.esc)
+	(void)userdata;
+	if (!it->object)
+		return false;
+	if (it->key_esc)
+		return true;
+	if (it->kind_t != JL_STRING)
+		return false;
+	if (it->kind.esc)
 		return true;
 	if (it->md_t == JL_OBJECT &&
 	    ((it->ts_t == JL_STRING && it->ts.esc) || (it->ns_t == JL_STRING && it->ns.esc)))
@@ -685,7 +693,7 @@ static int skim_item(const char *doc, const struct jl_item *it, void *userdata)
 
 	if (!it->object)
 		return 0;
-	if (it->key_esc || (it->kind_t == JL_STRING && skim_needs_tree(doc, it)))
+	if (skim_needs_tree(doc, it, NULL))
 		return skim_item_tree(c, doc, it);
 	if (it->kind_t != JL_STRING || it->md_t != JL_OBJECT)
 		return 0;
@@ -702,7 +710,7 @@ static int skim_item(const char *doc, const struct jl_item *it, void *userdata)
 int ingest_json_list(struct bundle *b, struct artifact *a, const char *doc, size_t len)
 {
 	struct skim_ctx c = { .b = b, .a = a };
-	int r = jsonlist_walk(doc, len, skim_item, &c);
+	int r = jsonlist_walk(doc, len, skim_item, skim_needs_tree, &c);
 
 	if (r > 0)
 		mark(a, ART_K8S_JSON);

@@ -36,6 +36,8 @@ struct skim {
 	/* the item being read */
 	struct jl_item it;
 	jl_item_fn fn; /* NULL in the validating pass */
+	jl_tree_fn tree;
+	size_t tree_bytes;
 	void *userdata;
 	int fn_r;
 	/* the validating pass keeps the items it read, up to JL_MAX_RECORDS, so
@@ -382,6 +384,11 @@ static bool item(struct skim *s, unsigned depth)
 	if (!value(s, depth, s->it.object ? R_ITEM : R_SKIP, NULL))
 		return false;
 	s->it.len = s->i - s->it.off;
+	if (!s->fn && s->tree && s->tree(s->d, &s->it, s->userdata)) {
+		s->tree_bytes += s->it.len;
+		if (s->tree_bytes > s->n / 4)
+			return fail(s); /* mostly items jansson reads anyway */
+	}
 	if (!s->fn && !s->rec_off)
 		keep(s);
 	if (s->fn) {
@@ -474,9 +481,9 @@ static bool pass(struct skim *s)
 	return s->api_t == JL_STRING && s->items_t == JL_ARRAY && s->n_items > 0 && !s->format;
 }
 
-int jsonlist_walk(const char *d, size_t n, jl_item_fn fn, void *userdata)
+int jsonlist_walk(const char *d, size_t n, jl_item_fn fn, jl_tree_fn tree, void *userdata)
 {
-	struct skim s = { .d = d, .n = n };
+	struct skim s = { .d = d, .n = n, .tree = tree, .userdata = userdata };
 
 	if (!pass(&s)) {
 		free(s.rec);

@@ -49,11 +49,16 @@ struct jl_item {
  * walk and is returned by jsonlist_walk. */
 typedef int (*jl_item_fn)(const char *doc, const struct jl_item *it, void *userdata);
 
+/* True for an item the caller will parse with jansson anyway. */
+typedef bool (*jl_tree_fn)(const char *doc, const struct jl_item *it, void *userdata);
+
 /* 1 when d[0..n) is a JSON object that jansson would read as a Kubernetes list
  * (a string "kind" ending in "List", not "apigee-bundle/..."; a string
  * "apiVersion"; a non-empty "items" array; no "format") and that the skim
  * accepts; then fn was called for every item. 0 when not (fn was not called),
- * or fn's negative return. */
-int jsonlist_walk(const char *d, size_t n, jl_item_fn fn, void *userdata);
+ * also when tree (may be NULL) claims more than a quarter of the bytes: parsing the
+ * whole document is then cheaper than skimming it first. Or fn's negative
+ * return. */
+int jsonlist_walk(const char *d, size_t n, jl_item_fn fn, jl_tree_fn tree, void *userdata);
 
 #endif

@@ -103,6 +103,7 @@ struct client_scan {
 	const struct text_pairs *tp; /* of the line being scanned (client_scan_line) */
 	struct gfe_title gfe;
 	struct sig_index *sx; /* curl_sigs by byte pairs (sig_candidates) */
+	unsigned sig_lines;   /* lines asked for curl_sigs before sx was built */
 };
 
 /* ---- small matching helpers ----------------------------------------------- */
@@ -817,6 +818,7 @@ static const struct sig curl_sigs[] = {
  * that may be in the line, so a curl line is not asked for all of them. */
 #define N_SIGS ELEMENTSOF(curl_sigs)
 #define SIG_WORDS ((N_SIGS + 63) / 64)
+#define SIG_INDEX_AFTER 64 /* lines */
 
 struct sig_index {
 	uint64_t key1[64];          /* the needles' first keys, as a pair set */
@@ -855,16 +857,17 @@ static bool pair_set(const struct text_pairs *tp, unsigned h)
 	return h == NEEDLE_NO_KEY || (tp->bits[h >> 6] >> (h & 63)) & 1;
 }
 
-/* The needles that may be in the line of tp (all without tp). */
+/* The needles that may be in the line of tp (all without tp or index). */
 static void sig_candidates(const struct sig_index *sx, const struct text_pairs *tp,
                            uint64_t cand[SIG_WORDS])
 {
-	memcpy(cand, sx->always, sizeof(sx->always));
-	if (!tp) {
+	if (!sx || !tp) {
+		memset(cand, 0, SIG_WORDS * sizeof(*cand));
 		for (size_t i = 0; i < N_SIGS; i++)
 			cand[i >> 6] |= 1ull << (i & 63);
 		return;
 	}
+	memcpy(cand, sx->always, sizeof(sx->always));
 	for (size_t w = 0; w < 64; w++) {
 		uint64_t hit = tp->bits[w] & sx->key1[w];
 
@@ -1164,11 +1167,13 @@ static bool curl_apply_sigs(struct client_scan *cs, const char *line, size_t len
 
 	uint64_t cand[SIG_WORDS];
 
-	if (!cs->sx)
+	/* the index pays from a few dozen lines on (a probe's transcript is shorter) */
+	if (!cs->sx && ++cs->sig_lines > SIG_INDEX_AFTER) {
 		cs->sx = sig_index_new();
-	if (!cs->sx) {
-		*r = -ENOMEM;
-		return false;
+		if (!cs->sx) {
+			*r = -ENOMEM;
+			return false;
+		}
 	}
 	sig_candidates(cs->sx, cs->tp, cand);
 	for (size_t i = next_sig(cand, 0); i < N_SIGS && *r >= 0; i = next_sig(cand, i + 1)) {

@@ -56,6 +56,14 @@ static int on_item(const char *doc, const struct jl_item *it, void *userdata)
 	return 0;
 }
 
+/* some runs let Pod items count as parsed anyway (the half-the-bytes rule) */
+static bool tree_pods(const char *doc, const struct jl_item *it, void *userdata)
+{
+	(void)userdata;
+	return it->kind_t == JL_STRING && it->kind.len == 3 &&
+	       !memcmp(doc + it->kind.off, "Pod", 3);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *doc = (const char *)data;
@@ -66,11 +74,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!v) {
 		/* jansson refuses it: the skim must not take it */
-		if (jsonlist_walk(doc, size, NULL, NULL) != 0)
+		if (jsonlist_walk(doc, size, NULL, NULL, NULL) != 0)
 			abort();
 		return 0;
 	}
-	r = jsonlist_walk(doc, size, on_item, &c);
+	r = jsonlist_walk(doc, size, on_item, size % 2 ? tree_pods : NULL, &c);
 	if (r == 1 &&
 	    (!json_is_array(c.items) || c.seen != json_array_size(c.items) || !c.seen || !kind ||
 	     strlen(kind) < 4 || strcmp(kind + strlen(kind) - 4, "List") ||
