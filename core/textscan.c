@@ -272,10 +272,17 @@ static unsigned json_keys_seen(const char *p, size_t n)
 	};
 	const char *end = p + n, *q = p;
 	unsigned seen = 0;
+	uint64_t firsts = 0; /* the keys' first letters (6 bits): most quotes start none */
 
+	for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+		firsts |= 1ull << (keys[i].quoted[1] & 63);
 	while (q < end && (q = memchr(q, '"', (size_t)(end - q)))) {
 		size_t left = (size_t)(end - q);
 
+		if (left > 1 && !((firsts >> (q[1] & 63)) & 1)) {
+			q++;
+			continue;
+		}
 		for (size_t i = 0; i < ELEMENTSOF(keys) && left > 1; i++)
 			if (q[1] == keys[i].quoted[1] && text_starts_with(q, left, keys[i].quoted))
 				seen |= keys[i].bit;
