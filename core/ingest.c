@@ -21,6 +21,9 @@
 #include "yamljson.h"
 #include "banned.h"
 
+/* JSON documents from this size on are first offered to the list skim */
+#define INGEST_LIST_SKIM_BYTES 2048
+
 enum ingest_mode {
 	MODE_SNIFF = 0,
 	MODE_DOC,
@@ -509,11 +512,18 @@ static int doc_json(struct ingest *in)
 {
 	struct artifact *a = ingest_artifact(in);
 	json_error_t jerr;
-	json_t *v = json_loadb(in->buf.data ? in->buf.data : "", in->buf.len,
-	                       JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+	json_t *v;
 	bool recognised = false;
 	int r;
 
+	if (in->buf.len >= INGEST_LIST_SKIM_BYTES) {
+		/* a big Kubernetes list (events...): skimmed, not parsed whole */
+		r = cap_is_not_fatal(in->b, ingest_json_list(in->b, a, in->buf.data, in->buf.len));
+		if (r != 0)
+			return r < 0 ? r : 0;
+	}
+	v = json_loadb(in->buf.data ? in->buf.data : "", in->buf.len,
+	               JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
 	if (v) {
 		r = cap_is_not_fatal(in->b, ingest_json_value(in->b, a, v, "", 0));
 		json_decref(v);

@@ -34,6 +34,12 @@ void ingest_free(struct ingest *in);
 int ingest_json_value(struct bundle *b, struct artifact *a, json_t *v, const char *pointer,
                       unsigned line);
 
+/* A Kubernetes JSON list document read without building its whole tree
+ * (ingest_jsonlist.h): the same as ingest_json_value on what jansson would parse.
+ * 1 when read, 0 when the skim does not take it (parse it with jansson), < 0 on
+ * allocation failure. */
+int ingest_json_list(struct bundle *b, struct artifact *a, const char *doc, size_t len);
+
 /* A PEM value found inside a parsed document (a JSON string, a YAML block
  * scalar): its certificates become cert records of the given role, located by
  * the document pointer ptr (and line, 0 = unknown), never by the raw file text. */

@@ -16,6 +16,7 @@
 #include "cleanup.h"
 #include "error.h"
 #include "gcp.h"
+#include "ingest_jsonlist.h"
 #include "pem.h"
 #include "text.h"
 #include "capture.h"
@@ -633,6 +634,87 @@ static int k8s_list(struct bundle *b, struct artifact *a, const json_t *o, const
 			return r;
 	}
 	return 1;
+}
+
+/* The same as k8s_list on the tree jansson would build, for a list the skim
+ * accepted (ingest_jsonlist.h): an item of a kind ingest uses, or whose read keys
+ * and values carry escapes, is parsed alone by jansson and read by k8s_object; of
+ * any other item only the creation time and the namespace are read. */
+struct skim_ctx {
+	struct bundle *b;
+	struct artifact *a;
+};
+
+static bool skim_needs_tree(const char *doc, const struct jl_item *it, void *userdata)
+{
+	/* the kinds k8s_object reads beyond the metadata */
+	static const char *const used[] = { "ApigeeRoute", "ApigeeRouteConfig", "Secret", "Pod",
+		                            "Service" };
+
+	(void)userdata;
+	if (!it->object)
+		return false;
+	if (it->key_esc)
+		return true;
+	if (it->kind_t != JL_STRING)
+		return false;
+	if (it->kind.esc)
+		return true;
+	if (it->md_t == JL_OBJECT &&
+	    ((it->ts_t == JL_STRING && it->ts.esc) || (it->ns_t == JL_STRING && it->ns.esc)))
+		return true;
+	for (size_t i = 0; i < ELEMENTSOF(used); i++)
+		if (it->kind.len == strlen(used[i]) &&
+		    memcmp(doc + it->kind.off, used[i], it->kind.len) == 0)
+			return true;
+	return false;
+}
+
+static int skim_item_tree(struct skim_ctx *c, const char *doc, const struct jl_item *it)
+{
+	json_t *v = json_loadb(doc + it->off, it->len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+	char p[64];
+	int r = 0;
+
+	if (!v)
+		return -ENOMEM; /* the skim accepted it: jansson fails only without memory */
+	if (json_is_object(v) && json_str(v, "kind")) {
+		snprintf(p, sizeof(p), "/items/%zu", it->index);
+		r = k8s_object(c->b, c->a, v, p, true);
+	}
+	json_decref(v);
+	return r;
+}
+
+static int skim_item(const char *doc, const struct jl_item *it, void *userdata)
+{
+	struct skim_ctx *c = userdata;
+	int64_t t;
+
+	if (!it->object)
+		return 0;
+	if (skim_needs_tree(doc, it, NULL))
+		return skim_item_tree(c, doc, it);
+	if (it->kind_t != JL_STRING || it->md_t != JL_OBJECT)
+		return 0;
+	if (it->ts_t == JL_STRING && text_parse_time(doc + it->ts.off, it->ts.len, &t) == 0)
+		bundle_note_time(c->b, t);
+	if (!c->b->namespace_ && it->ns_t == JL_STRING) {
+		c->b->namespace_ = strndup(doc + it->ns.off, it->ns.len);
+		if (!c->b->namespace_)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int ingest_json_list(struct bundle *b, struct artifact *a, const char *doc, size_t len)
+{
+	struct skim_ctx c = { .b = b, .a = a };
+	int r = jsonlist_walk(doc, len, skim_item, skim_needs_tree, &c);
+
+	if (r > 0)
+		mark(a, ART_K8S_JSON);
+	return r;
 }
 
 /* ---- overrides.yaml ------------------------------------------------------------------ */

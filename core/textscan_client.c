@@ -104,6 +104,8 @@ struct client_scan {
 	struct sclient_state sc;
 	const struct text_pairs *tp; /* of the line being scanned (client_scan_line) */
 	struct gfe_title gfe;
+	struct sig_index *sx; /* curl_sigs by byte pairs (sig_candidates) */
+	unsigned sig_lines;   /* lines asked for curl_sigs before sx was built */
 };
 
 /* ---- small matching helpers ----------------------------------------------- */
@@ -127,6 +129,58 @@ static const char *pfind(const struct text_pairs *tp, const char *s, size_t n, c
 static bool phas(const struct text_pairs *tp, const char *s, size_t n, const char *needle)
 {
 	return pfind(tp, s, n, needle) != NULL;
+}
+
+/* How seldom a byte is in log text (a guess, for the pair filter below). */
+static unsigned byte_rarity(unsigned char c)
+{
+	if (c == ' ')
+		return 0;
+	switch (c | 0x20) {
+	case 'e':
+	case 't':
+	case 'a':
+	case 'o':
+	case 'i':
+	case 'n':
+	case 's':
+	case 'r':
+	case 'h':
+	case 'l':
+		return 1;
+	default:
+		break;
+	}
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ? 2 : 3;
+}
+
+/* Two of the needle's byte pairs (text_pair_hash), the rarest: a line whose pair
+ * set lacks either cannot hold the needle, and two bit tests say so before
+ * text_pairs_may_have walks all its pairs. NEEDLE_NO_KEY: shorter than a pair. */
+#define NEEDLE_NO_KEY 0xffffu
+
+static uint32_t needle_keys(const char *needle)
+{
+	const unsigned char *p = (const unsigned char *)needle;
+	unsigned best[2] = { NEEDLE_NO_KEY, NEEDLE_NO_KEY }, score[2] = { 0, 0 };
+
+	for (size_t i = 0; p[i] && p[i + 1]; i++) {
+		unsigned sc = byte_rarity(p[i]) + byte_rarity(p[i + 1]) + 1;
+		unsigned h = text_pair_hash(p[i], p[i + 1]);
+
+		if (h == best[0] || h == best[1])
+			continue;
+		if (sc > score[0]) {
+			best[1] = best[0];
+			score[1] = score[0];
+			best[0] = h;
+			score[0] = sc;
+		} else if (sc > score[1]) {
+			best[1] = h;
+			score[1] = sc;
+		}
+	}
+	return best[0] | (uint32_t)best[1] << 16;
 }
 
 static bool is_digit(char c)
@@ -600,7 +654,8 @@ static bool curl_start_signal(const char *s, size_t n, bool strong_only)
 
 	if (verbose_rest(s, n, &rest)) {
 		for (size_t i = 0; i < ELEMENTSOF(strong_starts); i++)
-			if (ts_tok_starts(rest, strong_starts[i]))
+			if (rest.n && rest.p[0] == strong_starts[i][0] &&
+			    ts_tok_starts(rest, strong_starts[i]))
 				return true;
 		if (ts_tok_starts(rest, "Host ") && has(rest.p, rest.n, " was resolved"))
 			return true;
@@ -609,7 +664,8 @@ static bool curl_start_signal(const char *s, size_t n, bool strong_only)
 		if (strong_only)
 			return false;
 		for (size_t i = 0; i < ELEMENTSOF(verbose_starts); i++)
-			if (ts_tok_starts(rest, verbose_starts[i]))
+			if (rest.n && rest.p[0] == verbose_starts[i][0] &&
+			    ts_tok_starts(rest, verbose_starts[i]))
 				return true;
 		/* "* (304) (OUT), TLS handshake, Client hello (1):" (macOS curl) */
 		if (rest.n && rest.p[0] == '(' && has(rest.p, rest.n, "TLS"))
@@ -758,6 +814,88 @@ static const struct sig curl_sigs[] = {
 	{ "server certificate verification OK", SK_HANDSHAKE, ST_NONE }, /* GnuTLS */
 	{ "SSL_read", SK_HANDSHAKE, ST_NONE }, /* application data: the handshake is done */
 };
+
+/* curl_sigs by the two rarest byte pairs of each needle (needle_keys): one AND of
+ * the line's pair set (text_pairs) with the set of first keys finds the needles
+ * that may be in the line, so a curl line is not asked for all of them. */
+#define N_SIGS ELEMENTSOF(curl_sigs)
+#define SIG_WORDS ((N_SIGS + 63) / 64)
+#define SIG_INDEX_AFTER 64 /* lines */
+
+struct sig_index {
+	uint64_t key1[64];          /* the needles' first keys, as a pair set */
+	uint64_t always[SIG_WORDS]; /* needles shorter than a pair */
+	uint32_t keys[N_SIGS];
+	uint8_t first[4096];  /* 1 + a needle with this first key, 0 = none */
+	uint8_t next[N_SIGS]; /* 1 + the next needle with the same first key */
+};
+
+_Static_assert(N_SIGS < 255, "curl_sigs indexes fit a byte");
+
+static struct sig_index *sig_index_new(void)
+{
+	struct sig_index *sx = calloc(1, sizeof(*sx));
+
+	if (!sx)
+		return NULL;
+	for (size_t i = 0; i < N_SIGS; i++) {
+		unsigned k1;
+
+		sx->keys[i] = needle_keys(curl_sigs[i].needle);
+		k1 = sx->keys[i] & 0xffff;
+		if (k1 == NEEDLE_NO_KEY) {
+			sx->always[i >> 6] |= 1ull << (i & 63);
+			continue;
+		}
+		sx->key1[k1 >> 6] |= 1ull << (k1 & 63);
+		sx->next[i] = sx->first[k1];
+		sx->first[k1] = (uint8_t)(i + 1);
+	}
+	return sx;
+}
+
+static bool pair_set(const struct text_pairs *tp, unsigned h)
+{
+	return h == NEEDLE_NO_KEY || (tp->bits[h >> 6] >> (h & 63)) & 1;
+}
+
+/* The needles that may be in the line of tp (all without tp or index). */
+static void sig_candidates(const struct sig_index *sx, const struct text_pairs *tp,
+                           uint64_t cand[SIG_WORDS])
+{
+	if (!sx || !tp) {
+		memset(cand, 0, SIG_WORDS * sizeof(*cand));
+		for (size_t i = 0; i < N_SIGS; i++)
+			cand[i >> 6] |= 1ull << (i & 63);
+		return;
+	}
+	memcpy(cand, sx->always, sizeof(sx->always));
+	for (size_t w = 0; w < 64; w++) {
+		uint64_t hit = tp->bits[w] & sx->key1[w];
+
+		while (hit) {
+			unsigned h = (unsigned)(w * 64) + (unsigned)__builtin_ctzll(hit);
+
+			hit &= hit - 1;
+			for (unsigned k = sx->first[h]; k; k = sx->next[k - 1])
+				if (pair_set(tp, sx->keys[k - 1] >> 16))
+					cand[(k - 1) >> 6] |= 1ull << ((k - 1) & 63);
+		}
+	}
+}
+
+/* The first candidate from index i on; N_SIGS when none. */
+static size_t next_sig(const uint64_t cand[SIG_WORDS], size_t i)
+{
+	while (i < N_SIGS) {
+		uint64_t m = cand[i >> 6] >> (i & 63);
+
+		if (m)
+			return i + (size_t)__builtin_ctzll(m);
+		i = (i | 63) + 1;
+	}
+	return N_SIGS;
+}
 
 static void curl_where(struct client_scan *cs, enum where_level level, bool replace_equal,
                        const char *line, size_t len, size_t at, unsigned lineno, int *r)
@@ -1120,7 +1258,18 @@ static bool curl_apply_sigs(struct client_scan *cs, const char *line, size_t len
 	const char *end = s + n, *p;
 	bool seen = false;
 
-	for (size_t i = 0; i < ELEMENTSOF(curl_sigs) && *r >= 0; i++) {
+	uint64_t cand[SIG_WORDS];
+
+	/* the index pays from a few dozen lines on (a probe's transcript is shorter) */
+	if (!cs->sx && ++cs->sig_lines > SIG_INDEX_AFTER) {
+		cs->sx = sig_index_new();
+		if (!cs->sx) {
+			*r = -ENOMEM;
+			return false;
+		}
+	}
+	sig_candidates(cs->sx, cs->tp, cand);
+	for (size_t i = next_sig(cand, 0); i < N_SIGS && *r >= 0; i = next_sig(cand, i + 1)) {
 		const struct sig *sg = &curl_sigs[i];
 		const char *m = pfind(cs->tp, s, n, sg->needle);
 
@@ -2131,5 +2280,6 @@ void client_scan_free(struct client_scan *cs)
 		return;
 	free_curl_trace(&cs->curl.t);
 	free_sclient_trace(&cs->sc.t);
+	free(cs->sx);
 	free(cs);
 }

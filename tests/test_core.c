@@ -362,6 +362,80 @@ static void test_core__distinct_remotes_across_members(void **state)
 	rm_rf(dir);
 }
 
+/* A Kubernetes JSON list of 2 KiB or more is skimmed (core/ingest_jsonlist.c);
+ * the same list with one non-ASCII byte in a field nobody reads is parsed whole
+ * by jansson: both must leave the same model. */
+static const char list_head[] = "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [\n";
+static const char list_rest[] =
+        "{\"apiVersion\": \"apigee.cloud.google.com/v1alpha2\", \"kind\": \"ApigeeRoute\", "
+        "\"metadata\": {\"name\": \"route-a\", \"namespace\": \"apigee\", "
+        "\"creationTimestamp\": \"2024-06-01T00:00:00Z\"}, \"spec\": {\"hostnames\": "
+        "[\"a.example.com\"], \"enableNonSniClient\": true}},\n"
+        "{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"p\\u0031\", "
+        "\"labels\": {\"app\": \"apigee-ingressgateway\"}}, \"status\": {\"phase\": "
+        "\"Running\"}},\n"
+        "{\"kin\\u0064\": \"Event\", \"metadata\": {\"creationTimestamp\": "
+        "\"2024-07-01T00:00:00Z\"}},\n"
+        "{\"kind\": \"Event\", \"metadata\": {\"creationTimestamp\": \"2024-08-01T00:00:00Z\"},"
+        " \"metadata\": {\"namespace\": \"late\"}},\n"
+        "{\"kind\": 7}, \"not an object\", [1, 2]\n], \"metadata\": {\"pad\": \"";
+
+static struct bundle *open_list(const char *message, const char *pad)
+{
+	char dir[] = "/tmp/test-core-XXXXXX";
+	struct bundle_options opts = { .now = 1700000000 };
+	struct error err = ERROR_INIT;
+	struct bundle *b = NULL;
+	struct buf doc = BUF_INIT;
+
+	make_dir(dir);
+	assert_int_equal(buf_printf(&doc, "%s", list_head), 0);
+	for (int i = 1; i <= 9; i++)
+		assert_int_equal(
+		        buf_printf(&doc,
+		                   "{\"apiVersion\": \"v1\", \"kind\": \"Event\", \"metadata\": "
+		                   "{\"name\": \"e%d\", \"namespace\": \"ns-%d\", "
+		                   "\"creationTimestamp\": \"2024-05-0%dT10:00:00Z\"}, "
+		                   "\"message\": \"%s\", \"count\": %d, \"ratio\": 1.5e3, "
+		                   "\"ok\": true, \"x\": null},\n",
+		                   i, i, i, message, i),
+		        0);
+	assert_int_equal(buf_printf(&doc, "%s%s\"}}\n", list_rest, pad), 0);
+	assert_true(doc.len >= 2048);
+	write_file(dir, "list.json", doc.data);
+	buf_release(&doc);
+	assert_int_equal(bundle_open(dir, &opts, &b, &err), 0);
+	rm_rf(dir);
+	return b;
+}
+
+static void test_core__json_list_skim(void **state)
+{
+	struct bundle *skim = open_list("Readiness probe failed: \\\"x\\\" \\n", "plain");
+	struct bundle *tree = open_list("Readiness probe failed: \\\"x\\\" \\n", "caf\xc3\xa9");
+
+	(void)state;
+	assert_string_equal(skim->namespace_, "ns-1");
+	assert_string_equal(tree->namespace_, skim->namespace_);
+	assert_true(skim->newest_timestamp == tree->newest_timestamp);
+	/* 2024-07-01 (an escaped key: jansson reads that item); the 2024-08-01 of a
+	 * metadata that a later "metadata" replaces does not count */
+	assert_true(skim->newest_timestamp == 1719792000);
+	assert_int_equal(skim->n_routes, 1);
+	assert_int_equal(tree->n_routes, 1);
+	assert_string_equal(skim->routes[0].name, tree->routes[0].name);
+	assert_int_equal(skim->routes[0].non_sni, tree->routes[0].non_sni);
+	assert_true(skim->routes_listed && tree->routes_listed);
+	assert_int_equal(skim->n_pods, 1);
+	assert_int_equal(tree->n_pods, 1);
+	assert_string_equal(skim->pods[0].name, "p1");
+	assert_string_equal(tree->pods[0].name, "p1");
+	assert_int_equal(skim->artifacts[0].kind, tree->artifacts[0].kind);
+	assert_int_equal(skim->artifacts[0].kind, ART_K8S_JSON);
+	bundle_free(skim);
+	bundle_free(tree);
+}
+
 static void test_core__model_cap_is_not_fatal(void **state)
 {
 	char dir[] = "/tmp/test-core-XXXXXX";
@@ -469,6 +543,7 @@ int main(void)
 		cmocka_unit_test(test_core__bundle_folder),
 		cmocka_unit_test(test_core__bundle_archive),
 		cmocka_unit_test(test_core__distinct_remotes_across_members),
+		cmocka_unit_test(test_core__json_list_skim),
 		cmocka_unit_test(test_core__model_cap_is_not_fatal),
 		cmocka_unit_test(test_core__bundle_missing),
 	};
