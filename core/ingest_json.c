@@ -574,11 +574,61 @@ static int k8s_service(struct bundle *b, struct artifact *a, const json_t *o, co
 	return set_loc(&s->where, a, ptr, yamljson_line(o), NULL) < 0 ? -ENOMEM : 1;
 }
 
+/* Readers of the Kubernetes kinds ingest uses beyond their metadata: k8s_object and
+ * the list skim (skim_needs_tree) both go by this one table. */
+static int kind_route(struct bundle *b, struct artifact *a, const json_t *o, const char *ptr,
+                      bool listed)
+{
+	if (listed)
+		b->routes_listed = true;
+	return k8s_route(b, a, o, ptr);
+}
+
+static int kind_route_config(struct bundle *b, struct artifact *a, const json_t *o, const char *ptr,
+                             bool listed)
+{
+	(void)listed;
+	return k8s_route_config(b, a, o, ptr);
+}
+
+static int kind_pod(struct bundle *b, struct artifact *a, const json_t *o, const char *ptr,
+                    bool listed)
+{
+	(void)listed;
+	return k8s_pod(b, a, o, ptr);
+}
+
+static int kind_service(struct bundle *b, struct artifact *a, const json_t *o, const char *ptr,
+                        bool listed)
+{
+	(void)listed;
+	return k8s_service(b, a, o, ptr);
+}
+
+static const struct k8s_kind {
+	const char *kind;
+	int (*read)(struct bundle *b, struct artifact *a, const json_t *o, const char *ptr,
+	            bool listed);
+} k8s_kinds[] = {
+	{ "ApigeeRoute", kind_route }, { "ApigeeRouteConfig", kind_route_config },
+	{ "Secret", k8s_secret },      { "Pod", kind_pod },
+	{ "Service", kind_service },
+};
+
+static const struct k8s_kind *k8s_kind_find(const char *kind, size_t len)
+{
+	for (size_t i = 0; i < ELEMENTSOF(k8s_kinds); i++)
+		if (strlen(k8s_kinds[i].kind) == len && memcmp(k8s_kinds[i].kind, kind, len) == 0)
+			return &k8s_kinds[i];
+	return NULL;
+}
+
 static int k8s_object(struct bundle *b, struct artifact *a, const json_t *o, const char *ptr,
                       bool listed)
 {
 	const char *kind = json_str(o, "kind");
 	const char *ts = jpath_str(o, "metadata", "creationTimestamp");
+	const struct k8s_kind *k;
 	int64_t t;
 
 	if (ts && text_parse_time(ts, strlen(ts), &t) == 0)
@@ -586,19 +636,9 @@ static int k8s_object(struct bundle *b, struct artifact *a, const json_t *o, con
 	if (!b->namespace_ && jpath_str(o, "metadata", "namespace"))
 		if (dup_str(&b->namespace_, jpath_str(o, "metadata", "namespace")) < 0)
 			return -ENOMEM;
-	if (strcmp(kind, "ApigeeRoute") == 0) {
-		if (listed)
-			b->routes_listed = true;
-		return k8s_route(b, a, o, ptr);
-	}
-	if (strcmp(kind, "ApigeeRouteConfig") == 0)
-		return k8s_route_config(b, a, o, ptr);
-	if (strcmp(kind, "Secret") == 0)
-		return k8s_secret(b, a, o, ptr, listed);
-	if (strcmp(kind, "Pod") == 0)
-		return k8s_pod(b, a, o, ptr);
-	if (strcmp(kind, "Service") == 0)
-		return k8s_service(b, a, o, ptr);
+	k = k8s_kind_find(kind, strlen(kind));
+	if (k)
+		return k->read(b, a, o, ptr, listed);
 	return 1; /* a Kubernetes object we do not use: still recognised */
 }
 
@@ -647,10 +687,6 @@ struct skim_ctx {
 
 static bool skim_needs_tree(const char *doc, const struct jl_item *it, void *userdata)
 {
-	/* the kinds k8s_object reads beyond the metadata */
-	static const char *const used[] = { "ApigeeRoute", "ApigeeRouteConfig", "Secret", "Pod",
-		                            "Service" };
-
 	(void)userdata;
 	if (!it->object)
 		return false;
@@ -663,11 +699,8 @@ static bool skim_needs_tree(const char *doc, const struct jl_item *it, void *use
 	if (it->md_t == JL_OBJECT &&
 	    ((it->ts_t == JL_STRING && it->ts.esc) || (it->ns_t == JL_STRING && it->ns.esc)))
 		return true;
-	for (size_t i = 0; i < ELEMENTSOF(used); i++)
-		if (it->kind.len == strlen(used[i]) &&
-		    memcmp(doc + it->kind.off, used[i], it->kind.len) == 0)
-			return true;
-	return false;
+	/* the kinds k8s_object reads beyond the metadata */
+	return k8s_kind_find(doc + it->kind.off, it->kind.len) != NULL;
 }
 
 static int skim_item_tree(struct skim_ctx *c, const char *doc, const struct jl_item *it)
