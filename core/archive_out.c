@@ -35,6 +35,9 @@ struct archive_out {
 	int64_t mtime;
 	struct archive_out_member *members;
 	size_t n, cap;
+	/* the members' SHA-256: fetched once, not per member (100k-member bundles) */
+	EVP_MD *sha256;
+	EVP_MD_CTX *mdctx;
 };
 
 static const struct {
@@ -325,9 +328,22 @@ static int write_data(struct archive_out *a, const char *relpath, const void *da
 	return 0;
 }
 
+/* The digest context, ready for a member's bytes; NULL when out of memory. */
+static EVP_MD_CTX *digest_begin(struct archive_out *a)
+{
+	if (!a->sha256)
+		a->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	if (!a->mdctx)
+		a->mdctx = EVP_MD_CTX_new();
+	if (!a->sha256 || !a->mdctx || !EVP_DigestInit_ex(a->mdctx, a->sha256, NULL))
+		return NULL;
+	return a->mdctx;
+}
+
 int archive_out_add(struct archive_out *a, const char *relpath, const void *data, size_t len,
                     struct error *err)
 {
+	EVP_MD_CTX *ctx;
 	unsigned char md[32];
 	unsigned int mdlen = 0;
 	int r;
@@ -338,7 +354,8 @@ int archive_out_add(struct archive_out *a, const char *relpath, const void *data
 	r = write_data(a, relpath, data, len, err);
 	if (r < 0)
 		return r;
-	if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL))
+	ctx = digest_begin(a);
+	if (!ctx || !EVP_DigestUpdate(ctx, data, len) || !EVP_DigestFinal_ex(ctx, md, &mdlen))
 		return error_set(err, -EIO, relpath, 0, "cannot compute SHA-256");
 	return record(a, relpath, len, md, err);
 }
@@ -361,8 +378,8 @@ int archive_out_add_fd(struct archive_out *a, const char *relpath, int fd, struc
 	if (r < 0)
 		return r;
 	chunk = malloc(ARCHIVE_OUT_CHUNK);
-	ctx = EVP_MD_CTX_new();
-	if (!chunk || !ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
+	ctx = digest_begin(a);
+	if (!chunk || !ctx) {
 		r = error_set(err, -ENOMEM, relpath, 0, "out of memory");
 		goto out;
 	}
@@ -389,7 +406,6 @@ int archive_out_add_fd(struct archive_out *a, const char *relpath, int fd, struc
 	EVP_DigestFinal_ex(ctx, md, &mdlen);
 	r = record(a, relpath, (uint64_t)st.st_size, md, err);
 out:
-	EVP_MD_CTX_free(ctx);
 	free(chunk);
 	return r;
 }
@@ -414,6 +430,8 @@ static void archive_out_free(struct archive_out *a)
 	free(a->temp_path);
 	free(a->dir);
 	free(a->top);
+	EVP_MD_CTX_free(a->mdctx);
+	EVP_MD_free(a->sha256);
 	free(a);
 }
 
