@@ -26,7 +26,7 @@
 #include "redact.h"
 
 #define SCANQ_BLOCK (64u << 10)
-#define SCANQ_SLOTS 32u
+#define SCANQ_SLOTS 64u
 
 struct scanq;
 
