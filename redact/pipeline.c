@@ -598,10 +598,15 @@ static int do_member(struct job *j, struct archive_in *in, const char *rel, unsi
 	}
 	if (scanq_leaked(j->q))
 		return 0; /* stop adding; the caller reports (a hint: the output is dropped) */
-	if (j->in_file)
+	if (j->in_file) {
 		rc = archive_out_add_fd(j->ao, name, j->spill_fd, err);
-	else
-		rc = archive_out_add(j->ao, name, j->mem.data ? j->mem.data : "", j->mem.len, err);
+	} else {
+		/* written (tar header, digest, compression) on the archive's thread */
+		size_t len;
+		char *data = buf_detach(&j->mem, &len);
+
+		rc = archive_out_add_take(j->ao, name, data, len, err);
+	}
 	if (rc < 0)
 		return rc;
 	j->res->members++;
@@ -1293,10 +1298,13 @@ static int write_manifest(struct job *j, struct error *err)
 	if (rc < 0)
 		return error_set(err, rc, "manifest.json", 0, "cannot scan: %s", strerror(-rc));
 	fd = redact_manifest(j);
-
 	if (fd < 0)
 		return error_set(err, fd, "manifest.json", 0, "cannot redact 'manifest.json': %s",
 		                 strerror(-fd));
+	if ((rc = archive_out_flush(j->ao, err)) < 0) {
+		close(fd);
+		return rc;
+	}
 	mem = archive_out_members(j->ao, &mo.n_members);
 	mo.members = mem;
 	rc = spill_reset(j);
