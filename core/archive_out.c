@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,7 +36,198 @@ struct archive_out {
 	int64_t mtime;
 	struct archive_out_member *members;
 	size_t n, cap;
+	/* the members' SHA-256: fetched once, not per member (100k-member bundles) */
+	EVP_MD *sha256;
+	EVP_MD_CTX *mdctx;
+	struct outq *q; /* archive_out_add_take(): the adds on a thread (NULL: none yet) */
 };
+
+/* ---- adds on a thread of their own (archive_out_add_take) ---------------------------- */
+
+#define OUTQ_ITEMS 256u
+#define OUTQ_BYTES (16u << 20) /* queued member bytes at most (more: one at a time) */
+
+struct outq_item {
+	char *path;
+	void *data;
+	size_t len;
+};
+
+struct outq {
+	pthread_mutex_t lock;
+	pthread_cond_t work, room;
+	bool stop, consumer_waiting, producer_waiting;
+	pthread_t tid;
+	struct outq_item items[OUTQ_ITEMS];
+	uint64_t head, tail; /* queued, written */
+	size_t bytes;        /* of the items queued and not written */
+	int rc;              /* the first failure (sticky), its message in err */
+	struct error err;
+};
+
+static int add_now(struct archive_out *a, const char *relpath, const void *data, size_t len,
+                   struct error *err);
+static bool relpath_ok(const char *p);
+
+static void *outq_main(void *arg)
+{
+	struct archive_out *a = arg;
+	struct outq *q = a->q;
+
+	pthread_mutex_lock(&q->lock);
+	for (;;) {
+		uint64_t from, to;
+		size_t done = 0;
+		struct error e = ERROR_INIT;
+		int failed;
+
+		while (!q->stop && q->tail == q->head) {
+			q->consumer_waiting = true;
+			pthread_cond_wait(&q->work, &q->lock);
+		}
+		q->consumer_waiting = false;
+		if (q->tail == q->head)
+			break;
+		from = q->tail;
+		to = q->head;
+		failed = q->rc;
+		pthread_mutex_unlock(&q->lock);
+		for (uint64_t i = from; i < to; i++) {
+			struct outq_item *it = &q->items[i % OUTQ_ITEMS];
+
+			/* after a failure nothing more is written (the archive is aborted) */
+			if (failed == 0)
+				failed =
+				        add_now(a, it->path, it->data ? it->data : "", it->len, &e);
+			done += it->len;
+			free(it->path);
+			free(it->data);
+			it->path = it->data = NULL;
+		}
+		pthread_mutex_lock(&q->lock);
+		if (failed < 0 && q->rc == 0) {
+			q->rc = failed;
+			q->err = e;
+		}
+		q->tail = to;
+		q->bytes -= done;
+		if (q->producer_waiting)
+			pthread_cond_signal(&q->room);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return NULL;
+}
+
+/* Wait until everything queued is written (or until there is room for len more
+ * bytes and one more item); the first failure of the thread, as err. */
+static int outq_wait(struct archive_out *a, bool all, size_t len, struct error *err)
+{
+	struct outq *q = a->q;
+	int rc;
+
+	if (!q)
+		return 0;
+	pthread_mutex_lock(&q->lock);
+	while (q->tail != q->head &&
+	       (all || q->head - q->tail >= OUTQ_ITEMS || q->bytes + len > OUTQ_BYTES)) {
+		q->producer_waiting = true;
+		if (q->consumer_waiting)
+			pthread_cond_signal(&q->work);
+		pthread_cond_wait(&q->room, &q->lock);
+	}
+	q->producer_waiting = false;
+	rc = q->rc;
+	pthread_mutex_unlock(&q->lock);
+	if (rc < 0 && err)
+		*err = q->err;
+	return rc;
+}
+
+/* Stop the thread; when cancel, what is still queued is dropped unwritten. */
+static void outq_free(struct archive_out *a, bool cancel)
+{
+	struct outq *q = a->q;
+
+	if (!q)
+		return;
+	pthread_mutex_lock(&q->lock);
+	if (cancel && q->rc == 0)
+		q->rc = -ECANCELED;
+	q->stop = true;
+	pthread_cond_signal(&q->work);
+	pthread_mutex_unlock(&q->lock);
+	pthread_join(q->tid, NULL);
+	pthread_cond_destroy(&q->room);
+	pthread_cond_destroy(&q->work);
+	pthread_mutex_destroy(&q->lock);
+	free(q);
+	a->q = NULL;
+}
+
+static int outq_start(struct archive_out *a)
+{
+	struct outq *q = calloc(1, sizeof(*q));
+
+	if (!q)
+		return -ENOMEM;
+	pthread_mutex_init(&q->lock, NULL);
+	pthread_cond_init(&q->work, NULL);
+	pthread_cond_init(&q->room, NULL);
+	a->q = q;
+	if (pthread_create(&q->tid, NULL, outq_main, a) != 0) {
+		pthread_cond_destroy(&q->room);
+		pthread_cond_destroy(&q->work);
+		pthread_mutex_destroy(&q->lock);
+		free(q);
+		a->q = NULL;
+		return -EAGAIN;
+	}
+	return 0;
+}
+
+int archive_out_add_take(struct archive_out *a, const char *relpath, void *data, size_t len,
+                         struct error *err)
+{
+	struct outq_item *it;
+	char *path;
+	int rc;
+
+	if (!relpath_ok(relpath)) {
+		free(data);
+		return error_set(err, -EINVAL, relpath, 0, "bad member path");
+	}
+	if (!a->q && (rc = outq_start(a)) < 0) {
+		free(data);
+		return error_set(err, rc, a->final_path, 0, "cannot start a thread: %s",
+		                 strerror(-rc));
+	}
+	path = strdup(relpath);
+	rc = path ? outq_wait(a, false, len, err)
+	          : error_set(err, -ENOMEM, relpath, 0, "out of memory");
+	if (rc < 0) {
+		free(path);
+		free(data);
+		return rc;
+	}
+	pthread_mutex_lock(&a->q->lock);
+	it = &a->q->items[a->q->head % OUTQ_ITEMS];
+	it->path = path;
+	it->data = data;
+	it->len = len;
+	a->q->head++;
+	a->q->bytes += len;
+	/* woken in batches: many small members cost few wake-ups */
+	if (a->q->consumer_waiting &&
+	    (a->q->head - a->q->tail >= OUTQ_ITEMS / 4 || a->q->bytes >= (1u << 20)))
+		pthread_cond_signal(&a->q->work);
+	pthread_mutex_unlock(&a->q->lock);
+	return 0;
+}
+
+int archive_out_flush(struct archive_out *a, struct error *err)
+{
+	return outq_wait(a, true, 0, err);
+}
 
 static const struct {
 	const char *suffix;
@@ -325,9 +517,22 @@ static int write_data(struct archive_out *a, const char *relpath, const void *da
 	return 0;
 }
 
-int archive_out_add(struct archive_out *a, const char *relpath, const void *data, size_t len,
-                    struct error *err)
+/* The digest context, ready for a member's bytes; NULL when out of memory. */
+static EVP_MD_CTX *digest_begin(struct archive_out *a)
 {
+	if (!a->sha256)
+		a->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	if (!a->mdctx)
+		a->mdctx = EVP_MD_CTX_new();
+	if (!a->sha256 || !a->mdctx || !EVP_DigestInit_ex(a->mdctx, a->sha256, NULL))
+		return NULL;
+	return a->mdctx;
+}
+
+static int add_now(struct archive_out *a, const char *relpath, const void *data, size_t len,
+                   struct error *err)
+{
+	EVP_MD_CTX *ctx;
 	unsigned char md[32];
 	unsigned int mdlen = 0;
 	int r;
@@ -338,9 +543,18 @@ int archive_out_add(struct archive_out *a, const char *relpath, const void *data
 	r = write_data(a, relpath, data, len, err);
 	if (r < 0)
 		return r;
-	if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL))
+	ctx = digest_begin(a);
+	if (!ctx || !EVP_DigestUpdate(ctx, data, len) || !EVP_DigestFinal_ex(ctx, md, &mdlen))
 		return error_set(err, -EIO, relpath, 0, "cannot compute SHA-256");
 	return record(a, relpath, len, md, err);
+}
+
+int archive_out_add(struct archive_out *a, const char *relpath, const void *data, size_t len,
+                    struct error *err)
+{
+	int rc = archive_out_flush(a, err);
+
+	return rc < 0 ? rc : add_now(a, relpath, data, len, err);
 }
 
 int archive_out_add_fd(struct archive_out *a, const char *relpath, int fd, struct error *err)
@@ -357,12 +571,14 @@ int archive_out_add_fd(struct archive_out *a, const char *relpath, int fd, struc
 		return error_set(err, -errno, relpath, 0, "cannot read the staged member: %s",
 		                 strerror(errno));
 	left = (uint64_t)st.st_size;
-	r = write_header(a, relpath, left, err);
+	r = archive_out_flush(a, err);
+	if (r == 0)
+		r = write_header(a, relpath, left, err);
 	if (r < 0)
 		return r;
 	chunk = malloc(ARCHIVE_OUT_CHUNK);
-	ctx = EVP_MD_CTX_new();
-	if (!chunk || !ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
+	ctx = digest_begin(a);
+	if (!chunk || !ctx) {
 		r = error_set(err, -ENOMEM, relpath, 0, "out of memory");
 		goto out;
 	}
@@ -389,7 +605,6 @@ int archive_out_add_fd(struct archive_out *a, const char *relpath, int fd, struc
 	EVP_DigestFinal_ex(ctx, md, &mdlen);
 	r = record(a, relpath, (uint64_t)st.st_size, md, err);
 out:
-	EVP_MD_CTX_free(ctx);
 	free(chunk);
 	return r;
 }
@@ -407,6 +622,7 @@ const char *archive_out_temp_path(const struct archive_out *a)
 
 static void archive_out_free(struct archive_out *a)
 {
+	outq_free(a, true);
 	for (size_t i = 0; i < a->n; i++)
 		free(a->members[i].path);
 	free(a->members);
@@ -414,13 +630,17 @@ static void archive_out_free(struct archive_out *a)
 	free(a->temp_path);
 	free(a->dir);
 	free(a->top);
+	EVP_MD_CTX_free(a->mdctx);
+	EVP_MD_free(a->sha256);
 	free(a);
 }
 
 int archive_out_commit(struct archive_out *a, struct error *err)
 {
-	int dfd, r = 0;
+	int dfd, r = archive_out_flush(a, err);
 
+	if (r < 0)
+		goto fail;
 	/* Close (flushes the compressor), then make the bytes durable before the name
 	 * appears, then make the rename durable. */
 	if (archive_write_close(a->a) != ARCHIVE_OK) {
@@ -479,6 +699,7 @@ void archive_out_abort(struct archive_out *a)
 {
 	if (!a)
 		return;
+	outq_free(a, true); /* before the archive goes */
 	if (a->a) {
 		/* closes the filters (and may flush a little into the temp file, which
 		 * goes next); archive_write_fail() first would leak them */

@@ -79,6 +79,15 @@ int archive_out_add(struct archive_out *a, const char *relpath, const void *data
                     struct error *err);
 /* The whole content of fd from offset 0 (the file size is taken with fstat). */
 int archive_out_add_fd(struct archive_out *a, const char *relpath, int fd, struct error *err);
+/* Like archive_out_add(), but the member is written by a thread of the archive's
+ * own while the caller goes on; data (malloc'd, may be NULL when len is 0) is
+ * taken in every case. A failure of the thread is returned by a later call
+ * (every other call waits for the members queued first). */
+int archive_out_add_take(struct archive_out *a, const char *relpath, void *data, size_t len,
+                         struct error *err);
+/* Wait until every member queued is written; the first failure. Before
+ * archive_out_members() when archive_out_add_take() was used. */
+int archive_out_flush(struct archive_out *a, struct error *err);
 /* The members added so far, in order (borrowed; valid until commit/abort). */
 const struct archive_out_member *archive_out_members(const struct archive_out *a, size_t *ret_n);
 /* The temp file's path (for tests and messages). */

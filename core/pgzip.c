@@ -10,6 +10,10 @@
 #include <unistd.h>
 
 #include <zlib.h>
+#ifdef APIGEE_BUNDLE_ISAL
+#include <isa-l/crc.h>
+#include <isa-l/igzip_lib.h>
+#endif
 
 #include "fdio.h"
 #include "banned.h"
@@ -42,6 +46,11 @@ struct worker {
 	bool started;
 	z_stream strm;
 	bool strm_ready;
+#ifdef APIGEE_BUNDLE_ISAL
+	/* level 1 with ISA-L: igzip's level 1 (same format, a few times faster) */
+	struct isal_zstream isal;
+	unsigned char *isal_buf;
+#endif
 };
 
 struct pgzip {
@@ -65,6 +74,50 @@ struct pgzip {
 
 /* ---- the workers ------------------------------------------------------------------- */
 
+static int grow_out(struct slot *s)
+{
+	size_t ncap = s->out_cap * 2;
+	unsigned char *p = realloc(s->out, ncap);
+
+	if (!p)
+		return -ENOMEM;
+	s->out = p;
+	s->out_cap = ncap;
+	return 0;
+}
+
+#ifdef APIGEE_BUNDLE_ISAL
+static int isal_slot(struct worker *w, struct slot *s)
+{
+	struct isal_zstream *st = &w->isal;
+
+	isal_deflate_reset(st);
+	st->flush = SYNC_FLUSH;
+	st->end_of_stream = s->last;
+	if (s->dict_len && isal_deflate_set_dict(st, s->dict, (uint32_t)s->dict_len) != COMP_OK)
+		return -EIO;
+	st->next_in = s->in;
+	st->avail_in = (uint32_t)s->in_len;
+	s->out_len = 0;
+	for (;;) {
+		int rc;
+
+		if (s->out_len == s->out_cap && (rc = grow_out(s)) < 0)
+			return rc;
+		st->next_out = s->out + s->out_len;
+		st->avail_out = (uint32_t)(s->out_cap - s->out_len);
+		if (isal_deflate(st) != COMP_OK)
+			return -EIO;
+		s->out_len = s->out_cap - st->avail_out;
+		if (st->avail_in == 0 &&
+		    st->internal_state.state == (s->last ? ZSTATE_END : ZSTATE_NEW_HDR))
+			break;
+	}
+	s->crc = crc32_gzip_refl(0, s->in, s->in_len);
+	return 0;
+}
+#endif
+
 static int deflate_slot(z_stream *strm, struct slot *s)
 {
 	int flush = s->last ? Z_FINISH : Z_SYNC_FLUSH, zr;
@@ -77,15 +130,8 @@ static int deflate_slot(z_stream *strm, struct slot *s)
 	strm->avail_in = (uInt)s->in_len;
 	s->out_len = 0;
 	for (;;) {
-		if (s->out_len == s->out_cap) {
-			size_t ncap = s->out_cap * 2;
-			unsigned char *p = realloc(s->out, ncap);
-
-			if (!p)
-				return -ENOMEM;
-			s->out = p;
-			s->out_cap = ncap;
-		}
+		if (s->out_len == s->out_cap && (zr = grow_out(s)) < 0)
+			return zr;
 		strm->next_out = s->out + s->out_len;
 		strm->avail_out = (uInt)(s->out_cap - s->out_len);
 		zr = deflate(strm, flush);
@@ -116,7 +162,12 @@ static void *worker_main(void *arg)
 		s = &z->slots[z->seq_take++ % z->nslots];
 		s->state = SLOT_BUSY;
 		pthread_mutex_unlock(&z->lock);
-		s->err = deflate_slot(&w->strm, s);
+#ifdef APIGEE_BUNDLE_ISAL
+		if (w->isal_buf)
+			s->err = isal_slot(w, s);
+		else
+#endif
+			s->err = deflate_slot(&w->strm, s);
 		pthread_mutex_lock(&z->lock);
 		s->state = SLOT_DONE;
 		pthread_cond_broadcast(&z->done);
@@ -263,9 +314,13 @@ void pgzip_free(struct pgzip *z)
 		return;
 	if (z->workers) {
 		stop_workers(z);
-		for (size_t i = 0; i < z->nworkers; i++)
+		for (size_t i = 0; i < z->nworkers; i++) {
 			if (z->workers[i].strm_ready)
 				deflateEnd(&z->workers[i].strm);
+#ifdef APIGEE_BUNDLE_ISAL
+			free(z->workers[i].isal_buf);
+#endif
+		}
 		free(z->workers);
 	}
 	for (size_t i = 0; z->slots && i < z->nslots; i++) {
@@ -313,6 +368,19 @@ static int start_workers(struct pgzip *z)
 		struct worker *w = &z->workers[i];
 
 		w->z = z;
+#ifdef APIGEE_BUNDLE_ISAL
+		if (z->level == 1) {
+			isal_deflate_init(&w->isal);
+			w->isal_buf = malloc(ISAL_DEF_LVL1_DEFAULT);
+			if (!w->isal_buf)
+				return -ENOMEM;
+			w->isal.level = 1;
+			w->isal.level_buf = w->isal_buf;
+			w->isal.level_buf_size = ISAL_DEF_LVL1_DEFAULT;
+			w->isal.gzip_flag =
+			        IGZIP_DEFLATE; /* raw: the header and trailer are ours */
+		}
+#endif
 		/* raw deflate (-15): the gzip header and trailer are ours */
 		if (deflateInit2(&w->strm, z->level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) !=
 		    Z_OK)

@@ -20,6 +20,7 @@
 #include "error.h"
 #include "fdio.h"
 #include "manifest_out.h"
+#include "scanq.h"
 #include "strset.h"
 #include "text.h"
 #include "banned.h"
@@ -44,9 +45,10 @@ struct job {
 	char wbuf[1u << 16];
 	size_t wlen;
 	uint64_t spill_size;
-	struct leak_scan *scan;
-	int manifest_fd;      /* input manifest.json, raw, in a temp file (-1: none) */
-	struct buf redaction; /* input redaction.json, raw */
+	struct leak_scan *scan; /* a document's scan, here (side members, manifest.json) */
+	struct scanq *q;        /* the members' scans, on their own thread */
+	int manifest_fd;        /* input manifest.json, raw, in a temp file (-1: none) */
+	struct buf redaction;   /* input redaction.json, raw */
 	bool have_manifest, have_redaction;
 	struct strset seen; /* output names written */
 	struct stat map_st, out_st;
@@ -111,7 +113,8 @@ static int on_output(void *userdata, const void *data, size_t len)
 
 	if (j->o->dry_run)
 		return 0;
-	if ((rc = leak_scan_write(j->scan, data, len)) < 0)
+	rc = j->scan ? leak_scan_write(j->scan, data, len) : scanq_write(j->q, data, len);
+	if (rc < 0)
 		return rc;
 	j->spill_size += len;
 	if (!j->in_file) {
@@ -429,18 +432,33 @@ static void note_leak(struct job *j, const char *name, const struct leak_hit *hi
 	res->leaks[res->n_leaks++].hit = *hit;
 }
 
-/* Every hit of the member's scan into the result; frees the scan. */
-static void end_scan(struct job *j, const char *name)
+/* Every hit of a member's scan into the result (on the scan thread for the
+ * members: the result's leak fields are read only after scanq_sync()). */
+static bool note_hits(void *userdata, const char *name, struct leak_scan *s)
 {
+	struct job *j = userdata;
 	const struct leak_hit *hits;
-	size_t total, n = leak_scan_hits(j->scan, &hits, &total);
+	size_t total, n = leak_scan_hits(s, &hits, &total);
 
 	for (size_t i = 0; i < n; i++)
 		note_leak(j, name, &hits[i]);
 	if (total > n)
 		j->res->total_leaks += total - n;
+	return n > 0;
+}
+
+/* The same for a document scanned here; frees the scan. */
+static void end_scan(struct job *j, const char *name)
+{
+	note_hits(j, name, j->scan);
 	leak_scan_end(j->scan, NULL);
 	j->scan = NULL;
+}
+
+/* Wait for the members' scans: j->res's leak fields are ours again. */
+static int sync_scan(struct job *j)
+{
+	return scanq_sync(j->q);
 }
 
 void redact_bundle_result_release(struct redact_bundle_result *res)
@@ -460,16 +478,16 @@ static int redact_member(struct job *j, struct archive_in *in, const char *rel, 
 {
 	struct member_feed f = { .j = j, .depth = depth, .raw_fd = -1, .hold_fd = -1 };
 	struct error rerr = ERROR_INIT;
-	int rc;
+	int rc, frc;
 
 	if ((rc = spill_reset(j)) < 0)
 		return error_set(err, rc, rel, 0, "cannot reset the spill file: %s", strerror(-rc));
-	if (!j->o->dry_run && (rc = leak_scan_begin(name, &j->scan)) < 0)
+	if (!j->o->dry_run && (rc = scanq_begin(j->q, name)) < 0)
 		return error_set(err, rc, rel, 0, "out of memory");
 	rc = redact_stream_begin(j->r, rel, &f.s);
 	if (rc < 0) {
-		leak_scan_end(j->scan, NULL);
-		j->scan = NULL;
+		if (!j->o->dry_run)
+			scanq_end(j->q, false);
 		return error_set(err, rc, rel, 0, "cannot redact '%s'", rel);
 	}
 	rc = archive_in_feed(in, feed_redactor, &f, &rerr);
@@ -492,9 +510,8 @@ static int redact_member(struct job *j, struct archive_in *in, const char *rel, 
 		redact_stream_end(f.s, discard, NULL);
 		if (close(f.raw_fd) < 0 && rc == 0)
 			rc = -errno;
-		if (j->scan)
-			leak_scan_end(j->scan, NULL);
-		j->scan = NULL;
+		if (!j->o->dry_run)
+			scanq_end(j->q, false);
 		if (rc < 0) {
 			unlink(f.raw_path);
 			return error_set(err, rc, rel, 0, "cannot read '%s': %s", rel,
@@ -509,8 +526,8 @@ static int redact_member(struct job *j, struct archive_in *in, const char *rel, 
 		redact_stream_end(f.s, on_output, j);
 	if (rc == 0 && j->in_file)
 		rc = spill_flush(j);
-	if (!j->o->dry_run)
-		end_scan(j, name);
+	if (!j->o->dry_run && (frc = scanq_end(j->q, true)) < 0 && rc == 0)
+		rc = frc;
 	if (rc < 0 && !rerr.message[0] &&
 	    redactor_take_why(j->r, rel, rerr.message, sizeof(rerr.message)))
 		rerr.code = rc; /* a stage said why (a refused capture: frame and byte) */
@@ -532,7 +549,12 @@ static int side_members(struct job *j, struct error *err)
 	struct buf b = BUF_INIT;
 	int rc = 0;
 
-	while (rc == 0 && !j->res->leaked && redactor_take_side(j->r, &name, &b) == 1) {
+	while (rc == 0 && redactor_take_side(j->r, &name, &b) == 1) {
+		/* the member's own verdict first (its scan is on the scan thread) */
+		if ((rc = sync_scan(j)) < 0 || j->res->leaked) {
+			buf_release(&b);
+			break;
+		}
 		rc = strset_contains(&j->seen, name)
 		             ? 0
 		             : add_doc(j, name, b.data ? b.data : "", b.len, err);
@@ -574,12 +596,17 @@ static int do_member(struct job *j, struct archive_in *in, const char *rel, unsi
 		j->res->members++;
 		return 0;
 	}
-	if (j->res->leaked)
-		return 0; /* stop adding; the caller reports */
-	if (j->in_file)
+	if (scanq_leaked(j->q))
+		return 0; /* stop adding; the caller reports (a hint: the output is dropped) */
+	if (j->in_file) {
 		rc = archive_out_add_fd(j->ao, name, j->spill_fd, err);
-	else
-		rc = archive_out_add(j->ao, name, j->mem.data ? j->mem.data : "", j->mem.len, err);
+	} else {
+		/* written (tar header, digest, compression) on the archive's thread */
+		size_t len;
+		char *data = buf_detach(&j->mem, &len);
+
+		rc = archive_out_add_take(j->ao, name, data, len, err);
+	}
 	if (rc < 0)
 		return rc;
 	j->res->members++;
@@ -1121,8 +1148,11 @@ static json_t *merged_report(struct job *j)
 
 static int add_doc(struct job *j, const char *name, const char *text, size_t len, struct error *err)
 {
+	int rc = sync_scan(j);
 	bool leaked = j->res->leaked;
-	int rc = leak_scan_begin(name, &j->scan);
+
+	if (rc == 0)
+		rc = leak_scan_begin(name, &j->scan);
 
 	if (rc == 0)
 		rc = leak_scan_write(j->scan, text, len);
@@ -1262,12 +1292,19 @@ static int write_manifest(struct job *j, struct error *err)
 		                   .annotate = mark_truncated,
 		                   .userdata = j,
 		                   .max_value = SIDE_DOC_MAX };
+	int rc = sync_scan(j), fd;
 	bool leaked = j->res->leaked;
-	int fd = redact_manifest(j), rc;
 
+	if (rc < 0)
+		return error_set(err, rc, "manifest.json", 0, "cannot scan: %s", strerror(-rc));
+	fd = redact_manifest(j);
 	if (fd < 0)
 		return error_set(err, fd, "manifest.json", 0, "cannot redact 'manifest.json': %s",
 		                 strerror(-fd));
+	if ((rc = archive_out_flush(j->ao, err)) < 0) {
+		close(fd);
+		return rc;
+	}
 	mem = archive_out_members(j->ao, &mo.n_members);
 	mo.members = mem;
 	rc = spill_reset(j);
@@ -1307,6 +1344,7 @@ static void job_release(struct job *j)
 {
 	if (j->ao)
 		archive_out_abort(j->ao);
+	scanq_free(j->q);
 	if (j->scan)
 		leak_scan_end(j->scan, NULL);
 	if (j->spill_fd >= 0)
@@ -1405,8 +1443,17 @@ int redact_bundle(struct redactor *r, const struct redact_bundle_options *opts,
 		j.mtime = j.in_mtime;
 	if (rc == 0 && !opts->dry_run)
 		rc = open_output(&j, err);
-	if (rc == 0)
+	if (rc == 0 && !opts->dry_run && (rc = scanq_open(note_hits, &j, &j.q)) < 0)
+		error_set(err, rc, NULL, 0, "cannot start the leak scan: %s", strerror(-rc));
+	if (rc == 0) {
+		int src;
+
 		rc = main_pass(&j, err);
+		/* every member's verdict in (also after a failure: the result is ours) */
+		src = sync_scan(&j);
+		if (rc == 0 && src < 0)
+			rc = error_set(err, src, opts->in, 0, "cannot scan: %s", strerror(-src));
+	}
 	if (rc == 0 && !opts->dry_run && !ret->leaked)
 		rc = finish(&j, err);
 	if (rc < 0 && !err->message[0])

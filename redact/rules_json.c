@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "banned.h"
@@ -65,12 +66,17 @@ struct json_state {
 	size_t scalar_out;
 };
 
+/* Only the top level and the fields after the levels are zeroed (16 KB a member
+ * otherwise): a level is set up by push() before it is read. */
 struct json_state *json_state_new(void)
 {
-	struct json_state *j = calloc(1, sizeof(*j));
+	struct json_state *j = malloc(sizeof(*j));
 
-	if (j)
+	if (j) {
+		memset(&j->lv[0], 0, sizeof(j->lv[0]));
+		memset(&j->depth, 0, sizeof(*j) - offsetof(struct json_state, depth));
 		j->str_rule = j->scalar_rule = -1;
+	}
 	return j;
 }
 

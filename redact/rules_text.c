@@ -2646,14 +2646,18 @@ static int text_angle(struct redact_stream *s, const char *in, size_t n, struct 
 	return used ? walk_replaced(w, w->i + used) : 0;
 }
 
-/* Can a step start at in[i]? stage_text() skips the bytes where none can. */
+/* Can a step start at in[i]? stage_text() skips the bytes where none can. A letter
+ * or digit after a letter or digit starts none but an infix token or an AWS
+ * secret (text_step(): shapes, vendor tokens and SQL passwords start a word). */
 static bool text_may_start(const struct redact_stream *s, const char *in, size_t n, size_t i)
 {
 	unsigned char c = (unsigned char)in[i];
 
-	if (text_step_kind[c] || redact_vendor_infix(in, n, i))
+	if (redact_vendor_infix(in, n, i) || (s->aws_hunt && cc_is(c, CC_B64)))
 		return true;
-	if (s->aws_hunt && cc_is(c, CC_B64))
+	if (i > 0 && cc_is(c, CC_ALNUM) && cc_is((unsigned char)in[i - 1], CC_ALNUM))
+		return false;
+	if (text_step_kind[c])
 		return true;
 	return redact_vendor_first(c) && (i == 0 || !cc_is((unsigned char)in[i - 1], CC_ALNUM));
 }

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -193,6 +194,87 @@ static void test_archive_out__reproducible(void **state)
 	buf_release(&b2);
 }
 
+/* archive_out_add_take(): the members written on the archive's thread give the
+ * same archive and the same digests as archive_out_add(), also past a full queue. */
+static void write_many(const char *path, bool take, struct buf *digests)
+{
+	struct archive_out *a = NULL;
+	struct error err = ERROR_INIT;
+	const struct archive_out_member *m;
+	size_t n;
+
+	assert_int_equal(archive_out_open(path, "many", ARCHIVE_OUT_TAR_GZ, 1700000000, &a, &err),
+	                 0);
+	for (int i = 0; i < 700; i++) {
+		char name[32], text[64];
+		int len;
+
+		snprintf(name, sizeof(name), "d/m%04d.txt", i);
+		len = snprintf(text, sizeof(text), "member %d\n", i);
+		if (take) {
+			char *data = i % 7 ? strdup(text) : NULL; /* empty ones too */
+
+			assert_int_equal(
+			        archive_out_add_take(a, name, data, data ? (size_t)len : 0, &err),
+			        0);
+		} else {
+			assert_int_equal(
+			        archive_out_add(a, name, text, i % 7 ? (size_t)len : 0, &err), 0);
+		}
+	}
+	assert_int_equal(archive_out_add(a, "last.txt", "x", 1, &err), 0);
+	assert_int_equal(archive_out_flush(a, &err), 0);
+	m = archive_out_members(a, &n);
+	assert_int_equal(n, 701);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(buf_append(digests, m[i].sha256, 64), 0);
+	assert_int_equal(archive_out_commit(a, &err), 0);
+}
+
+static void test_archive_out__take_same_bytes(void **state)
+{
+	char p1[512], p2[512];
+	struct buf b1 = BUF_INIT, b2 = BUF_INIT, d1 = BUF_INIT, d2 = BUF_INIT;
+
+	(void)state;
+	snprintf(p1, sizeof(p1), "%s/t1.tar.gz", tmpdir);
+	snprintf(p2, sizeof(p2), "%s/t2.tar.gz", tmpdir);
+	write_many(p1, false, &d1);
+	write_many(p2, true, &d2);
+	slurp(p1, &b1);
+	slurp(p2, &b2);
+	assert_int_equal(b1.len, b2.len);
+	assert_memory_equal(b1.data, b2.data, b1.len);
+	assert_int_equal(d1.len, d2.len);
+	assert_memory_equal(d1.data, d2.data, d1.len);
+	buf_release(&b1);
+	buf_release(&b2);
+	buf_release(&d1);
+	buf_release(&d2);
+	unlink(p1);
+	unlink(p2);
+}
+
+static void test_archive_out__take_then_abort(void **state)
+{
+	struct archive_out *a = NULL;
+	struct error err = ERROR_INIT;
+	char path[512];
+	struct stat st;
+	int before = count_entries(tmpdir);
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/taken.tar.gz", tmpdir);
+	assert_int_equal(archive_out_open(path, "taken", ARCHIVE_OUT_TAR_GZ, 0, &a, &err), 0);
+	for (int i = 0; i < 50; i++)
+		assert_int_equal(archive_out_add_take(a, "x.txt", strdup("x"), 1, &err), 0);
+	/* a bad name is refused at once, the data freed */
+	assert_true(archive_out_add_take(a, "../x", strdup("x"), 1, &err) < 0);
+	archive_out_abort(a);
+	assert_int_equal(count_entries(tmpdir), before);
+	assert_int_not_equal(stat(path, &st), 0);
+}
+
 static void test_archive_out__abort_leaves_nothing(void **state)
 {
 	struct archive_out *a = NULL;
@@ -281,6 +363,8 @@ int main(void)
 		cmocka_unit_test(test_archive_out__names),
 		cmocka_unit_test(test_archive_out__round_trip),
 		cmocka_unit_test(test_archive_out__reproducible),
+		cmocka_unit_test(test_archive_out__take_same_bytes),
+		cmocka_unit_test(test_archive_out__take_then_abort),
 		cmocka_unit_test(test_archive_out__abort_leaves_nothing),
 		cmocka_unit_test(test_archive_out__no_folder),
 		cmocka_unit_test(test_archive_out__write_error),
