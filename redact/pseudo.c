@@ -33,6 +33,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,10 +132,58 @@ struct pseudo {
 	struct table labels, emails, names, dn, ip4, ip6;
 	unsigned next_label, next_email, next_org, next_project, next_dn;
 	size_t min_name; /* shortest known name, 0 = none */
+	/* A prefilter over the names, so that a word that cannot be one is never
+	 * hashed: bit min(length, 63) of name_lens is set when a name has that
+	 * length, bit (a << 8 | b) of name_pairs when a name starts with bytes a, b.
+	 * Set under the lock, read without it (relaxed atomics). */
+	_Atomic uint64_t name_lens;
+	_Atomic uint64_t name_pairs[1024];
 	/* the last /24 prefixes seen (prefix + 1, 0 = empty) and their tokens */
 	uint32_t ip4_cache_key[4096];
 	uint32_t ip4_cache_val[4096];
 };
+
+/* The names prefilter (see struct pseudo): a known name key[0..len). */
+static void name_note(struct pseudo *p, const char *key, size_t len)
+{
+	atomic_fetch_or_explicit(&p->name_lens, 1ull << (len < 63 ? len : 63),
+	                         memory_order_relaxed);
+	if (len >= 2) {
+		unsigned pair = (unsigned)(unsigned char)key[0] << 8 | (unsigned char)key[1];
+
+		atomic_fetch_or_explicit(&p->name_pairs[pair >> 6], 1ull << (pair & 63),
+		                         memory_order_relaxed);
+	}
+}
+
+/* Whether a name may have this length. */
+static bool name_len_maybe(struct pseudo *p, size_t len)
+{
+	return (atomic_load_explicit(&p->name_lens, memory_order_relaxed) >>
+	        (len < 63 ? len : 63)) &
+	       1;
+}
+
+/* Whether a name may start at the (not yet lower-cased) bytes s[0..avail). */
+static bool name_start_maybe(struct pseudo *p, const char *s, size_t avail)
+{
+	unsigned pair;
+
+	if (atomic_load_explicit(&p->name_lens, memory_order_relaxed) & 3)
+		return true; /* names of 0 or 1 bytes (only from a hand-made map) */
+	if (avail < 2)
+		return false;
+	pair = (unsigned)tolower((unsigned char)s[0]) << 8 | (unsigned)tolower((unsigned char)s[1]);
+	return (atomic_load_explicit(&p->name_pairs[pair >> 6], memory_order_relaxed) >>
+	        (pair & 63)) &
+	       1;
+}
+
+/* Whether the lower-cased low[0..len) may be a name. */
+static bool name_maybe(struct pseudo *p, const char *low, size_t len)
+{
+	return name_len_maybe(p, len) && (len < 2 || name_start_maybe(p, low, len));
+}
 
 static void table_release(struct table *t)
 {
@@ -454,6 +503,7 @@ static int pseudo_load(struct pseudo *p, const char *path, struct error *err)
 
 			if (!p->min_name || n < p->min_name)
 				p->min_name = n;
+			name_note(p, p->names.v[i].key, n);
 		}
 	json_decref(doc);
 	return rc;
@@ -525,6 +575,7 @@ int pseudo_add_name(struct pseudo *p, const char *category, const char *value)
 			return 0;
 	if (!p->min_name || n < p->min_name)
 		p->min_name = n;
+	name_note(p, low, n);
 	return token_for(p, &p->names, low, n, project ? "project" : "org",
 	                 project ? &p->next_project : &p->next_org, tok);
 }
@@ -876,6 +927,38 @@ static bool parse_ip4(const char *s, size_t n, uint32_t *ret)
 	return true;
 }
 
+/* The longest known name among the candidates in[i..ends[k]) (up to
+ * PSEUDO_NAME_WORDS word ends from i): its length, its token in tok; 0 if none. */
+static size_t name_at(struct scan *sc, size_t i, size_t e, char *tok)
+{
+	size_t ends[PSEUDO_NAME_WORDS], ne = 0;
+
+	if (!name_start_maybe(sc->p, sc->in + i, e - i))
+		return 0;
+	for (size_t k = i; k <= e && ne < PSEUDO_NAME_WORDS; k++)
+		if (k == e || sc->in[k] == '-' || sc->in[k] == '_' || sc->in[k] == '.')
+			ends[ne++] = k;
+	for (size_t k = ne; k-- > 0;) {
+		char low[96];
+		size_t len = ends[k] - i;
+		uint64_t h;
+		struct entry *en;
+
+		if (len < sc->p->min_name || len >= sizeof(low) || !name_len_maybe(sc->p, len))
+			continue;
+		for (size_t q = 0; q < len; q++)
+			low[q] = (char)tolower((unsigned char)sc->in[i + q]);
+		lock(sc);
+		en = table_find(sc->p, &sc->p->names, low, len, &h);
+		if (en)
+			snprintf(tok, 96, "%s", en->val);
+		unlock(sc);
+		if (en)
+			return len;
+	}
+	return 0;
+}
+
 /* Known org/project names as dash/underscore-separated words of in[b..e). */
 static int names_in(struct scan *sc, size_t b, size_t e)
 {
@@ -884,45 +967,15 @@ static int names_in(struct scan *sc, size_t b, size_t e)
 	if (!sc->p->min_name || e - b < sc->p->min_name)
 		return 0;
 	while (i < e) {
-		size_t best = 0;
+		size_t best;
 		char tok[96];
-		bool found = false;
 
 		if (i > b && sc->in[i - 1] != '-' && sc->in[i - 1] != '_' && sc->in[i - 1] != '.') {
 			i++;
 			continue;
 		}
-		/* candidates: i .. each word end, longest first */
-		{
-			size_t ends[PSEUDO_NAME_WORDS], ne = 0;
-
-			for (size_t k = i; k <= e && ne < PSEUDO_NAME_WORDS; k++)
-				if (k == e || sc->in[k] == '-' || sc->in[k] == '_' ||
-				    sc->in[k] == '.')
-					ends[ne++] = k;
-			for (size_t k = ne; k-- > 0;) {
-				char low[96];
-				size_t len = ends[k] - i;
-				uint64_t h;
-				struct entry *en;
-
-				if (len < sc->p->min_name || len >= sizeof(low))
-					continue;
-				for (size_t q = 0; q < len; q++)
-					low[q] = (char)tolower((unsigned char)sc->in[i + q]);
-				lock(sc);
-				en = table_find(sc->p, &sc->p->names, low, len, &h);
-				if (en)
-					snprintf(tok, sizeof(tok), "%s", en->val);
-				unlock(sc);
-				if (en) {
-					best = len;
-					found = true;
-					break;
-				}
-			}
-		}
-		if (found) {
+		best = name_at(sc, i, e, tok);
+		if (best) {
 			if (put(sc, i, i + best, tok, strlen(tok)) < 0)
 				return -ENOMEM;
 			count(sc, RULE_PSEUDO_NAME);
@@ -1009,7 +1062,9 @@ static int map_host(struct scan *sc, size_t b, size_t e)
 			for (size_t q = 0; q < i - ls; q++)
 				low[q] = (char)tolower((unsigned char)sc->in[ls + q]);
 			/* a label that is the org or project name gets that token */
-			known = table_find(sc->p, &sc->p->names, low, i - ls, &h);
+			known = name_maybe(sc->p, low, i - ls)
+			                ? table_find(sc->p, &sc->p->names, low, i - ls, &h)
+			                : NULL;
 			if (known)
 				snprintf(t, sizeof(t), "%s", known->val);
 			else
