@@ -580,6 +580,40 @@ int pseudo_add_name(struct pseudo *p, const char *category, const char *value)
 	                 project ? &p->next_project : &p->next_org, tok);
 }
 
+/* Whether in[0..n) holds needle as a whole word (no letter or digit either side). */
+static bool has_word(const char *in, size_t n, const char *needle, size_t m)
+{
+	const char *end = in + n, *q = in;
+
+	while ((q = memmem(q, (size_t)(end - q), needle, m)) != NULL) {
+		if ((q == in || !isalnum((unsigned char)q[-1])) &&
+		    (q + m == end || !isalnum((unsigned char)q[m])))
+			return true;
+		q++;
+	}
+	return false;
+}
+
+bool pseudo_may_learn(const void *data, size_t len)
+{
+	static const char *const keys[] = { "rojectI", "runtimeType", "subscriptionType",
+		                            "collection", NULL };
+	const char *in = data, *end = in + len, *q;
+
+	/* a UTF-16 document (libyaml reads its BOM) */
+	if (len >= 2 && (((unsigned char)in[0] == 0xff && (unsigned char)in[1] == 0xfe) ||
+	                 ((unsigned char)in[0] == 0xfe && (unsigned char)in[1] == 0xff)))
+		return true;
+	/* an escape that may spell a key: \u, \U, \x, a line joined by '\' */
+	for (q = in; (q = memchr(q, '\\', (size_t)(end - q))) != NULL && q + 1 < end; q++)
+		if (strchr("uUx\r\n", q[1]) && q[1])
+			return true;
+	for (const char *const *k = keys; *k; k++)
+		if (memmem(in, len, *k, strlen(*k)))
+			return true;
+	return has_word(in, len, "org", 3);
+}
+
 int pseudo_learn_json(struct pseudo *p, const json_t *doc)
 {
 	const json_t *gcp, *opts;
