@@ -258,6 +258,36 @@ static int table_put(struct table *t, const char *key, size_t len, uint64_t h, c
 	return 0;
 }
 
+/* val into out (size 96), cut as snprintf(out, 96, "%s", val) would. */
+static void copy_token(char *out, const char *val)
+{
+	size_t n = strnlen(val, 95);
+
+	memcpy(out, val, n);
+	out[n] = '\0';
+}
+
+/* "a.b.c" (3 parts) or "a.b.c.d" (4) of v's low bytes into out (size >= 16);
+ * returns its length. */
+static size_t dotted(char *out, uint32_t v, unsigned parts)
+{
+	size_t n = 0;
+
+	for (unsigned k = parts; k-- > 0;) {
+		unsigned x = (v >> (8 * k)) & 255;
+
+		if (x >= 100)
+			out[n++] = (char)('0' + x / 100);
+		if (x >= 10)
+			out[n++] = (char)('0' + x / 10 % 10);
+		out[n++] = (char)('0' + x % 10);
+		if (k)
+			out[n++] = '.';
+	}
+	out[n] = '\0';
+	return n;
+}
+
 /* The token for key in t, made with prefix and *counter when new. Copies it to
  * out (size 96). */
 static int token_for(struct pseudo *p, struct table *t, const char *key, size_t len,
@@ -267,7 +297,7 @@ static int token_for(struct pseudo *p, struct table *t, const char *key, size_t 
 	struct entry *e = table_find(p, t, key, len, &h);
 
 	if (e) {
-		snprintf(out, 96, "%s", e->val);
+		copy_token(out, e->val);
 		return 0;
 	}
 	if (t->n >= PSEUDO_TABLE_MAX) {
@@ -335,30 +365,37 @@ static const char *const tlds[] = {
 	"zw",
 };
 
-static int cmp_label(const void *a, const void *b)
-{
-	const struct {
-		const char *p;
-		size_t n;
-	} *k = a;
-	const char *t = *(const char *const *)b;
-	int c = strncasecmp(k->p, t, k->n);
-
-	if (c)
-		return c;
-	return t[k->n] ? -1 : 0;
-}
-
+/* Whether p[0..n) is a top-level domain (any case): a binary search of the
+ * sorted table over the label lower-cased; all of them are letters only. */
 static bool is_tld(const char *p, size_t n)
 {
-	struct {
-		const char *p;
-		size_t n;
-	} k = { p, n };
+	char low[25];
+	size_t lo = 0, hi = ELEMENTSOF(tlds);
 
 	if (n < 2 || n > 24)
 		return false;
-	return bsearch(&k, tlds, ELEMENTSOF(tlds), sizeof(tlds[0]), cmp_label) != NULL;
+	for (size_t q = 0; q < n; q++) {
+		unsigned char c = (unsigned char)p[q] | 0x20;
+
+		if (c < 'a' || c > 'z')
+			return false;
+		low[q] = (char)c;
+	}
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const char *t = tlds[mid];
+		int c = strncmp(low, t, n);
+
+		if (!c)
+			c = t[n] ? -1 : 0;
+		if (!c)
+			return true;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return false;
 }
 
 struct suffix {
@@ -398,16 +435,15 @@ static const struct suffix keep_suffix[] = {
 /* How many trailing bytes of name[0..n) are a listed suffix on a label boundary. */
 static size_t suffix_len(const char *name, size_t n, const struct suffix *list)
 {
-	char last;
+	char low[32];                                 /* every listed suffix is shorter */
+	size_t t = n < sizeof(low) ? n : sizeof(low); /* the tail looked at */
 
-	if (!n)
-		return 0;
-	last = (char)tolower((unsigned char)name[n - 1]);
+	for (size_t q = 0; q < t; q++)
+		low[q] = (char)tolower((unsigned char)name[n - t + q]);
 	for (; list->w; list++) {
 		size_t m = list->n;
 
-		if (m <= n && list->w[m - 1] == last &&
-		    strncasecmp(name + n - m, list->w, m) == 0 &&
+		if (m <= t && memcmp(low + t - m, list->w, m) == 0 &&
 		    (m == n || name[n - m - 1] == '.'))
 			return m;
 	}
@@ -802,14 +838,15 @@ static uint32_t map_ip4(struct pseudo *p, uint32_t a)
 	uint64_t h;
 	struct entry *e;
 	uint32_t pre = a >> 8, out;
+	size_t klen;
 	unsigned fixed;
 
 	if (ip4_kept(a))
 		return a;
 	if (p->ip4_cache_key[pre & 4095] == pre + 1)
 		return (p->ip4_cache_val[pre & 4095] << 8) | (a & 255);
-	snprintf(key, sizeof(key), "%u.%u.%u", pre >> 16, (pre >> 8) & 255, pre & 255);
-	e = table_find(p, &p->ip4, key, strlen(key), &h);
+	klen = dotted(key, pre, 3);
+	e = table_find(p, &p->ip4, key, klen, &h);
 	if (e) {
 		unsigned x, y, z;
 
@@ -831,9 +868,9 @@ static uint32_t map_ip4(struct pseudo *p, uint32_t a)
 			out = pp24(p, out, 0);
 		}
 	}
-	snprintf(tok, sizeof(tok), "%u.%u.%u", out >> 16, (out >> 8) & 255, out & 255);
+	dotted(tok, out, 3);
 	if (p->ip4.n < PSEUDO_TABLE_MAX)
-		table_put(&p->ip4, key, strlen(key), h, tok);
+		table_put(&p->ip4, key, klen, h, tok);
 	p->ip4_cache_key[pre & 4095] = pre + 1;
 	p->ip4_cache_val[pre & 4095] = out;
 	return (out << 8) | (a & 255);
@@ -985,7 +1022,7 @@ static size_t name_at(struct scan *sc, size_t i, size_t e, char *tok)
 		lock(sc);
 		en = table_find(sc->p, &sc->p->names, low, len, &h);
 		if (en)
-			snprintf(tok, 96, "%s", en->val);
+			copy_token(tok, en->val);
 		unlock(sc);
 		if (en)
 			return len;
@@ -1100,7 +1137,7 @@ static int map_host(struct scan *sc, size_t b, size_t e)
 			                ? table_find(sc->p, &sc->p->names, low, i - ls, &h)
 			                : NULL;
 			if (known)
-				snprintf(t, sizeof(t), "%s", known->val);
+				copy_token(t, known->val);
 			else
 				rc = token_for(sc->p, &sc->p->labels, low, i - ls, "h",
 				               &sc->p->next_label, t);
@@ -1129,11 +1166,13 @@ static bool local_char(unsigned char c)
 /* DN attributes whose values name people and companies. */
 static bool dn_attr(const char *s, size_t n)
 {
-	static const char *const attrs[] = { "O",      "OU",           "L", "ST", "CN",
-		                             "street", "emailAddress", NULL };
+	static const struct suffix attrs[] = {
+		S("O"),      S("OU"),           S("L"),     S("ST"), S("CN"),
+		S("street"), S("emailAddress"), { NULL, 0 }
+	};
 
-	for (const char *const *a = attrs; *a; a++)
-		if (strlen(*a) == n && memcmp(*a, s, n) == 0)
+	for (const struct suffix *a = attrs; a->w; a++)
+		if (a->n == n && memcmp(a->w, s, n) == 0)
 			return true;
 	return false;
 }
@@ -1345,15 +1384,17 @@ static bool version_context(const char *in, size_t n, size_t i, size_t e)
 
 static bool java_name(const char *in, size_t i, size_t e)
 {
-	static const char *const roots[] = { "java", "javax",  "jakarta", "jdk",
-		                             "sun",  "kotlin", "scala",   NULL };
-	static const char *const reversed[] = { "com", "org", "net", "io", NULL };
+	static const struct suffix roots[] = { S("java"), S("javax"),  S("jakarta"), S("jdk"),
+		                               S("sun"),  S("kotlin"), S("scala"),   { NULL, 0 } };
+	static const struct suffix reversed[] = {
+		S("com"), S("org"), S("net"), S("io"), { NULL, 0 }
+	};
 	const char *dot = memchr(in + i, '.', e - i);
 	size_t first = dot ? (size_t)(dot - in) - i : e - i, labels = 1;
 	bool lower_first = true, camel = false;
 
-	for (const char *const *r = roots; *r; r++)
-		if (strlen(*r) == first && memcmp(in + i, *r, first) == 0)
+	for (const struct suffix *r = roots; r->w; r++)
+		if (r->n == first && memcmp(in + i, r->w, first) == 0)
 			return true;
 	for (size_t k = i; k < i + first; k++)
 		lower_first &= !(in[k] >= 'A' && in[k] <= 'Z');
@@ -1366,8 +1407,8 @@ static bool java_name(const char *in, size_t i, size_t e)
 	}
 	if (lower_first && camel)
 		return true;
-	for (const char *const *r = reversed; labels >= 3 && *r; r++)
-		if (strlen(*r) == first && memcmp(in + i, *r, first) == 0)
+	for (const struct suffix *r = reversed; labels >= 3 && r->w; r++)
+		if (r->n == first && memcmp(in + i, r->w, first) == 0)
 			return true;
 	return false;
 }
@@ -1431,9 +1472,9 @@ static int try_ip4(struct scan *sc, size_t i, size_t e, size_t *ret_next)
 	m = map_ip4(sc->p, ip);
 	unlock(sc);
 	if (m != ip) {
-		snprintf(tok, sizeof(tok), "%u.%u.%u.%u", m >> 24, (m >> 16) & 255, (m >> 8) & 255,
-		         m & 255);
-		if ((rc = put(sc, i, e, tok, strlen(tok))) < 0)
+		size_t tlen = dotted(tok, m, 4);
+
+		if ((rc = put(sc, i, e, tok, tlen)) < 0)
 			return rc;
 		count(sc, RULE_PSEUDO_IP);
 	}
@@ -1649,12 +1690,32 @@ static int scan_at(struct scan *sc, size_t i, size_t *ret_next)
 	return scan_word(sc, i, e, ret_next);
 }
 
+/* The first position from i where scan_at() may do something: past bytes that
+ * start nothing and past the inside of a run (a run character after another). */
+static size_t next_start(const struct scan *sc, size_t i)
+{
+	const char *in = sc->in;
+
+	while (i < sc->n) {
+		unsigned char c = (unsigned char)in[i];
+
+		if (run_char(c)) {
+			if (i == 0 || !run_char((unsigned char)in[i - 1]))
+				return i;
+		} else if (c == ':' || c == '<' || (sc->manifest && (c == '/' || c == '\\'))) {
+			return i;
+		}
+		i++;
+	}
+	return i;
+}
+
 static int scan_line(struct scan *sc)
 {
 	size_t i = 0;
 	int rc;
 
-	while (i < sc->n) {
+	while ((i = next_start(sc, i)) < sc->n) {
 		if ((rc = scan_at(sc, i, &i)) < 0)
 			return rc;
 	}
