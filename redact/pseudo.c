@@ -384,8 +384,12 @@ static bool is_tld(const char *p, size_t n)
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		const char *t = tlds[mid];
-		int c = strncmp(low, t, n);
+		int c = 0;
+		size_t q = 0;
 
+		/* strncmp(low, t, n), then shorter first */
+		while (q < n && !(c = (unsigned char)low[q] - (unsigned char)t[q]))
+			q++;
 		if (!c)
 			c = t[n] ? -1 : 0;
 		if (!c)
@@ -443,8 +447,8 @@ static size_t suffix_len(const char *name, size_t n, const struct suffix *list)
 	for (; list->w; list++) {
 		size_t m = list->n;
 
-		if (m <= t && memcmp(low + t - m, list->w, m) == 0 &&
-		    (m == n || name[n - m - 1] == '.'))
+		if (m <= t && low[t - 1] == list->w[m - 1] &&
+		    memcmp(low + t - m, list->w, m) == 0 && (m == n || name[n - m - 1] == '.'))
 			return m;
 	}
 	return 0;
@@ -1096,11 +1100,33 @@ static size_t host_end(const char *in, size_t b, size_t e)
 	return last_tld_end;
 }
 
+/* The token of the host label in[ls..ls+len) appended to the output (under the lock). */
+static int put_label(struct scan *sc, size_t ls, size_t len)
+{
+	char t[96], low[96];
+	uint64_t h;
+	struct entry *known;
+	int rc;
+
+	if (len == 1 && sc->in[ls] == '*')
+		return buf_putc(sc->out, '*');
+	if (len >= sizeof(low))
+		return buf_puts(sc->out, "hlong");
+	for (size_t q = 0; q < len; q++)
+		low[q] = (char)tolower((unsigned char)sc->in[ls + q]);
+	/* a label that is the org or project name gets that token */
+	known = name_maybe(sc->p, low, len) ? table_find(sc->p, &sc->p->names, low, len, &h) : NULL;
+	if (known)
+		copy_token(t, known->val);
+	else if ((rc = token_for(sc->p, &sc->p->labels, low, len, "h", &sc->p->next_label, t)) < 0)
+		return rc;
+	return buf_puts(sc->out, t);
+}
+
 static int map_host(struct scan *sc, size_t b, size_t e)
 {
 	size_t keep = suffix_len(sc->in + b, e - b, keep_whole), front_end, i;
-	struct buf tok = BUF_INIT;
-	int rc = 0;
+	int rc;
 
 	if (keep)
 		return names_in(sc, b, e); /* a public name: only known names inside change */
@@ -1116,43 +1142,22 @@ static int map_host(struct scan *sc, size_t b, size_t e)
 		return 0;
 	if (sc->in[front_end - 1] == '.')
 		front_end--;
+	/* the tokens go straight to the output: what stands before, then label by label */
+	if ((rc = buf_append(sc->out, sc->in + sc->start, b - sc->start)) < 0)
+		return rc;
+	sc->start = front_end;
 	i = b;
 	lock(sc);
 	while (i < front_end && rc == 0) {
 		size_t ls = i;
-		char t[96], low[96];
 
 		while (i < front_end && sc->in[i] != '.')
 			i++;
-		if (i - ls == 1 && sc->in[ls] == '*') {
-			rc = buf_putc(&tok, '*');
-		} else if (i - ls < sizeof(low)) {
-			uint64_t h;
-			struct entry *known;
-
-			for (size_t q = 0; q < i - ls; q++)
-				low[q] = (char)tolower((unsigned char)sc->in[ls + q]);
-			/* a label that is the org or project name gets that token */
-			known = name_maybe(sc->p, low, i - ls)
-			                ? table_find(sc->p, &sc->p->names, low, i - ls, &h)
-			                : NULL;
-			if (known)
-				copy_token(t, known->val);
-			else
-				rc = token_for(sc->p, &sc->p->labels, low, i - ls, "h",
-				               &sc->p->next_label, t);
-			if (rc == 0)
-				rc = buf_puts(&tok, t);
-		} else {
-			rc = buf_puts(&tok, "hlong");
-		}
+		rc = put_label(sc, ls, i - ls);
 		if (rc == 0 && i < front_end)
-			rc = buf_putc(&tok, '.'), i++;
+			rc = buf_putc(sc->out, '.'), i++;
 	}
 	unlock(sc);
-	if (rc == 0)
-		rc = put(sc, b, front_end, tok.data ? tok.data : "", tok.len);
-	buf_release(&tok);
 	if (rc == 0)
 		count(sc, RULE_PSEUDO_HOST);
 	return rc;
@@ -1166,15 +1171,19 @@ static bool local_char(unsigned char c)
 /* DN attributes whose values name people and companies. */
 static bool dn_attr(const char *s, size_t n)
 {
-	static const struct suffix attrs[] = {
-		S("O"),      S("OU"),           S("L"),     S("ST"), S("CN"),
-		S("street"), S("emailAddress"), { NULL, 0 }
-	};
-
-	for (const struct suffix *a = attrs; a->w; a++)
-		if (a->n == n && memcmp(a->w, s, n) == 0)
-			return true;
-	return false;
+	switch (n) {
+	case 1:
+		return s[0] == 'O' || s[0] == 'L';
+	case 2:
+		return memcmp(s, "OU", 2) == 0 || memcmp(s, "ST", 2) == 0 ||
+		       memcmp(s, "CN", 2) == 0;
+	case 6:
+		return memcmp(s, "street", 6) == 0;
+	case 12:
+		return memcmp(s, "emailAddress", 12) == 0;
+	default:
+		return false;
+	}
 }
 
 static int dn_value(struct scan *sc, size_t eq, size_t *ret_next)
@@ -1224,6 +1233,11 @@ static int try_ip6(struct scan *sc, size_t i, size_t *ret_next)
 	uint8_t a[16];
 
 	*ret_next = 0;
+	/* inet_pton() takes no more than 4 hex digits before the first ':' */
+	while (e < sc->n && e - i <= 4 && cc_is((unsigned char)sc->in[e], CC_HEX))
+		e++;
+	if (!(e < sc->n && sc->in[e] == ':'))
+		return 0;
 	while (e < sc->n &&
 	       (cc_is((unsigned char)sc->in[e], CC_HEX) || sc->in[e] == ':' || sc->in[e] == '.')) {
 		colons += sc->in[e] == ':';
@@ -1566,20 +1580,17 @@ static int try_host(struct scan *sc, size_t i, size_t e, size_t *ret_next)
 /* The word in[i..e): the first shape that matches replaces it, else names. */
 static int scan_word(struct scan *sc, size_t i, size_t e, size_t *ret_next)
 {
-	static int (*const shapes[])(struct scan *, size_t, size_t, size_t *) = {
-		try_fingerprint,
-		try_ip4,
-		try_dn,
-		try_host,
-	};
 	int rc;
 
-	for (size_t k = 0; k < sizeof(shapes) / sizeof(shapes[0]); k++) {
-		if ((rc = shapes[k](sc, i, e, ret_next)) < 0)
-			return rc;
-		if (*ret_next)
-			return 0;
-	}
+	/* direct calls (not through a table): the compiler inlines their first tests */
+	if ((rc = try_fingerprint(sc, i, e, ret_next)) < 0 || *ret_next)
+		return rc;
+	if ((rc = try_ip4(sc, i, e, ret_next)) < 0 || *ret_next)
+		return rc;
+	if ((rc = try_dn(sc, i, e, ret_next)) < 0 || *ret_next)
+		return rc;
+	if ((rc = try_host(sc, i, e, ret_next)) < 0 || *ret_next)
+		return rc;
 	*ret_next = e;
 	return names_in(sc, i, e);
 }
