@@ -439,16 +439,20 @@ static const struct suffix keep_suffix[] = {
 /* How many trailing bytes of name[0..n) are a listed suffix on a label boundary. */
 static size_t suffix_len(const char *name, size_t n, const struct suffix *list)
 {
-	char low[32];                                 /* every listed suffix is shorter */
-	size_t t = n < sizeof(low) ? n : sizeof(low); /* the tail looked at */
+	char last;
 
-	for (size_t q = 0; q < t; q++)
-		low[q] = (char)tolower((unsigned char)name[n - t + q]);
+	if (!n)
+		return 0;
+	last = (char)tolower((unsigned char)name[n - 1]);
 	for (; list->w; list++) {
-		size_t m = list->n;
+		size_t m = list->n, q = 0;
 
-		if (m <= t && low[t - 1] == list->w[m - 1] &&
-		    memcmp(low + t - m, list->w, m) == 0 && (m == n || name[n - m - 1] == '.'))
+		if (m > n || list->w[m - 1] != last)
+			continue;
+		/* strncasecmp(name + n - m, list->w, m) == 0 (the list is lower case) */
+		while (q < m && tolower((unsigned char)name[n - m + q]) == list->w[q])
+			q++;
+		if (q == m && (m == n || name[n - m - 1] == '.'))
 			return m;
 	}
 	return 0;
@@ -945,10 +949,15 @@ static void count(struct scan *sc, int rule)
 		sc->counts[rule]++;
 }
 
-/* Host names, addresses, words: '_' separates them ("host.example.com_443.pem"). */
+/* Host names, addresses, words: '_' separates them ("host.example.com_443.pem").
+ * A-Z a-z 0-9 - . * as a bitmap of the 128 ASCII bytes. */
+#define BIT(c) (1ull << ((c)&63))
+#define RUN_LO (BIT('*') | BIT('-') | BIT('.') | (0x3ffull << '0'))
+#define RUN_HI ((0x3ffffffull << ('A' - 64)) | (0x3ffffffull << ('a' - 64)))
+
 static bool run_char(unsigned char c)
 {
-	return (cc_is(c, CC_HOST) && c != '_') || c == '.' || c == '*';
+	return c < 64 ? (RUN_LO >> c) & 1 : c < 128 && ((RUN_HI >> (c - 64)) & 1);
 }
 
 /* Replace in[b..e) by text. */
