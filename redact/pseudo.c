@@ -33,6 +33,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,10 +132,58 @@ struct pseudo {
 	struct table labels, emails, names, dn, ip4, ip6;
 	unsigned next_label, next_email, next_org, next_project, next_dn;
 	size_t min_name; /* shortest known name, 0 = none */
+	/* A prefilter over the names, so that a word that cannot be one is never
+	 * hashed: bit min(length, 63) of name_lens is set when a name has that
+	 * length, bit (a << 8 | b) of name_pairs when a name starts with bytes a, b.
+	 * Set under the lock, read without it (relaxed atomics). */
+	_Atomic uint64_t name_lens;
+	_Atomic uint64_t name_pairs[1024];
 	/* the last /24 prefixes seen (prefix + 1, 0 = empty) and their tokens */
 	uint32_t ip4_cache_key[4096];
 	uint32_t ip4_cache_val[4096];
 };
+
+/* The names prefilter (see struct pseudo): a known name key[0..len). */
+static void name_note(struct pseudo *p, const char *key, size_t len)
+{
+	atomic_fetch_or_explicit(&p->name_lens, 1ull << (len < 63 ? len : 63),
+	                         memory_order_relaxed);
+	if (len >= 2) {
+		unsigned pair = (unsigned)(unsigned char)key[0] << 8 | (unsigned char)key[1];
+
+		atomic_fetch_or_explicit(&p->name_pairs[pair >> 6], 1ull << (pair & 63),
+		                         memory_order_relaxed);
+	}
+}
+
+/* Whether a name may have this length. */
+static bool name_len_maybe(struct pseudo *p, size_t len)
+{
+	return (atomic_load_explicit(&p->name_lens, memory_order_relaxed) >>
+	        (len < 63 ? len : 63)) &
+	       1;
+}
+
+/* Whether a name may start at the (not yet lower-cased) bytes s[0..avail). */
+static bool name_start_maybe(struct pseudo *p, const char *s, size_t avail)
+{
+	unsigned pair;
+
+	if (atomic_load_explicit(&p->name_lens, memory_order_relaxed) & 3)
+		return true; /* names of 0 or 1 bytes (only from a hand-made map) */
+	if (avail < 2)
+		return false;
+	pair = (unsigned)tolower((unsigned char)s[0]) << 8 | (unsigned)tolower((unsigned char)s[1]);
+	return (atomic_load_explicit(&p->name_pairs[pair >> 6], memory_order_relaxed) >>
+	        (pair & 63)) &
+	       1;
+}
+
+/* Whether the lower-cased low[0..len) may be a name. */
+static bool name_maybe(struct pseudo *p, const char *low, size_t len)
+{
+	return name_len_maybe(p, len) && (len < 2 || name_start_maybe(p, low, len));
+}
 
 static void table_release(struct table *t)
 {
@@ -209,6 +258,36 @@ static int table_put(struct table *t, const char *key, size_t len, uint64_t h, c
 	return 0;
 }
 
+/* val into out (size 96), cut as snprintf(out, 96, "%s", val) would. */
+static void copy_token(char *out, const char *val)
+{
+	size_t n = strnlen(val, 95);
+
+	memcpy(out, val, n);
+	out[n] = '\0';
+}
+
+/* "a.b.c" (3 parts) or "a.b.c.d" (4) of v's low bytes into out (size >= 16);
+ * returns its length. */
+static size_t dotted(char *out, uint32_t v, unsigned parts)
+{
+	size_t n = 0;
+
+	for (unsigned k = parts; k-- > 0;) {
+		unsigned x = (v >> (8 * k)) & 255;
+
+		if (x >= 100)
+			out[n++] = (char)('0' + x / 100);
+		if (x >= 10)
+			out[n++] = (char)('0' + x / 10 % 10);
+		out[n++] = (char)('0' + x % 10);
+		if (k)
+			out[n++] = '.';
+	}
+	out[n] = '\0';
+	return n;
+}
+
 /* The token for key in t, made with prefix and *counter when new. Copies it to
  * out (size 96). */
 static int token_for(struct pseudo *p, struct table *t, const char *key, size_t len,
@@ -218,7 +297,7 @@ static int token_for(struct pseudo *p, struct table *t, const char *key, size_t 
 	struct entry *e = table_find(p, t, key, len, &h);
 
 	if (e) {
-		snprintf(out, 96, "%s", e->val);
+		copy_token(out, e->val);
 		return 0;
 	}
 	if (t->n >= PSEUDO_TABLE_MAX) {
@@ -286,30 +365,41 @@ static const char *const tlds[] = {
 	"zw",
 };
 
-static int cmp_label(const void *a, const void *b)
-{
-	const struct {
-		const char *p;
-		size_t n;
-	} *k = a;
-	const char *t = *(const char *const *)b;
-	int c = strncasecmp(k->p, t, k->n);
-
-	if (c)
-		return c;
-	return t[k->n] ? -1 : 0;
-}
-
+/* Whether p[0..n) is a top-level domain (any case): a binary search of the
+ * sorted table over the label lower-cased; all of them are letters only. */
 static bool is_tld(const char *p, size_t n)
 {
-	struct {
-		const char *p;
-		size_t n;
-	} k = { p, n };
+	char low[25];
+	size_t lo = 0, hi = ELEMENTSOF(tlds);
 
 	if (n < 2 || n > 24)
 		return false;
-	return bsearch(&k, tlds, ELEMENTSOF(tlds), sizeof(tlds[0]), cmp_label) != NULL;
+	for (size_t q = 0; q < n; q++) {
+		unsigned char c = (unsigned char)p[q] | 0x20;
+
+		if (c < 'a' || c > 'z')
+			return false;
+		low[q] = (char)c;
+	}
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const char *t = tlds[mid];
+		int c = 0;
+		size_t q = 0;
+
+		/* strncmp(low, t, n), then shorter first */
+		while (q < n && !(c = (unsigned char)low[q] - (unsigned char)t[q]))
+			q++;
+		if (!c)
+			c = t[n] ? -1 : 0;
+		if (!c)
+			return true;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return false;
 }
 
 struct suffix {
@@ -355,11 +445,14 @@ static size_t suffix_len(const char *name, size_t n, const struct suffix *list)
 		return 0;
 	last = (char)tolower((unsigned char)name[n - 1]);
 	for (; list->w; list++) {
-		size_t m = list->n;
+		size_t m = list->n, q = 0;
 
-		if (m <= n && list->w[m - 1] == last &&
-		    strncasecmp(name + n - m, list->w, m) == 0 &&
-		    (m == n || name[n - m - 1] == '.'))
+		if (m > n || list->w[m - 1] != last)
+			continue;
+		/* strncasecmp(name + n - m, list->w, m) == 0 (the list is lower case) */
+		while (q < m && tolower((unsigned char)name[n - m + q]) == list->w[q])
+			q++;
+		if (q == m && (m == n || name[n - m - 1] == '.'))
 			return m;
 	}
 	return 0;
@@ -454,6 +547,7 @@ static int pseudo_load(struct pseudo *p, const char *path, struct error *err)
 
 			if (!p->min_name || n < p->min_name)
 				p->min_name = n;
+			name_note(p, p->names.v[i].key, n);
 		}
 	json_decref(doc);
 	return rc;
@@ -525,8 +619,43 @@ int pseudo_add_name(struct pseudo *p, const char *category, const char *value)
 			return 0;
 	if (!p->min_name || n < p->min_name)
 		p->min_name = n;
+	name_note(p, low, n);
 	return token_for(p, &p->names, low, n, project ? "project" : "org",
 	                 project ? &p->next_project : &p->next_org, tok);
+}
+
+/* Whether in[0..n) holds needle as a whole word (no letter or digit either side). */
+static bool has_word(const char *in, size_t n, const char *needle, size_t m)
+{
+	const char *end = in + n, *q = in;
+
+	while ((q = memmem(q, (size_t)(end - q), needle, m)) != NULL) {
+		if ((q == in || !isalnum((unsigned char)q[-1])) &&
+		    (q + m == end || !isalnum((unsigned char)q[m])))
+			return true;
+		q++;
+	}
+	return false;
+}
+
+bool pseudo_may_learn(const void *data, size_t len)
+{
+	static const char *const keys[] = { "rojectI", "runtimeType", "subscriptionType",
+		                            "collection", NULL };
+	const char *in = data, *end = in + len, *q;
+
+	/* a UTF-16 document (libyaml reads its BOM) */
+	if (len >= 2 && (((unsigned char)in[0] == 0xff && (unsigned char)in[1] == 0xfe) ||
+	                 ((unsigned char)in[0] == 0xfe && (unsigned char)in[1] == 0xff)))
+		return true;
+	/* an escape that may spell a key: \u, \U, \x, a line joined by '\' */
+	for (q = in; (q = memchr(q, '\\', (size_t)(end - q))) != NULL && q + 1 < end; q++)
+		if (strchr("uUx\r\n", q[1]) && q[1])
+			return true;
+	for (const char *const *k = keys; *k; k++)
+		if (memmem(in, len, *k, strlen(*k)))
+			return true;
+	return has_word(in, len, "org", 3);
 }
 
 int pseudo_learn_json(struct pseudo *p, const json_t *doc)
@@ -717,14 +846,15 @@ static uint32_t map_ip4(struct pseudo *p, uint32_t a)
 	uint64_t h;
 	struct entry *e;
 	uint32_t pre = a >> 8, out;
+	size_t klen;
 	unsigned fixed;
 
 	if (ip4_kept(a))
 		return a;
 	if (p->ip4_cache_key[pre & 4095] == pre + 1)
 		return (p->ip4_cache_val[pre & 4095] << 8) | (a & 255);
-	snprintf(key, sizeof(key), "%u.%u.%u", pre >> 16, (pre >> 8) & 255, pre & 255);
-	e = table_find(p, &p->ip4, key, strlen(key), &h);
+	klen = dotted(key, pre, 3);
+	e = table_find(p, &p->ip4, key, klen, &h);
 	if (e) {
 		unsigned x, y, z;
 
@@ -746,9 +876,9 @@ static uint32_t map_ip4(struct pseudo *p, uint32_t a)
 			out = pp24(p, out, 0);
 		}
 	}
-	snprintf(tok, sizeof(tok), "%u.%u.%u", out >> 16, (out >> 8) & 255, out & 255);
+	dotted(tok, out, 3);
 	if (p->ip4.n < PSEUDO_TABLE_MAX)
-		table_put(&p->ip4, key, strlen(key), h, tok);
+		table_put(&p->ip4, key, klen, h, tok);
 	p->ip4_cache_key[pre & 4095] = pre + 1;
 	p->ip4_cache_val[pre & 4095] = out;
 	return (out << 8) | (a & 255);
@@ -819,10 +949,15 @@ static void count(struct scan *sc, int rule)
 		sc->counts[rule]++;
 }
 
-/* Host names, addresses, words: '_' separates them ("host.example.com_443.pem"). */
+/* Host names, addresses, words: '_' separates them ("host.example.com_443.pem").
+ * A-Z a-z 0-9 - . * as a bitmap of the 128 ASCII bytes. */
+#define BIT(c) (1ull << ((c)&63))
+#define RUN_LO (BIT('*') | BIT('-') | BIT('.') | (0x3ffull << '0'))
+#define RUN_HI ((0x3ffffffull << ('A' - 64)) | (0x3ffffffull << ('a' - 64)))
+
 static bool run_char(unsigned char c)
 {
-	return (cc_is(c, CC_HOST) && c != '_') || c == '.' || c == '*';
+	return c < 64 ? (RUN_LO >> c) & 1 : c < 128 && ((RUN_HI >> (c - 64)) & 1);
 }
 
 /* Replace in[b..e) by text. */
@@ -876,6 +1011,38 @@ static bool parse_ip4(const char *s, size_t n, uint32_t *ret)
 	return true;
 }
 
+/* The longest known name among the candidates in[i..ends[k]) (up to
+ * PSEUDO_NAME_WORDS word ends from i): its length, its token in tok; 0 if none. */
+static size_t name_at(struct scan *sc, size_t i, size_t e, char *tok)
+{
+	size_t ends[PSEUDO_NAME_WORDS], ne = 0;
+
+	if (!name_start_maybe(sc->p, sc->in + i, e - i))
+		return 0;
+	for (size_t k = i; k <= e && ne < PSEUDO_NAME_WORDS; k++)
+		if (k == e || sc->in[k] == '-' || sc->in[k] == '_' || sc->in[k] == '.')
+			ends[ne++] = k;
+	for (size_t k = ne; k-- > 0;) {
+		char low[96];
+		size_t len = ends[k] - i;
+		uint64_t h;
+		struct entry *en;
+
+		if (len < sc->p->min_name || len >= sizeof(low) || !name_len_maybe(sc->p, len))
+			continue;
+		for (size_t q = 0; q < len; q++)
+			low[q] = (char)tolower((unsigned char)sc->in[i + q]);
+		lock(sc);
+		en = table_find(sc->p, &sc->p->names, low, len, &h);
+		if (en)
+			copy_token(tok, en->val);
+		unlock(sc);
+		if (en)
+			return len;
+	}
+	return 0;
+}
+
 /* Known org/project names as dash/underscore-separated words of in[b..e). */
 static int names_in(struct scan *sc, size_t b, size_t e)
 {
@@ -884,45 +1051,15 @@ static int names_in(struct scan *sc, size_t b, size_t e)
 	if (!sc->p->min_name || e - b < sc->p->min_name)
 		return 0;
 	while (i < e) {
-		size_t best = 0;
+		size_t best;
 		char tok[96];
-		bool found = false;
 
 		if (i > b && sc->in[i - 1] != '-' && sc->in[i - 1] != '_' && sc->in[i - 1] != '.') {
 			i++;
 			continue;
 		}
-		/* candidates: i .. each word end, longest first */
-		{
-			size_t ends[PSEUDO_NAME_WORDS], ne = 0;
-
-			for (size_t k = i; k <= e && ne < PSEUDO_NAME_WORDS; k++)
-				if (k == e || sc->in[k] == '-' || sc->in[k] == '_' ||
-				    sc->in[k] == '.')
-					ends[ne++] = k;
-			for (size_t k = ne; k-- > 0;) {
-				char low[96];
-				size_t len = ends[k] - i;
-				uint64_t h;
-				struct entry *en;
-
-				if (len < sc->p->min_name || len >= sizeof(low))
-					continue;
-				for (size_t q = 0; q < len; q++)
-					low[q] = (char)tolower((unsigned char)sc->in[i + q]);
-				lock(sc);
-				en = table_find(sc->p, &sc->p->names, low, len, &h);
-				if (en)
-					snprintf(tok, sizeof(tok), "%s", en->val);
-				unlock(sc);
-				if (en) {
-					best = len;
-					found = true;
-					break;
-				}
-			}
-		}
-		if (found) {
+		best = name_at(sc, i, e, tok);
+		if (best) {
 			if (put(sc, i, i + best, tok, strlen(tok)) < 0)
 				return -ENOMEM;
 			count(sc, RULE_PSEUDO_NAME);
@@ -972,11 +1109,33 @@ static size_t host_end(const char *in, size_t b, size_t e)
 	return last_tld_end;
 }
 
+/* The token of the host label in[ls..ls+len) appended to the output (under the lock). */
+static int put_label(struct scan *sc, size_t ls, size_t len)
+{
+	char t[96], low[96];
+	uint64_t h;
+	struct entry *known;
+	int rc;
+
+	if (len == 1 && sc->in[ls] == '*')
+		return buf_putc(sc->out, '*');
+	if (len >= sizeof(low))
+		return buf_puts(sc->out, "hlong");
+	for (size_t q = 0; q < len; q++)
+		low[q] = (char)tolower((unsigned char)sc->in[ls + q]);
+	/* a label that is the org or project name gets that token */
+	known = name_maybe(sc->p, low, len) ? table_find(sc->p, &sc->p->names, low, len, &h) : NULL;
+	if (known)
+		copy_token(t, known->val);
+	else if ((rc = token_for(sc->p, &sc->p->labels, low, len, "h", &sc->p->next_label, t)) < 0)
+		return rc;
+	return buf_puts(sc->out, t);
+}
+
 static int map_host(struct scan *sc, size_t b, size_t e)
 {
 	size_t keep = suffix_len(sc->in + b, e - b, keep_whole), front_end, i;
-	struct buf tok = BUF_INIT;
-	int rc = 0;
+	int rc;
 
 	if (keep)
 		return names_in(sc, b, e); /* a public name: only known names inside change */
@@ -992,41 +1151,22 @@ static int map_host(struct scan *sc, size_t b, size_t e)
 		return 0;
 	if (sc->in[front_end - 1] == '.')
 		front_end--;
+	/* the tokens go straight to the output: what stands before, then label by label */
+	if ((rc = buf_append(sc->out, sc->in + sc->start, b - sc->start)) < 0)
+		return rc;
+	sc->start = front_end;
 	i = b;
 	lock(sc);
 	while (i < front_end && rc == 0) {
 		size_t ls = i;
-		char t[96], low[96];
 
 		while (i < front_end && sc->in[i] != '.')
 			i++;
-		if (i - ls == 1 && sc->in[ls] == '*') {
-			rc = buf_putc(&tok, '*');
-		} else if (i - ls < sizeof(low)) {
-			uint64_t h;
-			struct entry *known;
-
-			for (size_t q = 0; q < i - ls; q++)
-				low[q] = (char)tolower((unsigned char)sc->in[ls + q]);
-			/* a label that is the org or project name gets that token */
-			known = table_find(sc->p, &sc->p->names, low, i - ls, &h);
-			if (known)
-				snprintf(t, sizeof(t), "%s", known->val);
-			else
-				rc = token_for(sc->p, &sc->p->labels, low, i - ls, "h",
-				               &sc->p->next_label, t);
-			if (rc == 0)
-				rc = buf_puts(&tok, t);
-		} else {
-			rc = buf_puts(&tok, "hlong");
-		}
+		rc = put_label(sc, ls, i - ls);
 		if (rc == 0 && i < front_end)
-			rc = buf_putc(&tok, '.'), i++;
+			rc = buf_putc(sc->out, '.'), i++;
 	}
 	unlock(sc);
-	if (rc == 0)
-		rc = put(sc, b, front_end, tok.data ? tok.data : "", tok.len);
-	buf_release(&tok);
 	if (rc == 0)
 		count(sc, RULE_PSEUDO_HOST);
 	return rc;
@@ -1040,13 +1180,19 @@ static bool local_char(unsigned char c)
 /* DN attributes whose values name people and companies. */
 static bool dn_attr(const char *s, size_t n)
 {
-	static const char *const attrs[] = { "O",      "OU",           "L", "ST", "CN",
-		                             "street", "emailAddress", NULL };
-
-	for (const char *const *a = attrs; *a; a++)
-		if (strlen(*a) == n && memcmp(*a, s, n) == 0)
-			return true;
-	return false;
+	switch (n) {
+	case 1:
+		return s[0] == 'O' || s[0] == 'L';
+	case 2:
+		return memcmp(s, "OU", 2) == 0 || memcmp(s, "ST", 2) == 0 ||
+		       memcmp(s, "CN", 2) == 0;
+	case 6:
+		return memcmp(s, "street", 6) == 0;
+	case 12:
+		return memcmp(s, "emailAddress", 12) == 0;
+	default:
+		return false;
+	}
 }
 
 static int dn_value(struct scan *sc, size_t eq, size_t *ret_next)
@@ -1096,6 +1242,11 @@ static int try_ip6(struct scan *sc, size_t i, size_t *ret_next)
 	uint8_t a[16];
 
 	*ret_next = 0;
+	/* inet_pton() takes no more than 4 hex digits before the first ':' */
+	while (e < sc->n && e - i <= 4 && cc_is((unsigned char)sc->in[e], CC_HEX))
+		e++;
+	if (!(e < sc->n && sc->in[e] == ':'))
+		return 0;
 	while (e < sc->n &&
 	       (cc_is((unsigned char)sc->in[e], CC_HEX) || sc->in[e] == ':' || sc->in[e] == '.')) {
 		colons += sc->in[e] == ':';
@@ -1256,15 +1407,17 @@ static bool version_context(const char *in, size_t n, size_t i, size_t e)
 
 static bool java_name(const char *in, size_t i, size_t e)
 {
-	static const char *const roots[] = { "java", "javax",  "jakarta", "jdk",
-		                             "sun",  "kotlin", "scala",   NULL };
-	static const char *const reversed[] = { "com", "org", "net", "io", NULL };
+	static const struct suffix roots[] = { S("java"), S("javax"),  S("jakarta"), S("jdk"),
+		                               S("sun"),  S("kotlin"), S("scala"),   { NULL, 0 } };
+	static const struct suffix reversed[] = {
+		S("com"), S("org"), S("net"), S("io"), { NULL, 0 }
+	};
 	const char *dot = memchr(in + i, '.', e - i);
 	size_t first = dot ? (size_t)(dot - in) - i : e - i, labels = 1;
 	bool lower_first = true, camel = false;
 
-	for (const char *const *r = roots; *r; r++)
-		if (strlen(*r) == first && memcmp(in + i, *r, first) == 0)
+	for (const struct suffix *r = roots; r->w; r++)
+		if (r->n == first && memcmp(in + i, r->w, first) == 0)
 			return true;
 	for (size_t k = i; k < i + first; k++)
 		lower_first &= !(in[k] >= 'A' && in[k] <= 'Z');
@@ -1277,8 +1430,8 @@ static bool java_name(const char *in, size_t i, size_t e)
 	}
 	if (lower_first && camel)
 		return true;
-	for (const char *const *r = reversed; labels >= 3 && *r; r++)
-		if (strlen(*r) == first && memcmp(in + i, *r, first) == 0)
+	for (const struct suffix *r = reversed; labels >= 3 && r->w; r++)
+		if (r->n == first && memcmp(in + i, r->w, first) == 0)
 			return true;
 	return false;
 }
@@ -1342,9 +1495,9 @@ static int try_ip4(struct scan *sc, size_t i, size_t e, size_t *ret_next)
 	m = map_ip4(sc->p, ip);
 	unlock(sc);
 	if (m != ip) {
-		snprintf(tok, sizeof(tok), "%u.%u.%u.%u", m >> 24, (m >> 16) & 255, (m >> 8) & 255,
-		         m & 255);
-		if ((rc = put(sc, i, e, tok, strlen(tok))) < 0)
+		size_t tlen = dotted(tok, m, 4);
+
+		if ((rc = put(sc, i, e, tok, tlen)) < 0)
 			return rc;
 		count(sc, RULE_PSEUDO_IP);
 	}
@@ -1436,20 +1589,17 @@ static int try_host(struct scan *sc, size_t i, size_t e, size_t *ret_next)
 /* The word in[i..e): the first shape that matches replaces it, else names. */
 static int scan_word(struct scan *sc, size_t i, size_t e, size_t *ret_next)
 {
-	static int (*const shapes[])(struct scan *, size_t, size_t, size_t *) = {
-		try_fingerprint,
-		try_ip4,
-		try_dn,
-		try_host,
-	};
 	int rc;
 
-	for (size_t k = 0; k < sizeof(shapes) / sizeof(shapes[0]); k++) {
-		if ((rc = shapes[k](sc, i, e, ret_next)) < 0)
-			return rc;
-		if (*ret_next)
-			return 0;
-	}
+	/* direct calls (not through a table): the compiler inlines their first tests */
+	if ((rc = try_fingerprint(sc, i, e, ret_next)) < 0 || *ret_next)
+		return rc;
+	if ((rc = try_ip4(sc, i, e, ret_next)) < 0 || *ret_next)
+		return rc;
+	if ((rc = try_dn(sc, i, e, ret_next)) < 0 || *ret_next)
+		return rc;
+	if ((rc = try_host(sc, i, e, ret_next)) < 0 || *ret_next)
+		return rc;
 	*ret_next = e;
 	return names_in(sc, i, e);
 }
@@ -1560,12 +1710,32 @@ static int scan_at(struct scan *sc, size_t i, size_t *ret_next)
 	return scan_word(sc, i, e, ret_next);
 }
 
+/* The first position from i where scan_at() may do something: past bytes that
+ * start nothing and past the inside of a run (a run character after another). */
+static size_t next_start(const struct scan *sc, size_t i)
+{
+	const char *in = sc->in;
+
+	while (i < sc->n) {
+		unsigned char c = (unsigned char)in[i];
+
+		if (run_char(c)) {
+			if (i == 0 || !run_char((unsigned char)in[i - 1]))
+				return i;
+		} else if (c == ':' || c == '<' || (sc->manifest && (c == '/' || c == '\\'))) {
+			return i;
+		}
+		i++;
+	}
+	return i;
+}
+
 static int scan_line(struct scan *sc)
 {
 	size_t i = 0;
 	int rc;
 
-	while (i < sc->n) {
+	while ((i = next_start(sc, i)) < sc->n) {
 		if ((rc = scan_at(sc, i, &i)) < 0)
 			return rc;
 	}

@@ -310,7 +310,8 @@ int redactor_learn(struct redactor *r, const char *member, const void *data, siz
 	json_t *d;
 	int rc = 0;
 
-	if (!r || !r->pseudo || !data || len == 0 || len > (16u << 20))
+	if (!r || !r->pseudo || !data || len == 0 || len > (16u << 20) ||
+	    !pseudo_may_learn(data, len))
 		return 0;
 	if (yamljson_parse(data, len, member, &docs, &e) < 0)
 		return 0;

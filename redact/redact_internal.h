@@ -426,6 +426,10 @@ void pseudo_mac(struct redactor *r, uint8_t m[6]);
 
 /* Harvest org / project names from a parsed document (pseudo.c). */
 int pseudo_learn_json(struct pseudo *p, const struct json_t *doc);
+/* Whether a YAML or JSON document may hold what pseudo_learn_json() takes: one of
+ * the keys it reads appears in its bytes (or an escape or a UTF-16 BOM that could
+ * hide one); a document that cannot is not parsed at all. */
+bool pseudo_may_learn(const void *data, size_t len);
 
 /* Character classes. */
 extern const uint8_t redact_cc[256];

@@ -20,6 +20,7 @@
 #include "error.h"
 #include "pem.h"
 #include "redact.h"
+#include "redact_internal.h"
 #include "banned.h"
 
 #define MAP "test_pseudo_map.json"
@@ -223,6 +224,37 @@ static void test_pseudo__emails_names_dn_fingerprints(void **state)
 	name = redact_member_name(r, "kubernetes/describe/apigeeroute-acme-prod-grp.txt");
 	assert_string_equal(name, "kubernetes/describe/apigeeroute-org1-grp.txt");
 	free(name);
+	free(out);
+	redactor_free(r);
+}
+
+/* The learning pass parses only documents in which a key it reads can appear:
+ * spelled out, behind a JSON/YAML escape or in UTF-16; others teach nothing. */
+static void test_pseudo__learning_prefilter(void **state)
+{
+	const char *escaped = "{\"\\u006frg\": \"esc-org-one\", \"envs\": []}";
+	const char *yaml_x = "\"\\x6frg\": esc-org-two\ninstanceID: x\n";
+	const char *nokeys = "{\"kind\": \"EventList\", \"items\": [{\"o\": \"noise-3\"}]}";
+	const char *word = "{\"kind\": \"organization\", \"name\": \"notlearned-4\"}";
+	const char u16[] = "\xff\xfeo\0r\0g\0:\0 \0u\0t\0f\0o\0r\0g\0\n\0e\0n\0v\0s\0:\0 "
+	                   "\0[\0]\0\n\0";
+	struct redactor *r = new_pseudo(NULL);
+	char *out;
+
+	(void)state;
+	assert_true(pseudo_may_learn(escaped, strlen(escaped)));
+	assert_true(pseudo_may_learn(yaml_x, strlen(yaml_x)));
+	assert_true(pseudo_may_learn(u16, sizeof(u16) - 1));
+	assert_false(pseudo_may_learn(nokeys, strlen(nokeys)));
+	assert_false(pseudo_may_learn(word, strlen(word)));
+	assert_true(pseudo_may_learn("org: a\n", 7));
+	assert_true(pseudo_may_learn("{\"gcpProjectID\":\"p\"}", 20));
+	assert_int_equal(redactor_learn(r, "a.json", escaped, strlen(escaped)), 0);
+	assert_int_equal(redactor_learn(r, "b.yaml", yaml_x, strlen(yaml_x)), 0);
+	assert_int_equal(redactor_learn(r, "c.yaml", u16, sizeof(u16) - 1), 0);
+	out = red(r, "x.log", "a esc-org-one b esc-org-two c utforg\n");
+	assert_null(strstr(out, "esc-org"));
+	assert_null(strstr(out, "utforg"));
 	free(out);
 	redactor_free(r);
 }
@@ -525,6 +557,7 @@ int main(void)
 		cmocka_unit_test(test_pseudo__ip_classes),
 		cmocka_unit_test(test_pseudo__ipv6),
 		cmocka_unit_test(test_pseudo__emails_names_dn_fingerprints),
+		cmocka_unit_test(test_pseudo__learning_prefilter),
 		cmocka_unit_test(test_pseudo__certificates_dropped),
 		cmocka_unit_test(test_pseudo__embedded_certificates_keep_facts),
 		cmocka_unit_test(test_pseudo__false_rewrites),
