@@ -8,8 +8,9 @@
  *   - "PRIVATE KEY-----" anywhere (any PEM private key, PGP key blocks);
  *   - base64 text that decodes to "-----BEGIN ... PRIVATE";
  *   - "ya29." access tokens, JWTs (eyJ….….), Google API keys, AWS key ids,
- *     GitHub (ghp_…, github_pat_…), Slack (xoxb-…), Stripe (sk_live_…) and
- *     SendGrid (SG.….…) tokens;
+ *     SendGrid (SG.….…) keys, and every token of the rules' vendor prefix table
+ *     (GitHub, Slack, Stripe, GitLab, npm, PyPI, Docker Hub, Vault, ...: the one
+ *     place a prefix is written; the scan asks it, the rules' walk does not);
  *   - Authorization / Proxy-Authorization / Cookie / Set-Cookie / x-api-key /
  *     apikey values that are not a marker ("Bearer <redacted:…>" is fine);
  *   - JSON members named password, token, secret, private_key, … whose string
@@ -421,35 +422,10 @@ static bool tok_run(const char *p, size_t n, size_t i, size_t min, const char *e
 	return k - i >= min;
 }
 
-static bool one_of(char c, const char *set)
-{
-	return c && strchr(set, c);
-}
-
 /* the token that starts at p[b] is not inside a word */
 static bool starts_word(const char *p, size_t b)
 {
 	return b == 0 || !alnum(p[b - 1]);
-}
-
-/* At p[i] == '_': ghp_/gho_/ghu_/ghs_/ghr_, github_pat_, sk_live_/rk_live_. */
-static bool underscore_token(const char *p, size_t n, size_t i)
-{
-	if (i >= 3 && p[i - 3] == 'g' && p[i - 2] == 'h' && one_of(p[i - 1], "pousr") &&
-	    starts_word(p, i - 3) && tok_run(p, n, i + 1, 36, NULL))
-		return true;
-	if (i >= 10 && memcmp(p + i - 10, "github_pat", 10) == 0 && starts_word(p, i - 10) &&
-	    tok_run(p, n, i + 1, 40, "_"))
-		return true;
-	return i >= 2 && (p[i - 2] == 's' || p[i - 2] == 'r') && p[i - 1] == 'k' &&
-	       starts_word(p, i - 2) && n - i > 6 && memcmp(p + i + 1, "live_", 5) == 0 &&
-	       tok_run(p, n, i + 6, 16, NULL);
-}
-
-static bool slack_token(const char *p, size_t n, size_t i)
-{
-	return i >= 4 && memcmp(p + i - 4, "xox", 3) == 0 && one_of(p[i - 1], "bpaosr") &&
-	       starts_word(p, i - 4) && tok_run(p, n, i + 1, 20, "-");
 }
 
 static bool sendgrid_key(const char *p, size_t n, size_t i)
@@ -463,14 +439,14 @@ static bool sendgrid_key(const char *p, size_t n, size_t i)
 	return k - i - 1 >= 20 && k < n && p[k] == '.' && tok_run(p, n, k + 1, 40, "-_");
 }
 
-/* GitHub, Slack (xoxb-…), Stripe (sk_live_…) and SendGrid (SG.….…) tokens:
- * looked for at each '_', '-' and '.' from the third byte on (memchr) */
+/* SendGrid (SG.….…) keys: looked for at each '.' from the third byte on (memchr);
+ * the tokens of the vendor prefix table are vendor_table_token()'s */
 static bool vendor_token(const char *p, size_t n)
 {
 	static const struct {
 		char c;
 		bool (*at)(const char *p, size_t n, size_t i);
-	} seps[] = { { '_', underscore_token }, { '-', slack_token }, { '.', sendgrid_key } };
+	} seps[] = { { '.', sendgrid_key } };
 
 	if (n < 3)
 		return false;
@@ -498,7 +474,7 @@ static const struct {
 	{ "base64 PEM private key", b64_pem_private_key, "LS0tLS1CRUdJTi", 11 },
 	{ "Google API key", google_api_key, "AIza", 3 },
 	{ "AWS access key id", aws_access_key, NULL, 0 },
-	{ "vendor token (GitHub, Slack, Stripe, SendGrid)", vendor_token, NULL, 0 },
+	{ "vendor token (SendGrid)", vendor_token, "SG.", 1 },
 	{ "credential header value", header_values, NULL, 0 },
 	{ "credential JSON member", json_members, NULL, 0 },
 };
@@ -518,6 +494,28 @@ static bool has_anchor(const char *p, size_t n, const char *anchor, size_t rare)
 	return false;
 }
 
+/* A token of the vendor prefix table the rules use (GitHub, Slack, Stripe, GitLab,
+ * npm, PyPI, Docker Hub, Hugging Face, Vault, sk-, ...: one source of truth, see
+ * redact_vendor_token_at()), named by its vendor or prefix: the first in the line. */
+static void vendor_table_token(struct leak_scan *s, const char *p, size_t n, unsigned line)
+{
+	char kind[sizeof(s->hits[0].kind)];
+
+	for (size_t i = 0; i + 8 < n; i++) {
+		size_t len;
+		const char *name;
+
+		if (i > 0 && alnum(p[i - 1]))
+			continue;
+		name = redact_vendor_token_at(p, n, i, &len);
+		if (name) {
+			snprintf(kind, sizeof(kind), "vendor token (%s)", name);
+			add_hit(s, kind, line);
+			return;
+		}
+	}
+}
+
 /* Every kind found in a line, once each. */
 static void scan_text(struct leak_scan *s, const char *p, size_t n, unsigned line)
 {
@@ -526,6 +524,7 @@ static void scan_text(struct leak_scan *s, const char *p, size_t n, unsigned lin
 		     has_anchor(p, n, text_kinds[i].anchor, text_kinds[i].rare)) &&
 		    text_kinds[i].found(p, n))
 			add_hit(s, text_kinds[i].kind, line);
+	vendor_table_token(s, p, n, line);
 }
 
 /* ---- documents ------------------------------------------------------------------------ */
