@@ -591,6 +591,23 @@ static bool last_applied_leaks(const json_t *secret)
 	return bad;
 }
 
+/* An encrypted Apigee KVM ({"encrypted": true, "entry": [...]} in any key order)
+ * or Apigee X's keyValueEntries: every entry value must be a marker. */
+static void kvm_leaks(struct walk *w, const json_t *v)
+{
+	const json_t *list = json_object_get(v, "keyValueEntries"), *e;
+	size_t i;
+
+	if (!json_is_array(list) && json_is_true(json_object_get(v, "encrypted")))
+		list = json_object_get(v, "entry");
+	json_array_foreach(list, i, e)
+	{
+		if (bad_scalar(json_object_get(e, "value")))
+			add_hit(w->s, "encrypted KVM entry value",
+			        yamljson_line(e) ? yamljson_line(e) : yamljson_line(v));
+	}
+}
+
 static void walk(struct walk *w, const json_t *v, unsigned depth)
 {
 	const char *k;
@@ -627,6 +644,7 @@ static void walk(struct walk *w, const json_t *v, unsigned depth)
 	    strcmp(json_string_value(json_object_get(v, "kind")), "Secret") == 0 &&
 	    last_applied_leaks(v))
 		add_hit(w->s, "Secret last-applied-configuration", yamljson_line(v));
+	kvm_leaks(w, v);
 	json_object_foreach((json_t *)v, k, c)
 	{
 		if (credential_key(k) && bad_scalar(c)) {
@@ -660,6 +678,8 @@ static bool doc_may_hold(const char *p, size_t n)
 		return true;
 	words[nw++] = "secret";
 	words[nw++] = CREDENTIAL_SUFFIX;
+	words[nw++] = "encrypted";       /* an encrypted KVM */
+	words[nw++] = "keyvalueentries"; /* Apigee X KVM entries */
 	for (const char *const *k = credential_keys; *k && nw < 32; k++)
 		words[nw++] = *k;
 	for (size_t k = 0; k < nw; k++) {
@@ -947,6 +967,9 @@ const char *leak_fix(const char *kind)
 		{ "credential header", "add a regex rule for this header's value to --rules FILE" },
 		{ "archive", "unpack the archive and hand over its files instead" },
 		{ "DER private key", "leave the key file out (no analysis needs a private key)" },
+		{ "encrypted KVM",
+		  "add a key-path rule for the map's entry values to --rules FILE, "
+		  "or leave the KVM export out" },
 	};
 
 	for (size_t i = 0; kind && i < sizeof(fixes) / sizeof(fixes[0]); i++)

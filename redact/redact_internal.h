@@ -421,6 +421,8 @@ bool redact_look_kind_not_secret(const struct redact_stream *s, int col);
 /* JSON: the object that opens at column col of the current line is followed, in
  * its parent, by a "kind" that is not Secret. */
 bool redact_look_json_kind_not_secret(const struct redact_stream *s, size_t col);
+/* The \"entry\" array of an Apigee KVM opens at col: is the map encrypted (said after it)? */
+bool redact_look_json_encrypted(const struct redact_stream *s, size_t col);
 
 /* Run text through the stages line by line (redact.c). */
 int redact_stream_feed_text(struct redact_stream *s, const char *data, size_t len);

@@ -510,6 +510,9 @@ static int value_step(struct redact_stream *s, struct json_state *j, struct lazy
 		j->lv[j->depth - 1].flags &= (uint8_t)~JF_SEEN_KIND;
 		return rc;
 	}
+	if (c == '[' && j->lv[j->depth].type == 'o' && key_is(&j->lv[j->depth], "entry") &&
+	    redact_look_json_encrypted(s, i))
+		j->lv[j->depth].flags |= JF_KVM_ENCRYPTED; /* "encrypted": true comes after */
 	if (c == '{' || c == '[')
 		return open_container(s, j, c);
 	if (c == ']' && j->st == J_VALUE_OR_END && j->lv[j->depth].type == 'a')

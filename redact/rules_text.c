@@ -2467,10 +2467,10 @@ static int trace_hex_line(struct redact_stream *s, const char *in, size_t n, str
  * line goes through the rules. */
 /* A shell command that prints a secret: kubectl/oc get secret with a jsonpath or
  * go-template of its .data, gcloud secrets versions access, vault … -field=,
- * gcloud auth print-access-token / print-identity-token. */
+ * gcloud auth print-access-token / print-identity-token, heroku auth:token. */
 static bool prints_secret(const char *in, size_t n)
 {
-	if (!in || n < 20)
+	if (!in || n < 16)
 		return false;
 	if (memmem(in, n, "secret", 6)) {
 		if (memmem(in, n, "get secret", 10) && memmem(in, n, ".data", 5) &&
@@ -2481,6 +2481,8 @@ static bool prints_secret(const char *in, size_t n)
 	}
 	if (memmem(in, n, "print-", 6) &&
 	    (memmem(in, n, "print-access-token", 18) || memmem(in, n, "print-identity-token", 20)))
+		return true;
+	if (memmem(in, n, "auth:token", 10) && memmem(in, n, "heroku", 6))
 		return true;
 	return memmem(in, n, "vault ", 6) && memmem(in, n, " -field=", 8);
 }

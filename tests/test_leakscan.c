@@ -365,6 +365,13 @@ static void test_leakscan__prefilters_miss_nothing(void **state)
 	expect_hit("SG.abcdefghijklmnopqrstuv.abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP", "vendor",
 	           1);
 	expect_clean("AIz ya29 eyJ LS0t PRIVATE KEY\n");
+	/* encrypted Apigee KVMs, in any key order, and Apigee X entries */
+	expect_hit("[{\"entry\": [{\"name\": \"a\", \"value\": \"v1\"}], \"encrypted\": true}]\n",
+	           "encrypted KVM", 0);
+	expect_hit("{\"keyValueEntries\": [{\"name\": \"a\", \"value\": \"v1\"}]}\n",
+	           "encrypted KVM", 0);
+	expect_clean(
+	        "[{\"entry\": [{\"name\": \"a\", \"value\": \"v1\"}], \"encrypted\": false}]\n");
 }
 
 int main(void)
