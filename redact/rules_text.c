@@ -2684,7 +2684,7 @@ static int text_shape(struct redact_stream *s, const char *in, size_t n, const s
 	if (!len)
 		len = shape_at(s, in, n, i, &rule, &label);
 	if (!len && !pc->partial && !pc->cont && s->raw_len >= WRAP_NARROW &&
-	    (len = redact_vendor_cut(in, n, i)) > 0)
+	    (len = redact_vendor_cut(in, border_end(in, n), i)) > 0)
 		rule = RULE_VENDOR_TOKEN; /* cut by a wrap: the rest is on the next line */
 	if (!len)
 		return 0;
