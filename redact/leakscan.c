@@ -63,8 +63,10 @@ struct leak_scan {
 	z_stream z;
 	bool z_end;
 	uint64_t inflated;
+	bool vfirst_ready; /* vfirst[] is filled (on the first line long enough) */
 	/* last, not zeroed: only hits[0..n_hits) are read */
 	struct leak_hit hits[LEAK_HITS_MAX]; /* the first ones, in order */
+	bool vfirst[256]; /* can a vendor token of the table start with this byte? */
 };
 
 static bool is_tok(unsigned char c)
@@ -501,12 +503,29 @@ static void vendor_table_token(struct leak_scan *s, const char *p, size_t n, uns
 {
 	char kind[sizeof(s->hits[0].kind)];
 
+	if (n < 10)
+		return;
+	if (!s->vfirst_ready) {
+		for (unsigned c = 0; c < 256; c++)
+			s->vfirst[c] = redact_vendor_first((unsigned char)c);
+		s->vfirst_ready = true;
+	}
 	for (size_t i = 0; i + 8 < n; i++) {
 		size_t len;
 		const char *name;
 
-		if (i > 0 && alnum(p[i - 1]))
+		size_t k = i + 1;
+
+		if (!s->vfirst[(unsigned char)p[i]] || (i > 0 && alnum(p[i - 1])))
 			continue;
+		/* every token of the table is 10 token characters or more */
+		while (k < i + 10 && (alnum(p[k]) || p[k] == '_' || p[k] == '-' || p[k] == '.' ||
+		                      p[k] == '/' || p[k] == '+' || p[k] == '='))
+			k++;
+		if (k < i + 10) {
+			i = k;
+			continue;
+		}
 		name = redact_vendor_token_at(p, n, i, &len);
 		if (name) {
 			snprintf(kind, sizeof(kind), "vendor token (%s)", name);

@@ -2465,26 +2465,57 @@ static int trace_hex_line(struct redact_stream *s, const char *in, size_t n, str
 
 /* Before the rules: what an earlier line left pending. STAGE_UNCHANGED when the
  * line goes through the rules. */
+/* Where the command of a shell line starts: after a prompt ("$ ", "# ",
+ * "PS C:\> ") in its first 64 bytes and "sudo ". */
+static size_t command_start(const char *in, size_t n)
+{
+	size_t lim = n < 64 ? n : 64, p = 0;
+	const char *d = memchr(in, '$', lim);
+
+	if (!d)
+		d = memchr(in, '>', lim);
+	if (!d)
+		d = memchr(in, '#', lim);
+	if (d)
+		p = (size_t)(d - in) + 1;
+	while (p < n && in[p] == ' ')
+		p++;
+	if (n - p > 5 && memcmp(in + p, "sudo ", 5) == 0)
+		p += 5;
+	return p;
+}
+
 /* A shell command that prints a secret: kubectl/oc get secret with a jsonpath or
  * go-template of its .data, gcloud secrets versions access, vault … -field=,
- * gcloud auth print-access-token / print-identity-token, heroku auth:token. */
+ * gcloud auth print-access-token / print-identity-token, heroku auth:token. Only
+ * a line whose command is one of these tools is searched. */
 static bool prints_secret(const char *in, size_t n)
 {
+	size_t p;
+
 	if (!in || n < 16)
 		return false;
-	if (memmem(in, n, "secret", 6)) {
-		if (memmem(in, n, "get secret", 10) && memmem(in, n, ".data", 5) &&
-		    (memmem(in, n, "jsonpath", 8) || memmem(in, n, "template", 8)))
-			return true;
-		if (memmem(in, n, "secrets versions access", 23))
-			return true;
+	p = command_start(in, n);
+	if (n - p < 8)
+		return false;
+	switch (in[p]) {
+	case 'k':
+	case 'o':
+		return (memcmp(in + p, "kubectl ", 8) == 0 || memcmp(in + p, "oc ", 3) == 0) &&
+		       memmem(in, n, "get secret", 10) && memmem(in, n, ".data", 5) &&
+		       (memmem(in, n, "jsonpath", 8) || memmem(in, n, "template", 8));
+	case 'g':
+		return memcmp(in + p, "gcloud ", 7) == 0 &&
+		       (memmem(in, n, "secrets versions access", 23) ||
+		        memmem(in, n, "print-access-token", 18) ||
+		        memmem(in, n, "print-identity-token", 20));
+	case 'h':
+		return memcmp(in + p, "heroku ", 7) == 0 && memmem(in, n, "auth:token", 10);
+	case 'v':
+		return memcmp(in + p, "vault ", 6) == 0 && memmem(in, n, " -field=", 8);
+	default:
+		return false;
 	}
-	if (memmem(in, n, "print-", 6) &&
-	    (memmem(in, n, "print-access-token", 18) || memmem(in, n, "print-identity-token", 20)))
-		return true;
-	if (memmem(in, n, "auth:token", 10) && memmem(in, n, "heroku", 6))
-		return true;
-	return memmem(in, n, "vault ", 6) && memmem(in, n, " -field=", 8);
 }
 
 /* The line after such a command: its output, unless it is the next prompt. */
@@ -2683,7 +2714,7 @@ static int text_shape(struct redact_stream *s, const char *in, size_t n, const s
 	len = redact_vendor_infix(in, n, i) ? redact_vendor_shape(in, n, i, &rule) : 0;
 	if (!len)
 		len = shape_at(s, in, n, i, &rule, &label);
-	if (!len && !pc->partial && !pc->cont && s->raw_len >= WRAP_NARROW &&
+	if (!len && !pc->partial && !pc->cont && s->raw_len >= WRAP_NARROW && n - i <= 48 &&
 	    (len = redact_vendor_cut(in, border_end(in, n), i)) > 0)
 		rule = RULE_VENDOR_TOKEN; /* cut by a wrap: the rest is on the next line */
 	if (!len)
