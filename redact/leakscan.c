@@ -66,7 +66,8 @@ struct leak_scan {
 	bool vfirst_ready; /* vfirst[] is filled (on the first line long enough) */
 	/* last, not zeroed: only hits[0..n_hits) are read */
 	struct leak_hit hits[LEAK_HITS_MAX]; /* the first ones, in order */
-	bool vfirst[256]; /* can a vendor token of the table start with this byte? */
+	/* the vendor table's prefixes by first byte: a bit per second byte (mod 64) */
+	uint64_t vpair[256];
 };
 
 static bool is_tok(unsigned char c)
@@ -506,8 +507,11 @@ static void vendor_table_token(struct leak_scan *s, const char *p, size_t n, uns
 	if (n < 10)
 		return;
 	if (!s->vfirst_ready) {
-		for (unsigned c = 0; c < 256; c++)
-			s->vfirst[c] = redact_vendor_first((unsigned char)c);
+		char ex[256];
+
+		memset(s->vpair, 0, sizeof(s->vpair));
+		for (size_t r = 0; redact_vendor_example(r, ex, sizeof(ex)) > 0; r++)
+			s->vpair[(unsigned char)ex[0]] |= 1ull << ((unsigned char)ex[1] & 63);
 		s->vfirst_ready = true;
 	}
 	for (size_t i = 0; i + 8 < n; i++) {
@@ -516,7 +520,8 @@ static void vendor_table_token(struct leak_scan *s, const char *p, size_t n, uns
 
 		size_t k = i + 1;
 
-		if (!s->vfirst[(unsigned char)p[i]] || (i > 0 && alnum(p[i - 1])))
+		if (!((s->vpair[(unsigned char)p[i]] >> ((unsigned char)p[i + 1] & 63)) & 1) ||
+		    (i > 0 && alnum(p[i - 1])))
 			continue;
 		/* every token of the table is 10 token characters or more */
 		while (k < i + 10 && (alnum(p[k]) || p[k] == '_' || p[k] == '-' || p[k] == '.' ||

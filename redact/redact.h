@@ -122,8 +122,6 @@ size_t leak_scan_hits(struct leak_scan *s, const struct leak_hit **ret, size_t *
  * table; the leak scan looks for the same rows): a name for it ("GitHub",
  * "glpat-") and its length, NULL if none starts there. */
 const char *redact_vendor_token_at(const char *in, size_t n, size_t i, size_t *ret_len);
-/* Can a token of that table start with c? */
-bool redact_vendor_first(unsigned char c);
 /* A made-up token for row k of that table in buf (its length, 0 past the end). */
 size_t redact_vendor_example(size_t k, char *buf, size_t cap);
 /* What the customer can do about a hit of this kind (one sentence). */
