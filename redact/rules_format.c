@@ -734,9 +734,21 @@ size_t redact_vendor_example(size_t k, char *buf, size_t cap)
 	return n;
 }
 
+/* The body's first characters on the line a wrap cut: a digit or a capital ("4iX",
+ * not "token" of "npm_token" or "config"); the rest is judged on the next line
+ * (rules_text.c's vendor_tail_rest()). */
+static bool cut_piece(const char *b, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		if ((b[k] >= '0' && b[k] <= '9') || (b[k] >= 'A' && b[k] <= 'Z'))
+			return true;
+	return false;
+}
+
 /* A vendor token cut by a line wrap before its body had 8 characters: in[i..) is a
- * prefix of the table (4 characters or more, not an exact-length row) and up to 7
- * body characters, then only blanks to the end of the line. Its length, or 0. The
+ * prefix of the table (4 characters or more, not an exact-length row) and 1 to 7
+ * body characters with a digit or a capital, then only blanks to the end of the
+ * line. Its length, or 0. The
  * caller knows the line is wide enough to be wrapped. */
 size_t redact_vendor_cut(const char *in, size_t n, size_t i)
 {
@@ -755,7 +767,7 @@ size_t redact_vendor_cut(const char *in, size_t n, size_t i)
 		    memcmp(in + i, v->prefix, v->plen) != 0)
 			continue;
 		e = run_cls(in, end, i + v->plen, v->cls, NULL);
-		if (e == end && e - i - v->plen < 8)
+		if (e == end && e - i - v->plen < 8 && cut_piece(in + i + v->plen, e - i - v->plen))
 			return e - i;
 	}
 	return 0;

@@ -2043,13 +2043,15 @@ static void vendor_tail_note(struct redact_stream *s, const char *in, size_t n,
 	e = border_end(in, n);
 	while (e && (in[e - 1] == ' ' || in[e - 1] == '\t' || in[e - 1] == '\r'))
 		e--;
-	for (b = e; b > 0 && e - b <= sizeof(s->vendor_tail); b--)
+	for (b = e; b > 0 && e - b < sizeof(s->vendor_tail); b--)
 		if (!cc_is((unsigned char)in[b - 1], CC_ALNUM) && in[b - 1] != '_' &&
 		    in[b - 1] != '-' && in[b - 1] != '.' && in[b - 1] != '/')
 			break;
-	if (b == e || e - b > sizeof(s->vendor_tail) ||
-	    (b > 0 && cc_is((unsigned char)in[b - 1], CC_ALNUM)) ||
-	    !redact_vendor_first((unsigned char)in[b]))
+	/* the leftmost place a prefix can start ("...glpat-": at the 'g') */
+	while (b < e && !(redact_vendor_first((unsigned char)in[b]) &&
+	                  (b == 0 || !cc_is((unsigned char)in[b - 1], CC_ALNUM))))
+		b++;
+	if (b == e)
 		return;
 	memcpy(s->vendor_tail, in + b, e - b);
 	s->vendor_tail_len = (uint8_t)(e - b);
