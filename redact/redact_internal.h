@@ -287,8 +287,8 @@ struct redact_stream {
 	uint32_t raw_len; /* the current line as read */
 	uint32_t wrap_width;
 	uint8_t wrap_kind; /* 0 a token, 1 a header value, 2 a Set-Cookie value */
-	/* the last word of a wide line that is the first part of a vendor prefix
-	 * ("glp" of "glpat-"): the next line may hold the rest of the token */
+	/* the last short word of a wide line that may begin a vendor token ("glp" of
+	 * "glpat-…", "sk-ab"): the next line may hold the rest of the token */
 	uint8_t vendor_tail_len;
 	char vendor_tail[15];
 	/* curl --trace hex dump: where the bytes are in the header being dumped */
@@ -380,10 +380,8 @@ static inline bool redact_vendor_infix(const char *in, size_t n, size_t i)
  * takes (unit tests). */
 bool redact_vendor_table_ok(void);
 /* A vendor token cut by a line wrap with fewer than 8 body characters before the
- * end of the line (its length, 0 if none); is in[0..n) the first part of a vendor
- * prefix (a wrap inside the prefix)? */
+ * end of the line: its length, 0 if none. */
 size_t redact_vendor_cut(const char *in, size_t n, size_t i);
-bool redact_vendor_prefix_part(const char *in, size_t n);
 /* rules_text.c: a token shape (JWT, ya29., AIza…, AKIA…) at in[i] of a member name. */
 size_t redact_name_shape(struct redactor *r, const char *in, size_t n, size_t i);
 

@@ -773,21 +773,6 @@ size_t redact_vendor_cut(const char *in, size_t n, size_t i)
 	return 0;
 }
 
-/* Is in[0..n) the start of a vendor prefix, cut inside it ("gl" of "glpat-")? */
-bool redact_vendor_prefix_part(const char *in, size_t n)
-{
-	size_t nrows = sizeof(vendor_prefixes) / sizeof(vendor_prefixes[0]);
-
-	if (n == 0)
-		return false;
-	for (size_t k = vendor_start[(unsigned char)in[0]];
-	     k && k <= nrows && vendor_prefixes[k - 1].prefix[0] == in[0]; k++)
-		if (n < vendor_prefixes[k - 1].plen &&
-		    memcmp(vendor_prefixes[k - 1].prefix, in, n) == 0)
-			return true;
-	return false;
-}
-
 /* ---- member names ---------------------------------------------------------------------------- */
 
 static int name_marker(struct redactor *r, const char *v, size_t n, struct buf *out)
