@@ -221,6 +221,36 @@ static struct archive *reader_new(bool loose)
 	return a;
 }
 
+/* The first header of path is the end of a tar (its first 1 KiB is zero bytes, as
+ * in an empty tar): is it something else, a (gzip'd) file that starts with zero
+ * bytes? Yes when a byte that is not zero follows, or zero bytes run on past
+ * 1 MiB (an empty tar is 10 KiB); then it is read as a file, not as an empty
+ * archive. */
+static bool zero_lead_not_tar(const char *path)
+{
+	struct archive *a = reader_new(true);
+	struct archive_entry *e;
+	char chunk[16384];
+	int64_t seen = 0;
+	la_ssize_t got = 0;
+	bool other = false;
+
+	if (!a)
+		return false;
+	if (archive_read_open_filename(a, path, ARCHIVE_IN_CHUNK) == ARCHIVE_OK &&
+	    archive_read_next_header(a, &e) == ARCHIVE_OK) {
+		while (!other && seen <= (1 << 20) &&
+		       (got = archive_read_data(a, chunk, sizeof(chunk))) > 0) {
+			for (la_ssize_t k = 0; k < got && !other; k++)
+				other = chunk[k] != 0;
+			seen += got;
+		}
+		other |= seen > (1 << 20) || got < 0;
+	}
+	archive_read_free(a);
+	return other;
+}
+
 static int open_file(struct archive_in *in, unsigned flags, struct error *err)
 {
 	const char *base;
@@ -235,7 +265,8 @@ static int open_file(struct archive_in *in, unsigned flags, struct error *err)
 	if (g == 1 || (g == 0 && archive_read_open_filename(in->a, in->path, ARCHIVE_IN_CHUNK) ==
 	                                 ARCHIVE_OK)) {
 		h = archive_read_next_header(in->a, &in->entry);
-		if (h == ARCHIVE_OK || h == ARCHIVE_WARN || h == ARCHIVE_EOF) {
+		if (h == ARCHIVE_OK || h == ARCHIVE_WARN ||
+		    (h == ARCHIVE_EOF && !zero_lead_not_tar(in->path))) {
 			in->kind = ARCHIVE_IN_ARCHIVE;
 			in->peeked = true;
 			in->peek_status = h;

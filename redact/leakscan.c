@@ -8,8 +8,9 @@
  *   - "PRIVATE KEY-----" anywhere (any PEM private key, PGP key blocks);
  *   - base64 text that decodes to "-----BEGIN ... PRIVATE";
  *   - "ya29." access tokens, JWTs (eyJ….….), Google API keys, AWS key ids,
- *     GitHub (ghp_…, github_pat_…), Slack (xoxb-…), Stripe (sk_live_…) and
- *     SendGrid (SG.….…) tokens;
+ *     SendGrid (SG.….…) keys, and every token of the rules' vendor prefix table
+ *     (GitHub, Slack, Stripe, GitLab, npm, PyPI, Docker Hub, Vault, ...: the one
+ *     place a prefix is written; the scan asks it, the rules' walk does not);
  *   - Authorization / Proxy-Authorization / Cookie / Set-Cookie / x-api-key /
  *     apikey values that are not a marker ("Bearer <redacted:…>" is fine);
  *   - JSON members named password, token, secret, private_key, … whose string
@@ -62,8 +63,11 @@ struct leak_scan {
 	z_stream z;
 	bool z_end;
 	uint64_t inflated;
+	bool vfirst_ready; /* vfirst[] is filled (on the first line long enough) */
 	/* last, not zeroed: only hits[0..n_hits) are read */
 	struct leak_hit hits[LEAK_HITS_MAX]; /* the first ones, in order */
+	/* the vendor table's prefixes by first byte: a bit per second byte (mod 64) */
+	uint64_t vpair[256];
 };
 
 static bool is_tok(unsigned char c)
@@ -421,35 +425,10 @@ static bool tok_run(const char *p, size_t n, size_t i, size_t min, const char *e
 	return k - i >= min;
 }
 
-static bool one_of(char c, const char *set)
-{
-	return c && strchr(set, c);
-}
-
 /* the token that starts at p[b] is not inside a word */
 static bool starts_word(const char *p, size_t b)
 {
 	return b == 0 || !alnum(p[b - 1]);
-}
-
-/* At p[i] == '_': ghp_/gho_/ghu_/ghs_/ghr_, github_pat_, sk_live_/rk_live_. */
-static bool underscore_token(const char *p, size_t n, size_t i)
-{
-	if (i >= 3 && p[i - 3] == 'g' && p[i - 2] == 'h' && one_of(p[i - 1], "pousr") &&
-	    starts_word(p, i - 3) && tok_run(p, n, i + 1, 36, NULL))
-		return true;
-	if (i >= 10 && memcmp(p + i - 10, "github_pat", 10) == 0 && starts_word(p, i - 10) &&
-	    tok_run(p, n, i + 1, 40, "_"))
-		return true;
-	return i >= 2 && (p[i - 2] == 's' || p[i - 2] == 'r') && p[i - 1] == 'k' &&
-	       starts_word(p, i - 2) && n - i > 6 && memcmp(p + i + 1, "live_", 5) == 0 &&
-	       tok_run(p, n, i + 6, 16, NULL);
-}
-
-static bool slack_token(const char *p, size_t n, size_t i)
-{
-	return i >= 4 && memcmp(p + i - 4, "xox", 3) == 0 && one_of(p[i - 1], "bpaosr") &&
-	       starts_word(p, i - 4) && tok_run(p, n, i + 1, 20, "-");
 }
 
 static bool sendgrid_key(const char *p, size_t n, size_t i)
@@ -463,14 +442,14 @@ static bool sendgrid_key(const char *p, size_t n, size_t i)
 	return k - i - 1 >= 20 && k < n && p[k] == '.' && tok_run(p, n, k + 1, 40, "-_");
 }
 
-/* GitHub, Slack (xoxb-…), Stripe (sk_live_…) and SendGrid (SG.….…) tokens:
- * looked for at each '_', '-' and '.' from the third byte on (memchr) */
+/* SendGrid (SG.….…) keys: looked for at each '.' from the third byte on (memchr);
+ * the tokens of the vendor prefix table are vendor_table_token()'s */
 static bool vendor_token(const char *p, size_t n)
 {
 	static const struct {
 		char c;
 		bool (*at)(const char *p, size_t n, size_t i);
-	} seps[] = { { '_', underscore_token }, { '-', slack_token }, { '.', sendgrid_key } };
+	} seps[] = { { '.', sendgrid_key } };
 
 	if (n < 3)
 		return false;
@@ -498,7 +477,7 @@ static const struct {
 	{ "base64 PEM private key", b64_pem_private_key, "LS0tLS1CRUdJTi", 11 },
 	{ "Google API key", google_api_key, "AIza", 3 },
 	{ "AWS access key id", aws_access_key, NULL, 0 },
-	{ "vendor token (GitHub, Slack, Stripe, SendGrid)", vendor_token, NULL, 0 },
+	{ "vendor token (SendGrid)", vendor_token, "SG.", 1 },
 	{ "credential header value", header_values, NULL, 0 },
 	{ "credential JSON member", json_members, NULL, 0 },
 };
@@ -518,6 +497,49 @@ static bool has_anchor(const char *p, size_t n, const char *anchor, size_t rare)
 	return false;
 }
 
+/* A token of the vendor prefix table the rules use (GitHub, Slack, Stripe, GitLab,
+ * npm, PyPI, Docker Hub, Hugging Face, Vault, sk-, ...: one source of truth, see
+ * redact_vendor_token_at()), named by its vendor or prefix: the first in the line. */
+static void vendor_table_token(struct leak_scan *s, const char *p, size_t n, unsigned line)
+{
+	char kind[sizeof(s->hits[0].kind)];
+
+	if (n < 10)
+		return;
+	if (!s->vfirst_ready) {
+		char ex[256];
+
+		memset(s->vpair, 0, sizeof(s->vpair));
+		for (size_t r = 0; redact_vendor_example(r, ex, sizeof(ex)) > 0; r++)
+			s->vpair[(unsigned char)ex[0]] |= 1ull << ((unsigned char)ex[1] & 63);
+		s->vfirst_ready = true;
+	}
+	for (size_t i = 0; i + 8 < n; i++) {
+		size_t len;
+		const char *name;
+
+		size_t k = i + 1;
+
+		if (!((s->vpair[(unsigned char)p[i]] >> ((unsigned char)p[i + 1] & 63)) & 1) ||
+		    (i > 0 && alnum(p[i - 1])))
+			continue;
+		/* every token of the table is 10 token characters or more */
+		while (k < i + 10 && (alnum(p[k]) || p[k] == '_' || p[k] == '-' || p[k] == '.' ||
+		                      p[k] == '/' || p[k] == '+' || p[k] == '='))
+			k++;
+		if (k < i + 10) {
+			i = k;
+			continue;
+		}
+		name = redact_vendor_token_at(p, n, i, &len);
+		if (name) {
+			snprintf(kind, sizeof(kind), "vendor token (%s)", name);
+			add_hit(s, kind, line);
+			return;
+		}
+	}
+}
+
 /* Every kind found in a line, once each. */
 static void scan_text(struct leak_scan *s, const char *p, size_t n, unsigned line)
 {
@@ -526,6 +548,7 @@ static void scan_text(struct leak_scan *s, const char *p, size_t n, unsigned lin
 		     has_anchor(p, n, text_kinds[i].anchor, text_kinds[i].rare)) &&
 		    text_kinds[i].found(p, n))
 			add_hit(s, text_kinds[i].kind, line);
+	vendor_table_token(s, p, n, line);
 }
 
 /* ---- documents ------------------------------------------------------------------------ */
@@ -592,6 +615,23 @@ static bool last_applied_leaks(const json_t *secret)
 	return bad;
 }
 
+/* An encrypted Apigee KVM ({"encrypted": true, "entry": [...]} in any key order)
+ * or Apigee X's keyValueEntries: every entry value must be a marker. */
+static void kvm_leaks(struct walk *w, const json_t *v)
+{
+	const json_t *list = json_object_get(v, "keyValueEntries"), *e;
+	size_t i;
+
+	if (!json_is_array(list) && json_is_true(json_object_get(v, "encrypted")))
+		list = json_object_get(v, "entry");
+	json_array_foreach(list, i, e)
+	{
+		if (bad_scalar(json_object_get(e, "value")))
+			add_hit(w->s, "encrypted KVM entry value",
+			        yamljson_line(e) ? yamljson_line(e) : yamljson_line(v));
+	}
+}
+
 static void walk(struct walk *w, const json_t *v, unsigned depth)
 {
 	const char *k;
@@ -628,6 +668,7 @@ static void walk(struct walk *w, const json_t *v, unsigned depth)
 	    strcmp(json_string_value(json_object_get(v, "kind")), "Secret") == 0 &&
 	    last_applied_leaks(v))
 		add_hit(w->s, "Secret last-applied-configuration", yamljson_line(v));
+	kvm_leaks(w, v);
 	json_object_foreach((json_t *)v, k, c)
 	{
 		if (credential_key(k) && bad_scalar(c)) {
@@ -661,6 +702,8 @@ static bool doc_may_hold(const char *p, size_t n)
 		return true;
 	words[nw++] = "secret";
 	words[nw++] = CREDENTIAL_SUFFIX;
+	words[nw++] = "encrypted";       /* an encrypted KVM */
+	words[nw++] = "keyvalueentries"; /* Apigee X KVM entries */
 	for (const char *const *k = credential_keys; *k && nw < 32; k++)
 		words[nw++] = *k;
 	for (size_t k = 0; k < nw; k++) {
@@ -948,6 +991,9 @@ const char *leak_fix(const char *kind)
 		{ "credential header", "add a regex rule for this header's value to --rules FILE" },
 		{ "archive", "unpack the archive and hand over its files instead" },
 		{ "DER private key", "leave the key file out (no analysis needs a private key)" },
+		{ "encrypted KVM",
+		  "add a key-path rule for the map's entry values to --rules FILE, "
+		  "or leave the KVM export out" },
 	};
 
 	for (size_t i = 0; kind && i < sizeof(fixes) / sizeof(fixes[0]); i++)

@@ -1197,3 +1197,37 @@ bool redact_look_json_kind_not_secret(const struct redact_stream *s, size_t col)
 	}
 	return false;
 }
+
+/* The "entry" array of an Apigee KVM opens at col of the current line: does a
+ * member after it say "encrypted": true (the maven plugin writes the entries
+ * first)? Within the look-ahead window only. */
+bool redact_look_json_encrypted(const struct redact_stream *s, size_t col)
+{
+	const char *d = s->look.data ? s->look.data : "";
+	size_t n = s->look.len, i = (size_t)s->line_off + col;
+
+	if (s->line_off + col >= n || d[i] != '[')
+		return false;
+	i = j_skip_value(d, n, i);
+	for (int members = 0; i != SIZE_MAX && members < 64; members++) {
+		size_t ks, ke;
+
+		i = j_ws(d, n, i);
+		if (i < n && d[i] == ',')
+			i = j_ws(d, n, i + 1);
+		if (i >= n || d[i] != '"')
+			return false;
+		ks = i + 1;
+		ke = j_string_end(d, n, i);
+		if (ke == SIZE_MAX)
+			return false;
+		i = j_ws(d, n, ke);
+		if (i >= n || d[i] != ':')
+			return false;
+		i = j_ws(d, n, i + 1);
+		if (ke - 1 - ks == 9 && memcmp(d + ks, "encrypted", 9) == 0)
+			return n - i >= 4 && memcmp(d + i, "true", 4) == 0;
+		i = j_skip_value(d, n, i);
+	}
+	return false;
+}

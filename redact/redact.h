@@ -118,6 +118,12 @@ int leak_scan_buffer(const void *data, size_t len, struct leak_hit *ret_hit);
  * what the document walk found), the first ones in order; *ret_total counts them
  * all (more than returned when there were very many). Valid until the end. */
 size_t leak_scan_hits(struct leak_scan *s, const struct leak_hit **ret, size_t *ret_total);
+/* rules_format.c: a token of the vendor prefix table at in[i] (the rules' one
+ * table; the leak scan looks for the same rows): a name for it ("GitHub",
+ * "glpat-") and its length, NULL if none starts there. */
+const char *redact_vendor_token_at(const char *in, size_t n, size_t i, size_t *ret_len);
+/* A made-up token for row k of that table in buf (its length, 0 past the end). */
+size_t redact_vendor_example(size_t k, char *buf, size_t cap);
 /* What the customer can do about a hit of this kind (one sentence). */
 const char *leak_fix(const char *kind);
 

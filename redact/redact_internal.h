@@ -267,6 +267,7 @@ struct redact_stream {
 	bool drop_line;    /* stage 3 removed the whole line (and its line break) */
 	enum member_format fmt;
 	bool flag_pending;    /* a password flag ended the line: its value is next */
+	bool print_pending;   /* a command that prints a secret: its output is next */
 	int xml_pending;      /* lines left in which an XML text value is a credential */
 	int xml_pending_cls;  /* enum key_class of that value */
 	int name_pending;     /* lines in which a "value" key holds a named credential */
@@ -286,6 +287,10 @@ struct redact_stream {
 	uint32_t raw_len; /* the current line as read */
 	uint32_t wrap_width;
 	uint8_t wrap_kind; /* 0 a token, 1 a header value, 2 a Set-Cookie value */
+	/* the last short word of a wide line that may begin a vendor token ("glp" of
+	 * "glpat-…", "sk-ab"): the next line may hold the rest of the token */
+	uint8_t vendor_tail_len;
+	char vendor_tail[15];
 	/* curl --trace hex dump: where the bytes are in the header being dumped */
 	uint8_t trace_state; /* enum in rules_text.c */
 	uint8_t trace_name_len;
@@ -374,6 +379,9 @@ static inline bool redact_vendor_infix(const char *in, size_t n, size_t i)
 /* Every prefix of the vendor table starts with a character redact_vendor_first()
  * takes (unit tests). */
 bool redact_vendor_table_ok(void);
+/* A vendor token cut by a line wrap with fewer than 8 body characters before the
+ * end of the line: its length, 0 if none. */
+size_t redact_vendor_cut(const char *in, size_t n, size_t i);
 /* rules_text.c: a token shape (JWT, ya29., AIza…, AKIA…) at in[i] of a member name. */
 size_t redact_name_shape(struct redactor *r, const char *in, size_t n, size_t i);
 
@@ -411,6 +419,8 @@ bool redact_look_kind_not_secret(const struct redact_stream *s, int col);
 /* JSON: the object that opens at column col of the current line is followed, in
  * its parent, by a "kind" that is not Secret. */
 bool redact_look_json_kind_not_secret(const struct redact_stream *s, size_t col);
+/* The \"entry\" array of an Apigee KVM opens at col: is the map encrypted (said after it)? */
+bool redact_look_json_encrypted(const struct redact_stream *s, size_t col);
 
 /* Run text through the stages line by line (redact.c). */
 int redact_stream_feed_text(struct redact_stream *s, const char *data, size_t len);

@@ -684,6 +684,95 @@ bool redact_vendor_table_ok(void)
 	return true;
 }
 
+/* The leak scan's view of the same table: the row whose token starts at in[i] (a
+ * word start), its length in *ret_len and a name for the refusal ("GitHub ghp_",
+ * "glpat-"); NULL when no row matches. The scan calls it on every line, so a
+ * prefix added to the table above is refused wherever a rule misses it. */
+const char *redact_vendor_token_at(const char *in, size_t n, size_t i, size_t *ret_len)
+{
+	size_t nrows = sizeof(vendor_prefixes) / sizeof(vendor_prefixes[0]);
+
+	if (i > 0 && cc_is((unsigned char)in[i - 1], CC_ALNUM))
+		return NULL;
+	for (size_t k = vendor_start[(unsigned char)in[i]];
+	     k && k <= nrows && vendor_prefixes[k - 1].prefix[0] == in[i]; k++) {
+		const struct vendor_prefix *v = &vendor_prefixes[k - 1];
+
+		*ret_len = vendor_row(v, in, n, i);
+		if (*ret_len)
+			return v->rule == RULE_GITHUB_TOKEN  ? "GitHub"
+			       : v->rule == RULE_SLACK_TOKEN ? "Slack"
+			       : v->rule == RULE_STRIPE_KEY  ? "Stripe"
+			                                     : v->prefix;
+	}
+	return NULL;
+}
+
+/* A made-up token for row k of the table (its prefix, a body of the fewest
+ * characters it takes, mixed case and digits, or hex), NUL-terminated in buf; its
+ * length, 0 past the last row (the unit tests: every row is redacted and every
+ * row is refused by the leak scan). */
+size_t redact_vendor_example(size_t k, char *buf, size_t cap)
+{
+	static const char mixed[] = "Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8Qr9St0Uv";
+	static const char hex[] = "0a1b2c3d4e5f6789";
+	const struct vendor_prefix *v;
+	size_t body, n;
+
+	if (k >= sizeof(vendor_prefixes) / sizeof(vendor_prefixes[0]))
+		return 0;
+	v = &vendor_prefixes[k];
+	body = (v->flags & VP_EXACT) ? v->max : v->min;
+	n = v->plen + body;
+	if (n + 1 > cap)
+		return 0;
+	memcpy(buf, v->prefix, v->plen);
+	for (size_t i = 0; i < body; i++)
+		buf[v->plen + i] = v->cls == CC_HEX ? hex[i % (sizeof(hex) - 1)]
+		                                    : mixed[i % (sizeof(mixed) - 1)];
+	buf[n] = 0;
+	return n;
+}
+
+/* The body's first characters on the line a wrap cut: a digit or a capital ("4iX",
+ * not "token" of "npm_token" or "config"); the rest is judged on the next line
+ * (rules_text.c's vendor_tail_rest()). */
+static bool cut_piece(const char *b, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		if ((b[k] >= '0' && b[k] <= '9') || (b[k] >= 'A' && b[k] <= 'Z'))
+			return true;
+	return false;
+}
+
+/* A vendor token cut by a line wrap before its body had 8 characters: in[i..) is a
+ * prefix of the table (4 characters or more, not an exact-length row) and 1 to 7
+ * body characters with a digit or a capital, then only blanks to the end of the
+ * line. Its length, or 0. The
+ * caller knows the line is wide enough to be wrapped. */
+size_t redact_vendor_cut(const char *in, size_t n, size_t i)
+{
+	size_t nrows = sizeof(vendor_prefixes) / sizeof(vendor_prefixes[0]), end = n;
+
+	if (i > 0 && cc_is((unsigned char)in[i - 1], CC_ALNUM))
+		return 0;
+	while (end > i && blank(in[end - 1]))
+		end--;
+	for (size_t k = vendor_start[(unsigned char)in[i]];
+	     k && k <= nrows && vendor_prefixes[k - 1].prefix[0] == in[i]; k++) {
+		const struct vendor_prefix *v = &vendor_prefixes[k - 1];
+		size_t e;
+
+		if (v->plen < 4 || (v->flags & VP_EXACT) || end - i < v->plen ||
+		    memcmp(in + i, v->prefix, v->plen) != 0)
+			continue;
+		e = run_cls(in, end, i + v->plen, v->cls, NULL);
+		if (e == end && e - i - v->plen < 8 && cut_piece(in + i + v->plen, e - i - v->plen))
+			return e - i;
+	}
+	return 0;
+}
+
 /* ---- member names ---------------------------------------------------------------------------- */
 
 static int name_marker(struct redactor *r, const char *v, size_t n, struct buf *out)

@@ -37,6 +37,8 @@ enum jst {
 #define JF_NAME_SECRET 0x08
 #define JF_NAME_AUTH 0x10
 #define JF_NAME_CONTEXT 0x20
+/* "encrypted": true: an Apigee KVM whose every "entry" value is a credential */
+#define JF_KVM_ENCRYPTED 0x40
 
 struct jlevel {
 	char type; /* 'o' or 'a' */
@@ -124,6 +126,18 @@ static int user_path_rule(const struct redact_stream *s, const struct json_state
 	return idx < 0 ? -1 : RULE__BUILTIN_MAX + idx;
 }
 
+/* The "value" of an entry of an encrypted Apigee KVM: {"encrypted": true, "entry":
+ * [{"name": …, "value": …}]} (Edge, the maven plugin) or Apigee X's
+ * {"keyValueEntries": [...]} (every KVM of X is encrypted), whatever the names. */
+static bool kvm_entry_value(const struct json_state *j)
+{
+	const struct jlevel *m = j->depth >= 3 ? &j->lv[j->depth - 2] : NULL;
+
+	return m && j->lv[j->depth - 1].type == 'a' && m->type == 'o' &&
+	       (key_is(m, "keyValueEntries") ||
+	        (key_is(m, "entry") && (m->flags & JF_KVM_ENCRYPTED)));
+}
+
 /* A value begins in the current level: how is it redacted? */
 static int value_rule(struct redact_stream *s, struct json_state *j, bool *ret_cond, bool *ret_auth)
 {
@@ -152,6 +166,8 @@ static int value_rule(struct redact_stream *s, struct json_state *j, bool *ret_c
 		}
 		if (j->depth >= 3 && j->lv[j->depth - 1].type == 'a' &&
 		    key_is(&j->lv[j->depth - 2], "cookies"))
+			return RULE_NAMED_VALUE;
+		if (kvm_entry_value(j))
 			return RULE_NAMED_VALUE;
 	}
 	if (redact_jwk_private_member(l->key, l->key_len)) {
@@ -500,12 +516,17 @@ static int value_step(struct redact_stream *s, struct json_state *j, struct lazy
 		j->lv[j->depth - 1].flags &= (uint8_t)~JF_SEEN_KIND;
 		return rc;
 	}
+	if (c == '[' && j->lv[j->depth].type == 'o' && key_is(&j->lv[j->depth], "entry") &&
+	    redact_look_json_encrypted(s, i))
+		j->lv[j->depth].flags |= JF_KVM_ENCRYPTED; /* "encrypted": true comes after */
 	if (c == '{' || c == '[')
 		return open_container(s, j, c);
 	if (c == ']' && j->st == J_VALUE_OR_END && j->lv[j->depth].type == 'a')
 		return close_container(j);
 	if (!scalar_start(c))
 		return JSTEP_ERROR;
+	if (c == 't' && j->lv[j->depth].type == 'o' && key_is(&j->lv[j->depth], "encrypted"))
+		j->lv[j->depth].flags |= JF_KVM_ENCRYPTED;
 	j->scalar_rule = value_rule(s, j, &cond, &auth);
 	if (cond)
 		j->scalar_rule = -1; /* a number is no random secret */

@@ -1635,6 +1635,15 @@ struct flag_value {
 	bool pending; /* the flag ends the line: its value is on the next one */
 };
 
+/* curl's other spellings: "--user=USER:PASS", "-uUSER:PASS" */
+static bool cli_user_glued(const char *in, size_t n, size_t i)
+{
+	if (n - i > 8 && memcmp(in + i, "--user=", 7) == 0)
+		return true;
+	return in[i + 1] == 'u' && cc_is((unsigned char)in[i + 2], CC_ALNUM) &&
+	       memmem(in, n, "curl", 4) != NULL;
+}
+
 /* "-u user:password", "--user user:password" */
 static bool cli_user(const char *in, size_t n, size_t i, struct flag_value *fv)
 {
@@ -1643,9 +1652,11 @@ static bool cli_user(const char *in, size_t n, size_t i, struct flag_value *fv)
 
 	if (!(n - i > 4 && boundary_before(in, i, CC_KEY) &&
 	      ((in[i + 1] == 'u' && in[i + 2] == ' ') ||
-	       (n - i > 8 && memcmp(in + i, "--user ", 7) == 0))))
+	       (n - i > 8 && memcmp(in + i, "--user ", 7) == 0) || cli_user_glued(in, n, i))))
 		return false;
 	e = in[i + 1] == 'u' ? i + 3 : i + 7;
+	if (in[i + 1] == 'u' && in[i + 2] != ' ')
+		e = i + 2; /* curl -uUSER:PASS */
 	while (e < n && in[e] == ' ')
 		e++;
 	if (e < n && (in[e] == '\'' || in[e] == '"'))
@@ -1983,12 +1994,100 @@ static enum wrap_kind header_line_kind(struct redact_stream *s, const char *in, 
 	return WRAP_TOKEN;
 }
 
+/* k9s views and some terminal copies draw a box around the text: "│ … │". */
+static bool box_bar(const char *p)
+{
+	const unsigned char *u = (const unsigned char *)p;
+
+	return u[0] == 0xe2 && ((u[1] == 0x94 && (u[2] == 0x82 || u[2] == 0x83)) ||
+	                        (u[1] == 0x95 && u[2] == 0x91)); /* │ ┃ ║ */
+}
+
+/* The length of in without a right border and the blanks around it; n when the
+ * line has no border. */
+static size_t border_end(const char *in, size_t n)
+{
+	size_t e = n;
+
+	while (e && (in[e - 1] == ' ' || in[e - 1] == '\t' || in[e - 1] == '\r'))
+		e--;
+	if (e < 3 || !box_bar(in + e - 3))
+		return n;
+	e -= 3;
+	while (e && (in[e - 1] == ' ' || in[e - 1] == '\t'))
+		e--;
+	return e;
+}
+
+/* After a left border ("│ "): where the text starts, p when there is none. */
+static size_t border_start(const char *in, size_t n, size_t p)
+{
+	if (n - p < 3 || !box_bar(in + p))
+		return p;
+	p += 3;
+	while (p < n && (in[p] == ' ' || in[p] == '\t'))
+		p++;
+	return p;
+}
+
+/* A wide line that ends in a short word that may begin a vendor token ("glp" of
+ * "glpat-…", "sk-ab"): kept, the next line may start with the rest of it. */
+static void vendor_tail_note(struct redact_stream *s, const char *in, size_t n,
+                             const struct piece *pc)
+{
+	size_t e, b;
+
+	s->vendor_tail_len = 0;
+	if (pc->partial || pc->cont || s->raw_len < WRAP_NARROW)
+		return;
+	e = border_end(in, n);
+	while (e && (in[e - 1] == ' ' || in[e - 1] == '\t' || in[e - 1] == '\r'))
+		e--;
+	for (b = e; b > 0 && e - b < sizeof(s->vendor_tail); b--)
+		if (!cc_is((unsigned char)in[b - 1], CC_ALNUM) && in[b - 1] != '_' &&
+		    in[b - 1] != '-' && in[b - 1] != '.' && in[b - 1] != '/')
+			break;
+	/* the leftmost place a prefix can start ("...glpat-": at the 'g') */
+	while (b < e && !(redact_vendor_first((unsigned char)in[b]) &&
+	                  (b == 0 || !cc_is((unsigned char)in[b - 1], CC_ALNUM))))
+		b++;
+	if (b == e)
+		return;
+	memcpy(s->vendor_tail, in + b, e - b);
+	s->vendor_tail_len = (uint8_t)(e - b);
+}
+
+/* The line after vendor_tail_note() kept a word: when the word and the start of
+ * this line make a token of the vendor table, this line's part of it goes. */
+static int vendor_tail_rest(struct redact_stream *s, const char *in, size_t n, size_t tail,
+                            struct buf *out)
+{
+	char joined[sizeof(s->vendor_tail) + 512];
+	size_t p = 0, m, len;
+
+	while (p < n && (in[p] == ' ' || in[p] == '\t'))
+		p++;
+	p = border_start(in, n, p);
+	m = n - p < 512 ? n - p : 512;
+	memcpy(joined, s->vendor_tail, tail);
+	memcpy(joined + tail, in + p, m);
+	if (!redact_vendor_token_at(joined, tail + m, 0, &len) || len <= tail)
+		return STAGE_UNCHANGED;
+	len -= tail;
+	if (buf_append(out, in, p) < 0 ||
+	    redact_emit(s, RULE_WRAPPED_TOKEN, in + p, len, NULL, out) < 0)
+		return -ENOMEM;
+	return buf_append(out, in + p + len, n - p - len);
+}
+
 /* After the stage's work on a whole line: a line of at least WRAP_NARROW
  * characters (as read) that ends in a marker may go on in the next line. */
 static void wrap_arm(struct redact_stream *s, const char *in, size_t n, const char *o, size_t on,
                      const struct piece *pc)
 {
-	if (pc->partial || pc->cont || s->raw_len < WRAP_NARROW || !ends_in_marker(o, on))
+	vendor_tail_note(s, in, n, pc);
+	if (pc->partial || pc->cont || s->raw_len < WRAP_NARROW ||
+	    !ends_in_marker(o, border_end(o, on)))
 		return;
 	s->wrap_width = s->raw_len;
 	s->wrap_kind = (uint8_t)header_line_kind(s, in, n);
@@ -2008,6 +2107,40 @@ static bool token_piece(const char *p, size_t n)
 		low |= p[k] >= 'a' && p[k] <= 'z';
 	}
 	return up && low;
+}
+
+/* in[p..e) is "NAME=value" with a name that reads as a key (HEROKU_APP_ID,
+ * javax.net.ssl.trustStoreType: a letter first, few digits, a separator or one
+ * case), not the rest of a token: the next line of an env or properties file. */
+static bool key_assignment(const char *in, size_t n, size_t p, size_t e)
+{
+	const char *eq = memchr(in + p, '=', e - p);
+	size_t k, name, digits = 0;
+	bool sep = false, up = false, low = false;
+
+	if (!eq)
+		return false;
+	name = (size_t)(eq - in) - p;
+	for (k = name + 1; p + k < e && in[p + k] == '='; k++)
+		;
+	/* "NAME='value'": a quote after the '=' opens a value (base64 padding before a
+	 * closing quote has nothing but trailers after it) */
+	if (p + k == e &&
+	    !(e + 1 < n && (in[e] == '\'' || in[e] == '"') && !wrap_trailer(in[e + 1])))
+		return false;
+	if (name < 2 || name > 64 ||
+	    !((in[p] >= 'A' && in[p] <= 'Z') || (in[p] >= 'a' && in[p] <= 'z')))
+		return false; /* base64 padding, or no name */
+	for (k = p; k < p + name; k++) {
+		digits += in[k] >= '0' && in[k] <= '9';
+		sep |= in[k] == '_' || in[k] == '.' || in[k] == '-';
+		up |= in[k] >= 'A' && in[k] <= 'Z';
+		low |= in[k] >= 'a' && in[k] <= 'z';
+		if (!cc_is((unsigned char)in[k], CC_ALNUM) && in[k] != '_' && in[k] != '.' &&
+		    in[k] != '-')
+			return false;
+	}
+	return digits <= 2 && (sep || !(up && low));
 }
 
 /* A header value wrapped onto this line: a Cookie list (blanks only after a
@@ -2061,6 +2194,7 @@ static int wrapped_rest(struct redact_stream *s, const char *in, size_t n, size_
 	}
 	while (p < n && (in[p] == ' ' || in[p] == '\t'))
 		p++;
+	p = border_start(in, n, p);
 	if (width < WRAP_MIN && n > width)
 		return STAGE_UNCHANGED; /* a hard wrap's pieces are never wider */
 	if (kind != WRAP_TOKEN)
@@ -2068,12 +2202,14 @@ static int wrapped_rest(struct redact_stream *s, const char *in, size_t n, size_
 	e = run_of(in, n, p, CC_B64 | CC_B64URL, ".~%");
 	if (e == p || redact_marker_at(in + p, n - p))
 		return STAGE_UNCHANGED;
+	if (key_assignment(in, n, p, e))
+		return STAGE_UNCHANGED;
 	if (e < n && (in[e] == '&' || in[e] == '"' || in[e] == '\'' || in[e] == ';')) {
 		/* the rest of a query value or quoted string, then more of the line */
 		if (!token_piece(in + p, e - p))
 			return STAGE_UNCHANGED;
 	} else {
-		for (t = e; t < n; t++)
+		for (t = e; t < border_end(in, n); t++)
 			if (!wrap_trailer(in[t]))
 				return STAGE_UNCHANGED;
 		if (n < width && !token_piece(in + p, e - p))
@@ -2082,7 +2218,7 @@ static int wrapped_rest(struct redact_stream *s, const char *in, size_t n, size_
 	if (buf_append(out, in, p) < 0 ||
 	    redact_emit(s, RULE_WRAPPED_TOKEN, in + p, e - p, NULL, out) < 0)
 		return -ENOMEM;
-	if (e == n && (n >= WRAP_MIN || n >= width))
+	if ((e == n || (e == border_end(in, n) && e < n)) && (n >= WRAP_MIN || n >= width))
 		s->wrap_width = (uint32_t)width;
 	return buf_append(out, in + e, n - e);
 }
@@ -2331,9 +2467,95 @@ static int trace_hex_line(struct redact_stream *s, const char *in, size_t n, str
 
 /* Before the rules: what an earlier line left pending. STAGE_UNCHANGED when the
  * line goes through the rules. */
+/* Where the command of a shell line starts: after a prompt ("$ ", "# ",
+ * "PS C:\> ") in its first 64 bytes and "sudo ". */
+static size_t command_start(const char *in, size_t n)
+{
+	size_t lim = n < 64 ? n : 64, p = 0;
+	const char *d = memchr(in, '$', lim);
+
+	if (!d)
+		d = memchr(in, '>', lim);
+	if (!d)
+		d = memchr(in, '#', lim);
+	if (d)
+		p = (size_t)(d - in) + 1;
+	while (p < n && in[p] == ' ')
+		p++;
+	if (n - p > 5 && memcmp(in + p, "sudo ", 5) == 0)
+		p += 5;
+	return p;
+}
+
+/* A shell command that prints a secret: kubectl/oc get secret with a jsonpath or
+ * go-template of its .data, gcloud secrets versions access, vault … -field=,
+ * gcloud auth print-access-token / print-identity-token, heroku auth:token. Only
+ * a line whose command is one of these tools is searched. */
+static bool prints_secret(const char *in, size_t n)
+{
+	size_t p;
+
+	if (!in || n < 16)
+		return false;
+	p = command_start(in, n);
+	if (n - p < 8)
+		return false;
+	switch (in[p]) {
+	case 'k':
+	case 'o':
+		return (memcmp(in + p, "kubectl ", 8) == 0 || memcmp(in + p, "oc ", 3) == 0) &&
+		       memmem(in, n, "get secret", 10) && memmem(in, n, ".data", 5) &&
+		       (memmem(in, n, "jsonpath", 8) || memmem(in, n, "template", 8));
+	case 'g':
+		return memcmp(in + p, "gcloud ", 7) == 0 &&
+		       (memmem(in, n, "secrets versions access", 23) ||
+		        memmem(in, n, "print-access-token", 18) ||
+		        memmem(in, n, "print-identity-token", 20));
+	case 'h':
+		return memcmp(in + p, "heroku ", 7) == 0 && memmem(in, n, "auth:token", 10);
+	case 'v':
+		return memcmp(in + p, "vault ", 6) == 0 && memmem(in, n, " -field=", 8);
+	default:
+		return false;
+	}
+}
+
+/* The line after such a command: its output, unless it is the next prompt. */
+static int printed_secret(struct redact_stream *s, const char *in, size_t n, struct buf *out)
+{
+	size_t p = 0, e = n;
+
+	while (p < n && (in[p] == ' ' || in[p] == '\t'))
+		p++;
+	while (e > p && (in[e - 1] == ' ' || in[e - 1] == '\t' || in[e - 1] == '\r'))
+		e--;
+	if (e == p || e - p > 16384 ||
+	    (e - p >= 2 && (in[p] == '$' || in[p] == '#' || in[p] == '>') &&
+	     (in[p + 1] == ' ' || in[p + 1] == '\t')) ||
+	    redact_marker_at(in + p, e - p) == e - p || in[p] == '{' || in[p] == '[')
+		return STAGE_UNCHANGED; /* a prompt, or a JSON document the JSON rules read */
+	if (buf_append(out, in, p) < 0 ||
+	    redact_emit(s, RULE_CMDLINE_PASSWORD, in + p, e - p, NULL, out) < 0)
+		return -ENOMEM;
+	/* base64 wrapped over lines (a mail client, base64 -w 76): the marker stands
+	 * for the rest too */
+	s->b64_key_cont = b64_line(in, n);
+	return buf_append(out, in + e, n - e);
+}
+
 static int line_pending(struct redact_stream *s, const char *in, size_t n, struct buf *out)
 {
+	size_t tail = s->vendor_tail_len;
+	bool printed = s->print_pending;
 	int rc;
+
+	s->vendor_tail_len = 0;
+	s->print_pending = prints_secret(in, n);
+	if (printed) {
+		rc = printed_secret(s, in, n, out);
+		if (rc != STAGE_UNCHANGED)
+			return rc;
+	}
 
 	if (n >= 12 || s->trace_state != TRACE_NAME || s->trace_name_len) {
 		rc = trace_hex_line(s, in, n, out);
@@ -2345,6 +2567,11 @@ static int line_pending(struct redact_stream *s, const char *in, size_t n, struc
 
 		s->wrap_width = 0;
 		rc = wrapped_rest(s, in, n, width, (enum wrap_kind)s->wrap_kind, out);
+		if (rc != STAGE_UNCHANGED)
+			return rc;
+	}
+	if (tail) {
+		rc = vendor_tail_rest(s, in, n, tail, out);
 		if (rc != STAGE_UNCHANGED)
 			return rc;
 	}
@@ -2489,6 +2716,9 @@ static int text_shape(struct redact_stream *s, const char *in, size_t n, const s
 	len = redact_vendor_infix(in, n, i) ? redact_vendor_shape(in, n, i, &rule) : 0;
 	if (!len)
 		len = shape_at(s, in, n, i, &rule, &label);
+	if (!len && !pc->partial && !pc->cont && s->raw_len >= WRAP_NARROW && n - i <= 48 &&
+	    (len = redact_vendor_cut(in, border_end(in, n), i)) > 0)
+		rule = RULE_VENDOR_TOKEN; /* cut by a wrap: the rest is on the next line */
 	if (!len)
 		return 0;
 	if (walk_flush(in, w, i, out) < 0)

@@ -30,6 +30,8 @@
 #define YF_NAME_SECRET 0x08
 #define YF_NAME_AUTH 0x10
 #define YF_NAME_CONTEXT 0x20
+/* "encrypted: true": an Apigee KVM whose every "entry" value is a credential */
+#define YF_KVM_ENCRYPTED 0x40
 
 struct ylevel {
 	int indent;
@@ -101,6 +103,19 @@ static bool word_is(const char *k, size_t n, const char *w)
 	return n == strlen(w) && memcmp(k, w, n) == 0;
 }
 
+/* "value:" of an entry of an encrypted Apigee KVM (entry: under a mapping with
+ * encrypted: true) or of Apigee X's keyValueEntries (every KVM of X is encrypted). */
+static bool kvm_entry_value(const struct yaml_state *y, const struct ylevel *p, const char *key,
+                            size_t klen)
+{
+	if (!word_is(key, klen, "value") || p->key_long)
+		return false;
+	if (word_is(p->key, p->key_len, "keyValueEntries"))
+		return true;
+	return word_is(p->key, p->key_len, "entry") && p > y->lv &&
+	       ((p - 1)->child_flags & YF_KVM_ENCRYPTED);
+}
+
 /* The rule for the value of key (klen) whose parent level is p. */
 static int key_rule(struct redact_stream *s, const struct yaml_state *y, const struct ylevel *p,
                     const char *key, size_t klen, bool *ret_cond, bool *ret_auth)
@@ -143,6 +158,8 @@ static int key_rule(struct redact_stream *s, const struct yaml_state *y, const s
 		*ret_cond = !(p->child_flags & (YF_NAME_SECRET | YF_NAME_AUTH));
 		return RULE_NAMED_VALUE;
 	}
+	if (kvm_entry_value(y, p, key, klen))
+		return RULE_NAMED_VALUE;
 	if (redact_jwk_private_member(key, klen)) {
 		*ret_cond = true;
 		return RULE_JWK_PRIVATE;
@@ -807,6 +824,9 @@ static void note_kind(struct ylevel *parent, const char *key, size_t klen, const
 		parent->child_flags |= YF_SEEN_API;
 	} else if (word_is(key, klen, "name")) {
 		note_name(parent, in + v, n - v);
+	} else if (word_is(key, klen, "encrypted") && n - v >= 4 &&
+	           memcmp(in + v, "true", 4) == 0) {
+		parent->child_flags |= YF_KVM_ENCRYPTED;
 	}
 }
 

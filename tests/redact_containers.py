@@ -26,7 +26,9 @@ case.json:
     value, a Secret list of the same shape loses every one;
   - a gzip'd member cut short inside the input: analyze and redact say
     "truncated", the member and the byte; redact keeps what was inflated,
-    redacted, and names it in redaction.json and the manifest.
+    redacted, and names it in redaction.json and the manifest;
+  - a gzip'd input whose content starts with 1 KiB of zero bytes is read as a
+    file, not silently taken for an empty tar.
 
 usage: redact_containers.py APIGEE_BUNDLE
 """
@@ -347,6 +349,27 @@ def kubectl_lists(binary, tmp):
                   "%s: every Secret value of the %s list goes (%d left)" % (label, fmt, left))
 
 
+def zero_lead_gzip(binary, tmp):
+    """A gzip'd file whose content starts with 1 KiB of zero bytes (a tar's end
+    marker) handed over as the input itself: read as the file it is, not taken
+    silently for an empty tar; an empty tar.gz stays an empty archive."""
+    src = os.path.join(tmp, "zl", "dump.log.gz")
+    write(src, gzip.compress(b"\0" * 1024 + b"INFO started\npassword=ZLfake8secret\n", mtime=0))
+    out = os.path.join(tmp, "zl-out.tar.gz")
+    r = run(binary, "redact", src, "-o", out)
+    check(r.returncode == 0, "zero-led gzip: redact exits 0: %s" % r.stderr.decode(errors="replace")[-300:])
+    m = members(out) if os.path.exists(out) else {}
+    body = b"".join(v for k, v in m.items() if k.startswith("dump.log"))
+    check(b"INFO started" in body and b"ZLfake8secret" not in body and b"<redacted:" in body,
+          "zero-led gzip: its content is read and redacted, not dropped as an empty tar")
+    empty = os.path.join(tmp, "zl", "empty.tar.gz")
+    write(empty, targz({}))
+    out2 = os.path.join(tmp, "zl-empty.tar.gz")
+    r = run(binary, "redact", empty, "-o", out2)
+    check(r.returncode == 0 and not [k for k in members(out2) if k not in ("redaction.json", "manifest.json")],
+          "an empty tar.gz is still an empty archive")
+
+
 def main():
     binary = os.path.abspath(sys.argv[1])
     with tempfile.TemporaryDirectory() as tmp:
@@ -358,6 +381,7 @@ def main():
         kubectl_lists(binary, tmp)
         split_bombs(binary, tmp)
         truncated_gzip(binary, tmp)
+        zero_lead_gzip(binary, tmp)
     if FAILS:
         print("%d failure(s)" % len(FAILS))
         sys.exit(1)

@@ -166,6 +166,9 @@ static const struct case_ cases[] = {
 	{ "github-token", "a.log", "t ghp_FAKEfakeFAKEfakeFAKEfakeFAKEfake0001\n" },
 	{ "slack-token", "a.log", "t xoxb-0000000001-fakeFAKEfakeFAKEfake01\n" },
 	{ "stripe-secret-key", "a.log", "k sk_live_fakeFAKEfakeFAKE0001\n" },
+	{ "vendor-token", "a.log", "t glpat-FAKEfakeFAKEfake0001xy\n" },
+	{ "vendor-token", "ci.log", "npm notice auth npm_FAKEfakeFAKEfakeFAKEfakeFAKEfake0001\n" },
+	{ "vendor-token", "a.log", "hf hf_FAKEfakeFAKEfakeFAKEfakeFAKE01\n" },
 	{ "sendgrid-api-key", "a.log",
 	  "k SG.fakeFAKEfakeFAKE000001.fakeFAKEfakeFAKEfakeFAKEfakeFAKEfakeFAKE0001\n" },
 	{ "secret-last-applied-configuration", "s.json",
@@ -246,6 +249,50 @@ static void test_leakscan__refuses_when_a_rule_is_off(void **state)
 	}
 }
 
+/* One table of vendor token prefixes (rules_format.c): a made-up token of every
+ * row is redacted by the rules, and with the rule off the leak scan refuses it and
+ * names it, so a prefix added to the table is covered by both. */
+static void test_leakscan__every_vendor_prefix(void **state)
+{
+	char tok[256], text[300];
+	size_t k, n;
+
+	(void)state;
+	for (k = 0; (n = redact_vendor_example(k, tok, sizeof(tok))) > 0; k++) {
+		struct case_ c = { "vendor-token", "a.log", text };
+		struct buf out;
+		struct leak_hit hit;
+
+		snprintf(text, sizeof(text), "2024-05-01 INFO using %s for the upload\n", tok);
+		if (scan(text, &hit) != 1 || !strstr(hit.kind, "vendor token")) {
+			print_error("row %zu: the scan misses %s\n", k, tok);
+			fail();
+		}
+		redact_with(NULL, &c, &out);
+		if (memmem(out.data, out.len, tok, n)) {
+			print_error("row %zu: the rules miss %s\n", k, tok);
+			fail();
+		}
+		buf_release(&out);
+		/* a GitHub/Slack/Stripe row has its own rule name */
+		c.rule = strncmp(tok, "gh", 2) == 0 || strncmp(tok, "github_pat_", 11) == 0
+		                 ? "github-token"
+		         : strncmp(tok, "xox", 3) == 0 || strncmp(tok, "xapp-", 5) == 0
+		                 ? "slack-token"
+		         : strstr(tok, "_live_") || strstr(tok, "_test_") ||
+		                         !strncmp(tok, "whsec_", 6)
+		                 ? "stripe-secret-key"
+		                 : "vendor-token";
+		redact_with(c.rule, &c, &out);
+		if (leak_scan_buffer(out.data, out.len, &hit) != 1) {
+			print_error("row %zu: %s off, the scan lets %s through\n", k, c.rule, tok);
+			fail();
+		}
+		buf_release(&out);
+	}
+	assert_true(k > 60);
+}
+
 /* Every hit of a member is listed (line and kind), not only the first. */
 static void test_leakscan__lists_every_hit(void **state)
 {
@@ -318,6 +365,13 @@ static void test_leakscan__prefilters_miss_nothing(void **state)
 	expect_hit("SG.abcdefghijklmnopqrstuv.abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP", "vendor",
 	           1);
 	expect_clean("AIz ya29 eyJ LS0t PRIVATE KEY\n");
+	/* encrypted Apigee KVMs, in any key order, and Apigee X entries */
+	expect_hit("[{\"entry\": [{\"name\": \"a\", \"value\": \"v1\"}], \"encrypted\": true}]\n",
+	           "encrypted KVM", 0);
+	expect_hit("{\"keyValueEntries\": [{\"name\": \"a\", \"value\": \"v1\"}]}\n",
+	           "encrypted KVM", 0);
+	expect_clean(
+	        "[{\"entry\": [{\"name\": \"a\", \"value\": \"v1\"}], \"encrypted\": false}]\n");
 }
 
 int main(void)
@@ -329,6 +383,7 @@ int main(void)
 		cmocka_unit_test(test_leakscan__refuses_when_a_rule_is_off),
 		cmocka_unit_test(test_leakscan__gzip_members),
 		cmocka_unit_test(test_leakscan__lists_every_hit),
+		cmocka_unit_test(test_leakscan__every_vendor_prefix),
 		cmocka_unit_test(test_leakscan__no_spurious_refusals),
 		cmocka_unit_test(test_leakscan__prefilters_miss_nothing),
 	};
