@@ -90,9 +90,15 @@ for t in selected:
     if not os.path.abspath(cmd[0]).startswith(build + "/"):
         wrapper = os.path.join(tdir, "wrap", "apigee-bundle")
         os.makedirs(os.path.dirname(wrapper))
+        # the binary keeps the name it was called by (a link named
+        # kubectl-apigee_bundle to the wrapper: the kubectl plugin case)
         with open(wrapper, "w") as f:
-            f.write("#!/bin/sh\nexec valgrind %s %s %s \"$@\"\n" %
-                    (vgopts, shlex.quote(logfile), shlex.quote(binary)))
+            f.write('#!/bin/sh\nexe=%s\nname=$(basename "$0")\n'
+                    'if [ "$name" != apigee-bundle ]; then\n'
+                    '\td=%s/as-$name\n\tmkdir -p "$d" && ln -sf "$exe" "$d/$name" && exe=$d/$name\n'
+                    'fi\nexec valgrind %s %s "$exe" "$@"\n' %
+                    (shlex.quote(binary), shlex.quote(os.path.dirname(wrapper)), vgopts,
+                     shlex.quote(logfile)))
         os.chmod(wrapper, 0o755)
         cmd = [wrapper if os.path.normpath(os.path.join(cwd, c)) == binary else c for c in cmd]
     else:
