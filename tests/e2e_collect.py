@@ -99,6 +99,10 @@ class Sim:
             raise RuntimeError("sim %s did not start: %s" % (scenario, out.stderr.strip()))
         with open(out.stdout.strip().splitlines()[-1]) as f:
             self.env = json.load(f)
+        args = self.env["collect_args"]
+        if "--timeout" in args:  # collect's own waits, stretched like ours under valgrind
+            i = args.index("--timeout") + 1
+            args[i] = str(scaled(int(args[i])))
 
     def stop(self):
         subprocess.run([sys.executable, SIM, "down", "--dir", self.dir], capture_output=True, timeout=scaled(30))
