@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "archive_in.h"
 #include "buf.h"
 #include "cleanup.h"
 #include "cli.h"
@@ -50,18 +51,8 @@ static const struct cli_option analyze_options[] = {
 	  ".htm .md .markdown) decides, else text. jsonl: the fleet mode, one line of JSON per "
 	  "bundle for every INPUT (a folder of bundles gives each of them)",
 	  "text|json|html|markdown|jsonl" },
-	{ "max-member-bytes", 0, OPT_MAX_MEMBER, "N", 0,
-	  "stop when one member expands beyond N bytes (K, M, G, T suffixes; default 16G)", NULL },
-	{ "max-members", 0, OPT_MAX_MEMBERS, "N", 0, "stop after N members (default 200000)",
-	  NULL },
-	{ "max-ratio", 0, OPT_MAX_RATIO, "N", 0,
-	  "stop when compressed input expands more than N:1, gzip'd members inside it included "
-	  "(after the first 64 MiB; default 200)",
-	  NULL },
-	{ "max-total-bytes", 0, OPT_MAX_TOTAL, "N", 0,
-	  "stop when the input expands beyond N bytes, gzip'd members inside it included (K, M, "
-	  "G, T suffixes; default 256G)",
-	  NULL },
+	ARCHIVE_IN_OPTIONS(OPT_MAX_TOTAL, OPT_MAX_MEMBER, OPT_MAX_RATIO, OPT_MAX_MEMBERS,
+	                   "gzip'd members", ""),
 	{ "only-problems", 0, OPT_ONLY_PROBLEMS, NULL, 0,
 	  "show only checks that fail, warn or could not read their input (text, markdown, "
 	  "html; json keeps all)",

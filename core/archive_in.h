@@ -92,6 +92,25 @@ struct archive_in_limits {
 	void *progress_userdata;
 };
 
+/* The command-line options of those bounds, one row each of a struct cli_option
+ * table (core/cli.h), worded once for analyze and redact: the ids are the
+ * command's own; inside names what else is read within the input and counts into
+ * the bytes and the ratio ("gzip'd members"), members_inside what counts into the
+ * members ("" or ", those of archives inside it"). */
+/* clang-format off */
+#define ARCHIVE_IN_OPTIONS(id_total, id_member, id_ratio, id_members, inside, members_inside) \
+	{ "max-member-bytes", 0, (id_member), "N", 0, \
+	  "bound on what one member may expand to (K, M, G, T suffixes; default 16G)", NULL }, \
+	{ "max-members", 0, (id_members), "N", 0, \
+	  "bound on the number of members" members_inside " (default 200000)", NULL }, \
+	{ "max-ratio", 0, (id_ratio), "N", 0, \
+	  "bound on the expansion of compressed input, " inside " inside it included (N:1 " \
+	  "after the first 64 MiB; default 200)", NULL }, \
+	{ "max-total-bytes", 0, (id_total), "N", 0, \
+	  "bound on what the whole input may expand to, " inside " inside it included (K, M, " \
+	  "G, T suffixes; default 256G)", NULL }
+/* clang-format on */
+
 struct archive_in_member {
 	const char *path; /* as stored in the archive / below the folder; never NULL */
 	enum archive_in_type type;

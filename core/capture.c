@@ -26,16 +26,6 @@
 #define HASH_BUCKETS 4096u
 #define IDLE_US (120ll * 1000000) /* a connection quiet this long may be retired */
 
-#ifndef DLT_LINUX_SLL2
-#define DLT_LINUX_SLL2 276
-#endif
-#ifndef DLT_IPV4
-#define DLT_IPV4 228
-#endif
-#ifndef DLT_IPV6
-#define DLT_IPV6 229
-#endif
-
 struct ep {
 	uint8_t addr[16];
 	uint8_t v6;
@@ -694,7 +684,7 @@ static void set_error(struct scan *s, const char *fmt, ...)
 	buf_release(&m);
 }
 
-static bool dlt_known(int dlt)
+bool capture_dlt_known(int dlt)
 {
 	return dlt == DLT_EN10MB || dlt == DLT_LINUX_SLL || dlt == DLT_LINUX_SLL2 ||
 	       dlt == DLT_NULL || dlt == DLT_LOOP || dlt == DLT_RAW || dlt == DLT_IPV4 ||
@@ -717,7 +707,7 @@ static void scan_file(struct scan *s, FILE *f)
 		return;
 	}
 	dlt = pcap_datalink(pc);
-	if (!dlt_known(dlt))
+	if (!capture_dlt_known(dlt))
 		set_error(s, "link type %s (%d) is not read; frames counted as undecoded",
 		          pcap_datalink_val_to_name(dlt) ? pcap_datalink_val_to_name(dlt) : "?",
 		          dlt);

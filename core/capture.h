@@ -19,6 +19,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <pcap/pcap.h>
+
 struct bundle;
 struct capture;
 
@@ -80,5 +82,18 @@ void capture_time_text(int64_t us, char *out, size_t size);
  * cooked SLL/SLL2, BSD loopback, raw IP): the ethertype after it (0 = not IP, or
  * too short) and in *ret_off where the network header starts (0 when unknown). */
 unsigned capture_link(int dlt, const uint8_t *p, size_t n, size_t *ret_off);
+
+/* The link types capture_link() reads, libpcap's DLT_ numbers (those an older
+ * pcap.h lacks are defined here, for the reader and the redactor alike). */
+#ifndef DLT_LINUX_SLL2
+#define DLT_LINUX_SLL2 276
+#endif
+#ifndef DLT_IPV4
+#define DLT_IPV4 228
+#endif
+#ifndef DLT_IPV6
+#define DLT_IPV6 229
+#endif
+bool capture_dlt_known(int dlt);
 
 #endif

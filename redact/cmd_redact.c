@@ -169,20 +169,8 @@ static const struct cli_option redact_options[] = {
 	{ "map", 0, OPT_MAP, "FILE", 0,
 	  "the pseudonym map to reuse and update (mode 0600); never written into the bundle",
 	  "file" },
-	{ "max-member-bytes", 0, OPT_MAX_MEMBER, "N", 0,
-	  "bound on what one member may expand to (K, M, G, T suffixes; default 16G)", NULL },
-	{ "max-members", 0, OPT_MAX_MEMBERS, "N", 0,
-	  "bound on the number of members, those of archives inside the input included (default "
-	  "200000)",
-	  NULL },
-	{ "max-ratio", 0, OPT_MAX_RATIO, "N", 0,
-	  "bound on the expansion of compressed input, nested archives and compressed files "
-	  "included (N:1 after the first 64 MiB; default 200)",
-	  NULL },
-	{ "max-total-bytes", 0, OPT_MAX_TOTAL, "N", 0,
-	  "bound on what the whole input may expand to, nested archives and compressed files "
-	  "included (K, M, G, T suffixes; default 256G)",
-	  NULL },
+	ARCHIVE_IN_OPTIONS(OPT_MAX_TOTAL, OPT_MAX_MEMBER, OPT_MAX_RATIO, OPT_MAX_MEMBERS,
+	                   "nested archives and compressed files", ", those of archives inside it"),
 	{ "output", 'o', 'o', "FILE", 0,
 	  "the archive to write (atomically; .tar.gz, .tar.zst or .tar by its name); - writes a "
 	  "tar.gz to standard output",

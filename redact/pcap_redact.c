@@ -26,16 +26,6 @@
 #include "tlsparse.h"
 #include "banned.h"
 
-#ifndef DLT_LINUX_SLL2
-#define DLT_LINUX_SLL2 276
-#endif
-#ifndef DLT_IPV4
-#define DLT_IPV4 228
-#endif
-#ifndef DLT_IPV6
-#define DLT_IPV6 229
-#endif
-
 #define HASH_BUCKETS 65536u
 #define GROW_MAX (64u << 10) /* a frame may grow this much (a longer SNI) */
 #define OUT_SNAPLEN 262144
@@ -170,13 +160,6 @@ static unsigned ep_hash(const struct ep *a, const struct ep *b)
 }
 
 /* ---- decoding (both passes) ------------------------------------------------------------- */
-
-static bool dlt_known(int dlt)
-{
-	return dlt == DLT_EN10MB || dlt == DLT_LINUX_SLL || dlt == DLT_LINUX_SLL2 ||
-	       dlt == DLT_NULL || dlt == DLT_LOOP || dlt == DLT_RAW || dlt == DLT_IPV4 ||
-	       dlt == DLT_IPV6;
-}
 
 /* The IP header at p: where the transport header starts, its protocol, the
  * bytes it declares. 0 = not decodable. */
@@ -867,7 +850,7 @@ static int pass1(struct job *j, int fd)
 	if (!pc)
 		return -EINVAL;
 	j->dlt = pcap_datalink(pc);
-	if (!dlt_known(j->dlt)) {
+	if (!capture_dlt_known(j->dlt)) {
 		/* nothing of a frame we cannot decode may pass */
 		snprintf(j->res->error, sizeof(j->res->error),
 		         "link type %s (%d) cannot be redacted (frame 1, at byte %lld of the "

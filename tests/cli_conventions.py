@@ -21,6 +21,8 @@ import sys
 import tarfile
 import tempfile
 
+from timescale import scaled  # TEST_TIMEOUT_SCALE: stretched under valgrind
+
 binary, example, cases_file = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2]), sys.argv[3]
 tmp = tempfile.mkdtemp(prefix="cli-conv-")
 subst = {"tmp": tmp, "example": example, "example_tgz": f"{tmp}/example.tar.gz",
@@ -63,7 +65,7 @@ for c in cases:
     stdin = open(c["stdin"], "rb") if c.get("stdin") else subprocess.DEVNULL
     exe = c.get("argv0", binary)
     p = subprocess.run([exe, *c["argv"]], stdin=stdin, capture_output=True,
-                       cwd=c.get("cwd", tmp), env=env, timeout=120)
+                       cwd=c.get("cwd", tmp), env=env, timeout=scaled(120))
     out, err = p.stdout, p.stderr.decode("utf-8", "replace")
     bad = []
     if "exit" in c and p.returncode != c["exit"]:

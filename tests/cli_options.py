@@ -14,6 +14,8 @@ import re
 import subprocess
 import sys
 
+from timescale import scaled  # TEST_TIMEOUT_SCALE: stretched under valgrind
+
 binary, build, source = sys.argv[1:4]
 failures = []
 
@@ -25,7 +27,7 @@ def check(ok, what):
 
 
 def run(*args):
-    p = subprocess.run([binary, *args], capture_output=True, text=True, timeout=60)
+    p = subprocess.run([binary, *args], capture_output=True, text=True, timeout=scaled(60))
     return p.returncode, p.stdout, p.stderr
 
 

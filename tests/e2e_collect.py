@@ -26,6 +26,8 @@ import tarfile
 import tempfile
 import time
 
+from timescale import scaled  # TEST_TIMEOUT_SCALE: stretched under valgrind
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SIM = os.path.join(HERE, "sim", "sim.py")
 SCHEMA = os.path.join(HERE, "..", "schemas", "manifest.schema.json")
@@ -91,15 +93,19 @@ class Sim:
         self.dir = tempfile.mkdtemp(prefix="e2e-%s-" % scenario)
         self.scenario = scenario
         out = subprocess.run([sys.executable, SIM, "up", "--scenario", scenario, "--dir", self.dir,
-                              "--background", "--watch-pid", str(os.getpid()), "--lifetime", "300"]
-                             + list(extra), capture_output=True, text=True, timeout=60)
+                              "--background", "--watch-pid", str(os.getpid()), "--lifetime", str(scaled(300))]
+                             + list(extra), capture_output=True, text=True, timeout=scaled(60))
         if out.returncode != 0:
             raise RuntimeError("sim %s did not start: %s" % (scenario, out.stderr.strip()))
         with open(out.stdout.strip().splitlines()[-1]) as f:
             self.env = json.load(f)
+        args = self.env["collect_args"]
+        if "--timeout" in args:  # collect's own waits, stretched like ours under valgrind
+            i = args.index("--timeout") + 1
+            args[i] = str(scaled(int(args[i])))
 
     def stop(self):
-        subprocess.run([sys.executable, SIM, "down", "--dir", self.dir], capture_output=True, timeout=30)
+        subprocess.run([sys.executable, SIM, "down", "--dir", self.dir], capture_output=True, timeout=scaled(30))
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def __enter__(self):
@@ -124,7 +130,7 @@ def collect(sim, extra=(), args=None, out=None, timeout=180, path=None):
     argv = [BIN, "collect"] + list(sim.env["collect_args"] if args is None else args) + list(extra) + ["-o", out]
     env = child_env(sim) if path is None else dict(child_env(sim), PATH=path)
     t0 = time.monotonic()
-    p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env)
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=scaled(timeout), env=env)
     check("Sanitizer" not in p.stderr and "runtime error:" not in p.stderr,
           "collect: sanitizer report: %s" % p.stderr[-3000:])
     return p.returncode, p.stderr, out, time.monotonic() - t0
@@ -147,7 +153,7 @@ def manifest(path):
 def analyze(sim, bundle, summaries=None):
     """(exit, {check: status}, stderr); summaries (a dict) also gets {check: summary}."""
     p = subprocess.run([BIN, "analyze", bundle, "--format", "json"], capture_output=True, text=True,
-                       timeout=120, env=child_env(sim))
+                       timeout=scaled(120), env=child_env(sim))
     try:
         doc = json.loads(p.stdout)
     except ValueError:
@@ -158,7 +164,7 @@ def analyze(sim, bundle, summaries=None):
 
 
 def verify(sim, bundle):
-    p = subprocess.run([BIN, "verify", bundle], capture_output=True, text=True, timeout=120,
+    p = subprocess.run([BIN, "verify", bundle], capture_output=True, text=True, timeout=scaled(120),
                        env=child_env(sim))
     return p.returncode, p.stdout + p.stderr
 
@@ -589,7 +595,7 @@ def fault_kube_hang():
         rc, err, bundle, dt = collect(sim, args=args)
         log("   collect exit %d in %.1f s" % (rc, dt))
         check(rc == 4, "kube-hang: exit %d, want 4: %s" % (rc, err[-500:]))
-        check(dt < 45, "kube-hang: took %.1f s" % dt)
+        check(dt < scaled(45), "kube-hang: took %.1f s" % dt)
         if os.path.exists(bundle):
             man = manifest(bundle)
             timed = [s["name"] for s in man["sources"] if s.get("timed_out")]
@@ -661,17 +667,17 @@ def fault_sigint():
         bundle = os.path.join(out, "bundle.tar.gz")
         p = subprocess.Popen([BIN, "collect"] + sim.env["collect_args"] + ["-o", bundle],
                              stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, env=child_env(sim))
-        time.sleep(2.0)
+        time.sleep(scaled(2.0))
         t0 = time.monotonic()
         p.send_signal(signal.SIGINT)
         try:
-            _, err = p.communicate(timeout=30)
+            _, err = p.communicate(timeout=scaled(30))
         except subprocess.TimeoutExpired:
             p.kill()
             _, err = p.communicate()
         dt = time.monotonic() - t0
         check(p.returncode == 1, "sigint: exit %s, want 1" % p.returncode)
-        check(dt < 10, "sigint: took %.1f s to stop" % dt)
+        check(dt < scaled(10), "sigint: took %.1f s to stop" % dt)
         check(os.listdir(out) == [], "sigint: left %s" % os.listdir(out))
         check(b"interrupted" in err, "sigint: no 'interrupted' message")
 
@@ -717,7 +723,7 @@ def fault_leak():
         env["APIGEE_TOKEN"] = token
         out = os.path.join(sim.dir, "leak.tar.gz")
         p = subprocess.run([BIN, "collect"] + args + ["--attach", att, "-o", out], capture_output=True,
-                           text=True, timeout=180, env=env)
+                           text=True, timeout=scaled(180), env=env)
         check(p.returncode == 1, "leak: exit %d, want 1: %s" % (p.returncode, p.stderr[-800:]))
         check(not os.path.exists(out), "leak: a bundle was written")
         check("attachments/notes.txt" in p.stderr and "leak scan" in p.stderr,
@@ -870,12 +876,12 @@ def fault_sigint_probe():
         out = os.path.join(sim.dir, "out-probe")
         os.mkdir(out)
         args = list(sim.env["collect_args"])
-        args[args.index("--timeout") + 1] = "10"
+        args[args.index("--timeout") + 1] = str(scaled(10))
         argv = [BIN, "collect"] + args + ["--host", "silent.example.com:%d" % port, "--resolve",
                                           "silent.example.com:%d:127.0.0.1" % port,
                                           "-o", os.path.join(out, "bundle.tar.gz")]
         p = subprocess.Popen(argv, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, env=child_env(sim))
-        silent.settimeout(60)
+        silent.settimeout(scaled(60))
         conns = []
         try:
             conns.append(silent.accept()[0])  # the probe connected: its handshake now waits
@@ -883,7 +889,7 @@ def fault_sigint_probe():
             t0 = time.monotonic()
             p.send_signal(signal.SIGINT)
             try:
-                _, err = p.communicate(timeout=30)
+                _, err = p.communicate(timeout=scaled(30))
             except subprocess.TimeoutExpired:
                 p.kill()
                 _, err = p.communicate()
@@ -896,7 +902,7 @@ def fault_sigint_probe():
             # bounded well below the probe's own 10 s
             check(b"interrupted during the TLS handshake" in err,
                   "sigint probe: the handshake was not cut short")
-            check(dt < 8.0, "sigint probe: took %.1f s to stop (the probe timeout is 10 s)" % dt)
+            check(dt < scaled(8.0), "sigint probe: took %.1f s to stop (the probe timeout is %d s)" % (dt, scaled(10)))
             check(os.listdir(out) == [], "sigint probe: left %s" % os.listdir(out))
             check(b"interrupted" in err, "sigint probe: no 'interrupted' message")
         except socket.timeout:
@@ -923,7 +929,7 @@ def fault_fsize():
             signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
             resource.setrlimit(resource.RLIMIT_FSIZE, (8 << 10, 8 << 10))
         p = subprocess.run([BIN, "collect"] + sim.env["collect_args"] + ["-o", os.path.join(out, "b.tar.gz")],
-                           capture_output=True, text=True, timeout=180, env=child_env(sim), preexec_fn=pre)
+                           capture_output=True, text=True, timeout=scaled(180), env=child_env(sim), preexec_fn=pre)
         check(p.returncode == 1, "fsize: exit %d, want 1: %s" % (p.returncode, p.stderr[-400:]))
         check(os.listdir(out) == [], "fsize: left %s" % os.listdir(out))
         check("File too large" in p.stderr or "No space" in p.stderr,
@@ -936,14 +942,14 @@ def fault_usage():
     for argv in (["collect", "operand"], ["collect", "-o", "x.zip"], ["collect", "-o", "x.tar.gz", "--timeout", "0"],
                  ["collect", "-o", "x.tar.gz", "--bogus"], ["collect", "-o", "x.tar.gz", "--resolve", "nonsense"],
                  ["collect", "-o", "x.tar.gz", "--since", "yesterday"], ["verify"], ["verify", "a", "b"]):
-        p = subprocess.run([BIN] + argv, capture_output=True, timeout=30)
+        p = subprocess.run([BIN] + argv, capture_output=True, timeout=scaled(30))
         check(p.returncode == 2, "usage: %s exit %d, want 2" % (argv, p.returncode))
 
 
 def kubectl_json(sim, *words):
     """What `kubectl get ... -o json` prints against the sim, as collect runs it."""
     p = subprocess.run(["kubectl", "--kubeconfig", sim.env["kubeconfig"], "-n", sim.env["namespace"]]
-                       + list(words) + ["-o", "json"], capture_output=True, timeout=60, env=child_env(sim))
+                       + list(words) + ["-o", "json"], capture_output=True, timeout=scaled(60), env=child_env(sim))
     return p.stdout if p.returncode == 0 else None
 
 
@@ -974,7 +980,7 @@ def combined_lists():
         for path, kind in (("kubernetes/apigeeroutes.txt", "apigeeroutes"), ("kubernetes/secrets.txt", "secrets"),
                            ("kubernetes/services.txt", "services")):
             p = subprocess.run(["kubectl", "--kubeconfig", sim.env["kubeconfig"], "-n", sim.env["namespace"],
-                                "get", kind], capture_output=True, timeout=60, env=child_env(sim))
+                                "get", kind], capture_output=True, timeout=scaled(60), env=child_env(sim))
             check(p.returncode == 0 and mem.get(path) == p.stdout,
                   "combined: %s differs from `kubectl get %s`:\n%s\n%s" % (path, kind, mem.get(path), p.stdout))
             argv = (arts.get(path) or {}).get("source", {}).get("argv", [])
@@ -988,7 +994,7 @@ def combined_lists():
         for r in routes:
             path = "kubernetes/describe/apigeeroute-%s.txt" % r
             p = subprocess.run(["kubectl", "--kubeconfig", sim.env["kubeconfig"], "-n", sim.env["namespace"],
-                                "describe", "apigeeroute", r], capture_output=True, timeout=60, env=child_env(sim))
+                                "describe", "apigeeroute", r], capture_output=True, timeout=scaled(60), env=child_env(sim))
             check(no_ages(mem.get(path)) == no_ages(p.stdout),
                   "combined: %s differs from `kubectl describe apigeeroute %s`" % (path, r))
             argv = (arts.get(path) or {}).get("source", {}).get("argv", [])
@@ -1001,7 +1007,7 @@ def combined_lists():
         for path in logs:
             pod, cont = path[len("kubernetes/logs/"):-len(".log")].split("/")
             p = subprocess.run(["kubectl", "--kubeconfig", sim.env["kubeconfig"], "-n", sim.env["namespace"],
-                                "logs", pod, "-c", cont, "--tail=10000"], capture_output=True, timeout=60,
+                                "logs", pod, "-c", cont, "--tail=10000"], capture_output=True, timeout=scaled(60),
                                env=child_env(sim))
             got = mem[path]
             check(got and got.endswith(b"\n") and p.stdout.startswith(got) and b"[pod/" not in got,

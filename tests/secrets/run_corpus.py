@@ -44,6 +44,8 @@ import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_CASES = os.path.join(HERE, "cases")
+sys.path.insert(0, os.path.dirname(HERE))
+from timescale import scaled  # noqa: E402  TEST_TIMEOUT_SCALE: stretched under valgrind
 DECODE_MAX = 64 << 20  # bytes of decoded views per member
 B64_RUN = re.compile(rb"[A-Za-z0-9+/_-]{16,}={0,2}")
 B64_JOIN = re.compile(rb"(?:\\r\\n|\\n|\\r|\r?\n)[ \t]*")
@@ -227,7 +229,7 @@ def run_case(binary, case_dir, spec, variant, pseudo, tmp, verbose):
     if pseudo:
         args.insert(2, "--pseudonymize")
     env = dict(os.environ, TMPDIR=tmp)
-    r = subprocess.run(args, capture_output=True, text=True, errors="replace", env=env, timeout=120)
+    r = subprocess.run(args, capture_output=True, text=True, errors="replace", env=env, timeout=scaled(120))
     label = "%s [%s, %s]" % (name, variant, "--pseudonymize" if pseudo else "plain")
     fails = []
     expect = spec.get("expect", "redacted")
