@@ -13,7 +13,7 @@
 #     expects), and so does a log without valgrind's final summary (a process
 #     killed before it could exit).
 # Tests that wait on the network or bound their own time stretch their timeouts
-# by TEST_TIMEOUT_SCALE (10 by default; tests/timeouts.py, tests/test_probe.c).
+# by TEST_TIMEOUT_SCALE (10 by default; tests/timescale.py, tests/test_probe.c).
 # Prints one line per test as it ends, the failures' logs, then a table (test,
 # meson suite, result, valgrind errors, processes run under valgrind, seconds)
 # and the totals; the table is also written to build-valgrind/valgrind-logs/table.txt
