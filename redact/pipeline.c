@@ -1031,6 +1031,17 @@ static int pass_member(struct job *j, struct archive_in *in, const struct archiv
 		return 0;
 	}
 	r = strip_top(j, rel);
+	if (j->kind == ARCHIVE_IN_LOOSE && archive_in_compressed(in)) {
+		/* one compressed file given as the input: named as one inside a folder is
+		 * (x.log.gz -> x.log), its content being the inflated bytes */
+		char *plain = decompressed_name(r);
+
+		if (!plain)
+			return error_set(err, -ENOMEM, rel, 0, "out of memory");
+		free(rel);
+		rel = plain;
+		r = rel;
+	}
 	rc = side_member(j, in, r, &taken, err);
 	if (rc < 0 || taken)
 		return rc;

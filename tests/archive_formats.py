@@ -158,7 +158,8 @@ def main():
         gz = os.path.join(tmp, "overrides.yaml.gz")
         with open(os.path.join(folder, "overrides.yaml"), "rb") as f, gzip.open(gz, "wb") as g:
             g.write(f.read())
-        one_input(binary, tmp, "loose.gz", gz, ["overrides.yaml.gz"], bundle=False)
+        # the member holds the inflated text: named as inside a folder, without .gz
+        one_input(binary, tmp, "loose.gz", gz, ["overrides.yaml"], bundle=False)
 
         # one redacted bundle repacked in every format: verify reads them all
         bundle = os.path.join(tmp, "tar-redacted.tar.gz")

@@ -28,13 +28,18 @@ case.json:
     "truncated", the member and the byte; redact keeps what was inflated,
     redacted, and names it in redaction.json and the manifest;
   - a gzip'd input whose content starts with 1 KiB of zero bytes is read as a
-    file, not silently taken for an empty tar.
+    file, not silently taken for an empty tar;
+  - one compressed file given as the input (x.log.gz, .zst, .bz2, .xz) comes out
+    named as the same file inside a folder does (x.log), holding the inflated,
+    redacted text.
 
 usage: redact_containers.py APIGEE_BUNDLE
 """
+import bz2
 import gzip
 import io
 import json
+import lzma
 import os
 import subprocess
 import sys
@@ -370,6 +375,26 @@ def zero_lead_gzip(binary, tmp):
           "an empty tar.gz is still an empty archive")
 
 
+def top_compressed_file(binary, tmp):
+    """One compressed file handed over as the input itself: its member is named
+    without the compression suffix, as inside a folder, since it holds the
+    inflated bytes (x.log.gz named x.log.gz held plain text before)."""
+    text = b"INFO up\npassword=TCfake9secret\n"
+    for suffix, blob in ((".gz", gzip.compress(text, mtime=0)), (".bz2", bz2.compress(text)),
+                         (".xz", lzma.compress(text))):
+        src = os.path.join(tmp, "tc", "app.log" + suffix)
+        write(src, blob)
+        out = os.path.join(tmp, "tc-out%s.tar.gz" % suffix.replace(".", "-"))
+        r = run(binary, "redact", src, "-o", out)
+        check(r.returncode == 0, "top-level %s: redact exits 0: %s" % (suffix, r.stderr.decode(errors="replace")[-300:]))
+        m = members(out) if os.path.exists(out) else {}
+        names = [k for k in m if k not in ("redaction.json", "manifest.json")]
+        check(names == ["app.log"], "top-level %s: the member is app.log (got %s)" % (suffix, names))
+        body = m.get("app.log", b"")
+        check(b"INFO up" in body and b"TCfake9secret" not in body,
+              "top-level %s: the inflated text is there, redacted" % suffix)
+
+
 def main():
     binary = os.path.abspath(sys.argv[1])
     with tempfile.TemporaryDirectory() as tmp:
@@ -382,6 +407,7 @@ def main():
         split_bombs(binary, tmp)
         truncated_gzip(binary, tmp)
         zero_lead_gzip(binary, tmp)
+        top_compressed_file(binary, tmp)
     if FAILS:
         print("%d failure(s)" % len(FAILS))
         sys.exit(1)
