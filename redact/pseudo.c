@@ -1195,6 +1195,63 @@ static bool dn_attr(const char *s, size_t n)
 	}
 }
 
+/* Public certificate authorities' names in a DN stay: they name no customer, and
+ * whether a certificate comes from a public CA or a private one is evidence (a
+ * Google-managed load balancer certificate, Let's Encrypt, a corporate root). */
+static const struct {
+	const char *name;
+	size_t len;
+} public_ca_names[] = {
+#define CA_NAME(s)               \
+	{                        \
+		s, sizeof(s) - 1 \
+	}
+	CA_NAME("Google Trust Services LLC"),
+	CA_NAME("Google Trust Services"),
+	CA_NAME("GTS Root R1"),
+	CA_NAME("GTS Root R2"),
+	CA_NAME("GTS Root R3"),
+	CA_NAME("GTS Root R4"),
+	CA_NAME("GTS CA 1C3"),
+	CA_NAME("GTS CA 1D4"),
+	CA_NAME("GTS CA 1P5"),
+	CA_NAME("WR1"),
+	CA_NAME("WR2"),
+	CA_NAME("WR3"),
+	CA_NAME("WR4"),
+	CA_NAME("WE1"),
+	CA_NAME("WE2"),
+	CA_NAME("Let's Encrypt"),
+	CA_NAME("Internet Security Research Group"),
+	CA_NAME("ISRG Root X1"),
+	CA_NAME("ISRG Root X2"),
+	CA_NAME("R3"),
+	CA_NAME("R10"),
+	CA_NAME("R11"),
+	CA_NAME("E5"),
+	CA_NAME("E6"),
+	CA_NAME("DigiCert Inc"),
+	CA_NAME("DigiCert Global Root CA"),
+	CA_NAME("DigiCert Global Root G2"),
+	CA_NAME("Sectigo Limited"),
+	CA_NAME("GlobalSign nv-sa"),
+	CA_NAME("GlobalSign"),
+	CA_NAME("Amazon"),
+	CA_NAME("Amazon Root CA 1"),
+	CA_NAME("Microsoft Corporation"),
+	CA_NAME("IdenTrust"),
+	CA_NAME("ZeroSSL"),
+#undef CA_NAME
+};
+
+static bool public_ca_name(const char *v, size_t len)
+{
+	for (size_t i = 0; i < sizeof(public_ca_names) / sizeof(public_ca_names[0]); i++)
+		if (public_ca_names[i].len == len && memcmp(public_ca_names[i].name, v, len) == 0)
+			return true;
+	return false;
+}
+
 static int dn_value(struct scan *sc, size_t eq, size_t *ret_next)
 {
 	size_t v = eq + 1, e;
@@ -1213,6 +1270,10 @@ static int dn_value(struct scan *sc, size_t eq, size_t *ret_next)
 	*ret_next = v;
 	if (e == v || e - v >= 90 || redact_marker_at(sc->in + v, e - v))
 		return 0;
+	if (public_ca_name(sc->in + v, e - v)) {
+		*ret_next = e;
+		return 0;
+	}
 	/* a host name, an address: left to their own rules */
 	if (host_end(sc->in, v, e) == e || (sc->in[v] == '*' && e - v > 2)) {
 		return 0;

@@ -203,6 +203,8 @@ static void test_pseudo__emails_names_dn_fingerprints(void **state)
 	          "secret acme-prod-dev-grp url /v1/organizations/acme-prod/envgroups ACME-PROD\n"
 	          "subject: CN = api.mydomain.com, O = Acme Corp, L = Springfield\n"
 	          "issuer=O=Acme Corp/CN=Acme Root CA\n"
+	          "Issuer: C = US, O = Google Trust Services, CN = WR3\n"
+	          "issuer=C=US/O=Let's Encrypt/CN=R3\n"
 	          "fp 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"
 	          "apigee.googleapis.com kubernetes.io/tls "
 	          "outbound|443||rt-acme-prod.apigee.svc.cluster.local\n");
@@ -217,6 +219,9 @@ static void test_pseudo__emails_names_dn_fingerprints(void **state)
 	assert_non_null(strstr(out, "secret org1-dev-grp"));
 	assert_non_null(strstr(out, "/v1/organizations/org1/envgroups"));
 	assert_non_null(strstr(out, "@project1.iam.gserviceaccount.com"));
+	/* public CAs name no customer and say where a certificate comes from: kept */
+	assert_non_null(strstr(out, "O = Google Trust Services, CN = WR3\n"));
+	assert_non_null(strstr(out, "O=Let's Encrypt/CN=R3\n"));
 	/* the same company name gives the same token in both DNs */
 	assert_string_equal(word_after(out, "O = "), word_after(out, "issuer=O="));
 	assert_non_null(strstr(out, "apigee.googleapis.com kubernetes.io/tls"));
