@@ -93,11 +93,15 @@ for t in selected:
         # the binary keeps the name it was called by (a link named
         # kubectl-apigee_bundle to the wrapper: the kubectl plugin case)
         with open(wrapper, "w") as f:
-            f.write('#!/bin/sh\nexe=%s\nname=$(basename "$0")\n'
+            # no program from PATH: tests run the binary with PATH emptied
+            # (kubectl or gcloud missing), so the shell's own expansion and
+            # absolute paths only
+            f.write('#!/bin/sh\nexe=%s\nname=${0##*/}\n'
                     'if [ "$name" != apigee-bundle ]; then\n'
-                    '\td=%s/as-$name\n\tmkdir -p "$d" && ln -sf "$exe" "$d/$name" && exe=$d/$name\n'
-                    'fi\nexec valgrind %s %s "$exe" "$@"\n' %
-                    (shlex.quote(binary), shlex.quote(os.path.dirname(wrapper)), vgopts,
+                    '\td=%s/as-$name\n\t%s -p "$d" && %s -sf "$exe" "$d/$name" && exe=$d/$name\n'
+                    'fi\nexec %s %s %s "$exe" "$@"\n' %
+                    (shlex.quote(binary), shlex.quote(os.path.dirname(wrapper)),
+                     shutil.which("mkdir"), shutil.which("ln"), shutil.which("valgrind"), vgopts,
                      shlex.quote(logfile)))
         os.chmod(wrapper, 0o755)
         cmd = [wrapper if os.path.normpath(os.path.join(cwd, c)) == binary else c for c in cmd]
